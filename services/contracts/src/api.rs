@@ -1,0 +1,303 @@
+//! The gRPC API of the contracts service.
+
+use sha2::{Digest, Sha256};
+use sqlx::{PgConnection, PgPool};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use kit::outbox::Outbox;
+use kit::{wire, ApiError};
+use proto::contracts::v1 as api;
+use proto::contracts::v1::contracts_service_server::ContractsService;
+use proto::events::v1 as events;
+
+use crate::{cycle, store};
+
+/// Most installments a schedule may have (50 years of monthly payments).
+const MAX_INSTALLMENTS: usize = 600;
+
+pub(crate) struct Api {
+    pub(crate) pool: PgPool,
+    pub(crate) outbox: Outbox,
+}
+
+#[tonic::async_trait]
+impl ContractsService for Api {
+    #[tracing::instrument(skip_all)]
+    async fn create_customer(
+        &self,
+        request: Request<api::CreateCustomerRequest>,
+    ) -> Result<Response<api::CreateCustomerResponse>, Status> {
+        let request = request.into_inner();
+        let key = wire::required("idempotency_key", &request.idempotency_key, 200)?;
+        let name = wire::required("name", &request.name, 200)?;
+        let kind = match api::CustomerKind::try_from(request.kind) {
+            Ok(api::CustomerKind::Person) => "person",
+            Ok(api::CustomerKind::Company) => "company",
+            _ => return Err(ApiError::invalid("kind", "must be CUSTOMER_KIND_PERSON or CUSTOMER_KIND_COMPANY").into()),
+        };
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        let id = Uuid::now_v7();
+        let id = match claim_idempotency_key(&mut tx, "create_customer", &key, &request, id).await? {
+            Claim::Repeat(existing) => existing,
+            Claim::Fresh => {
+                sqlx::query("INSERT INTO customers (id, name, kind) VALUES ($1, $2, $3)")
+                    .bind(id)
+                    .bind(&name)
+                    .bind(kind)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(ApiError::from)?;
+                id
+            }
+        };
+        let (name, kind): (String, String) = sqlx::query_as("SELECT name, kind FROM customers WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(ApiError::from)?;
+        tx.commit().await.map_err(ApiError::from)?;
+        let kind = if kind == "company" { api::CustomerKind::Company } else { api::CustomerKind::Person };
+        Ok(Response::new(api::CreateCustomerResponse {
+            customer: Some(api::Customer { customer_id: id.to_string(), name, kind: kind as i32 }),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_contract(
+        &self,
+        request: Request<api::CreateContractRequest>,
+    ) -> Result<Response<api::CreateContractResponse>, Status> {
+        let request = request.into_inner();
+        let input = validate_contract(&request)?;
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        let contract_id = Uuid::now_v7();
+        let contract_id =
+            match claim_idempotency_key(&mut tx, "create_contract", &input.idempotency_key, &request, contract_id).await? {
+                Claim::Repeat(existing) => existing,
+                Claim::Fresh => {
+                    insert_contract(&mut tx, &self.outbox, contract_id, &input).await?;
+                    contract_id
+                }
+            };
+        let contract = load_contract(&mut tx, contract_id).await?;
+        tx.commit().await.map_err(ApiError::from)?;
+        tracing::info!(contract_id = %contract_id, contract_no = %contract.contract_no, "contract created");
+        Ok(Response::new(api::CreateContractResponse { contract: Some(contract) }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_contract(
+        &self,
+        request: Request<api::GetContractRequest>,
+    ) -> Result<Response<api::GetContractResponse>, Status> {
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let id = match request.into_inner().key {
+            Some(api::get_contract_request::Key::ContractId(id)) => wire::uuid("contract_id", &id)?,
+            Some(api::get_contract_request::Key::ContractNo(no)) => {
+                let no = wire::required("contract_no", &no, 64)?;
+                sqlx::query_scalar("SELECT id FROM contracts WHERE contract_no = $1")
+                    .bind(&no)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(ApiError::from)?
+                    .ok_or_else(|| ApiError::NotFound(format!("no contract with number {no:?}")))?
+            }
+            None => return Err(ApiError::invalid("key", "give contract_id or contract_no").into()),
+        };
+        let contract = load_contract(&mut conn, id).await?;
+        Ok(Response::new(api::GetContractResponse { contract: Some(contract) }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_receivables(
+        &self,
+        request: Request<api::ListReceivablesRequest>,
+    ) -> Result<Response<api::ListReceivablesResponse>, Status> {
+        let id = wire::uuid("contract_id", &request.into_inner().contract_id)?;
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let contract = load_contract(&mut conn, id).await?;
+        Ok(Response::new(api::ListReceivablesResponse { receivables: contract.receivables }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn run_daily_cycle(
+        &self,
+        request: Request<api::RunDailyCycleRequest>,
+    ) -> Result<Response<api::RunDailyCycleResponse>, Status> {
+        let as_of = wire::date("as_of", &request.into_inner().as_of)?;
+        let outcome = cycle::run(&self.pool, &self.outbox, as_of).await?;
+        Ok(Response::new(outcome))
+    }
+}
+
+struct ContractInput {
+    idempotency_key: String,
+    customer_id: Uuid,
+    contract_no: String,
+    currency: String,
+    installments: Vec<(rust_decimal::Decimal, chrono::NaiveDate)>,
+}
+
+fn validate_contract(request: &api::CreateContractRequest) -> Result<ContractInput, ApiError> {
+    let idempotency_key = wire::required("idempotency_key", &request.idempotency_key, 200)?;
+    let customer_id = wire::uuid("customer_id", &request.customer_id)?;
+    let contract_no = wire::required("contract_no", &request.contract_no, 64)?;
+    if let Some(bad) = contract_no.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))) {
+        return Err(ApiError::invalid(
+            "contract_no",
+            format!("contains {bad:?}; use letters, digits, '-', '_' or '.'"),
+        ));
+    }
+    let currency = wire::currency("currency", &request.currency)?;
+    if request.installments.is_empty() {
+        return Err(ApiError::invalid("installments", "a contract needs at least one installment"));
+    }
+    if request.installments.len() > MAX_INSTALLMENTS {
+        return Err(ApiError::invalid("installments", format!("at most {MAX_INSTALLMENTS} installments")));
+    }
+    let mut installments = Vec::with_capacity(request.installments.len());
+    for (i, installment) in request.installments.iter().enumerate() {
+        let amount = wire::positive_amount(&format!("installments[{i}].amount"), &installment.amount, &currency)?;
+        let due = wire::date(&format!("installments[{i}].due_date"), &installment.due_date)?;
+        if let Some((_, previous)) = installments.last() {
+            if due < *previous {
+                return Err(ApiError::invalid(
+                    format!("installments[{i}].due_date"),
+                    format!("{due} is before the previous installment's due date {previous}; list installments in due-date order"),
+                ));
+            }
+        }
+        installments.push((amount, due));
+    }
+    Ok(ContractInput { idempotency_key, customer_id, contract_no, currency, installments })
+}
+
+async fn insert_contract(
+    tx: &mut PgConnection,
+    outbox: &Outbox,
+    contract_id: Uuid,
+    input: &ContractInput,
+) -> Result<(), ApiError> {
+    let customer: Option<(String,)> = sqlx::query_as("SELECT name FROM customers WHERE id = $1")
+        .bind(input.customer_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some((customer_name,)) = customer else {
+        return Err(ApiError::NotFound(format!("no customer with id {}", input.customer_id)));
+    };
+    sqlx::query("INSERT INTO contracts (id, contract_no, customer_id, currency) VALUES ($1, $2, $3, $4)")
+        .bind(contract_id)
+        .bind(&input.contract_no)
+        .bind(input.customer_id)
+        .bind(&input.currency)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::AlreadyExists(_) => {
+                ApiError::AlreadyExists(format!("contract number {:?} is already taken", input.contract_no))
+            }
+            other => other,
+        })?;
+    let mut scheduled = Vec::with_capacity(input.installments.len());
+    for (n, (amount, due)) in input.installments.iter().enumerate() {
+        let id = Uuid::now_v7();
+        let installment_no = i32::try_from(n + 1).unwrap_or(i32::MAX);
+        sqlx::query(
+            "INSERT INTO receivables (id, contract_id, customer_id, installment_no, due_date, amount, open_amount)
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(id)
+        .bind(contract_id)
+        .bind(input.customer_id)
+        .bind(installment_no)
+        .bind(due)
+        .bind(amount)
+        .execute(&mut *tx)
+        .await?;
+        scheduled.push(events::ScheduledReceivable {
+            receivable_id: id.to_string(),
+            installment_no: u32::try_from(installment_no).unwrap_or_default(),
+            due_date: due.to_string(),
+            amount: Some(wire::money(*amount, &input.currency)),
+        });
+    }
+    let event = events::ContractSigned {
+        contract_id: contract_id.to_string(),
+        contract_no: input.contract_no.clone(),
+        customer_id: input.customer_id.to_string(),
+        customer_name,
+        currency: input.currency.clone(),
+        receivables: scheduled,
+    };
+    outbox
+        .enqueue(tx, kit::events::CONTRACTS, &input.customer_id.to_string(), &event)
+        .await?;
+    Ok(())
+}
+
+async fn load_contract(conn: &mut PgConnection, id: Uuid) -> Result<api::Contract, ApiError> {
+    let row: Option<(String, Uuid, String)> =
+        sqlx::query_as("SELECT contract_no, customer_id, currency FROM contracts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((contract_no, customer_id, currency)) = row else {
+        return Err(ApiError::NotFound(format!("no contract with id {id}")));
+    };
+    let receivables = store::receivables_of_contract(conn, id).await?;
+    Ok(api::Contract {
+        contract_id: id.to_string(),
+        contract_no,
+        customer_id: customer_id.to_string(),
+        currency: currency.trim().to_owned(),
+        receivables: receivables.iter().map(store::ReceivableRow::to_api).collect(),
+    })
+}
+
+enum Claim {
+    Fresh,
+    Repeat(Uuid),
+}
+
+/// Claims a client idempotency key inside the command's transaction. A repeat with the same
+/// request returns the first result; the same key with a different request is refused.
+async fn claim_idempotency_key<M: prost::Message>(
+    tx: &mut PgConnection,
+    operation: &str,
+    key: &str,
+    request: &M,
+    resource_id: Uuid,
+) -> Result<Claim, ApiError> {
+    let hash = hex_sha256(&request.encode_to_vec());
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys (operation, key, request_hash, resource_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (operation, key) DO NOTHING",
+    )
+    .bind(operation)
+    .bind(key)
+    .bind(&hash)
+    .bind(resource_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(Claim::Fresh);
+    }
+    let (first_hash, existing): (String, Uuid) =
+        sqlx::query_as("SELECT request_hash, resource_id FROM idempotency_keys WHERE operation = $1 AND key = $2")
+            .bind(operation)
+            .bind(key)
+            .fetch_one(&mut *tx)
+            .await?;
+    if first_hash != hash {
+        return Err(ApiError::FailedPrecondition(format!(
+            "idempotency_key {key:?} was already used for a different request; use a new key"
+        )));
+    }
+    Ok(Claim::Repeat(existing))
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}

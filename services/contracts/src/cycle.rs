@@ -1,0 +1,118 @@
+//! The daily cycle: moves business time forward and publishes every overdue receivable.
+
+use chrono::NaiveDate;
+use sqlx::PgPool;
+
+use kit::outbox::Outbox;
+use kit::{wire, ApiError};
+use proto::contracts::v1::RunDailyCycleResponse;
+use proto::events::v1 as events;
+
+use crate::{domain, store};
+
+/// Receivables handled per transaction: a crash loses at most one chunk's work, which the
+/// next run for the same date resumes.
+const CHUNK: i64 = 1000;
+
+/// Runs the cycle for `as_of`. Cycles move forward only: the same date again returns the
+/// recorded result, an earlier date than one already run is refused. A cycle interrupted by
+/// a crash resumes where it stopped when run again for the same date.
+#[tracing::instrument(skip(pool, outbox))]
+pub(crate) async fn run(pool: &PgPool, outbox: &Outbox, as_of: NaiveDate) -> Result<RunDailyCycleResponse, ApiError> {
+    let mut tx = pool.begin().await?;
+    // One cycle at a time.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('contracts.daily_cycle'))")
+        .execute(&mut *tx)
+        .await?;
+    let latest: Option<(NaiveDate, String, i32, i32)> =
+        sqlx::query_as("SELECT as_of, status, newly_overdue, overdue FROM daily_cycles ORDER BY as_of DESC LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some((last, status, newly, overdue)) = &latest {
+        if *last > as_of {
+            return Err(ApiError::FailedPrecondition(format!(
+                "the daily cycle already ran for {last}, which is after {as_of}; business time only moves forward"
+            )));
+        }
+        if *last == as_of && status == "done" {
+            return Ok(RunDailyCycleResponse {
+                as_of: as_of.to_string(),
+                newly_overdue: u32::try_from(*newly).unwrap_or_default(),
+                overdue: u32::try_from(*overdue).unwrap_or_default(),
+                already_ran: true,
+            });
+        }
+    }
+    sqlx::query("INSERT INTO daily_cycles (as_of, status) VALUES ($1, 'running') ON CONFLICT (as_of) DO NOTHING")
+        .bind(as_of)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+
+    loop {
+        let mut tx = pool.begin().await?;
+        let rows: Vec<store::ReceivableRow> = sqlx::query_as(store::select_receivables!(
+            "WHERE r.open_amount > 0 AND r.due_date < $1 AND (r.last_cycle IS NULL OR r.last_cycle < $1)
+             ORDER BY r.due_date, r.id LIMIT $2 FOR UPDATE OF r SKIP LOCKED"
+        ))
+        .bind(as_of)
+        .bind(CHUNK)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        let mut newly = 0i32;
+        for row in &rows {
+            let days = domain::days_overdue(row.due_date, as_of);
+            let newly_overdue = row.overdue_since.is_none();
+            newly += i32::from(newly_overdue);
+            sqlx::query(
+                "UPDATE receivables SET overdue_since = COALESCE(overdue_since, $2), days_overdue = $3, last_cycle = $4
+                 WHERE id = $1",
+            )
+            .bind(row.id)
+            .bind(row.due_date.succ_opt().unwrap_or(row.due_date))
+            .bind(i32::try_from(days).unwrap_or(i32::MAX))
+            .bind(as_of)
+            .execute(&mut *tx)
+            .await?;
+            let event = events::ReceivableOverdue {
+                receivable_id: row.id.to_string(),
+                contract_id: row.contract_id.to_string(),
+                contract_no: row.contract_no.clone(),
+                customer_id: row.customer_id.to_string(),
+                due_date: row.due_date.to_string(),
+                open_amount: Some(wire::money(row.open_amount, row.currency.trim())),
+                days_overdue: days,
+                as_of: as_of.to_string(),
+                newly_overdue,
+            };
+            outbox
+                .enqueue(&mut tx, kit::events::CONTRACTS, &row.customer_id.to_string(), &event)
+                .await?;
+        }
+        let count = i32::try_from(rows.len()).unwrap_or(i32::MAX);
+        sqlx::query("UPDATE daily_cycles SET newly_overdue = newly_overdue + $2, overdue = overdue + $3 WHERE as_of = $1")
+            .bind(as_of)
+            .bind(newly)
+            .bind(count)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    }
+
+    let (newly, overdue): (i32, i32) = sqlx::query_as(
+        "UPDATE daily_cycles SET status = 'done', finished_at = now() WHERE as_of = $1 RETURNING newly_overdue, overdue",
+    )
+    .bind(as_of)
+    .fetch_one(pool)
+    .await?;
+    tracing::info!(%as_of, newly, overdue, "daily cycle done");
+    Ok(RunDailyCycleResponse {
+        as_of: as_of.to_string(),
+        newly_overdue: u32::try_from(newly).unwrap_or_default(),
+        overdue: u32::try_from(overdue).unwrap_or_default(),
+        already_ran: false,
+    })
+}

@@ -1,0 +1,143 @@
+//! Consumes payment allocations proposed by the payments service and confirms or refuses
+//! them against the receivable balance.
+
+use chrono::NaiveDate;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use kit::consumer::{HandleError, Handler, IncomingEvent};
+use kit::outbox::Outbox;
+use kit::wire;
+use proto::events::v1 as events;
+
+use crate::{domain, store};
+
+pub(crate) struct Allocations {
+    pub(crate) outbox: Outbox,
+}
+
+impl Handler for Allocations {
+    fn wants(&self, event_type: &str) -> bool {
+        event_type == kit::events::type_name::<events::PaymentAllocated>()
+    }
+
+    async fn handle(&self, tx: &mut PgConnection, event: &IncomingEvent) -> Result<(), HandleError> {
+        let allocation: events::PaymentAllocated = event.decode()?;
+        let parse = |field: &str, value: &str| {
+            Uuid::parse_str(value).map_err(|_| HandleError::Permanent(format!("{field} {value:?} is not a UUID")))
+        };
+        let allocation_id = parse("allocation_id", &allocation.allocation_id)?;
+        let payment_id = parse("payment_id", &allocation.payment_id)?;
+        let receivable_id = parse("receivable_id", &allocation.receivable_id)?;
+        let (amount, currency) = wire::parse_money(allocation.amount.as_ref()).map_err(HandleError::Permanent)?;
+        let booking_date = NaiveDate::parse_from_str(&allocation.booking_date, "%Y-%m-%d").ok();
+
+        // The same allocation can never be applied twice, even if it arrives in another event.
+        let seen: Option<(String,)> = sqlx::query_as("SELECT status FROM allocations WHERE id = $1")
+            .bind(allocation_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if seen.is_some() {
+            tracing::info!(%allocation_id, "allocation already decided; ignoring the repeat");
+            return Ok(());
+        }
+
+        let Some(receivable) = store::lock_receivable(tx, receivable_id).await? else {
+            let reason = format!("no receivable with id {receivable_id}");
+            return reject(self, tx, &allocation, allocation_id, payment_id, receivable_id, amount, &currency, None, &reason)
+                .await;
+        };
+        let receivable_currency = receivable.currency.trim().to_owned();
+        match domain::allocate(receivable.open_amount, &receivable_currency, amount, &currency) {
+            Ok(open_after) => {
+                sqlx::query("UPDATE receivables SET open_amount = $2 WHERE id = $1")
+                    .bind(receivable_id)
+                    .bind(open_after)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO allocations (id, payment_id, receivable_id, amount, status, booking_date)
+                     VALUES ($1, $2, $3, $4, 'applied', $5)",
+                )
+                .bind(allocation_id)
+                .bind(payment_id)
+                .bind(receivable_id)
+                .bind(amount)
+                .bind(booking_date)
+                .execute(&mut *tx)
+                .await?;
+                let applied = events::AllocationApplied {
+                    allocation_id: allocation.allocation_id.clone(),
+                    payment_id: allocation.payment_id.clone(),
+                    receivable_id: allocation.receivable_id.clone(),
+                    contract_id: receivable.contract_id.to_string(),
+                    customer_id: receivable.customer_id.to_string(),
+                    amount: Some(wire::money(amount, &currency)),
+                    open_amount_after: Some(wire::money(open_after, &receivable_currency)),
+                    paid_in_full: open_after.is_zero(),
+                    booking_date: allocation.booking_date.clone(),
+                };
+                self.outbox
+                    .enqueue(tx, kit::events::CONTRACTS, &receivable.customer_id.to_string(), &applied)
+                    .await?;
+                tracing::info!(%receivable_id, %amount, %open_after, "allocation applied");
+                Ok(())
+            }
+            Err(rejection) => {
+                let reason = rejection.to_string();
+                reject(
+                    self,
+                    tx,
+                    &allocation,
+                    allocation_id,
+                    payment_id,
+                    receivable_id,
+                    amount,
+                    &currency,
+                    Some(&receivable),
+                    &reason,
+                )
+                .await
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn reject(
+    handler: &Allocations,
+    tx: &mut PgConnection,
+    allocation: &events::PaymentAllocated,
+    allocation_id: Uuid,
+    payment_id: Uuid,
+    receivable_id: Uuid,
+    amount: rust_decimal::Decimal,
+    currency: &str,
+    receivable: Option<&store::ReceivableRow>,
+    reason: &str,
+) -> Result<(), HandleError> {
+    sqlx::query(
+        "INSERT INTO allocations (id, payment_id, receivable_id, amount, status, reason) VALUES ($1, $2, $3, $4, 'rejected', $5)",
+    )
+    .bind(allocation_id)
+    .bind(payment_id)
+    .bind(receivable_id)
+    .bind(amount)
+    .bind(reason)
+    .execute(&mut *tx)
+    .await?;
+    let customer_id = receivable.map_or_else(|| allocation.customer_id.clone(), |r| r.customer_id.to_string());
+    let rejected = events::AllocationRejected {
+        allocation_id: allocation.allocation_id.clone(),
+        payment_id: allocation.payment_id.clone(),
+        receivable_id: allocation.receivable_id.clone(),
+        customer_id: customer_id.clone(),
+        amount: Some(wire::money(amount, currency)),
+        open_amount: receivable.map(|r| wire::money(r.open_amount, r.currency.trim())),
+        reason: reason.to_owned(),
+    };
+    let key = if customer_id.is_empty() { allocation.payment_id.clone() } else { customer_id };
+    handler.outbox.enqueue(tx, kit::events::CONTRACTS, &key, &rejected).await?;
+    tracing::warn!(%receivable_id, %amount, reason, "allocation rejected");
+    Ok(())
+}

@@ -1,0 +1,38 @@
+//! The contracts service: customers, contracts, payment schedules and receivable balances.
+//!
+//! Balances live here and nowhere else. Payments proposes allocations by event; this service
+//! confirms them (`AllocationApplied`) or refuses them (`AllocationRejected`). The daily
+//! cycle moves business time forward and publishes every overdue receivable.
+
+mod api;
+mod cycle;
+pub mod domain;
+mod handler;
+mod store;
+
+use proto::contracts::v1::contracts_service_server::ContractsServiceServer;
+use tonic::server::NamedService;
+
+/// The service name: consumer group, schema and OTel service name.
+pub const SERVICE: &str = "contracts";
+/// Default gRPC port of the local stack.
+pub const DEFAULT_PORT: u16 = 50051;
+
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Runs the service until `stop` resolves.
+pub async fn run(config: kit::Config, stop: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
+    app.consume(
+        &[kit::events::PAYMENTS],
+        handler::Allocations { outbox: app.outbox.clone() },
+    )?;
+    let api = api::Api { pool: app.pool.clone(), outbox: app.outbox.clone() };
+    let server = ContractsServiceServer::new(api);
+    app.serve(
+        tonic::service::Routes::new(server),
+        &[<ContractsServiceServer<api::Api> as NamedService>::NAME],
+        stop,
+    )
+    .await
+}

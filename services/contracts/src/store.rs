@@ -1,0 +1,84 @@
+//! Reading receivables and contracts, shared by the API and the event handlers.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use proto::contracts::v1 as api;
+
+use crate::domain;
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ReceivableRow {
+    pub(crate) id: Uuid,
+    pub(crate) contract_id: Uuid,
+    pub(crate) customer_id: Uuid,
+    pub(crate) installment_no: i32,
+    pub(crate) due_date: NaiveDate,
+    pub(crate) amount: Decimal,
+    pub(crate) open_amount: Decimal,
+    pub(crate) overdue_since: Option<NaiveDate>,
+    pub(crate) days_overdue: i32,
+    pub(crate) currency: String,
+    pub(crate) contract_no: String,
+}
+
+/// A static query selecting [`ReceivableRow`]s, followed by `$tail` (WHERE, ORDER BY, ...).
+macro_rules! select_receivables {
+    ($tail:literal) => {
+        concat!(
+            "SELECT r.id, r.contract_id, r.customer_id, r.installment_no, r.due_date, r.amount, r.open_amount,
+                    r.overdue_since, r.days_overdue, c.currency, c.contract_no
+             FROM receivables r JOIN contracts c ON c.id = r.contract_id ",
+            $tail
+        )
+    };
+}
+pub(crate) use select_receivables;
+
+impl ReceivableRow {
+    pub(crate) fn to_api(&self) -> api::Receivable {
+        let status = match domain::status(self.amount, self.open_amount, self.overdue_since.is_some()) {
+            domain::Status::Scheduled => api::ReceivableStatus::Scheduled,
+            domain::Status::PartiallyPaid => api::ReceivableStatus::PartiallyPaid,
+            domain::Status::Paid => api::ReceivableStatus::Paid,
+            domain::Status::Overdue => api::ReceivableStatus::Overdue,
+        };
+        api::Receivable {
+            receivable_id: self.id.to_string(),
+            contract_id: self.contract_id.to_string(),
+            installment_no: u32::try_from(self.installment_no).unwrap_or_default(),
+            due_date: self.due_date.to_string(),
+            amount: Some(kit::wire::money(self.amount, &self.currency)),
+            open_amount: Some(kit::wire::money(self.open_amount, &self.currency)),
+            status: status as i32,
+            days_overdue: if self.open_amount.is_zero() {
+                0
+            } else {
+                u32::try_from(self.days_overdue).unwrap_or_default()
+            },
+        }
+    }
+}
+
+pub(crate) async fn receivables_of_contract(
+    conn: &mut PgConnection,
+    contract_id: Uuid,
+) -> Result<Vec<ReceivableRow>, sqlx::Error> {
+    sqlx::query_as(select_receivables!("WHERE r.contract_id = $1 ORDER BY r.installment_no"))
+    .bind(contract_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Locks one receivable for an update of its balance.
+pub(crate) async fn lock_receivable(
+    conn: &mut PgConnection,
+    receivable_id: Uuid,
+) -> Result<Option<ReceivableRow>, sqlx::Error> {
+    sqlx::query_as(select_receivables!("WHERE r.id = $1 FOR UPDATE OF r"))
+    .bind(receivable_id)
+    .fetch_optional(conn)
+    .await
+}

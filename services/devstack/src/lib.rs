@@ -1,0 +1,25 @@
+//! The local stack and the end-to-end test harness.
+//!
+//! [`Stack::start`] brings up everything the services need on one machine: a throwaway
+//! PostgreSQL cluster (or the server at `DATABASE_URL`), a Kafka-protocol broker (librdkafka's
+//! mock cluster in this process, or the broker at `KAFKA_BOOTSTRAP_SERVERS`), a database role
+//! and schema per service, the topics, and the five service processes. The `devstack` binary
+//! and the tests in `tests/` use the same code, so the demo and the tests exercise one path.
+
+pub mod broker;
+pub mod clients;
+pub mod postgres;
+pub mod process;
+pub mod provision;
+pub mod stack;
+
+pub use stack::{Stack, StackOptions};
+
+/// The five services in start-up order, with their default local gRPC ports.
+pub const SERVICES: &[(&str, u16)] = &[
+    ("contracts", 50051),
+    ("payments", 50052),
+    ("scoring", 50053),
+    ("dunning", 50054),
+    ("legal", 50055),
+];

@@ -1,0 +1,154 @@
+//! Service processes: started from the workspace's built binaries, logged to files,
+//! stopped gracefully (SIGTERM) or killed (SIGKILL) on demand.
+
+use std::fs::OpenOptions;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+
+/// One running (or stopped) service process.
+#[derive(Debug)]
+pub struct ServiceProcess {
+    name: String,
+    binary: PathBuf,
+    env: Vec<(String, String)>,
+    ready_file: PathBuf,
+    log_file: PathBuf,
+    child: Option<Child>,
+    addr: Option<SocketAddr>,
+}
+
+impl ServiceProcess {
+    /// Starts `name` with `env` added to this process's environment. Its output goes to
+    /// `<dir>/<name>.log`.
+    pub fn spawn(name: &str, env: Vec<(String, String)>, dir: &Path) -> anyhow::Result<Self> {
+        let binary = bin_dir()?.join(name);
+        if !binary.exists() {
+            bail!(
+                "the {name} binary is not built ({} is missing); run `cargo build --workspace --bins` first",
+                binary.display()
+            );
+        }
+        let mut process = Self {
+            name: name.to_owned(),
+            binary,
+            env,
+            ready_file: dir.join(format!("{name}.ready")),
+            log_file: dir.join(format!("{name}.log")),
+            child: None,
+            addr: None,
+        };
+        process.start()?;
+        Ok(process)
+    }
+
+    fn start(&mut self) -> anyhow::Result<()> {
+        let _ = std::fs::remove_file(&self.ready_file);
+        let log = OpenOptions::new().create(true).append(true).open(&self.log_file)?;
+        let mut command = Command::new(&self.binary);
+        command
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("READY_FILE", &self.ready_file)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log);
+        if let Some(addr) = self.addr {
+            // A restart keeps the address clients already know.
+            command.env("GRPC_ADDR", addr.to_string());
+        }
+        self.child = Some(command.spawn().with_context(|| format!("starting {}", self.binary.display()))?);
+        Ok(())
+    }
+
+    /// Waits until the service wrote its ready file; fails early if the process exits.
+    pub async fn wait_ready(&mut self, timeout: Duration) -> anyhow::Result<SocketAddr> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(text) = std::fs::read_to_string(&self.ready_file) {
+                if let Ok(addr) = text.trim().parse::<SocketAddr>() {
+                    self.addr = Some(addr);
+                    return Ok(addr);
+                }
+            }
+            if let Some(child) = self.child.as_mut() {
+                if let Some(status) = child.try_wait()? {
+                    bail!("{} exited with {status} during start-up:\n{}", self.name, self.log_tail(30));
+                }
+            }
+            if Instant::now() > deadline {
+                bail!("{} was not ready after {timeout:?}:\n{}", self.name, self.log_tail(30));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The gRPC address, once ready.
+    pub fn addr(&self) -> Option<SocketAddr> {
+        self.addr
+    }
+
+    /// Path of the log file.
+    pub fn log_file(&self) -> &Path {
+        &self.log_file
+    }
+
+    /// Kills the process with SIGKILL: no shutdown work at all, as in a crash.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the process again after [`kill`](Self::kill) or [`terminate`](Self::terminate).
+    pub async fn restart(&mut self, timeout: Duration) -> anyhow::Result<SocketAddr> {
+        self.kill();
+        self.start()?;
+        self.wait_ready(timeout).await
+    }
+
+    /// Asks the process to stop (SIGTERM) and waits up to `grace`, then kills it.
+    pub fn terminate(&mut self, grace: Duration) {
+        let Some(mut child) = self.child.take() else { return };
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// The last `lines` lines of the log, for error messages.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let text = std::fs::read_to_string(&self.log_file).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+}
+
+impl Drop for ServiceProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Where the service binaries are: `COLLECTIONS_BIN_DIR`, else next to this executable
+/// (`target/<profile>/`, also when this is a test binary in `target/<profile>/deps/`).
+pub fn bin_dir() -> anyhow::Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("COLLECTIONS_BIN_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let exe = std::env::current_exe()?;
+    let mut dir = exe.parent().context("executable has no directory")?.to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    Ok(dir)
+}

@@ -1,0 +1,183 @@
+//! The whole stack on one machine.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+
+use crate::broker::Broker;
+use crate::postgres::PgCluster;
+use crate::process::ServiceProcess;
+use crate::{provision, SERVICES};
+
+/// How to start a stack.
+#[derive(Debug, Clone, Default)]
+pub struct StackOptions {
+    /// Use the services' fixed local ports (50051..50055) instead of free ones.
+    pub fixed_ports: bool,
+    /// Give this stack its own database and topic prefix, so several can share an external
+    /// Postgres and Kafka (the tests do).
+    pub isolated: bool,
+    /// Directory for logs and ready files; a temporary one when unset.
+    pub work_dir: Option<PathBuf>,
+    /// Extra environment for every service (e.g. `DUNNING_ESCALATE_AFTER_DAYS`).
+    pub env: Vec<(String, String)>,
+    /// Start only these services (all when empty).
+    pub only: Vec<String>,
+}
+
+/// A running stack. Dropping it kills the services and removes the throwaway database.
+pub struct Stack {
+    services: BTreeMap<String, ServiceProcess>,
+    /// Bootstrap address of the broker.
+    pub bootstrap_servers: String,
+    /// Prefix of every topic and consumer group of this stack.
+    pub topic_prefix: String,
+    /// Connection URL per service.
+    pub database_urls: BTreeMap<String, String>,
+    /// Where logs are written.
+    pub work_dir: PathBuf,
+    broker: Broker,
+    pg: Option<PgCluster>,
+    _temp: Option<tempfile::TempDir>,
+}
+
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl Stack {
+    /// Starts Postgres, the broker and the five services. `progress` receives one line per
+    /// step, for people watching.
+    pub async fn start(options: StackOptions, mut progress: impl FnMut(&str)) -> anyhow::Result<Self> {
+        let (temp, work_dir) = match &options.work_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)?;
+                (None, dir.clone())
+            }
+            None => {
+                let temp = tempfile::Builder::new().prefix("collections-stack-").tempdir()?;
+                let dir = temp.path().to_path_buf();
+                (Some(temp), dir)
+            }
+        };
+        let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+
+        let started = Instant::now();
+        let (pg, admin_url) = match std::env::var("DATABASE_URL") {
+            Ok(url) if !url.is_empty() => {
+                progress("postgres: using DATABASE_URL");
+                (None, url)
+            }
+            _ => {
+                progress("postgres: starting a throwaway cluster (initdb + pg_ctl)…");
+                let cluster = tokio::task::spawn_blocking(PgCluster::start).await??;
+                let url = cluster.admin_url();
+                progress(&format!("postgres: ready at {url} ({:.1} s)", started.elapsed().as_secs_f32()));
+                (Some(cluster), url)
+            }
+        };
+        let database = if options.isolated { format!("e2e_{run_id}") } else { "collections".to_owned() };
+        let password = kit::config::env_string("COLLECTIONS_ROLE_PASSWORD", "collections");
+        let names: Vec<&str> = SERVICES.iter().map(|(name, _)| *name).collect();
+        let database_urls = provision::provision_database(&admin_url, &database, &names, &password).await?;
+        progress(&format!("postgres: database {database} with one role and schema per service"));
+
+        let broker = Broker::from_env()?;
+        let topic_prefix = if options.isolated && !broker.is_embedded() { format!("e2e-{run_id}.") } else { String::new() };
+        broker.create_topics(&topic_prefix).await?;
+        let bootstrap_servers = broker.bootstrap_servers();
+        progress(&format!(
+            "kafka: {} broker at {bootstrap_servers}, topics created",
+            if broker.is_embedded() { "embedded (librdkafka mock cluster)" } else { "external" }
+        ));
+
+        let mut stack = Self {
+            services: BTreeMap::new(),
+            bootstrap_servers,
+            topic_prefix,
+            database_urls,
+            work_dir,
+            broker,
+            pg,
+            _temp: temp,
+        };
+        for (name, port) in SERVICES {
+            if !options.only.is_empty() && !options.only.iter().any(|o| o == name) {
+                continue;
+            }
+            let mut env = vec![
+                ("DATABASE_URL".to_owned(), stack.database_urls[*name].clone()),
+                ("DATABASE_SCHEMA".to_owned(), (*name).to_owned()),
+                ("KAFKA_BOOTSTRAP_SERVERS".to_owned(), stack.bootstrap_servers.clone()),
+                ("KAFKA_TOPIC_PREFIX".to_owned(), stack.topic_prefix.clone()),
+                ("GRPC_ADDR".to_owned(), format!("127.0.0.1:{}", if options.fixed_ports { *port } else { 0 })),
+            ];
+            env.extend(options.env.iter().cloned());
+            let process = ServiceProcess::spawn(name, env, &stack.work_dir)?;
+            stack.services.insert((*name).to_owned(), process);
+        }
+        for (name, process) in &mut stack.services {
+            let addr = process.wait_ready(READY_TIMEOUT).await?;
+            progress(&format!("{name}: serving gRPC on {addr}"));
+        }
+        Ok(stack)
+    }
+
+    /// `http://host:port` of a service's gRPC server.
+    pub fn endpoint(&self, service: &str) -> anyhow::Result<String> {
+        let addr = self
+            .services
+            .get(service)
+            .and_then(ServiceProcess::addr)
+            .with_context(|| format!("{service} is not running"))?;
+        Ok(format!("http://{addr}"))
+    }
+
+    /// The process of a service.
+    pub fn process(&mut self, service: &str) -> anyhow::Result<&mut ServiceProcess> {
+        self.services.get_mut(service).with_context(|| format!("no service {service}"))
+    }
+
+    /// SIGKILLs a service, as in a crash.
+    pub fn kill(&mut self, service: &str) -> anyhow::Result<()> {
+        self.process(service)?.kill();
+        Ok(())
+    }
+
+    /// Starts a killed or stopped service again on the same address.
+    pub async fn restart(&mut self, service: &str) -> anyhow::Result<()> {
+        self.process(service)?.restart(READY_TIMEOUT).await?;
+        Ok(())
+    }
+
+    /// Stops every service gracefully (reverse start order), then the broker and Postgres.
+    pub fn stop(mut self, mut progress: impl FnMut(&str)) {
+        for (name, _) in SERVICES.iter().rev() {
+            if let Some(process) = self.services.get_mut(*name) {
+                process.terminate(Duration::from_secs(15));
+                progress(&format!("{name}: stopped"));
+            }
+        }
+        if self.broker.is_embedded() {
+            progress("kafka: embedded broker stopped");
+        }
+        if let Some(pg) = self.pg.take() {
+            pg.stop();
+            progress("postgres: stopped");
+        }
+    }
+
+    /// Log files of all services.
+    pub fn log_files(&self) -> Vec<PathBuf> {
+        self.services.values().map(|p| p.log_file().to_path_buf()).collect()
+    }
+
+    /// The last log lines of every service, for diagnosing a failed test.
+    pub fn log_tails(&self, lines: usize) -> String {
+        self.services
+            .iter()
+            .map(|(name, p)| format!("----- {name} -----\n{}", p.log_tail(lines)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}

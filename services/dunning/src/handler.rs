@@ -1,0 +1,302 @@
+//! Opens delinquency cases from overdue events, runs the ladder, stops on payment (R-P10),
+//! and hands cases to legal.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use kit::consumer::{HandleError, Handler, IncomingEvent};
+use kit::outbox::Outbox;
+use kit::wire;
+use proto::events::v1 as events;
+
+use crate::ladder::{self, Policy, Step};
+
+pub(crate) struct Events {
+    pub(crate) outbox: Outbox,
+    pub(crate) policy: Policy,
+}
+
+fn uuid(field: &str, value: &str) -> Result<Uuid, HandleError> {
+    Uuid::parse_str(value).map_err(|_| HandleError::Permanent(format!("{field} {value:?} is not a UUID")))
+}
+
+fn date(field: &str, value: &str) -> Result<NaiveDate, HandleError> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|e| HandleError::Permanent(format!("{field} {value:?}: {e}")))
+}
+
+impl Handler for Events {
+    fn wants(&self, event_type: &str) -> bool {
+        event_type == kit::events::type_name::<events::ReceivableOverdue>()
+            || event_type == kit::events::type_name::<events::AllocationApplied>()
+            || event_type == kit::events::type_name::<events::GradeChanged>()
+    }
+
+    async fn handle(&self, tx: &mut PgConnection, event: &IncomingEvent) -> Result<(), HandleError> {
+        let event_type = event.envelope.event_type.as_str();
+        if event_type == kit::events::type_name::<events::ReceivableOverdue>() {
+            self.overdue(tx, event.decode()?).await
+        } else if event_type == kit::events::type_name::<events::AllocationApplied>() {
+            self.paid(tx, event.decode()?).await
+        } else {
+            let changed: events::GradeChanged = event.decode()?;
+            let customer_id = uuid("customer_id", &changed.customer_id)?;
+            sqlx::query(
+                "INSERT INTO customer_grades (customer_id, grade) VALUES ($1, $2)
+                 ON CONFLICT (customer_id) DO UPDATE SET grade = EXCLUDED.grade",
+            )
+            .bind(customer_id)
+            .bind(&changed.grade)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE cases SET grade = $2 WHERE customer_id = $1 AND status = 'active'")
+                .bind(customer_id)
+                .bind(&changed.grade)
+                .execute(&mut *tx)
+                .await?;
+            Ok(())
+        }
+    }
+}
+
+impl Events {
+    async fn overdue(&self, tx: &mut PgConnection, overdue: events::ReceivableOverdue) -> Result<(), HandleError> {
+        let receivable_id = uuid("receivable_id", &overdue.receivable_id)?;
+        let customer_id = uuid("customer_id", &overdue.customer_id)?;
+        let as_of = date("as_of", &overdue.as_of)?;
+        let (open, currency) = wire::parse_money(overdue.open_amount.as_ref()).map_err(HandleError::Permanent)?;
+        let in_legal: Option<Uuid> = sqlx::query_scalar("SELECT case_id FROM receivables_in_legal WHERE receivable_id = $1")
+            .bind(receivable_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if in_legal.is_some() {
+            return Ok(()); // R-L5: ordinary dunning stops for receivables in legal.
+        }
+        let grade: String = sqlx::query_scalar("SELECT grade FROM customer_grades WHERE customer_id = $1")
+            .bind(customer_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or_default();
+        // The one active case of the customer, opened if there is none (R-D3).
+        sqlx::query(
+            "INSERT INTO cases (id, customer_id, status, grade, opened_on) VALUES ($1, $2, 'active', $3, $4)
+             ON CONFLICT (customer_id) WHERE status = 'active' DO NOTHING",
+        )
+        .bind(Uuid::now_v7())
+        .bind(customer_id)
+        .bind(&grade)
+        .bind(as_of)
+        .execute(&mut *tx)
+        .await?;
+        let (case_id, last_step): (Uuid, String) = sqlx::query_as(
+            "SELECT id, current_step FROM cases WHERE customer_id = $1 AND status = 'active' FOR UPDATE",
+        )
+        .bind(customer_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO case_items (case_id, receivable_id, contract_id, contract_no, due_date, currency, open_amount,
+                                     days_overdue, status)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open')
+             ON CONFLICT (case_id, receivable_id) DO UPDATE
+               SET open_amount = EXCLUDED.open_amount, days_overdue = GREATEST(case_items.days_overdue, EXCLUDED.days_overdue)
+               WHERE case_items.status = 'open'",
+        )
+        .bind(case_id)
+        .bind(receivable_id)
+        .bind(uuid("contract_id", &overdue.contract_id)?)
+        .bind(&overdue.contract_no)
+        .bind(date("due_date", &overdue.due_date)?)
+        .bind(&currency)
+        .bind(open)
+        .bind(i32::try_from(overdue.days_overdue).unwrap_or(i32::MAX))
+        .execute(&mut *tx)
+        .await?;
+        self.run_ladder(tx, case_id, customer_id, &grade, Step::parse(&last_step), as_of).await
+    }
+
+    /// Executes every step now due for the case, in order.
+    async fn run_ladder(
+        &self,
+        tx: &mut PgConnection,
+        case_id: Uuid,
+        customer_id: Uuid,
+        grade: &str,
+        last: Option<Step>,
+        as_of: NaiveDate,
+    ) -> Result<(), HandleError> {
+        let items: Vec<(Uuid, Uuid, String, NaiveDate, String, Decimal, i32)> = sqlx::query_as(
+            "SELECT receivable_id, contract_id, contract_no, due_date, currency, open_amount, days_overdue
+             FROM case_items WHERE case_id = $1 AND status = 'open' ORDER BY due_date",
+        )
+        .bind(case_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let days = items.iter().map(|i| i.6).max().unwrap_or(0);
+        let days = u32::try_from(days).unwrap_or_default();
+        let total: Decimal = items.iter().map(|i| i.5).sum();
+        let currency = items.first().map(|i| i.4.trim().to_owned()).unwrap_or_else(|| "CNY".to_owned());
+        let receivable_ids: Vec<Uuid> = items.iter().map(|i| i.0).collect();
+        for step in ladder::due_steps(&self.policy, days, total, grade, last) {
+            let detail = match step {
+                Step::Reminder => format!("payment reminder for {} {currency} overdue", wire::format_amount(total, &currency)),
+                Step::Notice => format!(
+                    "written notice: {} {currency} overdue on {} item(s), oldest {days} days",
+                    wire::format_amount(total, &currency),
+                    items.len()
+                ),
+                Step::EscalateToLegal => format!(
+                    "handed to legal: {} {currency} claimed, {days} days overdue",
+                    wire::format_amount(total, &currency)
+                ),
+            };
+            log_action(tx, &self.outbox, case_id, customer_id, step.as_str(), &receivable_ids, days, as_of, &detail).await?;
+            sqlx::query("UPDATE cases SET current_step = $2 WHERE id = $1")
+                .bind(case_id)
+                .bind(step.as_str())
+                .execute(&mut *tx)
+                .await?;
+            if step == Step::EscalateToLegal {
+                sqlx::query("UPDATE cases SET status = 'escalated', closed_on = $2 WHERE id = $1")
+                    .bind(case_id)
+                    .bind(as_of)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE case_items SET status = 'escalated' WHERE case_id = $1 AND status = 'open'")
+                    .bind(case_id)
+                    .execute(&mut *tx)
+                    .await?;
+                for id in &receivable_ids {
+                    sqlx::query("INSERT INTO receivables_in_legal (receivable_id, case_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                        .bind(id)
+                        .bind(case_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let escalation = events::EscalatedToLegal {
+                    escalation_id: Uuid::now_v7().to_string(),
+                    case_id: case_id.to_string(),
+                    customer_id: customer_id.to_string(),
+                    amount_claimed: Some(wire::money(total, &currency)),
+                    receivables: items
+                        .iter()
+                        .map(|(id, contract_id, contract_no, due, cur, open, days)| events::ClaimedReceivable {
+                            receivable_id: id.to_string(),
+                            contract_id: contract_id.to_string(),
+                            contract_no: contract_no.clone(),
+                            due_date: due.to_string(),
+                            days_overdue: u32::try_from(*days).unwrap_or_default(),
+                            open_amount: Some(wire::money(*open, cur.trim())),
+                        })
+                        .collect(),
+                    business_date: as_of.to_string(),
+                    reason: format!(
+                        "{days} days overdue, {} {currency} open (threshold {} days / {} {currency})",
+                        wire::format_amount(total, &currency),
+                        self.policy.escalate_after_days,
+                        self.policy.escalate_min_amount
+                    ),
+                };
+                self.outbox.enqueue(tx, kit::events::DUNNING, &customer_id.to_string(), &escalation).await?;
+                tracing::info!(%case_id, %total, days, "case escalated to legal");
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// R-P10: a confirmed payment stops dunning for what it covers at once.
+    async fn paid(&self, tx: &mut PgConnection, applied: events::AllocationApplied) -> Result<(), HandleError> {
+        let receivable_id = uuid("receivable_id", &applied.receivable_id)?;
+        let customer_id = uuid("customer_id", &applied.customer_id)?;
+        let (open_after, _) = wire::parse_money(applied.open_amount_after.as_ref()).map_err(HandleError::Permanent)?;
+        let business_date = date("booking_date", &applied.booking_date)?;
+        let case: Option<(Uuid, i32)> = sqlx::query_as(
+            "SELECT c.id, i.days_overdue FROM cases c JOIN case_items i ON i.case_id = c.id
+             WHERE c.customer_id = $1 AND c.status = 'active' AND i.receivable_id = $2 AND i.status = 'open'
+             FOR UPDATE OF c",
+        )
+        .bind(customer_id)
+        .bind(receivable_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((case_id, days)) = case else {
+            return Ok(());
+        };
+        let status = if applied.paid_in_full { "paid" } else { "open" };
+        sqlx::query("UPDATE case_items SET open_amount = $3, status = $4 WHERE case_id = $1 AND receivable_id = $2")
+            .bind(case_id)
+            .bind(receivable_id)
+            .bind(open_after)
+            .bind(status)
+            .execute(&mut *tx)
+            .await?;
+        if !applied.paid_in_full {
+            // R-D12: a partial payment never moves the ladder back.
+            return Ok(());
+        }
+        let (amount, currency) = wire::parse_money(applied.amount.as_ref()).map_err(HandleError::Permanent)?;
+        let detail = format!(
+            "paid in full ({} {currency} on {business_date}); dunning stopped for this item",
+            wire::format_amount(amount, &currency)
+        );
+        let days = u32::try_from(days).unwrap_or_default();
+        log_action(tx, &self.outbox, case_id, customer_id, "stopped", &[receivable_id], days, business_date, &detail).await?;
+        let still_open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM case_items WHERE case_id = $1 AND status = 'open'")
+            .bind(case_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if still_open == 0 {
+            sqlx::query("UPDATE cases SET status = 'paid', closed_on = $2 WHERE id = $1")
+                .bind(case_id)
+                .bind(business_date)
+                .execute(&mut *tx)
+                .await?;
+            tracing::info!(%case_id, "case closed: everything paid");
+        }
+        Ok(())
+    }
+}
+
+/// Appends to the action log (R-D4) and publishes the action.
+#[allow(clippy::too_many_arguments)]
+async fn log_action(
+    tx: &mut PgConnection,
+    outbox: &Outbox,
+    case_id: Uuid,
+    customer_id: Uuid,
+    step: &str,
+    receivable_ids: &[Uuid],
+    days: u32,
+    business_date: NaiveDate,
+    detail: &str,
+) -> Result<(), HandleError> {
+    let action_id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO actions (id, case_id, step, receivable_ids, days_overdue, business_date, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(action_id)
+    .bind(case_id)
+    .bind(step)
+    .bind(receivable_ids)
+    .bind(i32::try_from(days).unwrap_or(i32::MAX))
+    .bind(business_date)
+    .bind(detail)
+    .execute(&mut *tx)
+    .await?;
+    let event = events::ActionExecuted {
+        action_id: action_id.to_string(),
+        case_id: case_id.to_string(),
+        customer_id: customer_id.to_string(),
+        step: step.to_owned(),
+        receivable_ids: receivable_ids.iter().map(Uuid::to_string).collect(),
+        days_overdue: days,
+        business_date: business_date.to_string(),
+        detail: detail.to_owned(),
+    };
+    outbox.enqueue(tx, kit::events::DUNNING, &customer_id.to_string(), &event).await?;
+    tracing::info!(%case_id, step, days, "dunning action executed");
+    Ok(())
+}

@@ -1,0 +1,147 @@
+//! The dunning service: delinquency cases, the escalation ladder and its action log.
+//!
+//! Configuration beyond the kit's: `DUNNING_ESCALATE_AFTER_DAYS` (default 30) and
+//! `DUNNING_ESCALATE_MIN_AMOUNT` (default 5000, R-D7).
+
+mod handler;
+pub mod ladder;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use sqlx::PgPool;
+use tonic::server::NamedService;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use kit::{wire, ApiError};
+use proto::dunning::v1 as api;
+use proto::dunning::v1::dunning_service_server::{DunningService, DunningServiceServer};
+
+/// The service name.
+pub const SERVICE: &str = "dunning";
+/// Default gRPC port of the local stack.
+pub const DEFAULT_PORT: u16 = 50054;
+
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Runs the service until `stop` resolves.
+pub async fn run(config: kit::Config, stop: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let defaults = ladder::Policy::default();
+    let policy = ladder::Policy {
+        escalate_after_days: kit::config::env_parse(
+            "DUNNING_ESCALATE_AFTER_DAYS",
+            defaults.escalate_after_days,
+            "a whole number of days",
+        )?,
+        escalate_min_amount: kit::config::env_parse(
+            "DUNNING_ESCALATE_MIN_AMOUNT",
+            defaults.escalate_min_amount,
+            "a decimal amount such as 5000",
+        )?,
+    };
+    tracing::info!(?policy, "dunning policy");
+    let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
+    app.consume(
+        &[kit::events::CONTRACTS, kit::events::SCORING_GRADES],
+        handler::Events { outbox: app.outbox.clone(), policy },
+    )?;
+    let server = DunningServiceServer::new(Api { pool: app.pool.clone() });
+    app.serve(
+        tonic::service::Routes::new(server),
+        &[<DunningServiceServer<Api> as NamedService>::NAME],
+        stop,
+    )
+    .await
+}
+
+/// The gRPC API.
+pub struct Api {
+    pool: PgPool,
+}
+
+#[tonic::async_trait]
+impl DunningService for Api {
+    #[tracing::instrument(skip_all)]
+    async fn list_cases(&self, request: Request<api::ListCasesRequest>) -> Result<Response<api::ListCasesResponse>, Status> {
+        let customer_id = wire::uuid("customer_id", &request.into_inner().customer_id)?;
+        let cases: Vec<(Uuid, String, String, String, NaiveDate)> = sqlx::query_as(
+            "SELECT id, status, current_step, grade, opened_on FROM cases WHERE customer_id = $1 ORDER BY opened_on, id",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(ApiError::from)?;
+        let mut out = Vec::with_capacity(cases.len());
+        for (case_id, status, current_step, grade, opened_on) in cases {
+            let items: Vec<(Uuid, String, NaiveDate, i32, Decimal, String, String)> = sqlx::query_as(
+                "SELECT receivable_id, contract_no, due_date, days_overdue, open_amount, currency, status
+                 FROM case_items WHERE case_id = $1 ORDER BY due_date",
+            )
+            .bind(case_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(ApiError::from)?;
+            out.push(api::DunningCase {
+                case_id: case_id.to_string(),
+                customer_id: customer_id.to_string(),
+                status,
+                current_step,
+                grade,
+                opened_on: opened_on.to_string(),
+                items: items
+                    .into_iter()
+                    .map(|(id, contract_no, due, days, open, currency, status)| api::CaseItem {
+                        receivable_id: id.to_string(),
+                        contract_no,
+                        due_date: due.to_string(),
+                        days_overdue: u32::try_from(days).unwrap_or_default(),
+                        open_amount: Some(wire::money(open, currency.trim())),
+                        status,
+                    })
+                    .collect(),
+            });
+        }
+        Ok(Response::new(api::ListCasesResponse { cases: out }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_actions(
+        &self,
+        request: Request<api::ListActionsRequest>,
+    ) -> Result<Response<api::ListActionsResponse>, Status> {
+        let case_id = wire::uuid("case_id", &request.into_inner().case_id)?;
+        type Row = (Uuid, String, Vec<Uuid>, i32, NaiveDate, String, chrono::DateTime<chrono::Utc>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, step, receivable_ids, days_overdue, business_date, detail, recorded_at
+             FROM actions WHERE case_id = $1 ORDER BY recorded_at, id",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(ApiError::from)?;
+        if rows.is_empty() {
+            let exists: Option<Uuid> = sqlx::query_scalar("SELECT id FROM cases WHERE id = $1")
+                .bind(case_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(ApiError::from)?;
+            if exists.is_none() {
+                return Err(ApiError::NotFound(format!("no dunning case {case_id}")).into());
+            }
+        }
+        let actions = rows
+            .into_iter()
+            .map(|(id, step, receivables, days, date, detail, recorded)| api::Action {
+                action_id: id.to_string(),
+                case_id: case_id.to_string(),
+                step,
+                receivable_ids: receivables.iter().map(Uuid::to_string).collect(),
+                days_overdue: u32::try_from(days).unwrap_or_default(),
+                business_date: date.to_string(),
+                detail,
+                recorded_at: recorded.to_rfc3339(),
+            })
+            .collect();
+        Ok(Response::new(api::ListActionsResponse { actions }))
+    }
+}

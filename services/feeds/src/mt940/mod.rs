@@ -1,0 +1,101 @@
+//! SWIFT MT940 (customer statement) and MT942 (interim transaction report).
+
+mod info86;
+mod line61;
+mod statement;
+mod tags;
+
+use rust_decimal::Decimal;
+
+pub use tags::Field;
+
+use crate::error::{ErrorKind, FeedError, Location};
+use crate::model::{Balance, Statement};
+use crate::text::{Input, trim};
+use crate::values::{DateProblem, parse_unsigned, yymmdd};
+
+/// Split MT940/MT942 bytes into fields (`:TAG:` plus continuation lines), message by message.
+/// A low-level view for debugging a bank's file; [`crate::parse_file`] builds statements.
+#[must_use]
+pub fn fields(bytes: &[u8]) -> Vec<Vec<Field>> {
+    match crate::text::prepare(bytes, None, crate::text::Fallback::Western) {
+        Ok(input) => tags::messages(&input)
+            .into_iter()
+            .map(|m| m.fields)
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// True if some line of `head` starts with an MT940/MT942 field tag.
+pub(crate) fn looks_like_swift(head: &[u8]) -> bool {
+    head.split(|&b| b == b'\n' || b == b'\r')
+        .filter_map(|l| tags::tag_at(trim(l)))
+        .any(|(tag, _)| tag == b"NS" || tag.first().is_some_and(u8::is_ascii_digit))
+}
+
+/// Parse a balance field value (`:60F:`, `:62F:`, `:64:`, `:65:`): `C100318EUR380115,12`.
+///
+/// # Errors
+/// Names the part that is wrong (mark, date, currency, amount) and what was expected.
+pub fn parse_balance(value: &str) -> Result<Balance, String> {
+    balance(trim(value.as_bytes()))
+        .map_err(|(part, expected, found)| format!("{part}: expected {expected}, found {found:?}"))
+}
+
+pub(crate) type PartError = (&'static str, &'static str, String);
+
+pub(crate) fn balance(v: &[u8]) -> Result<Balance, PartError> {
+    let lossy = |s: &[u8]| String::from_utf8_lossy(s).into_owned();
+    let sign = match v.first() {
+        Some(b'C') => Decimal::ONE,
+        Some(b'D') => Decimal::NEGATIVE_ONE,
+        _ => {
+            return Err((
+                "debit/credit mark",
+                "C or D",
+                lossy(v.get(..1).unwrap_or(v)),
+            ));
+        }
+    };
+    let date_raw = v.get(1..7).unwrap_or_default();
+    let date = yymmdd(date_raw).map_err(|p| match p {
+        DateProblem::Shape => ("date", "six digits YYMMDD", lossy(date_raw)),
+        DateProblem::NoSuchDay => ("date", "an existing calendar day", lossy(date_raw)),
+    })?;
+    let ccy = v.get(7..10).unwrap_or_default();
+    if ccy.len() != 3 || !ccy.iter().all(u8::is_ascii_uppercase) {
+        return Err(("currency", "a three-letter ISO 4217 code", lossy(ccy)));
+    }
+    let raw_amount = v.get(10..).unwrap_or_default();
+    let amount = parse_unsigned(raw_amount, b',').ok_or_else(|| {
+        (
+            "amount",
+            "digits with one decimal comma, like 1234,56",
+            lossy(raw_amount),
+        )
+    })?;
+    Ok(Balance {
+        amount: sign * amount,
+        currency: lossy(ccy),
+        date,
+    })
+}
+
+/// Parse every message of the input into a statement (or the reason it was rejected).
+pub(crate) fn parse(input: &Input<'_>) -> Vec<Result<Statement, FeedError>> {
+    let messages = tags::messages(input);
+    if messages.is_empty() {
+        return vec![Err(FeedError::new(
+            ErrorKind::MissingField,
+            Location::File,
+            "MT940 message",
+            "fields starting with :20: (transaction reference)",
+            "no SWIFT field tags",
+        ))];
+    }
+    messages
+        .iter()
+        .map(|m| statement::Builder::new(input).build(&m.fields))
+        .collect()
+}

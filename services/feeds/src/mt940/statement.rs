@@ -1,0 +1,522 @@
+//! Build one statement from the fields of one MT940/MT942 message.
+
+use rust_decimal::Decimal;
+
+use super::line61::{self, Line61};
+use super::tags::{self, Field};
+use super::{balance, info86};
+use crate::check::{self, BalanceLocations};
+use crate::error::{ErrorKind, FeedError, Location};
+use crate::model::{Balance, BalanceCheck, SourceSpan, Statement, StatementKind, Transaction};
+use crate::text::{Input, non_empty, trim};
+use crate::values::{DateProblem, parse_unsigned, yymmdd};
+
+/// Collects the fields of one message.
+pub(super) struct Builder<'i, 'a> {
+    input: &'i Input<'a>,
+    st: Statement,
+    flags: Vec<FeedError>,
+    locations: BalanceLocations,
+    /// Whether a following `:86:`/`:NS:` belongs to the last transaction.
+    attach_to_tx: bool,
+    mt942: bool,
+    currency_hint: Option<String>,
+    totals: Vec<(bool, u32, String, Decimal, u32)>,
+    /// Debit mark of each transaction (zero amounts keep their side for `:90D:`/`:90C:`).
+    debit_marks: Vec<bool>,
+}
+
+impl<'i, 'a> Builder<'i, 'a> {
+    pub(super) fn new(input: &'i Input<'a>) -> Self {
+        Self {
+            input,
+            st: Statement {
+                kind: StatementKind::Statement,
+                id: None,
+                account: String::new(),
+                servicer: None,
+                currency: String::new(),
+                sequence_number: None,
+                created_at: None,
+                opening_balance: None,
+                closing_balance: None,
+                closing_available_balance: None,
+                forward_available_balances: Vec::new(),
+                information: None,
+                transactions: Vec::new(),
+                balance_check: BalanceCheck::NotChecked {
+                    reason: "no opening and closing balance".into(),
+                },
+                flags: Vec::new(),
+                source: SourceSpan::default(),
+            },
+            flags: Vec::new(),
+            locations: BalanceLocations::default(),
+            attach_to_tx: false,
+            mt942: false,
+            currency_hint: None,
+            totals: Vec::new(),
+            debit_marks: Vec::new(),
+        }
+    }
+
+    fn text(&self, f: &Field) -> String {
+        let lines = tags::value_lines(&self.input.bytes, f);
+        let decoded: Vec<String> = lines.iter().map(|l| self.input.decode(l)).collect();
+        decoded.join("\n")
+    }
+
+    /// The first line of a one-line field; text on further lines is flagged, never dropped
+    /// silently.
+    fn first_line(&mut self, f: &Field) -> String {
+        let lines = tags::value_lines(&self.input.bytes, f);
+        let first = self
+            .input
+            .decode(trim(lines.first().copied().unwrap_or_default()));
+        let extra: Vec<String> = lines
+            .iter()
+            .skip(1)
+            .filter(|l| !trim(l).is_empty())
+            .map(|l| self.input.decode(l))
+            .collect();
+        if !extra.is_empty() {
+            self.push_flag(
+                f,
+                ErrorKind::Syntax,
+                "value",
+                "a single line",
+                &extra.join(" / "),
+            );
+        }
+        first
+    }
+
+    fn push_flag(&mut self, f: &Field, kind: ErrorKind, part: &str, expected: &str, found: &str) {
+        self.flags.push(FeedError::at_line(
+            kind,
+            f.line,
+            format!(":{}: {part}", f.tag),
+            expected,
+            found,
+        ));
+    }
+
+    pub(super) fn build(mut self, fields: &[Field]) -> Result<Statement, FeedError> {
+        let (first, last) = match (fields.first(), fields.last()) {
+            (Some(a), Some(b)) => (a, b),
+            _ => {
+                return Err(FeedError::new(
+                    ErrorKind::MissingField,
+                    Location::File,
+                    "MT940 message",
+                    "at least one field",
+                    "an empty message",
+                ));
+            }
+        };
+        self.st.source = SourceSpan {
+            line: first.line,
+            end_line: last.end_line,
+            start: first.start,
+            end: last.end,
+            path: None,
+        };
+        for f in fields {
+            self.field(f)?;
+        }
+        self.finish(first)
+    }
+
+    fn field(&mut self, f: &Field) -> Result<(), FeedError> {
+        let tag = f.tag.as_str();
+        let attach = std::mem::replace(&mut self.attach_to_tx, false);
+        match tag {
+            "20" => self.st.id = non_empty(&self.first_line(f)),
+            "21" => {}
+            "25" | "25P" => {
+                let account = self.first_line(f);
+                self.st.servicer = account
+                    .split_once('/')
+                    .map(|(bank, _)| bank.trim())
+                    .filter(|b| b.len() >= 8 && b.chars().all(|c| c.is_ascii_alphanumeric()))
+                    .filter(|b| b.chars().take(4).all(|c| c.is_ascii_alphabetic()))
+                    .map(str::to_string);
+                self.st.account = account;
+            }
+            "28" | "28C" => self.st.sequence_number = non_empty(&self.first_line(f)),
+            "60F" | "60M" | "60" => {
+                let b = self.balance_field(f);
+                self.locations.opening = Some(Location::Line { line: f.line });
+                self.set_once(f, b, |st| &mut st.opening_balance);
+            }
+            "62F" | "62M" | "62" => {
+                let b = self.balance_field(f);
+                self.locations.closing = Some(Location::Line { line: f.line });
+                self.set_once(f, b, |st| &mut st.closing_balance);
+            }
+            "64" => {
+                let b = self.balance_field(f);
+                self.set_once(f, b, |st| &mut st.closing_available_balance);
+            }
+            "65" | "65F" => {
+                if let Some(b) = self.balance_field(f) {
+                    self.st.forward_available_balances.push(b);
+                }
+            }
+            "61" => {
+                let tx = self.transaction(f)?;
+                self.st.transactions.push(tx);
+                self.attach_to_tx = true;
+            }
+            "86" | "NS" => self.information(f, attach),
+            "13" | "13D" => {
+                self.mt942 = true;
+                self.st.created_at = non_empty(&self.first_line(f));
+            }
+            "34F" => {
+                self.mt942 = true;
+                let v = self.first_line(f);
+                if let Some(ccy) = v.get(..3) {
+                    self.currency_hint.get_or_insert_with(|| ccy.to_string());
+                }
+            }
+            "90D" | "90C" => {
+                self.mt942 = true;
+                self.control_total(f);
+            }
+            other => {
+                let found = self.first_line(f);
+                self.push_flag(
+                    f,
+                    ErrorKind::Syntax,
+                    "tag",
+                    "an MT940/MT942 field (20, 21, 25, 28C, 60F/M, 61, 86, 62F/M, 64, 65, 13D, 34F, 90D/C)",
+                    &format!(":{other}:{found}"),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn set_once(
+        &mut self,
+        f: &Field,
+        b: Option<Balance>,
+        slot: impl Fn(&mut Statement) -> &mut Option<Balance>,
+    ) {
+        let Some(b) = b else { return };
+        if slot(&mut self.st).is_some() {
+            self.push_flag(
+                f,
+                ErrorKind::Syntax,
+                "balance",
+                "one such balance per statement",
+                "a repeated field",
+            );
+        } else {
+            *slot(&mut self.st) = Some(b);
+        }
+    }
+
+    fn balance_field(&mut self, f: &Field) -> Option<Balance> {
+        let bytes = self.input.bytes.clone();
+        let lines = tags::value_lines(&bytes, f);
+        let v = trim(lines.first().copied().unwrap_or_default());
+        let rest: Vec<&[u8]> = lines
+            .iter()
+            .skip(1)
+            .copied()
+            .filter(|l| !trim(l).is_empty())
+            .collect();
+        if !rest.is_empty() {
+            let found = rest
+                .iter()
+                .map(|l| self.input.decode(l))
+                .collect::<Vec<_>>()
+                .join(" / ");
+            self.push_flag(f, ErrorKind::Syntax, "value", "a single line", &found);
+        }
+        match balance(v) {
+            Ok(b) => Some(b),
+            Err(("currency", _, found)) if found.bytes().all(|c| c.is_ascii_digit()) => {
+                // Seen in the wild: `:62M:C020315105000,00`, the currency left out. Read the
+                // amount, take the statement currency, and flag it (never silently).
+                let amount = parse_unsigned(v.get(7..).unwrap_or_default(), b',');
+                let date = yymmdd(v.get(1..7).unwrap_or_default()).ok();
+                let hint = self.st.opening_balance.as_ref().map(|b| b.currency.clone());
+                let found = self.input.decode(v);
+                self.push_flag(
+                    f,
+                    ErrorKind::MissingField,
+                    "currency",
+                    "a three-letter ISO 4217 code after the date",
+                    &found,
+                );
+                match (amount, date, hint) {
+                    (Some(a), Some(d), Some(c)) => Some(Balance {
+                        amount: if v.first() == Some(&b'D') { -a } else { a },
+                        currency: c,
+                        date: d,
+                    }),
+                    _ => None,
+                }
+            }
+            Err((part, expected, found)) => {
+                let kind = match part {
+                    "date" => ErrorKind::InvalidDate,
+                    "amount" => ErrorKind::InvalidAmount,
+                    "currency" => ErrorKind::UnknownCurrency,
+                    _ => ErrorKind::Syntax,
+                };
+                self.push_flag(f, kind, part, expected, &found);
+                None
+            }
+        }
+    }
+
+    fn control_total(&mut self, f: &Field) {
+        let v = self.first_line(f);
+        let digits = v.bytes().take_while(u8::is_ascii_digit).count();
+        let count = v
+            .get(..digits)
+            .and_then(|c| c.parse::<u32>().ok())
+            .unwrap_or(0);
+        let ccy = v.get(digits..digits + 3).unwrap_or_default().to_string();
+        let amount = v
+            .get(digits + 3..)
+            .and_then(|a| parse_unsigned(a.as_bytes(), b','));
+        match amount {
+            Some(a) if digits > 0 => {
+                self.currency_hint.get_or_insert_with(|| ccy.clone());
+                self.totals.push((f.tag == "90D", count, ccy, a, f.line));
+            }
+            _ => self.push_flag(
+                f,
+                ErrorKind::Syntax,
+                "control total",
+                "number of entries, currency and amount, like 3EUR12,50",
+                &v,
+            ),
+        }
+    }
+}
+
+impl Builder<'_, '_> {
+    fn transaction(&mut self, f: &Field) -> Result<Transaction, FeedError> {
+        let raw = self.input.bytes.get(f.start..f.end).unwrap_or_default();
+        let parsed = line61::parse(raw).map_err(|p| {
+            let kind = match p.part {
+                "value date" => ErrorKind::InvalidDate,
+                "amount" => ErrorKind::InvalidAmount,
+                _ => ErrorKind::Syntax,
+            };
+            FeedError::at_line(
+                kind,
+                f.line,
+                format!(":61: {}", p.part),
+                p.expected,
+                p.found,
+            )
+        })?;
+        let mut tx = Transaction::new(parsed.signed_amount(), String::new());
+        self.debit_marks.push(matches!(
+            parsed.mark,
+            line61::Mark::Debit | line61::Mark::ReversalOfCredit
+        ));
+        tx.source = SourceSpan {
+            line: f.line,
+            end_line: f.end_line,
+            start: f.start.saturating_sub(4),
+            end: f.end,
+            path: None,
+        };
+        self.dates(f, &parsed, &mut tx);
+        tx.reversal = matches!(
+            parsed.mark,
+            line61::Mark::ReversalOfCredit | line61::Mark::ReversalOfDebit
+        );
+        tx.bank_transaction_code = non_empty(&parsed.type_code);
+        tx.customer_reference = non_empty(&parsed.customer_reference);
+        tx.bank_reference = parsed
+            .bank_reference
+            .as_deref()
+            .and_then(|b| non_empty(&self.input.decode(b)));
+        if let Some(code) = parsed.funds_code {
+            tx.extra.insert("funds_code".into(), code.to_string());
+        }
+        let supplementary: Vec<String> = parsed
+            .supplementary
+            .iter()
+            .map(|s| self.input.decode(s))
+            .collect();
+        if !supplementary.is_empty() {
+            tx.extra
+                .insert("supplementary_details".into(), supplementary.join("\n"));
+        }
+        Ok(tx)
+    }
+
+    fn dates(&mut self, f: &Field, parsed: &Line61, tx: &mut Transaction) {
+        match parsed.value_date {
+            Ok(d) => tx.value_date = Some(d),
+            Err(_) => self.push_flag(
+                f,
+                ErrorKind::InvalidDate,
+                "value date",
+                "an existing calendar day (YYMMDD)",
+                &parsed.value_date_raw,
+            ),
+        }
+        match parsed.entry_date {
+            Some(Ok(d)) => tx.booking_date = Some(d),
+            Some(Err(_)) => self.push_flag(
+                f,
+                ErrorKind::InvalidDate,
+                "entry date",
+                "an existing calendar day (MMDD)",
+                &parsed.entry_date_raw,
+            ),
+            None => {}
+        }
+    }
+
+    /// `:86:` (or a bank's `:NS:`): after a `:61:` it describes that transaction, elsewhere
+    /// the statement.
+    fn information(&mut self, f: &Field, attach: bool) {
+        let text = self.text(f);
+        let Some(tx) = self.st.transactions.last_mut().filter(|_| attach) else {
+            if !text.trim().is_empty() {
+                let info = self.st.information.get_or_insert_with(String::new);
+                if !info.is_empty() {
+                    info.push('\n');
+                }
+                info.push_str(&text);
+            }
+            return;
+        };
+        self.attach_to_tx = true;
+        tx.source.end = f.end;
+        tx.source.end_line = f.end_line;
+        if f.tag == "NS" {
+            if !text.trim().is_empty() {
+                tx.extra.insert("non_swift".into(), text.clone());
+            }
+            if tx.description.is_some() {
+                return;
+            }
+        }
+        // Several consecutive :86: (Rabobank, Danske Bank) form one text.
+        let full = match tx.description.take() {
+            Some(before) if f.tag == "86" => format!("{before}\n{text}"),
+            _ => text,
+        };
+        let info = info86::parse(&full);
+        tx.remittance_information = info.remittance;
+        tx.counterparty_name = info.counterparty_name;
+        tx.counterparty_account = info.counterparty_account;
+        tx.counterparty_bank = info.counterparty_bank;
+        tx.end_to_end_id = info.end_to_end_id;
+        tx.payment_reference = info.payment_reference;
+        for (k, v) in info.extra {
+            tx.extra.insert(k, v);
+        }
+        tx.description = non_empty(&full).map(|_| full);
+    }
+
+    fn finish(mut self, first: &Field) -> Result<Statement, FeedError> {
+        if self.st.account.trim().is_empty() {
+            return Err(FeedError::at_line(
+                ErrorKind::MissingField,
+                first.line,
+                ":25: account identification",
+                "a :25: field with the account number",
+                "none in this message",
+            ));
+        }
+        if self.st.id.is_none() {
+            self.flags.push(FeedError::at_line(
+                ErrorKind::MissingField,
+                first.line,
+                ":20: transaction reference",
+                "a message starting with :20:",
+                format!(":{}:", first.tag),
+            ));
+        }
+        if self.mt942 {
+            self.st.kind = StatementKind::IntradayReport;
+        }
+        let currency = self
+            .st
+            .opening_balance
+            .as_ref()
+            .or(self.st.closing_balance.as_ref())
+            .map(|b| b.currency.clone())
+            .or(self.currency_hint.clone());
+        let Some(currency) = currency else {
+            return Err(FeedError::at_line(
+                ErrorKind::MissingField,
+                first.line,
+                ":60F: opening balance",
+                "a balance (or MT942 :34F:/:90D:) giving the account currency",
+                "none in this message",
+            ));
+        };
+        self.st.currency.clone_from(&currency);
+        for tx in &mut self.st.transactions {
+            tx.currency.clone_from(&currency);
+        }
+        match (&self.st.opening_balance, &self.st.closing_balance) {
+            (Some(_), Some(_)) => {}
+            _ if self.mt942 => {
+                self.st.balance_check = BalanceCheck::NotChecked {
+                    reason: "an MT942 intraday report carries no balance chain".into(),
+                };
+            }
+            (open, _) => {
+                let missing = if open.is_none() {
+                    ":60F: opening balance"
+                } else {
+                    ":62F: closing balance"
+                };
+                self.flags.push(FeedError::at_line(
+                    ErrorKind::MissingField,
+                    first.line,
+                    missing,
+                    "both an opening and a closing balance in an MT940 statement",
+                    "none in this message",
+                ));
+                self.st.balance_check = BalanceCheck::NotChecked {
+                    reason: format!("{missing} missing"),
+                };
+            }
+        }
+        self.check_totals();
+        self.st.flags = std::mem::take(&mut self.flags);
+        Ok(check::finish(self.st, &self.locations))
+    }
+
+    /// MT942 `:90D:`/`:90C:`: number and sum of debit and credit entries.
+    fn check_totals(&mut self) {
+        for (debit, count, ccy, total, line) in std::mem::take(&mut self.totals) {
+            let (n, sum) = self
+                .st
+                .transactions
+                .iter()
+                .zip(&self.debit_marks)
+                .filter(|(_, is_debit)| **is_debit == debit)
+                .fold((0u32, Decimal::ZERO), |(n, s), (t, _)| {
+                    (n + 1, s + t.amount.abs())
+                });
+            if n != count || sum != total {
+                let tag = if debit { "90D" } else { "90C" };
+                self.flags.push(FeedError::at_line(
+                    ErrorKind::ControlTotalMismatch,
+                    line,
+                    format!(":{tag}: number and sum of entries"),
+                    format!("{count} entries totalling {total} {ccy}"),
+                    format!("{n} entries totalling {sum} {ccy}"),
+                ));
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Wiring of one service process: database, outbox relay, consumer, gRPC server, shutdown.
+
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tonic::service::Routes;
+
+use crate::consumer::{ConsumerTask, Handler};
+use crate::outbox::{Outbox, Relay};
+use crate::shutdown::{self, Shutdown, Trigger};
+use crate::{db, kafka, Config};
+
+/// A service process being assembled: [`App::prepare`], then [`App::consume`] for each
+/// consumer, then [`App::serve`].
+pub struct App {
+    /// The service's configuration.
+    pub config: Config,
+    /// Pool bound to the service's schema.
+    pub pool: PgPool,
+    /// The service's outbox.
+    pub outbox: Outbox,
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    trigger: Trigger,
+    shutdown: Shutdown,
+    tasks: JoinSet<()>,
+}
+
+impl App {
+    /// Connects to the database, applies migrations and binds the gRPC listener.
+    pub async fn prepare(config: Config, migrations: &sqlx::migrate::Migrator) -> anyhow::Result<Self> {
+        let pool = db::connect(&config).await?;
+        db::migrate(&pool, migrations).await?;
+        let (listener, local_addr) = crate::grpc::bind(config.grpc_addr).await?;
+        let (trigger, shutdown) = shutdown::channel();
+        Ok(Self {
+            outbox: Outbox::new(config.service),
+            config,
+            pool,
+            listener,
+            local_addr,
+            trigger,
+            shutdown,
+            tasks: JoinSet::new(),
+        })
+    }
+
+    /// The address the gRPC server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Starts an idempotent consumer of `topics` (names without prefix) with `handler`.
+    pub fn consume<H: Handler>(&mut self, topics: &[&str], handler: H) -> anyhow::Result<()> {
+        let prefix = &self.config.kafka_topic_prefix;
+        let group = format!("{prefix}{}", self.config.service);
+        let consumer = kafka::consumer(&self.config.kafka_bootstrap_servers, &group)?;
+        let names: Vec<String> = topics.iter().map(|t| format!("{prefix}{t}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        rdkafka::consumer::Consumer::subscribe(&consumer, &refs)
+            .with_context(|| format!("subscribing to {names:?}"))?;
+        let task = ConsumerTask {
+            service: self.config.service,
+            consumer,
+            producer: kafka::producer(&self.config.kafka_bootstrap_servers, &format!("{group}-deadletter"))?,
+            dead_letter_topic: format!("{prefix}{}", crate::events::dead_letter_topic(self.config.service)),
+            pool: self.pool.clone(),
+            handler,
+            max_attempts: self.config.consumer_max_attempts.max(1),
+        };
+        self.tasks.spawn(task.run(self.shutdown.clone()));
+        Ok(())
+    }
+
+    /// Starts the outbox relay and serves `routes` until `stop` resolves, then shuts
+    /// everything down in order: the gRPC server stops taking calls, in-flight calls and
+    /// messages finish, offsets are committed, the relay publishes what was committed.
+    pub async fn serve(
+        mut self,
+        routes: Routes,
+        service_names: &[&str],
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let relay = Relay {
+            pool: self.pool.clone(),
+            producer: kafka::producer(&self.config.kafka_bootstrap_servers, &format!("{}-outbox", self.config.service))?,
+            topic_prefix: self.config.kafka_topic_prefix.clone(),
+            poll: self.config.outbox_poll,
+            lock_key: crate::outbox::lock_key(&self.config.database_schema),
+        };
+        self.tasks.spawn(relay.run(self.shutdown.clone()));
+
+        let server = tokio::spawn(crate::grpc::serve(
+            self.listener,
+            routes,
+            service_names.iter().map(|s| (*s).to_owned()).collect(),
+            self.shutdown.clone(),
+        ));
+        tracing::info!(service = self.config.service, addr = %self.local_addr, "ready");
+        if let Some(path) = &self.config.ready_file {
+            std::fs::write(path, self.local_addr.to_string())
+                .with_context(|| format!("writing READY_FILE {}", path.display()))?;
+        }
+
+        let trigger = self.trigger;
+        let mut server = server;
+        let server_result = tokio::select! {
+            () = stop => {
+                trigger.fire();
+                (&mut server).await
+            }
+            result = &mut server => {
+                trigger.fire();
+                result
+            }
+        };
+        while self.tasks.join_next().await.is_some() {}
+        self.pool.close().await;
+        tracing::info!(service = self.config.service, "stopped");
+        server_result.context("gRPC server task panicked")?
+    }
+}

@@ -1,0 +1,55 @@
+//! The Postgres pool of a service, bound to the schema it owns, and the kit's own tables.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+use crate::Config;
+
+/// Connects with the service's role, with `search_path` set to the service's schema so
+/// unqualified table names resolve there and nowhere else. Retries for up to 30 s, since
+/// on Kubernetes and in the local stack the database may still be starting.
+#[tracing::instrument(skip_all, fields(schema = %config.database_schema))]
+pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
+    let options = PgConnectOptions::from_str(&config.database_url)
+        .context("DATABASE_URL is not a valid postgres:// URL")?
+        .application_name(config.service)
+        .options([("search_path", config.database_schema.as_str())]);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let attempt = PgPoolOptions::new()
+            .max_connections(config.database_max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.clone())
+            .await;
+        match attempt {
+            Ok(pool) => return Ok(pool),
+            Err(error) if tokio::time::Instant::now() < deadline => {
+                tracing::warn!(%error, "database not reachable yet, retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(error) => {
+                return Err(error).context(format!(
+                    "could not connect to the database as schema {:?}; check DATABASE_URL and that the server runs",
+                    config.database_schema
+                ));
+            }
+        }
+    }
+}
+
+/// Applies the kit's tables (outbox, processed events, dead letters), then the service's
+/// own migrations. The kit keeps its own migrations table so the two sets never collide.
+pub async fn migrate(pool: &PgPool, service_migrations: &sqlx::migrate::Migrator) -> anyhow::Result<()> {
+    let mut kit = sqlx::migrate!("./migrations");
+    kit.dangerous_set_table_name("_kit_migrations");
+    kit.run(pool).await.context("applying the kit's migrations")?;
+    service_migrations
+        .run(pool)
+        .await
+        .context("applying the service's migrations")?;
+    Ok(())
+}

@@ -1,0 +1,63 @@
+//! gRPC server bootstrap: the service's routes plus health checking and reflection, a span
+//! per call, and graceful shutdown that lets in-flight calls finish.
+
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tonic::service::Routes;
+use tonic_health::ServingStatus;
+
+use crate::shutdown::Shutdown;
+use crate::telemetry::GrpcTraceLayer;
+
+/// Binds the gRPC listener (port 0 picks a free port; see the returned address).
+pub async fn bind(addr: SocketAddr) -> anyhow::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding the gRPC address {addr}; is another process using it? (set GRPC_ADDR)"))?;
+    let local = listener.local_addr()?;
+    Ok((listener, local))
+}
+
+/// Serves `routes` (the service's APIs) with health and reflection until `shutdown`.
+/// `service_names` are the fully qualified gRPC service names reported as SERVING.
+pub async fn serve(
+    listener: TcpListener,
+    routes: Routes,
+    service_names: Vec<String>,
+    mut shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    for name in &service_names {
+        health.set_service_status(name, ServingStatus::Serving).await;
+    }
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("building gRPC reflection (v1)")?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .context("building gRPC reflection (v1alpha)")?;
+    let routes = routes
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha);
+    let names = service_names;
+    let stop = async move {
+        shutdown.wait().await;
+        // Tell load balancers to stop sending new calls while in-flight ones finish.
+        for name in &names {
+            health.set_service_status(name, ServingStatus::NotServing).await;
+        }
+    };
+    tonic::transport::Server::builder()
+        .layer(GrpcTraceLayer)
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), stop)
+        .await
+        .context("gRPC server failed")
+}

@@ -1,0 +1,181 @@
+//! Transactional outbox: events are rows written in the same transaction as the state change
+//! they describe, and a relay publishes them with an idempotent producer.
+//!
+//! Delivery is at least once: a crash between publishing and marking a batch sent publishes
+//! it again, and consumers drop the repeat by event id. Order per key is kept: one relay per
+//! service holds a transaction-scoped advisory lock while it publishes a batch in id order.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use prost::{Message, Name};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::util::Timeout;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::events;
+use crate::shutdown::Shutdown;
+
+/// Writes events into the outbox of one service.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    producer: &'static str,
+}
+
+impl Outbox {
+    /// An outbox whose events are stamped as produced by `producer`.
+    pub fn new(producer: &'static str) -> Self {
+        Self { producer }
+    }
+
+    /// Adds `payload` for `topic` (name without prefix) keyed by `key`. Call it inside the
+    /// transaction that makes the change the event reports.
+    pub async fn enqueue<E: Message + Name>(
+        &self,
+        conn: &mut PgConnection,
+        topic: &str,
+        key: &str,
+        payload: &E,
+    ) -> Result<Uuid, sqlx::Error> {
+        let envelope = events::envelope(self.producer, key, payload);
+        let event_id = Uuid::parse_str(&envelope.event_id).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        sqlx::query(
+            "INSERT INTO outbox (event_id, topic, message_key, event_type, envelope, traceparent)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(event_id)
+        .bind(topic)
+        .bind(key)
+        .bind(&envelope.event_type)
+        .bind(envelope.encode_to_vec())
+        .bind(&envelope.traceparent)
+        .execute(conn)
+        .await?;
+        Ok(event_id)
+    }
+}
+
+/// Publishes outbox rows until shutdown.
+pub struct Relay {
+    pub(crate) pool: PgPool,
+    pub(crate) producer: FutureProducer,
+    pub(crate) topic_prefix: String,
+    pub(crate) poll: Duration,
+    pub(crate) lock_key: i64,
+}
+
+const BATCH: i64 = 500;
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    event_id: Uuid,
+    topic: String,
+    message_key: String,
+    event_type: String,
+    envelope: Vec<u8>,
+    traceparent: String,
+}
+
+impl Relay {
+    /// Runs until `shutdown`; a batch in flight is finished first.
+    pub async fn run(self, mut shutdown: Shutdown) {
+        let mut backoff = self.poll;
+        loop {
+            if shutdown.is_triggered() {
+                break;
+            }
+            let delay = match self.publish_batch().await {
+                Ok(n) if n as i64 == BATCH => Duration::ZERO,
+                Ok(_) => {
+                    backoff = self.poll;
+                    self.poll
+                }
+                Err(error) => {
+                    tracing::warn!(error = format!("{error:#}"), "outbox relay: batch failed, will retry");
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    backoff
+                }
+            };
+            if !delay.is_zero() {
+                tokio::select! {
+                    () = shutdown.wait() => break,
+                    () = tokio::time::sleep(delay) => {}
+                }
+            }
+        }
+        if let Err(error) = rdkafka::producer::Producer::flush(&self.producer, Timeout::After(Duration::from_secs(10))) {
+            tracing::warn!(%error, "outbox relay: flush on shutdown failed");
+        }
+        tracing::info!("outbox relay stopped");
+    }
+
+    /// Publishes one batch; returns how many events were published.
+    async fn publish_batch(&self) -> anyhow::Result<usize> {
+        let mut tx = self.pool.begin().await.context("outbox: begin")?;
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+            .bind(self.lock_key)
+            .fetch_one(&mut *tx)
+            .await
+            .context("outbox: advisory lock")?;
+        if !locked {
+            // Another replica is the active relay.
+            return Ok(0);
+        }
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, event_id, topic, message_key, event_type, envelope, traceparent
+             FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
+        )
+        .bind(BATCH)
+        .fetch_all(&mut *tx)
+        .await
+        .context("outbox: select batch")?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let topics: Vec<String> = rows.iter().map(|r| format!("{}{}", self.topic_prefix, r.topic)).collect();
+        let event_ids: Vec<String> = rows.iter().map(|r| r.event_id.to_string()).collect();
+        // `send` enqueues when first polled; join_all polls in order, so the producer sees
+        // the rows in id order and the idempotent producer keeps that order per partition.
+        let sends = rows.iter().zip(&topics).zip(&event_ids).map(|((row, topic), event_id)| {
+            let headers = OwnedHeaders::new()
+                .insert(Header { key: "event_id", value: Some(event_id.as_str()) })
+                .insert(Header { key: "event_type", value: Some(row.event_type.as_str()) })
+                .insert(Header { key: "traceparent", value: Some(row.traceparent.as_str()) });
+            let record = FutureRecord::to(topic)
+                .key(&row.message_key)
+                .payload(&row.envelope)
+                .headers(headers);
+            self.producer.send(record, Timeout::After(Duration::from_secs(30)))
+        });
+        let results = futures::future::join_all(sends).await;
+        for (row, result) in rows.iter().zip(results) {
+            if let Err((error, _)) = result {
+                anyhow::bail!("publishing event {} to {}: {error}", row.event_id, row.topic);
+            }
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)")
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await
+            .context("outbox: mark published")?;
+        tx.commit().await.context("outbox: commit")?;
+        tracing::debug!(count = rows.len(), "outbox relay published a batch");
+        Ok(rows.len())
+    }
+}
+
+/// A stable advisory-lock key per schema, so the relays of different services sharing one
+/// database never block each other.
+pub(crate) fn lock_key(schema: &str) -> i64 {
+    // FNV-1a: stable across builds and platforms, unlike std's hasher.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in format!("outbox:{schema}").bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    i64::from_ne_bytes(hash.to_ne_bytes())
+}

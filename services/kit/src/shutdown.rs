@@ -1,0 +1,62 @@
+//! One shutdown signal fanned out to the gRPC server, the outbox relay and the consumers.
+
+use tokio::sync::watch;
+
+/// Fires the shutdown signal.
+#[derive(Debug)]
+pub struct Trigger(watch::Sender<bool>);
+
+/// A handle that resolves once shutdown was triggered. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Shutdown(watch::Receiver<bool>);
+
+/// Creates a connected trigger and signal.
+pub fn channel() -> (Trigger, Shutdown) {
+    let (tx, rx) = watch::channel(false);
+    (Trigger(tx), Shutdown(rx))
+}
+
+impl Trigger {
+    /// Tells every holder of the signal to finish its in-flight work and stop.
+    pub fn fire(&self) {
+        // Receivers that are gone have nothing left to stop.
+        let _ = self.0.send(true);
+    }
+}
+
+impl Shutdown {
+    /// True once shutdown was triggered.
+    pub fn is_triggered(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Waits until shutdown is triggered (or the trigger is dropped).
+    pub async fn wait(&mut self) {
+        // An error means the trigger was dropped, which also means stop.
+        let _ = self.0.wait_for(|stop| *stop).await;
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (Kubernetes stopping the pod).
+pub async fn os_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("received Ctrl-C, shutting down"),
+        () = terminate => tracing::info!("received SIGTERM, shutting down"),
+    }
+}

@@ -1,0 +1,131 @@
+//! Parsing request fields once at the edge, with errors that name the field.
+
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use proto::types::v1::Money;
+
+use crate::ApiError;
+
+/// Minor units of the currencies the platform books. The money crate's currency table
+/// supersedes this list where it is available.
+pub fn minor_units(currency: &str) -> Option<u32> {
+    match currency {
+        "CNY" | "USD" | "EUR" | "HKD" | "GBP" | "SGD" | "AUD" | "CAD" | "CHF" | "MOP" | "TWD" => Some(2),
+        "JPY" | "KRW" => Some(0),
+        _ => None,
+    }
+}
+
+/// Parses an ISO 4217 currency code the platform supports.
+pub fn currency(field: &str, value: &str) -> Result<String, ApiError> {
+    let code = value.trim().to_ascii_uppercase();
+    if minor_units(&code).is_none() {
+        return Err(ApiError::invalid(
+            field,
+            format!("unknown or unsupported currency {value:?}; expected an ISO 4217 code such as CNY"),
+        ));
+    }
+    Ok(code)
+}
+
+/// Parses a positive amount with at most the currency's minor units, e.g. "10000.00".
+pub fn positive_amount(field: &str, value: &str, currency: &str) -> Result<Decimal, ApiError> {
+    let amount = Decimal::from_str(value.trim()).map_err(|_| {
+        ApiError::invalid(field, format!("{value:?} is not a decimal amount; expected e.g. \"1234.56\""))
+    })?;
+    if amount <= Decimal::ZERO {
+        return Err(ApiError::invalid(field, format!("amount must be greater than zero, got {value}")));
+    }
+    let units = minor_units(currency).unwrap_or(2);
+    if amount.normalize().scale() > units {
+        return Err(ApiError::invalid(
+            field,
+            format!("{value} has more than {units} decimal places, the minor units of {currency}"),
+        ));
+    }
+    Ok(amount)
+}
+
+/// Parses a business date "YYYY-MM-DD".
+pub fn date(field: &str, value: &str) -> Result<NaiveDate, ApiError> {
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map_err(|_| ApiError::invalid(field, format!("{value:?} is not a date; expected YYYY-MM-DD")))
+}
+
+/// Parses an id that must be a UUID.
+pub fn uuid(field: &str, value: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(value.trim())
+        .map_err(|_| ApiError::invalid(field, format!("{value:?} is not a valid id (UUID)")))
+}
+
+/// Requires a non-empty string of at most `max` characters.
+pub fn required(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(ApiError::invalid(field, "is required"));
+    }
+    if value.chars().count() > max {
+        return Err(ApiError::invalid(field, format!("is longer than {max} characters")));
+    }
+    Ok(value.to_owned())
+}
+
+/// Formats an amount with exactly the currency's minor units ("10000" → "10000.00").
+pub fn format_amount(amount: Decimal, currency: &str) -> String {
+    let mut amount = amount;
+    amount.rescale(minor_units(currency).unwrap_or(2));
+    amount.to_string()
+}
+
+/// The wire form of an amount.
+pub fn money(amount: Decimal, currency: &str) -> Money {
+    Money { amount: format_amount(amount, currency), currency: currency.to_owned() }
+}
+
+/// Reads a wire amount that this platform produced; a malformed one is a permanent error.
+pub fn parse_money(money: Option<&Money>) -> Result<(Decimal, String), String> {
+    let money = money.ok_or("amount missing")?;
+    let amount = Decimal::from_str(&money.amount).map_err(|e| format!("amount {:?}: {e}", money.amount))?;
+    Ok((amount, money.currency.clone()))
+}
+
+/// Masks an account or phone number for logs and events, keeping the last four characters (R-O4).
+pub fn mask(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    let keep = chars.len().min(4);
+    let hidden = chars.len() - keep;
+    let mut masked: String = "*".repeat(hidden);
+    masked.extend(&chars[hidden..]);
+    masked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_must_fit_the_currency_minor_units() {
+        assert!(positive_amount("a", "10.001", "CNY").is_err());
+        assert!(positive_amount("a", "10.5", "JPY").is_err());
+        assert_eq!(positive_amount("a", "10.50", "CNY").ok(), Some(Decimal::new(1050, 2)));
+        assert!(positive_amount("a", "0", "CNY").is_err());
+        assert!(positive_amount("a", "-1", "CNY").is_err());
+        assert!(positive_amount("a", "1e3", "CNY").is_err());
+    }
+
+    #[test]
+    fn formatting_pads_to_minor_units() {
+        assert_eq!(format_amount(Decimal::new(10000, 0), "CNY"), "10000.00");
+        assert_eq!(format_amount(Decimal::new(5, 0), "JPY"), "5");
+    }
+
+    #[test]
+    fn masking_keeps_the_last_four() {
+        assert_eq!(mask("6222021234567890"), "************7890");
+        assert_eq!(mask("123"), "123");
+    }
+}

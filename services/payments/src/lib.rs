@@ -1,0 +1,36 @@
+//! The payments service: bank feed ingestion, payments, matching and exceptions.
+//!
+//! A bank file is ingested in one transaction with file-level (SHA-256 of the bytes) and
+//! line-level (fingerprint of the transaction) idempotency (R-P2). Each new payment is
+//! matched against a read model of open receivables (R-P4) and either proposed to contracts
+//! as an allocation or sent to the exception queue with the reason (R-P5).
+
+mod api;
+pub mod csv;
+mod handler;
+mod ingest;
+pub mod matching;
+
+use proto::payments::v1::payments_service_server::PaymentsServiceServer;
+use tonic::server::NamedService;
+
+/// The service name.
+pub const SERVICE: &str = "payments";
+/// Default gRPC port of the local stack.
+pub const DEFAULT_PORT: u16 = 50052;
+
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Runs the service until `stop` resolves.
+pub async fn run(config: kit::Config, stop: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
+    app.consume(&[kit::events::CONTRACTS], handler::ContractEvents { outbox: app.outbox.clone() })?;
+    let server = PaymentsServiceServer::new(api::Api { pool: app.pool.clone(), outbox: app.outbox.clone() })
+        .max_decoding_message_size(ingest::MAX_FILE_BYTES + 4096);
+    app.serve(
+        tonic::service::Routes::new(server),
+        &[<PaymentsServiceServer<api::Api> as NamedService>::NAME],
+        stop,
+    )
+    .await
+}

@@ -1,0 +1,64 @@
+//! Generated code for the collection platform's gRPC APIs and Kafka event payloads.
+//!
+//! The sources are the `.proto` files under the workspace's `proto/` folder; this crate is
+//! the only place they are compiled, so every service and tool shares one definition.
+#![allow(unreachable_pub, missing_docs, clippy::all)]
+
+/// Encoded `FileDescriptorSet` of every proto file, served by gRPC reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("collections_descriptor");
+
+/// Shared value types.
+pub mod types {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("collections.types.v1");
+    }
+}
+
+/// The event envelope and every event payload.
+pub mod events {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("collections.events.v1");
+    }
+}
+
+/// Contracts service API.
+pub mod contracts {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("collections.contracts.v1");
+    }
+}
+
+/// Payments service API.
+pub mod payments {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("collections.payments.v1");
+    }
+}
+
+/// Scoring service API.
+pub mod scoring {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("collections.scoring.v1");
+    }
+}
+
+/// Dunning service API.
+pub mod dunning {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("collections.dunning.v1");
+    }
+}
+
+/// Legal service API.
+pub mod legal {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("collections.legal.v1");
+    }
+}

@@ -11,6 +11,7 @@ pub mod clients;
 pub mod postgres;
 pub mod process;
 pub mod provision;
+pub mod scenario;
 pub mod stack;
 
 pub use stack::{Stack, StackOptions};

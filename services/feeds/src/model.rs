@@ -132,6 +132,10 @@ pub struct Balance {
     pub currency: String,
     /// Balance date.
     pub date: NaiveDate,
+    /// An intermediate balance (MT940 `:60M:`/`:62M:`): the statement continues in the next
+    /// message of a multi-part statement.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub intermediate: bool,
 }
 
 /// Result of the balance check: opening balance + sum of transactions = closing balance.
@@ -175,6 +179,8 @@ pub struct Statement {
     pub kind: StatementKind,
     /// Message or statement identifier (`:20:`, camt `Stmt/Id`, BAI2 file id).
     pub id: Option<String>,
+    /// Related reference (MT940 `:21:`), where given.
+    pub related_reference: Option<String>,
     /// Account identifier as the bank wrote it (IBAN, `BLZ/account`, card number…).
     pub account: String,
     /// Bank servicing the account (BIC or bank id), where given.

@@ -159,27 +159,6 @@ impl Iterator for Lines<'_> {
     }
 }
 
-/// Count the line number (1-based) of a byte offset.
-pub(crate) fn line_of(bytes: &[u8], offset: usize) -> u32 {
-    let head = bytes.get(..offset).unwrap_or(bytes);
-    let mut line = 1u32;
-    let mut prev_cr = false;
-    for &b in head {
-        if b == b'\n' {
-            if !prev_cr {
-                line = line.saturating_add(1);
-            }
-            prev_cr = false;
-        } else if b == b'\r' {
-            line = line.saturating_add(1);
-            prev_cr = true;
-        } else {
-            prev_cr = false;
-        }
-    }
-    line
-}
-
 /// Trim ASCII whitespace (and NUL/SOH/ETX control bytes) from both ends.
 pub(crate) fn trim(mut s: &[u8]) -> &[u8] {
     while let [first, rest @ ..] = s {
@@ -225,7 +204,6 @@ mod tests {
                 (4, &b"d"[..])
             ]
         );
-        assert_eq!(line_of(b"a\r\nb\nc\rd", 7), 4);
     }
 
     #[test]

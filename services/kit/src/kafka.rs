@@ -40,6 +40,8 @@ pub fn consumer(bootstrap_servers: &str, group_id: &str) -> anyhow::Result<Strea
         // A killed instance's partitions move on after 6 s instead of the default 45 s.
         .set("session.timeout.ms", "6000")
         .set("heartbeat.interval.ms", "1000")
+        // Where topics are not provisioned up front, subscribing creates them.
+        .set("allow.auto.create.topics", "true")
         .create()
         .with_context(|| format!("creating a Kafka consumer for {bootstrap_servers}"))
 }
@@ -56,7 +58,9 @@ pub async fn create_topics(bootstrap_servers: &str, topics: &[String], partition
         .iter()
         .map(|name| NewTopic::new(name, partitions, TopicReplication::Fixed(-1)))
         .collect();
-    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    let options = AdminOptions::new()
+        .request_timeout(Some(Duration::from_secs(10)))
+        .operation_timeout(Some(Duration::from_secs(10)));
     let results = admin
         .create_topics(&new_topics, &options)
         .await

@@ -71,6 +71,7 @@ pub fn init(service: &str) -> anyhow::Result<Telemetry> {
     } else {
         tracing_subscriber::fmt::layer()
             .compact()
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .with_writer(std::io::stderr)
             .boxed()
     };

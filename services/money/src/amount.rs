@@ -62,6 +62,16 @@ impl Money {
         }
     }
 
+    /// An amount already at the currency's scale (the engine's rounded values): no rounding,
+    /// only a rescale when the scale differs.
+    pub(crate) fn from_scaled(amount: Decimal, currency: Currency) -> Money {
+        if amount.scale() == currency.minor_units() {
+            Money { amount, currency }
+        } else {
+            Money::round(amount, currency, RoundingMode::HalfUp)
+        }
+    }
+
     /// Parses a plain decimal string such as `"1234.5"`, `"-0.01"` or `"1000"`: digits with an
     /// optional leading `-` and at most one `.`; no exponent, no thousands separators, no more
     /// decimal places than the currency allows.

@@ -14,37 +14,48 @@ use crate::error::MoneyError;
 ///
 /// Values only come from the built-in table, so a `Currency` is always a real code with the
 /// right number of minor units (CNY: 2 — fen; JPY: 0; KWD: 3).
+///
+/// Stored as a 2-byte index into the table so that `Money` stays small (it is copied a lot in
+/// late-fee breakdowns).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Currency {
-    code: &'static str,
-    minor_units: u32,
+    idx: u16,
+}
+
+/// Index of `code` in the table, at compile time (used for the named constants).
+const fn index_of(code: &str) -> u16 {
+    let wanted = code.as_bytes();
+    let mut i = 0;
+    while i < ISO_4217.len() {
+        let have = ISO_4217[i].0.as_bytes();
+        if have[0] == wanted[0] && have[1] == wanted[1] && have[2] == wanted[2] {
+            return i as u16;
+        }
+        i += 1;
+    }
+    panic!("currency constant missing from the ISO 4217 table")
 }
 
 impl Currency {
     /// Chinese yuan, the default currency of the product (2 minor units: fen).
     pub const CNY: Currency = Currency {
-        code: "CNY",
-        minor_units: 2,
+        idx: index_of("CNY"),
     };
     /// US dollar.
     pub const USD: Currency = Currency {
-        code: "USD",
-        minor_units: 2,
+        idx: index_of("USD"),
     };
     /// Euro.
     pub const EUR: Currency = Currency {
-        code: "EUR",
-        minor_units: 2,
+        idx: index_of("EUR"),
     };
     /// Hong Kong dollar.
     pub const HKD: Currency = Currency {
-        code: "HKD",
-        minor_units: 2,
+        idx: index_of("HKD"),
     };
     /// Japanese yen (no minor units).
     pub const JPY: Currency = Currency {
-        code: "JPY",
-        minor_units: 0,
+        idx: index_of("JPY"),
     };
 
     /// Looks up an ISO 4217 alphabetic code (case-insensitive, surrounding spaces ignored).
@@ -52,10 +63,7 @@ impl Currency {
         let wanted = code.trim().to_ascii_uppercase();
         ISO_4217
             .binary_search_by(|(c, _)| (*c).cmp(wanted.as_str()))
-            .map(|i| Currency {
-                code: ISO_4217[i].0,
-                minor_units: ISO_4217[i].1,
-            })
+            .map(|i| Currency { idx: i as u16 })
             .map_err(|_| MoneyError::UnknownCurrency {
                 code: code.to_string(),
             })
@@ -63,29 +71,29 @@ impl Currency {
 
     /// The three-letter ISO 4217 code, e.g. `"CNY"`.
     pub fn code(&self) -> &'static str {
-        self.code
+        ISO_4217[usize::from(self.idx)].0
     }
 
     /// Number of decimal places of the minor unit (2 for CNY).
     pub fn minor_units(&self) -> u32 {
-        self.minor_units
+        ISO_4217[usize::from(self.idx)].1
     }
 
     /// All currencies this crate knows, in code order.
     pub fn all() -> impl Iterator<Item = Currency> {
-        ISO_4217.iter().map(|&(code, minor_units)| Currency { code, minor_units })
+        (0..ISO_4217.len()).map(|i| Currency { idx: i as u16 })
     }
 }
 
 impl fmt::Display for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code)
+        f.write_str(self.code())
     }
 }
 
 impl fmt::Debug for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}({})", self.code, self.minor_units)
+        write!(f, "{}({})", self.code(), self.minor_units())
     }
 }
 
@@ -98,7 +106,7 @@ impl FromStr for Currency {
 
 impl Serialize for Currency {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.code)
+        s.serialize_str(self.code())
     }
 }
 
@@ -287,6 +295,17 @@ mod tests {
     fn table_is_sorted_and_unique() {
         assert!(ISO_4217.windows(2).all(|w| w[0].0 < w[1].0));
         assert!(ISO_4217.iter().all(|(c, _)| c.len() == 3));
+    }
+
+    #[test]
+    fn named_constants_have_the_right_minor_units() {
+        let c = |c: Currency| (c.code(), c.minor_units());
+        assert_eq!(c(Currency::CNY), ("CNY", 2));
+        assert_eq!(c(Currency::USD), ("USD", 2));
+        assert_eq!(c(Currency::EUR), ("EUR", 2));
+        assert_eq!(c(Currency::HKD), ("HKD", 2));
+        assert_eq!(c(Currency::JPY), ("JPY", 0));
+        assert_eq!(Currency::all().count(), ISO_4217.len());
     }
 
     #[test]

@@ -38,52 +38,69 @@ impl RoundingMode {
     /// Rounds `value` to `dp` decimal places; the result always carries exactly `dp` places so it
     /// prints as e.g. `"12.30"`.
     pub fn round(self, value: Decimal, dp: u32) -> Decimal {
+        if value.scale() <= dp {
+            let mut exact = value;
+            exact.rescale(dp);
+            return exact;
+        }
+        if !value.is_sign_negative()
+            && let Some(r) = round_ratio(value, 1, dp, self)
+        {
+            return r;
+        }
         let mut r = value.round_dp_with_strategy(dp, self.strategy());
         r.rescale(dp);
         r
     }
 }
 
-/// Rounds the exact quotient `num / den` (with `num >= 0`, `den` a positive integer) to `dp`
-/// places without ever forming an inexact intermediate: the remainder is carried exactly, so a
-/// true tie is recognised as a tie. Used where a rate is per year and the day basis is 365 or
-/// 360 (R-C12), so that `1/365` never gets approximated before rounding.
+/// Powers of ten that fit in an `i128`.
+const POW10: [i128; 39] = {
+    let mut t = [1i128; 39];
+    let mut i = 1;
+    while i < 39 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// Rounds the exact quotient `num / den` (`num >= 0`, `den >= 1`) to `dp` places in integer
+/// arithmetic on the decimal's mantissa, so nothing is approximated before rounding and a true
+/// tie is recognised as a tie. Used where an annual rate is divided by a 365- or 360-day basis
+/// (R-C12) and, with `den = 1`, as the fast path of every rounding.
 ///
-/// Returns `None` on overflow.
+/// Returns `None` if the numbers do not fit (never for amounts in currencies of up to four
+/// minor units).
 pub(crate) fn round_ratio(num: Decimal, den: u32, dp: u32, mode: RoundingMode) -> Option<Decimal> {
-    debug_assert!(den > 0 && !num.is_sign_negative());
-    if den == 1 {
-        return Some(mode.round(num, dp));
+    if num.is_sign_negative() && !num.is_zero() || den == 0 {
+        return None;
     }
-    let den = Decimal::from(den);
-    let scale = Decimal::from(10u64.checked_pow(dp)?);
-    // Work in minor units: m = num * 10^dp = q * den + r with 0 <= r < den, q an integer.
-    let m = num.checked_mul(scale)?;
-    let mut q = m.checked_div(den)?.trunc();
-    let mut r = m.checked_sub(q.checked_mul(den)?)?;
-    // The truncated quotient can be one off when the division was not exact; correct it so
-    // that r is the exact remainder.
-    while r.is_sign_negative() && !r.is_zero() {
-        q -= Decimal::ONE;
-        r += den;
-    }
-    while r >= den {
-        q += Decimal::ONE;
-        r -= den;
-    }
-    let twice = r.checked_mul(Decimal::TWO)?;
-    let up = match mode {
-        RoundingMode::HalfUp => twice >= den,
-        RoundingMode::HalfEven => twice > den || (twice == den && q % Decimal::TWO != Decimal::ZERO),
-        RoundingMode::Down | RoundingMode::Floor => false,
-        RoundingMode::Up | RoundingMode::Ceiling => !r.is_zero(),
+    let m = num.mantissa();
+    let s = num.scale();
+    // num * 10^dp / den = m * 10^dp / (10^s * den)
+    let (numer, denom) = if s >= dp {
+        (m, POW10.get((s - dp) as usize)?.checked_mul(i128::from(den))?)
+    } else {
+        (m.checked_mul(*POW10.get((dp - s) as usize)?)?, i128::from(den))
     };
-    if up {
-        q += Decimal::ONE;
-    }
-    let mut out = q.checked_div(scale)?;
-    out.rescale(dp);
-    Some(out)
+    // Hardware 64-bit division when it fits (nearly always); i128 division is a slow
+    // software routine.
+    let (q, r) = match (u64::try_from(numer), u64::try_from(denom)) {
+        (Ok(n), Ok(d)) => (i128::from(n / d), i128::from(n % d)),
+        _ => {
+            let q = numer / denom;
+            (q, numer - q * denom)
+        }
+    };
+    let twice = r.checked_mul(2)?;
+    let up = match mode {
+        RoundingMode::HalfUp => twice >= denom,
+        RoundingMode::HalfEven => twice > denom || (twice == denom && q % 2 == 1),
+        RoundingMode::Down | RoundingMode::Floor => false,
+        RoundingMode::Up | RoundingMode::Ceiling => r != 0,
+    };
+    Decimal::try_from_i128_with_scale(q + i128::from(up), dp).ok()
 }
 
 #[cfg(test)]
@@ -119,5 +136,13 @@ mod tests {
         assert_eq!(round_ratio(d("730"), 365, 2, RoundingMode::Up), Some(d("2.00")));
         assert_eq!(round_ratio(d("0"), 360, 2, RoundingMode::Up), Some(d("0.00")));
         assert_eq!(round_ratio(d("12.345"), 1, 2, RoundingMode::HalfUp), Some(d("12.35")));
+        assert_eq!(round_ratio(d("12.345"), 1, 2, RoundingMode::HalfEven), Some(d("12.34")));
+        assert_eq!(round_ratio(d("12.355"), 1, 2, RoundingMode::HalfEven), Some(d("12.36")));
+        assert_eq!(round_ratio(d("1.5"), 1, 4, RoundingMode::HalfUp), Some(d("1.5000")));
+        assert_eq!(round_ratio(d("-1"), 1, 2, RoundingMode::HalfUp), None);
+        // 2/3 to 10 places, and a value whose mantissa needs all 96 bits.
+        assert_eq!(round_ratio(d("2"), 3, 10, RoundingMode::HalfUp), Some(d("0.6666666667")));
+        let big = Decimal::MAX;
+        assert_eq!(round_ratio(big, 1, 0, RoundingMode::HalfUp), Some(big));
     }
 }

@@ -97,6 +97,15 @@ async fn allocation_rejected(
     let allocation_id = uuid("allocation_id", &rejected.allocation_id)?;
     let payment_id = uuid("payment_id", &rejected.payment_id)?;
     let (amount, _) = wire::parse_money(rejected.amount.as_ref()).map_err(HandleError::Permanent)?;
+    let known: Option<Uuid> = sqlx::query_scalar("SELECT id FROM payments WHERE id = $1")
+        .bind(payment_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if known.is_none() {
+        // Not one of ours (another producer proposed it): nothing to settle here.
+        tracing::warn!(%payment_id, %allocation_id, "rejection of an allocation this service did not propose");
+        return Ok(());
+    }
     settle(tx, allocation_id, "rejected", &rejected.reason).await?;
     let receivable_id = uuid("receivable_id", &rejected.receivable_id)?;
     sqlx::query("UPDATE open_receivables SET pending_amount = GREATEST(pending_amount - $2, 0) WHERE receivable_id = $1")

@@ -172,6 +172,7 @@ fn statement(node: &Node, path: &str, kind: StatementKind) -> Result<Statement, 
     let mut st = Statement {
         kind,
         id: node.text_at(&["Id"]).map(str::to_string),
+        related_reference: None,
         account: account.to_string(),
         servicer,
         currency: node
@@ -271,6 +272,7 @@ fn balance(bal: &Node, path: &str, st: &mut Statement, locations: &mut BalanceLo
         amount,
         currency,
         date,
+        intermediate: false,
     };
     let here = Some(Location::Xml {
         path: path.to_string(),

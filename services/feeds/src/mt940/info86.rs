@@ -8,16 +8,23 @@
 //! * mBank (Poland) `…; Z RACH.: …; OD: …; TYT.: …; TNR: …`.
 //! * Anything else is free text: the remittance information is the text itself.
 
-/// What `:86:` says about a transaction.
+/// What `:86:` says about a transaction, per dialect.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Info {
-    pub(crate) remittance: Option<String>,
-    pub(crate) counterparty_name: Option<String>,
-    pub(crate) counterparty_account: Option<String>,
-    pub(crate) counterparty_bank: Option<String>,
-    pub(crate) end_to_end_id: Option<String>,
-    pub(crate) payment_reference: Option<String>,
-    pub(crate) extra: Vec<(String, String)>,
+pub struct Info {
+    /// Remittance information (SEPA `SVWZ+`, `/REMI/`, mBank `TYT.:`, or the free text).
+    pub remittance: Option<String>,
+    /// Counterparty name (`?32`+`?33`, `/NAME/`, `OD:`).
+    pub counterparty_name: Option<String>,
+    /// Counterparty account (`?31`, `/IBAN/`, `Z RACH.:`).
+    pub counterparty_account: Option<String>,
+    /// Counterparty bank (`?30`, `/BIC/`).
+    pub counterparty_bank: Option<String>,
+    /// End-to-end id (`EREF+`, `/EREF/`).
+    pub end_to_end_id: Option<String>,
+    /// Structured creditor reference (`/REMI/…/CDTRREF/`).
+    pub payment_reference: Option<String>,
+    /// Other subfields by name (`gvc`, `posting_text`, `prima_nota`, `mandate_reference`…).
+    pub extra: Vec<(String, String)>,
 }
 
 fn set(slot: &mut Option<String>, value: &str) {
@@ -54,6 +61,8 @@ pub(crate) fn parse(text: &str) -> Info {
 
 /// `GVC` + separator + two-digit subfields.
 fn german(joined: &str) -> Option<Info> {
+    // Some banks put a blank before the GVC (`:86: 020?00…`).
+    let joined = joined.trim_start();
     let b = joined.as_bytes();
     let gvc = joined.get(..3)?;
     if !gvc.bytes().all(|c| c.is_ascii_digit()) {
@@ -76,7 +85,13 @@ fn german(joined: &str) -> Option<Info> {
     let mut marks: Vec<usize> = (3..b.len()).filter(|&i| starts_subfield(i)).collect();
     marks.push(b.len());
     let mut purpose = String::new();
+    // Where each purpose subfield starts: a keyword may begin right there.
+    let mut starts = Vec::new();
     let mut name = String::new();
+    // ?20–?29 and ?60–?63 as written, for audit (the remittance is cut from both).
+    let mut main_purpose = String::new();
+    let mut more_purpose = String::new();
+    let mut seventies = String::new();
     for w in marks.windows(2) {
         let (from, to) = (w[0], w[1]);
         let code = joined.get(from + 1..from + 3).unwrap_or_default();
@@ -84,17 +99,37 @@ fn german(joined: &str) -> Option<Info> {
         match code {
             "00" => push(&mut info.extra, "posting_text", value),
             "10" => push(&mut info.extra, "prima_nota", value),
-            "20" | "21" | "22" | "23" | "24" | "25" | "26" | "27" | "28" | "29" | "60" | "61"
-            | "62" | "63" => purpose.push_str(value),
+            "20" | "21" | "22" | "23" | "24" | "25" | "26" | "27" | "28" | "29" => {
+                starts.push(purpose.len());
+                purpose.push_str(value);
+                main_purpose.push_str(value);
+            }
+            "60" | "61" | "62" | "63" => {
+                starts.push(purpose.len());
+                purpose.push_str(value);
+                more_purpose.push_str(value);
+            }
             "30" => set(&mut info.counterparty_bank, value),
             "31" => set(&mut info.counterparty_account, value),
             "32" | "33" => name.push_str(value),
             "34" => push(&mut info.extra, "text_key_extension", value),
+            // Non-standard ?70–?79 (seen as a second name/purpose block) form one text.
+            c if c.starts_with('7') => seventies.push_str(value),
             _ => push(&mut info.extra, &format!("subfield_{code}"), value),
         }
     }
     set(&mut info.counterparty_name, &name);
-    sepa_keywords(&purpose, &mut info);
+    push(&mut info.extra, "subfield_70", &seventies);
+    // The purpose exactly as written (not trimmed), for audit.
+    for (key, text) in [
+        ("purpose", main_purpose),
+        ("purpose_continued", more_purpose),
+    ] {
+        if !text.trim().is_empty() {
+            info.extra.push((key.to_string(), text));
+        }
+    }
+    sepa_keywords(&purpose, &starts, &mut info);
     Some(info)
 }
 
@@ -104,13 +139,14 @@ const SEPA_KEYS: &[&str] = &[
 ];
 
 /// Split a German purpose text at `KEY+` markers.
-fn sepa_keywords(purpose: &str, info: &mut Info) {
+fn sepa_keywords(purpose: &str, starts: &[usize], info: &mut Info) {
     let mut marks: Vec<(usize, &str)> = Vec::new();
     for (i, _) in purpose.char_indices() {
-        let before_ok = purpose
-            .get(..i)
-            .and_then(|s| s.chars().next_back())
-            .is_none_or(|c| !c.is_alphanumeric());
+        let before_ok = starts.contains(&i)
+            || purpose
+                .get(..i)
+                .and_then(|s| s.chars().next_back())
+                .is_none_or(|c| !c.is_alphanumeric());
         if !before_ok {
             continue;
         }

@@ -7,6 +7,7 @@ mod tags;
 
 use rust_decimal::Decimal;
 
+pub use info86::Info as Information;
 pub use tags::Field;
 
 use crate::error::{ErrorKind, FeedError, Location};
@@ -32,6 +33,59 @@ pub(crate) fn looks_like_swift(head: &[u8]) -> bool {
     head.split(|&b| b == b'\n' || b == b'\r')
         .filter_map(|l| tags::tag_at(trim(l)))
         .any(|(tag, _)| tag == b"NS" || tag.first().is_some_and(u8::is_ascii_digit))
+}
+
+/// A `:61:` statement line, field by field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementLine {
+    /// Value date (`None` when it is no calendar day, e.g. 30 February).
+    pub value_date: Option<chrono::NaiveDate>,
+    /// Entry (booking) date, placed in the year nearest the value date.
+    pub entry_date: Option<chrono::NaiveDate>,
+    /// Signed amount: credits and reversals of debits positive.
+    pub amount: Decimal,
+    /// `RC`/`RD`: a reversal.
+    pub reversal: bool,
+    /// Funds code (third letter of the currency), if present.
+    pub funds_code: Option<char>,
+    /// Transaction type identification code, e.g. `NTRF`.
+    pub transaction_type: String,
+    /// Reference for the account owner (up to `//`).
+    pub customer_reference: String,
+    /// Reference of the account servicing institution (after `//`).
+    pub bank_reference: Option<String>,
+    /// Supplementary details (further lines).
+    pub supplementary_details: Vec<String>,
+}
+
+/// Parse the value of a `:61:` field (continuation lines separated by newlines).
+///
+/// # Errors
+/// Names the part that is wrong and what was expected.
+pub fn parse_statement_line(value: &str) -> Result<StatementLine, String> {
+    let l = line61::parse(value.as_bytes())
+        .map_err(|p| format!("{}: expected {}, found {:?}", p.part, p.expected, p.found))?;
+    let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    Ok(StatementLine {
+        value_date: l.value_date.ok(),
+        entry_date: l.entry_date.and_then(Result::ok),
+        amount: l.signed_amount(),
+        reversal: matches!(
+            l.mark,
+            line61::Mark::ReversalOfCredit | line61::Mark::ReversalOfDebit
+        ),
+        funds_code: l.funds_code,
+        transaction_type: l.type_code.clone(),
+        customer_reference: l.customer_reference.clone(),
+        bank_reference: l.bank_reference.as_deref().map(lossy),
+        supplementary_details: l.supplementary.iter().map(|s| lossy(s)).collect(),
+    })
+}
+
+/// Interpret a `:86:` text with the bank dialects this crate knows.
+#[must_use]
+pub fn parse_information(text: &str) -> Information {
+    info86::parse(text)
 }
 
 /// Parse a balance field value (`:60F:`, `:62F:`, `:64:`, `:65:`): `C100318EUR380115,12`.
@@ -79,6 +133,7 @@ pub(crate) fn balance(v: &[u8]) -> Result<Balance, PartError> {
         amount: sign * amount,
         currency: lossy(ccy),
         date,
+        intermediate: false,
     })
 }
 

@@ -9,7 +9,7 @@ use crate::check::{self, BalanceLocations};
 use crate::error::{ErrorKind, FeedError, Location};
 use crate::model::{Balance, BalanceCheck, SourceSpan, Statement, StatementKind, Transaction};
 use crate::text::{Input, non_empty, trim};
-use crate::values::{DateProblem, parse_unsigned, yymmdd};
+use crate::values::{parse_unsigned, yymmdd};
 
 /// Collects the fields of one message.
 pub(super) struct Builder<'i, 'a> {
@@ -33,6 +33,7 @@ impl<'i, 'a> Builder<'i, 'a> {
             st: Statement {
                 kind: StatementKind::Statement,
                 id: None,
+                related_reference: None,
                 account: String::new(),
                 servicer: None,
                 currency: String::new(),
@@ -132,7 +133,7 @@ impl<'i, 'a> Builder<'i, 'a> {
         let attach = std::mem::replace(&mut self.attach_to_tx, false);
         match tag {
             "20" => self.st.id = non_empty(&self.first_line(f)),
-            "21" => {}
+            "21" => self.st.related_reference = non_empty(&self.first_line(f)),
             "25" | "25P" => {
                 let account = self.first_line(f);
                 self.st.servicer = account
@@ -219,6 +220,12 @@ impl<'i, 'a> Builder<'i, 'a> {
     }
 
     fn balance_field(&mut self, f: &Field) -> Option<Balance> {
+        let mut b = self.balance_value(f)?;
+        b.intermediate = f.tag.ends_with('M');
+        Some(b)
+    }
+
+    fn balance_value(&mut self, f: &Field) -> Option<Balance> {
         let bytes = self.input.bytes.clone();
         let lines = tags::value_lines(&bytes, f);
         let v = trim(lines.first().copied().unwrap_or_default());
@@ -257,6 +264,7 @@ impl<'i, 'a> Builder<'i, 'a> {
                         amount: if v.first() == Some(&b'D') { -a } else { a },
                         currency: c,
                         date: d,
+                        intermediate: false,
                     }),
                     _ => None,
                 }
@@ -420,7 +428,8 @@ impl Builder<'_, '_> {
         for (k, v) in info.extra {
             tx.extra.insert(k, v);
         }
-        tx.description = non_empty(&full).map(|_| full);
+        // The text as the bank wrote it; only trailing blank space is dropped.
+        tx.description = non_empty(&full).map(|_| full.trim_end().to_string());
     }
 
     fn finish(mut self, first: &Field) -> Result<Statement, FeedError> {

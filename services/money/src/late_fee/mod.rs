@@ -188,7 +188,7 @@ pub struct FeeLine {
     pub rate: Option<Rate>,
     /// The exact amount of the line before rounding (to 10 decimal places where a day basis
     /// makes it non-terminating).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "normalized")]
     pub unrounded: Option<Decimal>,
     /// The amount charged (negative for caps and waivers).
     #[serde(with = "amount_only")]
@@ -199,6 +199,14 @@ pub struct FeeLine {
     /// The waiver of a waiver line.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waiver: Option<Box<Waiver>>,
+}
+
+/// Without trailing zeros (`"4.99995"`, not `"4.999950"`).
+fn normalized<S: serde::Serializer>(d: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.collect_str(&d.normalize()),
+        None => s.serialize_none(),
+    }
 }
 
 fn amount_opt<S: serde::Serializer>(m: &Option<Money>, s: S) -> Result<S::Ok, S::Error> {

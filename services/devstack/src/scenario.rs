@@ -1,0 +1,99 @@
+//! Building blocks of the money path, shared by the demo and the end-to-end tests.
+
+use anyhow::Context as _;
+
+use proto::contracts::v1 as contracts;
+use proto::payments::v1 as payments;
+
+use crate::clients::Clients;
+
+/// Creates a person customer; the idempotency key is derived from the name.
+pub async fn create_customer(clients: &mut Clients, name: &str) -> anyhow::Result<String> {
+    let response = clients
+        .contracts
+        .create_customer(contracts::CreateCustomerRequest {
+            idempotency_key: format!("customer:{name}"),
+            name: name.to_owned(),
+            kind: contracts::CustomerKind::Person as i32,
+        })
+        .await
+        .context("CreateCustomer")?
+        .into_inner();
+    Ok(response.customer.context("CreateCustomer returned no customer")?.customer_id)
+}
+
+/// Creates a contract with installments given as (amount, due date).
+pub async fn create_contract(
+    clients: &mut Clients,
+    customer_id: &str,
+    contract_no: &str,
+    installments: &[(&str, &str)],
+) -> anyhow::Result<contracts::Contract> {
+    let response = clients
+        .contracts
+        .create_contract(contracts::CreateContractRequest {
+            idempotency_key: format!("contract:{contract_no}"),
+            customer_id: customer_id.to_owned(),
+            contract_no: contract_no.to_owned(),
+            currency: "CNY".to_owned(),
+            installments: installments
+                .iter()
+                .map(|(amount, due)| contracts::Installment { amount: (*amount).to_owned(), due_date: (*due).to_owned() })
+                .collect(),
+        })
+        .await
+        .context("CreateContract")?
+        .into_inner();
+    response.contract.context("CreateContract returned no contract")
+}
+
+/// Runs the daily cycle for `as_of`.
+pub async fn run_cycle(clients: &mut Clients, as_of: &str) -> anyhow::Result<contracts::RunDailyCycleResponse> {
+    Ok(clients
+        .contracts
+        .run_daily_cycle(contracts::RunDailyCycleRequest { as_of: as_of.to_owned() })
+        .await
+        .with_context(|| format!("RunDailyCycle {as_of}"))?
+        .into_inner())
+}
+
+/// The receivables of a contract, by installment number.
+pub async fn receivables(clients: &mut Clients, contract_id: &str) -> anyhow::Result<Vec<contracts::Receivable>> {
+    Ok(clients
+        .contracts
+        .list_receivables(contracts::ListReceivablesRequest { contract_id: contract_id.to_owned() })
+        .await
+        .context("ListReceivables")?
+        .into_inner()
+        .receivables)
+}
+
+/// A bank CSV file in the skeleton's layout from rows of
+/// (date, amount, currency, payer name, payer account, reference).
+pub fn bank_csv(rows: &[[&str; 6]]) -> Vec<u8> {
+    let mut out = String::from("date,amount,currency,payer_name,payer_account,reference\n");
+    for row in rows {
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// Sends a bank file to payments.
+pub async fn ingest(clients: &mut Clients, file_name: &str, content: Vec<u8>) -> anyhow::Result<payments::IngestBankFileResponse> {
+    Ok(clients
+        .payments
+        .ingest_bank_file(payments::IngestBankFileRequest {
+            file_name: file_name.to_owned(),
+            content,
+            format: "csv".to_owned(),
+        })
+        .await
+        .with_context(|| format!("IngestBankFile {file_name}"))?
+        .into_inner())
+}
+
+/// The open amount of a receivable as a string, e.g. "0.00".
+pub fn open_amount(receivable: &contracts::Receivable) -> &str {
+    receivable.open_amount.as_ref().map_or("", |m| m.amount.as_str())
+}

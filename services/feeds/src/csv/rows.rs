@@ -1,0 +1,492 @@
+//! Apply a profile to the rows: find the header, map each row to a transaction, group rows by
+//! account and currency into statements, and check the running balance column.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use chrono::format::{self, Parsed, StrftimeItems};
+use rust_decimal::Decimal;
+
+use super::{CsvProfile, DateSpec, Row, clean, tokenize};
+use crate::check::{self, BalanceLocations};
+use crate::error::{ErrorKind, FeedError, Location};
+use crate::model::{Balance, BalanceCheck, SourceSpan, Statement, StatementKind, Transaction};
+use crate::text::{Input, bom_len, non_empty};
+use crate::values::{NumberStyle, parse_signed};
+use crate::{ParseOptions, currency};
+
+/// A row read through the header: cells by column name.
+struct Mapped<'p> {
+    header: &'p HashMap<String, usize>,
+    cells: Vec<String>,
+    profile: &'p CsvProfile,
+    line: u32,
+}
+
+impl Mapped<'_> {
+    /// Cell of a column, `None` if the column is absent or the cell empty.
+    fn get(&self, column: &str) -> Option<&str> {
+        let i = *self.header.get(column.trim())?;
+        let v = self.cells.get(i)?.as_str();
+        let empty = v.is_empty() || self.profile.empty_values.iter().any(|e| e == v);
+        (!empty).then_some(v)
+    }
+
+    fn joined(&self, columns: &[String]) -> Option<String> {
+        let parts: Vec<&str> = columns.iter().filter_map(|c| self.get(c)).collect();
+        non_empty(&parts.join(" "))
+    }
+
+    fn error(&self, kind: ErrorKind, column: &str, expected: &str, found: &str) -> FeedError {
+        FeedError::at_line(kind, self.line, format!("column {column}"), expected, found)
+    }
+}
+
+/// `YYYY年MM月` in the preamble: the statement month for dates written without a year.
+fn statement_month(preamble: &[String]) -> Option<(i32, u32)> {
+    preamble.iter().find_map(|text| {
+        let (head, _) = text.split_once('月')?;
+        let (year, month) = head.rsplit_once('年')?;
+        let year: String = year
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        Some((year.parse().ok()?, month.trim().parse().ok()?))
+    })
+}
+
+fn date(
+    row: &Mapped<'_>,
+    spec: &DateSpec,
+    month: Option<(i32, u32)>,
+) -> Result<Option<NaiveDate>, FeedError> {
+    let (column, raw) = match row.get(&spec.column) {
+        Some(v) => (&spec.column, v),
+        None => match spec
+            .fallback
+            .as_ref()
+            .and_then(|f| row.get(f).map(|v| (f, v)))
+        {
+            Some(found) => found,
+            None => return Ok(None),
+        },
+    };
+    for pattern in &spec.formats {
+        let mut parsed = Parsed::new();
+        if format::parse(&mut parsed, raw, StrftimeItems::new(pattern)).is_err() {
+            continue;
+        }
+        if parsed.year().is_none() {
+            let (Some((year, ref_month)), Some(m)) = (month, parsed.month()) else {
+                continue;
+            };
+            let year = if m > ref_month { year - 1 } else { year };
+            if parsed.set_year(i64::from(year)).is_err() {
+                continue;
+            }
+        }
+        if let Ok(d) = parsed.to_naive_date() {
+            return Ok(Some(d));
+        }
+    }
+    Err(row.error(
+        ErrorKind::InvalidDate,
+        column,
+        &format!("a date in one of the formats {}", spec.formats.join(", ")),
+        raw,
+    ))
+}
+
+fn number(row: &Mapped<'_>, column: &str, raw: &str) -> Result<Decimal, FeedError> {
+    parse_signed(raw, NumberStyle::DOT).ok_or_else(|| {
+        row.error(
+            ErrorKind::InvalidAmount,
+            column,
+            "a decimal amount like -1,234.56",
+            raw,
+        )
+    })
+}
+
+/// Signed amount and (if the cell carries one) currency.
+fn amount(row: &Mapped<'_>) -> Result<(Decimal, Option<String>), FeedError> {
+    let spec = &row.profile.amount;
+    let (value, ccy) = if let Some(column) = &spec.column {
+        let raw = row
+            .get(column)
+            .ok_or_else(|| row.error(ErrorKind::MissingField, column, "an amount", ""))?;
+        let (ccy, raw) = match spec.currency_prefix {
+            true => {
+                let letters = raw.chars().take_while(char::is_ascii_alphabetic).count();
+                (
+                    raw.get(..letters)
+                        .filter(|c| c.len() == 3)
+                        .map(str::to_string),
+                    raw.get(letters..).unwrap_or_default(),
+                )
+            }
+            false => (None, raw),
+        };
+        (number(row, column, raw)?, ccy)
+    } else {
+        let credit = spec
+            .credit
+            .as_deref()
+            .and_then(|c| row.get(c).map(|v| (c, v)));
+        let debit = spec
+            .debit
+            .as_deref()
+            .and_then(|c| row.get(c).map(|v| (c, v)));
+        match (credit, debit) {
+            (Some((c, v)), None) => (number(row, c, v)?, None),
+            (None, Some((c, v))) => (-number(row, c, v)?, None),
+            (Some((c, v)), Some((d, w))) => (number(row, c, v)? - number(row, d, w)?, None),
+            (None, None) => {
+                let names = format!(
+                    "{} or {}",
+                    spec.credit.as_deref().unwrap_or("-"),
+                    spec.debit.as_deref().unwrap_or("-")
+                );
+                return Err(row.error(
+                    ErrorKind::MissingField,
+                    &names,
+                    "an amount in the credit or the debit column",
+                    "",
+                ));
+            }
+        }
+    };
+    let value = match &spec.direction {
+        Some(dir) => {
+            let marker = row.get(&dir.column).unwrap_or_default();
+            if dir.credit.iter().any(|p| marker.starts_with(p.as_str())) {
+                value.abs()
+            } else if dir.debit.iter().any(|p| marker.starts_with(p.as_str())) {
+                -value.abs()
+            } else {
+                let expected = format!(
+                    "text starting with one of {} (credit) or {} (debit)",
+                    dir.credit.join("/"),
+                    dir.debit.join("/")
+                );
+                return Err(row.error(ErrorKind::Syntax, &dir.column, &expected, marker));
+            }
+        }
+        None => value,
+    };
+    Ok((if spec.negate { -value } else { value }, ccy))
+}
+
+fn iso_currency(raw: &str) -> String {
+    currency::from_alias(raw).map_or_else(|| raw.trim().to_ascii_uppercase(), str::to_string)
+}
+
+struct Group {
+    st: Statement,
+    failed: Option<FeedError>,
+    balances: Vec<Option<Decimal>>,
+    has_balance_column: bool,
+}
+
+pub(super) fn parse(
+    input: &Input<'_>,
+    profile: &CsvProfile,
+    options: &ParseOptions,
+) -> Vec<Result<Statement, FeedError>> {
+    let delimiter = u8::try_from(u32::from(profile.delimiter)).unwrap_or(b',');
+    let rows = tokenize(&input.bytes, delimiter, bom_len(&input.bytes));
+    let decoded: Vec<(Vec<String>, &Row)> = rows
+        .iter()
+        .map(|r| (r.cells.iter().map(|c| clean(&input.decode(c))).collect(), r))
+        .collect();
+    let Some(header_at) = decoded.iter().position(|(cells, _)| {
+        profile
+            .header
+            .iter()
+            .all(|h| cells.iter().any(|c| c == h.trim()))
+    }) else {
+        return vec![Err(FeedError::new(
+            ErrorKind::MissingField,
+            Location::File,
+            format!("CSV header of profile {}", profile.name),
+            format!("a row with the columns {}", profile.header.join(", ")),
+            "no such row",
+        ))];
+    };
+    let preamble: Vec<String> = decoded
+        .iter()
+        .take(header_at)
+        .flat_map(|(c, _)| c.iter().cloned())
+        .collect();
+    let header: HashMap<String, usize> = decoded
+        .get(header_at)
+        .map(|(cells, _)| {
+            cells
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(i, c)| (c.clone(), i))
+                .collect()
+        })
+        .unwrap_or_default();
+    let month = statement_month(&preamble);
+    let file_account = options.account.clone().or_else(|| {
+        let prefix = profile.account_prefix.as_deref()?;
+        preamble
+            .iter()
+            .find_map(|c| c.strip_prefix(prefix).and_then(non_empty))
+    });
+    let default_ccy = options
+        .currency
+        .clone()
+        .or(profile.default_currency.clone())
+        .unwrap_or_else(|| "CNY".into());
+    let mut groups: Vec<Group> = Vec::new();
+    for (cells, raw) in decoded.into_iter().skip(header_at + 1) {
+        if cells.iter().all(String::is_empty)
+            || cells
+                .first()
+                .is_some_and(|c| profile.summary_rows.iter().any(|s| c.contains(s.as_str())))
+        {
+            continue;
+        }
+        let row = Mapped {
+            header: &header,
+            cells,
+            profile,
+            line: raw.line,
+        };
+        let account = profile
+            .account_column
+            .as_deref()
+            .and_then(|c| row.get(c))
+            .map(str::to_string)
+            .or(file_account.clone())
+            .unwrap_or_default();
+        let ccy = profile
+            .currency_column
+            .as_deref()
+            .and_then(|c| row.get(c))
+            .map(iso_currency)
+            .unwrap_or_else(|| default_ccy.clone());
+        let result = transaction(&row, raw, month, &ccy);
+        let ccy = match &result {
+            Ok((tx, _)) => tx.currency.clone(),
+            Err(_) => ccy,
+        };
+        let group = match groups
+            .iter_mut()
+            .position(|g| g.st.account == account && g.st.currency == ccy)
+        {
+            Some(i) => groups.get_mut(i),
+            None => {
+                let mut g = new_group(account, ccy, raw);
+                g.has_balance_column = profile
+                    .balance
+                    .as_deref()
+                    .is_some_and(|c| header.contains_key(c));
+                groups.push(g);
+                groups.last_mut()
+            }
+        };
+        let Some(group) = group else { continue };
+        group.st.source.end_line = raw.end_line;
+        group.st.source.end = raw.end;
+        match result {
+            Ok((tx, balance)) => {
+                group.st.transactions.push(tx);
+                group.balances.push(balance);
+            }
+            Err(e) => {
+                group.failed.get_or_insert(e);
+            }
+        }
+    }
+    if groups.is_empty() {
+        return vec![Err(FeedError::new(
+            ErrorKind::MissingField,
+            Location::Line {
+                line: u32::try_from(header_at + 1).unwrap_or(u32::MAX),
+            },
+            "CSV rows",
+            "at least one transaction row after the header",
+            "none",
+        ))];
+    }
+    groups.into_iter().map(finish).collect()
+}
+
+fn new_group(account: String, currency: String, row: &Row) -> Group {
+    Group {
+        st: Statement {
+            kind: StatementKind::Statement,
+            id: None,
+            related_reference: None,
+            account,
+            servicer: None,
+            currency,
+            sequence_number: None,
+            created_at: None,
+            opening_balance: None,
+            closing_balance: None,
+            closing_available_balance: None,
+            forward_available_balances: Vec::new(),
+            information: None,
+            transactions: Vec::new(),
+            balance_check: BalanceCheck::NotChecked {
+                reason: "the export has no balance column".into(),
+            },
+            flags: Vec::new(),
+            source: SourceSpan {
+                line: row.line,
+                end_line: row.end_line,
+                start: row.start,
+                end: row.end,
+                path: None,
+            },
+        },
+        failed: None,
+        balances: Vec::new(),
+        has_balance_column: false,
+    }
+}
+
+fn transaction(
+    row: &Mapped<'_>,
+    raw: &Row,
+    month: Option<(i32, u32)>,
+    ccy: &str,
+) -> Result<(Transaction, Option<Decimal>), FeedError> {
+    let p = row.profile;
+    let (amount, cell_ccy) = amount(row)?;
+    let mut tx = Transaction::new(amount, cell_ccy.unwrap_or_else(|| ccy.to_string()));
+    tx.booking_date = date(row, &p.booking_date, month)?;
+    if let Some(spec) = &p.value_date {
+        tx.value_date = date(row, spec, month)?;
+    }
+    if tx.booking_date.is_none() && tx.value_date.is_none() {
+        return Err(row.error(
+            ErrorKind::MissingField,
+            &p.booking_date.column,
+            "a date",
+            "",
+        ));
+    }
+    let text = |c: &Option<String>| c.as_deref().and_then(|c| row.get(c)).map(str::to_string);
+    tx.counterparty_name = text(&p.counterparty_name);
+    tx.counterparty_account = text(&p.counterparty_account);
+    tx.counterparty_bank = text(&p.counterparty_bank);
+    tx.bank_reference = text(&p.bank_reference);
+    tx.bank_transaction_code = text(&p.bank_transaction_code);
+    tx.remittance_information = row.joined(&p.remittance);
+    tx.description = row.joined(&p.description);
+    for column in &p.extra {
+        if let Some(v) = row.get(column) {
+            tx.extra.insert(column.clone(), v.to_string());
+        }
+    }
+    tx.source = SourceSpan {
+        line: raw.line,
+        end_line: raw.end_line,
+        start: raw.start,
+        end: raw.end,
+        path: None,
+    };
+    // A balance cell that is not a number (ICBC masks it as xx,yyyy.zz) disables the check.
+    let balance = p
+        .balance
+        .as_deref()
+        .and_then(|c| row.get(c))
+        .and_then(|b| parse_signed(b, NumberStyle::DOT));
+    Ok((tx, balance))
+}
+
+/// Running balance: rows are in date order (ascending) or newest first (descending); the
+/// order that fits the first rows is checked for every row.
+fn finish(mut g: Group) -> Result<Statement, FeedError> {
+    if let Some(e) = g.failed {
+        return Err(e);
+    }
+    let balances: Option<Vec<Decimal>> = g.balances.iter().copied().collect();
+    let mut locations = BalanceLocations::default();
+    if let (Some(bal), false) = (balances, g.st.transactions.is_empty()) {
+        let amounts: Vec<Decimal> = g.st.transactions.iter().map(|t| t.amount).collect();
+        let steps = |desc: bool| {
+            (1..bal.len()).find(|&i| {
+                let (prev, cur) = (
+                    bal.get(i - 1).copied().unwrap_or_default(),
+                    bal.get(i).copied().unwrap_or_default(),
+                );
+                let amt = amounts
+                    .get(if desc { i - 1 } else { i })
+                    .copied()
+                    .unwrap_or_default();
+                if desc {
+                    prev != cur + amt
+                } else {
+                    cur != prev + amt
+                }
+            })
+        };
+        let (asc, desc) = (steps(false), steps(true));
+        let descending = desc.is_none() || (asc.is_some() && desc > asc);
+        let (first, last) = if descending {
+            (bal.len() - 1, 0)
+        } else {
+            (0, bal.len() - 1)
+        };
+        let tx_at = |i: usize| g.st.transactions.get(i);
+        let date_at = |i: usize| tx_at(i).and_then(Transaction::date);
+        if let (Some(open_date), Some(close_date)) = (date_at(first), date_at(last)) {
+            let opening = bal.get(first).copied().unwrap_or_default()
+                - amounts.get(first).copied().unwrap_or_default();
+            let ccy = g.st.currency.clone();
+            g.st.opening_balance = Some(Balance {
+                amount: opening,
+                currency: ccy.clone(),
+                date: open_date,
+                intermediate: false,
+            });
+            g.st.closing_balance = Some(Balance {
+                amount: bal.get(last).copied().unwrap_or_default(),
+                currency: ccy,
+                date: close_date,
+                intermediate: false,
+            });
+        }
+        if let Some(i) = if descending { desc } else { asc } {
+            let line = tx_at(i).map_or(0, |t| t.source.line);
+            let prev = bal.get(i - 1).copied().unwrap_or_default();
+            let expected = if descending {
+                format!(
+                    "{} (balance of the row above minus that row's amount)",
+                    prev - amounts.get(i - 1).copied().unwrap_or_default()
+                )
+            } else {
+                format!(
+                    "{} (previous balance plus this amount)",
+                    prev + amounts.get(i).copied().unwrap_or_default()
+                )
+            };
+            g.st.flags.push(FeedError::at_line(
+                ErrorKind::BalanceMismatch,
+                line,
+                "running balance",
+                expected,
+                bal.get(i).map(|b| b.to_string()).unwrap_or_default(),
+            ));
+        }
+        locations.closing = Some(Location::Line {
+            line: tx_at(last).map_or(0, |t| t.source.line),
+        });
+    } else if g.has_balance_column {
+        g.st.balance_check = BalanceCheck::NotChecked {
+            reason: "the balance column is not a number on every row (masked or empty)".into(),
+        };
+    }
+    Ok(check::finish(g.st, &locations))
+}

@@ -1,0 +1,13 @@
+//! Integration tests over the real sample files in `../shared/data/bankfeeds` (read in place,
+//! never copied) and the expected results converted to JSON in `tests/expected/`.
+
+mod bai2_samples;
+mod betterplace;
+mod chinese_csv;
+mod common;
+mod fingerprints;
+mod genkgo;
+mod inventory;
+mod mt940_rs;
+mod robustness;
+mod wolph;

@@ -1,0 +1,48 @@
+//! Shared set-up of the end-to-end tests.
+
+use std::time::Duration;
+
+use devstack::clients::Clients;
+use devstack::{Stack, StackOptions};
+
+/// How long events may take to flow through the services (the first consumer-group join
+/// of the embedded broker alone takes about 3 s).
+pub(crate) const EVENTUALLY: Duration = Duration::from_secs(60);
+
+/// Starts an isolated stack (own database, own topic prefix on a shared broker) and clients.
+pub(crate) async fn start() -> (Stack, Clients) {
+    let options = StackOptions {
+        isolated: true,
+        env: vec![
+            ("OUTBOX_POLL_MS".to_owned(), "50".to_owned()),
+            ("DUNNING_ESCALATE_AFTER_DAYS".to_owned(), "30".to_owned()),
+            ("DUNNING_ESCALATE_MIN_AMOUNT".to_owned(), "5000".to_owned()),
+            ("RUST_LOG".to_owned(), std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned())),
+        ],
+        ..StackOptions::default()
+    };
+    let verbose = std::env::var_os("TEST_LOG").is_some();
+    let stack = Stack::start(options, |line| {
+        if verbose {
+            eprintln!("[stack] {line}");
+        }
+    })
+    .await
+    .expect("the stack starts; is PostgreSQL installed (deploy/local/install-deps.sh) and are the binaries built?");
+    let clients = Clients::new(&stack).expect("clients");
+    (stack, clients)
+}
+
+/// Unwraps, or fails the test with the services' recent logs.
+pub(crate) trait OrLogs<T> {
+    fn or_logs(self, stack: &Stack) -> T;
+}
+
+impl<T, E: std::fmt::Display> OrLogs<T> for Result<T, E> {
+    fn or_logs(self, stack: &Stack) -> T {
+        match self {
+            Ok(value) => value,
+            Err(error) => panic!("{error:#}\n\nservice logs:\n{}", stack.log_tails(40)),
+        }
+    }
+}

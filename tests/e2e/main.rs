@@ -1,0 +1,9 @@
+//! End-to-end tests: all five services as separate processes against a real PostgreSQL and
+//! a Kafka-protocol broker (librdkafka's mock cluster by default; set
+//! `KAFKA_BOOTSTRAP_SERVERS` for an external broker and `DATABASE_URL` for an external
+//! PostgreSQL). Build the services first: `cargo build --workspace --bins`.
+
+mod allocation_rejection;
+mod crash_recovery;
+mod helpers;
+mod money_path;

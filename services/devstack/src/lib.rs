@@ -8,6 +8,7 @@
 
 pub mod broker;
 pub mod clients;
+pub mod demo;
 pub mod postgres;
 pub mod process;
 pub mod provision;

@@ -318,6 +318,9 @@ pub struct TransactionDetail {
     pub payment_reference: Option<String>,
     /// Remittance information of this payment.
     pub remittance_information: Option<String>,
+    /// Further references and codes (`uetr`, `instruction_id`, `mandate_id`, `purpose_code`…).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, String>,
     /// Where the detail sits in the input.
     pub source: SourceSpan,
 }

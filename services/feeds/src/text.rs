@@ -8,11 +8,49 @@ use encoding_rs::{Encoding, GB18030, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 
 use crate::error::{ErrorKind, FeedError, Location};
 
+/// A text encoding: one of `encoding_rs`, or IBM852 (DOS Central European), which
+/// `encoding_rs` lacks but Hungarian and Polish bank systems still write (Raiffeisen CMI).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Codec {
+    Rs(&'static Encoding),
+    Ibm852,
+}
+
+/// Upper half (0x80–0xFF) of IBM code page 852, as `\u{…}` escapes.
+#[rustfmt::skip]
+const IBM852: [char; 128] = [
+    '\u{c7}', '\u{fc}', '\u{e9}', '\u{e2}', '\u{e4}', '\u{16f}', '\u{107}', '\u{e7}',
+    '\u{142}', '\u{eb}', '\u{150}', '\u{151}', '\u{ee}', '\u{179}', '\u{c4}', '\u{106}',
+    '\u{c9}', '\u{139}', '\u{13a}', '\u{f4}', '\u{f6}', '\u{13d}', '\u{13e}', '\u{15a}',
+    '\u{15b}', '\u{d6}', '\u{dc}', '\u{164}', '\u{165}', '\u{141}', '\u{d7}', '\u{10d}',
+    '\u{e1}', '\u{ed}', '\u{f3}', '\u{fa}', '\u{104}', '\u{105}', '\u{17d}', '\u{17e}',
+    '\u{118}', '\u{119}', '\u{ac}', '\u{17a}', '\u{10c}', '\u{15f}', '\u{ab}', '\u{bb}',
+    '\u{2591}', '\u{2592}', '\u{2593}', '\u{2502}', '\u{2524}', '\u{c1}', '\u{c2}', '\u{11a}',
+    '\u{15e}', '\u{2563}', '\u{2551}', '\u{2557}', '\u{255d}', '\u{17b}', '\u{17c}', '\u{2510}',
+    '\u{2514}', '\u{2534}', '\u{252c}', '\u{251c}', '\u{2500}', '\u{253c}', '\u{102}', '\u{103}',
+    '\u{255a}', '\u{2554}', '\u{2569}', '\u{2566}', '\u{2560}', '\u{2550}', '\u{256c}', '\u{a4}',
+    '\u{111}', '\u{110}', '\u{10e}', '\u{cb}', '\u{10f}', '\u{147}', '\u{cd}', '\u{ce}',
+    '\u{11b}', '\u{2518}', '\u{250c}', '\u{2588}', '\u{2584}', '\u{162}', '\u{16e}', '\u{2580}',
+    '\u{d3}', '\u{df}', '\u{d4}', '\u{143}', '\u{144}', '\u{148}', '\u{160}', '\u{161}',
+    '\u{154}', '\u{da}', '\u{155}', '\u{170}', '\u{fd}', '\u{dd}', '\u{163}', '\u{b4}',
+    '\u{ad}', '\u{2dd}', '\u{2db}', '\u{2c7}', '\u{2d8}', '\u{a7}', '\u{f7}', '\u{b8}',
+    '\u{b0}', '\u{a8}', '\u{2d9}', '\u{171}', '\u{158}', '\u{159}', '\u{25a0}', '\u{a0}',
+];
+
 /// Input ready for scanning: ASCII-compatible bytes plus the encoding to decode values with.
 #[derive(Debug)]
 pub(crate) struct Input<'a> {
     pub(crate) bytes: Cow<'a, [u8]>,
     pub(crate) encoding: &'static Encoding,
+    pub(crate) codec: Codec,
+}
+
+/// Guess between a DOS code page and windows-1252 for non-UTF-8 SWIFT files: DOS code pages
+/// put accented letters at 0x80–0xBF, windows-1252/Latin-1 at 0xC0–0xFF.
+fn looks_like_dos(bytes: &[u8]) -> bool {
+    let low = bytes.iter().filter(|b| (0x80..0xC0).contains(*b)).count();
+    let high = bytes.iter().filter(|b| **b >= 0xC0).count();
+    low > high
 }
 
 /// Which legacy encoding to assume when the bytes are not valid UTF-8.
@@ -28,9 +66,26 @@ pub(crate) enum Fallback {
 /// the fallback. UTF-16 is transcoded to UTF-8 (then offsets refer to the transcoded text).
 pub(crate) fn prepare<'a>(
     bytes: &'a [u8],
-    forced: Option<&'static Encoding>,
+    forced: Option<Codec>,
     fallback: Fallback,
 ) -> Result<Input<'a>, FeedError> {
+    if forced == Some(Codec::Ibm852)
+        || (forced.is_none()
+            && matches!(fallback, Fallback::Western)
+            && std::str::from_utf8(bytes).is_err()
+            && Encoding::for_bom(bytes).is_none()
+            && looks_like_dos(bytes))
+    {
+        return Ok(Input {
+            bytes: Cow::Borrowed(bytes),
+            encoding: WINDOWS_1252,
+            codec: Codec::Ibm852,
+        });
+    }
+    let forced = match forced {
+        Some(Codec::Rs(e)) => Some(e),
+        _ => None,
+    };
     let (bom, _) = Encoding::for_bom(bytes).unwrap_or((UTF_8, 0));
     let encoding = match forced {
         Some(e) => e,
@@ -55,22 +110,28 @@ pub(crate) fn prepare<'a>(
         return Ok(Input {
             bytes: Cow::Owned(text.into_owned().into_bytes()),
             encoding: UTF_8,
+            codec: Codec::Rs(UTF_8),
         });
     }
     Ok(Input {
         bytes: Cow::Borrowed(bytes),
         encoding,
+        codec: Codec::Rs(encoding),
     })
 }
 
 /// Look up an encoding by its WHATWG label (`gbk`, `gb18030`, `utf-8`, `latin1`…).
-pub(crate) fn encoding_for_label(label: &str) -> Result<&'static Encoding, FeedError> {
-    Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| {
+pub(crate) fn encoding_for_label(label: &str) -> Result<Codec, FeedError> {
+    let l = label.trim().to_ascii_lowercase();
+    if matches!(l.as_str(), "ibm852" | "cp852" | "852" | "dos-852") {
+        return Ok(Codec::Ibm852);
+    }
+    Encoding::for_label(l.as_bytes()).map(Codec::Rs).ok_or_else(|| {
         FeedError::new(
             ErrorKind::UnknownFormat,
             Location::File,
             "encoding option",
-            "a WHATWG encoding label such as utf-8, gb18030, gbk, big5, windows-1252",
+            "a WHATWG encoding label such as utf-8, gb18030, gbk, big5, windows-1252 (or ibm852)",
             label,
         )
     })
@@ -80,6 +141,18 @@ impl Input<'_> {
     /// Decode a slice of the input (never fails: undecodable bytes become U+FFFD, and the
     /// raw bytes stay reachable through the source span).
     pub(crate) fn decode(&self, slice: &[u8]) -> String {
+        if self.codec == Codec::Ibm852 {
+            return slice
+                .iter()
+                .map(|&b| match b {
+                    0..0x80 => char::from(b),
+                    _ => IBM852
+                        .get(usize::from(b - 0x80))
+                        .copied()
+                        .unwrap_or('\u{fffd}'),
+                })
+                .collect();
+        }
         if self.encoding == UTF_8 {
             return String::from_utf8_lossy(slice).into_owned();
         }
@@ -95,7 +168,10 @@ impl Input<'_> {
 
     /// Name of the encoding for reports.
     pub(crate) fn encoding_name(&self) -> &'static str {
-        self.encoding.name()
+        match self.codec {
+            Codec::Ibm852 => "IBM852",
+            Codec::Rs(e) => e.name(),
+        }
     }
 
     /// Iterate over lines: `(1-based number, start, end)` with `end` before `\r\n`/`\n`.

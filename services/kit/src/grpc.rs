@@ -32,16 +32,20 @@ pub async fn serve(
     for name in &service_names {
         health.set_service_status(name, ServingStatus::Serving).await;
     }
-    let reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .context("building gRPC reflection (v1)")?;
-    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()
-        .context("building gRPC reflection (v1alpha)")?;
+    // Reflection advertises this server's own APIs (plus health and reflection), not every
+    // service in the shared descriptor set.
+    let reflection = || {
+        let mut builder = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .with_service_name("grpc.health.v1.Health");
+        for name in &service_names {
+            builder = builder.with_service_name(name.clone());
+        }
+        builder
+    };
+    let reflection_v1 = reflection().build_v1().context("building gRPC reflection (v1)")?;
+    let reflection_v1alpha = reflection().build_v1alpha().context("building gRPC reflection (v1alpha)")?;
     let routes = routes
         .add_service(health_service)
         .add_service(reflection_v1)

@@ -37,8 +37,20 @@ impl Shutdown {
     }
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM (Kubernetes stopping the pod).
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (Kubernetes stopping the pod), logging which.
 pub async fn os_signal() {
+    match signal().await {
+        "SIGINT" => tracing::info!("received Ctrl-C, shutting down"),
+        _ => tracing::info!("received SIGTERM, shutting down"),
+    }
+}
+
+/// Like [`os_signal`], without logging (for command-line tools).
+pub async fn os_signal_quiet() {
+    signal().await;
+}
+
+async fn signal() -> &'static str {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
@@ -56,7 +68,7 @@ pub async fn os_signal() {
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
     tokio::select! {
-        () = ctrl_c => tracing::info!("received Ctrl-C, shutting down"),
-        () = terminate => tracing::info!("received SIGTERM, shutting down"),
+        () = ctrl_c => "SIGINT",
+        () = terminate => "SIGTERM",
     }
 }

@@ -65,42 +65,113 @@ const POW10: [i128; 39] = {
     t
 };
 
-/// Rounds the exact quotient `num / den` (`num >= 0`, `den >= 1`) to `dp` places in integer
-/// arithmetic on the decimal's mantissa, so nothing is approximated before rounding and a true
-/// tie is recognised as a tie. Used where an annual rate is divided by a 365- or 360-day basis
-/// (R-C12) and, with `den = 1`, as the fast path of every rounding.
-///
-/// Returns `None` if the numbers do not fit (never for amounts in currencies of up to four
-/// minor units).
+/// Rounds the exact quotient `num / den` (`num >= 0`, `den >= 1`) to `dp` places without
+/// approximating anything first, so a true tie is recognised as a tie. Used where an annual rate
+/// is divided by a 365- or 360-day basis (R-C12) and, with `den = 1`, as the fast path of every
+/// rounding. Returns `None` if the numbers do not fit.
 pub(crate) fn round_ratio(num: Decimal, den: u32, dp: u32, mode: RoundingMode) -> Option<Decimal> {
-    if num.is_sign_negative() && !num.is_zero() || den == 0 {
-        return None;
-    }
-    let m = num.mantissa();
-    let s = num.scale();
-    // num * 10^dp / den = m * 10^dp / (10^s * den)
-    let (numer, denom) = if s >= dp {
-        (m, POW10.get((s - dp) as usize)?.checked_mul(i128::from(den))?)
-    } else {
-        (m.checked_mul(*POW10.get((dp - s) as usize)?)?, i128::from(den))
-    };
-    // Hardware 64-bit division when it fits (nearly always); i128 division is a slow
-    // software routine.
-    let (q, r) = match (u64::try_from(numer), u64::try_from(denom)) {
-        (Ok(n), Ok(d)) => (i128::from(n / d), i128::from(n % d)),
-        _ => {
-            let q = numer / denom;
-            (q, numer - q * denom)
+    Exact::of(num).round(den, dp, mode)
+}
+
+/// An exact decimal `m / 10^s` on an `i128` mantissa: the late-fee engine's running sums.
+/// Products of an amount, a rate and a day count are exact and fast; anything that would not
+/// fit is reported (`None`), never approximated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Exact {
+    m: i128,
+    s: u32,
+}
+
+impl Exact {
+    /// Zero.
+    pub(crate) const ZERO: Exact = Exact { m: 0, s: 0 };
+
+    /// The exact value of a decimal.
+    pub(crate) fn of(d: Decimal) -> Exact {
+        Exact {
+            m: d.mantissa(),
+            s: d.scale(),
         }
-    };
-    let twice = r.checked_mul(2)?;
-    let up = match mode {
-        RoundingMode::HalfUp => twice >= denom,
-        RoundingMode::HalfEven => twice > denom || (twice == denom && q % 2 == 1),
-        RoundingMode::Down | RoundingMode::Floor => false,
-        RoundingMode::Up | RoundingMode::Ceiling => r != 0,
-    };
-    Decimal::try_from_i128_with_scale(q + i128::from(up), dp).ok()
+    }
+
+    /// A whole number.
+    pub(crate) fn int(i: i64) -> Exact {
+        Exact {
+            m: i128::from(i),
+            s: 0,
+        }
+    }
+
+    pub(crate) fn is_zero(self) -> bool {
+        self.m == 0
+    }
+
+    pub(crate) fn is_positive(self) -> bool {
+        self.m > 0
+    }
+
+    pub(crate) fn mul(self, o: Exact) -> Option<Exact> {
+        let s = self.s + o.s;
+        if s as usize >= POW10.len() {
+            return None;
+        }
+        Some(Exact {
+            m: self.m.checked_mul(o.m)?,
+            s,
+        })
+    }
+
+    pub(crate) fn add(self, o: Exact) -> Option<Exact> {
+        if self.s == o.s {
+            return Some(Exact {
+                m: self.m.checked_add(o.m)?,
+                s: self.s,
+            });
+        }
+        let s = self.s.max(o.s);
+        let a = self.m.checked_mul(*POW10.get((s - self.s) as usize)?)?;
+        let b = o.m.checked_mul(*POW10.get((s - o.s) as usize)?)?;
+        Some(Exact {
+            m: a.checked_add(b)?,
+            s,
+        })
+    }
+
+    /// The value as a `Decimal`, when it fits one exactly.
+    pub(crate) fn to_decimal(self) -> Option<Decimal> {
+        Decimal::try_from_i128_with_scale(self.m, self.s).ok()
+    }
+
+    /// `self / den` rounded to `dp` places (`self >= 0`, `den >= 1`).
+    pub(crate) fn round(self, den: u32, dp: u32, mode: RoundingMode) -> Option<Decimal> {
+        if self.m < 0 || den == 0 {
+            return None;
+        }
+        let (m, s) = (self.m, self.s);
+        // self * 10^dp / den = m * 10^dp / (10^s * den)
+        let (numer, denom) = if s >= dp {
+            (m, POW10.get((s - dp) as usize)?.checked_mul(i128::from(den))?)
+        } else {
+            (m.checked_mul(*POW10.get((dp - s) as usize)?)?, i128::from(den))
+        };
+        // Hardware 64-bit division when it fits (nearly always); i128 division is a slow
+        // software routine.
+        let (q, r) = match (u64::try_from(numer), u64::try_from(denom)) {
+            (Ok(n), Ok(d)) => (i128::from(n / d), i128::from(n % d)),
+            _ => {
+                let q = numer / denom;
+                (q, numer - q * denom)
+            }
+        };
+        let twice = r.checked_mul(2)?;
+        let up = match mode {
+            RoundingMode::HalfUp => twice >= denom,
+            RoundingMode::HalfEven => twice > denom || (twice == denom && q % 2 == 1),
+            RoundingMode::Down | RoundingMode::Floor => false,
+            RoundingMode::Up | RoundingMode::Ceiling => r != 0,
+        };
+        Decimal::try_from_i128_with_scale(q + i128::from(up), dp).ok()
+    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("coll
 pub mod types {
     /// Version 1.
     pub mod v1 {
-        tonic::include_proto!("collections.types.v1");
+        tonic::include_proto!("receivables.types.v1");
     }
 }
 
@@ -19,7 +19,7 @@ pub mod types {
 pub mod events {
     /// Version 1.
     pub mod v1 {
-        tonic::include_proto!("collections.events.v1");
+        tonic::include_proto!("receivables.events.v1");
     }
 }
 
@@ -27,7 +27,7 @@ pub mod events {
 pub mod contracts {
     /// Version 1.
     pub mod v1 {
-        tonic::include_proto!("collections.contracts.v1");
+        tonic::include_proto!("receivables.contracts.v1");
     }
 }
 
@@ -35,7 +35,7 @@ pub mod contracts {
 pub mod payments {
     /// Version 1.
     pub mod v1 {
-        tonic::include_proto!("collections.payments.v1");
+        tonic::include_proto!("receivables.payments.v1");
     }
 }
 
@@ -43,7 +43,7 @@ pub mod payments {
 pub mod scoring {
     /// Version 1.
     pub mod v1 {
-        tonic::include_proto!("collections.scoring.v1");
+        tonic::include_proto!("receivables.scoring.v1");
     }
 }
 
@@ -51,7 +51,7 @@ pub mod scoring {
 pub mod dunning {
     /// Version 1.
     pub mod v1 {
-        tonic::include_proto!("collections.dunning.v1");
+        tonic::include_proto!("receivables.dunning.v1");
     }
 }
 
@@ -59,6 +59,6 @@ pub mod dunning {
 pub mod legal {
     /// Version 1.
     pub mod v1 {
-        tonic::include_proto!("collections.legal.v1");
+        tonic::include_proto!("receivables.legal.v1");
     }
 }

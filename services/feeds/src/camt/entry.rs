@@ -1,5 +1,7 @@
 //! One camt `Ntry` (entry) and its `TxDtls` (transaction details).
 
+use std::collections::BTreeMap;
+
 use super::xml::Node;
 use super::{at, date_of, signed_amount};
 use crate::error::{ErrorKind, FeedError};
@@ -200,6 +202,7 @@ fn detail(d: &Node, path: &str, credit: bool) -> TransactionDetail {
         payment_reference: creditor_ref.map(str::to_string),
         remittance_information: crate::text::non_empty(&remittance)
             .or_else(|| creditor_ref.map(str::to_string)),
+        extra: detail_extra(d, credit),
         source: SourceSpan {
             line: d.line,
             end_line: d.end_line,
@@ -208,6 +211,43 @@ fn detail(d: &Node, path: &str, credit: bool) -> TransactionDetail {
             path: Some(path.to_string()),
         },
     }
+}
+
+/// References and codes of a `TxDtls` that have no field of their own in the model.
+fn detail_extra(d: &Node, credit: bool) -> BTreeMap<String, String> {
+    let (ultimate, other) = if credit {
+        ("UltmtDbtr", "Cdtr")
+    } else {
+        ("UltmtCdtr", "Dbtr")
+    };
+    let mut extra = BTreeMap::new();
+    let fields: [(&str, &[&str]); 12] = [
+        ("uetr", &["Refs", "UETR"]),
+        ("instruction_id", &["Refs", "InstrId"]),
+        ("transaction_id", &["Refs", "TxId"]),
+        ("message_id", &["Refs", "MsgId"]),
+        ("payment_information_id", &["Refs", "PmtInfId"]),
+        ("mandate_id", &["Refs", "MndtId"]),
+        ("cheque_number", &["Refs", "ChqNb"]),
+        ("clearing_system_reference", &["Refs", "ClrSysRef"]),
+        ("purpose_code", &["Purp", "Cd"]),
+        ("additional_information", &["AddtlTxInf"]),
+        ("return_reason", &["RtrInf", "Rsn", "Cd"]),
+        ("ultimate_party", &["RltdPties", ultimate, "Nm"]),
+    ];
+    for (key, path) in fields {
+        if let Some(v) = text(d, path) {
+            extra.insert(key.to_string(), v);
+        }
+    }
+    if let Some(v) = text(d, &["RltdPties", ultimate, "Pty", "Nm"]) {
+        extra.entry("ultimate_party".into()).or_insert(v);
+    }
+    // The account owner's side, as the bank wrote it (for checking the receiving account).
+    if let Some(v) = d.child("RltdPties").and_then(|p| party_name(p, other)) {
+        extra.insert("own_party".into(), v);
+    }
+    extra
 }
 
 /// A single-detail entry: the detail's fields become the transaction's.
@@ -221,6 +261,7 @@ fn lift(tx: &mut Transaction, d: TransactionDetail) {
     }
     tx.payment_reference = d.payment_reference;
     tx.remittance_information = d.remittance_information;
+    tx.extra.extend(d.extra);
     if let (Some(amount), Some(ccy)) = (d.amount, d.currency)
         && (ccy != tx.currency || amount != tx.amount)
     {

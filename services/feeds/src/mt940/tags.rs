@@ -5,7 +5,7 @@
 //! bytes, messages without a `-` terminator, blank lines, and `:86:` text that wraps so a
 //! continuation line looks like a tag (`:26:37 Fo…`, `:12:11` from a wrapped timestamp).
 
-use crate::text::{Input, trim};
+use crate::text::{Input, Line, trim};
 
 /// One field: its tag (`61`, `60F`, `NS`…), the byte range of its value (after `:TAG:`,
 /// continuation lines included) and the lines it spans.
@@ -80,9 +80,44 @@ pub(crate) fn messages(input: &Input<'_>) -> Vec<Message> {
     let mut in_text_field = false;
     // Whether text lines still belong to the last field (not after a block or terminator).
     let mut field_open = false;
-    for line in input.lines() {
+    let mut lines = input.lines().peekable();
+    while let Some(line) = lines.next() {
         let raw = bytes.get(line.start..line.end).unwrap_or_default();
         let (mut content, mut offset) = skip_controls(raw);
+        // Sparkassen dialect: a tag broken after its first colon (":" then "86:166?00…").
+        if content == b":"
+            && let Some(next) = lines.peek()
+            && let Some(rest) = bytes.get(next.start..next.end)
+            && let Some((tag, _)) = tag_at(&[b":", rest].concat())
+            && is_known_tag(tag)
+        {
+            let joined = Line {
+                number: next.number,
+                start: next.start,
+                end: next.end,
+            };
+            lines.next();
+            let tag = String::from_utf8_lossy(tag).into_owned();
+            if tag == "20"
+                && let Some(m) = current.take()
+            {
+                out.push(m);
+            }
+            in_text_field = matches!(tag.as_str(), "86" | "NS" | "61");
+            field_open = true;
+            let value_offset = tag.len() + 1;
+            current
+                .get_or_insert_with(Message::default)
+                .fields
+                .push(Field {
+                    tag,
+                    start: joined.start + value_offset,
+                    end: joined.end,
+                    line: line.number,
+                    end_line: joined.number,
+                });
+            continue;
+        }
         if content.starts_with(b"{") {
             // SWIFT block headers; a field may start on the same line after `{4:`.
             match find(content, b"{4:") {

@@ -135,7 +135,13 @@ def detail(d):
     rmt = d.get("getRemittanceInformation") or {}
     unstructured = [b.get("getMessage") for b in rmt.get("getUnstructuredBlocks") or [] if isinstance(b, dict)]
     cri = rmt.get("getCreditorReferenceInformation") or {}
+    refs = {}
+    if isinstance(ref, dict):
+        for k, v in ref.items():
+            if isinstance(v, str) and k.startswith("get"):
+                refs[k[3:]] = v
     return {
+        "references": refs,
         "amount": money(d.get("getAmount")),
         "end_to_end_id": ref.get("getEndToEndId") if isinstance(ref, dict) else None,
         "account_servicer_reference": ref.get("getAccountServicerReference") if isinstance(ref, dict) else None,
@@ -160,9 +166,12 @@ def convert_genkgo():
             dom = btc.get("getDomain") or {}
             prop = btc.get("getProprietary") or {}
             fam = dom.get("getFamily") or {}
-            details = [detail(d) for d in e.get("getTransactionDetails") or []]
-            if not details and isinstance(e.get("getTransactionDetail"), dict):
-                details = [detail(e["getTransactionDetail"])]
+            details = [x for x in (detail(d) for d in e.get("getTransactionDetails") or []) if x]
+            if isinstance(e.get("getTransactionDetail"), dict) and (
+                not details or (e.get("getTransactionDetails") or [None])[0] == "__RECURSIVITY__"
+            ):
+                # The dump writes the first detail once and refers back to it.
+                details = [detail(e["getTransactionDetail"])] + details
             out_entries.append({
                 "amount": money(e["getAmount"]),
                 "indicator": e.get("getCreditDebitIndicator"),

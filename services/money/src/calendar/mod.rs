@@ -474,10 +474,14 @@ impl CalendarSet {
 
     /// Mutable access, e.g. to change [`Coverage`].
     pub fn get_mut(&mut self, region: &str) -> Result<&mut Calendar, CalendarError> {
-        let err = self.unknown(region);
-        self.calendars
-            .get_mut(&region.trim().to_ascii_uppercase())
-            .ok_or(err)
+        let key = region.trim().to_ascii_uppercase();
+        if !self.calendars.contains_key(&key) {
+            return Err(self.unknown(region));
+        }
+        self.calendars.get_mut(&key).ok_or_else(|| CalendarError::UnknownRegion {
+            region: region.to_string(),
+            known: String::new(),
+        })
     }
 
     /// Sets the coverage of every calendar.

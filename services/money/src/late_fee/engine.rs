@@ -29,7 +29,7 @@ fn precision(what: &'static str) -> LateFeeError {
 
 /// `a * b`, refusing any result a 28-digit decimal could not hold exactly.
 fn mul(a: Decimal, b: Decimal, what: &'static str) -> Result<Decimal, LateFeeError> {
-    let p = a.checked_mul(b).ok_or(precision(what))?;
+    let p = a.checked_mul(b).ok_or_else(|| precision(what))?;
     if !p.is_zero() && p.scale() != a.scale() + b.scale() {
         return Err(precision(what));
     }
@@ -38,7 +38,7 @@ fn mul(a: Decimal, b: Decimal, what: &'static str) -> Result<Decimal, LateFeeErr
 
 /// `a + b`, exact or an error.
 fn add(a: Decimal, b: Decimal, what: &'static str) -> Result<Decimal, LateFeeError> {
-    let s = a.checked_add(b).ok_or(precision(what))?;
+    let s = a.checked_add(b).ok_or_else(|| precision(what))?;
     if !s.is_zero() && s.scale() != a.scale().max(b.scale()) {
         return Err(precision(what));
     }
@@ -47,7 +47,7 @@ fn add(a: Decimal, b: Decimal, what: &'static str) -> Result<Decimal, LateFeeErr
 
 fn after(date: NaiveDate, days: u64, what: &'static str) -> Result<NaiveDate, LateFeeError> {
     date.checked_add_days(Days::new(days))
-        .ok_or(LateFeeError::DateOutOfRange { what })
+        .ok_or_else(|| LateFeeError::DateOutOfRange { what })
 }
 
 /// Last day of month `k` of delinquency (`k = 0` gives the due date).
@@ -56,7 +56,7 @@ fn month_end(due: NaiveDate, basis: MonthBasis, k: u32) -> Result<NaiveDate, Lat
     match basis {
         MonthBasis::Calendar => due
             .checked_add_months(Months::new(k))
-            .ok_or(LateFeeError::DateOutOfRange { what }),
+            .ok_or_else(|| LateFeeError::DateOutOfRange { what }),
         MonthBasis::Days30 => after(due, u64::from(k) * 30, what),
     }
 }
@@ -94,7 +94,7 @@ impl Running {
         let mut cap = self.fixed_cap;
         for (_, basis, acc) in &self.annual_caps {
             let c = round_ratio(*acc, *basis, self.dp, RoundingMode::Down)
-                .ok_or(precision("an annual-rate cap"))?;
+                .ok_or_else(|| precision("an annual-rate cap"))?;
             cap = Some(cap.map_or(c, |x| x.min(c)));
         }
         Ok(cap)
@@ -109,7 +109,7 @@ impl Running {
     fn recognise(&mut self, num: Decimal) -> Result<Decimal, LateFeeError> {
         self.c_num = add(self.c_num, num, "the running late fee")?;
         let r = round_ratio(self.c_num, self.basis, self.dp, self.mode)
-            .ok_or(precision("the running late fee"))?;
+            .ok_or_else(|| precision("the running late fee"))?;
         let amount = r - self.r;
         self.r = r;
         Ok(amount)

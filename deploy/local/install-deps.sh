@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what the local stack and the tests need on Debian or Ubuntu, if missing:
+# the PostgreSQL server (initdb/pg_ctl for throwaway clusters), a C toolchain for
+# librdkafka's build, and Python's venv for the interoperability check.
+set -euo pipefail
+
+need=()
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+command -v cc >/dev/null || need+=(build-essential)
+command -v make >/dev/null || need+=(make)
+command -v perl >/dev/null || need+=(perl)
+command -v python3 >/dev/null || need+=(python3 python3-venv)
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "install-deps: installing ${need[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+if ! command -v apt-get >/dev/null; then
+  echo "install-deps: apt-get not found; install these yourself: ${need[*]}" >&2
+  exit 1
+fi
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"

@@ -1,0 +1,127 @@
+//! `devstack`: the whole platform on one machine, for development and demos.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use devstack::broker::Broker;
+use devstack::clients::Clients;
+use devstack::{demo, Stack, StackOptions};
+
+/// Runs the collection platform locally: PostgreSQL, a Kafka-protocol broker, five services.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Print machine-readable JSON lines instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start everything and keep it running until Ctrl-C. Uses DATABASE_URL and
+    /// KAFKA_BOOTSTRAP_SERVERS when set; otherwise starts a throwaway PostgreSQL cluster and
+    /// an embedded broker.
+    Up {
+        /// Walk a demo money path through all five services and print what happened.
+        #[arg(long)]
+        demo: bool,
+        /// Stop after the demo instead of waiting for Ctrl-C.
+        #[arg(long, requires = "demo")]
+        exit: bool,
+        /// Listen on random ports instead of 50051..50055.
+        #[arg(long)]
+        random_ports: bool,
+        /// Directory for service logs (default: a temporary directory).
+        #[arg(long)]
+        work_dir: Option<PathBuf>,
+    },
+    /// Host only the embedded Kafka-protocol broker (librdkafka's mock cluster) until Ctrl-C.
+    Broker {
+        /// Also write the bootstrap address to this file.
+        #[arg(long)]
+        address_file: Option<PathBuf>,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let json = cli.json;
+    if let Err(error) = run(cli).await {
+        if json {
+            println!("{}", serde_json::json!({"error": format!("{error:#}")}));
+        } else {
+            eprintln!("error: {error:#}");
+        }
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let json = cli.json;
+    let progress = move |line: &str| {
+        if json {
+            println!("{}", serde_json::json!({"progress": line}));
+        } else {
+            println!("  {line}");
+        }
+    };
+    match cli.command {
+        Command::Broker { address_file } => {
+            let broker = Broker::embedded()?;
+            broker.create_topics("").await?;
+            let address = broker.bootstrap_servers();
+            if let Some(path) = address_file {
+                std::fs::write(&path, &address).with_context(|| format!("writing {}", path.display()))?;
+            }
+            progress(&format!("kafka: embedded broker at {address} (topics created); Ctrl-C stops it"));
+            kit::shutdown::os_signal().await;
+            drop(broker);
+            Ok(())
+        }
+        Command::Up { demo: run_demo, exit, random_ports, work_dir } => {
+            if !json {
+                println!("Starting the collection platform…");
+            }
+            let options = StackOptions { fixed_ports: !random_ports, work_dir, ..StackOptions::default() };
+            let stack = Stack::start(options, progress).await?;
+            if !json {
+                println!("\nThe platform is up. Service logs: {}", stack.work_dir.display());
+                println!("Try: buf curl --protocol grpc --http2-prior-knowledge --list-methods {}", stack.endpoint("contracts")?);
+            } else {
+                let endpoints: serde_json::Map<String, serde_json::Value> = devstack::SERVICES
+                    .iter()
+                    .filter_map(|(name, _)| Some(((*name).to_owned(), stack.endpoint(name).ok()?.into())))
+                    .collect();
+                println!("{}", serde_json::json!({"ready": endpoints, "kafka": stack.bootstrap_servers, "logs": stack.work_dir}));
+            }
+            let outcome = if run_demo {
+                let mut clients = Clients::new(&stack)?;
+                if !json {
+                    println!("\nDemo: one money path from contract to courtroom and back");
+                }
+                demo::run(&mut clients, &mut demo::Reporter::new(json)).await
+            } else {
+                Ok(())
+            };
+            if let Err(error) = &outcome {
+                progress(&format!("demo failed: {error:#}; service logs are in {}", stack.work_dir.display()));
+            }
+            if !(run_demo && exit) {
+                if !json {
+                    println!("\nPress Ctrl-C to stop everything.");
+                }
+                kit::shutdown::os_signal_quiet().await;
+            }
+            if !json {
+                println!("\nStopping…");
+            }
+            stack.stop(progress);
+            outcome
+        }
+    }
+}

@@ -9,6 +9,13 @@ deploy/local/install-deps.sh
 step() { printf '\n==> %s\n' "$*"; }
 step "cargo fmt --check"
 cargo fmt --all -- --check
+step "buf lint (proto style)"
+if command -v npm >/dev/null; then
+  [ -x .tools/node_modules/.bin/buf ] || npm install --silent --prefix .tools @bufbuild/buf >/dev/null
+  (cd proto && ../.tools/node_modules/.bin/buf lint)
+else
+  echo "npm not found: skipping buf lint (install Node.js to run it)"
+fi
 step "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 step "build the service binaries (the end-to-end tests start them as processes)"

@@ -3,15 +3,15 @@
 
 use std::time::Duration;
 
-use devstack::clients::{eventually, Clients};
-use devstack::scenario::{self, bank_csv, open_amount};
 use devstack::Stack;
+use devstack::clients::{Clients, eventually};
+use devstack::scenario::{self, bank_csv, open_amount};
 use proto::dunning::v1 as dunning;
 use proto::legal::v1 as legal;
 use proto::payments::v1 as payments;
 use proto::scoring::v1 as scoring;
 
-use crate::helpers::{start, OrLogs, EVENTUALLY};
+use crate::helpers::{EVENTUALLY, OrLogs, start};
 
 const CUSTOMERS: usize = 8;
 
@@ -24,11 +24,24 @@ async fn crash(stack: &mut Stack, service: &str) {
     restarted.or_logs(stack);
 }
 
-async fn all_grades(clients: &Clients, customers: &[String], expected: &str) -> anyhow::Result<Option<()>> {
+async fn all_grades(
+    clients: &Clients,
+    customers: &[String],
+    expected: &str,
+) -> anyhow::Result<Option<()>> {
     for customer in customers {
         let mut c = clients.scoring.clone();
-        match c.get_score(scoring::GetScoreRequest { customer_id: customer.clone() }).await {
-            Ok(r) if r.get_ref().score.as_ref().is_some_and(|s| s.grade == expected) => {}
+        match c
+            .get_score(scoring::GetScoreRequest {
+                customer_id: customer.clone(),
+            })
+            .await
+        {
+            Ok(r)
+                if r.get_ref()
+                    .score
+                    .as_ref()
+                    .is_some_and(|s| s.grade == expected) => {}
             Ok(_) => return Ok(None),
             Err(s) if s.code() == tonic::Code::NotFound => return Ok(None),
             Err(s) => return Err(s.into()),
@@ -38,12 +51,27 @@ async fn all_grades(clients: &Clients, customers: &[String], expected: &str) -> 
 }
 
 /// Each customer's dunning cases as (status, executed steps), oldest first.
-async fn dunning_history(clients: &Clients, customer: &str) -> anyhow::Result<Vec<(String, Vec<String>)>> {
+async fn dunning_history(
+    clients: &Clients,
+    customer: &str,
+) -> anyhow::Result<Vec<(String, Vec<String>)>> {
     let mut c = clients.dunning.clone();
-    let cases = c.list_cases(dunning::ListCasesRequest { customer_id: customer.to_owned() }).await?.into_inner().cases;
+    let cases = c
+        .list_cases(dunning::ListCasesRequest {
+            customer_id: customer.to_owned(),
+        })
+        .await?
+        .into_inner()
+        .cases;
     let mut out = Vec::new();
     for case in cases {
-        let actions = c.list_actions(dunning::ListActionsRequest { case_id: case.case_id.clone() }).await?.into_inner().actions;
+        let actions = c
+            .list_actions(dunning::ListActionsRequest {
+                case_id: case.case_id.clone(),
+            })
+            .await?
+            .into_inner()
+            .actions;
         out.push((case.status, actions.into_iter().map(|a| a.step).collect()));
     }
     Ok(out)
@@ -52,7 +80,12 @@ async fn dunning_history(clients: &Clients, customer: &str) -> anyhow::Result<Ve
 fn history(expected: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
     expected
         .iter()
-        .map(|(status, steps)| ((*status).to_owned(), steps.iter().map(|s| (*s).to_owned()).collect()))
+        .map(|(status, steps)| {
+            (
+                (*status).to_owned(),
+                steps.iter().map(|s| (*s).to_owned()).collect(),
+            )
+        })
         .collect()
 }
 
@@ -62,7 +95,9 @@ async fn sigkill_any_service_loses_nothing_and_doubles_nothing() {
     let mut customers = Vec::new();
     let mut contracts = Vec::new();
     for i in 0..CUSTOMERS {
-        let customer = scenario::create_customer(&mut clients, &format!("客户{i}")).await.or_logs(&stack);
+        let customer = scenario::create_customer(&mut clients, &format!("客户{i}"))
+            .await
+            .or_logs(&stack);
         let contract = scenario::create_contract(
             &mut clients,
             &customer,
@@ -74,14 +109,24 @@ async fn sigkill_any_service_loses_nothing_and_doubles_nothing() {
         customers.push(customer);
         contracts.push(contract);
     }
-    eventually("every customer graded", EVENTUALLY, || all_grades(&clients, &customers, "AAA")).await.or_logs(&stack);
+    eventually("every customer graded", EVENTUALLY, || {
+        all_grades(&clients, &customers, "AAA")
+    })
+    .await
+    .or_logs(&stack);
 
     // Scoring and dunning die while the overdue events are being published and consumed.
     stack.kill("scoring").or_logs(&stack);
-    scenario::run_cycle(&mut clients, "2026-01-11").await.or_logs(&stack);
+    scenario::run_cycle(&mut clients, "2026-01-11")
+        .await
+        .or_logs(&stack);
     crash(&mut stack, "dunning").await;
     stack.restart("scoring").await.or_logs(&stack);
-    eventually("every grade dropped", EVENTUALLY, || all_grades(&clients, &customers, "BBB")).await.or_logs(&stack);
+    eventually("every grade dropped", EVENTUALLY, || {
+        all_grades(&clients, &customers, "BBB")
+    })
+    .await
+    .or_logs(&stack);
     for customer in &customers {
         let expected = history(&[("active", &["reminder"])]);
         eventually("one reminder per customer", EVENTUALLY, || async {
@@ -97,17 +142,35 @@ async fn sigkill_any_service_loses_nothing_and_doubles_nothing() {
     let rows = |range: std::ops::Range<usize>| -> Vec<[String; 6]> {
         range
             .map(|i| {
-                ["2026-01-12".into(), "6000.00".into(), "CNY".into(), format!("客户{i}"), format!("62220200000{i:05}"), format!("HT-CR-{i}/1")]
+                [
+                    "2026-01-12".into(),
+                    "6000.00".into(),
+                    "CNY".into(),
+                    format!("客户{i}"),
+                    format!("62220200000{i:05}"),
+                    format!("HT-CR-{i}/1"),
+                ]
             })
             .collect()
     };
     let as_file = |rows: Vec<[String; 6]>| {
-        let refs: Vec<[&str; 6]> = rows.iter().map(|r| [&*r[0], &*r[1], &*r[2], &*r[3], &*r[4], &*r[5]]).collect();
+        let refs: Vec<[&str; 6]> = rows
+            .iter()
+            .map(|r| [&*r[0], &*r[1], &*r[2], &*r[3], &*r[4], &*r[5]])
+            .collect();
         bank_csv(&refs)
     };
-    scenario::ingest(&mut clients, "first-half.csv", as_file(rows(0..half))).await.or_logs(&stack);
+    scenario::ingest(&mut clients, "first-half.csv", as_file(rows(0..half)))
+        .await
+        .or_logs(&stack);
     crash(&mut stack, "contracts").await;
-    scenario::ingest(&mut clients, "second-half.csv", as_file(rows(half..CUSTOMERS))).await.or_logs(&stack);
+    scenario::ingest(
+        &mut clients,
+        "second-half.csv",
+        as_file(rows(half..CUSTOMERS)),
+    )
+    .await
+    .or_logs(&stack);
     stack.kill("payments").or_logs(&stack);
     stack.restart("payments").await.or_logs(&stack);
     for contract in &contracts {
@@ -129,32 +192,57 @@ async fn sigkill_any_service_loses_nothing_and_doubles_nothing() {
     }
 
     // Legal dies while the escalations arrive.
-    scenario::run_cycle(&mut clients, "2026-03-20").await.or_logs(&stack);
+    scenario::run_cycle(&mut clients, "2026-03-20")
+        .await
+        .or_logs(&stack);
     tokio::time::sleep(Duration::from_millis(500)).await;
     crash(&mut stack, "legal").await;
     for customer in &customers {
         let case = eventually("exactly one legal case", EVENTUALLY, || async {
             let mut c = clients.legal.clone();
             let cases = c
-                .list_cases(legal::ListCasesRequest { customer_id: customer.clone(), status: String::new() })
+                .list_cases(legal::ListCasesRequest {
+                    customer_id: customer.clone(),
+                    status: String::new(),
+                })
                 .await?
                 .into_inner()
                 .cases;
-            Ok((cases.len() == 1).then(|| cases.into_iter().next()).flatten())
+            Ok((cases.len() == 1)
+                .then(|| cases.into_iter().next())
+                .flatten())
         })
         .await
         .or_logs(&stack);
-        assert_eq!(case.amount_claimed.map(|m| m.amount), Some("7000.00".to_owned()));
-        let expected = history(&[("paid", &["reminder", "stopped"]), ("escalated", &["reminder", "notice", "escalate_to_legal"])]);
-        assert_eq!(dunning_history(&clients, customer).await.or_logs(&stack), expected);
+        assert_eq!(
+            case.amount_claimed.map(|m| m.amount),
+            Some("7000.00".to_owned())
+        );
+        let expected = history(&[
+            ("paid", &["reminder", "stopped"]),
+            ("escalated", &["reminder", "notice", "escalate_to_legal"]),
+        ]);
+        assert_eq!(
+            dunning_history(&clients, customer).await.or_logs(&stack),
+            expected
+        );
     }
-    eventually("grades follow 38 days past due", EVENTUALLY, || all_grades(&clients, &customers, "B")).await.or_logs(&stack);
+    eventually("grades follow 38 days past due", EVENTUALLY, || {
+        all_grades(&clients, &customers, "B")
+    })
+    .await
+    .or_logs(&stack);
 
     // Settle, then check nothing was applied twice anywhere.
     tokio::time::sleep(Duration::from_secs(3)).await;
     for contract in &contracts {
-        let r = scenario::receivables(&mut clients, &contract.contract_id).await.or_logs(&stack);
-        assert_eq!((open_amount(&r[0]), open_amount(&r[1])), ("0.00", "7000.00"));
+        let r = scenario::receivables(&mut clients, &contract.contract_id)
+            .await
+            .or_logs(&stack);
+        assert_eq!(
+            (open_amount(&r[0]), open_amount(&r[1])),
+            ("0.00", "7000.00")
+        );
     }
     let mut legal_client = clients.legal.clone();
     let all_cases = legal_client
@@ -168,7 +256,11 @@ async fn sigkill_any_service_loses_nothing_and_doubles_nothing() {
     // confirmation reaches payments.
     let all_payments = eventually("every payment allocated", EVENTUALLY, || async {
         let mut c = clients.payments.clone();
-        let payments = c.list_payments(payments::ListPaymentsRequest::default()).await?.into_inner().payments;
+        let payments = c
+            .list_payments(payments::ListPaymentsRequest::default())
+            .await?
+            .into_inner()
+            .payments;
         Ok(payments
             .iter()
             .all(|p| p.status == payments::PaymentStatus::Allocated as i32)
@@ -177,7 +269,14 @@ async fn sigkill_any_service_loses_nothing_and_doubles_nothing() {
     .await
     .or_logs(&stack);
     assert_eq!(all_payments.len(), CUSTOMERS);
-    let exceptions = clients.payments.list_exceptions(payments::ListExceptionsRequest {}).await.or_logs(&stack);
-    assert!(exceptions.into_inner().exceptions.is_empty(), "no allocation was refused as a double");
+    let exceptions = clients
+        .payments
+        .list_exceptions(payments::ListExceptionsRequest {})
+        .await
+        .or_logs(&stack);
+    assert!(
+        exceptions.into_inner().exceptions.is_empty(),
+        "no allocation was refused as a double"
+    );
     stack.stop(|_| {});
 }

@@ -17,7 +17,10 @@ pub(crate) async fn start() -> (Stack, Clients) {
             ("OUTBOX_POLL_MS".to_owned(), "50".to_owned()),
             ("DUNNING_ESCALATE_AFTER_DAYS".to_owned(), "30".to_owned()),
             ("DUNNING_ESCALATE_MIN_AMOUNT".to_owned(), "5000".to_owned()),
-            ("RUST_LOG".to_owned(), std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned())),
+            (
+                "RUST_LOG".to_owned(),
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned()),
+            ),
         ],
         ..StackOptions::default()
     };

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use devstack::clients::{eventually, Clients};
+use devstack::clients::{Clients, eventually};
 use devstack::scenario::{self, bank_csv, open_amount};
 use proto::contracts::v1 as contracts;
 use proto::dunning::v1 as dunning;
@@ -10,21 +10,31 @@ use proto::legal::v1 as legal;
 use proto::payments::v1 as payments;
 use proto::scoring::v1 as scoring;
 
-use crate::helpers::{start, OrLogs, EVENTUALLY};
+use crate::helpers::{EVENTUALLY, OrLogs, start};
 
 async fn grade(clients: &Clients, customer_id: &str) -> anyhow::Result<Option<String>> {
     let mut client = clients.scoring.clone();
-    match client.get_score(scoring::GetScoreRequest { customer_id: customer_id.to_owned() }).await {
+    match client
+        .get_score(scoring::GetScoreRequest {
+            customer_id: customer_id.to_owned(),
+        })
+        .await
+    {
         Ok(response) => Ok(response.into_inner().score.map(|s| s.grade)),
         Err(status) if status.code() == tonic::Code::NotFound => Ok(None),
         Err(status) => Err(status.into()),
     }
 }
 
-async fn dunning_cases(clients: &Clients, customer_id: &str) -> anyhow::Result<Vec<dunning::DunningCase>> {
+async fn dunning_cases(
+    clients: &Clients,
+    customer_id: &str,
+) -> anyhow::Result<Vec<dunning::DunningCase>> {
     let mut client = clients.dunning.clone();
     Ok(client
-        .list_cases(dunning::ListCasesRequest { customer_id: customer_id.to_owned() })
+        .list_cases(dunning::ListCasesRequest {
+            customer_id: customer_id.to_owned(),
+        })
         .await?
         .into_inner()
         .cases)
@@ -33,7 +43,9 @@ async fn dunning_cases(clients: &Clients, customer_id: &str) -> anyhow::Result<V
 async fn steps(clients: &Clients, case_id: &str) -> anyhow::Result<Vec<String>> {
     let mut client = clients.dunning.clone();
     Ok(client
-        .list_actions(dunning::ListActionsRequest { case_id: case_id.to_owned() })
+        .list_actions(dunning::ListActionsRequest {
+            case_id: case_id.to_owned(),
+        })
         .await?
         .into_inner()
         .actions
@@ -42,10 +54,16 @@ async fn steps(clients: &Clients, case_id: &str) -> anyhow::Result<Vec<String>> 
         .collect())
 }
 
-async fn legal_cases(clients: &Clients, customer_id: &str) -> anyhow::Result<Vec<legal::LegalCase>> {
+async fn legal_cases(
+    clients: &Clients,
+    customer_id: &str,
+) -> anyhow::Result<Vec<legal::LegalCase>> {
     let mut client = clients.legal.clone();
     Ok(client
-        .list_cases(legal::ListCasesRequest { customer_id: customer_id.to_owned(), status: String::new() })
+        .list_cases(legal::ListCasesRequest {
+            customer_id: customer_id.to_owned(),
+            status: String::new(),
+        })
         .await?
         .into_inner()
         .cases)
@@ -60,10 +78,14 @@ async fn wait_grade(clients: &Clients, customer_id: &str, expected: &str) -> any
 }
 
 async fn wait_steps(clients: &Clients, case_id: &str, expected: &[&str]) -> anyhow::Result<()> {
-    eventually(&format!("dunning steps {expected:?}"), EVENTUALLY, || async {
-        let got = steps(clients, case_id).await?;
-        Ok((got == expected).then_some(()))
-    })
+    eventually(
+        &format!("dunning steps {expected:?}"),
+        EVENTUALLY,
+        || async {
+            let got = steps(clients, case_id).await?;
+            Ok((got == expected).then_some(()))
+        },
+    )
     .await
 }
 
@@ -72,25 +94,43 @@ async fn contract_to_court_and_back() {
     let (stack, mut clients) = start().await;
 
     // A contract with three installments (R-C1).
-    let customer = scenario::create_customer(&mut clients, "张三").await.or_logs(&stack);
+    let customer = scenario::create_customer(&mut clients, "张三")
+        .await
+        .or_logs(&stack);
     let contract = scenario::create_contract(
         &mut clients,
         &customer,
         "HT-E2E-0001",
-        &[("10000.00", "2026-01-10"), ("20000.00", "2026-03-10"), ("30000.00", "2026-05-10")],
+        &[
+            ("10000.00", "2026-01-10"),
+            ("20000.00", "2026-03-10"),
+            ("30000.00", "2026-05-10"),
+        ],
     )
     .await
     .or_logs(&stack);
     assert_eq!(contract.receivables.len(), 3);
-    assert!(contract.receivables.iter().all(|r| r.status == contracts::ReceivableStatus::Scheduled as i32));
-    let (i1, i2) = (contract.receivables[0].receivable_id.clone(), contract.receivables[1].receivable_id.clone());
+    assert!(
+        contract
+            .receivables
+            .iter()
+            .all(|r| r.status == contracts::ReceivableStatus::Scheduled as i32)
+    );
+    let (i1, i2) = (
+        contract.receivables[0].receivable_id.clone(),
+        contract.receivables[1].receivable_id.clone(),
+    );
 
     // The same command again returns the first result (client idempotency key).
     let again = scenario::create_contract(
         &mut clients,
         &customer,
         "HT-E2E-0001",
-        &[("10000.00", "2026-01-10"), ("20000.00", "2026-03-10"), ("30000.00", "2026-05-10")],
+        &[
+            ("10000.00", "2026-01-10"),
+            ("20000.00", "2026-03-10"),
+            ("30000.00", "2026-05-10"),
+        ],
     )
     .await
     .or_logs(&stack);
@@ -104,47 +144,89 @@ async fn contract_to_court_and_back() {
             customer_id: customer.clone(),
             contract_no: "HT-E2E-BAD".into(),
             currency: "CNY".into(),
-            installments: vec![contracts::Installment { amount: "10.001".into(), due_date: "2026-01-10".into() }],
+            installments: vec![contracts::Installment {
+                amount: "10.001".into(),
+                due_date: "2026-01-10".into(),
+            }],
         })
         .await
         .expect_err("three decimals in CNY are refused");
     assert_eq!(bad.code(), tonic::Code::InvalidArgument);
-    assert!(bad.message().contains("installments[0].amount"), "{}", bad.message());
+    assert!(
+        bad.message().contains("installments[0].amount"),
+        "{}",
+        bad.message()
+    );
 
     // A new customer starts at AAA once scoring has seen the contract.
     wait_grade(&clients, &customer, "AAA").await.or_logs(&stack);
 
     // Time moves: nothing is overdue on the due date itself.
-    let cycle = scenario::run_cycle(&mut clients, "2026-01-10").await.or_logs(&stack);
+    let cycle = scenario::run_cycle(&mut clients, "2026-01-10")
+        .await
+        .or_logs(&stack);
     assert_eq!(cycle.overdue, 0);
 
     // The day after, installment 1 is overdue: the grade drops and dunning starts.
-    let cycle = scenario::run_cycle(&mut clients, "2026-01-11").await.or_logs(&stack);
+    let cycle = scenario::run_cycle(&mut clients, "2026-01-11")
+        .await
+        .or_logs(&stack);
     assert_eq!((cycle.newly_overdue, cycle.overdue), (1, 1));
-    let receivables = scenario::receivables(&mut clients, &contract.contract_id).await.or_logs(&stack);
-    assert_eq!(receivables[0].status, contracts::ReceivableStatus::Overdue as i32);
+    let receivables = scenario::receivables(&mut clients, &contract.contract_id)
+        .await
+        .or_logs(&stack);
+    assert_eq!(
+        receivables[0].status,
+        contracts::ReceivableStatus::Overdue as i32
+    );
     assert_eq!(receivables[0].days_overdue, 1);
     wait_grade(&clients, &customer, "BBB").await.or_logs(&stack);
     let case = eventually("a dunning case", EVENTUALLY, || async {
-        Ok(dunning_cases(&clients, &customer).await?.into_iter().find(|c| c.status == "active"))
+        Ok(dunning_cases(&clients, &customer)
+            .await?
+            .into_iter()
+            .find(|c| c.status == "active"))
     })
     .await
     .or_logs(&stack);
-    wait_steps(&clients, &case.case_id, &["reminder"]).await.or_logs(&stack);
+    wait_steps(&clients, &case.case_id, &["reminder"])
+        .await
+        .or_logs(&stack);
 
     // Cycles only move forward; the same date again changes nothing.
-    let repeat = scenario::run_cycle(&mut clients, "2026-01-11").await.or_logs(&stack);
+    let repeat = scenario::run_cycle(&mut clients, "2026-01-11")
+        .await
+        .or_logs(&stack);
     assert!(repeat.already_ran);
-    let earlier = scenario::run_cycle(&mut clients, "2026-01-05").await.expect_err("time never goes back");
-    assert_eq!(earlier.downcast_ref::<tonic::Status>().map(tonic::Status::code), Some(tonic::Code::FailedPrecondition));
+    let earlier = scenario::run_cycle(&mut clients, "2026-01-05")
+        .await
+        .expect_err("time never goes back");
+    assert_eq!(
+        earlier
+            .downcast_ref::<tonic::Status>()
+            .map(tonic::Status::code),
+        Some(tonic::Code::FailedPrecondition)
+    );
 
     // Ten days overdue: the written notice.
-    scenario::run_cycle(&mut clients, "2026-01-20").await.or_logs(&stack);
-    wait_steps(&clients, &case.case_id, &["reminder", "notice"]).await.or_logs(&stack);
+    scenario::run_cycle(&mut clients, "2026-01-20")
+        .await
+        .or_logs(&stack);
+    wait_steps(&clients, &case.case_id, &["reminder", "notice"])
+        .await
+        .or_logs(&stack);
 
     // 33 days and 10,000 yuan: escalated to legal (R-D7), which opens a case (R-L1).
-    scenario::run_cycle(&mut clients, "2026-02-12").await.or_logs(&stack);
-    wait_steps(&clients, &case.case_id, &["reminder", "notice", "escalate_to_legal"]).await.or_logs(&stack);
+    scenario::run_cycle(&mut clients, "2026-02-12")
+        .await
+        .or_logs(&stack);
+    wait_steps(
+        &clients,
+        &case.case_id,
+        &["reminder", "notice", "escalate_to_legal"],
+    )
+    .await
+    .or_logs(&stack);
     wait_grade(&clients, &customer, "B").await.or_logs(&stack);
     let legal_case = eventually("a legal case", EVENTUALLY, || async {
         Ok(legal_cases(&clients, &customer).await?.into_iter().next())
@@ -152,14 +234,25 @@ async fn contract_to_court_and_back() {
     .await
     .or_logs(&stack);
     assert_eq!(legal_case.status, "opened");
-    assert_eq!(legal_case.amount_claimed.as_ref().map(|m| m.amount.as_str()), Some("10000.00"));
+    assert_eq!(
+        legal_case
+            .amount_claimed
+            .as_ref()
+            .map(|m| m.amount.as_str()),
+        Some("10000.00")
+    );
     assert_eq!(legal_case.receivables.len(), 1);
     assert_eq!(legal_case.receivables[0].receivable_id, i1);
 
     // Installment 2 falls overdue: a new dunning case for it; installment 1 is with legal (R-L5).
-    scenario::run_cycle(&mut clients, "2026-03-15").await.or_logs(&stack);
+    scenario::run_cycle(&mut clients, "2026-03-15")
+        .await
+        .or_logs(&stack);
     let second = eventually("a second dunning case", EVENTUALLY, || async {
-        Ok(dunning_cases(&clients, &customer).await?.into_iter().find(|c| c.status == "active"))
+        Ok(dunning_cases(&clients, &customer)
+            .await?
+            .into_iter()
+            .find(|c| c.status == "active"))
     })
     .await
     .or_logs(&stack);
@@ -167,18 +260,46 @@ async fn contract_to_court_and_back() {
     assert_eq!(second.items.len(), 1);
     assert_eq!(second.items[0].receivable_id, i2);
     // Graded B or worse by now, so the written notice comes from day 3 (R-S4).
-    wait_steps(&clients, &second.case_id, &["reminder", "notice"]).await.or_logs(&stack);
+    wait_steps(&clients, &second.case_id, &["reminder", "notice"])
+        .await
+        .or_logs(&stack);
 
     // A bank file pays installment 2; a malformed line is reported and the good line goes through.
     let file = bank_csv(&[
-        ["2026-03-16", "20000.00", "CNY", "张三", "6222020000001234", "HT-E2E-0001/2"],
-        ["2026-03-16", "\"12,50\"", "CNY", "李四", "6222020000009999", "HT-E2E-0001/3"],
+        [
+            "2026-03-16",
+            "20000.00",
+            "CNY",
+            "张三",
+            "6222020000001234",
+            "HT-E2E-0001/2",
+        ],
+        [
+            "2026-03-16",
+            "\"12,50\"",
+            "CNY",
+            "李四",
+            "6222020000009999",
+            "HT-E2E-0001/3",
+        ],
     ]);
-    let ingested = scenario::ingest(&mut clients, "bank-2026-03-16.csv", file.clone()).await.or_logs(&stack);
+    let ingested = scenario::ingest(&mut clients, "bank-2026-03-16.csv", file.clone())
+        .await
+        .or_logs(&stack);
     assert!(!ingested.duplicate_file);
-    assert_eq!((ingested.lines_accepted, ingested.lines_rejected, ingested.payments_matched), (1, 1, 1));
+    assert_eq!(
+        (
+            ingested.lines_accepted,
+            ingested.lines_rejected,
+            ingested.payments_matched
+        ),
+        (1, 1, 1)
+    );
     assert_eq!(ingested.errors.len(), 1);
-    assert_eq!((ingested.errors[0].line, ingested.errors[0].field.as_str()), (3, "amount"));
+    assert_eq!(
+        (ingested.errors[0].line, ingested.errors[0].field.as_str()),
+        (3, "amount")
+    );
 
     let paid = eventually("installment 2 paid", EVENTUALLY, || async {
         let mut c = clients.clone();
@@ -190,46 +311,99 @@ async fn contract_to_court_and_back() {
     assert_eq!(paid[1].status, contracts::ReceivableStatus::Paid as i32);
     assert_eq!(open_amount(&paid[0]), "10000.00");
     // Dunning stops for the paid item at once (R-P10) and the case closes.
-    wait_steps(&clients, &second.case_id, &["reminder", "notice", "stopped"]).await.or_logs(&stack);
+    wait_steps(
+        &clients,
+        &second.case_id,
+        &["reminder", "notice", "stopped"],
+    )
+    .await
+    .or_logs(&stack);
     eventually("second case closed as paid", EVENTUALLY, || async {
-        Ok(dunning_cases(&clients, &customer).await?.into_iter().find(|c| c.case_id == second.case_id && c.status == "paid"))
+        Ok(dunning_cases(&clients, &customer)
+            .await?
+            .into_iter()
+            .find(|c| c.case_id == second.case_id && c.status == "paid"))
     })
     .await
     .or_logs(&stack);
 
     // The same file again changes nothing (R-P2) ...
-    let repeat = scenario::ingest(&mut clients, "bank-2026-03-16.csv", file).await.or_logs(&stack);
+    let repeat = scenario::ingest(&mut clients, "bank-2026-03-16.csv", file)
+        .await
+        .or_logs(&stack);
     assert!(repeat.duplicate_file);
     assert_eq!(repeat.file_id, ingested.file_id);
     // ... and the same transaction inside another file is not counted twice.
-    let overlap = bank_csv(&[["2026-03-16", "20000.00", "CNY", "张三", "6222020000001234", "HT-E2E-0001/2"]]);
-    let overlap = scenario::ingest(&mut clients, "bank-2026-03-16-intraday.csv", overlap).await.or_logs(&stack);
+    let overlap = bank_csv(&[[
+        "2026-03-16",
+        "20000.00",
+        "CNY",
+        "张三",
+        "6222020000001234",
+        "HT-E2E-0001/2",
+    ]]);
+    let overlap = scenario::ingest(&mut clients, "bank-2026-03-16-intraday.csv", overlap)
+        .await
+        .or_logs(&stack);
     assert!(!overlap.duplicate_file);
     assert_eq!((overlap.lines_accepted, overlap.lines_duplicate), (0, 1));
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let all_payments = clients.payments.list_payments(payments::ListPaymentsRequest::default()).await.or_logs(&stack);
+    let all_payments = clients
+        .payments
+        .list_payments(payments::ListPaymentsRequest::default())
+        .await
+        .or_logs(&stack);
     assert_eq!(all_payments.into_inner().payments.len(), 1);
-    let r = scenario::receivables(&mut clients, &contract.contract_id).await.or_logs(&stack);
+    let r = scenario::receivables(&mut clients, &contract.contract_id)
+        .await
+        .or_logs(&stack);
     assert_eq!(open_amount(&r[1]), "0.00");
-    assert_eq!(steps(&clients, &second.case_id).await.or_logs(&stack), ["reminder", "notice", "stopped"]);
+    assert_eq!(
+        steps(&clients, &second.case_id).await.or_logs(&stack),
+        ["reminder", "notice", "stopped"]
+    );
 
     // Payment of installment 1 while the legal case is open: flagged for withdrawal (R-L4).
-    let file = bank_csv(&[["2026-03-20", "10000.00", "CNY", "张三", "6222020000001234", "HT-E2E-0001/1"]]);
-    scenario::ingest(&mut clients, "bank-2026-03-20.csv", file).await.or_logs(&stack);
+    let file = bank_csv(&[[
+        "2026-03-20",
+        "10000.00",
+        "CNY",
+        "张三",
+        "6222020000001234",
+        "HT-E2E-0001/1",
+    ]]);
+    scenario::ingest(&mut clients, "bank-2026-03-20.csv", file)
+        .await
+        .or_logs(&stack);
     let withdrawn = eventually("withdrawal flagged", EVENTUALLY, || async {
-        Ok(legal_cases(&clients, &customer).await?.into_iter().find(|c| c.withdrawal_flagged))
+        Ok(legal_cases(&clients, &customer)
+            .await?
+            .into_iter()
+            .find(|c| c.withdrawal_flagged))
     })
     .await
     .or_logs(&stack);
     assert_eq!(withdrawn.case_id, legal_case.case_id);
     assert_eq!(withdrawn.status, "withdrawal_requested");
-    assert_eq!(withdrawn.amount_claimed.as_ref().map(|m| m.amount.as_str()), Some("0.00"));
+    assert_eq!(
+        withdrawn.amount_claimed.as_ref().map(|m| m.amount.as_str()),
+        Some("0.00")
+    );
     // Nothing past due any more; two late receivables in the history (scorecard dpd-v1).
     wait_grade(&clients, &customer, "AA").await.or_logs(&stack);
 
     // An unmatched payment lands in the exception queue with its reason (R-P5).
-    let file = bank_csv(&[["2026-03-21", "777.00", "CNY", "王五", "6222020000005555", "房款"]]);
-    let unmatched = scenario::ingest(&mut clients, "bank-2026-03-21.csv", file).await.or_logs(&stack);
+    let file = bank_csv(&[[
+        "2026-03-21",
+        "777.00",
+        "CNY",
+        "王五",
+        "6222020000005555",
+        "房款",
+    ]]);
+    let unmatched = scenario::ingest(&mut clients, "bank-2026-03-21.csv", file)
+        .await
+        .or_logs(&stack);
     assert_eq!(unmatched.exceptions_raised, 1);
     let exceptions = clients
         .payments

@@ -1,1 +1,37 @@
-fn main() {}
+//! `collectctl`: the operator's command-line tool. Every subcommand prints JSON on success;
+//! on failure it prints what is wrong and what to do next on stderr and exits non-zero
+//! (1 for bad input or data, 2 for a malformed command line).
+//!
+//! One module per subcommand group; a new group is a module with an `Args` type and a `run`
+//! function, plus one variant in [`Command`].
+
+mod calendar;
+mod cli;
+mod late_fee;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "collectctl", version, about = "Operator tool of the collection platform (prints JSON)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Business calendar: working days, holidays, due dates (R-C6).
+    Calendar(calendar::CalendarArgs),
+    /// Late fee of one receivable under a policy file, itemised (R-C4, R-C12, R-D6).
+    LateFee(late_fee::LateFeeArgs),
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Calendar(args) => calendar::run(args),
+        Command::LateFee(args) => late_fee::run(args),
+    };
+    cli::finish(result)
+}

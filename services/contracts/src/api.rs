@@ -6,7 +6,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use kit::outbox::Outbox;
-use kit::{wire, ApiError};
+use kit::{ApiError, wire};
 use proto::contracts::v1 as api;
 use proto::contracts::v1::contracts_service_server::ContractsService;
 use proto::events::v1 as events;
@@ -34,11 +34,18 @@ impl ContractsService for Api {
         let kind = match api::CustomerKind::try_from(request.kind) {
             Ok(api::CustomerKind::Person) => "person",
             Ok(api::CustomerKind::Company) => "company",
-            _ => return Err(ApiError::invalid("kind", "must be CUSTOMER_KIND_PERSON or CUSTOMER_KIND_COMPANY").into()),
+            _ => {
+                return Err(ApiError::invalid(
+                    "kind",
+                    "must be CUSTOMER_KIND_PERSON or CUSTOMER_KIND_COMPANY",
+                )
+                .into());
+            }
         };
         let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
         let id = Uuid::now_v7();
-        let id = match claim_idempotency_key(&mut tx, "create_customer", &key, &request, id).await? {
+        let id = match claim_idempotency_key(&mut tx, "create_customer", &key, &request, id).await?
+        {
             Claim::Repeat(existing) => existing,
             Claim::Fresh => {
                 sqlx::query("INSERT INTO customers (id, name, kind) VALUES ($1, $2, $3)")
@@ -51,15 +58,24 @@ impl ContractsService for Api {
                 id
             }
         };
-        let (name, kind): (String, String) = sqlx::query_as("SELECT name, kind FROM customers WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(ApiError::from)?;
+        let (name, kind): (String, String) =
+            sqlx::query_as("SELECT name, kind FROM customers WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(ApiError::from)?;
         tx.commit().await.map_err(ApiError::from)?;
-        let kind = if kind == "company" { api::CustomerKind::Company } else { api::CustomerKind::Person };
+        let kind = if kind == "company" {
+            api::CustomerKind::Company
+        } else {
+            api::CustomerKind::Person
+        };
         Ok(Response::new(api::CreateCustomerResponse {
-            customer: Some(api::Customer { customer_id: id.to_string(), name, kind: kind as i32 }),
+            customer: Some(api::Customer {
+                customer_id: id.to_string(),
+                name,
+                kind: kind as i32,
+            }),
         }))
     }
 
@@ -72,18 +88,27 @@ impl ContractsService for Api {
         let input = validate_contract(&request)?;
         let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
         let contract_id = Uuid::now_v7();
-        let contract_id =
-            match claim_idempotency_key(&mut tx, "create_contract", &input.idempotency_key, &request, contract_id).await? {
-                Claim::Repeat(existing) => existing,
-                Claim::Fresh => {
-                    insert_contract(&mut tx, &self.outbox, contract_id, &input).await?;
-                    contract_id
-                }
-            };
+        let contract_id = match claim_idempotency_key(
+            &mut tx,
+            "create_contract",
+            &input.idempotency_key,
+            &request,
+            contract_id,
+        )
+        .await?
+        {
+            Claim::Repeat(existing) => existing,
+            Claim::Fresh => {
+                insert_contract(&mut tx, &self.outbox, contract_id, &input).await?;
+                contract_id
+            }
+        };
         let contract = load_contract(&mut tx, contract_id).await?;
         tx.commit().await.map_err(ApiError::from)?;
         tracing::info!(contract_id = %contract_id, contract_no = %contract.contract_no, "contract created");
-        Ok(Response::new(api::CreateContractResponse { contract: Some(contract) }))
+        Ok(Response::new(api::CreateContractResponse {
+            contract: Some(contract),
+        }))
     }
 
     #[tracing::instrument(skip_all)]
@@ -106,7 +131,9 @@ impl ContractsService for Api {
             None => return Err(ApiError::invalid("key", "give contract_id or contract_no").into()),
         };
         let contract = load_contract(&mut conn, id).await?;
-        Ok(Response::new(api::GetContractResponse { contract: Some(contract) }))
+        Ok(Response::new(api::GetContractResponse {
+            contract: Some(contract),
+        }))
     }
 
     #[tracing::instrument(skip_all)]
@@ -117,7 +144,9 @@ impl ContractsService for Api {
         let id = wire::uuid("contract_id", &request.into_inner().contract_id)?;
         let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
         let contract = load_contract(&mut conn, id).await?;
-        Ok(Response::new(api::ListReceivablesResponse { receivables: contract.receivables }))
+        Ok(Response::new(api::ListReceivablesResponse {
+            receivables: contract.receivables,
+        }))
     }
 
     #[tracing::instrument(skip_all)]
@@ -143,7 +172,10 @@ fn validate_contract(request: &api::CreateContractRequest) -> Result<ContractInp
     let idempotency_key = wire::required("idempotency_key", &request.idempotency_key, 200)?;
     let customer_id = wire::uuid("customer_id", &request.customer_id)?;
     let contract_no = wire::required("contract_no", &request.contract_no, 64)?;
-    if let Some(bad) = contract_no.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))) {
+    if let Some(bad) = contract_no
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
         return Err(ApiError::invalid(
             "contract_no",
             format!("contains {bad:?}; use letters, digits, '-', '_' or '.'"),
@@ -151,26 +183,47 @@ fn validate_contract(request: &api::CreateContractRequest) -> Result<ContractInp
     }
     let currency = wire::currency("currency", &request.currency)?;
     if request.installments.is_empty() {
-        return Err(ApiError::invalid("installments", "a contract needs at least one installment"));
+        return Err(ApiError::invalid(
+            "installments",
+            "a contract needs at least one installment",
+        ));
     }
     if request.installments.len() > MAX_INSTALLMENTS {
-        return Err(ApiError::invalid("installments", format!("at most {MAX_INSTALLMENTS} installments")));
+        return Err(ApiError::invalid(
+            "installments",
+            format!("at most {MAX_INSTALLMENTS} installments"),
+        ));
     }
     let mut installments = Vec::with_capacity(request.installments.len());
     for (i, installment) in request.installments.iter().enumerate() {
-        let amount = wire::positive_amount(&format!("installments[{i}].amount"), &installment.amount, &currency)?;
-        let due = wire::date(&format!("installments[{i}].due_date"), &installment.due_date)?;
-        if let Some((_, previous)) = installments.last() {
-            if due < *previous {
-                return Err(ApiError::invalid(
-                    format!("installments[{i}].due_date"),
-                    format!("{due} is before the previous installment's due date {previous}; list installments in due-date order"),
-                ));
-            }
+        let amount = wire::positive_amount(
+            &format!("installments[{i}].amount"),
+            &installment.amount,
+            &currency,
+        )?;
+        let due = wire::date(
+            &format!("installments[{i}].due_date"),
+            &installment.due_date,
+        )?;
+        if let Some((_, previous)) = installments.last()
+            && due < *previous
+        {
+            return Err(ApiError::invalid(
+                format!("installments[{i}].due_date"),
+                format!(
+                    "{due} is before the previous installment's due date {previous}; list installments in due-date order"
+                ),
+            ));
         }
         installments.push((amount, due));
     }
-    Ok(ContractInput { idempotency_key, customer_id, contract_no, currency, installments })
+    Ok(ContractInput {
+        idempotency_key,
+        customer_id,
+        contract_no,
+        currency,
+        installments,
+    })
 }
 
 async fn insert_contract(
@@ -184,21 +237,27 @@ async fn insert_contract(
         .fetch_optional(&mut *tx)
         .await?;
     let Some((customer_name,)) = customer else {
-        return Err(ApiError::NotFound(format!("no customer with id {}", input.customer_id)));
+        return Err(ApiError::NotFound(format!(
+            "no customer with id {}",
+            input.customer_id
+        )));
     };
-    sqlx::query("INSERT INTO contracts (id, contract_no, customer_id, currency) VALUES ($1, $2, $3, $4)")
-        .bind(contract_id)
-        .bind(&input.contract_no)
-        .bind(input.customer_id)
-        .bind(&input.currency)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::AlreadyExists(_) => {
-                ApiError::AlreadyExists(format!("contract number {:?} is already taken", input.contract_no))
-            }
-            other => other,
-        })?;
+    sqlx::query(
+        "INSERT INTO contracts (id, contract_no, customer_id, currency) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(contract_id)
+    .bind(&input.contract_no)
+    .bind(input.customer_id)
+    .bind(&input.currency)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| match ApiError::from(e) {
+        ApiError::AlreadyExists(_) => ApiError::AlreadyExists(format!(
+            "contract number {:?} is already taken",
+            input.contract_no
+        )),
+        other => other,
+    })?;
     let mut scheduled = Vec::with_capacity(input.installments.len());
     for (n, (amount, due)) in input.installments.iter().enumerate() {
         let id = Uuid::now_v7();
@@ -231,7 +290,12 @@ async fn insert_contract(
         receivables: scheduled,
     };
     outbox
-        .enqueue(tx, kit::events::CONTRACTS, &input.customer_id.to_string(), &event)
+        .enqueue(
+            tx,
+            kit::events::CONTRACTS,
+            &input.customer_id.to_string(),
+            &event,
+        )
         .await?;
     Ok(())
 }
@@ -251,7 +315,10 @@ async fn load_contract(conn: &mut PgConnection, id: Uuid) -> Result<api::Contrac
         contract_no,
         customer_id: customer_id.to_string(),
         currency: currency.trim().to_owned(),
-        receivables: receivables.iter().map(store::ReceivableRow::to_api).collect(),
+        receivables: receivables
+            .iter()
+            .map(store::ReceivableRow::to_api)
+            .collect(),
     })
 }
 
@@ -284,12 +351,13 @@ async fn claim_idempotency_key<M: prost::Message>(
     if inserted == 1 {
         return Ok(Claim::Fresh);
     }
-    let (first_hash, existing): (String, Uuid) =
-        sqlx::query_as("SELECT request_hash, resource_id FROM idempotency_keys WHERE operation = $1 AND key = $2")
-            .bind(operation)
-            .bind(key)
-            .fetch_one(&mut *tx)
-            .await?;
+    let (first_hash, existing): (String, Uuid) = sqlx::query_as(
+        "SELECT request_hash, resource_id FROM idempotency_keys WHERE operation = $1 AND key = $2",
+    )
+    .bind(operation)
+    .bind(key)
+    .fetch_one(&mut *tx)
+    .await?;
     if first_hash != hash {
         return Err(ApiError::FailedPrecondition(format!(
             "idempotency_key {key:?} was already used for a different request; use a new key"
@@ -299,5 +367,8 @@ async fn claim_idempotency_key<M: prost::Message>(
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

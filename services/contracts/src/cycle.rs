@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use sqlx::PgPool;
 
 use kit::outbox::Outbox;
-use kit::{wire, ApiError};
+use kit::{ApiError, wire};
 use proto::contracts::v1::RunDailyCycleResponse;
 use proto::events::v1 as events;
 
@@ -18,7 +18,11 @@ const CHUNK: i64 = 1000;
 /// recorded result, an earlier date than one already run is refused. A cycle interrupted by
 /// a crash resumes where it stopped when run again for the same date.
 #[tracing::instrument(skip(pool, outbox))]
-pub(crate) async fn run(pool: &PgPool, outbox: &Outbox, as_of: NaiveDate) -> Result<RunDailyCycleResponse, ApiError> {
+pub(crate) async fn run(
+    pool: &PgPool,
+    outbox: &Outbox,
+    as_of: NaiveDate,
+) -> Result<RunDailyCycleResponse, ApiError> {
     let mut tx = pool.begin().await?;
     // One cycle at a time.
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext('contracts.daily_cycle'))")
@@ -89,7 +93,12 @@ pub(crate) async fn run(pool: &PgPool, outbox: &Outbox, as_of: NaiveDate) -> Res
                 newly_overdue,
             };
             outbox
-                .enqueue(&mut tx, kit::events::CONTRACTS, &row.customer_id.to_string(), &event)
+                .enqueue(
+                    &mut tx,
+                    kit::events::CONTRACTS,
+                    &row.customer_id.to_string(),
+                    &event,
+                )
                 .await?;
         }
         let count = i32::try_from(rows.len()).unwrap_or(i32::MAX);

@@ -51,10 +51,19 @@ impl std::fmt::Display for Rejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Rejection::Overpayment { open } => {
-                write!(f, "allocation exceeds the open balance of {open}; it would overpay the receivable")
+                write!(
+                    f,
+                    "allocation exceeds the open balance of {open}; it would overpay the receivable"
+                )
             }
-            Rejection::CurrencyMismatch { receivable, payment } => {
-                write!(f, "allocation is in {payment} but the receivable is in {receivable}")
+            Rejection::CurrencyMismatch {
+                receivable,
+                payment,
+            } => {
+                write!(
+                    f,
+                    "allocation is in {payment} but the receivable is in {receivable}"
+                )
             }
             Rejection::NotPositive => write!(f, "allocation amount must be greater than zero"),
         }
@@ -96,8 +105,14 @@ mod tests {
 
     #[test]
     fn allocation_lowers_the_open_balance_exactly() {
-        assert_eq!(allocate(d("10000.00"), "CNY", d("2500.01"), "CNY"), Ok(d("7499.99")));
-        assert_eq!(allocate(d("10000.00"), "CNY", d("10000.00"), "CNY"), Ok(Decimal::ZERO));
+        assert_eq!(
+            allocate(d("10000.00"), "CNY", d("2500.01"), "CNY"),
+            Ok(d("7499.99"))
+        );
+        assert_eq!(
+            allocate(d("10000.00"), "CNY", d("10000.00"), "CNY"),
+            Ok(Decimal::ZERO)
+        );
     }
 
     #[test]
@@ -110,8 +125,14 @@ mod tests {
 
     #[test]
     fn currency_mismatch_and_non_positive_are_rejected() {
-        assert!(matches!(allocate(d("1"), "CNY", d("1"), "USD"), Err(Rejection::CurrencyMismatch { .. })));
-        assert_eq!(allocate(d("1"), "CNY", d("0"), "CNY"), Err(Rejection::NotPositive));
+        assert!(matches!(
+            allocate(d("1"), "CNY", d("1"), "USD"),
+            Err(Rejection::CurrencyMismatch { .. })
+        ));
+        assert_eq!(
+            allocate(d("1"), "CNY", d("0"), "CNY"),
+            Err(Rejection::NotPositive)
+        );
     }
 
     #[test]
@@ -126,9 +147,18 @@ mod tests {
     fn days_overdue_counts_calendar_days_after_due() {
         let due = NaiveDate::from_ymd_opt(2026, 1, 10).unwrap();
         assert_eq!(days_overdue(due, due), 0);
-        assert_eq!(days_overdue(due, NaiveDate::from_ymd_opt(2026, 1, 11).unwrap()), 1);
-        assert_eq!(days_overdue(due, NaiveDate::from_ymd_opt(2026, 2, 12).unwrap()), 33);
-        assert_eq!(days_overdue(due, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()), 0);
+        assert_eq!(
+            days_overdue(due, NaiveDate::from_ymd_opt(2026, 1, 11).unwrap()),
+            1
+        );
+        assert_eq!(
+            days_overdue(due, NaiveDate::from_ymd_opt(2026, 2, 12).unwrap()),
+            33
+        );
+        assert_eq!(
+            days_overdue(due, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
+            0
+        );
     }
 
     proptest! {

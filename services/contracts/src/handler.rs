@@ -21,22 +21,29 @@ impl Handler for Allocations {
         event_type == kit::events::type_name::<events::PaymentAllocated>()
     }
 
-    async fn handle(&self, tx: &mut PgConnection, event: &IncomingEvent) -> Result<(), HandleError> {
+    async fn handle(
+        &self,
+        tx: &mut PgConnection,
+        event: &IncomingEvent,
+    ) -> Result<(), HandleError> {
         let allocation: events::PaymentAllocated = event.decode()?;
         let parse = |field: &str, value: &str| {
-            Uuid::parse_str(value).map_err(|_| HandleError::Permanent(format!("{field} {value:?} is not a UUID")))
+            Uuid::parse_str(value)
+                .map_err(|_| HandleError::Permanent(format!("{field} {value:?} is not a UUID")))
         };
         let allocation_id = parse("allocation_id", &allocation.allocation_id)?;
         let payment_id = parse("payment_id", &allocation.payment_id)?;
         let receivable_id = parse("receivable_id", &allocation.receivable_id)?;
-        let (amount, currency) = wire::parse_money(allocation.amount.as_ref()).map_err(HandleError::Permanent)?;
+        let (amount, currency) =
+            wire::parse_money(allocation.amount.as_ref()).map_err(HandleError::Permanent)?;
         let booking_date = NaiveDate::parse_from_str(&allocation.booking_date, "%Y-%m-%d").ok();
 
         // The same allocation can never be applied twice, even if it arrives in another event.
-        let seen: Option<(String,)> = sqlx::query_as("SELECT status FROM allocations WHERE id = $1")
-            .bind(allocation_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let seen: Option<(String,)> =
+            sqlx::query_as("SELECT status FROM allocations WHERE id = $1")
+                .bind(allocation_id)
+                .fetch_optional(&mut *tx)
+                .await?;
         if seen.is_some() {
             tracing::info!(%allocation_id, "allocation already decided; ignoring the repeat");
             return Ok(());
@@ -44,11 +51,27 @@ impl Handler for Allocations {
 
         let Some(receivable) = store::lock_receivable(tx, receivable_id).await? else {
             let reason = format!("no receivable with id {receivable_id}");
-            return reject(self, tx, &allocation, allocation_id, payment_id, receivable_id, amount, &currency, None, &reason)
-                .await;
+            return reject(
+                self,
+                tx,
+                &allocation,
+                allocation_id,
+                payment_id,
+                receivable_id,
+                amount,
+                &currency,
+                None,
+                &reason,
+            )
+            .await;
         };
         let receivable_currency = receivable.currency.trim().to_owned();
-        match domain::allocate(receivable.open_amount, &receivable_currency, amount, &currency) {
+        match domain::allocate(
+            receivable.open_amount,
+            &receivable_currency,
+            amount,
+            &currency,
+        ) {
             Ok(open_after) => {
                 sqlx::query("UPDATE receivables SET open_amount = $2 WHERE id = $1")
                     .bind(receivable_id)
@@ -78,7 +101,12 @@ impl Handler for Allocations {
                     booking_date: allocation.booking_date.clone(),
                 };
                 self.outbox
-                    .enqueue(tx, kit::events::CONTRACTS, &receivable.customer_id.to_string(), &applied)
+                    .enqueue(
+                        tx,
+                        kit::events::CONTRACTS,
+                        &receivable.customer_id.to_string(),
+                        &applied,
+                    )
                     .await?;
                 tracing::info!(%receivable_id, %amount, %open_after, "allocation applied");
                 Ok(())
@@ -126,7 +154,10 @@ async fn reject(
     .bind(reason)
     .execute(&mut *tx)
     .await?;
-    let customer_id = receivable.map_or_else(|| allocation.customer_id.clone(), |r| r.customer_id.to_string());
+    let customer_id = receivable.map_or_else(
+        || allocation.customer_id.clone(),
+        |r| r.customer_id.to_string(),
+    );
     let rejected = events::AllocationRejected {
         allocation_id: allocation.allocation_id.clone(),
         payment_id: allocation.payment_id.clone(),
@@ -136,8 +167,15 @@ async fn reject(
         open_amount: receivable.map(|r| wire::money(r.open_amount, r.currency.trim())),
         reason: reason.to_owned(),
     };
-    let key = if customer_id.is_empty() { allocation.payment_id.clone() } else { customer_id };
-    handler.outbox.enqueue(tx, kit::events::CONTRACTS, &key, &rejected).await?;
+    let key = if customer_id.is_empty() {
+        allocation.payment_id.clone()
+    } else {
+        customer_id
+    };
+    handler
+        .outbox
+        .enqueue(tx, kit::events::CONTRACTS, &key, &rejected)
+        .await?;
     tracing::warn!(%receivable_id, %amount, reason, "allocation rejected");
     Ok(())
 }

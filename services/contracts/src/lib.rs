@@ -21,13 +21,21 @@ pub const DEFAULT_PORT: u16 = 50051;
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Runs the service until `stop` resolves.
-pub async fn run(config: kit::Config, stop: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    config: kit::Config,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
     app.consume(
         &[kit::events::PAYMENTS],
-        handler::Allocations { outbox: app.outbox.clone() },
+        handler::Allocations {
+            outbox: app.outbox.clone(),
+        },
     )?;
-    let api = api::Api { pool: app.pool.clone(), outbox: app.outbox.clone() };
+    let api = api::Api {
+        pool: app.pool.clone(),
+        outbox: app.outbox.clone(),
+    };
     let server = ContractsServiceServer::new(api);
     app.serve(
         tonic::service::Routes::new(server),

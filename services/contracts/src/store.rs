@@ -39,12 +39,13 @@ pub(crate) use select_receivables;
 
 impl ReceivableRow {
     pub(crate) fn to_api(&self) -> api::Receivable {
-        let status = match domain::status(self.amount, self.open_amount, self.overdue_since.is_some()) {
-            domain::Status::Scheduled => api::ReceivableStatus::Scheduled,
-            domain::Status::PartiallyPaid => api::ReceivableStatus::PartiallyPaid,
-            domain::Status::Paid => api::ReceivableStatus::Paid,
-            domain::Status::Overdue => api::ReceivableStatus::Overdue,
-        };
+        let status =
+            match domain::status(self.amount, self.open_amount, self.overdue_since.is_some()) {
+                domain::Status::Scheduled => api::ReceivableStatus::Scheduled,
+                domain::Status::PartiallyPaid => api::ReceivableStatus::PartiallyPaid,
+                domain::Status::Paid => api::ReceivableStatus::Paid,
+                domain::Status::Overdue => api::ReceivableStatus::Overdue,
+            };
         api::Receivable {
             receivable_id: self.id.to_string(),
             contract_id: self.contract_id.to_string(),
@@ -66,7 +67,9 @@ pub(crate) async fn receivables_of_contract(
     conn: &mut PgConnection,
     contract_id: Uuid,
 ) -> Result<Vec<ReceivableRow>, sqlx::Error> {
-    sqlx::query_as(select_receivables!("WHERE r.contract_id = $1 ORDER BY r.installment_no"))
+    sqlx::query_as(select_receivables!(
+        "WHERE r.contract_id = $1 ORDER BY r.installment_no"
+    ))
     .bind(contract_id)
     .fetch_all(conn)
     .await
@@ -78,7 +81,7 @@ pub(crate) async fn lock_receivable(
     receivable_id: Uuid,
 ) -> Result<Option<ReceivableRow>, sqlx::Error> {
     sqlx::query_as(select_receivables!("WHERE r.id = $1 FOR UPDATE OF r"))
-    .bind(receivable_id)
-    .fetch_optional(conn)
-    .await
+        .bind(receivable_id)
+        .fetch_optional(conn)
+        .await
 }

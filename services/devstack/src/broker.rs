@@ -46,13 +46,18 @@ impl Broker {
 
     /// Creates the platform's topics, each name prefixed with `prefix`.
     pub async fn create_topics(&self, prefix: &str) -> anyhow::Result<()> {
-        let topics: Vec<String> = kit::events::all_topics().iter().map(|t| format!("{prefix}{t}")).collect();
+        let topics: Vec<String> = kit::events::all_topics()
+            .iter()
+            .map(|t| format!("{prefix}{t}"))
+            .collect();
         match self {
             Broker::Embedded(cluster) => {
                 for topic in &topics {
                     cluster
                         .create_topic(topic, PARTITIONS, 1)
-                        .with_context(|| format!("creating topic {topic} on the embedded broker"))?;
+                        .with_context(|| {
+                            format!("creating topic {topic} on the embedded broker")
+                        })?;
                 }
                 Ok(())
             }
@@ -60,7 +65,10 @@ impl Broker {
                 if let Err(error) = kit::kafka::create_topics(servers, &topics, PARTITIONS).await {
                     // Some brokers (librdkafka's mock cluster among them) do not implement
                     // CreateTopics; they create topics on first use instead.
-                    tracing::warn!(error = format!("{error:#}"), "could not create topics; relying on auto-creation");
+                    tracing::warn!(
+                        error = format!("{error:#}"),
+                        "could not create topics; relying on auto-creation"
+                    );
                 }
                 Ok(())
             }

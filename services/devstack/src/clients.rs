@@ -62,7 +62,14 @@ where
             Err(error) => last_error = format!("{error:#}"),
         }
         if Instant::now() > deadline {
-            bail!("timed out after {timeout:?} waiting for {what}{}", if last_error.is_empty() { String::new() } else { format!(" (last error: {last_error})") });
+            bail!(
+                "timed out after {timeout:?} waiting for {what}{}",
+                if last_error.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (last error: {last_error})")
+                }
+            );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

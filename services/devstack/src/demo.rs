@@ -9,7 +9,7 @@ use proto::dunning::v1 as dunning;
 use proto::legal::v1 as legal;
 use proto::scoring::v1 as scoring;
 
-use crate::clients::{eventually, Clients};
+use crate::clients::{Clients, eventually};
 use crate::scenario::{self, bank_csv, open_amount};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -29,12 +29,17 @@ impl Reporter {
     fn say(&mut self, headline: &str, details: serde_json::Value) {
         self.step += 1;
         if self.json {
-            println!("{}", json!({"step": self.step, "what": headline, "details": details}));
+            println!(
+                "{}",
+                json!({"step": self.step, "what": headline, "details": details})
+            );
         } else {
             println!("\n{:>2}. {headline}", self.step);
             if let Some(map) = details.as_object() {
                 for (key, value) in map {
-                    let value = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+                    let value = value
+                        .as_str()
+                        .map_or_else(|| value.to_string(), str::to_owned);
                     println!("      {key}: {value}");
                 }
             }
@@ -44,31 +49,59 @@ impl Reporter {
 
 async fn grade(clients: &Clients, customer: &str) -> anyhow::Result<Option<scoring::Score>> {
     let mut c = clients.scoring.clone();
-    match c.get_score(scoring::GetScoreRequest { customer_id: customer.to_owned() }).await {
+    match c
+        .get_score(scoring::GetScoreRequest {
+            customer_id: customer.to_owned(),
+        })
+        .await
+    {
         Ok(r) => Ok(r.into_inner().score),
         Err(s) if s.code() == tonic::Code::NotFound => Ok(None),
         Err(s) => Err(s.into()),
     }
 }
 
-async fn wait_grade(clients: &Clients, customer: &str, expected: &str) -> anyhow::Result<scoring::Score> {
+async fn wait_grade(
+    clients: &Clients,
+    customer: &str,
+    expected: &str,
+) -> anyhow::Result<scoring::Score> {
     eventually(&format!("grade {expected}"), WAIT, || async {
-        Ok(grade(clients, customer).await?.filter(|s| s.grade == expected))
+        Ok(grade(clients, customer)
+            .await?
+            .filter(|s| s.grade == expected))
     })
     .await
 }
 
 async fn actions(clients: &Clients, customer: &str) -> anyhow::Result<Vec<dunning::Action>> {
     let mut c = clients.dunning.clone();
-    let cases = c.list_cases(dunning::ListCasesRequest { customer_id: customer.to_owned() }).await?.into_inner().cases;
+    let cases = c
+        .list_cases(dunning::ListCasesRequest {
+            customer_id: customer.to_owned(),
+        })
+        .await?
+        .into_inner()
+        .cases;
     let mut all = Vec::new();
     for case in cases {
-        all.extend(c.list_actions(dunning::ListActionsRequest { case_id: case.case_id }).await?.into_inner().actions);
+        all.extend(
+            c.list_actions(dunning::ListActionsRequest {
+                case_id: case.case_id,
+            })
+            .await?
+            .into_inner()
+            .actions,
+        );
     }
     Ok(all)
 }
 
-async fn wait_actions(clients: &Clients, customer: &str, count: usize) -> anyhow::Result<Vec<dunning::Action>> {
+async fn wait_actions(
+    clients: &Clients,
+    customer: &str,
+    count: usize,
+) -> anyhow::Result<Vec<dunning::Action>> {
     eventually(&format!("{count} dunning actions"), WAIT, || async {
         let all = actions(clients, customer).await?;
         Ok((all.len() >= count).then_some(all))
@@ -76,21 +109,38 @@ async fn wait_actions(clients: &Clients, customer: &str, count: usize) -> anyhow
     .await
 }
 
-async fn legal_case(clients: &Clients, customer: &str, withdrawn: bool) -> anyhow::Result<legal::LegalCase> {
+async fn legal_case(
+    clients: &Clients,
+    customer: &str,
+    withdrawn: bool,
+) -> anyhow::Result<legal::LegalCase> {
     eventually("the legal case", WAIT, || async {
         let mut c = clients.legal.clone();
         let cases = c
-            .list_cases(legal::ListCasesRequest { customer_id: customer.to_owned(), status: String::new() })
+            .list_cases(legal::ListCasesRequest {
+                customer_id: customer.to_owned(),
+                status: String::new(),
+            })
             .await?
             .into_inner()
             .cases;
-        Ok(cases.into_iter().find(|c| c.withdrawal_flagged == withdrawn))
+        Ok(cases
+            .into_iter()
+            .find(|c| c.withdrawal_flagged == withdrawn))
     })
     .await
 }
 
 fn describe(actions: &[dunning::Action]) -> serde_json::Value {
-    json!(actions.iter().map(|a| format!("{} {} ({} days): {}", a.business_date, a.step, a.days_overdue, a.detail)).collect::<Vec<_>>())
+    json!(
+        actions
+            .iter()
+            .map(|a| format!(
+                "{} {} ({} days): {}",
+                a.business_date, a.step, a.days_overdue, a.detail
+            ))
+            .collect::<Vec<_>>()
+    )
 }
 
 /// Runs the demo against a running stack.
@@ -102,7 +152,11 @@ pub async fn run(clients: &mut Clients, reporter: &mut Reporter) -> anyhow::Resu
         clients,
         &customer,
         &contract_no,
-        &[("10000.00", "2026-01-10"), ("20000.00", "2026-03-10"), ("30000.00", "2026-05-10")],
+        &[
+            ("10000.00", "2026-01-10"),
+            ("20000.00", "2026-03-10"),
+            ("30000.00", "2026-05-10"),
+        ],
     )
     .await?;
     reporter.say(
@@ -110,7 +164,10 @@ pub async fn run(clients: &mut Clients, reporter: &mut Reporter) -> anyhow::Resu
         json!({"contract": contract_no, "installments": "10000.00 due 2026-01-10, 20000.00 due 2026-03-10, 30000.00 due 2026-05-10"}),
     );
     let score = wait_grade(clients, &customer, "AAA").await?;
-    reporter.say("scoring: a new customer with no delinquency", json!({"grade": score.grade}));
+    reporter.say(
+        "scoring: a new customer with no delinquency",
+        json!({"grade": score.grade}),
+    );
 
     let cycle = scenario::run_cycle(clients, "2026-01-11").await.map_err(|e| {
         e.context("the demo moves business time from 2026-01-11 on; it needs a fresh database (unset DATABASE_URL)")
@@ -124,7 +181,10 @@ pub async fn run(clients: &mut Clients, reporter: &mut Reporter) -> anyhow::Resu
 
     scenario::run_cycle(clients, "2026-01-20").await?;
     let done = wait_actions(clients, &customer, 2).await?;
-    reporter.say("daily cycle 2026-01-20: ten days overdue", json!({"dunning": describe(&done[1..])}));
+    reporter.say(
+        "daily cycle 2026-01-20: ten days overdue",
+        json!({"dunning": describe(&done[1..])}),
+    );
 
     scenario::run_cycle(clients, "2026-02-12").await?;
     let done = wait_actions(clients, &customer, 3).await?;
@@ -135,8 +195,22 @@ pub async fn run(clients: &mut Clients, reporter: &mut Reporter) -> anyhow::Resu
     );
 
     let file = bank_csv(&[
-        ["2026-02-20", "20000.00", "CNY", "张三", "6222020000001234", &format!("{contract_no}/2")],
-        ["2026-02-20", "\"20,000\"", "CNY", "李四", "6222020000009999", "HT-UNKNOWN"],
+        [
+            "2026-02-20",
+            "20000.00",
+            "CNY",
+            "张三",
+            "6222020000001234",
+            &format!("{contract_no}/2"),
+        ],
+        [
+            "2026-02-20",
+            "\"20,000\"",
+            "CNY",
+            "李四",
+            "6222020000009999",
+            "HT-UNKNOWN",
+        ],
     ]);
     let ingested = scenario::ingest(clients, "demo-bank-2026-02-20.csv", file.clone()).await?;
     let paid = eventually("installment 2 paid", WAIT, || async {
@@ -154,9 +228,19 @@ pub async fn run(clients: &mut Clients, reporter: &mut Reporter) -> anyhow::Resu
         }),
     );
     let again = scenario::ingest(clients, "demo-bank-2026-02-20.csv", file).await?;
-    reporter.say("payments: the same file sent again changes nothing", json!({"duplicate file": again.duplicate_file}));
+    reporter.say(
+        "payments: the same file sent again changes nothing",
+        json!({"duplicate file": again.duplicate_file}),
+    );
 
-    let file = bank_csv(&[["2026-02-25", "10000.00", "CNY", "张三", "6222020000001234", &format!("{contract_no}/1")]]);
+    let file = bank_csv(&[[
+        "2026-02-25",
+        "10000.00",
+        "CNY",
+        "张三",
+        "6222020000001234",
+        &format!("{contract_no}/1"),
+    ]]);
     scenario::ingest(clients, "demo-bank-2026-02-25.csv", file).await?;
     let case = legal_case(clients, &customer, true).await?;
     let score = wait_grade(clients, &customer, "AA").await?;
@@ -165,7 +249,10 @@ pub async fn run(clients: &mut Clients, reporter: &mut Reporter) -> anyhow::Resu
         json!({"legal case": format!("{} flagged for withdrawal (R-L4)", case.case_id), "history": case.events.iter().map(|e| format!("{}: {}", e.kind, e.detail)).collect::<Vec<_>>(), "grade": score.grade}),
     );
     let mut exceptions = clients.payments.clone();
-    let queue = exceptions.list_exceptions(proto::payments::v1::ListExceptionsRequest {}).await.context("ListExceptions")?;
+    let queue = exceptions
+        .list_exceptions(proto::payments::v1::ListExceptionsRequest {})
+        .await
+        .context("ListExceptions")?;
     reporter.say(
         "done: the exception queue for finance",
         json!({"open exceptions": queue.into_inner().exceptions.iter().map(|e| format!("{}: {}", e.kind, e.reason)).collect::<Vec<_>>()}),

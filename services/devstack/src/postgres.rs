@@ -4,7 +4,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{bail, Context as _};
+use anyhow::{Context as _, bail};
 
 /// A running throwaway cluster; stopped (and its files removed) when dropped.
 #[derive(Debug)]
@@ -21,19 +21,29 @@ impl PgCluster {
     /// 127.0.0.1 on a free port, with trust authentication (it never leaves this machine).
     pub fn start() -> anyhow::Result<Self> {
         let bin_dir = find_bin_dir()?;
-        let dir = tempfile::Builder::new().prefix("collections-pg-").tempdir()?;
+        let dir = tempfile::Builder::new()
+            .prefix("collections-pg-")
+            .tempdir()?;
         let data_dir = dir.path().join("data");
         let run_as_postgres = is_root();
         if run_as_postgres {
             // initdb refuses to run as root: the cluster belongs to the postgres user.
-            run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()))
-                .context("giving the cluster directory to the postgres user")?;
+            run(Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir.path()))
+            .context("giving the cluster directory to the postgres user")?;
         }
         let initdb = bin_dir.join("initdb");
         let mut cmd = as_cluster_owner(run_as_postgres, &initdb);
-        cmd.arg("-D")
-            .arg(&data_dir)
-            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions"]);
+        cmd.arg("-D").arg(&data_dir).args([
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-instructions",
+        ]);
         run(&mut cmd).context("initdb failed")?;
 
         let port = free_port()?;
@@ -49,9 +59,18 @@ impl PgCluster {
             .arg(dir.path().join("postgres.log"))
             .args(["-w", "-t", "60", "start"]);
         run(&mut cmd).with_context(|| {
-            format!("pg_ctl start failed; see {}", dir.path().join("postgres.log").display())
+            format!(
+                "pg_ctl start failed; see {}",
+                dir.path().join("postgres.log").display()
+            )
         })?;
-        Ok(Self { bin_dir, data_dir, run_as_postgres, port, _dir: dir })
+        Ok(Self {
+            bin_dir,
+            data_dir,
+            run_as_postgres,
+            port,
+            _dir: dir,
+        })
     }
 
     /// Superuser URL of the cluster's `postgres` database.
@@ -62,7 +81,9 @@ impl PgCluster {
     /// Stops the server now (fast shutdown).
     pub fn stop(&self) {
         let mut cmd = as_cluster_owner(self.run_as_postgres, &self.bin_dir.join("pg_ctl"));
-        cmd.arg("-D").arg(&self.data_dir).args(["-m", "fast", "-w", "stop"]);
+        cmd.arg("-D")
+            .arg(&self.data_dir)
+            .args(["-m", "fast", "-w", "stop"]);
         let _ = cmd.output();
     }
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context as _};
+use anyhow::{Context as _, bail};
 
 /// One running (or stopped) service process.
 #[derive(Debug)]
@@ -47,7 +47,10 @@ impl ServiceProcess {
 
     fn start(&mut self) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(&self.ready_file);
-        let log = OpenOptions::new().create(true).append(true).open(&self.log_file)?;
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log_file)?;
         let mut command = Command::new(&self.binary);
         command
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -59,7 +62,11 @@ impl ServiceProcess {
             // A restart keeps the address clients already know.
             command.env("GRPC_ADDR", addr.to_string());
         }
-        self.child = Some(command.spawn().with_context(|| format!("starting {}", self.binary.display()))?);
+        self.child = Some(
+            command
+                .spawn()
+                .with_context(|| format!("starting {}", self.binary.display()))?,
+        );
         Ok(())
     }
 
@@ -67,19 +74,27 @@ impl ServiceProcess {
     pub async fn wait_ready(&mut self, timeout: Duration) -> anyhow::Result<SocketAddr> {
         let deadline = Instant::now() + timeout;
         loop {
-            if let Ok(text) = std::fs::read_to_string(&self.ready_file) {
-                if let Ok(addr) = text.trim().parse::<SocketAddr>() {
-                    self.addr = Some(addr);
-                    return Ok(addr);
-                }
+            if let Ok(text) = std::fs::read_to_string(&self.ready_file)
+                && let Ok(addr) = text.trim().parse::<SocketAddr>()
+            {
+                self.addr = Some(addr);
+                return Ok(addr);
             }
-            if let Some(child) = self.child.as_mut() {
-                if let Some(status) = child.try_wait()? {
-                    bail!("{} exited with {status} during start-up:\n{}", self.name, self.log_tail(30));
-                }
+            if let Some(child) = self.child.as_mut()
+                && let Some(status) = child.try_wait()?
+            {
+                bail!(
+                    "{} exited with {status} during start-up:\n{}",
+                    self.name,
+                    self.log_tail(30)
+                );
             }
             if Instant::now() > deadline {
-                bail!("{} was not ready after {timeout:?}:\n{}", self.name, self.log_tail(30));
+                bail!(
+                    "{} was not ready after {timeout:?}:\n{}",
+                    self.name,
+                    self.log_tail(30)
+                );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -112,8 +127,13 @@ impl ServiceProcess {
 
     /// Asks the process to stop (SIGTERM) and waits up to `grace`, then kills it.
     pub fn terminate(&mut self, grace: Duration) {
-        let Some(mut child) = self.child.take() else { return };
-        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
         let deadline = Instant::now() + grace;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
@@ -146,7 +166,10 @@ pub fn bin_dir() -> anyhow::Result<PathBuf> {
         return Ok(PathBuf::from(dir));
     }
     let exe = std::env::current_exe()?;
-    let mut dir = exe.parent().context("executable has no directory")?.to_path_buf();
+    let mut dir = exe
+        .parent()
+        .context("executable has no directory")?
+        .to_path_buf();
     if dir.ends_with("deps") {
         dir.pop();
     }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{bail, Context as _};
+use anyhow::{Context as _, bail};
 use sqlx::{Connection, Executor, PgConnection};
 
 /// The parts of a `postgres://user[:password]@host[:port]/database[?params]` URL.
@@ -27,7 +27,9 @@ impl PgUrl {
             .strip_prefix("postgres://")
             .or_else(|| url.strip_prefix("postgresql://"))
             .context("DATABASE_URL must start with postgres://")?;
-        let (auth, rest) = rest.rsplit_once('@').context("DATABASE_URL needs user@host")?;
+        let (auth, rest) = rest
+            .rsplit_once('@')
+            .context("DATABASE_URL needs user@host")?;
         let (user, password) = match auth.split_once(':') {
             Some((user, password)) => (user.to_owned(), Some(password.to_owned())),
             None => (auth.to_owned(), None),
@@ -41,7 +43,11 @@ impl PgUrl {
             user,
             password,
             host: host.to_owned(),
-            database: if database.is_empty() { "postgres".to_owned() } else { database.to_owned() },
+            database: if database.is_empty() {
+                "postgres".to_owned()
+            } else {
+                database.to_owned()
+            },
             params: params.to_owned(),
         })
     }
@@ -52,7 +58,11 @@ impl PgUrl {
             Some(password) => format!("{user}:{password}"),
             None => user.to_owned(),
         };
-        let params = if self.params.is_empty() { String::new() } else { format!("?{}", self.params) };
+        let params = if self.params.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", self.params)
+        };
         format!("postgres://{auth}@{}/{database}{params}", self.host)
     }
 }
@@ -73,18 +83,25 @@ pub async fn provision_database(
 ) -> anyhow::Result<BTreeMap<String, String>> {
     let url = PgUrl::parse(admin_url)?;
     check_identifier(database)?;
-    let mut admin = PgConnection::connect(admin_url)
-        .await
-        .with_context(|| format!("connecting to {} as {} to create the database", url.host, url.user))?;
+    let mut admin = PgConnection::connect(admin_url).await.with_context(|| {
+        format!(
+            "connecting to {} as {} to create the database",
+            url.host, url.user
+        )
+    })?;
     let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
         .bind(database)
         .fetch_optional(&mut admin)
         .await?;
     if exists.is_none() {
         admin
-            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{database}\"")))
+            .execute(sqlx::AssertSqlSafe(format!(
+                "CREATE DATABASE \"{database}\""
+            )))
             .await
-            .with_context(|| format!("creating database {database}; does the DATABASE_URL user have CREATEDB?"))?;
+            .with_context(|| {
+                format!("creating database {database}; does the DATABASE_URL user have CREATEDB?")
+            })?;
     }
     for service in services {
         let role = role_name(service);
@@ -98,7 +115,10 @@ pub async fn provision_database(
         );
         check_identifier(&role)?;
         check_password(role_password)?;
-        admin.execute(sqlx::AssertSqlSafe(create)).await.with_context(|| format!("creating role {role}"))?;
+        admin
+            .execute(sqlx::AssertSqlSafe(create))
+            .await
+            .with_context(|| format!("creating role {role}"))?;
     }
     admin.close().await?;
 
@@ -114,9 +134,14 @@ pub async fn provision_database(
         )))
         .await
         .with_context(|| format!("creating schema {service}"))?;
-        db.execute(sqlx::AssertSqlSafe(format!("GRANT CONNECT ON DATABASE \"{database}\" TO \"{role}\"")))
-            .await?;
-        urls.insert((*service).to_owned(), url.with(&role, Some(role_password), database));
+        db.execute(sqlx::AssertSqlSafe(format!(
+            "GRANT CONNECT ON DATABASE \"{database}\" TO \"{role}\""
+        )))
+        .await?;
+        urls.insert(
+            (*service).to_owned(),
+            url.with(&role, Some(role_password), database),
+        );
     }
     db.close().await?;
     Ok(urls)
@@ -142,7 +167,8 @@ mod tests {
 
     #[test]
     fn urls_are_rebuilt_for_each_role() {
-        let url = PgUrl::parse("postgres://admin:s3cret@db.example:6543/main?sslmode=require").unwrap();
+        let url =
+            PgUrl::parse("postgres://admin:s3cret@db.example:6543/main?sslmode=require").unwrap();
         assert_eq!(url.host, "db.example:6543");
         assert_eq!(
             url.with("collections_legal", Some("pw"), "e2e_1"),

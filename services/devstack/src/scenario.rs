@@ -19,7 +19,10 @@ pub async fn create_customer(clients: &mut Clients, name: &str) -> anyhow::Resul
         .await
         .context("CreateCustomer")?
         .into_inner();
-    Ok(response.customer.context("CreateCustomer returned no customer")?.customer_id)
+    Ok(response
+        .customer
+        .context("CreateCustomer returned no customer")?
+        .customer_id)
 }
 
 /// Creates a contract with installments given as (amount, due date).
@@ -38,30 +41,45 @@ pub async fn create_contract(
             currency: "CNY".to_owned(),
             installments: installments
                 .iter()
-                .map(|(amount, due)| contracts::Installment { amount: (*amount).to_owned(), due_date: (*due).to_owned() })
+                .map(|(amount, due)| contracts::Installment {
+                    amount: (*amount).to_owned(),
+                    due_date: (*due).to_owned(),
+                })
                 .collect(),
         })
         .await
         .context("CreateContract")?
         .into_inner();
-    response.contract.context("CreateContract returned no contract")
+    response
+        .contract
+        .context("CreateContract returned no contract")
 }
 
 /// Runs the daily cycle for `as_of`.
-pub async fn run_cycle(clients: &mut Clients, as_of: &str) -> anyhow::Result<contracts::RunDailyCycleResponse> {
+pub async fn run_cycle(
+    clients: &mut Clients,
+    as_of: &str,
+) -> anyhow::Result<contracts::RunDailyCycleResponse> {
     Ok(clients
         .contracts
-        .run_daily_cycle(contracts::RunDailyCycleRequest { as_of: as_of.to_owned() })
+        .run_daily_cycle(contracts::RunDailyCycleRequest {
+            as_of: as_of.to_owned(),
+        })
         .await
         .with_context(|| format!("RunDailyCycle {as_of}"))?
         .into_inner())
 }
 
 /// The receivables of a contract, by installment number.
-pub async fn receivables(clients: &mut Clients, contract_id: &str) -> anyhow::Result<Vec<contracts::Receivable>> {
+pub async fn receivables(
+    clients: &mut Clients,
+    contract_id: &str,
+) -> anyhow::Result<Vec<contracts::Receivable>> {
     Ok(clients
         .contracts
-        .list_receivables(contracts::ListReceivablesRequest { contract_id: contract_id.to_owned() })
+        .list_receivables(contracts::ListReceivablesRequest {
+            contract_id: contract_id.to_owned(),
+        })
         .await
         .context("ListReceivables")?
         .into_inner()
@@ -80,7 +98,11 @@ pub fn bank_csv(rows: &[[&str; 6]]) -> Vec<u8> {
 }
 
 /// Sends a bank file to payments.
-pub async fn ingest(clients: &mut Clients, file_name: &str, content: Vec<u8>) -> anyhow::Result<payments::IngestBankFileResponse> {
+pub async fn ingest(
+    clients: &mut Clients,
+    file_name: &str,
+    content: Vec<u8>,
+) -> anyhow::Result<payments::IngestBankFileResponse> {
     Ok(clients
         .payments
         .ingest_bank_file(payments::IngestBankFileRequest {
@@ -95,5 +117,8 @@ pub async fn ingest(clients: &mut Clients, file_name: &str, content: Vec<u8>) ->
 
 /// The open amount of a receivable as a string, e.g. "0.00".
 pub fn open_amount(receivable: &contracts::Receivable) -> &str {
-    receivable.open_amount.as_ref().map_or("", |m| m.amount.as_str())
+    receivable
+        .open_amount
+        .as_ref()
+        .map_or("", |m| m.amount.as_str())
 }

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use crate::broker::Broker;
 use crate::postgres::PgCluster;
 use crate::process::ServiceProcess;
-use crate::{provision, SERVICES};
+use crate::{SERVICES, provision};
 
 /// How to start a stack.
 #[derive(Debug, Clone, Default)]
@@ -48,14 +48,19 @@ const READY_TIMEOUT: Duration = Duration::from_secs(60);
 impl Stack {
     /// Starts Postgres, the broker and the five services. `progress` receives one line per
     /// step, for people watching.
-    pub async fn start(options: StackOptions, mut progress: impl FnMut(&str)) -> anyhow::Result<Self> {
+    pub async fn start(
+        options: StackOptions,
+        mut progress: impl FnMut(&str),
+    ) -> anyhow::Result<Self> {
         let (temp, work_dir) = match &options.work_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)?;
                 (None, dir.clone())
             }
             None => {
-                let temp = tempfile::Builder::new().prefix("collections-stack-").tempdir()?;
+                let temp = tempfile::Builder::new()
+                    .prefix("collections-stack-")
+                    .tempdir()?;
                 let dir = temp.path().to_path_buf();
                 (Some(temp), dir)
             }
@@ -72,23 +77,41 @@ impl Stack {
                 progress("postgres: starting a throwaway cluster (initdb + pg_ctl)…");
                 let cluster = tokio::task::spawn_blocking(PgCluster::start).await??;
                 let url = cluster.admin_url();
-                progress(&format!("postgres: ready at {url} ({:.1} s)", started.elapsed().as_secs_f32()));
+                progress(&format!(
+                    "postgres: ready at {url} ({:.1} s)",
+                    started.elapsed().as_secs_f32()
+                ));
                 (Some(cluster), url)
             }
         };
-        let database = if options.isolated { format!("e2e_{run_id}") } else { "collections".to_owned() };
+        let database = if options.isolated {
+            format!("e2e_{run_id}")
+        } else {
+            "collections".to_owned()
+        };
         let password = kit::config::env_string("COLLECTIONS_ROLE_PASSWORD", "collections");
         let names: Vec<&str> = SERVICES.iter().map(|(name, _)| *name).collect();
-        let database_urls = provision::provision_database(&admin_url, &database, &names, &password).await?;
-        progress(&format!("postgres: database {database} with one role and schema per service"));
+        let database_urls =
+            provision::provision_database(&admin_url, &database, &names, &password).await?;
+        progress(&format!(
+            "postgres: database {database} with one role and schema per service"
+        ));
 
         let broker = Broker::from_env()?;
-        let topic_prefix = if options.isolated && !broker.is_embedded() { format!("e2e-{run_id}.") } else { String::new() };
+        let topic_prefix = if options.isolated && !broker.is_embedded() {
+            format!("e2e-{run_id}.")
+        } else {
+            String::new()
+        };
         broker.create_topics(&topic_prefix).await?;
         let bootstrap_servers = broker.bootstrap_servers();
         progress(&format!(
             "kafka: {} broker at {bootstrap_servers}, topics created",
-            if broker.is_embedded() { "embedded (librdkafka mock cluster)" } else { "external" }
+            if broker.is_embedded() {
+                "embedded (librdkafka mock cluster)"
+            } else {
+                "external"
+            }
         ));
 
         let mut stack = Self {
@@ -106,11 +129,20 @@ impl Stack {
                 continue;
             }
             let mut env = vec![
-                ("DATABASE_URL".to_owned(), stack.database_urls[*name].clone()),
+                (
+                    "DATABASE_URL".to_owned(),
+                    stack.database_urls[*name].clone(),
+                ),
                 ("DATABASE_SCHEMA".to_owned(), (*name).to_owned()),
-                ("KAFKA_BOOTSTRAP_SERVERS".to_owned(), stack.bootstrap_servers.clone()),
+                (
+                    "KAFKA_BOOTSTRAP_SERVERS".to_owned(),
+                    stack.bootstrap_servers.clone(),
+                ),
                 ("KAFKA_TOPIC_PREFIX".to_owned(), stack.topic_prefix.clone()),
-                ("GRPC_ADDR".to_owned(), format!("127.0.0.1:{}", if options.fixed_ports { *port } else { 0 })),
+                (
+                    "GRPC_ADDR".to_owned(),
+                    format!("127.0.0.1:{}", if options.fixed_ports { *port } else { 0 }),
+                ),
             ];
             env.extend(options.env.iter().cloned());
             let process = ServiceProcess::spawn(name, env, &stack.work_dir)?;
@@ -135,7 +167,9 @@ impl Stack {
 
     /// The process of a service.
     pub fn process(&mut self, service: &str) -> anyhow::Result<&mut ServiceProcess> {
-        self.services.get_mut(service).with_context(|| format!("no service {service}"))
+        self.services
+            .get_mut(service)
+            .with_context(|| format!("no service {service}"))
     }
 
     /// SIGKILLs a service, as in a crash.
@@ -169,7 +203,10 @@ impl Stack {
 
     /// Log files of all services.
     pub fn log_files(&self) -> Vec<PathBuf> {
-        self.services.values().map(|p| p.log_file().to_path_buf()).collect()
+        self.services
+            .values()
+            .map(|p| p.log_file().to_path_buf())
+            .collect()
     }
 
     /// The last log lines of every service, for diagnosing a failed test.

@@ -19,11 +19,13 @@ pub(crate) struct Events {
 }
 
 fn uuid(field: &str, value: &str) -> Result<Uuid, HandleError> {
-    Uuid::parse_str(value).map_err(|_| HandleError::Permanent(format!("{field} {value:?} is not a UUID")))
+    Uuid::parse_str(value)
+        .map_err(|_| HandleError::Permanent(format!("{field} {value:?} is not a UUID")))
 }
 
 fn date(field: &str, value: &str) -> Result<NaiveDate, HandleError> {
-    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|e| HandleError::Permanent(format!("{field} {value:?}: {e}")))
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|e| HandleError::Permanent(format!("{field} {value:?}: {e}")))
 }
 
 impl Handler for Events {
@@ -33,7 +35,11 @@ impl Handler for Events {
             || event_type == kit::events::type_name::<events::GradeChanged>()
     }
 
-    async fn handle(&self, tx: &mut PgConnection, event: &IncomingEvent) -> Result<(), HandleError> {
+    async fn handle(
+        &self,
+        tx: &mut PgConnection,
+        event: &IncomingEvent,
+    ) -> Result<(), HandleError> {
         let event_type = event.envelope.event_type.as_str();
         if event_type == kit::events::type_name::<events::ReceivableOverdue>() {
             self.overdue(tx, event.decode()?).await
@@ -61,23 +67,30 @@ impl Handler for Events {
 }
 
 impl Events {
-    async fn overdue(&self, tx: &mut PgConnection, overdue: events::ReceivableOverdue) -> Result<(), HandleError> {
+    async fn overdue(
+        &self,
+        tx: &mut PgConnection,
+        overdue: events::ReceivableOverdue,
+    ) -> Result<(), HandleError> {
         let receivable_id = uuid("receivable_id", &overdue.receivable_id)?;
         let customer_id = uuid("customer_id", &overdue.customer_id)?;
         let as_of = date("as_of", &overdue.as_of)?;
-        let (open, currency) = wire::parse_money(overdue.open_amount.as_ref()).map_err(HandleError::Permanent)?;
-        let in_legal: Option<Uuid> = sqlx::query_scalar("SELECT case_id FROM receivables_in_legal WHERE receivable_id = $1")
-            .bind(receivable_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let (open, currency) =
+            wire::parse_money(overdue.open_amount.as_ref()).map_err(HandleError::Permanent)?;
+        let in_legal: Option<Uuid> =
+            sqlx::query_scalar("SELECT case_id FROM receivables_in_legal WHERE receivable_id = $1")
+                .bind(receivable_id)
+                .fetch_optional(&mut *tx)
+                .await?;
         if in_legal.is_some() {
             return Ok(()); // R-L5: ordinary dunning stops for receivables in legal.
         }
-        let grade: String = sqlx::query_scalar("SELECT grade FROM customer_grades WHERE customer_id = $1")
-            .bind(customer_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .unwrap_or_default();
+        let grade: String =
+            sqlx::query_scalar("SELECT grade FROM customer_grades WHERE customer_id = $1")
+                .bind(customer_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .unwrap_or_default();
         // The one active case of the customer, opened if there is none (R-D3).
         sqlx::query(
             "INSERT INTO cases (id, customer_id, status, grade, opened_on) VALUES ($1, $2, 'active', $3, $4)
@@ -113,7 +126,15 @@ impl Events {
         .bind(i32::try_from(overdue.days_overdue).unwrap_or(i32::MAX))
         .execute(&mut *tx)
         .await?;
-        self.run_ladder(tx, case_id, customer_id, &grade, Step::parse(&last_step), as_of).await
+        self.run_ladder(
+            tx,
+            case_id,
+            customer_id,
+            &grade,
+            Step::parse(&last_step),
+            as_of,
+        )
+        .await
     }
 
     /// Executes every step now due for the case, in order.
@@ -136,11 +157,17 @@ impl Events {
         let days = items.iter().map(|i| i.6).max().unwrap_or(0);
         let days = u32::try_from(days).unwrap_or_default();
         let total: Decimal = items.iter().map(|i| i.5).sum();
-        let currency = items.first().map(|i| i.4.trim().to_owned()).unwrap_or_else(|| "CNY".to_owned());
+        let currency = items
+            .first()
+            .map(|i| i.4.trim().to_owned())
+            .unwrap_or_else(|| "CNY".to_owned());
         let receivable_ids: Vec<Uuid> = items.iter().map(|i| i.0).collect();
         for step in ladder::due_steps(&self.policy, days, total, grade, last) {
             let detail = match step {
-                Step::Reminder => format!("payment reminder for {} {currency} overdue", wire::format_amount(total, &currency)),
+                Step::Reminder => format!(
+                    "payment reminder for {} {currency} overdue",
+                    wire::format_amount(total, &currency)
+                ),
                 Step::Notice => format!(
                     "written notice: {} {currency} overdue on {} item(s), oldest {days} days",
                     wire::format_amount(total, &currency),
@@ -151,7 +178,18 @@ impl Events {
                     wire::format_amount(total, &currency)
                 ),
             };
-            log_action(tx, &self.outbox, case_id, customer_id, step.as_str(), &receivable_ids, days, as_of, &detail).await?;
+            log_action(
+                tx,
+                &self.outbox,
+                case_id,
+                customer_id,
+                step.as_str(),
+                &receivable_ids,
+                days,
+                as_of,
+                &detail,
+            )
+            .await?;
             sqlx::query("UPDATE cases SET current_step = $2 WHERE id = $1")
                 .bind(case_id)
                 .bind(step.as_str())
@@ -181,13 +219,15 @@ impl Events {
                     amount_claimed: Some(wire::money(total, &currency)),
                     receivables: items
                         .iter()
-                        .map(|(id, contract_id, contract_no, due, cur, open, days)| events::ClaimedReceivable {
-                            receivable_id: id.to_string(),
-                            contract_id: contract_id.to_string(),
-                            contract_no: contract_no.clone(),
-                            due_date: due.to_string(),
-                            days_overdue: u32::try_from(*days).unwrap_or_default(),
-                            open_amount: Some(wire::money(*open, cur.trim())),
+                        .map(|(id, contract_id, contract_no, due, cur, open, days)| {
+                            events::ClaimedReceivable {
+                                receivable_id: id.to_string(),
+                                contract_id: contract_id.to_string(),
+                                contract_no: contract_no.clone(),
+                                due_date: due.to_string(),
+                                days_overdue: u32::try_from(*days).unwrap_or_default(),
+                                open_amount: Some(wire::money(*open, cur.trim())),
+                            }
                         })
                         .collect(),
                     business_date: as_of.to_string(),
@@ -198,7 +238,14 @@ impl Events {
                         self.policy.escalate_min_amount
                     ),
                 };
-                self.outbox.enqueue(tx, kit::events::DUNNING, &customer_id.to_string(), &escalation).await?;
+                self.outbox
+                    .enqueue(
+                        tx,
+                        kit::events::DUNNING,
+                        &customer_id.to_string(),
+                        &escalation,
+                    )
+                    .await?;
                 tracing::info!(%case_id, %total, days, "case escalated to legal");
                 break;
             }
@@ -207,10 +254,15 @@ impl Events {
     }
 
     /// R-P10: a confirmed payment stops dunning for what it covers at once.
-    async fn paid(&self, tx: &mut PgConnection, applied: events::AllocationApplied) -> Result<(), HandleError> {
+    async fn paid(
+        &self,
+        tx: &mut PgConnection,
+        applied: events::AllocationApplied,
+    ) -> Result<(), HandleError> {
         let receivable_id = uuid("receivable_id", &applied.receivable_id)?;
         let customer_id = uuid("customer_id", &applied.customer_id)?;
-        let (open_after, _) = wire::parse_money(applied.open_amount_after.as_ref()).map_err(HandleError::Permanent)?;
+        let (open_after, _) = wire::parse_money(applied.open_amount_after.as_ref())
+            .map_err(HandleError::Permanent)?;
         let business_date = date("booking_date", &applied.booking_date)?;
         let case: Option<(Uuid, i32)> = sqlx::query_as(
             "SELECT c.id, i.days_overdue FROM cases c JOIN case_items i ON i.case_id = c.id
@@ -236,17 +288,31 @@ impl Events {
             // R-D12: a partial payment never moves the ladder back.
             return Ok(());
         }
-        let (amount, currency) = wire::parse_money(applied.amount.as_ref()).map_err(HandleError::Permanent)?;
+        let (amount, currency) =
+            wire::parse_money(applied.amount.as_ref()).map_err(HandleError::Permanent)?;
         let detail = format!(
             "paid in full ({} {currency} on {business_date}); dunning stopped for this item",
             wire::format_amount(amount, &currency)
         );
         let days = u32::try_from(days).unwrap_or_default();
-        log_action(tx, &self.outbox, case_id, customer_id, "stopped", &[receivable_id], days, business_date, &detail).await?;
-        let still_open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM case_items WHERE case_id = $1 AND status = 'open'")
-            .bind(case_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        log_action(
+            tx,
+            &self.outbox,
+            case_id,
+            customer_id,
+            "stopped",
+            &[receivable_id],
+            days,
+            business_date,
+            &detail,
+        )
+        .await?;
+        let still_open: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM case_items WHERE case_id = $1 AND status = 'open'",
+        )
+        .bind(case_id)
+        .fetch_one(&mut *tx)
+        .await?;
         if still_open == 0 {
             sqlx::query("UPDATE cases SET status = 'paid', closed_on = $2 WHERE id = $1")
                 .bind(case_id)
@@ -296,7 +362,9 @@ async fn log_action(
         business_date: business_date.to_string(),
         detail: detail.to_owned(),
     };
-    outbox.enqueue(tx, kit::events::DUNNING, &customer_id.to_string(), &event).await?;
+    outbox
+        .enqueue(tx, kit::events::DUNNING, &customer_id.to_string(), &event)
+        .await?;
     tracing::info!(%case_id, step, days, "dunning action executed");
     Ok(())
 }

@@ -53,7 +53,10 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Self { escalate_after_days: 30, escalate_min_amount: Decimal::new(5000, 0) }
+        Self {
+            escalate_after_days: 30,
+            escalate_min_amount: Decimal::new(5000, 0),
+        }
     }
 }
 
@@ -62,9 +65,20 @@ const EARLY_NOTICE_GRADES: [&str; 5] = ["B", "CCC", "CC", "C", "D"];
 
 /// The steps due now, in order, given the case's most days overdue, the total open, the
 /// customer's grade and the last step already executed.
-pub fn due_steps(policy: &Policy, days_overdue: u32, open_total: Decimal, grade: &str, last: Option<Step>) -> Vec<Step> {
-    let notice_day = if EARLY_NOTICE_GRADES.contains(&grade) { 3 } else { 7 };
-    let escalate = (days_overdue >= policy.escalate_after_days && open_total >= policy.escalate_min_amount)
+pub fn due_steps(
+    policy: &Policy,
+    days_overdue: u32,
+    open_total: Decimal,
+    grade: &str,
+    last: Option<Step>,
+) -> Vec<Step> {
+    let notice_day = if EARLY_NOTICE_GRADES.contains(&grade) {
+        3
+    } else {
+        7
+    };
+    let escalate = (days_overdue >= policy.escalate_after_days
+        && open_total >= policy.escalate_min_amount)
         || days_overdue >= 365;
     let mut steps = Vec::new();
     if days_overdue >= 1 {
@@ -94,9 +108,18 @@ mod tests {
         // R-D1: gentle to hard.
         let p = Policy::default();
         assert!(due_steps(&p, 0, d(10_000), "AAA", None).is_empty());
-        assert_eq!(due_steps(&p, 1, d(10_000), "AAA", None), vec![Step::Reminder]);
-        assert_eq!(due_steps(&p, 7, d(10_000), "AAA", Some(Step::Reminder)), vec![Step::Notice]);
-        assert_eq!(due_steps(&p, 30, d(10_000), "AAA", Some(Step::Notice)), vec![Step::EscalateToLegal]);
+        assert_eq!(
+            due_steps(&p, 1, d(10_000), "AAA", None),
+            vec![Step::Reminder]
+        );
+        assert_eq!(
+            due_steps(&p, 7, d(10_000), "AAA", Some(Step::Reminder)),
+            vec![Step::Notice]
+        );
+        assert_eq!(
+            due_steps(&p, 30, d(10_000), "AAA", Some(Step::Notice)),
+            vec![Step::EscalateToLegal]
+        );
     }
 
     #[test]
@@ -113,7 +136,10 @@ mod tests {
     fn low_grades_get_the_notice_earlier() {
         // R-S4.
         let p = Policy::default();
-        assert_eq!(due_steps(&p, 3, d(100), "B", Some(Step::Reminder)), vec![Step::Notice]);
+        assert_eq!(
+            due_steps(&p, 3, d(100), "B", Some(Step::Reminder)),
+            vec![Step::Notice]
+        );
         assert!(due_steps(&p, 3, d(100), "AA", Some(Step::Reminder)).is_empty());
     }
 
@@ -121,7 +147,9 @@ mod tests {
     fn small_debts_go_to_legal_only_after_a_year() {
         // R-D7: legal once arrears exceed 5,000 yuan or are older than one year.
         let p = Policy::default();
-        assert!(!due_steps(&p, 200, d(4_999), "D", Some(Step::Notice)).contains(&Step::EscalateToLegal));
+        assert!(
+            !due_steps(&p, 200, d(4_999), "D", Some(Step::Notice)).contains(&Step::EscalateToLegal)
+        );
         assert!(due_steps(&p, 365, d(1), "D", Some(Step::Notice)).contains(&Step::EscalateToLegal));
     }
 

@@ -13,7 +13,7 @@ use tonic::server::NamedService;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use kit::{wire, ApiError};
+use kit::{ApiError, wire};
 use proto::dunning::v1 as api;
 use proto::dunning::v1::dunning_service_server::{DunningService, DunningServiceServer};
 
@@ -25,7 +25,10 @@ pub const DEFAULT_PORT: u16 = 50054;
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Runs the service until `stop` resolves.
-pub async fn run(config: kit::Config, stop: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    config: kit::Config,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let defaults = ladder::Policy::default();
     let policy = ladder::Policy {
         escalate_after_days: kit::config::env_parse(
@@ -43,9 +46,14 @@ pub async fn run(config: kit::Config, stop: impl Future<Output = ()> + Send + 's
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
     app.consume(
         &[kit::events::CONTRACTS, kit::events::SCORING_GRADES],
-        handler::Events { outbox: app.outbox.clone(), policy },
+        handler::Events {
+            outbox: app.outbox.clone(),
+            policy,
+        },
     )?;
-    let server = DunningServiceServer::new(Api { pool: app.pool.clone() });
+    let server = DunningServiceServer::new(Api {
+        pool: app.pool.clone(),
+    });
     app.serve(
         tonic::service::Routes::new(server),
         &[<DunningServiceServer<Api> as NamedService>::NAME],
@@ -62,7 +70,10 @@ pub struct Api {
 #[tonic::async_trait]
 impl DunningService for Api {
     #[tracing::instrument(skip_all)]
-    async fn list_cases(&self, request: Request<api::ListCasesRequest>) -> Result<Response<api::ListCasesResponse>, Status> {
+    async fn list_cases(
+        &self,
+        request: Request<api::ListCasesRequest>,
+    ) -> Result<Response<api::ListCasesResponse>, Status> {
         let customer_id = wire::uuid("customer_id", &request.into_inner().customer_id)?;
         let cases: Vec<(Uuid, String, String, String, NaiveDate)> = sqlx::query_as(
             "SELECT id, status, current_step, grade, opened_on FROM cases WHERE customer_id = $1 ORDER BY opened_on, id",
@@ -90,14 +101,16 @@ impl DunningService for Api {
                 opened_on: opened_on.to_string(),
                 items: items
                     .into_iter()
-                    .map(|(id, contract_no, due, days, open, currency, status)| api::CaseItem {
-                        receivable_id: id.to_string(),
-                        contract_no,
-                        due_date: due.to_string(),
-                        days_overdue: u32::try_from(days).unwrap_or_default(),
-                        open_amount: Some(wire::money(open, currency.trim())),
-                        status,
-                    })
+                    .map(
+                        |(id, contract_no, due, days, open, currency, status)| api::CaseItem {
+                            receivable_id: id.to_string(),
+                            contract_no,
+                            due_date: due.to_string(),
+                            days_overdue: u32::try_from(days).unwrap_or_default(),
+                            open_amount: Some(wire::money(open, currency.trim())),
+                            status,
+                        },
+                    )
                     .collect(),
             });
         }
@@ -110,7 +123,15 @@ impl DunningService for Api {
         request: Request<api::ListActionsRequest>,
     ) -> Result<Response<api::ListActionsResponse>, Status> {
         let case_id = wire::uuid("case_id", &request.into_inner().case_id)?;
-        type Row = (Uuid, String, Vec<Uuid>, i32, NaiveDate, String, chrono::DateTime<chrono::Utc>);
+        type Row = (
+            Uuid,
+            String,
+            Vec<Uuid>,
+            i32,
+            NaiveDate,
+            String,
+            chrono::DateTime<chrono::Utc>,
+        );
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, step, receivable_ids, days_overdue, business_date, detail, recorded_at
              FROM actions WHERE case_id = $1 ORDER BY recorded_at, id",
@@ -131,16 +152,18 @@ impl DunningService for Api {
         }
         let actions = rows
             .into_iter()
-            .map(|(id, step, receivables, days, date, detail, recorded)| api::Action {
-                action_id: id.to_string(),
-                case_id: case_id.to_string(),
-                step,
-                receivable_ids: receivables.iter().map(Uuid::to_string).collect(),
-                days_overdue: u32::try_from(days).unwrap_or_default(),
-                business_date: date.to_string(),
-                detail,
-                recorded_at: recorded.to_rfc3339(),
-            })
+            .map(
+                |(id, step, receivables, days, date, detail, recorded)| api::Action {
+                    action_id: id.to_string(),
+                    case_id: case_id.to_string(),
+                    step,
+                    receivable_ids: receivables.iter().map(Uuid::to_string).collect(),
+                    days_overdue: u32::try_from(days).unwrap_or_default(),
+                    business_date: date.to_string(),
+                    detail,
+                    recorded_at: recorded.to_rfc3339(),
+                },
+            )
             .collect();
         Ok(Response::new(api::ListActionsResponse { actions }))
     }

@@ -106,7 +106,11 @@ fn records(input: &Input<'_>) -> Vec<Record> {
             if piece.trim().is_empty() {
                 continue;
             }
-            let (code, body) = piece.split_once(',').unwrap_or((piece, ""));
+            // `88:` instead of `88,` is seen in the wild; read it as a continuation.
+            let (code, body) = match piece.strip_prefix("88:") {
+                Some(rest) => ("88", rest),
+                None => piece.split_once(',').unwrap_or((piece, "")),
+            };
             let code = code.trim().to_string();
             let is_code = code.len() == 2 && code.bytes().all(|b| b.is_ascii_digit());
             // `88` continues the previous record; a line without a record code is a wrapped

@@ -102,7 +102,7 @@ pub(crate) fn finish(mut st: Statement, locations: &BalanceLocations) -> Stateme
                 .transactions
                 .iter()
                 .filter(|t| t.status == EntryStatus::Booked && t.currency == open.currency)
-                .fold(Some(Decimal::ZERO), |acc, t| acc?.checked_add(t.amount));
+                .try_fold(Decimal::ZERO, |acc, t| acc.checked_add(t.amount));
             let computed = booked.and_then(|sum| open.amount.checked_add(sum));
             match computed {
                 Some(c) if c == close.amount => st.balance_check = BalanceCheck::Balanced,
@@ -154,14 +154,17 @@ pub(crate) fn assemble(
     for st in results.iter_mut().flatten() {
         for tx in &mut st.transactions {
             let basis = fingerprint::basis(&st.account, tx);
-            let n = if let Some(n) = seen.get_mut(&basis) {
-                *n += 1;
-                *n
-            } else {
-                seen.insert(basis.clone(), 0);
-                0
+            let n = match seen.get_mut(&basis) {
+                Some(n) => {
+                    *n += 1;
+                    *n
+                }
+                None => 0,
             };
             tx.fingerprint = fingerprint::from_basis(&basis, n);
+            if n == 0 {
+                seen.insert(basis, 0);
+            }
         }
     }
     let mut statements = Vec::new();

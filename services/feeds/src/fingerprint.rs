@@ -49,52 +49,79 @@ pub const VERSION: &str = "feeds-fp-v1";
 
 const PLACEHOLDERS: &[&str] = &["NONREF", "NOTPROVIDED", "NONE", "N/A", "NA", "-"];
 
-fn alnum_upper(s: Option<&str>) -> String {
-    s.unwrap_or_default()
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_uppercase)
-        .collect()
-}
-
-fn compact_upper(s: Option<&str>) -> String {
-    s.unwrap_or_default()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_uppercase)
-        .collect()
-}
-
-fn reference(s: Option<&str>) -> String {
-    let r = compact_upper(s);
-    if PLACEHOLDERS.contains(&r.as_str()) {
-        String::new()
+/// Append `s` upper-cased, keeping only the characters `keep` accepts (ASCII fast path).
+fn push_filtered(out: &mut String, s: Option<&str>, keep: fn(char) -> bool) {
+    let s = s.unwrap_or_default();
+    if s.is_ascii() {
+        out.extend(
+            s.bytes()
+                .map(char::from)
+                .filter(|c| keep(*c))
+                .map(|c| c.to_ascii_uppercase()),
+        );
     } else {
-        r
+        out.extend(s.chars().filter(|c| keep(*c)).flat_map(char::to_uppercase));
     }
 }
 
-/// The fields 1–10 of the rule, joined; equal bases get increasing occurrence numbers.
+fn alnum(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+fn not_space(c: char) -> bool {
+    !c.is_whitespace()
+}
+
+/// A reference without whitespace, upper-cased; placeholders count as no reference.
+fn push_reference(out: &mut String, s: Option<&str>) {
+    let start = out.len();
+    push_filtered(out, s, not_space);
+    if out.get(start..).is_some_and(|r| PLACEHOLDERS.contains(&r)) {
+        out.truncate(start);
+    }
+}
+
+const SEP: char = '\u{1f}';
+
+/// The fields 1–10 of the rule, joined by U+001F; equal bases get increasing occurrence
+/// numbers.
 #[must_use]
 pub fn basis(account: &str, tx: &Transaction) -> String {
-    let date = tx
-        .value_date
-        .or(tx.booking_date)
-        .map(|d| d.to_string())
-        .unwrap_or_default();
-    [
-        VERSION.to_string(),
-        alnum_upper(Some(account)),
-        tx.currency.trim().to_ascii_uppercase(),
-        tx.amount.normalize().to_string(),
-        date,
-        reference(tx.bank_reference.as_deref()),
-        reference(tx.end_to_end_id.as_deref()),
-        reference(tx.customer_reference.as_deref()),
-        alnum_upper(tx.counterparty_account.as_deref()),
-        compact_upper(tx.remittance_information.as_deref()),
-    ]
-    .join("\u{1f}")
+    use std::fmt::Write;
+    let mut out = String::with_capacity(160);
+    out.push_str(VERSION);
+    out.push(SEP);
+    push_filtered(&mut out, Some(account), alnum);
+    out.push(SEP);
+    out.push_str(&tx.currency.trim().to_ascii_uppercase());
+    out.push(SEP);
+    let _ = write!(out, "{}", tx.amount.normalize());
+    out.push(SEP);
+    if let Some(d) = tx.value_date.or(tx.booking_date) {
+        let _ = write!(out, "{d}");
+    }
+    out.push(SEP);
+    push_reference(&mut out, tx.bank_reference.as_deref());
+    out.push(SEP);
+    push_reference(&mut out, tx.end_to_end_id.as_deref());
+    out.push(SEP);
+    push_reference(&mut out, tx.customer_reference.as_deref());
+    out.push(SEP);
+    push_filtered(&mut out, tx.counterparty_account.as_deref(), alnum);
+    out.push(SEP);
+    push_filtered(&mut out, tx.remittance_information.as_deref(), not_space);
+    out
+}
+
+/// Lower-case hex of a digest.
+fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 /// Fingerprint from a basis and its occurrence number within the file.
@@ -102,9 +129,9 @@ pub fn basis(account: &str, tx: &Transaction) -> String {
 pub fn from_basis(basis: &str, occurrence: u32) -> String {
     let mut hasher = Sha256::new();
     hasher.update(basis.as_bytes());
-    hasher.update("\u{1f}".as_bytes());
+    hasher.update([0x1f]);
     hasher.update(occurrence.to_string().as_bytes());
-    hex::encode(hasher.finalize())
+    to_hex(&hasher.finalize())
 }
 
 /// Fingerprint of one transaction of `account`, the `occurrence`-th with its basis in a file.

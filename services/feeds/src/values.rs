@@ -151,12 +151,12 @@ pub(crate) fn mmdd_near(
     }
     let mm = digits(s.get(0..2).unwrap_or_default()).ok_or(DateProblem::Shape)?;
     let dd = digits(s.get(2..4).unwrap_or_default()).ok_or(DateProblem::Shape)?;
-    let candidates = [anchor_year - 1, anchor_year, anchor_year + 1]
+    let mut candidates = [anchor_year - 1, anchor_year, anchor_year + 1]
         .into_iter()
         .filter_map(|y| NaiveDate::from_ymd_opt(y, mm, dd));
     let best = match anchor {
         Some(a) => candidates.min_by_key(|d| (*d - a).num_days().abs()),
-        None => candidates.filter(|d| d.year() == anchor_year).last(),
+        None => candidates.rfind(|d| d.year() == anchor_year),
     };
     best.ok_or(DateProblem::NoSuchDay)
 }

@@ -11,7 +11,7 @@ use tonic::service::Routes;
 use crate::consumer::{ConsumerTask, Handler};
 use crate::outbox::{Outbox, Relay};
 use crate::shutdown::{self, Shutdown, Trigger};
-use crate::{db, kafka, Config};
+use crate::{Config, db, kafka};
 
 /// A service process being assembled: [`App::prepare`], then [`App::consume`] for each
 /// consumer, then [`App::serve`].
@@ -31,7 +31,10 @@ pub struct App {
 
 impl App {
     /// Connects to the database, applies migrations and binds the gRPC listener.
-    pub async fn prepare(config: Config, migrations: &sqlx::migrate::Migrator) -> anyhow::Result<Self> {
+    pub async fn prepare(
+        config: Config,
+        migrations: &sqlx::migrate::Migrator,
+    ) -> anyhow::Result<Self> {
         let pool = db::connect(&config).await?;
         db::migrate(&pool, migrations).await?;
         let (listener, local_addr) = crate::grpc::bind(config.grpc_addr).await?;
@@ -65,8 +68,14 @@ impl App {
         let task = ConsumerTask {
             service: self.config.service,
             consumer,
-            producer: kafka::producer(&self.config.kafka_bootstrap_servers, &format!("{group}-deadletter"))?,
-            dead_letter_topic: format!("{prefix}{}", crate::events::dead_letter_topic(self.config.service)),
+            producer: kafka::producer(
+                &self.config.kafka_bootstrap_servers,
+                &format!("{group}-deadletter"),
+            )?,
+            dead_letter_topic: format!(
+                "{prefix}{}",
+                crate::events::dead_letter_topic(self.config.service)
+            ),
             pool: self.pool.clone(),
             handler,
             max_attempts: self.config.consumer_max_attempts.max(1),
@@ -86,7 +95,10 @@ impl App {
     ) -> anyhow::Result<()> {
         let relay = Relay {
             pool: self.pool.clone(),
-            producer: kafka::producer(&self.config.kafka_bootstrap_servers, &format!("{}-outbox", self.config.service))?,
+            producer: kafka::producer(
+                &self.config.kafka_bootstrap_servers,
+                &format!("{}-outbox", self.config.service),
+            )?,
             topic_prefix: self.config.kafka_topic_prefix.clone(),
             poll: self.config.outbox_poll,
             lock_key: crate::outbox::lock_key(&self.config.database_schema),

@@ -52,7 +52,11 @@ impl Config {
                 &format!("postgres://{service}@127.0.0.1:5432/collections"),
             ),
             database_schema: env_string("DATABASE_SCHEMA", service),
-            database_max_connections: env_parse("DATABASE_MAX_CONNECTIONS", 10, "a positive integer")?,
+            database_max_connections: env_parse(
+                "DATABASE_MAX_CONNECTIONS",
+                10,
+                "a positive integer",
+            )?,
             kafka_bootstrap_servers: env_string("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
             kafka_topic_prefix: env_string("KAFKA_TOPIC_PREFIX", ""),
             grpc_addr: env_parse(
@@ -80,7 +84,11 @@ pub fn env_string(name: &str, default: &str) -> String {
 }
 
 /// Reads and parses a variable, or `default` when it is unset or empty.
-pub fn env_parse<T: FromStr>(name: &str, default: T, expected: &'static str) -> Result<T, ConfigError> {
+pub fn env_parse<T: FromStr>(
+    name: &str,
+    default: T,
+    expected: &'static str,
+) -> Result<T, ConfigError> {
     match std::env::var(name) {
         Ok(value) if !value.is_empty() => value.trim().parse().map_err(|_| ConfigError {
             name: name.to_owned(),

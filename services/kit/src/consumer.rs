@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use prost::Message as _;
+use rdkafka::Message as _;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::util::Timeout;
-use rdkafka::Message as _;
 use sqlx::{PgConnection, PgPool};
 use tracing::Instrument as _;
 use uuid::Uuid;
@@ -53,7 +53,10 @@ impl IncomingEvent {
     /// Decodes the payload as `E`; a payload that does not decode is a permanent failure.
     pub fn decode<E: prost::Message + Default>(&self) -> Result<E, HandleError> {
         E::decode(self.envelope.payload.as_slice()).map_err(|e| {
-            HandleError::Permanent(format!("payload of {} does not decode: {e}", self.envelope.event_type))
+            HandleError::Permanent(format!(
+                "payload of {} does not decode: {e}",
+                self.envelope.event_type
+            ))
         })
     }
 }
@@ -145,7 +148,10 @@ impl<H: Handler> ConsumerTask<H> {
             offset = message.offset(),
         );
         crate::telemetry::set_remote_parent(&span, &envelope.traceparent, &envelope.tracestate);
-        let event = IncomingEvent { envelope, topic: message.topic().to_owned() };
+        let event = IncomingEvent {
+            envelope,
+            topic: message.topic().to_owned(),
+        };
         async {
             let mut attempt = 0;
             loop {
@@ -157,11 +163,18 @@ impl<H: Handler> ConsumerTask<H> {
                         return true;
                     }
                     Err(HandleError::Permanent(reason)) => {
-                        return self.dead_letter_event(message, &event, &reason, shutdown).await;
+                        return self
+                            .dead_letter_event(message, &event, &reason, shutdown)
+                            .await;
                     }
                     Err(HandleError::Transient(error)) if attempt < self.max_attempts => {
                         let delay = Duration::from_millis(200 * 2u64.pow(attempt.min(6)));
-                        tracing::warn!(attempt, error = format!("{error:#}"), ?delay, "handler failed, retrying");
+                        tracing::warn!(
+                            attempt,
+                            error = format!("{error:#}"),
+                            ?delay,
+                            "handler failed, retrying"
+                        );
                         if shutdown.is_triggered() {
                             return false;
                         }
@@ -169,7 +182,9 @@ impl<H: Handler> ConsumerTask<H> {
                     }
                     Err(HandleError::Transient(error)) => {
                         let reason = format!("failed {attempt} times, last error: {error:#}");
-                        return self.dead_letter_event(message, &event, &reason, shutdown).await;
+                        return self
+                            .dead_letter_event(message, &event, &reason, shutdown)
+                            .await;
                     }
                 }
             }
@@ -178,9 +193,17 @@ impl<H: Handler> ConsumerTask<H> {
         .await
     }
 
-    async fn apply(&self, event: &IncomingEvent, message: &BorrowedMessage<'_>) -> Result<Outcome, HandleError> {
-        let event_id = Uuid::parse_str(&event.envelope.event_id)
-            .map_err(|e| HandleError::Permanent(format!("event_id {:?} is not a UUID: {e}", event.envelope.event_id)))?;
+    async fn apply(
+        &self,
+        event: &IncomingEvent,
+        message: &BorrowedMessage<'_>,
+    ) -> Result<Outcome, HandleError> {
+        let event_id = Uuid::parse_str(&event.envelope.event_id).map_err(|e| {
+            HandleError::Permanent(format!(
+                "event_id {:?} is not a UUID: {e}",
+                event.envelope.event_id
+            ))
+        })?;
         let mut tx = self.pool.begin().await.context("begin")?;
         let inserted = sqlx::query(
             "INSERT INTO processed_events (event_id, event_type, topic, kafka_partition, kafka_offset)
@@ -209,8 +232,14 @@ impl<H: Handler> ConsumerTask<H> {
         reason: &str,
         shutdown: &Shutdown,
     ) -> bool {
-        self.dead_letter(message, &event.envelope.event_id, &event.envelope.event_type, reason, shutdown)
-            .await
+        self.dead_letter(
+            message,
+            &event.envelope.event_id,
+            &event.envelope.event_type,
+            reason,
+            shutdown,
+        )
+        .await
     }
 
     /// Publishes the original message to the dead-letter topic with the reason. Retries until
@@ -223,24 +252,51 @@ impl<H: Handler> ConsumerTask<H> {
         reason: &str,
         shutdown: &Shutdown,
     ) -> bool {
-        tracing::error!(event_id, event_type, reason, "sending message to the dead-letter topic");
+        tracing::error!(
+            event_id,
+            event_type,
+            reason,
+            "sending message to the dead-letter topic"
+        );
         let partition = message.partition().to_string();
         let offset = message.offset().to_string();
         loop {
             let headers = OwnedHeaders::new()
-                .insert(Header { key: "reason", value: Some(reason) })
-                .insert(Header { key: "event_id", value: Some(event_id) })
-                .insert(Header { key: "event_type", value: Some(event_type) })
-                .insert(Header { key: "source_topic", value: Some(message.topic()) })
-                .insert(Header { key: "source_partition", value: Some(partition.as_str()) })
-                .insert(Header { key: "source_offset", value: Some(offset.as_str()) });
+                .insert(Header {
+                    key: "reason",
+                    value: Some(reason),
+                })
+                .insert(Header {
+                    key: "event_id",
+                    value: Some(event_id),
+                })
+                .insert(Header {
+                    key: "event_type",
+                    value: Some(event_type),
+                })
+                .insert(Header {
+                    key: "source_topic",
+                    value: Some(message.topic()),
+                })
+                .insert(Header {
+                    key: "source_partition",
+                    value: Some(partition.as_str()),
+                })
+                .insert(Header {
+                    key: "source_offset",
+                    value: Some(offset.as_str()),
+                });
             let mut record = FutureRecord::to(&self.dead_letter_topic)
                 .payload(message.payload().unwrap_or_default())
                 .headers(headers);
             if let Some(key) = message.key() {
                 record = record.key(key);
             }
-            match self.producer.send(record, Timeout::After(Duration::from_secs(30))).await {
+            match self
+                .producer
+                .send(record, Timeout::After(Duration::from_secs(30)))
+                .await
+            {
                 Ok(_) => break,
                 Err((error, _)) => {
                     tracing::warn!(%error, "dead-letter publish failed, retrying");

@@ -4,8 +4,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::Config;
 
@@ -43,10 +43,15 @@ pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
 
 /// Applies the kit's tables (outbox, processed events, dead letters), then the service's
 /// own migrations. The kit keeps its own migrations table so the two sets never collide.
-pub async fn migrate(pool: &PgPool, service_migrations: &sqlx::migrate::Migrator) -> anyhow::Result<()> {
+pub async fn migrate(
+    pool: &PgPool,
+    service_migrations: &sqlx::migrate::Migrator,
+) -> anyhow::Result<()> {
     let mut kit = sqlx::migrate!("./migrations");
     kit.dangerous_set_table_name("_kit_migrations");
-    kit.run(pool).await.context("applying the kit's migrations")?;
+    kit.run(pool)
+        .await
+        .context("applying the kit's migrations")?;
     service_migrations
         .run(pool)
         .await

@@ -28,19 +28,22 @@ pub enum ApiError {
 impl ApiError {
     /// An `INVALID_ARGUMENT` error for `field`.
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        ApiError::Invalid { field: field.into(), reason: reason.into() }
+        ApiError::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &error {
-            if db.is_unique_violation() {
-                return ApiError::AlreadyExists(format!(
-                    "a record with the same key already exists ({})",
-                    db.constraint().unwrap_or("unique constraint")
-                ));
-            }
+        if let sqlx::Error::Database(db) = &error
+            && db.is_unique_violation()
+        {
+            return ApiError::AlreadyExists(format!(
+                "a record with the same key already exists ({})",
+                db.constraint().unwrap_or("unique constraint")
+            ));
         }
         ApiError::Unexpected(anyhow::Error::new(error))
     }

@@ -13,9 +13,9 @@ use crate::telemetry::GrpcTraceLayer;
 
 /// Binds the gRPC listener (port 0 picks a free port; see the returned address).
 pub async fn bind(addr: SocketAddr) -> anyhow::Result<(TcpListener, SocketAddr)> {
-    let listener = TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("binding the gRPC address {addr}; is another process using it? (set GRPC_ADDR)"))?;
+    let listener = TcpListener::bind(addr).await.with_context(|| {
+        format!("binding the gRPC address {addr}; is another process using it? (set GRPC_ADDR)")
+    })?;
     let local = listener.local_addr()?;
     Ok((listener, local))
 }
@@ -30,7 +30,9 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let (health, health_service) = tonic_health::server::health_reporter();
     for name in &service_names {
-        health.set_service_status(name, ServingStatus::Serving).await;
+        health
+            .set_service_status(name, ServingStatus::Serving)
+            .await;
     }
     // Reflection advertises this server's own APIs (plus health and reflection), not every
     // service in the shared descriptor set.
@@ -44,8 +46,12 @@ pub async fn serve(
         }
         builder
     };
-    let reflection_v1 = reflection().build_v1().context("building gRPC reflection (v1)")?;
-    let reflection_v1alpha = reflection().build_v1alpha().context("building gRPC reflection (v1alpha)")?;
+    let reflection_v1 = reflection()
+        .build_v1()
+        .context("building gRPC reflection (v1)")?;
+    let reflection_v1alpha = reflection()
+        .build_v1alpha()
+        .context("building gRPC reflection (v1alpha)")?;
     let routes = routes
         .add_service(health_service)
         .add_service(reflection_v1)
@@ -55,13 +61,18 @@ pub async fn serve(
         shutdown.wait().await;
         // Tell load balancers to stop sending new calls while in-flight ones finish.
         for name in &names {
-            health.set_service_status(name, ServingStatus::NotServing).await;
+            health
+                .set_service_status(name, ServingStatus::NotServing)
+                .await;
         }
     };
     tonic::transport::Server::builder()
         .layer(GrpcTraceLayer)
         .add_routes(routes)
-        .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), stop)
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            stop,
+        )
         .await
         .context("gRPC server failed")
 }

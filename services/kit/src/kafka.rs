@@ -40,8 +40,10 @@ pub fn consumer(bootstrap_servers: &str, group_id: &str) -> anyhow::Result<Strea
         // A killed instance's partitions move on after 6 s instead of the default 45 s.
         .set("session.timeout.ms", "6000")
         .set("heartbeat.interval.ms", "1000")
-        // Where topics are not provisioned up front, subscribing creates them.
+        // Where topics are not provisioned up front (brokers without CreateTopics), a topic
+        // created later by its first producer is picked up within seconds, not minutes.
         .set("allow.auto.create.topics", "true")
+        .set("topic.metadata.refresh.interval.ms", "5000")
         .create()
         .with_context(|| format!("creating a Kafka consumer for {bootstrap_servers}"))
 }
@@ -49,7 +51,11 @@ pub fn consumer(bootstrap_servers: &str, group_id: &str) -> anyhow::Result<Strea
 /// Creates `topics` on a real broker (already existing ones are fine). librdkafka's mock
 /// cluster does not implement topic creation through the admin API; the local broker
 /// creates topics itself.
-pub async fn create_topics(bootstrap_servers: &str, topics: &[String], partitions: i32) -> anyhow::Result<()> {
+pub async fn create_topics(
+    bootstrap_servers: &str,
+    topics: &[String],
+    partitions: i32,
+) -> anyhow::Result<()> {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap_servers)
         .create()

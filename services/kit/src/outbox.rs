@@ -40,7 +40,8 @@ impl Outbox {
         payload: &E,
     ) -> Result<Uuid, sqlx::Error> {
         let envelope = events::envelope(self.producer, key, payload);
-        let event_id = Uuid::parse_str(&envelope.event_id).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        let event_id =
+            Uuid::parse_str(&envelope.event_id).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
         sqlx::query(
             "INSERT INTO outbox (event_id, topic, message_key, event_type, envelope, traceparent)
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -94,7 +95,10 @@ impl Relay {
                     self.poll
                 }
                 Err(error) => {
-                    tracing::warn!(error = format!("{error:#}"), "outbox relay: batch failed, will retry");
+                    tracing::warn!(
+                        error = format!("{error:#}"),
+                        "outbox relay: batch failed, will retry"
+                    );
                     backoff = (backoff * 2).min(Duration::from_secs(5));
                     backoff
                 }
@@ -106,7 +110,10 @@ impl Relay {
                 }
             }
         }
-        if let Err(error) = rdkafka::producer::Producer::flush(&self.producer, Timeout::After(Duration::from_secs(10))) {
+        if let Err(error) = rdkafka::producer::Producer::flush(
+            &self.producer,
+            Timeout::After(Duration::from_secs(10)),
+        ) {
             tracing::warn!(%error, "outbox relay: flush on shutdown failed");
         }
         tracing::info!("outbox relay stopped");
@@ -135,25 +142,46 @@ impl Relay {
         if rows.is_empty() {
             return Ok(0);
         }
-        let topics: Vec<String> = rows.iter().map(|r| format!("{}{}", self.topic_prefix, r.topic)).collect();
+        let topics: Vec<String> = rows
+            .iter()
+            .map(|r| format!("{}{}", self.topic_prefix, r.topic))
+            .collect();
         let event_ids: Vec<String> = rows.iter().map(|r| r.event_id.to_string()).collect();
         // `send` enqueues when first polled; join_all polls in order, so the producer sees
         // the rows in id order and the idempotent producer keeps that order per partition.
-        let sends = rows.iter().zip(&topics).zip(&event_ids).map(|((row, topic), event_id)| {
-            let headers = OwnedHeaders::new()
-                .insert(Header { key: "event_id", value: Some(event_id.as_str()) })
-                .insert(Header { key: "event_type", value: Some(row.event_type.as_str()) })
-                .insert(Header { key: "traceparent", value: Some(row.traceparent.as_str()) });
-            let record = FutureRecord::to(topic)
-                .key(&row.message_key)
-                .payload(&row.envelope)
-                .headers(headers);
-            self.producer.send(record, Timeout::After(Duration::from_secs(30)))
-        });
+        let sends = rows
+            .iter()
+            .zip(&topics)
+            .zip(&event_ids)
+            .map(|((row, topic), event_id)| {
+                let headers = OwnedHeaders::new()
+                    .insert(Header {
+                        key: "event_id",
+                        value: Some(event_id.as_str()),
+                    })
+                    .insert(Header {
+                        key: "event_type",
+                        value: Some(row.event_type.as_str()),
+                    })
+                    .insert(Header {
+                        key: "traceparent",
+                        value: Some(row.traceparent.as_str()),
+                    });
+                let record = FutureRecord::to(topic)
+                    .key(&row.message_key)
+                    .payload(&row.envelope)
+                    .headers(headers);
+                self.producer
+                    .send(record, Timeout::After(Duration::from_secs(30)))
+            });
         let results = futures::future::join_all(sends).await;
         for (row, result) in rows.iter().zip(results) {
             if let Err((error, _)) = result {
-                anyhow::bail!("publishing event {} to {}: {error}", row.event_id, row.topic);
+                anyhow::bail!(
+                    "publishing event {} to {}: {error}",
+                    row.event_id,
+                    row.topic
+                );
             }
         }
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();

@@ -159,7 +159,9 @@ where
 }
 
 /// A tonic client interceptor that sends the current trace context with each call.
-pub fn inject_trace_context(mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+pub fn inject_trace_context(
+    mut request: tonic::Request<()>,
+) -> Result<tonic::Request<()>, tonic::Status> {
     let (traceparent, tracestate) = current_trace_context();
     for (name, value) in [("traceparent", traceparent), ("tracestate", tracestate)] {
         if value.is_empty() {

@@ -14,7 +14,9 @@ use crate::ApiError;
 /// supersedes this list where it is available.
 pub fn minor_units(currency: &str) -> Option<u32> {
     match currency {
-        "CNY" | "USD" | "EUR" | "HKD" | "GBP" | "SGD" | "AUD" | "CAD" | "CHF" | "MOP" | "TWD" => Some(2),
+        "CNY" | "USD" | "EUR" | "HKD" | "GBP" | "SGD" | "AUD" | "CAD" | "CHF" | "MOP" | "TWD" => {
+            Some(2)
+        }
         "JPY" | "KRW" => Some(0),
         _ => None,
     }
@@ -26,7 +28,9 @@ pub fn currency(field: &str, value: &str) -> Result<String, ApiError> {
     if minor_units(&code).is_none() {
         return Err(ApiError::invalid(
             field,
-            format!("unknown or unsupported currency {value:?}; expected an ISO 4217 code such as CNY"),
+            format!(
+                "unknown or unsupported currency {value:?}; expected an ISO 4217 code such as CNY"
+            ),
         ));
     }
     Ok(code)
@@ -35,10 +39,16 @@ pub fn currency(field: &str, value: &str) -> Result<String, ApiError> {
 /// Parses a positive amount with at most the currency's minor units, e.g. "10000.00".
 pub fn positive_amount(field: &str, value: &str, currency: &str) -> Result<Decimal, ApiError> {
     let amount = Decimal::from_str(value.trim()).map_err(|_| {
-        ApiError::invalid(field, format!("{value:?} is not a decimal amount; expected e.g. \"1234.56\""))
+        ApiError::invalid(
+            field,
+            format!("{value:?} is not a decimal amount; expected e.g. \"1234.56\""),
+        )
     })?;
     if amount <= Decimal::ZERO {
-        return Err(ApiError::invalid(field, format!("amount must be greater than zero, got {value}")));
+        return Err(ApiError::invalid(
+            field,
+            format!("amount must be greater than zero, got {value}"),
+        ));
     }
     let units = minor_units(currency).unwrap_or(2);
     if amount.normalize().scale() > units {
@@ -52,8 +62,12 @@ pub fn positive_amount(field: &str, value: &str, currency: &str) -> Result<Decim
 
 /// Parses a business date "YYYY-MM-DD".
 pub fn date(field: &str, value: &str) -> Result<NaiveDate, ApiError> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-        .map_err(|_| ApiError::invalid(field, format!("{value:?} is not a date; expected YYYY-MM-DD")))
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
+        ApiError::invalid(
+            field,
+            format!("{value:?} is not a date; expected YYYY-MM-DD"),
+        )
+    })
 }
 
 /// Parses an id that must be a UUID.
@@ -69,7 +83,10 @@ pub fn required(field: &str, value: &str, max: usize) -> Result<String, ApiError
         return Err(ApiError::invalid(field, "is required"));
     }
     if value.chars().count() > max {
-        return Err(ApiError::invalid(field, format!("is longer than {max} characters")));
+        return Err(ApiError::invalid(
+            field,
+            format!("is longer than {max} characters"),
+        ));
     }
     Ok(value.to_owned())
 }
@@ -83,13 +100,17 @@ pub fn format_amount(amount: Decimal, currency: &str) -> String {
 
 /// The wire form of an amount.
 pub fn money(amount: Decimal, currency: &str) -> Money {
-    Money { amount: format_amount(amount, currency), currency: currency.to_owned() }
+    Money {
+        amount: format_amount(amount, currency),
+        currency: currency.to_owned(),
+    }
 }
 
 /// Reads a wire amount that this platform produced; a malformed one is a permanent error.
 pub fn parse_money(money: Option<&Money>) -> Result<(Decimal, String), String> {
     let money = money.ok_or("amount missing")?;
-    let amount = Decimal::from_str(&money.amount).map_err(|e| format!("amount {:?}: {e}", money.amount))?;
+    let amount =
+        Decimal::from_str(&money.amount).map_err(|e| format!("amount {:?}: {e}", money.amount))?;
     Ok((amount, money.currency.clone()))
 }
 
@@ -111,7 +132,10 @@ mod tests {
     fn amounts_must_fit_the_currency_minor_units() {
         assert!(positive_amount("a", "10.001", "CNY").is_err());
         assert!(positive_amount("a", "10.5", "JPY").is_err());
-        assert_eq!(positive_amount("a", "10.50", "CNY").ok(), Some(Decimal::new(1050, 2)));
+        assert_eq!(
+            positive_amount("a", "10.50", "CNY").ok(),
+            Some(Decimal::new(1050, 2))
+        );
         assert!(positive_amount("a", "0", "CNY").is_err());
         assert!(positive_amount("a", "-1", "CNY").is_err());
         assert!(positive_amount("a", "1e3", "CNY").is_err());

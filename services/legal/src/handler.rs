@@ -15,7 +15,8 @@ pub(crate) struct Events {
 }
 
 fn uuid(field: &str, value: &str) -> Result<Uuid, HandleError> {
-    Uuid::parse_str(value).map_err(|_| HandleError::Permanent(format!("{field} {value:?} is not a UUID")))
+    Uuid::parse_str(value)
+        .map_err(|_| HandleError::Permanent(format!("{field} {value:?} is not a UUID")))
 }
 
 impl Handler for Events {
@@ -24,7 +25,11 @@ impl Handler for Events {
             || event_type == kit::events::type_name::<events::AllocationApplied>()
     }
 
-    async fn handle(&self, tx: &mut PgConnection, event: &IncomingEvent) -> Result<(), HandleError> {
+    async fn handle(
+        &self,
+        tx: &mut PgConnection,
+        event: &IncomingEvent,
+    ) -> Result<(), HandleError> {
         if event.envelope.event_type == kit::events::type_name::<events::EscalatedToLegal>() {
             self.open_case(tx, event.decode()?).await
         } else {
@@ -34,12 +39,19 @@ impl Handler for Events {
 }
 
 impl Events {
-    async fn open_case(&self, tx: &mut PgConnection, escalation: events::EscalatedToLegal) -> Result<(), HandleError> {
+    async fn open_case(
+        &self,
+        tx: &mut PgConnection,
+        escalation: events::EscalatedToLegal,
+    ) -> Result<(), HandleError> {
         let escalation_id = uuid("escalation_id", &escalation.escalation_id)?;
         let customer_id = uuid("customer_id", &escalation.customer_id)?;
-        let (claimed, currency) = wire::parse_money(escalation.amount_claimed.as_ref()).map_err(HandleError::Permanent)?;
-        let opened_on = NaiveDate::parse_from_str(&escalation.business_date, "%Y-%m-%d")
-            .map_err(|e| HandleError::Permanent(format!("business_date {:?}: {e}", escalation.business_date)))?;
+        let (claimed, currency) = wire::parse_money(escalation.amount_claimed.as_ref())
+            .map_err(HandleError::Permanent)?;
+        let opened_on =
+            NaiveDate::parse_from_str(&escalation.business_date, "%Y-%m-%d").map_err(|e| {
+                HandleError::Permanent(format!("business_date {:?}: {e}", escalation.business_date))
+            })?;
         let case_id = Uuid::now_v7();
         let inserted = sqlx::query(
             "INSERT INTO cases (id, escalation_id, dunning_case_id, customer_id, currency, amount_claimed, status, opened_on, reason)
@@ -60,7 +72,8 @@ impl Events {
             return Ok(()); // the same escalation opens one case, however often it arrives
         }
         for receivable in &escalation.receivables {
-            let (open, _) = wire::parse_money(receivable.open_amount.as_ref()).map_err(HandleError::Permanent)?;
+            let (open, _) = wire::parse_money(receivable.open_amount.as_ref())
+                .map_err(HandleError::Permanent)?;
             sqlx::query(
                 "INSERT INTO case_receivables (case_id, receivable_id, contract_no, claimed, open_amount)
                  VALUES ($1, $2, $3, $4, $4)",
@@ -72,27 +85,47 @@ impl Events {
             .execute(&mut *tx)
             .await?;
         }
-        let detail = format!("opened for {} {currency}: {}", wire::format_amount(claimed, &currency), escalation.reason);
+        let detail = format!(
+            "opened for {} {currency}: {}",
+            wire::format_amount(claimed, &currency),
+            escalation.reason
+        );
         record(tx, case_id, "opened", &detail).await?;
         let opened = events::CaseOpened {
             case_id: case_id.to_string(),
             escalation_id: escalation.escalation_id.clone(),
             customer_id: escalation.customer_id.clone(),
             amount_claimed: Some(wire::money(claimed, &currency)),
-            receivable_ids: escalation.receivables.iter().map(|r| r.receivable_id.clone()).collect(),
+            receivable_ids: escalation
+                .receivables
+                .iter()
+                .map(|r| r.receivable_id.clone())
+                .collect(),
             opened_on: opened_on.to_string(),
             reason: escalation.reason.clone(),
         };
-        self.outbox.enqueue(tx, kit::events::LEGAL_CASES, &escalation.customer_id, &opened).await?;
+        self.outbox
+            .enqueue(
+                tx,
+                kit::events::LEGAL_CASES,
+                &escalation.customer_id,
+                &opened,
+            )
+            .await?;
         tracing::info!(%case_id, %claimed, "legal case opened");
         Ok(())
     }
 
     /// R-L4: a payment lowers what the case claims; once nothing is left, the case is
     /// flagged for withdrawal.
-    async fn payment(&self, tx: &mut PgConnection, applied: events::AllocationApplied) -> Result<(), HandleError> {
+    async fn payment(
+        &self,
+        tx: &mut PgConnection,
+        applied: events::AllocationApplied,
+    ) -> Result<(), HandleError> {
         let receivable_id = uuid("receivable_id", &applied.receivable_id)?;
-        let (open_after, _) = wire::parse_money(applied.open_amount_after.as_ref()).map_err(HandleError::Permanent)?;
+        let (open_after, _) = wire::parse_money(applied.open_amount_after.as_ref())
+            .map_err(HandleError::Permanent)?;
         let cases: Vec<(Uuid, String)> = sqlx::query_as(
             "SELECT c.id, c.currency FROM cases c JOIN case_receivables r ON r.case_id = c.id
              WHERE r.receivable_id = $1 AND c.status = 'opened' FOR UPDATE OF c",
@@ -108,10 +141,12 @@ impl Events {
                 .bind(open_after)
                 .execute(&mut *tx)
                 .await?;
-            let remaining: Decimal = sqlx::query_scalar("SELECT COALESCE(SUM(open_amount), 0) FROM case_receivables WHERE case_id = $1")
-                .bind(case_id)
-                .fetch_one(&mut *tx)
-                .await?;
+            let remaining: Decimal = sqlx::query_scalar(
+                "SELECT COALESCE(SUM(open_amount), 0) FROM case_receivables WHERE case_id = $1",
+            )
+            .bind(case_id)
+            .fetch_one(&mut *tx)
+            .await?;
             let amount = wire::format_amount(remaining, &currency);
             if remaining.is_zero() {
                 sqlx::query(
@@ -120,14 +155,19 @@ impl Events {
                 .bind(case_id)
                 .execute(&mut *tx)
                 .await?;
-                let reason = format!("the debtor paid everything the case claims (last payment {})", applied.booking_date);
+                let reason = format!(
+                    "the debtor paid everything the case claims (last payment {})",
+                    applied.booking_date
+                );
                 record(tx, case_id, "withdrawal_requested", &reason).await?;
                 let event = events::WithdrawalRequested {
                     case_id: case_id.to_string(),
                     customer_id: applied.customer_id.clone(),
                     reason,
                 };
-                self.outbox.enqueue(tx, kit::events::LEGAL_CASES, &applied.customer_id, &event).await?;
+                self.outbox
+                    .enqueue(tx, kit::events::LEGAL_CASES, &applied.customer_id, &event)
+                    .await?;
                 tracing::info!(%case_id, "legal case flagged for withdrawal");
             } else {
                 sqlx::query("UPDATE cases SET amount_claimed = $2 WHERE id = $1")
@@ -135,7 +175,10 @@ impl Events {
                     .bind(remaining)
                     .execute(&mut *tx)
                     .await?;
-                let reason = format!("partial payment on {}; {amount} {currency} still claimed", applied.booking_date);
+                let reason = format!(
+                    "partial payment on {}; {amount} {currency} still claimed",
+                    applied.booking_date
+                );
                 record(tx, case_id, "claim_updated", &reason).await?;
                 let event = events::ClaimUpdated {
                     case_id: case_id.to_string(),
@@ -143,14 +186,21 @@ impl Events {
                     amount_claimed: Some(wire::money(remaining, &currency)),
                     reason,
                 };
-                self.outbox.enqueue(tx, kit::events::LEGAL_CASES, &applied.customer_id, &event).await?;
+                self.outbox
+                    .enqueue(tx, kit::events::LEGAL_CASES, &applied.customer_id, &event)
+                    .await?;
             }
         }
         Ok(())
     }
 }
 
-async fn record(tx: &mut PgConnection, case_id: Uuid, kind: &str, detail: &str) -> Result<(), sqlx::Error> {
+async fn record(
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    kind: &str,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO case_events (case_id, kind, detail) VALUES ($1, $2, $3)")
         .bind(case_id)
         .bind(kind)

@@ -10,7 +10,7 @@ use tonic::server::NamedService;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use kit::{wire, ApiError};
+use kit::{ApiError, wire};
 use proto::legal::v1 as api;
 use proto::legal::v1::legal_service_server::{LegalService, LegalServiceServer};
 
@@ -22,13 +22,20 @@ pub const DEFAULT_PORT: u16 = 50055;
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Runs the service until `stop` resolves.
-pub async fn run(config: kit::Config, stop: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    config: kit::Config,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
     app.consume(
         &[kit::events::DUNNING, kit::events::CONTRACTS],
-        handler::Events { outbox: app.outbox.clone() },
+        handler::Events {
+            outbox: app.outbox.clone(),
+        },
     )?;
-    let server = LegalServiceServer::new(Api { pool: app.pool.clone() });
+    let server = LegalServiceServer::new(Api {
+        pool: app.pool.clone(),
+    });
     app.serve(
         tonic::service::Routes::new(server),
         &[<LegalServiceServer<Api> as NamedService>::NAME],
@@ -54,11 +61,12 @@ impl Api {
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        let events: Vec<(String, String, chrono::DateTime<chrono::Utc>)> =
-            sqlx::query_as("SELECT kind, detail, recorded_at FROM case_events WHERE case_id = $1 ORDER BY id")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?;
+        let events: Vec<(String, String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+            "SELECT kind, detail, recorded_at FROM case_events WHERE case_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(api::LegalCase {
             case_id: id.to_string(),
             customer_id: customer_id.to_string(),
@@ -78,39 +86,58 @@ impl Api {
                 .collect(),
             events: events
                 .into_iter()
-                .map(|(kind, detail, at)| api::CaseEvent { kind, detail, recorded_at: at.to_rfc3339() })
+                .map(|(kind, detail, at)| api::CaseEvent {
+                    kind,
+                    detail,
+                    recorded_at: at.to_rfc3339(),
+                })
                 .collect(),
         })
     }
 }
 
-const CASE_COLUMNS: &str =
-    "SELECT id, customer_id, dunning_case_id, currency, amount_claimed, status, withdrawal_flagged, opened_on FROM cases ";
+const CASE_COLUMNS: &str = "SELECT id, customer_id, dunning_case_id, currency, amount_claimed, status, withdrawal_flagged, opened_on FROM cases ";
 
 #[tonic::async_trait]
 impl LegalService for Api {
     #[tracing::instrument(skip_all)]
-    async fn get_case(&self, request: Request<api::GetCaseRequest>) -> Result<Response<api::GetCaseResponse>, Status> {
+    async fn get_case(
+        &self,
+        request: Request<api::GetCaseRequest>,
+    ) -> Result<Response<api::GetCaseResponse>, Status> {
         let case_id = wire::uuid("case_id", &request.into_inner().case_id)?;
-        let row: Option<CaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{CASE_COLUMNS} WHERE id = $1")))
-            .bind(case_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(ApiError::from)?;
+        let row: Option<CaseRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{CASE_COLUMNS} WHERE id = $1")))
+                .bind(case_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(ApiError::from)?;
         let row = row.ok_or_else(|| ApiError::NotFound(format!("no legal case {case_id}")))?;
-        Ok(Response::new(api::GetCaseResponse { legal_case: Some(self.load(row).await?) }))
+        Ok(Response::new(api::GetCaseResponse {
+            legal_case: Some(self.load(row).await?),
+        }))
     }
 
     #[tracing::instrument(skip_all)]
-    async fn list_cases(&self, request: Request<api::ListCasesRequest>) -> Result<Response<api::ListCasesResponse>, Status> {
+    async fn list_cases(
+        &self,
+        request: Request<api::ListCasesRequest>,
+    ) -> Result<Response<api::ListCasesResponse>, Status> {
         let request = request.into_inner();
-        let customer_id =
-            if request.customer_id.is_empty() { None } else { Some(wire::uuid("customer_id", &request.customer_id)?) };
+        let customer_id = if request.customer_id.is_empty() {
+            None
+        } else {
+            Some(wire::uuid("customer_id", &request.customer_id)?)
+        };
         let status = match request.status.as_str() {
             "" => None,
             "opened" | "withdrawal_requested" => Some(request.status.clone()),
             other => {
-                return Err(ApiError::invalid("status", format!("{other:?} is not a case status; use opened or withdrawal_requested")).into());
+                return Err(ApiError::invalid(
+                    "status",
+                    format!("{other:?} is not a case status; use opened or withdrawal_requested"),
+                )
+                .into());
             }
         };
         let rows: Vec<CaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(

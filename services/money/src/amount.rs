@@ -62,13 +62,22 @@ impl Money {
         }
     }
 
-    /// An amount already at the currency's scale (the engine's rounded values): no rounding,
-    /// only a rescale when the scale differs.
-    pub(crate) fn from_scaled(amount: Decimal, currency: Currency) -> Money {
-        if amount.scale() == currency.minor_units() {
-            Money { amount, currency }
+    /// An amount in minor units as an `i128` (the engine's hot-loop representation); `None`
+    /// beyond what a decimal holds.
+    pub(crate) fn from_minor_i128(minor: i128, currency: Currency) -> Option<Money> {
+        Decimal::try_from_i128_with_scale(minor, currency.minor_units())
+            .ok()
+            .map(|amount| Money { amount, currency })
+    }
+
+    /// The amount in minor units (fen for CNY).
+    pub(crate) fn minor_i128(&self) -> i128 {
+        let (m, s, minor) = (self.amount.mantissa(), self.amount.scale(), self.currency.minor_units());
+        // The scale is the currency's minor units except for amounts too large to rescale.
+        if s >= minor {
+            m / 10i128.pow(s - minor)
         } else {
-            Money::round(amount, currency, RoundingMode::HalfUp)
+            m * 10i128.pow(minor - s)
         }
     }
 

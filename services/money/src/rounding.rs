@@ -102,12 +102,13 @@ impl Exact {
         }
     }
 
-    pub(crate) fn is_zero(self) -> bool {
-        self.m == 0
-    }
-
     pub(crate) fn is_positive(self) -> bool {
         self.m > 0
+    }
+
+    /// `m / 10^s` for an amount given in minor units at scale `s`.
+    pub(crate) fn scaled(m: i128, s: u32) -> Exact {
+        Exact { m, s }
     }
 
     pub(crate) fn mul(self, o: Exact) -> Option<Exact> {
@@ -115,10 +116,13 @@ impl Exact {
         if s as usize >= POW10.len() {
             return None;
         }
-        Some(Exact {
-            m: self.m.checked_mul(o.m)?,
-            s,
-        })
+        // Two 64-bit mantissas (the usual case) cannot overflow an i128 product; checking a
+        // full 128-bit multiplication is a slow library call.
+        let m = match (i64::try_from(self.m), i64::try_from(o.m)) {
+            (Ok(a), Ok(b)) => i128::from(a) * i128::from(b),
+            _ => self.m.checked_mul(o.m)?,
+        };
+        Some(Exact { m, s })
     }
 
     pub(crate) fn add(self, o: Exact) -> Option<Exact> {
@@ -144,6 +148,11 @@ impl Exact {
 
     /// `self / den` rounded to `dp` places (`self >= 0`, `den >= 1`).
     pub(crate) fn round(self, den: u32, dp: u32, mode: RoundingMode) -> Option<Decimal> {
+        Decimal::try_from_i128_with_scale(self.round_units(den, dp, mode)?, dp).ok()
+    }
+
+    /// `self / den` rounded to `dp` places, as a whole number of `10^-dp` units.
+    pub(crate) fn round_units(self, den: u32, dp: u32, mode: RoundingMode) -> Option<i128> {
         if self.m < 0 || den == 0 {
             return None;
         }
@@ -170,7 +179,7 @@ impl Exact {
             RoundingMode::Down | RoundingMode::Floor => false,
             RoundingMode::Up | RoundingMode::Ceiling => r != 0,
         };
-        Decimal::try_from_i128_with_scale(q + i128::from(up), dp).ok()
+        Some(q + i128::from(up))
     }
 }
 

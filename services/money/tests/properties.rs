@@ -3,7 +3,7 @@
 //! The late-fee properties are checked against `oracle`, an independent day-by-day
 //! re-computation that shares no code with the engine's segment sweep.
 
-use chrono::{Days, Months, NaiveDate};
+use chrono::{Days, NaiveDate};
 use money::calendar::DueDateShift;
 use money::late_fee::{
     self, Accrual, Cap, GraceMode, LateFeeInput, LateFeePolicy, MonthBasis, Payment, PolicySpec,
@@ -157,7 +157,10 @@ fn total(p: &LateFeePolicy, c: &Case, as_of: NaiveDate, table: &RateTable) -> Mo
 mod oracle;
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    // 400 cases by default; PROPTEST_CASES=20000 for a longer run.
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400)
+    ))]
 
     #[test]
     fn split_always_sums_to_the_original(minor in -10_000_000_000i64..10_000_000_000, n in 1u32..60) {
@@ -191,6 +194,8 @@ proptest! {
         let table = lpr();
         let as_of = c.due + Days::new(span);
         let b = late_fee::compute(&p, &input(&c, as_of, &table)).unwrap();
+        let summary = late_fee::compute_summary(&p, &input(&c, as_of, &table)).unwrap();
+        prop_assert_eq!(summary, b.summary(), "summary without lines");
         let want = oracle::fee(&p, &c.principal, c.due, as_of, &c.payments, &table);
         prop_assert_eq!(b.accrued.amount(), want.accrued, "accrued");
         prop_assert_eq!(b.total.amount(), want.capped, "total");
@@ -245,8 +250,10 @@ proptest! {
     ) {
         let table = lpr();
         let as_of = c.due + Days::new(span);
-        let amount = c.unpaid_minor * per_mille / 1000;
-        prop_assume!(amount > 0);
+        if c.unpaid_minor == 0 {
+            return Ok(()); // nothing left to pay
+        }
+        let amount = (c.unpaid_minor * per_mille / 1000).max(1);
         let mut more = c.clone();
         more.payments.push(Payment {
             date: c.due + Days::new(pay_day) - Days::new(10),
@@ -277,12 +284,13 @@ proptest! {
     }
 
     #[test]
-    fn working_day_steps_invert(offset in 30u64..2500, n in 1i32..40) {
+    fn working_day_steps_invert(offset in 30u64..2450, n in 1i32..40) {
         let set = CalendarSet::embedded().unwrap();
         let cal = set.get("CN").unwrap();
-        let day = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + Days::new(offset);
-        prop_assume!(cal.is_working_day(day).unwrap());
-        prop_assume!(day.checked_add_months(Months::new(3)).unwrap() < NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
+        let start = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + Days::new(offset);
+        // Roll to a working day (n = 0), well inside the covered years.
+        let day = cal.add_working_days(start, 0).unwrap();
+        prop_assert!(cal.is_working_day(day).unwrap());
         let there = cal.add_working_days(day, n).unwrap();
         prop_assert_eq!(cal.add_working_days(there, -n).unwrap(), day);
         prop_assert_eq!(cal.count_working_days(day, there).unwrap(), n as u32 + 1);

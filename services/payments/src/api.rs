@@ -5,7 +5,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use kit::outbox::Outbox;
-use kit::{wire, ApiError};
+use kit::{ApiError, wire};
 use proto::payments::v1 as api;
 use proto::payments::v1::payments_service_server::PaymentsService;
 
@@ -32,11 +32,21 @@ impl PaymentsService for Api {
         if request.content.len() > ingest::MAX_FILE_BYTES {
             return Err(ApiError::invalid(
                 "content",
-                format!("the file is larger than {} MiB; split it", ingest::MAX_FILE_BYTES >> 20),
+                format!(
+                    "the file is larger than {} MiB; split it",
+                    ingest::MAX_FILE_BYTES >> 20
+                ),
             )
             .into());
         }
-        let response = ingest::ingest(&self.pool, &self.outbox, &file_name, &request.content, &request.format).await?;
+        let response = ingest::ingest(
+            &self.pool,
+            &self.outbox,
+            &file_name,
+            &request.content,
+            &request.format,
+        )
+        .await?;
         Ok(Response::new(response))
     }
 
@@ -46,8 +56,24 @@ impl PaymentsService for Api {
         request: Request<api::ListPaymentsRequest>,
     ) -> Result<Response<api::ListPaymentsResponse>, Status> {
         let request = request.into_inner();
-        let file_id = if request.file_id.is_empty() { None } else { Some(wire::uuid("file_id", &request.file_id)?) };
-        type Row = (Uuid, chrono::NaiveDate, rust_decimal::Decimal, String, String, String, String, String, Option<Uuid>, Uuid, i32);
+        let file_id = if request.file_id.is_empty() {
+            None
+        } else {
+            Some(wire::uuid("file_id", &request.file_id)?)
+        };
+        type Row = (
+            Uuid,
+            chrono::NaiveDate,
+            rust_decimal::Decimal,
+            String,
+            String,
+            String,
+            String,
+            String,
+            Option<Uuid>,
+            Uuid,
+            i32,
+        );
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, booking_date, amount, currency, payer_name, payer_account, reference, status, receivable_id,
                     file_id, line_no
@@ -59,26 +85,40 @@ impl PaymentsService for Api {
         .map_err(ApiError::from)?;
         let payments = rows
             .into_iter()
-            .map(|(id, date, amount, currency, payer, account, reference, status, receivable, file, line)| {
-                let status = match status.as_str() {
-                    "matched" => api::PaymentStatus::Matched,
-                    "allocated" => api::PaymentStatus::Allocated,
-                    _ => api::PaymentStatus::Exception,
-                };
-                let currency = currency.trim();
-                api::Payment {
-                    payment_id: id.to_string(),
-                    booking_date: date.to_string(),
-                    amount: Some(wire::money(amount, currency)),
-                    payer_name: payer,
-                    payer_account_masked: wire::mask(&account),
+            .map(
+                |(
+                    id,
+                    date,
+                    amount,
+                    currency,
+                    payer,
+                    account,
                     reference,
-                    status: status as i32,
-                    receivable_id: receivable.map(|r| r.to_string()).unwrap_or_default(),
-                    file_id: file.to_string(),
-                    line_no: u32::try_from(line).unwrap_or_default(),
-                }
-            })
+                    status,
+                    receivable,
+                    file,
+                    line,
+                )| {
+                    let status = match status.as_str() {
+                        "matched" => api::PaymentStatus::Matched,
+                        "allocated" => api::PaymentStatus::Allocated,
+                        _ => api::PaymentStatus::Exception,
+                    };
+                    let currency = currency.trim();
+                    api::Payment {
+                        payment_id: id.to_string(),
+                        booking_date: date.to_string(),
+                        amount: Some(wire::money(amount, currency)),
+                        payer_name: payer,
+                        payer_account_masked: wire::mask(&account),
+                        reference,
+                        status: status as i32,
+                        receivable_id: receivable.map(|r| r.to_string()).unwrap_or_default(),
+                        file_id: file.to_string(),
+                        line_no: u32::try_from(line).unwrap_or_default(),
+                    }
+                },
+            )
             .collect();
         Ok(Response::new(api::ListPaymentsResponse { payments }))
     }
@@ -88,7 +128,17 @@ impl PaymentsService for Api {
         &self,
         _request: Request<api::ListExceptionsRequest>,
     ) -> Result<Response<api::ListExceptionsResponse>, Status> {
-        type Row = (Uuid, Uuid, String, String, String, chrono::DateTime<chrono::Utc>, rust_decimal::Decimal, String, String);
+        type Row = (
+            Uuid,
+            Uuid,
+            String,
+            String,
+            String,
+            chrono::DateTime<chrono::Utc>,
+            rust_decimal::Decimal,
+            String,
+            String,
+        );
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT e.id, e.payment_id, e.kind, e.reason, e.suggested_action, e.created_at, p.amount, p.currency, p.reference
              FROM exceptions e JOIN payments p ON p.id = e.payment_id
@@ -99,16 +149,20 @@ impl PaymentsService for Api {
         .map_err(ApiError::from)?;
         let exceptions = rows
             .into_iter()
-            .map(|(id, payment, kind, reason, action, created, amount, currency, reference)| api::PaymentException {
-                exception_id: id.to_string(),
-                payment_id: payment.to_string(),
-                kind,
-                reason,
-                suggested_action: action,
-                created_at: created.to_rfc3339(),
-                amount: Some(wire::money(amount, currency.trim())),
-                reference,
-            })
+            .map(
+                |(id, payment, kind, reason, action, created, amount, currency, reference)| {
+                    api::PaymentException {
+                        exception_id: id.to_string(),
+                        payment_id: payment.to_string(),
+                        kind,
+                        reason,
+                        suggested_action: action,
+                        created_at: created.to_rfc3339(),
+                        amount: Some(wire::money(amount, currency.trim())),
+                        reference,
+                    }
+                },
+            )
             .collect();
         Ok(Response::new(api::ListExceptionsResponse { exceptions }))
     }

@@ -36,7 +36,14 @@ pub struct LineError {
 }
 
 /// Column names, in order.
-pub const COLUMNS: [&str; 6] = ["date", "amount", "currency", "payer_name", "payer_account", "reference"];
+pub const COLUMNS: [&str; 6] = [
+    "date",
+    "amount",
+    "currency",
+    "payer_name",
+    "payer_account",
+    "reference",
+];
 
 /// Parses a whole file: good lines and errors, in file order. Blank lines are ignored.
 pub fn parse(content: &str) -> (Vec<Line>, Vec<LineError>) {
@@ -60,29 +67,56 @@ pub fn parse(content: &str) -> (Vec<Line>, Vec<LineError>) {
 }
 
 fn parse_line(line_no: u32, raw: &str) -> Result<Line, LineError> {
-    let error = |field: &str, message: String| LineError { line_no, field: field.to_owned(), message };
+    let error = |field: &str, message: String| LineError {
+        line_no,
+        field: field.to_owned(),
+        message,
+    };
     let fields = split(raw).map_err(|m| error("line", m))?;
     if fields.len() != COLUMNS.len() {
         return Err(error(
             "line",
-            format!("has {} fields, expected {}: {}", fields.len(), COLUMNS.len(), COLUMNS.join(",")),
+            format!(
+                "has {} fields, expected {}: {}",
+                fields.len(),
+                COLUMNS.len(),
+                COLUMNS.join(",")
+            ),
         ));
     }
-    let date = NaiveDate::parse_from_str(fields[0].trim(), "%Y-%m-%d")
-        .map_err(|_| error("date", format!("{:?} is not a date; expected YYYY-MM-DD", fields[0])))?;
+    let date = NaiveDate::parse_from_str(fields[0].trim(), "%Y-%m-%d").map_err(|_| {
+        error(
+            "date",
+            format!("{:?} is not a date; expected YYYY-MM-DD", fields[0]),
+        )
+    })?;
     let currency = fields[2].trim().to_ascii_uppercase();
     let Some(units) = kit::wire::minor_units(&currency) else {
-        return Err(error("currency", format!("{:?} is not a supported ISO 4217 currency code", fields[2])));
+        return Err(error(
+            "currency",
+            format!("{:?} is not a supported ISO 4217 currency code", fields[2]),
+        ));
     };
-    let amount: Decimal = fields[1]
-        .trim()
-        .parse()
-        .map_err(|_| error("amount", format!("{:?} is not a decimal amount; expected e.g. 1234.56", fields[1])))?;
+    let amount: Decimal = fields[1].trim().parse().map_err(|_| {
+        error(
+            "amount",
+            format!(
+                "{:?} is not a decimal amount; expected e.g. 1234.56",
+                fields[1]
+            ),
+        )
+    })?;
     if amount <= Decimal::ZERO {
-        return Err(error("amount", format!("{amount} is not a credit; expected an amount greater than zero")));
+        return Err(error(
+            "amount",
+            format!("{amount} is not a credit; expected an amount greater than zero"),
+        ));
     }
     if amount.normalize().scale() > units {
-        return Err(error("amount", format!("{amount} has more than {units} decimals for {currency}")));
+        return Err(error(
+            "amount",
+            format!("{amount} has more than {units} decimals for {currency}"),
+        ));
     }
     let payer_name = fields[3].trim().to_owned();
     if payer_name.is_empty() {
@@ -153,8 +187,14 @@ mod tests {
         assert_eq!(lines.len(), 1);
         assert_eq!(lines[0].amount, Decimal::new(2_000_000, 2));
         assert_eq!(lines[0].reference, "HT-1/2");
-        let summary: Vec<(u32, &str)> = errors.iter().map(|e| (e.line_no, e.field.as_str())).collect();
-        assert_eq!(summary, vec![(3, "amount"), (4, "date"), (5, "amount"), (6, "currency")]);
+        let summary: Vec<(u32, &str)> = errors
+            .iter()
+            .map(|e| (e.line_no, e.field.as_str()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![(3, "amount"), (4, "date"), (5, "amount"), (6, "currency")]
+        );
     }
 
     #[test]
@@ -167,6 +207,9 @@ mod tests {
 
     #[test]
     fn quoted_commas_and_quotes_are_kept() {
-        assert_eq!(split("a,\"b,c\",\"d\"\"e\"").unwrap(), vec!["a", "b,c", "d\"e"]);
+        assert_eq!(
+            split("a,\"b,c\",\"d\"\"e\"").unwrap(),
+            vec!["a", "b,c", "d\"e"]
+        );
     }
 }

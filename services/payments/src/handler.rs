@@ -20,7 +20,8 @@ pub(crate) struct ContractEvents {
 }
 
 fn uuid(field: &str, value: &str) -> Result<Uuid, HandleError> {
-    Uuid::parse_str(value).map_err(|_| HandleError::Permanent(format!("{field} {value:?} is not a UUID")))
+    Uuid::parse_str(value)
+        .map_err(|_| HandleError::Permanent(format!("{field} {value:?} is not a UUID")))
 }
 
 impl Handler for ContractEvents {
@@ -30,7 +31,11 @@ impl Handler for ContractEvents {
             || event_type == kit::events::type_name::<events::AllocationRejected>()
     }
 
-    async fn handle(&self, tx: &mut PgConnection, event: &IncomingEvent) -> Result<(), HandleError> {
+    async fn handle(
+        &self,
+        tx: &mut PgConnection,
+        event: &IncomingEvent,
+    ) -> Result<(), HandleError> {
         let event_type = event.envelope.event_type.as_str();
         if event_type == kit::events::type_name::<events::ContractSigned>() {
             contract_signed(tx, event.decode()?).await
@@ -42,13 +47,18 @@ impl Handler for ContractEvents {
     }
 }
 
-async fn contract_signed(tx: &mut PgConnection, signed: events::ContractSigned) -> Result<(), HandleError> {
+async fn contract_signed(
+    tx: &mut PgConnection,
+    signed: events::ContractSigned,
+) -> Result<(), HandleError> {
     let contract_id = uuid("contract_id", &signed.contract_id)?;
     let customer_id = uuid("customer_id", &signed.customer_id)?;
     for receivable in &signed.receivables {
-        let (amount, currency) = wire::parse_money(receivable.amount.as_ref()).map_err(HandleError::Permanent)?;
-        let due = NaiveDate::from_str(&receivable.due_date)
-            .map_err(|e| HandleError::Permanent(format!("due_date {:?}: {e}", receivable.due_date)))?;
+        let (amount, currency) =
+            wire::parse_money(receivable.amount.as_ref()).map_err(HandleError::Permanent)?;
+        let due = NaiveDate::from_str(&receivable.due_date).map_err(|e| {
+            HandleError::Permanent(format!("due_date {:?}: {e}", receivable.due_date))
+        })?;
         sqlx::query(
             "INSERT INTO open_receivables (receivable_id, contract_id, contract_no, customer_id, installment_no,
                                            due_date, currency, open_amount)
@@ -68,10 +78,14 @@ async fn contract_signed(tx: &mut PgConnection, signed: events::ContractSigned) 
     Ok(())
 }
 
-async fn allocation_applied(tx: &mut PgConnection, applied: events::AllocationApplied) -> Result<(), HandleError> {
+async fn allocation_applied(
+    tx: &mut PgConnection,
+    applied: events::AllocationApplied,
+) -> Result<(), HandleError> {
     let allocation_id = uuid("allocation_id", &applied.allocation_id)?;
     let (amount, _) = wire::parse_money(applied.amount.as_ref()).map_err(HandleError::Permanent)?;
-    let (open_after, _) = wire::parse_money(applied.open_amount_after.as_ref()).map_err(HandleError::Permanent)?;
+    let (open_after, _) =
+        wire::parse_money(applied.open_amount_after.as_ref()).map_err(HandleError::Permanent)?;
     settle(tx, allocation_id, "applied", "").await?;
     sqlx::query(
         "UPDATE open_receivables SET open_amount = $2, pending_amount = GREATEST(pending_amount - $3, 0)
@@ -96,7 +110,8 @@ async fn allocation_rejected(
 ) -> Result<(), HandleError> {
     let allocation_id = uuid("allocation_id", &rejected.allocation_id)?;
     let payment_id = uuid("payment_id", &rejected.payment_id)?;
-    let (amount, _) = wire::parse_money(rejected.amount.as_ref()).map_err(HandleError::Permanent)?;
+    let (amount, _) =
+        wire::parse_money(rejected.amount.as_ref()).map_err(HandleError::Permanent)?;
     let known: Option<Uuid> = sqlx::query_scalar("SELECT id FROM payments WHERE id = $1")
         .bind(payment_id)
         .fetch_optional(&mut *tx)
@@ -127,7 +142,11 @@ async fn allocation_rejected(
         .bind(payment_id)
         .execute(&mut *tx)
         .await?;
-    let key = if rejected.customer_id.is_empty() { rejected.payment_id.clone() } else { rejected.customer_id.clone() };
+    let key = if rejected.customer_id.is_empty() {
+        rejected.payment_id.clone()
+    } else {
+        rejected.customer_id.clone()
+    };
     ingest::raise_exception(
         tx,
         outbox,
@@ -141,14 +160,21 @@ async fn allocation_rejected(
     Ok(())
 }
 
-async fn settle(tx: &mut PgConnection, allocation_id: Uuid, status: &str, reason: &str) -> Result<(), HandleError> {
-    let updated = sqlx::query("UPDATE allocations SET status = $2, reason = $3 WHERE id = $1 AND status = 'proposed'")
-        .bind(allocation_id)
-        .bind(status)
-        .bind(reason)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+async fn settle(
+    tx: &mut PgConnection,
+    allocation_id: Uuid,
+    status: &str,
+    reason: &str,
+) -> Result<(), HandleError> {
+    let updated = sqlx::query(
+        "UPDATE allocations SET status = $2, reason = $3 WHERE id = $1 AND status = 'proposed'",
+    )
+    .bind(allocation_id)
+    .bind(status)
+    .bind(reason)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     if updated == 0 {
         tracing::warn!(%allocation_id, status, "allocation settled that was not pending here");
     }

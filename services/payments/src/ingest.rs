@@ -9,7 +9,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use kit::outbox::Outbox;
-use kit::{wire, ApiError};
+use kit::{ApiError, wire};
 use proto::events::v1 as events;
 use proto::payments::v1 as api;
 
@@ -31,18 +31,29 @@ pub(crate) async fn ingest(
         other => {
             return Err(ApiError::invalid(
                 "format",
-                format!("{other:?} is not supported yet; use \"csv\" (date,amount,currency,payer_name,payer_account,reference)"),
+                format!(
+                    "{other:?} is not supported yet; use \"csv\" (date,amount,currency,payer_name,payer_account,reference)"
+                ),
             ));
         }
     };
     let text = std::str::from_utf8(content).map_err(|e| {
-        ApiError::invalid("content", format!("is not UTF-8 text (byte {}); convert the file to UTF-8", e.valid_up_to()))
+        ApiError::invalid(
+            "content",
+            format!(
+                "is not UTF-8 text (byte {}); convert the file to UTF-8",
+                e.valid_up_to()
+            ),
+        )
     })?;
     let sha = hex(&Sha256::digest(content));
 
     let mut tx = pool.begin().await?;
     // Two uploads of the same file at once: the second waits here, then sees the first.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))").bind(&sha).execute(&mut *tx).await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+        .bind(&sha)
+        .execute(&mut *tx)
+        .await?;
     if let Some(previous) = previous_file(&mut tx, &sha).await? {
         return Ok(previous);
     }
@@ -55,7 +66,11 @@ pub(crate) async fn ingest(
         lines_rejected: u32::try_from(errors.len()).unwrap_or(u32::MAX),
         errors: errors
             .iter()
-            .map(|e| api::LineError { line: e.line_no, field: e.field.clone(), message: e.message.clone() })
+            .map(|e| api::LineError {
+                line: e.line_no,
+                field: e.field.clone(),
+                message: e.message.clone(),
+            })
             .collect(),
         ..Default::default()
     };
@@ -71,13 +86,15 @@ pub(crate) async fn ingest(
     .execute(&mut *tx)
     .await?;
     for error in &errors {
-        sqlx::query("INSERT INTO line_errors (file_id, line_no, field, message) VALUES ($1, $2, $3, $4)")
-            .bind(file_id)
-            .bind(i32::try_from(error.line_no).unwrap_or(i32::MAX))
-            .bind(&error.field)
-            .bind(&error.message)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO line_errors (file_id, line_no, field, message) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(file_id)
+        .bind(i32::try_from(error.line_no).unwrap_or(i32::MAX))
+        .bind(&error.field)
+        .bind(&error.message)
+        .execute(&mut *tx)
+        .await?;
     }
 
     // Identical lines within one file are distinct payments; across files they are the same.
@@ -184,15 +201,30 @@ async fn record_payment(
         file_id: file_id.to_string(),
         line_no: line.line_no,
     };
-    outbox.enqueue(tx, kit::events::PAYMENTS, &key, &received).await?;
+    outbox
+        .enqueue(tx, kit::events::PAYMENTS, &key, &received)
+        .await?;
 
     match decision {
         Decision::Allocate(candidate) => {
             propose_allocation(tx, outbox, payment_id, &candidate, line.amount, line).await?;
             Ok(true)
         }
-        Decision::Exception { kind, reason, suggested_action } => {
-            raise_exception(tx, outbox, payment_id, &key, kind, &reason, &suggested_action).await?;
+        Decision::Exception {
+            kind,
+            reason,
+            suggested_action,
+        } => {
+            raise_exception(
+                tx,
+                outbox,
+                payment_id,
+                &key,
+                kind,
+                &reason,
+                &suggested_action,
+            )
+            .await?;
             Ok(false)
         }
     }
@@ -214,11 +246,13 @@ async fn propose_allocation(
         .bind(amount)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE open_receivables SET pending_amount = pending_amount + $2 WHERE receivable_id = $1")
-        .bind(candidate.receivable_id)
-        .bind(amount)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE open_receivables SET pending_amount = pending_amount + $2 WHERE receivable_id = $1",
+    )
+    .bind(candidate.receivable_id)
+    .bind(amount)
+    .execute(&mut *tx)
+    .await?;
     let event = events::PaymentAllocated {
         allocation_id: allocation_id.to_string(),
         payment_id: payment_id.to_string(),
@@ -228,7 +262,14 @@ async fn propose_allocation(
         amount: Some(wire::money(amount, &line.currency)),
         booking_date: line.date.to_string(),
     };
-    outbox.enqueue(tx, kit::events::PAYMENTS, &candidate.customer_id.to_string(), &event).await?;
+    outbox
+        .enqueue(
+            tx,
+            kit::events::PAYMENTS,
+            &candidate.customer_id.to_string(),
+            &event,
+        )
+        .await?;
     Ok(())
 }
 
@@ -257,7 +298,9 @@ pub(crate) async fn raise_exception(
         kind: kind.to_owned(),
         reason: reason.to_owned(),
     };
-    outbox.enqueue(tx, kit::events::PAYMENTS, key, &event).await?;
+    outbox
+        .enqueue(tx, kit::events::PAYMENTS, key, &event)
+        .await?;
     tracing::info!(%payment_id, kind, reason, "payment exception raised");
     Ok(())
 }
@@ -282,22 +325,35 @@ async fn find_candidates(
         }
         let candidates = rows
             .into_iter()
-            .map(|(receivable_id, contract_id, customer_id, installment_no, due_date, currency, available)| Candidate {
-                receivable_id,
-                contract_id,
-                customer_id,
-                installment_no,
-                due_date,
-                currency: currency.trim().to_owned(),
-                available,
-            })
+            .map(
+                |(
+                    receivable_id,
+                    contract_id,
+                    customer_id,
+                    installment_no,
+                    due_date,
+                    currency,
+                    available,
+                )| Candidate {
+                    receivable_id,
+                    contract_id,
+                    customer_id,
+                    installment_no,
+                    due_date,
+                    currency: currency.trim().to_owned(),
+                    available,
+                },
+            )
             .collect();
         return Ok((Some(reference), candidates));
     }
     Ok((None, Vec::new()))
 }
 
-async fn previous_file(tx: &mut PgConnection, sha: &str) -> Result<Option<api::IngestBankFileResponse>, sqlx::Error> {
+async fn previous_file(
+    tx: &mut PgConnection,
+    sha: &str,
+) -> Result<Option<api::IngestBankFileResponse>, sqlx::Error> {
     let row: Option<(Uuid, i32, i32, i32, i32, i32, i32)> = sqlx::query_as(
         "SELECT id, lines_total, lines_accepted, lines_duplicate, lines_rejected, payments_matched, exceptions_raised
          FROM bank_files WHERE sha256 = $1",
@@ -308,15 +364,17 @@ async fn previous_file(tx: &mut PgConnection, sha: &str) -> Result<Option<api::I
     let Some((id, total, accepted, duplicate, rejected, matched, exceptions)) = row else {
         return Ok(None);
     };
-    let errors: Vec<(i32, String, String)> =
-        sqlx::query_as("SELECT line_no, field, message FROM line_errors WHERE file_id = $1 ORDER BY line_no")
+    let errors: Vec<(i32, String, String)> = sqlx::query_as(
+        "SELECT line_no, field, message FROM line_errors WHERE file_id = $1 ORDER BY line_no",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let payment_ids: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM payments WHERE file_id = $1 ORDER BY line_no")
             .bind(id)
             .fetch_all(&mut *tx)
             .await?;
-    let payment_ids: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM payments WHERE file_id = $1 ORDER BY line_no")
-        .bind(id)
-        .fetch_all(&mut *tx)
-        .await?;
     let u = |v: i32| u32::try_from(v).unwrap_or_default();
     Ok(Some(api::IngestBankFileResponse {
         file_id: id.to_string(),
@@ -329,7 +387,11 @@ async fn previous_file(tx: &mut PgConnection, sha: &str) -> Result<Option<api::I
         exceptions_raised: u(exceptions),
         errors: errors
             .into_iter()
-            .map(|(line, field, message)| api::LineError { line: u(line), field, message })
+            .map(|(line, field, message)| api::LineError {
+                line: u(line),
+                field,
+                message,
+            })
             .collect(),
         payment_ids: payment_ids.iter().map(Uuid::to_string).collect(),
     }))

@@ -22,11 +22,22 @@ pub const DEFAULT_PORT: u16 = 50052;
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Runs the service until `stop` resolves.
-pub async fn run(config: kit::Config, stop: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    config: kit::Config,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
-    app.consume(&[kit::events::CONTRACTS], handler::ContractEvents { outbox: app.outbox.clone() })?;
-    let server = PaymentsServiceServer::new(api::Api { pool: app.pool.clone(), outbox: app.outbox.clone() })
-        .max_decoding_message_size(ingest::MAX_FILE_BYTES + 4096);
+    app.consume(
+        &[kit::events::CONTRACTS],
+        handler::ContractEvents {
+            outbox: app.outbox.clone(),
+        },
+    )?;
+    let server = PaymentsServiceServer::new(api::Api {
+        pool: app.pool.clone(),
+        outbox: app.outbox.clone(),
+    })
+    .max_decoding_message_size(ingest::MAX_FILE_BYTES + 4096);
     app.serve(
         tonic::service::Routes::new(server),
         &[<PaymentsServiceServer<api::Api> as NamedService>::NAME],

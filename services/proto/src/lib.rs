@@ -5,7 +5,8 @@
 #![allow(unreachable_pub, missing_docs, clippy::all)]
 
 /// Encoded `FileDescriptorSet` of every proto file, served by gRPC reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("collections_descriptor");
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    tonic::include_file_descriptor_set!("collections_descriptor");
 
 /// Shared value types.
 pub mod types {

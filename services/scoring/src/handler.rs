@@ -16,7 +16,8 @@ pub(crate) struct Events {
 }
 
 fn uuid(field: &str, value: &str) -> Result<Uuid, HandleError> {
-    Uuid::parse_str(value).map_err(|_| HandleError::Permanent(format!("{field} {value:?} is not a UUID")))
+    Uuid::parse_str(value)
+        .map_err(|_| HandleError::Permanent(format!("{field} {value:?} is not a UUID")))
 }
 
 impl Handler for Events {
@@ -26,7 +27,11 @@ impl Handler for Events {
             || event_type == kit::events::type_name::<events::AllocationApplied>()
     }
 
-    async fn handle(&self, tx: &mut PgConnection, event: &IncomingEvent) -> Result<(), HandleError> {
+    async fn handle(
+        &self,
+        tx: &mut PgConnection,
+        event: &IncomingEvent,
+    ) -> Result<(), HandleError> {
         let event_type = event.envelope.event_type.as_str();
         let customer_id = if event_type == kit::events::type_name::<events::ContractSigned>() {
             let signed: events::ContractSigned = event.decode()?;
@@ -83,7 +88,11 @@ impl Handler for Events {
     }
 }
 
-async fn regrade(tx: &mut PgConnection, outbox: &Outbox, customer_id: Uuid) -> Result<(), HandleError> {
+async fn regrade(
+    tx: &mut PgConnection,
+    outbox: &Outbox,
+    customer_id: Uuid,
+) -> Result<(), HandleError> {
     let (dpd, late): (i32, i64) = sqlx::query_as(
         "SELECT COALESCE(MAX(days_overdue) FILTER (WHERE is_open), 0)::int, COUNT(*) FILTER (WHERE ever_late)
          FROM receivable_features WHERE customer_id = $1",
@@ -96,10 +105,11 @@ async fn regrade(tx: &mut PgConnection, outbox: &Outbox, customer_id: Uuid) -> R
         late_receivables: u32::try_from(late).unwrap_or_default(),
     };
     let score = scorecard::score(features);
-    let previous: Option<String> = sqlx::query_scalar("SELECT grade FROM scores WHERE customer_id = $1 FOR UPDATE")
-        .bind(customer_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let previous: Option<String> =
+        sqlx::query_scalar("SELECT grade FROM scores WHERE customer_id = $1 FOR UPDATE")
+            .bind(customer_id)
+            .fetch_optional(&mut *tx)
+            .await?;
     let reasons: Vec<String> = score.reasons.iter().map(|r| (*r).to_owned()).collect();
     sqlx::query(
         "INSERT INTO scores (customer_id, grade, days_past_due, late_receivables, reason_codes, scorecard_version, updated_at)
@@ -125,7 +135,14 @@ async fn regrade(tx: &mut PgConnection, outbox: &Outbox, customer_id: Uuid) -> R
             reason_codes: reasons,
             scorecard_version: scorecard::VERSION.to_owned(),
         };
-        outbox.enqueue(tx, kit::events::SCORING_GRADES, &customer_id.to_string(), &changed).await?;
+        outbox
+            .enqueue(
+                tx,
+                kit::events::SCORING_GRADES,
+                &customer_id.to_string(),
+                &changed,
+            )
+            .await?;
         tracing::info!(%customer_id, previous = previous.as_deref().unwrap_or("-"), grade = score.grade, "grade changed");
     }
     Ok(())

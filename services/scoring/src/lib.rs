@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use tonic::server::NamedService;
 use tonic::{Request, Response, Status};
 
-use kit::{wire, ApiError};
+use kit::{ApiError, wire};
 
 /// The service name.
 pub const SERVICE: &str = "scoring";
@@ -20,10 +20,20 @@ pub const DEFAULT_PORT: u16 = 50053;
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Runs the service until `stop` resolves.
-pub async fn run(config: kit::Config, stop: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    config: kit::Config,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
-    app.consume(&[kit::events::CONTRACTS], handler::Events { outbox: app.outbox.clone() })?;
-    let server = ScoringServiceServer::new(Api { pool: app.pool.clone() });
+    app.consume(
+        &[kit::events::CONTRACTS],
+        handler::Events {
+            outbox: app.outbox.clone(),
+        },
+    )?;
+    let server = ScoringServiceServer::new(Api {
+        pool: app.pool.clone(),
+    });
     app.serve(
         tonic::service::Routes::new(server),
         &[<ScoringServiceServer<Api> as NamedService>::NAME],
@@ -40,9 +50,19 @@ pub struct Api {
 #[tonic::async_trait]
 impl ScoringService for Api {
     #[tracing::instrument(skip_all)]
-    async fn get_score(&self, request: Request<api::GetScoreRequest>) -> Result<Response<api::GetScoreResponse>, Status> {
+    async fn get_score(
+        &self,
+        request: Request<api::GetScoreRequest>,
+    ) -> Result<Response<api::GetScoreResponse>, Status> {
         let customer_id = wire::uuid("customer_id", &request.into_inner().customer_id)?;
-        type Row = (String, i32, i32, Vec<String>, String, chrono::DateTime<chrono::Utc>);
+        type Row = (
+            String,
+            i32,
+            i32,
+            Vec<String>,
+            String,
+            chrono::DateTime<chrono::Utc>,
+        );
         let row: Option<Row> = sqlx::query_as(
             "SELECT grade, days_past_due, late_receivables, reason_codes, scorecard_version, updated_at
              FROM scores WHERE customer_id = $1",
@@ -52,7 +72,9 @@ impl ScoringService for Api {
         .await
         .map_err(ApiError::from)?;
         let Some((grade, dpd, late, reasons, version, updated_at)) = row else {
-            return Err(ApiError::NotFound(format!("no score yet for customer {customer_id}")).into());
+            return Err(
+                ApiError::NotFound(format!("no score yet for customer {customer_id}")).into(),
+            );
         };
         Ok(Response::new(api::GetScoreResponse {
             score: Some(api::Score {
@@ -62,7 +84,10 @@ impl ScoringService for Api {
                 late_receivables: u32::try_from(late).unwrap_or_default(),
                 reasons: reasons
                     .iter()
-                    .map(|code| api::ReasonCode { code: code.clone(), description: scorecard::describe(code).to_owned() })
+                    .map(|code| api::ReasonCode {
+                        code: code.clone(),
+                        description: scorecard::describe(code).to_owned(),
+                    })
                     .collect(),
                 scorecard_version: version,
                 updated_at: updated_at.to_rfc3339(),

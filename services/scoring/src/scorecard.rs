@@ -94,7 +94,11 @@ mod tests {
     use proptest::prelude::*;
 
     fn grade(dpd: u32, late: u32) -> &'static str {
-        score(Features { days_past_due: dpd, late_receivables: late }).grade
+        score(Features {
+            days_past_due: dpd,
+            late_receivables: late,
+        })
+        .grade
     }
 
     #[test]
@@ -116,8 +120,20 @@ mod tests {
     fn every_score_explains_itself() {
         // R-S2: reason codes.
         assert_eq!(score(Features::default()).reasons, vec!["NO_DELINQUENCY"]);
-        assert_eq!(score(Features { days_past_due: 40, late_receivables: 1 }).reasons, vec!["DPD_31_60", "LATE_HISTORY"]);
-        for code in ["NO_DELINQUENCY", "LATE_HISTORY", "DPD_31_60", "DPD_OVER_180"] {
+        assert_eq!(
+            score(Features {
+                days_past_due: 40,
+                late_receivables: 1
+            })
+            .reasons,
+            vec!["DPD_31_60", "LATE_HISTORY"]
+        );
+        for code in [
+            "NO_DELINQUENCY",
+            "LATE_HISTORY",
+            "DPD_31_60",
+            "DPD_OVER_180",
+        ] {
             assert_ne!(describe(code), "unknown reason code");
         }
     }

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 
 use devstack::broker::Broker;
 use devstack::clients::Clients;
-use devstack::{demo, Stack, StackOptions};
+use devstack::{Stack, StackOptions, demo};
 
 /// Runs the collection platform locally: PostgreSQL, a Kafka-protocol broker, five services.
 #[derive(Debug, Parser)]
@@ -76,28 +76,51 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             broker.create_topics("").await?;
             let address = broker.bootstrap_servers();
             if let Some(path) = address_file {
-                std::fs::write(&path, &address).with_context(|| format!("writing {}", path.display()))?;
+                std::fs::write(&path, &address)
+                    .with_context(|| format!("writing {}", path.display()))?;
             }
-            progress(&format!("kafka: embedded broker at {address} (topics created); Ctrl-C stops it"));
+            progress(&format!(
+                "kafka: embedded broker at {address} (topics created); Ctrl-C stops it"
+            ));
             kit::shutdown::os_signal().await;
             drop(broker);
             Ok(())
         }
-        Command::Up { demo: run_demo, exit, random_ports, work_dir } => {
+        Command::Up {
+            demo: run_demo,
+            exit,
+            random_ports,
+            work_dir,
+        } => {
             if !json {
                 println!("Starting the collection platform…");
             }
-            let options = StackOptions { fixed_ports: !random_ports, work_dir, ..StackOptions::default() };
+            let options = StackOptions {
+                fixed_ports: !random_ports,
+                work_dir,
+                ..StackOptions::default()
+            };
             let stack = Stack::start(options, progress).await?;
             if !json {
-                println!("\nThe platform is up. Service logs: {}", stack.work_dir.display());
-                println!("Try: buf curl --protocol grpc --http2-prior-knowledge --list-methods {}", stack.endpoint("contracts")?);
+                println!(
+                    "\nThe platform is up. Service logs: {}",
+                    stack.work_dir.display()
+                );
+                println!(
+                    "Try: buf curl --protocol grpc --http2-prior-knowledge --list-methods {}",
+                    stack.endpoint("contracts")?
+                );
             } else {
                 let endpoints: serde_json::Map<String, serde_json::Value> = devstack::SERVICES
                     .iter()
-                    .filter_map(|(name, _)| Some(((*name).to_owned(), stack.endpoint(name).ok()?.into())))
+                    .filter_map(|(name, _)| {
+                        Some(((*name).to_owned(), stack.endpoint(name).ok()?.into()))
+                    })
                     .collect();
-                println!("{}", serde_json::json!({"ready": endpoints, "kafka": stack.bootstrap_servers, "logs": stack.work_dir}));
+                println!(
+                    "{}",
+                    serde_json::json!({"ready": endpoints, "kafka": stack.bootstrap_servers, "logs": stack.work_dir})
+                );
             }
             let outcome = if run_demo {
                 let mut clients = Clients::new(&stack)?;
@@ -109,7 +132,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             };
             if let Err(error) = &outcome {
-                progress(&format!("demo failed: {error:#}; service logs are in {}", stack.work_dir.display()));
+                progress(&format!(
+                    "demo failed: {error:#}; service logs are in {}",
+                    stack.work_dir.display()
+                ));
             }
             if !(run_demo && exit) {
                 if !json {

@@ -140,8 +140,12 @@ fn bank_code(n: &Node) -> Option<String> {
     }
 }
 
+/// Name of a party: `Nm` (up to .07), `Pty/Nm` or a financial institution `Agt/FinInstnId/Nm`
+/// (.08 and later).
 fn party_name(parties: &Node, role: &str) -> Option<String> {
-    text(parties, &[role, "Nm"]).or_else(|| text(parties, &[role, "Pty", "Nm"]))
+    text(parties, &[role, "Nm"])
+        .or_else(|| text(parties, &[role, "Pty", "Nm"]))
+        .or_else(|| text(parties, &[role, "Agt", "FinInstnId", "Nm"]))
 }
 
 fn account(parties: &Node, role: &str) -> Option<String> {

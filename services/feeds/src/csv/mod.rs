@@ -4,6 +4,7 @@
 //! The tokenizer is lenient where exports are sloppy: cells padded with spaces and tabs
 //! (ICBC), text after a closing quote (HSBC's `"-1.00"\t,`), short rows, a BOM, CRLF or LF.
 
+mod cells;
 mod profile;
 mod rows;
 

@@ -140,21 +140,25 @@ const SEPA_KEYS: &[&str] = &[
 
 /// Split a German purpose text at `KEY+` markers.
 fn sepa_keywords(purpose: &str, starts: &[usize], info: &mut Info) {
+    let b = purpose.as_bytes();
     let mut marks: Vec<(usize, &str)> = Vec::new();
-    for (i, _) in purpose.char_indices() {
-        let before_ok = starts.contains(&i)
-            || purpose
-                .get(..i)
-                .and_then(|s| s.chars().next_back())
-                .is_none_or(|c| !c.is_alphanumeric());
+    // Scan bytes: a key starts with an ASCII capital and ends in `+`; it counts at the start
+    // of a subfield or after a character that is not a letter or digit.
+    for (i, &c) in b.iter().enumerate() {
+        if !matches!(c, b'A' | b'B' | b'C' | b'D' | b'E' | b'I' | b'K' | b'M' | b'O' | b'P' | b'S') {
+            continue;
+        }
+        let before_ok = i == 0
+            || starts.contains(&i)
+            || b.get(i - 1).is_some_and(|p| p.is_ascii() && !p.is_ascii_alphanumeric());
         if !before_ok {
             continue;
         }
-        if let Some(key) = SEPA_KEYS.iter().find(|k| {
-            purpose.get(i..).is_some_and(|rest| {
-                rest.starts_with(**k) && rest.get(k.len()..k.len() + 1) == Some("+")
-            })
-        }) {
+        let rest = b.get(i..).unwrap_or_default();
+        if let Some(key) = SEPA_KEYS
+            .iter()
+            .find(|k| rest.starts_with(k.as_bytes()) && rest.get(k.len()) == Some(&b'+'))
+        {
             marks.push((i, key));
         }
     }

@@ -24,22 +24,23 @@ pub(crate) enum Mark {
 
 /// A parsed `:61:`.
 #[derive(Debug, Clone)]
-pub(crate) struct Line61 {
+/// Text parts borrow from the input; they are decoded once, into the transaction.
+pub(crate) struct Line61<'a> {
     pub(crate) value_date: Result<NaiveDate, DateProblem>,
-    pub(crate) value_date_raw: String,
+    pub(crate) value_date_raw: &'a [u8],
     pub(crate) entry_date: Option<Result<NaiveDate, DateProblem>>,
-    pub(crate) entry_date_raw: String,
+    pub(crate) entry_date_raw: &'a [u8],
     pub(crate) mark: Mark,
     pub(crate) funds_code: Option<char>,
     pub(crate) amount: Decimal,
-    pub(crate) type_code: String,
-    pub(crate) customer_reference: String,
-    pub(crate) bank_reference: Option<Vec<u8>>,
+    pub(crate) type_code: &'a [u8],
+    pub(crate) customer_reference: &'a [u8],
+    pub(crate) bank_reference: Option<&'a [u8]>,
     /// Supplementary details: the rest of the first line (Rabobank) and the next lines.
-    pub(crate) supplementary: Vec<Vec<u8>>,
+    pub(crate) supplementary: Vec<&'a [u8]>,
 }
 
-impl Line61 {
+impl Line61<'_> {
     /// Signed amount: credits and reversals of debits are positive.
     pub(crate) fn signed_amount(&self) -> Decimal {
         match self.mark {
@@ -66,18 +67,18 @@ fn problem(part: &'static str, expected: &'static str, found: &[u8]) -> Problem 
 }
 
 /// Parse the value of a `:61:` field (continuation lines separated by `\n`).
-pub(crate) fn parse(value: &[u8]) -> Result<Line61, Problem> {
+pub(crate) fn parse(value: &[u8]) -> Result<Line61<'_>, Problem> {
     let mut s = value;
     let date = s.get(..6).unwrap_or(s);
     let value_date = yymmdd(date);
     if value_date == Err(DateProblem::Shape) {
         return Err(problem("value date", "six digits YYMMDD", date));
     }
-    let value_date_raw = String::from_utf8_lossy(date).into_owned();
+    let value_date_raw = date;
     s = s.get(6..).unwrap_or_default();
 
     let mut entry_date = None;
-    let mut entry_date_raw = String::new();
+    let mut entry_date_raw: &[u8] = &[];
     if let Some(md) = s.get(..4) {
         if md.iter().all(u8::is_ascii_digit) {
             let year = match value_date {
@@ -88,7 +89,7 @@ pub(crate) fn parse(value: &[u8]) -> Result<Line61, Problem> {
                     .unwrap_or(2000),
             };
             entry_date = Some(mmdd_near(md, year, value_date.ok()));
-            entry_date_raw = String::from_utf8_lossy(md).into_owned();
+            entry_date_raw = md;
             s = s.get(4..).unwrap_or_default();
         } else if md == b"    " {
             s = s.get(4..).unwrap_or_default();
@@ -136,6 +137,16 @@ pub(crate) fn parse(value: &[u8]) -> Result<Line61, Problem> {
             &shown,
         )
     })?;
+    // `12.50`: a decimal point where SWIFT wants a comma would otherwise read as "12" followed
+    // by a strange transaction type; say what is wrong instead.
+    if s.get(amount_len) == Some(&b'.') && s.get(amount_len + 1).is_some_and(u8::is_ascii_digit) {
+        let shown = s.iter().take(20).copied().collect::<Vec<_>>();
+        return Err(problem(
+            "amount",
+            "digits with one decimal comma, like 1234,56",
+            &shown,
+        ));
+    }
     s = s.get(amount_len..).unwrap_or_default();
     while s.first() == Some(&b' ') {
         s = s.get(1..).unwrap_or_default();
@@ -168,14 +179,14 @@ pub(crate) fn parse(value: &[u8]) -> Result<Line61, Problem> {
             let bank = after_type.get(i + 2..).unwrap_or_default();
             (
                 after_type.get(..i).unwrap_or_default(),
-                Some(trim_end(bank).to_vec()),
+                Some(trim_end(bank)),
             )
         }
         None => {
             let cut = after_type.len().min(16);
             let (reference, tail) = after_type.split_at(cut);
             if !trim_end(tail).is_empty() {
-                supplementary.push(trim_end(tail).to_vec());
+                supplementary.push(trim_end(tail));
             }
             (reference, None)
         }
@@ -183,7 +194,7 @@ pub(crate) fn parse(value: &[u8]) -> Result<Line61, Problem> {
     for line in rest.split(|&b| b == b'\n').skip(1) {
         let line = trim_end(line.strip_suffix(b"\r").unwrap_or(line));
         if !line.is_empty() {
-            supplementary.push(line.to_vec());
+            supplementary.push(line);
         }
     }
     Ok(Line61 {
@@ -194,10 +205,8 @@ pub(crate) fn parse(value: &[u8]) -> Result<Line61, Problem> {
         mark,
         funds_code,
         amount,
-        type_code: String::from_utf8_lossy(trim_end(type_code)).into_owned(),
-        customer_reference: String::from_utf8_lossy(trim_end(customer))
-            .trim()
-            .to_string(),
+        type_code: trim_end(type_code),
+        customer_reference: crate::text::trim(customer),
         bank_reference,
         supplementary,
     })
@@ -223,7 +232,7 @@ mod tests {
     use super::*;
     use std::str::FromStr;
 
-    fn ok(v: &str) -> Line61 {
+    fn ok(v: &str) -> Line61<'_> {
         parse(v.as_bytes()).unwrap()
     }
 
@@ -241,9 +250,9 @@ mod tests {
         assert_eq!(l.mark, Mark::Credit);
         assert_eq!(l.funds_code, Some('R'));
         assert_eq!(l.signed_amount(), Decimal::from_str("50990.05").unwrap());
-        assert_eq!(l.type_code, "NTRF");
-        assert_eq!(l.customer_reference, "NONREF");
-        assert_eq!(l.bank_reference.as_deref(), Some(&b"0724710333343453"[..]));
+        assert_eq!(l.type_code, b"NTRF");
+        assert_eq!(l.customer_reference, b"NONREF");
+        assert_eq!(l.bank_reference, Some(&b"0724710333343453"[..]));
     }
 
     #[test]
@@ -253,21 +262,21 @@ mod tests {
         assert!(l.signed_amount() > Decimal::ZERO);
         let l = ok("240312    DD212,39NMSCNONREF//\n/ABC/DEF/MISCELLANEOUS");
         assert_eq!(l.entry_date, None);
-        assert_eq!(l.supplementary, vec![b"/ABC/DEF/MISCELLANEOUS".to_vec()]);
+        assert_eq!(l.supplementary, vec![&b"/ABC/DEF/MISCELLANEOUS"[..]]);
         let l = ok("1811261126CR\n30,00N062NONREF");
         assert_eq!(l.amount, Decimal::from(30));
         let l = ok("2006080608D12,35 NRTIKREF+//2016021783252833");
-        assert_eq!(l.type_code, "NRTI");
+        assert_eq!(l.type_code, b"NRTI");
         let l = ok("110527D000000001213,28N0440121470966      W.P. Jansen            ");
-        assert_eq!(l.customer_reference, "0121470966");
-        assert_eq!(l.supplementary, vec![b"W.P. Jansen".to_vec()]);
+        assert_eq!(l.customer_reference, b"0121470966");
+        assert_eq!(l.supplementary, vec![&b"W.P. Jansen"[..]]);
         let l = ok("100722D25,03NOV NONREF");
         assert_eq!(
-            (l.type_code.as_str(), l.customer_reference.as_str()),
-            ("NOV", "NONREF")
+            (l.type_code, l.customer_reference),
+            (&b"NOV"[..], &b"NONREF"[..])
         );
         let l = ok("1405070507C500NTRF29-07-2014 10:05//B4G29PGDCK1QFV3E");
-        assert_eq!(l.customer_reference, "29-07-2014 10:05");
+        assert_eq!(l.customer_reference, b"29-07-2014 10:05");
         let l = ok("1602300301DR6,00N024NONREF");
         assert_eq!(l.value_date, Err(DateProblem::NoSuchDay));
         assert_eq!(

@@ -1,5 +1,6 @@
 //! SWIFT MT940 (customer statement) and MT942 (interim transaction report).
 
+mod entries;
 mod info86;
 mod line61;
 mod statement;
@@ -75,9 +76,9 @@ pub fn parse_statement_line(value: &str) -> Result<StatementLine, String> {
             line61::Mark::ReversalOfCredit | line61::Mark::ReversalOfDebit
         ),
         funds_code: l.funds_code,
-        transaction_type: l.type_code.clone(),
-        customer_reference: l.customer_reference.clone(),
-        bank_reference: l.bank_reference.as_deref().map(lossy),
+        transaction_type: lossy(l.type_code),
+        customer_reference: lossy(l.customer_reference),
+        bank_reference: l.bank_reference.map(lossy),
         supplementary_details: l.supplementary.iter().map(|s| lossy(s)).collect(),
     })
 }

@@ -135,6 +135,9 @@ def detail(d):
     rmt = d.get("getRemittanceInformation") or {}
     unstructured = [b.get("getMessage") for b in rmt.get("getUnstructuredBlocks") or [] if isinstance(b, dict)]
     cri = rmt.get("getCreditorReferenceInformation") or {}
+    if not isinstance(cri, dict) or not cri.get("getRef"):
+        block = rmt.get("getStructuredBlock") or {}
+        cri = (block.get("getCreditorReferenceInformation") if isinstance(block, dict) else None) or {}
     refs = {}
     if isinstance(ref, dict):
         for k, v in ref.items():
@@ -261,7 +264,58 @@ def convert_beancount():
         write(rel[: -len(".beancount")] + ".json", {"own_accounts": sorted(own), "transactions": out})
 
 
+# --- bai2 (PyPI `bai2`): a second opinion where the BAI2 samples have no expected output ---
+def convert_bai2():
+    try:
+        from bai2 import bai2 as b
+    except ImportError:
+        print("bai2 package missing: pip install bai2", file=sys.stderr)
+        return
+    paths = glob.glob(os.path.join(DATA, "moj-bai2/**/*.bai2"), recursive=True)
+    paths += glob.glob(os.path.join(DATA, "moov-bai2/**/*.txt"), recursive=True)
+    for path in sorted(paths):
+        rel = os.path.relpath(path, DATA)
+        out = {"integrity": "ok", "accounts": []}
+        try:
+            with open(path, encoding="utf-8") as f:
+                b.parse_from_file(f, check_integrity=True)
+        except Exception as e:  # noqa: BLE001 - the message is the expectation
+            out["integrity"] = "%s: %s" % (type(e).__name__, e)
+        try:
+            with open(path, encoding="utf-8") as f:
+                doc = b.parse_from_file(f, check_integrity=False)
+        except Exception as e:  # noqa: BLE001
+            out["error"] = "%s: %s" % (type(e).__name__, e)
+            write("bai2/" + rel + ".json", out)
+            continue
+        for group in doc.children:
+            for acct in group.children:
+                h = acct.header
+                out["accounts"].append({
+                    "account": h.customer_account_number,
+                    "currency": h.currency or group.header.currency,
+                    "as_of_date": plain(group.header.as_of_date),
+                    "summaries": [
+                        {"code": s.type_code.code if s.type_code else None, "amount": plain(s.amount)}
+                        for s in h.summary_items
+                    ],
+                    "transactions": [
+                        {
+                            "code": t.type_code.code,
+                            "direction": t.type_code.transaction.value if t.type_code.transaction else None,
+                            "amount": plain(t.amount),
+                            "bank_reference": t.bank_reference,
+                            "customer_reference": t.customer_reference,
+                            "text": t.text,
+                        }
+                        for t in acct.children
+                    ],
+                })
+        write("bai2/" + rel + ".json", out)
+
+
 if __name__ == "__main__":
+    convert_bai2()
     convert_wolph()
     convert_betterplace()
     convert_genkgo()

@@ -6,7 +6,7 @@ use feeds::mt940;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use crate::common::{Diffs, dec, expected, files, read, s};
+use crate::common::{Diffs, expected, files, read, s};
 
 fn minor(amount: Decimal) -> String {
     (amount.abs() * Decimal::from(100)).normalize().to_string()
@@ -257,5 +257,4 @@ fn betterplace_full_files_balance() {
                 .all(|s| s.balance_check == feeds::BalanceCheck::Balanced)
         );
     }
-    let _ = dec("0");
 }

@@ -3,26 +3,26 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use feeds::{CheckMode, ParseOptions, ParsedFile, Statement, Transaction};
+use feeds::{CheckMode, ParseOptions, ParsedFile};
 use rust_decimal::Decimal;
 
 /// The sample folder, outside the repository.
-pub const DATA: &str = concat!(
+pub(crate) const DATA: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../../shared/data/bankfeeds"
 );
 /// Expected results converted by `tests/expected/convert.py`.
-pub const EXPECTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/expected");
+pub(crate) const EXPECTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/expected");
 
-pub fn data(rel: &str) -> PathBuf {
+pub(crate) fn data(rel: &str) -> PathBuf {
     Path::new(DATA).join(rel)
 }
 
-pub fn read(rel: &str) -> Vec<u8> {
+pub(crate) fn read(rel: &str) -> Vec<u8> {
     std::fs::read(data(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
-pub fn flag_options() -> ParseOptions {
+pub(crate) fn flag_options() -> ParseOptions {
     ParseOptions {
         mode: CheckMode::Flag,
         ..ParseOptions::default()
@@ -30,46 +30,35 @@ pub fn flag_options() -> ParseOptions {
 }
 
 /// Parse a sample in flag mode (statements with failed checks kept, for value comparison).
-pub fn parse_flagged(rel: &str) -> ParsedFile {
+pub(crate) fn parse_flagged(rel: &str) -> ParsedFile {
     feeds::parse_file(rel, &read(rel), None, &flag_options())
         .unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
-pub fn json(path: &Path) -> serde_json::Value {
+pub(crate) fn json(path: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-pub fn expected(rel: &str) -> serde_json::Value {
+pub(crate) fn expected(rel: &str) -> serde_json::Value {
     json(&Path::new(EXPECTED).join(rel))
 }
 
-pub fn dec(s: &str) -> Decimal {
+pub(crate) fn dec(s: &str) -> Decimal {
     Decimal::from_str(s.trim()).unwrap_or_else(|e| panic!("{s}: {e}"))
 }
 
 /// `Some(string)` of a JSON value that is a non-null string.
-pub fn s(v: &serde_json::Value) -> Option<String> {
+pub(crate) fn s(v: &serde_json::Value) -> Option<String> {
     v.as_str().map(str::to_string)
-}
-
-pub fn all_transactions(p: &ParsedFile) -> Vec<&Transaction> {
-    p.statements
-        .iter()
-        .flat_map(|s| s.transactions.iter())
-        .collect()
-}
-
-pub fn date(d: Option<chrono::NaiveDate>) -> Option<String> {
-    d.map(|d| d.to_string())
 }
 
 /// Collects mismatches so one run shows all of them.
 #[derive(Default)]
-pub struct Diffs(pub Vec<String>);
+pub(crate) struct Diffs(pub Vec<String>);
 
 impl Diffs {
-    pub fn eq<T: PartialEq + std::fmt::Debug>(
+    pub(crate) fn eq<T: PartialEq + std::fmt::Debug>(
         &mut self,
         what: impl std::fmt::Display,
         ours: T,
@@ -81,7 +70,7 @@ impl Diffs {
         }
     }
 
-    pub fn check(self, allowed: &[&str]) {
+    pub(crate) fn check(self, allowed: &[&str]) {
         let unexpected: Vec<&String> = self
             .0
             .iter()
@@ -100,7 +89,7 @@ impl Diffs {
     }
 }
 
-pub fn files(dir: &str, ext: &str) -> Vec<String> {
+pub(crate) fn files(dir: &str, ext: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![data(dir)];
     while let Some(d) = stack.pop() {
@@ -122,11 +111,4 @@ pub fn files(dir: &str, ext: &str) -> Vec<String> {
     }
     out.sort();
     out
-}
-
-pub fn last_balance<'a>(
-    statements: &'a [Statement],
-    pick: impl Fn(&'a Statement) -> Option<&'a feeds::Balance>,
-) -> Option<&'a feeds::Balance> {
-    statements.iter().filter_map(pick).last()
 }

@@ -2,6 +2,7 @@
 //! never copied) and the expected results converted to JSON in `tests/expected/`.
 
 mod bai2_samples;
+mod behaviour;
 mod betterplace;
 mod chinese_csv;
 mod common;

@@ -143,7 +143,7 @@ fn transaction(d: &mut Diffs, w: &str, tx: &Transaction, e: &Value) {
 
 /// Last value of a statement field over the file (wolph keeps the last one it saw).
 fn last<'a, T>(statements: &'a [Statement], f: impl Fn(&'a Statement) -> Option<T>) -> Option<T> {
-    statements.iter().filter_map(f).last()
+    statements.iter().rev().find_map(f)
 }
 
 fn full_file(d: &mut Diffs, sta: &str, e: &Value) {
@@ -180,7 +180,7 @@ fn full_file(d: &mut Diffs, sta: &str, e: &Value) {
             opt(&data["sequence_number"]).filter(|q| q != "None"),
         );
     }
-    let bal = |pick: fn(&Statement) -> Option<&Balance>| st.iter().filter_map(pick).last();
+    let bal = |pick: fn(&Statement) -> Option<&Balance>| st.iter().rev().find_map(pick);
     balance(
         d,
         &format!("{sta} final opening"),
@@ -271,7 +271,7 @@ fn fragment(d: &mut Diffs, sta: &str, e: &Value) {
         })
     };
     let data = &e["data"];
-    let mut check_balance = |d: &mut Diffs, tag: &str, key: &str| {
+    let check_balance = |d: &mut Diffs, tag: &str, key: &str| {
         if let Some(v) = value(tag) {
             match mt940::parse_balance(&v) {
                 Ok(b) => balance(d, &format!("{sta} :{tag}:"), Some(&b), &data[key]),

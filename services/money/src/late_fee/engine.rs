@@ -1,48 +1,30 @@
 //! The accrual sweep: one pass over the overdue days in segments of constant base and rate.
 //!
 //! The exact fee is kept as a running numerator over the day basis (1 for daily rates, 365 or
-//! 360 for annual reference rates, R-C12), so no division happens before rounding. The rounded
-//! running total R(t), the capped total F(t) = min(R(t), floor(cap(t))) and the waived sum W(t)
-//! are read off at the ends of segments; every line amount is a difference of them. See the
-//! module docs of `late_fee` for why this makes periods add up exactly.
-
-use std::borrow::Cow;
+//! 360 for annual reference rates, R-C12) in exact integer arithmetic ([`Exact`]), so nothing
+//! is divided or rounded before the running total is read. The rounded running total R(t), the
+//! capped total F(t) = min(R(t), floor(cap(t))) and the waived sum W(t) are read at the ends of
+//! segments, and every line amount is a difference of them. See the `late_fee` module docs for
+//! why this makes periods add up exactly.
 
 use chrono::{Days, Months, NaiveDate};
 use rust_decimal::Decimal;
 
+use super::checks::{checked_payments, checked_waivers, reference_table};
 use super::policy::{Accrual, Cap, GraceMode, MonthBasis, Surcharge};
 use super::rate::{Rate, RateLookup, RateTable};
 use super::{
-    FeeLine, LateFeeBreakdown, LateFeeError, LateFeeInput, LateFeePolicy, LineKind, Payment,
-    Waiver, WaiverScope,
+    FeeLine, LateFeeError, LateFeeInput, LateFeePolicy, LateFeeSummary, LineKind, Waiver, WaiverScope,
 };
 use crate::amount::Money;
-use crate::rounding::{RoundingMode, round_ratio};
+use crate::currency::Currency;
+use crate::rounding::{Exact, RoundingMode};
 
 /// Longest delinquency computed (about a century): protects against a mistyped year.
 const MAX_DAYS: i64 = 36_500;
 
 fn precision(what: &'static str) -> LateFeeError {
     LateFeeError::Precision { what }
-}
-
-/// `a * b`, refusing any result a 28-digit decimal could not hold exactly.
-fn mul(a: Decimal, b: Decimal, what: &'static str) -> Result<Decimal, LateFeeError> {
-    let p = a.checked_mul(b).ok_or_else(|| precision(what))?;
-    if !p.is_zero() && p.scale() != a.scale() + b.scale() {
-        return Err(precision(what));
-    }
-    Ok(p)
-}
-
-/// `a + b`, exact or an error.
-fn add(a: Decimal, b: Decimal, what: &'static str) -> Result<Decimal, LateFeeError> {
-    let s = a.checked_add(b).ok_or_else(|| precision(what))?;
-    if !s.is_zero() && s.scale() != a.scale().max(b.scale()) {
-        return Err(precision(what));
-    }
-    Ok(s)
 }
 
 fn after(date: NaiveDate, days: u64, what: &'static str) -> Result<NaiveDate, LateFeeError> {
@@ -61,10 +43,10 @@ fn month_end(due: NaiveDate, basis: MonthBasis, k: u32) -> Result<NaiveDate, Lat
     }
 }
 
-/// The daily rate of one segment.
+/// The rate of one segment.
 struct SegmentRate {
     /// Multiplier of `base × days` giving the numerator over the basis.
-    factor: Decimal,
+    factor: Exact,
     daily: Option<Rate>,
     reference: Option<Rate>,
     annual: Option<Decimal>,
@@ -74,26 +56,35 @@ struct SegmentRate {
 
 /// Running state of the sweep.
 struct Running {
+    currency: Currency,
     dp: u32,
     basis: u32,
     mode: RoundingMode,
     /// Exact fee numerator (over `basis`).
-    c_num: Decimal,
-    /// Rounded running total.
-    r: Decimal,
-    /// Sum waived.
-    w: Decimal,
-    /// Fixed caps (principal multiples, amounts), floored to the minor unit.
-    fixed_cap: Option<Decimal>,
+    c_num: Exact,
+    /// Rounded running total R, in minor units.
+    r: i128,
+    /// Sum waived W, in minor units.
+    w: i128,
+    /// Fixed caps (principal multiples, amounts), floored, in minor units.
+    fixed_cap: Option<i128>,
     /// Annual-rate caps: (annual rate, day basis, accumulated numerator).
-    annual_caps: Vec<(Decimal, u32, Decimal)>,
+    annual_caps: Vec<(Exact, u32, Exact)>,
 }
 
 impl Running {
-    fn cap(&self) -> Result<Option<Decimal>, LateFeeError> {
+    /// Minor units as `Money`.
+    fn money(&self, minor: i128) -> Result<Money, LateFeeError> {
+        Money::from_minor_i128(minor, self.currency).ok_or_else(|| precision("an amount"))
+    }
+
+    /// The lowest cap, in minor units.
+    fn cap(&self) -> Result<Option<i128>, LateFeeError> {
         let mut cap = self.fixed_cap;
         for (_, basis, acc) in &self.annual_caps {
-            let c = round_ratio(*acc, *basis, self.dp, RoundingMode::Down)
+            // Floored, so the fee never exceeds the cap.
+            let c = acc
+                .round_units(*basis, self.dp, RoundingMode::Down)
                 .ok_or_else(|| precision("an annual-rate cap"))?;
             cap = Some(cap.map_or(c, |x| x.min(c)));
         }
@@ -101,48 +92,80 @@ impl Running {
     }
 
     /// F(t): the rounded total limited by the caps.
-    fn capped(&self) -> Result<Decimal, LateFeeError> {
+    fn capped(&self) -> Result<i128, LateFeeError> {
         Ok(self.cap()?.map_or(self.r, |c| self.r.min(c)))
     }
 
-    /// Adds an exact numerator; returns the rounded amount it adds to the running total.
-    fn recognise(&mut self, num: Decimal) -> Result<Decimal, LateFeeError> {
-        self.c_num = add(self.c_num, num, "the running late fee")?;
-        let r = round_ratio(self.c_num, self.basis, self.dp, self.mode)
+    /// Adds an exact numerator; returns what it adds to the rounded running total.
+    fn recognise(&mut self, num: Exact) -> Result<i128, LateFeeError> {
+        self.c_num = self
+            .c_num
+            .add(num)
+            .ok_or_else(|| precision("the running late fee"))?;
+        let r = self
+            .c_num
+            .round_units(self.basis, self.dp, self.mode)
             .ok_or_else(|| precision("the running late fee"))?;
         let amount = r - self.r;
         self.r = r;
         Ok(amount)
     }
 
-    fn unrounded(&self, num: Decimal) -> Decimal {
+    /// A line's own exact amount, for display (10 places where a day basis makes it
+    /// non-terminating).
+    fn unrounded(&self, num: Exact) -> Option<Decimal> {
         if self.basis == 1 {
-            num
+            num.to_decimal().or_else(|| num.round(1, 10, RoundingMode::HalfUp))
         } else {
-            round_ratio(num, self.basis, 10, RoundingMode::HalfUp)
-                .unwrap_or_else(|| (num / Decimal::from(self.basis)).round_dp(10))
+            num.round(self.basis, 10, RoundingMode::HalfUp)
         }
+    }
+
+    fn snapshot(&self) -> Result<Snapshot, LateFeeError> {
+        Ok(Snapshot {
+            r: self.r,
+            f: self.capped()?,
+            w: self.w,
+        })
     }
 }
 
 /// Values at the end of the day before the reported period.
 struct Snapshot {
-    r: Decimal,
-    f: Decimal,
-    w: Decimal,
+    r: i128,
+    f: i128,
+    w: i128,
 }
 
+/// `base × factor × days`, exactly (`base` in minor units at scale `dp`).
+fn product(base: i128, dp: u32, factor: Exact, days: i64, what: &'static str) -> Result<Exact, LateFeeError> {
+    Exact::scaled(base, dp)
+        .mul(factor)
+        .and_then(|x| x.mul(Exact::int(days)))
+        .ok_or_else(|| precision(what))
+}
+
+/// What a sweep produces; the caller adds the policy name for a [`LateFeeBreakdown`].
+pub(crate) struct Outcome {
+    pub(crate) summary: LateFeeSummary,
+    pub(crate) period_from: NaiveDate,
+    pub(crate) grace_ends: Option<NaiveDate>,
+    /// Empty unless the sweep was asked to itemise.
+    pub(crate) lines: Vec<FeeLine>,
+}
+
+/// The sweep. With `itemise` false no line is built (the totals are the same, computed by the
+/// same code), for callers that only need the amounts.
 pub(crate) fn run(
     policy: &LateFeePolicy,
     input: &LateFeeInput<'_>,
     since: NaiveDate,
-) -> Result<LateFeeBreakdown, LateFeeError> {
+    itemise: bool,
+) -> Result<Outcome, LateFeeError> {
     let spec = policy.spec();
     let principal = input.principal;
     let currency = principal.currency();
     let (due, as_of) = (input.due, input.as_of);
-    // Every amount below is already exact to the minor unit; `money` only wraps it.
-    let money = |amount: Decimal| Money::from_scaled(amount, currency);
 
     // Input checks (R-C4), each naming the input at fault.
     if principal.is_negative() {
@@ -169,30 +192,34 @@ pub(crate) fn run(
         Accrual::ReferenceRate { day_basis, .. } => day_basis,
         _ => 1,
     };
-    let basis_dec = Decimal::from(basis);
     let mut run = Running {
+        currency,
         dp: currency.minor_units(),
         basis,
         mode: spec.rounding,
-        c_num: Decimal::ZERO,
-        r: Decimal::ZERO,
-        w: Decimal::ZERO,
+        c_num: Exact::ZERO,
+        r: 0,
+        w: 0,
         fixed_cap: None,
         annual_caps: Vec::new(),
     };
     for cap in &spec.caps {
         let fixed = match cap {
-            Cap::PrincipalMultiple { multiple } => RoundingMode::Down.round(
-                mul(principal.amount(), *multiple, "a principal-multiple cap")?,
-                run.dp,
-            ),
-            Cap::Amount { amount } => Money::new(*amount, currency)?.amount(),
+            Cap::PrincipalMultiple { multiple } => {
+                let exact = Exact::of(principal.amount())
+                    .mul(Exact::of(*multiple))
+                    .ok_or_else(|| precision("a principal-multiple cap"))?;
+                exact
+                    .round_units(1, run.dp, RoundingMode::Down)
+                    .ok_or_else(|| precision("a principal-multiple cap"))?
+            }
+            Cap::Amount { amount } => Money::new(*amount, currency)?.minor_i128(),
             Cap::AnnualRate { rate, day_basis } => {
-                run.annual_caps.push((rate.value(), *day_basis, Decimal::ZERO));
+                run.annual_caps.push((Exact::of(rate.value()), *day_basis, Exact::ZERO));
                 continue;
             }
         };
-        run.fixed_cap = Some(run.fixed_cap.map_or(fixed, |c: Decimal| c.min(fixed)));
+        run.fixed_cap = Some(run.fixed_cap.map_or(fixed, |c: i128| c.min(fixed)));
     }
 
     // Surcharge trigger days, in order.
@@ -208,31 +235,40 @@ pub(crate) fn run(
     triggers.sort_by_key(|t| t.0);
 
     let grace_end = after(due, u64::from(spec.grace_days), "the end of the grace period")?;
-    let retro = spec.grace_mode == GraceMode::FromDueDate && spec.grace_days > 0;
+    // FromDueDate: grace days are charged on the first day after grace if still unpaid.
+    let retro_day = (spec.grace_mode == GraceMode::FromDueDate && spec.grace_days > 0)
+        .then(|| after(grace_end, 1, "the end of the grace period"))
+        .transpose()?;
 
     // Principal outstanding at the due date (payments on or before it).
-    let mut outstanding = principal.amount();
+    let dp = run.dp;
+    let mut outstanding = principal.minor_i128();
     let mut pi = 0;
     while pi < payments.len() && payments[pi].date <= due {
-        outstanding -= payments[pi].amount.amount();
+        outstanding -= payments[pi].amount.minor_i128();
         pi += 1;
     }
 
     // One line per month of delinquency plus a few for payments, surcharges and rate changes.
-    let mut lines: Vec<FeeLine> = Vec::with_capacity(overdue_days as usize / 28 + 4);
+    let mut lines: Vec<FeeLine> = if itemise {
+        Vec::with_capacity(overdue_days as usize / 28 + 4)
+    } else {
+        Vec::new()
+    };
     let mut waiver_lines: Vec<FeeLine> = Vec::new();
-    // Grace-day lines waiting for the end of the grace period, with their exact numerators.
-    let mut pending: Vec<(FeeLine, Decimal)> = Vec::new();
+    let mut waiver_sink = itemise.then_some(&mut waiver_lines);
+    // Grace-day numerators (and lines) waiting for the end of the grace period.
+    let mut pending: Vec<(Option<FeeLine>, Exact)> = Vec::new();
     let mut wi = 0;
     let mut snapshot = None;
 
     // Waivers dated on or before the due date see nothing accrued.
     while wi < waivers.len() && waivers[wi].1.date <= due {
-        apply_waiver(&mut run, waivers[wi], since, currency, &mut waiver_lines)?;
+        apply_waiver(&mut run, waivers[wi], since, waiver_sink.as_deref_mut())?;
         wi += 1;
     }
     if since == due {
-        snapshot = Some(Snapshot { r: run.r, f: run.capped()?, w: run.w });
+        snapshot = Some(run.snapshot()?);
     }
 
     let mut rate_cache = None;
@@ -242,47 +278,40 @@ pub(crate) fn run(
     let mut day = after(due, 1, "the first overdue day")?;
     while day <= as_of {
         // 1. Grace days are charged once the grace period has ended unpaid (FromDueDate).
-        if retro && day == after(grace_end, 1, "the end of the grace period")? {
-            if outstanding > Decimal::ZERO {
-                for (mut line, num) in pending.drain(..) {
-                    line.amount = money(run.recognise(num)?);
-                    line.unrounded = Some(run.unrounded(num));
-                    if day > since {
+        if retro_day == Some(day) {
+            let unpaid = outstanding > 0;
+            for (line, num) in pending.drain(..) {
+                if unpaid {
+                    let amount = run.recognise(num)?;
+                    if let Some(mut line) = line.filter(|_| day > since) {
+                        line.amount = run.money(amount)?;
                         lines.push(line);
                     }
                 }
             }
-            pending.clear();
         }
         // 2. Payments dated today lower today's base.
         while pi < payments.len() && payments[pi].date == day {
-            outstanding -= payments[pi].amount.amount();
+            outstanding -= payments[pi].amount.minor_i128();
             pi += 1;
         }
         // 3. Surcharges on the principal unpaid today.
         while ti < triggers.len() && triggers[ti].0 == day {
             let s = triggers[ti].1;
-            if outstanding > Decimal::ZERO {
-                let exact = mul(outstanding, s.rate.value(), "a surcharge")?;
-                let amount = run.recognise(mul(exact, basis_dec, "a surcharge")?)?;
-                if day > since {
-                    lines.push(FeeLine {
-                        kind: LineKind::Surcharge,
-                        from: day,
-                        to: day,
-                        month: Some(month),
-                        days: None,
-                        base: Some(money(outstanding)),
-                        daily_rate: None,
-                        reference_rate: None,
-                        annual_rate: None,
-                        day_basis: None,
-                        rate: Some(s.rate),
-                        unrounded: Some(exact),
-                        amount: money(amount),
-                        label: Some(s.name.clone()),
-                        waiver: None,
-                    });
+            if outstanding > 0 {
+                let basis = Exact::int(i64::from(basis));
+                let exact = Exact::scaled(outstanding, dp)
+                    .mul(Exact::of(s.rate.value()))
+                    .ok_or_else(|| precision("a surcharge"))?;
+                let amount = run.recognise(exact.mul(basis).ok_or_else(|| precision("a surcharge"))?)?;
+                if itemise && day > since {
+                    let mut line = FeeLine::new(LineKind::Surcharge, day, day, run.money(amount)?);
+                    line.month = Some(month);
+                    line.base = Some(run.money(outstanding)?);
+                    line.rate = Some(s.rate);
+                    line.unrounded = exact.to_decimal();
+                    line.label = Some(s.name.clone());
+                    lines.push(line);
                 }
             }
             ti += 1;
@@ -290,14 +319,18 @@ pub(crate) fn run(
         // 4. The segment: as long as base, rate, month and reporting points stay the same.
         let rate = segment_rate(&spec.accrual, table, month, day, &mut rate_cache)?;
         let mut end = as_of.min(m_end);
-        let mut cut = |next: Option<NaiveDate>| {
-            if let Some(n) = next.and_then(|n| n.pred_opt()) {
-                end = end.min(n);
+        for next in [
+            payments.get(pi).map(|p| p.date),
+            triggers.get(ti).map(|t| t.0),
+            rate.next_change,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if next <= end {
+                end = next.pred_opt().unwrap_or(end);
             }
-        };
-        cut(payments.get(pi).map(|p| p.date));
-        cut(triggers.get(ti).map(|t| t.0));
-        cut(rate.next_change);
+        }
         if day <= grace_end {
             end = end.min(grace_end);
         }
@@ -308,48 +341,37 @@ pub(crate) fn run(
             end = end.min(w.date);
         }
         let days = (end - day).num_days() + 1;
-        let days_dec = Decimal::from(days);
         for (cap_rate, _, acc) in &mut run.annual_caps {
-            let n = mul(mul(outstanding, *cap_rate, "a cap")?, days_dec, "a cap")?;
-            *acc = add(*acc, n, "a cap")?;
+            let n = product(outstanding, dp, *cap_rate, days, "a cap")?;
+            *acc = acc.add(n).ok_or_else(|| precision("a cap"))?;
         }
         let in_grace = day <= grace_end;
-        if outstanding > Decimal::ZERO && !rate.factor.is_zero() && (retro || !in_grace) {
-            let num = mul(mul(outstanding, rate.factor, "an accrual")?, days_dec, "an accrual")?;
-            let mut line = FeeLine {
-                kind: if in_grace { LineKind::GraceAccrual } else { LineKind::Accrual },
-                from: day,
-                to: end,
-                month: Some(month),
-                days: u32::try_from(days).ok(),
-                base: Some(money(outstanding)),
-                daily_rate: rate.daily,
-                reference_rate: rate.reference,
-                annual_rate: rate.annual,
-                day_basis: (basis > 1).then_some(basis),
-                rate: None,
-                unrounded: None,
-                amount: Money::zero(currency),
-                label: None,
-                waiver: None,
-            };
+        if outstanding > 0 && rate.factor.is_positive() && (retro_day.is_some() || !in_grace) {
+            let num = product(outstanding, dp, rate.factor, days, "an accrual")?;
             if in_grace {
+                // Charged (and itemised) only if the grace period ends unpaid.
+                let line = if itemise {
+                    let (base, zero) = (run.money(outstanding)?, Money::zero(currency));
+                    Some(accrual_line(LineKind::GraceAccrual, (day, end, month, days), base, zero, &rate, &run, num))
+                } else {
+                    None
+                };
                 pending.push((line, num));
             } else {
-                line.amount = money(run.recognise(num)?);
-                line.unrounded = Some(run.unrounded(num));
-                if day > since {
-                    lines.push(line);
+                let amount = run.recognise(num)?;
+                if itemise && day > since {
+                    let (base, amount) = (run.money(outstanding)?, run.money(amount)?);
+                    lines.push(accrual_line(LineKind::Accrual, (day, end, month, days), base, amount, &rate, &run, num));
                 }
             }
         }
-        // 5. End-of-day reporting points.
-        if end == since {
-            snapshot = Some(Snapshot { r: run.r, f: run.capped()?, w: run.w });
-        }
+        // 5. End of day: waivers dated today, then the window start (which includes them).
         while wi < waivers.len() && waivers[wi].1.date == end {
-            apply_waiver(&mut run, waivers[wi], since, currency, &mut waiver_lines)?;
+            apply_waiver(&mut run, waivers[wi], since, waiver_sink.as_deref_mut())?;
             wi += 1;
+        }
+        if end == since {
+            snapshot = Some(run.snapshot()?);
         }
         if end == m_end {
             month += 1;
@@ -363,44 +385,60 @@ pub(crate) fn run(
     })?;
     let f = run.capped()?;
     let cap_adjustment = (f - run.r) - (snap.f - snap.r);
-    if !cap_adjustment.is_zero() {
-        lines.push(FeeLine {
-            kind: LineKind::Cap,
-            from: as_of,
-            to: as_of,
-            month: None,
-            days: None,
-            base: None,
-            daily_rate: None,
-            reference_rate: None,
-            annual_rate: None,
-            day_basis: None,
-            rate: None,
-            unrounded: None,
-            amount: money(cap_adjustment),
-            label: Some(cap_label(&spec.caps, run.cap()?, currency)),
-            waiver: None,
-        });
+    if itemise && cap_adjustment != 0 {
+        let mut line = FeeLine::new(LineKind::Cap, as_of, as_of, run.money(cap_adjustment)?);
+        let binding = run.cap()?.map(|c| run.money(c)).transpose()?;
+        line.label = Some(cap_label(&spec.caps, binding, currency));
+        lines.push(line);
     }
     lines.append(&mut waiver_lines);
     let accrued = run.r - snap.r;
     let waived = run.w - snap.w;
-    Ok(LateFeeBreakdown {
-        policy: spec.name.clone(),
-        currency,
-        principal,
-        due,
-        as_of,
+    Ok(Outcome {
+        summary: LateFeeSummary {
+            currency,
+            days_overdue: u32::try_from(overdue_days).unwrap_or(u32::MAX),
+            outstanding_principal: run.money(outstanding)?,
+            accrued: run.money(accrued)?,
+            cap_adjustment: run.money(cap_adjustment)?,
+            waived: run.money(waived)?,
+            total: run.money(accrued + cap_adjustment - waived)?,
+        },
         period_from: after(since, 1, "the start of the accrual window")?,
-        days_overdue: u32::try_from(overdue_days).unwrap_or(u32::MAX),
         grace_ends: (spec.grace_days > 0).then_some(grace_end),
-        outstanding_principal: money(outstanding),
         lines,
-        accrued: money(accrued),
-        cap_adjustment: money(cap_adjustment),
-        waived: money(waived),
-        total: money(accrued + cap_adjustment - waived),
     })
+}
+
+/// An accrual line (amount filled in by the caller), built in one piece so it is written once.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn accrual_line(
+    kind: LineKind,
+    (from, to, month, days): (NaiveDate, NaiveDate, u32, i64),
+    base: Money,
+    amount: Money,
+    rate: &SegmentRate,
+    run: &Running,
+    num: Exact,
+) -> FeeLine {
+    FeeLine {
+        kind,
+        from,
+        to,
+        month: Some(month),
+        days: u32::try_from(days).ok(),
+        base: Some(base),
+        daily_rate: rate.daily,
+        reference_rate: rate.reference,
+        annual_rate: rate.annual,
+        day_basis: (run.basis > 1).then_some(run.basis),
+        rate: None,
+        unrounded: run.unrounded(num),
+        amount,
+        label: None,
+        waiver: None,
+    }
 }
 
 fn segment_rate(
@@ -411,7 +449,7 @@ fn segment_rate(
     cache: &mut Option<(Rate, Decimal)>,
 ) -> Result<SegmentRate, LateFeeError> {
     let daily = |r: Rate| SegmentRate {
-        factor: r.value(),
+        factor: Exact::of(r.value()),
         daily: Some(r),
         reference: None,
         annual: None,
@@ -421,7 +459,7 @@ fn segment_rate(
         Accrual::FlatDaily { daily_rate } => Ok(daily(*daily_rate)),
         Accrual::Tiered { tiers } => {
             let idx = tiers.partition_point(|t| t.from_month <= month);
-            Ok(daily(tiers.get(idx.wrapping_sub(1)).map_or(Rate::ZERO, |t| t.daily_rate)))
+            Ok(daily(idx.checked_sub(1).and_then(|i| tiers.get(i)).map_or(Rate::ZERO, |t| t.daily_rate)))
         }
         Accrual::ReferenceRate {
             series,
@@ -429,9 +467,7 @@ fn segment_rate(
             spread,
             ..
         } => {
-            let table = table.ok_or_else(|| LateFeeError::MissingReferenceRates {
-                series: series.clone(),
-            })?;
+            let table = table.ok_or_else(|| LateFeeError::MissingReferenceRates { series: series.clone() })?;
             let (reference, next_change) = table.rate_on(day).map_err(|e| match e {
                 RateLookup::BeforeFirst(first) => LateFeeError::NoReferenceRate {
                     series: series.clone(),
@@ -448,18 +484,18 @@ fn segment_rate(
             let annual = match cache {
                 Some((r, annual)) if *r == reference => *annual,
                 _ => {
-                    let annual = add(
-                        mul(reference.value(), *multiplier, "a reference rate")?,
-                        spread.value(),
-                        "a reference rate",
-                    )?
-                    .normalize();
+                    let annual = Exact::of(reference.value())
+                        .mul(Exact::of(*multiplier))
+                        .and_then(|x| x.add(Exact::of(spread.value())))
+                        .and_then(Exact::to_decimal)
+                        .ok_or_else(|| precision("a reference rate"))?
+                        .normalize();
                     *cache = Some((reference, annual));
                     annual
                 }
             };
             Ok(SegmentRate {
-                factor: annual,
+                factor: Exact::of(annual),
                 daily: None,
                 reference: Some(reference),
                 annual: Some(annual),
@@ -469,154 +505,41 @@ fn segment_rate(
     }
 }
 
-fn reference_table<'a>(
-    accrual: &Accrual,
-    given: Option<&'a RateTable>,
-) -> Result<Option<&'a RateTable>, LateFeeError> {
-    match accrual {
-        Accrual::ReferenceRate { series, .. } => {
-            let table = given.ok_or_else(|| LateFeeError::MissingReferenceRates {
-                series: series.clone(),
-            })?;
-            if !table.series().eq_ignore_ascii_case(series) {
-                return Err(LateFeeError::ReferenceSeriesMismatch {
-                    wanted: series.clone(),
-                    given: table.series().to_string(),
-                });
-            }
-            Ok(Some(table))
-        }
-        _ => Ok(None),
-    }
-}
-
-/// Payments checked and sorted by date (borrowed when already in order).
-fn checked_payments<'a>(input: &LateFeeInput<'a>) -> Result<Cow<'a, [Payment]>, LateFeeError> {
-    let currency = input.principal.currency();
-    let mut paid = Money::zero(currency);
-    for (index, p) in input.payments.iter().enumerate() {
-        if p.amount.currency() != currency {
-            return Err(LateFeeError::PaymentCurrency {
-                index,
-                date: p.date,
-                expected: currency.code(),
-                found: p.amount.currency().code(),
-            });
-        }
-        if !p.amount.is_positive() {
-            return Err(LateFeeError::NonPositivePayment {
-                index,
-                date: p.date,
-                amount: p.amount,
-            });
-        }
-        if p.date <= input.as_of {
-            paid = paid.checked_add(p.amount)?;
-        }
-    }
-    if paid.amount() > input.principal.amount() {
-        return Err(LateFeeError::PaymentsExceedPrincipal {
-            paid,
-            principal: input.principal,
-            as_of: input.as_of,
-        });
-    }
-    if input.payments.windows(2).all(|w| w[0].date <= w[1].date) {
-        Ok(Cow::Borrowed(input.payments))
-    } else {
-        let mut sorted = input.payments.to_vec();
-        sorted.sort_by_key(|p| p.date);
-        Ok(Cow::Owned(sorted))
-    }
-}
-
-/// Waivers in effect by `as_of`, checked (R-D6) and sorted by date, with their input index.
-fn checked_waivers<'a>(input: &LateFeeInput<'a>) -> Result<Vec<(usize, &'a Waiver)>, LateFeeError> {
-    let currency = input.principal.currency();
-    let mut out = Vec::new();
-    for (index, w) in input.waivers.iter().enumerate() {
-        let invalid = |reason: &str| LateFeeError::InvalidWaiver {
-            index,
-            date: w.date,
-            reason: reason.to_string(),
-        };
-        if w.approved_by.trim().is_empty() || w.proposed_by.trim().is_empty() {
-            return Err(invalid("proposed_by and approved_by must both name a person"));
-        }
-        if w.approved_by.trim() == w.proposed_by.trim() {
-            return Err(invalid(
-                "R-D6: a waiver must be approved by someone other than the person who proposed it",
-            ));
-        }
-        match &w.scope {
-            WaiverScope::Amount { amount } if amount.currency() != currency => {
-                return Err(invalid("the amount is not in the principal's currency"));
-            }
-            WaiverScope::Amount { amount } if !amount.is_positive() => {
-                return Err(invalid("the amount must be positive"));
-            }
-            WaiverScope::Percent { percent } if percent.is_zero() || percent.value() > Decimal::ONE => {
-                return Err(invalid("percent must be above 0% and at most 100%"));
-            }
-            _ => {}
-        }
-        if w.date <= input.as_of {
-            out.push((index, w));
-        }
-    }
-    out.sort_by_key(|(_, w)| w.date);
-    Ok(out)
-}
-
 fn apply_waiver(
     run: &mut Running,
     (index, w): (usize, &Waiver),
     since: NaiveDate,
-    currency: crate::Currency,
-    lines: &mut Vec<FeeLine>,
+    lines: Option<&mut Vec<FeeLine>>,
 ) -> Result<(), LateFeeError> {
     let available = run.capped()? - run.w;
     let amount = match &w.scope {
         WaiverScope::All => available,
         WaiverScope::Amount { amount } => {
-            if amount.amount() > available {
+            if amount.minor_i128() > available {
                 return Err(LateFeeError::WaiverExceedsAccrued {
                     index,
                     date: w.date,
                     amount: *amount,
-                    available: Money::round(available, currency, RoundingMode::HalfUp),
+                    available: run.money(available)?,
                 });
             }
-            amount.amount()
+            amount.minor_i128()
         }
-        WaiverScope::Percent { percent } => run
-            .mode
-            .round(mul(available, percent.value(), "a percentage waiver")?, run.dp),
+        WaiverScope::Percent { percent } => Exact::scaled(available, run.dp)
+            .mul(Exact::of(percent.value()))
+            .and_then(|x| x.round_units(1, run.dp, run.mode))
+            .ok_or_else(|| precision("a percentage waiver"))?,
     };
     run.w += amount;
-    if w.date > since {
-        lines.push(FeeLine {
-            kind: LineKind::Waiver,
-            from: w.date,
-            to: w.date,
-            month: None,
-            days: None,
-            base: None,
-            daily_rate: None,
-            reference_rate: None,
-            annual_rate: None,
-            day_basis: None,
-            rate: None,
-            unrounded: None,
-            amount: Money::round(-amount, currency, RoundingMode::HalfUp),
-            label: None,
-            waiver: Some(Box::new(w.clone())),
-        });
+    if let Some(lines) = lines.filter(|_| w.date > since) {
+        let mut line = FeeLine::new(LineKind::Waiver, w.date, w.date, run.money(-amount)?);
+        line.waiver = Some(Box::new(w.clone()));
+        lines.push(line);
     }
     Ok(())
 }
 
-fn cap_label(caps: &[Cap], binding: Option<Decimal>, currency: crate::Currency) -> String {
+fn cap_label(caps: &[Cap], binding: Option<Money>, currency: Currency) -> String {
     let parts: Vec<String> = caps
         .iter()
         .map(|c| match c {
@@ -628,7 +551,7 @@ fn cap_label(caps: &[Cap], binding: Option<Decimal>, currency: crate::Currency) 
         })
         .collect();
     match binding {
-        Some(b) => format!("capped at {b} {currency} (at most {})", parts.join(", ")),
+        Some(b) => format!("capped at {b} (at most {})", parts.join(", ")),
         None => format!("at most {}", parts.join(", ")),
     }
 }

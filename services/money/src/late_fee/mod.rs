@@ -22,6 +22,7 @@
 //! - **Waivers** (R-D6) need an approver other than the proposer; an amount waiver may not
 //!   exceed what had accrued and was not yet waived on its date.
 
+mod checks;
 mod engine;
 mod error;
 mod policy;
@@ -201,6 +202,29 @@ pub struct FeeLine {
     pub waiver: Option<Box<Waiver>>,
 }
 
+impl FeeLine {
+    /// A line with only its kind, dates and amount; the engine fills in the rest.
+    pub(crate) fn new(kind: LineKind, from: NaiveDate, to: NaiveDate, amount: Money) -> FeeLine {
+        FeeLine {
+            kind,
+            from,
+            to,
+            month: None,
+            days: None,
+            base: None,
+            daily_rate: None,
+            reference_rate: None,
+            annual_rate: None,
+            day_basis: None,
+            rate: None,
+            unrounded: None,
+            amount,
+            label: None,
+            waiver: None,
+        }
+    }
+}
+
 /// Without trailing zeros (`"4.99995"`, not `"4.999950"`).
 fn normalized<S: serde::Serializer>(d: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
     match d {
@@ -257,12 +281,81 @@ pub struct LateFeeBreakdown {
     pub total: Money,
 }
 
-/// R-C4: the late fee of a receivable from the day after its due date through `as_of`.
+/// The amounts of a late-fee computation without the lines (see [`compute_summary`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LateFeeSummary {
+    /// Currency of every amount.
+    pub currency: Currency,
+    /// Calendar days overdue on the as-of date.
+    pub days_overdue: u32,
+    /// Principal still unpaid on the as-of date.
+    #[serde(with = "amount_only")]
+    pub outstanding_principal: Money,
+    /// Sum of accrual and surcharge lines.
+    #[serde(with = "amount_only")]
+    pub accrued: Money,
+    /// Change due to caps.
+    #[serde(with = "amount_only")]
+    pub cap_adjustment: Money,
+    /// Sum waived.
+    #[serde(with = "amount_only")]
+    pub waived: Money,
+    /// Late fee owed for the period.
+    #[serde(with = "amount_only")]
+    pub total: Money,
+}
+
+impl LateFeeBreakdown {
+    /// The amounts without the lines.
+    pub fn summary(&self) -> LateFeeSummary {
+        LateFeeSummary {
+            currency: self.currency,
+            days_overdue: self.days_overdue,
+            outstanding_principal: self.outstanding_principal,
+            accrued: self.accrued,
+            cap_adjustment: self.cap_adjustment,
+            waived: self.waived,
+            total: self.total,
+        }
+    }
+}
+
+fn breakdown(policy: &LateFeePolicy, input: &LateFeeInput<'_>, o: engine::Outcome) -> LateFeeBreakdown {
+    let s = o.summary;
+    LateFeeBreakdown {
+        policy: policy.name().to_string(),
+        currency: s.currency,
+        principal: input.principal,
+        due: input.due,
+        as_of: input.as_of,
+        period_from: o.period_from,
+        days_overdue: s.days_overdue,
+        grace_ends: o.grace_ends,
+        outstanding_principal: s.outstanding_principal,
+        lines: o.lines,
+        accrued: s.accrued,
+        cap_adjustment: s.cap_adjustment,
+        waived: s.waived,
+        total: s.total,
+    }
+}
+
+/// R-C4: the late fee of a receivable from the day after its due date through `as_of`,
+/// itemised.
 pub fn compute(
     policy: &LateFeePolicy,
     input: &LateFeeInput<'_>,
 ) -> Result<LateFeeBreakdown, LateFeeError> {
-    engine::run(policy, input, input.due)
+    Ok(breakdown(policy, input, engine::run(policy, input, input.due, true)?))
+}
+
+/// The amounts of [`compute`] without building the lines: for batch jobs (nightly accrual over
+/// every open receivable) that only book totals. Same engine, same figures.
+pub fn compute_summary(
+    policy: &LateFeePolicy,
+    input: &LateFeeInput<'_>,
+) -> Result<LateFeeSummary, LateFeeError> {
+    Ok(engine::run(policy, input, input.due, false)?.summary)
 }
 
 /// The late fee that accrued in the period `since + 1 ..= as_of` (for booking accruals
@@ -273,7 +366,7 @@ pub fn accrued_since(
     input: &LateFeeInput<'_>,
     since: NaiveDate,
 ) -> Result<LateFeeBreakdown, LateFeeError> {
-    engine::run(policy, input, since)
+    Ok(breakdown(policy, input, engine::run(policy, input, since, true)?))
 }
 
 #[cfg(test)]

@@ -305,3 +305,4 @@ fn breakdown_serialises_amounts_as_strings() {
     assert_eq!(json["lines"][0]["daily_rate"], "0.001");
     assert_eq!(json["lines"][0]["kind"], "accrual");
 }
+

@@ -1,0 +1,80 @@
+//! What every subcommand shares: date parsing, JSON output, errors with a hint.
+
+use std::fmt::Display;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+
+/// A failed command: what is wrong (with its causes) and, when we know it, what to do next.
+pub(crate) struct Failure {
+    error: anyhow::Error,
+    hint: Option<String>,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure {
+            error: e.into(),
+            hint: None,
+        }
+    }
+}
+
+/// Attaches a hint (what to do next) to an error.
+pub(crate) trait Hint<T> {
+    fn hint(self, hint: impl Display) -> Result<T, Failure>;
+}
+
+impl<T, E: Into<anyhow::Error>> Hint<T> for Result<T, E> {
+    fn hint(self, hint: impl Display) -> Result<T, Failure> {
+        self.map_err(|e| Failure {
+            error: e.into(),
+            hint: Some(hint.to_string()),
+        })
+    }
+}
+
+/// The result of a subcommand: a JSON document to print.
+pub(crate) type Outcome = Result<serde_json::Value, Failure>;
+
+/// Prints the document, or the error and its hint; returns the exit code.
+pub(crate) fn finish(result: Outcome) -> ExitCode {
+    match result {
+        Ok(value) => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (e.g. `| head`) is not an error worth reporting.
+            let _ = serde_json::to_writer_pretty(&mut out, &value).and_then(|()| {
+                writeln!(out).map_err(serde_json::Error::io)
+            });
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("error: {:#}", failure.error);
+            if let Some(hint) = failure.hint {
+                eprintln!("hint: {hint}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// clap value parser for dates.
+pub(crate) fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("\"{s}\" is not a date: expected YYYY-MM-DD, e.g. 2026-03-15"))
+}
+
+/// Reads a text file, naming it in the error.
+pub(crate) fn read(path: &Path, what: &str) -> Result<String, Failure> {
+    std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read {what} {}", path.display()))
+        .hint(format!("check the path given for the {what}"))
+}
+
+/// Serialises a result document.
+pub(crate) fn json(value: impl serde::Serialize) -> Outcome {
+    Ok(serde_json::to_value(value)?)
+}

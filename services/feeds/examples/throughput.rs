@@ -1,0 +1,75 @@
+//! Parse files repeatedly and report throughput; with `--values`, print each file's parsed
+//! transactions as JSON lines for the side-by-side check in `bench/compare_mt940.py`.
+//!
+//! `cargo run --release -p feeds --example throughput -- [--values] [--seconds S] FILE…`
+
+use std::time::{Duration, Instant};
+
+use feeds::{CheckMode, Format, ParseOptions};
+
+fn main() {
+    let mut values = false;
+    let mut seconds = 2.0_f64; // timing only, never money
+    let mut files = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--values" => values = true,
+            "--seconds" => seconds = args.next().and_then(|s| s.parse().ok()).unwrap_or(seconds),
+            _ => files.push(a),
+        }
+    }
+    let options = ParseOptions {
+        mode: CheckMode::Flag,
+        ..ParseOptions::default()
+    };
+    let inputs: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .filter_map(|f| std::fs::read(f).ok().map(|b| (f.clone(), b)))
+        .collect();
+    if values {
+        for (name, bytes) in &inputs {
+            let parsed = feeds::parse_file(name, bytes, Some(Format::Mt940), &options);
+            let txs: Vec<serde_json::Value> = parsed
+                .iter()
+                .flat_map(|p| p.statements.iter().flat_map(|s| &s.transactions))
+                .map(|t| {
+                    serde_json::json!({
+                        "amount": t.amount.to_string(),
+                        "currency": t.currency,
+                        "value_date": t.value_date.map(|d| d.to_string()),
+                        "entry_date": t.booking_date.map(|d| d.to_string()),
+                        "customer_reference": t.customer_reference,
+                        "bank_reference": t.bank_reference,
+                        "type": t.bank_transaction_code,
+                    })
+                })
+                .collect();
+            let line = serde_json::json!({ "file": name, "transactions": txs });
+            println!("{line}");
+        }
+        return;
+    }
+    // One corpus of all files, parsed back to back, as often as fits in the time budget.
+    let total: usize = inputs.iter().map(|(_, b)| b.len()).sum();
+    let budget = Duration::from_secs_f64(seconds);
+    let mut best = Duration::MAX;
+    let start = Instant::now();
+    let mut transactions = 0;
+    while start.elapsed() < budget || best == Duration::MAX {
+        let t = Instant::now();
+        transactions = 0;
+        for (name, bytes) in &inputs {
+            if let Ok(p) = feeds::parse_file(name, bytes, None, &options) {
+                transactions += p.transaction_count();
+            }
+        }
+        best = best.min(t.elapsed());
+    }
+    let mib = total as f64 / (1 << 20) as f64;
+    println!(
+        "{{\"bytes\": {total}, \"transactions\": {transactions}, \"seconds\": {:.6}, \"mib_per_s\": {:.2}}}",
+        best.as_secs_f64(),
+        mib / best.as_secs_f64()
+    );
+}

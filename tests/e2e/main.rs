@@ -7,3 +7,4 @@ mod allocation_rejection;
 mod crash_recovery;
 mod helpers;
 mod money_path;
+mod trace_context;

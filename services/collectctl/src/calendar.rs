@@ -8,7 +8,8 @@ use chrono::{Datelike, NaiveDate};
 use clap::{Args, Subcommand};
 use money::CalendarSet;
 use money::calendar::{Calendar, Coverage, DueDateShift, YearSource};
-use serde_json::json;
+use money::calendar::{DayInfo, DayOffBlock, DueDatePlan};
+use serde::Serialize;
 
 use crate::cli::{Hint, Outcome, json, parse_date, read};
 
@@ -105,6 +106,38 @@ fn sources(cal: &Calendar, from: NaiveDate, to: NaiveDate) -> Vec<YearSource> {
     (from.year()..=to.year()).filter_map(|y| cal.year_source(y)).collect()
 }
 
+#[derive(Serialize)]
+struct DaysOutput<'a> {
+    region: &'a str,
+    data_version: String,
+    from: NaiveDate,
+    to: NaiveDate,
+    working_days: usize,
+    days_off: usize,
+    days: Vec<DayInfo>,
+    days_off_blocks: Vec<DayOffBlock>,
+    sources: Vec<YearSource>,
+}
+
+#[derive(Serialize)]
+struct AddWorkdaysOutput<'a> {
+    region: &'a str,
+    data_version: String,
+    date: NaiveDate,
+    n: i32,
+    result: NaiveDate,
+    result_day: DayInfo,
+    sources: Vec<YearSource>,
+}
+
+#[derive(Serialize)]
+struct DueDateOutput<'a> {
+    region: &'a str,
+    data_version: String,
+    #[serde(flatten)]
+    plan: DueDatePlan,
+}
+
 const NOT_COVERED_HINT: &str = "add the year's official notice as a file in --calendar-dir (see services/money/README.md), or pass --allow-provisional for weekend-only answers";
 
 pub(crate) fn run(args: CalendarArgs) -> Outcome {
@@ -131,30 +164,30 @@ pub(crate) fn run(args: CalendarArgs) -> Outcome {
                 .hint(NOT_COVERED_HINT)?;
             let working = days.iter().filter(|d| d.working).count();
             let blocks = cal.days_off_blocks(from, to).hint(NOT_COVERED_HINT)?;
-            Ok(json!({
-                "region": region,
-                "data_version": cal.data_version(),
-                "from": from,
-                "to": to,
-                "working_days": working,
-                "days_off": days.len() - working,
-                "days": days,
-                "days_off_blocks": blocks,
-                "sources": sources(cal, from, to),
-            }))
+            json(DaysOutput {
+                region,
+                data_version: cal.data_version(),
+                from,
+                to,
+                working_days: working,
+                days_off: days.len() - working,
+                days,
+                days_off_blocks: blocks,
+                sources: sources(cal, from, to),
+            })
         }
         CalendarCommand::AddWorkdays { date, n } => {
             let result = cal.add_working_days(date, n).hint(NOT_COVERED_HINT)?;
             let (lo, hi) = (date.min(result), date.max(result));
-            Ok(json!({
-                "region": region,
-                "data_version": cal.data_version(),
-                "date": date,
-                "n": n,
-                "result": result,
-                "result_day": cal.day(result).hint(NOT_COVERED_HINT)?,
-                "sources": sources(cal, lo, hi),
-            }))
+            json(AddWorkdaysOutput {
+                region,
+                data_version: cal.data_version(),
+                date,
+                n,
+                result,
+                result_day: cal.day(result).hint(NOT_COVERED_HINT)?,
+                sources: sources(cal, lo, hi),
+            })
         }
         CalendarCommand::DueDate {
             date,
@@ -168,10 +201,11 @@ pub(crate) fn run(args: CalendarArgs) -> Outcome {
             let plan = cal
                 .plan_due_date(date, rule, reminder_working_days)
                 .hint(NOT_COVERED_HINT)?;
-            let mut value = json(&plan)?;
-            value["region"] = json!(region);
-            value["data_version"] = json!(cal.data_version());
-            Ok(value)
+            json(DueDateOutput {
+                region,
+                data_version: cal.data_version(),
+                plan,
+            })
         }
     }
 }

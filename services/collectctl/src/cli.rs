@@ -37,18 +37,15 @@ impl<T, E: Into<anyhow::Error>> Hint<T> for Result<T, E> {
     }
 }
 
-/// The result of a subcommand: a JSON document to print.
-pub(crate) type Outcome = Result<serde_json::Value, Failure>;
+/// The result of a subcommand: the JSON document to print (keys in declaration order).
+pub(crate) type Outcome = Result<String, Failure>;
 
 /// Prints the document, or the error and its hint; returns the exit code.
 pub(crate) fn finish(result: Outcome) -> ExitCode {
     match result {
-        Ok(value) => {
-            let mut out = std::io::stdout().lock();
+        Ok(document) => {
             // A closed pipe (e.g. `| head`) is not an error worth reporting.
-            let _ = serde_json::to_writer_pretty(&mut out, &value).and_then(|()| {
-                writeln!(out).map_err(serde_json::Error::io)
-            });
+            let _ = writeln!(std::io::stdout().lock(), "{document}");
             ExitCode::SUCCESS
         }
         Err(failure) => {
@@ -76,5 +73,5 @@ pub(crate) fn read(path: &Path, what: &str) -> Result<String, Failure> {
 
 /// Serialises a result document.
 pub(crate) fn json(value: impl serde::Serialize) -> Outcome {
-    Ok(serde_json::to_value(value)?)
+    Ok(serde_json::to_string_pretty(&value)?)
 }

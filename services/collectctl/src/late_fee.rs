@@ -6,7 +6,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Args;
 use money::late_fee::{
-    self, LateFeeInput, LateFeePolicy, PaymentRecord, RateTable, WaiverRecord,
+    self, LateFeeError, LateFeeInput, LateFeePolicy, PaymentRecord, RateTable, WaiverRecord,
     payments_from_records, waivers_from_records,
 };
 use money::{Currency, Money};
@@ -103,25 +103,36 @@ pub(crate) fn run(args: LateFeeArgs) -> Outcome {
         Some(since) => late_fee::accrued_since(&policy, &input, since),
         None => late_fee::compute(&policy, &input),
     };
-    json(breakdown.hint(what_next(&args))?)
+    match breakdown {
+        Ok(b) => json(b),
+        Err(e) => {
+            let hint = what_next(&e);
+            Err(e).hint(hint)
+        }
+    }
 }
 
-/// What to try after a computation error, by the inputs that were given.
-fn what_next(args: &LateFeeArgs) -> String {
-    let mut checks = vec!["--principal", "--due", "--as-of"];
-    if args.since.is_some() {
-        checks.push("--since");
+/// What to do about a computation error.
+fn what_next(e: &LateFeeError) -> &'static str {
+    match e {
+        LateFeeError::NegativePrincipal { .. } => "give --principal as the positive amount overdue",
+        LateFeeError::AsOfBeforeDue { .. } => "give an --as-of on or after --due",
+        LateFeeError::SinceOutOfRange { .. } => "give a --since between --due and --as-of",
+        LateFeeError::TooLong { .. } => "check the years of --due and --as-of",
+        LateFeeError::PaymentCurrency { .. }
+        | LateFeeError::NonPositivePayment { .. }
+        | LateFeeError::PaymentsExceedPrincipal { .. } => {
+            "check the payments file: positive amounts applied to principal, in --currency"
+        }
+        LateFeeError::InvalidWaiver { .. } | LateFeeError::WaiverExceedsAccrued { .. } => {
+            "check the waivers file: a different approver than proposer, and no more than had accrued"
+        }
+        LateFeeError::MissingReferenceRates { .. } | LateFeeError::ReferenceSeriesMismatch { .. } => {
+            "pass --reference-rates with the series the policy names (example: services/money/examples/lpr-1y.json)"
+        }
+        LateFeeError::NoReferenceRate { .. } | LateFeeError::ReferenceRateStale { .. } => {
+            "add the missing published rates to the reference rate file"
+        }
+        _ => "check the policy and the amounts given",
     }
-    if args.payments.is_some() {
-        checks.push("--payments");
-    }
-    if args.waivers.is_some() {
-        checks.push("--waivers");
-    }
-    if args.reference_rates.is_some() {
-        checks.push("--reference-rates");
-    } else {
-        checks.push("--reference-rates (needed by reference-rate policies)");
-    }
-    format!("check {}", checks.join(", "))
 }

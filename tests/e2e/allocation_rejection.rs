@@ -137,5 +137,9 @@ async fn overpaying_and_repeated_allocations() {
         settled[0].status,
         proto::contracts::v1::ReceivableStatus::PartiallyPaid as i32
     );
-    stack.stop(|_| {});
+    assert_eq!(
+        stack.stop(|_| {}),
+        Vec::<String>::new(),
+        "services that did not shut down gracefully"
+    );
 }

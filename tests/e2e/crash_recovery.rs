@@ -278,5 +278,9 @@ async fn sigkill_any_service_loses_nothing_and_doubles_nothing() {
         exceptions.into_inner().exceptions.is_empty(),
         "no allocation was refused as a double"
     );
-    stack.stop(|_| {});
+    assert_eq!(
+        stack.stop(|_| {}),
+        Vec::<String>::new(),
+        "services that did not shut down gracefully"
+    );
 }

@@ -415,5 +415,10 @@ async fn contract_to_court_and_back() {
     assert_eq!(exceptions.len(), 1);
     assert_eq!(exceptions[0].kind, "NO_CONTRACT_REFERENCE");
 
-    stack.stop(|_| {});
+    // SIGTERM: every service finishes its in-flight work and exits cleanly.
+    assert_eq!(
+        stack.stop(|_| {}),
+        Vec::<String>::new(),
+        "services that did not shut down gracefully"
+    );
 }

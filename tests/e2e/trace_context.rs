@@ -111,5 +111,9 @@ async fn trace_context_flows_from_grpc_through_kafka() {
     .or_logs(&stack);
     assert!(seen.contains(&kit::events::type_name::<events::ContractSigned>()));
     assert!(seen.contains(&kit::events::type_name::<events::GradeChanged>()));
-    stack.stop(|_| {});
+    assert_eq!(
+        stack.stop(|_| {}),
+        Vec::<String>::new(),
+        "services that did not shut down gracefully"
+    );
 }

@@ -23,7 +23,12 @@ pub(crate) struct CalendarArgs {
     region: String,
     /// Directory of operator calendar files (*.json, same format as the built-in data), merged
     /// over the built-in data in file-name order: adds a newly published year, or replaces one.
-    #[arg(long, global = true, env = "COLLECTCTL_CALENDAR_DIR", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "COLLECTCTL_CALENDAR_DIR",
+        value_name = "DIR"
+    )]
     calendar_dir: Option<PathBuf>,
     /// For years without data, answer with weekends only (marked "provisional") instead of
     /// failing.
@@ -103,7 +108,9 @@ fn load(dir: Option<&Path>, provisional: bool) -> Result<CalendarSet, crate::cli
 }
 
 fn sources(cal: &Calendar, from: NaiveDate, to: NaiveDate) -> Vec<YearSource> {
-    (from.year()..=to.year()).filter_map(|y| cal.year_source(y)).collect()
+    (from.year()..=to.year())
+        .filter_map(|y| cal.year_source(y))
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -153,8 +160,10 @@ pub(crate) fn run(args: CalendarArgs) -> Outcome {
                     .hint("swap the dates");
             }
             if (to - from).num_days() >= MAX_RANGE_DAYS {
-                return Err(anyhow::anyhow!("the range {from} to {to} is longer than {MAX_RANGE_DAYS} days"))
-                    .hint("ask for at most about ten years at a time");
+                return Err(anyhow::anyhow!(
+                    "the range {from} to {to} is longer than {MAX_RANGE_DAYS} days"
+                ))
+                .hint("ask for at most about ten years at a time");
             }
             let days = from
                 .iter_days()

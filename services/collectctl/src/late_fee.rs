@@ -71,7 +71,9 @@ pub(crate) fn run(args: LateFeeArgs) -> Outcome {
         Some(path) => {
             let records: Vec<PaymentRecord> = load_list(path, "payments file")?;
             payments_from_records(&records, currency)
-                .map_err(|(i, e)| anyhow::anyhow!("payments file {}: entry {i}: {e}", path.display()))
+                .map_err(|(i, e)| {
+                    anyhow::anyhow!("payments file {}: entry {i}: {e}", path.display())
+                })
                 .hint(FORMAT_HINT)?
         }
         None => Vec::new(),
@@ -80,7 +82,9 @@ pub(crate) fn run(args: LateFeeArgs) -> Outcome {
         Some(path) => {
             let records: Vec<WaiverRecord> = load_list(path, "waivers file")?;
             waivers_from_records(&records, currency)
-                .map_err(|(i, e)| anyhow::anyhow!("waivers file {}: entry {i}: {e}", path.display()))
+                .map_err(|(i, e)| {
+                    anyhow::anyhow!("waivers file {}: entry {i}: {e}", path.display())
+                })
                 .hint(FORMAT_HINT)?
         }
         None => Vec::new(),
@@ -127,7 +131,8 @@ fn what_next(e: &LateFeeError) -> &'static str {
         LateFeeError::InvalidWaiver { .. } | LateFeeError::WaiverExceedsAccrued { .. } => {
             "check the waivers file: a different approver than proposer, and no more than had accrued"
         }
-        LateFeeError::MissingReferenceRates { .. } | LateFeeError::ReferenceSeriesMismatch { .. } => {
+        LateFeeError::MissingReferenceRates { .. }
+        | LateFeeError::ReferenceSeriesMismatch { .. } => {
             "pass --reference-rates with the series the policy names (example: services/money/examples/lpr-1y.json)"
         }
         LateFeeError::NoReferenceRate { .. } | LateFeeError::ReferenceRateStale { .. } => {

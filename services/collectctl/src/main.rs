@@ -14,7 +14,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "collectctl", version, about = "Operator tool of the collection platform (prints JSON)")]
+#[command(
+    name = "collectctl",
+    version,
+    about = "Operator tool of the collection platform (prints JSON)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -125,10 +125,11 @@ impl ServiceProcess {
         self.wait_ready(timeout).await
     }
 
-    /// Asks the process to stop (SIGTERM) and waits up to `grace`, then kills it.
-    pub fn terminate(&mut self, grace: Duration) {
+    /// Asks the process to stop (SIGTERM) and waits up to `grace`, then kills it. Returns true
+    /// when it exited by itself with success (a graceful shutdown).
+    pub fn terminate(&mut self, grace: Duration) -> bool {
         let Some(mut child) = self.child.take() else {
-            return;
+            return false;
         };
         let _ = Command::new("kill")
             .arg("-TERM")
@@ -136,13 +137,14 @@ impl ServiceProcess {
             .status();
         let deadline = Instant::now() + grace;
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                return;
+            if let Ok(Some(status)) = child.try_wait() {
+                return status.success();
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = child.kill();
         let _ = child.wait();
+        false
     }
 
     /// The last `lines` lines of the log, for error messages.

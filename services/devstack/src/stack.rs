@@ -185,11 +185,20 @@ impl Stack {
     }
 
     /// Stops every service gracefully (reverse start order), then the broker and Postgres.
-    pub fn stop(mut self, mut progress: impl FnMut(&str)) {
+    /// Returns the services that did not exit cleanly within the grace period.
+    pub fn stop(mut self, mut progress: impl FnMut(&str)) -> Vec<String> {
+        let mut unclean = Vec::new();
         for (name, _) in SERVICES.iter().rev() {
             if let Some(process) = self.services.get_mut(*name) {
-                process.terminate(Duration::from_secs(15));
-                progress(&format!("{name}: stopped"));
+                if process.terminate(Duration::from_secs(15)) {
+                    progress(&format!("{name}: stopped"));
+                } else {
+                    progress(&format!(
+                        "{name}: did not stop cleanly; see {}",
+                        process.log_file().display()
+                    ));
+                    unclean.push((*name).to_owned());
+                }
             }
         }
         if self.broker.is_embedded() {
@@ -199,6 +208,7 @@ impl Stack {
             pg.stop();
             progress("postgres: stopped");
         }
+        unclean
     }
 
     /// Log files of all services.

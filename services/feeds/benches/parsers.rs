@@ -10,7 +10,10 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use feeds::{CheckMode, ParseOptions};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/bankfeeds/");
+const DATA: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/bankfeeds/"
+);
 const TARGET: usize = 4 << 20;
 
 fn read(rel: &str) -> Vec<u8> {
@@ -81,37 +84,65 @@ fn bench(c: &mut Criterion) {
         ..ParseOptions::default()
     };
     let gbk = {
-        let utf8 = csv_corpus("double-entry-generator/example/boc/debit/example-boc-records.csv", 2);
+        let utf8 = csv_corpus(
+            "double-entry-generator/example/boc/debit/example-boc-records.csv",
+            2,
+        );
         let text = String::from_utf8(utf8).unwrap_or_default();
         encoding_rs::GBK.encode(&text).0.into_owned()
     };
     let inputs: Vec<(&str, Vec<u8>)> = vec![
         ("mt940", mt940_corpus()),
-        ("camt053", camt_corpus("genkgo-camt/test/data/camt053.v8.xml")),
-        ("camt054", camt_corpus("genkgo-camt/test/data/camt054.v2.xml")),
-        ("camt052", camt_corpus("genkgo-camt/test/data/camt052.v4.xml")),
+        (
+            "camt053",
+            camt_corpus("genkgo-camt/test/data/camt053.v8.xml"),
+        ),
+        (
+            "camt054",
+            camt_corpus("genkgo-camt/test/data/camt054.v2.xml"),
+        ),
+        (
+            "camt052",
+            camt_corpus("genkgo-camt/test/data/camt052.v4.xml"),
+        ),
         (
             "bai2",
-            repeat_until(&[read("moov-bai2/test/testdata/sample4-continuations-newline-delimited.txt")]),
+            repeat_until(&[read(
+                "moov-bai2/test/testdata/sample4-continuations-newline-delimited.txt",
+            )]),
         ),
         (
             "csv_boc_debit_utf8",
-            csv_corpus("double-entry-generator/example/boc/debit/example-boc-records.csv", 2),
+            csv_corpus(
+                "double-entry-generator/example/boc/debit/example-boc-records.csv",
+                2,
+            ),
         ),
         ("csv_boc_debit_gbk", gbk),
         (
             "csv_icbc_debit",
-            csv_corpus("double-entry-generator/example/icbc/debit-v2/example-icbc-debit-v2-records.csv", 7),
+            csv_corpus(
+                "double-entry-generator/example/icbc/debit-v2/example-icbc-debit-v2-records.csv",
+                7,
+            ),
         ),
     ];
     let mut group = c.benchmark_group("parse");
     group.sample_size(10);
     for (name, bytes) in &inputs {
-        let check = feeds::parse_file(name, bytes, None, &options).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(check.transaction_count() > 100, "{name}: {} transactions", check.transaction_count());
+        let check = feeds::parse_file(name, bytes, None, &options)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            check.transaction_count() > 100,
+            "{name}: {} transactions",
+            check.transaction_count()
+        );
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         group.bench_function(*name, |b| {
-            b.iter(|| feeds::parse_file(name, black_box(bytes), None, &options).map(|p| p.transaction_count()))
+            b.iter(|| {
+                feeds::parse_file(name, black_box(bytes), None, &options)
+                    .map(|p| p.transaction_count())
+            })
         });
     }
     group.finish();

@@ -41,8 +41,8 @@ mod values;
 pub use csv::CsvProfile;
 pub use error::{ErrorKind, FeedError, Location};
 pub use model::{
-    Balance, BalanceCheck, EntryStatus, Format, ParsedFile, SourceSpan, Statement, StatementKind,
-    Transaction, TransactionDetail, UnknownFormat,
+    Balance, BalanceCheck, EntryStatus, Extra, Format, ParsedFile, SourceSpan, Statement,
+    StatementKind, Transaction, TransactionDetail, UnknownFormat,
 };
 
 /// What to do with a statement that parsed but failed a check (balance chain, currency,

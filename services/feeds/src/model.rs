@@ -1,6 +1,7 @@
 //! The normalised model every parser produces (R-P2): one shape for MT940/MT942, camt.05x,
 //! BAI2 and bank CSV exports, so ingestion and reconciliation never care where a line came from.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
@@ -10,6 +11,10 @@ use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
 use crate::error::FeedError;
+
+/// Dialect-specific fields of a transaction, by name (`gvc`, `mandate_reference`, a CSV
+/// column…). Names the crate defines are static strings, so no allocation per key.
+pub type Extra = BTreeMap<Cow<'static, str>, String>;
 
 /// A feed format, as named on the command line (`mt940`, `camt053`, `csv:icbc_debit`, …).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -254,7 +259,7 @@ pub struct Transaction {
     pub details: Vec<TransactionDetail>,
     /// Further fields a dialect provides (German GVC, prima nota, mandate id, funds code…).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub extra: BTreeMap<String, String>,
+    pub extra: Extra,
     /// Stable identity of the transaction across files; see [`crate::fingerprint`].
     pub fingerprint: String,
     /// Where the transaction sits in the input.
@@ -320,7 +325,7 @@ pub struct TransactionDetail {
     pub remittance_information: Option<String>,
     /// Further references and codes (`uetr`, `instruction_id`, `mandate_id`, `purpose_code`…).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub extra: BTreeMap<String, String>,
+    pub extra: Extra,
     /// Where the detail sits in the input.
     pub source: SourceSpan,
 }

@@ -94,6 +94,7 @@ impl App {
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let relay = Relay {
+            retention: self.config.outbox_retention,
             pool: self.pool.clone(),
             producer: kafka::producer(
                 &self.config.kafka_bootstrap_servers,

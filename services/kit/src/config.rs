@@ -37,6 +37,8 @@ pub struct Config {
     pub ready_file: Option<PathBuf>,
     /// `OUTBOX_POLL_MS`: how often the relay looks for unpublished events (default 100).
     pub outbox_poll: Duration,
+    /// `OUTBOX_RETENTION_HOURS`: published events are kept this long for audit (default 72).
+    pub outbox_retention: Duration,
     /// `CONSUMER_MAX_ATTEMPTS`: attempts before a message goes to the dead-letter topic
     /// (default 5).
     pub consumer_max_attempts: u32,
@@ -70,6 +72,9 @@ impl Config {
                 100,
                 "milliseconds as an integer",
             )?),
+            outbox_retention: Duration::from_secs(
+                3600 * env_parse::<u64>("OUTBOX_RETENTION_HOURS", 72, "a whole number of hours")?,
+            ),
             consumer_max_attempts: env_parse("CONSUMER_MAX_ATTEMPTS", 5, "a positive integer")?,
         })
     }

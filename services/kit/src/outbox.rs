@@ -60,6 +60,7 @@ impl Outbox {
 
 /// Publishes outbox rows until shutdown.
 pub struct Relay {
+    pub(crate) retention: Duration,
     pub(crate) pool: PgPool,
     pub(crate) producer: FutureProducer,
     pub(crate) topic_prefix: String,
@@ -84,9 +85,19 @@ impl Relay {
     /// Runs until `shutdown`; a batch in flight is finished first.
     pub async fn run(self, mut shutdown: Shutdown) {
         let mut backoff = self.poll;
+        let mut next_prune = tokio::time::Instant::now();
         loop {
             if shutdown.is_triggered() {
                 break;
+            }
+            if tokio::time::Instant::now() >= next_prune {
+                next_prune += Duration::from_secs(600);
+                if let Err(error) = self.prune().await {
+                    tracing::warn!(
+                        error = format!("{error:#}"),
+                        "outbox relay: pruning published events failed"
+                    );
+                }
             }
             let delay = match self.publish_batch().await {
                 Ok(n) if n as i64 == BATCH => Duration::ZERO,
@@ -117,6 +128,23 @@ impl Relay {
             tracing::warn!(%error, "outbox relay: flush on shutdown failed");
         }
         tracing::info!("outbox relay stopped");
+    }
+
+    /// Deletes events published longer ago than the retention (`OUTBOX_RETENTION_HOURS`).
+    async fn prune(&self) -> anyhow::Result<()> {
+        let hours = i64::try_from(self.retention.as_secs() / 3600).unwrap_or(i64::MAX);
+        let deleted = sqlx::query(
+            "DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < now() - make_interval(hours => $1::int)",
+        )
+        .bind(hours)
+        .execute(&self.pool)
+        .await
+        .context("outbox: prune")?
+        .rows_affected();
+        if deleted > 0 {
+            tracing::info!(deleted, "outbox relay pruned published events");
+        }
+        Ok(())
     }
 
     /// Publishes one batch; returns how many events were published.

@@ -26,7 +26,9 @@ fn receivables() -> Vec<Receivable> {
     // A small linear congruential generator keeps the data set reproducible without a dependency.
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
     let mut next = move |m: u64| {
-        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (seed >> 33) % m
     };
     (0..N)
@@ -42,7 +44,13 @@ fn receivables() -> Vec<Receivable> {
             } else {
                 Vec::new()
             };
-            Receivable { policy: i % 3, principal: Money::from_minor(fen, Currency::CNY), due, as_of, payments }
+            Receivable {
+                policy: i % 3,
+                principal: Money::from_minor(fen, Currency::CNY),
+                due,
+                as_of,
+                payments,
+            }
         })
         .collect()
 }
@@ -75,7 +83,8 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut total = rust_decimal::Decimal::ZERO;
             for r in &data {
-                if let Ok(b) = late_fee::compute(&policies[r.policy], black_box(&input(r, &table))) {
+                if let Ok(b) = late_fee::compute(&policies[r.policy], black_box(&input(r, &table)))
+                {
                     total += b.total.amount();
                 }
             }
@@ -87,7 +96,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut total = rust_decimal::Decimal::ZERO;
             for r in &data {
-                if let Ok(s) = late_fee::compute_summary(&policies[r.policy], black_box(&input(r, &table))) {
+                if let Ok(s) =
+                    late_fee::compute_summary(&policies[r.policy], black_box(&input(r, &table)))
+                {
                     total += s.total.amount();
                 }
             }

@@ -99,7 +99,10 @@ mod tests {
     fn labels_match_serde_names() {
         for days in [0, 1, 31, 61, 91, 181] {
             let b = AgingBucket::for_days(days);
-            assert_eq!(serde_json::to_string(&b).unwrap(), format!("\"{}\"", b.label()));
+            assert_eq!(
+                serde_json::to_string(&b).unwrap(),
+                format!("\"{}\"", b.label())
+            );
         }
     }
 }

@@ -72,7 +72,11 @@ impl Money {
 
     /// The amount in minor units (fen for CNY).
     pub(crate) fn minor_i128(&self) -> i128 {
-        let (m, s, minor) = (self.amount.mantissa(), self.amount.scale(), self.currency.minor_units());
+        let (m, s, minor) = (
+            self.amount.mantissa(),
+            self.amount.scale(),
+            self.currency.minor_units(),
+        );
         // The scale is the currency's minor units except for amounts too large to rescale.
         if s >= minor {
             m / 10i128.pow(s - minor)
@@ -152,9 +156,12 @@ impl Money {
     /// `self - other`; fails on a currency mismatch or overflow.
     pub fn checked_sub(&self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(&other, "subtract")?;
-        let diff = self.amount.checked_sub(other.amount).ok_or(MoneyError::Overflow {
-            op: "subtract amounts",
-        })?;
+        let diff = self
+            .amount
+            .checked_sub(other.amount)
+            .ok_or(MoneyError::Overflow {
+                op: "subtract amounts",
+            })?;
         Ok(self.with_amount(diff))
     }
 
@@ -165,9 +172,12 @@ impl Money {
 
     /// `self × factor`, rounded to the minor unit with `mode` (a rate, a quantity, a ratio).
     pub fn checked_mul(&self, factor: Decimal, mode: RoundingMode) -> Result<Money, MoneyError> {
-        let product = self.amount.checked_mul(factor).ok_or(MoneyError::Overflow {
-            op: "multiply an amount",
-        })?;
+        let product = self
+            .amount
+            .checked_mul(factor)
+            .ok_or(MoneyError::Overflow {
+                op: "multiply an amount",
+            })?;
         Ok(Money::round(product, self.currency, mode))
     }
 
@@ -237,7 +247,11 @@ impl Money {
         }
         let factor = self.minor_factor()?;
         // Whole minor units, sign set aside so every share is rounded the same way.
-        let units = self.amount.abs().checked_mul(factor).ok_or(overflow.clone())?;
+        let units = self
+            .amount
+            .abs()
+            .checked_mul(factor)
+            .ok_or(overflow.clone())?;
         let mut shares = Vec::with_capacity(ratios.len());
         let mut given = Decimal::ZERO;
         for ratio in ratios {
@@ -373,14 +387,22 @@ mod tests {
         assert_eq!(cny("1234.5").amount().to_string(), "1234.50");
         assert_eq!(cny("1000").to_string(), "1000.00 CNY");
         assert_eq!(cny("-0.01").to_string(), "-0.01 CNY");
-        assert_eq!(Money::parse_in("5", "JPY").unwrap().amount().to_string(), "5");
+        assert_eq!(
+            Money::parse_in("5", "JPY").unwrap().amount().to_string(),
+            "5"
+        );
         assert_eq!(Money::from_minor(12345, Currency::CNY), cny("123.45"));
     }
 
     #[test]
     fn parse_rejects_anything_but_plain_decimals() {
-        for bad in ["", "-", "1e3", "1,000.00", "1_000", ".5", "5.", "+5", "¥5", "NaN", "1.2.3"] {
-            assert!(Money::parse(bad, Currency::CNY).is_err(), "{bad:?} accepted");
+        for bad in [
+            "", "-", "1e3", "1,000.00", "1_000", ".5", "5.", "+5", "¥5", "NaN", "1.2.3",
+        ] {
+            assert!(
+                Money::parse(bad, Currency::CNY).is_err(),
+                "{bad:?} accepted"
+            );
         }
         let err = Money::parse("12.345", Currency::CNY).unwrap_err();
         assert!(err.to_string().contains("CNY allows (2)"), "{err}");
@@ -406,11 +428,25 @@ mod tests {
     fn multiplication_rounds_explicitly() {
         let m = cny("333.33");
         let rate = Decimal::from_str("0.0005").unwrap();
-        assert_eq!(m.checked_mul(rate, RoundingMode::HalfUp).unwrap(), cny("0.17"));
-        assert_eq!(m.checked_mul(rate, RoundingMode::Down).unwrap(), cny("0.16"));
+        assert_eq!(
+            m.checked_mul(rate, RoundingMode::HalfUp).unwrap(),
+            cny("0.17")
+        );
+        assert_eq!(
+            m.checked_mul(rate, RoundingMode::Down).unwrap(),
+            cny("0.16")
+        );
         let half = Decimal::from_str("0.5").unwrap();
-        assert_eq!(cny("0.05").checked_mul(half, RoundingMode::HalfUp).unwrap(), cny("0.03"));
-        assert_eq!(cny("0.05").checked_mul(half, RoundingMode::HalfEven).unwrap(), cny("0.02"));
+        assert_eq!(
+            cny("0.05").checked_mul(half, RoundingMode::HalfUp).unwrap(),
+            cny("0.03")
+        );
+        assert_eq!(
+            cny("0.05")
+                .checked_mul(half, RoundingMode::HalfEven)
+                .unwrap(),
+            cny("0.02")
+        );
     }
 
     #[test]
@@ -426,7 +462,9 @@ mod tests {
     fn allocate_by_ratio_uses_largest_remainder() {
         let r = |s: &str| Decimal::from_str(s).unwrap();
         // 30% / 40% / 30% milestone schedule (R-C1) of 1000.01.
-        let parts = cny("1000.01").allocate(&[r("30"), r("40"), r("30")]).unwrap();
+        let parts = cny("1000.01")
+            .allocate(&[r("30"), r("40"), r("30")])
+            .unwrap();
         assert_eq!(parts, vec![cny("300.00"), cny("400.01"), cny("300.00")]);
         let parts = cny("0.10").allocate(&[r("1"), r("0"), r("2")]).unwrap();
         assert_eq!(parts, vec![cny("0.03"), cny("0.00"), cny("0.07")]);

@@ -13,8 +13,8 @@
 //!
 //! Nothing here converts to or from floating point.
 
-mod amount;
 pub mod aging;
+mod amount;
 pub mod calendar;
 mod currency;
 mod error;

@@ -159,9 +159,15 @@ impl Exact {
         let (m, s) = (self.m, self.s);
         // self * 10^dp / den = m * 10^dp / (10^s * den)
         let (numer, denom) = if s >= dp {
-            (m, POW10.get((s - dp) as usize)?.checked_mul(i128::from(den))?)
+            (
+                m,
+                POW10.get((s - dp) as usize)?.checked_mul(i128::from(den))?,
+            )
         } else {
-            (m.checked_mul(*POW10.get((dp - s) as usize)?)?, i128::from(den))
+            (
+                m.checked_mul(*POW10.get((dp - s) as usize)?)?,
+                i128::from(den),
+            )
         };
         // Hardware 64-bit division when it fits (nearly always); i128 division is a slow
         // software routine.
@@ -194,34 +200,85 @@ mod tests {
 
     #[test]
     fn half_up_is_away_from_zero_and_keeps_scale() {
-        assert_eq!(RoundingMode::HalfUp.round(d("2.345"), 2).to_string(), "2.35");
-        assert_eq!(RoundingMode::HalfUp.round(d("-2.345"), 2).to_string(), "-2.35");
+        assert_eq!(
+            RoundingMode::HalfUp.round(d("2.345"), 2).to_string(),
+            "2.35"
+        );
+        assert_eq!(
+            RoundingMode::HalfUp.round(d("-2.345"), 2).to_string(),
+            "-2.35"
+        );
         assert_eq!(RoundingMode::HalfUp.round(d("2.3"), 2).to_string(), "2.30");
-        assert_eq!(RoundingMode::HalfEven.round(d("2.345"), 2).to_string(), "2.34");
+        assert_eq!(
+            RoundingMode::HalfEven.round(d("2.345"), 2).to_string(),
+            "2.34"
+        );
         assert_eq!(RoundingMode::Down.round(d("2.349"), 2).to_string(), "2.34");
         assert_eq!(RoundingMode::Up.round(d("2.341"), 2).to_string(), "2.35");
-        assert_eq!(RoundingMode::Floor.round(d("-2.341"), 2).to_string(), "-2.35");
-        assert_eq!(RoundingMode::Ceiling.round(d("-2.349"), 2).to_string(), "-2.34");
+        assert_eq!(
+            RoundingMode::Floor.round(d("-2.341"), 2).to_string(),
+            "-2.35"
+        );
+        assert_eq!(
+            RoundingMode::Ceiling.round(d("-2.349"), 2).to_string(),
+            "-2.34"
+        );
     }
 
     #[test]
     fn ratio_rounding_is_exact_on_ties() {
         // 1.825 / 365 = 0.005 exactly: a tie at 2 dp.
-        assert_eq!(round_ratio(d("1.825"), 365, 2, RoundingMode::HalfUp), Some(d("0.01")));
-        assert_eq!(round_ratio(d("1.825"), 365, 2, RoundingMode::HalfEven), Some(d("0.00")));
+        assert_eq!(
+            round_ratio(d("1.825"), 365, 2, RoundingMode::HalfUp),
+            Some(d("0.01"))
+        );
+        assert_eq!(
+            round_ratio(d("1.825"), 365, 2, RoundingMode::HalfEven),
+            Some(d("0.00"))
+        );
         // 1.8249 / 365 is just below the tie.
-        assert_eq!(round_ratio(d("1.8249"), 365, 2, RoundingMode::HalfUp), Some(d("0.00")));
-        assert_eq!(round_ratio(d("1000"), 365, 2, RoundingMode::HalfUp), Some(d("2.74")));
-        assert_eq!(round_ratio(d("1000"), 365, 2, RoundingMode::Down), Some(d("2.73")));
-        assert_eq!(round_ratio(d("730"), 365, 2, RoundingMode::Up), Some(d("2.00")));
-        assert_eq!(round_ratio(d("0"), 360, 2, RoundingMode::Up), Some(d("0.00")));
-        assert_eq!(round_ratio(d("12.345"), 1, 2, RoundingMode::HalfUp), Some(d("12.35")));
-        assert_eq!(round_ratio(d("12.345"), 1, 2, RoundingMode::HalfEven), Some(d("12.34")));
-        assert_eq!(round_ratio(d("12.355"), 1, 2, RoundingMode::HalfEven), Some(d("12.36")));
-        assert_eq!(round_ratio(d("1.5"), 1, 4, RoundingMode::HalfUp), Some(d("1.5000")));
+        assert_eq!(
+            round_ratio(d("1.8249"), 365, 2, RoundingMode::HalfUp),
+            Some(d("0.00"))
+        );
+        assert_eq!(
+            round_ratio(d("1000"), 365, 2, RoundingMode::HalfUp),
+            Some(d("2.74"))
+        );
+        assert_eq!(
+            round_ratio(d("1000"), 365, 2, RoundingMode::Down),
+            Some(d("2.73"))
+        );
+        assert_eq!(
+            round_ratio(d("730"), 365, 2, RoundingMode::Up),
+            Some(d("2.00"))
+        );
+        assert_eq!(
+            round_ratio(d("0"), 360, 2, RoundingMode::Up),
+            Some(d("0.00"))
+        );
+        assert_eq!(
+            round_ratio(d("12.345"), 1, 2, RoundingMode::HalfUp),
+            Some(d("12.35"))
+        );
+        assert_eq!(
+            round_ratio(d("12.345"), 1, 2, RoundingMode::HalfEven),
+            Some(d("12.34"))
+        );
+        assert_eq!(
+            round_ratio(d("12.355"), 1, 2, RoundingMode::HalfEven),
+            Some(d("12.36"))
+        );
+        assert_eq!(
+            round_ratio(d("1.5"), 1, 4, RoundingMode::HalfUp),
+            Some(d("1.5000"))
+        );
         assert_eq!(round_ratio(d("-1"), 1, 2, RoundingMode::HalfUp), None);
         // 2/3 to 10 places, and a value whose mantissa needs all 96 bits.
-        assert_eq!(round_ratio(d("2"), 3, 10, RoundingMode::HalfUp), Some(d("0.6666666667")));
+        assert_eq!(
+            round_ratio(d("2"), 3, 10, RoundingMode::HalfUp),
+            Some(d("0.6666666667"))
+        );
         let big = Decimal::MAX;
         assert_eq!(round_ratio(big, 1, 0, RoundingMode::HalfUp), Some(big));
     }

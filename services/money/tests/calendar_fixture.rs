@@ -34,7 +34,10 @@ fn every_date_2020_to_2026_agrees_with_the_independent_source() {
     let mut working_mismatches = Vec::new();
     let mut label_mismatches = Vec::new();
     let mut checked = 0;
-    for line in FIXTURE.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+    for line in FIXTURE
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
         let mut parts = line.splitn(3, ',');
         let (date, status, name) = (
             parts.next().unwrap(),
@@ -47,7 +50,10 @@ fn every_date_2020_to_2026_agrees_with_the_independent_source() {
         let day = cal.day(date).unwrap();
         let their_working = matches!(status, "workday" | "makeup");
         if day.working != their_working {
-            working_mismatches.push(format!("{date}: ours {:?}, fixture {status} {name}", day.kind));
+            working_mismatches.push(format!(
+                "{date}: ours {:?}, fixture {status} {name}",
+                day.kind
+            ));
         }
         let label_ok = match (status, &day.kind) {
             ("workday", DayKind::Workday) | ("weekend", DayKind::Weekend) => true,
@@ -60,11 +66,24 @@ fn every_date_2020_to_2026_agrees_with_the_independent_source() {
         }
         checked += 1;
     }
-    assert_eq!(expected_date, NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(), "fixture ends early");
+    assert_eq!(
+        expected_date,
+        NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+        "fixture ends early"
+    );
     assert_eq!(checked, 2557);
-    assert!(working_mismatches.is_empty(), "working-day disagreements: {working_mismatches:#?}");
-    let documented: Vec<String> = LABEL_DIFFERENCES.iter().map(|(d, _)| d.to_string()).collect();
-    assert_eq!(label_mismatches, documented, "undocumented label differences");
+    assert!(
+        working_mismatches.is_empty(),
+        "working-day disagreements: {working_mismatches:#?}"
+    );
+    let documented: Vec<String> = LABEL_DIFFERENCES
+        .iter()
+        .map(|(d, _)| d.to_string())
+        .collect();
+    assert_eq!(
+        label_mismatches, documented,
+        "undocumented label differences"
+    );
 }
 
 #[test]
@@ -84,6 +103,10 @@ fn every_year_matches_the_notice_day_counts() {
     for (year, days_off, makeup) in expected {
         let rules = cal.year_rules(year).unwrap();
         let total: u32 = rules.holidays.iter().map(|h| h.days).sum();
-        assert_eq!((total, rules.makeup_workdays.len()), (days_off, makeup), "{year}");
+        assert_eq!(
+            (total, rules.makeup_workdays.len()),
+            (days_off, makeup),
+            "{year}"
+        );
     }
 }

@@ -8,10 +8,22 @@ use money::late_fee::{
 use money::{Currency, Money};
 
 const EXAMPLES: &[(&str, &str)] = &[
-    ("property-fee-1permille", include_str!("../examples/property-fee-1permille.json")),
-    ("tiered-with-surcharge", include_str!("../examples/tiered-with-surcharge.json")),
-    ("lpr-times-1.5", include_str!("../examples/lpr-times-1.5.json")),
-    ("grace-from-due-date", include_str!("../examples/grace-from-due-date.json")),
+    (
+        "property-fee-1permille",
+        include_str!("../examples/property-fee-1permille.json"),
+    ),
+    (
+        "tiered-with-surcharge",
+        include_str!("../examples/tiered-with-surcharge.json"),
+    ),
+    (
+        "lpr-times-1.5",
+        include_str!("../examples/lpr-times-1.5.json"),
+    ),
+    (
+        "grace-from-due-date",
+        include_str!("../examples/grace-from-due-date.json"),
+    ),
 ];
 
 fn err_of(json: &str) -> String {
@@ -37,14 +49,20 @@ fn example_payments_and_waivers_drive_the_tiered_example() {
     // r_c4_partial_payment_in_the_middle_of_a_tier), capped at the principal (no effect), 50%
     // waived = 813.00, 813.00 owed.
     let policy = LateFeePolicy::from_json(EXAMPLES[1].1).unwrap();
-    let pay: Vec<PaymentRecord> = serde_json::from_str(include_str!("../examples/payments.json")).unwrap();
-    let waive: Vec<WaiverRecord> = serde_json::from_str(include_str!("../examples/waivers.json")).unwrap();
+    let pay: Vec<PaymentRecord> =
+        serde_json::from_str(include_str!("../examples/payments.json")).unwrap();
+    let waive: Vec<WaiverRecord> =
+        serde_json::from_str(include_str!("../examples/waivers.json")).unwrap();
     let payments = payments_from_records(&pay, Currency::CNY).unwrap();
     let waivers = waivers_from_records(&waive, Currency::CNY).unwrap();
     let principal = Money::parse("10000", Currency::CNY).unwrap();
-    let input = LateFeeInput::new(principal, "2026-01-31".parse().unwrap(), "2026-04-10".parse().unwrap())
-        .with_payments(&payments)
-        .with_waivers(&waivers);
+    let input = LateFeeInput::new(
+        principal,
+        "2026-01-31".parse().unwrap(),
+        "2026-04-10".parse().unwrap(),
+    )
+    .with_payments(&payments)
+    .with_waivers(&waivers);
     let b = late_fee::compute(&policy, &input).unwrap();
     assert_eq!(b.accrued.to_string(), "1626.00 CNY");
     assert_eq!(b.waived.to_string(), "813.00 CNY");
@@ -55,7 +73,10 @@ fn example_payments_and_waivers_drive_the_tiered_example() {
 fn a_typo_in_a_key_names_the_key() {
     let typo = EXAMPLES[1].1.replace("\"surcharges\"", "\"surcharge\"");
     let err = err_of(&typo);
-    assert!(err.starts_with("policy: unknown field `surcharge`, expected one of"), "{err}");
+    assert!(
+        err.starts_with("policy: unknown field `surcharge`, expected one of"),
+        "{err}"
+    );
     assert!(err.contains("line "), "{err}");
     // Inside a tagged section too.
     let err = err_of(&EXAMPLES[0].1.replace("daily_rate", "daily_rte"));
@@ -69,16 +90,51 @@ fn a_typo_in_a_key_names_the_key() {
 #[test]
 fn wrong_values_name_the_field() {
     let cases = [
-        (EXAMPLES[0].1.replace("flat_daily", "flat"), "unknown variant `flat`"),
+        (
+            EXAMPLES[0].1.replace("flat_daily", "flat"),
+            "unknown variant `flat`",
+        ),
         (EXAMPLES[0].1.replace("\"1‰\"", "0.001"), "in quotes"),
-        (EXAMPLES[0].1.replace("\"1‰\"", "\"0.1\""), "field `accrual.daily_rate`: 10% a day"),
-        (EXAMPLES[0].1.replace("\"1‰\"", "\"-1‰\""), "must not be negative"),
-        (EXAMPLES[1].1.replace("\"from_month\": 1", "\"from_month\": 2"), "field `accrual.tiers`"),
-        (EXAMPLES[1].1.replace("\"from_month\": 2", "\"from_month\": 1"), "field `accrual.tiers[1].from_month`"),
-        (EXAMPLES[1].1.replace("\"at_month\": 3", "\"at_month\": 3, \"at_day\": 60"), "field `surcharges[0]`"),
-        (EXAMPLES[1].1.replace("\"half_up\"", "\"half_upp\""), "unknown variant `half_upp`"),
-        (EXAMPLES[2].1.replace("365", "366"), "field `accrual.day_basis`: must be 365 or 360"),
-        (EXAMPLES[0].1.replace("\"name\": \"property fee late charge 1‰ a day\",", ""), "missing field `name`"),
+        (
+            EXAMPLES[0].1.replace("\"1‰\"", "\"0.1\""),
+            "field `accrual.daily_rate`: 10% a day",
+        ),
+        (
+            EXAMPLES[0].1.replace("\"1‰\"", "\"-1‰\""),
+            "must not be negative",
+        ),
+        (
+            EXAMPLES[1]
+                .1
+                .replace("\"from_month\": 1", "\"from_month\": 2"),
+            "field `accrual.tiers`",
+        ),
+        (
+            EXAMPLES[1]
+                .1
+                .replace("\"from_month\": 2", "\"from_month\": 1"),
+            "field `accrual.tiers[1].from_month`",
+        ),
+        (
+            EXAMPLES[1]
+                .1
+                .replace("\"at_month\": 3", "\"at_month\": 3, \"at_day\": 60"),
+            "field `surcharges[0]`",
+        ),
+        (
+            EXAMPLES[1].1.replace("\"half_up\"", "\"half_upp\""),
+            "unknown variant `half_upp`",
+        ),
+        (
+            EXAMPLES[2].1.replace("365", "366"),
+            "field `accrual.day_basis`: must be 365 or 360",
+        ),
+        (
+            EXAMPLES[0]
+                .1
+                .replace("\"name\": \"property fee late charge 1‰ a day\",", ""),
+            "missing field `name`",
+        ),
     ];
     for (json, want) in cases {
         let err = err_of(&json);
@@ -91,8 +147,12 @@ fn reference_rates_beyond_known_through_are_an_error() {
     let policy = LateFeePolicy::from_json(EXAMPLES[2].1).unwrap();
     let table = RateTable::from_json(include_str!("../examples/lpr-1y.json")).unwrap();
     let principal = Money::parse("100000", Currency::CNY).unwrap();
-    let input = LateFeeInput::new(principal, "2025-09-01".parse().unwrap(), "2025-10-31".parse().unwrap())
-        .with_reference_rates(&table);
+    let input = LateFeeInput::new(
+        principal,
+        "2025-09-01".parse().unwrap(),
+        "2025-10-31".parse().unwrap(),
+    )
+    .with_reference_rates(&table);
     let err = late_fee::compute(&policy, &input).unwrap_err().to_string();
     assert!(err.contains("known only through 2025-09-30"), "{err}");
 }
@@ -106,8 +166,9 @@ fn waiver_records_name_the_missing_field() {
     let (index, msg) = waivers_from_records(&bad, Currency::CNY).unwrap_err();
     assert_eq!(index, 0);
     assert!(msg.contains("needs an \"amount\""), "{msg}");
-    let err = serde_json::from_str::<Vec<PaymentRecord>>(r#"[{"date": "2026-04-10", "amont": "1"}]"#)
-        .unwrap_err()
-        .to_string();
+    let err =
+        serde_json::from_str::<Vec<PaymentRecord>>(r#"[{"date": "2026-04-10", "amont": "1"}]"#)
+            .unwrap_err()
+            .to_string();
     assert!(err.contains("unknown field `amont`"), "{err}");
 }

@@ -146,7 +146,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if !json {
                 println!("\nStopping…");
             }
-            stack.stop(progress);
+            let unclean = stack.stop(progress);
+            if !unclean.is_empty() {
+                anyhow::bail!("{} did not shut down cleanly", unclean.join(", "));
+            }
             outcome
         }
     }

@@ -1,11 +1,9 @@
 //! One camt `Ntry` (entry) and its `TxDtls` (transaction details).
 
-use std::collections::BTreeMap;
-
 use super::xml::Node;
 use super::{at, date_of, signed_amount};
 use crate::error::{ErrorKind, FeedError};
-use crate::model::{EntryStatus, SourceSpan, Transaction, TransactionDetail};
+use crate::model::{EntryStatus, Extra, SourceSpan, Transaction, TransactionDetail};
 
 fn text(node: &Node, path: &[&str]) -> Option<String> {
     node.text_at(path).map(str::to_string)
@@ -218,13 +216,13 @@ fn detail(d: &Node, path: &str, credit: bool) -> TransactionDetail {
 }
 
 /// References and codes of a `TxDtls` that have no field of their own in the model.
-fn detail_extra(d: &Node, credit: bool) -> BTreeMap<String, String> {
+fn detail_extra(d: &Node, credit: bool) -> Extra {
     let (ultimate, other) = if credit {
         ("UltmtDbtr", "Cdtr")
     } else {
         ("UltmtCdtr", "Dbtr")
     };
-    let mut extra = BTreeMap::new();
+    let mut extra = Extra::new();
     let fields: [(&str, &[&str]); 12] = [
         ("uetr", &["Refs", "UETR"]),
         ("instruction_id", &["Refs", "InstrId"]),
@@ -241,7 +239,7 @@ fn detail_extra(d: &Node, credit: bool) -> BTreeMap<String, String> {
     ];
     for (key, path) in fields {
         if let Some(v) = text(d, path) {
-            extra.insert(key.to_string(), v);
+            extra.insert(key.into(), v);
         }
     }
     if let Some(v) = text(d, &["RltdPties", ultimate, "Pty", "Nm"]) {

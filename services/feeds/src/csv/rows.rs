@@ -215,7 +215,7 @@ fn transaction(
     tx.description = row.joined(&p.description);
     for column in &p.extra {
         if let Some(v) = row.get(column) {
-            tx.extra.insert(column.clone(), v.to_string());
+            tx.extra.insert(column.clone().into(), v.to_string());
         }
     }
     tx.source = SourceSpan {

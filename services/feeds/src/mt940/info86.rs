@@ -8,6 +8,8 @@
 //! * mBank (Poland) `…; Z RACH.: …; OD: …; TYT.: …; TNR: …`.
 //! * Anything else is free text: the remittance information is the text itself.
 
+use std::borrow::Cow;
+
 /// What `:86:` says about a transaction, per dialect.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Info {
@@ -24,7 +26,7 @@ pub struct Info {
     /// Structured creditor reference (`/REMI/…/CDTRREF/`).
     pub payment_reference: Option<String>,
     /// Other subfields by name (`gvc`, `posting_text`, `prima_nota`, `mandate_reference`…).
-    pub extra: Vec<(String, String)>,
+    pub extra: Vec<(Cow<'static, str>, String)>,
 }
 
 fn set(slot: &mut Option<String>, value: &str) {
@@ -34,10 +36,14 @@ fn set(slot: &mut Option<String>, value: &str) {
     }
 }
 
-fn push(extra: &mut Vec<(String, String)>, key: &str, value: &str) {
+fn push(
+    extra: &mut Vec<(Cow<'static, str>, String)>,
+    key: impl Into<Cow<'static, str>>,
+    value: &str,
+) {
     let v = value.trim();
     if !v.is_empty() {
-        extra.push((key.to_string(), v.to_string()));
+        extra.push((key.into(), v.to_string()));
     }
 }
 
@@ -115,7 +121,7 @@ fn german(joined: &str) -> Option<Info> {
             "34" => push(&mut info.extra, "text_key_extension", value),
             // Non-standard ?70–?79 (seen as a second name/purpose block) form one text.
             c if c.starts_with('7') => seventies.push_str(value),
-            _ => push(&mut info.extra, &format!("subfield_{code}"), value),
+            _ => push(&mut info.extra, format!("subfield_{code}"), value),
         }
     }
     set(&mut info.counterparty_name, &name);
@@ -126,7 +132,7 @@ fn german(joined: &str) -> Option<Info> {
         ("purpose_continued", more_purpose),
     ] {
         if !text.trim().is_empty() {
-            info.extra.push((key.to_string(), text));
+            info.extra.push((key.into(), text));
         }
     }
     sepa_keywords(&purpose, &starts, &mut info);
@@ -145,12 +151,16 @@ fn sepa_keywords(purpose: &str, starts: &[usize], info: &mut Info) {
     // Scan bytes: a key starts with an ASCII capital and ends in `+`; it counts at the start
     // of a subfield or after a character that is not a letter or digit.
     for (i, &c) in b.iter().enumerate() {
-        if !matches!(c, b'A' | b'B' | b'C' | b'D' | b'E' | b'I' | b'K' | b'M' | b'O' | b'P' | b'S') {
+        if !matches!(
+            c,
+            b'A' | b'B' | b'C' | b'D' | b'E' | b'I' | b'K' | b'M' | b'O' | b'P' | b'S'
+        ) {
             continue;
         }
         let before_ok = i == 0
             || starts.contains(&i)
-            || b.get(i - 1).is_some_and(|p| p.is_ascii() && !p.is_ascii_alphanumeric());
+            || b.get(i - 1)
+                .is_some_and(|p| p.is_ascii() && !p.is_ascii_alphanumeric());
         if !before_ok {
             continue;
         }
@@ -252,7 +262,7 @@ fn swift_codes(joined: &str) -> Option<Info> {
             "CSID" => push(&mut info.extra, "creditor_id", value),
             other => push(
                 &mut info.extra,
-                &other.to_ascii_lowercase(),
+                other.to_ascii_lowercase(),
                 value.trim_matches('/'),
             ),
         }
@@ -301,9 +311,9 @@ fn mbank(joined: &str) -> Option<Info> {
             "TNR" => push(&mut info.extra, "transaction_number", value),
             k if n == 0 => {
                 push(&mut info.extra, "posting_text", k);
-                push(&mut info.extra, &k.to_lowercase(), value);
+                push(&mut info.extra, k.to_lowercase(), value);
             }
-            k => push(&mut info.extra, &k.to_lowercase(), value),
+            k => push(&mut info.extra, k.to_lowercase(), value),
         }
     }
     Some(info)

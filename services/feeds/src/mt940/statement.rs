@@ -68,7 +68,10 @@ impl<'i, 'a> Builder<'i, 'a> {
             text = text.replace("\r\n", "\n").replace('\r', "\n");
         }
         while let Some(pos) = text.rfind('\n') {
-            if text.get(pos + 1..).is_some_and(|tail| tail.trim().is_empty()) {
+            if text
+                .get(pos + 1..)
+                .is_some_and(|tail| tail.trim().is_empty())
+            {
                 text.truncate(pos);
             } else {
                 break;
@@ -146,7 +149,7 @@ impl<'i, 'a> Builder<'i, 'a> {
     }
 
     fn field(&mut self, f: &Field) -> Result<(), FeedError> {
-        let tag = f.tag.as_str();
+        let tag = f.tag.as_ref();
         let attach = std::mem::replace(&mut self.attach_to_tx, false);
         match tag {
             "20" => self.st.id = non_empty(&self.first_line(f)),

@@ -5,6 +5,8 @@
 //! bytes, messages without a `-` terminator, blank lines, and `:86:` text that wraps so a
 //! continuation line looks like a tag (`:26:37 Fo…`, `:12:11` from a wrapped timestamp).
 
+use std::borrow::Cow;
+
 use crate::text::{Input, Line, trim};
 
 /// One field: its tag (`61`, `60F`, `NS`…), the byte range of its value (after `:TAG:`,
@@ -12,7 +14,7 @@ use crate::text::{Input, Line, trim};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
     /// Tag without colons, e.g. `61`, `60F`, `NS`.
-    pub tag: String,
+    pub tag: Cow<'static, str>,
     /// Byte offset of the value in the input.
     pub start: usize,
     /// Byte offset just past the value's last line.
@@ -27,6 +29,19 @@ pub struct Field {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Message {
     pub(crate) fields: Vec<Field>,
+}
+
+/// Tags of MT940/MT942 fields, as static strings (no allocation per field).
+const TAG_NAMES: &[&str] = &[
+    "20", "21", "25", "25P", "28", "28C", "60", "60F", "60M", "61", "62", "62F", "62M", "64", "65",
+    "65F", "86", "NS", "13", "13D", "34F", "90D", "90C",
+];
+
+fn tag_name(tag: &[u8]) -> Cow<'static, str> {
+    match TAG_NAMES.iter().find(|t| t.as_bytes() == tag) {
+        Some(t) => Cow::Borrowed(t),
+        None => Cow::Owned(String::from_utf8_lossy(tag).into_owned()),
+    }
 }
 
 /// Tag numbers of MT940/MT942 fields; other tag-looking lines inside `:86:` are text.
@@ -97,13 +112,13 @@ pub(crate) fn messages(input: &Input<'_>) -> Vec<Message> {
                 end: next.end,
             };
             lines.next();
-            let tag = String::from_utf8_lossy(tag).into_owned();
+            let tag = tag_name(tag);
             if tag == "20"
                 && let Some(m) = current.take()
             {
                 out.push(m);
             }
-            in_text_field = matches!(tag.as_str(), "86" | "NS" | "61");
+            in_text_field = matches!(tag.as_ref(), "86" | "NS" | "61");
             field_open = true;
             let value_offset = tag.len() + 1;
             current
@@ -137,7 +152,7 @@ pub(crate) fn messages(input: &Input<'_>) -> Vec<Message> {
             let continuation = in_text_field && !is_known_tag(tag);
             if !continuation {
                 let field = Field {
-                    tag: String::from_utf8_lossy(tag).into_owned(),
+                    tag: tag_name(tag),
                     start: line.start + offset + value_offset,
                     end: line.end,
                     line: line.number,
@@ -206,7 +221,7 @@ mod tests {
         let input = prepare(src, None, Fallback::Western).unwrap();
         messages(&input)
             .iter()
-            .map(|m| m.fields.iter().map(|f| f.tag.clone()).collect())
+            .map(|m| m.fields.iter().map(|f| f.tag.to_string()).collect())
             .collect()
     }
 

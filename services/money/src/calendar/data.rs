@@ -137,7 +137,9 @@ impl CalendarData {
             )));
         }
         if self.region.trim().is_empty() || self.version.trim().is_empty() {
-            return Err(invalid("\"region\" and \"version\" must not be empty".into()));
+            return Err(invalid(
+                "\"region\" and \"version\" must not be empty".into(),
+            ));
         }
         if let Some(weekend) = &self.weekend
             && weekend.len() >= 7
@@ -184,11 +186,17 @@ impl YearRules {
                 return Err("a holiday has an empty name".into());
             }
             if h.to < h.from {
-                return Err(format!("holiday {:?} ends ({}) before it starts ({})", h.name, h.to, h.from));
+                return Err(format!(
+                    "holiday {:?} ends ({}) before it starts ({})",
+                    h.name, h.to, h.from
+                ));
             }
             let len = (h.to - h.from).num_days() + 1;
             if len > MAX_HOLIDAY_DAYS {
-                return Err(format!("holiday {:?} is {len} days long; check its dates", h.name));
+                return Err(format!(
+                    "holiday {:?} is {len} days long; check its dates",
+                    h.name
+                ));
             }
             if len != i64::from(h.days) {
                 return Err(format!(
@@ -200,7 +208,10 @@ impl YearRules {
                 && (self.year - 1..=self.year + 1).contains(&h.to.year())
                 && (h.from.year() == self.year || h.to.year() == self.year);
             if !touches_year {
-                return Err(format!("holiday {:?} ({} to {}) is not in {}", h.name, h.from, h.to, self.year));
+                return Err(format!(
+                    "holiday {:?} ({} to {}) is not in {}",
+                    h.name, h.from, h.to, self.year
+                ));
             }
             for day in h.from.iter_days().take(len as usize) {
                 if !days_off.insert(day) {
@@ -211,7 +222,10 @@ impl YearRules {
         let mut workdays = BTreeSet::new();
         for m in &self.makeup_workdays {
             if m.date.year() != self.year {
-                return Err(format!("make-up working day {} is not in {}", m.date, self.year));
+                return Err(format!(
+                    "make-up working day {} is not in {}",
+                    m.date, self.year
+                ));
             }
             if !weekend[m.date.weekday().num_days_from_monday() as usize] {
                 return Err(format!(
@@ -221,7 +235,10 @@ impl YearRules {
                 ));
             }
             if days_off.contains(&m.date) {
-                return Err(format!("{} is both a holiday and a make-up working day", m.date));
+                return Err(format!(
+                    "{} is both a holiday and a make-up working day",
+                    m.date
+                ));
             }
             if !self.holidays.iter().any(|h| h.name == m.for_holiday) {
                 return Err(format!(

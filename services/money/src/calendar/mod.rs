@@ -236,7 +236,10 @@ impl Calendar {
         let mut index = HashMap::new();
         let conflict = |date: NaiveDate, a: i32, b: i32| CalendarError::InvalidData {
             origin: origin.to_string(),
-            reason: format!("{date} is listed by the {a} and the {b} entries of region {}", self.region),
+            reason: format!(
+                "{date} is listed by the {a} and the {b} entries of region {}",
+                self.region
+            ),
         };
         for (&year, entry) in &self.years {
             for (idx, h) in entry.rules.holidays.iter().enumerate() {
@@ -312,7 +315,11 @@ impl Calendar {
         let years = self.covered_years();
         match (years.first(), years.last()) {
             (Some(a), Some(b)) if years.len() as i32 == b - a + 1 => format!("{a}-{b}"),
-            (Some(_), Some(_)) => years.iter().map(i32::to_string).collect::<Vec<_>>().join(", "),
+            (Some(_), Some(_)) => years
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
             _ => "no year".to_string(),
         }
     }
@@ -320,7 +327,11 @@ impl Calendar {
     /// The status of a date without allocating; `bool` is true for a provisional answer.
     pub(crate) fn status(&self, date: NaiveDate) -> Result<(Status<'_>, bool), CalendarError> {
         let weekend = self.weekend[date.weekday().num_days_from_monday() as usize];
-        let plain = if weekend { Status::Weekend } else { Status::Workday };
+        let plain = if weekend {
+            Status::Weekend
+        } else {
+            Status::Workday
+        };
         if !self.years.contains_key(&date.year()) {
             return match self.coverage {
                 Coverage::Provisional => Ok((plain, true)),
@@ -436,7 +447,11 @@ impl CalendarSet {
     }
 
     /// Merges parsed data (checked again here).
-    pub fn apply(&mut self, data: &CalendarData, origin: &str) -> Result<OverlayReport, CalendarError> {
+    pub fn apply(
+        &mut self,
+        data: &CalendarData,
+        origin: &str,
+    ) -> Result<OverlayReport, CalendarError> {
         data.check(origin)?;
         let region = data.region.trim().to_ascii_uppercase();
         let mut report = OverlayReport {
@@ -478,10 +493,12 @@ impl CalendarSet {
         if !self.calendars.contains_key(&key) {
             return Err(self.unknown(region));
         }
-        self.calendars.get_mut(&key).ok_or_else(|| CalendarError::UnknownRegion {
-            region: region.to_string(),
-            known: String::new(),
-        })
+        self.calendars
+            .get_mut(&key)
+            .ok_or_else(|| CalendarError::UnknownRegion {
+                region: region.to_string(),
+                known: String::new(),
+            })
     }
 
     /// Sets the coverage of every calendar.

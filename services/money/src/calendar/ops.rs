@@ -223,7 +223,11 @@ impl Calendar {
 
     /// R-C6: the due date that applies when a schedule asks for `due`. With
     /// [`DueDateShift::AnyDayOff`] the answer is always a working day.
-    pub fn shift_due_date(&self, due: NaiveDate, rule: DueDateShift) -> Result<NaiveDate, CalendarError> {
+    pub fn shift_due_date(
+        &self,
+        due: NaiveDate,
+        rule: DueDateShift,
+    ) -> Result<NaiveDate, CalendarError> {
         if self.is_working_day(due)? {
             return Ok(due);
         }
@@ -240,7 +244,11 @@ impl Calendar {
 
     /// R-C6: the date a reminder must go out to land `working_days` working days before `due`
     /// (the `working_days`-th working day strictly before `due`).
-    pub fn reminder_date(&self, due: NaiveDate, working_days: u32) -> Result<NaiveDate, CalendarError> {
+    pub fn reminder_date(
+        &self,
+        due: NaiveDate,
+        working_days: u32,
+    ) -> Result<NaiveDate, CalendarError> {
         let n = i32::try_from(working_days).map_err(|_| CalendarError::TooManyDays {
             n: i64::from(working_days),
             max: MAX_WORKING_DAYS,

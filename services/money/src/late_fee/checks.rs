@@ -32,7 +32,9 @@ pub(super) fn reference_table<'a>(
 }
 
 /// Payments checked and sorted by date (borrowed when already in order).
-pub(super) fn checked_payments<'a>(input: &LateFeeInput<'a>) -> Result<Cow<'a, [Payment]>, LateFeeError> {
+pub(super) fn checked_payments<'a>(
+    input: &LateFeeInput<'a>,
+) -> Result<Cow<'a, [Payment]>, LateFeeError> {
     let currency = input.principal.currency();
     let mut paid = Money::zero(currency);
     for (index, p) in input.payments.iter().enumerate() {
@@ -72,7 +74,9 @@ pub(super) fn checked_payments<'a>(input: &LateFeeInput<'a>) -> Result<Cow<'a, [
 }
 
 /// Waivers in effect by `as_of`, checked (R-D6) and sorted by date, with their input index.
-pub(super) fn checked_waivers<'a>(input: &LateFeeInput<'a>) -> Result<Vec<(usize, &'a Waiver)>, LateFeeError> {
+pub(super) fn checked_waivers<'a>(
+    input: &LateFeeInput<'a>,
+) -> Result<Vec<(usize, &'a Waiver)>, LateFeeError> {
     let currency = input.principal.currency();
     let mut out = Vec::new();
     for (index, w) in input.waivers.iter().enumerate() {
@@ -82,7 +86,9 @@ pub(super) fn checked_waivers<'a>(input: &LateFeeInput<'a>) -> Result<Vec<(usize
             reason: reason.to_string(),
         };
         if w.approved_by.trim().is_empty() || w.proposed_by.trim().is_empty() {
-            return Err(invalid("proposed_by and approved_by must both name a person"));
+            return Err(invalid(
+                "proposed_by and approved_by must both name a person",
+            ));
         }
         if w.approved_by.trim() == w.proposed_by.trim() {
             return Err(invalid(
@@ -96,7 +102,9 @@ pub(super) fn checked_waivers<'a>(input: &LateFeeInput<'a>) -> Result<Vec<(usize
             WaiverScope::Amount { amount } if !amount.is_positive() => {
                 return Err(invalid("the amount must be positive"));
             }
-            WaiverScope::Percent { percent } if percent.is_zero() || percent.value() > Decimal::ONE => {
+            WaiverScope::Percent { percent }
+                if percent.is_zero() || percent.value() > Decimal::ONE =>
+            {
                 return Err(invalid("percent must be above 0% and at most 100%"));
             }
             _ => {}

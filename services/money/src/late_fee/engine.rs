@@ -7,143 +7,18 @@
 //! segments, and every line amount is a difference of them. See the `late_fee` module docs for
 //! why this makes periods add up exactly.
 
-use chrono::{Days, Months, NaiveDate};
-use rust_decimal::Decimal;
+use chrono::NaiveDate;
 
 use super::checks::{checked_payments, checked_waivers, reference_table};
-use super::policy::{Accrual, Cap, GraceMode, MonthBasis, Surcharge};
-use super::rate::{Rate, RateLookup, RateTable};
-use super::{
-    FeeLine, LateFeeError, LateFeeInput, LateFeePolicy, LateFeeSummary, LineKind, Waiver, WaiverScope,
-};
+use super::policy::GraceMode;
+use super::running::{Running, apply_waiver, cap_label, precision, product};
+use super::segment::{accrual_line, after, month_end, segment_rate, surcharge_days};
+use super::{FeeLine, LateFeeError, LateFeeInput, LateFeePolicy, LateFeeSummary, LineKind};
 use crate::amount::Money;
-use crate::currency::Currency;
-use crate::rounding::{Exact, RoundingMode};
+use crate::rounding::Exact;
 
 /// Longest delinquency computed (about a century): protects against a mistyped year.
 const MAX_DAYS: i64 = 36_500;
-
-fn precision(what: &'static str) -> LateFeeError {
-    LateFeeError::Precision { what }
-}
-
-fn after(date: NaiveDate, days: u64, what: &'static str) -> Result<NaiveDate, LateFeeError> {
-    date.checked_add_days(Days::new(days))
-        .ok_or_else(|| LateFeeError::DateOutOfRange { what })
-}
-
-/// Last day of month `k` of delinquency (`k = 0` gives the due date).
-fn month_end(due: NaiveDate, basis: MonthBasis, k: u32) -> Result<NaiveDate, LateFeeError> {
-    let what = "a month of delinquency";
-    match basis {
-        MonthBasis::Calendar => due
-            .checked_add_months(Months::new(k))
-            .ok_or_else(|| LateFeeError::DateOutOfRange { what }),
-        MonthBasis::Days30 => after(due, u64::from(k) * 30, what),
-    }
-}
-
-/// The rate of one segment.
-struct SegmentRate {
-    /// Multiplier of `base × days` giving the numerator over the basis.
-    factor: Exact,
-    daily: Option<Rate>,
-    reference: Option<Rate>,
-    annual: Option<Decimal>,
-    /// First day a different reference rate applies.
-    next_change: Option<NaiveDate>,
-}
-
-/// Running state of the sweep.
-struct Running {
-    currency: Currency,
-    dp: u32,
-    basis: u32,
-    mode: RoundingMode,
-    /// Exact fee numerator (over `basis`).
-    c_num: Exact,
-    /// Rounded running total R, in minor units.
-    r: i128,
-    /// Sum waived W, in minor units.
-    w: i128,
-    /// Fixed caps (principal multiples, amounts), floored, in minor units.
-    fixed_cap: Option<i128>,
-    /// Annual-rate caps: (annual rate, day basis, accumulated numerator).
-    annual_caps: Vec<(Exact, u32, Exact)>,
-}
-
-impl Running {
-    /// Minor units as `Money`.
-    fn money(&self, minor: i128) -> Result<Money, LateFeeError> {
-        Money::from_minor_i128(minor, self.currency).ok_or_else(|| precision("an amount"))
-    }
-
-    /// The lowest cap, in minor units.
-    fn cap(&self) -> Result<Option<i128>, LateFeeError> {
-        let mut cap = self.fixed_cap;
-        for (_, basis, acc) in &self.annual_caps {
-            // Floored, so the fee never exceeds the cap.
-            let c = acc
-                .round_units(*basis, self.dp, RoundingMode::Down)
-                .ok_or_else(|| precision("an annual-rate cap"))?;
-            cap = Some(cap.map_or(c, |x| x.min(c)));
-        }
-        Ok(cap)
-    }
-
-    /// F(t): the rounded total limited by the caps.
-    fn capped(&self) -> Result<i128, LateFeeError> {
-        Ok(self.cap()?.map_or(self.r, |c| self.r.min(c)))
-    }
-
-    /// Adds an exact numerator; returns what it adds to the rounded running total.
-    fn recognise(&mut self, num: Exact) -> Result<i128, LateFeeError> {
-        self.c_num = self
-            .c_num
-            .add(num)
-            .ok_or_else(|| precision("the running late fee"))?;
-        let r = self
-            .c_num
-            .round_units(self.basis, self.dp, self.mode)
-            .ok_or_else(|| precision("the running late fee"))?;
-        let amount = r - self.r;
-        self.r = r;
-        Ok(amount)
-    }
-
-    /// A line's own exact amount, for display (10 places where a day basis makes it
-    /// non-terminating).
-    fn unrounded(&self, num: Exact) -> Option<Decimal> {
-        if self.basis == 1 {
-            num.to_decimal().or_else(|| num.round(1, 10, RoundingMode::HalfUp))
-        } else {
-            num.round(self.basis, 10, RoundingMode::HalfUp)
-        }
-    }
-
-    fn snapshot(&self) -> Result<Snapshot, LateFeeError> {
-        Ok(Snapshot {
-            r: self.r,
-            f: self.capped()?,
-            w: self.w,
-        })
-    }
-}
-
-/// Values at the end of the day before the reported period.
-struct Snapshot {
-    r: i128,
-    f: i128,
-    w: i128,
-}
-
-/// `base × factor × days`, exactly (`base` in minor units at scale `dp`).
-fn product(base: i128, dp: u32, factor: Exact, days: i64, what: &'static str) -> Result<Exact, LateFeeError> {
-    Exact::scaled(base, dp)
-        .mul(factor)
-        .and_then(|x| x.mul(Exact::int(days)))
-        .ok_or_else(|| precision(what))
-}
 
 /// What a sweep produces; the caller adds the policy name for a [`LateFeeBreakdown`].
 pub(crate) struct Outcome {
@@ -188,53 +63,15 @@ pub(crate) fn run(
     let waivers = checked_waivers(input)?;
     let table = reference_table(&spec.accrual, input.reference_rates)?;
 
-    let basis = match spec.accrual {
-        Accrual::ReferenceRate { day_basis, .. } => day_basis,
-        _ => 1,
-    };
-    let mut run = Running {
-        currency,
-        dp: currency.minor_units(),
-        basis,
-        mode: spec.rounding,
-        c_num: Exact::ZERO,
-        r: 0,
-        w: 0,
-        fixed_cap: None,
-        annual_caps: Vec::new(),
-    };
-    for cap in &spec.caps {
-        let fixed = match cap {
-            Cap::PrincipalMultiple { multiple } => {
-                let exact = Exact::of(principal.amount())
-                    .mul(Exact::of(*multiple))
-                    .ok_or_else(|| precision("a principal-multiple cap"))?;
-                exact
-                    .round_units(1, run.dp, RoundingMode::Down)
-                    .ok_or_else(|| precision("a principal-multiple cap"))?
-            }
-            Cap::Amount { amount } => Money::new(*amount, currency)?.minor_i128(),
-            Cap::AnnualRate { rate, day_basis } => {
-                run.annual_caps.push((Exact::of(rate.value()), *day_basis, Exact::ZERO));
-                continue;
-            }
-        };
-        run.fixed_cap = Some(run.fixed_cap.map_or(fixed, |c: i128| c.min(fixed)));
-    }
+    let mut run = Running::new(spec, principal)?;
+    let basis = run.basis;
+    let triggers = surcharge_days(spec, due)?;
 
-    // Surcharge trigger days, in order.
-    let mut triggers: Vec<(NaiveDate, &Surcharge)> = Vec::with_capacity(spec.surcharges.len());
-    for s in &spec.surcharges {
-        let day = match (s.at_month, s.at_day) {
-            (Some(m), _) => after(month_end(due, spec.month_basis, m - 1)?, 1, "a surcharge date")?,
-            (None, Some(d)) => after(due, u64::from(d), "a surcharge date")?,
-            (None, None) => continue,
-        };
-        triggers.push((day, s));
-    }
-    triggers.sort_by_key(|t| t.0);
-
-    let grace_end = after(due, u64::from(spec.grace_days), "the end of the grace period")?;
+    let grace_end = after(
+        due,
+        u64::from(spec.grace_days),
+        "the end of the grace period",
+    )?;
     // FromDueDate: grace days are charged on the first day after grace if still unpaid.
     let retro_day = (spec.grace_mode == GraceMode::FromDueDate && spec.grace_days > 0)
         .then(|| after(grace_end, 1, "the end of the grace period"))
@@ -303,7 +140,8 @@ pub(crate) fn run(
                 let exact = Exact::scaled(outstanding, dp)
                     .mul(Exact::of(s.rate.value()))
                     .ok_or_else(|| precision("a surcharge"))?;
-                let amount = run.recognise(exact.mul(basis).ok_or_else(|| precision("a surcharge"))?)?;
+                let amount =
+                    run.recognise(exact.mul(basis).ok_or_else(|| precision("a surcharge"))?)?;
                 if itemise && day > since {
                     let mut line = FeeLine::new(LineKind::Surcharge, day, day, run.money(amount)?);
                     line.month = Some(month);
@@ -352,7 +190,15 @@ pub(crate) fn run(
                 // Charged (and itemised) only if the grace period ends unpaid.
                 let line = if itemise {
                     let (base, zero) = (run.money(outstanding)?, Money::zero(currency));
-                    Some(accrual_line(LineKind::GraceAccrual, (day, end, month, days), base, zero, &rate, &run, num))
+                    Some(accrual_line(
+                        LineKind::GraceAccrual,
+                        (day, end, month, days),
+                        base,
+                        zero,
+                        &rate,
+                        &run,
+                        num,
+                    ))
                 } else {
                     None
                 };
@@ -361,7 +207,15 @@ pub(crate) fn run(
                 let amount = run.recognise(num)?;
                 if itemise && day > since {
                     let (base, amount) = (run.money(outstanding)?, run.money(amount)?);
-                    lines.push(accrual_line(LineKind::Accrual, (day, end, month, days), base, amount, &rate, &run, num));
+                    lines.push(accrual_line(
+                        LineKind::Accrual,
+                        (day, end, month, days),
+                        base,
+                        amount,
+                        &rate,
+                        &run,
+                        num,
+                    ));
                 }
             }
         }
@@ -408,150 +262,4 @@ pub(crate) fn run(
         grace_ends: (spec.grace_days > 0).then_some(grace_end),
         lines,
     })
-}
-
-/// An accrual line (amount filled in by the caller), built in one piece so it is written once.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn accrual_line(
-    kind: LineKind,
-    (from, to, month, days): (NaiveDate, NaiveDate, u32, i64),
-    base: Money,
-    amount: Money,
-    rate: &SegmentRate,
-    run: &Running,
-    num: Exact,
-) -> FeeLine {
-    FeeLine {
-        kind,
-        from,
-        to,
-        month: Some(month),
-        days: u32::try_from(days).ok(),
-        base: Some(base),
-        daily_rate: rate.daily,
-        reference_rate: rate.reference,
-        annual_rate: rate.annual,
-        day_basis: (run.basis > 1).then_some(run.basis),
-        rate: None,
-        unrounded: run.unrounded(num),
-        amount,
-        label: None,
-        waiver: None,
-    }
-}
-
-fn segment_rate(
-    accrual: &Accrual,
-    table: Option<&RateTable>,
-    month: u32,
-    day: NaiveDate,
-    cache: &mut Option<(Rate, Decimal)>,
-) -> Result<SegmentRate, LateFeeError> {
-    let daily = |r: Rate| SegmentRate {
-        factor: Exact::of(r.value()),
-        daily: Some(r),
-        reference: None,
-        annual: None,
-        next_change: None,
-    };
-    match accrual {
-        Accrual::FlatDaily { daily_rate } => Ok(daily(*daily_rate)),
-        Accrual::Tiered { tiers } => {
-            let idx = tiers.partition_point(|t| t.from_month <= month);
-            Ok(daily(idx.checked_sub(1).and_then(|i| tiers.get(i)).map_or(Rate::ZERO, |t| t.daily_rate)))
-        }
-        Accrual::ReferenceRate {
-            series,
-            multiplier,
-            spread,
-            ..
-        } => {
-            let table = table.ok_or_else(|| LateFeeError::MissingReferenceRates { series: series.clone() })?;
-            let (reference, next_change) = table.rate_on(day).map_err(|e| match e {
-                RateLookup::BeforeFirst(first) => LateFeeError::NoReferenceRate {
-                    series: series.clone(),
-                    date: day,
-                    first,
-                },
-                RateLookup::Stale(known_through) => LateFeeError::ReferenceRateStale {
-                    series: series.clone(),
-                    date: day,
-                    known_through,
-                },
-            })?;
-            // The annual rate only changes with the reference rate: reuse the last one.
-            let annual = match cache {
-                Some((r, annual)) if *r == reference => *annual,
-                _ => {
-                    let annual = Exact::of(reference.value())
-                        .mul(Exact::of(*multiplier))
-                        .and_then(|x| x.add(Exact::of(spread.value())))
-                        .and_then(Exact::to_decimal)
-                        .ok_or_else(|| precision("a reference rate"))?
-                        .normalize();
-                    *cache = Some((reference, annual));
-                    annual
-                }
-            };
-            Ok(SegmentRate {
-                factor: Exact::of(annual),
-                daily: None,
-                reference: Some(reference),
-                annual: Some(annual),
-                next_change,
-            })
-        }
-    }
-}
-
-fn apply_waiver(
-    run: &mut Running,
-    (index, w): (usize, &Waiver),
-    since: NaiveDate,
-    lines: Option<&mut Vec<FeeLine>>,
-) -> Result<(), LateFeeError> {
-    let available = run.capped()? - run.w;
-    let amount = match &w.scope {
-        WaiverScope::All => available,
-        WaiverScope::Amount { amount } => {
-            if amount.minor_i128() > available {
-                return Err(LateFeeError::WaiverExceedsAccrued {
-                    index,
-                    date: w.date,
-                    amount: *amount,
-                    available: run.money(available)?,
-                });
-            }
-            amount.minor_i128()
-        }
-        WaiverScope::Percent { percent } => Exact::scaled(available, run.dp)
-            .mul(Exact::of(percent.value()))
-            .and_then(|x| x.round_units(1, run.dp, run.mode))
-            .ok_or_else(|| precision("a percentage waiver"))?,
-    };
-    run.w += amount;
-    if let Some(lines) = lines.filter(|_| w.date > since) {
-        let mut line = FeeLine::new(LineKind::Waiver, w.date, w.date, run.money(-amount)?);
-        line.waiver = Some(Box::new(w.clone()));
-        lines.push(line);
-    }
-    Ok(())
-}
-
-fn cap_label(caps: &[Cap], binding: Option<Money>, currency: Currency) -> String {
-    let parts: Vec<String> = caps
-        .iter()
-        .map(|c| match c {
-            Cap::PrincipalMultiple { multiple } => format!("{multiple} × principal"),
-            Cap::Amount { amount } => format!("{amount} {currency}"),
-            Cap::AnnualRate { rate, day_basis } => {
-                format!("{} a year on the unpaid principal (/{day_basis})", rate.percent())
-            }
-        })
-        .collect();
-    match binding {
-        Some(b) => format!("capped at {b} (at most {})", parts.join(", ")),
-        None => format!("at most {}", parts.join(", ")),
-    }
 }

@@ -53,7 +53,9 @@ pub enum LateFeeError {
         as_of: NaiveDate,
     },
     /// The start of an accrual window outside due..=as_of.
-    #[error("accrual window start {since} must be between the due date {due} and the as-of date {as_of}")]
+    #[error(
+        "accrual window start {since} must be between the due date {due} and the as-of date {as_of}"
+    )]
     SinceOutOfRange {
         /// Window start (exclusive).
         since: NaiveDate,
@@ -63,7 +65,9 @@ pub enum LateFeeError {
         as_of: NaiveDate,
     },
     /// More than a century overdue: almost certainly a wrong date.
-    #[error("{days} days between due date and as-of date is more than the {max} supported; check the dates")]
+    #[error(
+        "{days} days between due date and as-of date is more than the {max} supported; check the dates"
+    )]
     TooLong {
         /// Days overdue.
         days: i64,
@@ -83,7 +87,9 @@ pub enum LateFeeError {
         found: &'static str,
     },
     /// A payment of zero or less.
-    #[error("payments[{index}] ({date}) must be a positive amount applied to principal, got {amount}")]
+    #[error(
+        "payments[{index}] ({date}) must be a positive amount applied to principal, got {amount}"
+    )]
     NonPositivePayment {
         /// Position in the input.
         index: usize,
@@ -129,7 +135,9 @@ pub enum LateFeeError {
         available: Money,
     },
     /// The policy accrues on a reference rate but no table was given.
-    #[error("policy accrues on reference rate series \"{series}\" but no reference rate table was given")]
+    #[error(
+        "policy accrues on reference rate series \"{series}\" but no reference rate table was given"
+    )]
     MissingReferenceRates {
         /// The series the policy needs.
         series: String,
@@ -143,7 +151,9 @@ pub enum LateFeeError {
         given: String,
     },
     /// A day before the first rate of the table.
-    #[error("no {series} rate is in force on {date}: the table starts on {first}; add the earlier rates")]
+    #[error(
+        "no {series} rate is in force on {date}: the table starts on {first}; add the earlier rates"
+    )]
     NoReferenceRate {
         /// Series.
         series: String,

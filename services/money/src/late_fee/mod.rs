@@ -28,6 +28,8 @@ mod error;
 mod policy;
 mod rate;
 mod records;
+mod running;
+mod segment;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -39,7 +41,9 @@ use crate::currency::Currency;
 pub use error::{LateFeeError, PolicyError};
 pub use policy::{Accrual, Cap, GraceMode, LateFeePolicy, MonthBasis, PolicySpec, Surcharge, Tier};
 pub use rate::{Rate, RatePoint, RateTable, RateTableSpec};
-pub use records::{PaymentRecord, WaiverKind, WaiverRecord, payments_from_records, waivers_from_records};
+pub use records::{
+    PaymentRecord, WaiverKind, WaiverRecord, payments_from_records, waivers_from_records,
+};
 
 /// An amount applied to the principal on a date (after R-P11 allocation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -320,7 +324,11 @@ impl LateFeeBreakdown {
     }
 }
 
-fn breakdown(policy: &LateFeePolicy, input: &LateFeeInput<'_>, o: engine::Outcome) -> LateFeeBreakdown {
+fn breakdown(
+    policy: &LateFeePolicy,
+    input: &LateFeeInput<'_>,
+    o: engine::Outcome,
+) -> LateFeeBreakdown {
     let s = o.summary;
     LateFeeBreakdown {
         policy: policy.name().to_string(),
@@ -346,7 +354,11 @@ pub fn compute(
     policy: &LateFeePolicy,
     input: &LateFeeInput<'_>,
 ) -> Result<LateFeeBreakdown, LateFeeError> {
-    Ok(breakdown(policy, input, engine::run(policy, input, input.due, true)?))
+    Ok(breakdown(
+        policy,
+        input,
+        engine::run(policy, input, input.due, true)?,
+    ))
 }
 
 /// The amounts of [`compute`] without building the lines: for batch jobs (nightly accrual over
@@ -366,7 +378,11 @@ pub fn accrued_since(
     input: &LateFeeInput<'_>,
     since: NaiveDate,
 ) -> Result<LateFeeBreakdown, LateFeeError> {
-    Ok(breakdown(policy, input, engine::run(policy, input, since, true)?))
+    Ok(breakdown(
+        policy,
+        input,
+        engine::run(policy, input, since, true)?,
+    ))
 }
 
 #[cfg(test)]

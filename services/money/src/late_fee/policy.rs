@@ -216,13 +216,21 @@ impl LateFeePolicy {
     /// Checks a policy written in code.
     pub fn new(spec: PolicySpec) -> Result<LateFeePolicy, PolicyError> {
         if spec.name.trim().is_empty() {
-            return Err(invalid("name", "must not be empty (it is printed on notices)"));
+            return Err(invalid(
+                "name",
+                "must not be empty (it is printed on notices)",
+            ));
         }
         match &spec.accrual {
-            Accrual::FlatDaily { daily_rate } => check_daily("accrual.daily_rate".into(), *daily_rate)?,
+            Accrual::FlatDaily { daily_rate } => {
+                check_daily("accrual.daily_rate".into(), *daily_rate)?
+            }
             Accrual::Tiered { tiers } => {
                 if tiers.first().map(|t| t.from_month) != Some(1) {
-                    return Err(invalid("accrual.tiers", "the first tier must have \"from_month\": 1"));
+                    return Err(invalid(
+                        "accrual.tiers",
+                        "the first tier must have \"from_month\": 1",
+                    ));
                 }
                 for (i, t) in tiers.iter().enumerate() {
                     check_daily(format!("accrual.tiers[{i}].daily_rate"), t.daily_rate)?;
@@ -241,7 +249,10 @@ impl LateFeePolicy {
                 ..
             } => {
                 if series.trim().is_empty() {
-                    return Err(invalid("accrual.series", "must name a series, e.g. \"LPR1Y\""));
+                    return Err(invalid(
+                        "accrual.series",
+                        "must name a series, e.g. \"LPR1Y\"",
+                    ));
                 }
                 if multiplier.is_sign_negative() || multiplier.normalize().scale() > 6 {
                     return Err(invalid(
@@ -253,7 +264,10 @@ impl LateFeePolicy {
             }
         }
         if spec.grace_days > 3650 {
-            return Err(invalid("grace_days", "more than 3650 days; check the value"));
+            return Err(invalid(
+                "grace_days",
+                "more than 3650 days; check the value",
+            ));
         }
         for (i, s) in spec.surcharges.iter().enumerate() {
             match (s.at_month, s.at_day) {
@@ -267,13 +281,19 @@ impl LateFeePolicy {
                 }
             }
             if s.name.trim().is_empty() {
-                return Err(invalid(format!("surcharges[{i}].name"), "must not be empty"));
+                return Err(invalid(
+                    format!("surcharges[{i}].name"),
+                    "must not be empty",
+                ));
             }
         }
         for (i, c) in spec.caps.iter().enumerate() {
             match c {
                 Cap::PrincipalMultiple { multiple } if multiple.is_sign_negative() => {
-                    return Err(invalid(format!("caps[{i}].multiple"), "must not be negative"));
+                    return Err(invalid(
+                        format!("caps[{i}].multiple"),
+                        "must not be negative",
+                    ));
                 }
                 Cap::Amount { amount } if amount.is_sign_negative() => {
                     return Err(invalid(format!("caps[{i}].amount"), "must not be negative"));

@@ -106,12 +106,19 @@ impl<'de> Deserialize<'de> for Rate {
 }
 
 /// Reads a JSON string, refusing numbers with a message that says why.
-fn decimal_text<'de, D: Deserializer<'de>>(d: D, expected: &'static str) -> Result<String, D::Error> {
+fn decimal_text<'de, D: Deserializer<'de>>(
+    d: D,
+    expected: &'static str,
+) -> Result<String, D::Error> {
     struct V(&'static str);
     impl serde::de::Visitor<'_> for V {
         type Value = String;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            write!(f, "{} (in quotes: numbers would pass through floating point)", self.0)
+            write!(
+                f,
+                "{} (in quotes: numbers would pass through floating point)",
+                self.0
+            )
         }
         fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
             Ok(v.to_string())
@@ -191,7 +198,10 @@ impl RateTable {
             reason: reason.to_string(),
         };
         if spec.series.trim().is_empty() {
-            return Err(invalid("series".into(), "must name the series, e.g. \"LPR1Y\""));
+            return Err(invalid(
+                "series".into(),
+                "must name the series, e.g. \"LPR1Y\"",
+            ));
         }
         if spec.rates.is_empty() {
             return Err(invalid("rates".into(), "needs at least one rate"));
@@ -207,7 +217,10 @@ impl RateTable {
         if let (Some(k), Some(last)) = (spec.known_through, spec.rates.last())
             && k < last.from
         {
-            return Err(invalid("known_through".into(), "is before the last rate's date"));
+            return Err(invalid(
+                "known_through".into(),
+                "is before the last rate's date",
+            ));
         }
         Ok(RateTable { spec })
     }
@@ -273,9 +286,14 @@ mod tests {
 
     #[test]
     fn rates_refuse_json_numbers() {
-        let err = serde_json::from_str::<Rate>("0.001").unwrap_err().to_string();
+        let err = serde_json::from_str::<Rate>("0.001")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("in quotes"), "{err}");
-        assert_eq!(serde_json::from_str::<Rate>("\"1‰\"").unwrap().to_string(), "0.001");
+        assert_eq!(
+            serde_json::from_str::<Rate>("\"1‰\"").unwrap().to_string(),
+            "0.001"
+        );
     }
 
     #[test]
@@ -288,11 +306,20 @@ mod tests {
         .unwrap();
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
         let (r, next) = t.rate_on(d("2024-10-20")).unwrap();
-        assert_eq!((r.to_string().as_str(), next), ("0.0335", Some(d("2024-10-21"))));
+        assert_eq!(
+            (r.to_string().as_str(), next),
+            ("0.0335", Some(d("2024-10-21")))
+        );
         let (r, next) = t.rate_on(d("2024-10-21")).unwrap();
         assert_eq!((r.to_string().as_str(), next), ("0.031", None));
-        assert!(matches!(t.rate_on(d("2024-07-21")), Err(RateLookup::BeforeFirst(_))));
-        assert!(matches!(t.rate_on(d("2025-02-01")), Err(RateLookup::Stale(_))));
+        assert!(matches!(
+            t.rate_on(d("2024-07-21")),
+            Err(RateLookup::BeforeFirst(_))
+        ));
+        assert!(matches!(
+            t.rate_on(d("2025-02-01")),
+            Err(RateLookup::Stale(_))
+        ));
     }
 
     #[test]

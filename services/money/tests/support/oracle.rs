@@ -15,7 +15,11 @@ pub(crate) struct Fee {
 }
 
 fn outstanding(principal: &Money, payments: &[Payment], day: NaiveDate) -> Decimal {
-    let paid: Decimal = payments.iter().filter(|p| p.date <= day).map(|p| p.amount.amount()).sum();
+    let paid: Decimal = payments
+        .iter()
+        .filter(|p| p.date <= day)
+        .map(|p| p.amount.amount())
+        .sum();
     principal.amount() - paid
 }
 
@@ -47,12 +51,20 @@ fn rate_of(p: &LateFeePolicy, due: NaiveDate, day: NaiveDate, table: &RateTable)
         Accrual::FlatDaily { daily_rate } => (daily_rate.value(), 1),
         Accrual::Tiered { tiers } => {
             let m = month_of(p, due, day);
-            let tier = tiers.iter().filter(|t| t.from_month <= m).last().unwrap();
+            let tier = tiers.iter().rfind(|t| t.from_month <= m).unwrap();
             (tier.daily_rate.value(), 1)
         }
-        Accrual::ReferenceRate { multiplier, spread, day_basis, .. } => {
-            let point = table.spec().rates.iter().filter(|r| r.from <= day).last().unwrap();
-            (point.annual_rate.value() * multiplier + spread.value(), *day_basis)
+        Accrual::ReferenceRate {
+            multiplier,
+            spread,
+            day_basis,
+            ..
+        } => {
+            let point = table.spec().rates.iter().rfind(|r| r.from <= day).unwrap();
+            (
+                point.annual_rate.value() * multiplier + spread.value(),
+                *day_basis,
+            )
         }
     }
 }
@@ -69,7 +81,9 @@ pub(crate) fn cap_limit(
         .caps
         .iter()
         .map(|cap| match cap {
-            Cap::PrincipalMultiple { multiple } => RoundingMode::Down.round(principal.amount() * multiple, 2),
+            Cap::PrincipalMultiple { multiple } => {
+                RoundingMode::Down.round(principal.amount() * multiple, 2)
+            }
             Cap::Amount { amount } => *amount,
             Cap::AnnualRate { rate, day_basis } => {
                 let mut sum = Decimal::ZERO;
@@ -122,7 +136,8 @@ pub(crate) fn fee(
             _ => unreachable!(),
         };
         if trigger <= as_of {
-            num += outstanding(principal, payments, trigger) * s.rate.value() * Decimal::from(basis);
+            num +=
+                outstanding(principal, payments, trigger) * s.rate.value() * Decimal::from(basis);
         }
     }
     let accrued = spec.rounding.round(num / Decimal::from(basis), 2);

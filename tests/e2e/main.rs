@@ -5,6 +5,7 @@
 
 mod allocation_rejection;
 mod crash_recovery;
+mod dead_letter;
 mod helpers;
 mod money_path;
 mod trace_context;

@@ -150,21 +150,13 @@ pub(crate) fn assemble(
     // Fingerprints first, over every statement that could be built, so a statement rejected
     // in strict mode does not shift the occurrence numbers of the ones after it.
     let mut results = results;
-    let mut seen: HashMap<String, u32> = HashMap::new();
+    let mut seen: HashMap<[u8; 32], u32> = HashMap::new();
     for st in results.iter_mut().flatten() {
         for tx in &mut st.transactions {
-            let basis = fingerprint::basis(&st.account, tx);
-            let n = match seen.get_mut(&basis) {
-                Some(n) => {
-                    *n += 1;
-                    *n
-                }
-                None => 0,
-            };
-            tx.fingerprint = fingerprint::from_basis(&basis, n);
-            if n == 0 {
-                seen.insert(basis, 0);
-            }
+            let digest = fingerprint::basis_digest(&st.account, tx);
+            let n = seen.entry(digest).or_insert(0);
+            tx.fingerprint = fingerprint::from_digest(&digest, *n);
+            *n += 1;
         }
     }
     let mut statements = Vec::new();

@@ -3,7 +3,8 @@
 //!
 //! # Rule (version `v1`)
 //!
-//! `fingerprint = hex(sha256(fields joined by U+001F))` over:
+//! `fingerprint = hex(sha256(sha256(basis) ‖ U+001F ‖ occurrence))`, where the basis is the
+//! following fields joined by U+001F:
 //!
 //! 1. the literal `feeds-fp-v1`;
 //! 2. the account, upper-cased, letters and digits only (`DE19 6628…` = `de196628…`);
@@ -15,8 +16,10 @@
 //! 9. the counterparty account (letters and digits, upper-cased);
 //! 10. the remittance information without any whitespace, upper-cased (so a bank that wraps
 //!     the same text at another column still matches);
-//! 11. the occurrence: how many earlier transactions *in the same file* had the same fields
-//!     1–10 (0 for the first). Two identical-looking lines in one file are two payments.
+//!
+//! and the occurrence is how many earlier transactions *in the same file* had the same basis
+//! (0 for the first, written in decimal): two identical-looking lines in one file are two
+//! payments.
 //!
 //! The booking date, the status, the bank transaction code and free-text descriptions are
 //! deliberately left out: a camt.054 notification often has no booking date while the
@@ -40,6 +43,8 @@
 //! kind in its file) collide; payments must then be told apart by reconciliation. Pending
 //! camt.052 entries share the fingerprint of their later booking: ingest booked entries only.
 
+use std::fmt;
+
 use sha2::{Digest, Sha256};
 
 use crate::model::Transaction;
@@ -49,18 +54,77 @@ pub const VERSION: &str = "feeds-fp-v1";
 
 const PLACEHOLDERS: &[&str] = &["NONREF", "NOTPROVIDED", "NONE", "N/A", "NA", "-"];
 
-/// Append `s` upper-cased, keeping only the characters `keep` accepts (ASCII fast path).
-fn push_filtered(out: &mut String, s: Option<&str>, keep: fn(char) -> bool) {
-    let s = s.unwrap_or_default();
+/// Where basis bytes go: a string (for [`basis`]) or a hasher (no allocation).
+trait Sink: fmt::Write {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for String {
+    fn put(&mut self, bytes: &[u8]) {
+        self.push_str(&String::from_utf8_lossy(bytes));
+    }
+}
+
+/// Buffers bytes in front of SHA-256 so short fields do not each call the compressor.
+struct Hashing {
+    hasher: Sha256,
+    buf: [u8; 256],
+    len: usize,
+}
+
+impl Hashing {
+    fn new() -> Self {
+        Self {
+            hasher: Sha256::new(),
+            buf: [0; 256],
+            len: 0,
+        }
+    }
+
+    fn digest(mut self) -> [u8; 32] {
+        self.hasher
+            .update(self.buf.get(..self.len).unwrap_or_default());
+        self.hasher.finalize().into()
+    }
+}
+
+impl Sink for Hashing {
+    fn put(&mut self, bytes: &[u8]) {
+        if self.len + bytes.len() > self.buf.len() {
+            self.hasher
+                .update(self.buf.get(..self.len).unwrap_or_default());
+            self.len = 0;
+        }
+        match self.buf.get_mut(self.len..self.len + bytes.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(bytes);
+                self.len += bytes.len();
+            }
+            None => self.hasher.update(bytes),
+        }
+    }
+}
+
+impl fmt::Write for Hashing {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.put(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// Put `s` upper-cased, keeping only the characters `keep` accepts (ASCII fast path).
+fn put_filtered(out: &mut impl Sink, s: &str, keep: fn(char) -> bool) {
     if s.is_ascii() {
-        out.extend(
-            s.bytes()
-                .map(char::from)
-                .filter(|c| keep(*c))
-                .map(|c| c.to_ascii_uppercase()),
-        );
-    } else {
-        out.extend(s.chars().filter(|c| keep(*c)).flat_map(char::to_uppercase));
+        for b in s.bytes() {
+            if keep(char::from(b)) {
+                out.put(&[b.to_ascii_uppercase()]);
+            }
+        }
+        return;
+    }
+    let mut utf8 = [0u8; 4];
+    for c in s.chars().filter(|c| keep(*c)).flat_map(char::to_uppercase) {
+        out.put(c.encode_utf8(&mut utf8).as_bytes());
     }
 }
 
@@ -72,45 +136,71 @@ fn not_space(c: char) -> bool {
     !c.is_whitespace()
 }
 
-/// A reference without whitespace, upper-cased; placeholders count as no reference.
-fn push_reference(out: &mut String, s: Option<&str>) {
-    let start = out.len();
-    push_filtered(out, s, not_space);
-    if out.get(start..).is_some_and(|r| PLACEHOLDERS.contains(&r)) {
-        out.truncate(start);
+/// True if `s`, without whitespace and upper-cased, is a "no reference" placeholder.
+fn is_placeholder(s: &str) -> bool {
+    PLACEHOLDERS.iter().any(|p| {
+        let mut chars = s.chars().filter(|c| !c.is_whitespace());
+        p.chars()
+            .all(|pc| chars.next().is_some_and(|c| c.to_ascii_uppercase() == pc))
+            && chars.next().is_none()
+    })
+}
+
+fn put_reference(out: &mut impl Sink, s: Option<&str>) {
+    match s {
+        Some(r) if !is_placeholder(r) => put_filtered(out, r, not_space),
+        _ => {}
     }
 }
 
-const SEP: char = '\u{1f}';
+const SEP: &[u8] = "\u{1f}".as_bytes();
 
-/// The fields 1–10 of the rule, joined by U+001F; equal bases get increasing occurrence
-/// numbers.
-#[must_use]
-pub fn basis(account: &str, tx: &Transaction) -> String {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(160);
-    out.push_str(VERSION);
-    out.push(SEP);
-    push_filtered(&mut out, Some(account), alnum);
-    out.push(SEP);
-    out.push_str(&tx.currency.trim().to_ascii_uppercase());
-    out.push(SEP);
+/// Write fields 1–10 of the rule, separated by U+001F.
+fn write_basis(out: &mut impl Sink, account: &str, tx: &Transaction) {
+    out.put(VERSION.as_bytes());
+    out.put(SEP);
+    put_filtered(out, account, alnum);
+    out.put(SEP);
+    put_filtered(out, tx.currency.trim(), |_| true);
+    out.put(SEP);
     let _ = write!(out, "{}", tx.amount.normalize());
-    out.push(SEP);
+    out.put(SEP);
     if let Some(d) = tx.value_date.or(tx.booking_date) {
         let _ = write!(out, "{d}");
     }
-    out.push(SEP);
-    push_reference(&mut out, tx.bank_reference.as_deref());
-    out.push(SEP);
-    push_reference(&mut out, tx.end_to_end_id.as_deref());
-    out.push(SEP);
-    push_reference(&mut out, tx.customer_reference.as_deref());
-    out.push(SEP);
-    push_filtered(&mut out, tx.counterparty_account.as_deref(), alnum);
-    out.push(SEP);
-    push_filtered(&mut out, tx.remittance_information.as_deref(), not_space);
+    out.put(SEP);
+    put_reference(out, tx.bank_reference.as_deref());
+    out.put(SEP);
+    put_reference(out, tx.end_to_end_id.as_deref());
+    out.put(SEP);
+    put_reference(out, tx.customer_reference.as_deref());
+    out.put(SEP);
+    put_filtered(
+        out,
+        tx.counterparty_account.as_deref().unwrap_or_default(),
+        alnum,
+    );
+    out.put(SEP);
+    put_filtered(
+        out,
+        tx.remittance_information.as_deref().unwrap_or_default(),
+        not_space,
+    );
+}
+
+/// The basis of the rule (fields 1–10 joined by U+001F), for inspection and tests.
+#[must_use]
+pub fn basis(account: &str, tx: &Transaction) -> String {
+    let mut out = String::with_capacity(160);
+    write_basis(&mut out, account, tx);
     out
+}
+
+/// SHA-256 of the basis, computed without building it.
+pub(crate) fn basis_digest(account: &str, tx: &Transaction) -> [u8; 32] {
+    let mut h = Hashing::new();
+    write_basis(&mut h, account, tx);
+    h.digest()
 }
 
 /// Lower-case hex of a digest.
@@ -124,12 +214,11 @@ fn to_hex(bytes: &[u8]) -> String {
     out
 }
 
-/// Fingerprint from a basis and its occurrence number within the file.
-#[must_use]
-pub fn from_basis(basis: &str, occurrence: u32) -> String {
+/// Fingerprint from the basis digest and the occurrence number within the file.
+pub(crate) fn from_digest(digest: &[u8; 32], occurrence: u32) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(basis.as_bytes());
-    hasher.update([0x1f]);
+    hasher.update(digest);
+    hasher.update(SEP);
     hasher.update(occurrence.to_string().as_bytes());
     to_hex(&hasher.finalize())
 }
@@ -137,7 +226,7 @@ pub fn from_basis(basis: &str, occurrence: u32) -> String {
 /// Fingerprint of one transaction of `account`, the `occurrence`-th with its basis in a file.
 #[must_use]
 pub fn compute(account: &str, tx: &Transaction, occurrence: u32) -> String {
-    from_basis(&basis(account, tx), occurrence)
+    from_digest(&basis_digest(account, tx), occurrence)
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ mod currency;
 mod error;
 pub mod late_fee;
 mod rounding;
+mod split;
 
 pub use amount::Money;
 pub use calendar::{Calendar, CalendarError, CalendarSet};

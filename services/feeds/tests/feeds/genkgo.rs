@@ -87,7 +87,7 @@ fn detail(
     w: &str,
     credit: bool,
     ours: &TransactionDetail,
-    extra: &std::collections::BTreeMap<String, String>,
+    extra: &feeds::Extra,
     e: &Value,
 ) {
     let refs = &e["references"];

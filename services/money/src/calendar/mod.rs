@@ -12,6 +12,7 @@
 
 mod data;
 mod ops;
+mod set;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -21,12 +22,7 @@ use thiserror::Error;
 
 pub use data::{CalendarData, FORMAT_VERSION, Holiday, MakeupWorkday, WeekdayName, YearRules};
 pub use ops::{DayOffBlock, DueDatePlan, DueDateShift, LONG_HOLIDAY_DAYS};
-
-/// The data shipped with the crate: mainland China, one entry per official notice.
-const EMBEDDED: &[(&str, &str)] = &[(
-    "embedded:data/calendar/cn.json",
-    include_str!("../../data/calendar/cn.json"),
-)];
+pub use set::{CalendarSet, OverlayReport};
 
 /// What went wrong with a calendar question or a calendar data file.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -184,7 +180,7 @@ pub struct Calendar {
 }
 
 impl Calendar {
-    fn new(data: &CalendarData, origin: &str) -> Result<Calendar, CalendarError> {
+    pub(super) fn new(data: &CalendarData, origin: &str) -> Result<Calendar, CalendarError> {
         if data.weekend.is_none() {
             return Err(CalendarError::InvalidData {
                 origin: origin.to_string(),
@@ -209,7 +205,7 @@ impl Calendar {
 
     /// Merges a checked file: its years replace the same years wholesale. On error `self` is
     /// unchanged.
-    fn merge(&mut self, data: &CalendarData, origin: &str) -> Result<(), CalendarError> {
+    pub(super) fn merge(&mut self, data: &CalendarData, origin: &str) -> Result<(), CalendarError> {
         let mut next = self.clone();
         if data.weekend.is_some() {
             next.weekend = data.weekend_mask();
@@ -218,7 +214,6 @@ impl Calendar {
             next.description = data.description.clone();
         }
         for y in &data.years {
-            // Weekend rules may have changed: re-check make-up days against the merged rule.
             let entry = YearEntry {
                 rules: y.clone(),
                 origin: origin.to_string(),
@@ -226,6 +221,7 @@ impl Calendar {
             };
             next.years.insert(y.year, entry);
         }
+        // Re-checks make-up days against the (possibly new) weekend rule, and cross-year clashes.
         next.rebuild_index(origin)?;
         next.loaded.push(format!("{origin}@{}", data.version));
         *self = next;
@@ -264,6 +260,10 @@ impl Calendar {
         }
         self.index = index;
         Ok(())
+    }
+
+    pub(super) fn has_year(&self, year: i32) -> bool {
+        self.years.contains_key(&year)
     }
 
     /// Region code, e.g. `"CN"`.
@@ -403,126 +403,6 @@ fn weekday_abbrev(w: Weekday) -> &'static str {
         Weekday::Fri => "Fri",
         Weekday::Sat => "Sat",
         Weekday::Sun => "Sun",
-    }
-}
-
-/// What merging a file changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OverlayReport {
-    /// Region of the file.
-    pub region: String,
-    /// Years that had no data before.
-    pub years_added: Vec<i32>,
-    /// Years whose data the file replaced.
-    pub years_replaced: Vec<i32>,
-}
-
-/// The calendars of all regions.
-#[derive(Debug, Clone, Default)]
-pub struct CalendarSet {
-    calendars: BTreeMap<String, Calendar>,
-}
-
-impl CalendarSet {
-    /// No calendars at all (build one up with [`CalendarSet::apply`]).
-    pub fn empty() -> CalendarSet {
-        CalendarSet::default()
-    }
-
-    /// The calendars compiled into the crate (mainland China, `CN`).
-    pub fn embedded() -> Result<CalendarSet, CalendarError> {
-        let mut set = CalendarSet::empty();
-        for (origin, json) in EMBEDDED {
-            set.apply_json(origin, json)?;
-        }
-        Ok(set)
-    }
-
-    /// Merges an operator data file (its text; `origin` names it in errors and in
-    /// [`Calendar::data_version`]). Years in the file replace the same years; new years and new
-    /// regions are added. Nothing changes if the file is rejected.
-    pub fn apply_json(&mut self, origin: &str, json: &str) -> Result<OverlayReport, CalendarError> {
-        let data = CalendarData::from_json(origin, json)?;
-        self.apply(&data, origin)
-    }
-
-    /// Merges parsed data (checked again here).
-    pub fn apply(
-        &mut self,
-        data: &CalendarData,
-        origin: &str,
-    ) -> Result<OverlayReport, CalendarError> {
-        data.check(origin)?;
-        let region = data.region.trim().to_ascii_uppercase();
-        let mut report = OverlayReport {
-            region: region.clone(),
-            years_added: Vec::new(),
-            years_replaced: Vec::new(),
-        };
-        match self.calendars.get_mut(&region) {
-            Some(cal) => {
-                for y in &data.years {
-                    if cal.years.contains_key(&y.year) {
-                        report.years_replaced.push(y.year);
-                    } else {
-                        report.years_added.push(y.year);
-                    }
-                }
-                cal.merge(data, origin)?;
-            }
-            None => {
-                report.years_added = data.years.iter().map(|y| y.year).collect();
-                self.calendars.insert(region, Calendar::new(data, origin)?);
-            }
-        }
-        report.years_added.sort_unstable();
-        report.years_replaced.sort_unstable();
-        Ok(report)
-    }
-
-    /// The calendar of a region (case-insensitive), or an error listing the known regions.
-    pub fn get(&self, region: &str) -> Result<&Calendar, CalendarError> {
-        self.calendars
-            .get(&region.trim().to_ascii_uppercase())
-            .ok_or_else(|| self.unknown(region))
-    }
-
-    /// Mutable access, e.g. to change [`Coverage`].
-    pub fn get_mut(&mut self, region: &str) -> Result<&mut Calendar, CalendarError> {
-        let key = region.trim().to_ascii_uppercase();
-        if !self.calendars.contains_key(&key) {
-            return Err(self.unknown(region));
-        }
-        self.calendars
-            .get_mut(&key)
-            .ok_or_else(|| CalendarError::UnknownRegion {
-                region: region.to_string(),
-                known: String::new(),
-            })
-    }
-
-    /// Sets the coverage of every calendar.
-    pub fn set_coverage(&mut self, coverage: Coverage) {
-        for cal in self.calendars.values_mut() {
-            cal.set_coverage(coverage);
-        }
-    }
-
-    /// Region codes, sorted.
-    pub fn regions(&self) -> impl Iterator<Item = &str> {
-        self.calendars.keys().map(String::as_str)
-    }
-
-    fn unknown(&self, region: &str) -> CalendarError {
-        let known: Vec<&str> = self.regions().collect();
-        CalendarError::UnknownRegion {
-            region: region.to_string(),
-            known: if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            },
-        }
     }
 }
 

@@ -8,4 +8,5 @@ mod crash_recovery;
 mod dead_letter;
 mod helpers;
 mod money_path;
+mod terms;
 mod trace_context;

@@ -148,6 +148,7 @@ async fn contract_to_court_and_back() {
                 amount: "10.001".into(),
                 due_date: "2026-01-10".into(),
             }],
+            ..Default::default()
         })
         .await
         .expect_err("three decimals in CNY are refused");
@@ -414,6 +415,50 @@ async fn contract_to_court_and_back() {
         .exceptions;
     assert_eq!(exceptions.len(), 1);
     assert_eq!(exceptions[0].kind, "NO_CONTRACT_REFERENCE");
+
+    // A payment for a contract payments does not know yet waits as an exception and is
+    // matched as soon as the contract is signed (the read model may lag; R-P4, R-P5).
+    let file = bank_csv(&[[
+        "2026-03-22",
+        "500.00",
+        "CNY",
+        "张三",
+        "6222020000001234",
+        "HT-E2E-LATE/1",
+    ]]);
+    let early = scenario::ingest(&mut clients, "bank-2026-03-22.csv", file)
+        .await
+        .or_logs(&stack);
+    assert_eq!(early.exceptions_raised, 1);
+    let late = scenario::create_contract(
+        &mut clients,
+        &customer,
+        "HT-E2E-LATE",
+        &[("500.00", "2026-06-30")],
+    )
+    .await
+    .or_logs(&stack);
+    eventually("the early payment allocated", EVENTUALLY, || async {
+        let mut c = clients.clone();
+        let r = scenario::receivables(&mut c, &late.contract_id).await?;
+        Ok((open_amount(&r[0]) == "0.00").then_some(()))
+    })
+    .await
+    .or_logs(&stack);
+    let exceptions = clients
+        .payments
+        .list_exceptions(payments::ListExceptionsRequest {})
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .exceptions;
+    assert_eq!(
+        exceptions
+            .iter()
+            .map(|e| e.reference.as_str())
+            .collect::<Vec<_>>(),
+        ["房款"]
+    );
 
     // SIGTERM: every service finishes its in-flight work and exits cleanly.
     assert_eq!(

@@ -46,6 +46,7 @@ async fn trace_context_flows_from_grpc_through_kafka() {
             amount: "100.00".into(),
             due_date: "2026-01-10".into(),
         }],
+        ..Default::default()
     });
     request.metadata_mut().insert(
         "traceparent",

@@ -11,6 +11,7 @@ use proto::contracts::v1 as api;
 use proto::contracts::v1::contracts_service_server::ContractsService;
 use proto::events::v1 as events;
 
+use crate::terms::Terms;
 use crate::{cycle, store};
 
 /// Most installments a schedule may have (50 years of monthly payments).
@@ -19,6 +20,7 @@ const MAX_INSTALLMENTS: usize = 600;
 pub(crate) struct Api {
     pub(crate) pool: PgPool,
     pub(crate) outbox: Outbox,
+    pub(crate) terms: std::sync::Arc<Terms>,
 }
 
 #[tonic::async_trait]
@@ -85,7 +87,7 @@ impl ContractsService for Api {
         request: Request<api::CreateContractRequest>,
     ) -> Result<Response<api::CreateContractResponse>, Status> {
         let request = request.into_inner();
-        let input = validate_contract(&request)?;
+        let input = validate_contract(&request, &self.terms)?;
         let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
         let contract_id = Uuid::now_v7();
         let contract_id = match claim_idempotency_key(
@@ -155,7 +157,7 @@ impl ContractsService for Api {
         request: Request<api::RunDailyCycleRequest>,
     ) -> Result<Response<api::RunDailyCycleResponse>, Status> {
         let as_of = wire::date("as_of", &request.into_inner().as_of)?;
-        let outcome = cycle::run(&self.pool, &self.outbox, as_of).await?;
+        let outcome = cycle::run(&self.pool, &self.outbox, &self.terms, as_of).await?;
         Ok(Response::new(outcome))
     }
 }
@@ -165,10 +167,21 @@ struct ContractInput {
     customer_id: Uuid,
     contract_no: String,
     currency: String,
-    installments: Vec<(rust_decimal::Decimal, chrono::NaiveDate)>,
+    installments: Vec<Installment>,
+    late_fee_policy: Option<String>,
 }
 
-fn validate_contract(request: &api::CreateContractRequest) -> Result<ContractInput, ApiError> {
+struct Installment {
+    amount: rust_decimal::Decimal,
+    scheduled: chrono::NaiveDate,
+    due: chrono::NaiveDate,
+    provisional: bool,
+}
+
+fn validate_contract(
+    request: &api::CreateContractRequest,
+    terms: &Terms,
+) -> Result<ContractInput, ApiError> {
     let idempotency_key = wire::required("idempotency_key", &request.idempotency_key, 200)?;
     let customer_id = wire::uuid("customer_id", &request.customer_id)?;
     let contract_no = wire::required("contract_no", &request.contract_no, 64)?;
@@ -194,35 +207,49 @@ fn validate_contract(request: &api::CreateContractRequest) -> Result<ContractInp
             format!("at most {MAX_INSTALLMENTS} installments"),
         ));
     }
-    let mut installments = Vec::with_capacity(request.installments.len());
+    let mut installments: Vec<Installment> = Vec::with_capacity(request.installments.len());
     for (i, installment) in request.installments.iter().enumerate() {
         let amount = wire::positive_amount(
             &format!("installments[{i}].amount"),
             &installment.amount,
             &currency,
         )?;
-        let due = wire::date(
-            &format!("installments[{i}].due_date"),
-            &installment.due_date,
-        )?;
-        if let Some((_, previous)) = installments.last()
-            && due < *previous
+        let field = format!("installments[{i}].due_date");
+        let scheduled = wire::date(&field, &installment.due_date)?;
+        if let Some(previous) = installments.last()
+            && scheduled < previous.scheduled
         {
             return Err(ApiError::invalid(
-                format!("installments[{i}].due_date"),
+                field,
                 format!(
-                    "{due} is before the previous installment's due date {previous}; list installments in due-date order"
+                    "{scheduled} is before the previous installment's due date {}; list installments in due-date order",
+                    previous.scheduled
                 ),
             ));
         }
-        installments.push((amount, due));
+        // R-C6: a due date inside a long public holiday moves to the next working day.
+        let planned = terms.plan(&field, scheduled)?;
+        installments.push(Installment {
+            amount,
+            scheduled,
+            due: planned.due,
+            provisional: planned.provisional,
+        });
     }
+    let late_fee_policy = match request.late_fee_policy.trim() {
+        "" => None,
+        json => {
+            terms.parse_policy(json)?;
+            Some(json.to_owned())
+        }
+    };
     Ok(ContractInput {
         idempotency_key,
         customer_id,
         contract_no,
         currency,
         installments,
+        late_fee_policy,
     })
 }
 
@@ -243,12 +270,13 @@ async fn insert_contract(
         )));
     };
     sqlx::query(
-        "INSERT INTO contracts (id, contract_no, customer_id, currency) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO contracts (id, contract_no, customer_id, currency, late_fee_policy) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(contract_id)
     .bind(&input.contract_no)
     .bind(input.customer_id)
     .bind(&input.currency)
+    .bind(&input.late_fee_policy)
     .execute(&mut *tx)
     .await
     .map_err(|e| match ApiError::from(e) {
@@ -259,26 +287,29 @@ async fn insert_contract(
         other => other,
     })?;
     let mut scheduled = Vec::with_capacity(input.installments.len());
-    for (n, (amount, due)) in input.installments.iter().enumerate() {
+    for (n, installment) in input.installments.iter().enumerate() {
         let id = Uuid::now_v7();
         let installment_no = i32::try_from(n + 1).unwrap_or(i32::MAX);
         sqlx::query(
-            "INSERT INTO receivables (id, contract_id, customer_id, installment_no, due_date, amount, open_amount)
-             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            "INSERT INTO receivables (id, contract_id, customer_id, installment_no, due_date, amount, open_amount,
+                                      scheduled_due_date, due_date_provisional)
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)",
         )
         .bind(id)
         .bind(contract_id)
         .bind(input.customer_id)
         .bind(installment_no)
-        .bind(due)
-        .bind(amount)
+        .bind(installment.due)
+        .bind(installment.amount)
+        .bind(installment.scheduled)
+        .bind(installment.provisional)
         .execute(&mut *tx)
         .await?;
         scheduled.push(events::ScheduledReceivable {
             receivable_id: id.to_string(),
             installment_no: u32::try_from(installment_no).unwrap_or_default(),
-            due_date: due.to_string(),
-            amount: Some(wire::money(*amount, &input.currency)),
+            due_date: installment.due.to_string(),
+            amount: Some(wire::money(installment.amount, &input.currency)),
         });
     }
     let event = events::ContractSigned {

@@ -1,13 +1,18 @@
 //! The daily cycle: moves business time forward and publishes every overdue receivable.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use sqlx::PgPool;
+use uuid::Uuid;
 
 use kit::outbox::Outbox;
 use kit::{ApiError, wire};
 use proto::contracts::v1::RunDailyCycleResponse;
 use proto::events::v1 as events;
 
+use crate::terms::Terms;
 use crate::{domain, store};
 
 /// Receivables handled per transaction: a crash loses at most one chunk's work, which the
@@ -17,10 +22,11 @@ const CHUNK: i64 = 1000;
 /// Runs the cycle for `as_of`. Cycles move forward only: the same date again returns the
 /// recorded result, an earlier date than one already run is refused. A cycle interrupted by
 /// a crash resumes where it stopped when run again for the same date.
-#[tracing::instrument(skip(pool, outbox))]
+#[tracing::instrument(skip(pool, outbox, terms))]
 pub(crate) async fn run(
     pool: &PgPool,
     outbox: &Outbox,
+    terms: &Terms,
     as_of: NaiveDate,
 ) -> Result<RunDailyCycleResponse, ApiError> {
     let mut tx = pool.begin().await?;
@@ -66,19 +72,30 @@ pub(crate) async fn run(
         if rows.is_empty() {
             break;
         }
+        let payments = applied_payments(&mut tx, &rows).await?;
+        let mut policies = HashMap::new();
         let mut newly = 0i32;
         for row in &rows {
             let days = domain::days_overdue(row.due_date, as_of);
             let newly_overdue = row.overdue_since.is_none();
             newly += i32::from(newly_overdue);
+            let late_fee = late_fee(
+                terms,
+                &mut policies,
+                row,
+                as_of,
+                payments.get(&row.id).map_or(&[], Vec::as_slice),
+            );
             sqlx::query(
-                "UPDATE receivables SET overdue_since = COALESCE(overdue_since, $2), days_overdue = $3, last_cycle = $4
+                "UPDATE receivables SET overdue_since = COALESCE(overdue_since, $2), days_overdue = $3, last_cycle = $4,
+                        late_fee = $5
                  WHERE id = $1",
             )
             .bind(row.id)
             .bind(row.due_date.succ_opt().unwrap_or(row.due_date))
             .bind(i32::try_from(days).unwrap_or(i32::MAX))
             .bind(as_of)
+            .bind(late_fee)
             .execute(&mut *tx)
             .await?;
             let event = events::ReceivableOverdue {
@@ -91,6 +108,8 @@ pub(crate) async fn run(
                 days_overdue: days,
                 as_of: as_of.to_string(),
                 newly_overdue,
+                late_fee: Some(wire::money(late_fee, row.currency.trim())),
+                aging_bucket: money::aging::AgingBucket::for_days(days).label().to_owned(),
             };
             outbox
                 .enqueue(
@@ -124,4 +143,72 @@ pub(crate) async fn run(
         overdue: u32::try_from(overdue).unwrap_or_default(),
         already_ran: false,
     })
+}
+
+/// Principal paid on each receivable of the chunk, by booking date (lowers the late-fee base
+/// from that day, R-C4).
+async fn applied_payments(
+    tx: &mut sqlx::PgConnection,
+    rows: &[store::ReceivableRow],
+) -> Result<HashMap<Uuid, Vec<(NaiveDate, Decimal)>>, sqlx::Error> {
+    let ids: Vec<Uuid> = rows
+        .iter()
+        .filter(|r| r.late_fee_policy.is_some())
+        .map(|r| r.id)
+        .collect();
+    let mut by_receivable: HashMap<Uuid, Vec<(NaiveDate, Decimal)>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(by_receivable);
+    }
+    let applied: Vec<(Uuid, Option<NaiveDate>, Decimal)> = sqlx::query_as(
+        "SELECT receivable_id, booking_date, amount FROM allocations
+         WHERE status = 'applied' AND receivable_id = ANY($1) ORDER BY booking_date",
+    )
+    .bind(&ids)
+    .fetch_all(tx)
+    .await?;
+    for (id, date, amount) in applied {
+        if let Some(date) = date {
+            by_receivable.entry(id).or_default().push((date, amount));
+        }
+    }
+    Ok(by_receivable)
+}
+
+/// The late fee through `as_of` under the contract's policy; zero without one. A policy that
+/// cannot be computed keeps the last accrued fee and is logged for an operator.
+fn late_fee(
+    terms: &Terms,
+    policies: &mut HashMap<Uuid, Option<money::late_fee::LateFeePolicy>>,
+    row: &store::ReceivableRow,
+    as_of: NaiveDate,
+    payments: &[(NaiveDate, Decimal)],
+) -> Decimal {
+    let Some(json) = &row.late_fee_policy else {
+        return Decimal::ZERO;
+    };
+    let policy = policies.entry(row.contract_id).or_insert_with(|| match terms.parse_policy(json) {
+        Ok(policy) => Some(policy),
+        Err(error) => {
+            tracing::error!(contract_no = %row.contract_no, %error, "stored late-fee policy no longer parses");
+            None
+        }
+    });
+    let Some(policy) = policy else {
+        return row.late_fee;
+    };
+    match terms.late_fee(
+        policy,
+        row.amount,
+        row.currency.trim(),
+        row.due_date,
+        as_of,
+        payments,
+    ) {
+        Ok(fee) => fee,
+        Err(error) => {
+            tracing::error!(receivable_id = %row.id, %error, "late fee could not be computed; keeping the last value");
+            row.late_fee
+        }
+    }
 }

@@ -30,10 +30,10 @@ pub fn status(amount: Decimal, open: Decimal, overdue: bool) -> Status {
 }
 
 /// Calendar days overdue on `as_of` for a receivable due on `due`: zero on the due date
-/// itself, one on the day after. (Business-calendar rules for shifting due dates off
-/// holidays, R-C6, apply when the schedule is made, not here.)
+/// itself, one on the day after (R-C11; the money crate's definition, shared with late fees).
+/// Due dates were already moved off long holidays when the schedule was made (R-C6).
 pub fn days_overdue(due: NaiveDate, as_of: NaiveDate) -> u32 {
-    u32::try_from((as_of - due).num_days()).unwrap_or(0)
+    money::aging::days_overdue(due, as_of)
 }
 
 /// Why an allocation is refused.

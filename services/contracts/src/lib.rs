@@ -9,6 +9,7 @@ mod cycle;
 pub mod domain;
 mod handler;
 mod store;
+mod terms;
 
 use proto::contracts::v1::contracts_service_server::ContractsServiceServer;
 use tonic::server::NamedService;
@@ -25,6 +26,7 @@ pub async fn run(
     config: kit::Config,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let terms = std::sync::Arc::new(terms::Terms::from_env()?);
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
     app.consume(
         &[kit::events::PAYMENTS],
@@ -35,6 +37,7 @@ pub async fn run(
     let api = api::Api {
         pool: app.pool.clone(),
         outbox: app.outbox.clone(),
+        terms,
     };
     let server = ContractsServiceServer::new(api);
     app.serve(

@@ -22,6 +22,10 @@ pub(crate) struct ReceivableRow {
     pub(crate) days_overdue: i32,
     pub(crate) currency: String,
     pub(crate) contract_no: String,
+    pub(crate) scheduled_due_date: NaiveDate,
+    pub(crate) due_date_provisional: bool,
+    pub(crate) late_fee: Decimal,
+    pub(crate) late_fee_policy: Option<String>,
 }
 
 /// A static query selecting [`ReceivableRow`]s, followed by `$tail` (WHERE, ORDER BY, ...).
@@ -29,7 +33,8 @@ macro_rules! select_receivables {
     ($tail:literal) => {
         concat!(
             "SELECT r.id, r.contract_id, r.customer_id, r.installment_no, r.due_date, r.amount, r.open_amount,
-                    r.overdue_since, r.days_overdue, c.currency, c.contract_no
+                    r.overdue_since, r.days_overdue, c.currency, c.contract_no, r.scheduled_due_date,
+                    r.due_date_provisional, r.late_fee, c.late_fee_policy
              FROM receivables r JOIN contracts c ON c.id = r.contract_id ",
             $tail
         )
@@ -39,6 +44,12 @@ pub(crate) use select_receivables;
 
 impl ReceivableRow {
     pub(crate) fn to_api(&self) -> api::Receivable {
+        let currency = self.currency.trim();
+        let days_overdue = if self.open_amount.is_zero() {
+            0
+        } else {
+            u32::try_from(self.days_overdue).unwrap_or_default()
+        };
         let status =
             match domain::status(self.amount, self.open_amount, self.overdue_since.is_some()) {
                 domain::Status::Scheduled => api::ReceivableStatus::Scheduled,
@@ -51,14 +62,16 @@ impl ReceivableRow {
             contract_id: self.contract_id.to_string(),
             installment_no: u32::try_from(self.installment_no).unwrap_or_default(),
             due_date: self.due_date.to_string(),
-            amount: Some(kit::wire::money(self.amount, &self.currency)),
-            open_amount: Some(kit::wire::money(self.open_amount, &self.currency)),
+            amount: Some(kit::wire::money(self.amount, currency)),
+            open_amount: Some(kit::wire::money(self.open_amount, currency)),
             status: status as i32,
-            days_overdue: if self.open_amount.is_zero() {
-                0
-            } else {
-                u32::try_from(self.days_overdue).unwrap_or_default()
-            },
+            days_overdue,
+            scheduled_due_date: self.scheduled_due_date.to_string(),
+            due_date_provisional: self.due_date_provisional,
+            late_fee: Some(kit::wire::money(self.late_fee, currency)),
+            aging_bucket: money::aging::AgingBucket::for_days(days_overdue)
+                .label()
+                .to_owned(),
         }
     }
 }

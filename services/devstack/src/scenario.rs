@@ -25,12 +25,23 @@ pub async fn create_customer(clients: &mut Clients, name: &str) -> anyhow::Resul
         .customer_id)
 }
 
-/// Creates a contract with installments given as (amount, due date).
+/// Creates a contract with installments given as (amount, due date) and no late fee.
 pub async fn create_contract(
     clients: &mut Clients,
     customer_id: &str,
     contract_no: &str,
     installments: &[(&str, &str)],
+) -> anyhow::Result<contracts::Contract> {
+    create_contract_with_policy(clients, customer_id, contract_no, installments, "").await
+}
+
+/// Creates a contract with installments and a late-fee policy (JSON, empty for none).
+pub async fn create_contract_with_policy(
+    clients: &mut Clients,
+    customer_id: &str,
+    contract_no: &str,
+    installments: &[(&str, &str)],
+    late_fee_policy: &str,
 ) -> anyhow::Result<contracts::Contract> {
     let response = clients
         .contracts
@@ -46,6 +57,7 @@ pub async fn create_contract(
                     due_date: (*due).to_owned(),
                 })
                 .collect(),
+            late_fee_policy: late_fee_policy.to_owned(),
         })
         .await
         .context("CreateContract")?

@@ -77,6 +77,15 @@ impl Events {
         let as_of = date("as_of", &overdue.as_of)?;
         let (open, currency) =
             wire::parse_money(overdue.open_amount.as_ref()).map_err(HandleError::Permanent)?;
+        // Older producers sent no late fee: none accrued.
+        let late_fee = match overdue.late_fee.as_ref() {
+            Some(fee) => {
+                wire::parse_money(Some(fee))
+                    .map_err(HandleError::Permanent)?
+                    .0
+            }
+            None => Decimal::ZERO,
+        };
         let in_legal: Option<Uuid> =
             sqlx::query_scalar("SELECT case_id FROM receivables_in_legal WHERE receivable_id = $1")
                 .bind(receivable_id)
@@ -110,10 +119,10 @@ impl Events {
         .await?;
         sqlx::query(
             "INSERT INTO case_items (case_id, receivable_id, contract_id, contract_no, due_date, currency, open_amount,
-                                     days_overdue, status)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open')
+                                     days_overdue, status, late_fee)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9)
              ON CONFLICT (case_id, receivable_id) DO UPDATE
-               SET open_amount = EXCLUDED.open_amount, days_overdue = GREATEST(case_items.days_overdue, EXCLUDED.days_overdue)
+               SET open_amount = EXCLUDED.open_amount, late_fee = EXCLUDED.late_fee, days_overdue = GREATEST(case_items.days_overdue, EXCLUDED.days_overdue)
                WHERE case_items.status = 'open'",
         )
         .bind(case_id)
@@ -124,6 +133,7 @@ impl Events {
         .bind(&currency)
         .bind(open)
         .bind(i32::try_from(overdue.days_overdue).unwrap_or(i32::MAX))
+        .bind(late_fee)
         .execute(&mut *tx)
         .await?;
         self.run_ladder(
@@ -161,20 +171,35 @@ impl Events {
             .first()
             .map(|i| i.4.trim().to_owned())
             .unwrap_or_else(|| "CNY".to_owned());
+        let fees: Decimal = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(late_fee), 0) FROM case_items WHERE case_id = $1 AND status = 'open'",
+        )
+        .bind(case_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        // R-D3: a notice states the late fees as well as the principal overdue.
+        let fees_text = if fees.is_zero() {
+            String::new()
+        } else {
+            format!(
+                " plus {} {currency} late fees",
+                wire::format_amount(fees, &currency)
+            )
+        };
         let receivable_ids: Vec<Uuid> = items.iter().map(|i| i.0).collect();
         for step in ladder::due_steps(&self.policy, days, total, grade, last) {
             let detail = match step {
                 Step::Reminder => format!(
-                    "payment reminder for {} {currency} overdue",
+                    "payment reminder for {} {currency} overdue{fees_text}",
                     wire::format_amount(total, &currency)
                 ),
                 Step::Notice => format!(
-                    "written notice: {} {currency} overdue on {} item(s), oldest {days} days",
+                    "written notice: {} {currency} overdue{fees_text} on {} item(s), oldest {days} days",
                     wire::format_amount(total, &currency),
                     items.len()
                 ),
                 Step::EscalateToLegal => format!(
-                    "handed to legal: {} {currency} claimed, {days} days overdue",
+                    "handed to legal: {} {currency} principal claimed{fees_text}, {days} days overdue",
                     wire::format_amount(total, &currency)
                 ),
             };

@@ -84,8 +84,18 @@ impl DunningService for Api {
         .map_err(ApiError::from)?;
         let mut out = Vec::with_capacity(cases.len());
         for (case_id, status, current_step, grade, opened_on) in cases {
-            let items: Vec<(Uuid, String, NaiveDate, i32, Decimal, String, String)> = sqlx::query_as(
-                "SELECT receivable_id, contract_no, due_date, days_overdue, open_amount, currency, status
+            type Item = (
+                Uuid,
+                String,
+                NaiveDate,
+                i32,
+                Decimal,
+                String,
+                String,
+                Decimal,
+            );
+            let items: Vec<Item> = sqlx::query_as(
+                "SELECT receivable_id, contract_no, due_date, days_overdue, open_amount, currency, status, late_fee
                  FROM case_items WHERE case_id = $1 ORDER BY due_date",
             )
             .bind(case_id)
@@ -102,13 +112,14 @@ impl DunningService for Api {
                 items: items
                     .into_iter()
                     .map(
-                        |(id, contract_no, due, days, open, currency, status)| api::CaseItem {
+                        |(id, contract_no, due, days, open, currency, status, fee)| api::CaseItem {
                             receivable_id: id.to_string(),
                             contract_no,
                             due_date: due.to_string(),
                             days_overdue: u32::try_from(days).unwrap_or_default(),
                             open_amount: Some(wire::money(open, currency.trim())),
                             status,
+                            late_fee: Some(wire::money(fee, currency.trim())),
                         },
                     )
                     .collect(),

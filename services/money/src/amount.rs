@@ -64,6 +64,7 @@ impl Money {
 
     /// An amount in minor units as an `i128` (the engine's hot-loop representation); `None`
     /// beyond what a decimal holds.
+    #[inline]
     pub(crate) fn from_minor_i128(minor: i128, currency: Currency) -> Option<Money> {
         Decimal::try_from_i128_with_scale(minor, currency.minor_units())
             .ok()
@@ -71,6 +72,7 @@ impl Money {
     }
 
     /// The amount in minor units (fen for CNY).
+    #[inline]
     pub(crate) fn minor_i128(&self) -> i128 {
         let (m, s, minor) = (
             self.amount.mantissa(),

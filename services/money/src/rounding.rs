@@ -87,6 +87,7 @@ impl Exact {
     pub(crate) const ZERO: Exact = Exact { m: 0, s: 0 };
 
     /// The exact value of a decimal.
+    #[inline]
     pub(crate) fn of(d: Decimal) -> Exact {
         Exact {
             m: d.mantissa(),
@@ -95,6 +96,7 @@ impl Exact {
     }
 
     /// A whole number.
+    #[inline]
     pub(crate) fn int(i: i64) -> Exact {
         Exact {
             m: i128::from(i),
@@ -102,15 +104,18 @@ impl Exact {
         }
     }
 
+    #[inline]
     pub(crate) fn is_positive(self) -> bool {
         self.m > 0
     }
 
     /// `m / 10^s` for an amount given in minor units at scale `s`.
+    #[inline]
     pub(crate) fn scaled(m: i128, s: u32) -> Exact {
         Exact { m, s }
     }
 
+    #[inline]
     pub(crate) fn mul(self, o: Exact) -> Option<Exact> {
         let s = self.s + o.s;
         if s as usize >= POW10.len() {
@@ -125,6 +130,7 @@ impl Exact {
         Some(Exact { m, s })
     }
 
+    #[inline]
     pub(crate) fn add(self, o: Exact) -> Option<Exact> {
         if self.s == o.s {
             return Some(Exact {
@@ -142,16 +148,19 @@ impl Exact {
     }
 
     /// The value as a `Decimal`, when it fits one exactly.
+    #[inline]
     pub(crate) fn to_decimal(self) -> Option<Decimal> {
         Decimal::try_from_i128_with_scale(self.m, self.s).ok()
     }
 
     /// `self / den` rounded to `dp` places (`self >= 0`, `den >= 1`).
+    #[inline]
     pub(crate) fn round(self, den: u32, dp: u32, mode: RoundingMode) -> Option<Decimal> {
         Decimal::try_from_i128_with_scale(self.round_units(den, dp, mode)?, dp).ok()
     }
 
     /// `self / den` rounded to `dp` places, as a whole number of `10^-dp` units.
+    #[inline]
     pub(crate) fn round_units(self, den: u32, dp: u32, mode: RoundingMode) -> Option<i128> {
         if self.m < 0 || den == 0 {
             return None;

@@ -13,7 +13,8 @@ use kit::outbox::Outbox;
 use kit::wire;
 use proto::events::v1 as events;
 
-use crate::ingest;
+use crate::ingest::{self, PaymentFacts};
+use crate::matching::Decision;
 
 pub(crate) struct ContractEvents {
     pub(crate) outbox: Outbox,
@@ -38,7 +39,10 @@ impl Handler for ContractEvents {
     ) -> Result<(), HandleError> {
         let event_type = event.envelope.event_type.as_str();
         if event_type == kit::events::type_name::<events::ContractSigned>() {
-            contract_signed(tx, event.decode()?).await
+            let signed: events::ContractSigned = event.decode()?;
+            let contract_no = signed.contract_no.clone();
+            contract_signed(tx, signed).await?;
+            rematch(tx, &self.outbox, &contract_no).await
         } else if event_type == kit::events::type_name::<events::AllocationApplied>() {
             allocation_applied(tx, event.decode()?).await
         } else {
@@ -177,6 +181,79 @@ async fn settle(
     .rows_affected();
     if updated == 0 {
         tracing::warn!(%allocation_id, status, "allocation settled that was not pending here");
+    }
+    Ok(())
+}
+
+/// Payments that arrived before their contract was known here (this read model is a moment
+/// behind contracts) are matched again once it is (R-P4): the exception is resolved and the
+/// payment allocated, or it is re-raised with the precise reason.
+async fn rematch(
+    tx: &mut PgConnection,
+    outbox: &Outbox,
+    contract_no: &str,
+) -> Result<(), HandleError> {
+    let waiting: Vec<(Uuid, Uuid, NaiveDate, Decimal, String, String)> = sqlx::query_as(
+        "SELECT e.id, p.id, p.booking_date, p.amount, p.currency, p.reference
+         FROM exceptions e JOIN payments p ON p.id = e.payment_id
+         WHERE e.resolved_at IS NULL AND e.kind = 'NO_CONTRACT_REFERENCE' AND strpos(p.reference, $1) > 0
+         ORDER BY p.created_at, p.line_no FOR UPDATE OF e",
+    )
+    .bind(contract_no)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (exception_id, payment_id, date, amount, currency, reference) in waiting {
+        let currency = currency.trim().to_owned();
+        let facts = PaymentFacts {
+            id: payment_id,
+            date,
+            amount,
+            currency: &currency,
+            reference: &reference,
+        };
+        let decision = ingest::decide(tx, &facts).await?;
+        let resolution = match &decision {
+            Decision::Exception {
+                kind: "NO_CONTRACT_REFERENCE",
+                ..
+            } => continue,
+            Decision::Allocate(c) => {
+                format!(
+                    "matched to installment {} of contract {contract_no} once the contract was known",
+                    c.installment_no
+                )
+            }
+            Decision::Exception { kind, .. } => {
+                format!("re-examined once contract {contract_no} was known: {kind}")
+            }
+        };
+        let key = match &decision {
+            Decision::Allocate(c) => c.customer_id.to_string(),
+            Decision::Exception { .. } => payment_id.to_string(),
+        };
+        sqlx::query("UPDATE exceptions SET resolved_at = now(), resolution = $2 WHERE id = $1")
+            .bind(exception_id)
+            .bind(&resolution)
+            .execute(&mut *tx)
+            .await?;
+        let resolved = events::ExceptionResolved {
+            exception_id: exception_id.to_string(),
+            payment_id: payment_id.to_string(),
+            resolution: resolution.clone(),
+        };
+        outbox
+            .enqueue(tx, kit::events::PAYMENTS, &key, &resolved)
+            .await?;
+        if let Decision::Allocate(c) = &decision {
+            sqlx::query("UPDATE payments SET status = 'matched', receivable_id = $2, customer_id = $3 WHERE id = $1")
+                .bind(payment_id)
+                .bind(c.receivable_id)
+                .bind(c.customer_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tracing::info!(%payment_id, %resolution, "exception resolved");
+        ingest::act(tx, outbox, &facts, decision, &key).await?;
     }
     Ok(())
 }

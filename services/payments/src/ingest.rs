@@ -156,6 +156,15 @@ pub(crate) async fn ingest(
     Ok(response)
 }
 
+/// What matching needs to know about a payment.
+pub(crate) struct PaymentFacts<'a> {
+    pub(crate) id: Uuid,
+    pub(crate) date: chrono::NaiveDate,
+    pub(crate) amount: Decimal,
+    pub(crate) currency: &'a str,
+    pub(crate) reference: &'a str,
+}
+
 /// Stores the payment, publishes `PaymentReceived`, and either proposes an allocation or
 /// raises an exception. Returns true when matched.
 async fn record_payment(
@@ -165,8 +174,14 @@ async fn record_payment(
     payment_id: Uuid,
     line: &csv::Line,
 ) -> Result<bool, ApiError> {
-    let (reference, candidates) = find_candidates(tx, &line.reference).await?;
-    let decision = matching::decide(reference.as_ref(), line.amount, &line.currency, &candidates);
+    let facts = PaymentFacts {
+        id: payment_id,
+        date: line.date,
+        amount: line.amount,
+        currency: &line.currency,
+        reference: &line.reference,
+    };
+    let decision = decide(tx, &facts).await?;
     let (status, receivable, customer) = match &decision {
         Decision::Allocate(c) => ("matched", Some(c.receivable_id), Some(c.customer_id)),
         Decision::Exception { .. } => ("exception", None, None),
@@ -204,63 +219,72 @@ async fn record_payment(
     outbox
         .enqueue(tx, kit::events::PAYMENTS, &key, &received)
         .await?;
+    let matched = matches!(decision, Decision::Allocate(_));
+    act(tx, outbox, &facts, decision, &key).await?;
+    Ok(matched)
+}
 
+/// Finds the candidates named by the payment's reference and decides (R-P4, R-P5).
+pub(crate) async fn decide(
+    tx: &mut PgConnection,
+    facts: &PaymentFacts<'_>,
+) -> Result<Decision, sqlx::Error> {
+    let (reference, candidates) = find_candidates(tx, facts.reference).await?;
+    Ok(matching::decide(
+        reference.as_ref(),
+        facts.amount,
+        facts.currency,
+        &candidates,
+    ))
+}
+
+/// Carries out a decision: proposes the allocation, or raises the exception.
+pub(crate) async fn act(
+    tx: &mut PgConnection,
+    outbox: &Outbox,
+    facts: &PaymentFacts<'_>,
+    decision: Decision,
+    key: &str,
+) -> Result<(), sqlx::Error> {
     match decision {
-        Decision::Allocate(candidate) => {
-            propose_allocation(tx, outbox, payment_id, &candidate, line.amount, line).await?;
-            Ok(true)
-        }
+        Decision::Allocate(candidate) => propose_allocation(tx, outbox, facts, &candidate).await,
         Decision::Exception {
             kind,
             reason,
             suggested_action,
-        } => {
-            raise_exception(
-                tx,
-                outbox,
-                payment_id,
-                &key,
-                kind,
-                &reason,
-                &suggested_action,
-            )
-            .await?;
-            Ok(false)
-        }
+        } => raise_exception(tx, outbox, facts.id, key, kind, &reason, &suggested_action).await,
     }
 }
 
 async fn propose_allocation(
     tx: &mut PgConnection,
     outbox: &Outbox,
-    payment_id: Uuid,
+    facts: &PaymentFacts<'_>,
     candidate: &Candidate,
-    amount: Decimal,
-    line: &csv::Line,
-) -> Result<(), ApiError> {
+) -> Result<(), sqlx::Error> {
     let allocation_id = Uuid::now_v7();
     sqlx::query("INSERT INTO allocations (id, payment_id, receivable_id, amount, status) VALUES ($1, $2, $3, $4, 'proposed')")
         .bind(allocation_id)
-        .bind(payment_id)
+        .bind(facts.id)
         .bind(candidate.receivable_id)
-        .bind(amount)
+        .bind(facts.amount)
         .execute(&mut *tx)
         .await?;
     sqlx::query(
         "UPDATE open_receivables SET pending_amount = pending_amount + $2 WHERE receivable_id = $1",
     )
     .bind(candidate.receivable_id)
-    .bind(amount)
+    .bind(facts.amount)
     .execute(&mut *tx)
     .await?;
     let event = events::PaymentAllocated {
         allocation_id: allocation_id.to_string(),
-        payment_id: payment_id.to_string(),
+        payment_id: facts.id.to_string(),
         receivable_id: candidate.receivable_id.to_string(),
         contract_id: candidate.contract_id.to_string(),
         customer_id: candidate.customer_id.to_string(),
-        amount: Some(wire::money(amount, &line.currency)),
-        booking_date: line.date.to_string(),
+        amount: Some(wire::money(facts.amount, facts.currency)),
+        booking_date: facts.date.to_string(),
     };
     outbox
         .enqueue(

@@ -20,7 +20,8 @@ use crate::rounding::Exact;
 /// Longest delinquency computed (about a century): protects against a mistyped year.
 const MAX_DAYS: i64 = 36_500;
 
-/// What a sweep produces; the caller adds the policy name for a [`LateFeeBreakdown`].
+/// What a sweep produces; the caller adds the policy name for a
+/// [`LateFeeBreakdown`](super::LateFeeBreakdown).
 pub(crate) struct Outcome {
     pub(crate) summary: LateFeeSummary,
     pub(crate) period_from: NaiveDate,

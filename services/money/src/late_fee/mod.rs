@@ -33,7 +33,7 @@ mod segment;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::amount::{Money, amount_only};
 use crate::currency::Currency;
@@ -46,7 +46,7 @@ pub use records::{
 };
 
 /// An amount applied to the principal on a date (after R-P11 allocation).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payment {
     /// Value date: the base is lower from this day on.
     pub date: NaiveDate,
@@ -55,7 +55,7 @@ pub struct Payment {
 }
 
 /// What a waiver forgives.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum WaiverScope {
     /// Everything accrued and not yet waived by the waiver's date.
@@ -73,7 +73,7 @@ pub enum WaiverScope {
 }
 
 /// R-D6: a late-fee waiver, whole or partial, with who proposed and who approved it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Waiver {
     /// Effective date: it forgives fees accrued up to and including this day.
     pub date: NaiveDate,
@@ -85,10 +85,10 @@ pub struct Waiver {
     /// Who approved it (must differ from the proposer).
     pub approved_by: String,
     /// Why (hardship, non-malicious debtor, …).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Reference of the approval record.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
 

@@ -75,11 +75,13 @@ impl Running {
     }
 
     /// Minor units as `Money`.
+    #[inline]
     pub(super) fn money(&self, minor: i128) -> Result<Money, LateFeeError> {
         Money::from_minor_i128(minor, self.currency).ok_or_else(|| precision("an amount"))
     }
 
     /// The lowest cap, in minor units.
+    #[inline]
     pub(super) fn cap(&self) -> Result<Option<i128>, LateFeeError> {
         let mut cap = self.fixed_cap;
         for (_, basis, acc) in &self.annual_caps {
@@ -93,11 +95,13 @@ impl Running {
     }
 
     /// F(t): the rounded total limited by the caps.
+    #[inline]
     pub(super) fn capped(&self) -> Result<i128, LateFeeError> {
         Ok(self.cap()?.map_or(self.r, |c| self.r.min(c)))
     }
 
     /// Adds an exact numerator; returns what it adds to the rounded running total.
+    #[inline]
     pub(super) fn recognise(&mut self, num: Exact) -> Result<i128, LateFeeError> {
         self.c_num = self
             .c_num
@@ -114,6 +118,7 @@ impl Running {
 
     /// A line's own exact amount, for display (10 places where a day basis makes it
     /// non-terminating).
+    #[inline]
     pub(super) fn unrounded(&self, num: Exact) -> Option<Decimal> {
         if self.basis == 1 {
             num.to_decimal()
@@ -140,6 +145,7 @@ pub(super) struct Snapshot {
 }
 
 /// `base × factor × days`, exactly (`base` in minor units at scale `dp`).
+#[inline]
 pub(super) fn product(
     base: i128,
     dp: u32,

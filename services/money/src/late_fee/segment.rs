@@ -11,6 +11,7 @@ use super::{FeeLine, LateFeeError, LineKind};
 use crate::amount::Money;
 use crate::rounding::Exact;
 
+#[inline]
 pub(super) fn after(
     date: NaiveDate,
     days: u64,
@@ -21,6 +22,7 @@ pub(super) fn after(
 }
 
 /// Last day of month `k` of delinquency (`k = 0` gives the due date).
+#[inline]
 pub(super) fn month_end(
     due: NaiveDate,
     basis: MonthBasis,
@@ -100,6 +102,7 @@ pub(super) fn accrual_line(
     }
 }
 
+#[inline]
 pub(super) fn segment_rate(
     accrual: &Accrual,
     table: Option<&RateTable>,

@@ -226,3 +226,21 @@ fn grace_days_from_due_date_when_the_grace_period_ends_unpaid() {
     assert_eq!(b.total, cny("6.80"));
     assert_adds_up(&b);
 }
+
+#[test]
+fn other_currencies_round_to_their_own_minor_unit() {
+    // JPY has no minor unit: 3,333 × 0.05% × 30 = 49.995 → 50. KWD has three: 333.333 ×
+    // 0.05% × 30 = 4.999995 → 5.000.
+    let p = flat("0.05%", "");
+    let (due, as_of) = (d("2026-03-15"), d("2026-04-14"));
+    let jpy = Money::parse("3333", Currency::JPY).unwrap();
+    let b = compute(&p, &LateFeeInput::new(jpy, due, as_of)).unwrap();
+    assert_eq!(b.total.to_string(), "50 JPY");
+    let kwd = Money::parse_in("333.333", "KWD").unwrap();
+    let b = compute(&p, &LateFeeInput::new(kwd, due, as_of)).unwrap();
+    assert_eq!(b.total.to_string(), "5.000 KWD");
+    assert_eq!(
+        serde_json::to_value(&b).unwrap()["lines"][0]["base"],
+        "333.333"
+    );
+}

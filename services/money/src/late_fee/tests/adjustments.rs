@@ -224,3 +224,26 @@ fn breakdown_serialises_amounts_as_strings() {
     assert_eq!(json["lines"][0]["daily_rate"], "0.001");
     assert_eq!(json["lines"][0]["kind"], "accrual");
 }
+
+#[test]
+fn payments_and_waivers_round_trip_through_serde() {
+    let w = waiver(
+        "2026-04-14",
+        WaiverScope::Amount {
+            amount: cny("12.30"),
+        },
+    );
+    let json = serde_json::to_string(&w).unwrap();
+    assert!(json.contains(r#""kind":"amount""#), "{json}");
+    assert_eq!(serde_json::from_str::<Waiver>(&json).unwrap(), w);
+    let p = Payment {
+        date: d("2026-03-11"),
+        amount: cny("4000"),
+    };
+    let json = serde_json::to_string(&p).unwrap();
+    assert_eq!(
+        json,
+        r#"{"date":"2026-03-11","amount":{"amount":"4000.00","currency":"CNY"}}"#
+    );
+    assert_eq!(serde_json::from_str::<Payment>(&json).unwrap(), p);
+}

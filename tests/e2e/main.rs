@@ -4,6 +4,7 @@
 //! PostgreSQL). Build the services first: `cargo build --workspace --bins`.
 
 mod allocation_rejection;
+mod bank_formats;
 mod crash_recovery;
 mod dead_letter;
 mod helpers;

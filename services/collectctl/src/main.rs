@@ -7,6 +7,7 @@
 
 mod calendar;
 mod cli;
+mod feed;
 mod late_fee;
 
 use std::process::ExitCode;
@@ -30,12 +31,15 @@ enum Command {
     Calendar(calendar::CalendarArgs),
     /// Late fee of one receivable under a policy file, itemised (R-C4, R-C12, R-D6).
     LateFee(late_fee::LateFeeArgs),
+    /// Bank statement files: parse MT940/MT942, camt.052/053/054, BAI2 and bank CSV (R-P2).
+    Feed(feed::FeedArgs),
 }
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Calendar(args) => calendar::run(args),
         Command::LateFee(args) => late_fee::run(args),
+        Command::Feed(args) => feed::run(args),
     };
     cli::finish(result)
 }

@@ -109,7 +109,7 @@ pub fn bank_csv(rows: &[[&str; 6]]) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// Sends a bank file to payments.
+/// Sends a bank file to payments, which detects its format.
 pub async fn ingest(
     clients: &mut Clients,
     file_name: &str,
@@ -120,7 +120,7 @@ pub async fn ingest(
         .ingest_bank_file(payments::IngestBankFileRequest {
             file_name: file_name.to_owned(),
             content,
-            format: "csv".to_owned(),
+            format: String::new(), // detected from the content
         })
         .await
         .with_context(|| format!("IngestBankFile {file_name}"))?

@@ -142,6 +142,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 feeds::parse_file(name, black_box(bytes), None, &options)
                     .map(|p| p.transaction_count())
+                    .map_err(|e| e.kind)
             })
         });
     }

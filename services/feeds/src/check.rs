@@ -9,7 +9,7 @@ use crate::currency;
 use crate::error::{ErrorKind, FeedError, Location};
 use crate::fingerprint;
 use crate::model::{Balance, BalanceCheck, EntryStatus, ParsedFile, Statement};
-use crate::values::canonical;
+use crate::values::{canonical, canonical_units};
 use crate::{CheckMode, ParseOptions};
 
 /// Locations of the balance fields, for error messages.
@@ -64,14 +64,19 @@ pub(crate) fn finish(mut st: Statement, locations: &BalanceLocations) -> Stateme
             check_currency(&b.currency, what, &here, &mut flags);
         }
     }
+    let units = currency::minor_units(&st.currency).flatten();
     for tx in &mut st.transactions {
+        if tx.currency == st.currency {
+            tx.amount = canonical_units(tx.amount, units);
+        } else {
+            tx.amount = canonical(tx.amount, &tx.currency);
+        }
         if tx.currency != st.currency {
             let at = Location::Line {
                 line: tx.source.line,
             };
             check_currency(&tx.currency, "transaction currency", &at, &mut flags);
         }
-        tx.amount = canonical(tx.amount, &tx.currency);
         for d in &mut tx.details {
             if let (Some(amount), Some(ccy)) = (d.amount, d.currency.as_deref()) {
                 d.amount = Some(canonical(amount, ccy));

@@ -112,32 +112,76 @@ impl fmt::Write for Hashing {
     }
 }
 
+fn flush_upper(out: &mut impl Sink, chunk: &mut [u8], n: usize) {
+    if let Some(part) = chunk.get_mut(..n) {
+        part.make_ascii_uppercase();
+        out.put(part);
+    }
+}
+
+/// Which characters a field keeps in the basis.
+#[derive(Clone, Copy)]
+enum Keep {
+    All,
+    Alphanumeric,
+    NotWhitespace,
+}
+
+impl Keep {
+    fn byte(self, b: u8) -> bool {
+        match self {
+            Keep::All => true,
+            Keep::Alphanumeric => b.is_ascii_alphanumeric(),
+            Keep::NotWhitespace => !char::from(b).is_whitespace(),
+        }
+    }
+
+    fn char(self, c: char) -> bool {
+        match self {
+            Keep::All => true,
+            Keep::Alphanumeric => c.is_alphanumeric(),
+            Keep::NotWhitespace => !c.is_whitespace(),
+        }
+    }
+}
+
 /// Put `s` upper-cased, keeping only the characters `keep` accepts (ASCII fast path).
-fn put_filtered(out: &mut impl Sink, s: &str, keep: fn(char) -> bool) {
+fn put_filtered(out: &mut impl Sink, s: &str, keep: Keep) {
     if s.is_ascii() {
-        for b in s.bytes() {
-            if keep(char::from(b)) {
-                out.put(&[b.to_ascii_uppercase()]);
+        // Copy the kept runs into a stack chunk, upper-case it in place, hand it over whole.
+        let mut chunk = [0u8; 128];
+        let mut n = 0;
+        for run in s.as_bytes().split(|b| !keep.byte(*b)) {
+            for piece in run.chunks(chunk.len()) {
+                if n + piece.len() > chunk.len() {
+                    flush_upper(out, &mut chunk, n);
+                    n = 0;
+                }
+                if let Some(dst) = chunk.get_mut(n..n + piece.len()) {
+                    dst.copy_from_slice(piece);
+                    n += piece.len();
+                }
             }
         }
+        flush_upper(out, &mut chunk, n);
         return;
     }
     let mut utf8 = [0u8; 4];
-    for c in s.chars().filter(|c| keep(*c)).flat_map(char::to_uppercase) {
+    for c in s
+        .chars()
+        .filter(|c| keep.char(*c))
+        .flat_map(char::to_uppercase)
+    {
         out.put(c.encode_utf8(&mut utf8).as_bytes());
     }
 }
 
-fn alnum(c: char) -> bool {
-    c.is_alphanumeric()
-}
-
-fn not_space(c: char) -> bool {
-    !c.is_whitespace()
-}
-
 /// True if `s`, without whitespace and upper-cased, is a "no reference" placeholder.
 fn is_placeholder(s: &str) -> bool {
+    // The longest placeholder has 11 characters; real references are usually longer.
+    if s.len() > 48 || s.trim().len() > 24 {
+        return false;
+    }
     PLACEHOLDERS.iter().any(|p| {
         let mut chars = s.chars().filter(|c| !c.is_whitespace());
         p.chars()
@@ -148,7 +192,7 @@ fn is_placeholder(s: &str) -> bool {
 
 fn put_reference(out: &mut impl Sink, s: Option<&str>) {
     match s {
-        Some(r) if !is_placeholder(r) => put_filtered(out, r, not_space),
+        Some(r) if !is_placeholder(r) => put_filtered(out, r, Keep::NotWhitespace),
         _ => {}
     }
 }
@@ -159,14 +203,14 @@ const SEP: &[u8] = "\u{1f}".as_bytes();
 fn write_basis(out: &mut impl Sink, account: &str, tx: &Transaction) {
     out.put(VERSION.as_bytes());
     out.put(SEP);
-    put_filtered(out, account, alnum);
+    put_filtered(out, account, Keep::Alphanumeric);
     out.put(SEP);
-    put_filtered(out, tx.currency.trim(), |_| true);
+    put_filtered(out, tx.currency.trim(), Keep::All);
     out.put(SEP);
-    let _ = write!(out, "{}", tx.amount.normalize());
+    put_amount(out, tx.amount);
     out.put(SEP);
     if let Some(d) = tx.value_date.or(tx.booking_date) {
-        let _ = write!(out, "{d}");
+        put_date(out, d);
     }
     out.put(SEP);
     put_reference(out, tx.bank_reference.as_deref());
@@ -178,14 +222,69 @@ fn write_basis(out: &mut impl Sink, account: &str, tx: &Transaction) {
     put_filtered(
         out,
         tx.counterparty_account.as_deref().unwrap_or_default(),
-        alnum,
+        Keep::Alphanumeric,
     );
     out.put(SEP);
     put_filtered(
         out,
         tx.remittance_information.as_deref().unwrap_or_default(),
-        not_space,
+        Keep::NotWhitespace,
     );
+}
+
+/// The amount as `Decimal::normalize` displays it (`-9`, `0.01`), without going through the
+/// formatting machinery.
+fn put_amount(out: &mut impl Sink, amount: rust_decimal::Decimal) {
+    let n = amount.normalize();
+    let mut digits = [0u8; 40];
+    let mut len = 0;
+    let mut m = n.mantissa().unsigned_abs();
+    loop {
+        if let Some(d) = digits.get_mut(len) {
+            *d = b'0' + u8::try_from(m % 10).unwrap_or(0);
+        }
+        len += 1;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    let scale = usize::try_from(n.scale()).unwrap_or(0);
+    // Leading zeros for values below one (0.01 has digits "1" and scale 2).
+    while len <= scale {
+        if let Some(d) = digits.get_mut(len) {
+            *d = b'0';
+        }
+        len += 1;
+    }
+    if n.is_sign_negative() && !n.is_zero() {
+        out.put(b"-");
+    }
+    for i in (0..len).rev() {
+        if i + 1 == scale {
+            out.put(b".");
+        }
+        out.put(digits.get(i..=i).unwrap_or_default());
+    }
+}
+
+/// `YYYY-MM-DD`.
+fn put_date(out: &mut impl Sink, d: chrono::NaiveDate) {
+    use chrono::Datelike;
+    let y = u32::try_from(d.year()).unwrap_or(0);
+    let digit = |v: u32| b'0' + u8::try_from(v % 10).unwrap_or(0);
+    out.put(&[
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        b'-',
+        digit(d.month() / 10),
+        digit(d.month()),
+        b'-',
+        digit(d.day() / 10),
+        digit(d.day()),
+    ]);
 }
 
 /// The basis of the rule (fields 1–10 joined by U+001F), for inspection and tests.
@@ -203,29 +302,73 @@ pub(crate) fn basis_digest(account: &str, tx: &Transaction) -> [u8; 32] {
     h.digest()
 }
 
-/// Lower-case hex of a digest.
-fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+/// A transaction fingerprint: 32 bytes, shown and serialised as 64 lower-case hex digits.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Fingerprint([u8; 32]);
+
+impl Fingerprint {
+    /// The raw SHA-256 bytes (e.g. for a `bytea` column).
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
     }
-    out
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Fingerprint({self})")
+    }
+}
+
+impl serde::Serialize for Fingerprint {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// Error of [`Fingerprint::from_str`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a fingerprint is 64 hexadecimal digits, found {0:?}")]
+pub struct BadFingerprint(pub String);
+
+impl std::str::FromStr for Fingerprint {
+    type Err = BadFingerprint;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || BadFingerprint(s.to_string());
+        if s.len() != 64 {
+            return Err(bad());
+        }
+        let mut out = [0u8; 32];
+        for (slot, pair) in out.iter_mut().zip(s.as_bytes().chunks(2)) {
+            let hex = std::str::from_utf8(pair).map_err(|_| bad())?;
+            *slot = u8::from_str_radix(hex, 16).map_err(|_| bad())?;
+        }
+        Ok(Self(out))
+    }
 }
 
 /// Fingerprint from the basis digest and the occurrence number within the file.
-pub(crate) fn from_digest(digest: &[u8; 32], occurrence: u32) -> String {
+pub(crate) fn from_digest(digest: &[u8; 32], occurrence: u32) -> Fingerprint {
     let mut hasher = Sha256::new();
     hasher.update(digest);
     hasher.update(SEP);
     hasher.update(occurrence.to_string().as_bytes());
-    to_hex(&hasher.finalize())
+    Fingerprint(hasher.finalize().into())
 }
 
 /// Fingerprint of one transaction of `account`, the `occurrence`-th with its basis in a file.
 #[must_use]
-pub fn compute(account: &str, tx: &Transaction, occurrence: u32) -> String {
+pub fn compute(account: &str, tx: &Transaction, occurrence: u32) -> Fingerprint {
     from_digest(&basis_digest(account, tx), occurrence)
 }
 
@@ -262,6 +405,39 @@ mod tests {
         let mut c = tx(-900, 2);
         c.bank_reference = a.bank_reference.clone();
         assert_ne!(compute("X", &a, 0), compute("X", &c, 0));
+    }
+
+    #[test]
+    fn amounts_and_dates_are_written_like_display() {
+        for (m, scale) in [
+            (900, 2),
+            (1, 2),
+            (-1, 2),
+            (0, 2),
+            (-120_050, 3),
+            (7, 0),
+            (10, 0),
+        ] {
+            let d = Decimal::new(m, scale);
+            let mut s = String::new();
+            put_amount(&mut s, d);
+            assert_eq!(s, d.normalize().to_string(), "{d}");
+        }
+        let mut s = String::new();
+        put_date(
+            &mut s,
+            NaiveDate::from_ymd_opt(2007, 9, 4).unwrap_or_default(),
+        );
+        assert_eq!(s, "2007-09-04");
+    }
+
+    #[test]
+    fn hex_round_trip() {
+        let f = compute("X", &tx(1, 0), 0);
+        let text = f.to_string();
+        assert_eq!(text.len(), 64);
+        assert_eq!(text.parse::<Fingerprint>(), Ok(f));
+        assert!("zz".parse::<Fingerprint>().is_err());
     }
 
     #[test]

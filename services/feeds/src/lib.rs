@@ -15,7 +15,7 @@
 //! let tx = &parsed.statements[0].transactions[0];
 //! assert_eq!(tx.amount.to_string(), "25.50");
 //! assert_eq!(tx.remittance_information.as_deref(), Some("Invoice 42"));
-//! assert_eq!(tx.fingerprint.len(), 64);
+//! assert_eq!(tx.fingerprint.to_string().len(), 64);
 //! # Ok::<(), feeds::FeedError>(())
 //! ```
 
@@ -40,6 +40,7 @@ mod values;
 
 pub use csv::CsvProfile;
 pub use error::{ErrorKind, FeedError, Location};
+pub use fingerprint::Fingerprint;
 pub use model::{
     Balance, BalanceCheck, EntryStatus, Extra, Format, ParsedFile, SourceSpan, Statement,
     StatementKind, Transaction, TransactionDetail, UnknownFormat,

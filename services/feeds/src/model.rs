@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
 use crate::error::FeedError;
+use crate::fingerprint::Fingerprint;
 
 /// Dialect-specific fields of a transaction, by name (`gvc`, `mandate_reference`, a CSV
 /// column…). Names the crate defines are static strings, so no allocation per key.
@@ -261,7 +262,7 @@ pub struct Transaction {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: Extra,
     /// Stable identity of the transaction across files; see [`crate::fingerprint`].
-    pub fingerprint: String,
+    pub fingerprint: Fingerprint,
     /// Where the transaction sits in the input.
     pub source: SourceSpan,
 }
@@ -289,7 +290,7 @@ impl Transaction {
             description: None,
             details: Vec::new(),
             extra: BTreeMap::new(),
-            fingerprint: String::new(),
+            fingerprint: Fingerprint::default(),
             source: SourceSpan::default(),
         }
     }

@@ -153,12 +153,12 @@ impl Input<'_> {
                 })
                 .collect();
         }
-        if self.encoding == UTF_8 {
-            return String::from_utf8_lossy(slice).into_owned();
-        }
-        if slice.is_ascii() {
+        if self.encoding == UTF_8 || slice.is_ascii() {
             // ASCII is the same in every supported encoding; skip the decoder.
-            return String::from_utf8_lossy(slice).into_owned();
+            return match std::str::from_utf8(slice) {
+                Ok(s) => s.to_owned(),
+                Err(_) => String::from_utf8_lossy(slice).into_owned(),
+            };
         }
         self.encoding
             .decode_without_bom_handling(slice)

@@ -93,8 +93,13 @@ pub(crate) fn parse_signed(text: &str, style: NumberStyle) -> Option<Decimal> {
 /// Rescale to at least the currency's minor units (`9` EUR becomes `9.00`), dropping only
 /// trailing zeros beyond them (`8.850` becomes `8.85`); never rounds a significant digit.
 pub(crate) fn canonical(amount: Decimal, currency: &str) -> Decimal {
+    canonical_units(amount, currency::minor_units(currency).flatten())
+}
+
+/// [`canonical`] with the currency's minor units already looked up.
+pub(crate) fn canonical_units(amount: Decimal, units: Option<u8>) -> Decimal {
     let mut value = amount.normalize();
-    if let Some(Some(units)) = currency::minor_units(currency) {
+    if let Some(units) = units {
         let units = u32::from(units);
         // Raising the scale multiplies the mantissa; stay well inside its 96 bits.
         if value.scale() < units && value.abs() < Decimal::from(10_i64.pow(18)) {

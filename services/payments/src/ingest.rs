@@ -1,8 +1,6 @@
 //! Ingesting one bank file in one transaction: either the whole file's effect commits (its
 //! payments, line fingerprints, allocations, exceptions and events) or nothing does.
 
-use std::collections::HashMap;
-
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
@@ -13,7 +11,7 @@ use kit::{ApiError, wire};
 use proto::events::v1 as events;
 use proto::payments::v1 as api;
 
-use crate::csv;
+use crate::intake::{self, Incoming};
 use crate::matching::{self, Candidate, Decision};
 
 /// Largest file accepted.
@@ -26,26 +24,7 @@ pub(crate) async fn ingest(
     content: &[u8],
     format: &str,
 ) -> Result<api::IngestBankFileResponse, ApiError> {
-    let format = match format.trim().to_ascii_lowercase().as_str() {
-        "" | "csv" => "csv",
-        other => {
-            return Err(ApiError::invalid(
-                "format",
-                format!(
-                    "{other:?} is not supported yet; use \"csv\" (date,amount,currency,payer_name,payer_account,reference)"
-                ),
-            ));
-        }
-    };
-    let text = std::str::from_utf8(content).map_err(|e| {
-        ApiError::invalid(
-            "content",
-            format!(
-                "is not UTF-8 text (byte {}); convert the file to UTF-8",
-                e.valid_up_to()
-            ),
-        )
-    })?;
+    let intake = intake::read(file_name, content, format)?;
     let sha = hex(&Sha256::digest(content));
 
     let mut tx = pool.begin().await?;
@@ -59,9 +38,11 @@ pub(crate) async fn ingest(
     }
 
     let file_id = Uuid::now_v7();
-    let (lines, errors) = csv::parse(text);
+    let (lines, errors) = (&intake.credits, &intake.errors);
     let mut response = api::IngestBankFileResponse {
         file_id: file_id.to_string(),
+        format: intake.format.clone(),
+        entries_skipped: intake.skipped,
         lines_total: u32::try_from(lines.len() + errors.len()).unwrap_or(u32::MAX),
         lines_rejected: u32::try_from(errors.len()).unwrap_or(u32::MAX),
         errors: errors
@@ -82,10 +63,10 @@ pub(crate) async fn ingest(
     .bind(file_id)
     .bind(file_name)
     .bind(&sha)
-    .bind(format)
+    .bind(&intake.format)
     .execute(&mut *tx)
     .await?;
-    for error in &errors {
+    for error in errors {
         sqlx::query(
             "INSERT INTO line_errors (file_id, line_no, field, message) VALUES ($1, $2, $3, $4)",
         )
@@ -97,26 +78,14 @@ pub(crate) async fn ingest(
         .await?;
     }
 
-    // Identical lines within one file are distinct payments; across files they are the same.
-    let mut occurrences: HashMap<String, u32> = HashMap::new();
-    for line in &lines {
-        let base = format!(
-            "{}|{}|{}|{}|{}",
-            line.date,
-            line.amount.normalize(),
-            line.currency,
-            line.payer_account,
-            line.reference
-        );
-        let n = occurrences.entry(base.clone()).or_insert(0);
-        *n += 1;
-        let fingerprint = hex(&Sha256::digest(format!("{base}|{n}").as_bytes()));
+    for line in lines {
+        let fingerprint = &line.fingerprint;
         let payment_id = Uuid::now_v7();
         let claimed = sqlx::query(
             "INSERT INTO bank_lines (fingerprint, file_id, line_no, payment_id) VALUES ($1, $2, $3, $4)
              ON CONFLICT (fingerprint) DO NOTHING",
         )
-        .bind(&fingerprint)
+        .bind(fingerprint)
         .bind(file_id)
         .bind(i32::try_from(line.line_no).unwrap_or(i32::MAX))
         .bind(payment_id)
@@ -137,7 +106,7 @@ pub(crate) async fn ingest(
     }
     sqlx::query(
         "UPDATE bank_files SET lines_total = $2, lines_accepted = $3, lines_duplicate = $4, lines_rejected = $5,
-                payments_matched = $6, exceptions_raised = $7 WHERE id = $1",
+                payments_matched = $6, exceptions_raised = $7, entries_skipped = $8 WHERE id = $1",
     )
     .bind(file_id)
     .bind(to_i32(response.lines_total))
@@ -146,6 +115,7 @@ pub(crate) async fn ingest(
     .bind(to_i32(response.lines_rejected))
     .bind(to_i32(response.payments_matched))
     .bind(to_i32(response.exceptions_raised))
+    .bind(to_i32(response.entries_skipped))
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -172,7 +142,7 @@ async fn record_payment(
     outbox: &Outbox,
     file_id: Uuid,
     payment_id: Uuid,
-    line: &csv::Line,
+    line: &Incoming,
 ) -> Result<bool, ApiError> {
     let facts = PaymentFacts {
         id: payment_id,
@@ -188,8 +158,8 @@ async fn record_payment(
     };
     sqlx::query(
         "INSERT INTO payments (id, file_id, line_no, booking_date, amount, currency, payer_name, payer_account,
-                               reference, status, receivable_id, customer_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                               reference, status, receivable_id, customer_id, receiving_account)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(payment_id)
     .bind(file_id)
@@ -203,6 +173,7 @@ async fn record_payment(
     .bind(status)
     .bind(receivable)
     .bind(customer)
+    .bind(&line.receiving_account)
     .execute(&mut *tx)
     .await?;
     let key = customer.map_or_else(|| payment_id.to_string(), |c| c.to_string());
@@ -378,14 +349,18 @@ async fn previous_file(
     tx: &mut PgConnection,
     sha: &str,
 ) -> Result<Option<api::IngestBankFileResponse>, sqlx::Error> {
-    let row: Option<(Uuid, i32, i32, i32, i32, i32, i32)> = sqlx::query_as(
-        "SELECT id, lines_total, lines_accepted, lines_duplicate, lines_rejected, payments_matched, exceptions_raised
+    type Row = (Uuid, i32, i32, i32, i32, i32, i32, String, i32);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT id, lines_total, lines_accepted, lines_duplicate, lines_rejected, payments_matched, exceptions_raised,
+                format, entries_skipped
          FROM bank_files WHERE sha256 = $1",
     )
     .bind(sha)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((id, total, accepted, duplicate, rejected, matched, exceptions)) = row else {
+    let Some((id, total, accepted, duplicate, rejected, matched, exceptions, format, skipped)) =
+        row
+    else {
         return Ok(None);
     };
     let errors: Vec<(i32, String, String)> = sqlx::query_as(
@@ -403,6 +378,8 @@ async fn previous_file(
     Ok(Some(api::IngestBankFileResponse {
         file_id: id.to_string(),
         duplicate_file: true,
+        format,
+        entries_skipped: u(skipped),
         lines_total: u(total),
         lines_accepted: u(accepted),
         lines_duplicate: u(duplicate),

@@ -9,6 +9,7 @@ mod api;
 pub mod csv;
 mod handler;
 mod ingest;
+mod intake;
 pub mod matching;
 
 use proto::payments::v1::payments_service_server::PaymentsServiceServer;

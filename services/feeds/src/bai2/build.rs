@@ -19,6 +19,12 @@ struct Draft {
     locations: BalanceLocations,
 }
 
+/// Control-total addition; a total beyond `Decimal`'s range is nonsense anyway and then shows
+/// as a mismatch instead of overflowing.
+fn add(a: Decimal, b: Decimal) -> Decimal {
+    a.checked_add(b).unwrap_or(Decimal::MAX)
+}
+
 /// Sign of a detail type code: 100–399 and 900–919 are credits, 400–699 and 920–999 debits.
 fn direction(code: u32) -> Option<Decimal> {
     match code {
@@ -37,11 +43,16 @@ pub(super) fn run(
     let mut group_from = 0usize;
     let mut group_sum = Decimal::ZERO;
     let mut file_sum = Decimal::ZERO;
+    let mut file_from = 0usize;
     let mut draft: Option<Draft> = None;
     let mut loose: Vec<FeedError> = Vec::new();
     for rec in &records {
         match rec.code.as_str() {
-            "01" => {}
+            // A new file header (several files may be concatenated): trailers count anew.
+            "01" => {
+                file_from = out.len();
+                file_sum = Decimal::ZERO;
+            }
             "02" => {
                 let mut f = Fields::new(&rec.segments);
                 let _receiver = f.next();
@@ -90,7 +101,7 @@ pub(super) fn run(
                     Some(d) => {
                         let ccy = d.st.currency.clone();
                         if let Some(t) = amount(&total, &ccy) {
-                            group_sum += t;
+                            group_sum = add(group_sum, t);
                         }
                         out.push(close(d, Some((rec, total, count))));
                     }
@@ -110,7 +121,7 @@ pub(super) fn run(
                 let (from, sum) = if rec.code == "98" {
                     (group_from, group_sum)
                 } else {
-                    (0, file_sum)
+                    (file_from, file_sum)
                 };
                 let mut f = Fields::new(&rec.segments);
                 let total = f.next().unwrap_or_default().trim();
@@ -134,7 +145,7 @@ pub(super) fn run(
                     }
                 }
                 if rec.code == "98" {
-                    file_sum += group_sum;
+                    file_sum = add(file_sum, group_sum);
                 }
             }
             other => match draft.as_mut() {
@@ -256,7 +267,7 @@ fn open(rec: &Record, group: &Group, options: &ParseOptions) -> Draft {
             }
             continue;
         };
-        draft.control += value;
+        draft.control = add(draft.control, value);
         let Some(date) = group.as_of else { continue };
         let balance = Some(Balance {
             amount: value,
@@ -305,7 +316,7 @@ fn detail(rec: &Record, d: &mut Draft, group: &Group) {
         });
         return;
     };
-    d.control += value;
+    d.control = add(d.control, value);
     let sign = match code_raw.parse::<u32>().ok().and_then(direction) {
         Some(s) => s,
         None if value.is_zero() => Decimal::ONE,

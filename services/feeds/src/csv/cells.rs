@@ -148,7 +148,13 @@ pub(super) fn amount(row: &Mapped<'_>) -> Result<(Decimal, Option<String>), Feed
         match (credit, debit) {
             (Some((c, v)), None) => (number(row, c, v)?, None),
             (None, Some((c, v))) => (-number(row, c, v)?, None),
-            (Some((c, v)), Some((d, w))) => (number(row, c, v)? - number(row, d, w)?, None),
+            (Some((c, v)), Some((d, w))) => {
+                let net = number(row, c, v)?.checked_sub(number(row, d, w)?);
+                let net = net.ok_or_else(|| {
+                    row.error(ErrorKind::InvalidAmount, d, "an amount within range", w)
+                })?;
+                (net, None)
+            }
             (None, None) => {
                 let names = format!(
                     "{} or {}",

@@ -26,7 +26,21 @@ pub(super) fn parse(
     profile: &CsvProfile,
     options: &ParseOptions,
 ) -> Vec<Result<Statement, FeedError>> {
-    let delimiter = u8::try_from(u32::from(profile.delimiter)).unwrap_or(b',');
+    // The tokenizer works on bytes: the delimiter must be one ASCII character (`,` `;` tab).
+    let Some(delimiter) = profile
+        .delimiter
+        .is_ascii()
+        .then(|| u8::try_from(u32::from(profile.delimiter)).ok())
+        .flatten()
+    else {
+        return vec![Err(FeedError::new(
+            ErrorKind::Profile,
+            Location::File,
+            format!("CSV profile {} delimiter", profile.name),
+            "one ASCII character such as , ; or a tab",
+            profile.delimiter.to_string(),
+        ))];
+    };
     let rows = tokenize(&input.bytes, delimiter, bom_len(&input.bytes));
     let decoded: Vec<(Vec<String>, &Row)> = rows
         .iter()
@@ -255,24 +269,28 @@ fn finish(mut g: Group) -> Result<Statement, FeedError> {
                     .copied()
                     .unwrap_or_default();
                 if desc {
-                    prev != cur + amt
+                    cur.checked_add(amt) != Some(prev)
                 } else {
-                    cur != prev + amt
+                    prev.checked_add(amt) != Some(cur)
                 }
             })
         };
         let (asc, desc) = (steps(false), steps(true));
         let descending = desc.is_none() || (asc.is_some() && desc > asc);
         let (first, last) = if descending {
-            (bal.len() - 1, 0)
+            (bal.len().saturating_sub(1), 0)
         } else {
-            (0, bal.len() - 1)
+            (0, bal.len().saturating_sub(1))
         };
         let tx_at = |i: usize| g.st.transactions.get(i);
         let date_at = |i: usize| tx_at(i).and_then(Transaction::date);
         if let (Some(open_date), Some(close_date)) = (date_at(first), date_at(last)) {
-            let opening = bal.get(first).copied().unwrap_or_default()
-                - amounts.get(first).copied().unwrap_or_default();
+            let opening = bal
+                .get(first)
+                .copied()
+                .unwrap_or_default()
+                .checked_sub(amounts.get(first).copied().unwrap_or_default())
+                .unwrap_or_default();
             let ccy = g.st.currency.clone();
             g.st.opening_balance = Some(Balance {
                 amount: opening,
@@ -293,12 +311,14 @@ fn finish(mut g: Group) -> Result<Statement, FeedError> {
             let expected = if descending {
                 format!(
                     "{} (balance of the row above minus that row's amount)",
-                    prev - amounts.get(i - 1).copied().unwrap_or_default()
+                    prev.checked_sub(amounts.get(i - 1).copied().unwrap_or_default())
+                        .unwrap_or_default()
                 )
             } else {
                 format!(
                     "{} (previous balance plus this amount)",
-                    prev + amounts.get(i).copied().unwrap_or_default()
+                    prev.checked_add(amounts.get(i).copied().unwrap_or_default())
+                        .unwrap_or_default()
                 )
             };
             g.st.flags.push(FeedError::at_line(

@@ -10,7 +10,6 @@ use super::tags::Field;
 use crate::check;
 use crate::error::{ErrorKind, FeedError};
 use crate::model::{BalanceCheck, SourceSpan, Statement, StatementKind, Transaction};
-use crate::text::non_empty;
 
 impl Builder<'_, '_> {
     pub(super) fn transaction(&mut self, f: &Field) -> Result<Transaction, FeedError> {
@@ -135,7 +134,9 @@ impl Builder<'_, '_> {
             tx.extra.insert(k, v);
         }
         // The text as the bank wrote it; only trailing blank space is dropped.
-        tx.description = non_empty(&full).map(|_| full.trim_end().to_string());
+        let mut full = full;
+        full.truncate(full.trim_end().len());
+        tx.description = (!full.trim_start().is_empty()).then_some(full);
     }
 
     pub(super) fn finish(mut self, first: &Field) -> Result<Statement, FeedError> {
@@ -220,7 +221,7 @@ impl Builder<'_, '_> {
                 .zip(&self.debit_marks)
                 .filter(|(_, is_debit)| **is_debit == debit)
                 .fold((0u32, Decimal::ZERO), |(n, s), (t, _)| {
-                    (n + 1, s + t.amount.abs())
+                    (n + 1, s.checked_add(t.amount.abs()).unwrap_or(Decimal::MAX))
                 });
             if n != count || sum != total {
                 let tag = if debit { "90D" } else { "90C" };

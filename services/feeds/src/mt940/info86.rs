@@ -49,14 +49,19 @@ fn push(
 
 /// Interpret the decoded `:86:` text (lines separated by `\n`).
 pub(crate) fn parse(text: &str) -> Info {
-    let joined: String = text.split('\n').collect();
-    if let Some(info) = german(&joined) {
+    let joined: Cow<'_, str> = if text.contains('\n') {
+        Cow::Owned(text.split('\n').collect())
+    } else {
+        Cow::Borrowed(text)
+    };
+    let joined = joined.as_ref();
+    if let Some(info) = german(joined) {
         return info;
     }
-    if let Some(info) = swift_codes(&joined) {
+    if let Some(info) = swift_codes(joined) {
         return info;
     }
-    if let Some(info) = mbank(&joined) {
+    if let Some(info) = mbank(joined) {
         return info;
     }
     Info {
@@ -74,7 +79,10 @@ fn german(joined: &str) -> Option<Info> {
     if !gvc.bytes().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    let mut info = Info::default();
+    let mut info = Info {
+        extra: Vec::with_capacity(10),
+        ..Info::default()
+    };
     push(&mut info.extra, "gvc", gvc);
     if b.len() == 3 {
         return Some(info);
@@ -99,7 +107,7 @@ fn german(joined: &str) -> Option<Info> {
     let mut more_purpose = String::new();
     let mut seventies = String::new();
     for w in marks.windows(2) {
-        let (from, to) = (w[0], w[1]);
+        let &[from, to] = w else { continue };
         let code = joined.get(from + 1..from + 3).unwrap_or_default();
         let value = joined.get(from + 3..to).unwrap_or_default();
         match code {

@@ -142,6 +142,9 @@ impl<'i, 'a> Builder<'i, 'a> {
             end: last.end,
             path: None,
         };
+        self.st
+            .transactions
+            .reserve(fields.iter().filter(|f| f.tag == "61").count());
         for f in fields {
             self.field(f)?;
         }

@@ -7,11 +7,11 @@ use feeds::{ParseOptions, ParsedFile};
 
 use crate::common::parse_flagged;
 
-fn fingerprints(p: &ParsedFile) -> Vec<String> {
+fn fingerprints(p: &ParsedFile) -> Vec<feeds::Fingerprint> {
     p.statements
         .iter()
         .flat_map(|s| &s.transactions)
-        .map(|t| t.fingerprint.clone())
+        .map(|t| t.fingerprint)
         .collect()
 }
 
@@ -39,7 +39,7 @@ fn fingerprints_are_unique_within_files_and_stable() {
         "double-entry-generator/example/boc/debit/example-boc-records.csv",
     ] {
         let first = fingerprints(&parse_flagged(rel));
-        let unique: HashSet<&String> = first.iter().collect();
+        let unique: HashSet<&feeds::Fingerprint> = first.iter().collect();
         assert_eq!(unique.len(), first.len(), "{rel}: duplicate fingerprints");
         assert_eq!(
             first,

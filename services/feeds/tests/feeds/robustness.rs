@@ -101,3 +101,25 @@ proptest! {
         parse_everywhere(&bytes);
     }
 }
+
+#[test]
+fn huge_amounts_do_not_overflow() {
+    // 28-digit amounts are the most a Decimal holds; sums of them must not panic.
+    let big = "9".repeat(28);
+    let bai2 = format!(
+        "01,A,B,250101,0000,1,,,2/\n02,B,A,1,250101,,USD,2/\n03,1,USD,010,{big},,,015,{big},,/\n16,115,{big},,,,X/\n16,115,{big},,,,Y/\n49,{big},4/\n98,{big},1,6/\n99,{big},1,8/\n"
+    );
+    parse_everywhere(bai2.as_bytes());
+    let mt940 = format!(
+        ":20:X\n:25:1\n:28C:1\n:34F:EUR0,\n:13D:2501011200+0100\n:61:250101C{big},NTRF\n:61:250101C{big},NTRF\n:90C:2EUR{big},\n-\n"
+    );
+    parse_everywhere(mt940.as_bytes());
+    let csv =
+        format!("日期,金额,支出,余额\n2025-01-01,{big},-{big},{big}\n2025-01-02,{big},,-{big}\n");
+    let profile = r#"{"name":"huge","header":["日期","金额","支出","余额"],"booking_date":{"column":"日期","formats":["%Y-%m-%d"]},"amount":{"credit":"金额","debit":"支出"},"balance":"余额"}"#;
+    let options = ParseOptions {
+        csv_profiles: vec![feeds::CsvProfile::from_json(profile).unwrap_or_else(|e| panic!("{e}"))],
+        ..ParseOptions::default()
+    };
+    let _ = feeds::parse_file("huge.csv", csv.as_bytes(), None, &options);
+}

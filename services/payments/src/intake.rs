@@ -1,0 +1,233 @@
+//! Turns an uploaded file into the credits to ingest: the platform's simple CSV layout (line
+//! by line), or any bank format the feeds crate reads (MT940/MT942, camt.052/053/054, BAI2,
+//! bank CSV exports; detected from the content).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+
+use feeds::{EntryStatus, Format, ParseOptions, Transaction};
+use kit::ApiError;
+
+use crate::csv;
+
+/// One credit to ingest, whatever file it came from.
+#[derive(Debug, Clone)]
+pub(crate) struct Incoming {
+    pub(crate) line_no: u32,
+    pub(crate) date: NaiveDate,
+    pub(crate) amount: Decimal,
+    pub(crate) currency: String,
+    pub(crate) payer_name: String,
+    pub(crate) payer_account: String,
+    pub(crate) reference: String,
+    /// The account the money arrived on (the statement's account; empty in the simple CSV).
+    pub(crate) receiving_account: String,
+    /// Identity across files (R-P2): the same transaction in another file is skipped.
+    pub(crate) fingerprint: String,
+}
+
+/// What a file yielded.
+pub(crate) struct Intake {
+    pub(crate) format: String,
+    pub(crate) credits: Vec<Incoming>,
+    pub(crate) errors: Vec<csv::LineError>,
+    /// Entries that are not incoming payments: debits, pending or information-only entries.
+    pub(crate) skipped: u32,
+}
+
+/// Header of the simple layout, which also identifies it when no format is given.
+const SIMPLE_HEADER: &str = "date,amount,currency,payer_name,payer_account,reference";
+
+pub(crate) fn read(file_name: &str, content: &[u8], format: &str) -> Result<Intake, ApiError> {
+    let format = format.trim().to_ascii_lowercase();
+    let looks_simple = content
+        .strip_prefix(b"\xef\xbb\xbf")
+        .unwrap_or(content)
+        .starts_with(SIMPLE_HEADER.as_bytes());
+    if format == "csv" || (format.is_empty() && looks_simple) {
+        return simple(content);
+    }
+    let forced = if format.is_empty() {
+        None
+    } else {
+        Some(format.parse::<Format>().map_err(|e| {
+            ApiError::invalid(
+                "format",
+                format!("{e}; or \"csv\" for the simple layout ({SIMPLE_HEADER})"),
+            )
+        })?)
+    };
+    let parsed = feeds::parse_file(file_name, content, forced, &ParseOptions::default())
+        .map_err(|e| ApiError::invalid("content", e.to_string()))?;
+    let mut intake = Intake {
+        format: parsed.format.name(),
+        credits: Vec::new(),
+        errors: Vec::new(),
+        skipped: 0,
+    };
+    for error in &parsed.errors {
+        intake.errors.push(csv::LineError {
+            line_no: location_line(&error.location),
+            field: error.field.clone(),
+            message: error.to_string(),
+        });
+    }
+    for statement in &parsed.statements {
+        for tx in &statement.transactions {
+            credits_of(tx, &statement.account, &mut intake);
+        }
+    }
+    Ok(intake)
+}
+
+fn simple(content: &[u8]) -> Result<Intake, ApiError> {
+    let text = std::str::from_utf8(content).map_err(|e| {
+        ApiError::invalid(
+            "content",
+            format!(
+                "is not UTF-8 text (byte {}); convert the file to UTF-8",
+                e.valid_up_to()
+            ),
+        )
+    })?;
+    let (lines, errors) = csv::parse(text);
+    // Identical lines within one file are distinct payments; across files they are the same.
+    let mut occurrences: HashMap<String, u32> = HashMap::new();
+    let credits = lines
+        .into_iter()
+        .map(|line| {
+            let base = format!(
+                "{}|{}|{}|{}|{}",
+                line.date,
+                line.amount.normalize(),
+                line.currency,
+                line.payer_account,
+                line.reference
+            );
+            let n = occurrences.entry(base.clone()).or_insert(0);
+            *n += 1;
+            Incoming {
+                line_no: line.line_no,
+                date: line.date,
+                amount: line.amount,
+                fingerprint: format!(
+                    "csv:{}",
+                    hex(&Sha256::digest(format!("{base}|{n}").as_bytes()))
+                ),
+                currency: line.currency,
+                payer_name: line.payer_name,
+                payer_account: line.payer_account,
+                reference: line.reference,
+                receiving_account: String::new(),
+            }
+        })
+        .collect();
+    Ok(Intake {
+        format: "csv".to_owned(),
+        credits,
+        errors,
+        skipped: 0,
+    })
+}
+
+/// The incoming payments in one statement entry: the entry itself, or each payment of a
+/// batch entry whose details carry their own amounts.
+fn credits_of(tx: &Transaction, receiving_account: &str, intake: &mut Intake) {
+    // R-P3: only money the bank confirms as booked counts; debits are not payments.
+    if tx.status != EntryStatus::Booked || tx.amount <= Decimal::ZERO || tx.reversal {
+        intake.skipped += 1;
+        return;
+    }
+    let line_no = tx.source.line;
+    let Some(date) = tx.date() else {
+        intake.errors.push(csv::LineError {
+            line_no,
+            field: "booking_date".to_owned(),
+            message: "the entry has neither a booking date nor a value date".to_owned(),
+        });
+        return;
+    };
+    if kit::wire::minor_units(&tx.currency).is_none() {
+        intake.errors.push(csv::LineError {
+            line_no,
+            field: "currency".to_owned(),
+            message: format!("{} is not a currency the platform books", tx.currency),
+        });
+        return;
+    }
+    let references =
+        |remittance: Option<&String>, payment_ref: Option<&String>, e2e: Option<&String>| {
+            [remittance, payment_ref, e2e, tx.customer_reference.as_ref()]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .filter(|s| !s.is_empty() && *s != "NOTPROVIDED" && *s != "NONREF")
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+    let split: Vec<_> = tx
+        .details
+        .iter()
+        .filter(|d| d.amount.is_some_and(|a| a > Decimal::ZERO))
+        .collect();
+    if split.len() > 1 {
+        for (i, detail) in split.iter().enumerate() {
+            intake.credits.push(Incoming {
+                line_no: detail.source.line.max(line_no),
+                date,
+                amount: detail.amount.unwrap_or_default(),
+                currency: detail
+                    .currency
+                    .clone()
+                    .unwrap_or_else(|| tx.currency.clone()),
+                payer_name: detail
+                    .counterparty_name
+                    .clone()
+                    .or_else(|| tx.counterparty_name.clone())
+                    .unwrap_or_default(),
+                payer_account: detail
+                    .counterparty_account
+                    .clone()
+                    .or_else(|| tx.counterparty_account.clone())
+                    .unwrap_or_default(),
+                reference: references(
+                    detail.remittance_information.as_ref(),
+                    detail.payment_reference.as_ref(),
+                    detail.end_to_end_id.as_ref(),
+                ),
+                receiving_account: receiving_account.to_owned(),
+                fingerprint: format!("feed:{}#{i}", tx.fingerprint),
+            });
+        }
+        return;
+    }
+    intake.credits.push(Incoming {
+        line_no,
+        date,
+        amount: tx.amount,
+        currency: tx.currency.clone(),
+        payer_name: tx.counterparty_name.clone().unwrap_or_default(),
+        payer_account: tx.counterparty_account.clone().unwrap_or_default(),
+        reference: references(
+            tx.remittance_information.as_ref(),
+            tx.payment_reference.as_ref(),
+            tx.end_to_end_id.as_ref(),
+        ),
+        receiving_account: receiving_account.to_owned(),
+        fingerprint: format!("feed:{}", tx.fingerprint),
+    });
+}
+
+fn location_line(location: &feeds::Location) -> u32 {
+    match location {
+        feeds::Location::File => 0,
+        feeds::Location::Line { line } | feeds::Location::Xml { line, .. } => *line,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

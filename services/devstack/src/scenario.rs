@@ -121,6 +121,7 @@ pub async fn ingest(
             file_name: file_name.to_owned(),
             content,
             format: String::new(), // detected from the content
+            account: String::new(),
         })
         .await
         .with_context(|| format!("IngestBankFile {file_name}"))?

@@ -45,6 +45,7 @@ impl PaymentsService for Api {
             &file_name,
             &request.content,
             &request.format,
+            &request.account,
         )
         .await?;
         Ok(Response::new(response))

@@ -23,8 +23,9 @@ pub(crate) async fn ingest(
     file_name: &str,
     content: &[u8],
     format: &str,
+    account: &str,
 ) -> Result<api::IngestBankFileResponse, ApiError> {
-    let intake = intake::read(file_name, content, format)?;
+    let intake = intake::read(file_name, content, format, account)?;
     let sha = hex(&Sha256::digest(content));
 
     let mut tx = pool.begin().await?;

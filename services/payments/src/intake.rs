@@ -41,7 +41,12 @@ pub(crate) struct Intake {
 /// Header of the simple layout, which also identifies it when no format is given.
 const SIMPLE_HEADER: &str = "date,amount,currency,payer_name,payer_account,reference";
 
-pub(crate) fn read(file_name: &str, content: &[u8], format: &str) -> Result<Intake, ApiError> {
+pub(crate) fn read(
+    file_name: &str,
+    content: &[u8],
+    format: &str,
+    account: &str,
+) -> Result<Intake, ApiError> {
     let format = format.trim().to_ascii_lowercase();
     let looks_simple = content
         .strip_prefix(b"\xef\xbb\xbf")
@@ -60,7 +65,11 @@ pub(crate) fn read(file_name: &str, content: &[u8], format: &str) -> Result<Inta
             )
         })?)
     };
-    let parsed = feeds::parse_file(file_name, content, forced, &ParseOptions::default())
+    let options = ParseOptions {
+        account: Some(account.trim().to_owned()).filter(|a| !a.is_empty()),
+        ..ParseOptions::default()
+    };
+    let parsed = feeds::parse_file(file_name, content, forced, &options)
         .map_err(|e| ApiError::invalid("content", e.to_string()))?;
     let mut intake = Intake {
         format: parsed.format.name(),

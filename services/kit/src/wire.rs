@@ -10,51 +10,35 @@ use proto::types::v1::Money;
 
 use crate::ApiError;
 
-/// Minor units of the currencies the platform books. The money crate's currency table
-/// supersedes this list where it is available.
+/// Minor units of an ISO 4217 currency (the money crate's table), or `None` if unknown.
 pub fn minor_units(currency: &str) -> Option<u32> {
-    match currency {
-        "CNY" | "USD" | "EUR" | "HKD" | "GBP" | "SGD" | "AUD" | "CAD" | "CHF" | "MOP" | "TWD" => {
-            Some(2)
-        }
-        "JPY" | "KRW" => Some(0),
-        _ => None,
-    }
+    money::Currency::from_code(currency)
+        .ok()
+        .map(|c| c.minor_units())
 }
 
-/// Parses an ISO 4217 currency code the platform supports.
+/// Parses an ISO 4217 currency code.
 pub fn currency(field: &str, value: &str) -> Result<String, ApiError> {
     let code = value.trim().to_ascii_uppercase();
     if minor_units(&code).is_none() {
         return Err(ApiError::invalid(
             field,
-            format!(
-                "unknown or unsupported currency {value:?}; expected an ISO 4217 code such as CNY"
-            ),
+            format!("unknown currency {value:?}; expected an ISO 4217 code such as CNY"),
         ));
     }
     Ok(code)
 }
 
-/// Parses a positive amount with at most the currency's minor units, e.g. "10000.00".
+/// Parses a plain decimal amount greater than zero with at most the currency's minor units,
+/// e.g. "10000.00": no exponent, no thousands separators (the money crate's strict parser).
 pub fn positive_amount(field: &str, value: &str, currency: &str) -> Result<Decimal, ApiError> {
-    let amount = Decimal::from_str(value.trim()).map_err(|_| {
-        ApiError::invalid(
-            field,
-            format!("{value:?} is not a decimal amount; expected e.g. \"1234.56\""),
-        )
-    })?;
+    let amount = money::Money::parse_in(value.trim(), currency)
+        .map_err(|e| ApiError::invalid(field, format!("{value:?}: {e}")))?
+        .amount();
     if amount <= Decimal::ZERO {
         return Err(ApiError::invalid(
             field,
             format!("amount must be greater than zero, got {value}"),
-        ));
-    }
-    let units = minor_units(currency).unwrap_or(2);
-    if amount.normalize().scale() > units {
-        return Err(ApiError::invalid(
-            field,
-            format!("{value} has more than {units} decimal places, the minor units of {currency}"),
         ));
     }
     Ok(amount)

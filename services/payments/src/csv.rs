@@ -91,31 +91,25 @@ fn parse_line(line_no: u32, raw: &str) -> Result<Line, LineError> {
         )
     })?;
     let currency = fields[2].trim().to_ascii_uppercase();
-    let Some(units) = kit::wire::minor_units(&currency) else {
+    if kit::wire::minor_units(&currency).is_none() {
         return Err(error(
             "currency",
-            format!("{:?} is not a supported ISO 4217 currency code", fields[2]),
+            format!("{:?} is not an ISO 4217 currency code", fields[2]),
         ));
-    };
-    let amount: Decimal = fields[1].trim().parse().map_err(|_| {
-        error(
-            "amount",
-            format!(
-                "{:?} is not a decimal amount; expected e.g. 1234.56",
-                fields[1]
-            ),
-        )
-    })?;
+    }
+    // Plain decimals only: no exponent, no thousands separators, at most the minor units.
+    let amount = money::Money::parse_in(fields[1].trim(), &currency)
+        .map_err(|e| {
+            error(
+                "amount",
+                format!("{:?}: {e}; expected e.g. 1234.56", fields[1]),
+            )
+        })?
+        .amount();
     if amount <= Decimal::ZERO {
         return Err(error(
             "amount",
             format!("{amount} is not a credit; expected an amount greater than zero"),
-        ));
-    }
-    if amount.normalize().scale() > units {
-        return Err(error(
-            "amount",
-            format!("{amount} has more than {units} decimals for {currency}"),
         ));
     }
     let payer_name = fields[3].trim().to_owned();
@@ -182,7 +176,8 @@ mod tests {
                     2026-03-20,12.345,CNY,李四,6222,HT-1\n\
                     2026-13-01,1.00,CNY,王五,6222,HT-1\n\
                     \"2026-03-21\",\"1,000.00\",CNY,\"Zhang \"\"San\"\"\",1,\"HT-1\"\n\
-                    2026-03-21,5.00,XXX,a,b,c\n";
+                    2026-03-21,5.00,XXX,a,b,c\n\
+                    2026-03-21,1e3,CNY,a,b,c\n";
         let (lines, errors) = parse(file);
         assert_eq!(lines.len(), 1);
         assert_eq!(lines[0].amount, Decimal::new(2_000_000, 2));
@@ -193,7 +188,13 @@ mod tests {
             .collect();
         assert_eq!(
             summary,
-            vec![(3, "amount"), (4, "date"), (5, "amount"), (6, "currency")]
+            vec![
+                (3, "amount"),
+                (4, "date"),
+                (5, "amount"),
+                (6, "currency"),
+                (7, "amount")
+            ]
         );
     }
 

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use kit::consumer::{HandleError, Handler, IncomingEvent};
+use kit::consumer::{HandleError, Handler, IncomingEvent, uuid_field};
 use kit::outbox::Outbox;
 use kit::wire;
 use proto::events::v1 as events;
@@ -27,13 +27,9 @@ impl Handler for Allocations {
         event: &IncomingEvent,
     ) -> Result<(), HandleError> {
         let allocation: events::PaymentAllocated = event.decode()?;
-        let parse = |field: &str, value: &str| {
-            Uuid::parse_str(value)
-                .map_err(|_| HandleError::Permanent(format!("{field} {value:?} is not a UUID")))
-        };
-        let allocation_id = parse("allocation_id", &allocation.allocation_id)?;
-        let payment_id = parse("payment_id", &allocation.payment_id)?;
-        let receivable_id = parse("receivable_id", &allocation.receivable_id)?;
+        let allocation_id = uuid_field("allocation_id", &allocation.allocation_id)?;
+        let payment_id = uuid_field("payment_id", &allocation.payment_id)?;
+        let receivable_id = uuid_field("receivable_id", &allocation.receivable_id)?;
         let (amount, currency) =
             wire::parse_money(allocation.amount.as_ref()).map_err(HandleError::Permanent)?;
         let booking_date = NaiveDate::parse_from_str(&allocation.booking_date, "%Y-%m-%d").ok();

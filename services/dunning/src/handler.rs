@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use kit::consumer::{HandleError, Handler, IncomingEvent};
+use kit::consumer::{HandleError, Handler, IncomingEvent, uuid_field as uuid};
 use kit::outbox::Outbox;
 use kit::wire;
 use proto::events::v1 as events;
@@ -16,11 +16,6 @@ use crate::ladder::{self, Policy, Step};
 pub(crate) struct Events {
     pub(crate) outbox: Outbox,
     pub(crate) policy: Policy,
-}
-
-fn uuid(field: &str, value: &str) -> Result<Uuid, HandleError> {
-    Uuid::parse_str(value)
-        .map_err(|_| HandleError::Permanent(format!("{field} {value:?} is not a UUID")))
 }
 
 fn date(field: &str, value: &str) -> Result<NaiveDate, HandleError> {

@@ -40,6 +40,12 @@ impl From<sqlx::Error> for HandleError {
     }
 }
 
+/// Parses an id field of an event payload; one that is not a UUID can never be handled.
+pub fn uuid_field(field: &str, value: &str) -> Result<Uuid, HandleError> {
+    Uuid::parse_str(value)
+        .map_err(|_| HandleError::Permanent(format!("{field} {value:?} is not a UUID")))
+}
+
 /// An event delivered to a handler.
 #[derive(Debug)]
 pub struct IncomingEvent {

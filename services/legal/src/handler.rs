@@ -5,18 +5,13 @@ use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use kit::consumer::{HandleError, Handler, IncomingEvent};
+use kit::consumer::{HandleError, Handler, IncomingEvent, uuid_field as uuid};
 use kit::outbox::Outbox;
 use kit::wire;
 use proto::events::v1 as events;
 
 pub(crate) struct Events {
     pub(crate) outbox: Outbox,
-}
-
-fn uuid(field: &str, value: &str) -> Result<Uuid, HandleError> {
-    Uuid::parse_str(value)
-        .map_err(|_| HandleError::Permanent(format!("{field} {value:?} is not a UUID")))
 }
 
 impl Handler for Events {

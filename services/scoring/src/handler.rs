@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use kit::consumer::{HandleError, Handler, IncomingEvent};
+use kit::consumer::{HandleError, Handler, IncomingEvent, uuid_field as uuid};
 use kit::outbox::Outbox;
 use proto::events::v1 as events;
 
@@ -13,11 +13,6 @@ use crate::scorecard::{self, Features};
 
 pub(crate) struct Events {
     pub(crate) outbox: Outbox,
-}
-
-fn uuid(field: &str, value: &str) -> Result<Uuid, HandleError> {
-    Uuid::parse_str(value)
-        .map_err(|_| HandleError::Permanent(format!("{field} {value:?} is not a UUID")))
 }
 
 impl Handler for Events {

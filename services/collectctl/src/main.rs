@@ -9,6 +9,7 @@ mod calendar;
 mod cli;
 mod feed;
 mod late_fee;
+mod reconcile;
 
 use std::process::ExitCode;
 
@@ -33,6 +34,12 @@ enum Command {
     LateFee(late_fee::LateFeeArgs),
     /// Bank statement files: parse MT940/MT942, camt.052/053/054, BAI2 and bank CSV (R-P2).
     Feed(feed::FeedArgs),
+    /// Match a statement's payments to open receivables, or say why not (R-P4, R-P5).
+    /// Prints one JSON object per payment, then the summary.
+    Reconcile(reconcile::ReconcileArgs),
+    /// Write a seeded synthetic portfolio (receivables, camt.053 and CSV statements, rates,
+    /// ground truth) to try `reconcile` on.
+    Generate(reconcile::GenerateArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +47,8 @@ fn main() -> ExitCode {
         Command::Calendar(args) => calendar::run(args),
         Command::LateFee(args) => late_fee::run(args),
         Command::Feed(args) => feed::run(args),
+        Command::Reconcile(args) => reconcile::run(args),
+        Command::Generate(args) => reconcile::generate(args),
     };
     cli::finish(result)
 }

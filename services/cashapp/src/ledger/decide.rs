@@ -1,0 +1,269 @@
+//! The decision for one payment (R-P4, R-P5): rank the candidates, run the exception gates
+//! (duplicate, wrong receiving account, third-party payer, ambiguity, missing rate, nothing
+//! open, amount mismatch), and apply automatically only above the policy's confidence
+//! threshold.
+
+use crate::ident::Text;
+
+use rust_decimal::Decimal;
+
+use super::Batch;
+use super::Ledger;
+use super::candidates::Found;
+use super::gates::gates;
+use super::probe::{dedup_key, probe};
+use super::score::{Scored, score_candidate};
+use crate::decision::{Candidate, Decision, Exception, ExceptionKind, Outcome, shape_of};
+use crate::model::Payment;
+
+/// Candidates listed with a proposal or an exception.
+const SHOWN: usize = 3;
+
+fn base(p: &Payment, dedup: Option<u64>) -> Decision {
+    Decision {
+        payment_id: p.id.clone(),
+        bank_reference: p.bank_reference.clone(),
+        date: p.date,
+        line: p.source_line,
+        received: p.amount,
+        currency: p.currency.clone(),
+        payer_name: p.payer_name.clone(),
+        outcome: Outcome::Exception,
+        shape: None,
+        confidence: 0,
+        customer_id: None,
+        customer_name: None,
+        booked_currency: p.currency.clone(),
+        booked: p.amount,
+        fx: None,
+        allocations: Vec::new(),
+        applied: Decimal::ZERO,
+        unapplied: p.amount,
+        write_off: None,
+        order: None,
+        evidence: Vec::new(),
+        notes: Vec::new(),
+        exception: None,
+        candidates: Vec::new(),
+        dedup,
+    }
+}
+
+fn view(ledger: &Ledger, s: &Scored) -> Candidate {
+    let customer = s.customer(ledger);
+    Candidate {
+        customer_id: customer.map_or_else(|| Text::from(""), |c| c.id.clone()),
+        customer_name: customer.map_or_else(|| Text::from(""), |c| c.name.clone()),
+        contracts: s.contract_nos(ledger),
+        confidence: s.confidence(),
+        evidence: s.evidence.clone(),
+        allocations: s.allocations.clone(),
+    }
+}
+
+fn action(kind: ExceptionKind) -> &'static str {
+    match kind {
+        ExceptionKind::Duplicate => {
+            "Check with the payer whether they paid twice; hold the second payment and refund it if so."
+        }
+        ExceptionKind::AmountMismatch => {
+            "Ask the customer what the payment is for, then apply it as instructed or agree on the difference."
+        }
+        ExceptionKind::ThirdPartyPayer => {
+            "Get the customer's confirmation that this payer paid on their behalf, then apply it to the candidate."
+        }
+        ExceptionKind::NoCandidate => {
+            "Identify the payer through the bank or the sales office; if it pays no receivable, book it as unidentified or return it."
+        }
+        ExceptionKind::Ambiguous => {
+            "Check the candidates with the payer and apply the payment to the right one."
+        }
+        ExceptionKind::WrongReceivingAccount => {
+            "Alert finance (R-P6): the money must be moved to the regulated escrow account before it is applied."
+        }
+        ExceptionKind::NothingOpen => {
+            "The receivables it names are already paid: check for a duplicate or an advance payment; refund or hold as credit."
+        }
+        ExceptionKind::MissingRate => {
+            "Add the day's exchange rate to the rate table and reconcile the payment again."
+        }
+    }
+}
+
+fn exception(
+    ledger: &Ledger,
+    mut d: Decision,
+    kinds: Vec<ExceptionKind>,
+    reason: String,
+    shown: &[Scored],
+) -> Decision {
+    let mut kinds = kinds.into_iter();
+    let kind = kinds.next().unwrap_or(ExceptionKind::NoCandidate);
+    d.outcome = Outcome::Exception;
+    d.confidence = shown.first().map_or(0, Scored::confidence);
+    d.candidates = shown.iter().take(SHOWN).map(|s| view(ledger, s)).collect();
+    d.exception = Some(Exception {
+        kind,
+        also: kinds.collect(),
+        reason,
+        suggested_action: action(kind),
+    });
+    d
+}
+
+/// The scopes a customer's findings stand for: what exact references name (all of it: the
+/// payer may pay several contracts at once), else each contract a weak reference (typo, cut
+/// short) may mean on its own — a cut-short number does not name two contracts at once.
+fn scopes(mut found: Found) -> Vec<Found> {
+    let weak_only = found.items.is_empty()
+        && found.contracts.len() > 1
+        && !found.contracts.iter().any(|(_, m)| m.is_strong());
+    if weak_only {
+        return found
+            .contracts
+            .iter()
+            .map(|c| Found {
+                contracts: vec![*c],
+                ..found.clone()
+            })
+            .collect();
+    }
+    if found.contracts.iter().any(|(_, m)| m.is_strong()) || !found.items.is_empty() {
+        found.contracts.retain(|(_, m)| m.is_strong());
+    }
+    vec![found]
+}
+
+/// Decide one payment against the batch's view of the ledger.
+pub(crate) fn decide(batch: &Batch<'_>, p: &Payment, scored: &mut Vec<Scored>) -> Decision {
+    let ledger = batch.ledger;
+    let policy = &ledger.policy;
+    let probe = probe(ledger, p);
+    let dedup = dedup_key(p, &probe);
+    let d = base(p, dedup);
+    if let Some(outcome) = batch.seen_id(&p.id) {
+        let reason = format!(
+            "the same bank line (id {}) was already reconciled ({outcome:?}); it must never count twice (R-P2)",
+            p.id
+        );
+        return exception(ledger, d, vec![ExceptionKind::Duplicate], reason, &[]);
+    }
+    let found = ledger.find(&probe);
+    scored.extend(
+        found
+            .into_iter()
+            .flat_map(scopes)
+            .map(|f| score_candidate(batch, p, &probe, f)),
+    );
+    scored.sort_by(|a, b| {
+        b.score
+            .cmp(&a.score)
+            .then_with(|| a.customer_id(ledger).cmp(b.customer_id(ledger)))
+            .then_with(|| a.contract_ids.cmp(&b.contract_ids))
+    });
+    if let Some(key) = dedup
+        && let Some(seen) = batch.seen_key(key, p.date, policy.duplicate_window_days)
+    {
+        let reason = format!(
+            "same payer, amount and reference as payment {} of {} ({:?})",
+            seen.id, seen.date, seen.outcome
+        );
+        return exception(ledger, d, vec![ExceptionKind::Duplicate], reason, scored);
+    }
+    let Some(best) = scored.first() else {
+        return exception(
+            ledger,
+            d,
+            vec![ExceptionKind::NoCandidate],
+            "nothing in the remittance, the payer's account or name points to an open receivable"
+                .into(),
+            scored,
+        );
+    };
+    if best.score < i32::from(policy.proposal_min_confidence) {
+        let reason = format!(
+            "the best candidate, customer {} ({}), has only {} of {} points needed to propose it",
+            best.customer_id(ledger),
+            best.customer(ledger).map_or("", |c| &*c.name),
+            best.score,
+            policy.proposal_min_confidence
+        );
+        return exception(ledger, d, vec![ExceptionKind::NoCandidate], reason, scored);
+    }
+    let (kinds, reasons) = gates(ledger, best, scored, p);
+    if !kinds.is_empty() {
+        return exception(ledger, d, kinds, reasons.join("; "), scored);
+    }
+    chosen(ledger, d, scored, p)
+}
+
+/// An applied or proposed decision for the best candidate (the first of `all`).
+fn chosen(ledger: &Ledger, mut d: Decision, all: &mut Vec<Scored>, p: &Payment) -> Decision {
+    let policy = &ledger.policy;
+    let Some(best) = all.first() else {
+        return d;
+    };
+    let mut confidence = best.confidence();
+    if best.payer_unknown() {
+        // Nobody verified the payer: a person looks at it whatever the other evidence says.
+        confidence = confidence.min(policy.auto_apply_min_confidence.saturating_sub(1));
+    }
+    let auto = confidence >= policy.auto_apply_min_confidence;
+    if !auto {
+        d.candidates = all.iter().take(SHOWN).map(|s| view(ledger, s)).collect();
+    }
+    let new_account = best.found.name.is_some() && !best.found.account;
+    let best = all.swap_remove(0);
+    d.confidence = confidence;
+    d.booked_currency = best.currency_code(p).to_string();
+    if let Some(c) = best.customer(ledger) {
+        d.customer_id = Some(c.id.clone());
+        d.customer_name = Some(c.name.clone());
+    }
+    d.booked = best.booked;
+    d.fx = best.fx;
+    d.allocations = best.allocations;
+    d.write_off = best.write_off;
+    d.order = Some(best.order);
+    d.evidence = best.evidence;
+    let allocated: Decimal = d.allocations.iter().map(|a| a.amount).sum();
+    let surplus = d.booked - allocated;
+    d.shape = shape_of(&d.allocations, surplus, d.write_off.as_ref());
+    if auto {
+        d.outcome = Outcome::Applied;
+        d.applied = allocated;
+        d.unapplied = surplus;
+    } else {
+        d.outcome = Outcome::Proposed;
+        d.applied = Decimal::ZERO;
+        d.unapplied = d.booked;
+        d.notes.push(format!(
+            "confidence {confidence} is below the automatic threshold {}: a person confirms",
+            policy.auto_apply_min_confidence
+        ));
+    }
+    if surplus > Decimal::ZERO {
+        d.notes.push(format!(
+            "surplus {surplus} {} left unapplied: refund it or hold it as credit",
+            d.booked_currency
+        ));
+    }
+    if let Some(w) = &d.write_off {
+        d.notes.push(format!(
+            "difference {} written off on {}{}",
+            w.amount,
+            w.receivable_id,
+            if w.needs_approval {
+                " once a person approves (above the approval threshold)"
+            } else {
+                ""
+            }
+        ));
+    }
+    if new_account && let Some(account) = &p.payer_account {
+        d.notes.push(format!(
+            "the payer's account {account} is not on file for the customer; consider adding it"
+        ));
+    }
+    d
+}

@@ -36,13 +36,16 @@ fn reconcile(c: &mut Criterion) {
         ),
         |b| b.iter_with_large_drop(|| ledger.reconcile(&p.payments)),
     );
-    group.bench_function(format!("build ledger of {} open receivables", p.items.len()), |b| {
-        b.iter_batched(
-            || p.items.clone(),
-            |items| Ledger::from_open_items(items).map(|l| l.len()),
-            BatchSize::PerIteration,
-        )
-    });
+    group.bench_function(
+        format!("build ledger of {} open receivables", p.items.len()),
+        |b| {
+            b.iter_batched(
+                || p.items.clone(),
+                |items| Ledger::from_open_items(items).map(|l| l.len()),
+                BatchSize::PerIteration,
+            )
+        },
+    );
     group.finish();
 }
 

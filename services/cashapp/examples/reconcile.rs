@@ -39,10 +39,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let statement_bytes = std::fs::read(&statement)?;
     let rates_bytes = rates.as_ref().map(std::fs::read).transpose()?;
     let report = reconcile_files(
-        NamedFile { name: &receivables, bytes: &receivables_bytes },
-        NamedFile { name: &statement, bytes: &statement_bytes },
+        NamedFile {
+            name: &receivables,
+            bytes: &receivables_bytes,
+        },
+        NamedFile {
+            name: &statement,
+            bytes: &statement_bytes,
+        },
         format,
-        rates.as_deref().zip(rates_bytes.as_deref()).map(|(name, bytes)| NamedFile { name, bytes }),
+        rates
+            .as_deref()
+            .zip(rates_bytes.as_deref())
+            .map(|(name, bytes)| NamedFile { name, bytes }),
         &policy,
     )?;
     print!("{}", report.to_json_lines());

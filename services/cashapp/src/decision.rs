@@ -103,7 +103,7 @@ pub struct Allocation {
     #[serde(with = "rust_decimal::serde::str")]
     pub open_before: Decimal,
     /// Open after this payment (and after a write-off of a small difference that needs no
-    /// approval).
+    /// approval): more than zero means partially paid, zero paid (R-C11).
     #[serde(with = "rust_decimal::serde::str")]
     pub open_after: Decimal,
     /// This is the n-th payment applied to the receivable (several payments, one receivable).

@@ -194,7 +194,12 @@ impl Ledger {
             key: rid_hash,
             contract,
             due: item.due_date,
-            open: item.open_amount.normalize(),
+            open: {
+                // Shown with the currency's minor units (`30800.00`).
+                let mut open = item.open_amount;
+                open.rescale(minor_units(&item.currency));
+                open
+            },
             currency,
             escrow,
             payments: 0,
@@ -288,16 +293,20 @@ impl Ledger {
 
     /// Number of a contract, by its number as written.
     fn contract_id(&self, no: &str) -> Option<u32> {
-        self.contract_ids
-            .get(hash64(no.as_bytes()))
-            .filter(|c| self.contracts.get(*c as usize).is_some_and(|x| *x.no == *no))
+        self.contract_ids.get(hash64(no.as_bytes())).filter(|c| {
+            self.contracts
+                .get(*c as usize)
+                .is_some_and(|x| *x.no == *no)
+        })
     }
 
     /// Number of a customer, by id.
     fn customer_id(&self, id: &str) -> Option<u32> {
-        self.customer_ids
-            .get(hash64(id.as_bytes()))
-            .filter(|c| self.customers.get(*c as usize).is_some_and(|x| *x.id == *id))
+        self.customer_ids.get(hash64(id.as_bytes())).filter(|c| {
+            self.customers
+                .get(*c as usize)
+                .is_some_and(|x| *x.id == *id)
+        })
     }
 
     fn escrow_id(&mut self, account: &str) -> u32 {

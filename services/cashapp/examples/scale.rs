@@ -7,6 +7,20 @@
 use std::time::Instant;
 
 use cashapp::generator::{self, GeneratorConfig};
+
+/// Resident memory now, in MB (Linux `/proc/self/status`; 0 elsewhere).
+fn rss_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|kb| kb.parse::<u64>().ok())
+            })
+        })
+        .map_or(0, |kb| kb / 1024)
+}
 use cashapp::{Ledger, Outcome};
 
 fn main() {
@@ -36,6 +50,7 @@ fn main() {
         p.payments.len(),
         t.elapsed().as_millis()
     );
+    let before_ledger = rss_mb();
     let t = Instant::now();
     let ledger = match Ledger::from_open_items(p.items) {
         Ok(l) => l.with_rates(p.rates),
@@ -45,9 +60,11 @@ fn main() {
         }
     };
     let build = t.elapsed();
+    let after_ledger = rss_mb();
     let t = Instant::now();
     let decisions = ledger.reconcile(&p.payments);
     let run = t.elapsed();
+    let after_reconcile = rss_mb();
     let applied = decisions
         .iter()
         .filter(|d| d.outcome == Outcome::Applied)
@@ -61,4 +78,9 @@ fn main() {
         applied
     );
     println!("build + reconcile: {} ms", (build + run).as_millis());
+    println!(
+        "resident memory: {before_ledger} MB with the generated input, +{} MB for the ledger, +{} MB for the decisions",
+        after_ledger.saturating_sub(before_ledger),
+        after_reconcile.saturating_sub(after_ledger)
+    );
 }

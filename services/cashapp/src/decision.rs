@@ -1,14 +1,13 @@
 //! What the engine decides for one payment (R-P4 decisions, R-P5 exceptions), in a form that
 //! serialises to the JSON `collectctl reconcile` prints (amounts as decimal strings).
 
-use crate::ident::Text;
-
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::evidence::Evidence;
 use crate::fx::FxConversion;
+use crate::ident::Text;
 
 /// What happens to the payment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -139,8 +138,19 @@ pub struct Candidate {
     pub confidence: u16,
     /// The evidence.
     pub evidence: Vec<Evidence>,
+    /// Currency the allocations are in (the contract's).
+    pub booked_currency: String,
+    /// The payment in that currency.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub booked: Decimal,
+    /// Conversion used (R-P8), when the payment was in another currency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fx: Option<FxConversion>,
     /// What would be allocated if a person confirms.
     pub allocations: Vec<Allocation>,
+    /// Small difference that would be written off (R-P12).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_off: Option<WriteOff>,
 }
 
 /// Why a payment was not applied, and what to do.
@@ -246,12 +256,15 @@ impl Decision {
         d.outcome = Outcome::Applied;
         d.customer_id = Some(c.customer_id.clone());
         d.customer_name = Some(c.customer_name.clone());
+        d.booked_currency.clone_from(&c.booked_currency);
+        d.booked = c.booked;
+        d.fx.clone_from(&c.fx);
         d.allocations.clone_from(&c.allocations);
         d.applied = applied;
         d.unapplied = d.booked - applied;
         d.evidence.clone_from(&c.evidence);
-        d.write_off = None;
-        d.shape = shape_of(&d.allocations, d.unapplied, None);
+        d.write_off.clone_from(&c.write_off);
+        d.shape = shape_of(&d.allocations, d.unapplied, d.write_off.as_ref());
         d.exception = None;
         d.candidates = Vec::new();
         d.notes

@@ -8,13 +8,13 @@
 //! 6000; the amount fits 2500 (one item or the oldest items exactly) / 2000 (within the
 //! write-off tolerance); the unit is named 1000; the date is near the due date 500.
 
-use crate::ident::Text;
 use std::fmt;
 
 use rust_decimal::Decimal;
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
+use crate::ident::Text;
 use crate::names::NameMatch;
 
 /// How a reference in the remittance matched.

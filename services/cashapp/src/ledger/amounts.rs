@@ -30,6 +30,7 @@ pub(crate) fn allocate(
         unit(s.currency.as_ref().map_or("CNY", Ccy::as_str)),
     );
     s.order = plan.order;
+    s.allocations.reserve_exact(plan.parts.len());
     s.surplus = plan.surplus;
     for (i, amount) in &plan.parts {
         let Some(slot) = slots.get(*i) else { continue };

@@ -3,8 +3,6 @@
 //! open, amount mismatch), and apply automatically only above the policy's confidence
 //! threshold.
 
-use crate::ident::Text;
-
 use rust_decimal::Decimal;
 
 use super::Batch;
@@ -14,6 +12,7 @@ use super::gates::gates;
 use super::probe::{dedup_key, probe};
 use super::score::{Scored, score_candidate};
 use crate::decision::{Candidate, Decision, Exception, ExceptionKind, Outcome, shape_of};
+use crate::ident::Text;
 use crate::model::Payment;
 
 /// Candidates listed with a proposal or an exception.
@@ -49,7 +48,7 @@ fn base(p: &Payment, dedup: Option<u64>) -> Decision {
     }
 }
 
-fn view(ledger: &Ledger, s: &Scored) -> Candidate {
+fn view(ledger: &Ledger, p: &Payment, s: &Scored) -> Candidate {
     let customer = s.customer(ledger);
     Candidate {
         customer_id: customer.map_or_else(|| Text::from(""), |c| c.id.clone()),
@@ -57,6 +56,10 @@ fn view(ledger: &Ledger, s: &Scored) -> Candidate {
         contracts: s.contract_nos(ledger),
         confidence: s.confidence(),
         evidence: s.evidence.clone(),
+        booked_currency: s.currency_code(p).to_string(),
+        booked: s.booked,
+        fx: s.fx.clone(),
+        write_off: s.write_off.clone(),
         allocations: s.allocations.clone(),
     }
 }
@@ -92,6 +95,7 @@ fn action(kind: ExceptionKind) -> &'static str {
 
 fn exception(
     ledger: &Ledger,
+    p: &Payment,
     mut d: Decision,
     kinds: Vec<ExceptionKind>,
     reason: String,
@@ -101,7 +105,11 @@ fn exception(
     let kind = kinds.next().unwrap_or(ExceptionKind::NoCandidate);
     d.outcome = Outcome::Exception;
     d.confidence = shown.first().map_or(0, Scored::confidence);
-    d.candidates = shown.iter().take(SHOWN).map(|s| view(ledger, s)).collect();
+    d.candidates = shown
+        .iter()
+        .take(SHOWN)
+        .map(|s| view(ledger, p, s))
+        .collect();
     d.exception = Some(Exception {
         kind,
         also: kinds.collect(),
@@ -146,7 +154,7 @@ pub(crate) fn decide(batch: &Batch<'_>, p: &Payment, scored: &mut Vec<Scored>) -
             "the same bank line (id {}) was already reconciled ({outcome:?}); it must never count twice (R-P2)",
             p.id
         );
-        return exception(ledger, d, vec![ExceptionKind::Duplicate], reason, &[]);
+        return exception(ledger, p, d, vec![ExceptionKind::Duplicate], reason, &[]);
     }
     let found = ledger.find(&probe);
     scored.extend(
@@ -168,11 +176,12 @@ pub(crate) fn decide(batch: &Batch<'_>, p: &Payment, scored: &mut Vec<Scored>) -
             "same payer, amount and reference as payment {} of {} ({:?})",
             seen.id, seen.date, seen.outcome
         );
-        return exception(ledger, d, vec![ExceptionKind::Duplicate], reason, scored);
+        return exception(ledger, p, d, vec![ExceptionKind::Duplicate], reason, scored);
     }
     let Some(best) = scored.first() else {
         return exception(
             ledger,
+            p,
             d,
             vec![ExceptionKind::NoCandidate],
             "nothing in the remittance, the payer's account or name points to an open receivable"
@@ -188,11 +197,18 @@ pub(crate) fn decide(batch: &Batch<'_>, p: &Payment, scored: &mut Vec<Scored>) -
             best.score,
             policy.proposal_min_confidence
         );
-        return exception(ledger, d, vec![ExceptionKind::NoCandidate], reason, scored);
+        return exception(
+            ledger,
+            p,
+            d,
+            vec![ExceptionKind::NoCandidate],
+            reason,
+            scored,
+        );
     }
     let (kinds, reasons) = gates(ledger, best, scored, p);
     if !kinds.is_empty() {
-        return exception(ledger, d, kinds, reasons.join("; "), scored);
+        return exception(ledger, p, d, kinds, reasons.join("; "), scored);
     }
     chosen(ledger, d, scored, p)
 }
@@ -210,7 +226,7 @@ fn chosen(ledger: &Ledger, mut d: Decision, all: &mut Vec<Scored>, p: &Payment) 
     }
     let auto = confidence >= policy.auto_apply_min_confidence;
     if !auto {
-        d.candidates = all.iter().take(SHOWN).map(|s| view(ledger, s)).collect();
+        d.candidates = all.iter().take(SHOWN).map(|s| view(ledger, p, s)).collect();
     }
     let new_account = best.found.name.is_some() && !best.found.account;
     let best = all.swap_remove(0);

@@ -1,5 +1,5 @@
 //! The ledger of open items, indexed for matching (issue item 5): by contract number, by the
-//! digits of references (exact and one-typo), by reference prefix, by receivable id, by payer
+//! digits of references (exact, one typo away, cut short), by receivable id, by payer
 //! account and by normalised name. It is updated as allocations are applied, so a new batch of
 //! payments is reconciled against the current open items without recomputing anything.
 
@@ -13,7 +13,6 @@ mod score;
 mod seen;
 mod store;
 
-use crate::ident::Text;
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
@@ -22,6 +21,7 @@ use rust_decimal::Decimal;
 use crate::decision::{Decision, Outcome};
 use crate::error::{ApplyError, ItemError};
 use crate::fx::RateTable;
+use crate::ident::Text;
 use crate::index::{MultiIndex, SortedIndex, U64Map};
 use crate::model::{Ccy, OpenItem, Payment};
 use crate::names::NameKey;

@@ -1,8 +1,6 @@
 //! Scoring one candidate customer: its evidence, the receivables in scope, the currency
 //! conversion (R-P8), the escrow check (R-P6), and the allocation plan (R-P11, R-P12).
 
-use crate::ident::Text;
-
 use rust_decimal::Decimal;
 
 use super::amounts::{allocate, fits_exactly, trailing_number};
@@ -13,6 +11,7 @@ use crate::allocate::Slot;
 use crate::decision::{Allocation, AllocationOrder, WriteOff};
 use crate::evidence::{AmountFit, Evidence, score};
 use crate::fx::FxConversion;
+use crate::ident::Text;
 use crate::model::{Ccy, Payment};
 use crate::names::NameMatch;
 

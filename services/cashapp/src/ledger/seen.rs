@@ -19,7 +19,7 @@ pub(crate) struct Seen<I> {
 
 const NONE: u32 = u32::MAX;
 
-/// The log; `I` is how a payment id is held (`Arc<str>` in the ledger, a borrowed `&str` in a
+/// The log; `I` is how a payment id is held (`Text` in the ledger, a borrowed `&str` in a
 /// batch).
 #[derive(Debug, Clone)]
 pub(crate) struct SeenLog<I> {

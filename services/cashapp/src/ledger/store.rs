@@ -1,13 +1,12 @@
 //! Adding open items to the ledger and its indexes. Keys are normalised once here, so the hot
 //! path only hashes what a payment says.
 
-use crate::ident::Text;
-
 use rust_decimal::Decimal;
 
 use super::candidates::cut_key;
 use super::{Contract, Customer, Item, Ledger};
 use crate::error::{ApplyError, ItemError};
+use crate::ident::Text;
 use crate::index::deletion_hashes;
 use crate::model::{Ccy, OpenItem, minor_units};
 use crate::names::NameKey;

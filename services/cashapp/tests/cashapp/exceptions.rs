@@ -286,3 +286,27 @@ fn r_p5_a_typo_that_lands_on_another_customers_contract_is_not_guessed() {
     let dec1 = one(&mut l, p);
     assert_eq!(dec1.outcome, Outcome::Exception, "{:?}", dec1.allocations);
 }
+
+#[test]
+fn r_p8_confirming_a_third_party_payment_in_another_currency_books_the_conversion() {
+    let mut rates = cashapp::RateTable::new();
+    rates.insert(d(3, 1), "HKD", "CNY", dec("0.9200"));
+    let mut l = ledger().with_rates(rates);
+    let mut p = pay(
+        "p1",
+        d(3, 4),
+        "9565.22",
+        "CHAN TAI MAN",
+        "HK-004-999-000001",
+        "HT-2024-001-00456",
+    );
+    p.currency = "HKD".into();
+    let dec1 = one(&mut l, p);
+    assert_eq!(kind(&dec1), Some(ExceptionKind::ThirdPartyPayer));
+    let confirmed = dec1.confirm(0).unwrap_or_else(|| panic!("confirmable"));
+    assert_eq!(confirmed.booked_currency, "CNY");
+    assert!(confirmed.fx.is_some());
+    assert_eq!(confirmed.applied + confirmed.unapplied, confirmed.booked);
+    assert!(l.apply(&confirmed).is_ok());
+    assert_eq!(l.open_amount("HT-2024-001-00456-01"), Some(dec("0.00")));
+}

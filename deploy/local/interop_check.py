@@ -46,7 +46,10 @@ def main():
         run = uuid.uuid4().hex[:8]
         customer = stub.CreateCustomer(
             contracts_pb2.CreateCustomerRequest(
-                idempotency_key=f"py-{run}", name="Python 客户", kind=contracts_pb2.CUSTOMER_KIND_COMPANY
+                idempotency_key=f"py-{run}",
+                name="Python 客户",
+                kind=contracts_pb2.CUSTOMER_KIND_COMPANY,
+                payer_accounts=["6222 0200 1111 2222"],
             ),
             timeout=10,
         ).customer
@@ -57,10 +60,13 @@ def main():
                 contract_no=f"PY-{run}",
                 currency="CNY",
                 installments=[contracts_pb2.Installment(amount="1234.56", due_date="2026-06-30")],
+                escrow_account="6216 6100 0000 0088 88",
             ),
             timeout=10,
         ).contract
         read = stub.GetContract(contracts_pb2.GetContractRequest(contract_no=f"PY-{run}"), timeout=10).contract
+        if customer.payer_accounts_masked != ["***************2222"]:
+            sys.exit(f"CreateCustomer returned payer accounts {list(customer.payer_accounts_masked)}")
         if read.contract_id != contract.contract_id or read.receivables[0].open_amount.amount != "1234.56":
             sys.exit(f"GetContract returned {read}")
         try:

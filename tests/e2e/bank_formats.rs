@@ -7,13 +7,14 @@ use devstack::scenario::{self, open_amount};
 
 use crate::helpers::{EVENTUALLY, OrLogs, start};
 
-const MT942: &str = ":20:INTRA-E2E-1\r\n:25:6222020000000001\r\n:28C:1/1\r\n:34F:CNY0,\r\n\
-:13D:2603161200+0800\r\n:61:2603160316C20000,00NTRFNONREF//B26031601\r\n:86:HT-FEED-1/1 ZHANG SAN\r\n\
+const MT942: &str = ":20:INTRA-E2E-1\r\n:25:621661000000008888\r\n:28C:1/1\r\n:34F:CNY0,\r\n\
+:13D:2603161200+0800\r\n:61:2603160316C20000,00NTRFNONREF//B26031601\r\n:86:166?00GUTSCHRIFT?20HT-FEED-1/1?3088888888?316222020000001234?32ZHANG SAN\r\n\
 :90D:0CNY0,\r\n:90C:1CNY20000,00\r\n-\r\n";
 
-const MT940: &str = ":20:STMT-E2E-1\r\n:25:6222020000000001\r\n:28C:1/1\r\n:60F:C260315CNY0,00\r\n\
-:61:2603160316C20000,00NTRFNONREF//B26031601\r\n:86:HT-FEED-1/1 ZHANG SAN\r\n\
-:61:2603160316C10000,00NTRFNONREF//B26031602\r\n:86:HT-FEED-1/2 ZHANG SAN\r\n\
+const MT940: &str = ":20:STMT-E2E-1\r\n:25:621661000000008888\r\n:28C:1/1\r\n:60F:C260315CNY0,00\r\n\
+:61:2603160316C20000,00NTRFNONREF//B26031601\r\n:86:166?00GUTSCHRIFT?20HT-FEED-1/1?3088888888?316222020000001234?32ZHANG SAN\r\n\
+:61:2603160316C10000,00NTRFNONREF//B26031602\r\n\
+:86:166?00GUTSCHRIFT?20HT-FEED-1/2?3088888888?316222020000001234?32ZHANG SAN\r\n\
 :61:2603160316D99,00NCHGNONREF//B26031603\r\n:86:BANK CHARGES\r\n:62F:C260316CNY29901,00\r\n-\r\n";
 
 const CAMT053: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -23,7 +24,7 @@ const CAMT053: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
     <Stmt>
       <Id>STMT-CAMT-1</Id>
       <CreDtTm>2026-03-17T18:00:00</CreDtTm>
-      <Acct><Id><Othr><Id>6222020000000001</Id></Othr></Id><Ccy>CNY</Ccy></Acct>
+      <Acct><Id><Othr><Id>621661000000008888</Id></Othr></Id><Ccy>CNY</Ccy></Acct>
       <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="CNY">0.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-03-17</Dt></Dt></Bal>
       <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="CNY">5000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-03-17</Dt></Dt></Bal>
       <Ntry>
@@ -44,9 +45,12 @@ const CAMT053: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 #[tokio::test(flavor = "multi_thread")]
 async fn mt942_mt940_and_camt053_are_matched_and_allocated_once() {
     let (stack, mut clients) = start().await;
-    let customer = scenario::create_customer(&mut clients, "张三")
-        .await
-        .or_logs(&stack);
+    // The customer pays from an account on file; MT940 names the payer in the structured
+    // :86: fields (?31 account, ?32 name, in pinyin), camt.053 in <Dbtr>.
+    let customer =
+        scenario::create_customer_with_accounts(&mut clients, "张三", &["6222 0200 0000 1234"])
+            .await
+            .or_logs(&stack);
     let contract = scenario::create_contract(
         &mut clients,
         &customer,

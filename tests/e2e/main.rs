@@ -5,6 +5,7 @@
 
 mod allocation_rejection;
 mod bank_formats;
+mod cash_application;
 mod crash_recovery;
 mod dead_letter;
 mod helpers;

@@ -425,7 +425,7 @@ async fn contract_to_court_and_back() {
         .into_inner()
         .exceptions;
     assert_eq!(exceptions.len(), 1);
-    assert_eq!(exceptions[0].kind, "NO_CONTRACT_REFERENCE");
+    assert_eq!(exceptions[0].kind, "NO_CANDIDATE");
 
     // A payment for a contract payments does not know yet waits as an exception and is
     // matched as soon as the contract is signed (the read model may lag; R-P4, R-P5).

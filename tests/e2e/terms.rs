@@ -120,7 +120,7 @@ async fn holiday_due_dates_move_and_late_fees_accrue() {
         "2026-03-25",
         "4000.00",
         "CNY",
-        "孙七",
+        "周八",
         "6222020000007777",
         "HT-FEE-1/1",
     ]]);

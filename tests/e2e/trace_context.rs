@@ -22,6 +22,7 @@ async fn trace_context_flows_from_grpc_through_kafka() {
         idempotency_key: "traced".into(),
         name: "王五".into(),
         kind: contracts::CustomerKind::Person as i32,
+        payer_accounts: vec!["6222 0200 0000 5555".into()],
     });
     request.metadata_mut().insert(
         "traceparent",
@@ -46,6 +47,7 @@ async fn trace_context_flows_from_grpc_through_kafka() {
             amount: "100.00".into(),
             due_date: "2026-01-10".into(),
         }],
+        escrow_account: devstack::scenario::ESCROW_ACCOUNT.into(),
         ..Default::default()
     });
     request.metadata_mut().insert(

@@ -16,6 +16,8 @@ use crate::{cycle, store};
 
 /// Most installments a schedule may have (50 years of monthly payments).
 const MAX_INSTALLMENTS: usize = 600;
+/// Most payer accounts on file for one customer.
+const MAX_PAYER_ACCOUNTS: usize = 20;
 
 pub(crate) struct Api {
     pub(crate) pool: PgPool,
@@ -44,24 +46,41 @@ impl ContractsService for Api {
                 .into());
             }
         };
+        if request.payer_accounts.len() > MAX_PAYER_ACCOUNTS {
+            return Err(ApiError::invalid(
+                "payer_accounts",
+                format!("at most {MAX_PAYER_ACCOUNTS} accounts"),
+            )
+            .into());
+        }
+        let mut payer_accounts = Vec::with_capacity(request.payer_accounts.len());
+        for (i, a) in request.payer_accounts.iter().enumerate() {
+            let a = wire::account(&format!("payer_accounts[{i}]"), a)?;
+            if !payer_accounts.contains(&a) {
+                payer_accounts.push(a);
+            }
+        }
         let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
         let id = Uuid::now_v7();
         let id = match claim_idempotency_key(&mut tx, "create_customer", &key, &request, id).await?
         {
             Claim::Repeat(existing) => existing,
             Claim::Fresh => {
-                sqlx::query("INSERT INTO customers (id, name, kind) VALUES ($1, $2, $3)")
-                    .bind(id)
-                    .bind(&name)
-                    .bind(kind)
+                sqlx::query(
+                    "INSERT INTO customers (id, name, kind, payer_accounts) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(id)
+                .bind(&name)
+                .bind(kind)
+                .bind(&payer_accounts)
                     .execute(&mut *tx)
                     .await
                     .map_err(ApiError::from)?;
                 id
             }
         };
-        let (name, kind): (String, String) =
-            sqlx::query_as("SELECT name, kind FROM customers WHERE id = $1")
+        let (name, kind, payer_accounts): (String, String, Vec<String>) =
+            sqlx::query_as("SELECT name, kind, payer_accounts FROM customers WHERE id = $1")
                 .bind(id)
                 .fetch_one(&mut *tx)
                 .await
@@ -77,6 +96,7 @@ impl ContractsService for Api {
                 customer_id: id.to_string(),
                 name,
                 kind: kind as i32,
+                payer_accounts_masked: payer_accounts.iter().map(|a| wire::mask(a)).collect(),
             }),
         }))
     }
@@ -169,6 +189,8 @@ struct ContractInput {
     currency: String,
     installments: Vec<Installment>,
     late_fee_policy: Option<String>,
+    escrow_account: String,
+    unit: Option<String>,
 }
 
 struct Installment {
@@ -243,6 +265,11 @@ fn validate_contract(
             Some(json.to_owned())
         }
     };
+    let escrow_account = wire::account("escrow_account", &request.escrow_account)?;
+    let unit = match request.unit.trim() {
+        "" => None,
+        _ => Some(wire::required("unit", &request.unit, 64)?),
+    };
     Ok(ContractInput {
         idempotency_key,
         customer_id,
@@ -250,6 +277,8 @@ fn validate_contract(
         currency,
         installments,
         late_fee_policy,
+        escrow_account,
+        unit,
     })
 }
 
@@ -259,24 +288,28 @@ async fn insert_contract(
     contract_id: Uuid,
     input: &ContractInput,
 ) -> Result<(), ApiError> {
-    let customer: Option<(String,)> = sqlx::query_as("SELECT name FROM customers WHERE id = $1")
-        .bind(input.customer_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let Some((customer_name,)) = customer else {
+    let customer: Option<(String, Vec<String>)> =
+        sqlx::query_as("SELECT name, payer_accounts FROM customers WHERE id = $1")
+            .bind(input.customer_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((customer_name, payer_accounts)) = customer else {
         return Err(ApiError::NotFound(format!(
             "no customer with id {}",
             input.customer_id
         )));
     };
     sqlx::query(
-        "INSERT INTO contracts (id, contract_no, customer_id, currency, late_fee_policy) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO contracts (id, contract_no, customer_id, currency, late_fee_policy, escrow_account, unit)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(contract_id)
     .bind(&input.contract_no)
     .bind(input.customer_id)
     .bind(&input.currency)
     .bind(&input.late_fee_policy)
+    .bind(&input.escrow_account)
+    .bind(&input.unit)
     .execute(&mut *tx)
     .await
     .map_err(|e| match ApiError::from(e) {
@@ -319,6 +352,9 @@ async fn insert_contract(
         customer_name,
         currency: input.currency.clone(),
         receivables: scheduled,
+        payer_accounts,
+        escrow_account: input.escrow_account.clone(),
+        unit: input.unit.clone().unwrap_or_default(),
     };
     outbox
         .enqueue(
@@ -332,12 +368,13 @@ async fn insert_contract(
 }
 
 async fn load_contract(conn: &mut PgConnection, id: Uuid) -> Result<api::Contract, ApiError> {
-    let row: Option<(String, Uuid, String)> =
-        sqlx::query_as("SELECT contract_no, customer_id, currency FROM contracts WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some((contract_no, customer_id, currency)) = row else {
+    let row: Option<(String, Uuid, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT contract_no, customer_id, currency, escrow_account, unit FROM contracts WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((contract_no, customer_id, currency, escrow_account, unit)) = row else {
         return Err(ApiError::NotFound(format!("no contract with id {id}")));
     };
     let receivables = store::receivables_of_contract(conn, id).await?;
@@ -350,6 +387,8 @@ async fn load_contract(conn: &mut PgConnection, id: Uuid) -> Result<api::Contrac
             .iter()
             .map(store::ReceivableRow::to_api)
             .collect(),
+        escrow_account,
+        unit: unit.unwrap_or_default(),
     })
 }
 

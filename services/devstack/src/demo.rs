@@ -248,14 +248,31 @@ pub async fn run(clients: &mut Clients, reporter: &mut Reporter) -> anyhow::Resu
         "payments: installment 1 paid while the legal case is open",
         json!({"legal case": format!("{} flagged for withdrawal (R-L4)", case.case_id), "history": case.events.iter().map(|e| format!("{}: {}", e.kind, e.detail)).collect::<Vec<_>>(), "grade": score.grade}),
     );
+    // Someone who is not the contract party pays installment 3: cash application does not
+    // guess (R-P5); the queue shows the candidate, its evidence and what to do.
+    let file = bank_csv(&[[
+        "2026-02-26",
+        "30000.00",
+        "CNY",
+        "李四",
+        "6222020000009999",
+        &format!("{contract_no} 第3期"),
+    ]]);
+    scenario::ingest(clients, "demo-bank-2026-02-26.csv", file).await?;
     let mut exceptions = clients.payments.clone();
     let queue = exceptions
         .list_exceptions(proto::payments::v1::ListExceptionsRequest {})
         .await
-        .context("ListExceptions")?;
+        .context("ListExceptions")?
+        .into_inner()
+        .exceptions;
     reporter.say(
         "done: the exception queue for finance",
-        json!({"open exceptions": queue.into_inner().exceptions.iter().map(|e| format!("{}: {}", e.kind, e.reason)).collect::<Vec<_>>()}),
+        json!({
+            "open exceptions": queue.iter().map(|e| format!("{}: {}", e.kind, e.reason)).collect::<Vec<_>>(),
+            "candidates": queue.iter().flat_map(|e| &e.candidates).map(|c| format!("{} ({} points): {}", c.customer_name, c.confidence, c.evidence.join("; "))).collect::<Vec<_>>(),
+            "suggested": queue.iter().map(|e| e.suggested_action.clone()).collect::<Vec<_>>(),
+        }),
     );
     Ok(())
 }

@@ -7,14 +7,29 @@ use proto::payments::v1 as payments;
 
 use crate::clients::Clients;
 
-/// Creates a person customer; the idempotency key is derived from the name.
+/// The collection (escrow) account of the demo project: contracts made here name it, and bank
+/// files sent here arrived on it (R-P6).
+pub const ESCROW_ACCOUNT: &str = "6216 6100 0000 0088 88";
+
+/// Creates a person customer with no payer account on file; the idempotency key is derived
+/// from the name.
 pub async fn create_customer(clients: &mut Clients, name: &str) -> anyhow::Result<String> {
+    create_customer_with_accounts(clients, name, &[]).await
+}
+
+/// Creates a person customer who pays from `payer_accounts`.
+pub async fn create_customer_with_accounts(
+    clients: &mut Clients,
+    name: &str,
+    payer_accounts: &[&str],
+) -> anyhow::Result<String> {
     let response = clients
         .contracts
         .create_customer(contracts::CreateCustomerRequest {
             idempotency_key: format!("customer:{name}"),
             name: name.to_owned(),
             kind: contracts::CustomerKind::Person as i32,
+            payer_accounts: payer_accounts.iter().map(|a| (*a).to_owned()).collect(),
         })
         .await
         .context("CreateCustomer")?
@@ -58,6 +73,8 @@ pub async fn create_contract_with_policy(
                 })
                 .collect(),
             late_fee_policy: late_fee_policy.to_owned(),
+            escrow_account: ESCROW_ACCOUNT.to_owned(),
+            unit: String::new(),
         })
         .await
         .context("CreateContract")?
@@ -109,7 +126,8 @@ pub fn bank_csv(rows: &[[&str; 6]]) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// Sends a bank file to payments, which detects its format.
+/// Sends a bank file to payments, which detects its format; files that do not name their
+/// account arrived on [`ESCROW_ACCOUNT`].
 pub async fn ingest(
     clients: &mut Clients,
     file_name: &str,
@@ -121,7 +139,7 @@ pub async fn ingest(
             file_name: file_name.to_owned(),
             content,
             format: String::new(), // detected from the content
-            account: String::new(),
+            account: ESCROW_ACCOUNT.to_owned(),
         })
         .await
         .with_context(|| format!("IngestBankFile {file_name}"))?

@@ -75,6 +75,31 @@ pub fn required(field: &str, value: &str, max: usize) -> Result<String, ApiError
     Ok(value.to_owned())
 }
 
+/// A bank account number in any common notation: 4 to 64 characters, letters, digits,
+/// spaces, `-`, `/` and `.`, with at least four digits. Returned trimmed.
+///
+/// # Errors
+/// [`ApiError::Invalid`] naming `field` and what was wrong.
+pub fn account(field: &str, value: &str) -> Result<String, ApiError> {
+    let value = required(field, value, 64)?;
+    if let Some(bad) = value
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '/' | '.')))
+    {
+        return Err(ApiError::invalid(
+            field,
+            format!("contains {bad:?}; an account has letters, digits, spaces, '-', '/' or '.'"),
+        ));
+    }
+    if value.chars().filter(char::is_ascii_digit).count() < 4 {
+        return Err(ApiError::invalid(
+            field,
+            "an account number has at least four digits",
+        ));
+    }
+    Ok(value)
+}
+
 /// Formats an amount with exactly the currency's minor units ("10000" → "10000.00").
 pub fn format_amount(amount: Decimal, currency: &str) -> String {
     let mut amount = amount;
@@ -129,6 +154,17 @@ mod tests {
     fn formatting_pads_to_minor_units() {
         assert_eq!(format_amount(Decimal::new(10000, 0), "CNY"), "10000.00");
         assert_eq!(format_amount(Decimal::new(5, 0), "JPY"), "5");
+    }
+
+    #[test]
+    fn accounts_are_checked() {
+        assert_eq!(
+            account("a", " 6222 0212 3456 7890 ").ok().as_deref(),
+            Some("6222 0212 3456 7890")
+        );
+        assert!(account("a", "").is_err());
+        assert!(account("a", "ABC-12").is_err());
+        assert!(account("a", "6222;0212").is_err());
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The gRPC API of the payments service.
 
+use std::sync::Arc;
+
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -9,11 +11,14 @@ use kit::{ApiError, wire};
 use proto::payments::v1 as api;
 use proto::payments::v1::payments_service_server::PaymentsService;
 
+use crate::decisions::StoredCandidate;
+use crate::engine::Engine;
 use crate::ingest;
 
 pub(crate) struct Api {
     pub(crate) pool: PgPool,
     pub(crate) outbox: Outbox,
+    pub(crate) engine: Arc<Engine>,
 }
 
 #[tonic::async_trait]
@@ -42,6 +47,7 @@ impl PaymentsService for Api {
         let response = ingest::ingest(
             &self.pool,
             &self.outbox,
+            &self.engine,
             &file_name,
             &request.content,
             &request.format,
@@ -74,16 +80,51 @@ impl PaymentsService for Api {
             Option<Uuid>,
             Uuid,
             i32,
+            i32,
+            Vec<String>,
         );
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, booking_date, amount, currency, payer_name, payer_account, reference, status, receivable_id,
-                    file_id, line_no
+                    file_id, line_no, confidence, evidence
              FROM payments WHERE ($1::uuid IS NULL OR file_id = $1) ORDER BY created_at, line_no LIMIT 10000",
         )
         .bind(file_id)
         .fetch_all(&self.pool)
         .await
         .map_err(ApiError::from)?;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+        type AllocationRow = (
+            Uuid,
+            Uuid,
+            Uuid,
+            String,
+            rust_decimal::Decimal,
+            String,
+            String,
+        );
+        let allocations: Vec<AllocationRow> = sqlx::query_as(
+            "SELECT a.payment_id, a.id, a.receivable_id, a.receivable_ref, a.amount, o.currency, a.status
+             FROM allocations a LEFT JOIN open_receivables o ON o.receivable_id = a.receivable_id
+             WHERE a.payment_id = ANY($1) ORDER BY a.id",
+        )
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(ApiError::from)?;
+        let mut by_payment: std::collections::HashMap<Uuid, Vec<api::Allocation>> =
+            std::collections::HashMap::new();
+        for (payment, id, receivable, reference, amount, currency, status) in allocations {
+            by_payment
+                .entry(payment)
+                .or_default()
+                .push(api::Allocation {
+                    allocation_id: id.to_string(),
+                    receivable_id: receivable.to_string(),
+                    receivable_ref: reference,
+                    amount: Some(wire::money(amount, currency.trim())),
+                    status,
+                });
+        }
         let payments = rows
             .into_iter()
             .map(
@@ -99,6 +140,8 @@ impl PaymentsService for Api {
                     receivable,
                     file,
                     line,
+                    confidence,
+                    evidence,
                 )| {
                     let status = match status.as_str() {
                         "matched" => api::PaymentStatus::Matched,
@@ -117,6 +160,9 @@ impl PaymentsService for Api {
                         receivable_id: receivable.map(|r| r.to_string()).unwrap_or_default(),
                         file_id: file.to_string(),
                         line_no: u32::try_from(line).unwrap_or_default(),
+                        confidence: u32::try_from(confidence).unwrap_or_default(),
+                        evidence,
+                        allocations: by_payment.remove(&id).unwrap_or_default(),
                     }
                 },
             )
@@ -139,32 +185,73 @@ impl PaymentsService for Api {
             rust_decimal::Decimal,
             String,
             String,
+            String,
+            Vec<String>,
         );
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT e.id, e.payment_id, e.kind, e.reason, e.suggested_action, e.created_at, p.amount, p.currency, p.reference
+            "SELECT e.id, e.payment_id, e.kind, e.reason, e.suggested_action, e.created_at, p.amount, p.currency,
+                    p.reference, e.candidates::text, e.also
              FROM exceptions e JOIN payments p ON p.id = e.payment_id
              WHERE e.resolved_at IS NULL ORDER BY e.created_at LIMIT 10000",
         )
         .fetch_all(&self.pool)
         .await
         .map_err(ApiError::from)?;
-        let exceptions = rows
-            .into_iter()
-            .map(
-                |(id, payment, kind, reason, action, created, amount, currency, reference)| {
-                    api::PaymentException {
-                        exception_id: id.to_string(),
-                        payment_id: payment.to_string(),
-                        kind,
-                        reason,
-                        suggested_action: action,
-                        created_at: created.to_rfc3339(),
-                        amount: Some(wire::money(amount, currency.trim())),
-                        reference,
-                    }
-                },
-            )
-            .collect();
+        let mut exceptions = Vec::with_capacity(rows.len());
+        for (
+            id,
+            payment,
+            kind,
+            reason,
+            action,
+            created,
+            amount,
+            currency,
+            reference,
+            candidates,
+            also,
+        ) in rows
+        {
+            let candidates: Vec<StoredCandidate> =
+                serde_json::from_str(&candidates).map_err(|e| {
+                    ApiError::Unexpected(anyhow::anyhow!("exception {id}: candidates: {e}"))
+                })?;
+            exceptions.push(api::PaymentException {
+                exception_id: id.to_string(),
+                payment_id: payment.to_string(),
+                kind,
+                reason,
+                suggested_action: action,
+                created_at: created.to_rfc3339(),
+                amount: Some(wire::money(amount, currency.trim())),
+                reference,
+                candidates: candidates.into_iter().map(candidate_to_api).collect(),
+                also,
+            });
+        }
         Ok(Response::new(api::ListExceptionsResponse { exceptions }))
+    }
+}
+
+fn candidate_to_api(c: StoredCandidate) -> api::ExceptionCandidate {
+    api::ExceptionCandidate {
+        customer_id: c.customer_id,
+        customer_name: c.customer_name,
+        contract_nos: c.contract_nos,
+        confidence: u32::from(c.confidence),
+        evidence: c.evidence,
+        allocations: c
+            .allocations
+            .into_iter()
+            .map(|a| api::Allocation {
+                receivable_ref: a.receivable_ref,
+                amount: Some(proto::types::v1::Money {
+                    amount: a.amount,
+                    currency: a.currency,
+                }),
+                status: "candidate".to_owned(),
+                ..Default::default()
+            })
+            .collect(),
     }
 }

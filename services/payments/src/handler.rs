@@ -2,7 +2,10 @@
 //! settles proposed allocations when contracts confirms or refuses them.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
+use anyhow::Context as _;
+use cashapp::{OpenItem, Outcome};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
@@ -13,11 +16,12 @@ use kit::outbox::Outbox;
 use kit::wire;
 use proto::events::v1 as events;
 
-use crate::ingest::{self, PaymentFacts};
-use crate::matching::Decision;
+use crate::decisions::{self, Raised};
+use crate::engine::{self, Engine, PaymentRow, Session, payment_columns};
 
 pub(crate) struct ContractEvents {
     pub(crate) outbox: Outbox,
+    pub(crate) engine: Arc<Engine>,
 }
 
 impl Handler for ContractEvents {
@@ -33,55 +37,100 @@ impl Handler for ContractEvents {
         event: &IncomingEvent,
     ) -> Result<(), HandleError> {
         let event_type = event.envelope.event_type.as_str();
+        // Decode first: a poison message must not wait for the ledger.
         if event_type == kit::events::type_name::<events::ContractSigned>() {
             let signed: events::ContractSigned = event.decode()?;
-            let contract_no = signed.contract_no.clone();
-            contract_signed(tx, signed).await?;
-            rematch(tx, &self.outbox, &contract_no).await
+            let mut session = self.engine.open(tx).await?;
+            contract_signed(tx, &mut session, &signed).await?;
+            rematch(tx, &self.outbox, &mut session, &signed).await?;
+            session.close(tx).await?;
         } else if event_type == kit::events::type_name::<events::AllocationApplied>() {
-            allocation_applied(tx, event.decode()?).await
+            let applied: events::AllocationApplied = event.decode()?;
+            let mut session = self.engine.open(tx).await?;
+            allocation_applied(tx, &mut session, applied).await?;
+            session.close(tx).await?;
         } else {
-            allocation_rejected(tx, &self.outbox, event.decode()?).await
+            let rejected: events::AllocationRejected = event.decode()?;
+            let mut session = self.engine.open(tx).await?;
+            allocation_rejected(tx, &self.outbox, &mut session, rejected).await?;
+            session.close(tx).await?;
         }
+        Ok(())
     }
 }
 
+/// Adds the contract's receivables to the read model and to the ledger.
 async fn contract_signed(
     tx: &mut PgConnection,
-    signed: events::ContractSigned,
+    session: &mut Session<'_>,
+    signed: &events::ContractSigned,
 ) -> Result<(), HandleError> {
     let contract_id = uuid("contract_id", &signed.contract_id)?;
     let customer_id = uuid("customer_id", &signed.customer_id)?;
+    let unit = Some(signed.unit.trim().to_owned()).filter(|u| !u.is_empty());
+    let mut items = Vec::with_capacity(signed.receivables.len());
     for receivable in &signed.receivables {
         let (amount, currency) =
             wire::parse_money(receivable.amount.as_ref()).map_err(HandleError::Permanent)?;
         let due = NaiveDate::from_str(&receivable.due_date).map_err(|e| {
             HandleError::Permanent(format!("due_date {:?}: {e}", receivable.due_date))
         })?;
-        sqlx::query(
+        let installment = i32::try_from(receivable.installment_no).unwrap_or(i32::MAX);
+        let inserted = sqlx::query(
             "INSERT INTO open_receivables (receivable_id, contract_id, contract_no, customer_id, installment_no,
-                                           due_date, currency, open_amount)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (receivable_id) DO NOTHING",
+                                           due_date, currency, open_amount, customer_name, payer_accounts,
+                                           escrow_account, unit)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (receivable_id) DO NOTHING",
         )
         .bind(uuid("receivable_id", &receivable.receivable_id)?)
         .bind(contract_id)
         .bind(&signed.contract_no)
         .bind(customer_id)
-        .bind(i32::try_from(receivable.installment_no).unwrap_or(i32::MAX))
+        .bind(installment)
         .bind(due)
         .bind(&currency)
         .bind(amount)
+        .bind(&signed.customer_name)
+        .bind(&signed.payer_accounts)
+        .bind(&signed.escrow_account)
+        .bind(&unit)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            continue;
+        }
+        items.push((
+            OpenItem {
+                receivable_id: engine::receivable_ref(&signed.contract_no, installment),
+                contract_no: signed.contract_no.clone(),
+                customer_id: customer_id.to_string(),
+                customer_name: signed.customer_name.clone(),
+                payer_accounts: signed.payer_accounts.clone(),
+                unit: unit.clone(),
+                due_date: due,
+                open_amount: amount,
+                currency,
+                escrow_account: signed.escrow_account.clone(),
+            },
+            None,
+        ));
+    }
+    if !items.is_empty() {
+        for error in session.ledger_mut().add_open_items(items) {
+            tracing::warn!(%error, contract_no = %signed.contract_no, "receivable left out of cash application; fix it in contracts");
+        }
     }
     Ok(())
 }
 
 async fn allocation_applied(
     tx: &mut PgConnection,
+    session: &mut Session<'_>,
     applied: events::AllocationApplied,
 ) -> Result<(), HandleError> {
     let allocation_id = uuid("allocation_id", &applied.allocation_id)?;
+    let receivable_id = uuid("receivable_id", &applied.receivable_id)?;
     let (amount, _) = wire::parse_money(applied.amount.as_ref()).map_err(HandleError::Permanent)?;
     let (open_after, _) =
         wire::parse_money(applied.open_amount_after.as_ref()).map_err(HandleError::Permanent)?;
@@ -90,11 +139,12 @@ async fn allocation_applied(
         "UPDATE open_receivables SET open_amount = $2, pending_amount = GREATEST(pending_amount - $3, 0)
          WHERE receivable_id = $1",
     )
-    .bind(uuid("receivable_id", &applied.receivable_id)?)
+    .bind(receivable_id)
     .bind(open_after)
     .bind(amount)
     .execute(&mut *tx)
     .await?;
+    follow(tx, session, receivable_id).await?;
     sqlx::query("UPDATE payments SET status = 'allocated' WHERE id = $1")
         .bind(uuid("payment_id", &applied.payment_id)?)
         .execute(&mut *tx)
@@ -102,9 +152,40 @@ async fn allocation_applied(
     Ok(())
 }
 
+/// Makes the ledger's open amount of a receivable what the read model now says is available
+/// (open, less what is proposed and not yet confirmed). Usually it already is: the ledger
+/// took the amount off when it applied the payment.
+async fn follow(
+    tx: &mut PgConnection,
+    session: &mut Session<'_>,
+    receivable_id: Uuid,
+) -> Result<(), HandleError> {
+    let row: Option<(String, i32, Decimal)> = sqlx::query_as(
+        "SELECT contract_no, installment_no, GREATEST(open_amount - pending_amount, 0)
+         FROM open_receivables WHERE receivable_id = $1",
+    )
+    .bind(receivable_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((contract_no, installment, available)) = row else {
+        return Ok(());
+    };
+    let reference = engine::receivable_ref(&contract_no, installment);
+    match session.ledger().open_amount(&reference) {
+        Some(open) if open == available => {}
+        Some(_) => session
+            .ledger_mut()
+            .set_open_amount(&reference, available)
+            .context("following the read model")?,
+        None => tracing::warn!(%reference, "receivable not in the cash-application ledger"),
+    }
+    Ok(())
+}
+
 async fn allocation_rejected(
     tx: &mut PgConnection,
     outbox: &Outbox,
+    session: &mut Session<'_>,
     rejected: events::AllocationRejected,
 ) -> Result<(), HandleError> {
     let allocation_id = uuid("allocation_id", &rejected.allocation_id)?;
@@ -137,6 +218,7 @@ async fn allocation_rejected(
             .execute(&mut *tx)
             .await?;
     }
+    follow(tx, session, receivable_id).await?;
     sqlx::query("UPDATE payments SET status = 'exception' WHERE id = $1")
         .bind(payment_id)
         .execute(&mut *tx)
@@ -146,14 +228,19 @@ async fn allocation_rejected(
     } else {
         rejected.customer_id.clone()
     };
-    ingest::raise_exception(
+    let reason = format!("contracts refused the allocation: {}", rejected.reason);
+    decisions::raise(
         tx,
         outbox,
-        payment_id,
-        &key,
-        "ALLOCATION_REJECTED",
-        &format!("contracts refused the allocation: {}", rejected.reason),
-        "check the receivable's balance; allocate the payment elsewhere or refund it",
+        &Raised {
+            payment_id,
+            key: &key,
+            kind: "ALLOCATION_REJECTED",
+            reason: &reason,
+            suggested_action: "check the receivable's balance; allocate the payment elsewhere or refund it",
+            candidates: "[]",
+            also: &[],
+        },
     )
     .await?;
     Ok(())
@@ -180,57 +267,89 @@ async fn settle(
     Ok(())
 }
 
+/// Exception kinds a newly known contract can change: the payment may name it, or come
+/// from its customer.
+const REMATCHED_KINDS: &[&str] = &[
+    "NO_CANDIDATE",
+    "AMOUNT_MISMATCH",
+    "AMBIGUOUS",
+    "NOTHING_OPEN",
+    "THIRD_PARTY_PAYER",
+    "NEEDS_CONFIRMATION",
+];
+
 /// Payments that arrived before their contract was known here (this read model is a moment
-/// behind contracts) are matched again once it is (R-P4): the exception is resolved and the
-/// payment allocated, or it is re-raised with the precise reason.
+/// behind contracts) are decided again once it is (R-P4): those whose remittance names the
+/// contract or whose payer account is the customer's. The exception is resolved and the
+/// payment applied, or re-raised with the new reason; one whose decision did not change stays
+/// as it is.
 async fn rematch(
     tx: &mut PgConnection,
     outbox: &Outbox,
-    contract_no: &str,
+    session: &mut Session<'_>,
+    signed: &events::ContractSigned,
 ) -> Result<(), HandleError> {
-    let waiting: Vec<(Uuid, Uuid, NaiveDate, Decimal, String, String)> = sqlx::query_as(
-        "SELECT e.id, p.id, p.booking_date, p.amount, p.currency, p.reference
+    let compact = |s: &str| -> String {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_uppercase())
+            .collect()
+    };
+    let accounts: Vec<String> = signed.payer_accounts.iter().map(|a| compact(a)).collect();
+    let kinds: Vec<String> = REMATCHED_KINDS.iter().map(|k| (*k).to_owned()).collect();
+    type Waiting = (Uuid, String, Uuid);
+    let waiting: Vec<Waiting> = sqlx::query_as(
+        "SELECT e.id, e.kind, p.id
          FROM exceptions e JOIN payments p ON p.id = e.payment_id
-         WHERE e.resolved_at IS NULL AND e.kind = 'NO_CONTRACT_REFERENCE' AND strpos(p.reference, $1) > 0
+         WHERE e.resolved_at IS NULL AND p.status = 'exception' AND e.kind = ANY($3)
+           AND (strpos(upper(regexp_replace(p.reference, '[^A-Za-z0-9]', '', 'g')), $1) > 0
+                OR upper(regexp_replace(p.payer_account, '[^A-Za-z0-9]', '', 'g')) = ANY($2))
          ORDER BY p.created_at, p.line_no FOR UPDATE OF e",
     )
-    .bind(contract_no)
+    .bind(compact(&signed.contract_no))
+    .bind(&accounts)
+    .bind(&kinds)
     .fetch_all(&mut *tx)
     .await?;
-    for (exception_id, payment_id, date, amount, currency, reference) in waiting {
-        let currency = currency.trim().to_owned();
-        let facts = PaymentFacts {
-            id: payment_id,
-            date,
-            amount,
-            currency: &currency,
-            reference: &reference,
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = waiting.iter().map(|w| w.2).collect();
+    let rows: Vec<PaymentRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        payment_columns!(),
+        " FROM payments WHERE id = ANY($1)"
+    ))
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    let payments: Vec<cashapp::Payment> = rows.iter().map(engine::payment_of).collect();
+    let decided = session.ledger().reconcile(&payments);
+    for decision in &decided {
+        let payment_id = Uuid::parse_str(&decision.payment_id).context("payment id")?;
+        let Some((exception_id, old_kind, _)) = waiting.iter().find(|w| w.2 == payment_id) else {
+            continue;
         };
-        let decision = ingest::decide(tx, &facts).await?;
-        let resolution = match &decision {
-            Decision::Exception {
-                kind: "NO_CONTRACT_REFERENCE",
-                ..
-            } => continue,
-            Decision::Allocate(c) => {
-                format!(
-                    "matched to installment {} of contract {contract_no} once the contract was known",
-                    c.installment_no
-                )
-            }
-            Decision::Exception { kind, .. } => {
-                format!("re-examined once contract {contract_no} was known: {kind}")
-            }
-        };
-        let key = match &decision {
-            Decision::Allocate(c) => c.customer_id.to_string(),
-            Decision::Exception { .. } => payment_id.to_string(),
+        let new_kind = decisions::kind_of(decision);
+        if new_kind.as_deref() == Some(old_kind.as_str()) {
+            continue;
+        }
+        let resolution = match &new_kind {
+            None => format!(
+                "applied once contract {} was known (confidence {})",
+                signed.contract_no, decision.confidence
+            ),
+            Some(kind) => format!(
+                "decided again once contract {} was known: now {kind}",
+                signed.contract_no
+            ),
         };
         sqlx::query("UPDATE exceptions SET resolved_at = now(), resolution = $2 WHERE id = $1")
             .bind(exception_id)
             .bind(&resolution)
             .execute(&mut *tx)
             .await?;
+        let key = decisions::key(decision, payment_id)?;
         let resolved = events::ExceptionResolved {
             exception_id: exception_id.to_string(),
             payment_id: payment_id.to_string(),
@@ -239,16 +358,14 @@ async fn rematch(
         outbox
             .enqueue(tx, kit::events::PAYMENTS, &key, &resolved)
             .await?;
-        if let Decision::Allocate(c) = &decision {
-            sqlx::query("UPDATE payments SET status = 'matched', receivable_id = $2, customer_id = $3 WHERE id = $1")
-                .bind(payment_id)
-                .bind(c.receivable_id)
-                .bind(c.customer_id)
-                .execute(&mut *tx)
-                .await?;
-        }
         tracing::info!(%payment_id, %resolution, "exception resolved");
-        ingest::act(tx, outbox, &facts, decision, &key).await?;
+        decisions::carry_out(tx, outbox, payment_id, decision).await?;
+        if decision.outcome == Outcome::Applied {
+            session
+                .ledger_mut()
+                .apply(decision)
+                .with_context(|| format!("applying payment {payment_id}"))?;
+        }
     }
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! Ingesting one bank file in one transaction: either the whole file's effect commits (its
 //! payments, line fingerprints, allocations, exceptions and events) or nothing does.
 
-use rust_decimal::Decimal;
+use std::collections::HashMap;
+
+use cashapp::Outcome;
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -11,8 +13,9 @@ use kit::{ApiError, wire};
 use proto::events::v1 as events;
 use proto::payments::v1 as api;
 
+use crate::decisions;
+use crate::engine::{self, Engine};
 use crate::intake::{self, Incoming};
-use crate::matching::{self, Candidate, Decision};
 
 /// Largest file accepted.
 pub(crate) const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
@@ -20,6 +23,7 @@ pub(crate) const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 pub(crate) async fn ingest(
     pool: &PgPool,
     outbox: &Outbox,
+    engine: &Engine,
     file_name: &str,
     content: &[u8],
     format: &str,
@@ -37,6 +41,9 @@ pub(crate) async fn ingest(
     if let Some(previous) = previous_file(&mut tx, &sha).await? {
         return Ok(previous);
     }
+    // Before anything is written: the ledger lock orders this file after every other change
+    // to the open receivables (and avoids waiting for it while holding rows it waits for).
+    let mut session = engine.open(&mut tx).await?;
 
     let file_id = Uuid::now_v7();
     let (lines, errors) = (&intake.credits, &intake.errors);
@@ -79,14 +86,14 @@ pub(crate) async fn ingest(
         .await?;
     }
 
+    let mut fresh: Vec<(Uuid, &Incoming)> = Vec::with_capacity(lines.len());
     for line in lines {
-        let fingerprint = &line.fingerprint;
         let payment_id = Uuid::now_v7();
         let claimed = sqlx::query(
             "INSERT INTO bank_lines (fingerprint, file_id, line_no, payment_id) VALUES ($1, $2, $3, $4)
              ON CONFLICT (fingerprint) DO NOTHING",
         )
-        .bind(fingerprint)
+        .bind(&line.fingerprint)
         .bind(file_id)
         .bind(i32::try_from(line.line_no).unwrap_or(i32::MAX))
         .bind(payment_id)
@@ -99,11 +106,46 @@ pub(crate) async fn ingest(
         }
         response.lines_accepted += 1;
         response.payment_ids.push(payment_id.to_string());
-        if record_payment(&mut tx, outbox, file_id, payment_id, line).await? {
+        fresh.push((payment_id, line));
+    }
+
+    // R-P4: the engine decides the whole batch against the current open items (each payment
+    // sees the ones applied before it); the decisions are then carried out one by one.
+    let payments: Vec<cashapp::Payment> = fresh
+        .iter()
+        .map(|(id, line)| {
+            engine::payment(
+                *id,
+                line.date,
+                line.amount,
+                &line.currency,
+                &line.payer_name,
+                &line.payer_account,
+                &line.receiving_account,
+                &line.reference,
+            )
+        })
+        .collect();
+    let decided = session.ledger().reconcile(&payments);
+    let by_id: HashMap<String, (Uuid, &Incoming)> = fresh
+        .iter()
+        .map(|(id, line)| (id.to_string(), (*id, *line)))
+        .collect();
+    for decision in &decided {
+        let Some(&(payment_id, line)) = by_id.get(&decision.payment_id) else {
+            return Err(ApiError::Unexpected(anyhow::anyhow!(
+                "the engine decided payment {} that is not in the file",
+                decision.payment_id
+            )));
+        };
+        let done = record_payment(&mut tx, outbox, file_id, payment_id, line, decision).await?;
+        if decision.outcome == Outcome::Applied {
             response.payments_matched += 1;
-        } else {
-            response.exceptions_raised += 1;
+            session.ledger_mut().apply(decision).map_err(|e| {
+                ApiError::Unexpected(anyhow::anyhow!("applying payment {payment_id}: {e}"))
+            })?;
         }
+        response.exceptions_raised += done.exceptions;
     }
     sqlx::query(
         "UPDATE bank_files SET lines_total = $2, lines_accepted = $3, lines_duplicate = $4, lines_rejected = $5,
@@ -119,6 +161,7 @@ pub(crate) async fn ingest(
     .bind(to_i32(response.entries_skipped))
     .execute(&mut *tx)
     .await?;
+    session.close(&mut tx).await?;
     tx.commit().await?;
     tracing::info!(
         %file_id, file_name, accepted = response.lines_accepted, duplicate = response.lines_duplicate,
@@ -127,40 +170,20 @@ pub(crate) async fn ingest(
     Ok(response)
 }
 
-/// What matching needs to know about a payment.
-pub(crate) struct PaymentFacts<'a> {
-    pub(crate) id: Uuid,
-    pub(crate) date: chrono::NaiveDate,
-    pub(crate) amount: Decimal,
-    pub(crate) currency: &'a str,
-    pub(crate) reference: &'a str,
-}
-
-/// Stores the payment, publishes `PaymentReceived`, and either proposes an allocation or
-/// raises an exception. Returns true when matched.
+/// Stores the payment, publishes `PaymentReceived`, and carries out the engine's decision.
 async fn record_payment(
     tx: &mut PgConnection,
     outbox: &Outbox,
     file_id: Uuid,
     payment_id: Uuid,
     line: &Incoming,
-) -> Result<bool, ApiError> {
-    let facts = PaymentFacts {
-        id: payment_id,
-        date: line.date,
-        amount: line.amount,
-        currency: &line.currency,
-        reference: &line.reference,
-    };
-    let decision = decide(tx, &facts).await?;
-    let (status, receivable, customer) = match &decision {
-        Decision::Allocate(c) => ("matched", Some(c.receivable_id), Some(c.customer_id)),
-        Decision::Exception { .. } => ("exception", None, None),
-    };
+    decision: &cashapp::Decision,
+) -> Result<decisions::Done, ApiError> {
+    let customer = decisions::customer_of(decision)?;
     sqlx::query(
         "INSERT INTO payments (id, file_id, line_no, booking_date, amount, currency, payer_name, payer_account,
-                               reference, status, receivable_id, customer_id, receiving_account)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                               reference, status, customer_id, receiving_account)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'exception', $10, $11)",
     )
     .bind(payment_id)
     .bind(file_id)
@@ -171,13 +194,11 @@ async fn record_payment(
     .bind(&line.payer_name)
     .bind(&line.payer_account)
     .bind(&line.reference)
-    .bind(status)
-    .bind(receivable)
     .bind(customer)
     .bind(&line.receiving_account)
     .execute(&mut *tx)
     .await?;
-    let key = customer.map_or_else(|| payment_id.to_string(), |c| c.to_string());
+    let key = decisions::key(decision, payment_id)?;
     let received = events::PaymentReceived {
         payment_id: payment_id.to_string(),
         booking_date: line.date.to_string(),
@@ -191,159 +212,7 @@ async fn record_payment(
     outbox
         .enqueue(tx, kit::events::PAYMENTS, &key, &received)
         .await?;
-    let matched = matches!(decision, Decision::Allocate(_));
-    act(tx, outbox, &facts, decision, &key).await?;
-    Ok(matched)
-}
-
-/// Finds the candidates named by the payment's reference and decides (R-P4, R-P5).
-pub(crate) async fn decide(
-    tx: &mut PgConnection,
-    facts: &PaymentFacts<'_>,
-) -> Result<Decision, sqlx::Error> {
-    let (reference, candidates) = find_candidates(tx, facts.reference).await?;
-    Ok(matching::decide(
-        reference.as_ref(),
-        facts.amount,
-        facts.currency,
-        &candidates,
-    ))
-}
-
-/// Carries out a decision: proposes the allocation, or raises the exception.
-pub(crate) async fn act(
-    tx: &mut PgConnection,
-    outbox: &Outbox,
-    facts: &PaymentFacts<'_>,
-    decision: Decision,
-    key: &str,
-) -> Result<(), sqlx::Error> {
-    match decision {
-        Decision::Allocate(candidate) => propose_allocation(tx, outbox, facts, &candidate).await,
-        Decision::Exception {
-            kind,
-            reason,
-            suggested_action,
-        } => raise_exception(tx, outbox, facts.id, key, kind, &reason, &suggested_action).await,
-    }
-}
-
-async fn propose_allocation(
-    tx: &mut PgConnection,
-    outbox: &Outbox,
-    facts: &PaymentFacts<'_>,
-    candidate: &Candidate,
-) -> Result<(), sqlx::Error> {
-    let allocation_id = Uuid::now_v7();
-    sqlx::query("INSERT INTO allocations (id, payment_id, receivable_id, amount, status) VALUES ($1, $2, $3, $4, 'proposed')")
-        .bind(allocation_id)
-        .bind(facts.id)
-        .bind(candidate.receivable_id)
-        .bind(facts.amount)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "UPDATE open_receivables SET pending_amount = pending_amount + $2 WHERE receivable_id = $1",
-    )
-    .bind(candidate.receivable_id)
-    .bind(facts.amount)
-    .execute(&mut *tx)
-    .await?;
-    let event = events::PaymentAllocated {
-        allocation_id: allocation_id.to_string(),
-        payment_id: facts.id.to_string(),
-        receivable_id: candidate.receivable_id.to_string(),
-        contract_id: candidate.contract_id.to_string(),
-        customer_id: candidate.customer_id.to_string(),
-        amount: Some(wire::money(facts.amount, facts.currency)),
-        booking_date: facts.date.to_string(),
-    };
-    outbox
-        .enqueue(
-            tx,
-            kit::events::PAYMENTS,
-            &candidate.customer_id.to_string(),
-            &event,
-        )
-        .await?;
-    Ok(())
-}
-
-/// Records an exception for the work queue and publishes it (R-P5).
-pub(crate) async fn raise_exception(
-    tx: &mut PgConnection,
-    outbox: &Outbox,
-    payment_id: Uuid,
-    key: &str,
-    kind: &str,
-    reason: &str,
-    suggested_action: &str,
-) -> Result<(), sqlx::Error> {
-    let exception_id = Uuid::now_v7();
-    sqlx::query("INSERT INTO exceptions (id, payment_id, kind, reason, suggested_action) VALUES ($1, $2, $3, $4, $5)")
-        .bind(exception_id)
-        .bind(payment_id)
-        .bind(kind)
-        .bind(reason)
-        .bind(suggested_action)
-        .execute(&mut *tx)
-        .await?;
-    let event = events::ExceptionRaised {
-        exception_id: exception_id.to_string(),
-        payment_id: payment_id.to_string(),
-        kind: kind.to_owned(),
-        reason: reason.to_owned(),
-    };
-    outbox
-        .enqueue(tx, kit::events::PAYMENTS, key, &event)
-        .await?;
-    tracing::info!(%payment_id, kind, reason, "payment exception raised");
-    Ok(())
-}
-
-/// The first reference in the remittance that names a known contract, and that contract's
-/// open receivables (locked, so concurrent files cannot both claim the same open amount).
-async fn find_candidates(
-    tx: &mut PgConnection,
-    remittance: &str,
-) -> Result<(Option<matching::Reference>, Vec<Candidate>), sqlx::Error> {
-    for reference in matching::references(remittance) {
-        let rows: Vec<(Uuid, Uuid, Uuid, i32, chrono::NaiveDate, String, Decimal)> = sqlx::query_as(
-            "SELECT receivable_id, contract_id, customer_id, installment_no, due_date, currency,
-                    open_amount - pending_amount
-             FROM open_receivables WHERE contract_no = $1 ORDER BY due_date, installment_no FOR UPDATE",
-        )
-        .bind(&reference.contract_no)
-        .fetch_all(&mut *tx)
-        .await?;
-        if rows.is_empty() {
-            continue;
-        }
-        let candidates = rows
-            .into_iter()
-            .map(
-                |(
-                    receivable_id,
-                    contract_id,
-                    customer_id,
-                    installment_no,
-                    due_date,
-                    currency,
-                    available,
-                )| Candidate {
-                    receivable_id,
-                    contract_id,
-                    customer_id,
-                    installment_no,
-                    due_date,
-                    currency: currency.trim().to_owned(),
-                    available,
-                },
-            )
-            .collect();
-        return Ok((Some(reference), candidates));
-    }
-    Ok((None, Vec::new()))
+    Ok(decisions::carry_out(tx, outbox, payment_id, decision).await?)
 }
 
 async fn previous_file(

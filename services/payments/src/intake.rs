@@ -23,7 +23,8 @@ pub(crate) struct Incoming {
     pub(crate) payer_name: String,
     pub(crate) payer_account: String,
     pub(crate) reference: String,
-    /// The account the money arrived on (the statement's account; empty in the simple CSV).
+    /// The account the money arrived on (the statement's account, else the one the request
+    /// gave).
     pub(crate) receiving_account: String,
     /// Identity across files (R-P2): the same transaction in another file is skipped.
     pub(crate) fingerprint: String,
@@ -52,8 +53,13 @@ pub(crate) fn read(
         .strip_prefix(b"\xef\xbb\xbf")
         .unwrap_or(content)
         .starts_with(SIMPLE_HEADER.as_bytes());
+    let account = account.trim();
     if format == "csv" || (format.is_empty() && looks_simple) {
-        return simple(content);
+        if account.is_empty() {
+            return Err(missing_account("the simple CSV layout does not name it"));
+        }
+        let account = kit::wire::account("account", account)?;
+        return simple(content, &account);
     }
     let forced = if format.is_empty() {
         None
@@ -66,7 +72,7 @@ pub(crate) fn read(
         })?)
     };
     let options = ParseOptions {
-        account: Some(account.trim().to_owned()).filter(|a| !a.is_empty()),
+        account: Some(account.to_owned()).filter(|a| !a.is_empty()),
         ..ParseOptions::default()
     };
     let parsed = feeds::parse_file(file_name, content, forced, &options)
@@ -85,14 +91,35 @@ pub(crate) fn read(
         });
     }
     for statement in &parsed.statements {
+        let receiving = if statement.account.trim().is_empty() {
+            account
+        } else {
+            statement.account.trim()
+        };
+        if receiving.is_empty() && !statement.transactions.is_empty() {
+            return Err(missing_account(&format!(
+                "the statement at line {} does not name it",
+                statement.source.line
+            )));
+        }
         for tx in &statement.transactions {
-            credits_of(tx, &statement.account, &mut intake);
+            credits_of(tx, receiving, &mut intake);
         }
     }
     Ok(intake)
 }
 
-fn simple(content: &[u8]) -> Result<Intake, ApiError> {
+/// R-P6: every payment's receiving account is checked, so it must be known.
+fn missing_account(why: &str) -> ApiError {
+    ApiError::invalid(
+        "account",
+        format!(
+            "is required: {why}; give the account the money arrived on (the bank statement's account number)"
+        ),
+    )
+}
+
+fn simple(content: &[u8], account: &str) -> Result<Intake, ApiError> {
     let text = std::str::from_utf8(content).map_err(|e| {
         ApiError::invalid(
             "content",
@@ -130,7 +157,7 @@ fn simple(content: &[u8]) -> Result<Intake, ApiError> {
                 payer_name: line.payer_name,
                 payer_account: line.payer_account,
                 reference: line.reference,
-                receiving_account: String::new(),
+                receiving_account: account.to_owned(),
             }
         })
         .collect();

@@ -1,16 +1,21 @@
 //! The payments service: bank feed ingestion, payments, matching and exceptions.
 //!
 //! A bank file is ingested in one transaction with file-level (SHA-256 of the bytes) and
-//! line-level (fingerprint of the transaction) idempotency (R-P2). Each new payment is
-//! matched against a read model of open receivables (R-P4) and either proposed to contracts
-//! as an allocation or sent to the exception queue with the reason (R-P5).
+//! line-level (fingerprint of the transaction) idempotency (R-P2). The `cashapp` engine decides
+//! every new payment against a read model of open receivables (R-P4: reference, payer account
+//! and name, amount, date; R-P6: the receiving account); what it applies is proposed to
+//! contracts as allocations, everything else goes to the exception queue with the reason, the
+//! candidates and their evidence (R-P5).
 
 mod api;
 pub mod csv;
+mod decisions;
+mod engine;
 mod handler;
 mod ingest;
 mod intake;
-pub mod matching;
+
+use std::sync::Arc;
 
 use proto::payments::v1::payments_service_server::PaymentsServiceServer;
 use tonic::server::NamedService;
@@ -27,16 +32,19 @@ pub async fn run(
     config: kit::Config,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let engine = Arc::new(engine::Engine::from_env()?);
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
     app.consume(
         &[kit::events::CONTRACTS],
         handler::ContractEvents {
             outbox: app.outbox.clone(),
+            engine: engine.clone(),
         },
     )?;
     let server = PaymentsServiceServer::new(api::Api {
         pool: app.pool.clone(),
         outbox: app.outbox.clone(),
+        engine,
     })
     .max_decoding_message_size(ingest::MAX_FILE_BYTES + 4096);
     app.serve(

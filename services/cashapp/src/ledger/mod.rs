@@ -8,6 +8,7 @@ mod batch;
 mod candidates;
 mod decide;
 mod gates;
+mod history;
 mod probe;
 mod score;
 mod seen;

@@ -1,0 +1,79 @@
+//! Payments decided before this ledger was built: a service that rebuilds its ledger from its
+//! store tells it which payments were already applied, so a later duplicate of one is still
+//! recognised (R-P5) and the same bank line is never applied twice (R-P2).
+
+use super::Ledger;
+use super::probe::{dedup_key, probe};
+use crate::decision::Outcome;
+use crate::ident::Text;
+use crate::model::Payment;
+
+impl Ledger {
+    /// Remember a payment decided earlier (outside this ledger) with its outcome, for
+    /// duplicate detection only: open amounts are not changed (they already reflect it).
+    ///
+    /// Only payments whose money was applied need remembering: a duplicate is "the same
+    /// payer, amount and reference as one already applied"; exceptions and proposals may be
+    /// decided again later (e.g. once the contract they name is known).
+    pub fn remember(&mut self, payment: &Payment, outcome: Outcome) {
+        let key = dedup_key(payment, &probe(self, payment));
+        self.seen
+            .record(Text::from(payment.id.as_str()), key, payment.date, outcome);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use rust_decimal::Decimal;
+
+    use crate::{ExceptionKind, Ledger, OpenItem, Outcome, Payment};
+
+    fn item(id: &str, amount: i64) -> OpenItem {
+        OpenItem {
+            receivable_id: id.into(),
+            contract_no: "HT-2026-0007".into(),
+            customer_id: "C7".into(),
+            customer_name: "王芳".into(),
+            payer_accounts: vec!["6222 0000 7777 0001".into()],
+            unit: None,
+            due_date: NaiveDate::from_ymd_opt(2026, 4, 1).unwrap_or_default(),
+            open_amount: Decimal::new(amount, 2),
+            currency: "CNY".into(),
+            escrow_account: "ESCROW-7".into(),
+        }
+    }
+
+    fn payment(id: &str) -> Payment {
+        let date = NaiveDate::from_ymd_opt(2026, 4, 1).unwrap_or_default();
+        Payment::new(id, date, Decimal::new(100_000, 2), "CNY", "ESCROW-7")
+            .with_payer(Some("王芳"), Some("6222000077770001"))
+            .with_remittance("HT-2026-0007 第1期")
+    }
+
+    #[test]
+    fn a_remembered_applied_payment_makes_its_twin_a_duplicate() {
+        // R-P5: same payer, amount and reference as a payment applied before the ledger
+        // was rebuilt; R-P2: the same bank line again.
+        let items = vec![
+            item("HT-2026-0007/1", 100_000),
+            item("HT-2026-0007/2", 100_000),
+        ];
+        let Ok(mut ledger) = Ledger::from_open_items(items.clone()) else {
+            panic!("items refused");
+        };
+        let fresh = ledger.reconcile(&[payment("p2")]);
+        assert_eq!(fresh[0].outcome, Outcome::Applied);
+
+        ledger.remember(&payment("p1"), Outcome::Applied);
+        let twin = ledger.reconcile(&[payment("p2")]);
+        let again = ledger.reconcile(&[payment("p1")]);
+        for d in [&twin[0], &again[0]] {
+            assert_eq!(d.outcome, Outcome::Exception);
+            assert_eq!(
+                d.exception.as_ref().map(|e| e.kind),
+                Some(ExceptionKind::Duplicate)
+            );
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! Carrying out the cash-application engine's decision for one stored payment: an applied
+//! decision becomes allocations proposed to contracts (which confirms or refuses each); a
+//! proposal or an exception goes to the exception queue with its kind, reason, suggested
+//! action and the candidates with their evidence (R-P5); the surplus of an overpayment is
+//! flagged there too (R-P4).
+
+use anyhow::Context as _;
+use cashapp::{Decision, Outcome};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use kit::outbox::Outbox;
+use kit::wire;
+use proto::events::v1 as events;
+
+use crate::engine::parse_receivable_ref;
+
+/// What carrying out a decision did.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Done {
+    /// Exceptions raised (a surplus is one even when the rest was applied).
+    pub(crate) exceptions: u32,
+}
+
+/// The queue kind of a decision that was not applied: the engine's exception kind, or
+/// `NEEDS_CONFIRMATION` for a proposal.
+pub(crate) fn kind_of(decision: &Decision) -> Option<String> {
+    match decision.outcome {
+        Outcome::Applied => None,
+        Outcome::Proposed => Some("NEEDS_CONFIRMATION".to_owned()),
+        Outcome::Exception => Some(
+            decision
+                .exception
+                .as_ref()
+                .map_or("NO_CANDIDATE", |e| e.kind.as_str())
+                .to_ascii_uppercase(),
+        ),
+    }
+}
+
+/// The customer the payment was applied to or proposed for.
+pub(crate) fn customer_of(decision: &Decision) -> anyhow::Result<Option<Uuid>> {
+    decision
+        .customer_id
+        .as_ref()
+        .map(|c| Uuid::parse_str(c.as_str()))
+        .transpose()
+        .with_context(|| format!("customer id {:?} in the ledger", decision.customer_id))
+}
+
+/// Partition key of the payment's events: its customer when known, so they stay in order
+/// with the customer's other events.
+pub(crate) fn key(decision: &Decision, payment_id: Uuid) -> anyhow::Result<String> {
+    Ok(customer_of(decision)?
+        .filter(|_| decision.outcome == Outcome::Applied)
+        .map_or_else(|| payment_id.to_string(), |c| c.to_string()))
+}
+
+/// Records the decision on the stored payment and carries it out.
+pub(crate) async fn carry_out(
+    tx: &mut PgConnection,
+    outbox: &Outbox,
+    payment_id: Uuid,
+    decision: &Decision,
+) -> anyhow::Result<Done> {
+    let key = key(decision, payment_id)?;
+    let evidence: Vec<String> = decision.evidence.iter().map(ToString::to_string).collect();
+    let json = serde_json::to_string(decision).context("decision as JSON")?;
+    let applied = decision.outcome == Outcome::Applied;
+    sqlx::query(
+        "UPDATE payments SET status = $2, customer_id = $3, confidence = $4, evidence = $5, decision = $6::jsonb
+         WHERE id = $1",
+    )
+    .bind(payment_id)
+    .bind(if applied { "matched" } else { "exception" })
+    .bind(customer_of(decision)?.filter(|_| applied))
+    .bind(i32::from(decision.confidence))
+    .bind(&evidence)
+    .bind(&json)
+    .execute(&mut *tx)
+    .await?;
+    let mut done = Done::default();
+    if applied {
+        let mut first = None;
+        for allocation in &decision.allocations {
+            let receivable = allocate(tx, outbox, payment_id, decision, allocation, &key).await?;
+            first.get_or_insert(receivable);
+        }
+        sqlx::query("UPDATE payments SET receivable_id = $2 WHERE id = $1")
+            .bind(payment_id)
+            .bind(first)
+            .execute(&mut *tx)
+            .await?;
+        if decision.unapplied > Decimal::ZERO {
+            let mut reason = format!(
+                "{} {} of the payment is more than everything open and stays unapplied",
+                decision.unapplied, decision.booked_currency
+            );
+            for note in &decision.notes {
+                reason.push_str("; ");
+                reason.push_str(note);
+            }
+            raise(
+                tx,
+                outbox,
+                &Raised {
+                    payment_id,
+                    key: &key,
+                    kind: "UNAPPLIED_SURPLUS",
+                    reason: &reason,
+                    suggested_action: "refund the surplus to the payer, or hold it for the customer's next installment with their written consent",
+                    candidates: "[]",
+                    also: &[],
+                },
+            )
+            .await?;
+            done.exceptions += 1;
+        }
+        return Ok(done);
+    }
+    let kind = kind_of(decision).unwrap_or_default();
+    let (reason, action, also) = match &decision.exception {
+        Some(e) => (
+            e.reason.clone(),
+            e.suggested_action,
+            e.also
+                .iter()
+                .map(|k| k.as_str().to_ascii_uppercase())
+                .collect(),
+        ),
+        None => (
+            format!(
+                "the evidence gives {} of 10000 points, less than the policy requires to apply it without a person",
+                decision.confidence
+            ),
+            "check the evidence, then confirm the candidate or allocate by hand",
+            Vec::new(),
+        ),
+    };
+    let candidates = candidates_json(decision)?;
+    raise(
+        tx,
+        outbox,
+        &Raised {
+            payment_id,
+            key: &key,
+            kind: &kind,
+            reason: &reason,
+            suggested_action: action,
+            candidates: &candidates,
+            also: &also,
+        },
+    )
+    .await?;
+    done.exceptions += 1;
+    Ok(done)
+}
+
+/// Proposes one allocation to contracts and reserves the amount in the read model.
+async fn allocate(
+    tx: &mut PgConnection,
+    outbox: &Outbox,
+    payment_id: Uuid,
+    decision: &Decision,
+    allocation: &cashapp::Allocation,
+    key: &str,
+) -> anyhow::Result<Uuid> {
+    let reference = allocation.receivable_id.as_str();
+    let (contract_no, installment) = parse_receivable_ref(reference)
+        .with_context(|| format!("receivable {reference:?} in the ledger"))?;
+    let (receivable_id, contract_id, customer_id): (Uuid, Uuid, Uuid) = sqlx::query_as(
+        "SELECT receivable_id, contract_id, customer_id FROM open_receivables
+         WHERE contract_no = $1 AND installment_no = $2",
+    )
+    .bind(contract_no)
+    .bind(installment)
+    .fetch_optional(&mut *tx)
+    .await?
+    .with_context(|| {
+        format!("receivable {reference} is in the ledger but not in open_receivables")
+    })?;
+    let allocation_id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO allocations (id, payment_id, receivable_id, receivable_ref, amount, status)
+         VALUES ($1, $2, $3, $4, $5, 'proposed')",
+    )
+    .bind(allocation_id)
+    .bind(payment_id)
+    .bind(receivable_id)
+    .bind(reference)
+    .bind(allocation.amount)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE open_receivables SET pending_amount = pending_amount + $2 WHERE receivable_id = $1",
+    )
+    .bind(receivable_id)
+    .bind(allocation.amount)
+    .execute(&mut *tx)
+    .await?;
+    let event = events::PaymentAllocated {
+        allocation_id: allocation_id.to_string(),
+        payment_id: payment_id.to_string(),
+        receivable_id: receivable_id.to_string(),
+        contract_id: contract_id.to_string(),
+        customer_id: customer_id.to_string(),
+        amount: Some(wire::money(allocation.amount, &decision.booked_currency)),
+        booking_date: decision.date.to_string(),
+    };
+    outbox
+        .enqueue(tx, kit::events::PAYMENTS, key, &event)
+        .await?;
+    Ok(receivable_id)
+}
+
+/// One exception for the queue.
+pub(crate) struct Raised<'a> {
+    pub(crate) payment_id: Uuid,
+    pub(crate) key: &'a str,
+    pub(crate) kind: &'a str,
+    pub(crate) reason: &'a str,
+    pub(crate) suggested_action: &'a str,
+    /// JSON array of [`StoredCandidate`].
+    pub(crate) candidates: &'a str,
+    pub(crate) also: &'a [String],
+}
+
+/// Records an exception for the work queue and publishes it (R-P5).
+pub(crate) async fn raise(
+    tx: &mut PgConnection,
+    outbox: &Outbox,
+    e: &Raised<'_>,
+) -> Result<(), sqlx::Error> {
+    let exception_id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO exceptions (id, payment_id, kind, reason, suggested_action, candidates, also)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)",
+    )
+    .bind(exception_id)
+    .bind(e.payment_id)
+    .bind(e.kind)
+    .bind(e.reason)
+    .bind(e.suggested_action)
+    .bind(e.candidates)
+    .bind(e.also)
+    .execute(&mut *tx)
+    .await?;
+    let event = events::ExceptionRaised {
+        exception_id: exception_id.to_string(),
+        payment_id: e.payment_id.to_string(),
+        kind: e.kind.to_owned(),
+        reason: e.reason.to_owned(),
+    };
+    outbox
+        .enqueue(tx, kit::events::PAYMENTS, e.key, &event)
+        .await?;
+    tracing::info!(payment_id = %e.payment_id, kind = e.kind, reason = e.reason, "payment exception raised");
+    Ok(())
+}
+
+/// A candidate as the exception queue keeps it (`exceptions.candidates`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub(crate) struct StoredCandidate {
+    pub(crate) customer_id: String,
+    pub(crate) customer_name: String,
+    pub(crate) contract_nos: Vec<String>,
+    pub(crate) confidence: u16,
+    pub(crate) evidence: Vec<String>,
+    pub(crate) allocations: Vec<StoredAllocation>,
+}
+
+/// What confirming a candidate would allocate to one receivable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub(crate) struct StoredAllocation {
+    pub(crate) receivable_ref: String,
+    pub(crate) amount: String,
+    pub(crate) currency: String,
+}
+
+fn candidates_json(decision: &Decision) -> anyhow::Result<String> {
+    let candidates: Vec<StoredCandidate> = decision
+        .candidates
+        .iter()
+        .map(|c| StoredCandidate {
+            customer_id: c.customer_id.to_string(),
+            customer_name: c.customer_name.to_string(),
+            contract_nos: c.contracts.iter().map(ToString::to_string).collect(),
+            confidence: c.confidence,
+            evidence: c.evidence.iter().map(ToString::to_string).collect(),
+            allocations: c
+                .allocations
+                .iter()
+                .map(|a| StoredAllocation {
+                    receivable_ref: a.receivable_id.to_string(),
+                    amount: wire::format_amount(a.amount, &c.booked_currency),
+                    currency: c.booked_currency.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    serde_json::to_string(&candidates).context("candidates as JSON")
+}

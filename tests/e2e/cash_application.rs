@@ -1,0 +1,218 @@
+//! Cash application through the payments service (issue 6, item 8): the cashapp engine decides
+//! every payment of a bank file against what contracts published (payer accounts, escrow
+//! account); applied decisions become allocations contracts confirms, everything else lands
+//! in the exception queue with its kind, candidates and evidence (R-P4, R-P5, R-P6). After a
+//! restart the ledger is rebuilt and still recognises a duplicate of an applied payment.
+
+use devstack::clients::eventually;
+use devstack::scenario::{self, bank_csv, open_amount};
+use proto::payments::v1 as payments;
+
+use crate::helpers::{EVENTUALLY, OrLogs, start};
+
+const LI_LEI_ACCOUNT: &str = "6222 0210 0000 0101";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_engine_applies_splits_and_flags_through_the_service() {
+    let (mut stack, mut clients) = start().await;
+    let customer = scenario::create_customer_with_accounts(&mut clients, "李雷", &[LI_LEI_ACCOUNT])
+        .await
+        .or_logs(&stack);
+    let contract = scenario::create_contract(
+        &mut clients,
+        &customer,
+        "HT-CA-1",
+        &[
+            ("1000.00", "2026-03-10"),
+            ("1000.00", "2026-04-10"),
+            ("1000.00", "2026-05-10"),
+            ("1000.00", "2026-06-10"),
+        ],
+    )
+    .await
+    .or_logs(&stack);
+    let file = bank_csv(&[
+        // R-P4/R-P11: one payment over two installments, oldest due first.
+        [
+            "2026-03-12",
+            "2000.00",
+            "CNY",
+            "李雷",
+            "6222021000000101",
+            "HT-CA-1",
+        ],
+        // The same payer, amount and reference again: a duplicate, never applied twice (R-P5).
+        [
+            "2026-03-12",
+            "2000.00",
+            "CNY",
+            "李雷",
+            "6222021000000101",
+            "HT-CA-1",
+        ],
+        // Pinyin payer name, full-width reference naming installment 3.
+        [
+            "2026-03-13",
+            "1000.00",
+            "CNY",
+            "LI LEI",
+            "6222021000000101",
+            "ＨＴ－ＣＡ－１ 第3期",
+        ],
+        // Someone else pays the contract: only a person may apply it (R-P5).
+        [
+            "2026-03-14",
+            "1000.00",
+            "CNY",
+            "韩梅梅",
+            "6222029999990001",
+            "HT-CA-1",
+        ],
+    ]);
+    let ingested = scenario::ingest(&mut clients, "ca-1.csv", file)
+        .await
+        .or_logs(&stack);
+    // Payments may decide before or after it has seen ContractSigned; a payment decided
+    // before is decided again when it does, so the outcome is the same.
+    assert_eq!(ingested.lines_accepted, 4);
+    let paid = eventually("installments 1-3 paid by contracts", EVENTUALLY, || async {
+        let mut c = clients.clone();
+        let r = scenario::receivables(&mut c, &contract.contract_id).await?;
+        let amounts: Vec<&str> = r.iter().map(open_amount).collect();
+        Ok((amounts == ["0.00", "0.00", "0.00", "1000.00"]).then_some(r))
+    })
+    .await
+    .or_logs(&stack);
+    assert_eq!(paid.len(), 4);
+
+    // R-P6: the same payer and reference, but received on an account that is not the
+    // contract's escrow account.
+    let wrong = clients
+        .payments
+        .ingest_bank_file(payments::IngestBankFileRequest {
+            file_name: "other-account.csv".into(),
+            content: bank_csv(&[[
+                "2026-03-15",
+                "1000.00",
+                "CNY",
+                "李雷",
+                "6222021000000101",
+                "HT-CA-1 第4期",
+            ]]),
+            format: String::new(),
+            account: "6216 0000 9999 0001".into(),
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner();
+    assert_eq!((wrong.payments_matched, wrong.exceptions_raised), (0, 1));
+
+    // A file that does not name its account is refused with the field to fix.
+    let refused = clients
+        .payments
+        .ingest_bank_file(payments::IngestBankFileRequest {
+            file_name: "no-account.csv".into(),
+            content: bank_csv(&[["2026-03-15", "1.00", "CNY", "李雷", "1234", "HT-CA-1"]]),
+            format: String::new(),
+            account: String::new(),
+        })
+        .await
+        .expect_err("a simple CSV without the receiving account is refused");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(
+        refused.message().contains("account"),
+        "{}",
+        refused.message()
+    );
+
+    let all = clients
+        .payments
+        .list_payments(payments::ListPaymentsRequest::default())
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .payments;
+    let split = all
+        .iter()
+        .find(|p| p.booking_date == "2026-03-12" && !p.allocations.is_empty())
+        .expect("the split payment");
+    assert_eq!(
+        split
+            .allocations
+            .iter()
+            .map(|a| (
+                a.receivable_ref.as_str(),
+                a.amount.as_ref().map_or("", |m| m.amount.as_str())
+            ))
+            .collect::<Vec<_>>(),
+        [("HT-CA-1/1", "1000.00"), ("HT-CA-1/2", "1000.00")]
+    );
+    assert!(split.confidence >= 8500, "{split:?}");
+    assert!(
+        split.evidence.iter().any(|e| e.contains("HT-CA-1")),
+        "{:?}",
+        split.evidence
+    );
+    let pinyin = all
+        .iter()
+        .find(|p| p.booking_date == "2026-03-13")
+        .expect("the pinyin payment");
+    assert_eq!(pinyin.allocations.len(), 1);
+    assert_eq!(pinyin.allocations[0].receivable_ref, "HT-CA-1/3");
+
+    let queue = exceptions(&clients).await.or_logs(&stack);
+    let kinds: Vec<&str> = queue.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["DUPLICATE", "THIRD_PARTY_PAYER", "WRONG_RECEIVING_ACCOUNT"]
+    );
+    let third = &queue[1];
+    assert_eq!(third.candidates.len(), 1, "{third:?}");
+    assert_eq!(third.candidates[0].customer_name, "李雷");
+    assert!(!third.candidates[0].evidence.is_empty());
+    assert!(!third.suggested_action.is_empty());
+
+    // A restarted service rebuilds its ledger from the tables and still knows what was
+    // applied: the split payment again, two days later, is a duplicate (R-P5).
+    stack.kill("payments").or_logs(&stack);
+    stack.restart("payments").await.or_logs(&stack);
+    let again = scenario::ingest(
+        &mut clients,
+        "ca-2.csv",
+        bank_csv(&[[
+            "2026-03-14",
+            "2000.00",
+            "CNY",
+            "李雷",
+            "6222021000000101",
+            "HT-CA-1",
+        ]]),
+    )
+    .await
+    .or_logs(&stack);
+    assert_eq!((again.payments_matched, again.exceptions_raised), (0, 1));
+    let queue = exceptions(&clients).await.or_logs(&stack);
+    assert_eq!(
+        queue.iter().filter(|e| e.kind == "DUPLICATE").count(),
+        2,
+        "{queue:?}"
+    );
+
+    assert_eq!(
+        stack.stop(|_| {}),
+        Vec::<String>::new(),
+        "services that did not shut down gracefully"
+    );
+}
+
+async fn exceptions(
+    clients: &devstack::clients::Clients,
+) -> anyhow::Result<Vec<payments::PaymentException>> {
+    Ok(clients
+        .payments
+        .clone()
+        .list_exceptions(payments::ListExceptionsRequest {})
+        .await?
+        .into_inner()
+        .exceptions)
+}

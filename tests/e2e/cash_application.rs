@@ -7,6 +7,7 @@
 use devstack::clients::eventually;
 use devstack::scenario::{self, bank_csv, open_amount};
 use proto::payments::v1 as payments;
+use proto::payments::v1::resolve_exception_request::Action;
 
 use crate::helpers::{EVENTUALLY, OrLogs, start};
 
@@ -191,12 +192,90 @@ async fn the_engine_applies_splits_and_flags_through_the_service() {
     .await
     .or_logs(&stack);
     assert_eq!((again.payments_matched, again.exceptions_raised), (0, 1));
-    let queue = exceptions(&clients).await.or_logs(&stack);
+    let after_restart = exceptions(&clients).await.or_logs(&stack);
     assert_eq!(
-        queue.iter().filter(|e| e.kind == "DUPLICATE").count(),
+        after_restart
+            .iter()
+            .filter(|e| e.kind == "DUPLICATE")
+            .count(),
         2,
-        "{queue:?}"
+        "{after_restart:?}"
     );
+
+    // A person confirms the third-party payment after the customer said a relative paid
+    // for them (R-P5): it is applied as the candidate proposed, to installment 4.
+    let confirmed = clients
+        .payments
+        .resolve_exception(payments::ResolveExceptionRequest {
+            exception_id: third.exception_id.clone(),
+            resolved_by: "clerk-7".into(),
+            action: Some(Action::ConfirmCandidate(0)),
+            note: "李雷 confirmed on the phone that 韩梅梅 paid for him".into(),
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner();
+    assert_eq!(
+        confirmed
+            .allocations
+            .iter()
+            .map(|a| a.receivable_ref.as_str())
+            .collect::<Vec<_>>(),
+        ["HT-CA-1/4"]
+    );
+    assert!(
+        confirmed.resolution.contains("clerk-7"),
+        "{}",
+        confirmed.resolution
+    );
+    eventually("installment 4 paid once confirmed", EVENTUALLY, || async {
+        let mut c = clients.clone();
+        let r = scenario::receivables(&mut c, &contract.contract_id).await?;
+        Ok(r.iter().all(|r| open_amount(r) == "0.00").then_some(()))
+    })
+    .await
+    .or_logs(&stack);
+    // Deciding it again is refused; so is closing one without saying why.
+    let again = clients
+        .payments
+        .resolve_exception(payments::ResolveExceptionRequest {
+            exception_id: third.exception_id.clone(),
+            resolved_by: "clerk-8".into(),
+            action: Some(Action::ConfirmCandidate(0)),
+            note: String::new(),
+        })
+        .await
+        .expect_err("an exception is resolved once");
+    assert_eq!(again.code(), tonic::Code::FailedPrecondition);
+    let wrong_account = &queue[2];
+    let silent = clients
+        .payments
+        .resolve_exception(payments::ResolveExceptionRequest {
+            exception_id: wrong_account.exception_id.clone(),
+            resolved_by: "clerk-7".into(),
+            action: Some(Action::Dismiss(true)),
+            note: String::new(),
+        })
+        .await
+        .expect_err("a dismissal needs a note");
+    assert_eq!(silent.code(), tonic::Code::InvalidArgument);
+    clients
+        .payments
+        .resolve_exception(payments::ResolveExceptionRequest {
+            exception_id: wrong_account.exception_id.clone(),
+            resolved_by: "clerk-7".into(),
+            action: Some(Action::Dismiss(true)),
+            note: "returned to the payer; asked to pay into the escrow account".into(),
+        })
+        .await
+        .or_logs(&stack);
+    let left: Vec<String> = exceptions(&clients)
+        .await
+        .or_logs(&stack)
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(left, ["DUPLICATE", "DUPLICATE"]);
 
     assert_eq!(
         stack.stop(|_| {}),

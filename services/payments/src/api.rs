@@ -13,7 +13,7 @@ use proto::payments::v1::payments_service_server::PaymentsService;
 
 use crate::decisions::StoredCandidate;
 use crate::engine::Engine;
-use crate::ingest;
+use crate::{ingest, resolve};
 
 pub(crate) struct Api {
     pub(crate) pool: PgPool,
@@ -168,6 +168,17 @@ impl PaymentsService for Api {
             )
             .collect();
         Ok(Response::new(api::ListPaymentsResponse { payments }))
+    }
+
+    #[tracing::instrument(skip_all, fields(exception_id))]
+    async fn resolve_exception(
+        &self,
+        request: Request<api::ResolveExceptionRequest>,
+    ) -> Result<Response<api::ResolveExceptionResponse>, Status> {
+        let request = request.into_inner();
+        tracing::Span::current().record("exception_id", request.exception_id.as_str());
+        let response = resolve::resolve(&self.pool, &self.outbox, &self.engine, request).await?;
+        Ok(Response::new(response))
     }
 
     #[tracing::instrument(skip_all)]

@@ -6,6 +6,7 @@
 
 use anyhow::Context as _;
 use cashapp::{Decision, Outcome};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -84,8 +85,16 @@ pub(crate) async fn carry_out(
     let mut done = Done::default();
     if applied {
         let mut first = None;
-        for allocation in &decision.allocations {
-            let receivable = allocate(tx, outbox, payment_id, decision, allocation, &key).await?;
+        for a in &decision.allocations {
+            let proposed = Proposed {
+                payment_id,
+                reference: a.receivable_id.as_str(),
+                amount: a.amount,
+                currency: &decision.booked_currency,
+                booking_date: decision.date,
+                key: &key,
+            };
+            let (_, receivable) = allocate(tx, outbox, &proposed).await?;
             first.get_or_insert(receivable);
         }
         sqlx::query("UPDATE payments SET receivable_id = $2 WHERE id = $1")
@@ -158,18 +167,28 @@ pub(crate) async fn carry_out(
     Ok(done)
 }
 
-/// Proposes one allocation to contracts and reserves the amount in the read model.
-async fn allocate(
+/// One allocation to propose to contracts.
+pub(crate) struct Proposed<'a> {
+    pub(crate) payment_id: Uuid,
+    /// The ledger's name of the receivable (`HT-2026-0001/2`).
+    pub(crate) reference: &'a str,
+    pub(crate) amount: Decimal,
+    /// The contract currency.
+    pub(crate) currency: &'a str,
+    pub(crate) booking_date: NaiveDate,
+    /// Partition key of the events.
+    pub(crate) key: &'a str,
+}
+
+/// Proposes one allocation to contracts and reserves the amount in the read model; returns
+/// the allocation and receivable ids.
+pub(crate) async fn allocate(
     tx: &mut PgConnection,
     outbox: &Outbox,
-    payment_id: Uuid,
-    decision: &Decision,
-    allocation: &cashapp::Allocation,
-    key: &str,
-) -> anyhow::Result<Uuid> {
-    let reference = allocation.receivable_id.as_str();
-    let (contract_no, installment) = parse_receivable_ref(reference)
-        .with_context(|| format!("receivable {reference:?} in the ledger"))?;
+    p: &Proposed<'_>,
+) -> anyhow::Result<(Uuid, Uuid)> {
+    let (contract_no, installment) = parse_receivable_ref(p.reference)
+        .with_context(|| format!("receivable {:?} in the ledger", p.reference))?;
     let (receivable_id, contract_id, customer_id): (Uuid, Uuid, Uuid) = sqlx::query_as(
         "SELECT receivable_id, contract_id, customer_id FROM open_receivables
          WHERE contract_no = $1 AND installment_no = $2",
@@ -179,7 +198,10 @@ async fn allocate(
     .fetch_optional(&mut *tx)
     .await?
     .with_context(|| {
-        format!("receivable {reference} is in the ledger but not in open_receivables")
+        format!(
+            "receivable {} is in the ledger but not in open_receivables",
+            p.reference
+        )
     })?;
     let allocation_id = Uuid::now_v7();
     sqlx::query(
@@ -187,32 +209,32 @@ async fn allocate(
          VALUES ($1, $2, $3, $4, $5, 'proposed')",
     )
     .bind(allocation_id)
-    .bind(payment_id)
+    .bind(p.payment_id)
     .bind(receivable_id)
-    .bind(reference)
-    .bind(allocation.amount)
+    .bind(p.reference)
+    .bind(p.amount)
     .execute(&mut *tx)
     .await?;
     sqlx::query(
         "UPDATE open_receivables SET pending_amount = pending_amount + $2 WHERE receivable_id = $1",
     )
     .bind(receivable_id)
-    .bind(allocation.amount)
+    .bind(p.amount)
     .execute(&mut *tx)
     .await?;
     let event = events::PaymentAllocated {
         allocation_id: allocation_id.to_string(),
-        payment_id: payment_id.to_string(),
+        payment_id: p.payment_id.to_string(),
         receivable_id: receivable_id.to_string(),
         contract_id: contract_id.to_string(),
         customer_id: customer_id.to_string(),
-        amount: Some(wire::money(allocation.amount, &decision.booked_currency)),
-        booking_date: decision.date.to_string(),
+        amount: Some(wire::money(p.amount, p.currency)),
+        booking_date: p.booking_date.to_string(),
     };
     outbox
-        .enqueue(tx, kit::events::PAYMENTS, key, &event)
+        .enqueue(tx, kit::events::PAYMENTS, p.key, &event)
         .await?;
-    Ok(receivable_id)
+    Ok((allocation_id, receivable_id))
 }
 
 /// One exception for the queue.

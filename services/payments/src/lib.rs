@@ -14,6 +14,7 @@ mod engine;
 mod handler;
 mod ingest;
 mod intake;
+mod resolve;
 
 use std::sync::Arc;
 

@@ -1,0 +1,205 @@
+//! A person decides an open exception (R-P5: flagged, never guessed; the money of a
+//! third-party payer is applied only after a person confirms): confirm one of its candidates,
+//! so the payment is applied as that candidate proposes, or close it without applying.
+
+use std::str::FromStr;
+
+use cashapp::Outcome;
+use rust_decimal::Decimal;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use kit::outbox::Outbox;
+use kit::{ApiError, wire};
+use proto::events::v1 as events;
+use proto::payments::v1 as api;
+use proto::payments::v1::resolve_exception_request::Action;
+
+use crate::decisions::{self, Proposed, StoredCandidate};
+use crate::engine::{self, Engine, PaymentRow, payment_columns};
+
+pub(crate) async fn resolve(
+    pool: &PgPool,
+    outbox: &Outbox,
+    engine: &Engine,
+    request: api::ResolveExceptionRequest,
+) -> Result<api::ResolveExceptionResponse, ApiError> {
+    let exception_id = wire::uuid("exception_id", &request.exception_id)?;
+    let by = wire::required("resolved_by", &request.resolved_by, 200)?;
+    let note = request.note.trim();
+    let action = request.action.ok_or_else(|| {
+        ApiError::invalid(
+            "action",
+            "give confirm_candidate (the candidate to apply) or dismiss",
+        )
+    })?;
+    let mut tx = pool.begin().await?;
+    // The ledger lock first, as every other change to the open receivables takes it.
+    let mut session = engine.open(&mut tx).await?;
+    type Row = (Uuid, String, Option<String>, String, String);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT e.payment_id, e.kind, e.resolution, e.candidates::text, p.status
+         FROM exceptions e JOIN payments p ON p.id = e.payment_id WHERE e.id = $1 FOR UPDATE OF e",
+    )
+    .bind(exception_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((payment_id, kind, resolution, candidates, status)) = row else {
+        return Err(ApiError::NotFound(format!(
+            "no exception with id {exception_id}; list the open ones with ListExceptions"
+        )));
+    };
+    if let Some(resolution) = resolution {
+        return Err(ApiError::FailedPrecondition(format!(
+            "exception {exception_id} is already resolved: {resolution}"
+        )));
+    }
+    let suffix = if note.is_empty() {
+        String::new()
+    } else {
+        format!(": {note}")
+    };
+    let mut allocations = Vec::new();
+    let resolution = match action {
+        Action::Dismiss(false) => {
+            return Err(ApiError::invalid(
+                "dismiss",
+                "must be true to close the exception",
+            ));
+        }
+        Action::Dismiss(true) => {
+            if note.is_empty() {
+                return Err(ApiError::invalid(
+                    "note",
+                    "say why the exception is closed without applying (e.g. refunded to the payer)",
+                ));
+            }
+            format!("{kind} closed without applying by {by}{suffix}")
+        }
+        Action::ConfirmCandidate(index) => {
+            if status != "exception" {
+                return Err(ApiError::FailedPrecondition(format!(
+                    "payment {payment_id} is already applied ({status}); a {kind} exception of an applied payment can only be dismissed"
+                )));
+            }
+            let candidates: Vec<StoredCandidate> =
+                serde_json::from_str(&candidates).map_err(|e| {
+                    ApiError::Unexpected(anyhow::anyhow!(
+                        "exception {exception_id}: candidates: {e}"
+                    ))
+                })?;
+            let Some(candidate) = usize::try_from(index).ok().and_then(|i| candidates.get(i))
+            else {
+                return Err(ApiError::invalid(
+                    "confirm_candidate",
+                    format!(
+                        "exception {exception_id} has {} candidate(s); give 0 for the first",
+                        candidates.len()
+                    ),
+                ));
+            };
+            if candidate.allocations.is_empty() {
+                return Err(ApiError::FailedPrecondition(format!(
+                    "candidate {index} ({}) allocates nothing: the customer has nothing open; dismiss the exception and refund or hold the money",
+                    candidate.customer_name
+                )));
+            }
+            let customer = Uuid::parse_str(&candidate.customer_id)
+                .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("candidate customer id: {e}")))?;
+            let payment: PaymentRow = sqlx::query_as(concat!(
+                "SELECT ",
+                payment_columns!(),
+                " FROM payments WHERE id = $1"
+            ))
+            .bind(payment_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let key = customer.to_string();
+            let mut first = None;
+            for a in &candidate.allocations {
+                let amount = Decimal::from_str(&a.amount).map_err(|e| {
+                    ApiError::Unexpected(anyhow::anyhow!("candidate amount {:?}: {e}", a.amount))
+                })?;
+                let open = session
+                    .ledger()
+                    .open_amount(&a.receivable_ref)
+                    .unwrap_or_default();
+                if open < amount {
+                    return Err(ApiError::FailedPrecondition(format!(
+                        "receivable {} has {open} open now, less than the {amount} candidate {index} would allocate (it was paid meanwhile); dismiss this exception and allocate the payment by hand",
+                        a.receivable_ref
+                    )));
+                }
+                let proposed = Proposed {
+                    payment_id,
+                    reference: &a.receivable_ref,
+                    amount,
+                    currency: &a.currency,
+                    booking_date: payment.1,
+                    key: &key,
+                };
+                let (allocation_id, receivable_id) =
+                    decisions::allocate(&mut tx, outbox, &proposed).await?;
+                first.get_or_insert(receivable_id);
+                session
+                    .ledger_mut()
+                    .set_open_amount(&a.receivable_ref, open - amount)
+                    .map_err(|e| ApiError::Unexpected(e.into()))?;
+                allocations.push(api::Allocation {
+                    allocation_id: allocation_id.to_string(),
+                    receivable_id: receivable_id.to_string(),
+                    receivable_ref: a.receivable_ref.clone(),
+                    amount: Some(wire::money(amount, &a.currency)),
+                    status: "proposed".to_owned(),
+                });
+            }
+            session
+                .ledger_mut()
+                .remember(&engine::payment_of(&payment), Outcome::Applied);
+            sqlx::query(
+                "UPDATE payments SET status = 'matched', customer_id = $2, receivable_id = $3, confidence = $4,
+                        evidence = $5 WHERE id = $1",
+            )
+            .bind(payment_id)
+            .bind(customer)
+            .bind(first)
+            .bind(i32::from(candidate.confidence))
+            .bind(&candidate.evidence)
+            .execute(&mut *tx)
+            .await?;
+            format!(
+                "{kind}: candidate {index} ({}) confirmed by {by}{suffix}",
+                candidate.customer_name
+            )
+        }
+    };
+    sqlx::query(
+        "UPDATE exceptions SET resolved_at = now(), resolution = $2, resolved_by = $3 WHERE id = $1",
+    )
+    .bind(exception_id)
+    .bind(&resolution)
+    .bind(&by)
+    .execute(&mut *tx)
+    .await?;
+    let resolved = events::ExceptionResolved {
+        exception_id: exception_id.to_string(),
+        payment_id: payment_id.to_string(),
+        resolution: resolution.clone(),
+    };
+    outbox
+        .enqueue(
+            &mut tx,
+            kit::events::PAYMENTS,
+            &payment_id.to_string(),
+            &resolved,
+        )
+        .await?;
+    session.close(&mut tx).await?;
+    tx.commit().await?;
+    tracing::info!(%exception_id, %payment_id, %resolution, "exception resolved by a person");
+    Ok(api::ResolveExceptionResponse {
+        exception_id: exception_id.to_string(),
+        resolution,
+        allocations,
+    })
+}

@@ -9,6 +9,7 @@ mod cash_application;
 mod crash_recovery;
 mod dead_letter;
 mod helpers;
+mod legal_catch_up;
 mod money_path;
 mod terms;
 mod trace_context;

@@ -108,6 +108,28 @@ impl Events {
             )
             .await?;
         tracing::info!(%case_id, %claimed, "legal case opened");
+        // Payments that arrived before this escalation (another topic) lower the claim now.
+        let caught_up = sqlx::query(
+            "UPDATE case_receivables r SET open_amount = b.open_amount
+             FROM receivable_balances b
+             WHERE r.case_id = $1 AND b.receivable_id = r.receivable_id AND b.open_amount < r.open_amount",
+        )
+        .bind(case_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if caught_up > 0 {
+            let last: Option<NaiveDate> = sqlx::query_scalar(
+                "SELECT MAX(b.last_payment) FROM receivable_balances b
+                 JOIN case_receivables r ON r.receivable_id = b.receivable_id WHERE r.case_id = $1",
+            )
+            .bind(case_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let paid_on = last.map_or_else(String::new, |d| d.to_string());
+            self.reassess(tx, case_id, &currency, &escalation.customer_id, &paid_on)
+                .await?;
+        }
         Ok(())
     }
 
@@ -121,6 +143,21 @@ impl Events {
         let receivable_id = uuid("receivable_id", &applied.receivable_id)?;
         let (open_after, _) = wire::parse_money(applied.open_amount_after.as_ref())
             .map_err(HandleError::Permanent)?;
+        let paid_on =
+            NaiveDate::parse_from_str(&applied.booking_date, "%Y-%m-%d").map_err(|e| {
+                HandleError::Permanent(format!("booking_date {:?}: {e}", applied.booking_date))
+            })?;
+        sqlx::query(
+            "INSERT INTO receivable_balances (receivable_id, open_amount, last_payment) VALUES ($1, $2, $3)
+             ON CONFLICT (receivable_id) DO UPDATE
+             SET open_amount = LEAST(receivable_balances.open_amount, EXCLUDED.open_amount),
+                 last_payment = GREATEST(receivable_balances.last_payment, EXCLUDED.last_payment)",
+        )
+        .bind(receivable_id)
+        .bind(open_after)
+        .bind(paid_on)
+        .execute(&mut *tx)
+        .await?;
         let cases: Vec<(Uuid, String)> = sqlx::query_as(
             "SELECT c.id, c.currency FROM cases c JOIN case_receivables r ON r.case_id = c.id
              WHERE r.receivable_id = $1 AND c.status = 'opened' FOR UPDATE OF c",
@@ -129,62 +166,78 @@ impl Events {
         .fetch_all(&mut *tx)
         .await?;
         for (case_id, currency) in cases {
-            let currency = currency.trim().to_owned();
             sqlx::query("UPDATE case_receivables SET open_amount = LEAST(open_amount, $3) WHERE case_id = $1 AND receivable_id = $2")
                 .bind(case_id)
                 .bind(receivable_id)
                 .bind(open_after)
                 .execute(&mut *tx)
                 .await?;
-            let remaining: Decimal = sqlx::query_scalar(
-                "SELECT COALESCE(SUM(open_amount), 0) FROM case_receivables WHERE case_id = $1",
+            self.reassess(
+                tx,
+                case_id,
+                currency.trim(),
+                &applied.customer_id,
+                &applied.booking_date,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Sets the claim to what is still open on the case's receivables: a lower claim
+    /// (`ClaimUpdated`), or nothing left, which flags the case for withdrawal
+    /// (`WithdrawalRequested`, R-L4).
+    async fn reassess(
+        &self,
+        tx: &mut PgConnection,
+        case_id: Uuid,
+        currency: &str,
+        customer_id: &str,
+        paid_on: &str,
+    ) -> Result<(), HandleError> {
+        let remaining: Decimal = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(open_amount), 0) FROM case_receivables WHERE case_id = $1",
+        )
+        .bind(case_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let amount = wire::format_amount(remaining, currency);
+        if remaining.is_zero() {
+            sqlx::query(
+                "UPDATE cases SET amount_claimed = 0, status = 'withdrawal_requested', withdrawal_flagged = TRUE WHERE id = $1",
             )
             .bind(case_id)
-            .fetch_one(&mut *tx)
+            .execute(&mut *tx)
             .await?;
-            let amount = wire::format_amount(remaining, &currency);
-            if remaining.is_zero() {
-                sqlx::query(
-                    "UPDATE cases SET amount_claimed = 0, status = 'withdrawal_requested', withdrawal_flagged = TRUE WHERE id = $1",
-                )
+            let reason =
+                format!("the debtor paid everything the case claims (last payment {paid_on})");
+            record(tx, case_id, "withdrawal_requested", &reason).await?;
+            let event = events::WithdrawalRequested {
+                case_id: case_id.to_string(),
+                customer_id: customer_id.to_owned(),
+                reason,
+            };
+            self.outbox
+                .enqueue(tx, kit::events::LEGAL_CASES, customer_id, &event)
+                .await?;
+            tracing::info!(%case_id, "legal case flagged for withdrawal");
+        } else {
+            sqlx::query("UPDATE cases SET amount_claimed = $2 WHERE id = $1")
                 .bind(case_id)
+                .bind(remaining)
                 .execute(&mut *tx)
                 .await?;
-                let reason = format!(
-                    "the debtor paid everything the case claims (last payment {})",
-                    applied.booking_date
-                );
-                record(tx, case_id, "withdrawal_requested", &reason).await?;
-                let event = events::WithdrawalRequested {
-                    case_id: case_id.to_string(),
-                    customer_id: applied.customer_id.clone(),
-                    reason,
-                };
-                self.outbox
-                    .enqueue(tx, kit::events::LEGAL_CASES, &applied.customer_id, &event)
-                    .await?;
-                tracing::info!(%case_id, "legal case flagged for withdrawal");
-            } else {
-                sqlx::query("UPDATE cases SET amount_claimed = $2 WHERE id = $1")
-                    .bind(case_id)
-                    .bind(remaining)
-                    .execute(&mut *tx)
-                    .await?;
-                let reason = format!(
-                    "partial payment on {}; {amount} {currency} still claimed",
-                    applied.booking_date
-                );
-                record(tx, case_id, "claim_updated", &reason).await?;
-                let event = events::ClaimUpdated {
-                    case_id: case_id.to_string(),
-                    customer_id: applied.customer_id.clone(),
-                    amount_claimed: Some(wire::money(remaining, &currency)),
-                    reason,
-                };
-                self.outbox
-                    .enqueue(tx, kit::events::LEGAL_CASES, &applied.customer_id, &event)
-                    .await?;
-            }
+            let reason = format!("partial payment on {paid_on}; {amount} {currency} still claimed");
+            record(tx, case_id, "claim_updated", &reason).await?;
+            let event = events::ClaimUpdated {
+                case_id: case_id.to_string(),
+                customer_id: customer_id.to_owned(),
+                amount_claimed: Some(wire::money(remaining, currency)),
+                reason,
+            };
+            self.outbox
+                .enqueue(tx, kit::events::LEGAL_CASES, customer_id, &event)
+                .await?;
         }
         Ok(())
     }

@@ -3,7 +3,8 @@
 //!
 //! Each input is a few MB: sample messages repeated (MT940, BAI2), one statement with the
 //! sample's entry repeated (camt), or the sample's data rows repeated under one header (CSV).
-//! Parsing includes format detection, decoding, checks and fingerprints, as `parse_file` does.
+//! Parsing includes format detection, decoding, checks and fingerprints, as `parse_file` does;
+//! `mt940_compact` is the same MT940 input through `feeds::mt940::parse_compact`.
 
 use std::hint::black_box;
 
@@ -146,6 +147,16 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    // The MT940 parser's compact form (same checks and fingerprints, no owned strings).
+    let mt940 = &inputs[0].1;
+    group.throughput(Throughput::Bytes(mt940.len() as u64));
+    group.bench_function("mt940_compact", |b| {
+        b.iter(|| {
+            feeds::mt940::parse_compact("mt940", black_box(mt940), None, &options)
+                .map(|p| p.transaction_count())
+                .map_err(|e| e.kind)
+        })
+    });
     group.finish();
 }
 

@@ -49,21 +49,105 @@ fn canonical_balance(b: &mut Option<Balance>) {
     }
 }
 
+/// Flag an unknown statement currency, and an unknown balance currency that differs from it.
+pub(crate) fn check_currencies(
+    currency: &str,
+    opening: Option<&Balance>,
+    closing: Option<&Balance>,
+    here: &Location,
+    flags: &mut Vec<FeedError>,
+) {
+    check_currency(currency, "statement currency", here, flags);
+    for (balance, what) in [
+        (opening, "opening balance currency"),
+        (closing, "closing balance currency"),
+    ] {
+        if let Some(b) = balance
+            && b.currency != currency
+        {
+            check_currency(&b.currency, what, here, flags);
+        }
+    }
+}
+
+/// Every balance at its currency's scale.
+pub(crate) fn canonical_balances(
+    opening: &mut Option<Balance>,
+    closing: &mut Option<Balance>,
+    closing_available: &mut Option<Balance>,
+    forward: &mut [Balance],
+) {
+    canonical_balance(opening);
+    canonical_balance(closing);
+    canonical_balance(closing_available);
+    for b in forward {
+        b.amount = canonical(b.amount, &b.currency);
+    }
+}
+
+/// Opening balance + `booked` (the sum of booked transactions in the opening balance's
+/// currency, `None` on overflow) = closing balance. Returns the new check result when both
+/// balances are present.
+pub(crate) fn balance_chain(
+    opening: Option<&Balance>,
+    closing: Option<&Balance>,
+    booked: impl FnOnce(&str) -> Option<Decimal>,
+    at: Location,
+    flags: &mut Vec<FeedError>,
+) -> Option<BalanceCheck> {
+    let (open, close) = (opening?, closing?);
+    if open.currency != close.currency {
+        flags.push(FeedError::new(
+            ErrorKind::CurrencyMismatch,
+            at,
+            "closing balance currency",
+            format!("the opening balance currency {}", open.currency),
+            &close.currency,
+        ));
+        return Some(BalanceCheck::NotChecked {
+            reason: "opening and closing balances are in different currencies".into(),
+        });
+    }
+    let computed = booked(&open.currency).and_then(|sum| open.amount.checked_add(sum));
+    Some(match computed {
+        Some(c) if c == close.amount => BalanceCheck::Balanced,
+        Some(c) => {
+            flags.push(FeedError::new(
+                ErrorKind::BalanceMismatch,
+                at,
+                "closing balance",
+                format!(
+                    "opening balance {} {} + booked transactions {} = {} {}",
+                    open.amount,
+                    open.currency,
+                    canonical(c - open.amount, &open.currency),
+                    canonical(c, &open.currency),
+                    open.currency
+                ),
+                format!("{} {}", close.amount, close.currency),
+            ));
+            BalanceCheck::Mismatch {
+                computed_closing: canonical(c, &open.currency),
+                reported_closing: close.amount,
+            }
+        }
+        None => BalanceCheck::NotChecked {
+            reason: "sum of amounts overflows".into(),
+        },
+    })
+}
+
 /// Validate currencies, make amounts canonical and run the balance check.
 pub(crate) fn finish(mut st: Statement, locations: &BalanceLocations) -> Statement {
     let here = statement_location(&st);
     let mut flags = std::mem::take(&mut st.flags);
-    check_currency(&st.currency, "statement currency", &here, &mut flags);
-    for (balance, what) in [
-        (&st.opening_balance, "opening balance currency"),
-        (&st.closing_balance, "closing balance currency"),
-    ] {
-        if let Some(b) = balance
-            && b.currency != st.currency
-        {
-            check_currency(&b.currency, what, &here, &mut flags);
-        }
-    }
+    check_currencies(
+        &st.currency,
+        st.opening_balance.as_ref(),
+        st.closing_balance.as_ref(),
+        &here,
+        &mut flags,
+    );
     let units = currency::minor_units(&st.currency).flatten();
     for tx in &mut st.transactions {
         if tx.currency == st.currency {
@@ -83,64 +167,81 @@ pub(crate) fn finish(mut st: Statement, locations: &BalanceLocations) -> Stateme
             }
         }
     }
-    canonical_balance(&mut st.opening_balance);
-    canonical_balance(&mut st.closing_balance);
-    canonical_balance(&mut st.closing_available_balance);
-    for b in &mut st.forward_available_balances {
-        b.amount = canonical(b.amount, &b.currency);
-    }
-    if let (Some(open), Some(close)) = (&st.opening_balance, &st.closing_balance) {
-        let at = locations.closing.clone().unwrap_or_else(|| here.clone());
-        if open.currency != close.currency {
-            flags.push(FeedError::new(
-                ErrorKind::CurrencyMismatch,
-                at,
-                "closing balance currency",
-                format!("the opening balance currency {}", open.currency),
-                &close.currency,
-            ));
-            st.balance_check = BalanceCheck::NotChecked {
-                reason: "opening and closing balances are in different currencies".into(),
-            };
-        } else {
-            let booked = st
-                .transactions
-                .iter()
-                .filter(|t| t.status == EntryStatus::Booked && t.currency == open.currency)
-                .try_fold(Decimal::ZERO, |acc, t| acc.checked_add(t.amount));
-            let computed = booked.and_then(|sum| open.amount.checked_add(sum));
-            match computed {
-                Some(c) if c == close.amount => st.balance_check = BalanceCheck::Balanced,
-                Some(c) => {
-                    flags.push(FeedError::new(
-                        ErrorKind::BalanceMismatch,
-                        at,
-                        "closing balance",
-                        format!(
-                            "opening balance {} {} + booked transactions {} = {} {}",
-                            open.amount,
-                            open.currency,
-                            canonical(c - open.amount, &open.currency),
-                            canonical(c, &open.currency),
-                            open.currency
-                        ),
-                        format!("{} {}", close.amount, close.currency),
-                    ));
-                    st.balance_check = BalanceCheck::Mismatch {
-                        computed_closing: canonical(c, &open.currency),
-                        reported_closing: close.amount,
-                    };
-                }
-                None => {
-                    st.balance_check = BalanceCheck::NotChecked {
-                        reason: "sum of amounts overflows".into(),
-                    };
-                }
-            }
-        }
+    canonical_balances(
+        &mut st.opening_balance,
+        &mut st.closing_balance,
+        &mut st.closing_available_balance,
+        &mut st.forward_available_balances,
+    );
+    let at = locations.closing.clone().unwrap_or_else(|| here.clone());
+    let transactions = &st.transactions;
+    let booked = |ccy: &str| {
+        transactions
+            .iter()
+            .filter(|t| t.status == EntryStatus::Booked && t.currency == ccy)
+            .try_fold(Decimal::ZERO, |acc, t| acc.checked_add(t.amount))
+    };
+    if let Some(check) = balance_chain(
+        st.opening_balance.as_ref(),
+        st.closing_balance.as_ref(),
+        booked,
+        at,
+        &mut flags,
+    ) {
+        st.balance_check = check;
     }
     st.flags = flags;
     st
+}
+
+/// Occurrence numbers of fingerprint bases within one file.
+#[derive(Debug, Default)]
+pub(crate) struct Occurrences(HashMap<[u8; 32], u32>);
+
+impl Occurrences {
+    /// The fingerprint of the next transaction with this basis digest.
+    pub(crate) fn fingerprint(&mut self, digest: [u8; 32]) -> fingerprint::Fingerprint {
+        let n = self.0.entry(digest).or_insert(0);
+        let f = fingerprint::from_digest(&digest, *n);
+        *n += 1;
+        f
+    }
+}
+
+/// Strict mode rejects flagged statements into the errors; every error names the file and
+/// (unless it concerns a file without statements) the statement's index.
+pub(crate) fn sort_results<S>(
+    file: &str,
+    results: Vec<Result<S, FeedError>>,
+    options: &ParseOptions,
+    flags_of: impl Fn(&mut S) -> &mut Vec<FeedError>,
+) -> (Vec<S>, Vec<FeedError>) {
+    let mut statements = Vec::with_capacity(results.len());
+    let mut errors = Vec::new();
+    let whole_file = results.len() == 1;
+    for (i, result) in results.into_iter().enumerate() {
+        let index = i + 1;
+        match result {
+            Ok(mut st) => {
+                let flags = flags_of(&mut st);
+                for f in flags.iter_mut() {
+                    file.clone_into(&mut f.file);
+                    f.statement.get_or_insert(index);
+                }
+                if matches!(options.mode, CheckMode::Strict) && !flags.is_empty() {
+                    errors.append(flags);
+                } else {
+                    statements.push(st);
+                }
+            }
+            // A file-level problem of a file without statements belongs to no statement.
+            Err(e) if whole_file && e.location == crate::Location::File => {
+                errors.push(e.with_file(file));
+            }
+            Err(e) => errors.push(e.with_file(file).in_statement(index)),
+        }
+    }
+    (statements, errors)
 }
 
 /// Gather per-statement results into a file: strict mode rejects flagged statements, and
@@ -155,38 +256,14 @@ pub(crate) fn assemble(
     // Fingerprints first, over every statement that could be built, so a statement rejected
     // in strict mode does not shift the occurrence numbers of the ones after it.
     let mut results = results;
-    let mut seen: HashMap<[u8; 32], u32> = HashMap::new();
+    let mut seen = Occurrences::default();
     for st in results.iter_mut().flatten() {
         for tx in &mut st.transactions {
-            let digest = fingerprint::basis_digest(&st.account, tx);
-            let n = seen.entry(digest).or_insert(0);
-            tx.fingerprint = fingerprint::from_digest(&digest, *n);
-            *n += 1;
+            let digest = fingerprint::basis_digest(&st.account, &fingerprint::Basis::of(tx));
+            tx.fingerprint = seen.fingerprint(digest);
         }
     }
-    let mut statements = Vec::new();
-    let mut errors = Vec::new();
-    let whole_file = results.len() == 1;
-    for (i, result) in results.into_iter().enumerate() {
-        let index = i + 1;
-        match result {
-            Ok(mut st) => {
-                for f in &mut st.flags {
-                    *f = f.clone().with_file(file).in_statement(index);
-                }
-                if matches!(options.mode, CheckMode::Strict) && !st.flags.is_empty() {
-                    errors.append(&mut st.flags);
-                } else {
-                    statements.push(st);
-                }
-            }
-            // A file-level problem of a file without statements belongs to no statement.
-            Err(e) if whole_file && e.location == crate::Location::File => {
-                errors.push(e.with_file(file));
-            }
-            Err(e) => errors.push(e.with_file(file).in_statement(index)),
-        }
-    }
+    let (statements, errors) = sort_results(file, results, options, |st| &mut st.flags);
     ParsedFile {
         file: file.to_string(),
         format,

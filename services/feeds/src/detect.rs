@@ -2,21 +2,46 @@
 
 use crate::error::{ErrorKind, FeedError, Location};
 use crate::model::Format;
-use crate::text::trim;
+use crate::text::{find_either, split_lines, trim};
 use crate::{ParseOptions, csv};
 
 /// How many leading bytes are enough to recognise any supported format.
 const SNIFF: usize = 64 * 1024;
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    // Compare only where the first byte matches.
+    let mut from = 0;
+    while let Some(i) = haystack
+        .get(from..)
+        .and_then(|h| find_either(h, first, first))
+    {
+        let at = from + i + 1;
+        if haystack.get(at..).is_some_and(|h| h.starts_with(rest)) {
+            return true;
+        }
+        from = at;
+    }
+    false
 }
 
-/// True if some line starts with `needle` (after SOH/ETX control bytes).
-fn line_starts_with(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack
-        .split(|&b| b == b'\n' || b == b'\r')
-        .any(|l| trim(l).starts_with(needle))
+/// Whether some line starts (after SOH/ETX control bytes) with an MT942 field, and with an
+/// MT940 opening or closing balance — in one pass over the lines.
+fn swift_kind(haystack: &[u8]) -> (bool, bool) {
+    let (mut intraday, mut statement) = (false, false);
+    for l in split_lines(haystack) {
+        let l = trim(l);
+        if l.first() != Some(&b':') {
+            continue;
+        }
+        intraday |= [&b":13D:"[..], b":34F:", b":90D:", b":90C:"]
+            .iter()
+            .any(|t| l.starts_with(t));
+        statement |= l.starts_with(b":60F:") || l.starts_with(b":62F:");
+    }
+    (intraday, statement)
 }
 
 pub(crate) fn detect(bytes: &[u8], options: &ParseOptions) -> Result<Format, FeedError> {
@@ -52,10 +77,7 @@ pub(crate) fn detect(bytes: &[u8], options: &ParseOptions) -> Result<Format, Fee
         return Ok(Format::Mt942);
     }
     if crate::mt940::looks_like_swift(head) {
-        let intraday = [&b":13D:"[..], b":34F:", b":90D:", b":90C:"]
-            .iter()
-            .any(|t| line_starts_with(head, t));
-        let statement = line_starts_with(head, b":60F:") || line_starts_with(head, b":62F:");
+        let (intraday, statement) = swift_kind(head);
         return Ok(if intraday && !statement {
             Format::Mt942
         } else {

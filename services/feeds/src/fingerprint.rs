@@ -57,6 +57,15 @@ const PLACEHOLDERS: &[&str] = &["NONREF", "NOTPROVIDED", "NONE", "N/A", "NA", "-
 /// Where basis bytes go: a string (for [`basis`]) or a hasher (no allocation).
 trait Sink: fmt::Write {
     fn put(&mut self, bytes: &[u8]);
+
+    /// Put the bytes `keep` accepts of an ASCII text, upper-cased.
+    fn put_kept_upper(&mut self, ascii: &[u8], keep: Keep) {
+        for &b in ascii {
+            if keep.byte(b) {
+                self.put(&[b.to_ascii_uppercase()]);
+            }
+        }
+    }
 }
 
 impl Sink for String {
@@ -65,10 +74,12 @@ impl Sink for String {
     }
 }
 
+const BUF: usize = 256;
+
 /// Buffers bytes in front of SHA-256 so short fields do not each call the compressor.
 struct Hashing {
     hasher: Sha256,
-    buf: [u8; 256],
+    buf: [u8; BUF],
     len: usize,
 }
 
@@ -76,24 +87,42 @@ impl Hashing {
     fn new() -> Self {
         Self {
             hasher: Sha256::new(),
-            buf: [0; 256],
+            buf: [0; BUF],
             len: 0,
         }
     }
 
-    fn digest(mut self) -> [u8; 32] {
+    fn flush(&mut self) {
         self.hasher
             .update(self.buf.get(..self.len).unwrap_or_default());
+        self.len = 0;
+    }
+
+    fn digest(mut self) -> [u8; 32] {
+        self.flush();
         self.hasher.finalize().into()
+    }
+
+    /// Copy the bytes `kept` accepts, upper-cased, into the buffer (flushing when full).
+    fn copy_kept(&mut self, ascii: &[u8], kept: impl Fn(u8) -> bool) {
+        for &b in ascii {
+            if kept(b) {
+                if self.len >= BUF {
+                    self.flush();
+                }
+                if let Some(slot) = self.buf.get_mut(self.len) {
+                    *slot = b.to_ascii_uppercase();
+                    self.len += 1;
+                }
+            }
+        }
     }
 }
 
 impl Sink for Hashing {
     fn put(&mut self, bytes: &[u8]) {
-        if self.len + bytes.len() > self.buf.len() {
-            self.hasher
-                .update(self.buf.get(..self.len).unwrap_or_default());
-            self.len = 0;
+        if self.len + bytes.len() > BUF {
+            self.flush();
         }
         match self.buf.get_mut(self.len..self.len + bytes.len()) {
             Some(dst) => {
@@ -101,6 +130,15 @@ impl Sink for Hashing {
                 self.len += bytes.len();
             }
             None => self.hasher.update(bytes),
+        }
+    }
+
+    fn put_kept_upper(&mut self, ascii: &[u8], keep: Keep) {
+        // One loop per rule, so the test is not re-decided for every byte.
+        match keep {
+            Keep::All => self.copy_kept(ascii, |_| true),
+            Keep::Alphanumeric => self.copy_kept(ascii, |b| b.is_ascii_alphanumeric()),
+            Keep::NotWhitespace => self.copy_kept(ascii, |b| !is_ascii_space(b)),
         }
     }
 }
@@ -112,11 +150,9 @@ impl fmt::Write for Hashing {
     }
 }
 
-fn flush_upper(out: &mut impl Sink, chunk: &mut [u8], n: usize) {
-    if let Some(part) = chunk.get_mut(..n) {
-        part.make_ascii_uppercase();
-        out.put(part);
-    }
+/// ASCII bytes that `char::is_whitespace` accepts (tab, LF, VT, FF, CR, space).
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ')
 }
 
 /// Which characters a field keeps in the basis.
@@ -132,7 +168,7 @@ impl Keep {
         match self {
             Keep::All => true,
             Keep::Alphanumeric => b.is_ascii_alphanumeric(),
-            Keep::NotWhitespace => !char::from(b).is_whitespace(),
+            Keep::NotWhitespace => !is_ascii_space(b),
         }
     }
 
@@ -148,22 +184,7 @@ impl Keep {
 /// Put `s` upper-cased, keeping only the characters `keep` accepts (ASCII fast path).
 fn put_filtered(out: &mut impl Sink, s: &str, keep: Keep) {
     if s.is_ascii() {
-        // Copy the kept runs into a stack chunk, upper-case it in place, hand it over whole.
-        let mut chunk = [0u8; 128];
-        let mut n = 0;
-        for run in s.as_bytes().split(|b| !keep.byte(*b)) {
-            for piece in run.chunks(chunk.len()) {
-                if n + piece.len() > chunk.len() {
-                    flush_upper(out, &mut chunk, n);
-                    n = 0;
-                }
-                if let Some(dst) = chunk.get_mut(n..n + piece.len()) {
-                    dst.copy_from_slice(piece);
-                    n += piece.len();
-                }
-            }
-        }
-        flush_upper(out, &mut chunk, n);
+        out.put_kept_upper(s.as_bytes(), keep);
         return;
     }
     let mut utf8 = [0u8; 4];
@@ -199,8 +220,37 @@ fn put_reference(out: &mut impl Sink, s: Option<&str>) {
 
 const SEP: &[u8] = "\u{1f}".as_bytes();
 
+/// The fields of a transaction the rule reads, borrowed from either model.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Basis<'t> {
+    pub(crate) currency: &'t str,
+    pub(crate) amount: rust_decimal::Decimal,
+    /// The value date, else the booking date.
+    pub(crate) date: Option<chrono::NaiveDate>,
+    pub(crate) bank_reference: Option<&'t str>,
+    pub(crate) end_to_end_id: Option<&'t str>,
+    pub(crate) customer_reference: Option<&'t str>,
+    pub(crate) counterparty_account: Option<&'t str>,
+    pub(crate) remittance_information: Option<&'t str>,
+}
+
+impl<'t> Basis<'t> {
+    pub(crate) fn of(tx: &'t Transaction) -> Self {
+        Self {
+            currency: &tx.currency,
+            amount: tx.amount,
+            date: tx.value_date.or(tx.booking_date),
+            bank_reference: tx.bank_reference.as_deref(),
+            end_to_end_id: tx.end_to_end_id.as_deref(),
+            customer_reference: tx.customer_reference.as_deref(),
+            counterparty_account: tx.counterparty_account.as_deref(),
+            remittance_information: tx.remittance_information.as_deref(),
+        }
+    }
+}
+
 /// Write fields 1–10 of the rule, separated by U+001F.
-fn write_basis(out: &mut impl Sink, account: &str, tx: &Transaction) {
+fn write_basis(out: &mut impl Sink, account: &str, tx: &Basis<'_>) {
     out.put(VERSION.as_bytes());
     out.put(SEP);
     put_filtered(out, account, Keep::Alphanumeric);
@@ -209,25 +259,25 @@ fn write_basis(out: &mut impl Sink, account: &str, tx: &Transaction) {
     out.put(SEP);
     put_amount(out, tx.amount);
     out.put(SEP);
-    if let Some(d) = tx.value_date.or(tx.booking_date) {
+    if let Some(d) = tx.date {
         put_date(out, d);
     }
     out.put(SEP);
-    put_reference(out, tx.bank_reference.as_deref());
+    put_reference(out, tx.bank_reference);
     out.put(SEP);
-    put_reference(out, tx.end_to_end_id.as_deref());
+    put_reference(out, tx.end_to_end_id);
     out.put(SEP);
-    put_reference(out, tx.customer_reference.as_deref());
+    put_reference(out, tx.customer_reference);
     out.put(SEP);
     put_filtered(
         out,
-        tx.counterparty_account.as_deref().unwrap_or_default(),
+        tx.counterparty_account.unwrap_or_default(),
         Keep::Alphanumeric,
     );
     out.put(SEP);
     put_filtered(
         out,
-        tx.remittance_information.as_deref().unwrap_or_default(),
+        tx.remittance_information.unwrap_or_default(),
         Keep::NotWhitespace,
     );
 }
@@ -291,12 +341,12 @@ fn put_date(out: &mut impl Sink, d: chrono::NaiveDate) {
 #[must_use]
 pub fn basis(account: &str, tx: &Transaction) -> String {
     let mut out = String::with_capacity(160);
-    write_basis(&mut out, account, tx);
+    write_basis(&mut out, account, &Basis::of(tx));
     out
 }
 
 /// SHA-256 of the basis, computed without building it.
-pub(crate) fn basis_digest(account: &str, tx: &Transaction) -> [u8; 32] {
+pub(crate) fn basis_digest(account: &str, tx: &Basis<'_>) -> [u8; 32] {
     let mut h = Hashing::new();
     write_basis(&mut h, account, tx);
     h.digest()
@@ -362,14 +412,28 @@ pub(crate) fn from_digest(digest: &[u8; 32], occurrence: u32) -> Fingerprint {
     let mut hasher = Sha256::new();
     hasher.update(digest);
     hasher.update(SEP);
-    hasher.update(occurrence.to_string().as_bytes());
+    // The occurrence in decimal, written without allocating.
+    let mut digits = [0u8; 10];
+    let mut n = occurrence;
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        if let Some(d) = digits.get_mut(at) {
+            *d = b'0' + u8::try_from(n % 10).unwrap_or(0);
+        }
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    hasher.update(digits.get(at..).unwrap_or_default());
     Fingerprint(hasher.finalize().into())
 }
 
 /// Fingerprint of one transaction of `account`, the `occurrence`-th with its basis in a file.
 #[must_use]
 pub fn compute(account: &str, tx: &Transaction, occurrence: u32) -> Fingerprint {
-    from_digest(&basis_digest(account, tx), occurrence)
+    from_digest(&basis_digest(account, &Basis::of(tx)), occurrence)
 }
 
 #[cfg(test)]

@@ -115,7 +115,11 @@ fn parse_inner(
     };
     let input = text::prepare(bytes, forced, fallback)?;
     let results = match &format {
-        Format::Mt940 | Format::Mt942 => mt940::parse(&input),
+        // The MT940 parser builds its compact form (with checks and fingerprints); the owned
+        // model is made from it, so `mt940::parse_compact` and this always agree.
+        Format::Mt940 | Format::Mt942 => {
+            return Ok(mt940::compact_file(name, format, &input, options).to_parsed_file(name));
+        }
         Format::Camt052 | Format::Camt053 | Format::Camt054 => camt::parse(&input, &format),
         Format::Bai2 => bai2::parse(&input, options),
         Format::Csv(profile) => {

@@ -43,6 +43,8 @@ pub(crate) struct Input<'a> {
     pub(crate) bytes: Cow<'a, [u8]>,
     pub(crate) encoding: &'static Encoding,
     pub(crate) codec: Codec,
+    /// The input as text when it was found to be valid UTF-8 (validated once, here).
+    pub(crate) utf8: Option<&'a str>,
 }
 
 /// Guess between a DOS code page and windows-1252 for non-UTF-8 SWIFT files: DOS code pages
@@ -69,10 +71,11 @@ pub(crate) fn prepare<'a>(
     forced: Option<Codec>,
     fallback: Fallback,
 ) -> Result<Input<'a>, FeedError> {
+    let utf8 = std::str::from_utf8(bytes).ok();
     if forced == Some(Codec::Ibm852)
         || (forced.is_none()
             && matches!(fallback, Fallback::Western)
-            && std::str::from_utf8(bytes).is_err()
+            && utf8.is_none()
             && Encoding::for_bom(bytes).is_none()
             && looks_like_dos(bytes))
     {
@@ -80,6 +83,7 @@ pub(crate) fn prepare<'a>(
             bytes: Cow::Borrowed(bytes),
             encoding: WINDOWS_1252,
             codec: Codec::Ibm852,
+            utf8: None,
         });
     }
     let forced = match forced {
@@ -90,7 +94,7 @@ pub(crate) fn prepare<'a>(
     let encoding = match forced {
         Some(e) => e,
         None if bom == UTF_16LE || bom == UTF_16BE => bom,
-        None if std::str::from_utf8(bytes).is_ok() => UTF_8,
+        None if utf8.is_some() => UTF_8,
         None => match fallback {
             Fallback::Western => WINDOWS_1252,
             Fallback::Chinese => GB18030,
@@ -111,12 +115,15 @@ pub(crate) fn prepare<'a>(
             bytes: Cow::Owned(text.into_owned().into_bytes()),
             encoding: UTF_8,
             codec: Codec::Rs(UTF_8),
+            utf8: None,
         });
     }
     Ok(Input {
         bytes: Cow::Borrowed(bytes),
         encoding,
         codec: Codec::Rs(encoding),
+        // Slices of valid UTF-8 read as UTF-8 need no decoding (nor validating) again.
+        utf8: if encoding == UTF_8 { utf8 } else { None },
     })
 }
 
@@ -164,6 +171,30 @@ impl Input<'_> {
             .decode_without_bom_handling(slice)
             .0
             .into_owned()
+    }
+
+    /// [`Input::decode`], appended to `out`.
+    pub(crate) fn decode_into(&self, slice: &[u8], out: &mut String) {
+        if self.codec == Codec::Ibm852 {
+            out.extend(slice.iter().map(|&b| {
+                match b {
+                    0..0x80 => char::from(b),
+                    _ => IBM852
+                        .get(usize::from(b - 0x80))
+                        .copied()
+                        .unwrap_or('\u{fffd}'),
+                }
+            }));
+            return;
+        }
+        if self.encoding == UTF_8 || slice.is_ascii() {
+            match std::str::from_utf8(slice) {
+                Ok(s) => out.push_str(s),
+                Err(_) => out.push_str(&String::from_utf8_lossy(slice)),
+            }
+            return;
+        }
+        out.push_str(&self.encoding.decode_without_bom_handling(slice).0);
     }
 
     /// Name of the encoding for reports.
@@ -218,7 +249,7 @@ impl Iterator for Lines<'_> {
             return None;
         }
         let start = self.pos;
-        let (len, skip) = match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+        let (len, skip) = match find_line_break(rest) {
             Some(i) => {
                 let crlf = rest.get(i) == Some(&b'\r') && rest.get(i + 1) == Some(&b'\n');
                 (i, if crlf { 2 } else { 1 })
@@ -233,6 +264,55 @@ impl Iterator for Lines<'_> {
             end: start + len,
         })
     }
+}
+
+/// Offset of the first `\n` or `\r`.
+pub(crate) fn find_line_break(bytes: &[u8]) -> Option<usize> {
+    find_either(bytes, b'\n', b'\r')
+}
+
+/// Offset of the first byte equal to `a` or `b`, scanning eight bytes at a time.
+pub(crate) fn find_either(bytes: &[u8], a: u8, b: u8) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // True iff some byte of `x` is zero (exact as a yes/no answer).
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+    let (wa, wb) = (ONES * u64::from(a), ONES * u64::from(b));
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        if has_zero(x ^ wa) || has_zero(x ^ wb) {
+            break;
+        }
+        at += 8;
+    }
+    bytes
+        .get(at..)
+        .unwrap_or_default()
+        .iter()
+        .position(|&c| c == a || c == b)
+        .map(|i| at + i)
+}
+
+/// The lines of `bytes` (split at `\n` and `\r`; empty pieces between `\r\n` included).
+pub(crate) fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(bytes);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match find_line_break(r) {
+            Some(i) => {
+                rest = r.get(i + 1..);
+                r.get(..i)
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
 }
 
 /// Trim ASCII whitespace (and NUL/SOH/ETX control bytes) from both ends.
@@ -252,6 +332,15 @@ pub(crate) fn trim(mut s: &[u8]) -> &[u8] {
         }
     }
     s
+}
+
+/// Where [`trim`] would cut `s`: the start and end offsets of what it keeps.
+pub(crate) fn trim_bounds(s: &[u8]) -> (usize, usize) {
+    let kept = |b: &u8| !(b.is_ascii_whitespace() || *b < 0x20);
+    match s.iter().position(kept) {
+        Some(from) => (from, s.iter().rposition(kept).map_or(from, |to| to + 1)),
+        None => (0, 0),
+    }
 }
 
 /// `Some(trimmed)` unless the string is empty after trimming.
@@ -280,6 +369,21 @@ mod tests {
                 (4, &b"d"[..])
             ]
         );
+    }
+
+    #[test]
+    fn line_breaks_are_found_anywhere() {
+        for len in 0..40 {
+            for at in 0..=len {
+                let mut v = vec![b'a'; len];
+                let expected = (at < len).then_some(at);
+                if at < len {
+                    v[at] = if at % 2 == 0 { b'\n' } else { b'\r' };
+                }
+                assert_eq!(find_line_break(&v), expected, "{len} {at}");
+            }
+        }
+        assert_eq!(find_line_break("äöü\u{a0}\u{d0a}x\n".as_bytes()), Some(12));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Fuzz target: no input may make the mt940 parser panic or hang.
+//! Fuzz target: no input may make the mt940 parser panic or hang, and its compact form
+//! (`parse_compact`) must always equal the owned model (`parse_file`).
 #![no_main]
 
 use feeds::{CheckMode, Format, ParseOptions};
@@ -12,9 +13,17 @@ fuzz_target!(|data: &[u8]| {
                 mode,
                 ..ParseOptions::default()
             };
-            if let Ok(parsed) = feeds::parse_file("fuzz", data, format.clone(), &options) {
+            let owned = feeds::parse_file("fuzz", data, format.clone(), &options);
+            if let Ok(parsed) = &owned {
                 // Output must always serialise.
                 let _ = parsed.to_json_pretty();
+            }
+            // The compact form must give exactly the owned model.
+            let compact = feeds::mt940::parse_compact("fuzz", data, format.clone(), &options);
+            match (&owned, &compact) {
+                (Ok(a), Ok(b)) => assert_eq!(a, &b.to_parsed_file("fuzz")),
+                (Err(a), Err(b)) => assert_eq!(a, b),
+                _ => panic!("parse_file {owned:?} but parse_compact {compact:?}"),
             }
         }
     }

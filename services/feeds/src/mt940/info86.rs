@@ -9,6 +9,9 @@
 //! * Anything else is free text: the remittance information is the text itself.
 
 use std::borrow::Cow;
+use std::ops::Range;
+
+use super::compact::{Key, Span};
 
 /// What `:86:` says about a transaction, per dialect.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,63 +32,196 @@ pub struct Info {
     pub extra: Vec<(Cow<'static, str>, String)>,
 }
 
-fn set(slot: &mut Option<String>, value: &str) {
-    let v = value.trim();
-    if slot.is_none() && !v.is_empty() {
-        *slot = Some(v.to_string());
+/// What `:86:` says, as spans of the statement's text buffer (see [`parse_into`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Found {
+    pub(crate) remittance: Option<Span>,
+    pub(crate) counterparty_name: Option<Span>,
+    pub(crate) counterparty_account: Option<Span>,
+    pub(crate) counterparty_bank: Option<Span>,
+    pub(crate) end_to_end_id: Option<Span>,
+    pub(crate) payment_reference: Option<Span>,
+}
+
+/// Buffers reused from one transaction to the next (no allocation once they have grown).
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    purpose: String,
+    name: String,
+    main_purpose: String,
+    more_purpose: String,
+    seventies: String,
+    starts: Vec<usize>,
+    marks: Vec<(usize, &'static str)>,
+}
+
+/// Where the values go: the statement's text buffer and its list of extra fields.
+pub(crate) struct Out<'x> {
+    pub(crate) text: &'x mut String,
+    pub(crate) extras: &'x mut Vec<(Key, Span)>,
+}
+
+/// A text at hand that also sits in the output buffer at `base`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Held<'t> {
+    pub(crate) text: &'t str,
+    pub(crate) base: usize,
+}
+
+impl<'t> Held<'t> {
+    /// The part `r` of the text, trimmed (like `str::trim`); `None` when that leaves nothing
+    /// (or `r` is not a range of the text).
+    fn trimmed(&self, r: Range<usize>) -> Option<Span> {
+        let v = self.text.get(r.clone())?;
+        let start = r.start + (v.len() - v.trim_start().len());
+        let t = v.trim();
+        (!t.is_empty()).then(|| Span::new(self.base + start, self.base + start + t.len()))
+    }
+
+    fn str(&self, r: Range<usize>) -> &'t str {
+        self.text.get(r).unwrap_or_default()
     }
 }
 
-fn push(
-    extra: &mut Vec<(Cow<'static, str>, String)>,
-    key: impl Into<Cow<'static, str>>,
-    value: &str,
-) {
-    let v = value.trim();
-    if !v.is_empty() {
-        extra.push((key.into(), v.to_string()));
+impl Out<'_> {
+    /// Append a text built here; it can then be cut into spans.
+    fn store<'t>(&mut self, s: &'t str) -> Held<'t> {
+        let base = self.text.len();
+        self.text.push_str(s);
+        Held { text: s, base }
+    }
+
+    /// Append `s` trimmed, unless that leaves nothing.
+    fn store_trimmed(&mut self, s: &str) -> Option<Span> {
+        let t = s.trim();
+        (!t.is_empty()).then(|| {
+            let base = self.text.len();
+            self.text.push_str(t);
+            Span::new(base, base + t.len())
+        })
+    }
+
+    /// An extra field with the trimmed value `r` of `h`, unless empty.
+    fn push(&mut self, key: &'static str, h: Held<'_>, r: Range<usize>) {
+        if let Some(v) = h.trimmed(r) {
+            self.extras.push((Key::Static(key), v));
+        }
+    }
+
+    /// An extra field whose name comes from the input, unless the value is empty.
+    fn push_named(&mut self, key: &str, h: Held<'_>, r: Range<usize>) {
+        if let Some(v) = h.trimmed(r) {
+            let k = self.text.len();
+            self.text.push_str(key);
+            self.extras
+                .push((Key::Text(Span::new(k, self.text.len())), v));
+        }
+    }
+
+    /// An extra field with a value built here, trimmed, unless empty.
+    fn push_built(&mut self, key: &'static str, s: &str) {
+        if let Some(v) = self.store_trimmed(s) {
+            self.extras.push((Key::Static(key), v));
+        }
     }
 }
 
-/// Interpret the decoded `:86:` text (lines separated by `\n`).
+/// Set `slot` to the trimmed value `r` of `h`, unless it is set already or the value is empty.
+fn set(slot: &mut Option<Span>, h: Held<'_>, r: Range<usize>) {
+    if slot.is_none() {
+        *slot = h.trimmed(r);
+    }
+}
+
+/// Interpret the decoded `:86:` text (lines separated by `\n`) into an owned [`Info`].
 pub(crate) fn parse(text: &str) -> Info {
-    let joined: Cow<'_, str> = if text.contains('\n') {
-        Cow::Owned(text.split('\n').collect())
+    let mut buf = String::with_capacity(text.len() * 2);
+    let mut extras = Vec::new();
+    let mut scratch = Scratch::default();
+    buf.push_str(text);
+    let full = Held { text, base: 0 };
+    let joined_text: String;
+    let joined = if text.contains('\n') {
+        joined_text = text.split('\n').collect();
+        let base = buf.len();
+        buf.push_str(&joined_text);
+        Held {
+            text: &joined_text,
+            base,
+        }
     } else {
-        Cow::Borrowed(text)
+        full
     };
-    let joined = joined.as_ref();
-    if let Some(info) = german(joined) {
-        return info;
-    }
-    if let Some(info) = swift_codes(joined) {
-        return info;
-    }
-    if let Some(info) = mbank(joined) {
-        return info;
-    }
+    let found = parse_into(
+        full,
+        joined,
+        &mut Out {
+            text: &mut buf,
+            extras: &mut extras,
+        },
+        &mut scratch,
+    );
+    let get = |s: Option<Span>| s.and_then(|s| buf.get(s.range())).map(str::to_string);
     Info {
-        remittance: crate::text::non_empty(text),
-        ..Info::default()
+        remittance: get(found.remittance),
+        counterparty_name: get(found.counterparty_name),
+        counterparty_account: get(found.counterparty_account),
+        counterparty_bank: get(found.counterparty_bank),
+        end_to_end_id: get(found.end_to_end_id),
+        payment_reference: get(found.payment_reference),
+        extra: extras
+            .iter()
+            .map(|(k, v)| {
+                let key: Cow<'static, str> = match *k {
+                    Key::Static(k) => Cow::Borrowed(k),
+                    Key::Text(s) => Cow::Owned(buf.get(s.range()).unwrap_or_default().into()),
+                };
+                (key, buf.get(v.range()).unwrap_or_default().to_string())
+            })
+            .collect(),
     }
+}
+
+/// Interpret a `:86:` text: `full` is the decoded text (lines separated by `\n`), `joined`
+/// the same without the line breaks (the same [`Held`] when it is one line); both sit in
+/// `out.text`. Values are spans of them or of texts appended to `out.text`; extra fields are
+/// appended to `out.extras` in the order found.
+pub(crate) fn parse_into(
+    full: Held<'_>,
+    joined: Held<'_>,
+    out: &mut Out<'_>,
+    scratch: &mut Scratch,
+) -> Found {
+    if let Some(found) = german(joined, out, scratch) {
+        return found;
+    }
+    if let Some(found) = swift_codes(joined, out) {
+        return found;
+    }
+    if let Some(found) = mbank(joined, out) {
+        return found;
+    }
+    let mut found = Found::default();
+    set(&mut found.remittance, full, 0..full.text.len());
+    found
 }
 
 /// `GVC` + separator + two-digit subfields.
-fn german(joined: &str) -> Option<Info> {
+fn german(j: Held<'_>, out: &mut Out<'_>, sc: &mut Scratch) -> Option<Found> {
     // Some banks put a blank before the GVC (`:86: 020?00…`).
-    let joined = joined.trim_start();
-    let b = joined.as_bytes();
-    let gvc = joined.get(..3)?;
+    let lead = j.text.len() - j.text.trim_start().len();
+    let t = j.text.get(lead..)?;
+    let b = t.as_bytes();
+    let gvc = t.get(..3)?;
     if !gvc.bytes().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    let mut info = Info {
-        extra: Vec::with_capacity(10),
-        ..Info::default()
-    };
-    push(&mut info.extra, "gvc", gvc);
+    // Ranges of `t` as ranges of `j`.
+    let at = |from: usize, to: usize| (lead + from)..(lead + to);
+    let mut found = Found::default();
     if b.len() == 3 {
-        return Some(info);
+        out.push("gvc", j, at(0, 3));
+        return Some(found);
     }
     let sep = *b.get(3)?;
     let starts_subfield = |i: usize| {
@@ -96,55 +232,66 @@ fn german(joined: &str) -> Option<Info> {
     if sep.is_ascii_alphanumeric() || sep == b' ' || !starts_subfield(3) {
         return None;
     }
-    let mut marks: Vec<usize> = (3..b.len()).filter(|&i| starts_subfield(i)).collect();
-    marks.push(b.len());
-    let mut purpose = String::new();
-    // Where each purpose subfield starts: a keyword may begin right there.
-    let mut starts = Vec::new();
-    let mut name = String::new();
+    out.push("gvc", j, at(0, 3));
+    sc.purpose.clear();
+    sc.name.clear();
     // ?20–?29 and ?60–?63 as written, for audit (the remittance is cut from both).
-    let mut main_purpose = String::new();
-    let mut more_purpose = String::new();
-    let mut seventies = String::new();
-    for w in marks.windows(2) {
-        let &[from, to] = w else { continue };
-        let code = joined.get(from + 1..from + 3).unwrap_or_default();
-        let value = joined.get(from + 3..to).unwrap_or_default();
+    sc.main_purpose.clear();
+    sc.more_purpose.clear();
+    sc.seventies.clear();
+    // Where each purpose subfield starts: a keyword may begin right there.
+    sc.starts.clear();
+    let mut from = 3;
+    loop {
+        let to = (from + 1..b.len())
+            .find(|&i| starts_subfield(i))
+            .unwrap_or(b.len());
+        let code = t.get(from + 1..from + 3).unwrap_or_default();
+        let value = t.get(from + 3..to).unwrap_or_default();
+        let v = at(from + 3, to);
         match code {
-            "00" => push(&mut info.extra, "posting_text", value),
-            "10" => push(&mut info.extra, "prima_nota", value),
+            "00" => out.push("posting_text", j, v),
+            "10" => out.push("prima_nota", j, v),
             "20" | "21" | "22" | "23" | "24" | "25" | "26" | "27" | "28" | "29" => {
-                starts.push(purpose.len());
-                purpose.push_str(value);
-                main_purpose.push_str(value);
+                sc.starts.push(sc.purpose.len());
+                sc.purpose.push_str(value);
+                sc.main_purpose.push_str(value);
             }
             "60" | "61" | "62" | "63" => {
-                starts.push(purpose.len());
-                purpose.push_str(value);
-                more_purpose.push_str(value);
+                sc.starts.push(sc.purpose.len());
+                sc.purpose.push_str(value);
+                sc.more_purpose.push_str(value);
             }
-            "30" => set(&mut info.counterparty_bank, value),
-            "31" => set(&mut info.counterparty_account, value),
-            "32" | "33" => name.push_str(value),
-            "34" => push(&mut info.extra, "text_key_extension", value),
+            "30" => set(&mut found.counterparty_bank, j, v),
+            "31" => set(&mut found.counterparty_account, j, v),
+            "32" | "33" => sc.name.push_str(value),
+            "34" => out.push("text_key_extension", j, v),
             // Non-standard ?70–?79 (seen as a second name/purpose block) form one text.
-            c if c.starts_with('7') => seventies.push_str(value),
-            _ => push(&mut info.extra, format!("subfield_{code}"), value),
+            c if c.starts_with('7') => sc.seventies.push_str(value),
+            _ => out.push_named(&format!("subfield_{code}"), j, v),
         }
+        if to >= b.len() {
+            break;
+        }
+        from = to;
     }
-    set(&mut info.counterparty_name, &name);
-    push(&mut info.extra, "subfield_70", &seventies);
+    if found.counterparty_name.is_none() {
+        found.counterparty_name = out.store_trimmed(&sc.name);
+    }
+    out.push_built("subfield_70", &sc.seventies);
     // The purpose exactly as written (not trimmed), for audit.
     for (key, text) in [
-        ("purpose", main_purpose),
-        ("purpose_continued", more_purpose),
+        ("purpose", &sc.main_purpose),
+        ("purpose_continued", &sc.more_purpose),
     ] {
         if !text.trim().is_empty() {
-            info.extra.push((key.into(), text));
+            let h = out.store(text);
+            out.extras
+                .push((Key::Static(key), Span::new(h.base, h.base + text.len())));
         }
     }
-    sepa_keywords(&purpose, &starts, &mut info);
-    Some(info)
+    sepa_keywords(&sc.purpose, &sc.starts, &mut sc.marks, out, &mut found);
+    Some(found)
 }
 
 const SEPA_KEYS: &[&str] = &[
@@ -153,9 +300,15 @@ const SEPA_KEYS: &[&str] = &[
 ];
 
 /// Split a German purpose text at `KEY+` markers.
-fn sepa_keywords(purpose: &str, starts: &[usize], info: &mut Info) {
+fn sepa_keywords(
+    purpose: &str,
+    starts: &[usize],
+    marks: &mut Vec<(usize, &'static str)>,
+    out: &mut Out<'_>,
+    found: &mut Found,
+) {
     let b = purpose.as_bytes();
-    let mut marks: Vec<(usize, &str)> = Vec::new();
+    marks.clear();
     // Scan bytes: a key starts with an ASCII capital and ends in `+`; it counts at the start
     // of a subfield or after a character that is not a letter or digit.
     for (i, &c) in b.iter().enumerate() {
@@ -181,150 +334,200 @@ fn sepa_keywords(purpose: &str, starts: &[usize], info: &mut Info) {
         }
     }
     if marks.is_empty() {
-        set(&mut info.remittance, purpose);
+        if found.remittance.is_none() {
+            found.remittance = out.store_trimmed(purpose);
+        }
         return;
     }
+    let p = out.store(purpose);
     let mut svwz = None;
-    for (n, (pos, key)) in marks.iter().enumerate() {
+    for (n, &(pos, key)) in marks.iter().enumerate() {
         let end = marks.get(n + 1).map_or(purpose.len(), |m| m.0);
-        let value = purpose
-            .get(pos + key.len() + 1..end)
-            .unwrap_or_default()
-            .trim();
-        match *key {
-            "EREF" => set(&mut info.end_to_end_id, value),
-            "SVWZ" => svwz = Some(value.to_string()),
-            "IBAN" => set(&mut info.counterparty_account, value),
-            "BIC" => set(&mut info.counterparty_bank, value),
-            "KREF" => push(&mut info.extra, "customer_reference_sepa", value),
-            "MREF" => push(&mut info.extra, "mandate_reference", value),
-            "CRED" => push(&mut info.extra, "creditor_id", value),
-            "DEBT" => push(&mut info.extra, "debtor_id", value),
-            "ABWA" => push(&mut info.extra, "ultimate_debtor", value),
-            "ABWE" => push(&mut info.extra, "ultimate_creditor", value),
-            "COAM" => push(&mut info.extra, "compensation_amount", value),
-            "OAMT" => push(&mut info.extra, "original_amount", value),
-            _ => push(&mut info.extra, "purpose_code", value),
+        let v = (pos + key.len() + 1)..end;
+        match key {
+            "EREF" => set(&mut found.end_to_end_id, p, v),
+            "SVWZ" => svwz = Some(v),
+            "IBAN" => set(&mut found.counterparty_account, p, v),
+            "BIC" => set(&mut found.counterparty_bank, p, v),
+            "KREF" => out.push("customer_reference_sepa", p, v),
+            "MREF" => out.push("mandate_reference", p, v),
+            "CRED" => out.push("creditor_id", p, v),
+            "DEBT" => out.push("debtor_id", p, v),
+            "ABWA" => out.push("ultimate_debtor", p, v),
+            "ABWE" => out.push("ultimate_creditor", p, v),
+            "COAM" => out.push("compensation_amount", p, v),
+            "OAMT" => out.push("original_amount", p, v),
+            _ => out.push("purpose_code", p, v),
         }
     }
-    let prefix = purpose
-        .get(..marks.first().map_or(0, |m| m.0))
-        .unwrap_or_default();
-    push(&mut info.extra, "purpose_prefix", prefix);
+    let first = marks.first().map_or(0, |m| m.0);
+    out.push("purpose_prefix", p, 0..first);
     match svwz {
-        Some(text) => set(&mut info.remittance, &text),
-        None => set(&mut info.remittance, purpose),
+        Some(v) => set(&mut found.remittance, p, v),
+        None => set(&mut found.remittance, p, 0..purpose.len()),
     }
 }
 
-/// Code words that start a subfield in the SWIFT/Dutch structure.
-const SWIFT_CODES: &[&str] = &[
-    "ACCW", "ADDR", "BENM", "BIC", "BUSP", "CHGS", "CNTP", "CSID", "EREF", "EXCH", "IBAN", "IREF",
-    "ISDT", "MARF", "NAME", "NRTX", "OCMT", "ORDP", "PREF", "PURP", "PT", "PY", "REMI", "RTRN",
-    "SVCL", "TRCD", "TRTP", "ULTB", "ULTD",
+/// Code words that start a subfield in the SWIFT/Dutch structure, with the extra field name
+/// used for the ones without a field of their own.
+const SWIFT_CODES: &[(&str, &str)] = &[
+    ("ACCW", "accw"),
+    ("ADDR", "addr"),
+    ("BENM", "benm"),
+    ("BIC", "bic"),
+    ("BUSP", "busp"),
+    ("CHGS", "chgs"),
+    ("CNTP", "cntp"),
+    ("CSID", "csid"),
+    ("EREF", "eref"),
+    ("EXCH", "exch"),
+    ("IBAN", "iban"),
+    ("IREF", "iref"),
+    ("ISDT", "isdt"),
+    ("MARF", "marf"),
+    ("NAME", "name"),
+    ("NRTX", "nrtx"),
+    ("OCMT", "ocmt"),
+    ("ORDP", "ordp"),
+    ("PREF", "pref"),
+    ("PURP", "purp"),
+    ("PT", "pt"),
+    ("PY", "py"),
+    ("REMI", "remi"),
+    ("RTRN", "rtrn"),
+    ("SVCL", "svcl"),
+    ("TRCD", "trcd"),
+    ("TRTP", "trtp"),
+    ("ULTB", "ultb"),
+    ("ULTD", "ultd"),
 ];
 
-fn swift_codes(joined: &str) -> Option<Info> {
-    let starts = |i: usize| -> Option<&'static str> {
+fn swift_codes(j: Held<'_>, out: &mut Out<'_>) -> Option<Found> {
+    let joined = j.text;
+    let starts = |i: usize| -> Option<(&'static str, &'static str)> {
         let rest = joined.get(i..)?.strip_prefix('/')?;
         SWIFT_CODES
             .iter()
             .copied()
-            .find(|c| rest.starts_with(c) && rest.get(c.len()..c.len() + 1) == Some("/"))
+            .find(|(c, _)| rest.starts_with(c) && rest.get(c.len()..c.len() + 1) == Some("/"))
     };
-    starts(0)?;
-    let mut marks: Vec<(usize, &str)> = joined
-        .char_indices()
-        .filter(|(_, c)| *c == '/')
-        .filter_map(|(i, _)| starts(i).map(|c| (i, c)))
-        .collect();
-    // "/BENM//NAME/": the `/` closing BENM is also the one opening NAME; keep both marks.
-    marks.dedup_by_key(|m| m.0);
-    let mut info = Info::default();
-    for (n, (pos, code)) in marks.iter().enumerate() {
-        let end = marks.get(n + 1).map_or(joined.len(), |m| m.0);
+    // The next `/` at or after `from` that opens a code word.
+    let next = |from: usize| {
+        joined
+            .as_bytes()
+            .iter()
+            .enumerate()
+            .skip(from)
+            .filter(|(_, b)| **b == b'/')
+            .find_map(|(i, _)| starts(i).map(|c| (i, c)))
+    };
+    let mut mark = Some((0, starts(0)?));
+    let mut found = Found::default();
+    while let Some((pos, (code, name))) = mark {
+        // "/BENM//NAME/": the `/` closing BENM is also the one opening NAME; keep both marks.
+        mark = next(pos + 1);
+        let end = mark.map_or(joined.len(), |m| m.0);
         let from = (pos + code.len() + 2).min(end);
-        let value = joined.get(from..end).unwrap_or_default();
-        match *code {
-            "EREF" => set(&mut info.end_to_end_id, value),
-            "NAME" => set(&mut info.counterparty_name, value),
-            "IBAN" => set(&mut info.counterparty_account, value),
-            "BIC" => set(&mut info.counterparty_bank, value),
-            "REMI" => remittance_code(value, &mut info),
+        let v = from..end;
+        match code {
+            "EREF" => set(&mut found.end_to_end_id, j, v),
+            "NAME" => set(&mut found.counterparty_name, j, v),
+            "IBAN" => set(&mut found.counterparty_account, j, v),
+            "BIC" => set(&mut found.counterparty_bank, j, v),
+            "REMI" => remittance_code(j, v, &mut found),
             "CNTP" => {
-                let mut parts = value.split('/');
+                let mut parts = split_ranges(j.str(v.clone()), '/', v.start);
                 set(
-                    &mut info.counterparty_account,
-                    parts.next().unwrap_or_default(),
+                    &mut found.counterparty_account,
+                    j,
+                    parts.next().unwrap_or(0..0),
                 );
                 set(
-                    &mut info.counterparty_bank,
-                    parts.next().unwrap_or_default(),
+                    &mut found.counterparty_bank,
+                    j,
+                    parts.next().unwrap_or(0..0),
                 );
                 set(
-                    &mut info.counterparty_name,
-                    parts.next().unwrap_or_default(),
+                    &mut found.counterparty_name,
+                    j,
+                    parts.next().unwrap_or(0..0),
                 );
             }
-            "MARF" => push(&mut info.extra, "mandate_reference", value),
-            "CSID" => push(&mut info.extra, "creditor_id", value),
-            other => push(
-                &mut info.extra,
-                other.to_ascii_lowercase(),
-                value.trim_matches('/'),
-            ),
+            "MARF" => out.push("mandate_reference", j, v),
+            "CSID" => out.push("creditor_id", j, v),
+            _ => {
+                let value = j.str(v.clone());
+                let start = v.start + (value.len() - value.trim_start_matches('/').len());
+                let inner = value.trim_matches('/');
+                out.push(name, j, start..start + inner.len());
+            }
         }
     }
-    if info.remittance.is_none() {
-        set(&mut info.remittance, joined);
+    if found.remittance.is_none() {
+        set(&mut found.remittance, j, 0..joined.len());
     }
-    Some(info)
+    Some(found)
+}
+
+/// The ranges of the parts of `s` between `sep`, offset by `base`.
+fn split_ranges(s: &str, sep: char, base: usize) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut at = base;
+    s.split(sep).map(move |part| {
+        let r = at..at + part.len();
+        at = r.end + sep.len_utf8();
+        r
+    })
 }
 
 /// `/REMI/` value: `USTD//free text/`, `STRD/CUR/…/CDTRREF/RF…`, or plain text.
-fn remittance_code(value: &str, info: &mut Info) {
-    let v = value.trim_end_matches('/');
-    if let Some(text) = v.strip_prefix("USTD//") {
-        set(&mut info.remittance, text);
+fn remittance_code(j: Held<'_>, r: Range<usize>, found: &mut Found) {
+    let v = j.str(r.clone()).trim_end_matches('/');
+    let r = r.start..r.start + v.len();
+    if v.starts_with("USTD//") {
+        set(&mut found.remittance, j, r.start + 6..r.end);
     } else if let Some(i) = v.find("CDTRREF/") {
         let reference = v.get(i + 8..).unwrap_or_default();
-        set(
-            &mut info.payment_reference,
-            reference.split('/').next().unwrap_or_default(),
-        );
-        set(&mut info.remittance, reference);
+        let start = r.start + i + 8;
+        let first = reference.split('/').next().unwrap_or_default();
+        set(&mut found.payment_reference, j, start..start + first.len());
+        set(&mut found.remittance, j, start..r.end);
     } else {
-        set(&mut info.remittance, v);
+        set(&mut found.remittance, j, r);
     }
 }
 
 /// mBank: `911 TRANSAKCJA …; Z RACH.: …; OD: …; TYT.: …; TNR: …`.
-fn mbank(joined: &str) -> Option<Info> {
+fn mbank(j: Held<'_>, out: &mut Out<'_>) -> Option<Found> {
+    let joined = j.text;
     if !joined.contains("TYT.:") {
         return None;
     }
-    let mut info = Info::default();
-    for (n, part) in joined.split(';').enumerate() {
-        let part = part.trim();
-        let Some((key, value)) = part.split_once(':') else {
+    let mut found = Found::default();
+    for (n, r) in split_ranges(joined, ';', 0).enumerate() {
+        let raw = j.str(r.clone());
+        let part = raw.trim();
+        let p0 = r.start + (raw.len() - raw.trim_start().len());
+        let Some(colon) = part.find(':') else {
             if n == 0 {
-                push(&mut info.extra, "posting_text", part);
+                out.push("posting_text", j, p0..p0 + part.len());
             }
             continue;
         };
-        match key.trim() {
-            "Z RACH." | "NA RACH." => set(&mut info.counterparty_account, value),
-            "OD" | "DLA" => set(&mut info.counterparty_name, value),
-            "TYT." => set(&mut info.remittance, value),
-            "TNR" => push(&mut info.extra, "transaction_number", value),
+        let key_raw = part.get(..colon).unwrap_or_default();
+        let value = (p0 + colon + 1)..(p0 + part.len());
+        match key_raw.trim() {
+            "Z RACH." | "NA RACH." => set(&mut found.counterparty_account, j, value),
+            "OD" | "DLA" => set(&mut found.counterparty_name, j, value),
+            "TYT." => set(&mut found.remittance, j, value),
+            "TNR" => out.push("transaction_number", j, value),
             k if n == 0 => {
-                push(&mut info.extra, "posting_text", k);
-                push(&mut info.extra, k.to_lowercase(), value);
+                out.push("posting_text", j, p0..p0 + colon);
+                out.push_named(&k.to_lowercase(), j, value);
             }
-            k => push(&mut info.extra, k.to_lowercase(), value),
+            k => out.push_named(&k.to_lowercase(), j, value),
         }
     }
-    Some(info)
+    Some(found)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! SWIFT MT940 (customer statement) and MT942 (interim transaction report).
 
+mod compact;
 mod entries;
 mod info86;
 mod line61;
@@ -8,13 +9,17 @@ mod tags;
 
 use rust_decimal::Decimal;
 
+pub use compact::{CompactFile, CompactStatement, TransactionRef};
 pub use info86::Info as Information;
 pub use tags::Field;
 
+use crate::check::{self, Occurrences};
 use crate::error::{ErrorKind, FeedError, Location};
-use crate::model::{Balance, Statement};
+use crate::fingerprint;
+use crate::model::{Balance, Format};
 use crate::text::{Input, trim};
 use crate::values::{DateProblem, parse_unsigned, yymmdd};
+use crate::{ParseOptions, detect, text};
 
 /// Split MT940/MT942 bytes into fields (`:TAG:` plus continuation lines), message by message.
 /// A low-level view for debugging a bank's file; [`crate::parse_file`] builds statements.
@@ -31,7 +36,7 @@ pub fn fields(bytes: &[u8]) -> Vec<Vec<Field>> {
 
 /// True if some line of `head` starts with an MT940/MT942 field tag.
 pub(crate) fn looks_like_swift(head: &[u8]) -> bool {
-    head.split(|&b| b == b'\n' || b == b'\r')
+    text::split_lines(head)
         .filter_map(|l| tags::tag_at(trim(l)))
         .any(|(tag, _)| tag == b"NS" || tag.first().is_some_and(u8::is_ascii_digit))
 }
@@ -138,8 +143,82 @@ pub(crate) fn balance(v: &[u8]) -> Result<Balance, PartError> {
     })
 }
 
+/// Parse an MT940/MT942 file into the compact form: the same statements, checks, errors and
+/// fingerprints as [`crate::parse_file`], with each statement's text in one buffer and
+/// transactions read through [`TransactionRef`] views (no allocation per transaction).
+/// [`CompactFile::to_parsed_file`] gives exactly what `parse_file` returns.
+///
+/// `format` is `Mt940` or `Mt942` (only the reported format differs); `None` detects which.
+///
+/// # Errors
+/// As [`crate::parse_file`]: a bad encoding label, or a `format` that is not MT940/MT942.
+pub fn parse_compact(
+    name: &str,
+    bytes: &[u8],
+    format: Option<Format>,
+    options: &ParseOptions,
+) -> Result<CompactFile, FeedError> {
+    let result = (|| {
+        let format = match format {
+            Some(f @ (Format::Mt940 | Format::Mt942)) => f,
+            None => match detect::detect(bytes, options) {
+                Ok(Format::Mt942) => Format::Mt942,
+                _ => Format::Mt940,
+            },
+            Some(other) => {
+                return Err(FeedError::new(
+                    ErrorKind::UnknownFormat,
+                    Location::File,
+                    "format",
+                    "mt940 or mt942",
+                    other.name(),
+                ));
+            }
+        };
+        let forced = options
+            .encoding
+            .as_deref()
+            .map(text::encoding_for_label)
+            .transpose()?;
+        let input = text::prepare(bytes, forced, text::Fallback::Western)?;
+        Ok(compact_file(name, format, &input, options))
+    })();
+    result.map_err(|e| e.with_file(name))
+}
+
+/// Parse prepared input: statements, fingerprints, strict/flag sorting.
+pub(crate) fn compact_file(
+    name: &str,
+    format: Format,
+    input: &Input<'_>,
+    options: &ParseOptions,
+) -> CompactFile {
+    let mut results = parse(input);
+    // Fingerprints first, over every statement that could be built, so a statement rejected
+    // in strict mode does not shift the occurrence numbers of the ones after it.
+    let mut seen = Occurrences::default();
+    for st in results.iter_mut().flatten() {
+        for i in 0..st.transactions.len() {
+            let digest = match st.transaction(i) {
+                Some(tx) => fingerprint::basis_digest(st.account(), &tx.basis()),
+                None => continue,
+            };
+            if let Some(tx) = st.transactions.get_mut(i) {
+                tx.fingerprint = seen.fingerprint(digest);
+            }
+        }
+    }
+    let (statements, errors) = check::sort_results(name, results, options, |st| &mut st.flags);
+    CompactFile {
+        format,
+        encoding: input.encoding_name(),
+        statements,
+        errors,
+    }
+}
+
 /// Parse every message of the input into a statement (or the reason it was rejected).
-pub(crate) fn parse(input: &Input<'_>) -> Vec<Result<Statement, FeedError>> {
+pub(crate) fn parse(input: &Input<'_>) -> Vec<Result<CompactStatement, FeedError>> {
     let messages = tags::messages(input);
     if messages.is_empty() {
         return vec![Err(FeedError::new(
@@ -150,8 +229,17 @@ pub(crate) fn parse(input: &Input<'_>) -> Vec<Result<Statement, FeedError>> {
             "no SWIFT field tags",
         ))];
     }
+    // Input that was transcoded (UTF-16) is validated here once; else `prepare` did it.
+    let owned_utf8 = match (&input.bytes, input.utf8) {
+        (std::borrow::Cow::Owned(b), None) if input.encoding == encoding_rs::UTF_8 => {
+            std::str::from_utf8(b).ok()
+        }
+        _ => None,
+    };
+    let utf8 = input.utf8.or(owned_utf8);
+    let mut work = statement::Work::default();
     messages
         .iter()
-        .map(|m| statement::Builder::new(input).build(&m.fields))
+        .map(|m| statement::Builder::new(input, utf8, &mut work).build(&m.fields))
         .collect()
 }

@@ -1,19 +1,37 @@
-//! Build one statement from the fields of one MT940/MT942 message.
+//! Build one statement from the fields of one MT940/MT942 message, into the compact form
+//! (every text appended once to the statement's buffer, see [`super::compact`]).
 
 use rust_decimal::Decimal;
 
 use super::balance;
+use super::compact::{CompactStatement, Span, Src};
+use super::info86;
 use super::tags::{self, Field};
 use crate::check::BalanceLocations;
 use crate::error::{ErrorKind, FeedError, Location};
-use crate::model::{Balance, BalanceCheck, SourceSpan, Statement, StatementKind};
-use crate::text::{Input, non_empty, trim};
+use crate::model::Balance;
+use crate::text::{Input, find_line_break, trim, trim_bounds};
 use crate::values::{parse_unsigned, yymmdd};
+
+/// Buffers reused over the messages of a file, so a transaction allocates nothing of its own.
+#[derive(Debug, Default)]
+pub(super) struct Work {
+    /// Text of the `:86:` being interpreted.
+    pub(super) full: String,
+    /// The same without line breaks.
+    pub(super) joined: String,
+    /// Decoding and concatenation.
+    pub(super) tmp: String,
+    pub(super) scratch: info86::Scratch,
+}
 
 /// Collects the fields of one message.
 pub(super) struct Builder<'i, 'a> {
     pub(super) input: &'i Input<'a>,
-    pub(super) st: Statement,
+    /// The whole input as text when it is UTF-8 (validated once, sliced at ASCII delimiters).
+    pub(super) utf8: Option<&'i str>,
+    pub(super) work: &'i mut Work,
+    pub(super) st: CompactStatement,
     pub(super) flags: Vec<FeedError>,
     pub(super) locations: BalanceLocations,
     /// Whether a following `:86:`/`:NS:` belongs to the last transaction.
@@ -21,88 +39,126 @@ pub(super) struct Builder<'i, 'a> {
     pub(super) mt942: bool,
     pub(super) currency_hint: Option<String>,
     pub(super) totals: Vec<(bool, u32, String, Decimal, u32)>,
-    /// Debit mark of each transaction (zero amounts keep their side for `:90D:`/`:90C:`).
-    pub(super) debit_marks: Vec<bool>,
 }
 
 impl<'i, 'a> Builder<'i, 'a> {
-    pub(super) fn new(input: &'i Input<'a>) -> Self {
+    pub(super) fn new(input: &'i Input<'a>, utf8: Option<&'i str>, work: &'i mut Work) -> Self {
         Self {
             input,
-            st: Statement {
-                kind: StatementKind::Statement,
-                id: None,
-                related_reference: None,
-                account: String::new(),
-                servicer: None,
-                currency: String::new(),
-                sequence_number: None,
-                created_at: None,
-                opening_balance: None,
-                closing_balance: None,
-                closing_available_balance: None,
-                forward_available_balances: Vec::new(),
-                information: None,
-                transactions: Vec::new(),
-                balance_check: BalanceCheck::NotChecked {
-                    reason: "no opening and closing balance".into(),
-                },
-                flags: Vec::new(),
-                source: SourceSpan::default(),
-            },
+            utf8,
+            work,
+            st: CompactStatement::empty(),
             flags: Vec::new(),
             locations: BalanceLocations::default(),
             attach_to_tx: false,
             mt942: false,
             currency_hint: None,
             totals: Vec::new(),
-            debit_marks: Vec::new(),
         }
     }
 
-    /// The value with `\n` line breaks, trailing blank lines dropped (decoded in one go).
-    pub(super) fn text(&self, f: &Field) -> String {
-        let raw = self.input.bytes.get(f.start..f.end).unwrap_or_default();
-        let mut text = self.input.decode(raw);
-        if text.contains('\r') {
-            text = text.replace("\r\n", "\n").replace('\r', "\n");
-        }
-        while let Some(pos) = text.rfind('\n') {
-            if text
-                .get(pos + 1..)
-                .is_some_and(|tail| tail.trim().is_empty())
-            {
-                text.truncate(pos);
-            } else {
-                break;
+    /// Append the decoded input bytes `start..end` to the statement's text.
+    pub(super) fn push_input(&mut self, start: usize, end: usize) -> Span {
+        let at = self.st.text.len();
+        match self.utf8.and_then(|t| t.get(start..end)) {
+            Some(s) => self.st.text.push_str(s),
+            None => {
+                let input = self.input;
+                let raw = input.bytes.get(start..end).unwrap_or_default();
+                input.decode_into(raw, &mut self.st.text);
             }
         }
-        text
+        Span::new(at, self.st.text.len())
+    }
+
+    /// Append decoded bytes (a part of a field) to the statement's text.
+    pub(super) fn push_bytes(&mut self, bytes: &[u8]) -> Span {
+        let at = self.st.text.len();
+        self.input.decode_into(bytes, &mut self.st.text);
+        Span::new(at, self.st.text.len())
+    }
+
+    /// Append a text to the statement's text.
+    pub(super) fn push_str(&mut self, s: &str) -> Span {
+        let at = self.st.text.len();
+        self.st.text.push_str(s);
+        Span::new(at, self.st.text.len())
+    }
+
+    /// The span trimmed (like `str::trim`), `None` when nothing is left.
+    pub(super) fn non_empty(&self, span: Span) -> Option<Span> {
+        let s = self.st.get(span);
+        let t = s.trim_start();
+        let start = span.start + (s.len() - t.len());
+        let t = t.trim_end();
+        (!t.is_empty()).then(|| Span::new(start, start + t.len()))
+    }
+
+    /// The value with `\n` line breaks, trailing blank lines dropped (decoded in one go).
+    pub(super) fn text(&mut self, f: &Field) -> Span {
+        let at = self.st.text.len();
+        let work = &mut *self.work;
+        let source: &str = match self.utf8.and_then(|t| t.get(f.start..f.end)) {
+            Some(s) => s,
+            None => {
+                work.tmp.clear();
+                let raw = self.input.bytes.get(f.start..f.end).unwrap_or_default();
+                self.input.decode_into(raw, &mut work.tmp);
+                &work.tmp
+            }
+        };
+        // `\r\n` and a lone `\r` become `\n`.
+        for (i, piece) in source.split('\r').enumerate() {
+            if i > 0 && !piece.starts_with('\n') {
+                self.st.text.push('\n');
+            }
+            self.st.text.push_str(piece);
+        }
+        loop {
+            let t = self.st.text.get(at..).unwrap_or_default();
+            match t.rfind('\n') {
+                Some(pos) if t.get(pos + 1..).is_some_and(|tail| tail.trim().is_empty()) => {
+                    self.st.text.truncate(at + pos);
+                }
+                _ => break,
+            }
+        }
+        Span::new(at, self.st.text.len())
     }
 
     /// The first line of a one-line field; text on further lines is flagged, never dropped
     /// silently.
-    pub(super) fn first_line(&mut self, f: &Field) -> String {
-        let lines = tags::value_lines(&self.input.bytes, f);
-        let first = self
-            .input
-            .decode(trim(lines.first().copied().unwrap_or_default()));
-        let extra: Vec<String> = lines
-            .iter()
-            .skip(1)
-            .filter(|l| !trim(l).is_empty())
-            .map(|l| self.input.decode(l))
-            .collect();
-        if !extra.is_empty() {
-            self.push_flag(
-                f,
-                ErrorKind::Syntax,
-                "value",
-                "a single line",
-                &extra.join(" / "),
-            );
+    pub(super) fn first_line(&mut self, f: &Field) -> Span {
+        let input = self.input;
+        let raw = input.bytes.get(f.start..f.end).unwrap_or_default();
+        let cut = find_line_break(raw).unwrap_or(raw.len());
+        let (from, to) = trim_bounds(raw.get(..cut).unwrap_or_default());
+        let first = self.push_input(f.start + from, f.start + to);
+        let rest = raw.get(cut..).unwrap_or_default();
+        if !trim(rest).is_empty() {
+            let extra: Vec<String> = tags::value_lines(&input.bytes, f)
+                .iter()
+                .skip(1)
+                .filter(|l| !trim(l).is_empty())
+                .map(|l| input.decode(l))
+                .collect();
+            if !extra.is_empty() {
+                self.push_flag(
+                    f,
+                    ErrorKind::Syntax,
+                    "value",
+                    "a single line",
+                    &extra.join(" / "),
+                );
+            }
         }
         first
+    }
+
+    /// The first line as an owned string (rare fields).
+    fn first_line_string(&mut self, f: &Field) -> String {
+        let span = self.first_line(f);
+        self.st.get(span).to_string()
     }
 
     pub(super) fn push_flag(
@@ -122,7 +178,7 @@ impl<'i, 'a> Builder<'i, 'a> {
         ));
     }
 
-    pub(super) fn build(mut self, fields: &[Field]) -> Result<Statement, FeedError> {
+    pub(super) fn build(mut self, fields: &[Field]) -> Result<CompactStatement, FeedError> {
         let (first, last) = match (fields.first(), fields.last()) {
             (Some(a), Some(b)) => (a, b),
             _ => {
@@ -135,16 +191,21 @@ impl<'i, 'a> Builder<'i, 'a> {
                 ));
             }
         };
-        self.st.source = SourceSpan {
+        self.st.source = Src {
             line: first.line,
             end_line: last.end_line,
             start: first.start,
             end: last.end,
-            path: None,
         };
+        let lines = fields.iter().filter(|f| f.tag == "61").count();
+        self.st.transactions.reserve(lines);
+        // A German `:86:` gives about eight extra fields.
+        self.st.extras.reserve(lines * 8);
+        // Room for the message's text, its `:86:` once more without line breaks, and the
+        // purposes cut from it.
         self.st
-            .transactions
-            .reserve(fields.iter().filter(|f| f.tag == "61").count());
+            .text
+            .reserve((last.end.saturating_sub(first.start)).saturating_mul(2) + 64);
         for f in fields {
             self.field(f)?;
         }
@@ -155,19 +216,29 @@ impl<'i, 'a> Builder<'i, 'a> {
         let tag = f.tag.as_ref();
         let attach = std::mem::replace(&mut self.attach_to_tx, false);
         match tag {
-            "20" => self.st.id = non_empty(&self.first_line(f)),
-            "21" => self.st.related_reference = non_empty(&self.first_line(f)),
+            "61" => {
+                let tx = self.transaction(f)?;
+                self.st.transactions.push(tx);
+                self.attach_to_tx = true;
+            }
+            "86" | "NS" => self.information(f, attach),
+            "20" => {
+                let line = self.first_line(f);
+                self.st.id = self.non_empty(line);
+            }
+            "21" => {
+                let line = self.first_line(f);
+                self.st.related_reference = self.non_empty(line);
+            }
             "25" | "25P" => {
                 let account = self.first_line(f);
-                self.st.servicer = account
-                    .split_once('/')
-                    .map(|(bank, _)| bank.trim())
-                    .filter(|b| b.len() >= 8 && b.chars().all(|c| c.is_ascii_alphanumeric()))
-                    .filter(|b| b.chars().take(4).all(|c| c.is_ascii_alphabetic()))
-                    .map(str::to_string);
+                self.st.servicer = self.servicer(account);
                 self.st.account = account;
             }
-            "28" | "28C" => self.st.sequence_number = non_empty(&self.first_line(f)),
+            "28" | "28C" => {
+                let line = self.first_line(f);
+                self.st.sequence_number = self.non_empty(line);
+            }
             "60F" | "60M" | "60" => {
                 let b = self.balance_field(f);
                 self.locations.opening = Some(Location::Line { line: f.line });
@@ -187,19 +258,14 @@ impl<'i, 'a> Builder<'i, 'a> {
                     self.st.forward_available_balances.push(b);
                 }
             }
-            "61" => {
-                let tx = self.transaction(f)?;
-                self.st.transactions.push(tx);
-                self.attach_to_tx = true;
-            }
-            "86" | "NS" => self.information(f, attach),
             "13" | "13D" => {
                 self.mt942 = true;
-                self.st.created_at = non_empty(&self.first_line(f));
+                let line = self.first_line(f);
+                self.st.created_at = self.non_empty(line);
             }
             "34F" => {
                 self.mt942 = true;
-                let v = self.first_line(f);
+                let v = self.first_line_string(f);
                 if let Some(ccy) = v.get(..3) {
                     self.currency_hint.get_or_insert_with(|| ccy.to_string());
                 }
@@ -209,7 +275,7 @@ impl<'i, 'a> Builder<'i, 'a> {
                 self.control_total(f);
             }
             other => {
-                let found = self.first_line(f);
+                let found = self.first_line_string(f);
                 self.push_flag(
                     f,
                     ErrorKind::Syntax,
@@ -222,11 +288,23 @@ impl<'i, 'a> Builder<'i, 'a> {
         Ok(())
     }
 
+    /// The BIC before `/` in `:25:` (`BIC/account`), when it looks like one.
+    fn servicer(&self, account: Span) -> Option<Span> {
+        let text = self.st.get(account);
+        let (bank, _) = text.split_once('/')?;
+        let t = bank.trim();
+        let start = account.start + (bank.len() - bank.trim_start().len());
+        let bic = t.len() >= 8
+            && t.chars().all(|c| c.is_ascii_alphanumeric())
+            && t.chars().take(4).all(|c| c.is_ascii_alphabetic());
+        bic.then(|| Span::new(start, start + t.len()))
+    }
+
     fn set_once(
         &mut self,
         f: &Field,
         b: Option<Balance>,
-        slot: impl Fn(&mut Statement) -> &mut Option<Balance>,
+        slot: impl Fn(&mut CompactStatement) -> &mut Option<Balance>,
     ) {
         let Some(b) = b else { return };
         if slot(&mut self.st).is_some() {
@@ -249,22 +327,24 @@ impl<'i, 'a> Builder<'i, 'a> {
     }
 
     fn balance_value(&mut self, f: &Field) -> Option<Balance> {
-        let bytes = self.input.bytes.clone();
-        let lines = tags::value_lines(&bytes, f);
-        let v = trim(lines.first().copied().unwrap_or_default());
-        let rest: Vec<&[u8]> = lines
-            .iter()
-            .skip(1)
-            .copied()
-            .filter(|l| !trim(l).is_empty())
-            .collect();
-        if !rest.is_empty() {
-            let found = rest
-                .iter()
-                .map(|l| self.input.decode(l))
-                .collect::<Vec<_>>()
-                .join(" / ");
-            self.push_flag(f, ErrorKind::Syntax, "value", "a single line", &found);
+        let input = self.input;
+        let raw = input.bytes.get(f.start..f.end).unwrap_or_default();
+        let cut = find_line_break(raw).unwrap_or(raw.len());
+        let v = trim(raw.get(..cut).unwrap_or_default());
+        if !trim(raw.get(cut..).unwrap_or_default()).is_empty() {
+            let rest: Vec<&[u8]> = tags::value_lines(&input.bytes, f)
+                .into_iter()
+                .skip(1)
+                .filter(|l| !trim(l).is_empty())
+                .collect();
+            if !rest.is_empty() {
+                let found = rest
+                    .iter()
+                    .map(|l| input.decode(l))
+                    .collect::<Vec<_>>()
+                    .join(" / ");
+                self.push_flag(f, ErrorKind::Syntax, "value", "a single line", &found);
+            }
         }
         match balance(v) {
             Ok(b) => Some(b),
@@ -274,7 +354,7 @@ impl<'i, 'a> Builder<'i, 'a> {
                 let amount = parse_unsigned(v.get(7..).unwrap_or_default(), b',');
                 let date = yymmdd(v.get(1..7).unwrap_or_default()).ok();
                 let hint = self.st.opening_balance.as_ref().map(|b| b.currency.clone());
-                let found = self.input.decode(v);
+                let found = input.decode(v);
                 self.push_flag(
                     f,
                     ErrorKind::MissingField,
@@ -306,7 +386,7 @@ impl<'i, 'a> Builder<'i, 'a> {
     }
 
     fn control_total(&mut self, f: &Field) {
-        let v = self.first_line(f);
+        let v = self.first_line_string(f);
         let digits = v.bytes().take_while(u8::is_ascii_digit).count();
         let count = v
             .get(..digits)

@@ -162,7 +162,9 @@ pub(crate) fn messages(input: &Input<'_>) -> Vec<Message> {
                     if let Some(m) = current.take() {
                         out.push(m);
                     }
-                    current = Some(Message::default());
+                    current = Some(Message {
+                        fields: Vec::with_capacity(16),
+                    });
                 }
                 in_text_field = matches!(tag, b"86" | b"NS" | b"61");
                 field_open = true;

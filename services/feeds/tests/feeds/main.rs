@@ -6,6 +6,7 @@ mod behaviour;
 mod betterplace;
 mod chinese_csv;
 mod common;
+mod compact;
 mod fingerprints;
 mod genkgo;
 mod inventory;

@@ -95,6 +95,7 @@ impl App {
     ) -> anyhow::Result<()> {
         let relay = Relay {
             retention: self.config.outbox_retention,
+            processed_retention: self.config.processed_events_retention,
             pool: self.pool.clone(),
             producer: kafka::producer(
                 &self.config.kafka_bootstrap_servers,

@@ -39,6 +39,10 @@ pub struct Config {
     pub outbox_poll: Duration,
     /// `OUTBOX_RETENTION_HOURS`: published events are kept this long for audit (default 72).
     pub outbox_retention: Duration,
+    /// `PROCESSED_EVENTS_RETENTION_DAYS`: how long the ids of consumed events are kept to
+    /// recognise a redelivery (default 14). Keep it above the topics' retention: an event
+    /// redelivered after its id was pruned would be handled again.
+    pub processed_events_retention: Duration,
     /// `CONSUMER_MAX_ATTEMPTS`: attempts before a message goes to the dead-letter topic
     /// (default 5).
     pub consumer_max_attempts: u32,
@@ -74,6 +78,14 @@ impl Config {
             )?),
             outbox_retention: Duration::from_secs(
                 3600 * env_parse::<u64>("OUTBOX_RETENTION_HOURS", 72, "a whole number of hours")?,
+            ),
+            processed_events_retention: Duration::from_secs(
+                86_400
+                    * env_parse::<u64>(
+                        "PROCESSED_EVENTS_RETENTION_DAYS",
+                        14,
+                        "a whole number of days",
+                    )?,
             ),
             consumer_max_attempts: env_parse("CONSUMER_MAX_ATTEMPTS", 5, "a positive integer")?,
         })

@@ -61,6 +61,7 @@ impl Outbox {
 /// Publishes outbox rows until shutdown.
 pub struct Relay {
     pub(crate) retention: Duration,
+    pub(crate) processed_retention: Duration,
     pub(crate) pool: PgPool,
     pub(crate) producer: FutureProducer,
     pub(crate) topic_prefix: String,
@@ -130,7 +131,8 @@ impl Relay {
         tracing::info!("outbox relay stopped");
     }
 
-    /// Deletes events published longer ago than the retention (`OUTBOX_RETENTION_HOURS`).
+    /// Deletes events published longer ago than the retention (`OUTBOX_RETENTION_HOURS`), and
+    /// the ids of events consumed longer ago than `PROCESSED_EVENTS_RETENTION_DAYS`.
     async fn prune(&self) -> anyhow::Result<()> {
         let hours = i64::try_from(self.retention.as_secs() / 3600).unwrap_or(i64::MAX);
         let deleted = sqlx::query(
@@ -143,6 +145,19 @@ impl Relay {
         .rows_affected();
         if deleted > 0 {
             tracing::info!(deleted, "outbox relay pruned published events");
+        }
+        // The consumer's record of handled events, kept as long as a redelivery is possible.
+        let days = i64::try_from(self.processed_retention.as_secs() / 86_400).unwrap_or(i64::MAX);
+        let deleted = sqlx::query(
+            "DELETE FROM processed_events WHERE processed_at < now() - make_interval(days => $1::int)",
+        )
+        .bind(days)
+        .execute(&self.pool)
+        .await
+        .context("processed_events: prune")?
+        .rows_affected();
+        if deleted > 0 {
+            tracing::info!(deleted, "pruned the ids of events consumed long ago");
         }
         Ok(())
     }

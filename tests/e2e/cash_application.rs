@@ -224,7 +224,7 @@ async fn the_engine_applies_splits_and_flags_through_the_service() {
         ["HT-CA-1/4"]
     );
     assert!(
-        confirmed.resolution.contains("clerk-7"),
+        confirmed.resolution.contains("candidate 1") && confirmed.resolution.contains("clerk-7"),
         "{}",
         confirmed.resolution
     );

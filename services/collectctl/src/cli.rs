@@ -23,6 +23,16 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
     }
 }
 
+impl Failure {
+    /// An error with what to do next.
+    pub(crate) fn with_hint(error: anyhow::Error, hint: impl Display) -> Self {
+        Failure {
+            error,
+            hint: Some(hint.to_string()),
+        }
+    }
+}
+
 /// Attaches a hint (what to do next) to an error.
 pub(crate) trait Hint<T> {
     fn hint(self, hint: impl Display) -> Result<T, Failure>;

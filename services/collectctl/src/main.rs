@@ -1,4 +1,5 @@
-//! `collectctl`: the operator's command-line tool. Every subcommand prints JSON on success;
+//! `collectctl`: the operator's command-line tool. The file tools print JSON on success;
+//! `exceptions` prints text for people and JSON with `--json`;
 //! on failure it prints what is wrong and what to do next on stderr and exits non-zero
 //! (1 for bad input or data, 2 for a malformed command line).
 //!
@@ -7,6 +8,7 @@
 
 mod calendar;
 mod cli;
+mod exceptions;
 mod feed;
 mod late_fee;
 mod reconcile;
@@ -37,6 +39,9 @@ enum Command {
     /// Match a statement's payments to open receivables, or say why not (R-P4, R-P5).
     /// Prints one JSON object per payment, then the summary.
     Reconcile(reconcile::ReconcileArgs),
+    /// The payments exception queue (R-P5): list it (text, or --json) and decide an
+    /// exception (confirm a candidate or dismiss with a note). Talks to the payments service.
+    Exceptions(exceptions::ExceptionsArgs),
     /// Write a seeded synthetic portfolio (receivables, camt.053 and CSV statements, rates,
     /// ground truth) to try `reconcile` on.
     Generate(reconcile::GenerateArgs),
@@ -49,6 +54,7 @@ fn main() -> ExitCode {
         Command::Feed(args) => feed::run(args),
         Command::Reconcile(args) => reconcile::run(args),
         Command::Generate(args) => reconcile::generate(args),
+        Command::Exceptions(args) => exceptions::run(args),
     };
     cli::finish(result)
 }

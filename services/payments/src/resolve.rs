@@ -168,7 +168,8 @@ pub(crate) async fn resolve(
             .execute(&mut *tx)
             .await?;
             format!(
-                "{kind}: candidate {index} ({}) confirmed by {by}{suffix}",
+                "{kind}: candidate {} ({}) confirmed by {by}{suffix}",
+                index + 1,
                 candidate.customer_name
             )
         }

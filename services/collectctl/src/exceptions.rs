@@ -1,0 +1,227 @@
+//! `collectctl exceptions`: the payments exception queue for finance staff (R-P5): list what
+//! waits for a person, with the candidates and their evidence, and decide one (confirm a
+//! candidate, or close it with a note). Talks to the payments service over gRPC.
+
+use std::fmt::Write as _;
+
+use clap::{Args, Subcommand};
+use proto::payments::v1 as api;
+use proto::payments::v1::payments_service_client::PaymentsServiceClient;
+use proto::payments::v1::resolve_exception_request::Action;
+
+use crate::cli::{Failure, Hint, Outcome};
+
+#[derive(Args)]
+pub(crate) struct ExceptionsArgs {
+    /// The payments service (default: $PAYMENTS_URL, else the local stack's port).
+    #[arg(long, global = true)]
+    payments: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: ExceptionsCommand,
+}
+
+#[derive(Subcommand)]
+enum ExceptionsCommand {
+    /// The open exceptions, oldest first, with candidates and evidence.
+    List,
+    /// Decide one exception: confirm a candidate (the payment is applied as it proposes) or
+    /// dismiss it with a note.
+    Resolve {
+        /// Exception id (from `list`).
+        exception_id: String,
+        /// Who decides (your user id); recorded with the resolution.
+        #[arg(long = "by")]
+        resolved_by: String,
+        /// Apply the payment as candidate N proposes (1 = the first listed).
+        #[arg(long, conflicts_with = "dismiss", required_unless_present = "dismiss")]
+        confirm: Option<u32>,
+        /// Close the exception without applying anything (give --note).
+        #[arg(long)]
+        dismiss: bool,
+        /// Why (required with --dismiss).
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+}
+
+pub(crate) fn run(args: ExceptionsArgs) -> Outcome {
+    let url = args
+        .payments
+        .or_else(|| std::env::var("PAYMENTS_URL").ok())
+        .unwrap_or_else(|| "http://127.0.0.1:50052".to_owned());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let mut client = PaymentsServiceClient::connect(url.clone())
+            .await
+            .hint(format!(
+                "is the payments service running at {url}? Start the stack with deploy/local/up.sh, or give --payments URL"
+            ))?;
+        match args.command {
+            ExceptionsCommand::List => {
+                let queue = client
+                    .list_exceptions(api::ListExceptionsRequest {})
+                    .await
+                    .map_err(status)?
+                    .into_inner()
+                    .exceptions;
+                if args.json {
+                    Ok(serde_json::to_string_pretty(
+                        &queue.iter().map(exception_json).collect::<Vec<_>>(),
+                    )?)
+                } else {
+                    Ok(exceptions_text(&queue))
+                }
+            }
+            ExceptionsCommand::Resolve {
+                exception_id,
+                resolved_by,
+                confirm,
+                dismiss,
+                note,
+            } => {
+                let action = match confirm {
+                    Some(0) => {
+                        return Err(Failure::from(anyhow::anyhow!(
+                            "--confirm counts from 1 (the first candidate listed)"
+                        )));
+                    }
+                    Some(n) => Action::ConfirmCandidate(n - 1),
+                    None => Action::Dismiss(dismiss),
+                };
+                let done = client
+                    .resolve_exception(api::ResolveExceptionRequest {
+                        exception_id,
+                        resolved_by,
+                        action: Some(action),
+                        note,
+                    })
+                    .await
+                    .map_err(status)?
+                    .into_inner();
+                if args.json {
+                    Ok(serde_json::to_string_pretty(&serde_json::json!({
+                        "exception_id": done.exception_id,
+                        "resolution": done.resolution,
+                        "allocations": done.allocations.iter().map(allocation_json).collect::<Vec<_>>(),
+                    }))?)
+                } else {
+                    let mut out = format!("resolved: {}\n", done.resolution);
+                    for a in &done.allocations {
+                        let _ = writeln!(
+                            out,
+                            "  proposed to contracts: {} {}",
+                            a.receivable_ref,
+                            money(a.amount.as_ref())
+                        );
+                    }
+                    Ok(out.trim_end().to_owned())
+                }
+            }
+        }
+    })
+}
+
+/// A gRPC error with what the service said and what to do.
+fn status(status: tonic::Status) -> Failure {
+    let hint = match status.code() {
+        tonic::Code::InvalidArgument => "correct the argument the message names",
+        tonic::Code::NotFound => "list the open exceptions with `collectctl exceptions list`",
+        tonic::Code::FailedPrecondition => {
+            "list the open exceptions again; the queue changed since you looked"
+        }
+        tonic::Code::Unavailable => "is the payments service running? check --payments",
+        _ => "see the payments service log for details",
+    };
+    Failure::with_hint(
+        anyhow::anyhow!("{:?}: {}", status.code(), status.message()),
+        hint,
+    )
+}
+
+fn money(m: Option<&proto::types::v1::Money>) -> String {
+    m.map_or_else(String::new, |m| format!("{} {}", m.amount, m.currency))
+}
+
+fn exceptions_text(queue: &[api::PaymentException]) -> String {
+    if queue.is_empty() {
+        return "no open exceptions".to_owned();
+    }
+    let mut out = format!("{} open exception(s), oldest first\n", queue.len());
+    for e in queue {
+        let _ = writeln!(
+            out,
+            "\n{}  {}  {}  payment {}",
+            e.exception_id,
+            e.kind,
+            money(e.amount.as_ref()),
+            e.payment_id
+        );
+        let _ = writeln!(out, "  reference: {}", e.reference);
+        let _ = writeln!(out, "  why:       {}", e.reason);
+        if !e.also.is_empty() {
+            let _ = writeln!(out, "  also:      {}", e.also.join(", "));
+        }
+        let _ = writeln!(out, "  do:        {}", e.suggested_action);
+        for (i, c) in e.candidates.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "  candidate {}: {} ({}), {} points, contracts {}",
+                i + 1,
+                c.customer_name,
+                c.customer_id,
+                c.confidence,
+                c.contract_nos.join(", ")
+            );
+            for evidence in &c.evidence {
+                let _ = writeln!(out, "      - {evidence}");
+            }
+            for a in &c.allocations {
+                let _ = writeln!(
+                    out,
+                    "      would allocate {} to {}",
+                    money(a.amount.as_ref()),
+                    a.receivable_ref
+                );
+            }
+        }
+    }
+    out.trim_end().to_owned()
+}
+
+fn allocation_json(a: &api::Allocation) -> serde_json::Value {
+    serde_json::json!({
+        "receivable_ref": a.receivable_ref,
+        "receivable_id": a.receivable_id,
+        "amount": a.amount.as_ref().map(|m| &m.amount),
+        "currency": a.amount.as_ref().map(|m| &m.currency),
+        "status": a.status,
+    })
+}
+
+fn exception_json(e: &api::PaymentException) -> serde_json::Value {
+    serde_json::json!({
+        "exception_id": e.exception_id,
+        "payment_id": e.payment_id,
+        "kind": e.kind,
+        "reason": e.reason,
+        "also": e.also,
+        "suggested_action": e.suggested_action,
+        "created_at": e.created_at,
+        "amount": e.amount.as_ref().map(|m| &m.amount),
+        "currency": e.amount.as_ref().map(|m| &m.currency),
+        "reference": e.reference,
+        "candidates": e.candidates.iter().map(|c| serde_json::json!({
+            "customer_id": c.customer_id,
+            "customer_name": c.customer_name,
+            "contract_nos": c.contract_nos,
+            "confidence": c.confidence,
+            "evidence": c.evidence,
+            "allocations": c.allocations.iter().map(allocation_json).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}

@@ -277,6 +277,34 @@ async fn the_engine_applies_splits_and_flags_through_the_service() {
         .collect();
     assert_eq!(left, ["DUPLICATE", "DUPLICATE"]);
 
+    // R-O4: no payer account is stored in plain text, in payments or in contracts.
+    let sealed_only = |url: String, query: &'static str| async move {
+        let pool = sqlx::PgPool::connect(&url).await?;
+        let stored: Vec<String> = sqlx::query_scalar(query).fetch_all(&pool).await?;
+        pool.close().await;
+        anyhow::Ok(stored)
+    };
+    let in_payments = sealed_only(
+        stack.database_urls["payments"].clone(),
+        "SELECT payer_account FROM payments.payments
+         UNION ALL SELECT unnest(payer_accounts) FROM payments.open_receivables",
+    )
+    .await
+    .or_logs(&stack);
+    let in_contracts = sealed_only(
+        stack.database_urls["contracts"].clone(),
+        "SELECT unnest(payer_accounts) FROM contracts.customers",
+    )
+    .await
+    .or_logs(&stack);
+    assert!(in_payments.len() >= 7 && !in_contracts.is_empty());
+    for stored in in_payments.iter().chain(&in_contracts) {
+        assert!(
+            stored.is_empty() || (stored.starts_with("v1:") && !stored.contains("6222")),
+            "{stored}"
+        );
+    }
+
     assert_eq!(
         stack.stop(|_| {}),
         Vec::<String>::new(),

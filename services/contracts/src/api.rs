@@ -23,6 +23,8 @@ pub(crate) struct Api {
     pub(crate) pool: PgPool,
     pub(crate) outbox: Outbox,
     pub(crate) terms: std::sync::Arc<Terms>,
+    /// Seals payer accounts at rest (R-O4).
+    pub(crate) pii: kit::pii::Pii,
 }
 
 #[tonic::async_trait]
@@ -53,11 +55,15 @@ impl ContractsService for Api {
             )
             .into());
         }
-        let mut payer_accounts = Vec::with_capacity(request.payer_accounts.len());
+        // R-O4: stored sealed; the same account in another notation is kept once.
+        let mut sealed = Vec::with_capacity(request.payer_accounts.len());
+        let mut seen = Vec::with_capacity(request.payer_accounts.len());
         for (i, a) in request.payer_accounts.iter().enumerate() {
             let a = wire::account(&format!("payer_accounts[{i}]"), a)?;
-            if !payer_accounts.contains(&a) {
-                payer_accounts.push(a);
+            let index = self.pii.account_index(&a);
+            if !seen.contains(&index) {
+                seen.push(index);
+                sealed.push(self.pii.seal(&a).map_err(unexpected)?);
             }
         }
         let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
@@ -72,7 +78,7 @@ impl ContractsService for Api {
                 .bind(id)
                 .bind(&name)
                 .bind(kind)
-                .bind(&payer_accounts)
+                .bind(&sealed)
                     .execute(&mut *tx)
                     .await
                     .map_err(ApiError::from)?;
@@ -96,7 +102,11 @@ impl ContractsService for Api {
                 customer_id: id.to_string(),
                 name,
                 kind: kind as i32,
-                payer_accounts_masked: payer_accounts.iter().map(|a| wire::mask(a)).collect(),
+                payer_accounts_masked: payer_accounts
+                    .iter()
+                    .map(|a| self.pii.open(a).map(|a| wire::mask(&a)))
+                    .collect::<Result<_, _>>()
+                    .map_err(unexpected)?,
             }),
         }))
     }
@@ -121,7 +131,7 @@ impl ContractsService for Api {
         {
             Claim::Repeat(existing) => existing,
             Claim::Fresh => {
-                insert_contract(&mut tx, &self.outbox, contract_id, &input).await?;
+                insert_contract(&mut tx, &self.outbox, &self.pii, contract_id, &input).await?;
                 contract_id
             }
         };
@@ -285,6 +295,7 @@ fn validate_contract(
 async fn insert_contract(
     tx: &mut PgConnection,
     outbox: &Outbox,
+    pii: &kit::pii::Pii,
     contract_id: Uuid,
     input: &ContractInput,
 ) -> Result<(), ApiError> {
@@ -293,7 +304,7 @@ async fn insert_contract(
             .bind(input.customer_id)
             .fetch_optional(&mut *tx)
             .await?;
-    let Some((customer_name, payer_accounts)) = customer else {
+    let Some((customer_name, sealed_accounts)) = customer else {
         return Err(ApiError::NotFound(format!(
             "no customer with id {}",
             input.customer_id
@@ -352,7 +363,11 @@ async fn insert_contract(
         customer_name,
         currency: input.currency.clone(),
         receivables: scheduled,
-        payer_accounts,
+        payer_accounts: sealed_accounts
+            .iter()
+            .map(|a| pii.open(a))
+            .collect::<Result<_, _>>()
+            .map_err(unexpected)?,
         escrow_account: input.escrow_account.clone(),
         unit: input.unit.clone().unwrap_or_default(),
     };
@@ -441,4 +456,9 @@ fn hex_sha256(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// A fault of ours, not of the request: logged, the client sees `INTERNAL`.
+fn unexpected(error: impl Into<anyhow::Error>) -> ApiError {
+    ApiError::Unexpected(error.into())
 }

@@ -27,6 +27,7 @@ pub async fn run(
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let terms = std::sync::Arc::new(terms::Terms::from_env()?);
+    let pii = kit::pii::Pii::from_env()?;
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
     app.consume(
         &[kit::events::PAYMENTS],
@@ -38,6 +39,7 @@ pub async fn run(
         pool: app.pool.clone(),
         outbox: app.outbox.clone(),
         terms,
+        pii,
     };
     let server = ContractsServiceServer::new(api);
     app.serve(

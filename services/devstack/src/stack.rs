@@ -139,6 +139,13 @@ impl Stack {
                     stack.bootstrap_servers.clone(),
                 ),
                 ("KAFKA_TOPIC_PREFIX".to_owned(), stack.topic_prefix.clone()),
+                // R-O4: each service seals personal data under its own key (the stack is
+                // throwaway, and so are its keys).
+                (
+                    kit::pii::KEY_VARIABLE.to_owned(),
+                    kit::pii::Pii::generate_key_hex()
+                        .map_err(|e| anyhow::anyhow!("no randomness for a PII key: {e}"))?,
+                ),
                 (
                     "GRPC_ADDR".to_owned(),
                     format!("127.0.0.1:{}", if options.fixed_ports { *port } else { 0 }),

@@ -24,6 +24,7 @@ pub mod events;
 pub mod grpc;
 pub mod kafka;
 pub mod outbox;
+pub mod pii;
 pub mod shutdown;
 pub mod telemetry;
 pub mod wire;

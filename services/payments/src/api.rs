@@ -154,7 +154,14 @@ impl PaymentsService for Api {
                         booking_date: date.to_string(),
                         amount: Some(wire::money(amount, currency)),
                         payer_name: payer,
-                        payer_account_masked: wire::mask(&account),
+                        payer_account_masked: self
+                            .engine
+                            .open_account(&account)
+                            .map(|a| wire::mask(&a))
+                            .unwrap_or_else(|e| {
+                                tracing::error!(%id, error = %e, "payer account cannot be opened");
+                                "(cannot be opened)".to_owned()
+                            }),
                         reference,
                         status: status as i32,
                         receivable_id: receivable.map(|r| r.to_string()).unwrap_or_default(),

@@ -14,6 +14,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use cashapp::{Ledger, OpenItem, Outcome, Payment, Policy, RateTable};
 use chrono::NaiveDate;
+use kit::pii::{Pii, PiiError};
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use tokio::sync::{Mutex, MutexGuard};
@@ -39,6 +40,8 @@ pub(crate) struct Engine {
     cache: Mutex<Option<Cached>>,
     policy: Policy,
     rates: RateTable,
+    /// Payer accounts are stored sealed (R-O4); the ledger holds them opened, in memory only.
+    pii: Pii,
 }
 
 struct Cached {
@@ -84,14 +87,54 @@ impl Engine {
             Ok(path) if !path.trim().is_empty() => read_rates(Path::new(&path))?,
             _ => RateTable::new(),
         };
-        Ok(Self::new(policy, rates))
+        Ok(Self::new(policy, rates, Pii::from_env()?))
     }
 
-    pub(crate) fn new(policy: Policy, rates: RateTable) -> Self {
+    pub(crate) fn new(policy: Policy, rates: RateTable, pii: Pii) -> Self {
         Self {
             cache: Mutex::new(None),
             policy,
             rates,
+            pii,
+        }
+    }
+
+    /// Seals and opens payer accounts (R-O4).
+    pub(crate) fn pii(&self) -> &Pii {
+        &self.pii
+    }
+
+    /// The engine's view of a stored payment (its payer account opened).
+    pub(crate) fn payment_of(&self, row: &PaymentRow) -> Result<Payment, PiiError> {
+        let (id, date, amount, currency, payer_name, sealed, receiving, reference) = row;
+        let payer_account = self.open_account(sealed)?;
+        Ok(payment(
+            *id,
+            *date,
+            *amount,
+            currency.trim(),
+            payer_name,
+            &payer_account,
+            receiving,
+            reference,
+        ))
+    }
+
+    /// A stored payer account opened; empty stays empty (the bank gave none).
+    pub(crate) fn open_account(&self, sealed: &str) -> Result<String, PiiError> {
+        if sealed.is_empty() {
+            Ok(String::new())
+        } else {
+            self.pii.open(sealed)
+        }
+    }
+
+    /// A payer account sealed for storage, with its blind index; empty stays empty.
+    pub(crate) fn seal_account(&self, plain: &str) -> Result<(String, String), PiiError> {
+        if plain.trim().is_empty() {
+            Ok((String::new(), String::new()))
+        } else {
+            Ok((self.pii.seal(plain)?, self.pii.account_index(plain)))
         }
     }
 
@@ -140,26 +183,26 @@ impl Engine {
         )
         .fetch_all(&mut *tx)
         .await?;
-        let items: Vec<(OpenItem, Option<usize>)> = rows
-            .into_iter()
-            .map(
-                |(contract_no, n, customer, name, accounts, unit, due, currency, open, escrow)| {
-                    let item = OpenItem {
-                        receivable_id: receivable_ref(&contract_no, n),
-                        contract_no,
-                        customer_id: customer.to_string(),
-                        customer_name: name,
-                        payer_accounts: accounts,
-                        unit,
-                        due_date: due,
-                        open_amount: open,
-                        currency: currency.trim().to_owned(),
-                        escrow_account: escrow,
-                    };
-                    (item, None)
-                },
-            )
-            .collect();
+        let mut items: Vec<(OpenItem, Option<usize>)> = Vec::with_capacity(rows.len());
+        for (contract_no, n, customer, name, sealed, unit, due, currency, open, escrow) in rows {
+            let mut payer_accounts = Vec::with_capacity(sealed.len());
+            for account in &sealed {
+                payer_accounts.push(self.pii.open(account).map_err(protocol)?);
+            }
+            let item = OpenItem {
+                receivable_id: receivable_ref(&contract_no, n),
+                contract_no,
+                customer_id: customer.to_string(),
+                customer_name: name,
+                payer_accounts,
+                unit,
+                due_date: due,
+                open_amount: open,
+                currency: currency.trim().to_owned(),
+                escrow_account: escrow,
+            };
+            items.push((item, None));
+        }
         let count = items.len();
         let mut ledger = Ledger::new()
             .with_policy(self.policy.clone())
@@ -178,7 +221,8 @@ impl Engine {
         .fetch_all(&mut *tx)
         .await?;
         for row in &applied {
-            ledger.remember(&payment_of(row), Outcome::Applied);
+            let payment = self.payment_of(row).map_err(protocol)?;
+            ledger.remember(&payment, Outcome::Applied);
         }
         tracing::info!(
             receivables = count,
@@ -247,19 +291,9 @@ pub(crate) type PaymentRow = (
     String,
 );
 
-/// The engine's view of a stored payment.
-pub(crate) fn payment_of(row: &PaymentRow) -> Payment {
-    let (id, date, amount, currency, payer_name, payer_account, receiving, reference) = row;
-    payment(
-        *id,
-        *date,
-        *amount,
-        currency.trim(),
-        payer_name,
-        payer_account,
-        receiving,
-        reference,
-    )
+/// A stored value that cannot be opened stops the transaction like a database fault would.
+fn protocol(error: PiiError) -> sqlx::Error {
+    sqlx::Error::Protocol(error.to_string())
 }
 
 /// The engine's view of a payment: empty texts are "not given".

@@ -41,8 +41,8 @@ impl Handler for ContractEvents {
         if event_type == kit::events::type_name::<events::ContractSigned>() {
             let signed: events::ContractSigned = event.decode()?;
             let mut session = self.engine.open(tx).await?;
-            contract_signed(tx, &mut session, &signed).await?;
-            rematch(tx, &self.outbox, &mut session, &signed).await?;
+            contract_signed(tx, &self.engine, &mut session, &signed).await?;
+            rematch(tx, &self.outbox, &self.engine, &mut session, &signed).await?;
             session.close(tx).await?;
         } else if event_type == kit::events::type_name::<events::AllocationApplied>() {
             let applied: events::AllocationApplied = event.decode()?;
@@ -62,10 +62,21 @@ impl Handler for ContractEvents {
 /// Adds the contract's receivables to the read model and to the ledger.
 async fn contract_signed(
     tx: &mut PgConnection,
+    engine: &Engine,
     session: &mut Session<'_>,
     signed: &events::ContractSigned,
 ) -> Result<(), HandleError> {
     let contract_id = uuid("contract_id", &signed.contract_id)?;
+    // R-O4: stored sealed, found by blind index; the ledger gets them opened.
+    let mut sealed = Vec::with_capacity(signed.payer_accounts.len());
+    let mut indexes = Vec::with_capacity(signed.payer_accounts.len());
+    for account in &signed.payer_accounts {
+        let (s, i) = engine
+            .seal_account(account)
+            .context("sealing a payer account")?;
+        sealed.push(s);
+        indexes.push(i);
+    }
     let customer_id = uuid("customer_id", &signed.customer_id)?;
     let unit = Some(signed.unit.trim().to_owned()).filter(|u| !u.is_empty());
     let mut items = Vec::with_capacity(signed.receivables.len());
@@ -79,8 +90,8 @@ async fn contract_signed(
         let inserted = sqlx::query(
             "INSERT INTO open_receivables (receivable_id, contract_id, contract_no, customer_id, installment_no,
                                            due_date, currency, open_amount, customer_name, payer_accounts,
-                                           escrow_account, unit)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (receivable_id) DO NOTHING",
+                                           escrow_account, unit, payer_account_indexes)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (receivable_id) DO NOTHING",
         )
         .bind(uuid("receivable_id", &receivable.receivable_id)?)
         .bind(contract_id)
@@ -91,9 +102,10 @@ async fn contract_signed(
         .bind(&currency)
         .bind(amount)
         .bind(&signed.customer_name)
-        .bind(&signed.payer_accounts)
+        .bind(&sealed)
         .bind(&signed.escrow_account)
         .bind(&unit)
+        .bind(&indexes)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -286,6 +298,7 @@ const REMATCHED_KINDS: &[&str] = &[
 async fn rematch(
     tx: &mut PgConnection,
     outbox: &Outbox,
+    engine: &Engine,
     session: &mut Session<'_>,
     signed: &events::ContractSigned,
 ) -> Result<(), HandleError> {
@@ -295,7 +308,11 @@ async fn rematch(
             .map(|c| c.to_ascii_uppercase())
             .collect()
     };
-    let accounts: Vec<String> = signed.payer_accounts.iter().map(|a| compact(a)).collect();
+    let accounts: Vec<String> = signed
+        .payer_accounts
+        .iter()
+        .map(|a| engine.pii().account_index(a))
+        .collect();
     let kinds: Vec<String> = REMATCHED_KINDS.iter().map(|k| (*k).to_owned()).collect();
     type Waiting = (Uuid, String, Uuid);
     let waiting: Vec<Waiting> = sqlx::query_as(
@@ -303,7 +320,7 @@ async fn rematch(
          FROM exceptions e JOIN payments p ON p.id = e.payment_id
          WHERE e.resolved_at IS NULL AND p.status = 'exception' AND e.kind = ANY($3)
            AND (strpos(upper(regexp_replace(p.reference, '[^A-Za-z0-9]', '', 'g')), $1) > 0
-                OR upper(regexp_replace(p.payer_account, '[^A-Za-z0-9]', '', 'g')) = ANY($2))
+                OR (p.payer_account_index <> '' AND p.payer_account_index = ANY($2)))
          ORDER BY p.created_at, p.line_no FOR UPDATE OF e",
     )
     .bind(compact(&signed.contract_no))
@@ -323,7 +340,11 @@ async fn rematch(
     .bind(&ids)
     .fetch_all(&mut *tx)
     .await?;
-    let payments: Vec<cashapp::Payment> = rows.iter().map(engine::payment_of).collect();
+    let payments = rows
+        .iter()
+        .map(|row| engine.payment_of(row))
+        .collect::<Result<Vec<_>, _>>()
+        .context("opening a stored payer account")?;
     let decided = session.ledger().reconcile(&payments);
     for decision in &decided {
         let payment_id = Uuid::parse_str(&decision.payment_id).context("payment id")?;

@@ -138,7 +138,16 @@ pub(crate) async fn ingest(
                 decision.payment_id
             )));
         };
-        let done = record_payment(&mut tx, outbox, file_id, payment_id, line, decision).await?;
+        let sealed = engine
+            .seal_account(&line.payer_account)
+            .map_err(|e| ApiError::Unexpected(e.into()))?;
+        let stored = Stored {
+            file_id,
+            payment_id,
+            line,
+            sealed_account: &sealed,
+        };
+        let done = record_payment(&mut tx, outbox, &stored, decision).await?;
         if decision.outcome == Outcome::Applied {
             response.payments_matched += 1;
             session.ledger_mut().apply(decision).map_err(|e| {
@@ -170,20 +179,33 @@ pub(crate) async fn ingest(
     Ok(response)
 }
 
+/// A payment to store.
+struct Stored<'a> {
+    file_id: Uuid,
+    payment_id: Uuid,
+    line: &'a Incoming,
+    /// The payer account sealed (R-O4) and its blind index; empty when the bank gave none.
+    sealed_account: &'a (String, String),
+}
+
 /// Stores the payment, publishes `PaymentReceived`, and carries out the engine's decision.
 async fn record_payment(
     tx: &mut PgConnection,
     outbox: &Outbox,
-    file_id: Uuid,
-    payment_id: Uuid,
-    line: &Incoming,
+    stored: &Stored<'_>,
     decision: &cashapp::Decision,
 ) -> Result<decisions::Done, ApiError> {
+    let Stored {
+        file_id,
+        payment_id,
+        line,
+        sealed_account: (sealed, index),
+    } = *stored;
     let customer = decisions::customer_of(decision)?;
     sqlx::query(
         "INSERT INTO payments (id, file_id, line_no, booking_date, amount, currency, payer_name, payer_account,
-                               reference, status, customer_id, receiving_account)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'exception', $10, $11)",
+                               reference, status, customer_id, receiving_account, payer_account_index)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'exception', $10, $11, $12)",
     )
     .bind(payment_id)
     .bind(file_id)
@@ -192,10 +214,11 @@ async fn record_payment(
     .bind(line.amount)
     .bind(&line.currency)
     .bind(&line.payer_name)
-    .bind(&line.payer_account)
+    .bind(sealed)
     .bind(&line.reference)
     .bind(customer)
     .bind(&line.receiving_account)
+    .bind(index)
     .execute(&mut *tx)
     .await?;
     let key = decisions::key(decision, payment_id)?;

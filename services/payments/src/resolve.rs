@@ -16,7 +16,7 @@ use proto::payments::v1 as api;
 use proto::payments::v1::resolve_exception_request::Action;
 
 use crate::decisions::{self, Proposed, StoredCandidate};
-use crate::engine::{self, Engine, PaymentRow, payment_columns};
+use crate::engine::{Engine, PaymentRow, payment_columns};
 
 pub(crate) async fn resolve(
     pool: &PgPool,
@@ -153,9 +153,12 @@ pub(crate) async fn resolve(
                     status: "proposed".to_owned(),
                 });
             }
-            session
-                .ledger_mut()
-                .remember(&engine::payment_of(&payment), Outcome::Applied);
+            session.ledger_mut().remember(
+                &engine
+                    .payment_of(&payment)
+                    .map_err(|e| ApiError::Unexpected(e.into()))?,
+                Outcome::Applied,
+            );
             sqlx::query(
                 "UPDATE payments SET status = 'matched', customer_id = $2, receivable_id = $3, confidence = $4,
                         evidence = $5 WHERE id = $1",

@@ -2,19 +2,17 @@
 //! reason, and the partition moves on: the next good event on the same key is applied.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use prost::Message as _;
 use rdkafka::Message as _;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Headers as _;
-use rdkafka::producer::FutureRecord;
 
 use devstack::clients::eventually;
 use devstack::scenario::{self, open_amount};
 use proto::events::v1 as events;
 
-use crate::helpers::{EVENTUALLY, OrLogs, start};
+use crate::helpers::{EVENTUALLY, OrLogs, publish, start};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn poison_messages_are_dead_lettered_and_the_partition_moves_on() {
@@ -35,16 +33,8 @@ async fn poison_messages_are_dead_lettered_and_the_partition_moves_on() {
     let producer = kit::kafka::producer(&stack.bootstrap_servers, "e2e-dlq").or_logs(&stack);
     let topic = format!("{}{}", stack.topic_prefix, kit::events::PAYMENTS);
     let send = |payload: Vec<u8>| {
-        let (producer, topic, key) = (producer.clone(), topic.clone(), customer.clone());
-        async move {
-            producer
-                .send(
-                    FutureRecord::to(&topic).key(&key).payload(&payload),
-                    Duration::from_secs(10),
-                )
-                .await
-                .map_err(|(e, _)| e)
-        }
+        let (producer, stack, key) = (&producer, &stack, customer.clone());
+        async move { publish(producer, stack, kit::events::PAYMENTS, &key, &payload).await }
     };
     // 1. Not an envelope at all.
     send(b"\xff\xfenot protobuf".to_vec()).await.or_logs(&stack);

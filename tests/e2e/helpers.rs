@@ -49,3 +49,24 @@ impl<T, E: std::fmt::Display> OrLogs<T> for Result<T, E> {
         }
     }
 }
+
+/// Publishes raw bytes to `topic` of the stack (its prefix added), as another producer would.
+pub(crate) async fn publish(
+    producer: &rdkafka::producer::FutureProducer,
+    stack: &Stack,
+    topic: &str,
+    key: &str,
+    payload: &[u8],
+) -> anyhow::Result<()> {
+    let topic = format!("{}{topic}", stack.topic_prefix);
+    producer
+        .send(
+            rdkafka::producer::FutureRecord::to(&topic)
+                .key(key)
+                .payload(payload),
+            Duration::from_secs(10),
+        )
+        .await
+        .map_err(|(e, _)| e)?;
+    Ok(())
+}

@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use prost::Message as _;
-use rdkafka::producer::FutureRecord;
 use uuid::Uuid;
 
 use devstack::clients::eventually;
@@ -13,7 +12,7 @@ use proto::events::v1 as events;
 use proto::legal::v1 as legal;
 use proto::types::v1::Money;
 
-use crate::helpers::{EVENTUALLY, OrLogs, start};
+use crate::helpers::{EVENTUALLY, OrLogs, publish, start};
 
 fn cny(amount: &str) -> Option<Money> {
     Some(Money {
@@ -59,19 +58,6 @@ fn escalation(customer: &str, receivable: Uuid) -> events::EscalatedToLegal {
 async fn a_payment_seen_before_the_escalation_still_lowers_the_claim() {
     let (stack, clients) = start().await;
     let producer = kit::kafka::producer(&stack.bootstrap_servers, "e2e-race").or_logs(&stack);
-    let send = |topic: &'static str, key: String, payload: Vec<u8>| {
-        let producer = producer.clone();
-        let topic = format!("{}{topic}", stack.topic_prefix);
-        async move {
-            producer
-                .send(
-                    FutureRecord::to(&topic).key(&key).payload(&payload),
-                    Duration::from_secs(10),
-                )
-                .await
-                .map_err(|(e, _)| e)
-        }
-    };
     // Two customers, each with one receivable of 1000.00 escalated after a payment: one paid
     // in full, one paid 600.00. The payments are sent first, the escalations a moment later.
     let (paid, partly) = (Uuid::now_v7().to_string(), Uuid::now_v7().to_string());
@@ -81,10 +67,13 @@ async fn a_payment_seen_before_the_escalation_still_lowers_the_claim() {
     {
         let event = applied(customer, receivable, open_after);
         let envelope = kit::events::envelope("contracts", customer, &event);
-        send(
+        let payload = envelope.encode_to_vec();
+        publish(
+            &producer,
+            &stack,
             kit::events::CONTRACTS,
-            customer.clone(),
-            envelope.encode_to_vec(),
+            customer,
+            &payload,
         )
         .await
         .or_logs(&stack);
@@ -93,13 +82,10 @@ async fn a_payment_seen_before_the_escalation_still_lowers_the_claim() {
     for (customer, receivable) in [(&paid, r_paid), (&partly, r_partly)] {
         let event = escalation(customer, receivable);
         let envelope = kit::events::envelope("dunning", customer, &event);
-        send(
-            kit::events::DUNNING,
-            customer.clone(),
-            envelope.encode_to_vec(),
-        )
-        .await
-        .or_logs(&stack);
+        let payload = envelope.encode_to_vec();
+        publish(&producer, &stack, kit::events::DUNNING, customer, &payload)
+            .await
+            .or_logs(&stack);
     }
 
     let case_of = |customer: String| {

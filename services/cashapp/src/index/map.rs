@@ -59,9 +59,25 @@ impl U64Map {
         self.grow_for(n);
     }
 
+    /// Remove every key (keeping the room).
+    pub(crate) fn clear(&mut self) {
+        self.slots.fill((NO_KEY, 0));
+        self.len = 0;
+    }
+
     /// True when empty.
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// The key in `k`'s home slot (where a lookup starts), read only to bring its cache line
+    /// in.
+    pub(crate) fn touch(&self, k: u64) -> u64 {
+        if self.slots.is_empty() {
+            return NO_KEY;
+        }
+        let i = self.home(Self::key(k)) & (self.slots.len() - 1);
+        self.slots.get(i).map_or(NO_KEY, |s| s.0)
     }
 
     /// Value under `k`.

@@ -148,6 +148,7 @@ pub(crate) fn decide(batch: &Batch<'_>, p: &Payment, scored: &mut Vec<Scored>) -
     let policy = &ledger.policy;
     let probe = probe(ledger, p);
     let dedup = dedup_key(p, &probe);
+    std::hint::black_box(ledger.warm(&probe, batch.touch(dedup)));
     let d = base(p, dedup);
     if let Some(outcome) = batch.seen_id(&p.id) {
         let reason = format!(
@@ -170,7 +171,7 @@ pub(crate) fn decide(batch: &Batch<'_>, p: &Payment, scored: &mut Vec<Scored>) -
             .then_with(|| a.contract_ids.cmp(&b.contract_ids))
     });
     if let Some(key) = dedup
-        && let Some(seen) = batch.seen_key(key, p.date, policy.duplicate_window_days)
+        && let Some(seen) = batch.seen_key(key, p.date)
     {
         let reason = format!(
             "same payer, amount and reference as payment {} of {} ({:?})",
@@ -231,7 +232,10 @@ fn chosen(ledger: &Ledger, mut d: Decision, all: &mut Vec<Scored>, p: &Payment) 
     let new_account = best.found.name.is_some() && !best.found.account;
     let best = all.swap_remove(0);
     d.confidence = confidence;
-    d.booked_currency = best.currency_code(p).to_string();
+    let code = best.currency_code(p);
+    if d.booked_currency != code {
+        d.booked_currency = code.to_string();
+    }
     if let Some(c) = best.customer(ledger) {
         d.customer_id = Some(c.id.clone());
         d.customer_name = Some(c.name.clone());

@@ -238,8 +238,9 @@ impl Ledger {
                 .cmp(&(b.0, b.1))
                 .then_with(|| a.2.canonical_cmp(b.2))
         });
-        let mut batch = Batch::new(self, payments.len());
-        order.into_iter().map(|(_, _, p)| batch.decide(p)).collect()
+        let order: Vec<&Payment> = order.into_iter().map(|(_, _, p)| p).collect();
+        let mut batch = Batch::new(self, &order);
+        order.iter().map(|p| batch.decide(p)).collect()
     }
 
     /// [`Ledger::reconcile`], then apply the applied decisions and record the others.

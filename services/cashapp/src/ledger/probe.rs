@@ -7,12 +7,15 @@ use super::store::{MIN_DIGITS, length_bit};
 use crate::model::Payment;
 use crate::names::NameKey;
 use crate::refs::{Windows, windows_where};
-use crate::text::{Fnv, compact_hash, compact_into};
+use crate::text::{Fnv, compact_hash, compact_into, hash64};
 
 /// What a payment says, normalised once.
 #[derive(Debug)]
 pub(crate) struct Probe {
     pub(crate) windows: Windows,
+    /// Per window: the hash of its compact form if a contract or receivable key can have its
+    /// length, and of its digits if a digits key can have their count (else 0).
+    pub(crate) keys: Vec<(u64, u64)>,
     /// Hash of the compact remittance and reference (for duplicates), 0 when empty.
     pub(crate) text_hash: u64,
     /// Escrow id of the receiving account, if it is one.
@@ -43,8 +46,27 @@ pub(crate) fn probe(ledger: &Ledger, p: &Payment) -> Probe {
             || (digits >= MIN_DIGITS && near & length_bit(digits) != 0)
             || (at_end && digits >= MIN_DIGITS)
     };
+    let windows = windows_where(texts.iter().flatten().copied(), keep);
+    let keys = windows
+        .iter()
+        .map(|w| {
+            let h = if (contract_lens | receivable_lens) & length_bit(w.compact.len()) != 0 {
+                hash64(w.compact.as_bytes())
+            } else {
+                0
+            };
+            let dh = if w.digits.len() >= MIN_DIGITS && digit_lens & length_bit(w.digits.len()) != 0
+            {
+                hash64(w.digits.as_bytes())
+            } else {
+                0
+            };
+            (h, dh)
+        })
+        .collect();
     Probe {
-        windows: windows_where(texts.iter().flatten().copied(), keep),
+        windows,
+        keys,
         text_hash: if text_len == 0 { 0 } else { text.finish() },
         receiving: ledger.escrow_of(&p.receiving_account),
         compact_text: std::cell::OnceCell::new(),

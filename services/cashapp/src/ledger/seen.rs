@@ -19,8 +19,7 @@ pub(crate) struct Seen<I> {
 
 const NONE: u32 = u32::MAX;
 
-/// The log; `I` is how a payment id is held (`Text` in the ledger, a borrowed `&str` in a
-/// batch).
+/// The log of the payments decided in earlier batches (`I`: how a payment id is held).
 #[derive(Debug, Clone)]
 pub(crate) struct SeenLog<I> {
     entries: Vec<Seen<I>>,
@@ -57,14 +56,6 @@ impl<I> Default for SeenLog<I> {
 }
 
 impl<I: AsRef<str>> SeenLog<I> {
-    pub(crate) fn with_capacity(n: usize) -> Self {
-        Self {
-            entries: Vec::with_capacity(n),
-            latest: U64Map::with_capacity(n),
-            ids: U64Map::with_capacity(n),
-        }
-    }
-
     /// True when nothing was recorded.
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty() && self.ids.is_empty()

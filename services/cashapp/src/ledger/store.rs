@@ -7,7 +7,7 @@ use super::candidates::cut_key;
 use super::{Contract, Customer, Item, Ledger};
 use crate::error::{ApplyError, ItemError};
 use crate::ident::Text;
-use crate::index::deletion_hashes;
+use crate::index::{deletion_hashes, word};
 use crate::model::{Ccy, OpenItem, minor_units};
 use crate::names::NameKey;
 use crate::text::{compact, compact_hash, digits, hash64};
@@ -26,8 +26,9 @@ pub(crate) fn length_bit(len: usize) -> u64 {
 struct Pending {
     by_contract: Vec<(u64, u32)>,
     by_digits: Vec<(u64, u32)>,
-    by_typo: Vec<(u64, u32)>,
-    by_cut: Vec<(u64, u32)>,
+    /// Typo and cut-short entries as [`word`]s (half the room of pairs).
+    by_typo: Vec<u64>,
+    by_cut: Vec<u64>,
     by_account: Vec<(u64, u32)>,
     by_name: Vec<(u64, u32)>,
 }
@@ -71,10 +72,28 @@ impl Ledger {
         self.contract_ids.reserve(n / 2);
         self.by_receivable.reserve(n);
         let mut prev: Option<(OpenItem, u32, u32, u32)> = None;
-        for (item, row) in items {
-            match self.add_one(&item, row, &mut pending, prev.as_ref()) {
-                Ok(ids) => prev = Some((item, ids.0, ids.1, ids.2)),
-                Err(e) => errors.push(e),
+        let mut items = items;
+        let mut chunk = Vec::with_capacity(16);
+        loop {
+            chunk.extend(items.by_ref().take(16));
+            if chunk.is_empty() {
+                break;
+            }
+            // Bring in the table slots these rows will look up, all at once (their cache
+            // misses overlap instead of coming one after the other).
+            let warm = chunk.iter().fold(0, |acc, (item, _): &(OpenItem, _)| {
+                acc ^ self
+                    .by_receivable
+                    .touch(compact_hash(&item.receivable_id).0)
+                    ^ self.contract_ids.touch(hash64(item.contract_no.as_bytes()))
+                    ^ self.customer_ids.touch(hash64(item.customer_id.as_bytes()))
+            });
+            std::hint::black_box(warm);
+            for (item, row) in chunk.drain(..) {
+                match self.add_one(&item, row, &mut pending, prev.as_ref()) {
+                    Ok(ids) => prev = Some((item, ids.0, ids.1, ids.2)),
+                    Err(e) => errors.push(e),
+                }
             }
         }
         let Pending {
@@ -87,8 +106,8 @@ impl Ledger {
         } = pending;
         self.by_contract.extend(by_contract);
         self.by_digits.extend(by_digits);
-        self.by_typo.extend(by_typo);
-        self.by_cut.extend(by_cut);
+        self.by_typo.extend_words(by_typo);
+        self.by_cut.extend_words(by_cut);
         self.by_account.extend(by_account);
         self.by_name.extend(by_name);
         errors
@@ -262,14 +281,16 @@ impl Ledger {
             pending.by_digits.push((hash64(d.as_bytes()), idx));
             let mut hashes = Vec::with_capacity(d.len() + 1);
             deletion_hashes(d.as_bytes(), &mut hashes);
-            pending.by_typo.extend(hashes.into_iter().map(|h| (h, idx)));
+            pending
+                .by_typo
+                .extend(hashes.into_iter().map(|h| word(h, idx)));
             // The number cut short by the bank by one to three characters (R-P4).
             for cut in 1..=3 {
                 let keep = d.len().saturating_sub(cut);
                 if keep >= MIN_DIGITS
                     && let Some(prefix) = d.as_bytes().get(..keep)
                 {
-                    pending.by_cut.push((cut_key(prefix), idx));
+                    pending.by_cut.push(word(cut_key(prefix), idx));
                 }
             }
         }

@@ -46,9 +46,7 @@ impl Handler for ContractEvents {
             session.close(tx).await?;
         } else if event_type == kit::events::type_name::<events::AllocationApplied>() {
             let applied: events::AllocationApplied = event.decode()?;
-            let mut session = self.engine.open(tx).await?;
-            allocation_applied(tx, &mut session, applied).await?;
-            session.close(tx).await?;
+            allocation_applied(tx, &self.engine, applied).await?;
         } else {
             let rejected: events::AllocationRejected = event.decode()?;
             let mut session = self.engine.open(tx).await?;
@@ -136,9 +134,13 @@ async fn contract_signed(
     Ok(())
 }
 
+/// Contracts confirmed an allocation: the amount moves from pending to paid in the read
+/// model. What the ledger holds (open less pending) does not change when contracts booked
+/// exactly what was proposed, the usual case, so the ledger is taken (and every other change
+/// waits) only when it did not.
 async fn allocation_applied(
     tx: &mut PgConnection,
-    session: &mut Session<'_>,
+    engine: &Engine,
     applied: events::AllocationApplied,
 ) -> Result<(), HandleError> {
     let allocation_id = uuid("allocation_id", &applied.allocation_id)?;
@@ -146,6 +148,21 @@ async fn allocation_applied(
     let (amount, _) = wire::parse_money(applied.amount.as_ref()).map_err(HandleError::Permanent)?;
     let (open_after, _) =
         wire::parse_money(applied.open_amount_after.as_ref()).map_err(HandleError::Permanent)?;
+    let now: Option<(Decimal, Decimal)> = sqlx::query_as(
+        "SELECT open_amount, pending_amount FROM open_receivables WHERE receivable_id = $1",
+    )
+    .bind(receivable_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    // Pending amounts only grow under the ledger lock and shrink here, in the order contracts
+    // confirms (one partition per customer), so this holds until the update below.
+    let unchanged =
+        now.is_none_or(|(open, pending)| open - amount == open_after && pending >= amount);
+    let mut session = if unchanged {
+        None
+    } else {
+        Some(engine.open(tx).await?)
+    };
     settle(tx, allocation_id, "applied", "").await?;
     sqlx::query(
         "UPDATE open_receivables SET open_amount = $2, pending_amount = GREATEST(pending_amount - $3, 0)
@@ -156,11 +173,16 @@ async fn allocation_applied(
     .bind(amount)
     .execute(&mut *tx)
     .await?;
-    follow(tx, session, receivable_id).await?;
+    if let Some(session) = session.as_mut() {
+        follow(tx, session, receivable_id).await?;
+    }
     sqlx::query("UPDATE payments SET status = 'allocated' WHERE id = $1")
         .bind(uuid("payment_id", &applied.payment_id)?)
         .execute(&mut *tx)
         .await?;
+    if let Some(session) = session {
+        session.close(tx).await?;
+    }
     Ok(())
 }
 

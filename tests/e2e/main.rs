@@ -11,5 +11,6 @@ mod dead_letter;
 mod helpers;
 mod legal_catch_up;
 mod money_path;
+mod payments_replicas;
 mod terms;
 mod trace_context;

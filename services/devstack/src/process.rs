@@ -45,6 +45,25 @@ impl ServiceProcess {
         Ok(process)
     }
 
+    /// Starts another process of the same service with the same environment (another
+    /// replica, on its own gRPC port), named `name` for its log and ready files.
+    pub fn spawn_replica(&self, name: &str, dir: &Path) -> anyhow::Result<Self> {
+        let mut env = self.env.clone();
+        env.retain(|(k, _)| k != "GRPC_ADDR");
+        env.push(("GRPC_ADDR".to_owned(), "127.0.0.1:0".to_owned()));
+        let mut process = Self {
+            name: name.to_owned(),
+            binary: self.binary.clone(),
+            env,
+            ready_file: dir.join(format!("{name}.ready")),
+            log_file: dir.join(format!("{name}.log")),
+            child: None,
+            addr: None,
+        };
+        process.start()?;
+        Ok(process)
+    }
+
     fn start(&mut self) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(&self.ready_file);
         let log = OpenOptions::new()

@@ -179,6 +179,26 @@ impl Stack {
             .with_context(|| format!("no service {service}"))
     }
 
+    /// Starts another replica of `service` (same database, broker and consumer group, its
+    /// own gRPC port), named `<service>-<n>`; returns that name.
+    pub async fn start_replica(&mut self, service: &str) -> anyhow::Result<String> {
+        let n = self
+            .services
+            .keys()
+            .filter(|k| k.starts_with(&format!("{service}-")))
+            .count()
+            + 2;
+        let name = format!("{service}-{n}");
+        let mut replica = self
+            .services
+            .get(service)
+            .with_context(|| format!("no service {service}"))?
+            .spawn_replica(&name, &self.work_dir)?;
+        replica.wait_ready(READY_TIMEOUT).await?;
+        self.services.insert(name.clone(), replica);
+        Ok(name)
+    }
+
     /// SIGKILLs a service, as in a crash.
     pub fn kill(&mut self, service: &str) -> anyhow::Result<()> {
         self.process(service)?.kill();
@@ -195,6 +215,19 @@ impl Stack {
     /// Returns the services that did not exit cleanly within the grace period.
     pub fn stop(mut self, mut progress: impl FnMut(&str)) -> Vec<String> {
         let mut unclean = Vec::new();
+        let replicas: Vec<String> = self
+            .services
+            .keys()
+            .filter(|k| !SERVICES.iter().any(|(s, _)| s == k))
+            .cloned()
+            .collect();
+        for name in &replicas {
+            if let Some(process) = self.services.get_mut(name)
+                && !process.terminate(Duration::from_secs(15))
+            {
+                unclean.push(name.clone());
+            }
+        }
         for (name, _) in SERVICES.iter().rev() {
             if let Some(process) = self.services.get_mut(*name) {
                 if process.terminate(Duration::from_secs(15)) {

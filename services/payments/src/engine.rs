@@ -4,10 +4,12 @@
 //! from the `open_receivables` read model (and the recently applied payments, so duplicates
 //! are still recognised) and kept current by the same transactions that change that table.
 //! The database stays the source of truth: every transaction that changes what the ledger
-//! holds takes one advisory lock, works on the ledger through a [`Session`], and stores a new
-//! random token in `ledger_state`. A process reuses its ledger only while the token in the
-//! database is the one it last wrote; otherwise (another replica changed something, or the
-//! transaction that changed the ledger did not commit) it rebuilds the ledger from the tables.
+//! holds takes one advisory lock, works on the ledger through a [`Session`], and records what
+//! it changed in `ledger_changes` under the next gapless `version` with a fresh random
+//! `token` (also kept in `ledger_state`). A process reuses its ledger while its (version,
+//! token) is the database's; when it is behind (another replica changed something) it replays
+//! the changes since its version; otherwise (its last change did not commit, or the changes
+//! it needs were pruned) it rebuilds the ledger from the tables.
 
 use std::path::Path;
 
@@ -45,17 +47,41 @@ pub(crate) struct Engine {
 }
 
 struct Cached {
-    token: Uuid,
+    state: State,
     ledger: Ledger,
+}
+
+/// Which committed state of the ledger a cached ledger is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct State {
+    version: i64,
+    token: Uuid,
+}
+
+/// What a session changed, recorded for the other processes to replay.
+#[derive(Debug, Default)]
+struct Changes {
+    added: Vec<Uuid>,
+    amounts: Vec<String>,
+    applied: Vec<Uuid>,
+}
+
+impl Changes {
+    fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.amounts.is_empty() && self.applied.is_empty()
+    }
 }
 
 /// Exclusive use of the ledger inside one database transaction.
 pub(crate) struct Session<'a> {
     slot: MutexGuard<'a, Option<Cached>>,
-    token: Uuid,
+    state: State,
     ledger: Ledger,
-    changed: bool,
+    changes: Changes,
 }
+
+/// How long recorded changes are kept for processes that are behind.
+const CHANGES_KEPT_HOURS: i32 = 24;
 
 impl Engine {
     /// The engine with the policy in `CASHAPP_POLICY_FILE` (JSON, see the cashapp README;
@@ -139,31 +165,138 @@ impl Engine {
     }
 
     /// Takes the ledger for the rest of `tx`: waits for the other holders (in this process
-    /// and in others), then uses the cached ledger if it is current or rebuilds it.
+    /// and in others), then uses the cached ledger if it is current, replays what other
+    /// processes changed since, or rebuilds it.
     pub(crate) async fn open(&self, tx: &mut PgConnection) -> Result<Session<'_>, sqlx::Error> {
         let mut slot = self.cache.lock().await;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(LEDGER_LOCK)
             .execute(&mut *tx)
             .await?;
-        let token: Uuid = sqlx::query_scalar("SELECT token FROM ledger_state")
-            .fetch_one(&mut *tx)
-            .await?;
+        let (version, token): (i64, Uuid) =
+            sqlx::query_as("SELECT version, token FROM ledger_state")
+                .fetch_one(&mut *tx)
+                .await?;
+        let state = State { version, token };
         let ledger = match slot.take() {
-            Some(cached) if cached.token == token => cached.ledger,
-            _ => self.load(tx).await?,
+            Some(cached) if cached.state == state => cached.ledger,
+            Some(cached) => match self.catch_up(tx, cached, state).await? {
+                Some(ledger) => ledger,
+                None => self.load(tx).await?,
+            },
+            None => self.load(tx).await?,
         };
         Ok(Session {
             slot,
-            token,
+            state,
             ledger,
-            changed: false,
+            changes: Changes::default(),
         })
     }
 
-    /// Builds the ledger from the read model and the recently applied payments.
-    async fn load(&self, tx: &mut PgConnection) -> Result<Ledger, sqlx::Error> {
+    /// Replays the recorded changes from the cached ledger's state to `now`; `None` when the
+    /// cached ledger is not a committed state or the changes it needs are gone.
+    async fn catch_up(
+        &self,
+        tx: &mut PgConnection,
+        cached: Cached,
+        now: State,
+    ) -> Result<Option<Ledger>, sqlx::Error> {
+        let from = cached.state;
+        if from.version >= now.version {
+            return Ok(None);
+        }
+        let committed = if from.version == 0 {
+            from.token.is_nil()
+        } else {
+            sqlx::query_scalar::<_, Uuid>("SELECT token FROM ledger_changes WHERE version = $1")
+                .bind(from.version)
+                .fetch_optional(&mut *tx)
+                .await?
+                == Some(from.token)
+        };
+        if !committed {
+            return Ok(None);
+        }
+        type Row = (i64, Vec<Uuid>, Vec<String>, Vec<Uuid>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT version, added, amounts, applied FROM ledger_changes WHERE version > $1 ORDER BY version",
+        )
+        .bind(from.version)
+        .fetch_all(&mut *tx)
+        .await?;
+        let contiguous = rows
+            .iter()
+            .zip(from.version + 1..)
+            .all(|(row, expected)| row.0 == expected);
+        if !contiguous || rows.last().map(|r| r.0) != Some(now.version) {
+            return Ok(None);
+        }
         let started = std::time::Instant::now();
+        let mut ledger = cached.ledger;
+        let mut added = Vec::new();
+        let mut amounts = Vec::new();
+        let mut applied = Vec::new();
+        for (_, a, m, p) in rows {
+            added.extend(a);
+            amounts.extend(m);
+            applied.extend(p);
+        }
+        if !added.is_empty() {
+            let items = self
+                .items(tx, "WHERE receivable_id = ANY($1)", Some(&added))
+                .await?;
+            for error in ledger.add_open_items(items) {
+                tracing::warn!(%error, "receivable left out of cash application; fix it in contracts");
+            }
+        }
+        amounts.sort_unstable();
+        amounts.dedup();
+        let available: Vec<(String, i32, Decimal)> = sqlx::query_as(
+            "SELECT contract_no, installment_no, GREATEST(open_amount - pending_amount, 0)
+             FROM open_receivables WHERE (contract_no || '/' || installment_no) = ANY($1)",
+        )
+        .bind(&amounts)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (contract_no, n, open) in available {
+            if let Err(error) = ledger.set_open_amount(&receivable_ref(&contract_no, n), open) {
+                tracing::warn!(%error, "replaying an open amount");
+            }
+        }
+        if !applied.is_empty() {
+            let rows: Vec<PaymentRow> = sqlx::query_as(concat!(
+                "SELECT ",
+                payment_columns!(),
+                " FROM payments WHERE id = ANY($1) ORDER BY created_at, line_no"
+            ))
+            .bind(&applied)
+            .fetch_all(&mut *tx)
+            .await?;
+            for row in &rows {
+                let payment = self.payment_of(row).map_err(protocol)?;
+                ledger.remember(&payment, Outcome::Applied);
+            }
+        }
+        tracing::info!(
+            from = from.version,
+            to = now.version,
+            added = added.len(),
+            amounts = amounts.len(),
+            applied = applied.len(),
+            elapsed_ms = started.elapsed().as_millis(),
+            "cash-application ledger caught up"
+        );
+        Ok(Some(ledger))
+    }
+
+    /// Open items of the read model, with their payer accounts opened.
+    async fn items(
+        &self,
+        tx: &mut PgConnection,
+        filter: &'static str,
+        ids: Option<&[Uuid]>,
+    ) -> Result<Vec<(OpenItem, Option<usize>)>, sqlx::Error> {
         type ItemRow = (
             String,
             i32,
@@ -176,13 +309,16 @@ impl Engine {
             Decimal,
             String,
         );
-        let rows: Vec<ItemRow> = sqlx::query_as(
+        let sql = sqlx::AssertSqlSafe(format!(
             "SELECT contract_no, installment_no, customer_id, customer_name, payer_accounts, unit, due_date, currency,
                     GREATEST(open_amount - pending_amount, 0), escrow_account
-             FROM open_receivables ORDER BY customer_id, contract_no, installment_no",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
+             FROM open_receivables {filter} ORDER BY customer_id, contract_no, installment_no"
+        ));
+        let mut query = sqlx::query_as::<_, ItemRow>(sql);
+        if let Some(ids) = ids {
+            query = query.bind(ids);
+        }
+        let rows = query.fetch_all(&mut *tx).await?;
         let mut items: Vec<(OpenItem, Option<usize>)> = Vec::with_capacity(rows.len());
         for (contract_no, n, customer, name, sealed, unit, due, currency, open, escrow) in rows {
             let mut payer_accounts = Vec::with_capacity(sealed.len());
@@ -203,6 +339,13 @@ impl Engine {
             };
             items.push((item, None));
         }
+        Ok(items)
+    }
+
+    /// Builds the ledger from the read model and the recently applied payments.
+    async fn load(&self, tx: &mut PgConnection) -> Result<Ledger, sqlx::Error> {
+        let started = std::time::Instant::now();
+        let items = self.items(tx, "", None).await?;
         let count = items.len();
         let mut ledger = Ledger::new()
             .with_policy(self.policy.clone())
@@ -240,27 +383,92 @@ impl Session<'_> {
         &self.ledger
     }
 
-    /// The ledger, to change; the change is published with [`Session::close`].
-    pub(crate) fn ledger_mut(&mut self) -> &mut Ledger {
-        self.changed = true;
-        &mut self.ledger
+    /// Adds receivables (ContractSigned); `ids` are their receivable ids.
+    pub(crate) fn add_items(
+        &mut self,
+        items: Vec<(OpenItem, Option<usize>)>,
+        ids: &[Uuid],
+    ) -> Vec<cashapp::ItemError> {
+        self.changes.added.extend_from_slice(ids);
+        self.ledger.add_open_items(items)
     }
 
-    /// Ends the session inside `tx`: a changed ledger gets a new token, written in `tx`, so
-    /// it is reused only if `tx` commits.
+    /// Applies an applied decision (or a confirmed one) of payment `payment_id`.
+    pub(crate) fn apply(
+        &mut self,
+        decision: &cashapp::Decision,
+        payment_id: Uuid,
+    ) -> Result<(), cashapp::ApplyError> {
+        self.ledger.apply(decision)?;
+        self.changes.applied.push(payment_id);
+        self.changes.amounts.extend(
+            decision
+                .allocations
+                .iter()
+                .map(|a| a.receivable_id.to_string()),
+        );
+        Ok(())
+    }
+
+    /// Sets what is open on a receivable (following the read model, or after a person
+    /// confirmed a candidate).
+    pub(crate) fn set_open_amount(
+        &mut self,
+        reference: &str,
+        open: Decimal,
+    ) -> Result<(), cashapp::ApplyError> {
+        self.ledger.set_open_amount(reference, open)?;
+        self.changes.amounts.push(reference.to_owned());
+        Ok(())
+    }
+
+    /// Remembers a payment applied by a person, for duplicate detection.
+    pub(crate) fn remember_applied(&mut self, payment: &Payment, payment_id: Uuid) {
+        self.ledger.remember(payment, Outcome::Applied);
+        self.changes.applied.push(payment_id);
+    }
+
+    /// Ends the session inside `tx`: what changed is recorded under the next version with a
+    /// new token, so the ledger is reused (and replayed by other processes) only if `tx`
+    /// commits.
     pub(crate) async fn close(mut self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-        let token = if self.changed {
-            let token = Uuid::now_v7();
-            sqlx::query("UPDATE ledger_state SET token = $1")
-                .bind(token)
+        let state = if self.changes.is_empty() {
+            self.state
+        } else {
+            let next = State {
+                version: self.state.version + 1,
+                token: Uuid::now_v7(),
+            };
+            let mut amounts = std::mem::take(&mut self.changes.amounts);
+            amounts.sort_unstable();
+            amounts.dedup();
+            sqlx::query(
+                "INSERT INTO ledger_changes (version, token, added, amounts, applied) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(next.version)
+            .bind(next.token)
+            .bind(&self.changes.added)
+            .bind(&amounts)
+            .bind(&self.changes.applied)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE ledger_state SET version = $1, token = $2")
+                .bind(next.version)
+                .bind(next.token)
                 .execute(&mut *tx)
                 .await?;
-            token
-        } else {
-            self.token
+            if next.version % 1000 == 0 {
+                sqlx::query(
+                    "DELETE FROM ledger_changes WHERE recorded_at < now() - make_interval(hours => $1)",
+                )
+                .bind(CHANGES_KEPT_HOURS)
+                .execute(&mut *tx)
+                .await?;
+            }
+            next
         };
         *self.slot = Some(Cached {
-            token,
+            state,
             ledger: self.ledger,
         });
         Ok(())

@@ -78,6 +78,7 @@ async fn contract_signed(
     let customer_id = uuid("customer_id", &signed.customer_id)?;
     let unit = Some(signed.unit.trim().to_owned()).filter(|u| !u.is_empty());
     let mut items = Vec::with_capacity(signed.receivables.len());
+    let mut added = Vec::with_capacity(signed.receivables.len());
     for receivable in &signed.receivables {
         let (amount, currency) =
             wire::parse_money(receivable.amount.as_ref()).map_err(HandleError::Permanent)?;
@@ -85,13 +86,14 @@ async fn contract_signed(
             HandleError::Permanent(format!("due_date {:?}: {e}", receivable.due_date))
         })?;
         let installment = i32::try_from(receivable.installment_no).unwrap_or(i32::MAX);
+        let receivable_id = uuid("receivable_id", &receivable.receivable_id)?;
         let inserted = sqlx::query(
             "INSERT INTO open_receivables (receivable_id, contract_id, contract_no, customer_id, installment_no,
                                            due_date, currency, open_amount, customer_name, payer_accounts,
                                            escrow_account, unit, payer_account_indexes)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (receivable_id) DO NOTHING",
         )
-        .bind(uuid("receivable_id", &receivable.receivable_id)?)
+        .bind(receivable_id)
         .bind(contract_id)
         .bind(&signed.contract_no)
         .bind(customer_id)
@@ -110,6 +112,7 @@ async fn contract_signed(
         if inserted == 0 {
             continue;
         }
+        added.push(receivable_id);
         items.push((
             OpenItem {
                 receivable_id: engine::receivable_ref(&signed.contract_no, installment),
@@ -127,7 +130,7 @@ async fn contract_signed(
         ));
     }
     if !items.is_empty() {
-        for error in session.ledger_mut().add_open_items(items) {
+        for error in session.add_items(items, &added) {
             tracing::warn!(%error, contract_no = %signed.contract_no, "receivable left out of cash application; fix it in contracts");
         }
     }
@@ -208,7 +211,6 @@ async fn follow(
     match session.ledger().open_amount(&reference) {
         Some(open) if open == available => {}
         Some(_) => session
-            .ledger_mut()
             .set_open_amount(&reference, available)
             .context("following the read model")?,
         None => tracing::warn!(%reference, "receivable not in the cash-application ledger"),
@@ -405,8 +407,7 @@ async fn rematch(
         decisions::carry_out(tx, outbox, payment_id, decision).await?;
         if decision.outcome == Outcome::Applied {
             session
-                .ledger_mut()
-                .apply(decision)
+                .apply(decision, payment_id)
                 .with_context(|| format!("applying payment {payment_id}"))?;
         }
     }

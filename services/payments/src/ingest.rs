@@ -150,7 +150,7 @@ pub(crate) async fn ingest(
         let done = record_payment(&mut tx, outbox, &stored, decision).await?;
         if decision.outcome == Outcome::Applied {
             response.payments_matched += 1;
-            session.ledger_mut().apply(decision).map_err(|e| {
+            session.apply(decision, payment_id).map_err(|e| {
                 ApiError::Unexpected(anyhow::anyhow!("applying payment {payment_id}: {e}"))
             })?;
         }

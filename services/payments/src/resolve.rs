@@ -4,7 +4,6 @@
 
 use std::str::FromStr;
 
-use cashapp::Outcome;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -142,7 +141,6 @@ pub(crate) async fn resolve(
                     decisions::allocate(&mut tx, outbox, &proposed).await?;
                 first.get_or_insert(receivable_id);
                 session
-                    .ledger_mut()
                     .set_open_amount(&a.receivable_ref, open - amount)
                     .map_err(|e| ApiError::Unexpected(e.into()))?;
                 allocations.push(api::Allocation {
@@ -153,11 +151,11 @@ pub(crate) async fn resolve(
                     status: "proposed".to_owned(),
                 });
             }
-            session.ledger_mut().remember(
+            session.remember_applied(
                 &engine
                     .payment_of(&payment)
                     .map_err(|e| ApiError::Unexpected(e.into()))?,
-                Outcome::Applied,
+                payment_id,
             );
             sqlx::query(
                 "UPDATE payments SET status = 'matched', customer_id = $2, receivable_id = $3, confidence = $4,

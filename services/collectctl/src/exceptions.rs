@@ -6,10 +6,10 @@ use std::fmt::Write as _;
 
 use clap::{Args, Subcommand};
 use proto::payments::v1 as api;
-use proto::payments::v1::payments_service_client::PaymentsServiceClient;
 use proto::payments::v1::resolve_exception_request::Action;
 
-use crate::cli::{Failure, Hint, Outcome};
+use crate::cli::{Failure, Outcome};
+use crate::service;
 
 #[derive(Args)]
 pub(crate) struct ExceptionsArgs {
@@ -48,25 +48,14 @@ enum ExceptionsCommand {
 }
 
 pub(crate) fn run(args: ExceptionsArgs) -> Outcome {
-    let url = args
-        .payments
-        .or_else(|| std::env::var("PAYMENTS_URL").ok())
-        .unwrap_or_else(|| "http://127.0.0.1:50052".to_owned());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        let mut client = PaymentsServiceClient::connect(url.clone())
-            .await
-            .hint(format!(
-                "is the payments service running at {url}? Start the stack with deploy/local/up.sh, or give --payments URL"
-            ))?;
+    service::block_on(async move {
+        let mut client = service::payments(args.payments).await?;
         match args.command {
             ExceptionsCommand::List => {
                 let queue = client
                     .list_exceptions(api::ListExceptionsRequest {})
                     .await
-                    .map_err(status)?
+                    .map_err(service::status)?
                     .into_inner()
                     .exceptions;
                 if args.json {
@@ -101,7 +90,7 @@ pub(crate) fn run(args: ExceptionsArgs) -> Outcome {
                         note,
                     })
                     .await
-                    .map_err(status)?
+                    .map_err(service::status)?
                     .into_inner();
                 if args.json {
                     Ok(serde_json::to_string_pretty(&serde_json::json!({
@@ -124,23 +113,6 @@ pub(crate) fn run(args: ExceptionsArgs) -> Outcome {
             }
         }
     })
-}
-
-/// A gRPC error with what the service said and what to do.
-fn status(status: tonic::Status) -> Failure {
-    let hint = match status.code() {
-        tonic::Code::InvalidArgument => "correct the argument the message names",
-        tonic::Code::NotFound => "list the open exceptions with `collectctl exceptions list`",
-        tonic::Code::FailedPrecondition => {
-            "list the open exceptions again; the queue changed since you looked"
-        }
-        tonic::Code::Unavailable => "is the payments service running? check --payments",
-        _ => "see the payments service log for details",
-    };
-    Failure::with_hint(
-        anyhow::anyhow!("{:?}: {}", status.code(), status.message()),
-        hint,
-    )
 }
 
 fn money(m: Option<&proto::types::v1::Money>) -> String {

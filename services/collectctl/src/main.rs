@@ -1,5 +1,5 @@
 //! `collectctl`: the operator's command-line tool. The file tools print JSON on success;
-//! `exceptions` prints text for people and JSON with `--json`;
+//! `ingest` and `exceptions` print text for people and JSON with `--json`;
 //! on failure it prints what is wrong and what to do next on stderr and exits non-zero
 //! (1 for bad input or data, 2 for a malformed command line).
 //!
@@ -10,8 +10,10 @@ mod calendar;
 mod cli;
 mod exceptions;
 mod feed;
+mod ingest;
 mod late_fee;
 mod reconcile;
+mod service;
 
 use std::process::ExitCode;
 
@@ -39,6 +41,9 @@ enum Command {
     /// Match a statement's payments to open receivables, or say why not (R-P4, R-P5).
     /// Prints one JSON object per payment, then the summary.
     Reconcile(reconcile::ReconcileArgs),
+    /// Send a bank statement file to the payments service (manual fallback when a feed fails,
+    /// R-O6); prints what was booked, applied and rejected.
+    Ingest(ingest::IngestArgs),
     /// The payments exception queue (R-P5): list it (text, or --json) and decide an
     /// exception (confirm a candidate or dismiss with a note). Talks to the payments service.
     Exceptions(exceptions::ExceptionsArgs),
@@ -55,6 +60,7 @@ fn main() -> ExitCode {
         Command::Reconcile(args) => reconcile::run(args),
         Command::Generate(args) => reconcile::generate(args),
         Command::Exceptions(args) => exceptions::run(args),
+        Command::Ingest(args) => ingest::run(args),
     };
     cli::finish(result)
 }

@@ -167,6 +167,55 @@ async fn the_engine_applies_splits_and_flags_through_the_service() {
         kinds,
         ["DUPLICATE", "THIRD_PARTY_PAYER", "WRONG_RECEIVING_ACCOUNT"]
     );
+    // The queue pages and filters by kind, and counts what is open of each kind.
+    let page = clients
+        .payments
+        .list_exceptions(payments::ListExceptionsRequest {
+            page_size: 2,
+            ..Default::default()
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner();
+    assert_eq!(page.exceptions.len(), 2);
+    assert_eq!(page.next_page_token, page.exceptions[1].exception_id);
+    let rest = clients
+        .payments
+        .list_exceptions(payments::ListExceptionsRequest {
+            page_token: page.next_page_token.clone(),
+            ..Default::default()
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner();
+    assert_eq!(rest.exceptions.len(), 1);
+    assert_eq!(rest.exceptions[0].kind, "WRONG_RECEIVING_ACCOUNT");
+    assert!(rest.next_page_token.is_empty());
+    let counts: Vec<(&str, u32)> = page
+        .counts
+        .iter()
+        .map(|c| (c.kind.as_str(), c.open))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("DUPLICATE", 1),
+            ("THIRD_PARTY_PAYER", 1),
+            ("WRONG_RECEIVING_ACCOUNT", 1)
+        ]
+    );
+    let only = clients
+        .payments
+        .list_exceptions(payments::ListExceptionsRequest {
+            kind: "third_party_payer".into(),
+            ..Default::default()
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner();
+    assert_eq!(only.exceptions.len(), 1);
+    assert_eq!(only.exceptions[0].kind, "THIRD_PARTY_PAYER");
+
     let third = &queue[1];
     assert_eq!(third.candidates.len(), 1, "{third:?}");
     assert_eq!(third.candidates[0].customer_name, "李雷");
@@ -318,7 +367,7 @@ async fn exceptions(
     Ok(clients
         .payments
         .clone()
-        .list_exceptions(payments::ListExceptionsRequest {})
+        .list_exceptions(payments::ListExceptionsRequest::default())
         .await?
         .into_inner()
         .exceptions)

@@ -271,7 +271,7 @@ async fn sigkill_any_service_loses_nothing_and_doubles_nothing() {
     assert_eq!(all_payments.len(), CUSTOMERS);
     let exceptions = clients
         .payments
-        .list_exceptions(payments::ListExceptionsRequest {})
+        .list_exceptions(payments::ListExceptionsRequest::default())
         .await
         .or_logs(&stack);
     assert!(

@@ -419,7 +419,7 @@ async fn contract_to_court_and_back() {
     assert_eq!(unmatched.exceptions_raised, 1);
     let exceptions = clients
         .payments
-        .list_exceptions(payments::ListExceptionsRequest {})
+        .list_exceptions(payments::ListExceptionsRequest::default())
         .await
         .or_logs(&stack)
         .into_inner()
@@ -458,7 +458,7 @@ async fn contract_to_court_and_back() {
     .or_logs(&stack);
     let exceptions = clients
         .payments
-        .list_exceptions(payments::ListExceptionsRequest {})
+        .list_exceptions(payments::ListExceptionsRequest::default())
         .await
         .or_logs(&stack)
         .into_inner()

@@ -100,7 +100,7 @@ async fn two_replicas_decide_on_the_same_ledger() {
 
     let exceptions = clients
         .payments
-        .list_exceptions(payments::ListExceptionsRequest {})
+        .list_exceptions(payments::ListExceptionsRequest::default())
         .await
         .or_logs(&stack)
         .into_inner()

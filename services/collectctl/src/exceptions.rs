@@ -25,8 +25,19 @@ pub(crate) struct ExceptionsArgs {
 
 #[derive(Subcommand)]
 enum ExceptionsCommand {
-    /// The open exceptions, oldest first, with candidates and evidence.
-    List,
+    /// The open exceptions, oldest first, with candidates and evidence, and how many are
+    /// open of each kind.
+    List {
+        /// Only this kind (e.g. THIRD_PARTY_PAYER).
+        #[arg(long, default_value = "")]
+        kind: String,
+        /// At most this many (1 to 1000).
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        /// Continue after this exception id (the `next` a previous page printed).
+        #[arg(long, default_value = "")]
+        after: String,
+    },
     /// Decide one exception: confirm a candidate (the payment is applied as it proposes) or
     /// dismiss it with a note.
     Resolve {
@@ -51,19 +62,24 @@ pub(crate) fn run(args: ExceptionsArgs) -> Outcome {
     service::block_on(async move {
         let mut client = service::payments(args.payments).await?;
         match args.command {
-            ExceptionsCommand::List => {
-                let queue = client
-                    .list_exceptions(api::ListExceptionsRequest {})
+            ExceptionsCommand::List { kind, limit, after } => {
+                let page = client
+                    .list_exceptions(api::ListExceptionsRequest {
+                        kind,
+                        page_size: limit,
+                        page_token: after,
+                    })
                     .await
                     .map_err(service::status)?
-                    .into_inner()
-                    .exceptions;
+                    .into_inner();
                 if args.json {
-                    Ok(serde_json::to_string_pretty(
-                        &queue.iter().map(exception_json).collect::<Vec<_>>(),
-                    )?)
+                    Ok(serde_json::to_string_pretty(&serde_json::json!({
+                        "open_by_kind": page.counts.iter().map(|c| (c.kind.clone(), serde_json::Value::from(c.open))).collect::<serde_json::Map<_, _>>(),
+                        "exceptions": page.exceptions.iter().map(exception_json).collect::<Vec<_>>(),
+                        "next": page.next_page_token,
+                    }))?)
                 } else {
-                    Ok(exceptions_text(&queue))
+                    Ok(exceptions_text(&page))
                 }
             }
             ExceptionsCommand::Resolve {
@@ -119,12 +135,22 @@ fn money(m: Option<&proto::types::v1::Money>) -> String {
     m.map_or_else(String::new, |m| format!("{} {}", m.amount, m.currency))
 }
 
-fn exceptions_text(queue: &[api::PaymentException]) -> String {
-    if queue.is_empty() {
+fn exceptions_text(page: &api::ListExceptionsResponse) -> String {
+    let open: u32 = page.counts.iter().map(|c| c.open).sum();
+    if open == 0 {
         return "no open exceptions".to_owned();
     }
-    let mut out = format!("{} open exception(s), oldest first\n", queue.len());
-    for e in queue {
+    let by_kind: Vec<String> = page
+        .counts
+        .iter()
+        .map(|c| format!("{} {}", c.open, c.kind))
+        .collect();
+    let mut out = format!(
+        "{open} open exception(s): {}; {} shown, oldest first\n",
+        by_kind.join(", "),
+        page.exceptions.len()
+    );
+    for e in &page.exceptions {
         let _ = writeln!(
             out,
             "\n{}  {}  {}  payment {}",
@@ -161,6 +187,13 @@ fn exceptions_text(queue: &[api::PaymentException]) -> String {
                 );
             }
         }
+    }
+    if !page.next_page_token.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nmore: collectctl exceptions list --after {}",
+            page.next_page_token
+        );
     }
     out.trim_end().to_owned()
 }

@@ -261,7 +261,7 @@ pub async fn run(clients: &mut Clients, reporter: &mut Reporter) -> anyhow::Resu
     scenario::ingest(clients, "demo-bank-2026-02-26.csv", file).await?;
     let mut exceptions = clients.payments.clone();
     let queue = exceptions
-        .list_exceptions(proto::payments::v1::ListExceptionsRequest {})
+        .list_exceptions(proto::payments::v1::ListExceptionsRequest::default())
         .await
         .context("ListExceptions")?
         .into_inner()

@@ -191,8 +191,21 @@ impl PaymentsService for Api {
     #[tracing::instrument(skip_all)]
     async fn list_exceptions(
         &self,
-        _request: Request<api::ListExceptionsRequest>,
+        request: Request<api::ListExceptionsRequest>,
     ) -> Result<Response<api::ListExceptionsResponse>, Status> {
+        let request = request.into_inner();
+        let page_size = match request.page_size {
+            0 => 100,
+            n @ 1..=1000 => i64::from(n),
+            _ => {
+                return Err(ApiError::invalid("page_size", "at most 1000").into());
+            }
+        };
+        let after = match request.page_token.trim() {
+            "" => None,
+            token => Some(wire::uuid("page_token", token)?),
+        };
+        let kind = Some(request.kind.trim().to_ascii_uppercase()).filter(|k| !k.is_empty());
         type Row = (
             Uuid,
             Uuid,
@@ -210,12 +223,26 @@ impl PaymentsService for Api {
             "SELECT e.id, e.payment_id, e.kind, e.reason, e.suggested_action, e.created_at, p.amount, p.currency,
                     p.reference, e.candidates::text, e.also
              FROM exceptions e JOIN payments p ON p.id = e.payment_id
-             WHERE e.resolved_at IS NULL ORDER BY e.created_at LIMIT 10000",
+             WHERE e.resolved_at IS NULL AND ($1::text IS NULL OR e.kind = $1) AND ($2::uuid IS NULL OR e.id > $2)
+             ORDER BY e.id LIMIT $3",
+        )
+        .bind(&kind)
+        .bind(after)
+        .bind(page_size + 1)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(ApiError::from)?;
+        let more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > page_size;
+        let rows = rows
+            .into_iter()
+            .take(usize::try_from(page_size).unwrap_or(usize::MAX));
+        let counts: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT kind, count(*) FROM exceptions WHERE resolved_at IS NULL GROUP BY kind ORDER BY kind",
         )
         .fetch_all(&self.pool)
         .await
         .map_err(ApiError::from)?;
-        let mut exceptions = Vec::with_capacity(rows.len());
+        let mut exceptions = Vec::new();
         for (
             id,
             payment,
@@ -247,7 +274,25 @@ impl PaymentsService for Api {
                 also,
             });
         }
-        Ok(Response::new(api::ListExceptionsResponse { exceptions }))
+        let next_page_token = if more {
+            exceptions
+                .last()
+                .map(|e: &api::PaymentException| e.exception_id.clone())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(api::ListExceptionsResponse {
+            exceptions,
+            next_page_token,
+            counts: counts
+                .into_iter()
+                .map(|(kind, open)| api::ExceptionCount {
+                    kind,
+                    open: u32::try_from(open).unwrap_or(u32::MAX),
+                })
+                .collect(),
+        }))
     }
 }
 

@@ -11,7 +11,12 @@ pub(crate) const EVENTUALLY: Duration = Duration::from_secs(60);
 
 /// Starts an isolated stack (own database, own topic prefix on a shared broker) and clients.
 pub(crate) async fn start() -> (Stack, Clients) {
-    let options = StackOptions {
+    start_with(Vec::new()).await
+}
+
+/// [`start`] with more environment variables for every service.
+pub(crate) async fn start_with(extra: Vec<(String, String)>) -> (Stack, Clients) {
+    let mut options = StackOptions {
         isolated: true,
         env: vec![
             ("OUTBOX_POLL_MS".to_owned(), "50".to_owned()),
@@ -24,6 +29,7 @@ pub(crate) async fn start() -> (Stack, Clients) {
         ],
         ..StackOptions::default()
     };
+    options.env.extend(extra);
     let verbose = std::env::var_os("TEST_LOG").is_some();
     let stack = Stack::start(options, |line| {
         if verbose {

@@ -8,6 +8,7 @@ mod bank_formats;
 mod cash_application;
 mod crash_recovery;
 mod dead_letter;
+mod foreign_currency;
 mod helpers;
 mod legal_catch_up;
 mod money_path;

@@ -82,10 +82,11 @@ impl PaymentsService for Api {
             i32,
             i32,
             Vec<String>,
+            Option<String>,
         );
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, booking_date, amount, currency, payer_name, payer_account, reference, status, receivable_id,
-                    file_id, line_no, confidence, evidence
+                    file_id, line_no, confidence, evidence, (decision->'fx')::text
              FROM payments WHERE ($1::uuid IS NULL OR file_id = $1) ORDER BY created_at, line_no LIMIT 10000",
         )
         .bind(file_id)
@@ -142,6 +143,7 @@ impl PaymentsService for Api {
                     line,
                     confidence,
                     evidence,
+                    fx,
                 )| {
                     let status = match status.as_str() {
                         "matched" => api::PaymentStatus::Matched,
@@ -170,6 +172,7 @@ impl PaymentsService for Api {
                         confidence: u32::try_from(confidence).unwrap_or_default(),
                         evidence,
                         allocations: by_payment.remove(&id).unwrap_or_default(),
+                        fx: fx.as_deref().and_then(fx_to_api),
                     }
                 },
             )
@@ -317,4 +320,21 @@ fn candidate_to_api(c: StoredCandidate) -> api::ExceptionCandidate {
             })
             .collect(),
     }
+}
+
+/// The conversion recorded with a decision (cashapp's `FxConversion` as JSON), for the API.
+fn fx_to_api(json: &str) -> Option<api::FxConversion> {
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    let text = |key: &str| v.get(key).and_then(serde_json::Value::as_str);
+    let money = |amount: &str, currency: &str| proto::types::v1::Money {
+        amount: amount.to_owned(),
+        currency: currency.to_owned(),
+    };
+    let (from, to) = (text("from")?, text("to")?);
+    Some(api::FxConversion {
+        rate: text("rate")?.to_owned(),
+        rate_date: text("rate_date")?.to_owned(),
+        received: Some(money(text("received")?, from)),
+        booked: Some(money(text("booked")?, to)),
+    })
 }

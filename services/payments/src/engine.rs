@@ -345,7 +345,15 @@ impl Engine {
     /// Builds the ledger from the read model and the recently applied payments.
     async fn load(&self, tx: &mut PgConnection) -> Result<Ledger, sqlx::Error> {
         let started = std::time::Instant::now();
-        let items = self.items(tx, "", None).await?;
+        // Paid receivables stay in the ledger for a while (a payment naming one is "nothing
+        // open", not "no candidate"), but not for ever.
+        let items = self
+            .items(
+                tx,
+                "WHERE open_amount > 0 OR due_date > current_date - 400",
+                None,
+            )
+            .await?;
         let count = items.len();
         let mut ledger = Ledger::new()
             .with_policy(self.policy.clone())

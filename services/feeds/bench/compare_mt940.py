@@ -7,7 +7,7 @@ on the same sample files, in one run:
 2. throughput (MiB/s) on the sample files as they are, and on one larger corpus made of
    them (less per-file overhead for both). The Rust side is timed twice in the same run:
    `feeds::parse_file` (the owned model: a `String` per text field) and
-   `feeds::mt940::parse_compact` (the compact form: one text buffer per statement, borrowed
+   `feeds::mt940::parse_compact` (the compact form: one text buffer per file, borrowed
    `&str` views). Both do the same work: every :61:/:86: field, the :86: structure
    (German GVC/SEPA keywords, SWIFT code words, mBank), exact Decimal amounts, date
    validation, the balance chain, currency checks, MT942 totals and fingerprints; the

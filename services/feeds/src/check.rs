@@ -43,17 +43,38 @@ fn check_currency(code: &str, what: &str, location: &Location, flags: &mut Vec<F
     }
 }
 
-fn canonical_balance(b: &mut Option<Balance>) {
+/// What the checks read of a balance (the owned [`Balance`], or the MT940 compact form's).
+pub(crate) trait BalanceValue {
+    fn amount(&self) -> Decimal;
+    fn currency(&self) -> &str;
+    fn set_amount(&mut self, amount: Decimal);
+}
+
+impl BalanceValue for Balance {
+    fn amount(&self) -> Decimal {
+        self.amount
+    }
+
+    fn currency(&self) -> &str {
+        &self.currency
+    }
+
+    fn set_amount(&mut self, amount: Decimal) {
+        self.amount = amount;
+    }
+}
+
+fn canonical_balance<B: BalanceValue>(b: &mut Option<B>) {
     if let Some(b) = b {
-        b.amount = canonical(b.amount, &b.currency);
+        b.set_amount(canonical(b.amount(), b.currency()));
     }
 }
 
 /// Flag an unknown statement currency, and an unknown balance currency that differs from it.
-pub(crate) fn check_currencies(
+pub(crate) fn check_currencies<B: BalanceValue>(
     currency: &str,
-    opening: Option<&Balance>,
-    closing: Option<&Balance>,
+    opening: Option<&B>,
+    closing: Option<&B>,
     here: &Location,
     flags: &mut Vec<FeedError>,
 ) {
@@ -63,54 +84,56 @@ pub(crate) fn check_currencies(
         (closing, "closing balance currency"),
     ] {
         if let Some(b) = balance
-            && b.currency != currency
+            && b.currency() != currency
         {
-            check_currency(&b.currency, what, here, flags);
+            check_currency(b.currency(), what, here, flags);
         }
     }
 }
 
 /// Every balance at its currency's scale.
-pub(crate) fn canonical_balances(
-    opening: &mut Option<Balance>,
-    closing: &mut Option<Balance>,
-    closing_available: &mut Option<Balance>,
-    forward: &mut [Balance],
+pub(crate) fn canonical_balances<B: BalanceValue>(
+    opening: &mut Option<B>,
+    closing: &mut Option<B>,
+    closing_available: &mut Option<B>,
+    forward: &mut [B],
 ) {
     canonical_balance(opening);
     canonical_balance(closing);
     canonical_balance(closing_available);
     for b in forward {
-        b.amount = canonical(b.amount, &b.currency);
+        b.set_amount(canonical(b.amount(), b.currency()));
     }
 }
 
 /// Opening balance + `booked` (the sum of booked transactions in the opening balance's
 /// currency, `None` on overflow) = closing balance. Returns the new check result when both
 /// balances are present.
-pub(crate) fn balance_chain(
-    opening: Option<&Balance>,
-    closing: Option<&Balance>,
+pub(crate) fn balance_chain<B: BalanceValue>(
+    opening: Option<&B>,
+    closing: Option<&B>,
     booked: impl FnOnce(&str) -> Option<Decimal>,
     at: Location,
     flags: &mut Vec<FeedError>,
 ) -> Option<BalanceCheck> {
     let (open, close) = (opening?, closing?);
-    if open.currency != close.currency {
+    let (open_ccy, close_ccy) = (open.currency(), close.currency());
+    if open_ccy != close_ccy {
         flags.push(FeedError::new(
             ErrorKind::CurrencyMismatch,
             at,
             "closing balance currency",
-            format!("the opening balance currency {}", open.currency),
-            &close.currency,
+            format!("the opening balance currency {open_ccy}"),
+            close_ccy,
         ));
         return Some(BalanceCheck::NotChecked {
             reason: "opening and closing balances are in different currencies".into(),
         });
     }
-    let computed = booked(&open.currency).and_then(|sum| open.amount.checked_add(sum));
+    let (open_amount, close_amount) = (open.amount(), close.amount());
+    let computed = booked(open_ccy).and_then(|sum| open_amount.checked_add(sum));
     Some(match computed {
-        Some(c) if c == close.amount => BalanceCheck::Balanced,
+        Some(c) if c == close_amount => BalanceCheck::Balanced,
         Some(c) => {
             flags.push(FeedError::new(
                 ErrorKind::BalanceMismatch,
@@ -118,17 +141,17 @@ pub(crate) fn balance_chain(
                 "closing balance",
                 format!(
                     "opening balance {} {} + booked transactions {} = {} {}",
-                    open.amount,
-                    open.currency,
-                    canonical(c - open.amount, &open.currency),
-                    canonical(c, &open.currency),
-                    open.currency
+                    open_amount,
+                    open_ccy,
+                    canonical(c - open_amount, open_ccy),
+                    canonical(c, open_ccy),
+                    open_ccy
                 ),
-                format!("{} {}", close.amount, close.currency),
+                format!("{close_amount} {close_ccy}"),
             ));
             BalanceCheck::Mismatch {
-                computed_closing: canonical(c, &open.currency),
-                reported_closing: close.amount,
+                computed_closing: canonical(c, open_ccy),
+                reported_closing: close_amount,
             }
         }
         None => BalanceCheck::NotChecked {
@@ -199,6 +222,10 @@ pub(crate) fn finish(mut st: Statement, locations: &BalanceLocations) -> Stateme
 pub(crate) struct Occurrences(HashMap<[u8; 32], u32>);
 
 impl Occurrences {
+    pub(crate) fn with_capacity(transactions: usize) -> Self {
+        Self(HashMap::with_capacity(transactions))
+    }
+
     /// The fingerprint of the next transaction with this basis digest.
     pub(crate) fn fingerprint(&mut self, digest: [u8; 32]) -> fingerprint::Fingerprint {
         let n = self.0.entry(digest).or_insert(0);
@@ -220,28 +247,56 @@ pub(crate) fn sort_results<S>(
     let mut errors = Vec::new();
     let whole_file = results.len() == 1;
     for (i, result) in results.into_iter().enumerate() {
-        let index = i + 1;
-        match result {
-            Ok(mut st) => {
-                let flags = flags_of(&mut st);
-                for f in flags.iter_mut() {
-                    file.clone_into(&mut f.file);
-                    f.statement.get_or_insert(index);
-                }
-                if matches!(options.mode, CheckMode::Strict) && !flags.is_empty() {
-                    errors.append(flags);
-                } else {
-                    statements.push(st);
-                }
-            }
-            // A file-level problem of a file without statements belongs to no statement.
-            Err(e) if whole_file && e.location == crate::Location::File => {
-                errors.push(e.with_file(file));
-            }
-            Err(e) => errors.push(e.with_file(file).in_statement(index)),
+        if let Some(st) = sort_one(
+            file,
+            i + 1,
+            whole_file,
+            result,
+            options,
+            &mut errors,
+            &flags_of,
+        ) {
+            statements.push(st);
         }
     }
     (statements, errors)
+}
+
+/// [`sort_results`] for one statement (the `index`-th, 1-based; `whole_file` when it is the
+/// only one): the statement to keep, or `None` when it went into `errors`.
+pub(crate) fn sort_one<S>(
+    file: &str,
+    index: usize,
+    whole_file: bool,
+    result: Result<S, FeedError>,
+    options: &ParseOptions,
+    errors: &mut Vec<FeedError>,
+    flags_of: impl Fn(&mut S) -> &mut Vec<FeedError>,
+) -> Option<S> {
+    match result {
+        Ok(mut st) => {
+            let flags = flags_of(&mut st);
+            for f in flags.iter_mut() {
+                file.clone_into(&mut f.file);
+                f.statement.get_or_insert(index);
+            }
+            if matches!(options.mode, CheckMode::Strict) && !flags.is_empty() {
+                errors.append(flags);
+                None
+            } else {
+                Some(st)
+            }
+        }
+        // A file-level problem of a file without statements belongs to no statement.
+        Err(e) if whole_file && e.location == crate::Location::File => {
+            errors.push(e.with_file(file));
+            None
+        }
+        Err(e) => {
+            errors.push(e.with_file(file).in_statement(index));
+            None
+        }
+    }
 }
 
 /// Gather per-statement results into a file: strict mode rejects flagged statements, and

@@ -42,20 +42,61 @@ const HISTORICAL: &[(&str, u8)] = &[
 /// Codes without minor units (precious metals, SDR): any scale is kept as written.
 const NO_MINOR_UNITS: &[&str] = &["XAG", "XAU", "XDR", "XPD", "XPT"];
 
+/// Index of a three-letter upper-case code in [`TABLE`].
+const fn index(code: &[u8]) -> Option<usize> {
+    if code.len() != 3 {
+        return None;
+    }
+    let mut i = 0;
+    let mut n = 0;
+    while i < 3 {
+        let c = code[i];
+        if !c.is_ascii_uppercase() {
+            return None;
+        }
+        n = n * 26 + (c - b'A') as usize;
+        i += 1;
+    }
+    Some(n)
+}
+
+/// Every three-letter code: 0 unknown, 1 no minor units, else minor units + 2 (built from
+/// the lists above at compile time, so a lookup is one load).
+static TABLE: [u8; 26 * 26 * 26] = {
+    let mut t = [0u8; 26 * 26 * 26];
+    let mut i = 0;
+    while i < NO_MINOR_UNITS.len() {
+        if let Some(n) = index(NO_MINOR_UNITS[i].as_bytes()) {
+            t[n] = 1;
+        }
+        i += 1;
+    }
+    // Withdrawn first, so an active code wins.
+    let lists = [HISTORICAL, ACTIVE];
+    let mut l = 0;
+    while l < lists.len() {
+        let list = lists[l];
+        let mut i = 0;
+        while i < list.len() {
+            let (code, units) = list[i];
+            if let Some(n) = index(code.as_bytes()) {
+                t[n] = units + 2;
+            }
+            i += 1;
+        }
+        l += 1;
+    }
+    t
+};
+
 /// Minor units of a known currency, `None` for an unknown code, `Some(None)` for a code that
 /// has no minor units (metals).
 pub(crate) fn minor_units(code: &str) -> Option<Option<u8>> {
-    let find = |table: &[(&str, u8)]| {
-        table
-            .binary_search_by(|(c, _)| (*c).cmp(code))
-            .ok()
-            .and_then(|i| table.get(i))
-            .map(|(_, units)| *units)
-    };
-    if let Some(units) = find(ACTIVE).or_else(|| find(HISTORICAL)) {
-        return Some(Some(units));
+    match index(code.as_bytes()).and_then(|n| TABLE.get(n)) {
+        None | Some(0) => None,
+        Some(1) => Some(None),
+        Some(u) => Some(Some(u - 2)),
     }
-    NO_MINOR_UNITS.contains(&code).then_some(None)
 }
 
 /// True for a code in ISO 4217 (active or withdrawn-but-seen).
@@ -90,10 +131,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tables_are_sorted_for_binary_search() {
-        for table in [ACTIVE, HISTORICAL] {
-            assert!(table.windows(2).all(|w| w[0].0 < w[1].0));
+    fn lookup_table_agrees_with_the_lists() {
+        for (code, _) in ACTIVE.iter().chain(HISTORICAL) {
+            assert!(index(code.as_bytes()).is_some(), "{code}");
         }
+        // Every three-letter code, against the lists read directly.
+        for n in 0..26 * 26 * 26 {
+            let code: String = [n / 676, n / 26 % 26, n % 26]
+                .iter()
+                .map(|&d| char::from(b'A' + u8::try_from(d).unwrap()))
+                .collect();
+            let listed = |t: &[(&str, u8)]| t.iter().find(|(c, _)| *c == code).map(|(_, u)| *u);
+            let expected = match listed(ACTIVE).or_else(|| listed(HISTORICAL)) {
+                Some(u) => Some(Some(u)),
+                None => NO_MINOR_UNITS.contains(&code.as_str()).then_some(None),
+            };
+            assert_eq!(minor_units(&code), expected, "{code}");
+        }
+        assert_eq!(minor_units("EU"), None);
+        assert_eq!(minor_units("eur"), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::error::{ErrorKind, FeedError, Location};
 use crate::model::Format;
-use crate::text::{find_either, split_lines, trim};
+use crate::text::{find_either, trim};
 use crate::{ParseOptions, csv};
 
 /// How many leading bytes are enough to recognise any supported format.
@@ -27,21 +27,60 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     false
 }
 
-/// Whether some line starts (after SOH/ETX control bytes) with an MT942 field, and with an
-/// MT940 opening or closing balance — in one pass over the lines.
-fn swift_kind(haystack: &[u8]) -> (bool, bool) {
-    let (mut intraday, mut statement) = (false, false);
-    for l in split_lines(haystack) {
-        let l = trim(l);
-        if l.first() != Some(&b':') {
-            continue;
+/// Whether some line starts (after blanks and SOH/ETX control bytes) with an MT942 field
+/// (`:13D:`, `:34F:`, `:90D:`, `:90C:`) and none with an MT940 opening or closing balance
+/// (`:60F:`, `:62F:`). Only the colons are visited: a tag counts where nothing but blanks
+/// and control bytes lies between the line break before it (or the start) and its colon. A
+/// balance (near the top of an MT940 file) ends the search.
+fn intraday_only(haystack: &[u8]) -> bool {
+    let mut intraday = false;
+    let mut from = 0;
+    while let Some(k) = haystack.get(from..).and_then(|h| memchr::memchr(b':', h)) {
+        let at = from + k;
+        from = at + 1;
+        match haystack.get(at..at + 5) {
+            Some(b":60F:" | b":62F:") if starts_line(haystack, at) => return false,
+            Some(b":13D:" | b":34F:" | b":90D:" | b":90C:") if !intraday => {
+                intraday = starts_line(haystack, at);
+            }
+            Some(_) => {}
+            None => break,
         }
-        intraday |= [&b":13D:"[..], b":34F:", b":90D:", b":90C:"]
-            .iter()
-            .any(|t| l.starts_with(t));
-        statement |= l.starts_with(b":60F:") || l.starts_with(b":62F:");
     }
-    (intraday, statement)
+    intraday
+}
+
+/// True if only blanks and control bytes lie between the last line break before `at` (or
+/// the start) and `at`: where [`trim`] of that line would start.
+fn starts_line(haystack: &[u8], at: usize) -> bool {
+    for &b in haystack.get(..at).unwrap_or_default().iter().rev() {
+        if b == b'\n' || b == b'\r' {
+            return true;
+        }
+        if !(b.is_ascii_whitespace() || b < 0x20) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether [`detect`] would say MT942 — without the work the other answers need (XML root,
+/// CSV profiles), for the MT940 parser, which only has to choose between MT940 and MT942.
+pub(crate) fn is_mt942(bytes: &[u8]) -> bool {
+    let head = bytes.get(..SNIFF).unwrap_or(bytes);
+    let body = trim(head.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(head));
+    if body.is_empty()
+        || head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1])
+        || head.starts_with(b"PK\x03\x04")
+        || body.starts_with(b"<")
+        || body.starts_with(b"01,")
+    {
+        return false;
+    }
+    if contains(head, b"{2:I942") || contains(head, b"{2:O942") {
+        return true;
+    }
+    crate::mt940::looks_like_swift(head) && intraday_only(head)
 }
 
 pub(crate) fn detect(bytes: &[u8], options: &ParseOptions) -> Result<Format, FeedError> {
@@ -77,8 +116,7 @@ pub(crate) fn detect(bytes: &[u8], options: &ParseOptions) -> Result<Format, Fee
         return Ok(Format::Mt942);
     }
     if crate::mt940::looks_like_swift(head) {
-        let (intraday, statement) = swift_kind(head);
-        return Ok(if intraday && !statement {
+        return Ok(if intraday_only(head) {
             Format::Mt942
         } else {
             Format::Mt940
@@ -137,4 +175,69 @@ fn detect_xml(body: &[u8]) -> Result<Format, FeedError> {
                 String::from_utf8_lossy(body.get(..200).unwrap_or(body)),
             )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::split_lines;
+
+    /// The rule [`intraday_only`] implements, read line by line.
+    fn by_lines(haystack: &[u8]) -> bool {
+        let (mut intraday, mut statement) = (false, false);
+        for l in split_lines(haystack) {
+            let l = trim(l);
+            intraday |= [&b":13D:"[..], b":34F:", b":90D:", b":90C:"]
+                .iter()
+                .any(|t| l.starts_with(t));
+            statement |= l.starts_with(b":60F:") || l.starts_with(b":62F:");
+        }
+        intraday && !statement
+    }
+
+    #[test]
+    fn intraday_tags_are_found_at_line_starts_only() {
+        let cases: [&[u8]; 8] = [
+            b":20:X\r\n:13D:2001\r\n:90D:1EUR1,",
+            b":20:X\r\n:13D:2001\r\n:62F:C200101EUR1,",
+            b":20:X\r\n \t\x01:34F:EUR0,\n",
+            b":20:X x:13D:1\n:86:a :60F: b",
+            b":20:X\r:90C:0EUR0,\r\r:60F",
+            b"\x01:90C:",
+            b":86:x\n\x0b :13D:y",
+            b":13D",
+        ];
+        for c in cases {
+            assert_eq!(
+                intraday_only(c),
+                by_lines(c),
+                "{:?}",
+                String::from_utf8_lossy(c)
+            );
+        }
+        // Pseudo-random texts made of the pieces that matter.
+        let pieces: [&[u8]; 14] = [
+            b":13D:", b":60F:", b":90C:", b":34F", b"F:", b"\r\n", b"\r", b"\n", b" ", b"\t",
+            b"\x01", b"x", b":", b"13D:",
+        ];
+        let mut state = 0x2545_f491_u32;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            usize::try_from(state).unwrap_or(0)
+        };
+        for _ in 0..20_000 {
+            let len = next() % 12;
+            let text: Vec<u8> = (0..len)
+                .flat_map(|_| pieces[next() % pieces.len()].iter().copied())
+                .collect();
+            assert_eq!(
+                intraday_only(&text),
+                by_lines(&text),
+                "{:?}",
+                String::from_utf8_lossy(&text)
+            );
+        }
+    }
 }

@@ -66,6 +66,15 @@ trait Sink: fmt::Write {
             }
         }
     }
+
+    /// [`Sink::put_kept_upper`] if `text` is ASCII (then `true`); else nothing is put.
+    fn put_if_ascii(&mut self, text: &[u8], keep: Keep) -> bool {
+        let ascii = text.is_ascii();
+        if ascii {
+            self.put_kept_upper(text, keep);
+        }
+        ascii
+    }
 }
 
 impl Sink for String {
@@ -74,6 +83,7 @@ impl Sink for String {
     }
 }
 
+/// A power of two (see [`Hashing::copy_kept`]).
 const BUF: usize = 256;
 
 /// Buffers bytes in front of SHA-256 so short fields do not each call the compressor.
@@ -103,23 +113,53 @@ impl Hashing {
         self.hasher.finalize().into()
     }
 
-    /// Copy the bytes `kept` accepts, upper-cased, into the buffer (flushing when full).
-    fn copy_kept(&mut self, ascii: &[u8], kept: impl Fn(u8) -> bool) {
-        for &b in ascii {
-            if kept(b) {
-                if self.len >= BUF {
-                    self.flush();
-                }
-                if let Some(slot) = self.buf.get_mut(self.len) {
-                    *slot = b.to_ascii_uppercase();
-                    self.len += 1;
-                }
+    /// The digest so far; the hasher starts over.
+    fn digest_reset(&mut self) -> [u8; 32] {
+        self.flush();
+        self.hasher.finalize_reset().into()
+    }
+
+    /// Copy the bytes `kept` accepts, upper-cased, into the buffer (flushing when needed).
+    /// Branch-free per byte: every byte is written, and the length only advances over kept
+    /// ones.
+    fn copy_kept(&mut self, ascii: &[u8], kept: &[u8; 256]) {
+        const HALF: usize = BUF / 2;
+        for chunk in ascii.chunks(HALF) {
+            if self.len > HALF {
+                self.flush();
             }
+            // `len <= HALF` and the chunk has at most `HALF` bytes, so every index stays
+            // below `BUF`; the mask only lets the compiler see that.
+            let mut len = self.len;
+            for &b in chunk {
+                let i = usize::from(b);
+                self.buf[len & (BUF - 1)] = UPPER[i];
+                len += usize::from(kept[i]);
+            }
+            self.len = len;
         }
     }
 }
 
+impl Hashing {
+    /// [`Hashing::copy_kept`] for at most `BUF / 2` bytes into a buffer holding at most as
+    /// many; returns the bitwise or of the bytes (>= 0x80 if one was not ASCII).
+    fn copy_short(&mut self, text: &[u8], kept: &[u8; 256]) -> u8 {
+        let mut len = self.len;
+        let mut high = 0u8;
+        for &b in text {
+            let i = usize::from(b);
+            self.buf[len & (BUF - 1)] = UPPER[i];
+            len += usize::from(kept[i]);
+            high |= b;
+        }
+        self.len = len;
+        high
+    }
+}
+
 impl Sink for Hashing {
+    #[inline]
     fn put(&mut self, bytes: &[u8]) {
         if self.len + bytes.len() > BUF {
             self.flush();
@@ -134,12 +174,30 @@ impl Sink for Hashing {
     }
 
     fn put_kept_upper(&mut self, ascii: &[u8], keep: Keep) {
-        // One loop per rule, so the test is not re-decided for every byte.
-        match keep {
-            Keep::All => self.copy_kept(ascii, |_| true),
-            Keep::Alphanumeric => self.copy_kept(ascii, |b| b.is_ascii_alphanumeric()),
-            Keep::NotWhitespace => self.copy_kept(ascii, |b| !is_ascii_space(b)),
+        self.copy_kept(ascii, keep.table());
+    }
+
+    fn put_if_ascii(&mut self, text: &[u8], keep: Keep) -> bool {
+        const HALF: usize = BUF / 2;
+        if text.len() > HALF {
+            let ascii = text.is_ascii();
+            if ascii {
+                self.put_kept_upper(text, keep);
+            }
+            return ascii;
         }
+        // Short texts (nearly all): copy and check in one pass, and take the copy back if a
+        // byte was not ASCII.
+        if self.len > HALF {
+            self.flush();
+        }
+        let before = self.len;
+        let high = self.copy_short(text, keep.table());
+        if high >= 0x80 {
+            self.len = before;
+            return false;
+        }
+        true
     }
 }
 
@@ -151,9 +209,41 @@ impl fmt::Write for Hashing {
 }
 
 /// ASCII bytes that `char::is_whitespace` accepts (tab, LF, VT, FF, CR, space).
-fn is_ascii_space(b: u8) -> bool {
+const fn is_ascii_space(b: u8) -> bool {
     matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ')
 }
+
+/// Every byte upper-cased (ASCII letters; other bytes unchanged).
+static UPPER: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = (i as u8).to_ascii_uppercase();
+        i += 1;
+    }
+    t
+};
+
+/// 1 for the bytes a rule keeps, else 0 (see [`Keep::byte`]).
+const fn keep_table(keep: Keep) -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let kept = match keep {
+            Keep::All => true,
+            Keep::Alphanumeric => b.is_ascii_alphanumeric(),
+            Keep::NotWhitespace => !is_ascii_space(b),
+        };
+        t[i] = kept as u8;
+        i += 1;
+    }
+    t
+}
+
+static KEEP_ALL: [u8; 256] = keep_table(Keep::All);
+static KEEP_ALPHANUMERIC: [u8; 256] = keep_table(Keep::Alphanumeric);
+static KEEP_NOT_WHITESPACE: [u8; 256] = keep_table(Keep::NotWhitespace);
 
 /// Which characters a field keeps in the basis.
 #[derive(Clone, Copy)]
@@ -164,6 +254,14 @@ enum Keep {
 }
 
 impl Keep {
+    fn table(self) -> &'static [u8; 256] {
+        match self {
+            Keep::All => &KEEP_ALL,
+            Keep::Alphanumeric => &KEEP_ALPHANUMERIC,
+            Keep::NotWhitespace => &KEEP_NOT_WHITESPACE,
+        }
+    }
+
     fn byte(self, b: u8) -> bool {
         match self {
             Keep::All => true,
@@ -183,23 +281,63 @@ impl Keep {
 
 /// Put `s` upper-cased, keeping only the characters `keep` accepts (ASCII fast path).
 fn put_filtered(out: &mut impl Sink, s: &str, keep: Keep) {
-    if s.is_ascii() {
-        out.put_kept_upper(s.as_bytes(), keep);
+    if out.put_if_ascii(s.as_bytes(), keep) {
         return;
     }
+    // ASCII runs byte by byte, the other characters one by one.
     let mut utf8 = [0u8; 4];
-    for c in s
-        .chars()
-        .filter(|c| keep.char(*c))
-        .flat_map(char::to_uppercase)
-    {
-        out.put(c.encode_utf8(&mut utf8).as_bytes());
+    let mut rest = s;
+    while !rest.is_empty() {
+        let run = rest.bytes().position(|b| b >= 0x80).unwrap_or(rest.len());
+        out.put_kept_upper(rest.as_bytes().get(..run).unwrap_or_default(), keep);
+        rest = rest.get(run..).unwrap_or_default();
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            if keep.char(c) {
+                for u in c.to_uppercase() {
+                    out.put(u.encode_utf8(&mut utf8).as_bytes());
+                }
+            }
+            rest = chars.as_str();
+        }
     }
 }
 
 /// True if `s`, without whitespace and upper-cased, is a "no reference" placeholder.
 fn is_placeholder(s: &str) -> bool {
     // The longest placeholder has 11 characters; real references are usually longer.
+    if s.len() > 48 {
+        return false;
+    }
+    // ASCII (nearly always): one pass collecting the non-blank bytes and where they lie.
+    let mut kept = [0u8; 12];
+    let mut n = 0;
+    let mut span: Option<(usize, usize)> = None;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        if b >= 0x80 {
+            return is_placeholder_unicode(s);
+        }
+        if is_ascii_space(b) {
+            continue;
+        }
+        span = Some((span.map_or(i, |(first, _)| first), i));
+        match kept.get_mut(n) {
+            Some(slot) => *slot = b.to_ascii_uppercase(),
+            // More non-blank characters than any placeholder has.
+            None => return false,
+        }
+        n += 1;
+    }
+    // `s.trim()` longer than 24 bytes: not a placeholder (as in the general rule below).
+    if span.is_some_and(|(first, last)| last - first + 1 > 24) {
+        return false;
+    }
+    let kept = kept.get(..n).unwrap_or_default();
+    PLACEHOLDERS.iter().any(|p| p.as_bytes() == kept)
+}
+
+/// [`is_placeholder`] for any text.
+fn is_placeholder_unicode(s: &str) -> bool {
     if s.len() > 48 || s.trim().len() > 24 {
         return false;
     }
@@ -251,12 +389,22 @@ impl<'t> Basis<'t> {
 
 /// Write fields 1–10 of the rule, separated by U+001F.
 fn write_basis(out: &mut impl Sink, account: &str, tx: &Basis<'_>) {
+    write_prefix(out, account, tx.currency);
+    write_rest(out, tx);
+}
+
+/// Fields 1–3 and the separator after them (the same for every transaction of a statement).
+fn write_prefix(out: &mut impl Sink, account: &str, currency: &str) {
     out.put(VERSION.as_bytes());
     out.put(SEP);
     put_filtered(out, account, Keep::Alphanumeric);
     out.put(SEP);
-    put_filtered(out, tx.currency.trim(), Keep::All);
+    put_filtered(out, currency.trim(), Keep::All);
     out.put(SEP);
+}
+
+/// Fields 4–10.
+fn write_rest(out: &mut impl Sink, tx: &Basis<'_>) {
     put_amount(out, tx.amount);
     out.put(SEP);
     if let Some(d) = tx.date {
@@ -286,36 +434,63 @@ fn write_basis(out: &mut impl Sink, account: &str, tx: &Basis<'_>) {
 /// formatting machinery.
 fn put_amount(out: &mut impl Sink, amount: rust_decimal::Decimal) {
     let n = amount.normalize();
+    // Digits, least significant first (at most 29 for a 96-bit mantissa).
     let mut digits = [0u8; 40];
     let mut len = 0;
-    let mut m = n.mantissa().unsigned_abs();
-    loop {
-        if let Some(d) = digits.get_mut(len) {
-            *d = b'0' + u8::try_from(m % 10).unwrap_or(0);
-        }
-        len += 1;
-        m /= 10;
-        if m == 0 {
-            break;
+    let m = n.mantissa().unsigned_abs();
+    match u64::try_from(m) {
+        // Nearly every amount: 64-bit division is much cheaper than 128-bit.
+        Ok(mut m) => loop {
+            if let Some(slot) = digits.get_mut(len) {
+                *slot = b'0' + u8::try_from(m % 10).unwrap_or(0);
+            }
+            len += 1;
+            m /= 10;
+            if m == 0 {
+                break;
+            }
+        },
+        Err(_) => {
+            let mut m = m;
+            loop {
+                if let Some(slot) = digits.get_mut(len) {
+                    *slot = b'0' + u8::try_from(m % 10).unwrap_or(0);
+                }
+                len += 1;
+                m /= 10;
+                if m == 0 {
+                    break;
+                }
+            }
         }
     }
     let scale = usize::try_from(n.scale()).unwrap_or(0);
     // Leading zeros for values below one (0.01 has digits "1" and scale 2).
     while len <= scale {
-        if let Some(d) = digits.get_mut(len) {
-            *d = b'0';
+        if let Some(slot) = digits.get_mut(len) {
+            *slot = b'0';
         }
         len += 1;
     }
+    // Sign, digits and point, put at once.
+    let mut text = [0u8; 48];
+    let mut k = 0;
+    let mut emit = |b: u8| {
+        if let Some(slot) = text.get_mut(k) {
+            *slot = b;
+        }
+        k += 1;
+    };
     if n.is_sign_negative() && !n.is_zero() {
-        out.put(b"-");
+        emit(b'-');
     }
     for i in (0..len).rev() {
         if i + 1 == scale {
-            out.put(b".");
+            emit(b'.');
         }
-        out.put(digits.get(i..=i).unwrap_or_default());
+        emit(digits.get(i).copied().unwrap_or(b'0'));
     }
+    out.put(text.get(..k).unwrap_or_default());
 }
 
 /// `YYYY-MM-DD`.
@@ -350,6 +525,57 @@ pub(crate) fn basis_digest(account: &str, tx: &Basis<'_>) -> [u8; 32] {
     let mut h = Hashing::new();
     write_basis(&mut h, account, tx);
     h.digest()
+}
+
+/// Collects basis bytes (for [`basis_prefix`]).
+struct Bytes<'v>(&'v mut Vec<u8>);
+
+impl Sink for Bytes<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
+
+    fn put_kept_upper(&mut self, ascii: &[u8], keep: Keep) {
+        let kept = keep.table();
+        self.0.extend(
+            ascii
+                .iter()
+                .filter(|b| kept[usize::from(**b)] != 0)
+                .map(u8::to_ascii_uppercase),
+        );
+    }
+}
+
+impl fmt::Write for Bytes<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.put(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// The start of the basis shared by the transactions of one account and currency (fields
+/// 1–3), into `out` (cleared first), for [`basis_digest_after`].
+pub(crate) fn basis_prefix(account: &str, currency: &str, out: &mut Vec<u8>) {
+    out.clear();
+    write_prefix(&mut Bytes(out), account, currency);
+}
+
+/// Computes [`basis_digest`]s one after another with the same buffers.
+pub(crate) struct BasisHasher(Hashing);
+
+impl BasisHasher {
+    pub(crate) fn new() -> Self {
+        Self(Hashing::new())
+    }
+
+    /// [`basis_digest`] with fields 1–3 already written by [`basis_prefix`] (`tx.currency`
+    /// is not read again).
+    pub(crate) fn digest_after(&mut self, prefix: &[u8], tx: &Basis<'_>) -> [u8; 32] {
+        let h = &mut self.0;
+        h.put(prefix);
+        write_rest(h, tx);
+        h.digest_reset()
+    }
 }
 
 /// A transaction fingerprint: 32 bytes, shown and serialised as 64 lower-case hex digits.
@@ -409,25 +635,31 @@ impl std::str::FromStr for Fingerprint {
 
 /// Fingerprint from the basis digest and the occurrence number within the file.
 pub(crate) fn from_digest(digest: &[u8; 32], occurrence: u32) -> Fingerprint {
-    let mut hasher = Sha256::new();
-    hasher.update(digest);
-    hasher.update(SEP);
-    // The occurrence in decimal, written without allocating.
-    let mut digits = [0u8; 10];
-    let mut n = occurrence;
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        if let Some(d) = digits.get_mut(at) {
+    // digest ‖ U+001F ‖ the occurrence in decimal, hashed in one call.
+    let mut input = [0u8; 32 + 1 + 10];
+    let (head, tail) = input.split_at_mut(32);
+    head.copy_from_slice(digest);
+    let mut len = 32;
+    if let Some((sep, digits)) = tail.split_first_mut() {
+        *sep = 0x1f;
+        len += 1;
+        let mut n = occurrence;
+        let mut count = 0;
+        loop {
+            count += 1;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        let mut n = occurrence;
+        for d in digits.iter_mut().take(count).rev() {
             *d = b'0' + u8::try_from(n % 10).unwrap_or(0);
+            n /= 10;
         }
-        n /= 10;
-        if n == 0 || at == 0 {
-            break;
-        }
+        len += count;
     }
-    hasher.update(digits.get(at..).unwrap_or_default());
-    Fingerprint(hasher.finalize().into())
+    Fingerprint(Sha256::digest(input.get(..len).unwrap_or_default()).into())
 }
 
 /// Fingerprint of one transaction of `account`, the `occurrence`-th with its basis in a file.
@@ -487,6 +719,17 @@ mod tests {
             put_amount(&mut s, d);
             assert_eq!(s, d.normalize().to_string(), "{d}");
         }
+        // Mantissas beyond 64 bits.
+        for (m, scale) in [
+            (10_i128.pow(25) + 7, 3),
+            (-(10_i128.pow(27)), 28),
+            (u64::MAX as i128 + 1, 0),
+        ] {
+            let d = Decimal::from_i128_with_scale(m, scale);
+            let mut s = String::new();
+            put_amount(&mut s, d);
+            assert_eq!(s, d.normalize().to_string(), "{d}");
+        }
         let mut s = String::new();
         put_date(
             &mut s,
@@ -505,10 +748,45 @@ mod tests {
     }
 
     #[test]
+    fn occurrence_numbers_are_hashed_in_decimal() {
+        let digest = [7u8; 32];
+        for n in [0, 1, 9, 10, 99, 100, 12_345, u32::MAX] {
+            let mut h = Sha256::new();
+            h.update(digest);
+            h.update(SEP);
+            h.update(n.to_string().as_bytes());
+            let expected = Fingerprint(h.finalize().into());
+            assert_eq!(from_digest(&digest, n), expected, "{n}");
+        }
+    }
+
+    #[test]
     fn placeholders_are_ignored() {
         let mut a = tx(1, 0);
         a.customer_reference = Some("NONREF".into());
         let b = tx(1, 0);
         assert_eq!(compute("X", &a, 0), compute("X", &b, 0));
+        // The ASCII shortcut and the general rule agree.
+        for s in [
+            "NONREF",
+            " n o n r e f ",
+            "NONREF\t",
+            "nonrefx",
+            "N/A",
+            "-",
+            "--",
+            "",
+            "NOTPROVIDED",
+            "NOTPROVIDEDX",
+            "N            A",
+            "N                        A",
+            "NONE\u{a0}",
+            "\u{a0}NA",
+            "NÄ",
+            "none\u{b}",
+            "abcdefghijklm",
+        ] {
+            assert_eq!(is_placeholder(s), is_placeholder_unicode(s), "{s:?}");
+        }
     }
 }

@@ -116,9 +116,10 @@ fn parse_inner(
     let input = text::prepare(bytes, forced, fallback)?;
     let results = match &format {
         // The MT940 parser builds its compact form (with checks and fingerprints); the owned
-        // model is made from it, so `mt940::parse_compact` and this always agree.
+        // model is made from it statement by statement, so `mt940::parse_compact` and this
+        // always agree.
         Format::Mt940 | Format::Mt942 => {
-            return Ok(mt940::compact_file(name, format, &input, options).to_parsed_file(name));
+            return Ok(mt940::owned_file(name, format, &input, options));
         }
         Format::Camt052 | Format::Camt053 | Format::Camt054 => camt::parse(&input, &format),
         Format::Bai2 => bai2::parse(&input, options),

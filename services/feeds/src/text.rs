@@ -271,30 +271,9 @@ pub(crate) fn find_line_break(bytes: &[u8]) -> Option<usize> {
     find_either(bytes, b'\n', b'\r')
 }
 
-/// Offset of the first byte equal to `a` or `b`, scanning eight bytes at a time.
+/// Offset of the first byte equal to `a` or `b` (vectorised by the `memchr` crate).
 pub(crate) fn find_either(bytes: &[u8], a: u8, b: u8) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // True iff some byte of `x` is zero (exact as a yes/no answer).
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
-    let (wa, wb) = (ONES * u64::from(a), ONES * u64::from(b));
-    let mut chunks = bytes.chunks_exact(8);
-    let mut at = 0;
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        if has_zero(x ^ wa) || has_zero(x ^ wb) {
-            break;
-        }
-        at += 8;
-    }
-    bytes
-        .get(at..)
-        .unwrap_or_default()
-        .iter()
-        .position(|&c| c == a || c == b)
-        .map(|i| at + i)
+    memchr::memchr2(a, b, bytes)
 }
 
 /// The lines of `bytes` (split at `\n` and `\r`; empty pieces between `\r\n` included).
@@ -341,6 +320,28 @@ pub(crate) fn trim_bounds(s: &[u8]) -> (usize, usize) {
         Some(from) => (from, s.iter().rposition(kept).map_or(from, |to| to + 1)),
         None => (0, 0),
     }
+}
+
+/// Where `str::trim` would cut `s`, as offsets; blanks and line breaks are skipped byte by
+/// byte and only other Unicode white space (e.g. U+00A0) needs the `char` walk.
+pub(crate) fn trim_offsets(s: &str) -> (usize, usize) {
+    // The ASCII characters `char::is_whitespace` accepts.
+    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C);
+    let b = s.as_bytes();
+    let mut from = b.iter().position(|c| !space(c)).unwrap_or(b.len());
+    if b.get(from).is_some_and(|c| *c >= 0x80) {
+        let rest = s.get(from..).unwrap_or_default();
+        from += rest.len() - rest.trim_start().len();
+    }
+    let mut to = b
+        .iter()
+        .rposition(|c| !space(c))
+        .map_or(from, |i| i + 1)
+        .max(from);
+    if to > from && b.get(to - 1).is_some_and(|c| *c >= 0x80) {
+        to = from + s.get(from..to).unwrap_or_default().trim_end().len();
+    }
+    (from, to)
 }
 
 /// `Some(trimmed)` unless the string is empty after trimming.

@@ -9,16 +9,21 @@ use crate::currency;
 /// Parse an unsigned amount made of ASCII digits with at most one decimal separator `sep`.
 /// `"380115,"`, `"00,12"` and `"500"` are accepted; anything else yields `None`.
 pub(crate) fn parse_unsigned(s: &[u8], sep: u8) -> Option<Decimal> {
-    let mut mantissa: i128 = 0;
+    // Up to 18 digits in 64 bits (every real amount), then in 128 bits with overflow checks.
+    let mut small: u64 = 0;
+    let mut big: Option<i128> = None;
     let mut scale: u32 = 0;
     let mut seen_sep = false;
     let mut digits = 0usize;
     for &b in s {
         match b {
             b'0'..=b'9' => {
-                mantissa = mantissa
-                    .checked_mul(10)?
-                    .checked_add(i128::from(b - b'0'))?;
+                let d = b - b'0';
+                match big {
+                    None if digits < 18 => small = small * 10 + u64::from(d),
+                    None => big = Some(i128::from(small) * 10 + i128::from(d)),
+                    Some(m) => big = Some(m.checked_mul(10)?.checked_add(i128::from(d))?),
+                }
                 digits += 1;
                 if seen_sep {
                     scale += 1;
@@ -31,7 +36,10 @@ pub(crate) fn parse_unsigned(s: &[u8], sep: u8) -> Option<Decimal> {
     if digits == 0 || scale > 28 {
         return None;
     }
-    Decimal::try_from_i128_with_scale(mantissa, scale).ok()
+    match big {
+        None => Decimal::try_from_i128_with_scale(i128::from(small), scale).ok(),
+        Some(m) => Decimal::try_from_i128_with_scale(m, scale).ok(),
+    }
 }
 
 /// How numbers are written in a text format (CSV columns, XML values).
@@ -98,6 +106,18 @@ pub(crate) fn canonical(amount: Decimal, currency: &str) -> Decimal {
 
 /// [`canonical`] with the currency's minor units already looked up.
 pub(crate) fn canonical_units(amount: Decimal, units: Option<u8>) -> Decimal {
+    // Already at the currency's scale (nearly every amount): normalising and rescaling would
+    // give it back unchanged. Zero is left to the general path (it also drops a minus sign).
+    if let Some(u) = units
+        && amount.scale() == u32::from(u)
+        && !amount.is_zero()
+        // |amount| < 10^18, on the mantissa (no scale alignment): |m| < 10^(18 + scale).
+        && 10_u128
+            .checked_pow(18 + u32::from(u))
+            .is_some_and(|limit| amount.mantissa().unsigned_abs() < limit)
+    {
+        return amount;
+    }
     let mut value = amount.normalize();
     if let Some(units) = units {
         let units = u32::from(units);
@@ -156,6 +176,14 @@ pub(crate) fn mmdd_near(
     }
     let mm = digits(s.get(0..2).unwrap_or_default()).ok_or(DateProblem::Shape)?;
     let dd = digits(s.get(2..4).unwrap_or_default()).ok_or(DateProblem::Shape)?;
+    // Within half a year of the anchor, the anchor's year is nearest: the same day in the
+    // year before or after is at least 365 days from it, so at least 183 from the anchor.
+    if let Some(a) = anchor
+        && let Some(d) = NaiveDate::from_ymd_opt(anchor_year, mm, dd)
+        && (d - a).num_days().abs() <= 182
+    {
+        return Ok(d);
+    }
     let mut candidates = [anchor_year - 1, anchor_year, anchor_year + 1]
         .into_iter()
         .filter_map(|y| NaiveDate::from_ymd_opt(y, mm, dd));
@@ -200,6 +228,23 @@ mod tests {
         assert_eq!(parse_unsigned(b",", b','), None);
         assert_eq!(parse_unsigned(b"12.5", b','), None);
         assert_eq!(parse_unsigned(&[b'9'; 60], b','), None);
+        // Around the switch from 64 to 128 bits, and the 96-bit limit of `Decimal`.
+        for text in [
+            "123456789012345678",
+            "1234567890123456789",
+            "12345678901234567,89",
+            "9999999999999999999999999999",
+            "79228162514264337593543950335",
+            "7922816251426433759354395033,5",
+        ] {
+            let expected = dec(&text.replace(',', "."));
+            assert_eq!(
+                parse_unsigned(text.as_bytes(), b','),
+                Some(expected),
+                "{text}"
+            );
+        }
+        assert_eq!(parse_unsigned(b"79228162514264337593543950336", b','), None);
     }
 
     #[test]
@@ -223,6 +268,64 @@ mod tests {
         assert_eq!(canonical(dec("8.850"), "EUR").to_string(), "8.85");
         assert_eq!(canonical(dec("1.2345"), "EUR").to_string(), "1.2345");
         assert_eq!(canonical(dec("2700"), "JPY").to_string(), "2700");
+        // The shortcut for amounts already at the scale gives what the general rule gives.
+        let general = |amount: Decimal, units: u32| {
+            let mut v = amount.normalize();
+            if v.scale() < units && v.abs() < Decimal::from(10_i64.pow(18)) {
+                v.rescale(units);
+            }
+            v
+        };
+        for m in [
+            1_i64,
+            -1,
+            10,
+            -100,
+            12_345,
+            100_000,
+            -999_999_999_999_999_999,
+            5,
+            1_000_000_000_000_000_000,
+            999_999_999_999_999_999,
+        ] {
+            for units in [0_u8, 2, 3] {
+                let d = Decimal::new(m, u32::from(units));
+                let got = canonical_units(d, Some(units));
+                let want = general(d, u32::from(units));
+                assert_eq!(got.to_string(), want.to_string(), "{d}");
+                assert_eq!(got.scale(), want.scale(), "{d}");
+            }
+        }
+        let minus_zero = -Decimal::new(0, 2);
+        assert_eq!(
+            canonical_units(minus_zero, Some(2)).to_string(),
+            general(minus_zero, 2).to_string()
+        );
+    }
+
+    #[test]
+    fn entry_date_nearest_the_value_date() {
+        // The rule read directly: of the three candidate years, the nearest day.
+        let reference = |mm: u32, dd: u32, a: NaiveDate| {
+            [a.year() - 1, a.year(), a.year() + 1]
+                .into_iter()
+                .filter_map(|y| NaiveDate::from_ymd_opt(y, mm, dd))
+                .min_by_key(|d| (*d - a).num_days().abs())
+        };
+        let mut a = NaiveDate::from_ymd_opt(2015, 1, 1).unwrap_or_default();
+        while a.year() < 2018 {
+            for mm in 1..=12 {
+                for dd in [1, 2, 15, 28, 29, 30, 31] {
+                    let text = format!("{mm:02}{dd:02}");
+                    assert_eq!(
+                        mmdd_near(text.as_bytes(), a.year(), Some(a)).ok(),
+                        reference(mm, dd, a),
+                        "{text} near {a}"
+                    );
+                }
+            }
+            a = a.succ_opt().unwrap_or_default();
+        }
     }
 
     #[test]

@@ -1,12 +1,14 @@
-//! The compact MT940/MT942 result: one text buffer per statement, every text field a range
-//! into it, and borrowed views ([`TransactionRef`]) that hand out `&str` slices of it.
+//! The compact MT940/MT942 result: one text buffer, one transaction list and one list of extra
+//! fields for the whole file ([`Arena`]), every text field a range of the buffer, and borrowed
+//! views ([`StatementRef`], [`TransactionRef`]) that hand out `&str` slices of it.
 //!
-//! This is what the MT940 parser builds; [`crate::parse_file`] turns it into the owned
-//! [`crate::Statement`]/[`crate::Transaction`] model with [`CompactStatement::to_statement`],
-//! so the two always hold the same values. Parsing into the compact form does all the work
-//! `parse_file` does (every `:61:`/`:86:` field, the `:86:` dialect structure, exact amounts,
-//! dates, currency and balance checks, MT942 control totals, fingerprints) but allocates a
-//! few buffers per statement instead of about twenty strings per transaction.
+//! This is what the MT940 parser builds; [`crate::parse_file`] turns each statement into the
+//! owned [`crate::Statement`]/[`crate::Transaction`] model with [`StatementRef::to_statement`]
+//! as soon as it is built (reusing the buffers for the next one), so the two always hold the
+//! same values. Parsing into the compact form does all the work `parse_file` does (every
+//! `:61:`/`:86:` field, the `:86:` dialect structure, exact amounts, dates, currency and
+//! balance checks, MT942 control totals, fingerprints) without any allocation per statement
+//! or transaction (the buffers grow; flags and error texts are the exception).
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -14,6 +16,7 @@ use std::ops::Range;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use crate::check::BalanceValue;
 use crate::error::FeedError;
 use crate::fingerprint::{self, Fingerprint};
 use crate::model::{
@@ -21,20 +24,33 @@ use crate::model::{
     StatementKind, Transaction,
 };
 
-/// A byte range of a statement's text buffer.
+/// A byte range of the file's text buffer, as `u32` (half the size of `usize` offsets; the
+/// buffer is limited to [`MAX_TEXT`] bytes, checked for every statement).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Span {
-    pub(crate) start: usize,
-    pub(crate) end: usize,
+    start: u32,
+    end: u32,
 }
 
+/// The largest text buffer spans can address.
+pub(crate) const MAX_TEXT: usize = u32::MAX as usize;
+
 impl Span {
+    /// Offsets past [`MAX_TEXT`] saturate; the statement that made them is then rejected
+    /// (see `Builder::finish`), so such a span is never read.
     pub(crate) fn new(start: usize, end: usize) -> Self {
-        Self { start, end }
+        Self {
+            start: u32::try_from(start).unwrap_or(u32::MAX),
+            end: u32::try_from(end).unwrap_or(u32::MAX),
+        }
+    }
+
+    pub(crate) fn start(self) -> usize {
+        self.start as usize
     }
 
     pub(crate) fn range(self) -> Range<usize> {
-        self.start..self.end
+        self.start as usize..self.end as usize
     }
 }
 
@@ -66,7 +82,41 @@ impl Src {
     }
 }
 
-/// One `:61:` with its `:86:`, every text a range of the statement's buffer.
+/// A balance with its currency inline (MT940 balances always have a three-letter code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Bal {
+    pub(crate) amount: Decimal,
+    pub(crate) currency: [u8; 3],
+    pub(crate) date: NaiveDate,
+    pub(crate) intermediate: bool,
+}
+
+impl Bal {
+    pub(crate) fn to_balance(self) -> Balance {
+        Balance {
+            amount: self.amount,
+            currency: BalanceValue::currency(&self).to_string(),
+            date: self.date,
+            intermediate: self.intermediate,
+        }
+    }
+}
+
+impl BalanceValue for Bal {
+    fn amount(&self) -> Decimal {
+        self.amount
+    }
+
+    fn currency(&self) -> &str {
+        std::str::from_utf8(&self.currency).unwrap_or_default()
+    }
+
+    fn set_amount(&mut self, amount: Decimal) {
+        self.amount = amount;
+    }
+}
+
+/// One `:61:` with its `:86:`, every text a range of the file's buffer.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct CompactTx {
     pub(crate) booking_date: Option<NaiveDate>,
@@ -85,64 +135,31 @@ pub(crate) struct CompactTx {
     pub(crate) remittance_information: Option<Span>,
     pub(crate) bank_transaction_code: Option<Span>,
     pub(crate) description: Option<Span>,
-    /// Index range of this transaction's entries in [`CompactStatement::extras`].
+    /// Index range of this transaction's entries in [`Arena::extras`].
     pub(crate) extras: (usize, usize),
     pub(crate) fingerprint: Fingerprint,
     pub(crate) source: Src,
 }
 
-/// One MT940 statement or MT942 report, with all its text in one buffer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CompactStatement {
+/// The buffers a file's statements share.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Arena {
     pub(crate) text: String,
-    pub(crate) kind: StatementKind,
-    pub(crate) id: Option<Span>,
-    pub(crate) related_reference: Option<Span>,
-    pub(crate) account: Span,
-    pub(crate) servicer: Option<Span>,
-    pub(crate) currency: Span,
-    pub(crate) sequence_number: Option<Span>,
-    pub(crate) created_at: Option<Span>,
-    pub(crate) opening_balance: Option<Balance>,
-    pub(crate) closing_balance: Option<Balance>,
-    pub(crate) closing_available_balance: Option<Balance>,
-    pub(crate) forward_available_balances: Vec<Balance>,
-    pub(crate) information: Option<Span>,
-    pub(crate) transactions: Vec<CompactTx>,
+    pub(crate) txs: Vec<CompactTx>,
     /// Extra fields of all transactions, in the order they were found (a later entry with the
     /// same name wins, as in [`Transaction::extra`]).
     pub(crate) extras: Vec<(Key, Span)>,
-    pub(crate) balance_check: BalanceCheck,
-    pub(crate) flags: Vec<FeedError>,
-    pub(crate) source: Src,
 }
 
-impl CompactStatement {
-    pub(crate) fn empty() -> Self {
-        Self {
-            text: String::new(),
-            kind: StatementKind::Statement,
-            id: None,
-            related_reference: None,
-            account: Span::default(),
-            servicer: None,
-            currency: Span::default(),
-            sequence_number: None,
-            created_at: None,
-            opening_balance: None,
-            closing_balance: None,
-            closing_available_balance: None,
-            forward_available_balances: Vec::new(),
-            information: None,
-            transactions: Vec::new(),
-            extras: Vec::new(),
-            // Always replaced in `finish` (a balance chain result, or why there is none).
-            balance_check: BalanceCheck::Balanced,
-            flags: Vec::new(),
-            source: Src::default(),
-        }
-    }
+/// How far the buffers of an [`Arena`] were filled (to drop what a statement added).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Marks {
+    text: usize,
+    txs: usize,
+    extras: usize,
+}
 
+impl Arena {
     pub(crate) fn get(&self, span: Span) -> &str {
         self.text.get(span.range()).unwrap_or_default()
     }
@@ -158,166 +175,253 @@ impl CompactStatement {
         }
     }
 
+    pub(crate) fn marks(&self) -> Marks {
+        Marks {
+            text: self.text.len(),
+            txs: self.txs.len(),
+            extras: self.extras.len(),
+        }
+    }
+
+    /// Drop everything added since `marks` were taken.
+    pub(crate) fn truncate(&mut self, marks: Marks) {
+        self.text.truncate(marks.text);
+        self.txs.truncate(marks.txs);
+        self.extras.truncate(marks.extras);
+    }
+}
+
+/// One MT940 statement or MT942 report: ranges of the file's [`Arena`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Stmt {
+    pub(crate) kind: StatementKind,
+    pub(crate) id: Option<Span>,
+    pub(crate) related_reference: Option<Span>,
+    pub(crate) account: Span,
+    pub(crate) servicer: Option<Span>,
+    pub(crate) currency: Span,
+    pub(crate) sequence_number: Option<Span>,
+    pub(crate) created_at: Option<Span>,
+    pub(crate) opening_balance: Option<Bal>,
+    pub(crate) closing_balance: Option<Bal>,
+    pub(crate) closing_available_balance: Option<Bal>,
+    pub(crate) forward_available_balances: Vec<Bal>,
+    pub(crate) information: Option<Span>,
+    /// Index range of the statement's transactions in [`Arena::txs`].
+    pub(crate) txs: (usize, usize),
+    pub(crate) balance_check: BalanceCheck,
+    pub(crate) flags: Vec<FeedError>,
+    pub(crate) source: Src,
+}
+
+impl Stmt {
+    pub(crate) fn empty(txs_at: usize) -> Self {
+        Self {
+            kind: StatementKind::Statement,
+            id: None,
+            related_reference: None,
+            account: Span::default(),
+            servicer: None,
+            currency: Span::default(),
+            sequence_number: None,
+            created_at: None,
+            opening_balance: None,
+            closing_balance: None,
+            closing_available_balance: None,
+            forward_available_balances: Vec::new(),
+            information: None,
+            txs: (txs_at, txs_at),
+            // Always replaced in `finish` (a balance chain result, or why there is none).
+            balance_check: BalanceCheck::Balanced,
+            flags: Vec::new(),
+            source: Src::default(),
+        }
+    }
+}
+
+/// A borrowed view of one statement of a [`CompactFile`].
+#[derive(Debug, Clone, Copy)]
+pub struct StatementRef<'f> {
+    pub(crate) arena: &'f Arena,
+    pub(crate) st: &'f Stmt,
+}
+
+impl<'f> StatementRef<'f> {
+    fn opt(&self, span: Option<Span>) -> Option<&'f str> {
+        self.arena.opt(span)
+    }
+
+    fn txs(&self) -> &'f [CompactTx] {
+        let (from, to) = self.st.txs;
+        self.arena.txs.get(from..to).unwrap_or_default()
+    }
+
     /// Statement (MT940) or intraday report (MT942).
     #[must_use]
     pub fn kind(&self) -> StatementKind {
-        self.kind
+        self.st.kind
     }
 
     /// `:20:` transaction reference.
     #[must_use]
-    pub fn id(&self) -> Option<&str> {
-        self.opt(self.id)
+    pub fn id(&self) -> Option<&'f str> {
+        self.opt(self.st.id)
     }
 
     /// `:21:` related reference.
     #[must_use]
-    pub fn related_reference(&self) -> Option<&str> {
-        self.opt(self.related_reference)
+    pub fn related_reference(&self) -> Option<&'f str> {
+        self.opt(self.st.related_reference)
     }
 
     /// `:25:` account identification as written.
     #[must_use]
-    pub fn account(&self) -> &str {
-        self.get(self.account)
+    pub fn account(&self) -> &'f str {
+        self.arena.get(self.st.account)
     }
 
     /// The BIC in front of `/` in `:25:`, where given.
     #[must_use]
-    pub fn servicer(&self) -> Option<&str> {
-        self.opt(self.servicer)
+    pub fn servicer(&self) -> Option<&'f str> {
+        self.opt(self.st.servicer)
     }
 
     /// ISO 4217 currency of the account (and of every transaction).
     #[must_use]
-    pub fn currency(&self) -> &str {
-        self.get(self.currency)
+    pub fn currency(&self) -> &'f str {
+        self.arena.get(self.st.currency)
     }
 
     /// `:28C:` statement/sequence number as written.
     #[must_use]
-    pub fn sequence_number(&self) -> Option<&str> {
-        self.opt(self.sequence_number)
+    pub fn sequence_number(&self) -> Option<&'f str> {
+        self.opt(self.st.sequence_number)
     }
 
     /// MT942 `:13D:` creation time as written.
     #[must_use]
-    pub fn created_at(&self) -> Option<&str> {
-        self.opt(self.created_at)
+    pub fn created_at(&self) -> Option<&'f str> {
+        self.opt(self.st.created_at)
     }
 
     /// `:60F:`/`:60M:` opening balance.
     #[must_use]
-    pub fn opening_balance(&self) -> Option<&Balance> {
-        self.opening_balance.as_ref()
+    pub fn opening_balance(&self) -> Option<Balance> {
+        self.st.opening_balance.map(Bal::to_balance)
     }
 
     /// `:62F:`/`:62M:` closing balance.
     #[must_use]
-    pub fn closing_balance(&self) -> Option<&Balance> {
-        self.closing_balance.as_ref()
+    pub fn closing_balance(&self) -> Option<Balance> {
+        self.st.closing_balance.map(Bal::to_balance)
     }
 
     /// `:64:` closing available balance.
     #[must_use]
-    pub fn closing_available_balance(&self) -> Option<&Balance> {
-        self.closing_available_balance.as_ref()
+    pub fn closing_available_balance(&self) -> Option<Balance> {
+        self.st.closing_available_balance.map(Bal::to_balance)
     }
 
     /// `:65:` forward available balances.
     #[must_use]
-    pub fn forward_available_balances(&self) -> &[Balance] {
-        &self.forward_available_balances
+    pub fn forward_available_balances(&self) -> Vec<Balance> {
+        self.st
+            .forward_available_balances
+            .iter()
+            .map(|b| b.to_balance())
+            .collect()
     }
 
     /// Statement-level `:86:` text.
     #[must_use]
-    pub fn information(&self) -> Option<&str> {
-        self.opt(self.information)
+    pub fn information(&self) -> Option<&'f str> {
+        self.opt(self.st.information)
     }
 
     /// Outcome of the balance check.
     #[must_use]
-    pub fn balance_check(&self) -> &BalanceCheck {
-        &self.balance_check
+    pub fn balance_check(&self) -> &'f BalanceCheck {
+        &self.st.balance_check
     }
 
     /// Problems kept because of [`crate::CheckMode::Flag`].
     #[must_use]
-    pub fn flags(&self) -> &[FeedError] {
-        &self.flags
+    pub fn flags(&self) -> &'f [FeedError] {
+        &self.st.flags
     }
 
     /// Where the statement sits in the input.
     #[must_use]
     pub fn source(&self) -> SourceSpan {
-        self.source.span()
+        self.st.source.span()
     }
 
     /// Number of transactions.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.transactions.len()
+        self.txs().len()
     }
 
     /// True when the statement has no transactions.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.transactions.is_empty()
+        self.txs().is_empty()
     }
 
     /// The transactions, in file order.
-    pub fn transactions(&self) -> impl ExactSizeIterator<Item = TransactionRef<'_>> + '_ {
-        self.transactions
+    pub fn transactions(&self) -> impl ExactSizeIterator<Item = TransactionRef<'f>> + 'f {
+        let (arena, st) = (self.arena, self.st);
+        self.txs()
             .iter()
-            .map(move |tx| TransactionRef { st: self, tx })
+            .map(move |tx| TransactionRef { arena, st, tx })
     }
 
     /// The `i`-th transaction.
     #[must_use]
-    pub fn transaction(&self, i: usize) -> Option<TransactionRef<'_>> {
-        self.transactions
-            .get(i)
-            .map(|tx| TransactionRef { st: self, tx })
+    pub fn transaction(&self, i: usize) -> Option<TransactionRef<'f>> {
+        let (arena, st) = (self.arena, self.st);
+        self.txs().get(i).map(|tx| TransactionRef { arena, st, tx })
     }
 
     /// The statement in the owned model (what [`crate::parse_file`] returns).
     #[must_use]
     pub fn to_statement(&self) -> Statement {
-        let owned = |s: Option<Span>| s.map(|s| self.get(s).to_string());
+        let owned = |s: Option<Span>| s.map(|s| self.arena.get(s).to_string());
+        let st = self.st;
         Statement {
-            kind: self.kind,
-            id: owned(self.id),
-            related_reference: owned(self.related_reference),
+            kind: st.kind,
+            id: owned(st.id),
+            related_reference: owned(st.related_reference),
             account: self.account().to_string(),
-            servicer: owned(self.servicer),
+            servicer: owned(st.servicer),
             currency: self.currency().to_string(),
-            sequence_number: owned(self.sequence_number),
-            created_at: owned(self.created_at),
-            opening_balance: self.opening_balance.clone(),
-            closing_balance: self.closing_balance.clone(),
-            closing_available_balance: self.closing_available_balance.clone(),
-            forward_available_balances: self.forward_available_balances.clone(),
-            information: owned(self.information),
+            sequence_number: owned(st.sequence_number),
+            created_at: owned(st.created_at),
+            opening_balance: self.opening_balance(),
+            closing_balance: self.closing_balance(),
+            closing_available_balance: self.closing_available_balance(),
+            forward_available_balances: self.forward_available_balances(),
+            information: owned(st.information),
             transactions: self.transactions().map(|t| t.to_transaction()).collect(),
-            balance_check: self.balance_check.clone(),
-            flags: self.flags.clone(),
-            source: self.source.span(),
+            balance_check: st.balance_check.clone(),
+            flags: st.flags.clone(),
+            source: st.source.span(),
         }
     }
 }
 
-/// A borrowed view of one transaction of a [`CompactStatement`]: the same values as the
-/// owned [`Transaction`] built from it, as `&str` slices of the statement's buffer.
+/// A borrowed view of one transaction of a [`CompactFile`]: the same values as the owned
+/// [`Transaction`] built from it, as `&str` slices of the file's buffer.
 #[derive(Debug, Clone, Copy)]
-pub struct TransactionRef<'s> {
-    st: &'s CompactStatement,
-    tx: &'s CompactTx,
+pub struct TransactionRef<'f> {
+    arena: &'f Arena,
+    st: &'f Stmt,
+    tx: &'f CompactTx,
 }
 
-impl<'s> TransactionRef<'s> {
-    fn opt(&self, span: Option<Span>) -> Option<&'s str> {
-        span.map(|s| self.st.get(s))
+impl<'f> TransactionRef<'f> {
+    fn opt(&self, span: Option<Span>) -> Option<&'f str> {
+        self.arena.opt(span)
     }
 
     /// Entry (booking) date of `:61:`.
@@ -346,8 +450,8 @@ impl<'s> TransactionRef<'s> {
 
     /// Currency: the statement's.
     #[must_use]
-    pub fn currency(&self) -> &'s str {
-        self.st.currency()
+    pub fn currency(&self) -> &'f str {
+        self.arena.get(self.st.currency)
     }
 
     /// Always booked in MT940/MT942.
@@ -364,79 +468,80 @@ impl<'s> TransactionRef<'s> {
 
     /// Counterparty name from `:86:`.
     #[must_use]
-    pub fn counterparty_name(&self) -> Option<&'s str> {
+    pub fn counterparty_name(&self) -> Option<&'f str> {
         self.opt(self.tx.counterparty_name)
     }
 
     /// Counterparty account from `:86:`.
     #[must_use]
-    pub fn counterparty_account(&self) -> Option<&'s str> {
+    pub fn counterparty_account(&self) -> Option<&'f str> {
         self.opt(self.tx.counterparty_account)
     }
 
     /// Counterparty bank from `:86:`.
     #[must_use]
-    pub fn counterparty_bank(&self) -> Option<&'s str> {
+    pub fn counterparty_bank(&self) -> Option<&'f str> {
         self.opt(self.tx.counterparty_bank)
     }
 
     /// End-to-end id from `:86:`.
     #[must_use]
-    pub fn end_to_end_id(&self) -> Option<&'s str> {
+    pub fn end_to_end_id(&self) -> Option<&'f str> {
         self.opt(self.tx.end_to_end_id)
     }
 
     /// `:61:` reference of the account servicing institution (after `//`).
     #[must_use]
-    pub fn bank_reference(&self) -> Option<&'s str> {
+    pub fn bank_reference(&self) -> Option<&'f str> {
         self.opt(self.tx.bank_reference)
     }
 
     /// `:61:` reference for the account owner.
     #[must_use]
-    pub fn customer_reference(&self) -> Option<&'s str> {
+    pub fn customer_reference(&self) -> Option<&'f str> {
         self.opt(self.tx.customer_reference)
     }
 
     /// Structured creditor reference from `:86:`.
     #[must_use]
-    pub fn payment_reference(&self) -> Option<&'s str> {
+    pub fn payment_reference(&self) -> Option<&'f str> {
         self.opt(self.tx.payment_reference)
     }
 
     /// Remittance information from `:86:`.
     #[must_use]
-    pub fn remittance_information(&self) -> Option<&'s str> {
+    pub fn remittance_information(&self) -> Option<&'f str> {
         self.opt(self.tx.remittance_information)
     }
 
     /// `:61:` transaction type code, e.g. `NTRF`.
     #[must_use]
-    pub fn bank_transaction_code(&self) -> Option<&'s str> {
+    pub fn bank_transaction_code(&self) -> Option<&'f str> {
         self.opt(self.tx.bank_transaction_code)
     }
 
     /// The `:86:` text as the bank wrote it.
     #[must_use]
-    pub fn description(&self) -> Option<&'s str> {
+    pub fn description(&self) -> Option<&'f str> {
         self.opt(self.tx.description)
     }
 
     /// Dialect fields in the order found; a later entry with the same name replaces an
     /// earlier one in [`Transaction::extra`] (see [`TransactionRef::extra`]).
-    pub fn extras(&self) -> impl Iterator<Item = (&'s str, &'s str)> + 's {
-        let st = self.st;
+    pub fn extras(&self) -> impl Iterator<Item = (&'f str, &'f str)> + 'f {
+        let arena = self.arena;
         let (from, to) = self.tx.extras;
-        st.extras
+        arena
+            .extras
             .get(from..to)
             .unwrap_or_default()
             .iter()
-            .map(move |(k, v)| (st.key(*k), st.get(*v)))
+            .map(move |(k, v)| (arena.key(*k), arena.get(*v)))
     }
 
     /// One dialect field by name (`gvc`, `purpose`, `funds_code`…), as in [`Transaction::extra`].
     #[must_use]
-    pub fn extra(&self, name: &str) -> Option<&'s str> {
+    pub fn extra(&self, name: &str) -> Option<&'f str> {
         let mut found = None;
         for (k, v) in self.extras() {
             if k == name {
@@ -458,32 +563,19 @@ impl<'s> TransactionRef<'s> {
         self.tx.source.span()
     }
 
-    pub(crate) fn basis(&self) -> fingerprint::Basis<'s> {
-        fingerprint::Basis {
-            currency: self.currency(),
-            amount: self.tx.amount,
-            date: self.tx.value_date.or(self.tx.booking_date),
-            bank_reference: self.bank_reference(),
-            end_to_end_id: self.end_to_end_id(),
-            customer_reference: self.customer_reference(),
-            counterparty_account: self.counterparty_account(),
-            remittance_information: self.remittance_information(),
-        }
-    }
-
     /// The transaction in the owned model.
     #[must_use]
     pub fn to_transaction(&self) -> Transaction {
         let owned = |s: Option<&str>| s.map(str::to_string);
-        let st = self.st;
+        let arena = self.arena;
         let (from, to) = self.tx.extras;
         let mut extra = Extra::new();
-        for (k, v) in st.extras.get(from..to).unwrap_or_default() {
+        for (k, v) in arena.extras.get(from..to).unwrap_or_default() {
             let key: Cow<'static, str> = match *k {
                 Key::Static(k) => Cow::Borrowed(k),
-                Key::Text(s) => Cow::Owned(st.get(s).to_string()),
+                Key::Text(s) => Cow::Owned(arena.get(s).to_string()),
             };
-            extra.insert(key, st.get(*v).to_string());
+            extra.insert(key, arena.get(*v).to_string());
         }
         Transaction {
             booking_date: self.tx.booking_date,
@@ -510,6 +602,25 @@ impl<'s> TransactionRef<'s> {
     }
 }
 
+/// The fingerprint basis of transaction `tx` of a statement whose account and currency are
+/// `account` and `currency`.
+pub(crate) fn basis<'a>(
+    arena: &'a Arena,
+    currency: &'a str,
+    tx: &CompactTx,
+) -> fingerprint::Basis<'a> {
+    fingerprint::Basis {
+        currency,
+        amount: tx.amount,
+        date: tx.value_date.or(tx.booking_date),
+        bank_reference: arena.opt(tx.bank_reference),
+        end_to_end_id: arena.opt(tx.end_to_end_id),
+        customer_reference: arena.opt(tx.customer_reference),
+        counterparty_account: arena.opt(tx.counterparty_account),
+        remittance_information: arena.opt(tx.remittance_information),
+    }
+}
+
 /// Everything read from one MT940/MT942 file, in the compact form.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompactFile {
@@ -517,17 +628,41 @@ pub struct CompactFile {
     pub format: Format,
     /// Text encoding the file was read with.
     pub encoding: &'static str,
-    /// Statements that passed every check (or were kept flagged in flag mode).
-    pub statements: Vec<CompactStatement>,
     /// Statements that were rejected, with why.
     pub errors: Vec<FeedError>,
+    /// Statements that passed every check (or were kept flagged in flag mode).
+    pub(crate) statements: Vec<Stmt>,
+    pub(crate) arena: Arena,
 }
 
 impl CompactFile {
+    /// Statements that passed every check (or were kept flagged in flag mode), in file order.
+    pub fn statements(&self) -> impl ExactSizeIterator<Item = StatementRef<'_>> + '_ {
+        let arena = &self.arena;
+        self.statements
+            .iter()
+            .map(move |st| StatementRef { arena, st })
+    }
+
+    /// The `i`-th statement.
+    #[must_use]
+    pub fn statement(&self, i: usize) -> Option<StatementRef<'_>> {
+        self.statements.get(i).map(|st| StatementRef {
+            arena: &self.arena,
+            st,
+        })
+    }
+
+    /// Number of statements.
+    #[must_use]
+    pub fn statement_count(&self) -> usize {
+        self.statements.len()
+    }
+
     /// Number of transactions over all accepted statements.
     #[must_use]
     pub fn transaction_count(&self) -> usize {
-        self.statements.iter().map(CompactStatement::len).sum()
+        self.statements.iter().map(|s| s.txs.1 - s.txs.0).sum()
     }
 
     /// True when no statement was rejected.
@@ -543,11 +678,7 @@ impl CompactFile {
             file: file.to_string(),
             format: self.format.clone(),
             encoding: self.encoding.to_string(),
-            statements: self
-                .statements
-                .iter()
-                .map(CompactStatement::to_statement)
-                .collect(),
+            statements: self.statements().map(|s| s.to_statement()).collect(),
             errors: self.errors.clone(),
         }
     }

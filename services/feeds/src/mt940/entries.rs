@@ -3,7 +3,7 @@
 
 use rust_decimal::Decimal;
 
-use super::compact::{CompactStatement, CompactTx, Key, Span, Src};
+use super::compact::{Arena, CompactTx, Key, Span, Src, Stmt};
 use super::info86::{self, Held, Out};
 use super::line61::{self, Line61};
 use super::statement::Builder;
@@ -12,6 +12,7 @@ use crate::check;
 use crate::currency;
 use crate::error::{ErrorKind, FeedError, Location};
 use crate::model::{BalanceCheck, StatementKind};
+use crate::text::trim_offsets;
 use crate::values::canonical_units;
 
 impl Builder<'_, '_> {
@@ -32,7 +33,7 @@ impl Builder<'_, '_> {
                 p.found,
             )
         })?;
-        let extras = self.st.extras.len();
+        let extras = self.arena.extras.len();
         let mut tx = CompactTx {
             amount: parsed.signed_amount(),
             debit: matches!(
@@ -59,22 +60,22 @@ impl Builder<'_, '_> {
         if let Some(code) = parsed.funds_code {
             let mut utf8 = [0u8; 4];
             let v = self.push_str(code.encode_utf8(&mut utf8));
-            self.st.extras.push((Key::Static("funds_code"), v));
+            self.arena.extras.push((Key::Static("funds_code"), v));
         }
         if !parsed.supplementary.is_empty() {
-            let at = self.st.text.len();
+            let at = self.arena.text.len();
             for (i, s) in parsed.supplementary.iter().enumerate() {
                 if i > 0 {
-                    self.st.text.push('\n');
+                    self.arena.text.push('\n');
                 }
                 self.push_bytes(s);
             }
-            let v = Span::new(at, self.st.text.len());
-            self.st
+            let v = Span::new(at, self.arena.text.len());
+            self.arena
                 .extras
                 .push((Key::Static("supplementary_details"), v));
         }
-        tx.extras.1 = self.st.extras.len();
+        tx.extras.1 = self.arena.extras.len();
         Ok(tx)
     }
 
@@ -112,20 +113,22 @@ impl Builder<'_, '_> {
     fn concat_lines(&mut self, a: Span, b: Span) -> Span {
         let work = &mut *self.work;
         work.tmp.clear();
-        work.tmp.push_str(self.st.get(a));
+        work.tmp.push_str(self.arena.get(a));
         work.tmp.push('\n');
-        work.tmp.push_str(self.st.get(b));
-        let at = self.st.text.len();
-        self.st.text.push_str(&work.tmp);
-        Span::new(at, self.st.text.len())
+        work.tmp.push_str(self.arena.get(b));
+        let at = self.arena.text.len();
+        self.arena.text.push_str(&work.tmp);
+        Span::new(at, self.arena.text.len())
     }
 
     /// `:86:` (or a bank's `:NS:`): after a `:61:` it describes that transaction, elsewhere
     /// the statement.
     pub(super) fn information(&mut self, f: &Field, attach: bool) {
         let text = self.text(f);
-        let blank = self.st.get(text).trim().is_empty();
-        let Some(index) = self.st.transactions.len().checked_sub(1).filter(|_| attach) else {
+        let (from, to) = trim_offsets(self.arena.get(text));
+        let blank = from >= to;
+        let (first_tx, end_tx) = self.st.txs;
+        let Some(index) = end_tx.checked_sub(1).filter(|&i| attach && i >= first_tx) else {
             if !blank {
                 self.st.information = Some(match self.st.information {
                     Some(before) => self.concat_lines(before, text),
@@ -135,7 +138,7 @@ impl Builder<'_, '_> {
             return;
         };
         self.attach_to_tx = true;
-        let Some(description) = self.st.transactions.get_mut(index).map(|tx| {
+        let Some(description) = self.arena.txs.get_mut(index).map(|tx| {
             tx.source.end = f.end;
             tx.source.end_line = f.end_line;
             tx.description.take()
@@ -144,7 +147,7 @@ impl Builder<'_, '_> {
         };
         if f.tag == "NS" {
             if !blank {
-                self.st.extras.push((Key::Static("non_swift"), text));
+                self.arena.extras.push((Key::Static("non_swift"), text));
             }
             if description.is_some() {
                 self.restore(index, description);
@@ -157,10 +160,12 @@ impl Builder<'_, '_> {
             _ => text,
         };
         let found = self.interpret(full);
-        let trimmed_len = self.st.get(full).trim_end().len();
-        let has_text = !self.st.get(full).trim_start().is_empty();
-        let extras_end = self.st.extras.len();
-        if let Some(tx) = self.st.transactions.get_mut(index) {
+        let (from, to) = trim_offsets(self.arena.get(full));
+        // `from < to` unless blank; `to` is where `trim_end` would cut.
+        let has_text = from < to;
+        let trimmed_len = if has_text { to } else { 0 };
+        let extras_end = self.arena.extras.len();
+        if let Some(tx) = self.arena.txs.get_mut(index) {
             tx.remittance_information = found.remittance;
             tx.counterparty_name = found.counterparty_name;
             tx.counterparty_account = found.counterparty_account;
@@ -168,15 +173,15 @@ impl Builder<'_, '_> {
             tx.end_to_end_id = found.end_to_end_id;
             tx.payment_reference = found.payment_reference;
             // The text as the bank wrote it; only trailing blank space is dropped.
-            tx.description = has_text.then(|| Span::new(full.start, full.start + trimmed_len));
+            tx.description = has_text.then(|| Span::new(full.start(), full.start() + trimmed_len));
             tx.extras.1 = extras_end;
         }
     }
 
     /// Put back a description taken out, and extend the transaction's extra fields.
     fn restore(&mut self, index: usize, description: Option<Span>) {
-        let extras_end = self.st.extras.len();
-        if let Some(tx) = self.st.transactions.get_mut(index) {
+        let extras_end = self.arena.extras.len();
+        if let Some(tx) = self.arena.txs.get_mut(index) {
             tx.description = description;
             tx.extras.1 = extras_end;
         }
@@ -185,33 +190,49 @@ impl Builder<'_, '_> {
     /// Run the `:86:` dialects over the text `full` of the buffer.
     fn interpret(&mut self, full: Span) -> info86::Found {
         let work = &mut *self.work;
-        work.full.clear();
-        work.full.push_str(self.st.get(full));
-        let full_held = Held {
-            text: &work.full,
-            base: full.start,
-        };
-        let joined = if work.full.contains('\n') {
-            work.joined.clear();
-            work.joined.extend(work.full.split('\n'));
-            let base = self.st.text.len();
-            self.st.text.push_str(&work.joined);
-            Held {
-                text: &work.joined,
-                base,
-            }
+        // The text without its line breaks (subfields wrap at any character); it is added to
+        // the buffer only when it differs from the text.
+        let mut rest = self.arena.get(full);
+        work.joined.clear();
+        work.joined.reserve(rest.len());
+        let mut wrapped = false;
+        while let Some(i) = memchr::memchr(b'\n', rest.as_bytes()) {
+            work.joined.push_str(rest.get(..i).unwrap_or_default());
+            rest = rest.get(i + 1..).unwrap_or_default();
+            wrapped = true;
+        }
+        work.joined.push_str(rest);
+        let base = if wrapped {
+            let base = self.arena.text.len();
+            self.arena.text.push_str(&work.joined);
+            base
         } else {
-            full_held
+            full.start()
+        };
+        let joined = Held {
+            text: &work.joined,
+            base,
         };
         let mut out = Out {
-            text: &mut self.st.text,
-            extras: &mut self.st.extras,
+            text: &mut self.arena.text,
+            extras: &mut self.arena.extras,
         };
-        info86::parse_into(full_held, joined, &mut out, &mut work.scratch)
+        info86::parse_into(full, joined, &mut out, &mut work.scratch)
     }
 
-    pub(super) fn finish(mut self, first: &Field) -> Result<CompactStatement, FeedError> {
-        if self.st.account().trim().is_empty() {
+    pub(super) fn finish(mut self, first: &Field) -> Result<(), FeedError> {
+        // Spans address at most 4 GiB of text (a compact file shares one buffer; `parse_file`
+        // uses one per statement).
+        if self.arena.text.len() > super::compact::MAX_TEXT {
+            return Err(FeedError::at_line(
+                ErrorKind::Unsupported,
+                first.line,
+                "statement size",
+                "at most 4 GiB of text per file in the compact form (parse_file has no such limit per file)",
+                "more",
+            ));
+        }
+        if self.arena.get(self.st.account).trim().is_empty() {
             return Err(FeedError::at_line(
                 ErrorKind::MissingField,
                 first.line,
@@ -232,13 +253,16 @@ impl Builder<'_, '_> {
         if self.mt942 {
             self.st.kind = StatementKind::IntradayReport;
         }
-        let currency = self
+        let balance_currency = self
             .st
             .opening_balance
-            .as_ref()
-            .or(self.st.closing_balance.as_ref())
-            .map(|b| b.currency.clone())
-            .or(self.currency_hint.clone());
+            .or(self.st.closing_balance)
+            .map(|b| b.currency);
+        let currency = match (&balance_currency, &self.currency_hint) {
+            (Some(c), _) => std::str::from_utf8(c).ok(),
+            (None, Some(hint)) => Some(hint.as_str()),
+            (None, None) => None,
+        };
         let Some(currency) = currency else {
             return Err(FeedError::at_line(
                 ErrorKind::MissingField,
@@ -248,7 +272,9 @@ impl Builder<'_, '_> {
                 "none in this message",
             ));
         };
-        self.st.currency = self.push_str(&currency);
+        let at = self.arena.text.len();
+        self.arena.text.push_str(currency);
+        self.st.currency = Span::new(at, self.arena.text.len());
         match (&self.st.opening_balance, &self.st.closing_balance) {
             (Some(_), Some(_)) => {}
             _ if self.mt942 => {
@@ -275,17 +301,19 @@ impl Builder<'_, '_> {
             }
         }
         self.check_totals();
-        let mut st = self.st;
-        st.flags = self.flags;
-        Ok(checked(st, &self.locations))
+        self.st.flags = std::mem::take(&mut self.flags);
+        checked(self.st, self.arena, &self.locations);
+        Ok(())
     }
 
     /// MT942 `:90D:`/`:90C:`: number and sum of debit and credit entries.
     fn check_totals(&mut self) {
         for (debit, count, ccy, total, line) in std::mem::take(&mut self.totals) {
             let (n, sum) = self
-                .st
-                .transactions
+                .arena
+                .txs
+                .get(self.st.txs.0..self.st.txs.1)
+                .unwrap_or_default()
                 .iter()
                 .filter(|t| t.debit == debit)
                 .fold((0u32, Decimal::ZERO), |(n, s), t| {
@@ -307,12 +335,13 @@ impl Builder<'_, '_> {
 
 /// The checks every statement goes through ([`check::finish`]), for the compact form: known
 /// currencies, amounts at the currency's scale, opening balance + transactions = closing.
-fn checked(mut st: CompactStatement, locations: &check::BalanceLocations) -> CompactStatement {
+fn checked(st: &mut Stmt, arena: &mut Arena, locations: &check::BalanceLocations) {
     let here = Location::Line {
         line: st.source.line,
     };
     let mut flags = std::mem::take(&mut st.flags);
-    let currency = st.text.get(st.currency.range()).unwrap_or_default();
+    let currency = arena.text.get(st.currency.range()).unwrap_or_default();
+    let transactions = arena.txs.get_mut(st.txs.0..st.txs.1).unwrap_or_default();
     check::check_currencies(
         currency,
         st.opening_balance.as_ref(),
@@ -322,7 +351,7 @@ fn checked(mut st: CompactStatement, locations: &check::BalanceLocations) -> Com
     );
     // Every MT940 transaction is in the statement currency.
     let units = currency::minor_units(currency).flatten();
-    for tx in &mut st.transactions {
+    for tx in transactions.iter_mut() {
         tx.amount = canonical_units(tx.amount, units);
     }
     check::canonical_balances(
@@ -332,7 +361,7 @@ fn checked(mut st: CompactStatement, locations: &check::BalanceLocations) -> Com
         &mut st.forward_available_balances,
     );
     let at = locations.closing.clone().unwrap_or(here);
-    let transactions = &st.transactions;
+    let transactions = &*transactions;
     let booked = |ccy: &str| {
         if ccy == currency {
             transactions
@@ -352,5 +381,4 @@ fn checked(mut st: CompactStatement, locations: &check::BalanceLocations) -> Com
         st.balance_check = result;
     }
     st.flags = flags;
-    st
 }

@@ -12,6 +12,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use super::compact::{Key, Span};
+use crate::text::trim_offsets;
 
 /// What `:86:` says about a transaction, per dialect.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -73,9 +74,8 @@ impl<'t> Held<'t> {
     /// (or `r` is not a range of the text).
     fn trimmed(&self, r: Range<usize>) -> Option<Span> {
         let v = self.text.get(r.clone())?;
-        let start = r.start + (v.len() - v.trim_start().len());
-        let t = v.trim();
-        (!t.is_empty()).then(|| Span::new(self.base + start, self.base + start + t.len()))
+        let (from, to) = trim_offsets(v);
+        (from < to).then(|| Span::new(self.base + r.start + from, self.base + r.start + to))
     }
 
     fn str(&self, r: Range<usize>) -> &'t str {
@@ -93,7 +93,8 @@ impl Out<'_> {
 
     /// Append `s` trimmed, unless that leaves nothing.
     fn store_trimmed(&mut self, s: &str) -> Option<Span> {
-        let t = s.trim();
+        let (from, to) = trim_offsets(s);
+        let t = s.get(from..to).unwrap_or_default();
         (!t.is_empty()).then(|| {
             let base = self.text.len();
             self.text.push_str(t);
@@ -139,18 +140,17 @@ pub(crate) fn parse(text: &str) -> Info {
     let mut extras = Vec::new();
     let mut scratch = Scratch::default();
     buf.push_str(text);
-    let full = Held { text, base: 0 };
-    let joined_text: String;
-    let joined = if text.contains('\n') {
-        joined_text = text.split('\n').collect();
-        let base = buf.len();
-        buf.push_str(&joined_text);
-        Held {
-            text: &joined_text,
-            base,
-        }
+    let full = Span::new(0, text.len());
+    let joined_text: String = text.split('\n').collect();
+    let base = if joined_text.len() == text.len() {
+        0
     } else {
-        full
+        buf.push_str(&joined_text);
+        text.len()
+    };
+    let joined = Held {
+        text: &joined_text,
+        base,
     };
     let found = parse_into(
         full,
@@ -182,12 +182,12 @@ pub(crate) fn parse(text: &str) -> Info {
     }
 }
 
-/// Interpret a `:86:` text: `full` is the decoded text (lines separated by `\n`), `joined`
-/// the same without the line breaks (the same [`Held`] when it is one line); both sit in
-/// `out.text`. Values are spans of them or of texts appended to `out.text`; extra fields are
+/// Interpret a `:86:` text: `full` is the decoded text (lines separated by `\n`) in
+/// `out.text`, `joined` the same without the line breaks (in `out.text` too, at `full` when it
+/// is one line). Values are spans of them or of texts appended to `out.text`; extra fields are
 /// appended to `out.extras` in the order found.
 pub(crate) fn parse_into(
-    full: Held<'_>,
+    full: Span,
     joined: Held<'_>,
     out: &mut Out<'_>,
     scratch: &mut Scratch,
@@ -201,9 +201,13 @@ pub(crate) fn parse_into(
     if let Some(found) = mbank(joined, out) {
         return found;
     }
-    let mut found = Found::default();
-    set(&mut found.remittance, full, 0..full.text.len());
-    found
+    // Free text: the whole text is the remittance information.
+    let text = out.text.get(full.range()).unwrap_or_default();
+    let (from, to) = trim_offsets(text);
+    Found {
+        remittance: (from < to).then(|| Span::new(full.start() + from, full.start() + to)),
+        ..Found::default()
+    }
 }
 
 /// `GVC` + separator + two-digit subfields.
@@ -235,6 +239,10 @@ fn german(j: Held<'_>, out: &mut Out<'_>, sc: &mut Scratch) -> Option<Found> {
     out.push("gvc", j, at(0, 3));
     sc.purpose.clear();
     sc.name.clear();
+    // Grown once to the text's size (the buffers live for a file, which may be short).
+    sc.purpose.reserve(t.len());
+    sc.main_purpose.reserve(t.len());
+    sc.name.reserve(t.len().min(256));
     // ?20–?29 and ?60–?63 as written, for audit (the remittance is cut from both).
     sc.main_purpose.clear();
     sc.more_purpose.clear();
@@ -243,31 +251,48 @@ fn german(j: Held<'_>, out: &mut Out<'_>, sc: &mut Scratch) -> Option<Found> {
     sc.starts.clear();
     let mut from = 3;
     loop {
-        let to = (from + 1..b.len())
-            .find(|&i| starts_subfield(i))
-            .unwrap_or(b.len());
+        // The next separator followed by two digits.
+        let mut to = from + 1;
+        loop {
+            match b.get(to..).and_then(|r| memchr::memchr(sep, r)) {
+                Some(k) if starts_subfield(to + k) => {
+                    to += k;
+                    break;
+                }
+                Some(k) => to += k + 1,
+                None => {
+                    to = b.len();
+                    break;
+                }
+            }
+        }
         let code = t.get(from + 1..from + 3).unwrap_or_default();
         let value = t.get(from + 3..to).unwrap_or_default();
         let v = at(from + 3, to);
-        match code {
-            "00" => out.push("posting_text", j, v),
-            "10" => out.push("prima_nota", j, v),
-            "20" | "21" | "22" | "23" | "24" | "25" | "26" | "27" | "28" | "29" => {
+        // The two digits after the separator (compared as bytes: no string comparisons).
+        let digits = (
+            b.get(from + 1).copied().unwrap_or_default(),
+            b.get(from + 2).copied().unwrap_or_default(),
+        );
+        match digits {
+            (b'0', b'0') => out.push("posting_text", j, v),
+            (b'1', b'0') => out.push("prima_nota", j, v),
+            (b'2', b'0'..=b'9') => {
                 sc.starts.push(sc.purpose.len());
                 sc.purpose.push_str(value);
                 sc.main_purpose.push_str(value);
             }
-            "60" | "61" | "62" | "63" => {
+            (b'6', b'0'..=b'3') => {
                 sc.starts.push(sc.purpose.len());
                 sc.purpose.push_str(value);
                 sc.more_purpose.push_str(value);
             }
-            "30" => set(&mut found.counterparty_bank, j, v),
-            "31" => set(&mut found.counterparty_account, j, v),
-            "32" | "33" => sc.name.push_str(value),
-            "34" => out.push("text_key_extension", j, v),
+            (b'3', b'0') => set(&mut found.counterparty_bank, j, v),
+            (b'3', b'1') => set(&mut found.counterparty_account, j, v),
+            (b'3', b'2' | b'3') => sc.name.push_str(value),
+            (b'3', b'4') => out.push("text_key_extension", j, v),
             // Non-standard ?70–?79 (seen as a second name/purpose block) form one text.
-            c if c.starts_with('7') => sc.seventies.push_str(value),
+            (b'7', _) => sc.seventies.push_str(value),
             _ => out.push_named(&format!("subfield_{code}"), j, v),
         }
         if to >= b.len() {
@@ -280,6 +305,7 @@ fn german(j: Held<'_>, out: &mut Out<'_>, sc: &mut Scratch) -> Option<Found> {
     }
     out.push_built("subfield_70", &sc.seventies);
     // The purpose exactly as written (not trimmed), for audit.
+    let mut stored = None;
     for (key, text) in [
         ("purpose", &sc.main_purpose),
         ("purpose_continued", &sc.more_purpose),
@@ -288,20 +314,68 @@ fn german(j: Held<'_>, out: &mut Out<'_>, sc: &mut Scratch) -> Option<Found> {
             let h = out.store(text);
             out.extras
                 .push((Key::Static(key), Span::new(h.base, h.base + text.len())));
+            stored.get_or_insert(h.base);
         }
     }
-    sepa_keywords(&sc.purpose, &sc.starts, &mut sc.marks, out, &mut found);
+    // Without ?60–?63 the purpose is exactly the text just stored: cut it from there.
+    let stored = stored.filter(|_| sc.more_purpose.is_empty());
+    sepa_keywords(
+        &sc.purpose,
+        stored,
+        &sc.starts,
+        &mut sc.marks,
+        out,
+        &mut found,
+    );
     Some(found)
 }
 
-const SEPA_KEYS: &[&str] = &[
-    "EREF", "KREF", "MREF", "CRED", "DEBT", "SVWZ", "ABWA", "ABWE", "IBAN", "BIC", "COAM", "OAMT",
-    "PURP",
+/// A word of up to four bytes as one number (its length in the lowest byte), so a word can be
+/// compared with the keys below without a `memcmp` call.
+const fn word(w: &[u8]) -> u64 {
+    let mut v = 0u64;
+    let mut i = 0;
+    while i < w.len() && i < 4 {
+        v = (v << 8) | w[i] as u64;
+        i += 1;
+    }
+    (v << 8) | w.len() as u64
+}
+
+/// [`word`] of the bytes of `b` in `range`, if it lies inside `b` and is at most 4 long.
+fn word_at(b: &[u8], range: Range<usize>) -> Option<u64> {
+    let w = b.get(range)?;
+    (w.len() <= 4).then(|| word(w))
+}
+
+const SEPA_KEYS: [(u64, &str); 13] = [
+    (word(b"EREF"), "EREF"),
+    (word(b"KREF"), "KREF"),
+    (word(b"MREF"), "MREF"),
+    (word(b"CRED"), "CRED"),
+    (word(b"DEBT"), "DEBT"),
+    (word(b"SVWZ"), "SVWZ"),
+    (word(b"ABWA"), "ABWA"),
+    (word(b"ABWE"), "ABWE"),
+    (word(b"IBAN"), "IBAN"),
+    (word(b"BIC"), "BIC"),
+    (word(b"COAM"), "COAM"),
+    (word(b"OAMT"), "OAMT"),
+    (word(b"PURP"), "PURP"),
 ];
+
+fn sepa_key(w: Option<u64>) -> Option<&'static str> {
+    let w = w?;
+    SEPA_KEYS
+        .iter()
+        .find(|(k, _)| *k == w)
+        .map(|(_, name)| *name)
+}
 
 /// Split a German purpose text at `KEY+` markers.
 fn sepa_keywords(
     purpose: &str,
+    stored: Option<usize>,
     starts: &[usize],
     marks: &mut Vec<(usize, &'static str)>,
     out: &mut Out<'_>,
@@ -309,37 +383,51 @@ fn sepa_keywords(
 ) {
     let b = purpose.as_bytes();
     marks.clear();
-    // Scan bytes: a key starts with an ASCII capital and ends in `+`; it counts at the start
-    // of a subfield or after a character that is not a letter or digit.
-    for (i, &c) in b.iter().enumerate() {
-        if !matches!(
-            c,
-            b'A' | b'B' | b'C' | b'D' | b'E' | b'I' | b'K' | b'M' | b'O' | b'P' | b'S'
-        ) {
-            continue;
-        }
+    // A key is an ASCII word followed by `+`; it counts at the start of a subfield or after a
+    // character that is not a letter or digit. Keys are letters, so they never overlap and
+    // at most one ends at a given `+` (only `BIC` has three letters, no other key ends in it).
+    let mut from = 0;
+    while let Some(k) = b.get(from..).and_then(|r| memchr::memchr(b'+', r)) {
+        let plus = from + k;
+        from = plus + 1;
+        let (key, i) = match plus
+            .checked_sub(4)
+            .map(|i| (sepa_key(word_at(b, i..plus)), i))
+        {
+            Some((Some(key), i)) => (key, i),
+            _ => match plus.checked_sub(3) {
+                Some(i) if sepa_key(word_at(b, i..plus)) == Some("BIC") => ("BIC", i),
+                _ => continue,
+            },
+        };
         let before_ok = i == 0
             || starts.contains(&i)
             || b.get(i - 1)
                 .is_some_and(|p| p.is_ascii() && !p.is_ascii_alphanumeric());
-        if !before_ok {
-            continue;
-        }
-        let rest = b.get(i..).unwrap_or_default();
-        if let Some(key) = SEPA_KEYS
-            .iter()
-            .find(|k| rest.starts_with(k.as_bytes()) && rest.get(k.len()) == Some(&b'+'))
-        {
+        if before_ok {
             marks.push((i, key));
         }
     }
     if marks.is_empty() {
         if found.remittance.is_none() {
-            found.remittance = out.store_trimmed(purpose);
+            found.remittance = match stored {
+                Some(base) => Held {
+                    text: purpose,
+                    base,
+                }
+                .trimmed(0..purpose.len()),
+                None => out.store_trimmed(purpose),
+            };
         }
         return;
     }
-    let p = out.store(purpose);
+    let p = match stored {
+        Some(base) => Held {
+            text: purpose,
+            base,
+        },
+        None => out.store(purpose),
+    };
     let mut svwz = None;
     for (n, &(pos, key)) in marks.iter().enumerate() {
         let end = marks.get(n + 1).map_or(purpose.len(), |m| m.0);
@@ -369,57 +457,62 @@ fn sepa_keywords(
 }
 
 /// Code words that start a subfield in the SWIFT/Dutch structure, with the extra field name
-/// used for the ones without a field of their own.
-const SWIFT_CODES: &[(&str, &str)] = &[
-    ("ACCW", "accw"),
-    ("ADDR", "addr"),
-    ("BENM", "benm"),
-    ("BIC", "bic"),
-    ("BUSP", "busp"),
-    ("CHGS", "chgs"),
-    ("CNTP", "cntp"),
-    ("CSID", "csid"),
-    ("EREF", "eref"),
-    ("EXCH", "exch"),
-    ("IBAN", "iban"),
-    ("IREF", "iref"),
-    ("ISDT", "isdt"),
-    ("MARF", "marf"),
-    ("NAME", "name"),
-    ("NRTX", "nrtx"),
-    ("OCMT", "ocmt"),
-    ("ORDP", "ordp"),
-    ("PREF", "pref"),
-    ("PURP", "purp"),
-    ("PT", "pt"),
-    ("PY", "py"),
-    ("REMI", "remi"),
-    ("RTRN", "rtrn"),
-    ("SVCL", "svcl"),
-    ("TRCD", "trcd"),
-    ("TRTP", "trtp"),
-    ("ULTB", "ultb"),
-    ("ULTD", "ultd"),
+/// used for the ones without a field of their own (and the code as a [`word`]).
+const SWIFT_CODES: &[(u64, &str, &str)] = &[
+    (word(b"ACCW"), "ACCW", "accw"),
+    (word(b"ADDR"), "ADDR", "addr"),
+    (word(b"BENM"), "BENM", "benm"),
+    (word(b"BIC"), "BIC", "bic"),
+    (word(b"BUSP"), "BUSP", "busp"),
+    (word(b"CHGS"), "CHGS", "chgs"),
+    (word(b"CNTP"), "CNTP", "cntp"),
+    (word(b"CSID"), "CSID", "csid"),
+    (word(b"EREF"), "EREF", "eref"),
+    (word(b"EXCH"), "EXCH", "exch"),
+    (word(b"IBAN"), "IBAN", "iban"),
+    (word(b"IREF"), "IREF", "iref"),
+    (word(b"ISDT"), "ISDT", "isdt"),
+    (word(b"MARF"), "MARF", "marf"),
+    (word(b"NAME"), "NAME", "name"),
+    (word(b"NRTX"), "NRTX", "nrtx"),
+    (word(b"OCMT"), "OCMT", "ocmt"),
+    (word(b"ORDP"), "ORDP", "ordp"),
+    (word(b"PREF"), "PREF", "pref"),
+    (word(b"PURP"), "PURP", "purp"),
+    (word(b"PT"), "PT", "pt"),
+    (word(b"PY"), "PY", "py"),
+    (word(b"REMI"), "REMI", "remi"),
+    (word(b"RTRN"), "RTRN", "rtrn"),
+    (word(b"SVCL"), "SVCL", "svcl"),
+    (word(b"TRCD"), "TRCD", "trcd"),
+    (word(b"TRTP"), "TRTP", "trtp"),
+    (word(b"ULTB"), "ULTB", "ultb"),
+    (word(b"ULTD"), "ULTD", "ultd"),
 ];
 
 fn swift_codes(j: Held<'_>, out: &mut Out<'_>) -> Option<Found> {
     let joined = j.text;
+    let bytes = joined.as_bytes();
+    // The code word opened by a `/` at `i`: `/CODE/`.
     let starts = |i: usize| -> Option<(&'static str, &'static str)> {
-        let rest = joined.get(i..)?.strip_prefix('/')?;
+        if bytes.get(i) != Some(&b'/') {
+            return None;
+        }
+        let rest = bytes.get(i + 1..)?;
+        let close = rest.iter().take(5).position(|&c| c == b'/')?;
+        let w = word_at(rest, 0..close)?;
         SWIFT_CODES
             .iter()
-            .copied()
-            .find(|(c, _)| rest.starts_with(c) && rest.get(c.len()..c.len() + 1) == Some("/"))
+            .find(|(k, _, _)| *k == w)
+            .map(|(_, code, name)| (*code, *name))
     };
     // The next `/` at or after `from` that opens a code word.
-    let next = |from: usize| {
-        joined
-            .as_bytes()
-            .iter()
-            .enumerate()
-            .skip(from)
-            .filter(|(_, b)| **b == b'/')
-            .find_map(|(i, _)| starts(i).map(|c| (i, c)))
+    let next = |mut from: usize| loop {
+        let i = from + memchr::memchr(b'/', bytes.get(from..)?)?;
+        if let Some(c) = starts(i) {
+            return Some((i, c));
+        }
+        from = i + 1;
     };
     let mut mark = Some((0, starts(0)?));
     let mut found = Found::default();
@@ -594,6 +687,33 @@ mod tests {
             Some("JAN NOWAK  UL. NIJAKA 1")
         );
         assert_eq!(i.remittance.as_deref(), Some("PRZELEW"));
+    }
+
+    #[test]
+    fn trim_offsets_agree_with_str_trim() {
+        let pieces = [
+            " ", "\t", "\n", "\u{b}", "\u{a0}", "\u{3000}", "a", "ü", "-", "\r",
+        ];
+        let mut state = 0x9e37_79b9_u32;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let mut n = state;
+            let mut s = String::new();
+            for _ in 0..(n % 7) {
+                n /= 7;
+                s.push_str(pieces[usize::try_from(n % 10).unwrap()]);
+            }
+            let (from, to) = trim_offsets(&s);
+            let t = s.trim();
+            let start = s.len() - s.trim_start().len();
+            if t.is_empty() {
+                assert!(from >= to, "{s:?}");
+            } else {
+                assert_eq!((from, to), (start, start + t.len()), "{s:?}");
+            }
+        }
     }
 
     #[test]

@@ -213,7 +213,14 @@ pub(crate) fn parse(value: &[u8]) -> Result<Line61<'_>, Problem> {
 }
 
 fn find_double_slash(s: &[u8]) -> Option<usize> {
-    s.windows(2).position(|w| w == b"//")
+    let mut from = 0;
+    loop {
+        let i = from + memchr::memchr(b'/', s.get(from..)?)?;
+        if s.get(i + 1) == Some(&b'/') {
+            return Some(i);
+        }
+        from = i + 1;
+    }
 }
 
 fn trim_end(mut s: &[u8]) -> &[u8] {

@@ -9,14 +9,15 @@ mod tags;
 
 use rust_decimal::Decimal;
 
-pub use compact::{CompactFile, CompactStatement, TransactionRef};
+use compact::{Arena, Bal, Marks, Stmt};
+pub use compact::{CompactFile, StatementRef, TransactionRef};
 pub use info86::Info as Information;
 pub use tags::Field;
 
 use crate::check::{self, Occurrences};
 use crate::error::{ErrorKind, FeedError, Location};
 use crate::fingerprint;
-use crate::model::{Balance, Format};
+use crate::model::{Format, ParsedFile};
 use crate::text::{Input, trim};
 use crate::values::{DateProblem, parse_unsigned, yymmdd};
 use crate::{ParseOptions, detect, text};
@@ -26,10 +27,7 @@ use crate::{ParseOptions, detect, text};
 #[must_use]
 pub fn fields(bytes: &[u8]) -> Vec<Vec<Field>> {
     match crate::text::prepare(bytes, None, crate::text::Fallback::Western) {
-        Ok(input) => tags::messages(&input)
-            .into_iter()
-            .map(|m| m.fields)
-            .collect(),
+        Ok(input) => tags::messages(&input),
         Err(_) => Vec::new(),
     }
 }
@@ -98,14 +96,15 @@ pub fn parse_information(text: &str) -> Information {
 ///
 /// # Errors
 /// Names the part that is wrong (mark, date, currency, amount) and what was expected.
-pub fn parse_balance(value: &str) -> Result<Balance, String> {
+pub fn parse_balance(value: &str) -> Result<crate::Balance, String> {
     balance(trim(value.as_bytes()))
+        .map(Bal::to_balance)
         .map_err(|(part, expected, found)| format!("{part}: expected {expected}, found {found:?}"))
 }
 
 pub(crate) type PartError = (&'static str, &'static str, String);
 
-pub(crate) fn balance(v: &[u8]) -> Result<Balance, PartError> {
+pub(crate) fn balance(v: &[u8]) -> Result<Bal, PartError> {
     let lossy = |s: &[u8]| String::from_utf8_lossy(s).into_owned();
     let sign = match v.first() {
         Some(b'C') => Decimal::ONE,
@@ -124,9 +123,10 @@ pub(crate) fn balance(v: &[u8]) -> Result<Balance, PartError> {
         DateProblem::NoSuchDay => ("date", "an existing calendar day", lossy(date_raw)),
     })?;
     let ccy = v.get(7..10).unwrap_or_default();
-    if ccy.len() != 3 || !ccy.iter().all(u8::is_ascii_uppercase) {
-        return Err(("currency", "a three-letter ISO 4217 code", lossy(ccy)));
-    }
+    let currency = match *ccy {
+        [a, b, c] if ccy.iter().all(u8::is_ascii_uppercase) => [a, b, c],
+        _ => return Err(("currency", "a three-letter ISO 4217 code", lossy(ccy))),
+    };
     let raw_amount = v.get(10..).unwrap_or_default();
     let amount = parse_unsigned(raw_amount, b',').ok_or_else(|| {
         (
@@ -135,17 +135,18 @@ pub(crate) fn balance(v: &[u8]) -> Result<Balance, PartError> {
             lossy(raw_amount),
         )
     })?;
-    Ok(Balance {
+    Ok(Bal {
         amount: sign * amount,
-        currency: lossy(ccy),
+        currency,
         date,
         intermediate: false,
     })
 }
 
 /// Parse an MT940/MT942 file into the compact form: the same statements, checks, errors and
-/// fingerprints as [`crate::parse_file`], with each statement's text in one buffer and
-/// transactions read through [`TransactionRef`] views (no allocation per transaction).
+/// fingerprints as [`crate::parse_file`], with all text of the file in one buffer, read
+/// through [`StatementRef`]/[`TransactionRef`] views (no allocation per statement or
+/// transaction).
 /// [`CompactFile::to_parsed_file`] gives exactly what `parse_file` returns.
 ///
 /// `format` is `Mt940` or `Mt942` (only the reported format differs); `None` detects which.
@@ -161,10 +162,8 @@ pub fn parse_compact(
     let result = (|| {
         let format = match format {
             Some(f @ (Format::Mt940 | Format::Mt942)) => f,
-            None => match detect::detect(bytes, options) {
-                Ok(Format::Mt942) => Format::Mt942,
-                _ => Format::Mt940,
-            },
+            None if detect::is_mt942(bytes) => Format::Mt942,
+            None => Format::Mt940,
             Some(other) => {
                 return Err(FeedError::new(
                     ErrorKind::UnknownFormat,
@@ -186,48 +185,119 @@ pub fn parse_compact(
     result.map_err(|e| e.with_file(name))
 }
 
-/// Parse prepared input: statements, fingerprints, strict/flag sorting.
+/// Parse prepared input into the compact form: statements, fingerprints, strict/flag sorting.
 pub(crate) fn compact_file(
     name: &str,
     format: Format,
     input: &Input<'_>,
     options: &ParseOptions,
 ) -> CompactFile {
-    let mut results = parse(input);
-    // Fingerprints first, over every statement that could be built, so a statement rejected
-    // in strict mode does not shift the occurrence numbers of the ones after it.
-    let mut seen = Occurrences::default();
-    for st in results.iter_mut().flatten() {
-        for i in 0..st.transactions.len() {
-            let digest = match st.transaction(i) {
-                Some(tx) => fingerprint::basis_digest(st.account(), &tx.basis()),
-                None => continue,
-            };
-            if let Some(tx) = st.transactions.get_mut(i) {
-                tx.fingerprint = seen.fingerprint(digest);
+    // Room for what real files need, so the buffers are not copied while they grow (memory
+    // reserved but not used costs no pages): the file's text once, plus the `:86:` texts
+    // without line breaks and the values cut from them (about twice the input); a
+    // transaction per 200 bytes, ten extra fields per transaction, a statement per 500 bytes.
+    let len = input.bytes.len();
+    let mut arena = Arena {
+        text: String::with_capacity(len.saturating_mul(5) / 2),
+        txs: Vec::with_capacity(len / 200),
+        extras: Vec::with_capacity(len / 20),
+    };
+    let mut statements = Vec::with_capacity(len / 500 + 1);
+    let mut errors = Vec::new();
+    each_statement(
+        input,
+        &mut arena,
+        |arena, index, whole_file, result, marks| {
+            match check::sort_one(
+                name,
+                index,
+                whole_file,
+                result,
+                options,
+                &mut errors,
+                |st| &mut st.flags,
+            ) {
+                Some(st) => statements.push(std::mem::replace(st, Stmt::empty(0))),
+                // Nothing of a rejected statement is kept.
+                None => arena.truncate(marks),
             }
-        }
-    }
-    let (statements, errors) = check::sort_results(name, results, options, |st| &mut st.flags);
+        },
+    );
     CompactFile {
         format,
         encoding: input.encoding_name(),
+        errors,
+        statements,
+        arena,
+    }
+}
+
+/// Parse prepared input into the owned model: each statement is built in the compact form,
+/// turned into a [`crate::Statement`] at once, and its buffers are reused for the next.
+pub(crate) fn owned_file(
+    name: &str,
+    format: Format,
+    input: &Input<'_>,
+    options: &ParseOptions,
+) -> ParsedFile {
+    let mut arena = Arena::default();
+    // A statement per 500 bytes at most in real files: the list is not regrown (copying it,
+    // and handing large blocks back and forth with the system allocator).
+    let mut statements = Vec::with_capacity(input.bytes.len() / 500 + 1);
+    let mut errors = Vec::new();
+    each_statement(
+        input,
+        &mut arena,
+        |arena, index, whole_file, result, marks| {
+            if let Some(st) = check::sort_one(
+                name,
+                index,
+                whole_file,
+                result,
+                options,
+                &mut errors,
+                |st| &mut st.flags,
+            ) {
+                statements.push(StatementRef { arena, st }.to_statement());
+            }
+            arena.truncate(marks);
+        },
+    );
+    ParsedFile {
+        file: name.to_string(),
+        format,
+        encoding: input.encoding_name().to_string(),
         statements,
         errors,
     }
 }
 
-/// Parse every message of the input into a statement (or the reason it was rejected).
-pub(crate) fn parse(input: &Input<'_>) -> Vec<Result<CompactStatement, FeedError>> {
-    let messages = tags::messages(input);
-    if messages.is_empty() {
-        return vec![Err(FeedError::new(
+/// Build every message of the input into a statement (or the reason it was rejected), with
+/// its transactions' fingerprints, and hand each to `sink` in file order with its 1-based
+/// index, whether it is the file's only one, and the arena marks from before it was built.
+///
+/// Fingerprints are computed for every statement that could be built, so a statement
+/// rejected in strict mode does not shift the occurrence numbers of the ones after it.
+fn each_statement(
+    input: &Input<'_>,
+    arena: &mut Arena,
+    mut sink: impl FnMut(&mut Arena, usize, bool, Result<&mut Stmt, FeedError>, Marks),
+) {
+    let mut splitter = tags::Splitter::new(input);
+    // The message being built and the one after it (to know whether it is the only one).
+    // (`next` stays unallocated in a file of one message.)
+    let (mut fields, mut next) = (Vec::with_capacity(16), Vec::new());
+    if !splitter.next_into(&mut fields) {
+        let e = FeedError::new(
             ErrorKind::MissingField,
             Location::File,
             "MT940 message",
             "fields starting with :20: (transaction reference)",
             "no SWIFT field tags",
-        ))];
+        );
+        let marks = arena.marks();
+        sink(arena, 1, true, Err(e), marks);
+        return;
     }
     // Input that was transcoded (UTF-16) is validated here once; else `prepare` did it.
     let owned_utf8 = match (&input.bytes, input.utf8) {
@@ -238,8 +308,35 @@ pub(crate) fn parse(input: &Input<'_>) -> Vec<Result<CompactStatement, FeedError
     };
     let utf8 = input.utf8.or(owned_utf8);
     let mut work = statement::Work::default();
-    messages
-        .iter()
-        .map(|m| statement::Builder::new(input, utf8, &mut work).build(&m.fields))
-        .collect()
+    let mut seen = Occurrences::with_capacity(input.bytes.len() / 200);
+    let mut prefix = Vec::new();
+    let mut hasher = fingerprint::BasisHasher::new();
+    // The statement being built, reused (see `statement::Builder::st`).
+    let mut current = Stmt::empty(0);
+    let mut index = 0;
+    loop {
+        let more = splitter.next_into(&mut next);
+        index += 1;
+        let whole_file = index == 1 && !more;
+        let marks = arena.marks();
+        let result = statement::Builder::new(input, utf8, &mut work, arena, &mut current)
+            .build(&fields)
+            .map(|()| &mut current);
+        if let Ok(st) = &result {
+            // The transactions are taken out of the arena while their texts are read.
+            let mut txs = std::mem::take(&mut arena.txs);
+            let currency = arena.get(st.currency);
+            fingerprint::basis_prefix(arena.get(st.account), currency, &mut prefix);
+            for tx in txs.get_mut(st.txs.0..st.txs.1).unwrap_or_default() {
+                let basis = compact::basis(arena, currency, tx);
+                tx.fingerprint = seen.fingerprint(hasher.digest_after(&prefix, &basis));
+            }
+            arena.txs = txs;
+        }
+        sink(arena, index, whole_file, result, marks);
+        if !more {
+            break;
+        }
+        std::mem::swap(&mut fields, &mut next);
+    }
 }

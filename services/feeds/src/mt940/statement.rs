@@ -4,21 +4,27 @@
 use rust_decimal::Decimal;
 
 use super::balance;
-use super::compact::{CompactStatement, Span, Src};
+use super::compact::{Arena, Bal, Span, Src, Stmt};
 use super::info86;
 use super::tags::{self, Field};
 use crate::check::BalanceLocations;
 use crate::error::{ErrorKind, FeedError, Location};
-use crate::model::Balance;
 use crate::text::{Input, find_line_break, trim, trim_bounds};
 use crate::values::{parse_unsigned, yymmdd};
+
+/// Where the first line of a field's value ends (a one-line field needs no search).
+fn line_end(f: &Field, raw: &[u8]) -> usize {
+    if f.end_line == f.line {
+        raw.len()
+    } else {
+        find_line_break(raw).unwrap_or(raw.len())
+    }
+}
 
 /// Buffers reused over the messages of a file, so a transaction allocates nothing of its own.
 #[derive(Debug, Default)]
 pub(super) struct Work {
-    /// Text of the `:86:` being interpreted.
-    pub(super) full: String,
-    /// The same without line breaks.
+    /// The `:86:` text being interpreted, without its line breaks.
     pub(super) joined: String,
     /// Decoding and concatenation.
     pub(super) tmp: String,
@@ -31,7 +37,10 @@ pub(super) struct Builder<'i, 'a> {
     /// The whole input as text when it is UTF-8 (validated once, sliced at ASCII delimiters).
     pub(super) utf8: Option<&'i str>,
     pub(super) work: &'i mut Work,
-    pub(super) st: CompactStatement,
+    /// The file's buffers, shared by its statements.
+    pub(super) arena: &'i mut Arena,
+    /// The statement being built (in place: it is large, and moving it costs).
+    pub(super) st: &'i mut Stmt,
     pub(super) flags: Vec<FeedError>,
     pub(super) locations: BalanceLocations,
     /// Whether a following `:86:`/`:NS:` belongs to the last transaction.
@@ -42,12 +51,20 @@ pub(super) struct Builder<'i, 'a> {
 }
 
 impl<'i, 'a> Builder<'i, 'a> {
-    pub(super) fn new(input: &'i Input<'a>, utf8: Option<&'i str>, work: &'i mut Work) -> Self {
+    pub(super) fn new(
+        input: &'i Input<'a>,
+        utf8: Option<&'i str>,
+        work: &'i mut Work,
+        arena: &'i mut Arena,
+        st: &'i mut Stmt,
+    ) -> Self {
+        *st = Stmt::empty(arena.txs.len());
         Self {
             input,
             utf8,
             work,
-            st: CompactStatement::empty(),
+            arena,
+            st,
             flags: Vec::new(),
             locations: BalanceLocations::default(),
             attach_to_tx: false,
@@ -59,44 +76,56 @@ impl<'i, 'a> Builder<'i, 'a> {
 
     /// Append the decoded input bytes `start..end` to the statement's text.
     pub(super) fn push_input(&mut self, start: usize, end: usize) -> Span {
-        let at = self.st.text.len();
+        let at = self.arena.text.len();
         match self.utf8.and_then(|t| t.get(start..end)) {
-            Some(s) => self.st.text.push_str(s),
+            Some(s) => self.arena.text.push_str(s),
             None => {
                 let input = self.input;
                 let raw = input.bytes.get(start..end).unwrap_or_default();
-                input.decode_into(raw, &mut self.st.text);
+                input.decode_into(raw, &mut self.arena.text);
             }
         }
-        Span::new(at, self.st.text.len())
+        Span::new(at, self.arena.text.len())
     }
 
     /// Append decoded bytes (a part of a field) to the statement's text.
     pub(super) fn push_bytes(&mut self, bytes: &[u8]) -> Span {
-        let at = self.st.text.len();
-        self.input.decode_into(bytes, &mut self.st.text);
-        Span::new(at, self.st.text.len())
+        let at = self.arena.text.len();
+        match self.input_str(bytes) {
+            Some(s) => self.arena.text.push_str(s),
+            None => self.input.decode_into(bytes, &mut self.arena.text),
+        }
+        Span::new(at, self.arena.text.len())
+    }
+
+    /// `bytes` as text without decoding or validating again, when the input is UTF-8 and
+    /// `bytes` is a slice of it (found by its address: the same memory, so the same offset in
+    /// the validated text).
+    fn input_str(&self, bytes: &[u8]) -> Option<&'i str> {
+        let text = self.utf8?;
+        let base = self.input.bytes.as_ptr() as usize;
+        let start = (bytes.as_ptr() as usize).checked_sub(base)?;
+        // `get` also checks that the range lies inside and on character boundaries.
+        text.get(start..start.checked_add(bytes.len())?)
+            .filter(|_| text.as_ptr() as usize == base)
     }
 
     /// Append a text to the statement's text.
     pub(super) fn push_str(&mut self, s: &str) -> Span {
-        let at = self.st.text.len();
-        self.st.text.push_str(s);
-        Span::new(at, self.st.text.len())
+        let at = self.arena.text.len();
+        self.arena.text.push_str(s);
+        Span::new(at, self.arena.text.len())
     }
 
     /// The span trimmed (like `str::trim`), `None` when nothing is left.
     pub(super) fn non_empty(&self, span: Span) -> Option<Span> {
-        let s = self.st.get(span);
-        let t = s.trim_start();
-        let start = span.start + (s.len() - t.len());
-        let t = t.trim_end();
-        (!t.is_empty()).then(|| Span::new(start, start + t.len()))
+        let (from, to) = crate::text::trim_offsets(self.arena.get(span));
+        (from < to).then(|| Span::new(span.start() + from, span.start() + to))
     }
 
     /// The value with `\n` line breaks, trailing blank lines dropped (decoded in one go).
     pub(super) fn text(&mut self, f: &Field) -> Span {
-        let at = self.st.text.len();
+        let at = self.arena.text.len();
         let work = &mut *self.work;
         let source: &str = match self.utf8.and_then(|t| t.get(f.start..f.end)) {
             Some(s) => s,
@@ -107,23 +136,35 @@ impl<'i, 'a> Builder<'i, 'a> {
                 &work.tmp
             }
         };
-        // `\r\n` and a lone `\r` become `\n`.
-        for (i, piece) in source.split('\r').enumerate() {
-            if i > 0 && !piece.starts_with('\n') {
-                self.st.text.push('\n');
-            }
-            self.st.text.push_str(piece);
+        // One line: nothing to convert or drop.
+        if f.end_line == f.line {
+            self.arena.text.push_str(source);
+            return Span::new(at, self.arena.text.len());
         }
+        // `\r\n` and a lone `\r` become `\n`.
+        let mut rest = source;
+        while let Some(i) = memchr::memchr(b'\r', rest.as_bytes()) {
+            self.arena.text.push_str(rest.get(..i).unwrap_or_default());
+            rest = rest.get(i + 1..).unwrap_or_default();
+            if !rest.starts_with('\n') {
+                self.arena.text.push('\n');
+            }
+        }
+        self.arena.text.push_str(rest);
         loop {
-            let t = self.st.text.get(at..).unwrap_or_default();
+            let t = self.arena.text.get(at..).unwrap_or_default();
+            // A last line ending in a visible character is not blank (no search needed).
+            if t.chars().next_back().is_some_and(|c| !c.is_whitespace()) {
+                break;
+            }
             match t.rfind('\n') {
                 Some(pos) if t.get(pos + 1..).is_some_and(|tail| tail.trim().is_empty()) => {
-                    self.st.text.truncate(at + pos);
+                    self.arena.text.truncate(at + pos);
                 }
                 _ => break,
             }
         }
-        Span::new(at, self.st.text.len())
+        Span::new(at, self.arena.text.len())
     }
 
     /// The first line of a one-line field; text on further lines is flagged, never dropped
@@ -131,7 +172,7 @@ impl<'i, 'a> Builder<'i, 'a> {
     pub(super) fn first_line(&mut self, f: &Field) -> Span {
         let input = self.input;
         let raw = input.bytes.get(f.start..f.end).unwrap_or_default();
-        let cut = find_line_break(raw).unwrap_or(raw.len());
+        let cut = line_end(f, raw);
         let (from, to) = trim_bounds(raw.get(..cut).unwrap_or_default());
         let first = self.push_input(f.start + from, f.start + to);
         let rest = raw.get(cut..).unwrap_or_default();
@@ -158,7 +199,7 @@ impl<'i, 'a> Builder<'i, 'a> {
     /// The first line as an owned string (rare fields).
     fn first_line_string(&mut self, f: &Field) -> String {
         let span = self.first_line(f);
-        self.st.get(span).to_string()
+        self.arena.get(span).to_string()
     }
 
     pub(super) fn push_flag(
@@ -178,7 +219,7 @@ impl<'i, 'a> Builder<'i, 'a> {
         ));
     }
 
-    pub(super) fn build(mut self, fields: &[Field]) -> Result<CompactStatement, FeedError> {
+    pub(super) fn build(mut self, fields: &[Field]) -> Result<(), FeedError> {
         let (first, last) = match (fields.first(), fields.last()) {
             (Some(a), Some(b)) => (a, b),
             _ => {
@@ -197,15 +238,6 @@ impl<'i, 'a> Builder<'i, 'a> {
             start: first.start,
             end: last.end,
         };
-        let lines = fields.iter().filter(|f| f.tag == "61").count();
-        self.st.transactions.reserve(lines);
-        // A German `:86:` gives about eight extra fields.
-        self.st.extras.reserve(lines * 8);
-        // Room for the message's text, its `:86:` once more without line breaks, and the
-        // purposes cut from it.
-        self.st
-            .text
-            .reserve((last.end.saturating_sub(first.start)).saturating_mul(2) + 64);
         for f in fields {
             self.field(f)?;
         }
@@ -213,68 +245,70 @@ impl<'i, 'a> Builder<'i, 'a> {
     }
 
     fn field(&mut self, f: &Field) -> Result<(), FeedError> {
-        let tag = f.tag.as_ref();
         let attach = std::mem::replace(&mut self.attach_to_tx, false);
-        match tag {
-            "61" => {
+        // Byte patterns: compared inline, without string comparison calls.
+        match f.tag.as_bytes() {
+            b"61" => {
                 let tx = self.transaction(f)?;
-                self.st.transactions.push(tx);
+                self.arena.txs.push(tx);
+                self.st.txs.1 = self.arena.txs.len();
                 self.attach_to_tx = true;
             }
-            "86" | "NS" => self.information(f, attach),
-            "20" => {
+            b"86" | b"NS" => self.information(f, attach),
+            b"20" => {
                 let line = self.first_line(f);
                 self.st.id = self.non_empty(line);
             }
-            "21" => {
+            b"21" => {
                 let line = self.first_line(f);
                 self.st.related_reference = self.non_empty(line);
             }
-            "25" | "25P" => {
+            b"25" | b"25P" => {
                 let account = self.first_line(f);
                 self.st.servicer = self.servicer(account);
                 self.st.account = account;
             }
-            "28" | "28C" => {
+            b"28" | b"28C" => {
                 let line = self.first_line(f);
                 self.st.sequence_number = self.non_empty(line);
             }
-            "60F" | "60M" | "60" => {
+            b"60F" | b"60M" | b"60" => {
                 let b = self.balance_field(f);
                 self.locations.opening = Some(Location::Line { line: f.line });
                 self.set_once(f, b, |st| &mut st.opening_balance);
             }
-            "62F" | "62M" | "62" => {
+            b"62F" | b"62M" | b"62" => {
                 let b = self.balance_field(f);
                 self.locations.closing = Some(Location::Line { line: f.line });
                 self.set_once(f, b, |st| &mut st.closing_balance);
             }
-            "64" => {
+            b"64" => {
                 let b = self.balance_field(f);
                 self.set_once(f, b, |st| &mut st.closing_available_balance);
             }
-            "65" | "65F" => {
+            b"65" | b"65F" => {
                 if let Some(b) = self.balance_field(f) {
                     self.st.forward_available_balances.push(b);
                 }
             }
-            "13" | "13D" => {
+            b"13" | b"13D" => {
                 self.mt942 = true;
                 let line = self.first_line(f);
                 self.st.created_at = self.non_empty(line);
             }
-            "34F" => {
+            b"34F" => {
                 self.mt942 = true;
                 let v = self.first_line_string(f);
                 if let Some(ccy) = v.get(..3) {
                     self.currency_hint.get_or_insert_with(|| ccy.to_string());
                 }
             }
-            "90D" | "90C" => {
+            b"90D" | b"90C" => {
                 self.mt942 = true;
                 self.control_total(f);
             }
-            other => {
+            _ => {
+                let other = &f.tag;
                 let found = self.first_line_string(f);
                 self.push_flag(
                     f,
@@ -290,10 +324,10 @@ impl<'i, 'a> Builder<'i, 'a> {
 
     /// The BIC before `/` in `:25:` (`BIC/account`), when it looks like one.
     fn servicer(&self, account: Span) -> Option<Span> {
-        let text = self.st.get(account);
+        let text = self.arena.get(account);
         let (bank, _) = text.split_once('/')?;
         let t = bank.trim();
-        let start = account.start + (bank.len() - bank.trim_start().len());
+        let start = account.start() + (bank.len() - bank.trim_start().len());
         let bic = t.len() >= 8
             && t.chars().all(|c| c.is_ascii_alphanumeric())
             && t.chars().take(4).all(|c| c.is_ascii_alphabetic());
@@ -303,11 +337,11 @@ impl<'i, 'a> Builder<'i, 'a> {
     fn set_once(
         &mut self,
         f: &Field,
-        b: Option<Balance>,
-        slot: impl Fn(&mut CompactStatement) -> &mut Option<Balance>,
+        b: Option<Bal>,
+        slot: impl Fn(&mut Stmt) -> &mut Option<Bal>,
     ) {
         let Some(b) = b else { return };
-        if slot(&mut self.st).is_some() {
+        if slot(self.st).is_some() {
             self.push_flag(
                 f,
                 ErrorKind::Syntax,
@@ -316,20 +350,20 @@ impl<'i, 'a> Builder<'i, 'a> {
                 "a repeated field",
             );
         } else {
-            *slot(&mut self.st) = Some(b);
+            *slot(self.st) = Some(b);
         }
     }
 
-    fn balance_field(&mut self, f: &Field) -> Option<Balance> {
+    fn balance_field(&mut self, f: &Field) -> Option<Bal> {
         let mut b = self.balance_value(f)?;
         b.intermediate = f.tag.ends_with('M');
         Some(b)
     }
 
-    fn balance_value(&mut self, f: &Field) -> Option<Balance> {
+    fn balance_value(&mut self, f: &Field) -> Option<Bal> {
         let input = self.input;
         let raw = input.bytes.get(f.start..f.end).unwrap_or_default();
-        let cut = find_line_break(raw).unwrap_or(raw.len());
+        let cut = line_end(f, raw);
         let v = trim(raw.get(..cut).unwrap_or_default());
         if !trim(raw.get(cut..).unwrap_or_default()).is_empty() {
             let rest: Vec<&[u8]> = tags::value_lines(&input.bytes, f)
@@ -353,7 +387,7 @@ impl<'i, 'a> Builder<'i, 'a> {
                 // amount, take the statement currency, and flag it (never silently).
                 let amount = parse_unsigned(v.get(7..).unwrap_or_default(), b',');
                 let date = yymmdd(v.get(1..7).unwrap_or_default()).ok();
-                let hint = self.st.opening_balance.as_ref().map(|b| b.currency.clone());
+                let hint = self.st.opening_balance.map(|b| b.currency);
                 let found = input.decode(v);
                 self.push_flag(
                     f,
@@ -363,7 +397,7 @@ impl<'i, 'a> Builder<'i, 'a> {
                     &found,
                 );
                 match (amount, date, hint) {
-                    (Some(a), Some(d), Some(c)) => Some(Balance {
+                    (Some(a), Some(d), Some(c)) => Some(Bal {
                         amount: if v.first() == Some(&b'D') { -a } else { a },
                         currency: c,
                         date: d,

@@ -25,23 +25,35 @@ pub struct Field {
     pub end_line: u32,
 }
 
-/// A message: the fields from one `:20:` (or first tag) to the next `:20:` or terminator.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Message {
-    pub(crate) fields: Vec<Field>,
-}
-
-/// Tags of MT940/MT942 fields, as static strings (no allocation per field).
-const TAG_NAMES: &[&str] = &[
-    "20", "21", "25", "25P", "28", "28C", "60", "60F", "60M", "61", "62", "62F", "62M", "64", "65",
-    "65F", "86", "NS", "13", "13D", "34F", "90D", "90C",
-];
-
+/// The tag as a static string for MT940/MT942 fields (no allocation per field).
 fn tag_name(tag: &[u8]) -> Cow<'static, str> {
-    match TAG_NAMES.iter().find(|t| t.as_bytes() == tag) {
-        Some(t) => Cow::Borrowed(t),
-        None => Cow::Owned(String::from_utf8_lossy(tag).into_owned()),
-    }
+    let known = match tag {
+        b"20" => "20",
+        b"21" => "21",
+        b"25" => "25",
+        b"25P" => "25P",
+        b"28" => "28",
+        b"28C" => "28C",
+        b"60" => "60",
+        b"60F" => "60F",
+        b"60M" => "60M",
+        b"61" => "61",
+        b"62" => "62",
+        b"62F" => "62F",
+        b"62M" => "62M",
+        b"64" => "64",
+        b"65" => "65",
+        b"65F" => "65F",
+        b"86" => "86",
+        b"NS" => "NS",
+        b"13" => "13",
+        b"13D" => "13D",
+        b"34F" => "34F",
+        b"90D" => "90D",
+        b"90C" => "90C",
+        _ => return Cow::Owned(String::from_utf8_lossy(tag).into_owned()),
+    };
+    Cow::Borrowed(known)
 }
 
 /// Tag numbers of MT940/MT942 fields; other tag-looking lines inside `:86:` are text.
@@ -82,116 +94,139 @@ fn is_terminator(line: &[u8]) -> bool {
 
 /// Strip leading SOH/ETX/NUL bytes some transmission systems leave in the file.
 fn skip_controls(line: &[u8]) -> (&[u8], usize) {
+    if line.first().is_none_or(|b| *b >= 0x20 || *b == b'\t') {
+        return (line, 0);
+    }
     let n = line.iter().take_while(|&&b| b < 0x20 && b != b'\t').count();
     (line.get(n..).unwrap_or_default(), n)
 }
 
-/// Split the input into messages.
-pub(crate) fn messages(input: &Input<'_>) -> Vec<Message> {
-    let bytes: &[u8] = &input.bytes;
-    let mut out: Vec<Message> = Vec::new();
-    let mut current: Option<Message> = None;
-    // Whether the last field may absorb tag-looking continuation lines.
-    let mut in_text_field = false;
-    // Whether text lines still belong to the last field (not after a block or terminator).
-    let mut field_open = false;
-    let mut lines = input.lines().peekable();
-    while let Some(line) = lines.next() {
-        let raw = bytes.get(line.start..line.end).unwrap_or_default();
-        let (mut content, mut offset) = skip_controls(raw);
-        // Sparkassen dialect: a tag broken after its first colon (":" then "86:166?00…").
-        if content == b":"
-            && let Some(next) = lines.peek()
-            && let Some(rest) = bytes.get(next.start..next.end)
-            && let Some((tag, _)) = tag_at(&[b":", rest].concat())
-            && is_known_tag(tag)
-        {
-            let joined = Line {
-                number: next.number,
-                start: next.start,
-                end: next.end,
-            };
-            lines.next();
-            let tag = tag_name(tag);
-            if tag == "20"
-                && let Some(m) = current.take()
+/// Splits the input into messages (the fields from one `:20:` or first tag to the next
+/// `:20:` or terminator), one message at a time into a reused list of fields.
+pub(crate) struct Splitter<'a> {
+    bytes: &'a [u8],
+    lines: std::iter::Peekable<crate::text::Lines<'a>>,
+    /// Whether the last field may absorb tag-looking continuation lines.
+    in_text_field: bool,
+    /// Whether text lines still belong to the last field (not after a block or terminator).
+    field_open: bool,
+    /// A field already read that starts the next message.
+    pending: Option<Field>,
+}
+
+impl<'a> Splitter<'a> {
+    pub(crate) fn new(input: &'a Input<'_>) -> Self {
+        Self {
+            bytes: &input.bytes,
+            lines: input.lines().peekable(),
+            in_text_field: false,
+            field_open: false,
+            pending: None,
+        }
+    }
+
+    /// Read the next message's fields into `out` (cleared first); false when there is none.
+    pub(crate) fn next_into(&mut self, out: &mut Vec<Field>) -> bool {
+        out.clear();
+        out.extend(self.pending.take());
+        let bytes = self.bytes;
+        while let Some(line) = self.lines.next() {
+            let raw = bytes.get(line.start..line.end).unwrap_or_default();
+            let (mut content, mut offset) = skip_controls(raw);
+            // Sparkassen dialect: a tag broken after its first colon (":" then "86:166?00…").
+            if content == b":"
+                && let Some(next) = self.lines.peek()
+                && let Some(rest) = bytes.get(next.start..next.end)
+                && let Some((tag, _)) = tag_at(&[b":", rest].concat())
+                && is_known_tag(tag)
             {
-                out.push(m);
-            }
-            in_text_field = matches!(tag.as_ref(), "86" | "NS" | "61");
-            field_open = true;
-            let value_offset = tag.len() + 1;
-            current
-                .get_or_insert_with(Message::default)
-                .fields
-                .push(Field {
+                let joined = Line {
+                    number: next.number,
+                    start: next.start,
+                    end: next.end,
+                };
+                self.lines.next();
+                let tag = tag_name(tag);
+                self.in_text_field = matches!(tag.as_ref(), "86" | "NS" | "61");
+                self.field_open = true;
+                let value_offset = tag.len() + 1;
+                let starts_message = tag == "20";
+                let field = Field {
                     tag,
                     start: joined.start + value_offset,
                     end: joined.end,
                     line: line.number,
                     end_line: joined.number,
-                });
-            continue;
-        }
-        if content.starts_with(b"{") {
-            // SWIFT block headers; a field may start on the same line after `{4:`.
-            match find(content, b"{4:") {
-                Some(i) => {
-                    offset += i + 3;
-                    content = content.get(i + 3..).unwrap_or_default();
-                }
-                None => content = &[],
-            }
-            in_text_field = false;
-            field_open = false;
-            if trim(content).is_empty() {
-                continue;
-            }
-        }
-        if let Some((tag, value_offset)) = tag_at(content) {
-            let continuation = in_text_field && !is_known_tag(tag);
-            if !continuation {
-                let field = Field {
-                    tag: tag_name(tag),
-                    start: line.start + offset + value_offset,
-                    end: line.end,
-                    line: line.number,
-                    end_line: line.number,
                 };
-                if tag == b"20" || current.is_none() {
-                    if let Some(m) = current.take() {
-                        out.push(m);
-                    }
-                    current = Some(Message {
-                        fields: Vec::with_capacity(16),
-                    });
+                if starts_message && !out.is_empty() {
+                    self.pending = Some(field);
+                    return true;
                 }
-                in_text_field = matches!(tag, b"86" | b"NS" | b"61");
-                field_open = true;
-                if let Some(m) = current.as_mut() {
-                    m.fields.push(field);
+                out.push(field);
+                continue;
+            }
+            if content.first() == Some(&b'{') {
+                // SWIFT block headers; a field may start on the same line after `{4:`.
+                match find(content, b"{4:") {
+                    Some(i) => {
+                        offset += i + 3;
+                        content = content.get(i + 3..).unwrap_or_default();
+                    }
+                    None => content = &[],
+                }
+                self.in_text_field = false;
+                self.field_open = false;
+                if trim(content).is_empty() {
+                    continue;
+                }
+            }
+            if let Some((tag, value_offset)) = tag_at(content) {
+                let continuation = self.in_text_field && !is_known_tag(tag);
+                if !continuation {
+                    let field = Field {
+                        tag: tag_name(tag),
+                        start: line.start + offset + value_offset,
+                        end: line.end,
+                        line: line.number,
+                        end_line: line.number,
+                    };
+                    self.in_text_field = matches!(tag, b"86" | b"NS" | b"61");
+                    self.field_open = true;
+                    if tag == b"20" && !out.is_empty() {
+                        self.pending = Some(field);
+                        return true;
+                    }
+                    out.push(field);
+                    continue;
+                }
+            }
+            if is_terminator(content) {
+                self.in_text_field = false;
+                self.field_open = false;
+                if !out.is_empty() {
+                    return true;
                 }
                 continue;
             }
-        }
-        if is_terminator(content) {
-            if let Some(m) = current.take() {
-                out.push(m);
+            // A continuation line of the open field; text outside any field is a preamble.
+            if self.field_open
+                && let Some(field) = out.last_mut()
+            {
+                field.end = line.end;
+                field.end_line = line.number;
             }
-            in_text_field = false;
-            field_open = false;
-            continue;
         }
-        // A continuation line of the open field; text outside any field is a preamble.
-        if let Some(field) = current.as_mut().and_then(|m| m.fields.last_mut())
-            && field_open
-        {
-            field.end = line.end;
-            field.end_line = line.number;
-        }
+        !out.is_empty()
     }
-    if let Some(m) = current.take() {
-        out.push(m);
+}
+
+/// Split the input into messages, each a list of fields.
+pub(crate) fn messages(input: &Input<'_>) -> Vec<Vec<Field>> {
+    let mut splitter = Splitter::new(input);
+    let mut out = Vec::new();
+    let mut fields = Vec::new();
+    while splitter.next_into(&mut fields) {
+        out.push(std::mem::take(&mut fields));
     }
     out
 }
@@ -223,7 +258,7 @@ mod tests {
         let input = prepare(src, None, Fallback::Western).unwrap();
         messages(&input)
             .iter()
-            .map(|m| m.fields.iter().map(|f| f.tag.to_string()).collect())
+            .map(|m| m.iter().map(|f| f.tag.to_string()).collect())
             .collect()
     }
 
@@ -248,7 +283,7 @@ mod tests {
         let src = b":20:A\n:86:line1\n\nline3\n:12:11\n\n:62F:C\n";
         let input = prepare(src, None, Fallback::Western).unwrap();
         let m = messages(&input);
-        let f86 = &m[0].fields[1];
+        let f86 = &m[0][1];
         assert_eq!(
             value_lines(&input.bytes, f86),
             vec![&b"line1"[..], b"", b"line3", b":12:11"]

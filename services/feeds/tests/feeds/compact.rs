@@ -2,12 +2,12 @@
 //! and the owned model (`feeds::parse_file`) hold the same values, for every sample file in
 //! both modes, detected and forced to MT940.
 
-use feeds::mt940::{self, CompactFile, CompactStatement};
+use feeds::mt940::{self, CompactFile, StatementRef};
 use feeds::{CheckMode, Format, ParseOptions, ParsedFile, Statement};
 
 use crate::common::{files, read};
 
-fn same_statement(rel: &str, view: &CompactStatement, owned: &Statement) {
+fn same_statement(rel: &str, view: StatementRef<'_>, owned: &Statement) {
     let at = |what: &str| format!("{rel}: statement {:?} {what}", owned.id);
     assert_eq!(view.kind(), owned.kind, "{}", at("kind"));
     assert_eq!(view.id(), owned.id.as_deref(), "{}", at("id"));
@@ -37,19 +37,20 @@ fn same_statement(rel: &str, view: &CompactStatement, owned: &Statement) {
         "{}",
         at("created")
     );
-    assert_eq!(view.opening_balance(), owned.opening_balance.as_ref());
-    assert_eq!(view.closing_balance(), owned.closing_balance.as_ref());
+    assert_eq!(view.opening_balance(), owned.opening_balance);
+    assert_eq!(view.closing_balance(), owned.closing_balance);
     assert_eq!(
         view.closing_available_balance(),
-        owned.closing_available_balance.as_ref()
+        owned.closing_available_balance
     );
     assert_eq!(
         view.forward_available_balances(),
-        &owned.forward_available_balances[..]
+        owned.forward_available_balances
     );
     assert_eq!(view.information(), owned.information.as_deref());
     assert_eq!(view.balance_check(), &owned.balance_check);
     assert_eq!(view.flags(), &owned.flags[..]);
+    assert_eq!(&view.to_statement(), owned, "{}", at("owned statement"));
     assert_eq!(view.source(), owned.source);
     assert_eq!(view.len(), owned.transactions.len(), "{}", at("count"));
     for (t, o) in view.transactions().zip(&owned.transactions) {
@@ -127,13 +128,17 @@ fn same_file(rel: &str, compact: &CompactFile, owned: &ParsedFile) {
     assert_eq!(compact.format, owned.format, "{rel}");
     assert_eq!(compact.encoding, owned.encoding, "{rel}");
     assert_eq!(compact.errors, owned.errors, "{rel}");
-    assert_eq!(compact.statements.len(), owned.statements.len(), "{rel}");
+    assert_eq!(compact.statement_count(), owned.statements.len(), "{rel}");
     assert_eq!(
         compact.transaction_count(),
         owned.transaction_count(),
         "{rel}"
     );
-    for (view, st) in compact.statements.iter().zip(&owned.statements) {
+    for (i, (view, st)) in compact.statements().zip(&owned.statements).enumerate() {
+        assert_eq!(
+            compact.statement(i).map(|s| s.source()),
+            Some(st.source.clone())
+        );
         same_statement(rel, view, st);
     }
 }

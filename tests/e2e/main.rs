@@ -12,6 +12,7 @@ mod foreign_currency;
 mod helpers;
 mod legal_catch_up;
 mod money_path;
+mod payer_accounts;
 mod payments_replicas;
 mod terms;
 mod trace_context;

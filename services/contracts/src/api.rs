@@ -29,6 +29,75 @@ pub(crate) struct Api {
 
 #[tonic::async_trait]
 impl ContractsService for Api {
+    #[tracing::instrument(skip_all, fields(customer_id))]
+    async fn add_payer_account(
+        &self,
+        request: Request<api::AddPayerAccountRequest>,
+    ) -> Result<Response<api::AddPayerAccountResponse>, Status> {
+        let request = request.into_inner();
+        let customer_id = wire::uuid("customer_id", &request.customer_id)?;
+        tracing::Span::current().record("customer_id", request.customer_id.as_str());
+        let account = wire::account("account", &request.account)?;
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        let row: Option<(String, String, Vec<String>)> = sqlx::query_as(
+            "SELECT name, kind, payer_accounts FROM customers WHERE id = $1 FOR UPDATE",
+        )
+        .bind(customer_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(ApiError::from)?;
+        let Some((name, kind, mut sealed)) = row else {
+            return Err(ApiError::NotFound(format!("no customer with id {customer_id}")).into());
+        };
+        let mut plain = Vec::with_capacity(sealed.len() + 1);
+        for s in &sealed {
+            plain.push(self.pii.open(s).map_err(unexpected)?);
+        }
+        let index = self.pii.account_index(&account);
+        let added = !plain.iter().any(|a| self.pii.account_index(a) == index);
+        if added {
+            if plain.len() >= MAX_PAYER_ACCOUNTS {
+                return Err(ApiError::invalid(
+                    "account",
+                    format!("the customer already has {MAX_PAYER_ACCOUNTS} accounts on file"),
+                )
+                .into());
+            }
+            sealed.push(self.pii.seal(&account).map_err(unexpected)?);
+            plain.push(account.clone());
+            sqlx::query("UPDATE customers SET payer_accounts = $2 WHERE id = $1")
+                .bind(customer_id)
+                .bind(&sealed)
+                .execute(&mut *tx)
+                .await
+                .map_err(ApiError::from)?;
+            let event = events::PayerAccountAdded {
+                customer_id: customer_id.to_string(),
+                account,
+            };
+            self.outbox
+                .enqueue(
+                    &mut tx,
+                    kit::events::CONTRACTS,
+                    &customer_id.to_string(),
+                    &event,
+                )
+                .await
+                .map_err(ApiError::from)?;
+        }
+        tx.commit().await.map_err(ApiError::from)?;
+        tracing::info!(added, "payer account put on file");
+        Ok(Response::new(api::AddPayerAccountResponse {
+            customer: Some(api::Customer {
+                customer_id: customer_id.to_string(),
+                name,
+                kind: customer_kind(&kind) as i32,
+                payer_accounts_masked: plain.iter().map(|a| wire::mask(a)).collect(),
+            }),
+            added,
+        }))
+    }
+
     #[tracing::instrument(skip_all)]
     async fn create_customer(
         &self,
@@ -92,11 +161,7 @@ impl ContractsService for Api {
                 .await
                 .map_err(ApiError::from)?;
         tx.commit().await.map_err(ApiError::from)?;
-        let kind = if kind == "company" {
-            api::CustomerKind::Company
-        } else {
-            api::CustomerKind::Person
-        };
+        let kind = customer_kind(&kind);
         Ok(Response::new(api::CreateCustomerResponse {
             customer: Some(api::Customer {
                 customer_id: id.to_string(),
@@ -461,4 +526,12 @@ fn hex_sha256(bytes: &[u8]) -> String {
 /// A fault of ours, not of the request: logged, the client sees `INTERNAL`.
 fn unexpected(error: impl Into<anyhow::Error>) -> ApiError {
     ApiError::Unexpected(error.into())
+}
+
+fn customer_kind(stored: &str) -> api::CustomerKind {
+    if stored == "company" {
+        api::CustomerKind::Company
+    } else {
+        api::CustomerKind::Person
+    }
 }

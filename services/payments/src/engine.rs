@@ -64,11 +64,16 @@ struct Changes {
     added: Vec<Uuid>,
     amounts: Vec<String>,
     applied: Vec<Uuid>,
+    /// Customers with an account put on file.
+    accounts: Vec<Uuid>,
 }
 
 impl Changes {
     fn is_empty(&self) -> bool {
-        self.added.is_empty() && self.amounts.is_empty() && self.applied.is_empty()
+        self.added.is_empty()
+            && self.amounts.is_empty()
+            && self.applied.is_empty()
+            && self.accounts.is_empty()
     }
 }
 
@@ -218,9 +223,9 @@ impl Engine {
         if !committed {
             return Ok(None);
         }
-        type Row = (i64, Vec<Uuid>, Vec<String>, Vec<Uuid>);
+        type Row = (i64, Vec<Uuid>, Vec<String>, Vec<Uuid>, Vec<Uuid>);
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT version, added, amounts, applied FROM ledger_changes WHERE version > $1 ORDER BY version",
+            "SELECT version, added, amounts, applied, accounts FROM ledger_changes WHERE version > $1 ORDER BY version",
         )
         .bind(from.version)
         .fetch_all(&mut *tx)
@@ -237,10 +242,12 @@ impl Engine {
         let mut added = Vec::new();
         let mut amounts = Vec::new();
         let mut applied = Vec::new();
-        for (_, a, m, p) in rows {
+        let mut accounts = Vec::new();
+        for (_, a, m, p, c) in rows {
             added.extend(a);
             amounts.extend(m);
             applied.extend(p);
+            accounts.extend(c);
         }
         if !added.is_empty() {
             let items = self
@@ -248,6 +255,21 @@ impl Engine {
                 .await?;
             for error in ledger.add_open_items(items) {
                 tracing::warn!(%error, "receivable left out of cash application; fix it in contracts");
+            }
+        }
+        if !accounts.is_empty() {
+            let on_file: Vec<(Uuid, Vec<String>)> = sqlx::query_as(
+                "SELECT DISTINCT ON (customer_id) customer_id, payer_accounts FROM open_receivables
+                 WHERE customer_id = ANY($1) ORDER BY customer_id, cardinality(payer_accounts) DESC",
+            )
+            .bind(&accounts)
+            .fetch_all(&mut *tx)
+            .await?;
+            for (customer, sealed) in on_file {
+                for account in &sealed {
+                    let account = self.pii.open(account).map_err(protocol)?;
+                    ledger.add_payer_account(&customer.to_string(), &account);
+                }
             }
         }
         amounts.sort_unstable();
@@ -430,6 +452,16 @@ impl Session<'_> {
         Ok(())
     }
 
+    /// Puts an account on file for a customer.
+    pub(crate) fn add_payer_account(&mut self, customer_id: Uuid, account: &str) {
+        if self
+            .ledger
+            .add_payer_account(&customer_id.to_string(), account)
+        {
+            self.changes.accounts.push(customer_id);
+        }
+    }
+
     /// Remembers a payment applied by a person, for duplicate detection.
     pub(crate) fn remember_applied(&mut self, payment: &Payment, payment_id: Uuid) {
         self.ledger.remember(payment, Outcome::Applied);
@@ -451,13 +483,15 @@ impl Session<'_> {
             amounts.sort_unstable();
             amounts.dedup();
             sqlx::query(
-                "INSERT INTO ledger_changes (version, token, added, amounts, applied) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO ledger_changes (version, token, added, amounts, applied, accounts)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(next.version)
             .bind(next.token)
             .bind(&self.changes.added)
             .bind(&amounts)
             .bind(&self.changes.applied)
+            .bind(&self.changes.accounts)
             .execute(&mut *tx)
             .await?;
             sqlx::query("UPDATE ledger_state SET version = $1, token = $2")

@@ -29,6 +29,7 @@ impl Handler for ContractEvents {
         event_type == kit::events::type_name::<events::ContractSigned>()
             || event_type == kit::events::type_name::<events::AllocationApplied>()
             || event_type == kit::events::type_name::<events::AllocationRejected>()
+            || event_type == kit::events::type_name::<events::PayerAccountAdded>()
     }
 
     async fn handle(
@@ -42,7 +43,31 @@ impl Handler for ContractEvents {
             let signed: events::ContractSigned = event.decode()?;
             let mut session = self.engine.open(tx).await?;
             contract_signed(tx, &self.engine, &mut session, &signed).await?;
-            rematch(tx, &self.outbox, &self.engine, &mut session, &signed).await?;
+            let accounts: Vec<String> = signed
+                .payer_accounts
+                .iter()
+                .map(|a| self.engine.pii().account_index(a))
+                .collect();
+            let because = Because {
+                contract_no: Some(&signed.contract_no),
+                account_indexes: &accounts,
+                what: &format!("contract {} was known", signed.contract_no),
+            };
+            rematch(tx, &self.outbox, &self.engine, &mut session, &because).await?;
+            session.close(tx).await?;
+        } else if event_type == kit::events::type_name::<events::PayerAccountAdded>() {
+            let added: events::PayerAccountAdded = event.decode()?;
+            let mut session = self.engine.open(tx).await?;
+            let index = payer_account_added(tx, &self.engine, &mut session, &added).await?;
+            let because = Because {
+                contract_no: None,
+                account_indexes: &[index],
+                what: &format!(
+                    "account {} was put on file for the customer",
+                    wire::mask(&added.account)
+                ),
+            };
+            rematch(tx, &self.outbox, &self.engine, &mut session, &because).await?;
             session.close(tx).await?;
         } else if event_type == kit::events::type_name::<events::AllocationApplied>() {
             let applied: events::AllocationApplied = event.decode()?;
@@ -55,6 +80,35 @@ impl Handler for ContractEvents {
         }
         Ok(())
     }
+}
+
+/// Puts the account on file for the customer in the read model and the ledger; returns its
+/// blind index.
+async fn payer_account_added(
+    tx: &mut PgConnection,
+    engine: &Engine,
+    session: &mut Session<'_>,
+    added: &events::PayerAccountAdded,
+) -> Result<String, HandleError> {
+    let customer_id = uuid("customer_id", &added.customer_id)?;
+    let (sealed, index) = engine
+        .seal_account(&added.account)
+        .context("sealing a payer account")?;
+    if index.is_empty() {
+        return Err(HandleError::Permanent("account is empty".to_owned()));
+    }
+    sqlx::query(
+        "UPDATE open_receivables SET payer_accounts = array_append(payer_accounts, $2),
+                payer_account_indexes = array_append(payer_account_indexes, $3)
+         WHERE customer_id = $1 AND NOT ($3 = ANY(payer_account_indexes))",
+    )
+    .bind(customer_id)
+    .bind(&sealed)
+    .bind(&index)
+    .execute(&mut *tx)
+    .await?;
+    session.add_payer_account(customer_id, &added.account);
+    Ok(index)
 }
 
 /// Adds the contract's receivables to the read model and to the ledger.
@@ -314,17 +368,27 @@ const REMATCHED_KINDS: &[&str] = &[
     "NEEDS_CONFIRMATION",
 ];
 
-/// Payments that arrived before their contract was known here (this read model is a moment
-/// behind contracts) are decided again once it is (R-P4): those whose remittance names the
-/// contract or whose payer account is the customer's. The exception is resolved and the
-/// payment applied, or re-raised with the new reason; one whose decision did not change stays
-/// as it is.
+/// What changed, for [`rematch`].
+struct Because<'a> {
+    /// A contract now known: payments whose remittance names it.
+    contract_no: Option<&'a str>,
+    /// Blind indexes of accounts now on file: payments from them.
+    account_indexes: &'a [String],
+    /// In words, for the resolution: "contract HT-1 was known".
+    what: &'a str,
+}
+
+/// Payments decided before something they depend on was known here (this read model is a
+/// moment behind contracts; a payer account put on file later) are decided again (R-P4):
+/// those whose remittance names the new contract or whose payer account is now on file. The
+/// exception is resolved and the payment applied, or re-raised with the new reason; one whose
+/// decision did not change stays as it is.
 async fn rematch(
     tx: &mut PgConnection,
     outbox: &Outbox,
     engine: &Engine,
     session: &mut Session<'_>,
-    signed: &events::ContractSigned,
+    because: &Because<'_>,
 ) -> Result<(), HandleError> {
     let compact = |s: &str| -> String {
         s.chars()
@@ -332,23 +396,18 @@ async fn rematch(
             .map(|c| c.to_ascii_uppercase())
             .collect()
     };
-    let accounts: Vec<String> = signed
-        .payer_accounts
-        .iter()
-        .map(|a| engine.pii().account_index(a))
-        .collect();
     let kinds: Vec<String> = REMATCHED_KINDS.iter().map(|k| (*k).to_owned()).collect();
     type Waiting = (Uuid, String, Uuid);
     let waiting: Vec<Waiting> = sqlx::query_as(
         "SELECT e.id, e.kind, p.id
          FROM exceptions e JOIN payments p ON p.id = e.payment_id
          WHERE e.resolved_at IS NULL AND p.status = 'exception' AND e.kind = ANY($3)
-           AND (strpos(upper(regexp_replace(p.reference, '[^A-Za-z0-9]', '', 'g')), $1) > 0
+           AND (($1::text IS NOT NULL AND strpos(upper(regexp_replace(p.reference, '[^A-Za-z0-9]', '', 'g')), $1) > 0)
                 OR (p.payer_account_index <> '' AND p.payer_account_index = ANY($2)))
          ORDER BY p.created_at, p.line_no FOR UPDATE OF e",
     )
-    .bind(compact(&signed.contract_no))
-    .bind(&accounts)
+    .bind(because.contract_no.map(compact))
+    .bind(because.account_indexes)
     .bind(&kinds)
     .fetch_all(&mut *tx)
     .await?;
@@ -381,13 +440,10 @@ async fn rematch(
         }
         let resolution = match &new_kind {
             None => format!(
-                "applied once contract {} was known (confidence {})",
-                signed.contract_no, decision.confidence
+                "applied once {} (confidence {})",
+                because.what, decision.confidence
             ),
-            Some(kind) => format!(
-                "decided again once contract {} was known: now {kind}",
-                signed.contract_no
-            ),
+            Some(kind) => format!("decided again once {}: now {kind}", because.what),
         };
         sqlx::query("UPDATE exceptions SET resolved_at = now(), resolution = $2 WHERE id = $1")
             .bind(exception_id)

@@ -320,6 +320,27 @@ impl Ledger {
         })
     }
 
+    /// Put `account` on file for customer `customer_id` (e.g. after a person confirmed that
+    /// a relative pays for them), so payments from it count as the customer's. Returns false
+    /// when the customer is unknown or the account was already on file.
+    pub fn add_payer_account(&mut self, customer_id: &str, account: &str) -> bool {
+        let Some(idx) = self.customer_id(customer_id) else {
+            return false;
+        };
+        let (hash, len) = compact_hash(account);
+        if len == 0 {
+            return false;
+        }
+        let added = self
+            .customers
+            .get_mut(idx as usize)
+            .is_some_and(|c| c.add_account(hash));
+        if added {
+            self.by_account.extend(vec![(hash, idx)]);
+        }
+        added
+    }
+
     /// Number of a customer, by id.
     fn customer_id(&self, id: &str) -> Option<u32> {
         self.customer_ids.get(hash64(id.as_bytes())).filter(|c| {

@@ -1,5 +1,5 @@
 //! `collectctl`: the operator's command-line tool. The file tools print JSON on success;
-//! `ingest` and `exceptions` print text for people and JSON with `--json`;
+//! `ingest`, `exceptions` and `customers` print text for people and JSON with `--json`;
 //! on failure it prints what is wrong and what to do next on stderr and exits non-zero
 //! (1 for bad input or data, 2 for a malformed command line).
 //!
@@ -8,6 +8,7 @@
 
 mod calendar;
 mod cli;
+mod customers;
 mod exceptions;
 mod feed;
 mod ingest;
@@ -41,6 +42,8 @@ enum Command {
     /// Match a statement's payments to open receivables, or say why not (R-P4, R-P5).
     /// Prints one JSON object per payment, then the summary.
     Reconcile(reconcile::ReconcileArgs),
+    /// Customers: put a payer account on file (contracts service).
+    Customers(customers::CustomersArgs),
     /// Send a bank statement file to the payments service (manual fallback when a feed fails,
     /// R-O6); prints what was booked, applied and rejected.
     Ingest(ingest::IngestArgs),
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => reconcile::generate(args),
         Command::Exceptions(args) => exceptions::run(args),
         Command::Ingest(args) => ingest::run(args),
+        Command::Customers(args) => customers::run(args),
     };
     cli::finish(result)
 }

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 
+use proto::contracts::v1::contracts_service_client::ContractsServiceClient;
 use proto::payments::v1::payments_service_client::PaymentsServiceClient;
 use tonic::transport::Channel;
 
@@ -34,11 +35,25 @@ pub(crate) async fn payments(
         .max_encoding_message_size(80 << 20))
 }
 
+/// A client of the contracts service at `url`, else `$CONTRACTS_URL`, else the local stack.
+pub(crate) async fn contracts(
+    url: Option<String>,
+) -> Result<ContractsServiceClient<Channel>, Failure> {
+    let url = url
+        .or_else(|| std::env::var("CONTRACTS_URL").ok())
+        .unwrap_or_else(|| "http://127.0.0.1:50051".to_owned());
+    ContractsServiceClient::connect(url.clone())
+        .await
+        .hint(format!(
+            "is the contracts service running at {url}? Start the stack with deploy/local/up.sh, or give --contracts URL"
+        ))
+}
+
 /// A gRPC error with what the service said and what to do.
 pub(crate) fn status(status: tonic::Status) -> Failure {
     let hint = match status.code() {
         tonic::Code::InvalidArgument => "correct the argument the message names",
-        tonic::Code::NotFound => "list the open exceptions with `collectctl exceptions list`",
+        tonic::Code::NotFound => "check the id (exceptions: `collectctl exceptions list`)",
         tonic::Code::FailedPrecondition => {
             "list the open exceptions again; the queue changed since you looked"
         }

@@ -55,8 +55,7 @@ mod tests {
     fn a_payer_account_added_later_makes_a_third_party_the_customer() {
         // R-P5: a third-party payer is an exception until a person confirms; once the
         // relative's account is on file for the customer, its payments are the customer's.
-        let Ok(mut ledger) = Ledger::from_open_items(vec![item("HT-2026-0007/1", 100_000)])
-        else {
+        let Ok(mut ledger) = Ledger::from_open_items(vec![item("HT-2026-0007/1", 100_000)]) else {
             panic!("items refused");
         };
         let date = NaiveDate::from_ymd_opt(2026, 4, 1).unwrap_or_default();
@@ -69,10 +68,18 @@ mod tests {
             Some(ExceptionKind::ThirdPartyPayer)
         );
         assert!(ledger.add_payer_account("C7", "6222-0000-8888-0002"));
-        assert!(!ledger.add_payer_account("C7", "6222000088880002"), "already on file");
+        assert!(
+            !ledger.add_payer_account("C7", "6222000088880002"),
+            "already on file"
+        );
         assert!(!ledger.add_payer_account("nobody", "6222000088880003"));
         let after = ledger.reconcile(&[relative]);
-        assert_eq!(after[0].outcome, Outcome::Applied, "{:?}", after[0].exception);
+        assert_eq!(
+            after[0].outcome,
+            Outcome::Applied,
+            "{:?}",
+            after[0].exception
+        );
     }
 
     #[test]

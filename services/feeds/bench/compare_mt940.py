@@ -218,7 +218,8 @@ def main():
     print("| input | mt-940 (Python) MiB/s | feeds owned MiB/s | ratio | feeds compact MiB/s | ratio |")
     print("|---|---:|---:|---:|---:|---:|")
     for label, py, (owned, compact) in rows:
-        print("| %s | %.2f | %.1f | %.0fx | %.1f | %.0fx |" % (label, py, owned, owned / py, compact, compact / py))
+        # One decimal: a ratio of 49.6 is not rounded up to the 50 of a goal.
+        print("| %s | %.2f | %.1f | %.1fx | %.1f | %.1fx |" % (label, py, owned, owned / py, compact, compact / py))
 
 
 if __name__ == "__main__":

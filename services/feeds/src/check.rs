@@ -217,13 +217,68 @@ pub(crate) fn finish(mut st: Statement, locations: &BalanceLocations) -> Stateme
     st
 }
 
-/// Occurrence numbers of fingerprint bases within one file.
+/// Occurrence numbers of fingerprint bases within one file (see [`Occurrences::start_file`]).
 #[derive(Debug, Default)]
-pub(crate) struct Occurrences(HashMap<[u8; 32], u32>);
+pub(crate) struct Occurrences(HashMap<[u8; 32], u32, DigestKeyed>);
+
+/// Hashes a SHA-256 digest (already uniform) from its first 8 bytes, mixed with a key drawn
+/// per map so crafted inputs cannot aim at one bucket: one multiplication instead of
+/// SipHash over 32 bytes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DigestKeyed([u64; 2]);
+
+impl Default for DigestKeyed {
+    fn default() -> Self {
+        use std::hash::BuildHasher;
+        let random = std::collections::hash_map::RandomState::new();
+        // Odd multiplier: the product keeps every bit of the keyed input.
+        Self([random.hash_one(1u8), random.hash_one(2u8) | 1])
+    }
+}
+
+impl std::hash::BuildHasher for DigestKeyed {
+    type Hasher = DigestHasher;
+
+    fn build_hasher(&self) -> DigestHasher {
+        DigestHasher {
+            key: self.0,
+            state: 0,
+        }
+    }
+}
+
+/// See [`DigestKeyed`].
+#[derive(Debug)]
+pub(crate) struct DigestHasher {
+    key: [u64; 2],
+    state: u64,
+}
+
+impl std::hash::Hasher for DigestHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // The digest's bytes (its length prefix comes through `write_usize`).
+        let mut word = [0u8; 8];
+        for (w, b) in word.iter_mut().zip(bytes) {
+            *w = *b;
+        }
+        let x = u128::from(u64::from_le_bytes(word) ^ self.key[0] ^ self.state);
+        let m = x.wrapping_mul(u128::from(self.key[1]));
+        // Fold the high half in: every output bit depends on every input and key bit.
+        self.state = (m as u64) ^ ((m >> 64) as u64);
+    }
+
+    fn write_usize(&mut self, _len: usize) {}
+
+    fn finish(&self) -> u64 {
+        self.state
+    }
+}
 
 impl Occurrences {
-    pub(crate) fn with_capacity(transactions: usize) -> Self {
-        Self(HashMap::with_capacity(transactions))
+    /// Forget the digests of the previous file and make room for `transactions` more.
+    pub(crate) fn start_file(&mut self, transactions: usize) {
+        self.0.clear();
+        self.0.reserve(transactions);
     }
 
     /// The fingerprint of the next transaction with this basis digest.

@@ -77,10 +77,25 @@ pub(crate) fn is_mt942(bytes: &[u8]) -> bool {
     {
         return false;
     }
-    if contains(head, b"{2:I942") || contains(head, b"{2:O942") {
+    if has_mt942_header(head) {
         return true;
     }
-    crate::mt940::looks_like_swift(head) && intraday_only(head)
+    // `intraday_only` first: in an MT940 it stops at the opening balance near the top.
+    intraday_only(head) && crate::mt940::looks_like_swift(head)
+}
+
+/// Whether the text holds a SWIFT application header of an MT942 (`{2:I942` or `{2:O942`):
+/// one pass over the `{` instead of one per header.
+fn has_mt942_header(head: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(i) = head.get(from..).and_then(|h| memchr::memchr(b'{', h)) {
+        let at = from + i + 1;
+        if matches!(head.get(at..at + 6), Some(b"2:I942" | b"2:O942")) {
+            return true;
+        }
+        from = at;
+    }
+    false
 }
 
 pub(crate) fn detect(bytes: &[u8], options: &ParseOptions) -> Result<Format, FeedError> {
@@ -112,7 +127,7 @@ pub(crate) fn detect(bytes: &[u8], options: &ParseOptions) -> Result<Format, Fee
     if body.starts_with(b"01,") {
         return Ok(Format::Bai2);
     }
-    if contains(head, b"{2:I942") || contains(head, b"{2:O942") {
+    if has_mt942_header(head) {
         return Ok(Format::Mt942);
     }
     if crate::mt940::looks_like_swift(head) {
@@ -197,6 +212,24 @@ mod tests {
 
     #[test]
     fn intraday_tags_are_found_at_line_starts_only() {
+        for (text, want) in [
+            (&b"{1:F01X}{2:I942X}{4:"[..], true),
+            (b"{2:O942", true),
+            (b"{2:O94", false),
+            (b"{2:{2:I942", true),
+            (b"{2:I940}{2:O942}", true),
+            (b"{2:I940}", false),
+            (b"2:I942", false),
+        ] {
+            let old = contains(text, b"{2:I942") || contains(text, b"{2:O942");
+            assert_eq!(old, want, "{:?}", String::from_utf8_lossy(text));
+            assert_eq!(
+                has_mt942_header(text),
+                want,
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
         let cases: [&[u8]; 8] = [
             b":20:X\r\n:13D:2001\r\n:90D:1EUR1,",
             b":20:X\r\n:13D:2001\r\n:62F:C200101EUR1,",

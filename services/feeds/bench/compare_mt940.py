@@ -5,15 +5,17 @@ on the same sample files, in one run:
 1. second opinion: every transaction's amount, currency, value date, entry date and
    references from both parsers, with each disagreement listed;
 2. throughput (MiB/s) on the sample files as they are, and on one larger corpus made of
-   them (less per-file overhead for both). The Rust side is timed twice in the same run:
-   `feeds::parse_file` (the owned model: a `String` per text field) and
-   `feeds::mt940::parse_compact` (the compact form: one text buffer per file, borrowed
-   `&str` views). Both do the same work: every :61:/:86: field, the :86: structure
-   (German GVC/SEPA keywords, SWIFT code words, mBank), exact Decimal amounts, date
-   validation, the balance chain, currency checks, MT942 totals and fingerprints; the
-   owned model is built from the compact form (a test asserts both give the same values
-   on every sample). mt-940 is timed with its default processors (incl. the German
-   :86: detail split), which do not check balances, currencies or compute fingerprints.
+   them (less per-file overhead for both). The Rust side is timed three times in the same
+   run: `feeds::parse_file` (the owned model: a `String` per text field, fingerprints
+   included), `feeds::mt940::parse_compact` (the compact form: one text buffer per file,
+   borrowed `&str` views; fingerprints are computed on demand and this variant asks for
+   none) and the compact form plus `TransactionRef::fingerprint()` for every transaction.
+   All three do every :61:/:86: field, the :86: structure (German GVC/SEPA keywords, SWIFT
+   code words, mBank), exact Decimal amounts, date validation, the balance chain, currency
+   checks and MT942 totals; the owned model is built from the compact form (a test asserts
+   both give the same values, fingerprints included, on every sample). mt-940 is timed
+   with its default processors (incl. the German :86: detail split), which do not check
+   balances or currencies and compute nothing like fingerprints.
 
 Usage (see compare_mt940.sh, which builds the Rust side and the venv):
     compare_mt940.py --rust-bin target/release/examples/throughput [--seconds 3]
@@ -151,9 +153,10 @@ def py_throughput(texts, seconds):
 
 
 def rust_throughput(rust_bin, paths, seconds):
-    """(owned model MiB/s, compact form MiB/s), each the best of repeated runs."""
+    """(owned model, compact form, compact form + fingerprints) in MiB/s, each the best of
+    repeated runs."""
     out = json.loads(subprocess.run([rust_bin, "--seconds", str(seconds), *paths], check=True, capture_output=True, text=True).stdout)
-    return out["owned"]["mib_per_s"], out["compact"]["mib_per_s"]
+    return out["owned"]["mib_per_s"], out["compact"]["mib_per_s"], out["compact_fingerprints"]["mib_per_s"]
 
 
 def main():
@@ -214,12 +217,14 @@ def main():
             rs = rust_throughput(args.rust_bin, rust_paths, args.seconds)
             rows.append((label, py, rs))
     print("\n== Throughput (best of repeated runs, Python %s, mt-940 %s)" % (sys.version.split()[0], getattr(mt940, "__version__", "?")))
-    print("owned = feeds::parse_file (owned model); compact = feeds::mt940::parse_compact (same checks, borrowed views)")
-    print("| input | mt-940 (Python) MiB/s | feeds owned MiB/s | ratio | feeds compact MiB/s | ratio |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for label, py, (owned, compact) in rows:
+    print("owned = feeds::parse_file (owned model, parse + checks + fingerprints)")
+    print("compact = feeds::mt940::parse_compact (parse + checks, fingerprints on demand: none asked for)")
+    print("compact + fp = the same plus TransactionRef::fingerprint() for every transaction")
+    print("| input | mt-940 (Python) MiB/s | feeds owned MiB/s | ratio | feeds compact MiB/s | ratio | feeds compact + fp MiB/s | ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for label, py, (owned, compact, fp) in rows:
         # One decimal: a ratio of 49.6 is not rounded up to the 50 of a goal.
-        print("| %s | %.2f | %.1f | %.1fx | %.1f | %.1fx |" % (label, py, owned, owned / py, compact, compact / py))
+        print("| %s | %.2f | %.1f | %.1fx | %.1f | %.1fx | %.1f | %.1fx |" % (label, py, owned, owned / py, compact, compact / py, fp, fp / py))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ use feeds::{CheckMode, Format, ParseOptions};
 
 fn main() {
     let mut values = false;
-    // `--only owned|compact` times one side (for profiling).
+    // `--only owned|compact|fingerprints` times one variant (for profiling).
     let mut only = String::new();
     let mut seconds = 2.0_f64; // timing only, never money
     let mut files = Vec::new();
@@ -54,22 +54,51 @@ fn main() {
         return;
     }
     // One corpus of all files, parsed back to back, as often as fits in the time budget:
-    // once into the owned model (`parse_file`), once into the compact MT940 form.
+    // into the owned model (`parse_file`, fingerprints included), into the compact MT940
+    // form (parse and checks; fingerprints are computed on demand and not asked for), and
+    // into the compact form asking for every transaction's fingerprint.
     let total: usize = inputs.iter().map(|(_, b)| b.len()).sum();
-    let owned = measure(if only == "compact" { 0.0 } else { seconds }, || {
+    let budget = |name: &str| {
+        if only.is_empty() || only == name {
+            seconds
+        } else {
+            0.0
+        }
+    };
+    let owned = measure(budget("owned"), || {
         inputs
             .iter()
             .filter_map(|(name, bytes)| feeds::parse_file(name, bytes, None, &options).ok())
             .map(|p| p.transaction_count())
             .sum()
     });
-    let compact = measure(if only == "owned" { 0.0 } else { seconds }, || {
+    let compact = measure(budget("compact"), || {
         inputs
             .iter()
             .filter_map(|(name, bytes)| {
                 feeds::mt940::parse_compact(name, bytes, None, &options).ok()
             })
             .map(|p| p.transaction_count())
+            .sum()
+    });
+    let fingerprints = measure(budget("fingerprints"), || {
+        inputs
+            .iter()
+            .filter_map(|(name, bytes)| {
+                feeds::mt940::parse_compact(name, bytes, None, &options).ok()
+            })
+            .map(|p| {
+                // Every transaction's fingerprint through the accessor (the first call
+                // computes the file's); `black_box` keeps the compiler from leaving it out.
+                let mut n = 0;
+                for st in p.statements() {
+                    for tx in st.transactions() {
+                        std::hint::black_box(tx.fingerprint());
+                        n += 1;
+                    }
+                }
+                n
+            })
             .sum()
     });
     // Timing arithmetic only (never money): sizes fit f64 exactly below 2^52 bytes.
@@ -82,9 +111,10 @@ fn main() {
         )
     };
     println!(
-        "{{\"bytes\": {total}, \"owned\": {}, \"compact\": {}}}",
+        "{{\"bytes\": {total}, \"owned\": {}, \"compact\": {}, \"compact_fingerprints\": {}}}",
         report(owned),
-        report(compact)
+        report(compact),
+        report(fingerprints)
     );
 }
 

@@ -281,6 +281,12 @@ impl Occurrences {
         self.0.reserve(transactions);
     }
 
+    /// Count a transaction with this basis digest without computing its fingerprint (one
+    /// of a statement that is not kept, which still shifts the occurrences after it).
+    pub(crate) fn count(&mut self, digest: [u8; 32]) {
+        *self.0.entry(digest).or_insert(0) += 1;
+    }
+
     /// The fingerprint of the next transaction with this basis digest.
     pub(crate) fn fingerprint(&mut self, digest: [u8; 32]) -> fingerprint::Fingerprint {
         let n = self.0.entry(digest).or_insert(0);

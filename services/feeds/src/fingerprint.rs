@@ -658,6 +658,18 @@ pub(crate) fn basis_prefix(account: &str, currency: &str, out: &mut Vec<u8>) {
 /// Computes [`basis_digest`]s one after another with the same buffers.
 pub(crate) struct BasisHasher(Hashing);
 
+impl Default for BasisHasher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for BasisHasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BasisHasher")
+    }
+}
+
 impl BasisHasher {
     pub(crate) fn new() -> Self {
         Self(Hashing::new())

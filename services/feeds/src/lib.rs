@@ -115,9 +115,9 @@ fn parse_inner(
     };
     let input = text::prepare(bytes, forced, fallback)?;
     let results = match &format {
-        // The MT940 parser builds its compact form (with checks and fingerprints); the owned
-        // model is made from it statement by statement, so `mt940::parse_compact` and this
-        // always agree.
+        // The MT940 parser builds its compact form (with checks); the owned model is made
+        // from it statement by statement, each statement's fingerprints computed right
+        // before, so `mt940::parse_compact` and this always agree.
         Format::Mt940 | Format::Mt942 => {
             return Ok(mt940::owned_file(name, format, &input, options));
         }

@@ -7,11 +7,16 @@
 //! as soon as it is built (reusing the buffers for the next one), so the two always hold the
 //! same values. Parsing into the compact form does all the work `parse_file` does (every
 //! `:61:`/`:86:` field, the `:86:` dialect structure, exact amounts, dates, currency and
-//! balance checks, MT942 control totals, fingerprints) without any allocation per statement
-//! or transaction (the buffers grow; flags and error texts are the exception).
+//! balance checks, MT942 control totals) without any allocation per statement or transaction
+//! (the buffers grow; flags and error texts are the exception). Fingerprints are the one thing
+//! left for later: the parse keeps what they need (the spans of the basis fields), and
+//! [`CompactFile::fingerprints`] computes those of the whole file on first use (occurrence
+//! numbers depend on the earlier transactions of the file), so a caller that never asks for
+//! one does not pay the two SHA-256 per transaction.
 
 use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -137,7 +142,6 @@ pub(crate) struct CompactTx {
     pub(crate) description: Option<Span>,
     /// Index range of this transaction's entries in [`Arena::extras`].
     pub(crate) extras: (usize, usize),
-    pub(crate) fingerprint: Fingerprint,
     pub(crate) source: Src,
 }
 
@@ -157,6 +161,13 @@ pub(crate) struct Marks {
     text: usize,
     txs: usize,
     extras: usize,
+}
+
+impl Marks {
+    /// The number of transactions in the arena when the marks were taken.
+    pub(crate) fn txs(self) -> usize {
+        self.txs
+    }
 }
 
 impl Arena {
@@ -239,14 +250,47 @@ impl Stmt {
     }
 }
 
+/// Where a view finds its transactions' fingerprints.
+#[derive(Clone, Copy)]
+enum Prints<'f> {
+    /// The file's, computed on first use ([`CompactFile::fingerprints`]).
+    File(&'f CompactFile),
+    /// The statement's, already computed (the owned model is built statement by statement).
+    Statement(&'f [Fingerprint]),
+}
+
+/// Not the whole file again in a view's `Debug` output.
+impl std::fmt::Debug for Prints<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Prints::File(_) => f.write_str("File"),
+            Prints::Statement(p) => write!(f, "Statement({} fingerprints)", p.len()),
+        }
+    }
+}
+
 /// A borrowed view of one statement of a [`CompactFile`].
 #[derive(Debug, Clone, Copy)]
 pub struct StatementRef<'f> {
-    pub(crate) arena: &'f Arena,
-    pub(crate) st: &'f Stmt,
+    arena: &'f Arena,
+    st: &'f Stmt,
+    prints: Prints<'f>,
 }
 
 impl<'f> StatementRef<'f> {
+    /// A statement whose transactions' fingerprints are `fingerprints`, in order.
+    pub(crate) fn with_fingerprints(
+        arena: &'f Arena,
+        st: &'f Stmt,
+        fingerprints: &'f [Fingerprint],
+    ) -> Self {
+        Self {
+            arena,
+            st,
+            prints: Prints::Statement(fingerprints),
+        }
+    }
+
     fn opt(&self, span: Option<Span>) -> Option<&'f str> {
         self.arena.opt(span)
     }
@@ -370,17 +414,30 @@ impl<'f> StatementRef<'f> {
 
     /// The transactions, in file order.
     pub fn transactions(&self) -> impl ExactSizeIterator<Item = TransactionRef<'f>> + 'f {
-        let (arena, st) = (self.arena, self.st);
+        let (arena, st, prints) = (self.arena, self.st, self.prints);
         self.txs()
             .iter()
-            .map(move |tx| TransactionRef { arena, st, tx })
+            .enumerate()
+            .map(move |(i, tx)| TransactionRef {
+                arena,
+                st,
+                tx,
+                prints,
+                i,
+            })
     }
 
     /// The `i`-th transaction.
     #[must_use]
     pub fn transaction(&self, i: usize) -> Option<TransactionRef<'f>> {
-        let (arena, st) = (self.arena, self.st);
-        self.txs().get(i).map(|tx| TransactionRef { arena, st, tx })
+        let (arena, st, prints) = (self.arena, self.st, self.prints);
+        self.txs().get(i).map(|tx| TransactionRef {
+            arena,
+            st,
+            tx,
+            prints,
+            i,
+        })
     }
 
     /// The statement in the owned model (what [`crate::parse_file`] returns).
@@ -417,6 +474,9 @@ pub struct TransactionRef<'f> {
     arena: &'f Arena,
     st: &'f Stmt,
     tx: &'f CompactTx,
+    prints: Prints<'f>,
+    /// Position in the statement.
+    i: usize,
 }
 
 impl<'f> TransactionRef<'f> {
@@ -551,10 +611,16 @@ impl<'f> TransactionRef<'f> {
         found
     }
 
-    /// Stable identity across files (see [`crate::fingerprint`]).
+    /// Stable identity across files (see [`crate::fingerprint`]). Not computed by the
+    /// parse: the first call on a file computes the fingerprints of all its transactions
+    /// ([`CompactFile::fingerprints`]), later calls look them up.
     #[must_use]
     pub fn fingerprint(&self) -> Fingerprint {
-        self.tx.fingerprint
+        let found = match self.prints {
+            Prints::File(file) => file.fingerprints().get(self.st.txs.0 + self.i),
+            Prints::Statement(prints) => prints.get(self.i),
+        };
+        found.copied().unwrap_or_default()
     }
 
     /// Where the transaction sits in the input.
@@ -596,7 +662,7 @@ impl<'f> TransactionRef<'f> {
             description: owned(self.description()),
             details: Vec::new(),
             extra,
-            fingerprint: self.tx.fingerprint,
+            fingerprint: self.fingerprint(),
             source: self.tx.source.span(),
         }
     }
@@ -621,6 +687,33 @@ pub(crate) fn basis<'a>(
     }
 }
 
+/// The fingerprints of a [`CompactFile`], computed on first use.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FilePrints {
+    /// Basis digests of the transactions of statements that were built but not kept
+    /// (strict mode), each after the number of kept transactions before it: they count for
+    /// the occurrence numbers of the transactions after them.
+    rejected: Vec<(usize, [u8; 32])>,
+    /// One per kept transaction, in file order (indexed like [`Arena::txs`]).
+    all: OnceLock<Vec<Fingerprint>>,
+}
+
+impl FilePrints {
+    pub(crate) fn new(rejected: Vec<(usize, [u8; 32])>) -> Self {
+        Self {
+            rejected,
+            all: OnceLock::new(),
+        }
+    }
+}
+
+/// Equal when the inputs of the fingerprints are (whether they were computed yet or not).
+impl PartialEq for FilePrints {
+    fn eq(&self, other: &Self) -> bool {
+        self.rejected == other.rejected
+    }
+}
+
 /// Everything read from one MT940/MT942 file, in the compact form.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompactFile {
@@ -633,15 +726,18 @@ pub struct CompactFile {
     /// Statements that passed every check (or were kept flagged in flag mode).
     pub(crate) statements: Vec<Stmt>,
     pub(crate) arena: Arena,
+    pub(crate) prints: FilePrints,
 }
 
 impl CompactFile {
     /// Statements that passed every check (or were kept flagged in flag mode), in file order.
     pub fn statements(&self) -> impl ExactSizeIterator<Item = StatementRef<'_>> + '_ {
         let arena = &self.arena;
-        self.statements
-            .iter()
-            .map(move |st| StatementRef { arena, st })
+        self.statements.iter().map(move |st| StatementRef {
+            arena,
+            st,
+            prints: Prints::File(self),
+        })
     }
 
     /// The `i`-th statement.
@@ -650,6 +746,18 @@ impl CompactFile {
         self.statements.get(i).map(|st| StatementRef {
             arena: &self.arena,
             st,
+            prints: Prints::File(self),
+        })
+    }
+
+    /// The fingerprints of all transactions of [`CompactFile::statements`], in file order
+    /// (statement by statement), exactly those [`crate::parse_file`] gives. The parse does
+    /// not compute them: the first call (or the first [`TransactionRef::fingerprint`]) does,
+    /// for the whole file at once (occurrence numbers count earlier identical transactions
+    /// of the file, including those of statements rejected in strict mode), and keeps them.
+    pub fn fingerprints(&self) -> &[Fingerprint] {
+        self.prints.all.get_or_init(|| {
+            super::file_fingerprints(&self.arena, &self.statements, &self.prints.rejected)
         })
     }
 

@@ -9,14 +9,14 @@ mod tags;
 
 use rust_decimal::Decimal;
 
-use compact::{Arena, Bal, Marks, Stmt};
+use compact::{Arena, Bal, Marks, Span, Stmt};
 pub use compact::{CompactFile, StatementRef, TransactionRef};
 pub use info86::Info as Information;
 pub use tags::Field;
 
 use crate::check::{self, Occurrences};
 use crate::error::{ErrorKind, FeedError, Location};
-use crate::fingerprint;
+use crate::fingerprint::{self, Fingerprint};
 use crate::model::{Format, ParsedFile};
 use crate::text::{Input, trim};
 use crate::values::{DateProblem, parse_unsigned, yymmdd};
@@ -143,10 +143,12 @@ pub(crate) fn balance(v: &[u8]) -> Result<Bal, PartError> {
     })
 }
 
-/// Parse an MT940/MT942 file into the compact form: the same statements, checks, errors and
-/// fingerprints as [`crate::parse_file`], with all text of the file in one buffer, read
-/// through [`StatementRef`]/[`TransactionRef`] views (no allocation per statement or
-/// transaction).
+/// Parse an MT940/MT942 file into the compact form: the same statements, checks and errors
+/// as [`crate::parse_file`], with all text of the file in one buffer, read through
+/// [`StatementRef`]/[`TransactionRef`] views (no allocation per statement or transaction).
+/// Fingerprints are not computed by the parse: [`CompactFile::fingerprints`] (or the first
+/// [`TransactionRef::fingerprint`]) computes those of the whole file on first use, the same
+/// values as `parse_file`'s.
 /// [`CompactFile::to_parsed_file`] gives exactly what `parse_file` returns.
 ///
 /// `format` is `Mt940` or `Mt942` (only the reported format differs); `None` detects which.
@@ -185,7 +187,8 @@ pub fn parse_compact(
     result.map_err(|e| e.with_file(name))
 }
 
-/// Parse prepared input into the compact form: statements, fingerprints, strict/flag sorting.
+/// Parse prepared input into the compact form: statements, strict/flag sorting, what the
+/// fingerprints need (they are computed on demand, see [`CompactFile::fingerprints`]).
 pub(crate) fn compact_file(
     name: &str,
     format: Format,
@@ -207,10 +210,15 @@ pub(crate) fn compact_file(
     };
     let mut statements = Vec::with_capacity(len / 1000 + 1);
     let mut errors = Vec::new();
+    // Basis digests of the transactions of statements built but rejected (strict mode),
+    // each after the number of kept transactions before it: they still count for the
+    // occurrence numbers of the fingerprints after them (computed on demand).
+    let mut rejected = Vec::new();
     each_statement(
         input,
         &mut arena,
-        |arena, index, whole_file, result, marks| {
+        |arena, index, whole_file, result, marks, prints| {
+            let built = result.as_ref().ok().map(|st| Basics::of(st));
             match check::sort_one(
                 name,
                 index,
@@ -221,8 +229,14 @@ pub(crate) fn compact_file(
                 |st| &mut st.flags,
             ) {
                 Some(st) => statements.push(std::mem::replace(st, Stmt::empty(0))),
-                // Nothing of a rejected statement is kept.
-                None => arena.truncate(marks),
+                None => {
+                    if let Some(st) = built {
+                        let at = marks.txs();
+                        prints.each_digest(arena, st, |_, d| rejected.push((at, d)));
+                    }
+                    // Nothing else of a rejected statement is kept.
+                    arena.truncate(marks);
+                }
             }
         },
     );
@@ -232,7 +246,104 @@ pub(crate) fn compact_file(
         errors,
         statements,
         arena,
+        prints: compact::FilePrints::new(rejected),
     }
+}
+
+/// What the fingerprints of a statement's transactions need of the statement.
+#[derive(Debug, Clone, Copy)]
+struct Basics {
+    account: Span,
+    currency: Span,
+    txs: (usize, usize),
+}
+
+impl Basics {
+    fn of(st: &Stmt) -> Self {
+        Self {
+            account: st.account,
+            currency: st.currency,
+            txs: st.txs,
+        }
+    }
+}
+
+/// Fingerprints statement by statement, occurrence numbers counted over one file; its
+/// buffers are kept for the next file (see [`Reuse`]).
+#[derive(Debug, Default)]
+struct Prints {
+    seen: Occurrences,
+    prefix: Vec<u8>,
+    hasher: fingerprint::BasisHasher,
+    /// The fingerprints of the last kept statement (the owned model).
+    fingerprints: Vec<Fingerprint>,
+}
+
+impl Prints {
+    /// Occurrence numbers start over.
+    fn start_file(&mut self, transactions: usize) {
+        self.seen.start_file(transactions);
+    }
+
+    /// The basis digest of each of statement `st`'s transactions, in order, to `each`.
+    fn each_digest(
+        &mut self,
+        arena: &Arena,
+        st: Basics,
+        mut each: impl FnMut(&mut Self, [u8; 32]),
+    ) {
+        let currency = arena.get(st.currency);
+        fingerprint::basis_prefix(arena.get(st.account), currency, &mut self.prefix);
+        for tx in arena.txs.get(st.txs.0..st.txs.1).unwrap_or_default() {
+            let basis = compact::basis(arena, currency, tx);
+            let digest = self.hasher.digest_after(&self.prefix, &basis);
+            each(self, digest);
+        }
+    }
+
+    /// The fingerprints of statement `st`'s transactions, appended to `out`.
+    fn fingerprints_into(&mut self, arena: &Arena, st: Basics, out: &mut Vec<Fingerprint>) {
+        self.each_digest(arena, st, |p, d| out.push(p.seen.fingerprint(d)));
+    }
+
+    /// The fingerprints of statement `st`'s transactions, into `self.fingerprints`.
+    fn keep(&mut self, arena: &Arena, st: Basics) {
+        let mut out = std::mem::take(&mut self.fingerprints);
+        out.clear();
+        self.fingerprints_into(arena, st, &mut out);
+        self.fingerprints = out;
+    }
+
+    /// Count statement `st`'s transactions (a statement not kept) without fingerprints.
+    fn skip(&mut self, arena: &Arena, st: Basics) {
+        self.each_digest(arena, st, |p, d| p.seen.count(d));
+    }
+}
+
+/// The fingerprints of every kept transaction of a compact file, in file order: what
+/// [`CompactFile::fingerprints`] computes on first use. `rejected` are the digests of
+/// statements built but not kept, each after the number of kept transactions before it.
+pub(crate) fn file_fingerprints(
+    arena: &Arena,
+    statements: &[Stmt],
+    rejected: &[(usize, [u8; 32])],
+) -> Vec<Fingerprint> {
+    let mut reuse = Reuse::take();
+    let prints = &mut reuse.prints;
+    prints.start_file(arena.txs.len() + rejected.len());
+    let mut out = Vec::with_capacity(arena.txs.len());
+    let mut rejected = rejected.iter().peekable();
+    for st in statements {
+        while let Some((_, d)) = rejected.next_if(|(at, _)| *at <= st.txs.0) {
+            prints.seen.count(*d);
+        }
+        prints.fingerprints_into(arena, Basics::of(st), &mut out);
+    }
+    // As in `each_statement`: a large file's buffers are not kept.
+    if arena.txs.len() <= Reuse::KEEP_AFTER / 256 {
+        Reuse::put(reuse);
+    }
+    out
 }
 
 /// Parse prepared input into the owned model: each statement is built in the compact form,
@@ -251,7 +362,10 @@ pub(crate) fn owned_file(
     each_statement(
         input,
         &mut arena,
-        |arena, index, whole_file, result, marks| {
+        |arena, index, whole_file, result, marks, prints| {
+            // Every statement that could be built counts for the occurrence numbers, also
+            // one rejected in strict mode.
+            let built = result.as_ref().ok().map(|st| Basics::of(st));
             if let Some(st) = check::sort_one(
                 name,
                 index,
@@ -261,7 +375,11 @@ pub(crate) fn owned_file(
                 &mut errors,
                 |st| &mut st.flags,
             ) {
-                statements.push(StatementRef { arena, st }.to_statement());
+                prints.keep(arena, Basics::of(st));
+                let st = StatementRef::with_fingerprints(arena, st, &prints.fingerprints);
+                statements.push(st.to_statement());
+            } else if let Some(st) = built {
+                prints.skip(arena, st);
             }
             arena.truncate(marks);
         },
@@ -275,17 +393,21 @@ pub(crate) fn owned_file(
     }
 }
 
-/// Build every message of the input into a statement (or the reason it was rejected), with
-/// its transactions' fingerprints, and hand each to `sink` in file order with its 1-based
-/// index, whether it is the file's only one, and the arena marks from before it was built.
-///
-/// Fingerprints are computed for every statement that could be built, so a statement
-/// rejected in strict mode does not shift the occurrence numbers of the ones after it.
-fn each_statement(
-    input: &Input<'_>,
-    arena: &mut Arena,
-    mut sink: impl FnMut(&mut Arena, usize, bool, Result<&mut Stmt, FeedError>, Marks),
-) {
+/// What [`each_statement`] hands each statement to.
+trait Sink: FnMut(&mut Arena, usize, bool, Result<&mut Stmt, FeedError>, Marks, &mut Prints) {}
+
+impl<F: FnMut(&mut Arena, usize, bool, Result<&mut Stmt, FeedError>, Marks, &mut Prints)> Sink
+    for F
+{
+}
+
+/// Build every message of the input into a statement (or the reason it was rejected), and
+/// hand each to `sink` in file order with its 1-based index, whether it is the file's only
+/// one, the arena marks from before it was built and the fingerprint state of the file
+/// (occurrence numbers started afresh; the sink computes fingerprints where it needs them,
+/// for every statement that could be built, so that a statement rejected in strict mode
+/// does not shift the occurrence numbers of the ones after it).
+fn each_statement(input: &Input<'_>, arena: &mut Arena, mut sink: impl Sink) {
     let mut reuse = Reuse::take();
     statements_of(input, arena, &mut sink, &mut reuse);
     // Buffers grow with the file; a large file's are not kept for the thread's lifetime.
@@ -302,8 +424,7 @@ struct Reuse {
     fields: Vec<tags::Field>,
     next: Vec<tags::Field>,
     work: statement::Work,
-    seen: Occurrences,
-    prefix: Vec<u8>,
+    prints: Prints,
 }
 
 thread_local! {
@@ -327,18 +448,12 @@ impl Reuse {
 }
 
 /// [`each_statement`] with the buffers it reuses.
-fn statements_of(
-    input: &Input<'_>,
-    arena: &mut Arena,
-    sink: &mut impl FnMut(&mut Arena, usize, bool, Result<&mut Stmt, FeedError>, Marks),
-    reuse: &mut Reuse,
-) {
+fn statements_of(input: &Input<'_>, arena: &mut Arena, sink: &mut impl Sink, reuse: &mut Reuse) {
     let Reuse {
         fields,
         next,
         work,
-        seen,
-        prefix,
+        prints,
     } = reuse;
     let mut splitter = tags::Splitter::new(input);
     // `fields`: the message being built; `next`: the one after it (to know whether it is
@@ -352,7 +467,7 @@ fn statements_of(
             "no SWIFT field tags",
         );
         let marks = arena.marks();
-        sink(arena, 1, true, Err(e), marks);
+        sink(arena, 1, true, Err(e), marks, prints);
         return;
     }
     // Input that was transcoded (UTF-16) is validated here once; else `prepare` did it.
@@ -364,8 +479,7 @@ fn statements_of(
     };
     let utf8 = input.utf8.or(owned_utf8);
     // Occurrence numbers count within this file only.
-    seen.start_file(input.bytes.len() / 256 + 1);
-    let mut hasher = fingerprint::BasisHasher::new();
+    prints.start_file(input.bytes.len() / 256 + 1);
     // The statement being built, reused (see `statement::Builder::st`).
     let mut current = Stmt::empty(0);
     let mut index = 0;
@@ -377,18 +491,7 @@ fn statements_of(
         let result = statement::Builder::new(input, utf8, work, arena, &mut current)
             .build(fields)
             .map(|()| &mut current);
-        if let Ok(st) = &result {
-            // The transactions are taken out of the arena while their texts are read.
-            let mut txs = std::mem::take(&mut arena.txs);
-            let currency = arena.get(st.currency);
-            fingerprint::basis_prefix(arena.get(st.account), currency, prefix);
-            for tx in txs.get_mut(st.txs.0..st.txs.1).unwrap_or_default() {
-                let basis = compact::basis(arena, currency, tx);
-                tx.fingerprint = seen.fingerprint(hasher.digest_after(prefix, &basis));
-            }
-            arena.txs = txs;
-        }
-        sink(arena, index, whole_file, result, marks);
+        sink(arena, index, whole_file, result, marks, prints);
         if !more {
             break;
         }
@@ -433,5 +536,50 @@ mod tests {
             .map(|t| t.fingerprint.to_string())
             .collect();
         assert_eq!(again, first);
+    }
+
+    /// Fingerprints computed on demand count the transactions of a statement rejected in
+    /// strict mode, as the owned model does: the same payment in three statements, the
+    /// middle one unbalanced.
+    #[test]
+    fn on_demand_fingerprints_count_rejected_statements() {
+        let st = |id: &str, close: &str| {
+            format!(
+                ":20:{id}\r\n:25:DE19/123\r\n:28C:1\r\n:60F:C240301EUR10,00\r\n\
+:61:2403010301C1,00NTRFNONREF//B1\r\n:86:166?00GUTSCHRIFT?20ABC\r\n:62F:C240301EUR{close}\r\n-\r\n"
+            )
+        };
+        let file = [st("A", "11,00"), st("B", "99,00"), st("C", "11,00")].concat();
+        let prints = |mode| {
+            let options = ParseOptions {
+                mode,
+                ..ParseOptions::default()
+            };
+            let compact = parse_compact("a.sta", file.as_bytes(), None, &options).expect("parses");
+            let owned =
+                crate::parse_file("a.sta", file.as_bytes(), None, &options).expect("parses");
+            let lazy: Vec<Fingerprint> = compact
+                .statements()
+                .flat_map(|s| {
+                    s.transactions()
+                        .map(|t| t.fingerprint())
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            assert_eq!(lazy, compact.fingerprints());
+            let eager: Vec<Fingerprint> = owned
+                .statements
+                .iter()
+                .flat_map(|s| s.transactions.iter().map(|t| t.fingerprint))
+                .collect();
+            assert_eq!(lazy, eager);
+            assert_eq!(compact.to_parsed_file("a.sta"), owned);
+            lazy
+        };
+        let strict = prints(crate::CheckMode::Strict);
+        let flag = prints(crate::CheckMode::Flag);
+        assert_eq!(strict.len(), 2);
+        assert_eq!(flag.len(), 3);
+        assert_eq!(strict, [flag[0], flag[2]], "B's transaction still counts");
     }
 }

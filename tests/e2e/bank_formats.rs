@@ -95,13 +95,7 @@ async fn mt942_mt940_and_camt053_are_matched_and_allocated_once() {
     .await
     .or_logs(&stack);
     assert_eq!(paid.len(), 3);
-    let payments = clients
-        .payments
-        .list_payments(proto::payments::v1::ListPaymentsRequest::default())
-        .await
-        .or_logs(&stack)
-        .into_inner()
-        .payments;
+    let payments = scenario::all_payments(&clients).await.or_logs(&stack);
     assert_eq!(
         payments.len(),
         3,

@@ -126,13 +126,7 @@ async fn the_engine_applies_splits_and_flags_through_the_service() {
         refused.message()
     );
 
-    let all = clients
-        .payments
-        .list_payments(payments::ListPaymentsRequest::default())
-        .await
-        .or_logs(&stack)
-        .into_inner()
-        .payments;
+    let all = scenario::all_payments(&clients).await.or_logs(&stack);
     let split = all
         .iter()
         .find(|p| p.booking_date == "2026-03-12" && !p.allocations.is_empty())
@@ -161,7 +155,7 @@ async fn the_engine_applies_splits_and_flags_through_the_service() {
     assert_eq!(pinyin.allocations.len(), 1);
     assert_eq!(pinyin.allocations[0].receivable_ref, "HT-CA-1/3");
 
-    let queue = exceptions(&clients).await.or_logs(&stack);
+    let queue = scenario::open_exceptions(&clients).await.or_logs(&stack);
     let kinds: Vec<&str> = queue.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(
         kinds,
@@ -241,7 +235,7 @@ async fn the_engine_applies_splits_and_flags_through_the_service() {
     .await
     .or_logs(&stack);
     assert_eq!((again.payments_matched, again.exceptions_raised), (0, 1));
-    let after_restart = exceptions(&clients).await.or_logs(&stack);
+    let after_restart = scenario::open_exceptions(&clients).await.or_logs(&stack);
     assert_eq!(
         after_restart
             .iter()
@@ -318,7 +312,7 @@ async fn the_engine_applies_splits_and_flags_through_the_service() {
         })
         .await
         .or_logs(&stack);
-    let left: Vec<String> = exceptions(&clients)
+    let left: Vec<String> = scenario::open_exceptions(&clients)
         .await
         .or_logs(&stack)
         .into_iter()
@@ -362,16 +356,4 @@ async fn the_engine_applies_splits_and_flags_through_the_service() {
         Vec::<String>::new(),
         "services that did not shut down gracefully"
     );
-}
-
-async fn exceptions(
-    clients: &devstack::clients::Clients,
-) -> anyhow::Result<Vec<payments::PaymentException>> {
-    Ok(clients
-        .payments
-        .clone()
-        .list_exceptions(payments::ListExceptionsRequest::default())
-        .await?
-        .into_inner()
-        .exceptions)
 }

@@ -3,7 +3,6 @@
 
 use devstack::clients::eventually;
 use devstack::scenario::{self, bank_csv, open_amount};
-use proto::payments::v1 as payments;
 
 use crate::helpers::{EVENTUALLY, OrLogs, start_with};
 
@@ -62,13 +61,7 @@ async fn foreign_payments_are_converted_at_the_recorded_rate() {
     })
     .await
     .or_logs(&stack);
-    let all = clients
-        .payments
-        .list_payments(payments::ListPaymentsRequest::default())
-        .await
-        .or_logs(&stack)
-        .into_inner()
-        .payments;
+    let all = scenario::all_payments(&clients).await.or_logs(&stack);
     let hkd = all
         .iter()
         .find(|p| p.amount.as_ref().is_some_and(|m| m.currency == "HKD"))
@@ -92,13 +85,7 @@ async fn foreign_payments_are_converted_at_the_recorded_rate() {
         ["920.00"]
     );
     // No USD rate: an exception, never a guess.
-    let queue = clients
-        .payments
-        .list_exceptions(payments::ListExceptionsRequest::default())
-        .await
-        .or_logs(&stack)
-        .into_inner()
-        .exceptions;
+    let queue = scenario::open_exceptions(&clients).await.or_logs(&stack);
     assert_eq!(
         queue.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
         ["MISSING_RATE"]

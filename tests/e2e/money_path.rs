@@ -417,13 +417,7 @@ async fn contract_to_court_and_back() {
         .await
         .or_logs(&stack);
     assert_eq!(unmatched.exceptions_raised, 1);
-    let exceptions = clients
-        .payments
-        .list_exceptions(payments::ListExceptionsRequest::default())
-        .await
-        .or_logs(&stack)
-        .into_inner()
-        .exceptions;
+    let exceptions = scenario::open_exceptions(&clients).await.or_logs(&stack);
     assert_eq!(exceptions.len(), 1);
     assert_eq!(exceptions[0].kind, "NO_CANDIDATE");
 
@@ -456,13 +450,7 @@ async fn contract_to_court_and_back() {
     })
     .await
     .or_logs(&stack);
-    let exceptions = clients
-        .payments
-        .list_exceptions(payments::ListExceptionsRequest::default())
-        .await
-        .or_logs(&stack)
-        .into_inner()
-        .exceptions;
+    let exceptions = scenario::open_exceptions(&clients).await.or_logs(&stack);
     assert_eq!(
         exceptions
             .iter()

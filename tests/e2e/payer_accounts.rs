@@ -5,7 +5,6 @@
 use devstack::clients::eventually;
 use devstack::scenario::{self, bank_csv, open_amount};
 use proto::contracts::v1 as contracts;
-use proto::payments::v1 as payments;
 
 use crate::helpers::{EVENTUALLY, OrLogs, start};
 
@@ -38,19 +37,6 @@ async fn a_relatives_account_put_on_file_applies_the_waiting_payment() {
             .then_some(()))
         }
     };
-    let queue = || {
-        let mut client = clients.payments.clone();
-        async move {
-            anyhow::Ok(
-                client
-                    .list_exceptions(payments::ListExceptionsRequest::default())
-                    .await?
-                    .into_inner()
-                    .exceptions,
-            )
-        }
-    };
-
     // Her brother pays installment 1 from his own account: a person must confirm (R-P5).
     scenario::ingest(
         &mut sender,
@@ -67,7 +53,7 @@ async fn a_relatives_account_put_on_file_applies_the_waiting_payment() {
     .await
     .or_logs(&stack);
     eventually("a third-party exception", EVENTUALLY, || async {
-        let q = queue().await?;
+        let q = scenario::open_exceptions(&clients).await?;
         Ok((q.len() == 1 && q[0].kind == "THIRD_PARTY_PAYER").then_some(()))
     })
     .await
@@ -101,7 +87,10 @@ async fn a_relatives_account_put_on_file_applies_the_waiting_payment() {
         .await
         .or_logs(&stack);
     eventually("the exception resolved", EVENTUALLY, || async {
-        Ok(queue().await?.is_empty().then_some(()))
+        Ok(scenario::open_exceptions(&clients)
+            .await?
+            .is_empty()
+            .then_some(()))
     })
     .await
     .or_logs(&stack);

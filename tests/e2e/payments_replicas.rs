@@ -98,13 +98,7 @@ async fn two_replicas_decide_on_the_same_ledger() {
         .await
         .or_logs(&stack);
 
-    let exceptions = clients
-        .payments
-        .list_exceptions(payments::ListExceptionsRequest::default())
-        .await
-        .or_logs(&stack)
-        .into_inner()
-        .exceptions;
+    let exceptions = scenario::open_exceptions(&clients).await.or_logs(&stack);
     assert_eq!(
         exceptions
             .iter()

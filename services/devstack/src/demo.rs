@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use anyhow::Context as _;
 use serde_json::json;
 
 use proto::dunning::v1 as dunning;
@@ -259,13 +258,7 @@ pub async fn run(clients: &mut Clients, reporter: &mut Reporter) -> anyhow::Resu
         &format!("{contract_no} 第3期"),
     ]]);
     scenario::ingest(clients, "demo-bank-2026-02-26.csv", file).await?;
-    let mut exceptions = clients.payments.clone();
-    let queue = exceptions
-        .list_exceptions(proto::payments::v1::ListExceptionsRequest::default())
-        .await
-        .context("ListExceptions")?
-        .into_inner()
-        .exceptions;
+    let queue = scenario::open_exceptions(clients).await?;
     reporter.say(
         "done: the exception queue for finance",
         json!({

@@ -153,3 +153,27 @@ pub fn open_amount(receivable: &contracts::Receivable) -> &str {
         .as_ref()
         .map_or("", |m| m.amount.as_str())
 }
+
+/// The open exceptions of the payments queue, oldest first (the first page of 100).
+pub async fn open_exceptions(clients: &Clients) -> anyhow::Result<Vec<payments::PaymentException>> {
+    Ok(clients
+        .payments
+        .clone()
+        .list_exceptions(payments::ListExceptionsRequest::default())
+        .await
+        .context("ListExceptions")?
+        .into_inner()
+        .exceptions)
+}
+
+/// Every payment payments holds, oldest first.
+pub async fn all_payments(clients: &Clients) -> anyhow::Result<Vec<payments::Payment>> {
+    Ok(clients
+        .payments
+        .clone()
+        .list_payments(payments::ListPaymentsRequest::default())
+        .await
+        .context("ListPayments")?
+        .into_inner()
+        .payments)
+}

@@ -72,7 +72,7 @@ impl Pii {
     #[must_use]
     pub fn new(key: &[u8; 32]) -> Self {
         // A separate key for the blind index, derived from the same secret.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key");
+        let mut mac = hmac(key);
         mac.update(b"collections blind index v1");
         let index_key: [u8; 32] = mac.finalize().into_bytes().into();
         Self {
@@ -136,13 +136,20 @@ impl Pii {
     /// (letters and digits only, upper case), useless without the key.
     #[must_use]
     pub fn account_index(&self, account: &str) -> String {
-        let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(&self.index_key).expect("HMAC takes any key");
+        let mut mac = hmac(&self.index_key);
         for c in account.chars().filter(char::is_ascii_alphanumeric) {
             mac.update(&[c.to_ascii_uppercase() as u8]);
         }
         encode_hex(&mac.finalize().into_bytes())
     }
+}
+
+/// HMAC-SHA-256 under a 32-byte key. HMAC pads a key shorter than the hash's 64-byte block
+/// with zeros, so padding it here gives the same MAC through the infallible constructor.
+fn hmac(key: &[u8; 32]) -> Hmac<Sha256> {
+    let mut block = [0u8; 64];
+    block[..32].copy_from_slice(key);
+    <Hmac<Sha256> as hmac::digest::KeyInit>::new(&block.into())
 }
 
 fn encode_hex(bytes: &[u8]) -> String {
@@ -214,6 +221,20 @@ mod tests {
         assert_ne!(a, pii().account_index("6222021000000102"));
         assert_ne!(a, Pii::new(&[7; 32]).account_index("6222021000000101"));
         assert_eq!(a.len(), 64);
+    }
+
+    #[test]
+    fn the_padded_key_gives_the_standard_hmac() {
+        let key = [42u8; 32];
+        let mut padded = hmac(&key);
+        padded.update(b"abc");
+        let mut standard =
+            <Hmac<Sha256> as Mac>::new_from_slice(&key).unwrap_or_else(|_| hmac(&[0; 32]));
+        standard.update(b"abc");
+        assert_eq!(
+            padded.finalize().into_bytes(),
+            standard.finalize().into_bytes()
+        );
     }
 
     #[test]

@@ -112,6 +112,10 @@ impl App {
             routes,
             service_names.iter().map(|s| (*s).to_owned()).collect(),
             self.shutdown.clone(),
+            crate::grpc::Limits {
+                call_timeout: self.config.grpc_call_timeout,
+                max_concurrent_calls: self.config.grpc_max_concurrent_calls,
+            },
         ));
         tracing::info!(service = self.config.service, addr = %self.local_addr, "ready");
         if let Some(path) = &self.config.ready_file {

@@ -17,7 +17,15 @@ pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
     let options = PgConnectOptions::from_str(&config.database_url)
         .context("DATABASE_URL is not a valid postgres:// URL")?
         .application_name(config.service)
-        .options([("search_path", config.database_schema.as_str())]);
+        .options([
+            ("search_path", config.database_schema.as_str()),
+            // Set at connection start-up, so every pooled connection has it and no query
+            // (a forgotten index, a lock wait) holds a connection longer than this.
+            (
+                "statement_timeout",
+                &config.database_statement_timeout.as_millis().to_string(),
+            ),
+        ]);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let attempt = PgPoolOptions::new()

@@ -23,7 +23,14 @@ pub enum ApiError {
     /// `INTERNAL`: logged with its cause; the client sees no internals.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
+    /// `DEADLINE_EXCEEDED`: the work took longer than the service allows (e.g. a query ran
+    /// into `DATABASE_STATEMENT_TIMEOUT_MS`).
+    #[error("{0}")]
+    DeadlineExceeded(String),
 }
+
+/// Postgres' SQLSTATE for a statement cancelled, e.g. by `statement_timeout`.
+const QUERY_CANCELED: &str = "57014";
 
 impl ApiError {
     /// An `INVALID_ARGUMENT` error for `field`.
@@ -45,6 +52,16 @@ impl From<sqlx::Error> for ApiError {
                 db.constraint().unwrap_or("unique constraint")
             ));
         }
+        if let sqlx::Error::Database(db) = &error
+            && db.code().as_deref() == Some(QUERY_CANCELED)
+        {
+            tracing::warn!(%error, "database statement cancelled");
+            return ApiError::DeadlineExceeded(
+                "the database took too long to answer (DATABASE_STATEMENT_TIMEOUT_MS); retry \
+                 later, or ask for less (a smaller page_size or a narrower filter)"
+                    .to_owned(),
+            );
+        }
         ApiError::Unexpected(anyhow::Error::new(error))
     }
 }
@@ -56,6 +73,7 @@ impl From<ApiError> for tonic::Status {
             ApiError::NotFound(m) => tonic::Status::not_found(m),
             ApiError::AlreadyExists(m) => tonic::Status::already_exists(m),
             ApiError::FailedPrecondition(m) => tonic::Status::failed_precondition(m),
+            ApiError::DeadlineExceeded(m) => tonic::Status::deadline_exceeded(m),
             ApiError::Unexpected(error) => {
                 tracing::error!(error = format!("{error:#}"), "request failed");
                 tonic::Status::internal("internal error; the service log has the details")

@@ -2,6 +2,7 @@
 //! per call, and graceful shutdown that lets in-flight calls finish.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
@@ -20,6 +21,16 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<(TcpListener, SocketAddr)>
     Ok((listener, local))
 }
 
+/// Bounds on the work one server takes on.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// `GRPC_CALL_TIMEOUT_MS`: a call still running after this is cancelled (a client's
+    /// shorter `grpc-timeout` wins).
+    pub call_timeout: Duration,
+    /// `GRPC_MAX_CONCURRENT_CALLS`: see [`CallLimitLayer`](crate::limit::CallLimitLayer).
+    pub max_concurrent_calls: usize,
+}
+
 /// Serves `routes` (the service's APIs) with health and reflection until `shutdown`.
 /// `service_names` are the fully qualified gRPC service names reported as SERVING.
 pub async fn serve(
@@ -27,6 +38,7 @@ pub async fn serve(
     routes: Routes,
     service_names: Vec<String>,
     mut shutdown: Shutdown,
+    limits: Limits,
 ) -> anyhow::Result<()> {
     let (health, health_service) = tonic_health::server::health_reporter();
     for name in &service_names {
@@ -67,7 +79,11 @@ pub async fn serve(
         }
     };
     tonic::transport::Server::builder()
+        .timeout(limits.call_timeout)
         .layer(GrpcTraceLayer)
+        .layer(crate::limit::CallLimitLayer::new(
+            limits.max_concurrent_calls,
+        ))
         .add_routes(routes)
         .serve_with_incoming_shutdown(
             tokio_stream::wrappers::TcpListenerStream::new(listener),

@@ -12,6 +12,8 @@
 //! - [`outbox`]: enqueueing events inside a transaction and the relay that publishes them;
 //! - [`consumer`]: the idempotent consumer with bounded retries and a dead-letter topic;
 //! - [`grpc`]: the server bootstrap with health checking, reflection and tracing;
+//! - [`limit`]: the per-server limit of concurrent calls;
+//! - [`paging`]: page size and opaque keyset page tokens of list calls;
 //! - [`app`]: wiring of all of the above with graceful shutdown;
 //! - [`wire`] and [`error`]: input validation and the mapping of errors to gRPC statuses.
 
@@ -23,7 +25,9 @@ pub mod error;
 pub mod events;
 pub mod grpc;
 pub mod kafka;
+pub mod limit;
 pub mod outbox;
+pub mod paging;
 pub mod pii;
 pub mod shutdown;
 pub mod telemetry;

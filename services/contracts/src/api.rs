@@ -25,6 +25,10 @@ pub(crate) struct Api {
     pub(crate) terms: std::sync::Arc<Terms>,
     /// Seals payer accounts at rest (R-O4).
     pub(crate) pii: kit::pii::Pii,
+    /// Whether business time may run ahead of the service clock (`BUSINESS_CLOCK`).
+    pub(crate) business_clock: kit::config::BusinessClock,
+    /// The business time zone (`BUSINESS_UTC_OFFSET`).
+    pub(crate) business_utc_offset: chrono::FixedOffset,
 }
 
 #[tonic::async_trait]
@@ -238,11 +242,28 @@ impl ContractsService for Api {
         &self,
         request: Request<api::ListReceivablesRequest>,
     ) -> Result<Response<api::ListReceivablesResponse>, Status> {
-        let id = wire::uuid("contract_id", &request.into_inner().contract_id)?;
+        let request = request.into_inner();
+        let id = wire::uuid("contract_id", &request.contract_id)?;
+        let paging = kit::paging::Paging::<i32>::parse(
+            &format!("contracts.ListReceivables {id}"),
+            request.page_size,
+            &request.page_token,
+        )?;
         let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
-        let contract = load_contract(&mut conn, id).await?;
+        if !store::contract_exists(&mut conn, id)
+            .await
+            .map_err(ApiError::from)?
+        {
+            return Err(ApiError::NotFound(format!("no contract with id {id}")).into());
+        }
+        let rows =
+            store::receivables_page(&mut conn, id, paging.after().copied(), paging.fetch_limit())
+                .await
+                .map_err(ApiError::from)?;
+        let (rows, next_page_token) = paging.finish(rows, |r| r.installment_no);
         Ok(Response::new(api::ListReceivablesResponse {
-            receivables: contract.receivables,
+            receivables: rows.iter().map(store::ReceivableRow::to_api).collect(),
+            next_page_token,
         }))
     }
 
@@ -252,6 +273,8 @@ impl ContractsService for Api {
         request: Request<api::RunDailyCycleRequest>,
     ) -> Result<Response<api::RunDailyCycleResponse>, Status> {
         let as_of = wire::date("as_of", &request.into_inner().as_of)?;
+        let today = kit::config::business_date(chrono::Utc::now(), self.business_utc_offset);
+        cycle::check_as_of(as_of, today, self.business_clock)?;
         let outcome = cycle::run(&self.pool, &self.outbox, &self.terms, as_of).await?;
         Ok(Response::new(outcome))
     }

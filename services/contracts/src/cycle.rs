@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use kit::config::BusinessClock;
 use kit::outbox::Outbox;
 use kit::{ApiError, wire};
 use proto::contracts::v1::RunDailyCycleResponse;
@@ -18,6 +19,28 @@ use crate::{domain, store};
 /// Receivables handled per transaction: a crash loses at most one chunk's work, which the
 /// next run for the same date resumes.
 const CHUNK: i64 = 1000;
+
+/// Refuses an `as_of` after today's business date unless business time is simulated: a
+/// cycle far in the future would mark every receivable overdue and escalate it to legal,
+/// which cannot be undone (R-O3).
+pub(crate) fn check_as_of(
+    as_of: NaiveDate,
+    today: NaiveDate,
+    clock: BusinessClock,
+) -> Result<(), ApiError> {
+    if clock == BusinessClock::System && as_of > today {
+        return Err(ApiError::invalid(
+            "as_of",
+            format!(
+                "{as_of} is after today's business date {today}; the daily cycle runs for today \
+                 or an earlier date. Only a service started with BUSINESS_CLOCK=simulated (tests \
+                 and simulations; refused when COLLECTIONS_ENV=production) may move business \
+                 time ahead of its clock"
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// Runs the cycle for `as_of`. Cycles move forward only: the same date again returns the
 /// recorded result, an earlier date than one already run is refused. A cycle interrupted by
@@ -210,5 +233,36 @@ fn late_fee(
             tracing::error!(receivable_id = %row.id, %error, "late fee could not be computed; keeping the last value");
             row.late_fee
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().expect("a date")
+    }
+
+    #[test]
+    fn the_system_clock_refuses_dates_after_today() {
+        let today = date("2026-12-03");
+        assert!(check_as_of(today, today, BusinessClock::System).is_ok());
+        assert!(check_as_of(date("2026-01-11"), today, BusinessClock::System).is_ok());
+        match check_as_of(date("9999-12-31"), today, BusinessClock::System) {
+            Err(ApiError::Invalid { field, reason }) => {
+                assert_eq!(field, "as_of");
+                assert!(reason.contains("2026-12-03"), "{reason}");
+                assert!(reason.contains("BUSINESS_CLOCK=simulated"), "{reason}");
+            }
+            other => panic!("expected INVALID_ARGUMENT, got {other:?}"),
+        }
+        assert!(check_as_of(date("2026-12-04"), today, BusinessClock::System).is_err());
+    }
+
+    #[test]
+    fn a_simulated_clock_moves_freely() {
+        let today = date("2026-12-03");
+        assert!(check_as_of(date("9999-12-31"), today, BusinessClock::Simulated).is_ok());
     }
 }

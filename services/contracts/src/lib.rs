@@ -40,6 +40,8 @@ pub async fn run(
         outbox: app.outbox.clone(),
         terms,
         pii,
+        business_clock: app.config.business_clock,
+        business_utc_offset: app.config.business_utc_offset,
     };
     let server = ContractsServiceServer::new(api);
     app.serve(

@@ -88,6 +88,35 @@ pub(crate) async fn receivables_of_contract(
     .await
 }
 
+/// One page of a contract's receivables by installment number, after installment `after`.
+pub(crate) async fn receivables_page(
+    conn: &mut PgConnection,
+    contract_id: Uuid,
+    after: Option<i32>,
+    limit: i64,
+) -> Result<Vec<ReceivableRow>, sqlx::Error> {
+    sqlx::query_as(select_receivables!(
+        "WHERE r.contract_id = $1 AND ($2::int IS NULL OR r.installment_no > $2)
+         ORDER BY r.installment_no LIMIT $3"
+    ))
+    .bind(contract_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Whether a contract exists.
+pub(crate) async fn contract_exists(
+    conn: &mut PgConnection,
+    contract_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM contracts WHERE id = $1)")
+        .bind(contract_id)
+        .fetch_one(conn)
+        .await
+}
+
 /// Locks one receivable for an update of its balance.
 pub(crate) async fn lock_receivable(
     conn: &mut PgConnection,

@@ -13,6 +13,7 @@ use tonic::server::NamedService;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+use kit::paging::Paging;
 use kit::{ApiError, wire};
 use proto::dunning::v1 as api;
 use proto::dunning::v1::dunning_service_server::{DunningService, DunningServiceServer};
@@ -74,14 +75,27 @@ impl DunningService for Api {
         &self,
         request: Request<api::ListCasesRequest>,
     ) -> Result<Response<api::ListCasesResponse>, Status> {
-        let customer_id = wire::uuid("customer_id", &request.into_inner().customer_id)?;
+        let request = request.into_inner();
+        let customer_id = wire::uuid("customer_id", &request.customer_id)?;
+        let paging = Paging::<(NaiveDate, Uuid)>::parse(
+            &format!("dunning.ListCases {customer_id}"),
+            request.page_size,
+            &request.page_token,
+        )?;
+        let (after_date, after_id) = paging.after().copied().unzip();
         let cases: Vec<(Uuid, String, String, String, NaiveDate)> = sqlx::query_as(
-            "SELECT id, status, current_step, grade, opened_on FROM cases WHERE customer_id = $1 ORDER BY opened_on, id",
+            "SELECT id, status, current_step, grade, opened_on FROM cases
+             WHERE customer_id = $1 AND ($2::date IS NULL OR (opened_on, id) > ($2, $3))
+             ORDER BY opened_on, id LIMIT $4",
         )
         .bind(customer_id)
+        .bind(after_date)
+        .bind(after_id)
+        .bind(paging.fetch_limit())
         .fetch_all(&self.pool)
         .await
         .map_err(ApiError::from)?;
+        let (cases, next_page_token) = paging.finish(cases, |c| (c.4, c.0));
         let mut out = Vec::with_capacity(cases.len());
         for (case_id, status, current_step, grade, opened_on) in cases {
             type Item = (
@@ -125,7 +139,10 @@ impl DunningService for Api {
                     .collect(),
             });
         }
-        Ok(Response::new(api::ListCasesResponse { cases: out }))
+        Ok(Response::new(api::ListCasesResponse {
+            cases: out,
+            next_page_token,
+        }))
     }
 
     #[tracing::instrument(skip_all)]
@@ -133,7 +150,14 @@ impl DunningService for Api {
         &self,
         request: Request<api::ListActionsRequest>,
     ) -> Result<Response<api::ListActionsResponse>, Status> {
-        let case_id = wire::uuid("case_id", &request.into_inner().case_id)?;
+        let request = request.into_inner();
+        let case_id = wire::uuid("case_id", &request.case_id)?;
+        let paging = Paging::<(chrono::DateTime<chrono::Utc>, Uuid)>::parse(
+            &format!("dunning.ListActions {case_id}"),
+            request.page_size,
+            &request.page_token,
+        )?;
+        let (after_at, after_id) = paging.after().copied().unzip();
         type Row = (
             Uuid,
             String,
@@ -145,13 +169,18 @@ impl DunningService for Api {
         );
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, step, receivable_ids, days_overdue, business_date, detail, recorded_at
-             FROM actions WHERE case_id = $1 ORDER BY recorded_at, id",
+             FROM actions WHERE case_id = $1 AND ($2::timestamptz IS NULL OR (recorded_at, id) > ($2, $3))
+             ORDER BY recorded_at, id LIMIT $4",
         )
         .bind(case_id)
+        .bind(after_at)
+        .bind(after_id)
+        .bind(paging.fetch_limit())
         .fetch_all(&self.pool)
         .await
         .map_err(ApiError::from)?;
-        if rows.is_empty() {
+        let (rows, next_page_token) = paging.finish(rows, |r| (r.6, r.0));
+        if rows.is_empty() && paging.is_first() {
             let exists: Option<Uuid> = sqlx::query_scalar("SELECT id FROM cases WHERE id = $1")
                 .bind(case_id)
                 .fetch_optional(&self.pool)
@@ -176,6 +205,9 @@ impl DunningService for Api {
                 },
             )
             .collect();
-        Ok(Response::new(api::ListActionsResponse { actions }))
+        Ok(Response::new(api::ListActionsResponse {
+            actions,
+            next_page_token,
+        }))
     }
 }

@@ -140,19 +140,33 @@ impl LegalService for Api {
                 .into());
             }
         };
+        let paging = kit::paging::Paging::<(NaiveDate, Uuid)>::parse(
+            &format!("legal.ListCases customer_id={customer_id:?} status={status:?}"),
+            request.page_size,
+            &request.page_token,
+        )?;
+        let (after_date, after_id) = paging.after().copied().unzip();
         let rows: Vec<CaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{CASE_COLUMNS} WHERE ($1::uuid IS NULL OR customer_id = $1) AND ($2::text IS NULL OR status = $2)
-             ORDER BY opened_on, id LIMIT 10000"
+               AND ($3::date IS NULL OR (opened_on, id) > ($3, $4))
+             ORDER BY opened_on, id LIMIT $5"
         )))
         .bind(customer_id)
         .bind(status)
+        .bind(after_date)
+        .bind(after_id)
+        .bind(paging.fetch_limit())
         .fetch_all(&self.pool)
         .await
         .map_err(ApiError::from)?;
+        let (rows, next_page_token) = paging.finish(rows, |r| (r.7, r.0));
         let mut cases = Vec::with_capacity(rows.len());
         for row in rows {
             cases.push(self.load(row).await?);
         }
-        Ok(Response::new(api::ListCasesResponse { cases }))
+        Ok(Response::new(api::ListCasesResponse {
+            cases,
+            next_page_token,
+        }))
     }
 }

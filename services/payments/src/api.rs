@@ -7,6 +7,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use kit::outbox::Outbox;
+use kit::paging::Paging;
 use kit::{ApiError, wire};
 use proto::payments::v1 as api;
 use proto::payments::v1::payments_service_server::PaymentsService;
@@ -68,7 +69,18 @@ impl PaymentsService for Api {
         } else {
             Some(wire::uuid("file_id", &request.file_id)?)
         };
+        // Keyset on (created_at, line_no, id): ingestion order, stable and unique.
+        let paging = Paging::<(chrono::DateTime<chrono::Utc>, i32, Uuid)>::parse(
+            &format!("payments.ListPayments file_id={file_id:?}"),
+            request.page_size,
+            &request.page_token,
+        )?;
+        let (after_at, after_line, after_id) = match paging.after() {
+            Some((at, line, id)) => (Some(*at), Some(*line), Some(*id)),
+            None => (None, None, None),
+        };
         type Row = (
+            chrono::DateTime<chrono::Utc>,
             Uuid,
             chrono::NaiveDate,
             rust_decimal::Decimal,
@@ -85,15 +97,22 @@ impl PaymentsService for Api {
             Option<String>,
         );
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, booking_date, amount, currency, payer_name, payer_account, reference, status, receivable_id,
-                    file_id, line_no, confidence, evidence, (decision->'fx')::text
-             FROM payments WHERE ($1::uuid IS NULL OR file_id = $1) ORDER BY created_at, line_no LIMIT 10000",
+            "SELECT created_at, id, booking_date, amount, currency, payer_name, payer_account, reference, status,
+                    receivable_id, file_id, line_no, confidence, evidence, (decision->'fx')::text
+             FROM payments WHERE ($1::uuid IS NULL OR file_id = $1)
+               AND ($2::timestamptz IS NULL OR (created_at, line_no, id) > ($2, $3, $4))
+             ORDER BY created_at, line_no, id LIMIT $5",
         )
         .bind(file_id)
+        .bind(after_at)
+        .bind(after_line)
+        .bind(after_id)
+        .bind(paging.fetch_limit())
         .fetch_all(&self.pool)
         .await
         .map_err(ApiError::from)?;
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+        let (rows, next_page_token) = paging.finish(rows, |r| (r.0, r.11, r.1));
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.1).collect();
         type AllocationRow = (
             Uuid,
             Uuid,
@@ -130,6 +149,7 @@ impl PaymentsService for Api {
             .into_iter()
             .map(
                 |(
+                    _created_at,
                     id,
                     date,
                     amount,
@@ -177,7 +197,10 @@ impl PaymentsService for Api {
                 },
             )
             .collect();
-        Ok(Response::new(api::ListPaymentsResponse { payments }))
+        Ok(Response::new(api::ListPaymentsResponse {
+            payments,
+            next_page_token,
+        }))
     }
 
     #[tracing::instrument(skip_all, fields(exception_id))]
@@ -197,18 +220,12 @@ impl PaymentsService for Api {
         request: Request<api::ListExceptionsRequest>,
     ) -> Result<Response<api::ListExceptionsResponse>, Status> {
         let request = request.into_inner();
-        let page_size = match request.page_size {
-            0 => 100,
-            n @ 1..=1000 => i64::from(n),
-            _ => {
-                return Err(ApiError::invalid("page_size", "at most 1000").into());
-            }
-        };
-        let after = match request.page_token.trim() {
-            "" => None,
-            token => Some(wire::uuid("page_token", token)?),
-        };
         let kind = Some(request.kind.trim().to_ascii_uppercase()).filter(|k| !k.is_empty());
+        let paging = Paging::<Uuid>::parse(
+            &format!("payments.ListExceptions kind={kind:?}"),
+            request.page_size,
+            &request.page_token,
+        )?;
         type Row = (
             Uuid,
             Uuid,
@@ -230,15 +247,12 @@ impl PaymentsService for Api {
              ORDER BY e.id LIMIT $3",
         )
         .bind(&kind)
-        .bind(after)
-        .bind(page_size + 1)
+        .bind(paging.after().copied())
+        .bind(paging.fetch_limit())
         .fetch_all(&self.pool)
         .await
         .map_err(ApiError::from)?;
-        let more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > page_size;
-        let rows = rows
-            .into_iter()
-            .take(usize::try_from(page_size).unwrap_or(usize::MAX));
+        let (rows, next_page_token) = paging.finish(rows, |r| r.0);
         let counts: Vec<(String, i64)> = sqlx::query_as(
             "SELECT kind, count(*) FROM exceptions WHERE resolved_at IS NULL GROUP BY kind ORDER BY kind",
         )
@@ -277,14 +291,6 @@ impl PaymentsService for Api {
                 also,
             });
         }
-        let next_page_token = if more {
-            exceptions
-                .last()
-                .map(|e: &api::PaymentException| e.exception_id.clone())
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
         Ok(Response::new(api::ListExceptionsResponse {
             exceptions,
             next_page_token,

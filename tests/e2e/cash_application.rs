@@ -172,7 +172,7 @@ async fn the_engine_applies_splits_and_flags_through_the_service() {
         .or_logs(&stack)
         .into_inner();
     assert_eq!(page.exceptions.len(), 2);
-    assert_eq!(page.next_page_token, page.exceptions[1].exception_id);
+    assert!(!page.next_page_token.is_empty(), "a second page follows");
     let rest = clients
         .payments
         .list_exceptions(payments::ListExceptionsRequest {

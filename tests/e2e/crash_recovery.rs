@@ -6,7 +6,6 @@ use std::time::Duration;
 use devstack::Stack;
 use devstack::clients::{Clients, eventually};
 use devstack::scenario::{self, bank_csv, open_amount};
-use proto::dunning::v1 as dunning;
 use proto::legal::v1 as legal;
 use proto::payments::v1 as payments;
 use proto::scoring::v1 as scoring;
@@ -55,23 +54,10 @@ async fn dunning_history(
     clients: &Clients,
     customer: &str,
 ) -> anyhow::Result<Vec<(String, Vec<String>)>> {
-    let mut c = clients.dunning.clone();
-    let cases = c
-        .list_cases(dunning::ListCasesRequest {
-            customer_id: customer.to_owned(),
-        })
-        .await?
-        .into_inner()
-        .cases;
+    let cases = scenario::dunning_cases(clients, customer).await?;
     let mut out = Vec::new();
     for case in cases {
-        let actions = c
-            .list_actions(dunning::ListActionsRequest {
-                case_id: case.case_id.clone(),
-            })
-            .await?
-            .into_inner()
-            .actions;
+        let actions = scenario::dunning_actions(clients, &case.case_id).await?;
         out.push((case.status, actions.into_iter().map(|a| a.step).collect()));
     }
     Ok(out)
@@ -199,15 +185,7 @@ async fn sigkill_any_service_loses_nothing_and_doubles_nothing() {
     crash(&mut stack, "legal").await;
     for customer in &customers {
         let case = eventually("exactly one legal case", EVENTUALLY, || async {
-            let mut c = clients.legal.clone();
-            let cases = c
-                .list_cases(legal::ListCasesRequest {
-                    customer_id: customer.clone(),
-                    status: String::new(),
-                })
-                .await?
-                .into_inner()
-                .cases;
+            let cases = scenario::legal_cases(&clients, customer, "").await?;
             Ok((cases.len() == 1)
                 .then(|| cases.into_iter().next())
                 .flatten())

@@ -16,7 +16,16 @@ pub(crate) async fn start() -> (Stack, Clients) {
 
 /// [`start`] with more environment variables for every service.
 pub(crate) async fn start_with(extra: Vec<(String, String)>) -> (Stack, Clients) {
+    start_with_service_env(extra, Vec::new()).await
+}
+
+/// [`start_with`] plus environment variables for one service only, as (service, name, value).
+pub(crate) async fn start_with_service_env(
+    extra: Vec<(String, String)>,
+    service_env: Vec<(String, String, String)>,
+) -> (Stack, Clients) {
     let mut options = StackOptions {
+        service_env,
         isolated: true,
         env: vec![
             ("OUTBOX_POLL_MS".to_owned(), "50".to_owned()),

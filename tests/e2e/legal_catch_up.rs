@@ -8,6 +8,7 @@ use prost::Message as _;
 use uuid::Uuid;
 
 use devstack::clients::eventually;
+use devstack::scenario;
 use proto::events::v1 as events;
 use proto::legal::v1 as legal;
 use proto::types::v1::Money;
@@ -89,17 +90,11 @@ async fn a_payment_seen_before_the_escalation_still_lowers_the_claim() {
     }
 
     let case_of = |customer: String| {
-        let mut client = clients.legal.clone();
+        let clients = clients.clone();
         async move {
             Ok::<_, anyhow::Error>(
-                client
-                    .list_cases(legal::ListCasesRequest {
-                        customer_id: customer,
-                        status: String::new(),
-                    })
+                scenario::legal_cases(&clients, &customer, "")
                     .await?
-                    .into_inner()
-                    .cases
                     .into_iter()
                     .next(),
             )

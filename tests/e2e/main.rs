@@ -11,6 +11,7 @@ mod dead_letter;
 mod foreign_currency;
 mod helpers;
 mod legal_catch_up;
+mod limits;
 mod money_path;
 mod payer_accounts;
 mod payments_replicas;

@@ -30,25 +30,12 @@ async fn dunning_cases(
     clients: &Clients,
     customer_id: &str,
 ) -> anyhow::Result<Vec<dunning::DunningCase>> {
-    let mut client = clients.dunning.clone();
-    Ok(client
-        .list_cases(dunning::ListCasesRequest {
-            customer_id: customer_id.to_owned(),
-        })
-        .await?
-        .into_inner()
-        .cases)
+    scenario::dunning_cases(clients, customer_id).await
 }
 
 async fn steps(clients: &Clients, case_id: &str) -> anyhow::Result<Vec<String>> {
-    let mut client = clients.dunning.clone();
-    Ok(client
-        .list_actions(dunning::ListActionsRequest {
-            case_id: case_id.to_owned(),
-        })
+    Ok(scenario::dunning_actions(clients, case_id)
         .await?
-        .into_inner()
-        .actions
         .into_iter()
         .map(|a| a.step)
         .collect())
@@ -58,15 +45,7 @@ async fn legal_cases(
     clients: &Clients,
     customer_id: &str,
 ) -> anyhow::Result<Vec<legal::LegalCase>> {
-    let mut client = clients.legal.clone();
-    Ok(client
-        .list_cases(legal::ListCasesRequest {
-            customer_id: customer_id.to_owned(),
-            status: String::new(),
-        })
-        .await?
-        .into_inner()
-        .cases)
+    scenario::legal_cases(clients, customer_id, "").await
 }
 
 async fn wait_grade(clients: &Clients, customer_id: &str, expected: &str) -> anyhow::Result<()> {

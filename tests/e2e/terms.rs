@@ -87,24 +87,11 @@ async fn holiday_due_dates_move_and_late_fees_accrue() {
     assert_eq!(r[0].aging_bucket, "1-30");
     // Dunning's notice states the late fee with the principal (R-D3).
     eventually("a notice that states the late fee", EVENTUALLY, || async {
-        let mut c = clients.dunning.clone();
-        let cases = c
-            .list_cases(proto::dunning::v1::ListCasesRequest {
-                customer_id: payer.clone(),
-            })
-            .await?
-            .into_inner()
-            .cases;
+        let cases = scenario::dunning_cases(&clients, &payer).await?;
         let Some(case) = cases.into_iter().next() else {
             return Ok(None);
         };
-        let actions = c
-            .list_actions(proto::dunning::v1::ListActionsRequest {
-                case_id: case.case_id,
-            })
-            .await?
-            .into_inner()
-            .actions;
+        let actions = scenario::dunning_actions(&clients, &case.case_id).await?;
         Ok(actions.into_iter().find(|a| {
             a.step == "notice"
                 && a.detail

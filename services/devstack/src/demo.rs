@@ -74,24 +74,9 @@ async fn wait_grade(
 }
 
 async fn actions(clients: &Clients, customer: &str) -> anyhow::Result<Vec<dunning::Action>> {
-    let mut c = clients.dunning.clone();
-    let cases = c
-        .list_cases(dunning::ListCasesRequest {
-            customer_id: customer.to_owned(),
-        })
-        .await?
-        .into_inner()
-        .cases;
     let mut all = Vec::new();
-    for case in cases {
-        all.extend(
-            c.list_actions(dunning::ListActionsRequest {
-                case_id: case.case_id,
-            })
-            .await?
-            .into_inner()
-            .actions,
-        );
+    for case in scenario::dunning_cases(clients, customer).await? {
+        all.extend(scenario::dunning_actions(clients, &case.case_id).await?);
     }
     Ok(all)
 }
@@ -114,15 +99,7 @@ async fn legal_case(
     withdrawn: bool,
 ) -> anyhow::Result<legal::LegalCase> {
     eventually("the legal case", WAIT, || async {
-        let mut c = clients.legal.clone();
-        let cases = c
-            .list_cases(legal::ListCasesRequest {
-                customer_id: customer.to_owned(),
-                status: String::new(),
-            })
-            .await?
-            .into_inner()
-            .cases;
+        let cases = scenario::legal_cases(clients, customer, "").await?;
         Ok(cases
             .into_iter()
             .find(|c| c.withdrawal_flagged == withdrawn))

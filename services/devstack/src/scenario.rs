@@ -3,6 +3,8 @@
 use anyhow::Context as _;
 
 use proto::contracts::v1 as contracts;
+use proto::dunning::v1 as dunning;
+use proto::legal::v1 as legal;
 use proto::payments::v1 as payments;
 
 use crate::clients::Clients;
@@ -99,20 +101,51 @@ pub async fn run_cycle(
         .into_inner())
 }
 
+/// Every item of a paged list: calls `page` with each `page_token` (empty first) until the
+/// answer's next token is empty.
+pub async fn all_pages<T, F, Fut>(what: &str, mut page: F) -> anyhow::Result<Vec<T>>
+where
+    F: FnMut(String) -> Fut,
+    Fut: Future<Output = anyhow::Result<(Vec<T>, String)>>,
+{
+    let mut all = Vec::new();
+    let mut token = String::new();
+    loop {
+        let (items, next) = page(token.clone()).await?;
+        all.extend(items);
+        if next.is_empty() {
+            return Ok(all);
+        }
+        anyhow::ensure!(
+            next != token,
+            "{what}: the service returned the same page token twice"
+        );
+        token = next;
+    }
+}
+
 /// The receivables of a contract, by installment number.
 pub async fn receivables(
     clients: &mut Clients,
     contract_id: &str,
 ) -> anyhow::Result<Vec<contracts::Receivable>> {
-    Ok(clients
-        .contracts
-        .list_receivables(contracts::ListReceivablesRequest {
-            contract_id: contract_id.to_owned(),
-        })
-        .await
-        .context("ListReceivables")?
-        .into_inner()
-        .receivables)
+    let client = clients.contracts.clone();
+    all_pages("ListReceivables", |page_token| {
+        let mut client = client.clone();
+        async move {
+            let page = client
+                .list_receivables(contracts::ListReceivablesRequest {
+                    contract_id: contract_id.to_owned(),
+                    page_token,
+                    ..Default::default()
+                })
+                .await
+                .context("ListReceivables")?
+                .into_inner();
+            Ok((page.receivables, page.next_page_token))
+        }
+    })
+    .await
 }
 
 /// A bank CSV file in the skeleton's layout from rows of
@@ -154,26 +187,116 @@ pub fn open_amount(receivable: &contracts::Receivable) -> &str {
         .map_or("", |m| m.amount.as_str())
 }
 
-/// The open exceptions of the payments queue, oldest first (the first page of 100).
+/// The open exceptions of the payments queue, oldest first (every page).
 pub async fn open_exceptions(clients: &Clients) -> anyhow::Result<Vec<payments::PaymentException>> {
-    Ok(clients
-        .payments
-        .clone()
-        .list_exceptions(payments::ListExceptionsRequest::default())
-        .await
-        .context("ListExceptions")?
-        .into_inner()
-        .exceptions)
+    let client = clients.payments.clone();
+    all_pages("ListExceptions", |page_token| {
+        let mut client = client.clone();
+        async move {
+            let page = client
+                .list_exceptions(payments::ListExceptionsRequest {
+                    page_token,
+                    ..Default::default()
+                })
+                .await
+                .context("ListExceptions")?
+                .into_inner();
+            Ok((page.exceptions, page.next_page_token))
+        }
+    })
+    .await
 }
 
-/// Every payment payments holds, oldest first.
+/// Every payment payments holds, oldest first (every page).
 pub async fn all_payments(clients: &Clients) -> anyhow::Result<Vec<payments::Payment>> {
-    Ok(clients
-        .payments
-        .clone()
-        .list_payments(payments::ListPaymentsRequest::default())
-        .await
-        .context("ListPayments")?
-        .into_inner()
-        .payments)
+    let client = clients.payments.clone();
+    all_pages("ListPayments", |page_token| {
+        let mut client = client.clone();
+        async move {
+            let page = client
+                .list_payments(payments::ListPaymentsRequest {
+                    page_token,
+                    ..Default::default()
+                })
+                .await
+                .context("ListPayments")?
+                .into_inner();
+            Ok((page.payments, page.next_page_token))
+        }
+    })
+    .await
+}
+
+/// The legal cases, optionally of one customer and in one status (empty for all; every page).
+pub async fn legal_cases(
+    clients: &Clients,
+    customer_id: &str,
+    status: &str,
+) -> anyhow::Result<Vec<legal::LegalCase>> {
+    let client = clients.legal.clone();
+    all_pages("legal ListCases", |page_token| {
+        let mut client = client.clone();
+        async move {
+            let page = client
+                .list_cases(legal::ListCasesRequest {
+                    customer_id: customer_id.to_owned(),
+                    status: status.to_owned(),
+                    page_token,
+                    ..Default::default()
+                })
+                .await
+                .context("legal ListCases")?
+                .into_inner();
+            Ok((page.cases, page.next_page_token))
+        }
+    })
+    .await
+}
+
+/// The dunning cases of a customer (every page).
+pub async fn dunning_cases(
+    clients: &Clients,
+    customer_id: &str,
+) -> anyhow::Result<Vec<dunning::DunningCase>> {
+    let client = clients.dunning.clone();
+    all_pages("dunning ListCases", |page_token| {
+        let mut client = client.clone();
+        async move {
+            let page = client
+                .list_cases(dunning::ListCasesRequest {
+                    customer_id: customer_id.to_owned(),
+                    page_token,
+                    ..Default::default()
+                })
+                .await
+                .context("dunning ListCases")?
+                .into_inner();
+            Ok((page.cases, page.next_page_token))
+        }
+    })
+    .await
+}
+
+/// The actions of a dunning case in the order they were recorded (every page).
+pub async fn dunning_actions(
+    clients: &Clients,
+    case_id: &str,
+) -> anyhow::Result<Vec<dunning::Action>> {
+    let client = clients.dunning.clone();
+    all_pages("ListActions", |page_token| {
+        let mut client = client.clone();
+        async move {
+            let page = client
+                .list_actions(dunning::ListActionsRequest {
+                    case_id: case_id.to_owned(),
+                    page_token,
+                    ..Default::default()
+                })
+                .await
+                .context("ListActions")?
+                .into_inner();
+            Ok((page.actions, page.next_page_token))
+        }
+    })
+    .await
 }

@@ -25,6 +25,9 @@ pub struct StackOptions {
     pub env: Vec<(String, String)>,
     /// Start only these services (all when empty).
     pub only: Vec<String>,
+    /// Extra environment for one service only, as (service, name, value), applied after
+    /// `env` (e.g. a tiny `DATABASE_STATEMENT_TIMEOUT_MS` for payments).
+    pub service_env: Vec<(String, String, String)>,
 }
 
 /// A running stack. Dropping it kills the services and removes the throwaway database.
@@ -150,8 +153,19 @@ impl Stack {
                     "GRPC_ADDR".to_owned(),
                     format!("127.0.0.1:{}", if options.fixed_ports { *port } else { 0 }),
                 ),
+                // The demo and the tests move business time ahead with RunDailyCycle (R-O3:
+                // a service on the system clock refuses a date after today). `env` may set
+                // BUSINESS_CLOCK=system to test exactly that.
+                ("BUSINESS_CLOCK".to_owned(), "simulated".to_owned()),
             ];
             env.extend(options.env.iter().cloned());
+            env.extend(
+                options
+                    .service_env
+                    .iter()
+                    .filter(|(service, _, _)| service == name)
+                    .map(|(_, key, value)| (key.clone(), value.clone())),
+            );
             let process = ServiceProcess::spawn(name, env, &stack.work_dir)?;
             stack.services.insert((*name).to_owned(), process);
         }

@@ -31,10 +31,11 @@ enum ExceptionsCommand {
         /// Only this kind (e.g. THIRD_PARTY_PAYER).
         #[arg(long, default_value = "")]
         kind: String,
-        /// At most this many (1 to 1000).
+        /// At most this many (1 to 1000; more is lowered to 1000).
         #[arg(long, default_value_t = 20)]
         limit: u32,
-        /// Continue after this exception id (the `next` a previous page printed).
+        /// Continue with the next page: the `next` token a previous page printed, with the
+        /// same --kind.
         #[arg(long, default_value = "")]
         after: String,
     },
@@ -65,7 +66,7 @@ pub(crate) fn run(args: ExceptionsArgs) -> Outcome {
             ExceptionsCommand::List { kind, limit, after } => {
                 let page = client
                     .list_exceptions(api::ListExceptionsRequest {
-                        kind,
+                        kind: kind.clone(),
                         page_size: limit,
                         page_token: after,
                     })
@@ -79,7 +80,7 @@ pub(crate) fn run(args: ExceptionsArgs) -> Outcome {
                         "next": page.next_page_token,
                     }))?)
                 } else {
-                    Ok(exceptions_text(&page))
+                    Ok(exceptions_text(&page, &kind))
                 }
             }
             ExceptionsCommand::Resolve {
@@ -135,7 +136,7 @@ fn money(m: Option<&proto::types::v1::Money>) -> String {
     m.map_or_else(String::new, |m| format!("{} {}", m.amount, m.currency))
 }
 
-fn exceptions_text(page: &api::ListExceptionsResponse) -> String {
+fn exceptions_text(page: &api::ListExceptionsResponse, kind: &str) -> String {
     let open: u32 = page.counts.iter().map(|c| c.open).sum();
     if open == 0 {
         return "no open exceptions".to_owned();
@@ -191,7 +192,12 @@ fn exceptions_text(page: &api::ListExceptionsResponse) -> String {
     if !page.next_page_token.is_empty() {
         let _ = writeln!(
             out,
-            "\nmore: collectctl exceptions list --after {}",
+            "\nmore: collectctl exceptions list{} --after {}",
+            if kind.is_empty() {
+                String::new()
+            } else {
+                format!(" --kind {kind}")
+            },
             page.next_page_token
         );
     }

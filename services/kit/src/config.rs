@@ -173,8 +173,8 @@ impl Config {
                 value: redact_url(&self.database_url),
                 expected: "sslmode=verify-full when COLLECTIONS_ENV=production, so the \
                            connection is encrypted and the server's certificate and host name \
-                           are checked: add ?sslmode=verify-full&sslrootcert=/path/to/ca.pem to \
-                           the URL",
+                           are checked: put sslmode=verify-full in the URL's query, e.g. \
+                           …/collections?sslmode=verify-full&sslrootcert=/path/to/ca.pem",
             });
         }
         Ok(self)
@@ -291,9 +291,9 @@ fn url_sslmode(url: &str) -> Option<&str> {
     query
         .split('&')
         .filter_map(|pair| pair.split_once('='))
-        .filter(|(key, _)| matches!(*key, "sslmode" | "ssl-mode"))
+        // The last one counts, as for the driver.
+        .rfind(|(key, _)| matches!(*key, "sslmode" | "ssl-mode"))
         .map(|(_, value)| value)
-        .last()
 }
 
 /// The URL with its password replaced, for error messages (secrets never in logs).
@@ -328,6 +328,30 @@ fn redact_query(path_and_query: &str) -> String {
         })
         .collect();
     format!("{path}?{}", pairs.join("&"))
+}
+
+/// Reads a string variable, or `default` when it is unset or empty.
+pub fn env_string(name: &str, default: &str) -> String {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => value,
+        _ => default.to_owned(),
+    }
+}
+
+/// Reads and parses a variable, or `default` when it is unset or empty.
+pub fn env_parse<T: FromStr>(
+    name: &str,
+    default: T,
+    expected: &'static str,
+) -> Result<T, ConfigError> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => value.trim().parse().map_err(|_| ConfigError {
+            name: name.to_owned(),
+            value,
+            expected,
+        }),
+        _ => Ok(default),
+    }
 }
 
 #[cfg(test)]
@@ -476,29 +500,5 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
         assert_eq!(redact_url("nonsense"), "(not a URL)");
-    }
-}
-
-/// Reads a string variable, or `default` when it is unset or empty.
-pub fn env_string(name: &str, default: &str) -> String {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => value,
-        _ => default.to_owned(),
-    }
-}
-
-/// Reads and parses a variable, or `default` when it is unset or empty.
-pub fn env_parse<T: FromStr>(
-    name: &str,
-    default: T,
-    expected: &'static str,
-) -> Result<T, ConfigError> {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => value.trim().parse().map_err(|_| ConfigError {
-            name: name.to_owned(),
-            value,
-            expected,
-        }),
-        _ => Ok(default),
     }
 }

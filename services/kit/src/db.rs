@@ -57,12 +57,24 @@ pub async fn migrate(
 ) -> anyhow::Result<()> {
     let mut kit = sqlx::migrate!("./migrations");
     kit.dangerous_set_table_name("_kit_migrations");
-    kit.run(pool)
+    // DATABASE_STATEMENT_TIMEOUT_MS bounds the work of calls, not schema changes: an index
+    // on a large table may take longer, and a service that cannot migrate cannot start.
+    let mut conn = pool.acquire().await.context("connecting for migrations")?;
+    sqlx::query("SET statement_timeout = 0")
+        .execute(&mut *conn)
+        .await
+        .context("lifting statement_timeout for migrations")?;
+    kit.run(&mut *conn)
         .await
         .context("applying the kit's migrations")?;
     service_migrations
-        .run(pool)
+        .run(&mut *conn)
         .await
         .context("applying the service's migrations")?;
+    // Back to the connection's start-up value before it returns to the pool.
+    sqlx::query("RESET statement_timeout")
+        .execute(&mut *conn)
+        .await
+        .context("restoring statement_timeout after migrations")?;
     Ok(())
 }

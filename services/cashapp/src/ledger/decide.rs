@@ -262,6 +262,15 @@ fn chosen(ledger: &Ledger, mut d: Decision, all: &mut Vec<Scored>, p: &Payment) 
             policy.auto_apply_min_confidence
         ));
     }
+    if let Some(fx) = &d.fx
+        && let Some(published) = fx.inverse_of
+    {
+        // R-P8: the rate used is recorded, and how it was obtained.
+        d.notes.push(format!(
+            "converted at the inverse of the published {}→{} rate {published} of {}: {} {} ÷ {published} = {} {}, rounded half away from zero to the minor unit",
+            fx.to, fx.from, fx.rate_date, fx.received, fx.from, fx.booked, fx.to
+        ));
+    }
     if surplus > Decimal::ZERO {
         d.notes.push(format!(
             "surplus {surplus} {} left unapplied: refund it or hold it as credit",

@@ -4,7 +4,7 @@
 //! Weights (documented in the README): a reference names the contract 6000 (exact, or the
 //! receivable id), 5500 (its digits), 4500 (one typo), 3500 (cut short); the payer pays from
 //! an account on file 4000; the payer's name matches 3000 (exact) / 2800 (pinyin, company
-//! core) / 1800 (homophone) / 1000 (initials) — account and name together count at most
+//! core) / 2500 (an extra initial) / 1800 (homophone) / 1000 (initials) — account and name together count at most
 //! 6000; the amount fits 2500 (one item or the oldest items exactly) / 2000 (within the
 //! write-off tolerance); the unit is named 1000; the date is near the due date 500.
 
@@ -79,6 +79,14 @@ pub enum Evidence {
         /// How it matched.
         how: NameMatch,
     },
+    /// The bank's payer-name field is empty and the remittance text carries a name that
+    /// matches the customer's (foreign files put the name there; issue 19).
+    PayerNameInText {
+        /// The name as written in the text.
+        name: Text,
+        /// How it matched.
+        how: NameMatch,
+    },
     /// Neither the payer's account nor name confirms the customer (a name that only sounds
     /// the same does not).
     PayerNotCustomer,
@@ -125,9 +133,10 @@ impl Evidence {
                 RefMatch::CutShort => 3500,
             },
             Self::PayerAccountOnFile => 4000,
-            Self::PayerName { how, .. } => match how {
+            Self::PayerName { how } | Self::PayerNameInText { how, .. } => match how {
                 NameMatch::Exact => 3000,
                 NameMatch::Pinyin | NameMatch::CompanyCore => 2800,
+                NameMatch::ExtraInitial => 2500,
                 NameMatch::Homophone => 1800,
                 NameMatch::Initials => 1000,
             },
@@ -150,6 +159,7 @@ impl Evidence {
             Self::ContractNamed { .. } => "contract_named",
             Self::PayerAccountOnFile => "payer_account_on_file",
             Self::PayerName { .. } => "payer_name",
+            Self::PayerNameInText { .. } => "payer_name_in_text",
             Self::PayerNotCustomer => "payer_not_customer",
             Self::PayerUnknown => "payer_unknown",
             Self::Amount { .. } => "amount",
@@ -157,6 +167,17 @@ impl Evidence {
             Self::DateNearDue { .. } => "date_near_due",
             Self::NotEscrowAccount { .. } => "not_escrow_account",
         }
+    }
+}
+
+fn how_name(how: NameMatch) -> &'static str {
+    match how {
+        NameMatch::Exact => "is",
+        NameMatch::Pinyin => "is the pinyin of",
+        NameMatch::CompanyCore => "is the same company as",
+        NameMatch::ExtraInitial => "is, with an extra initial,",
+        NameMatch::Homophone => "sounds the same as (different characters)",
+        NameMatch::Initials => "has the surname and initials of",
     }
 }
 
@@ -180,15 +201,13 @@ impl fmt::Display for Evidence {
             }
             Self::PayerAccountOnFile => f.write_str("the payer's account is on file for the customer"),
             Self::PayerName { how } => {
-                let how = match how {
-                    NameMatch::Exact => "is",
-                    NameMatch::Pinyin => "is the pinyin of",
-                    NameMatch::CompanyCore => "is the same company as",
-                    NameMatch::Homophone => "sounds the same as (different characters)",
-                    NameMatch::Initials => "has the surname and initials of",
-                };
-                write!(f, "the payer's name {how} the customer's name on file")
+                write!(f, "the payer's name {} the customer's name on file", how_name(*how))
             }
+            Self::PayerNameInText { name, how } => write!(
+                f,
+                "the bank gave no payer name; the name {name} in the remittance text {} the customer's name on file",
+                how_name(*how)
+            ),
             Self::PayerNotCustomer => f.write_str(
                 "the payer is not confirmed as the customer: the account is not on file and the name is not the customer's",
             ),
@@ -234,7 +253,9 @@ pub(crate) fn score(evidence: &[Evidence]) -> i32 {
             Evidence::ReceivableNamed { .. } | Evidence::ContractNamed { .. } => {
                 reference = reference.max(e.points());
             }
-            Evidence::PayerAccountOnFile | Evidence::PayerName { .. } => payer += e.points(),
+            Evidence::PayerAccountOnFile
+            | Evidence::PayerName { .. }
+            | Evidence::PayerNameInText { .. } => payer += e.points(),
             _ => other += e.points(),
         }
     }

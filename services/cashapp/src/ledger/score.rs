@@ -90,11 +90,13 @@ impl Scored {
             .any(|e| matches!(e, Evidence::PayerNotCustomer))
     }
 
-    /// True when the bank told nothing about the payer.
+    /// True when the bank told nothing about the payer, or only the remittance text carries
+    /// a name (free text may name anyone: the customer the money is for as well as the payer).
     pub(crate) fn payer_unknown(&self) -> bool {
         self.evidence
             .iter()
             .any(|e| matches!(e, Evidence::PayerUnknown))
+            || (!self.found.account && self.found.text_name.is_some())
     }
 }
 
@@ -136,7 +138,16 @@ pub(crate) fn score_candidate(
         evidence.push(Evidence::PayerAccountOnFile);
     }
     if let Some(how) = found.name {
-        evidence.push(Evidence::PayerName { how });
+        match found
+            .text_name
+            .and_then(|i| probe.text_names.get(usize::from(i)))
+        {
+            Some((written, _)) => evidence.push(Evidence::PayerNameInText {
+                name: Text::from(written.as_str()),
+                how,
+            }),
+            None => evidence.push(Evidence::PayerName { how }),
+        }
     }
     if !payer_verified(&found) {
         evidence.push(if probe.account.is_some() || probe.name_given {

@@ -10,6 +10,7 @@
 
 use std::fmt;
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
@@ -111,6 +112,15 @@ pub enum Evidence {
         /// Days after the due date (negative: before).
         days: i64,
     },
+    /// Nothing names what the payment is for and the statutory order (R-P11) does not pay
+    /// one receivable exactly, but the amount equals this receivable's open amount exactly:
+    /// a person chooses between the two allocations (issue 19).
+    SingleItemFits {
+        /// The receivable the amount equals.
+        receivable: Text,
+        /// Its due date.
+        due: NaiveDate,
+    },
     /// The money arrived on an account that is not the receivable's escrow account (R-P6).
     NotEscrowAccount {
         /// The escrow account the receivable's money must land in.
@@ -147,7 +157,10 @@ impl Evidence {
             },
             Self::UnitNamed { .. } => 1000,
             Self::DateNearDue { .. } => 500,
-            Self::PayerNotCustomer | Self::PayerUnknown | Self::NotEscrowAccount { .. } => 0,
+            Self::PayerNotCustomer
+            | Self::PayerUnknown
+            | Self::NotEscrowAccount { .. }
+            | Self::SingleItemFits { .. } => 0,
         }
     }
 
@@ -166,6 +179,7 @@ impl Evidence {
             Self::UnitNamed { .. } => "unit_named",
             Self::DateNearDue { .. } => "date_near_due",
             Self::NotEscrowAccount { .. } => "not_escrow_account",
+            Self::SingleItemFits { .. } => "single_item_fits",
         }
     }
 }
@@ -225,6 +239,10 @@ impl fmt::Display for Evidence {
                 d if *d < 0 => write!(f, "paid {} days before the due date", -d),
                 d => write!(f, "paid {d} days after the due date"),
             },
+            Self::SingleItemFits { receivable, due } => write!(
+                f,
+                "the amount equals the open amount of receivable {receivable} (due {due}) exactly, but nothing in the payment says what it pays: the statutory order (R-P11) pays the oldest items first instead; a person chooses"
+            ),
             Self::NotEscrowAccount { escrow } => write!(
                 f,
                 "the money arrived on an account that is not the receivable's regulated escrow account {escrow}"

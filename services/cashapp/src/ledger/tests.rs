@@ -1,14 +1,14 @@
 //! Issue 19, end to end through the ledger: bracketed and short contract numbers (R-P4), the
-//! payer's name only in the remittance text or with an extra initial (R-P4, R-P5), and the
-//! inverse exchange rate (R-P8).
+//! payer's name only in the remittance text or with an extra initial (R-P4, R-P5), an exact
+//! single item beside the statutory order (R-P11, R-P5), and the inverse exchange rate (R-P8).
 
 use rust_decimal::Decimal;
 
-use crate::decision::{ExceptionKind, Outcome};
+use crate::decision::{AllocationOrder, ExceptionKind, Outcome};
 use crate::evidence::{Evidence, RefMatch};
 use crate::fx::RateTable;
 use crate::names::NameMatch;
-use crate::testkit::{d, dec, decide, item, ledger, pay};
+use crate::testkit::{allocs, d, dec, decide, item, ledger, pay};
 
 const ACCOUNT: &str = "6222 0212 3456 7890 123";
 
@@ -249,6 +249,130 @@ fn r_p4_a_name_with_an_extra_initial_is_the_customer() {
         ),
     );
     assert_eq!(dn.customer_id.as_deref(), Some("C8"), "{:?}", dn.exception);
+}
+
+fn three_items() -> crate::ledger::Ledger {
+    ledger(vec![
+        item(
+            "WY-2024-003-00001-01",
+            "WY-2024-003-00001",
+            ("C1", "张伟"),
+            &[ACCOUNT],
+            d(1, 1),
+            "100.00",
+        ),
+        item(
+            "WY-2024-003-00001-02",
+            "WY-2024-003-00001",
+            ("C1", "张伟"),
+            &[ACCOUNT],
+            d(2, 1),
+            "200.00",
+        ),
+        item(
+            "WY-2024-003-00001-03",
+            "WY-2024-003-00001",
+            ("C1", "张伟"),
+            &[ACCOUNT],
+            d(3, 1),
+            "300.00",
+        ),
+    ])
+}
+
+#[test]
+fn r_p11_r_p5_an_exact_single_item_is_proposed_beside_the_statutory_order() {
+    // R-P11 (issue 19): a known customer with 100, 200 and 300 open pays 300 and names
+    // nothing. The statutory order pays 100 + 200; the 300 item fits exactly. Neither is
+    // guessed (R-P5): a person chooses, and sees both allocations.
+    let l = three_items();
+    let dn = decide(&l, pay("p1", d(3, 2), "300.00", "张伟", ACCOUNT, ""));
+    assert_eq!(dn.outcome, Outcome::Proposed, "{:?}", dn.exception);
+    let statutory = vec![
+        ("WY-2024-003-00001-01".to_string(), dec("100.00")),
+        ("WY-2024-003-00001-02".to_string(), dec("200.00")),
+    ];
+    let exact = vec![("WY-2024-003-00001-03".to_string(), dec("300.00"))];
+    assert_eq!(allocs(&dn.allocations), statutory);
+    assert_eq!(dn.order, Some(AllocationOrder::Statutory));
+    let shown: Vec<_> = dn
+        .candidates
+        .iter()
+        .map(|c| allocs(&c.allocations))
+        .collect();
+    assert_eq!(shown.first(), Some(&statutory), "{shown:?}");
+    assert_eq!(shown.get(1), Some(&exact), "{shown:?}");
+    let alt = dn.candidates.get(1).map(|c| c.order);
+    assert_eq!(alt, Some(AllocationOrder::ExactItem));
+    // The clerk reads why.
+    let text: Vec<String> = dn
+        .candidates
+        .iter()
+        .flat_map(|c| c.evidence.iter().map(ToString::to_string))
+        .collect();
+    assert!(
+        text.iter()
+            .any(|t| t.contains("WY-2024-003-00001-03") && t.contains("exactly")),
+        "{text:?}"
+    );
+    // Confirming the second candidate books the exact item.
+    let confirmed = dn.confirm(1).map(|c| allocs(&c.allocations));
+    assert_eq!(confirmed, Some(exact));
+    // When the statutory allocation is itself one exact item, nothing changes: applied.
+    let dn = decide(&l, pay("p2", d(3, 2), "100.00", "张伟", ACCOUNT, ""));
+    assert_eq!(dn.outcome, Outcome::Applied);
+    // When the payer names the receivable, that wins (R-P11) and is applied.
+    let dn = decide(
+        &l,
+        pay(
+            "p3",
+            d(3, 2),
+            "300.00",
+            "张伟",
+            ACCOUNT,
+            "WY-2024-003-00001-03",
+        ),
+    );
+    assert_eq!(dn.outcome, Outcome::Applied, "{:?}", dn.exception);
+    assert_eq!(
+        allocs(&dn.allocations),
+        vec![("WY-2024-003-00001-03".to_string(), dec("300.00"))]
+    );
+}
+
+#[test]
+fn r_p5_amount_mismatch_states_what_the_customer_has_open() {
+    // R-P5 (issue 19): 200 of 600 open, nothing named: the message gives the customer's
+    // open items, not the sum of the planned allocation, and shows the exact item.
+    let l = three_items();
+    let dn = decide(&l, pay("p1", d(3, 2), "200.00", "张伟", ACCOUNT, ""));
+    let e = dn
+        .exception
+        .clone()
+        .unwrap_or_else(|| panic!("an exception: {dn:?}"));
+    assert_eq!(e.kind, ExceptionKind::AmountMismatch);
+    assert!(
+        e.reason.contains("600.00 CNY open in 3 receivables"),
+        "{}",
+        e.reason
+    );
+    assert!(e.reason.contains("WY-2024-003-00001-02"), "{}", e.reason);
+    let shown: Vec<_> = dn
+        .candidates
+        .iter()
+        .map(|c| allocs(&c.allocations))
+        .collect();
+    assert!(
+        shown.contains(&vec![("WY-2024-003-00001-02".to_string(), dec("200.00"))]),
+        "{shown:?}"
+    );
+    // 250 fits no single item: the message still states what is open.
+    let dn = decide(&l, pay("p2", d(3, 2), "250.00", "张伟", ACCOUNT, ""));
+    let reason = dn.exception.map(|e| e.reason).unwrap_or_default();
+    assert!(
+        reason.contains("600.00 CNY open in 3 receivables"),
+        "{reason}"
+    );
 }
 
 #[test]

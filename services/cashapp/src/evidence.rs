@@ -4,9 +4,10 @@
 //! Weights (documented in the README): a reference names the contract 6000 (exact, or the
 //! receivable id), 5500 (its digits), 4500 (one typo), 3500 (cut short); the payer pays from
 //! an account on file 4000; the payer's name matches 3000 (exact) / 2800 (pinyin, company
-//! core) / 2500 (an extra initial) / 1800 (homophone) / 1000 (initials) — account and name together count at most
-//! 6000; the amount fits 2500 (one item or the oldest items exactly) / 2000 (within the
-//! write-off tolerance); the unit is named 1000; the date is near the due date 500.
+//! core) / 2500 (an extra initial) / 1800 (homophone) / 1000 (initials), also when read from
+//! the remittance text — account and name together count at most 6000; the amount fits 2500
+//! (one item or the oldest items exactly) / 2000 (within the write-off tolerance); the unit is
+//! named 1000; the date is near the due date 500.
 
 use std::fmt;
 

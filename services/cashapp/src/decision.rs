@@ -84,6 +84,9 @@ pub enum AllocationOrder {
     /// Civil Code art. 560: due before not yet due, then earliest due first; equal due dates
     /// pro rata.
     Statutory,
+    /// The one open receivable the amount equals exactly, when nothing names what is paid
+    /// (a proposal beside the statutory order; a person chooses, issue 19).
+    ExactItem,
 }
 
 /// Money allocated to one receivable.
@@ -151,6 +154,8 @@ pub struct Candidate {
     /// Small difference that would be written off (R-P12).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub write_off: Option<WriteOff>,
+    /// The order these allocations follow (R-P11: the order used is recorded).
+    pub order: AllocationOrder,
 }
 
 /// Why a payment was not applied, and what to do.
@@ -264,6 +269,7 @@ impl Decision {
         d.unapplied = d.booked - applied;
         d.evidence.clone_from(&c.evidence);
         d.write_off.clone_from(&c.write_off);
+        d.order = Some(c.order);
         d.shape = shape_of(&d.allocations, d.unapplied, d.write_off.as_ref());
         d.exception = None;
         d.candidates = Vec::new();

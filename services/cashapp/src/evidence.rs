@@ -4,12 +4,14 @@
 //! Weights (documented in the README): a reference names the contract 6000 (exact, or the
 //! receivable id), 5500 (its digits), 4500 (one typo), 3500 (cut short); the payer pays from
 //! an account on file 4000; the payer's name matches 3000 (exact) / 2800 (pinyin, company
-//! core) / 1800 (homophone) / 1000 (initials) — account and name together count at most
-//! 6000; the amount fits 2500 (one item or the oldest items exactly) / 2000 (within the
-//! write-off tolerance); the unit is named 1000; the date is near the due date 500.
+//! core) / 2500 (an extra initial) / 1800 (homophone) / 1000 (initials), also when read from
+//! the remittance text — account and name together count at most 6000; the amount fits 2500
+//! (one item or the oldest items exactly) / 2000 (within the write-off tolerance); the unit is
+//! named 1000; the date is near the due date 500.
 
 use std::fmt;
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
@@ -79,6 +81,14 @@ pub enum Evidence {
         /// How it matched.
         how: NameMatch,
     },
+    /// The bank's payer-name field is empty and the remittance text carries a name that
+    /// matches the customer's (foreign files put the name there; issue 19).
+    PayerNameInText {
+        /// The name as written in the text.
+        name: Text,
+        /// How it matched.
+        how: NameMatch,
+    },
     /// Neither the payer's account nor name confirms the customer (a name that only sounds
     /// the same does not).
     PayerNotCustomer,
@@ -103,6 +113,15 @@ pub enum Evidence {
         /// Days after the due date (negative: before).
         days: i64,
     },
+    /// Nothing names what the payment is for and the statutory order (R-P11) does not pay
+    /// one receivable exactly, but the amount equals this receivable's open amount exactly:
+    /// a person chooses between the two allocations (issue 19).
+    SingleItemFits {
+        /// The receivable the amount equals.
+        receivable: Text,
+        /// Its due date.
+        due: NaiveDate,
+    },
     /// The money arrived on an account that is not the receivable's escrow account (R-P6).
     NotEscrowAccount {
         /// The escrow account the receivable's money must land in.
@@ -125,9 +144,10 @@ impl Evidence {
                 RefMatch::CutShort => 3500,
             },
             Self::PayerAccountOnFile => 4000,
-            Self::PayerName { how, .. } => match how {
+            Self::PayerName { how } | Self::PayerNameInText { how, .. } => match how {
                 NameMatch::Exact => 3000,
                 NameMatch::Pinyin | NameMatch::CompanyCore => 2800,
+                NameMatch::ExtraInitial => 2500,
                 NameMatch::Homophone => 1800,
                 NameMatch::Initials => 1000,
             },
@@ -138,7 +158,10 @@ impl Evidence {
             },
             Self::UnitNamed { .. } => 1000,
             Self::DateNearDue { .. } => 500,
-            Self::PayerNotCustomer | Self::PayerUnknown | Self::NotEscrowAccount { .. } => 0,
+            Self::PayerNotCustomer
+            | Self::PayerUnknown
+            | Self::NotEscrowAccount { .. }
+            | Self::SingleItemFits { .. } => 0,
         }
     }
 
@@ -150,13 +173,26 @@ impl Evidence {
             Self::ContractNamed { .. } => "contract_named",
             Self::PayerAccountOnFile => "payer_account_on_file",
             Self::PayerName { .. } => "payer_name",
+            Self::PayerNameInText { .. } => "payer_name_in_text",
             Self::PayerNotCustomer => "payer_not_customer",
             Self::PayerUnknown => "payer_unknown",
             Self::Amount { .. } => "amount",
             Self::UnitNamed { .. } => "unit_named",
             Self::DateNearDue { .. } => "date_near_due",
             Self::NotEscrowAccount { .. } => "not_escrow_account",
+            Self::SingleItemFits { .. } => "single_item_fits",
         }
+    }
+}
+
+fn how_name(how: NameMatch) -> &'static str {
+    match how {
+        NameMatch::Exact => "is",
+        NameMatch::Pinyin => "is the pinyin of",
+        NameMatch::CompanyCore => "is the same company as",
+        NameMatch::ExtraInitial => "is, with an extra initial,",
+        NameMatch::Homophone => "sounds the same as (different characters)",
+        NameMatch::Initials => "has the surname and initials of",
     }
 }
 
@@ -180,15 +216,13 @@ impl fmt::Display for Evidence {
             }
             Self::PayerAccountOnFile => f.write_str("the payer's account is on file for the customer"),
             Self::PayerName { how } => {
-                let how = match how {
-                    NameMatch::Exact => "is",
-                    NameMatch::Pinyin => "is the pinyin of",
-                    NameMatch::CompanyCore => "is the same company as",
-                    NameMatch::Homophone => "sounds the same as (different characters)",
-                    NameMatch::Initials => "has the surname and initials of",
-                };
-                write!(f, "the payer's name {how} the customer's name on file")
+                write!(f, "the payer's name {} the customer's name on file", how_name(*how))
             }
+            Self::PayerNameInText { name, how } => write!(
+                f,
+                "the bank gave no payer name; the name {name} in the remittance text {} the customer's name on file",
+                how_name(*how)
+            ),
             Self::PayerNotCustomer => f.write_str(
                 "the payer is not confirmed as the customer: the account is not on file and the name is not the customer's",
             ),
@@ -206,6 +240,10 @@ impl fmt::Display for Evidence {
                 d if *d < 0 => write!(f, "paid {} days before the due date", -d),
                 d => write!(f, "paid {d} days after the due date"),
             },
+            Self::SingleItemFits { receivable, due } => write!(
+                f,
+                "the amount equals the open amount of receivable {receivable} (due {due}) exactly, but nothing in the payment says what it pays: the statutory order (R-P11) pays the oldest items first instead; a person chooses"
+            ),
             Self::NotEscrowAccount { escrow } => write!(
                 f,
                 "the money arrived on an account that is not the receivable's regulated escrow account {escrow}"
@@ -234,7 +272,9 @@ pub(crate) fn score(evidence: &[Evidence]) -> i32 {
             Evidence::ReceivableNamed { .. } | Evidence::ContractNamed { .. } => {
                 reference = reference.max(e.points());
             }
-            Evidence::PayerAccountOnFile | Evidence::PayerName { .. } => payer += e.points(),
+            Evidence::PayerAccountOnFile
+            | Evidence::PayerName { .. }
+            | Evidence::PayerNameInText { .. } => payer += e.points(),
             _ => other += e.points(),
         }
     }

@@ -30,6 +30,8 @@ mod policy;
 mod receivables;
 mod refs;
 mod report;
+#[cfg(test)]
+mod testkit;
 mod text;
 
 pub mod generator;

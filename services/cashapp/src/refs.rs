@@ -3,9 +3,12 @@
 //!
 //! The text is folded to half-width upper case and split into *pieces* (runs of ASCII letters
 //! and digits). Pieces separated only by "soft" separators (space, `-`, `_`, `/`, `.`, `#`,
-//! `:`) form a *run*; any other character (a Chinese character, a comma) ends the run. Every
-//! window of up to [`MAX_PIECES`] consecutive pieces of a run is a candidate reference, in its
-//! compact form (`HT 2023-017 00123` → `HT202301700123`) and as its digits.
+//! `:`, and brackets of any kind, ASCII or full-width: `()[]{}（）〔〕【】〖〗`) form a *run*;
+//! any other character (a Chinese character, a comma) ends the run. Every window of up to
+//! [`MAX_PIECES`] consecutive pieces of a run is a candidate reference, in its compact form
+//! (`HT 2023-017 00123` → `HT202301700123`, `HT〔2024〕015号` → `HT2024015`) and as its
+//! digits. Windows shorter than [`MIN_LEN`] are kept only when they mix letters and digits
+//! (`HT-1`): a lone short word or number is not a reference.
 
 use crate::text::half_width;
 
@@ -13,8 +16,10 @@ use crate::text::half_width;
 pub(crate) const MAX_PIECES: usize = 5;
 /// Longest compact window considered a reference.
 const MAX_LEN: usize = 32;
-/// Shortest compact window considered a reference.
+/// Shortest compact window considered a reference on its own.
 const MIN_LEN: usize = 4;
+/// Shortest compact window considered a reference when it has letters and digits (`HT1`).
+const MIN_MIXED_LEN: usize = 3;
 
 /// One candidate reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +109,7 @@ pub(crate) fn windows_where<'a>(
         for (r, &run_end) in run_ends.iter().enumerate() {
             for i in run_start..run_end {
                 let (mut len, mut digit_count) = (0, 0);
+                let mut letters = false;
                 let from = spans.get(i).map_or(0, |s| s.0);
                 for j in i..run_end.min(i + MAX_PIECES) {
                     let Some(&(a, b, d)) = spans.get(j) else {
@@ -111,11 +117,13 @@ pub(crate) fn windows_where<'a>(
                     };
                     len += b - a;
                     digit_count += d;
+                    letters |= d < b - a;
                     if len > MAX_LEN {
                         break;
                     }
                     let at_end = r == last_run && j + 1 == run_end;
-                    if len < MIN_LEN || !keep(len, digit_count, at_end) {
+                    let short_ok = len >= MIN_MIXED_LEN && letters && digit_count > 0;
+                    if (len < MIN_LEN && !short_ok) || !keep(len, digit_count, at_end) {
                         continue;
                     }
                     out.push(pieces.get(from..b).unwrap_or_default(), at_end);
@@ -149,7 +157,7 @@ fn split(
             start = pieces.len();
             digit_count = 0;
         }
-        let soft = matches!(c, ' ' | '-' | '_' | '/' | '.' | '#' | ':' | '\t');
+        let soft = is_soft(c);
         if !soft && !spans.is_empty() && run_ends.last() != Some(&spans.len()) {
             run_ends.push(spans.len());
         }
@@ -160,6 +168,38 @@ fn split(
     if !spans.is_empty() && run_ends.last() != Some(&spans.len()) {
         run_ends.push(spans.len());
     }
+}
+
+/// Separators that keep the pieces of one reference together (after half-width folding):
+/// spaces, dashes and the like, and brackets — bracketed years are how Chinese contract and
+/// document numbers are written (`HT(2024)015`, `〔2024〕`, `【2024】`; R-P4, issue 19).
+fn is_soft(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '-'
+            | '_'
+            | '/'
+            | '.'
+            | '#'
+            | ':'
+            | '\t'
+            | '('
+            | ')'
+            | '['
+            | ']'
+            | '{'
+            | '}'
+            | '〔'
+            | '〕'
+            | '【'
+            | '】'
+            | '〖'
+            | '〗'
+            | '〘'
+            | '〙'
+            | '⦅'
+            | '⦆'
+    )
 }
 
 #[cfg(test)]
@@ -198,6 +238,40 @@ mod tests {
         let w = windows(["付 HT-2023-017-001"]);
         let last = w.iter().find(|w| w.compact == "HT2023017001");
         assert!(last.is_some_and(|w| w.at_end));
+    }
+
+    #[test]
+    fn r_p4_bracketed_years_do_not_split_a_reference() {
+        // R-P4 (issue 19): brackets, ASCII and full-width, are part of how contract and
+        // document numbers are written (`HT(2024)015`, `HT〔2024〕015号`); they join the
+        // pieces like a dash does.
+        for (text, want) in [
+            ("HT(2024)015 房款", "HT2024015"),
+            ("HT〔2024〕015号", "HT2024015"),
+            ("HT（2024）015", "HT2024015"),
+            ("HT【2024】015", "HT2024015"),
+            ("HT[2024]015", "HT2024015"),
+            ("Payment for INV(2026).001", "INV2026001"),
+            ("合同(HT-2024-015)", "HT2024015"),
+        ] {
+            assert!(
+                compacts(text).contains(&want.to_string()),
+                "{text}: {:?}",
+                compacts(text)
+            );
+        }
+    }
+
+    #[test]
+    fn r_p4_short_references_with_letters_and_digits_are_kept() {
+        // R-P4 (issue 19): `HT-1` is a reference (letters and digits); a lone short word or
+        // number is not.
+        assert!(compacts("付 HT-1").contains(&"HT1".to_string()));
+        assert!(compacts("No. 7A2").contains(&"7A2".to_string()));
+        // Two characters are too few to be a reference even with letters and digits.
+        assert!(!compacts("A1 栋").contains(&"A1".to_string()));
+        assert!(!compacts("付 HT 款").contains(&"HT".to_string()));
+        assert!(!compacts("123 元").contains(&"123".to_string()));
     }
 
     #[test]

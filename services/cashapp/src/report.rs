@@ -36,9 +36,14 @@ pub struct Totals {
     /// Not applied (surpluses, proposals, exceptions).
     #[serde(with = "rust_decimal::serde::str")]
     pub unapplied: Decimal,
-    /// Written off as small differences (R-P12; not cash, not part of the sum).
+    /// Written off as small differences (R-P12; not cash, not part of the sum): booked
+    /// write-offs only, at or below the approval threshold.
     #[serde(with = "rust_decimal::serde::str")]
     pub written_off: Decimal,
+    /// Write-offs waiting for a person's approval (above the threshold): the receivables
+    /// stay open by these amounts until approved (R-P12, issue 19).
+    #[serde(with = "rust_decimal::serde::str")]
+    pub write_off_pending: Decimal,
 }
 
 /// Counts by outcome and amounts by currency.
@@ -54,6 +59,8 @@ pub struct Summary {
     pub exceptions: BTreeMap<ExceptionKind, usize>,
     /// Payments converted from another currency (R-P8).
     pub fx_converted: usize,
+    /// Applied payments whose small difference waits for approval (R-P12).
+    pub write_offs_pending: usize,
     /// Amounts by booked currency.
     pub totals: BTreeMap<String, Totals>,
     /// Applied + unapplied = received for every currency.
@@ -92,7 +99,12 @@ impl Summary {
             if d.outcome == Outcome::Applied
                 && let Some(w) = &d.write_off
             {
-                t.written_off += w.amount;
+                if w.needs_approval {
+                    t.write_off_pending += w.amount;
+                    s.write_offs_pending += 1;
+                } else {
+                    t.written_off += w.amount;
+                }
             }
         }
         s.balanced = s
@@ -221,4 +233,67 @@ pub fn reconcile_files(
         errors,
         skipped,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{d, dec, item, ledger, pay};
+
+    #[test]
+    fn r_p12_write_offs_waiting_for_approval_are_reported_apart() {
+        // R-P12 (issue 19): a difference above the approval threshold is not written off
+        // until a person approves; the receivable stays open by it, so the summary must not
+        // count it as written off.
+        let account = "6222021234567890123";
+        let mut l = ledger(vec![
+            item(
+                "HT-2024-001-00123-01",
+                "HT-2024-001-00123",
+                ("C1", "张伟"),
+                &[account],
+                d(3, 1),
+                "10000.00",
+            ),
+            item(
+                "HT-2024-001-00456-01",
+                "HT-2024-001-00456",
+                ("C1", "张伟"),
+                &[account],
+                d(3, 1),
+                "8000.00",
+            ),
+        ]);
+        let decisions = l.reconcile_and_apply(&[
+            // 1.50 short: above the 1.00 approval threshold, within the 5.00 tolerance.
+            pay(
+                "p1",
+                d(3, 2),
+                "9998.50",
+                "张伟",
+                account,
+                "HT-2024-001-00123",
+            ),
+            // 0.40 short: booked at once.
+            pay(
+                "p2",
+                d(3, 2),
+                "7999.60",
+                "张伟",
+                account,
+                "HT-2024-001-00456",
+            ),
+        ]);
+        assert!(
+            decisions.iter().all(|d| d.outcome == Outcome::Applied),
+            "{decisions:?}"
+        );
+        let s = Summary::of(&decisions);
+        let t = s.totals.get("CNY").cloned().unwrap_or_default();
+        assert_eq!(t.written_off, dec("0.40"));
+        assert_eq!(t.write_off_pending, dec("1.50"));
+        assert_eq!(s.write_offs_pending, 1);
+        assert_eq!(l.open_amount("HT-2024-001-00123-01"), Some(dec("1.50")));
+        assert!(s.balanced);
+    }
 }

@@ -8,7 +8,7 @@ use super::Batch;
 use super::probe::Probe;
 use super::score::Scored;
 use crate::allocate::{Slot, plan};
-use crate::decision::{Allocation, WriteOff};
+use crate::decision::{Allocation, AllocationOrder, WriteOff};
 use crate::evidence::{AmountFit, Evidence};
 use crate::ident::Text;
 use crate::model::{Ccy, Payment, unit};
@@ -95,6 +95,39 @@ pub(crate) fn allocate(
         items,
         difference,
     });
+    // What the customer has open in scope (for a clerk reading an amount mismatch).
+    s.open_total = slots.iter().map(|x| x.open).sum();
+    s.open_count = slots.len();
+    if matches!(fit, AmountFit::Partial | AmountFit::Over) {
+        s.open_list = slots.iter().map(|x| (x.item, x.open)).collect();
+    }
+    // R-P11, issue 19: nothing names what is paid, the statutory order does not pay one item
+    // exactly, but another single open item equals the amount. Both are shown; a person
+    // chooses (R-P5: not guessed). Among several such items, the first in statutory order.
+    if plan.order == AllocationOrder::Statutory && fit != AmountFit::One {
+        s.single_fit = slots.iter().find(|x| x.open == s.booked).and_then(|x| {
+            let item = ledger.items.get(x.item as usize)?;
+            Some(Allocation {
+                receivable_id: item.id.clone(),
+                contract_no: ledger
+                    .contracts
+                    .get(item.contract as usize)
+                    .map_or_else(|| Text::from(""), |c| c.no.clone()),
+                due_date: item.due,
+                amount: x.open,
+                open_before: x.open,
+                open_after: Decimal::ZERO,
+                payment_no: batch.payments(x.item).saturating_add(1),
+                item: x.item,
+            })
+        });
+        if let Some(a) = &s.single_fit {
+            s.evidence.push(Evidence::SingleItemFits {
+                receivable: a.receivable_id.clone(),
+                due: a.due_date,
+            });
+        }
+    }
     let unit_named = s.allocations.first().and_then(|a| {
         let item = ledger.items.get(a.item as usize)?;
         let (unit, key) = ledger

@@ -4,7 +4,7 @@
 use crate::evidence::RefMatch;
 use crate::index::MultiIndex;
 use crate::index::deletion_hashes;
-use crate::names::{NameMatch, compare};
+use crate::names::{NameKey, NameMatch, compare};
 use crate::text::{compact, osa_distance};
 
 use super::Ledger;
@@ -31,6 +31,9 @@ pub(crate) struct Found {
     pub(crate) items: Vec<(u32, RefMatch)>,
     pub(crate) account: bool,
     pub(crate) name: Option<NameMatch>,
+    /// The name matched is one read from the remittance text (index into the probe's
+    /// `text_names`), not the bank's payer-name field.
+    pub(crate) text_name: Option<u8>,
 }
 
 impl Found {
@@ -41,6 +44,7 @@ impl Found {
             items: Vec::new(),
             account: false,
             name: None,
+            text_name: None,
         }
     }
 
@@ -108,7 +112,12 @@ impl Ledger {
             }
             self.name_findings(probe, &mut found, before);
             if !probe.name.is_empty() {
-                self.find_by_name(probe, &mut found);
+                self.find_by_name(&probe.name, &mut found, None);
+            } else {
+                for (i, (_, name)) in probe.text_names.iter().enumerate() {
+                    let i = u8::try_from(i).ok();
+                    self.find_by_name(name, &mut found, i);
+                }
             }
         }
         for f in &mut found {
@@ -119,11 +128,25 @@ impl Ledger {
         found
     }
 
-    /// How the payer's name compares with the customers found from `from` on.
+    /// How the payer's name (else a name in the remittance text) compares with the
+    /// customers found from `from` on.
     fn name_findings(&self, probe: &Probe, found: &mut [Found], from: usize) {
         for f in found.iter_mut().skip(from) {
             if let Some(cu) = self.customers.get(f.customer as usize) {
                 f.name = compare(&probe.name, &cu.key);
+                f.text_name = None;
+                if f.name.is_none() {
+                    let best = probe
+                        .text_names
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, (_, k))| Some((compare(k, &cu.key)?, i)))
+                        .max_by_key(|(m, i)| (*m, std::cmp::Reverse(*i)));
+                    if let Some((m, i)) = best {
+                        f.name = Some(m);
+                        f.text_name = u8::try_from(i).ok();
+                    }
+                }
             }
         }
     }
@@ -282,9 +305,10 @@ impl Ledger {
         }
     }
 
-    fn find_by_name(&self, probe: &Probe, found: &mut Vec<Found>) {
+    /// Customers by `name` (the payer's, or the `text`-th name in the remittance).
+    fn find_by_name(&self, name: &NameKey, found: &mut Vec<Found>, text: Option<u8>) {
         let max = usize::from(self.policy.max_name_candidates);
-        let (exact, sounds) = probe.name.lookup_keys();
+        let (exact, sounds) = name.lookup_keys();
         let mut hits: Vec<u32> = Vec::new();
         for keys in [exact, sounds] {
             for k in keys {
@@ -301,12 +325,16 @@ impl Ledger {
         hits.sort_unstable();
         hits.dedup();
         for c in hits {
-            let name = self
+            let how = self
                 .customers
                 .get(c as usize)
-                .and_then(|cu| compare(&probe.name, &cu.key));
-            if name.is_some() {
-                entry(found, c).name = name;
+                .and_then(|cu| compare(name, &cu.key));
+            if how.is_some() {
+                let f = entry(found, c);
+                if f.name < how {
+                    f.name = how;
+                    f.text_name = text;
+                }
             }
         }
     }

@@ -11,7 +11,10 @@ use super::candidates::Found;
 use super::gates::gates;
 use super::probe::{dedup_key, probe};
 use super::score::{Scored, score_candidate};
-use crate::decision::{Candidate, Decision, Exception, ExceptionKind, Outcome, shape_of};
+use crate::decision::{
+    Allocation, AllocationOrder, Candidate, Decision, Exception, ExceptionKind, Outcome, shape_of,
+};
+use crate::evidence::{AmountFit, Evidence, score};
 use crate::ident::Text;
 use crate::model::Payment;
 
@@ -61,7 +64,47 @@ fn view(ledger: &Ledger, p: &Payment, s: &Scored) -> Candidate {
         fx: s.fx.clone(),
         write_off: s.write_off.clone(),
         allocations: s.allocations.clone(),
+        order: s.order,
     }
+}
+
+/// The exact-item alternative of a candidate (R-P11, issue 19): the same customer and
+/// evidence, the amount fitting that one receivable (and the date evidence of its due date).
+fn exact_item_view(ledger: &Ledger, p: &Payment, s: &Scored, a: &Allocation) -> Candidate {
+    let mut c = view(ledger, p, s);
+    c.evidence.retain(|e| {
+        !matches!(
+            e,
+            Evidence::Amount { .. } | Evidence::DateNearDue { .. } | Evidence::UnitNamed { .. }
+        )
+    });
+    c.evidence.push(Evidence::Amount {
+        fit: AmountFit::One,
+        items: 1,
+        difference: Decimal::ZERO,
+    });
+    let days = (p.date - a.due_date).num_days();
+    if days.abs() <= i64::from(ledger.policy.date_window_days) {
+        c.evidence.push(Evidence::DateNearDue { days });
+    }
+    c.confidence = u16::try_from(score(&c.evidence).clamp(0, 10_000)).unwrap_or(0);
+    c.allocations = vec![a.clone()];
+    c.write_off = None;
+    c.order = AllocationOrder::ExactItem;
+    c
+}
+
+/// The candidates shown with a proposal or an exception: the best [`SHOWN`], each followed
+/// by its exact-item alternative, if any.
+fn views(ledger: &Ledger, p: &Payment, scored: &[Scored]) -> Vec<Candidate> {
+    let mut out = Vec::with_capacity(SHOWN + 1);
+    for s in scored.iter().take(SHOWN) {
+        out.push(view(ledger, p, s));
+        if let Some(a) = &s.single_fit {
+            out.push(exact_item_view(ledger, p, s, a));
+        }
+    }
+    out
 }
 
 fn action(kind: ExceptionKind) -> &'static str {
@@ -105,11 +148,7 @@ fn exception(
     let kind = kinds.next().unwrap_or(ExceptionKind::NoCandidate);
     d.outcome = Outcome::Exception;
     d.confidence = shown.first().map_or(0, Scored::confidence);
-    d.candidates = shown
-        .iter()
-        .take(SHOWN)
-        .map(|s| view(ledger, p, s))
-        .collect();
+    d.candidates = views(ledger, p, shown);
     d.exception = Some(Exception {
         kind,
         also: kinds.collect(),
@@ -221,13 +260,21 @@ fn chosen(ledger: &Ledger, mut d: Decision, all: &mut Vec<Scored>, p: &Payment) 
         return d;
     };
     let mut confidence = best.confidence();
-    if best.payer_unknown() {
-        // Nobody verified the payer: a person looks at it whatever the other evidence says.
+    if best.payer_unknown() || best.single_fit.is_some() {
+        // Nobody verified the payer (or only free text names them), or the amount fits one
+        // item exactly while the statutory order pays others (R-P11): a person looks at it
+        // whatever the other evidence says.
         confidence = confidence.min(policy.auto_apply_min_confidence.saturating_sub(1));
     }
     let auto = confidence >= policy.auto_apply_min_confidence;
     if !auto {
-        d.candidates = all.iter().take(SHOWN).map(|s| view(ledger, p, s)).collect();
+        d.candidates = views(ledger, p, all);
+    }
+    if let Some(a) = &best.single_fit {
+        d.notes.push(format!(
+            "the amount equals receivable {} alone; the allocation shown follows the statutory order (R-P11); confirm candidate 2 to pay that receivable instead",
+            a.receivable_id
+        ));
     }
     let new_account = best.found.name.is_some() && !best.found.account;
     let best = all.swap_remove(0);
@@ -260,6 +307,15 @@ fn chosen(ledger: &Ledger, mut d: Decision, all: &mut Vec<Scored>, p: &Payment) 
         d.notes.push(format!(
             "confidence {confidence} is below the automatic threshold {}: a person confirms",
             policy.auto_apply_min_confidence
+        ));
+    }
+    if let Some(fx) = &d.fx
+        && let Some(published) = fx.inverse_of
+    {
+        // R-P8: the rate used is recorded, and how it was obtained.
+        d.notes.push(format!(
+            "converted at the inverse of the published {}→{} rate {published} of {}: {} {} ÷ {published} = {} {}, rounded half away from zero to the minor unit",
+            fx.to, fx.from, fx.rate_date, fx.received, fx.from, fx.booked, fx.to
         ));
     }
     if surplus > Decimal::ZERO {

@@ -2,8 +2,6 @@
 //! most important first — wrong receiving account, third-party payer, ambiguity, missing
 //! exchange rate, nothing open, amount differing without a reference.
 
-use rust_decimal::Decimal;
-
 use super::Ledger;
 use super::score::Scored;
 use crate::decision::ExceptionKind;
@@ -88,8 +86,49 @@ pub(crate) fn gates(
     };
     if mismatch {
         kinds.push(ExceptionKind::AmountMismatch);
-        let open: Decimal = best.allocations.iter().map(|a| a.open_before).sum();
-        reasons.push(format!("{} {} does not match what customer {} has open ({} {} in the receivables considered), and the remittance does not say what it pays", best.booked, best.currency_code(p), best.customer_id(ledger), open, best.currency_code(p)));
+        reasons.push(open_text(ledger, best, p));
     }
     (kinds, reasons)
+}
+
+/// Most receivables listed in an amount-mismatch message.
+const LISTED: usize = 6;
+
+/// What the customer has open, for an amount mismatch (issue 19: the receivables in scope,
+/// not the sum of the planned allocation), and the one item the amount equals, if any.
+fn open_text(ledger: &Ledger, best: &Scored, p: &Payment) -> String {
+    let ccy = best.currency_code(p);
+    let n = best.open_count;
+    let mut text = format!(
+        "{} {ccy} does not match what customer {} has open: {} {ccy} open in {n} receivable{}",
+        best.booked,
+        best.customer_id(ledger),
+        best.open_total,
+        if n == 1 { "" } else { "s" }
+    );
+    let listed: Vec<String> = best
+        .open_list
+        .iter()
+        .take(LISTED)
+        .filter_map(|(i, open)| {
+            let item = ledger.items.get(*i as usize)?;
+            Some(format!("{} {open} due {}", item.id, item.due))
+        })
+        .collect();
+    if !listed.is_empty() {
+        text.push_str(" (");
+        text.push_str(&listed.join(", "));
+        if best.open_list.len() > LISTED {
+            text.push_str(", …");
+        }
+        text.push(')');
+    }
+    if let Some(a) = &best.single_fit {
+        text.push_str(&format!(
+            "; the amount equals receivable {} alone",
+            a.receivable_id
+        ));
+    }
+    text.push_str("; the remittance does not say what it pays");
+    text
 }

@@ -13,6 +13,8 @@ mod probe;
 mod score;
 mod seen;
 mod store;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{HashMap, HashSet};
 

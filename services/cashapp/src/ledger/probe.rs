@@ -28,6 +28,9 @@ pub(crate) struct Probe {
     pub(crate) account: Option<u64>,
     pub(crate) name: NameKey,
     pub(crate) name_given: bool,
+    /// Names in the remittance text (as written, normalised), read only when the bank gave
+    /// no usable payer name (issue 19: foreign files carry it in the free text).
+    pub(crate) text_names: Vec<(String, NameKey)>,
 }
 
 pub(crate) fn probe(ledger: &Ledger, p: &Payment) -> Probe {
@@ -64,6 +67,20 @@ pub(crate) fn probe(ledger: &Ledger, p: &Payment) -> Probe {
             (h, dh)
         })
         .collect();
+    let name = p
+        .payer_name
+        .as_deref()
+        .map(NameKey::new)
+        .unwrap_or_default();
+    let text_names = if name.is_empty() {
+        texts
+            .iter()
+            .flatten()
+            .flat_map(|t| crate::names::names_in_text(t))
+            .collect()
+    } else {
+        Vec::new()
+    };
     Probe {
         windows,
         keys,
@@ -81,11 +98,8 @@ pub(crate) fn probe(ledger: &Ledger, p: &Payment) -> Probe {
             .map(compact_hash)
             .filter(|(_, len)| *len > 0)
             .map(|(h, _)| h),
-        name: p
-            .payer_name
-            .as_deref()
-            .map(NameKey::new)
-            .unwrap_or_default(),
+        name,
+        text_names,
         name_given: p
             .payer_name
             .as_deref()

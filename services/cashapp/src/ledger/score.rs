@@ -38,6 +38,14 @@ pub(crate) struct Scored {
     /// Another contract of the same customer whose oldest open items the amount fits exactly
     /// (when it does not fit the named one).
     pub(crate) other_fit: Option<Text>,
+    /// What is open in scope: total and number of receivables, and (when the amount is
+    /// partial or over) each receivable with its open amount, in R-P11 order.
+    pub(crate) open_total: Decimal,
+    pub(crate) open_count: usize,
+    pub(crate) open_list: Vec<(u32, Decimal)>,
+    /// A single open item the amount equals exactly, when nothing names what is paid and the
+    /// statutory order would not pay one item exactly (R-P11, issue 19).
+    pub(crate) single_fit: Option<Allocation>,
 }
 
 impl Scored {
@@ -90,11 +98,13 @@ impl Scored {
             .any(|e| matches!(e, Evidence::PayerNotCustomer))
     }
 
-    /// True when the bank told nothing about the payer.
+    /// True when the bank told nothing about the payer, or only the remittance text carries
+    /// a name (free text may name anyone: the customer the money is for as well as the payer).
     pub(crate) fn payer_unknown(&self) -> bool {
         self.evidence
             .iter()
             .any(|e| matches!(e, Evidence::PayerUnknown))
+            || (!self.found.account && self.found.text_name.is_some())
     }
 }
 
@@ -136,7 +146,16 @@ pub(crate) fn score_candidate(
         evidence.push(Evidence::PayerAccountOnFile);
     }
     if let Some(how) = found.name {
-        evidence.push(Evidence::PayerName { how });
+        match found
+            .text_name
+            .and_then(|i| probe.text_names.get(usize::from(i)))
+        {
+            Some((written, _)) => evidence.push(Evidence::PayerNameInText {
+                name: Text::from(written.as_str()),
+                how,
+            }),
+            None => evidence.push(Evidence::PayerName { how }),
+        }
     }
     if !payer_verified(&found) {
         evidence.push(if probe.account.is_some() || probe.name_given {
@@ -246,6 +265,10 @@ pub(crate) fn score_candidate(
         wrong_escrow,
         nothing_open,
         other_fit: None,
+        open_total: Decimal::ZERO,
+        open_count: 0,
+        open_list: Vec::new(),
+        single_fit: None,
     };
     if !missing_rate && !slots.is_empty() {
         allocate(batch, p, probe, &mut slots, &mut scored);

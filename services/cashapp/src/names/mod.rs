@@ -73,6 +73,9 @@ pub enum NameMatch {
     Homophone,
     /// The company names agree once suffixes and the region are set aside.
     CompanyCore,
+    /// The same name with an extra initial on one side (`Jackson Ella W.` for Ella
+    /// Jackson).
+    ExtraInitial,
     /// The pinyin of the Chinese name (any tones, spacing or word order).
     Pinyin,
     /// The same name.
@@ -175,11 +178,71 @@ impl NameKey {
             } else {
                 sounds.push(k);
             }
+            // Without its initials (`Jackson Ella W.` → `jackson ella`), so a name written
+            // with and without a middle initial meets (issue 19).
+            if let Some(words) = without_initials(&self.tokens) {
+                sounds.push(letters_key(&count_letters(words)));
+            }
         }
         sounds.sort_unstable();
         sounds.dedup();
         (exact, sounds)
     }
+}
+
+/// The words of a romanised name without its initials (one-letter tokens), when it has
+/// initials and at least two words besides them (a surname alone identifies nobody).
+fn without_initials(tokens: &[String]) -> Option<impl Iterator<Item = &str> + Clone> {
+    let words = tokens.iter().filter(|t| t.len() > 1).count();
+    (words >= 2 && words < tokens.len())
+        .then(|| tokens.iter().filter(|t| t.len() > 1).map(String::as_str))
+}
+
+/// Names in free text (issue 19): foreign files often leave the payer-name field empty and
+/// carry the name in the remittance (`1234//HADDOCK-Archibald`, `/ORDP/张伟/…`). The text is
+/// cut at anything that cannot be part of a name (digits, `/`, `,`, `;`, brackets…); each
+/// piece with two to five Latin words (at least two of two letters or more), or two to four
+/// Han characters, or a Han company name, is a name candidate. At most four are returned.
+#[must_use]
+pub(crate) fn names_in_text(text: &str) -> Vec<(String, NameKey)> {
+    const MAX: usize = 4;
+    let mut out: Vec<(String, NameKey)> = Vec::new();
+    let mut piece = String::new();
+    let mut han_piece = String::new();
+    let flush = |piece: &mut String, han_piece: &mut String, out: &mut Vec<(String, NameKey)>| {
+        for part in [std::mem::take(piece), std::mem::take(han_piece)] {
+            if out.len() >= MAX {
+                return;
+            }
+            let key = NameKey::new(&part);
+            let han_chars = key.han.chars().count();
+            let words = key.tokens.iter().filter(|t| t.len() > 1).count();
+            let name_like = if key.han.is_empty() {
+                (2..=5).contains(&key.tokens.len()) && words >= 2
+            } else {
+                (2..=4).contains(&han_chars) || key.company
+            };
+            if name_like && !out.iter().any(|(_, k)| *k == key) {
+                let written = part.trim_matches([' ', '-', '.', '\'']).to_string();
+                out.push((written, key));
+            }
+        }
+    };
+    for c in text.chars() {
+        let c = crate::text::half_width(c);
+        if is_han(c) {
+            han_piece.push(c);
+        } else if c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '.') {
+            if !han_piece.is_empty() {
+                flush(&mut piece, &mut han_piece, &mut out);
+            }
+            piece.push(c);
+        } else {
+            flush(&mut piece, &mut han_piece, &mut out);
+        }
+    }
+    flush(&mut piece, &mut han_piece, &mut out);
+    out
 }
 
 /// Remove a leading `XX省`/`XX市` (and a following `XX市`) region from a company name.
@@ -219,9 +282,27 @@ fn letters_key(counts: &[u8; 26]) -> u64 {
     h.finish()
 }
 
-/// How `payer` matches `customer`, if at all.
+/// How `payer` matches `customer`, if at all. A name that matches only once an initial is
+/// set aside on either side (`Jackson Ella W.`, `ZHANG WEI X.`) is [`NameMatch::ExtraInitial`].
 #[must_use]
 pub(crate) fn compare(payer: &NameKey, customer: &NameKey) -> Option<NameMatch> {
+    compare_as_written(payer, customer).or_else(|| {
+        let strip = |k: &NameKey| {
+            without_initials(&k.tokens).map(|words| NameKey {
+                tokens: words.map(str::to_string).collect(),
+                ..k.clone()
+            })
+        };
+        let (p, c) = (strip(payer), strip(customer));
+        if p.is_none() && c.is_none() {
+            return None;
+        }
+        let m = compare_as_written(p.as_ref().unwrap_or(payer), c.as_ref().unwrap_or(customer))?;
+        matches!(m, NameMatch::Exact | NameMatch::Pinyin).then_some(NameMatch::ExtraInitial)
+    })
+}
+
+fn compare_as_written(payer: &NameKey, customer: &NameKey) -> Option<NameMatch> {
     if !payer.han.is_empty() && payer.han_hash == customer.han_hash {
         return Some(NameMatch::Exact);
     }
@@ -342,6 +423,51 @@ mod tests {
             cmp("ACME TRADING CO., LTD.", "Acme Trading Company Limited"),
             Some(NameMatch::Exact)
         );
+    }
+
+    #[test]
+    fn r_p4_an_extra_initial_does_not_hide_a_name() {
+        // R-P4 (issue 19): `Jackson Ella W.` is Ella Jackson with a middle initial.
+        assert_eq!(
+            cmp("Jackson Ella W.", "Ella Jackson"),
+            Some(NameMatch::ExtraInitial)
+        );
+        assert_eq!(
+            cmp("Ella Jackson", "JACKSON ELLA W"),
+            Some(NameMatch::ExtraInitial)
+        );
+        assert_eq!(cmp("ZHANG WEI X.", "张伟"), Some(NameMatch::ExtraInitial));
+        // An initial alone with a different name is no match, nor is a surname alone.
+        assert_eq!(cmp("Jackson Emma W.", "Ella Jackson"), None);
+        assert_eq!(cmp("Jackson W.", "Ella Jackson"), None);
+        // And the index finds them under each other's keys.
+        let customer = NameKey::new("Ella Jackson").index_keys();
+        let (exact, sounds) = NameKey::new("Jackson Ella W.").lookup_keys();
+        assert!(exact.iter().chain(&sounds).any(|k| customer.contains(k)));
+    }
+
+    #[test]
+    fn r_p4_names_in_remittance_text() {
+        // R-P4 (issue 19): foreign files carry the payer's name in the free text.
+        let found = |text: &str| -> Vec<Vec<String>> {
+            names_in_text(text)
+                .into_iter()
+                .map(|(_, k)| {
+                    if k.han.is_empty() {
+                        k.tokens
+                    } else {
+                        vec![k.han]
+                    }
+                })
+                .collect()
+        };
+        assert!(
+            found("1234//HADDOCK-Archibald")
+                .contains(&vec!["haddock".to_string(), "archibald".to_string()])
+        );
+        assert!(found("/ORDP/张伟/HT-2024-001").contains(&vec!["张伟".to_string()]));
+        // Numbers and references are not names.
+        assert!(found("HT-2024-001-00123 20240301").is_empty());
     }
 
     #[test]

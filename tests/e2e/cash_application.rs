@@ -6,6 +6,7 @@
 
 use devstack::clients::eventually;
 use devstack::scenario::{self, bank_csv, open_amount};
+use kit::auth::Role;
 use proto::payments::v1 as payments;
 use proto::payments::v1::resolve_exception_request::Action;
 
@@ -246,12 +247,15 @@ async fn the_engine_applies_splits_and_flags_through_the_service() {
     );
 
     // A person confirms the third-party payment after the customer said a relative paid
-    // for them (R-P5): it is applied as the candidate proposed, to installment 4.
-    let confirmed = clients
+    // for them (R-P5): it is applied as the candidate proposed, to installment 4. Who decided
+    // is the authenticated cashier (R-O3), whatever the request might claim.
+    let clerk = devstack::clients::Clients::as_user(&stack, "clerk-7", &[Role::Cashier], None)
+        .or_logs(&stack);
+    let confirmed = clerk
+        .clone()
         .payments
         .resolve_exception(payments::ResolveExceptionRequest {
             exception_id: third.exception_id.clone(),
-            resolved_by: "clerk-7".into(),
             action: Some(Action::ConfirmCandidate(0)),
             note: "李雷 confirmed on the phone that 韩梅梅 paid for him".into(),
         })
@@ -271,6 +275,7 @@ async fn the_engine_applies_splits_and_flags_through_the_service() {
         "{}",
         confirmed.resolution
     );
+    assert_eq!(confirmed.resolved_by, "clerk-7");
     eventually("installment 4 paid once confirmed", EVENTUALLY, || async {
         let mut c = clients.clone();
         let r = scenario::receivables(&mut c, &contract.contract_id).await?;
@@ -283,7 +288,6 @@ async fn the_engine_applies_splits_and_flags_through_the_service() {
         .payments
         .resolve_exception(payments::ResolveExceptionRequest {
             exception_id: third.exception_id.clone(),
-            resolved_by: "clerk-8".into(),
             action: Some(Action::ConfirmCandidate(0)),
             note: String::new(),
         })
@@ -295,7 +299,6 @@ async fn the_engine_applies_splits_and_flags_through_the_service() {
         .payments
         .resolve_exception(payments::ResolveExceptionRequest {
             exception_id: wrong_account.exception_id.clone(),
-            resolved_by: "clerk-7".into(),
             action: Some(Action::Dismiss(true)),
             note: String::new(),
         })
@@ -306,7 +309,6 @@ async fn the_engine_applies_splits_and_flags_through_the_service() {
         .payments
         .resolve_exception(payments::ResolveExceptionRequest {
             exception_id: wrong_account.exception_id.clone(),
-            resolved_by: "clerk-7".into(),
             action: Some(Action::Dismiss(true)),
             note: "returned to the payer; asked to pay into the escrow account".into(),
         })

@@ -15,10 +15,7 @@ const ACCOUNT: &str = "6222 0230 0000 0303";
 async fn two_replicas_decide_on_the_same_ledger() {
     let (mut stack, mut clients) = start().await;
     let replica = stack.start_replica("payments").await.or_logs(&stack);
-    let endpoint = stack.endpoint(&replica).or_logs(&stack);
-    let second = PaymentsServiceClient::connect(endpoint)
-        .await
-        .or_logs(&stack);
+    let second = devstack::clients::payments_at(&stack, &replica).or_logs(&stack);
     let customer = scenario::create_customer_with_accounts(&mut clients, "王芳", &[ACCOUNT])
         .await
         .or_logs(&stack);
@@ -37,7 +34,7 @@ async fn two_replicas_decide_on_the_same_ledger() {
     let line = |date: &'static str, reference: &'static str| {
         bank_csv(&[[date, "500.00", "CNY", "王芳", "6222023000000303", reference]])
     };
-    let ingest = |client: &PaymentsServiceClient<tonic::transport::Channel>,
+    let ingest = |client: &PaymentsServiceClient<devstack::clients::Authed>,
                   name: &str,
                   content: Vec<u8>| {
         let mut client = client.clone();

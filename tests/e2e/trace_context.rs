@@ -23,6 +23,7 @@ async fn trace_context_flows_from_grpc_through_kafka() {
         name: "王五".into(),
         kind: contracts::CustomerKind::Person as i32,
         payer_accounts: vec!["6222 0200 0000 5555".into()],
+        ..Default::default()
     });
     request.metadata_mut().insert(
         "traceparent",

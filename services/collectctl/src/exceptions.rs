@@ -44,9 +44,6 @@ enum ExceptionsCommand {
     Resolve {
         /// Exception id (from `list`).
         exception_id: String,
-        /// Who decides (your user id); recorded with the resolution.
-        #[arg(long = "by")]
-        resolved_by: String,
         /// Apply the payment as candidate N proposes (1 = the first listed).
         #[arg(long, conflicts_with = "dismiss", required_unless_present = "dismiss")]
         confirm: Option<u32>,
@@ -85,7 +82,6 @@ pub(crate) fn run(args: ExceptionsArgs) -> Outcome {
             }
             ExceptionsCommand::Resolve {
                 exception_id,
-                resolved_by,
                 confirm,
                 dismiss,
                 note,
@@ -102,7 +98,6 @@ pub(crate) fn run(args: ExceptionsArgs) -> Outcome {
                 let done = client
                     .resolve_exception(api::ResolveExceptionRequest {
                         exception_id,
-                        resolved_by,
                         action: Some(action),
                         note,
                     })
@@ -113,10 +108,12 @@ pub(crate) fn run(args: ExceptionsArgs) -> Outcome {
                     Ok(serde_json::to_string_pretty(&serde_json::json!({
                         "exception_id": done.exception_id,
                         "resolution": done.resolution,
+                        "resolved_by": done.resolved_by,
                         "allocations": done.allocations.iter().map(allocation_json).collect::<Vec<_>>(),
                     }))?)
                 } else {
-                    let mut out = format!("resolved: {}\n", done.resolution);
+                    let mut out =
+                        format!("resolved by {}: {}\n", done.resolved_by, done.resolution);
                     for a in &done.allocations {
                         let _ = writeln!(
                             out,

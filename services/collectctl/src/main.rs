@@ -6,6 +6,8 @@
 //! One module per subcommand group; a new group is a module with an `Args` type and a `run`
 //! function, plus one variant in [`Command`].
 
+mod audit;
+mod auth;
 mod calendar;
 mod cli;
 mod customers;
@@ -50,6 +52,10 @@ enum Command {
     /// The payments exception queue (R-P5): list it (text, or --json) and decide an
     /// exception (confirm a candidate or dismiss with a note). Talks to the payments service.
     Exceptions(exceptions::ExceptionsArgs),
+    /// Tokens for the local stack: `collectctl auth token --role cashier --subject clerk-7`.
+    Auth(auth::AuthArgs),
+    /// Who did what: one service's audit trail of calls, allowed and refused (R-O3).
+    Audit(audit::AuditArgs),
     /// Write a seeded synthetic portfolio (receivables, camt.053 and CSV statements, rates,
     /// ground truth) to try `reconcile` on.
     Generate(reconcile::GenerateArgs),
@@ -65,6 +71,8 @@ fn main() -> ExitCode {
         Command::Exceptions(args) => exceptions::run(args),
         Command::Ingest(args) => ingest::run(args),
         Command::Customers(args) => customers::run(args),
+        Command::Auth(args) => auth::run(args),
+        Command::Audit(args) => audit::run(args),
     };
     cli::finish(result)
 }

@@ -5,6 +5,8 @@ use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+use kit::auth::Caller;
+use kit::auth::owners::CUSTOMER_KEY;
 use kit::outbox::Outbox;
 use kit::{ApiError, wire};
 use proto::contracts::v1 as api;
@@ -12,7 +14,7 @@ use proto::contracts::v1::contracts_service_server::ContractsService;
 use proto::events::v1 as events;
 
 use crate::terms::Terms;
-use crate::{cycle, store};
+use crate::{cycle, owners, store};
 
 /// Most installments a schedule may have (50 years of monthly payments).
 const MAX_INSTALLMENTS: usize = 600;
@@ -38,6 +40,7 @@ impl ContractsService for Api {
         &self,
         request: Request<api::AddPayerAccountRequest>,
     ) -> Result<Response<api::AddPayerAccountResponse>, Status> {
+        let caller = Caller::of(&request)?;
         let request = request.into_inner();
         let customer_id = wire::uuid("customer_id", &request.customer_id)?;
         tracing::Span::current().record("customer_id", request.customer_id.as_str());
@@ -53,6 +56,8 @@ impl ContractsService for Api {
         let Some((name, kind, mut sealed)) = row else {
             return Err(ApiError::NotFound(format!("no customer with id {customer_id}")).into());
         };
+        owners::require_customer(&mut tx, &caller, customer_id).await?;
+        let (owner, owner_team) = owners::owner(&mut tx, customer_id, None).await?;
         let mut plain = Vec::with_capacity(sealed.len() + 1);
         for s in &sealed {
             plain.push(self.pii.open(s).map_err(unexpected)?);
@@ -97,6 +102,8 @@ impl ContractsService for Api {
                 name,
                 kind: customer_kind(&kind) as i32,
                 payer_accounts_masked: plain.iter().map(|a| wire::mask(a)).collect(),
+                owner,
+                owner_team,
             }),
             added,
         }))
@@ -107,8 +114,17 @@ impl ContractsService for Api {
         &self,
         request: Request<api::CreateCustomerRequest>,
     ) -> Result<Response<api::CreateCustomerResponse>, Status> {
+        let caller = Caller::of(&request)?;
         let request = request.into_inner();
         let key = wire::required("idempotency_key", &request.idempotency_key, 200)?;
+        // R-C9: whoever signs is responsible, unless they name another owner they may.
+        let (owner, owner_team) = owners::owner_at_creation(
+            &caller.scope,
+            caller.subject(),
+            caller.team(),
+            &request.owner,
+            &request.owner_team,
+        )?;
         let name = wire::required("name", &request.name, 200)?;
         let kind = match api::CustomerKind::try_from(request.kind) {
             Ok(api::CustomerKind::Person) => "person",
@@ -155,9 +171,14 @@ impl ContractsService for Api {
                     .execute(&mut *tx)
                     .await
                     .map_err(ApiError::from)?;
+                kit::auth::owners::record(&mut tx, id, CUSTOMER_KEY, &owner, &owner_team)
+                    .await
+                    .map_err(ApiError::from)?;
                 id
             }
         };
+        caller.touch("customer", id);
+        let (owner, owner_team) = owners::owner(&mut tx, id, None).await?;
         let (name, kind, payer_accounts): (String, String, Vec<String>) =
             sqlx::query_as("SELECT name, kind, payer_accounts FROM customers WHERE id = $1")
                 .bind(id)
@@ -176,6 +197,8 @@ impl ContractsService for Api {
                     .map(|a| self.pii.open(a).map(|a| wire::mask(&a)))
                     .collect::<Result<_, _>>()
                     .map_err(unexpected)?,
+                owner,
+                owner_team,
             }),
         }))
     }
@@ -185,9 +208,18 @@ impl ContractsService for Api {
         &self,
         request: Request<api::CreateContractRequest>,
     ) -> Result<Response<api::CreateContractResponse>, Status> {
+        let caller = Caller::of(&request)?;
         let request = request.into_inner();
-        let input = validate_contract(&request, &self.terms)?;
+        let mut input = validate_contract(&request, &self.terms)?;
+        (input.owner, input.owner_team) = owners::owner_at_creation(
+            &caller.scope,
+            caller.subject(),
+            caller.team(),
+            &request.owner,
+            &request.owner_team,
+        )?;
         let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        owners::require_customer(&mut tx, &caller, input.customer_id).await?;
         let contract_id = Uuid::now_v7();
         let contract_id = match claim_idempotency_key(
             &mut tx,
@@ -204,6 +236,7 @@ impl ContractsService for Api {
                 contract_id
             }
         };
+        caller.touch("contract", contract_id);
         let contract = load_contract(&mut tx, contract_id).await?;
         tx.commit().await.map_err(ApiError::from)?;
         tracing::info!(contract_id = %contract_id, contract_no = %contract.contract_no, "contract created");
@@ -217,6 +250,7 @@ impl ContractsService for Api {
         &self,
         request: Request<api::GetContractRequest>,
     ) -> Result<Response<api::GetContractResponse>, Status> {
+        let caller = Caller::of(&request)?;
         let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
         let id = match request.into_inner().key {
             Some(api::get_contract_request::Key::ContractId(id)) => wire::uuid("contract_id", &id)?,
@@ -232,6 +266,7 @@ impl ContractsService for Api {
             None => return Err(ApiError::invalid("key", "give contract_id or contract_no").into()),
         };
         let contract = load_contract(&mut conn, id).await?;
+        owners::require_contract(&mut conn, &caller, parse_id(&contract.customer_id)?, id).await?;
         Ok(Response::new(api::GetContractResponse {
             contract: Some(contract),
         }))
@@ -242,6 +277,7 @@ impl ContractsService for Api {
         &self,
         request: Request<api::ListReceivablesRequest>,
     ) -> Result<Response<api::ListReceivablesResponse>, Status> {
+        let caller = Caller::of(&request)?;
         let request = request.into_inner();
         let id = wire::uuid("contract_id", &request.contract_id)?;
         let paging = kit::paging::Paging::<i32>::parse(
@@ -250,12 +286,11 @@ impl ContractsService for Api {
             &request.page_token,
         )?;
         let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
-        if !store::contract_exists(&mut conn, id)
+        let customer_id = store::customer_of_contract(&mut conn, id)
             .await
             .map_err(ApiError::from)?
-        {
-            return Err(ApiError::NotFound(format!("no contract with id {id}")).into());
-        }
+            .ok_or_else(|| ApiError::NotFound(format!("no contract with id {id}")))?;
+        owners::require_contract(&mut conn, &caller, customer_id, id).await?;
         let rows =
             store::receivables_page(&mut conn, id, paging.after().copied(), paging.fetch_limit())
                 .await
@@ -265,6 +300,20 @@ impl ContractsService for Api {
             receivables: rows.iter().map(store::ReceivableRow::to_api).collect(),
             next_page_token,
         }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn reassign_owner(
+        &self,
+        request: Request<api::ReassignOwnerRequest>,
+    ) -> Result<Response<api::ReassignOwnerResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let request = request.into_inner();
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        let response = owners::reassign(&mut tx, &self.outbox, &caller, &request).await?;
+        tx.commit().await.map_err(ApiError::from)?;
+        tracing::info!(customer_id = %response.customer_id, contract_id = %response.contract_id, by = %response.reassigned_by, "owner reassigned");
+        Ok(Response::new(response))
     }
 
     #[tracing::instrument(skip_all)]
@@ -289,6 +338,8 @@ struct ContractInput {
     late_fee_policy: Option<String>,
     escrow_account: String,
     unit: Option<String>,
+    owner: String,
+    owner_team: String,
 }
 
 struct Installment {
@@ -377,6 +428,8 @@ fn validate_contract(
         late_fee_policy,
         escrow_account,
         unit,
+        owner: String::new(),
+        owner_team: String::new(),
     })
 }
 
@@ -398,6 +451,7 @@ async fn insert_contract(
             input.customer_id
         )));
     };
+    let (customer_owner, customer_owner_team) = owners::owner(tx, input.customer_id, None).await?;
     sqlx::query(
         "INSERT INTO contracts (id, contract_no, customer_id, currency, late_fee_policy, escrow_account, unit)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -418,6 +472,14 @@ async fn insert_contract(
         )),
         other => other,
     })?;
+    kit::auth::owners::record(
+        tx,
+        input.customer_id,
+        &contract_id.to_string(),
+        &input.owner,
+        &input.owner_team,
+    )
+    .await?;
     let mut scheduled = Vec::with_capacity(input.installments.len());
     for (n, installment) in input.installments.iter().enumerate() {
         let id = Uuid::now_v7();
@@ -458,6 +520,10 @@ async fn insert_contract(
             .map_err(unexpected)?,
         escrow_account: input.escrow_account.clone(),
         unit: input.unit.clone().unwrap_or_default(),
+        owner: input.owner.clone(),
+        owner_team: input.owner_team.clone(),
+        customer_owner,
+        customer_owner_team,
     };
     outbox
         .enqueue(
@@ -481,6 +547,7 @@ async fn load_contract(conn: &mut PgConnection, id: Uuid) -> Result<api::Contrac
         return Err(ApiError::NotFound(format!("no contract with id {id}")));
     };
     let receivables = store::receivables_of_contract(conn, id).await?;
+    let (owner, owner_team) = owners::owner(conn, customer_id, Some(id)).await?;
     Ok(api::Contract {
         contract_id: id.to_string(),
         contract_no,
@@ -492,7 +559,13 @@ async fn load_contract(conn: &mut PgConnection, id: Uuid) -> Result<api::Contrac
             .collect(),
         escrow_account,
         unit: unit.unwrap_or_default(),
+        owner,
+        owner_team,
     })
+}
+
+fn parse_id(id: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(id).map_err(unexpected)
 }
 
 enum Claim {

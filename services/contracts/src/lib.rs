@@ -8,6 +8,7 @@ mod api;
 mod cycle;
 pub mod domain;
 mod handler;
+mod owners;
 mod store;
 mod terms;
 

@@ -107,13 +107,13 @@ pub(crate) async fn receivables_page(
 }
 
 /// Whether a contract exists.
-pub(crate) async fn contract_exists(
+pub(crate) async fn customer_of_contract(
     conn: &mut PgConnection,
     contract_id: Uuid,
-) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM contracts WHERE id = $1)")
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT customer_id FROM contracts WHERE id = $1")
         .bind(contract_id)
-        .fetch_one(conn)
+        .fetch_optional(conn)
         .await
 }
 

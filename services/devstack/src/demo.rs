@@ -25,7 +25,7 @@ impl Reporter {
         Self { json, step: 0 }
     }
 
-    fn say(&mut self, headline: &str, details: serde_json::Value) {
+    pub(crate) fn say(&mut self, headline: &str, details: serde_json::Value) {
         self.step += 1;
         if self.json {
             println!(

@@ -6,6 +6,8 @@
 //! and schema per service, the topics, and the five service processes. The `devstack` binary
 //! and the tests in `tests/` use the same code, so the demo and the tests exercise one path.
 
+pub mod access_demo;
+pub mod auth;
 pub mod broker;
 pub mod clients;
 pub mod demo;

@@ -32,6 +32,7 @@ pub async fn create_customer_with_accounts(
             name: name.to_owned(),
             kind: contracts::CustomerKind::Person as i32,
             payer_accounts: payer_accounts.iter().map(|a| (*a).to_owned()).collect(),
+            ..Default::default()
         })
         .await
         .context("CreateCustomer")?
@@ -77,6 +78,7 @@ pub async fn create_contract_with_policy(
             late_fee_policy: late_fee_policy.to_owned(),
             escrow_account: ESCROW_ACCOUNT.to_owned(),
             unit: String::new(),
+            ..Default::default()
         })
         .await
         .context("CreateContract")?

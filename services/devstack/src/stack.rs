@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
+use crate::auth::AuthMaterial;
 use crate::broker::Broker;
 use crate::postgres::PgCluster;
 use crate::process::ServiceProcess;
@@ -28,6 +29,9 @@ pub struct StackOptions {
     /// Extra environment for one service only, as (service, name, value), applied after
     /// `env` (e.g. a tiny `DATABASE_STATEMENT_TIMEOUT_MS` for payments).
     pub service_env: Vec<(String, String, String)>,
+    /// Where the throwaway CA, certificates and signing key go (default: `auth/` in the work
+    /// directory). `collectctl auth token` reads them from here (`COLLECTIONS_AUTH_DIR`).
+    pub auth_dir: Option<PathBuf>,
 }
 
 /// A running stack. Dropping it kills the services and removes the throwaway database.
@@ -41,6 +45,8 @@ pub struct Stack {
     pub database_urls: BTreeMap<String, String>,
     /// Where logs are written.
     pub work_dir: PathBuf,
+    /// The stack's identity provider and PKI (R-O3).
+    pub auth: AuthMaterial,
     broker: Broker,
     pg: Option<PgCluster>,
     _temp: Option<tempfile::TempDir>,
@@ -117,7 +123,17 @@ impl Stack {
             }
         ));
 
+        let auth_dir = options
+            .auth_dir
+            .clone()
+            .unwrap_or_else(|| work_dir.join("auth"));
+        let auth = AuthMaterial::create(&auth_dir)?;
+        progress(&format!(
+            "auth: throwaway CA, TLS certificates and token signing key in {}",
+            auth_dir.display()
+        ));
         let mut stack = Self {
+            auth,
             services: BTreeMap::new(),
             bootstrap_servers,
             topic_prefix,
@@ -158,6 +174,7 @@ impl Stack {
                 // BUSINESS_CLOCK=system to test exactly that.
                 ("BUSINESS_CLOCK".to_owned(), "simulated".to_owned()),
             ];
+            env.extend(stack.auth.service_env());
             env.extend(options.env.iter().cloned());
             env.extend(
                 options
@@ -176,14 +193,14 @@ impl Stack {
         Ok(stack)
     }
 
-    /// `http://host:port` of a service's gRPC server.
+    /// `https://host:port` of a service's gRPC server (TLS, the stack's CA).
     pub fn endpoint(&self, service: &str) -> anyhow::Result<String> {
         let addr = self
             .services
             .get(service)
             .and_then(ServiceProcess::addr)
             .with_context(|| format!("{service} is not running"))?;
-        Ok(format!("http://{addr}"))
+        Ok(format!("https://{addr}"))
     }
 
     /// The process of a service.

@@ -28,6 +28,7 @@ impl Handler for Events {
         event_type == kit::events::type_name::<events::ReceivableOverdue>()
             || event_type == kit::events::type_name::<events::AllocationApplied>()
             || event_type == kit::events::type_name::<events::GradeChanged>()
+            || kit::auth::owners::wants(event_type)
     }
 
     async fn handle(
@@ -35,6 +36,10 @@ impl Handler for Events {
         tx: &mut PgConnection,
         event: &IncomingEvent,
     ) -> Result<(), HandleError> {
+        // R-O3: who owns each customer, for scoped reads by collectors.
+        if kit::auth::owners::apply_event(tx, event).await? {
+            return Ok(());
+        }
         let event_type = event.envelope.event_type.as_str();
         if event_type == kit::events::type_name::<events::ReceivableOverdue>() {
             self.overdue(tx, event.decode()?).await

@@ -75,8 +75,13 @@ impl DunningService for Api {
         &self,
         request: Request<api::ListCasesRequest>,
     ) -> Result<Response<api::ListCasesResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
         let request = request.into_inner();
         let customer_id = wire::uuid("customer_id", &request.customer_id)?;
+        // R-O3: a collector lists the cases of their own customers only.
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        kit::auth::owners::require_customer(&mut conn, &caller, customer_id).await?;
+        drop(conn);
         let paging = Paging::<(NaiveDate, Uuid)>::parse(
             &format!("dunning.ListCases {customer_id}"),
             request.page_size,
@@ -150,8 +155,22 @@ impl DunningService for Api {
         &self,
         request: Request<api::ListActionsRequest>,
     ) -> Result<Response<api::ListActionsResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
         let request = request.into_inner();
         let case_id = wire::uuid("case_id", &request.case_id)?;
+        caller.touch("case", case_id);
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let owner: Option<Uuid> = sqlx::query_scalar("SELECT customer_id FROM cases WHERE id = $1")
+            .bind(case_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(ApiError::from)?;
+        let Some(customer_id) = owner else {
+            return Err(ApiError::NotFound(format!("no dunning case with id {case_id}")).into());
+        };
+        // R-O3: a collector reads the actions of their own customers' cases only.
+        kit::auth::owners::require_customer(&mut conn, &caller, customer_id).await?;
+        drop(conn);
         let paging = Paging::<(chrono::DateTime<chrono::Utc>, Uuid)>::parse(
             &format!("dunning.ListActions {case_id}"),
             request.page_size,
@@ -180,16 +199,6 @@ impl DunningService for Api {
         .await
         .map_err(ApiError::from)?;
         let (rows, next_page_token) = paging.finish(rows, |r| (r.6, r.0));
-        if rows.is_empty() && paging.is_first() {
-            let exists: Option<Uuid> = sqlx::query_scalar("SELECT id FROM cases WHERE id = $1")
-                .bind(case_id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(ApiError::from)?;
-            if exists.is_none() {
-                return Err(ApiError::NotFound(format!("no dunning case {case_id}")).into());
-            }
-        }
         let actions = rows
             .into_iter()
             .map(

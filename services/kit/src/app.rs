@@ -24,6 +24,7 @@ pub struct App {
     pub outbox: Outbox,
     listener: TcpListener,
     local_addr: SocketAddr,
+    security: crate::grpc::Security,
     trigger: Trigger,
     shutdown: Shutdown,
     tasks: JoinSet<()>,
@@ -35,8 +36,16 @@ impl App {
         config: Config,
         migrations: &sqlx::migrate::Migrator,
     ) -> anyhow::Result<Self> {
+        let auth = crate::auth::AuthConfig::from_env(config.production)?;
         let pool = db::connect(&config).await?;
         db::migrate(&pool, migrations).await?;
+        let security = crate::grpc::Security {
+            layer: crate::auth::AuthLayer::new(
+                crate::auth::AuthState::new(&auth, pool.clone()).await?,
+            ),
+            audit: crate::auth::audit::AuditApi::new(pool.clone()),
+            config: auth,
+        };
         let (listener, local_addr) = crate::grpc::bind(config.grpc_addr).await?;
         let (trigger, shutdown) = shutdown::channel();
         Ok(Self {
@@ -45,6 +54,7 @@ impl App {
             pool,
             listener,
             local_addr,
+            security,
             trigger,
             shutdown,
             tasks: JoinSet::new(),
@@ -111,6 +121,7 @@ impl App {
             self.listener,
             routes,
             service_names.iter().map(|s| (*s).to_owned()).collect(),
+            self.security,
             self.shutdown.clone(),
             crate::grpc::Limits {
                 call_timeout: self.config.grpc_call_timeout,

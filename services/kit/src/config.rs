@@ -354,6 +354,17 @@ pub fn env_parse<T: FromStr>(
     }
 }
 
+impl ConfigError {
+    /// A variable `name` whose `value` is not what was `expected`.
+    pub fn new(name: &str, value: &str, expected: &'static str) -> Self {
+        Self {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            expected,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

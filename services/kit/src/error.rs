@@ -20,6 +20,9 @@ pub enum ApiError {
     /// `FAILED_PRECONDITION`.
     #[error("{0}")]
     FailedPrecondition(String),
+    /// `PERMISSION_DENIED`: the caller's role or scope does not reach the record.
+    #[error("{0}")]
+    PermissionDenied(String),
     /// `INTERNAL`: logged with its cause; the client sees no internals.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
@@ -74,6 +77,7 @@ impl From<ApiError> for tonic::Status {
             ApiError::AlreadyExists(m) => tonic::Status::already_exists(m),
             ApiError::FailedPrecondition(m) => tonic::Status::failed_precondition(m),
             ApiError::DeadlineExceeded(m) => tonic::Status::deadline_exceeded(m),
+            ApiError::PermissionDenied(m) => tonic::Status::permission_denied(m),
             ApiError::Unexpected(error) => {
                 tracing::error!(error = format!("{error:#}"), "request failed");
                 tonic::Status::internal("internal error; the service log has the details")

@@ -9,8 +9,19 @@ use tokio::net::TcpListener;
 use tonic::service::Routes;
 use tonic_health::ServingStatus;
 
+use crate::auth::{AuthConfig, AuthLayer, ReflectionMode};
 use crate::shutdown::Shutdown;
 use crate::telemetry::GrpcTraceLayer;
+
+/// How the server meets its callers: TLS, who may call what, reflection.
+pub struct Security {
+    /// Authentication, the role table and the audit trail.
+    pub layer: AuthLayer,
+    /// The service's audit trail API.
+    pub audit: crate::auth::audit::AuditApi,
+    /// `GRPC_TLS_*`, `GRPC_REFLECTION`.
+    pub config: AuthConfig,
+}
 
 /// Binds the gRPC listener (port 0 picks a free port; see the returned address).
 pub async fn bind(addr: SocketAddr) -> anyhow::Result<(TcpListener, SocketAddr)> {
@@ -31,15 +42,19 @@ pub struct Limits {
     pub max_concurrent_calls: usize,
 }
 
-/// Serves `routes` (the service's APIs) with health and reflection until `shutdown`.
+/// Serves `routes` (the service's APIs) with health, reflection and the audit trail until
+/// `shutdown`, every call but health checks authenticated, authorised and audited.
 /// `service_names` are the fully qualified gRPC service names reported as SERVING.
 pub async fn serve(
     listener: TcpListener,
     routes: Routes,
     service_names: Vec<String>,
+    security: Security,
     mut shutdown: Shutdown,
     limits: Limits,
 ) -> anyhow::Result<()> {
+    let mut service_names = service_names;
+    service_names.push("receivables.audit.v1.AuditService".to_owned());
     let (health, health_service) = tonic_health::server::health_reporter();
     for name in &service_names {
         health
@@ -64,10 +79,14 @@ pub async fn serve(
     let reflection_v1alpha = reflection()
         .build_v1alpha()
         .context("building gRPC reflection (v1alpha)")?;
-    let routes = routes
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha);
+    let mut routes = routes.add_service(health_service).add_service(
+        proto::audit::v1::audit_service_server::AuditServiceServer::new(security.audit),
+    );
+    if security.config.reflection != ReflectionMode::Off {
+        routes = routes
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha);
+    }
     let names = service_names;
     let stop = async move {
         shutdown.wait().await;
@@ -78,12 +97,18 @@ pub async fn serve(
                 .await;
         }
     };
-    tonic::transport::Server::builder()
-        .timeout(limits.call_timeout)
+    let mut builder = tonic::transport::Server::builder().timeout(limits.call_timeout);
+    if let Some(tls) = &security.config.tls {
+        builder = builder
+            .tls_config(tls.server_config()?)
+            .context("configuring gRPC TLS from GRPC_TLS_CERT_FILE / GRPC_TLS_KEY_FILE")?;
+    }
+    builder
         .layer(GrpcTraceLayer)
         .layer(crate::limit::CallLimitLayer::new(
             limits.max_concurrent_calls,
         ))
+        .layer(security.layer)
         .add_routes(routes)
         .serve_with_incoming_shutdown(
             tokio_stream::wrappers::TcpListenerStream::new(listener),

@@ -15,9 +15,11 @@
 //! - [`limit`]: the per-server limit of concurrent calls;
 //! - [`paging`]: page size and opaque keyset page tokens of list calls;
 //! - [`app`]: wiring of all of the above with graceful shutdown;
+//! - [`auth`]: who is calling: tokens, certificates, the role table, scope and the audit trail;
 //! - [`wire`] and [`error`]: input validation and the mapping of errors to gRPC statuses.
 
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod consumer;
 pub mod db;

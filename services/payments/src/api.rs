@@ -208,9 +208,11 @@ impl PaymentsService for Api {
         &self,
         request: Request<api::ResolveExceptionRequest>,
     ) -> Result<Response<api::ResolveExceptionResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
         let request = request.into_inner();
         tracing::Span::current().record("exception_id", request.exception_id.as_str());
-        let response = resolve::resolve(&self.pool, &self.outbox, &self.engine, request).await?;
+        let response =
+            resolve::resolve(&self.pool, &self.outbox, &self.engine, &caller, request).await?;
         Ok(Response::new(response))
     }
 

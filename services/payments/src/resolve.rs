@@ -21,10 +21,13 @@ pub(crate) async fn resolve(
     pool: &PgPool,
     outbox: &Outbox,
     engine: &Engine,
+    caller: &kit::auth::Caller,
     request: api::ResolveExceptionRequest,
 ) -> Result<api::ResolveExceptionResponse, ApiError> {
     let exception_id = wire::uuid("exception_id", &request.exception_id)?;
-    let by = wire::required("resolved_by", &request.resolved_by, 200)?;
+    caller.touch("exception", exception_id);
+    // R-O3: who decided is the authenticated principal.
+    let by = caller.subject().to_owned();
     let note = request.note.trim();
     let action = request.action.ok_or_else(|| {
         ApiError::invalid(
@@ -203,5 +206,6 @@ pub(crate) async fn resolve(
         exception_id: exception_id.to_string(),
         resolution,
         allocations,
+        resolved_by: by,
     })
 }

@@ -63,3 +63,11 @@ pub mod legal {
         tonic::include_proto!("receivables.legal.v1");
     }
 }
+
+/// The audit trail every service serves (R-O3).
+pub mod audit {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("receivables.audit.v1");
+    }
+}

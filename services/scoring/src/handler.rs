@@ -20,6 +20,7 @@ impl Handler for Events {
         event_type == kit::events::type_name::<events::ContractSigned>()
             || event_type == kit::events::type_name::<events::ReceivableOverdue>()
             || event_type == kit::events::type_name::<events::AllocationApplied>()
+            || kit::auth::owners::wants(event_type)
     }
 
     async fn handle(
@@ -28,6 +29,12 @@ impl Handler for Events {
         event: &IncomingEvent,
     ) -> Result<(), HandleError> {
         let event_type = event.envelope.event_type.as_str();
+        // R-O3: who owns each customer, for scoped reads by collectors.
+        if kit::auth::owners::apply_event(tx, event).await?
+            && event_type != kit::events::type_name::<events::ContractSigned>()
+        {
+            return Ok(());
+        }
         let customer_id = if event_type == kit::events::type_name::<events::ContractSigned>() {
             let signed: events::ContractSigned = event.decode()?;
             let customer_id = uuid("customer_id", &signed.customer_id)?;

@@ -54,7 +54,11 @@ impl ScoringService for Api {
         &self,
         request: Request<api::GetScoreRequest>,
     ) -> Result<Response<api::GetScoreResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
         let customer_id = wire::uuid("customer_id", &request.into_inner().customer_id)?;
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        // R-O3: a collector reads the scores of their own customers only.
+        kit::auth::owners::require_customer(&mut conn, &caller, customer_id).await?;
         type Row = (
             String,
             i32,
@@ -68,7 +72,7 @@ impl ScoringService for Api {
              FROM scores WHERE customer_id = $1",
         )
         .bind(customer_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(ApiError::from)?;
         let Some((grade, dpd, late, reasons, version, updated_at)) = row else {

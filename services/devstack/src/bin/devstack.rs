@@ -95,9 +95,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if !json {
                 println!("Starting the collection platform…");
             }
+            // collectctl and buf curl find the stack's CA and signing key here.
+            let auth_dir = std::env::var_os("COLLECTIONS_AUTH_DIR")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+                .or_else(|| {
+                    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".collections/local"))
+                });
             let options = StackOptions {
                 fixed_ports: !random_ports,
                 work_dir,
+                auth_dir,
                 ..StackOptions::default()
             };
             let stack = Stack::start(options, progress).await?;
@@ -106,8 +114,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     "\nThe platform is up. Service logs: {}",
                     stack.work_dir.display()
                 );
+                let auth = stack.auth.dir.display();
+                println!("Every call needs a token (R-O3). Try:");
+                println!("  export COLLECTIONS_AUTH_DIR={auth}");
                 println!(
-                    "Try: buf curl --protocol grpc --http2-prior-knowledge --list-methods {}",
+                    "  export COLLECTIONS_TOKEN=$(target/debug/collectctl auth token --role cashier --subject $USER)"
+                );
+                println!(
+                    "  buf curl --protocol grpc --cacert {auth}/ca.pem -H \"authorization: Bearer $COLLECTIONS_TOKEN\" --list-methods {}",
                     stack.endpoint("contracts")?
                 );
             } else {
@@ -119,7 +133,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .collect();
                 println!(
                     "{}",
-                    serde_json::json!({"ready": endpoints, "kafka": stack.bootstrap_servers, "logs": stack.work_dir})
+                    serde_json::json!({"ready": endpoints, "kafka": stack.bootstrap_servers, "logs": stack.work_dir, "auth_dir": stack.auth.dir})
                 );
             }
             let outcome = if run_demo {
@@ -127,7 +141,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 if !json {
                     println!("\nDemo: one money path from contract to courtroom and back");
                 }
-                demo::run(&mut clients, &mut demo::Reporter::new(json)).await
+                let mut reporter = demo::Reporter::new(json);
+                match devstack::access_demo::run(&stack, &mut reporter).await {
+                    Ok(()) => demo::run(&mut clients, &mut reporter).await,
+                    Err(error) => Err(error),
+                }
             } else {
                 Ok(())
             };

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Proves another toolchain can call the services: generates a Python grpcio client from
-# proto/, starts the stack, lists services by reflection and creates a contract.
+# proto/, starts the stack, lists services by reflection and creates a contract, over TLS
+# (the stack's throwaway CA) with a bearer token minted by collectctl (R-O3).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 venv=.venv-interop
@@ -21,6 +22,7 @@ mkdir -p "$work/gen"
 "$venv/bin/python" -m grpc_tools.protoc -I proto --python_out="$work/gen" --grpc_python_out="$work/gen" \
   $(find proto -name '*.proto' | sort)
 
+export COLLECTIONS_AUTH_DIR="$work/auth"
 target/debug/devstack --json up --random-ports >"$work/stack.log" 2>&1 &
 stack_pid=$!
 for _ in $(seq 1 600); do
@@ -29,4 +31,5 @@ for _ in $(seq 1 600); do
   sleep 0.1
 done
 ready=$(grep '"ready"' "$work/stack.log")
-PYTHONPATH="$work/gen" "$venv/bin/python" deploy/local/interop_check.py "$ready"
+token=$(target/debug/collectctl auth token --role collector --subject py-client --team east --ttl 10m)
+PYTHONPATH="$work/gen" "$venv/bin/python" deploy/local/interop_check.py "$ready" "$work/auth/ca.pem" "$token"

@@ -1,8 +1,10 @@
 """Calls the services with a grpcio client generated from proto/ (run by interop-check.sh).
 
-Argument: the `{"ready": {service: endpoint}, ...}` line printed by `devstack --json up`.
-Checks that reflection lists every service and that the generated stubs create a customer
-and a contract and read the contract back. Exits non-zero with a message on any failure.
+Arguments: the `{"ready": {service: endpoint}, ...}` line printed by `devstack --json up`,
+the stack's CA certificate (PEM file) and a bearer token (`collectctl auth token`).
+Checks over TLS that a call without the token is refused as UNAUTHENTICATED, that reflection
+lists every service, and that the generated stubs create a customer and a contract and read
+the contract back. Exits non-zero with a message on any failure.
 """
 
 import json
@@ -21,6 +23,19 @@ EXPECTED = {
     "dunning": "receivables.dunning.v1.DunningService",
     "legal": "receivables.legal.v1.LegalService",
 }
+ALWAYS = {"grpc.health.v1.Health", "receivables.audit.v1.AuditService"}
+
+
+def channel(endpoint, ca, token=None):
+    """A TLS channel to `https://127.0.0.1:port` (the certificate names localhost), with the
+    token sent on every call when given."""
+    target = endpoint.removeprefix("https://")
+    credentials = grpc.ssl_channel_credentials(root_certificates=ca)
+    if token is not None:
+        credentials = grpc.composite_channel_credentials(
+            credentials, grpc.access_token_call_credentials(token)
+        )
+    return grpc.secure_channel(target, credentials, options=[("grpc.ssl_target_name_override", "localhost")])
 
 
 def listed_services(channel):
@@ -33,16 +48,30 @@ def listed_services(channel):
 
 def main():
     endpoints = json.loads(sys.argv[1])["ready"]
-    for name, service in EXPECTED.items():
-        target = endpoints[name].removeprefix("http://")
-        with grpc.insecure_channel(target) as channel:
-            services = listed_services(channel)
-            if services != {service, "grpc.health.v1.Health"}:
-                sys.exit(f"{name}: reflection lists {sorted(services)}, expected {service} and grpc.health.v1.Health")
-            print(f"reflection on {name} ({target}): {sorted(services)}")
+    with open(sys.argv[2], "rb") as f:
+        ca = f.read()
+    token = sys.argv[3]
 
-    with grpc.insecure_channel(endpoints["contracts"].removeprefix("http://")) as channel:
-        stub = contracts_pb2_grpc.ContractsServiceStub(channel)
+    with channel(endpoints["contracts"], ca) as anonymous:
+        try:
+            contracts_pb2_grpc.ContractsServiceStub(anonymous).GetContract(
+                contracts_pb2.GetContractRequest(contract_no="PY-NONE"), timeout=10
+            )
+            sys.exit("a call without a token was accepted")
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.UNAUTHENTICATED:
+                sys.exit(f"expected UNAUTHENTICATED without a token, got {error.code()}: {error.details()}")
+            print(f"call without a token refused as expected: {error.details()}")
+
+    for name, service in EXPECTED.items():
+        with channel(endpoints[name], ca, token) as ch:
+            services = listed_services(ch)
+            if services != {service} | ALWAYS:
+                sys.exit(f"{name}: reflection lists {sorted(services)}, expected {service} and {sorted(ALWAYS)}")
+            print(f"reflection on {name} ({endpoints[name]}): {sorted(services)}")
+
+    with channel(endpoints["contracts"], ca, token) as ch:
+        stub = contracts_pb2_grpc.ContractsServiceStub(ch)
         run = uuid.uuid4().hex[:8]
         customer = stub.CreateCustomer(
             contracts_pb2.CreateCustomerRequest(
@@ -76,7 +105,9 @@ def main():
             if error.code() != grpc.StatusCode.INVALID_ARGUMENT:
                 sys.exit(f"expected INVALID_ARGUMENT, got {error.code()}: {error.details()}")
             print(f"invalid request refused as expected: {error.details()}")
-        print(f"Python client created contract {read.contract_no} with receivable {read.receivables[0].receivable_id}")
+        if read.owner != "py-client" or read.owner_team != "east":
+            sys.exit(f"the contract's owner is {read.owner!r}/{read.owner_team!r}, expected the caller py-client/east")
+        print(f"Python client (collector py-client) created contract {read.contract_no} with receivable {read.receivables[0].receivable_id}, owned by {read.owner}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 //! `KAFKA_BOOTSTRAP_SERVERS` for an external broker and `DATABASE_URL` for an external
 //! PostgreSQL). Build the services first: `cargo build --workspace --bins`.
 
+mod access;
 mod allocation_rejection;
 mod bank_formats;
 mod cash_application;

@@ -137,6 +137,36 @@ impl AuthMaterial {
             .mint(subject, roles, team, Duration::from_secs(3600))
     }
 
+    /// A token like [`token`](Self::token) but signed by a key nobody trusts, under the
+    /// stack's key id (a forgery).
+    pub fn forged_token(&self, subject: &str, roles: &[Role]) -> anyhow::Result<String> {
+        let other = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+        let claims = self
+            .local
+            .claims(subject, roles, None, Duration::from_secs(3600));
+        kit::auth::token::mint_with_key(
+            other.serialize_pem().as_bytes(),
+            &self.local.key_id,
+            &claims,
+        )
+    }
+
+    /// A token signed by the stack's key with `claims` changed by `edit` (e.g. expired, or
+    /// for another audience).
+    pub fn token_with(
+        &self,
+        subject: &str,
+        roles: &[Role],
+        edit: impl FnOnce(&mut serde_json::Value),
+    ) -> anyhow::Result<String> {
+        let mut claims = self
+            .local
+            .claims(subject, roles, None, Duration::from_secs(3600));
+        edit(&mut claims);
+        let pem = std::fs::read(&self.local.signing_key_file)?;
+        kit::auth::token::mint_with_key(&pem, &self.local.key_id, &claims)
+    }
+
     /// A client certificate from the stack's CA naming `subject` with `roles` as its
     /// organizational units (mutual TLS for systems).
     pub fn client_certificate(

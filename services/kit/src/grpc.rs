@@ -79,6 +79,27 @@ pub async fn serve(
     let reflection_v1alpha = reflection()
         .build_v1alpha()
         .context("building gRPC reflection (v1alpha)")?;
+    // Kubernetes' gRPC probes speak plaintext only: with TLS on, health is also served alone
+    // on GRPC_HEALTH_ADDR (no API there, so nothing needs a credential).
+    if let Some(addr) = security.config.health_addr {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding GRPC_HEALTH_ADDR {addr}"))?;
+        let health_only = health_service.clone();
+        let mut stop_health = shutdown.clone();
+        tokio::spawn(async move {
+            let served = tonic::transport::Server::builder()
+                .add_service(health_only)
+                .serve_with_incoming_shutdown(
+                    tokio_stream::wrappers::TcpListenerStream::new(listener),
+                    async move { stop_health.wait().await },
+                )
+                .await;
+            if let Err(error) = served {
+                tracing::error!(%error, "the health-only listener failed");
+            }
+        });
+    }
     let mut routes = routes.add_service(health_service).add_service(
         proto::audit::v1::audit_service_server::AuditServiceServer::new(security.audit),
     );

@@ -105,7 +105,9 @@ impl LegalService for Api {
         &self,
         request: Request<api::GetCaseRequest>,
     ) -> Result<Response<api::GetCaseResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
         let case_id = wire::uuid("case_id", &request.into_inner().case_id)?;
+        caller.touch("legal_case", case_id);
         let row: Option<CaseRow> =
             sqlx::query_as(sqlx::AssertSqlSafe(format!("{CASE_COLUMNS} WHERE id = $1")))
                 .bind(case_id)

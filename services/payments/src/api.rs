@@ -29,6 +29,7 @@ impl PaymentsService for Api {
         &self,
         request: Request<api::IngestBankFileRequest>,
     ) -> Result<Response<api::IngestBankFileResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
         let request = request.into_inner();
         let file_name = wire::required("file_name", &request.file_name, 255)?;
         tracing::Span::current().record("file_name", file_name.as_str());
@@ -55,6 +56,7 @@ impl PaymentsService for Api {
             &request.account,
         )
         .await?;
+        caller.touch("bank_file", &response.file_id);
         Ok(Response::new(response))
     }
 

@@ -14,6 +14,7 @@ mod helpers;
 mod legal_catch_up;
 mod limits;
 mod money_path;
+mod operator_cli;
 mod payer_accounts;
 mod payments_replicas;
 mod terms;

@@ -121,7 +121,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     "  export COLLECTIONS_TOKEN=$(target/debug/collectctl auth token --role cashier --subject $USER)"
                 );
                 println!(
-                    "  buf curl --protocol grpc --cacert {auth}/ca.pem -H \"authorization: Bearer $COLLECTIONS_TOKEN\" --list-methods {}",
+                    "  npx @bufbuild/buf curl --protocol grpc --cacert {auth}/ca.pem -H \"authorization: Bearer $COLLECTIONS_TOKEN\" --reflect-header '*' --list-methods {}",
                     stack.endpoint("contracts")?
                 );
             } else {

@@ -260,3 +260,70 @@ fn the_access_table_covers_every_rpc_exactly() {
     );
     assert!(methods.len() >= 17, "{methods:?}");
 }
+
+/// Serves `body` as the JWKS over plain HTTP on loopback; counts the requests.
+async fn jwks_server(
+    body: std::sync::Arc<std::sync::Mutex<String>>,
+    status: u16,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/realms/c/certs", listener.local_addr().unwrap());
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut buffer = [0u8; 4096];
+            let _ = socket.read(&mut buffer).await;
+            let text = body.lock().unwrap().clone();
+            let response = format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+                text.len()
+            );
+            let _ = socket.write_all(response.as_bytes()).await;
+            let _ = socket.shutdown().await;
+        }
+    });
+    (url, hits)
+}
+
+#[tokio::test]
+async fn keys_are_fetched_from_the_jwks_url_cached_and_refetched_on_rotation() {
+    let old = key("a");
+    let body = std::sync::Arc::new(std::sync::Mutex::new(old.jwks.to_string()));
+    let (url, hits) = jwks_server(body.clone(), 200).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = settings(&dir, &old.jwks);
+    s.jwks = JwksSource::Url(url);
+    let verifier = TokenVerifier::new(s)
+        .unwrap()
+        .with_min_refetch(Duration::ZERO);
+    verifier.preload().await.unwrap();
+    let first = mint_with_key(old.pem.as_bytes(), "a", &claims(600)).unwrap();
+    for _ in 0..3 {
+        verifier.verify(&first).await.unwrap();
+    }
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1, "cached");
+    // The provider publishes a new key: a token under it makes the verifier fetch once more.
+    let new = key("b");
+    *body.lock().unwrap() = new.jwks.to_string();
+    let second = mint_with_key(new.pem.as_bytes(), "b", &claims(600)).unwrap();
+    assert_eq!(verifier.verify(&second).await.unwrap().subject, "li.na");
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_provider_that_fails_stops_the_start_with_the_reason() {
+    let body = std::sync::Arc::new(std::sync::Mutex::new("oops".to_owned()));
+    let (url, _) = jwks_server(body, 500).await;
+    let dir = tempfile::tempdir().unwrap();
+    let k = key("a");
+    let mut s = settings(&dir, &k.jwks);
+    s.jwks = JwksSource::Url(url.clone());
+    let error = TokenVerifier::new(s).unwrap().preload().await.unwrap_err();
+    assert!(
+        matches!(&error, TokenError::Keys(m) if m.contains("500") && m.contains(&url)),
+        "{error}"
+    );
+}

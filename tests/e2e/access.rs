@@ -663,3 +663,105 @@ async fn count(stack: &devstack::Stack, service: &str, query: &'static str) -> i
     pool.close().await;
     n
 }
+
+/// Every case the caller may see, one case per page (R-O3: the full list is filtered by
+/// scope, and paging stays correct under the filter).
+async fn visible_cases(clients: &Clients) -> anyhow::Result<Vec<String>> {
+    let mut customers = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = clients
+            .dunning
+            .clone()
+            .list_cases(dunning::ListCasesRequest {
+                customer_id: String::new(),
+                page_size: 1,
+                page_token: token.clone(),
+            })
+            .await?
+            .into_inner();
+        assert!(page.cases.len() <= 1);
+        customers.extend(page.cases.into_iter().map(|c| c.customer_id));
+        token = page.next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    customers.sort();
+    Ok(customers)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_list_of_all_cases_holds_only_what_the_caller_may_see() {
+    let (stack, mut admin) = start().await;
+    let as_user = |s: &str, r: Role, t: &str| Clients::as_user(&stack, s, &[r], Some(t));
+    let mut li = as_user("li.na", Role::Collector, "east").or_logs(&stack);
+    let mut wang = as_user("wang.wu", Role::Collector, "east").or_logs(&stack);
+    let mut sun = as_user("sun.li", Role::Collector, "west").or_logs(&stack);
+    let chen = as_user("chen.jie", Role::Supervisor, "east").or_logs(&stack);
+    let zhou = as_user("zhou.min", Role::Supervisor, "west").or_logs(&stack);
+    let mut customers = BTreeMap::new();
+    for (who, clients) in [("li", &mut li), ("wang", &mut wang), ("sun", &mut sun)] {
+        let customer = devstack::scenario::create_customer(clients, &format!("客户 {who}"))
+            .await
+            .or_logs(&stack);
+        devstack::scenario::create_contract(
+            clients,
+            &customer,
+            &format!("HT-LIST-{who}"),
+            &[("6000.00", "2026-01-10")],
+        )
+        .await
+        .or_logs(&stack);
+        customers.insert(who, customer);
+    }
+    devstack::scenario::run_cycle(&mut admin, "2026-01-15")
+        .await
+        .or_logs(&stack);
+    let mut all: Vec<String> = customers.values().cloned().collect();
+    all.sort();
+    let admin_view = admin.clone();
+    devstack::clients::eventually("three dunning cases", EVENTUALLY, || {
+        let c = admin_view.clone();
+        let all = all.clone();
+        async move { Ok((visible_cases(&c).await? == all).then_some(())) }
+    })
+    .await
+    .or_logs(&stack);
+    let only = |keys: &[&str]| {
+        let mut v: Vec<String> = keys.iter().map(|k| customers[k].clone()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(visible_cases(&li).await.or_logs(&stack), only(&["li"]));
+    assert_eq!(visible_cases(&wang).await.or_logs(&stack), only(&["wang"]));
+    assert_eq!(visible_cases(&sun).await.or_logs(&stack), only(&["sun"]));
+    assert_eq!(
+        visible_cases(&chen).await.or_logs(&stack),
+        only(&["li", "wang"])
+    );
+    assert_eq!(visible_cases(&zhou).await.or_logs(&stack), only(&["sun"]));
+    // A page token is bound to the scope it was issued for.
+    let first = chen
+        .dunning
+        .clone()
+        .list_cases(dunning::ListCasesRequest {
+            customer_id: String::new(),
+            page_size: 1,
+            page_token: String::new(),
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner();
+    assert!(!first.next_page_token.is_empty());
+    let replayed = li
+        .dunning
+        .list_cases(dunning::ListCasesRequest {
+            customer_id: String::new(),
+            page_size: 1,
+            page_token: first.next_page_token,
+        })
+        .await
+        .expect_err("another scope's token");
+    assert_eq!(replayed.code(), Code::InvalidArgument);
+}

@@ -77,32 +77,49 @@ impl DunningService for Api {
     ) -> Result<Response<api::ListCasesResponse>, Status> {
         let caller = kit::auth::Caller::of(&request)?;
         let request = request.into_inner();
-        let customer_id = wire::uuid("customer_id", &request.customer_id)?;
-        // R-O3: a collector lists the cases of their own customers only.
-        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
-        kit::auth::owners::require_customer(&mut conn, &caller, customer_id).await?;
-        drop(conn);
+        // One customer's cases, or (empty customer_id) every case the caller may see.
+        let customer_id = match request.customer_id.as_str() {
+            "" => None,
+            id => Some(wire::uuid("customer_id", id)?),
+        };
+        // R-O3: a collector lists the cases of their own customers only, a supervisor their
+        // team's: one customer's are refused outside the scope, the full list is filtered.
+        if let Some(customer_id) = customer_id {
+            let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+            kit::auth::owners::require_customer(&mut conn, &caller, customer_id).await?;
+        }
+        let (scope_mode, scope_value) = kit::auth::owners::params(&caller.scope);
         let paging = Paging::<(NaiveDate, Uuid)>::parse(
-            &format!("dunning.ListCases {customer_id}"),
+            &format!(
+                "dunning.ListCases {} {scope_mode} {scope_value}",
+                customer_id.map(|c| c.to_string()).unwrap_or_default()
+            ),
             request.page_size,
             &request.page_token,
         )?;
         let (after_date, after_id) = paging.after().copied().unzip();
-        let cases: Vec<(Uuid, String, String, String, NaiveDate)> = sqlx::query_as(
-            "SELECT id, status, current_step, grade, opened_on FROM cases
-             WHERE customer_id = $1 AND ($2::date IS NULL OR (opened_on, id) > ($2, $3))
-             ORDER BY opened_on, id LIMIT $4",
-        )
-        .bind(customer_id)
-        .bind(after_date)
-        .bind(after_id)
-        .bind(paging.fetch_limit())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(ApiError::from)?;
+        let cases: Vec<(Uuid, String, String, String, NaiveDate, Uuid)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT id, status, current_step, grade, opened_on, customer_id FROM cases
+                 WHERE ($1::UUID IS NULL OR customer_id = $1)
+                   AND ($2::date IS NULL OR (opened_on, id) > ($2, $3))
+                   AND {}
+                 ORDER BY opened_on, id LIMIT $4",
+                kit::auth::owners::visible_customers("customer_id", 5, 6)
+            )))
+            .bind(customer_id)
+            .bind(after_date)
+            .bind(after_id)
+            .bind(paging.fetch_limit())
+            .bind(scope_mode)
+            .bind(&scope_value)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(ApiError::from)?;
         let (cases, next_page_token) = paging.finish(cases, |c| (c.4, c.0));
         let mut out = Vec::with_capacity(cases.len());
-        for (case_id, status, current_step, grade, opened_on) in cases {
+        for (case_id, status, current_step, grade, opened_on, customer_id) in cases {
+            caller.touch("case", case_id);
             type Item = (
                 Uuid,
                 String,

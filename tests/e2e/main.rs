@@ -8,6 +8,7 @@ mod allocation_rejection;
 mod bank_formats;
 mod cash_application;
 mod crash_recovery;
+mod database_outage;
 mod dead_letter;
 mod foreign_currency;
 mod helpers;

@@ -13,6 +13,7 @@ pub struct PgCluster {
     data_dir: PathBuf,
     run_as_postgres: bool,
     port: u16,
+    options: String,
     _dir: tempfile::TempDir,
 }
 
@@ -52,25 +53,28 @@ impl PgCluster {
              -c synchronous_commit=off -c full_page_writes=off",
             dir.path().display()
         );
-        let mut cmd = as_cluster_owner(run_as_postgres, &bin_dir.join("pg_ctl"));
-        cmd.arg("-D")
-            .arg(&data_dir)
-            .args(["-o", &options, "-l"])
-            .arg(dir.path().join("postgres.log"))
-            .args(["-w", "-t", "60", "start"]);
-        run(&mut cmd).with_context(|| {
-            format!(
-                "pg_ctl start failed; see {}",
-                dir.path().join("postgres.log").display()
-            )
-        })?;
-        Ok(Self {
+        let cluster = Self {
             bin_dir,
             data_dir,
             run_as_postgres,
             port,
+            options,
             _dir: dir,
-        })
+        };
+        cluster.resume()?;
+        Ok(cluster)
+    }
+
+    /// Starts the server (again, after [`stop`](Self::stop)) on the same port and data.
+    pub fn resume(&self) -> anyhow::Result<()> {
+        let log = self._dir.path().join("postgres.log");
+        let mut cmd = as_cluster_owner(self.run_as_postgres, &self.bin_dir.join("pg_ctl"));
+        cmd.arg("-D")
+            .arg(&self.data_dir)
+            .args(["-o", &self.options, "-l"])
+            .arg(&log)
+            .args(["-w", "-t", "60", "start"]);
+        run(&mut cmd).with_context(|| format!("pg_ctl start failed; see {}", log.display()))
     }
 
     /// Superuser URL of the cluster's `postgres` database.

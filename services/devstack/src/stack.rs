@@ -230,6 +230,25 @@ impl Stack {
         Ok(name)
     }
 
+    /// Stops the stack's own PostgreSQL server (fast shutdown: connections are cut), as in an
+    /// outage. Fails with an external `DATABASE_URL`.
+    pub fn stop_postgres(&self) -> anyhow::Result<()> {
+        let pg = self
+            .pg
+            .as_ref()
+            .context("the stack uses an external PostgreSQL (DATABASE_URL); it cannot stop it")?;
+        pg.stop();
+        Ok(())
+    }
+
+    /// Starts the stack's PostgreSQL server again after [`stop_postgres`](Self::stop_postgres).
+    pub fn start_postgres(&self) -> anyhow::Result<()> {
+        self.pg
+            .as_ref()
+            .context("the stack uses an external PostgreSQL (DATABASE_URL)")?
+            .resume()
+    }
+
     /// SIGKILLs a service, as in a crash.
     pub fn kill(&mut self, service: &str) -> anyhow::Result<()> {
         self.process(service)?.kill();

@@ -25,6 +25,7 @@ pub struct App {
     listener: TcpListener,
     local_addr: SocketAddr,
     security: crate::grpc::Security,
+    stalls: crate::consumer::Stalls,
     trigger: Trigger,
     shutdown: Shutdown,
     tasks: JoinSet<()>,
@@ -55,6 +56,7 @@ impl App {
             listener,
             local_addr,
             security,
+            stalls: crate::consumer::Stalls::default(),
             trigger,
             shutdown,
             tasks: JoinSet::new(),
@@ -89,6 +91,7 @@ impl App {
             pool: self.pool.clone(),
             handler,
             max_attempts: self.config.consumer_max_attempts.max(1),
+            stalls: self.stalls.clone(),
         };
         self.tasks.spawn(task.run(self.shutdown.clone()));
         Ok(())
@@ -122,6 +125,7 @@ impl App {
             routes,
             service_names.iter().map(|s| (*s).to_owned()).collect(),
             self.security,
+            self.stalls.subscribe(),
             self.shutdown.clone(),
             crate::grpc::Limits {
                 call_timeout: self.config.grpc_call_timeout,

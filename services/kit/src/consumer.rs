@@ -2,9 +2,18 @@
 //!
 //! For each message: decode the envelope; in one transaction record the event id
 //! (`ON CONFLICT DO NOTHING`: a repeat is a success with no effect) and apply the handler's
-//! change; commit; only then store the offset. A transient failure is retried with backoff
-//! up to `CONSUMER_MAX_ATTEMPTS`; a permanent one, or one that outlives the retries, goes to
-//! the service's dead-letter topic with the reason, and the partition moves on.
+//! change; commit; only then store the offset.
+//!
+//! Failures are of three kinds:
+//! - a failing dependency (the database unreachable, a pool timeout, the server shutting
+//!   down, a serialization conflict): never the message's fault, so it is retried until the
+//!   dependency is back, with backoff up to 30 s, and the service reports itself NOT_SERVING
+//!   on its health check meanwhile; it never goes to the dead-letter topic;
+//! - any other transient failure: retried up to `CONSUMER_MAX_ATTEMPTS`, then dead-lettered;
+//! - a permanent one (e.g. a payload that does not decode): dead-lettered at once.
+//!
+//! A dead letter is published to the service's dead-letter topic first (the message is safe
+//! there whatever the database does), then recorded in `dead_letters` when it can be.
 
 use std::time::Duration;
 
@@ -81,6 +90,64 @@ pub trait Handler: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), HandleError>> + Send;
 }
 
+/// Longest pause between two tries while a dependency is down.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Whether `error` comes from a failing dependency rather than from the message: such a
+/// failure is retried until the dependency is back, never dead-lettered.
+pub fn is_infrastructure(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        if let Some(e) = cause.downcast_ref::<sqlx::Error>() {
+            return match e {
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::WorkerCrashed => true,
+                // 08: connection exception; 53: insufficient resources; 57: operator
+                // intervention (admin shutdown, cannot connect now, statement cancelled by
+                // timeout); 40001/40P01: serialization failure and deadlock, gone on retry.
+                sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                    code.starts_with("08")
+                        || code.starts_with("53")
+                        || code.starts_with("57")
+                        || code == "40001"
+                        || code == "40P01"
+                }),
+                _ => false,
+            };
+        }
+        cause.downcast_ref::<std::io::Error>().is_some()
+    })
+}
+
+/// How many consumers of this process are stalled on a failing dependency; the gRPC health
+/// check reports NOT_SERVING while any is.
+#[derive(Debug, Clone)]
+pub struct Stalls(std::sync::Arc<tokio::sync::watch::Sender<u32>>);
+
+impl Default for Stalls {
+    fn default() -> Self {
+        Self(std::sync::Arc::new(tokio::sync::watch::Sender::new(0)))
+    }
+}
+
+impl Stalls {
+    /// Follows the count.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u32> {
+        self.0.subscribe()
+    }
+
+    fn stalled(&self) {
+        self.0.send_modify(|n| *n += 1);
+    }
+
+    fn recovered(&self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
 /// Runs a handler over subscribed topics until shutdown.
 pub struct ConsumerTask<H> {
     pub(crate) service: &'static str,
@@ -90,6 +157,7 @@ pub struct ConsumerTask<H> {
     pub(crate) pool: PgPool,
     pub(crate) handler: H,
     pub(crate) max_attempts: u32,
+    pub(crate) stalls: Stalls,
 }
 
 enum Outcome {
@@ -160,13 +228,49 @@ impl<H: Handler> ConsumerTask<H> {
         };
         async {
             let mut attempt = 0;
+            let mut outage: u32 = 0;
             loop {
                 attempt += 1;
-                match self.apply(&event, message).await {
+                let result = self.apply(&event, message).await;
+                if outage > 0
+                    && !matches!(&result, Err(HandleError::Transient(e)) if is_infrastructure(e))
+                {
+                    self.stalls.recovered();
+                    tracing::info!(tries = outage, "dependency back; consuming again");
+                }
+                match result {
                     Ok(Outcome::Applied) => return true,
                     Ok(Outcome::Duplicate) => {
                         tracing::debug!("duplicate event skipped");
                         return true;
+                    }
+                    Err(HandleError::Transient(error)) if is_infrastructure(&error) => {
+                        // Not the message's fault: wait for the dependency, however long.
+                        if outage == 0 {
+                            self.stalls.stalled();
+                        }
+                        outage += 1;
+                        attempt = 0;
+                        let delay =
+                            Duration::from_millis(200 * 2u64.pow(outage.min(8))).min(MAX_BACKOFF);
+                        tracing::warn!(
+                            tries = outage,
+                            error = format!("{error:#}"),
+                            ?delay,
+                            "a dependency is failing; the message waits (not dead-lettered)"
+                        );
+                        if shutdown.is_triggered() {
+                            self.stalls.recovered();
+                            return false;
+                        }
+                        let mut stop = shutdown.clone();
+                        tokio::select! {
+                            () = tokio::time::sleep(delay) => {}
+                            () = stop.wait() => {
+                                self.stalls.recovered();
+                                return false;
+                            }
+                        }
                     }
                     Err(HandleError::Permanent(reason)) => {
                         return self
@@ -330,5 +434,38 @@ impl<H: Handler> ConsumerTask<H> {
             tracing::warn!(%error, "could not record the dead letter in the database");
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failing_dependency_is_told_from_a_failing_message() {
+        let infra = |e: sqlx::Error| is_infrastructure(&anyhow::Error::new(e).context("begin"));
+        assert!(infra(sqlx::Error::PoolTimedOut));
+        assert!(infra(sqlx::Error::PoolClosed));
+        assert!(infra(sqlx::Error::Io(std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused
+        ))));
+        assert!(!infra(sqlx::Error::RowNotFound));
+        assert!(!infra(sqlx::Error::ColumnNotFound("x".into())));
+        assert!(!is_infrastructure(&anyhow::anyhow!(
+            "allocation makes no sense"
+        )));
+    }
+
+    #[tokio::test]
+    async fn stalls_are_counted_for_the_health_check() {
+        let stalls = Stalls::default();
+        let mut seen = stalls.subscribe();
+        stalls.stalled();
+        stalls.stalled();
+        stalls.recovered();
+        assert_eq!(*seen.borrow_and_update(), 1);
+        stalls.recovered();
+        stalls.recovered();
+        assert_eq!(*seen.borrow_and_update(), 0, "never below zero");
     }
 }

@@ -50,6 +50,7 @@ pub async fn serve(
     routes: Routes,
     service_names: Vec<String>,
     security: Security,
+    mut stalls: tokio::sync::watch::Receiver<u32>,
     mut shutdown: Shutdown,
     limits: Limits,
 ) -> anyhow::Result<()> {
@@ -79,6 +80,34 @@ pub async fn serve(
     let reflection_v1alpha = reflection()
         .build_v1alpha()
         .context("building gRPC reflection (v1alpha)")?;
+    // A consumer stalled on a failing dependency makes the whole process NOT_SERVING until it
+    // recovers: load balancers and operators see it, and nothing is dead-lettered meanwhile.
+    {
+        let health = health.clone();
+        let names = service_names.clone();
+        let mut stop = shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = stop.wait() => break,
+                    changed = stalls.changed() => if changed.is_err() { break },
+                }
+                let stalled = *stalls.borrow_and_update();
+                let status = if stalled > 0 {
+                    tracing::warn!(stalled, "reporting NOT_SERVING: a dependency is failing");
+                    ServingStatus::NotServing
+                } else {
+                    tracing::info!("reporting SERVING again");
+                    ServingStatus::Serving
+                };
+                // The named services only: "" stays SERVING for liveness, since restarting
+                // the process would not bring the dependency back.
+                for name in &names {
+                    health.set_service_status(name, status).await;
+                }
+            }
+        });
+    }
     // Kubernetes' gRPC probes speak plaintext only: with TLS on, health is also served alone
     // on GRPC_HEALTH_ADDR (no API there, so nothing needs a credential).
     if let Some(addr) = security.config.health_addr {

@@ -49,7 +49,23 @@ async fn poison_messages_are_dead_lettered_and_the_partition_moves_on() {
     );
     broken.payload = vec![0xff, 0xff, 0xff];
     send(broken.encode_to_vec()).await.or_logs(&stack);
-    // 3. A good allocation on the same key (same partition), after the poison.
+    // 3. An allocation that claims to come from legal: only payments writes its topic.
+    let impostor = events::PaymentAllocated {
+        allocation_id: uuid::Uuid::now_v7().to_string(),
+        payment_id: uuid::Uuid::now_v7().to_string(),
+        receivable_id: receivable.receivable_id.clone(),
+        contract_id: contract.contract_id.clone(),
+        customer_id: customer.clone(),
+        amount: Some(proto::types::v1::Money {
+            amount: "500.00".into(),
+            currency: "CNY".into(),
+        }),
+        booking_date: "2026-01-05".into(),
+    };
+    send(kit::events::envelope("legal", &customer, &impostor).encode_to_vec())
+        .await
+        .or_logs(&stack);
+    // 4. A good allocation on the same key (same partition), after the poison.
     let good = events::PaymentAllocated {
         allocation_id: uuid::Uuid::now_v7().to_string(),
         payment_id: uuid::Uuid::now_v7().to_string(),
@@ -92,7 +108,7 @@ async fn poison_messages_are_dead_lettered_and_the_partition_moves_on() {
     consumer.subscribe(&[&dlq]).or_logs(&stack);
     let mut reasons = Vec::new();
     tokio::time::timeout(EVENTUALLY, async {
-        while reasons.len() < 2 {
+        while reasons.len() < 3 {
             let message = consumer.recv().await.expect("consume dead letters");
             let headers: HashMap<String, String> = message
                 .headers()
@@ -115,6 +131,10 @@ async fn poison_messages_are_dead_lettered_and_the_partition_moves_on() {
     .or_logs(&stack);
     assert!(reasons[0].contains("not an event envelope"), "{reasons:?}");
     assert!(reasons[1].contains("does not decode"), "{reasons:?}");
+    assert!(
+        reasons[2].contains("\"legal\" is not the owner"),
+        "{reasons:?}"
+    );
     assert_eq!(
         stack.stop(|_| {}),
         Vec::<String>::new(),

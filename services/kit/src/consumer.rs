@@ -209,6 +209,26 @@ impl<H: Handler> ConsumerTask<H> {
                 return self.dead_letter(message, "", "", &reason, shutdown).await;
             }
         };
+        // Only the owner of a topic writes it: an envelope claiming another producer is not
+        // ours to apply, whoever managed to put it there.
+        let owner = crate::events::owner_of_topic(message.topic());
+        if owner != Some(envelope.producer.as_str()) {
+            let reason = format!(
+                "producer {:?} is not the owner of topic {} ({}); refused",
+                envelope.producer,
+                message.topic(),
+                owner.unwrap_or("no known owner")
+            );
+            return self
+                .dead_letter(
+                    message,
+                    &envelope.event_id,
+                    &envelope.event_type,
+                    &reason,
+                    shutdown,
+                )
+                .await;
+        }
         if !self.handler.wants(&envelope.event_type) {
             return true;
         }

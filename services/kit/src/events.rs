@@ -23,6 +23,15 @@ pub const LEGAL_CASES: &str = "collections.legal.cases.v1";
 /// The services that consume events and therefore have a dead-letter topic.
 pub const CONSUMING_SERVICES: &[&str] = &["contracts", "payments", "scoring", "dunning", "legal"];
 
+/// The service that owns (alone may write) `topic`, given with or without a deployment
+/// prefix: `collections.<service>.<stream>.v<N>`.
+pub fn owner_of_topic(topic: &str) -> Option<&str> {
+    let start = topic.find("collections.")? + "collections.".len();
+    let rest = &topic[start..];
+    let service = rest.split('.').next()?;
+    CONSUMING_SERVICES.contains(&service).then_some(service)
+}
+
 /// The dead-letter topic of `service`'s consumer.
 pub fn dead_letter_topic(service: &str) -> String {
     format!("collections.{service}.deadletter.v1")
@@ -62,4 +71,21 @@ pub fn envelope<E: Message + Name>(producer: &str, aggregate_key: &str, payload:
 /// The fully qualified type name that identifies `E` in an envelope.
 pub fn type_name<E: Name>() -> String {
     E::full_name()
+}
+
+#[cfg(test)]
+mod owner_tests {
+    use super::*;
+
+    #[test]
+    fn each_topic_has_its_owner() {
+        assert_eq!(owner_of_topic(PAYMENTS), Some("payments"));
+        assert_eq!(owner_of_topic(SCORING_GRADES), Some("scoring"));
+        assert_eq!(
+            owner_of_topic("e2e-1a2b.collections.legal.cases.v1"),
+            Some("legal")
+        );
+        assert_eq!(owner_of_topic("collections.mallory.events.v1"), None);
+        assert_eq!(owner_of_topic("other"), None);
+    }
 }

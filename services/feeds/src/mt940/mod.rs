@@ -128,10 +128,17 @@ pub(crate) fn balance(v: &[u8]) -> Result<Bal, PartError> {
         _ => return Err(("currency", "a three-letter ISO 4217 code", lossy(ccy))),
     };
     let raw_amount = v.get(10..).unwrap_or_default();
-    let amount = parse_unsigned(raw_amount, b',').ok_or_else(|| {
+    // SWIFT writes a decimal comma; some banks' exports write a balance with a decimal point.
+    // Either is read, one separator at most (no thousands separators).
+    let separator = if raw_amount.contains(&b'.') && !raw_amount.contains(&b',') {
+        b'.'
+    } else {
+        b','
+    };
+    let amount = parse_unsigned(raw_amount, separator).ok_or_else(|| {
         (
             "amount",
-            "digits with one decimal comma, like 1234,56",
+            "digits with one decimal comma (or point), like 1234,56",
             lossy(raw_amount),
         )
     })?;
@@ -502,6 +509,37 @@ fn statements_of(input: &Input<'_>, arena: &mut Arena, sink: &mut impl Sink, reu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 11 item 5: a balance with a decimal point is read (some banks' exports), the
+    /// decimal comma still is, and a thousands separator is refused, naming the part.
+    #[test]
+    fn balances_take_a_decimal_comma_or_point() {
+        let point = parse_balance("C260301EUR1000.50").expect("point");
+        let comma = parse_balance("C260301EUR1000,50").expect("comma");
+        assert_eq!(point.amount, comma.amount);
+        assert_eq!(point.amount.to_string(), "1000.50");
+        assert_eq!(
+            parse_balance("D260301EUR7.")
+                .expect("trailing point")
+                .amount,
+            Decimal::from(-7)
+        );
+        for bad in [
+            "C260301EUR1.000,50",
+            "C260301EUR1,000.50",
+            "C260301EUR1.2.3",
+        ] {
+            let error = parse_balance(bad).expect_err(bad);
+            assert!(error.starts_with("amount:"), "{bad}: {error}");
+        }
+        // A whole statement whose balances use points parses and checks.
+        let file = b":20:R\r\n:25:NL91RABO0123456789\r\n:28C:1/1\r\n:60F:C260301EUR1000.00\r\n\
+:61:2603010301C100,00NTRFNONREF//B1\r\n:86:/ORDP//NAME/JANSEN J\r\n-34 for March\r\n\
+:62F:C260301EUR1100.00\r\n-";
+        let parsed = parse_compact("r.sta", file, None, &ParseOptions::default()).expect("parses");
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        assert_eq!(parsed.statements().count(), 1);
+    }
 
     /// The buffers kept per thread between files must not carry anything over: the same
     /// file parsed again (after others) gets the same fingerprints, occurrence numbers

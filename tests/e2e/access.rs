@@ -125,30 +125,24 @@ async fn no_valid_token_no_call() {
         }
     }
     // The reason is told, and nothing was created.
-    let mut anonymous = Clients::anonymous(&stack).or_logs(&stack);
-    let refused = anonymous
-        .contracts
-        .create_customer(contracts::CreateCustomerRequest {
-            idempotency_key: "anon".into(),
-            name: "nobody".into(),
-            kind: contracts::CustomerKind::Person as i32,
-            ..Default::default()
-        })
-        .await
-        .expect_err("refused");
-    assert!(refused.message().contains("no credential"), "{refused:?}");
-    let mut expired_clients = Clients::with(&stack, &expired, None).or_logs(&stack);
-    let refused = expired_clients
-        .contracts
-        .create_customer(contracts::CreateCustomerRequest {
-            idempotency_key: "late".into(),
-            name: "nobody".into(),
-            kind: contracts::CustomerKind::Person as i32,
-            ..Default::default()
-        })
-        .await
-        .expect_err("refused");
-    assert!(refused.message().contains("expired"), "{refused:?}");
+    for (credential, reason) in [
+        (Credential::default(), "no credential"),
+        (expired, "expired"),
+    ] {
+        let mut clients = Clients::with(&stack, &credential, None).or_logs(&stack);
+        let refused = clients
+            .contracts
+            .create_customer(contracts::CreateCustomerRequest {
+                idempotency_key: format!("refused-{reason}"),
+                name: "nobody".into(),
+                kind: contracts::CustomerKind::Person as i32,
+                ..Default::default()
+            })
+            .await
+            .expect_err("refused");
+        assert_eq!(refused.code(), Code::Unauthenticated);
+        assert!(refused.message().contains(reason), "{refused:?}");
+    }
     let customers = count(
         &stack,
         "contracts",

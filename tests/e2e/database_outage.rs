@@ -9,11 +9,10 @@ use prost::Message as _;
 
 use devstack::clients::{self, eventually};
 use devstack::scenario::{self, open_amount};
-use proto::events::v1 as events;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 
-use crate::helpers::{EVENTUALLY, OrLogs, publish, start};
+use crate::helpers::{EVENTUALLY, OrLogs, allocation, publish, start};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_allocation_waits_out_a_database_outage_and_is_applied_once() {
@@ -33,7 +32,6 @@ async fn an_allocation_waits_out_a_database_outage_and_is_applied_once() {
     )
     .await
     .or_logs(&stack);
-    let receivable = &contract.receivables[0];
     let mut health = HealthClient::new(clients::channel(&stack, "contracts", None).or_logs(&stack));
     let contracts_status = |health: &mut HealthClient<tonic::transport::Channel>| {
         let mut health = health.clone();
@@ -51,28 +49,11 @@ async fn an_allocation_waits_out_a_database_outage_and_is_applied_once() {
     // The database goes away; then an allocation arrives for contracts.
     stack.stop_postgres().or_logs(&stack);
     let producer = kit::kafka::producer(&stack.bootstrap_servers, "e2e-outage").or_logs(&stack);
-    let allocation = events::PaymentAllocated {
-        allocation_id: uuid::Uuid::now_v7().to_string(),
-        payment_id: uuid::Uuid::now_v7().to_string(),
-        receivable_id: receivable.receivable_id.clone(),
-        contract_id: contract.contract_id.clone(),
-        customer_id: customer.clone(),
-        amount: Some(proto::types::v1::Money {
-            amount: "300.00".into(),
-            currency: "CNY".into(),
-        }),
-        booking_date: "2026-01-05".into(),
-    };
+    let allocation = allocation(&contract, "300.00");
     let envelope = kit::events::envelope("payments", &customer, &allocation);
-    publish(
-        &producer,
-        &stack,
-        kit::events::PAYMENTS,
-        &customer,
-        &envelope.encode_to_vec(),
-    )
-    .await
-    .or_logs(&stack);
+    let bytes = envelope.encode_to_vec();
+    let send = || publish(&producer, &stack, kit::events::PAYMENTS, &customer, &bytes);
+    send().await.or_logs(&stack);
     // Longer than CONSUMER_MAX_ATTEMPTS' backoff (about 6 s), after which it used to be
     // dead-lettered; meanwhile contracts says it is not serving.
     let not_serving = eventually("contracts reports NOT_SERVING", EVENTUALLY, || {
@@ -103,15 +84,7 @@ async fn an_allocation_waits_out_a_database_outage_and_is_applied_once() {
     .await
     .or_logs(&stack);
     // The same event again changes nothing.
-    publish(
-        &producer,
-        &stack,
-        kit::events::PAYMENTS,
-        &customer,
-        &envelope.encode_to_vec(),
-    )
-    .await
-    .or_logs(&stack);
+    send().await.or_logs(&stack);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let r = scenario::receivables(&mut clients, &contract.contract_id)
         .await

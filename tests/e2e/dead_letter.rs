@@ -12,7 +12,7 @@ use devstack::clients::eventually;
 use devstack::scenario::{self, open_amount};
 use proto::events::v1 as events;
 
-use crate::helpers::{EVENTUALLY, OrLogs, publish, start};
+use crate::helpers::{EVENTUALLY, OrLogs, allocation, publish, start};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn poison_messages_are_dead_lettered_and_the_partition_moves_on() {
@@ -28,7 +28,6 @@ async fn poison_messages_are_dead_lettered_and_the_partition_moves_on() {
     )
     .await
     .or_logs(&stack);
-    let receivable = &contract.receivables[0];
 
     let producer = kit::kafka::producer(&stack.bootstrap_servers, "e2e-dlq").or_logs(&stack);
     let topic = format!("{}{}", stack.topic_prefix, kit::events::PAYMENTS);
@@ -50,34 +49,12 @@ async fn poison_messages_are_dead_lettered_and_the_partition_moves_on() {
     broken.payload = vec![0xff, 0xff, 0xff];
     send(broken.encode_to_vec()).await.or_logs(&stack);
     // 3. An allocation that claims to come from legal: only payments writes its topic.
-    let impostor = events::PaymentAllocated {
-        allocation_id: uuid::Uuid::now_v7().to_string(),
-        payment_id: uuid::Uuid::now_v7().to_string(),
-        receivable_id: receivable.receivable_id.clone(),
-        contract_id: contract.contract_id.clone(),
-        customer_id: customer.clone(),
-        amount: Some(proto::types::v1::Money {
-            amount: "500.00".into(),
-            currency: "CNY".into(),
-        }),
-        booking_date: "2026-01-05".into(),
-    };
+    let impostor = allocation(&contract, "500.00");
     send(kit::events::envelope("legal", &customer, &impostor).encode_to_vec())
         .await
         .or_logs(&stack);
     // 4. A good allocation on the same key (same partition), after the poison.
-    let good = events::PaymentAllocated {
-        allocation_id: uuid::Uuid::now_v7().to_string(),
-        payment_id: uuid::Uuid::now_v7().to_string(),
-        receivable_id: receivable.receivable_id.clone(),
-        contract_id: contract.contract_id.clone(),
-        customer_id: customer.clone(),
-        amount: Some(proto::types::v1::Money {
-            amount: "100.00".into(),
-            currency: "CNY".into(),
-        }),
-        booking_date: "2026-01-05".into(),
-    };
+    let good = allocation(&contract, "100.00");
     send(kit::events::envelope("payments", &customer, &good).encode_to_vec())
         .await
         .or_logs(&stack);

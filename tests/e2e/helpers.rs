@@ -85,3 +85,23 @@ pub(crate) async fn publish(
         .map_err(|(e, _)| e)?;
     Ok(())
 }
+
+/// A `PaymentAllocated` of `amount` CNY to the contract's first receivable, as payments would
+/// publish it, for tests that put events on the topic themselves.
+pub(crate) fn allocation(
+    contract: &proto::contracts::v1::Contract,
+    amount: &str,
+) -> proto::events::v1::PaymentAllocated {
+    proto::events::v1::PaymentAllocated {
+        allocation_id: uuid::Uuid::now_v7().to_string(),
+        payment_id: uuid::Uuid::now_v7().to_string(),
+        receivable_id: contract.receivables[0].receivable_id.clone(),
+        contract_id: contract.contract_id.clone(),
+        customer_id: contract.customer_id.clone(),
+        amount: Some(proto::types::v1::Money {
+            amount: amount.into(),
+            currency: "CNY".into(),
+        }),
+        booking_date: "2026-01-05".into(),
+    }
+}

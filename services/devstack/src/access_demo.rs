@@ -13,19 +13,25 @@ use crate::clients::{self, Clients, Credential};
 use crate::demo::Reporter;
 use crate::scenario;
 
-/// Shows authentication, the role table, collector scope and the audit trail at work.
-pub async fn run(stack: &Stack, reporter: &mut Reporter) -> anyhow::Result<()> {
-    let suffix = uuid::Uuid::new_v4().simple().to_string()[..6].to_uppercase();
-    let mut anonymous = Clients::anonymous(stack)?;
-    let refused = anonymous
+/// Tries to move business time as `clients`; what the service answered.
+async fn try_daily_cycle(clients: &mut Clients) -> String {
+    clients
         .contracts
         .run_daily_cycle(contracts::RunDailyCycleRequest {
             as_of: "2026-01-01".into(),
         })
         .await
         .err()
-        .map(|s| format!("{:?}: {}", s.code(), s.message()))
-        .unwrap_or_else(|| "ACCEPTED (this is a bug)".into());
+        .map_or_else(
+            || "ACCEPTED (this is a bug)".into(),
+            |s| format!("{:?}: {}", s.code(), s.message()),
+        )
+}
+
+/// Shows authentication, the role table, collector scope and the audit trail at work.
+pub async fn run(stack: &Stack, reporter: &mut Reporter) -> anyhow::Result<()> {
+    let suffix = uuid::Uuid::new_v4().simple().to_string()[..6].to_uppercase();
+    let refused = try_daily_cycle(&mut Clients::anonymous(stack)?).await;
     reporter.say(
         "auth: a call without a token is refused",
         json!({"RunDailyCycle without a credential": refused}),
@@ -70,15 +76,7 @@ pub async fn run(stack: &Stack, reporter: &mut Reporter) -> anyhow::Result<()> {
             "chen.jie (their supervisor) reads it": outcome(&by_supervisor),
         }),
     );
-    let cycle = li
-        .contracts
-        .run_daily_cycle(contracts::RunDailyCycleRequest {
-            as_of: "2026-01-01".into(),
-        })
-        .await
-        .err()
-        .map(|s| format!("{:?}: {}", s.code(), s.message()))
-        .unwrap_or_else(|| "ACCEPTED (this is a bug)".into());
+    let cycle = try_daily_cycle(&mut li).await;
     reporter.say(
         "roles: a collector may not move business time",
         json!({"RunDailyCycle as li.na": cycle}),

@@ -6,4 +6,4 @@ cd "$(dirname "$0")/../.."
 deploy/local/install-deps.sh
 echo "Building the services (the first build takes a few minutes)…"
 cargo build --workspace --bins
-exec target/debug/devstack up --demo "$@"
+exec "${CARGO_TARGET_DIR:-target}/debug/devstack" up --demo "$@"

@@ -33,6 +33,7 @@ fn applied(customer: &str, receivable: Uuid, open_after: &str) -> events::Alloca
         open_amount_after: cny(open_after),
         paid_in_full: open_after == "0.00",
         booking_date: "2026-05-02".into(),
+        repeat: false,
     }
 }
 

@@ -18,5 +18,6 @@ mod money_path;
 mod operator_cli;
 mod payer_accounts;
 mod payments_replicas;
+mod stuck_allocations;
 mod terms;
 mod trace_context;

@@ -35,14 +35,26 @@ impl Handler for Allocations {
         let booking_date = NaiveDate::parse_from_str(&allocation.booking_date, "%Y-%m-%d").ok();
 
         // The same allocation can never be applied twice, even if it arrives in another event.
-        let seen: Option<(String,)> =
-            sqlx::query_as("SELECT status FROM allocations WHERE id = $1")
+        let seen: Option<(String, rust_decimal::Decimal, String)> =
+            sqlx::query_as("SELECT status, amount, reason FROM allocations WHERE id = $1")
                 .bind(allocation_id)
                 .fetch_optional(&mut *tx)
                 .await?;
-        if seen.is_some() {
-            tracing::info!(%allocation_id, "allocation already decided; ignoring the repeat");
-            return Ok(());
+        if let Some((status, recorded, reason)) = seen {
+            // Decided before: nothing is booked again, but the proposer, which re-drives
+            // allocations it never heard back about, gets the decision once more.
+            tracing::info!(%allocation_id, status, "allocation already decided; answering the repeat");
+            return answer_repeat(
+                self,
+                tx,
+                &allocation,
+                receivable_id,
+                recorded,
+                &currency,
+                &status,
+                &reason,
+            )
+            .await;
         }
 
         let Some(receivable) = store::lock_receivable(tx, receivable_id).await? else {
@@ -95,6 +107,7 @@ impl Handler for Allocations {
                     open_amount_after: Some(wire::money(open_after, &receivable_currency)),
                     paid_in_full: open_after.is_zero(),
                     booking_date: allocation.booking_date.clone(),
+                    repeat: false,
                 };
                 self.outbox
                     .enqueue(
@@ -125,6 +138,70 @@ impl Handler for Allocations {
             }
         }
     }
+}
+
+/// Publishes the recorded decision of a repeated allocation, flagged `repeat`.
+#[allow(clippy::too_many_arguments)]
+async fn answer_repeat(
+    handler: &Allocations,
+    tx: &mut PgConnection,
+    allocation: &events::PaymentAllocated,
+    receivable_id: Uuid,
+    amount: rust_decimal::Decimal,
+    currency: &str,
+    status: &str,
+    reason: &str,
+) -> Result<(), HandleError> {
+    let receivable = store::lock_receivable(tx, receivable_id).await?;
+    let customer_id = receivable.as_ref().map_or_else(
+        || allocation.customer_id.clone(),
+        |r| r.customer_id.to_string(),
+    );
+    let key = if customer_id.is_empty() {
+        allocation.payment_id.clone()
+    } else {
+        customer_id.clone()
+    };
+    let open = receivable
+        .as_ref()
+        .map(|r| wire::money(r.open_amount, r.currency.trim()));
+    if status == "applied" {
+        let answer = events::AllocationApplied {
+            allocation_id: allocation.allocation_id.clone(),
+            payment_id: allocation.payment_id.clone(),
+            receivable_id: allocation.receivable_id.clone(),
+            contract_id: receivable
+                .as_ref()
+                .map(|r| r.contract_id.to_string())
+                .unwrap_or_default(),
+            customer_id,
+            amount: Some(wire::money(amount, currency)),
+            paid_in_full: receivable.as_ref().is_some_and(|r| r.open_amount.is_zero()),
+            open_amount_after: open,
+            booking_date: allocation.booking_date.clone(),
+            repeat: true,
+        };
+        handler
+            .outbox
+            .enqueue(tx, kit::events::CONTRACTS, &key, &answer)
+            .await?;
+    } else {
+        let answer = events::AllocationRejected {
+            allocation_id: allocation.allocation_id.clone(),
+            payment_id: allocation.payment_id.clone(),
+            receivable_id: allocation.receivable_id.clone(),
+            customer_id,
+            amount: Some(wire::money(amount, currency)),
+            open_amount: open,
+            reason: reason.to_owned(),
+            repeat: true,
+        };
+        handler
+            .outbox
+            .enqueue(tx, kit::events::CONTRACTS, &key, &answer)
+            .await?;
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -162,6 +239,7 @@ async fn reject(
         amount: Some(wire::money(amount, currency)),
         open_amount: receivable.map(|r| wire::money(r.open_amount, r.currency.trim())),
         reason: reason.to_owned(),
+        repeat: false,
     };
     let key = if customer_id.is_empty() {
         allocation.payment_id.clone()

@@ -97,6 +97,16 @@ impl App {
         Ok(())
     }
 
+    /// Runs a background task of the service until shutdown (it gets the shutdown signal and
+    /// should return soon after it fires); the process waits for it before exiting.
+    pub fn spawn<F, Fut>(&mut self, task: F)
+    where
+        F: FnOnce(Shutdown) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.tasks.spawn(task(self.shutdown.clone()));
+    }
+
     /// Starts the outbox relay and serves `routes` until `stop` resolves, then shuts
     /// everything down in order: the gRPC server stops taking calls, in-flight calls and
     /// messages finish, offsets are committed, the relay publishes what was committed.

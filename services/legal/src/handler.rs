@@ -140,6 +140,10 @@ impl Events {
         tx: &mut PgConnection,
         applied: events::AllocationApplied,
     ) -> Result<(), HandleError> {
+        if applied.repeat {
+            // Contracts answering a re-driven proposal: the first answer was seen.
+            return Ok(());
+        }
         let receivable_id = uuid("receivable_id", &applied.receivable_id)?;
         let (open_after, _) = wire::parse_money(applied.open_amount_after.as_ref())
             .map_err(HandleError::Permanent)?;

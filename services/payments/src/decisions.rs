@@ -204,24 +204,6 @@ pub(crate) async fn allocate(
         )
     })?;
     let allocation_id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO allocations (id, payment_id, receivable_id, receivable_ref, amount, status)
-         VALUES ($1, $2, $3, $4, $5, 'proposed')",
-    )
-    .bind(allocation_id)
-    .bind(p.payment_id)
-    .bind(receivable_id)
-    .bind(p.reference)
-    .bind(p.amount)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "UPDATE open_receivables SET pending_amount = pending_amount + $2 WHERE receivable_id = $1",
-    )
-    .bind(receivable_id)
-    .bind(p.amount)
-    .execute(&mut *tx)
-    .await?;
     let event = events::PaymentAllocated {
         allocation_id: allocation_id.to_string(),
         payment_id: p.payment_id.to_string(),
@@ -231,6 +213,28 @@ pub(crate) async fn allocate(
         amount: Some(wire::money(p.amount, p.currency)),
         booking_date: p.booking_date.to_string(),
     };
+    // The proposal is kept as published, for the reconciler that re-drives one contracts
+    // never answered (crate::redrive).
+    sqlx::query(
+        "INSERT INTO allocations (id, payment_id, receivable_id, receivable_ref, amount, status, event, event_key)
+         VALUES ($1, $2, $3, $4, $5, 'proposed', $6, $7)",
+    )
+    .bind(allocation_id)
+    .bind(p.payment_id)
+    .bind(receivable_id)
+    .bind(p.reference)
+    .bind(p.amount)
+    .bind(prost::Message::encode_to_vec(&event))
+    .bind(p.key)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE open_receivables SET pending_amount = pending_amount + $2 WHERE receivable_id = $1",
+    )
+    .bind(receivable_id)
+    .bind(p.amount)
+    .execute(&mut *tx)
+    .await?;
     outbox
         .enqueue(tx, kit::events::PAYMENTS, p.key, &event)
         .await?;

@@ -71,15 +71,32 @@ impl Handler for ContractEvents {
             session.close(tx).await?;
         } else if event_type == kit::events::type_name::<events::AllocationApplied>() {
             let applied: events::AllocationApplied = event.decode()?;
+            if applied.repeat && !still_proposed(tx, &applied.allocation_id).await? {
+                return Ok(());
+            }
             allocation_applied(tx, &self.engine, applied).await?;
         } else {
             let rejected: events::AllocationRejected = event.decode()?;
+            if rejected.repeat && !still_proposed(tx, &rejected.allocation_id).await? {
+                return Ok(());
+            }
             let mut session = self.engine.open(tx).await?;
             allocation_rejected(tx, &self.outbox, &mut session, rejected).await?;
             session.close(tx).await?;
         }
         Ok(())
     }
+}
+
+/// Whether an allocation is still waiting for contracts' answer here: a repeated answer
+/// (to a re-driven proposal, crate::redrive) counts only then, once.
+async fn still_proposed(tx: &mut PgConnection, allocation_id: &str) -> Result<bool, HandleError> {
+    let allocation_id = uuid("allocation_id", allocation_id)?;
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM allocations WHERE id = $1")
+        .bind(allocation_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    Ok(status.as_deref() == Some("proposed"))
 }
 
 /// Puts the account on file for the customer in the read model and the ledger; returns its

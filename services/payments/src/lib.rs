@@ -14,6 +14,7 @@ mod engine;
 mod handler;
 mod ingest;
 mod intake;
+mod redrive;
 mod resolve;
 
 use std::sync::Arc;
@@ -34,7 +35,10 @@ pub async fn run(
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let engine = Arc::new(engine::Engine::from_env()?);
+    let redrive = redrive::Settings::from_env()?;
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
+    let (pool, outbox) = (app.pool.clone(), app.outbox.clone());
+    app.spawn(move |shutdown| redrive::run(pool, outbox, redrive, shutdown));
     app.consume(
         &[kit::events::CONTRACTS],
         handler::ContractEvents {

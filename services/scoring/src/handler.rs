@@ -73,6 +73,10 @@ impl Handler for Events {
             customer_id
         } else {
             let applied: events::AllocationApplied = event.decode()?;
+            if applied.repeat {
+                // Contracts answering a re-driven proposal: the first answer was seen.
+                return Ok(());
+            }
             let customer_id = uuid("customer_id", &applied.customer_id)?;
             if applied.paid_in_full {
                 sqlx::query(

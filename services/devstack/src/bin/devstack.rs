@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
-use devstack::broker::Broker;
+use devstack::broker::{Broker, BrokerKind};
 use devstack::clients::Clients;
 use devstack::{Stack, StackOptions, demo};
 
@@ -38,6 +38,12 @@ enum Command {
         /// Directory for service logs (default: a temporary directory).
         #[arg(long)]
         work_dir: Option<PathBuf>,
+        /// Which broker to start: `embedded` (librdkafka's mock cluster in this process) or
+        /// `apache-kafka` (a real single-node Apache Kafka broker; needs
+        /// deploy/local/install-kafka.sh). Default: KAFKA_BOOTSTRAP_SERVERS if set, else
+        /// COLLECTIONS_BROKER, else embedded.
+        #[arg(long, value_parser = clap::value_parser!(BrokerKind))]
+        broker: Option<BrokerKind>,
     },
     /// Host only the embedded Kafka-protocol broker (librdkafka's mock cluster) until Ctrl-C.
     Broker {
@@ -91,6 +97,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             exit,
             random_ports,
             work_dir,
+            broker,
         } => {
             if !json {
                 println!("Starting the collection platform…");
@@ -106,6 +113,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 fixed_ports: !random_ports,
                 work_dir,
                 auth_dir,
+                broker,
                 ..StackOptions::default()
             };
             let stack = Stack::start(options, progress).await?;

@@ -31,7 +31,9 @@ pub const KAFKA_VERSION: &str = "4.1.1";
 
 /// Retention of the platform's topics on this broker: 7 days (Kafka's own default, stated
 /// explicitly so the topic spec is complete): long enough for a consumer that was down over
-/// a long weekend to catch up from the log. The outbox rows stay the source of truth.
+/// a long holiday to catch up from the log, and below the 14 days consumers remember
+/// processed event ids (`PROCESSED_EVENTS_RETENTION_DAYS`), so any redelivery of a message
+/// still in the log is recognised as one.
 pub const RETENTION_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 
 /// Maximum heap of the broker's JVM.

@@ -1,6 +1,6 @@
 //! The topics the stack provisions: three partitions each on every broker; on Apache Kafka
-//! also replication factor 1, a 7-day retention set per topic, and no auto-creation (a
-//! producer to an unprovisioned topic is refused instead of inventing one).
+//! also one replica per node (up to 3), a 7-day retention set per topic, and no
+//! auto-creation (a producer to an unprovisioned topic is refused instead of inventing one).
 
 use std::time::Duration;
 
@@ -47,13 +47,16 @@ async fn topics_are_provisioned_with_partitions_and_retention() {
                     .topics()
                     .iter()
                     .find(|t| t.name() == name)
-                    .map_or(0, |t| t.partitions().len())
+                    .map_or((0, 0), |t| {
+                        let replicas = t.partitions().iter().map(|p| p.replicas().len()).min();
+                        (t.partitions().len(), replicas.unwrap_or(0))
+                    })
             })
             .collect::<Vec<_>>()
     })
     .await
     .expect("metadata task");
-    for (topic, count) in topics.iter().zip(&partitions) {
+    for (topic, (count, _)) in topics.iter().zip(&partitions) {
         assert_eq!(
             *count,
             usize::try_from(PARTITIONS).expect("partitions"),
@@ -61,8 +64,16 @@ async fn topics_are_provisioned_with_partitions_and_retention() {
         );
     }
 
-    if !matches!(stack.broker(), Broker::ApacheKafka(_)) {
+    let Broker::ApacheKafka(kafka) = stack.broker() else {
         return;
+    };
+    // One replica per node, up to 3 (COLLECTIONS_KAFKA_BROKERS=3: a replicated cluster).
+    for (topic, (_, replicas)) in topics.iter().zip(&partitions) {
+        assert_eq!(
+            i32::try_from(*replicas).expect("replicas"),
+            kafka.replication(),
+            "{topic}"
+        );
     }
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", &stack.bootstrap_servers)

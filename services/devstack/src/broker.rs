@@ -24,7 +24,7 @@ pub const BROKER_VARIABLE: &str = "COLLECTIONS_BROKER";
 pub enum BrokerKind {
     /// librdkafka's mock cluster in this process.
     Embedded,
-    /// Apache Kafka, single node (KRaft), as a child process.
+    /// Apache Kafka (KRaft; one node, or a cluster) as child processes.
     ApacheKafka,
 }
 
@@ -72,13 +72,19 @@ impl Broker {
     /// The broker a stack uses: `kind` when given (`devstack up --broker`), else as
     /// [`Broker::from_env`]. An Apache Kafka broker of its own keeps its files in `dir`.
     /// Starting Kafka blocks, so it runs on the blocking pool.
-    pub async fn select(kind: Option<BrokerKind>, dir: &Path) -> anyhow::Result<Self> {
+    /// `nodes` is the size of an Apache Kafka cluster of its own (default 1).
+    pub async fn select(
+        kind: Option<BrokerKind>,
+        nodes: Option<usize>,
+        dir: &Path,
+    ) -> anyhow::Result<Self> {
         let wants_kafka = match kind {
             Some(BrokerKind::Embedded) => return Self::embedded(),
             Some(BrokerKind::ApacheKafka) => {
                 let dir = dir.to_path_buf();
+                let nodes = nodes.unwrap_or(1);
                 let kafka =
-                    tokio::task::spawn_blocking(move || KafkaBroker::start(&dir, None)).await??;
+                    tokio::task::spawn_blocking(move || KafkaBroker::start(&dir, nodes)).await??;
                 return Ok(Broker::ApacheKafka(Arc::new(kafka)));
             }
             None => {
@@ -104,12 +110,10 @@ impl Broker {
         Ok(Broker::Embedded(cluster))
     }
 
-    /// Starts an Apache Kafka broker of its own with its files in `dir` (stopped when the
-    /// broker is dropped). Blocks until it answers metadata (a few seconds).
+    /// Starts a one-node Apache Kafka broker of its own with its files in `dir` (stopped
+    /// when the broker is dropped). Blocks until it answers metadata (a few seconds).
     pub fn apache_kafka(dir: &Path) -> anyhow::Result<Self> {
-        Ok(Broker::ApacheKafka(Arc::new(KafkaBroker::start(
-            dir, None,
-        )?)))
+        Ok(Broker::ApacheKafka(Arc::new(KafkaBroker::start(dir, 1)?)))
     }
 
     /// The bootstrap address to give to clients.
@@ -131,8 +135,10 @@ impl Broker {
         match self {
             Broker::Embedded(_) => "embedded (librdkafka mock cluster)".to_owned(),
             Broker::ApacheKafka(kafka) => format!(
-                "Apache Kafka {} (KRaft, 1 node; log {})",
+                "Apache Kafka {} (KRaft, {} node(s), replication factor {}; log {})",
                 crate::kafka::KAFKA_VERSION,
+                kafka.nodes(),
+                kafka.replication(),
                 kafka.log_file().display()
             ),
             Broker::External(_) => "external".to_owned(),

@@ -61,17 +61,26 @@ kill "$watch" 2>/dev/null
 exit "$code"
 "#;
 
-/// A running single-node Apache Kafka cluster.
+/// One node of the cluster: a JVM that is broker and KRaft controller.
+struct Node {
+    port: u16,
+    dir: PathBuf,
+    log_file: PathBuf,
+    child: Option<Child>,
+    /// Held, never written: its EOF tells the wrapper to stop the broker.
+    _lifeline: Option<ChildStdin>,
+}
+
+/// A running Apache Kafka cluster of one or more nodes (KRaft, each node broker and
+/// controller).
 pub struct KafkaBroker {
     bootstrap_servers: String,
     dir: PathBuf,
+    nodes: Mutex<Vec<Node>>,
     log_file: PathBuf,
-    child: Mutex<Option<Child>>,
-    /// Held, never written: its EOF tells the wrapper to stop the broker.
-    _lifeline: Mutex<Option<ChildStdin>>,
-    /// Time from spawning the JVMs (format + broker) to the broker answering metadata.
+    replication: i32,
+    /// Time from spawning the JVMs (format + broker) to the cluster answering metadata.
     pub start_time: Duration,
-    _temp: Option<tempfile::TempDir>,
 }
 
 impl std::fmt::Debug for KafkaBroker {
@@ -85,23 +94,27 @@ impl std::fmt::Debug for KafkaBroker {
 
 static SHARED: OnceLock<Result<Arc<KafkaBroker>, String>> = OnceLock::new();
 
+/// Nodes of the process-wide cluster of the tests (1 unless set; 3 for a replicated cluster).
+pub const NODES_VARIABLE: &str = "COLLECTIONS_KAFKA_BROKERS";
+
 impl KafkaBroker {
-    /// The process-wide broker (started on first use, stopped when the process exits),
+    /// The process-wide cluster (started on first use, stopped when the process exits),
     /// shared by every stack of this process (the tests: each stack has its own topic
-    /// prefix). Its directory is a temporary one; the path is printed once to stderr.
+    /// prefix), with `COLLECTIONS_KAFKA_BROKERS` nodes (default 1). Its directory is a
+    /// temporary one; the path is printed once to stderr.
     pub fn shared() -> anyhow::Result<Arc<KafkaBroker>> {
         SHARED
             .get_or_init(|| {
-                let result = tempfile::Builder::new()
-                    .prefix("collections-kafka-")
-                    .tempdir()
-                    .map_err(anyhow::Error::from)
-                    .and_then(|temp| {
-                        let dir = temp.path().to_path_buf();
+                let result = kit::config::env_parse::<usize>(NODES_VARIABLE, 1, "a number of nodes, 1 to 9")
+                    .map_err(|e| anyhow::anyhow!("{e}"))
+                    .and_then(|nodes| {
+                        let temp = tempfile::Builder::new()
+                            .prefix("collections-kafka-")
+                            .tempdir()?;
                         // Keep the directory (and the broker log) after the tests: the
                         // wrapper removes the data when the process exits.
-                        let _ = temp.keep();
-                        Self::start(&dir, None)
+                        let dir = temp.keep();
+                        Self::start(&dir, nodes)
                     });
                 match result {
                     Ok(broker) => {
@@ -120,9 +133,13 @@ impl KafkaBroker {
             .map_err(|e| anyhow::anyhow!("starting the shared Apache Kafka broker: {e}"))
     }
 
-    /// Starts a broker whose files (properties, log, data) live in `dir`. Blocks until the
-    /// broker answers a metadata request.
-    pub fn start(dir: &Path, temp: Option<tempfile::TempDir>) -> anyhow::Result<Self> {
+    /// Starts a cluster of `nodes` nodes whose files (properties, logs, data) live in `dir`
+    /// (one node: directly in it; more: in `node-<id>/`). Blocks until the cluster answers a
+    /// metadata request listing every node.
+    pub fn start(dir: &Path, nodes: usize) -> anyhow::Result<Self> {
+        if !(1..=9).contains(&nodes) {
+            bail!("a local Kafka cluster has 1 to 9 nodes, not {nodes}");
+        }
         let lib = lib_dir();
         if !lib.join(format!("kafka_2.13-{KAFKA_VERSION}.jar")).exists() {
             bail!(
@@ -131,102 +148,152 @@ impl KafkaBroker {
             );
         }
         let java = java_binary();
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let data = dir.join("data");
-        let _ = fs::remove_dir_all(&data);
-        let port = free_port()?;
-        let controller_port = free_port()?;
-        let bootstrap_servers = format!("127.0.0.1:{port}");
-        let properties = dir.join("server.properties");
-        fs::write(&properties, server_properties(port, controller_port, &data))?;
-        let log_file = dir.join("broker.log");
-        let log4j = dir.join("log4j2.properties");
-        fs::write(&log4j, log4j_properties(&log_file))?;
-        let wrapper = dir.join("run-broker.sh");
-        fs::write(&wrapper, WRAPPER)?;
         let classpath = format!("{}/*", lib.display());
-        let jvm_args = |main: &str| -> Vec<String> {
-            vec![
-                java.clone(),
-                HEAP.to_owned(),
-                "-Xms64m".to_owned(),
-                // One GC thread and the client compiler: fastest start and smallest footprint
-                // on a 2-core machine that also runs Postgres and five services.
-                "-XX:+UseSerialGC".to_owned(),
-                "-XX:TieredStopAtLevel=1".to_owned(),
-                "-Djava.awt.headless=true".to_owned(),
-                format!("-Dlog4j2.configurationFile={}", log4j.display()),
-                "-cp".to_owned(),
-                classpath.clone(),
-                main.to_owned(),
-            ]
-        };
-
+        let ports = (0..nodes)
+            .map(|_| Ok((free_port()?, free_port()?)))
+            .collect::<anyhow::Result<Vec<(u16, u16)>>>()?;
+        let voters = ports
+            .iter()
+            .enumerate()
+            .map(|(i, (_, controller))| format!("{}@127.0.0.1:{controller}", i + 1))
+            .collect::<Vec<_>>()
+            .join(",");
+        let cluster_id = cluster_id();
         let started = Instant::now();
-        let format = Command::new(&java)
-            .args(&jvm_args("kafka.tools.StorageTool")[1..])
-            .args(["format", "--cluster-id", &cluster_id(), "--config"])
-            .arg(&properties)
-            .arg("--standalone")
-            .stdin(Stdio::null())
-            .output()
-            .with_context(|| format!("running {java} (is Java 17 installed?)"))?;
-        if !format.status.success() {
-            bail!(
-                "formatting Kafka storage failed ({}): {}{}",
-                format.status,
-                String::from_utf8_lossy(&format.stdout),
-                String::from_utf8_lossy(&format.stderr)
+
+        // Write every node's files and format its storage (in parallel: a JVM each).
+        let mut formats = Vec::new();
+        let mut prepared = Vec::new();
+        for (i, (port, controller_port)) in ports.iter().enumerate() {
+            let node_dir = if nodes == 1 {
+                dir.to_path_buf()
+            } else {
+                dir.join(format!("node-{}", i + 1))
+            };
+            fs::create_dir_all(&node_dir)
+                .with_context(|| format!("creating {}", node_dir.display()))?;
+            let data = node_dir.join("data");
+            let _ = fs::remove_dir_all(&data);
+            let properties = node_dir.join("server.properties");
+            let quorum = if nodes == 1 {
+                format!("controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}")
+            } else {
+                format!("controller.quorum.voters={voters}")
+            };
+            fs::write(
+                &properties,
+                server_properties(i + 1, *port, *controller_port, &quorum, &data, nodes),
+            )?;
+            let log_file = node_dir.join("broker.log");
+            let log4j = node_dir.join("log4j2.properties");
+            fs::write(&log4j, log4j_properties(&log_file))?;
+            let mut format = Command::new(&java);
+            format
+                .args(jvm_options(&log4j, &classpath))
+                .arg("kafka.tools.StorageTool")
+                .args(["format", "--cluster-id", &cluster_id, "--config"])
+                .arg(&properties)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            // One node: a dynamic quorum of itself. More: the static voters above.
+            if nodes == 1 {
+                format.arg("--standalone");
+            }
+            formats.push(
+                format
+                    .spawn()
+                    .with_context(|| format!("running {java} (is Java 17 installed?)"))?,
             );
+            prepared.push((node_dir, data, properties, log_file, log4j));
+        }
+        for format in formats {
+            let output = format.wait_with_output()?;
+            if !output.status.success() {
+                bail!(
+                    "formatting Kafka storage failed ({}): {}{}",
+                    output.status,
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
         }
 
-        let out = fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("broker.out"))?;
-        let mut command = Command::new("sh");
-        command
-            .arg(&wrapper)
-            .args(jvm_args("kafka.Kafka"))
-            .arg(&properties)
-            .env("KAFKA_DATA_DIR", &data)
-            .stdin(Stdio::piped())
-            .stdout(out.try_clone()?)
-            .stderr(out);
-        // Its own process group: Ctrl-C in a terminal goes to devstack, which stops the
-        // broker in order; and Drop can kill wrapper and JVM together.
-        std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let mut child = command.spawn().context("starting the Kafka broker")?;
-        let lifeline = child.stdin.take();
+        let mut running = Vec::new();
+        for ((node_dir, data, properties, log_file, log4j), (port, _)) in
+            prepared.into_iter().zip(&ports)
+        {
+            let wrapper = node_dir.join("run-broker.sh");
+            fs::write(&wrapper, WRAPPER)?;
+            let out = fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(node_dir.join("broker.out"))?;
+            let mut command = Command::new("sh");
+            command
+                .arg(&wrapper)
+                .arg(&java)
+                .args(jvm_options(&log4j, &classpath))
+                .arg("kafka.Kafka")
+                .arg(&properties)
+                .env("KAFKA_DATA_DIR", &data)
+                .stdin(Stdio::piped())
+                .stdout(out.try_clone()?)
+                .stderr(out);
+            // Its own process group: Ctrl-C in a terminal goes to devstack, which stops the
+            // broker in order; and Drop can kill wrapper and JVM together.
+            std::os::unix::process::CommandExt::process_group(&mut command, 0);
+            let mut child = command.spawn().context("starting the Kafka broker")?;
+            let lifeline = child.stdin.take();
+            running.push(Node {
+                port: *port,
+                dir: node_dir,
+                log_file,
+                child: Some(child),
+                _lifeline: lifeline,
+            });
+        }
         let mut broker = Self {
-            bootstrap_servers,
+            bootstrap_servers: ports
+                .iter()
+                .map(|(port, _)| format!("127.0.0.1:{port}"))
+                .collect::<Vec<_>>()
+                .join(","),
             dir: dir.to_path_buf(),
-            log_file,
-            child: Mutex::new(Some(child)),
-            _lifeline: Mutex::new(lifeline),
+            log_file: running[0].log_file.clone(),
+            nodes: Mutex::new(running),
+            replication: i32::try_from(nodes.min(3))?,
             start_time: Duration::ZERO,
-            _temp: temp,
         };
-        broker.wait_ready(started + READY_TIMEOUT)?;
+        broker.wait_ready(started + READY_TIMEOUT, nodes)?;
         broker.start_time = started.elapsed();
         Ok(broker)
     }
 
-    fn wait_ready(&self, deadline: Instant) -> anyhow::Result<()> {
-        let addr: SocketAddr = self.bootstrap_servers.parse()?;
-        // First the listener (cheap), then a metadata round trip through librdkafka.
-        loop {
-            self.check_alive()?;
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                break;
+    fn wait_ready(&self, deadline: Instant, nodes: usize) -> anyhow::Result<()> {
+        // First the listeners (cheap), then a metadata round trip through librdkafka.
+        let ports: Vec<u16> = self
+            .nodes
+            .lock()
+            .expect("nodes lock")
+            .iter()
+            .map(|n| n.port)
+            .collect();
+        for port in ports {
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            loop {
+                self.check_alive()?;
+                if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    bail!(
+                        "the Kafka broker did not listen on {addr} in time; see {}",
+                        self.dir.display()
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(100));
             }
-            if Instant::now() > deadline {
-                bail!(
-                    "the Kafka broker did not listen on {addr} in time; see {}",
-                    self.log_file.display()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
         }
         let consumer: BaseConsumer = ClientConfig::new()
             .set("bootstrap.servers", &self.bootstrap_servers)
@@ -235,31 +302,32 @@ impl KafkaBroker {
         loop {
             self.check_alive()?;
             match consumer.fetch_metadata(None, Duration::from_secs(2)) {
-                Ok(metadata) if !metadata.brokers().is_empty() => return Ok(()),
-                Ok(_) => {}
-                Err(error) if Instant::now() > deadline => {
+                Ok(metadata) if metadata.brokers().len() >= nodes => return Ok(()),
+                Ok(_) | Err(_) if Instant::now() > deadline => {
                     bail!(
-                        "the Kafka broker at {} does not answer metadata: {error}; see {}",
+                        "the Kafka cluster at {} does not answer metadata with {nodes} brokers; see {}",
                         self.bootstrap_servers,
-                        self.log_file.display()
+                        self.dir.display()
                     )
                 }
-                Err(_) => {}
+                Ok(_) | Err(_) => {}
             }
             std::thread::sleep(Duration::from_millis(100));
         }
     }
 
     fn check_alive(&self) -> anyhow::Result<()> {
-        let mut guard = self.child.lock().expect("child lock");
-        if let Some(child) = guard.as_mut()
-            && let Some(status) = child.try_wait()?
-        {
-            bail!(
-                "the Kafka broker exited ({status}) while starting; last lines of {}:\n{}",
-                self.log_file.display(),
-                tail(&self.log_file, 20)
-            );
+        let mut nodes = self.nodes.lock().expect("nodes lock");
+        for node in nodes.iter_mut() {
+            if let Some(child) = node.child.as_mut()
+                && let Some(status) = child.try_wait()?
+            {
+                bail!(
+                    "a Kafka broker exited ({status}) while starting; last lines of {}:\n{}",
+                    node.log_file.display(),
+                    tail(&node.log_file, 20)
+                );
+            }
         }
         Ok(())
     }
@@ -269,39 +337,55 @@ impl KafkaBroker {
         &self.bootstrap_servers
     }
 
-    /// The broker's log file.
+    /// The (first) broker's log file.
     pub fn log_file(&self) -> &Path {
         &self.log_file
     }
 
-    /// The broker's directory (properties, logs, data).
+    /// The cluster's directory (properties, logs, data).
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
-    /// Resident memory of the broker's JVM in kB (from /proc), if it can be read.
-    pub fn rss_kb(&self) -> Option<u64> {
-        let pid = self.child.lock().ok()?.as_ref()?.id();
-        // The JVM is the wrapper's child in the same process group.
-        let children = fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
-        children.split_whitespace().find_map(|child| {
-            let status = fs::read_to_string(format!("/proc/{child}/status")).ok()?;
-            let cmdline = fs::read_to_string(format!("/proc/{child}/cmdline")).ok()?;
-            if !cmdline.contains("kafka.Kafka") {
-                return None;
-            }
-            status
-                .lines()
-                .find(|l| l.starts_with("VmRSS:"))?
-                .split_whitespace()
-                .nth(1)?
-                .parse()
-                .ok()
-        })
+    /// Number of nodes.
+    pub fn nodes(&self) -> usize {
+        self.nodes.lock().map_or(0, |n| n.len())
     }
 
-    /// Creates `topics` with `partitions` partitions, replication factor 1 (one node) and
-    /// [`RETENTION_MS`], through the admin API; waits until every partition has a leader.
+    /// Replication factor of the topics the stack creates (nodes, at most 3).
+    pub fn replication(&self) -> i32 {
+        self.replication
+    }
+
+    /// Resident memory of the brokers' JVMs together in kB (from /proc), if it can be read.
+    pub fn rss_kb(&self) -> Option<u64> {
+        let nodes = self.nodes.lock().ok()?;
+        let mut total = 0;
+        for node in nodes.iter() {
+            let pid = node.child.as_ref()?.id();
+            // The JVM is the wrapper's child in the same process group.
+            let children = fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
+            total += children.split_whitespace().find_map(|child| {
+                let status = fs::read_to_string(format!("/proc/{child}/status")).ok()?;
+                let cmdline = fs::read_to_string(format!("/proc/{child}/cmdline")).ok()?;
+                if !cmdline.contains("kafka.Kafka") {
+                    return None;
+                }
+                status
+                    .lines()
+                    .find(|l| l.starts_with("VmRSS:"))?
+                    .split_whitespace()
+                    .nth(1)?
+                    .parse::<u64>()
+                    .ok()
+            })?;
+        }
+        Some(total)
+    }
+
+    /// Creates `topics` with `partitions` partitions, replication factor
+    /// [`KafkaBroker::replication`] and [`RETENTION_MS`], through the admin API; waits until
+    /// every partition has a leader.
     pub async fn create_topics(&self, topics: &[String], partitions: i32) -> anyhow::Result<()> {
         let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
             .set("bootstrap.servers", &self.bootstrap_servers)
@@ -311,7 +395,7 @@ impl KafkaBroker {
         let new_topics: Vec<NewTopic<'_>> = topics
             .iter()
             .map(|name| {
-                NewTopic::new(name, partitions, TopicReplication::Fixed(1))
+                NewTopic::new(name, partitions, TopicReplication::Fixed(self.replication))
                     .set("retention.ms", &retention)
             })
             .collect();
@@ -334,25 +418,35 @@ impl KafkaBroker {
     }
 
     fn stop_now(&self) {
-        let Some(mut child) = self.child.lock().ok().and_then(|mut c| c.take()) else {
+        let Ok(mut nodes) = self.nodes.lock() else {
             return;
         };
-        let pid = child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let mut children: Vec<(Child, PathBuf)> = nodes
+            .iter_mut()
+            .filter_map(|n| Some((n.child.take()?, n.dir.join("data"))))
+            .collect();
+        for (child, _) in &children {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+        }
         let deadline = Instant::now() + STOP_GRACE;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                break;
-            }
+        while Instant::now() < deadline
+            && children
+                .iter_mut()
+                .any(|(c, _)| !matches!(c.try_wait(), Ok(Some(_))))
+        {
             std::thread::sleep(Duration::from_millis(50));
         }
-        // Whatever is left of the group (wrapper, JVM, watchdog).
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pid}")])
-            .stderr(Stdio::null())
-            .status();
-        let _ = child.wait();
-        let _ = fs::remove_dir_all(self.dir.join("data"));
+        for (mut child, data) in children {
+            // Whatever is left of the group (wrapper, JVM, watchdog).
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .stderr(Stdio::null())
+                .status();
+            let _ = child.wait();
+            let _ = fs::remove_dir_all(data);
+        }
     }
 }
 
@@ -424,28 +518,52 @@ fn cluster_id() -> String {
     }
 }
 
-fn server_properties(port: u16, controller_port: u16, data: &Path) -> String {
+fn jvm_options(log4j: &Path, classpath: &str) -> Vec<String> {
+    vec![
+        HEAP.to_owned(),
+        "-Xms64m".to_owned(),
+        // One GC thread and the client compiler: fastest start and smallest footprint on a
+        // 2-core machine that also runs Postgres and five services.
+        "-XX:+UseSerialGC".to_owned(),
+        "-XX:TieredStopAtLevel=1".to_owned(),
+        "-Djava.awt.headless=true".to_owned(),
+        format!("-Dlog4j2.configurationFile={}", log4j.display()),
+        "-cp".to_owned(),
+        classpath.to_owned(),
+    ]
+}
+
+fn server_properties(
+    node_id: usize,
+    port: u16,
+    controller_port: u16,
+    quorum: &str,
+    data: &Path,
+    nodes: usize,
+) -> String {
+    let replication = nodes.min(3);
+    let min_isr = replication.min(2);
     format!(
-        "# Written by devstack: one node that is broker and KRaft controller.
+        "# Written by devstack: a node that is broker and KRaft controller ({nodes} in the cluster).
 process.roles=broker,controller
-node.id=1
+node.id={node_id}
 listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
 advertised.listeners=PLAINTEXT://127.0.0.1:{port}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}
+{quorum}
 log.dirs={data}
 num.partitions=3
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
+default.replication.factor={replication}
+min.insync.replicas={min_isr}
+offsets.topic.replication.factor={replication}
 offsets.topic.num.partitions=3
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor={replication}
+transaction.state.log.min.isr={min_isr}
 transaction.state.log.num.partitions=3
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+share.coordinator.state.topic.replication.factor={replication}
+share.coordinator.state.topic.min.isr={min_isr}
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 num.network.threads=2

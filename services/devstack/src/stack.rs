@@ -36,6 +36,9 @@ pub struct StackOptions {
     /// (`apache-kafka`: one Apache Kafka broker per process, shared by its stacks), else the
     /// embedded one.
     pub broker: Option<BrokerKind>,
+    /// Nodes of an Apache Kafka cluster of this stack's own (`broker: Some(ApacheKafka)`;
+    /// default 1; 3 gives replication factor 3 and `min.insync.replicas=2`).
+    pub kafka_nodes: Option<usize>,
 }
 
 /// A running stack. Dropping it kills the services and removes the throwaway database.
@@ -111,7 +114,8 @@ impl Stack {
         ));
 
         let kafka_started = Instant::now();
-        let broker = Broker::select(options.broker, &work_dir.join("kafka")).await?;
+        let broker =
+            Broker::select(options.broker, options.kafka_nodes, &work_dir.join("kafka")).await?;
         let topic_prefix = if options.isolated && !broker.is_embedded() {
             format!("e2e-{run_id}.")
         } else {

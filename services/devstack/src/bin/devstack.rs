@@ -44,6 +44,10 @@ enum Command {
         /// COLLECTIONS_BROKER, else embedded.
         #[arg(long, value_parser = clap::value_parser!(BrokerKind))]
         broker: Option<BrokerKind>,
+        /// Nodes of the Apache Kafka cluster (with `--broker apache-kafka`): 3 gives topics
+        /// replication factor 3 and `min.insync.replicas=2`.
+        #[arg(long, default_value_t = 1)]
+        brokers: usize,
     },
     /// Host only the embedded Kafka-protocol broker (librdkafka's mock cluster) until Ctrl-C.
     Broker {
@@ -98,7 +102,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             random_ports,
             work_dir,
             broker,
+            brokers,
         } => {
+            if brokers != 1 && broker != Some(BrokerKind::ApacheKafka) {
+                anyhow::bail!("--brokers needs --broker apache-kafka");
+            }
             if !json {
                 println!("Starting the collection platform…");
             }
@@ -114,6 +122,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 work_dir,
                 auth_dir,
                 broker,
+                kafka_nodes: Some(brokers),
                 ..StackOptions::default()
             };
             let stack = Stack::start(options, progress).await?;

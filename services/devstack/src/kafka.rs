@@ -1,7 +1,8 @@
-//! A real Apache Kafka broker (single node, KRaft: broker and controller in one JVM) run as a
-//! child process from the jars `deploy/local/install-kafka.sh` puts in `.tools/kafka/lib`.
+//! A real Apache Kafka cluster run as child processes from the jars
+//! `deploy/local/install-kafka.sh` puts in `.tools/kafka/lib`: one node by default (KRaft,
+//! broker and controller in one JVM), or several such nodes with static controller voters.
 //!
-//! Lifetime: the JVM is started through a small `sh` wrapper whose standard input is a pipe
+//! Lifetime: each JVM is started through a small `sh` wrapper whose standard input is a pipe
 //! held by this process. The wrapper stops the JVM when that pipe reaches end-of-file, which
 //! the kernel guarantees when this process exits in any way (panic, `exit`, SIGKILL). That
 //! covers the process-wide broker of the tests, which lives in a static and is never

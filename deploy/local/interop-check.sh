@@ -23,7 +23,7 @@ mkdir -p "$work/gen"
   $(find proto -name '*.proto' | sort)
 
 export COLLECTIONS_AUTH_DIR="$work/auth"
-target/debug/devstack --json up --random-ports >"$work/stack.log" 2>&1 &
+"${CARGO_TARGET_DIR:-target}"/debug/devstack --json up --random-ports >"$work/stack.log" 2>&1 &
 stack_pid=$!
 for _ in $(seq 1 600); do
   grep -q '"ready"' "$work/stack.log" && break
@@ -31,5 +31,5 @@ for _ in $(seq 1 600); do
   sleep 0.1
 done
 ready=$(grep '"ready"' "$work/stack.log")
-token=$(target/debug/collectctl auth token --role collector --subject py-client --team east --ttl 10m)
+token=$("${CARGO_TARGET_DIR:-target}"/debug/collectctl auth token --role collector --subject py-client --team east --ttl 10m)
 PYTHONPATH="$work/gen" "$venv/bin/python" deploy/local/interop_check.py "$ready" "$work/auth/ca.pem" "$token"

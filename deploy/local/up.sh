@@ -10,4 +10,4 @@ case " $* ${COLLECTIONS_BROKER:-} " in
 esac
 echo "Building the services (the first build takes a few minutes)…"
 cargo build --workspace --bins
-exec target/debug/devstack up --demo "$@"
+exec "${CARGO_TARGET_DIR:-target}"/debug/devstack up --demo "$@"

@@ -150,9 +150,8 @@ impl KafkaBroker {
         }
         let java = java_binary();
         let classpath = format!("{}/*", lib.display());
-        let ports = (0..nodes)
-            .map(|_| Ok((free_port()?, free_port()?)))
-            .collect::<anyhow::Result<Vec<(u16, u16)>>>()?;
+        let free = free_ports(2 * nodes)?;
+        let ports: Vec<(u16, u16)> = free.chunks(2).map(|pair| (pair[0], pair[1])).collect();
         let voters = ports
             .iter()
             .enumerate()
@@ -502,9 +501,15 @@ fn java_binary() -> String {
     }
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr()?.port())
+/// `count` distinct free ports on 127.0.0.1 (all bound at once, so none repeats).
+fn free_ports(count: usize) -> anyhow::Result<Vec<u16>> {
+    let listeners = (0..count)
+        .map(|_| TcpListener::bind("127.0.0.1:0").context("finding a free port"))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    listeners
+        .iter()
+        .map(|l| Ok(l.local_addr()?.port()))
+        .collect()
 }
 
 /// A Kafka cluster id: 16 random bytes, URL-safe base64 without padding (Kafka's `Uuid`),

@@ -1,11 +1,15 @@
 //! End-to-end tests: all five services as separate processes against a real PostgreSQL and
-//! a Kafka-protocol broker (librdkafka's mock cluster by default; set
+//! a Kafka-protocol broker: librdkafka's mock cluster by default (one per test);
+//! `COLLECTIONS_BROKER=apache-kafka` for a real Apache Kafka broker (one per test process,
+//! shared by the tests, each with its own topic prefix; `deploy/local/install-kafka.sh`
+//! installs it, and `deploy/local/test.sh` runs the suite this way);
 //! `KAFKA_BOOTSTRAP_SERVERS` for an external broker and `DATABASE_URL` for an external
-//! PostgreSQL). Build the services first: `cargo build --workspace --bins`.
+//! PostgreSQL. Build the services first: `cargo build --workspace --bins`.
 
 mod access;
 mod allocation_rejection;
 mod bank_formats;
+mod broker;
 mod cash_application;
 mod crash_recovery;
 mod database_outage;

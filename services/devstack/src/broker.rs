@@ -1,27 +1,106 @@
-//! The Kafka-protocol broker: librdkafka's mock cluster hosted in this process, or an
-//! external broker named by `KAFKA_BOOTSTRAP_SERVERS`.
+//! The Kafka-protocol broker: librdkafka's mock cluster hosted in this process, a real
+//! Apache Kafka broker run as a child process, or an external broker named by
+//! `KAFKA_BOOTSTRAP_SERVERS`.
+
+use std::ops::Not as _;
+use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
 
+use crate::kafka::KafkaBroker;
+
 /// Partitions per topic.
 pub const PARTITIONS: i32 = 3;
+
+/// Selects the broker in the test harness (`embedded` or `apache-kafka`);
+/// `KAFKA_BOOTSTRAP_SERVERS` wins over it.
+pub const BROKER_VARIABLE: &str = "COLLECTIONS_BROKER";
+
+/// Which broker a stack starts (when `KAFKA_BOOTSTRAP_SERVERS` does not name one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrokerKind {
+    /// librdkafka's mock cluster in this process.
+    Embedded,
+    /// Apache Kafka (KRaft; one node, or a cluster) as child processes.
+    ApacheKafka,
+}
+
+impl std::str::FromStr for BrokerKind {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        match s {
+            "embedded" | "mock" => Ok(Self::Embedded),
+            "apache-kafka" | "kafka" => Ok(Self::ApacheKafka),
+            other => anyhow::bail!("unknown broker {other:?}: expected embedded or apache-kafka"),
+        }
+    }
+}
 
 /// A broker the services can reach over TCP.
 pub enum Broker {
     /// librdkafka's mock cluster: a real Kafka-protocol broker on loopback, in memory.
     Embedded(MockCluster<'static, DefaultProducerContext>),
+    /// Apache Kafka run by this process (owned by one stack, or the process-wide one).
+    ApacheKafka(Arc<KafkaBroker>),
     /// A broker run by someone else.
     External(String),
 }
 
 impl Broker {
-    /// Uses `KAFKA_BOOTSTRAP_SERVERS` if set, else starts an embedded broker.
+    /// `KAFKA_BOOTSTRAP_SERVERS` if set; else `COLLECTIONS_BROKER=apache-kafka` gives the
+    /// process-wide Apache Kafka broker (started on first use, shared by every stack of the
+    /// process, stopped when it exits); else an embedded broker. Blocks while Kafka starts.
     pub fn from_env() -> anyhow::Result<Self> {
-        match std::env::var("KAFKA_BOOTSTRAP_SERVERS") {
-            Ok(servers) if !servers.is_empty() => Ok(Broker::External(servers)),
+        if let Ok(servers) = std::env::var("KAFKA_BOOTSTRAP_SERVERS")
+            && !servers.is_empty()
+        {
+            return Ok(Broker::External(servers));
+        }
+        match std::env::var(BROKER_VARIABLE) {
+            Ok(kind) if !kind.is_empty() => match kind.parse::<BrokerKind>()? {
+                BrokerKind::Embedded => Self::embedded(),
+                BrokerKind::ApacheKafka => Ok(Broker::ApacheKafka(KafkaBroker::shared()?)),
+            },
             _ => Self::embedded(),
+        }
+    }
+
+    /// The broker a stack uses: `kind` when given (`devstack up --broker`), else as
+    /// [`Broker::from_env`]. An Apache Kafka broker of its own keeps its files in `dir`.
+    /// Starting Kafka blocks, so it runs on the blocking pool.
+    /// `nodes` is the size of an Apache Kafka cluster of its own (default 1).
+    pub async fn select(
+        kind: Option<BrokerKind>,
+        nodes: Option<usize>,
+        dir: &Path,
+    ) -> anyhow::Result<Self> {
+        let wants_kafka = match kind {
+            Some(BrokerKind::Embedded) => return Self::embedded(),
+            Some(BrokerKind::ApacheKafka) => {
+                let dir = dir.to_path_buf();
+                let nodes = nodes.unwrap_or(1);
+                let kafka =
+                    tokio::task::spawn_blocking(move || KafkaBroker::start(&dir, nodes)).await??;
+                return Ok(Broker::ApacheKafka(Arc::new(kafka)));
+            }
+            None => {
+                std::env::var("KAFKA_BOOTSTRAP_SERVERS")
+                    .is_ok_and(|s| !s.is_empty())
+                    .not()
+                    && std::env::var(BROKER_VARIABLE).is_ok_and(|s| {
+                        s.parse::<BrokerKind>().ok() == Some(BrokerKind::ApacheKafka)
+                    })
+            }
+        };
+        if wants_kafka {
+            let kafka = tokio::task::spawn_blocking(KafkaBroker::shared).await??;
+            Ok(Broker::ApacheKafka(kafka))
+        } else {
+            Self::from_env()
         }
     }
 
@@ -31,10 +110,17 @@ impl Broker {
         Ok(Broker::Embedded(cluster))
     }
 
+    /// Starts a one-node Apache Kafka broker of its own with its files in `dir` (stopped
+    /// when the broker is dropped). Blocks until it answers metadata (a few seconds).
+    pub fn apache_kafka(dir: &Path) -> anyhow::Result<Self> {
+        Ok(Broker::ApacheKafka(Arc::new(KafkaBroker::start(dir, 1)?)))
+    }
+
     /// The bootstrap address to give to clients.
     pub fn bootstrap_servers(&self) -> String {
         match self {
             Broker::Embedded(cluster) => cluster.bootstrap_servers(),
+            Broker::ApacheKafka(kafka) => kafka.bootstrap_servers().to_owned(),
             Broker::External(servers) => servers.clone(),
         }
     }
@@ -42,6 +128,21 @@ impl Broker {
     /// True for the embedded broker.
     pub fn is_embedded(&self) -> bool {
         matches!(self, Broker::Embedded(_))
+    }
+
+    /// What kind of broker this is, for people.
+    pub fn describe(&self) -> String {
+        match self {
+            Broker::Embedded(_) => "embedded (librdkafka mock cluster)".to_owned(),
+            Broker::ApacheKafka(kafka) => format!(
+                "Apache Kafka {} (KRaft, {} node(s), replication factor {}; log {})",
+                crate::kafka::KAFKA_VERSION,
+                kafka.nodes(),
+                kafka.replication(),
+                kafka.log_file().display()
+            ),
+            Broker::External(_) => "external".to_owned(),
+        }
     }
 
     /// Creates the platform's topics, each name prefixed with `prefix`.
@@ -61,6 +162,9 @@ impl Broker {
                 }
                 Ok(())
             }
+            // Explicit partitions, replication factor and retention through the admin API;
+            // the broker does not auto-create topics.
+            Broker::ApacheKafka(kafka) => kafka.create_topics(&topics, PARTITIONS).await,
             Broker::External(servers) => {
                 if let Err(error) = kit::kafka::create_topics(servers, &topics, PARTITIONS).await {
                     // Some brokers (librdkafka's mock cluster among them) do not implement

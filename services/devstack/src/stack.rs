@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 
 use crate::auth::AuthMaterial;
-use crate::broker::Broker;
+use crate::broker::{Broker, BrokerKind};
 use crate::postgres::PgCluster;
 use crate::process::ServiceProcess;
 use crate::{SERVICES, provision};
@@ -32,6 +32,13 @@ pub struct StackOptions {
     /// Where the throwaway CA, certificates and signing key go (default: `auth/` in the work
     /// directory). `collectctl auth token` reads them from here (`COLLECTIONS_AUTH_DIR`).
     pub auth_dir: Option<PathBuf>,
+    /// The broker to start; when unset, `KAFKA_BOOTSTRAP_SERVERS`, else `COLLECTIONS_BROKER`
+    /// (`apache-kafka`: one Apache Kafka broker per process, shared by its stacks), else the
+    /// embedded one.
+    pub broker: Option<BrokerKind>,
+    /// Nodes of an Apache Kafka cluster of this stack's own (`broker: Some(ApacheKafka)`;
+    /// default 1; 3 gives replication factor 3 and `min.insync.replicas=2`).
+    pub kafka_nodes: Option<usize>,
 }
 
 /// A running stack. Dropping it kills the services and removes the throwaway database.
@@ -106,7 +113,9 @@ impl Stack {
             "postgres: database {database} with one role and schema per service"
         ));
 
-        let broker = Broker::from_env()?;
+        let kafka_started = Instant::now();
+        let broker =
+            Broker::select(options.broker, options.kafka_nodes, &work_dir.join("kafka")).await?;
         let topic_prefix = if options.isolated && !broker.is_embedded() {
             format!("e2e-{run_id}.")
         } else {
@@ -115,13 +124,19 @@ impl Stack {
         broker.create_topics(&topic_prefix).await?;
         let bootstrap_servers = broker.bootstrap_servers();
         progress(&format!(
-            "kafka: {} broker at {bootstrap_servers}, topics created",
-            if broker.is_embedded() {
-                "embedded (librdkafka mock cluster)"
-            } else {
-                "external"
-            }
+            "kafka: {} broker at {bootstrap_servers}, topics created ({:.1} s)",
+            broker.describe(),
+            kafka_started.elapsed().as_secs_f32()
         ));
+        if let Broker::ApacheKafka(kafka) = &broker {
+            progress(&format!(
+                "kafka: JVM start to ready {:.1} s, broker RSS {} MB",
+                kafka.start_time.as_secs_f32(),
+                kafka
+                    .rss_kb()
+                    .map_or("?".to_owned(), |kb| (kb / 1024).to_string())
+            ));
+        }
 
         let auth_dir = options
             .auth_dir
@@ -291,14 +306,30 @@ impl Stack {
                 }
             }
         }
-        if self.broker.is_embedded() {
-            progress("kafka: embedded broker stopped");
+        match std::mem::replace(&mut self.broker, Broker::External(String::new())) {
+            Broker::Embedded(cluster) => {
+                drop(cluster);
+                progress("kafka: embedded broker stopped");
+            }
+            // The process-wide broker of the tests stays up for the next stack.
+            Broker::ApacheKafka(kafka) => {
+                if std::sync::Arc::strong_count(&kafka) == 1 {
+                    drop(kafka);
+                    progress("kafka: Apache Kafka broker stopped");
+                }
+            }
+            Broker::External(_) => {}
         }
         if let Some(pg) = self.pg.take() {
             pg.stop();
             progress("postgres: stopped");
         }
         unclean
+    }
+
+    /// The stack's broker.
+    pub fn broker(&self) -> &Broker {
+        &self.broker
     }
 
     /// Log files of all services.

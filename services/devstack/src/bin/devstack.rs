@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
-use devstack::broker::Broker;
+use devstack::broker::{Broker, BrokerKind};
 use devstack::clients::Clients;
 use devstack::{Stack, StackOptions, demo};
 
@@ -38,6 +38,16 @@ enum Command {
         /// Directory for service logs (default: a temporary directory).
         #[arg(long)]
         work_dir: Option<PathBuf>,
+        /// Which broker to start: `embedded` (librdkafka's mock cluster in this process) or
+        /// `apache-kafka` (a real single-node Apache Kafka broker; needs
+        /// deploy/local/install-kafka.sh). Default: KAFKA_BOOTSTRAP_SERVERS if set, else
+        /// COLLECTIONS_BROKER, else embedded.
+        #[arg(long, value_parser = clap::value_parser!(BrokerKind))]
+        broker: Option<BrokerKind>,
+        /// Nodes of the Apache Kafka cluster (with `--broker apache-kafka`): 3 gives topics
+        /// replication factor 3 and `min.insync.replicas=2`.
+        #[arg(long, default_value_t = 1)]
+        brokers: usize,
     },
     /// Host only the embedded Kafka-protocol broker (librdkafka's mock cluster) until Ctrl-C.
     Broker {
@@ -91,7 +101,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             exit,
             random_ports,
             work_dir,
+            broker,
+            brokers,
         } => {
+            if brokers != 1 && broker != Some(BrokerKind::ApacheKafka) {
+                anyhow::bail!("--brokers needs --broker apache-kafka");
+            }
             if !json {
                 println!("Starting the collection platform…");
             }
@@ -106,6 +121,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 fixed_ports: !random_ports,
                 work_dir,
                 auth_dir,
+                broker,
+                kafka_nodes: Some(brokers),
                 ..StackOptions::default()
             };
             let stack = Stack::start(options, progress).await?;

@@ -1,0 +1,612 @@
+//! A real Apache Kafka cluster run as child processes from the jars
+//! `deploy/local/install-kafka.sh` puts in `.tools/kafka/lib`: one node by default (KRaft,
+//! broker and controller in one JVM), or several such nodes with static controller voters.
+//!
+//! Lifetime: each JVM is started through a small `sh` wrapper whose standard input is a pipe
+//! held by this process. The wrapper stops the JVM when that pipe reaches end-of-file, which
+//! the kernel guarantees when this process exits in any way (panic, `exit`, SIGKILL). That
+//! covers the process-wide broker of the tests, which lives in a static and is never
+//! dropped. (`prctl(PR_SET_PDEATHSIG)` would fire when the *thread* that spawned the child
+//! exits, and each test runs on its own thread, so it would kill the shared broker after the
+//! first test.) The wrapper then removes the broker's data directory. [`KafkaBroker`]'s
+//! `Drop` stops it at once (SIGTERM, then SIGKILL to the wrapper's process group).
+
+use std::fs;
+use std::io::{BufRead as _, BufReader};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use base64::Engine as _;
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer as _};
+use rdkafka::types::RDKafkaErrorCode;
+
+/// The Kafka version `deploy/local/kafka/pom.xml` pins (for messages and the README).
+pub const KAFKA_VERSION: &str = "4.1.1";
+
+/// Retention of the platform's topics on this broker: 7 days (Kafka's own default, stated
+/// explicitly so the topic spec is complete): long enough for a consumer that was down over
+/// a long holiday to catch up from the log, and below the 14 days consumers remember
+/// processed event ids (`PROCESSED_EVENTS_RETENTION_DAYS`), so any redelivery of a message
+/// still in the log is recognised as one.
+pub const RETENTION_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+
+/// Maximum heap of the broker's JVM.
+pub const HEAP: &str = "-Xmx512m";
+
+const READY_TIMEOUT: Duration = Duration::from_secs(90);
+const STOP_GRACE: Duration = Duration::from_secs(15);
+
+/// The wrapper: runs the JVM, stops it on EOF of its stdin (see the module documentation),
+/// forwards SIGTERM, and removes the data directory once the JVM has exited.
+const WRAPPER: &str = r#"#!/bin/sh
+# Runs "$@" (the broker's JVM). Stops it when this script's stdin reaches EOF, i.e. when the
+# process that started it is gone; then removes $KAFKA_DATA_DIR.
+exec 3<&0 </dev/null
+"$@" &
+jvm=$!
+{ read -r _ <&3; kill -TERM "$jvm" 2>/dev/null; } &
+watch=$!
+exec 3<&-
+trap 'kill -TERM "$jvm" 2>/dev/null' TERM INT
+code=0
+while kill -0 "$jvm" 2>/dev/null; do wait "$jvm"; code=$?; done
+kill "$watch" 2>/dev/null
+[ -n "$KAFKA_DATA_DIR" ] && rm -rf "$KAFKA_DATA_DIR"
+exit "$code"
+"#;
+
+/// One node of the cluster: a JVM that is broker and KRaft controller.
+struct Node {
+    port: u16,
+    dir: PathBuf,
+    log_file: PathBuf,
+    child: Option<Child>,
+    /// Held, never written: its EOF tells the wrapper to stop the broker.
+    _lifeline: Option<ChildStdin>,
+}
+
+/// A running Apache Kafka cluster of one or more nodes (KRaft, each node broker and
+/// controller).
+pub struct KafkaBroker {
+    bootstrap_servers: String,
+    dir: PathBuf,
+    nodes: Mutex<Vec<Node>>,
+    log_file: PathBuf,
+    replication: i32,
+    /// Time from spawning the JVMs (format + broker) to the cluster answering metadata.
+    pub start_time: Duration,
+}
+
+impl std::fmt::Debug for KafkaBroker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaBroker")
+            .field("bootstrap_servers", &self.bootstrap_servers)
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+static SHARED: OnceLock<Result<Arc<KafkaBroker>, String>> = OnceLock::new();
+
+/// Nodes of the process-wide cluster of the tests (1 unless set; 3 for a replicated cluster).
+pub const NODES_VARIABLE: &str = "COLLECTIONS_KAFKA_BROKERS";
+
+impl KafkaBroker {
+    /// The process-wide cluster (started on first use, stopped when the process exits),
+    /// shared by every stack of this process (the tests: each stack has its own topic
+    /// prefix), with `COLLECTIONS_KAFKA_BROKERS` nodes (default 1). Its directory is a
+    /// temporary one; the path is printed once to stderr.
+    pub fn shared() -> anyhow::Result<Arc<KafkaBroker>> {
+        SHARED
+            .get_or_init(|| {
+                let result = kit::config::env_parse::<usize>(NODES_VARIABLE, 1, "a number of nodes, 1 to 9")
+                    .map_err(|e| anyhow::anyhow!("{e}"))
+                    .and_then(|nodes| {
+                        let temp = tempfile::Builder::new()
+                            .prefix("collections-kafka-")
+                            .tempdir()?;
+                        // Keep the directory (and the broker log) after the tests: the
+                        // wrapper removes the data when the process exits.
+                        let dir = temp.keep();
+                        Self::start(&dir, nodes)
+                    });
+                match result {
+                    Ok(broker) => {
+                        eprintln!(
+                            "[devstack] Apache Kafka {KAFKA_VERSION} at {} ready in {:.1} s (log: {})",
+                            broker.bootstrap_servers,
+                            broker.start_time.as_secs_f32(),
+                            broker.log_file.display()
+                        );
+                        Ok(Arc::new(broker))
+                    }
+                    Err(error) => Err(format!("{error:#}")),
+                }
+            })
+            .clone()
+            .map_err(|e| anyhow::anyhow!("starting the shared Apache Kafka broker: {e}"))
+    }
+
+    /// Starts a cluster of `nodes` nodes whose files (properties, logs, data) live in `dir`
+    /// (one node: directly in it; more: in `node-<id>/`). Blocks until the cluster answers a
+    /// metadata request listing every node.
+    pub fn start(dir: &Path, nodes: usize) -> anyhow::Result<Self> {
+        if !(1..=9).contains(&nodes) {
+            bail!("a local Kafka cluster has 1 to 9 nodes, not {nodes}");
+        }
+        let lib = lib_dir();
+        if !lib.join(format!("kafka_2.13-{KAFKA_VERSION}.jar")).exists() {
+            bail!(
+                "Apache Kafka {KAFKA_VERSION} is not installed in {}; run deploy/local/install-kafka.sh",
+                lib.display()
+            );
+        }
+        let java = java_binary();
+        let classpath = format!("{}/*", lib.display());
+        let free = free_ports(2 * nodes)?;
+        let ports: Vec<(u16, u16)> = free.chunks(2).map(|pair| (pair[0], pair[1])).collect();
+        let voters = ports
+            .iter()
+            .enumerate()
+            .map(|(i, (_, controller))| format!("{}@127.0.0.1:{controller}", i + 1))
+            .collect::<Vec<_>>()
+            .join(",");
+        let cluster_id = cluster_id();
+        let started = Instant::now();
+
+        // Write every node's files and format its storage (in parallel: a JVM each).
+        let mut formats = Vec::new();
+        let mut prepared = Vec::new();
+        for (i, (port, controller_port)) in ports.iter().enumerate() {
+            let node_dir = if nodes == 1 {
+                dir.to_path_buf()
+            } else {
+                dir.join(format!("node-{}", i + 1))
+            };
+            fs::create_dir_all(&node_dir)
+                .with_context(|| format!("creating {}", node_dir.display()))?;
+            let data = node_dir.join("data");
+            let _ = fs::remove_dir_all(&data);
+            let properties = node_dir.join("server.properties");
+            let quorum = if nodes == 1 {
+                format!("controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}")
+            } else {
+                format!("controller.quorum.voters={voters}")
+            };
+            fs::write(
+                &properties,
+                server_properties(i + 1, *port, *controller_port, &quorum, &data, nodes),
+            )?;
+            let log_file = node_dir.join("broker.log");
+            let log4j = node_dir.join("log4j2.properties");
+            fs::write(&log4j, log4j_properties(&log_file))?;
+            let mut format = Command::new(&java);
+            format
+                .args(jvm_options(&log4j, &classpath))
+                .arg("kafka.tools.StorageTool")
+                .args(["format", "--cluster-id", &cluster_id, "--config"])
+                .arg(&properties)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            // One node: a dynamic quorum of itself. More: the static voters above.
+            if nodes == 1 {
+                format.arg("--standalone");
+            }
+            formats.push(
+                format
+                    .spawn()
+                    .with_context(|| format!("running {java} (is Java 17 installed?)"))?,
+            );
+            prepared.push((node_dir, data, properties, log_file, log4j));
+        }
+        for format in formats {
+            let output = format.wait_with_output()?;
+            if !output.status.success() {
+                bail!(
+                    "formatting Kafka storage failed ({}): {}{}",
+                    output.status,
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
+        }
+
+        let mut running = Vec::new();
+        for ((node_dir, data, properties, log_file, log4j), (port, _)) in
+            prepared.into_iter().zip(&ports)
+        {
+            let wrapper = node_dir.join("run-broker.sh");
+            fs::write(&wrapper, WRAPPER)?;
+            let out = fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(node_dir.join("broker.out"))?;
+            let mut command = Command::new("sh");
+            command
+                .arg(&wrapper)
+                .arg(&java)
+                .args(jvm_options(&log4j, &classpath))
+                .arg("kafka.Kafka")
+                .arg(&properties)
+                .env("KAFKA_DATA_DIR", &data)
+                .stdin(Stdio::piped())
+                .stdout(out.try_clone()?)
+                .stderr(out);
+            // Its own process group: Ctrl-C in a terminal goes to devstack, which stops the
+            // broker in order; and Drop can kill wrapper and JVM together.
+            std::os::unix::process::CommandExt::process_group(&mut command, 0);
+            let mut child = command.spawn().context("starting the Kafka broker")?;
+            let lifeline = child.stdin.take();
+            running.push(Node {
+                port: *port,
+                dir: node_dir,
+                log_file,
+                child: Some(child),
+                _lifeline: lifeline,
+            });
+        }
+        let mut broker = Self {
+            bootstrap_servers: ports
+                .iter()
+                .map(|(port, _)| format!("127.0.0.1:{port}"))
+                .collect::<Vec<_>>()
+                .join(","),
+            dir: dir.to_path_buf(),
+            log_file: running[0].log_file.clone(),
+            nodes: Mutex::new(running),
+            replication: i32::try_from(nodes.min(3))?,
+            start_time: Duration::ZERO,
+        };
+        broker.wait_ready(started + READY_TIMEOUT, nodes)?;
+        broker.start_time = started.elapsed();
+        Ok(broker)
+    }
+
+    fn wait_ready(&self, deadline: Instant, nodes: usize) -> anyhow::Result<()> {
+        // First the listeners (cheap), then a metadata round trip through librdkafka.
+        let ports: Vec<u16> = self
+            .nodes
+            .lock()
+            .expect("nodes lock")
+            .iter()
+            .map(|n| n.port)
+            .collect();
+        for port in ports {
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            loop {
+                self.check_alive()?;
+                if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    bail!(
+                        "the Kafka broker did not listen on {addr} in time; see {}",
+                        self.dir.display()
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &self.bootstrap_servers)
+            .set("reconnect.backoff.max.ms", "500")
+            .create()?;
+        loop {
+            self.check_alive()?;
+            match consumer.fetch_metadata(None, Duration::from_secs(2)) {
+                Ok(metadata) if metadata.brokers().len() >= nodes => return Ok(()),
+                Ok(_) | Err(_) if Instant::now() > deadline => {
+                    bail!(
+                        "the Kafka cluster at {} does not answer metadata with {nodes} brokers; see {}",
+                        self.bootstrap_servers,
+                        self.dir.display()
+                    )
+                }
+                Ok(_) | Err(_) => {}
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn check_alive(&self) -> anyhow::Result<()> {
+        let mut nodes = self.nodes.lock().expect("nodes lock");
+        for node in nodes.iter_mut() {
+            if let Some(child) = node.child.as_mut()
+                && let Some(status) = child.try_wait()?
+            {
+                bail!(
+                    "a Kafka broker exited ({status}) while starting; last lines of {}:\n{}",
+                    node.log_file.display(),
+                    tail(&node.log_file, 20)
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Where clients connect.
+    pub fn bootstrap_servers(&self) -> &str {
+        &self.bootstrap_servers
+    }
+
+    /// The (first) broker's log file.
+    pub fn log_file(&self) -> &Path {
+        &self.log_file
+    }
+
+    /// The cluster's directory (properties, logs, data).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Number of nodes.
+    pub fn nodes(&self) -> usize {
+        self.nodes.lock().map_or(0, |n| n.len())
+    }
+
+    /// Replication factor of the topics the stack creates (nodes, at most 3).
+    pub fn replication(&self) -> i32 {
+        self.replication
+    }
+
+    /// Resident memory of the brokers' JVMs together in kB (from /proc), if it can be read.
+    pub fn rss_kb(&self) -> Option<u64> {
+        let nodes = self.nodes.lock().ok()?;
+        let mut total = 0;
+        for node in nodes.iter() {
+            let pid = node.child.as_ref()?.id();
+            // The JVM is the wrapper's child in the same process group.
+            let children = fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
+            total += children.split_whitespace().find_map(|child| {
+                let status = fs::read_to_string(format!("/proc/{child}/status")).ok()?;
+                let cmdline = fs::read_to_string(format!("/proc/{child}/cmdline")).ok()?;
+                if !cmdline.contains("kafka.Kafka") {
+                    return None;
+                }
+                status
+                    .lines()
+                    .find(|l| l.starts_with("VmRSS:"))?
+                    .split_whitespace()
+                    .nth(1)?
+                    .parse::<u64>()
+                    .ok()
+            })?;
+        }
+        Some(total)
+    }
+
+    /// Creates `topics` with `partitions` partitions, replication factor
+    /// [`KafkaBroker::replication`] and [`RETENTION_MS`], through the admin API; waits until
+    /// every partition has a leader.
+    pub async fn create_topics(&self, topics: &[String], partitions: i32) -> anyhow::Result<()> {
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", &self.bootstrap_servers)
+            .create()
+            .context("creating a Kafka admin client")?;
+        let retention = RETENTION_MS.to_string();
+        let new_topics: Vec<NewTopic<'_>> = topics
+            .iter()
+            .map(|name| {
+                NewTopic::new(name, partitions, TopicReplication::Fixed(self.replication))
+                    .set("retention.ms", &retention)
+            })
+            .collect();
+        let options = AdminOptions::new()
+            .request_timeout(Some(Duration::from_secs(30)))
+            .operation_timeout(Some(Duration::from_secs(30)));
+        let results = admin
+            .create_topics(&new_topics, &options)
+            .await
+            .with_context(|| format!("creating topics on {}", self.bootstrap_servers))?;
+        for result in results {
+            match result {
+                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Err((topic, code)) => bail!("could not create topic {topic}: {code}"),
+            }
+        }
+        let servers = self.bootstrap_servers.clone();
+        let topics = topics.to_vec();
+        tokio::task::spawn_blocking(move || wait_for_leaders(&servers, &topics, partitions)).await?
+    }
+
+    fn stop_now(&self) {
+        let Ok(mut nodes) = self.nodes.lock() else {
+            return;
+        };
+        let mut children: Vec<(Child, PathBuf)> = nodes
+            .iter_mut()
+            .filter_map(|n| Some((n.child.take()?, n.dir.join("data"))))
+            .collect();
+        for (child, _) in &children {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+        }
+        let deadline = Instant::now() + STOP_GRACE;
+        while Instant::now() < deadline
+            && children
+                .iter_mut()
+                .any(|(c, _)| !matches!(c.try_wait(), Ok(Some(_))))
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        for (mut child, data) in children {
+            // Whatever is left of the group (wrapper, JVM, watchdog).
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .stderr(Stdio::null())
+                .status();
+            let _ = child.wait();
+            let _ = fs::remove_dir_all(data);
+        }
+    }
+}
+
+impl Drop for KafkaBroker {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}
+
+fn wait_for_leaders(servers: &str, topics: &[String], partitions: i32) -> anyhow::Result<()> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", servers)
+        .create()?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let metadata = consumer.fetch_metadata(None, Duration::from_secs(5))?;
+        let missing: Vec<&String> = topics
+            .iter()
+            .filter(|name| {
+                !metadata.topics().iter().any(|t| {
+                    t.name() == name.as_str()
+                        && t.error().is_none()
+                        && t.partitions().len() == usize::try_from(partitions).unwrap_or(0)
+                        && t.partitions().iter().all(|p| p.leader() >= 0)
+                })
+            })
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("topics without leaders after 30 s: {missing:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `.tools/kafka/lib` of the workspace, or `COLLECTIONS_KAFKA_LIB`.
+pub fn lib_dir() -> PathBuf {
+    match std::env::var_os("COLLECTIONS_KAFKA_LIB") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/kafka/lib"),
+    }
+}
+
+fn java_binary() -> String {
+    match std::env::var("JAVA_HOME") {
+        Ok(home) if !home.is_empty() && Path::new(&home).join("bin/java").exists() => {
+            format!("{home}/bin/java")
+        }
+        _ => "java".to_owned(),
+    }
+}
+
+/// `count` distinct free ports on 127.0.0.1 (all bound at once, so none repeats).
+fn free_ports(count: usize) -> anyhow::Result<Vec<u16>> {
+    let listeners = (0..count)
+        .map(|_| TcpListener::bind("127.0.0.1:0").context("finding a free port"))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    listeners
+        .iter()
+        .map(|l| Ok(l.local_addr()?.port()))
+        .collect()
+}
+
+/// A Kafka cluster id: 16 random bytes, URL-safe base64 without padding (Kafka's `Uuid`),
+/// not starting with '-' (it would read as an option).
+fn cluster_id() -> String {
+    loop {
+        let id = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(uuid::Uuid::new_v4().as_bytes());
+        if !id.starts_with('-') {
+            return id;
+        }
+    }
+}
+
+fn jvm_options(log4j: &Path, classpath: &str) -> Vec<String> {
+    vec![
+        HEAP.to_owned(),
+        "-Xms64m".to_owned(),
+        // One GC thread and the client compiler: fastest start and smallest footprint on a
+        // 2-core machine that also runs Postgres and five services.
+        "-XX:+UseSerialGC".to_owned(),
+        "-XX:TieredStopAtLevel=1".to_owned(),
+        "-Djava.awt.headless=true".to_owned(),
+        format!("-Dlog4j2.configurationFile={}", log4j.display()),
+        "-cp".to_owned(),
+        classpath.to_owned(),
+    ]
+}
+
+fn server_properties(
+    node_id: usize,
+    port: u16,
+    controller_port: u16,
+    quorum: &str,
+    data: &Path,
+    nodes: usize,
+) -> String {
+    let replication = nodes.min(3);
+    let min_isr = replication.min(2);
+    format!(
+        "# Written by devstack: a node that is broker and KRaft controller ({nodes} in the cluster).
+process.roles=broker,controller
+node.id={node_id}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+{quorum}
+log.dirs={data}
+num.partitions=3
+default.replication.factor={replication}
+min.insync.replicas={min_isr}
+offsets.topic.replication.factor={replication}
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor={replication}
+transaction.state.log.min.isr={min_isr}
+transaction.state.log.num.partitions=3
+share.coordinator.state.topic.replication.factor={replication}
+share.coordinator.state.topic.min.isr={min_isr}
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+num.network.threads=2
+num.io.threads=4
+num.recovery.threads.per.data.dir=1
+log.retention.check.interval.ms=300000
+",
+        data = data.display()
+    )
+}
+
+fn log4j_properties(log_file: &Path) -> String {
+    format!(
+        "status = warn
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = {}
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = warn
+rootLogger.appenderRef.file.ref = file
+# Start-up and group membership: enough to see when the broker was ready and who joined.
+logger.raft.name = kafka.server.KafkaRaftServer
+logger.raft.level = info
+logger.broker.name = kafka.server.BrokerServer
+logger.broker.level = info
+logger.groups.name = org.apache.kafka.coordinator.group
+logger.groups.level = info
+",
+        log_file.display()
+    )
+}
+
+fn tail(path: &Path, lines: usize) -> String {
+    let Ok(file) = fs::File::open(path) else {
+        return String::new();
+    };
+    let all: Vec<String> = BufReader::new(file).lines().map_while(Result::ok).collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}

@@ -8,6 +8,7 @@ use devstack::clients::{self, Clients, Credential};
 use kit::auth::{Policy, Role};
 use proto::audit::v1 as audit;
 use proto::contracts::v1 as contracts;
+use proto::contracts::v1::reassign_owner_request::Target;
 use proto::dunning::v1 as dunning;
 use proto::payments::v1 as payments;
 use proto::scoring::v1 as scoring;
@@ -371,30 +372,30 @@ async fn collectors_see_only_their_customers_and_supervisors_their_team() {
             );
         }
     }
+    let to_wang = |target: Target, team: &str, reason: &str| contracts::ReassignOwnerRequest {
+        target: Some(target),
+        owner: "wang.wu".into(),
+        owner_team: team.into(),
+        reason: reason.into(),
+    };
     // A supervisor moves the customer's work to wang.wu within the team; not to another team.
     let refused = chen
         .contracts
-        .reassign_owner(contracts::ReassignOwnerRequest {
-            target: Some(contracts::reassign_owner_request::Target::ContractId(
-                contract.contract_id.clone(),
-            )),
-            owner: "wang.wu".into(),
-            owner_team: "west".into(),
-            reason: "holiday cover".into(),
-        })
+        .reassign_owner(to_wang(
+            Target::ContractId(contract.contract_id.clone()),
+            "west",
+            "holiday cover",
+        ))
         .await
         .expect_err("another team");
     assert_eq!(refused.code(), Code::PermissionDenied);
     let moved = chen
         .contracts
-        .reassign_owner(contracts::ReassignOwnerRequest {
-            target: Some(contracts::reassign_owner_request::Target::ContractId(
-                contract.contract_id.clone(),
-            )),
-            owner: "wang.wu".into(),
-            owner_team: String::new(),
-            reason: "li.na is on leave".into(),
-        })
+        .reassign_owner(to_wang(
+            Target::ContractId(contract.contract_id.clone()),
+            "",
+            "li.na is on leave",
+        ))
         .await
         .or_logs(&stack)
         .into_inner();
@@ -408,14 +409,11 @@ async fn collectors_see_only_their_customers_and_supervisors_their_team() {
     );
     let customer_level = chen
         .contracts
-        .reassign_owner(contracts::ReassignOwnerRequest {
-            target: Some(contracts::reassign_owner_request::Target::CustomerId(
-                customer.clone(),
-            )),
-            owner: "wang.wu".into(),
-            owner_team: String::new(),
-            reason: "li.na is on leave".into(),
-        })
+        .reassign_owner(to_wang(
+            Target::CustomerId(customer.clone()),
+            "",
+            "li.na is on leave",
+        ))
         .await
         .or_logs(&stack)
         .into_inner();
@@ -423,14 +421,11 @@ async fn collectors_see_only_their_customers_and_supervisors_their_team() {
     // Collectors may not reassign.
     let refused = wang
         .contracts
-        .reassign_owner(contracts::ReassignOwnerRequest {
-            target: Some(contracts::reassign_owner_request::Target::CustomerId(
-                customer.clone(),
-            )),
-            owner: "wang.wu".into(),
-            owner_team: String::new(),
-            reason: "mine now".into(),
-        })
+        .reassign_owner(to_wang(
+            Target::CustomerId(customer.clone()),
+            "",
+            "mine now",
+        ))
         .await
         .expect_err("collectors do not reassign");
     assert_eq!(refused.code(), Code::PermissionDenied);

@@ -8,6 +8,8 @@ use kit::ApiError;
 use kit::auth::owners::{self, CUSTOMER_KEY};
 use kit::auth::{Caller, Scope};
 use kit::outbox::Outbox;
+
+use crate::store;
 use proto::contracts::v1 as api;
 use proto::events::v1 as events;
 
@@ -65,15 +67,7 @@ pub(crate) fn owner_at_creation(
     }
 }
 
-/// PERMISSION_DENIED unless the caller's scope covers the customer (its own owner or one of
-/// its contracts' owners).
-pub(crate) async fn require_customer(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    customer_id: Uuid,
-) -> Result<(), Status> {
-    owners::require_customer(conn, caller, customer_id).await
-}
+pub(crate) use owners::require_customer;
 
 /// PERMISSION_DENIED unless the caller's scope covers the contract (its owner or the
 /// customer's).
@@ -120,13 +114,9 @@ pub(crate) async fn reassign(
         }
         Some(api::reassign_owner_request::Target::ContractId(id)) => {
             let contract_id = kit::wire::uuid("contract_id", id)?;
-            let customer: Option<Uuid> =
-                sqlx::query_scalar("SELECT customer_id FROM contracts WHERE id = $1")
-                    .bind(contract_id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(ApiError::from)?;
-            let customer = customer
+            let customer = store::customer_of_contract(tx, contract_id)
+                .await
+                .map_err(ApiError::from)?
                 .ok_or_else(|| ApiError::NotFound(format!("no contract with id {contract_id}")))?;
             (customer, Some(contract_id))
         }
@@ -136,12 +126,10 @@ pub(crate) async fn reassign(
     };
     let new_owner = kit::wire::required("owner", &request.owner, MAX_NAME)?;
     let reason = kit::wire::required("reason", &request.reason, 1000)?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1)")
-        .bind(customer_id)
-        .fetch_one(&mut *tx)
+    if !store::customer_exists(tx, customer_id)
         .await
-        .map_err(ApiError::from)?;
-    if !exists {
+        .map_err(ApiError::from)?
+    {
         return Err(ApiError::NotFound(format!("no customer with id {customer_id}")).into());
     }
     // A supervisor moves work within their team only: both the present owner and the new one.
@@ -167,20 +155,17 @@ pub(crate) async fn reassign(
     owners::record(tx, customer_id, &key, &new_owner, &new_team)
         .await
         .map_err(ApiError::from)?;
-    sqlx::query(
-        "INSERT INTO owner_reassignments
-           (customer_id, contract_id, previous_owner, previous_team, owner, team, reassigned_by, reason)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    store::record_reassignment(
+        tx,
+        &store::Reassignment {
+            customer_id,
+            contract_id,
+            previous: (&previous_owner, &previous_team),
+            new: (&new_owner, &new_team),
+            by: caller.subject(),
+            reason: &reason,
+        },
     )
-    .bind(customer_id)
-    .bind(contract_id)
-    .bind(&previous_owner)
-    .bind(&previous_team)
-    .bind(&new_owner)
-    .bind(&new_team)
-    .bind(caller.subject())
-    .bind(&reason)
-    .execute(&mut *tx)
     .await
     .map_err(ApiError::from)?;
     let event = events::OwnerReassigned {

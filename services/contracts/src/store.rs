@@ -117,6 +117,54 @@ pub(crate) async fn customer_of_contract(
         .await
 }
 
+/// Whether the customer exists.
+pub(crate) async fn customer_exists(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1)")
+        .bind(customer_id)
+        .fetch_one(conn)
+        .await
+}
+
+/// One move of collection work to another owner (R-C9), for the record.
+pub(crate) struct Reassignment<'a> {
+    pub(crate) customer_id: Uuid,
+    /// `None`: the customer as a whole.
+    pub(crate) contract_id: Option<Uuid>,
+    /// Owner and team before.
+    pub(crate) previous: (&'a str, &'a str),
+    /// Owner and team after.
+    pub(crate) new: (&'a str, &'a str),
+    /// The authenticated caller.
+    pub(crate) by: &'a str,
+    pub(crate) reason: &'a str,
+}
+
+/// Records a reassignment in `owner_reassignments`.
+pub(crate) async fn record_reassignment(
+    conn: &mut PgConnection,
+    r: &Reassignment<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO owner_reassignments
+           (customer_id, contract_id, previous_owner, previous_team, owner, team, reassigned_by, reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(r.customer_id)
+    .bind(r.contract_id)
+    .bind(r.previous.0)
+    .bind(r.previous.1)
+    .bind(r.new.0)
+    .bind(r.new.1)
+    .bind(r.by)
+    .bind(r.reason)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
 /// Locks one receivable for an update of its balance.
 pub(crate) async fn lock_receivable(
     conn: &mut PgConnection,

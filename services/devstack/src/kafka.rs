@@ -275,7 +275,7 @@ impl KafkaBroker {
         let ports: Vec<u16> = self
             .nodes
             .lock()
-            .expect("nodes lock")
+            .map_err(|_| anyhow::anyhow!("the Kafka node list is poisoned (a thread panicked)"))?
             .iter()
             .map(|n| n.port)
             .collect();
@@ -317,7 +317,10 @@ impl KafkaBroker {
     }
 
     fn check_alive(&self) -> anyhow::Result<()> {
-        let mut nodes = self.nodes.lock().expect("nodes lock");
+        let mut nodes = self
+            .nodes
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the Kafka node list is poisoned (a thread panicked)"))?;
         for node in nodes.iter_mut() {
             if let Some(child) = node.child.as_mut()
                 && let Some(status) = child.try_wait()?

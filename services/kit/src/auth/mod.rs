@@ -94,11 +94,6 @@ impl Caller {
         }
     }
 
-    /// Whether a record owned by `owner` in `team` is visible to this caller.
-    pub fn sees(&self, owner: &str, team: &str) -> bool {
-        self.scope.covers(owner, team)
-    }
-
     /// The subject, for "who decided" columns.
     pub fn subject(&self) -> &str {
         &self.principal.subject

@@ -174,6 +174,9 @@ pub(crate) fn status(status: tonic::Status) -> Failure {
         tonic::Code::PermissionDenied => {
             "your role may not do this; the message names the roles that may (ask an administrator)"
         }
+        tonic::Code::Unavailable if status.message().contains("database") => {
+            "run the same command again in a few seconds; a repeat is recognised"
+        }
         tonic::Code::Unavailable => "is the service running? check the URL option",
         _ => "see the service log for details",
     };

@@ -70,6 +70,40 @@ struct Node {
     child: Option<Child>,
     /// Held, never written: its EOF tells the wrapper to stop the broker.
     _lifeline: Option<ChildStdin>,
+    /// How to start it (again, after [`KafkaBroker::kill_node`]).
+    launch: Launch,
+}
+
+/// The wrapper's command line and the node's data directory.
+#[derive(Debug, Clone)]
+struct Launch {
+    args: Vec<std::ffi::OsString>,
+    data: PathBuf,
+    out: PathBuf,
+}
+
+impl Launch {
+    /// Starts the wrapper (and so the JVM) in its own process group; returns the child
+    /// and the write end of its lifeline.
+    fn spawn(&self) -> anyhow::Result<(Child, Option<ChildStdin>)> {
+        let out = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.out)?;
+        let mut command = Command::new("sh");
+        command
+            .args(&self.args)
+            .env("KAFKA_DATA_DIR", &self.data)
+            .stdin(Stdio::piped())
+            .stdout(out.try_clone()?)
+            .stderr(out);
+        // Its own process group: Ctrl-C in a terminal goes to devstack, which stops the
+        // broker in order; and Drop can kill wrapper and JVM together.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = command.spawn().context("starting the Kafka broker")?;
+        let lifeline = child.stdin.take();
+        Ok((child, lifeline))
+    }
 }
 
 /// A running Apache Kafka cluster of one or more nodes (KRaft, each node broker and
@@ -225,32 +259,23 @@ impl KafkaBroker {
         {
             let wrapper = node_dir.join("run-broker.sh");
             fs::write(&wrapper, WRAPPER)?;
-            let out = fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(node_dir.join("broker.out"))?;
-            let mut command = Command::new("sh");
-            command
-                .arg(&wrapper)
-                .arg(&java)
-                .args(jvm_options(&log4j, &classpath))
-                .arg("kafka.Kafka")
-                .arg(&properties)
-                .env("KAFKA_DATA_DIR", &data)
-                .stdin(Stdio::piped())
-                .stdout(out.try_clone()?)
-                .stderr(out);
-            // Its own process group: Ctrl-C in a terminal goes to devstack, which stops the
-            // broker in order; and Drop can kill wrapper and JVM together.
-            std::os::unix::process::CommandExt::process_group(&mut command, 0);
-            let mut child = command.spawn().context("starting the Kafka broker")?;
-            let lifeline = child.stdin.take();
+            let mut args: Vec<std::ffi::OsString> = vec![wrapper.into(), java.clone().into()];
+            args.extend(jvm_options(&log4j, &classpath).into_iter().map(Into::into));
+            args.push("kafka.Kafka".into());
+            args.push(properties.into());
+            let launch = Launch {
+                args,
+                data,
+                out: node_dir.join("broker.out"),
+            };
+            let (child, lifeline) = launch.spawn()?;
             running.push(Node {
                 port: *port,
                 dir: node_dir,
                 log_file,
                 child: Some(child),
                 _lifeline: lifeline,
+                launch,
             });
         }
         let mut broker = Self {
@@ -418,6 +443,60 @@ impl KafkaBroker {
         let servers = self.bootstrap_servers.clone();
         let topics = topics.to_vec();
         tokio::task::spawn_blocking(move || wait_for_leaders(&servers, &topics, partitions)).await?
+    }
+
+    /// SIGKILLs node `index` (0-based): its JVM and wrapper die at once, as in a crash;
+    /// its data directory stays for [`restart_node`](Self::restart_node).
+    ///
+    /// # Errors
+    /// No such node, or it is not running.
+    pub fn kill_node(&self, index: usize) -> anyhow::Result<()> {
+        let mut nodes = self
+            .nodes
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the Kafka node list is poisoned (a thread panicked)"))?;
+        let node = nodes
+            .get_mut(index)
+            .with_context(|| format!("the cluster has no node {}", index + 1))?;
+        let mut child = node
+            .child
+            .take()
+            .with_context(|| format!("Kafka node {} is not running", index + 1))?;
+        node._lifeline = None;
+        // The whole process group: wrapper, JVM and the wrapper's watchdog, none of which
+        // gets to clean up.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", child.id())])
+            .stderr(Stdio::null())
+            .status();
+        let _ = child.wait();
+        Ok(())
+    }
+
+    /// Starts node `index` again on its old port and data after
+    /// [`kill_node`](Self::kill_node); blocks until the cluster lists every node again.
+    ///
+    /// # Errors
+    /// The node is running already, or does not come back within 90 s.
+    pub fn restart_node(&self, index: usize) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let count = {
+            let mut nodes = self.nodes.lock().map_err(|_| {
+                anyhow::anyhow!("the Kafka node list is poisoned (a thread panicked)")
+            })?;
+            let count = nodes.len();
+            let node = nodes
+                .get_mut(index)
+                .with_context(|| format!("the cluster has no node {}", index + 1))?;
+            if node.child.is_some() {
+                bail!("Kafka node {} is running already", index + 1);
+            }
+            let (child, lifeline) = node.launch.spawn()?;
+            node.child = Some(child);
+            node._lifeline = lifeline;
+            count
+        };
+        self.wait_ready(started + READY_TIMEOUT, count)
     }
 
     fn stop_now(&self) {

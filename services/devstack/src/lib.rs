@@ -11,6 +11,7 @@ pub mod auth;
 pub mod broker;
 pub mod clients;
 pub mod demo;
+pub mod faults;
 pub mod kafka;
 pub mod postgres;
 pub mod process;

@@ -327,6 +327,14 @@ impl Stack {
         unclean
     }
 
+    /// A Kafka client configuration for tools and tests that look at the stack's topics
+    /// (bootstrap servers, and the credentials such a tool needs).
+    pub fn kafka_client_config(&self) -> rdkafka::ClientConfig {
+        let mut config = rdkafka::ClientConfig::new();
+        config.set("bootstrap.servers", &self.bootstrap_servers);
+        config
+    }
+
     /// The stack's broker.
     pub fn broker(&self) -> &Broker {
         &self.broker

@@ -26,6 +26,10 @@ pub enum ApiError {
     /// `INTERNAL`: logged with its cause; the client sees no internals.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
+    /// `UNAVAILABLE`: a dependency (the database) is down or overloaded; nothing was
+    /// changed, and the same request may be sent again.
+    #[error("{0}")]
+    Unavailable(String),
     /// `DEADLINE_EXCEEDED`: the work took longer than the service allows (e.g. a query ran
     /// into `DATABASE_STATEMENT_TIMEOUT_MS`).
     #[error("{0}")]
@@ -69,6 +73,12 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// What a caller is told when the database is down: the request changed nothing (its
+/// transaction did not commit) or, if the connection broke during the commit, sending it
+/// again is recognised as a repeat (idempotency keys, file and line fingerprints).
+const UNAVAILABLE: &str = "the service's database is unavailable; nothing was changed: send \
+                           the same request again in a few seconds (a repeat is recognised)";
+
 impl From<ApiError> for tonic::Status {
     fn from(error: ApiError) -> Self {
         match error {
@@ -78,10 +88,44 @@ impl From<ApiError> for tonic::Status {
             ApiError::FailedPrecondition(m) => tonic::Status::failed_precondition(m),
             ApiError::DeadlineExceeded(m) => tonic::Status::deadline_exceeded(m),
             ApiError::PermissionDenied(m) => tonic::Status::permission_denied(m),
+            ApiError::Unavailable(m) => tonic::Status::unavailable(m),
+            ApiError::Unexpected(error) if crate::consumer::is_infrastructure(&error) => {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "request failed: database unavailable"
+                );
+                tonic::Status::unavailable(UNAVAILABLE)
+            }
             ApiError::Unexpected(error) => {
                 tracing::error!(error = format!("{error:#}"), "request failed");
                 tonic::Status::internal("internal error; the service log has the details")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_outage_is_unavailable_and_says_to_send_again() {
+        let status = tonic::Status::from(ApiError::from(sqlx::Error::PoolTimedOut));
+        assert_eq!(status.code(), tonic::Code::Unavailable);
+        assert!(status.message().contains("send the same request again"));
+        // Also when a handler wrapped the database error in its own context.
+        let wrapped = anyhow::Error::new(sqlx::Error::Io(std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused,
+        )))
+        .context("storing the bank file");
+        let status = tonic::Status::from(ApiError::Unexpected(wrapped));
+        assert_eq!(status.code(), tonic::Code::Unavailable);
+    }
+
+    #[test]
+    fn any_other_failure_is_internal_without_internals() {
+        let status = tonic::Status::from(ApiError::Unexpected(anyhow::anyhow!("secret detail")));
+        assert_eq!(status.code(), tonic::Code::Internal);
+        assert!(!status.message().contains("secret"));
     }
 }

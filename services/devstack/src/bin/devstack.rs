@@ -49,6 +49,40 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         brokers: usize,
     },
+    /// The fault harness: sends thousands of payments through the whole stack on Apache
+    /// Kafka while it SIGKILLs services at random moments, stops PostgreSQL and kills a
+    /// Kafka node; then checks that every payment was applied exactly once or is in the
+    /// exception queue, that the money adds up and that no event was lost or dead-lettered.
+    /// Exits with status 1 when a check fails. Needs deploy/local/install-kafka.sh.
+    Faults {
+        /// Bank lines to send (at least).
+        #[arg(long, default_value_t = 20_000)]
+        payments: usize,
+        /// Kafka nodes: 1, or 3 (one of them is killed; topics have replication 3).
+        #[arg(long, default_value_t = 1)]
+        brokers: usize,
+        /// Seed of the payments and of the fault schedule (a run can be repeated).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Seconds over which the files are sent and the faults injected.
+        #[arg(long, default_value_t = 240)]
+        storm_secs: u64,
+        /// Seconds PostgreSQL stays down.
+        #[arg(long, default_value_t = 90)]
+        postgres_down_secs: u64,
+        /// Seconds the killed Kafka node stays down.
+        #[arg(long, default_value_t = 15)]
+        broker_down_secs: u64,
+        /// Lines per bank file.
+        #[arg(long, default_value_t = 500)]
+        lines_per_file: usize,
+        /// Seconds the platform may take to settle after the storm.
+        #[arg(long, default_value_t = 600)]
+        settle_timeout_secs: u64,
+        /// Directory for logs (default: a new temporary directory, kept).
+        #[arg(long)]
+        work_dir: Option<PathBuf>,
+    },
     /// Host only the embedded Kafka-protocol broker (librdkafka's mock cluster) until Ctrl-C.
     Broker {
         /// Also write the bootstrap address to this file.
@@ -81,6 +115,48 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     };
     match cli.command {
+        Command::Faults {
+            payments,
+            brokers,
+            seed,
+            storm_secs,
+            postgres_down_secs,
+            broker_down_secs,
+            lines_per_file,
+            settle_timeout_secs,
+            work_dir,
+        } => {
+            if !(1..=9).contains(&brokers) || payments == 0 || lines_per_file == 0 {
+                anyhow::bail!(
+                    "--brokers must be 1 to 9, --payments and --lines-per-file more than 0"
+                );
+            }
+            let secs = std::time::Duration::from_secs;
+            let options = devstack::faults::FaultOptions {
+                payments,
+                brokers,
+                seed,
+                storm: secs(storm_secs),
+                postgres_down: secs(postgres_down_secs),
+                broker_down: secs(broker_down_secs),
+                lines_per_file,
+                settle_timeout: secs(settle_timeout_secs),
+                work_dir,
+            };
+            let report = devstack::faults::run(options, progress).await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!("\n{report}");
+            }
+            if !report.passed() {
+                anyhow::bail!(
+                    "the fault harness found lost, doubled or stuck money or events (see FAIL above; logs in {})",
+                    report.logs
+                );
+            }
+            Ok(())
+        }
         Command::Broker { address_file } => {
             let broker = Broker::embedded()?;
             broker.create_topics("").await?;

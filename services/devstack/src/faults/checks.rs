@@ -210,6 +210,14 @@ pub fn judge(plan: &Plan, state: &State) -> (Vec<Check>, Totals) {
         }
     }
     totals.applied = applied_by_payment.values().copied().sum();
+    // Shown to the fen.
+    for amount in [
+        &mut totals.received,
+        &mut totals.applied,
+        &mut totals.unapplied,
+    ] {
+        *amount = amount.round_dp(2);
+    }
     checks.push(verdict(
         "every payment applied exactly once or in the exception queue (R-P5)",
         &offenders,

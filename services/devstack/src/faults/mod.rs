@@ -217,7 +217,15 @@ pub async fn run(options: FaultOptions, mut progress: impl FnMut(&str)) -> anyho
 
     let storm_started = Instant::now();
     let sender = Sender::start(clients.clone(), &plan, options.storm);
-    let faults = storm(&mut stack, &schedule, storm_started, &sender, &mut progress).await?;
+    let faults = storm(
+        &mut stack,
+        &schedule,
+        storm_started,
+        &sender,
+        options.seed,
+        &mut progress,
+    )
+    .await?;
     while !sender.finished() {
         tokio::time::sleep(Duration::from_millis(500)).await;
         report_sending(&sender, storm_started, &mut progress);
@@ -387,6 +395,8 @@ struct SenderState {
     resends: AtomicUsize,
     duplicates: AtomicUsize,
     finished: AtomicBool,
+    /// Set while a file is on its way to payments.
+    in_flight: AtomicBool,
     last_error: std::sync::Mutex<String>,
 }
 
@@ -419,7 +429,10 @@ impl Sender {
                     if attempts > 1 {
                         shared.resends.fetch_add(1, Ordering::Relaxed);
                     }
-                    match scenario::ingest(&mut clients, &name, content.clone()).await {
+                    shared.in_flight.store(true, Ordering::Release);
+                    let answer = scenario::ingest(&mut clients, &name, content.clone()).await;
+                    shared.in_flight.store(false, Ordering::Release);
+                    match answer {
                         Ok(answer) => {
                             if answer.duplicate_file {
                                 shared.duplicates.fetch_add(1, Ordering::Relaxed);
@@ -483,8 +496,10 @@ async fn storm(
     schedule: &[Scheduled],
     started: Instant,
     sender: &Sender,
+    seed: u64,
     progress: &mut impl FnMut(&str),
 ) -> anyhow::Result<Vec<Injected>> {
+    let mut rng = plan::Rng::new(seed ^ 0x00C0_FFEE);
     let mut done = Vec::new();
     for scheduled in schedule {
         while started.elapsed() < scheduled.at {
@@ -500,6 +515,22 @@ async fn storm(
         let began = Instant::now();
         match &scheduled.fault {
             Fault::KillService { service, down } => {
+                if *service == "payments" {
+                    // Kill it in the middle of taking a file, when possible: the bank
+                    // integration then does not know whether the file was stored and sends
+                    // it again (R-P2).
+                    let wait_until = Instant::now() + Duration::from_secs(10);
+                    while !sender.state.in_flight.load(Ordering::Acquire)
+                        && Instant::now() < wait_until
+                        && !sender.finished()
+                    {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                    tokio::time::sleep(
+                        rng.between(Duration::from_millis(20), Duration::from_millis(500)),
+                    )
+                    .await;
+                }
                 stack.kill(service)?;
                 tokio::time::sleep(*down).await;
                 stack

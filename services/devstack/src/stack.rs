@@ -46,6 +46,9 @@ pub struct Stack {
     services: BTreeMap<String, ServiceProcess>,
     /// Bootstrap address of the broker.
     pub bootstrap_servers: String,
+    /// How the harness and the tests connect to the broker (on Apache Kafka: as the `admin`
+    /// super user over SASL_SSL).
+    pub kafka: kit::kafka::Connection,
     /// Prefix of every topic and consumer group of this stack.
     pub topic_prefix: String,
     /// Connection URL per service.
@@ -123,6 +126,7 @@ impl Stack {
         };
         broker.create_topics(&topic_prefix).await?;
         let bootstrap_servers = broker.bootstrap_servers();
+        let kafka = broker.connection()?;
         progress(&format!(
             "kafka: {} broker at {bootstrap_servers}, topics created ({:.1} s)",
             broker.describe(),
@@ -151,6 +155,7 @@ impl Stack {
             auth,
             services: BTreeMap::new(),
             bootstrap_servers,
+            kafka,
             topic_prefix,
             database_urls,
             work_dir,
@@ -190,6 +195,8 @@ impl Stack {
                 ("BUSINESS_CLOCK".to_owned(), "simulated".to_owned()),
             ];
             env.extend(stack.auth.service_env());
+            // Its own Kafka principal (Apache Kafka: SASL_SSL, password by file).
+            env.extend(stack.broker.service_env(name));
             env.extend(options.env.iter().cloned());
             env.extend(
                 options
@@ -325,6 +332,12 @@ impl Stack {
             progress("postgres: stopped");
         }
         unclean
+    }
+
+    /// A connection to the broker as `principal` (a service's own credentials), on Apache
+    /// Kafka only.
+    pub fn kafka_as(&self, principal: &str) -> Option<kit::kafka::Connection> {
+        self.broker.connection_as(principal)
     }
 
     /// The stack's broker.

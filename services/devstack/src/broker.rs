@@ -40,6 +40,17 @@ impl std::str::FromStr for BrokerKind {
     }
 }
 
+/// True when this process's environment selects the process-wide Apache Kafka broker
+/// (`COLLECTIONS_BROKER=apache-kafka` and no `KAFKA_BOOTSTRAP_SERVERS`): the broker with
+/// TLS, SASL and ACLs. Tests of broker security use it to skip on the other brokers.
+pub fn env_selects_apache_kafka() -> bool {
+    std::env::var("KAFKA_BOOTSTRAP_SERVERS")
+        .is_ok_and(|s| !s.is_empty())
+        .not()
+        && std::env::var(BROKER_VARIABLE)
+            .is_ok_and(|s| s.parse::<BrokerKind>().ok() == Some(BrokerKind::ApacheKafka))
+}
+
 /// A broker the services can reach over TCP.
 pub enum Broker {
     /// librdkafka's mock cluster: a real Kafka-protocol broker on loopback, in memory.
@@ -87,14 +98,7 @@ impl Broker {
                     tokio::task::spawn_blocking(move || KafkaBroker::start(&dir, nodes)).await??;
                 return Ok(Broker::ApacheKafka(Arc::new(kafka)));
             }
-            None => {
-                std::env::var("KAFKA_BOOTSTRAP_SERVERS")
-                    .is_ok_and(|s| !s.is_empty())
-                    .not()
-                    && std::env::var(BROKER_VARIABLE).is_ok_and(|s| {
-                        s.parse::<BrokerKind>().ok() == Some(BrokerKind::ApacheKafka)
-                    })
-            }
+            None => env_selects_apache_kafka(),
         };
         if wants_kafka {
             let kafka = tokio::task::spawn_blocking(KafkaBroker::shared).await??;

@@ -140,6 +140,11 @@ impl Stack {
                     .rss_kb()
                     .map_or("?".to_owned(), |kb| (kb / 1024).to_string())
             ));
+            progress(&format!(
+                "kafka: SASL_SSL (SCRAM-SHA-512) only, one principal per service; as admin: password in {}, CA {}",
+                kafka.password_file(crate::kafka::ADMIN).display(),
+                kafka.ca_file().display()
+            ));
         }
 
         let auth_dir = options

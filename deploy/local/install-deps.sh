@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the local stack and the tests need on Debian or Ubuntu, if missing:
 # the PostgreSQL server (initdb/pg_ctl for throwaway clusters), a C toolchain for
-# librdkafka's build, and Python's venv for the interoperability check.
+# librdkafka's build, OpenSSL's headers (librdkafka's TLS and SASL/SCRAM to the broker link
+# the system OpenSSL), and Python's venv for the interoperability check.
 set -euo pipefail
 
 need=()
@@ -9,6 +10,8 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 command -v cc >/dev/null || need+=(build-essential)
 command -v make >/dev/null || need+=(make)
 command -v perl >/dev/null || need+=(perl)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+[ -f /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
 command -v python3 >/dev/null || need+=(python3 python3-venv)
 
 if [ ${#need[@]} -eq 0 ]; then

@@ -49,7 +49,7 @@ async fn overpaying_and_repeated_allocations() {
     .or_logs(&stack);
     let receivable = &contract.receivables[0];
 
-    let producer = kit::kafka::producer(&stack.bootstrap_servers, "e2e-test").or_logs(&stack);
+    let producer = kit::kafka::producer(&stack.kafka, "e2e-test").or_logs(&stack);
     let topic = format!("{}{}", stack.topic_prefix, kit::events::PAYMENTS);
     let send = |envelope: events::Envelope| {
         let producer = producer.clone();
@@ -85,7 +85,7 @@ async fn overpaying_and_repeated_allocations() {
 
     // The refusal is published on the contracts topic.
     let consumer: StreamConsumer = kit::kafka::consumer(
-        &stack.bootstrap_servers,
+        &stack.kafka,
         &format!("e2e-observer-{}", uuid::Uuid::new_v4()),
     )
     .or_logs(&stack);

@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
@@ -30,13 +29,10 @@ async fn topics_are_provisioned_with_partitions_and_retention() {
         .map(|t| format!("{}{t}", stack.topic_prefix))
         .collect();
 
-    let servers = stack.bootstrap_servers.clone();
+    let kafka = stack.kafka.clone();
     let names = topics.clone();
     let partitions = tokio::task::spawn_blocking(move || {
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &servers)
-            .create()
-            .expect("consumer");
+        let consumer: BaseConsumer = kafka.client_config().create().expect("consumer");
         let metadata = consumer
             .fetch_metadata(None, Duration::from_secs(10))
             .expect("metadata");
@@ -75,10 +71,8 @@ async fn topics_are_provisioned_with_partitions_and_retention() {
             "{topic}"
         );
     }
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", &stack.bootstrap_servers)
-        .create()
-        .expect("admin client");
+    let admin: AdminClient<DefaultClientContext> =
+        stack.kafka.client_config().create().expect("admin client");
     let resources: Vec<ResourceSpecifier<'_>> = topics
         .iter()
         .map(|t| ResourceSpecifier::Topic(t.as_str()))
@@ -101,8 +95,9 @@ async fn topics_are_provisioned_with_partitions_and_retention() {
     }
 
     // Auto-creation is off: a typo in a topic name is an error, not a new topic.
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", &stack.bootstrap_servers)
+    let producer: FutureProducer = stack
+        .kafka
+        .client_config()
         .set("message.timeout.ms", "5000")
         .create()
         .expect("producer");

@@ -29,7 +29,7 @@ async fn poison_messages_are_dead_lettered_and_the_partition_moves_on() {
     .await
     .or_logs(&stack);
 
-    let producer = kit::kafka::producer(&stack.bootstrap_servers, "e2e-dlq").or_logs(&stack);
+    let producer = kit::kafka::producer(&stack.kafka, "e2e-dlq").or_logs(&stack);
     let topic = format!("{}{}", stack.topic_prefix, kit::events::PAYMENTS);
     let send = |payload: Vec<u8>| {
         let (producer, stack, key) = (&producer, &stack, customer.clone());
@@ -72,11 +72,9 @@ async fn poison_messages_are_dead_lettered_and_the_partition_moves_on() {
     .or_logs(&stack);
 
     // Both poison messages are on contracts' dead-letter topic, each with its reason.
-    let consumer: StreamConsumer = kit::kafka::consumer(
-        &stack.bootstrap_servers,
-        &format!("e2e-dlq-{}", uuid::Uuid::new_v4()),
-    )
-    .or_logs(&stack);
+    let consumer: StreamConsumer =
+        kit::kafka::consumer(&stack.kafka, &format!("e2e-dlq-{}", uuid::Uuid::new_v4()))
+            .or_logs(&stack);
     let dlq = format!(
         "{}{}",
         stack.topic_prefix,

@@ -10,6 +10,7 @@ mod access;
 mod allocation_rejection;
 mod bank_formats;
 mod broker;
+mod broker_acl;
 mod cash_application;
 mod crash_recovery;
 mod database_outage;

@@ -63,11 +63,9 @@ async fn trace_context_flows_from_grpc_through_kafka() {
         .await
         .or_logs(&stack);
 
-    let consumer: StreamConsumer = kit::kafka::consumer(
-        &stack.bootstrap_servers,
-        &format!("e2e-trace-{}", uuid::Uuid::new_v4()),
-    )
-    .or_logs(&stack);
+    let consumer: StreamConsumer =
+        kit::kafka::consumer(&stack.kafka, &format!("e2e-trace-{}", uuid::Uuid::new_v4()))
+            .or_logs(&stack);
     let topics = [kit::events::CONTRACTS, kit::events::SCORING_GRADES]
         .map(|t| format!("{}{t}", stack.topic_prefix));
     consumer

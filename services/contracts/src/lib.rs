@@ -30,12 +30,10 @@ pub async fn run(
     let terms = std::sync::Arc::new(terms::Terms::from_env()?);
     let pii = kit::pii::Pii::from_env()?;
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
-    app.consume(
-        &[kit::events::PAYMENTS],
-        handler::Allocations {
-            outbox: app.outbox.clone(),
-        },
-    )?;
+    // The topics: kit::events::SUBSCRIPTIONS (also the broker's ACLs).
+    app.consume(handler::Allocations {
+        outbox: app.outbox.clone(),
+    })?;
     let api = api::Api {
         pool: app.pool.clone(),
         outbox: app.outbox.clone(),

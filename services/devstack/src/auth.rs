@@ -188,6 +188,70 @@ impl AuthMaterial {
     }
 }
 
+/// The TLS material of a local Apache Kafka cluster: a CA of its own (the broker outlives
+/// any one stack in the tests), one certificate for the nodes (server and client: they
+/// authenticate to each other with it, principal `User:broker`) and one for the harness
+/// (principal `User:admin`). Each identity file holds the key and the certificate (PEM),
+/// as Kafka's PEM key store reads them. Subjects are a bare `CN=<principal>`, which the
+/// broker maps to the principal name.
+#[derive(Debug, Clone)]
+pub struct KafkaPki {
+    /// The CA certificate clients verify the brokers with (`KAFKA_SSL_CA_FILE`).
+    pub ca_file: PathBuf,
+    /// The nodes' key and certificate.
+    pub broker_file: PathBuf,
+    /// The admin's key and client certificate (the broker's mutual-TLS listener).
+    pub admin_file: PathBuf,
+}
+
+impl KafkaPki {
+    /// Writes the files into `dir` (created, private to this user).
+    pub fn create(dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+        let ca_key = KeyPair::generate()?;
+        let ca = CertifiedIssuer::self_signed(ca_params("collections local Kafka CA"), ca_key)?;
+        let identity = |principal: &str, server: bool| -> anyhow::Result<String> {
+            let key = KeyPair::generate()?;
+            let mut params = if server {
+                let mut params = CertificateParams::new(vec!["localhost".to_owned()])?;
+                params
+                    .subject_alt_names
+                    .push(SanType::IpAddress([127, 0, 0, 1].into()));
+                params.extended_key_usages = vec![
+                    ExtendedKeyUsagePurpose::ServerAuth,
+                    ExtendedKeyUsagePurpose::ClientAuth,
+                ];
+                params
+            } else {
+                let mut params = CertificateParams::default();
+                params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+                params
+            };
+            let mut dn = DistinguishedName::new();
+            dn.push(DnType::CommonName, principal);
+            params.distinguished_name = dn;
+            let cert = params.signed_by(&key, &ca)?;
+            Ok(format!("{}{}", key.serialize_pem(), cert.pem()))
+        };
+        let write = |file: &str, contents: &str| -> anyhow::Result<PathBuf> {
+            let path = dir.join(file);
+            std::fs::write(&path, contents)
+                .with_context(|| format!("writing {}", path.display()))?;
+            Ok(path)
+        };
+        Ok(Self {
+            ca_file: write("ca.pem", &ca.pem())?,
+            broker_file: write("broker.pem", &identity("broker", true)?)?,
+            admin_file: write("admin.pem", &identity("admin", false)?)?,
+        })
+    }
+}
+
 fn certificate_from(
     ca_params: &CertificateParams,
     ca_key_pem: &str,

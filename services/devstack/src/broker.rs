@@ -40,6 +40,17 @@ impl std::str::FromStr for BrokerKind {
     }
 }
 
+/// True when this process's environment selects the process-wide Apache Kafka broker
+/// (`COLLECTIONS_BROKER=apache-kafka` and no `KAFKA_BOOTSTRAP_SERVERS`): the broker with
+/// TLS, SASL and ACLs. Tests of broker security use it to skip on the other brokers.
+pub fn env_selects_apache_kafka() -> bool {
+    std::env::var("KAFKA_BOOTSTRAP_SERVERS")
+        .is_ok_and(|s| !s.is_empty())
+        .not()
+        && std::env::var(BROKER_VARIABLE)
+            .is_ok_and(|s| s.parse::<BrokerKind>().ok() == Some(BrokerKind::ApacheKafka))
+}
+
 /// A broker the services can reach over TCP.
 pub enum Broker {
     /// librdkafka's mock cluster: a real Kafka-protocol broker on loopback, in memory.
@@ -87,14 +98,7 @@ impl Broker {
                     tokio::task::spawn_blocking(move || KafkaBroker::start(&dir, nodes)).await??;
                 return Ok(Broker::ApacheKafka(Arc::new(kafka)));
             }
-            None => {
-                std::env::var("KAFKA_BOOTSTRAP_SERVERS")
-                    .is_ok_and(|s| !s.is_empty())
-                    .not()
-                    && std::env::var(BROKER_VARIABLE).is_ok_and(|s| {
-                        s.parse::<BrokerKind>().ok() == Some(BrokerKind::ApacheKafka)
-                    })
-            }
+            None => env_selects_apache_kafka(),
         };
         if wants_kafka {
             let kafka = tokio::task::spawn_blocking(KafkaBroker::shared).await??;
@@ -125,6 +129,46 @@ impl Broker {
         }
     }
 
+    /// How the harness connects: as `admin` over SASL_SSL to Apache Kafka, with the
+    /// security settings of this process's environment (`KAFKA_SECURITY_PROTOCOL`, …) to an
+    /// external broker, in plaintext to the embedded one.
+    pub fn connection(&self) -> anyhow::Result<kit::kafka::Connection> {
+        match self {
+            Broker::Embedded(cluster) => Ok(kit::kafka::Connection::plaintext(
+                &cluster.bootstrap_servers(),
+            )),
+            Broker::ApacheKafka(kafka) => kafka.connection(crate::kafka::ADMIN),
+            Broker::External(servers) => Ok(kit::kafka::Connection {
+                bootstrap_servers: servers.clone(),
+                security: kit::kafka::Security::from_env(false)?,
+            }),
+        }
+    }
+
+    /// A connection as `principal` (a service, or `admin`), on Apache Kafka only: the other
+    /// brokers have no per-service credentials.
+    pub fn connection_as(&self, principal: &str) -> Option<kit::kafka::Connection> {
+        match self {
+            Broker::ApacheKafka(kafka) => kafka.connection(principal).ok(),
+            Broker::Embedded(_) | Broker::External(_) => None,
+        }
+    }
+
+    /// The `KAFKA_*` security settings of `service`'s process: its own credentials on Apache
+    /// Kafka; nothing otherwise (plaintext, or what the environment says for an external
+    /// broker, which the process inherits).
+    pub fn service_env(&self, service: &str) -> Vec<(String, String)> {
+        match self {
+            Broker::ApacheKafka(kafka) => kafka.service_env(service),
+            Broker::Embedded(_) | Broker::External(_) => Vec::new(),
+        }
+    }
+
+    /// True when the broker authenticates clients and enforces ACLs (Apache Kafka).
+    pub fn is_secured(&self) -> bool {
+        matches!(self, Broker::ApacheKafka(_))
+    }
+
     /// True for the embedded broker.
     pub fn is_embedded(&self) -> bool {
         matches!(self, Broker::Embedded(_))
@@ -135,7 +179,7 @@ impl Broker {
         match self {
             Broker::Embedded(_) => "embedded (librdkafka mock cluster)".to_owned(),
             Broker::ApacheKafka(kafka) => format!(
-                "Apache Kafka {} (KRaft, {} node(s), replication factor {}; log {})",
+                "Apache Kafka {} (KRaft, {} node(s), replication factor {}, SASL_SSL + ACLs; log {})",
                 crate::kafka::KAFKA_VERSION,
                 kafka.nodes(),
                 kafka.replication(),
@@ -145,7 +189,8 @@ impl Broker {
         }
     }
 
-    /// Creates the platform's topics, each name prefixed with `prefix`.
+    /// Creates the platform's topics, each name prefixed with `prefix`, and on Apache Kafka
+    /// the services' ACLs for them ([`kit::events::acl_rules`]).
     pub async fn create_topics(&self, prefix: &str) -> anyhow::Result<()> {
         let topics: Vec<String> = kit::events::all_topics()
             .iter()
@@ -164,9 +209,17 @@ impl Broker {
             }
             // Explicit partitions, replication factor and retention through the admin API;
             // the broker does not auto-create topics.
-            Broker::ApacheKafka(kafka) => kafka.create_topics(&topics, PARTITIONS).await,
-            Broker::External(servers) => {
-                if let Err(error) = kit::kafka::create_topics(servers, &topics, PARTITIONS).await {
+            Broker::ApacheKafka(kafka) => {
+                kafka.create_topics(&topics, PARTITIONS).await?;
+                let kafka = Arc::clone(kafka);
+                let rules = kit::events::acl_rules(prefix);
+                tokio::task::spawn_blocking(move || kafka.grant(&rules)).await?
+            }
+            Broker::External(_) => {
+                let connection = self.connection()?;
+                if let Err(error) =
+                    kit::kafka::create_topics(&connection, &topics, PARTITIONS).await
+                {
                     // Some brokers (librdkafka's mock cluster among them) do not implement
                     // CreateTopics; they create topics on first use instead.
                     tracing::warn!(

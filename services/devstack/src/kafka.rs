@@ -10,6 +10,14 @@
 //! exits, and each test runs on its own thread, so it would kill the shared broker after the
 //! first test.) The wrapper then removes the broker's data directory. [`KafkaBroker`]'s
 //! `Drop` stops it at once (SIGTERM, then SIGKILL to the wrapper's process group).
+//!
+//! Security, as in production: clients connect to a SASL_SSL listener (TLS with a
+//! certificate from the cluster's own throwaway CA, [`KafkaPki`]; SCRAM-SHA-512 with one
+//! principal per service plus `admin` for the harness, credentials added when the storage is
+//! formatted); the nodes talk to each other and to the controller over mutual TLS
+//! (`User:broker`). `StandardAuthorizer` with `allow.everyone.if.no.acl.found=false`:
+//! `admin` and `broker` are super users, the services get exactly the ACLs of
+//! [`kit::events::acl_rules`] ([`KafkaBroker::grant`]).
 
 use std::fs;
 use std::io::{BufRead as _, BufReader};
@@ -21,11 +29,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use base64::Engine as _;
-use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::types::RDKafkaErrorCode;
+
+use kit::kafka::{Connection, Secret, Security};
+
+use crate::auth::KafkaPki;
 
 /// The Kafka version `deploy/local/kafka/pom.xml` pins (for messages and the README).
 pub const KAFKA_VERSION: &str = "4.1.1";
@@ -62,9 +73,19 @@ kill "$watch" 2>/dev/null
 exit "$code"
 "#;
 
+/// The harness's principal: a super user (creates topics, reads and writes anything).
+pub const ADMIN: &str = "admin";
+
+/// The principals with SCRAM credentials: the harness and one per service.
+fn principals() -> impl Iterator<Item = &'static str> {
+    std::iter::once(ADMIN).chain(kit::events::CONSUMING_SERVICES.iter().copied())
+}
+
 /// One node of the cluster: a JVM that is broker and KRaft controller.
 struct Node {
     port: u16,
+    /// The mutual-TLS listener the nodes replicate over (and the harness creates ACLs on).
+    internal_port: u16,
     dir: PathBuf,
     log_file: PathBuf,
     child: Option<Child>,
@@ -114,6 +135,9 @@ pub struct KafkaBroker {
     nodes: Mutex<Vec<Node>>,
     log_file: PathBuf,
     replication: i32,
+    pki: KafkaPki,
+    /// SCRAM passwords, one file per principal (`secrets/<principal>.password`, mode 0600).
+    secrets: PathBuf,
     /// Time from spawning the JVMs (format + broker) to the cluster answering metadata.
     pub start_time: Duration,
 }
@@ -184,8 +208,9 @@ impl KafkaBroker {
         }
         let java = java_binary();
         let classpath = format!("{}/*", lib.display());
-        let free = free_ports(2 * nodes)?;
-        let ports: Vec<(u16, u16)> = free.chunks(2).map(|pair| (pair[0], pair[1])).collect();
+        let free = free_ports(3 * nodes)?;
+        let ports: Vec<(u16, u16)> = free.chunks(3).map(|p| (p[0], p[1])).collect();
+        let internal_ports: Vec<u16> = free.chunks(3).map(|p| p[2]).collect();
         let voters = ports
             .iter()
             .enumerate()
@@ -194,11 +219,26 @@ impl KafkaBroker {
             .join(",");
         let cluster_id = cluster_id();
         let started = Instant::now();
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let pki = KafkaPki::create(&dir.join("tls"))?;
+        let secrets = dir.join("secrets");
+        fs::create_dir_all(&secrets)?;
+        let mut scram_args = Vec::new();
+        for principal in principals() {
+            let password = uuid::Uuid::new_v4().simple().to_string();
+            write_private(&secrets.join(format!("{principal}.password")), &password)?;
+            scram_args.push("--add-scram".to_owned());
+            scram_args.push(format!(
+                "SCRAM-SHA-512=[name={principal},password={password}]"
+            ));
+        }
 
         // Write every node's files and format its storage (in parallel: a JVM each).
         let mut formats = Vec::new();
         let mut prepared = Vec::new();
-        for (i, (port, controller_port)) in ports.iter().enumerate() {
+        for (i, ((port, controller_port), internal_port)) in
+            ports.iter().zip(&internal_ports).enumerate()
+        {
             let node_dir = if nodes == 1 {
                 dir.to_path_buf()
             } else {
@@ -216,7 +256,14 @@ impl KafkaBroker {
             };
             fs::write(
                 &properties,
-                server_properties(i + 1, *port, *controller_port, &quorum, &data, nodes),
+                server_properties(
+                    i + 1,
+                    [*port, *internal_port, *controller_port],
+                    &quorum,
+                    &data,
+                    nodes,
+                    &pki,
+                ),
             )?;
             let log_file = node_dir.join("broker.log");
             let log4j = node_dir.join("log4j2.properties");
@@ -227,6 +274,9 @@ impl KafkaBroker {
                 .arg("kafka.tools.StorageTool")
                 .args(["format", "--cluster-id", &cluster_id, "--config"])
                 .arg(&properties)
+                // The SCRAM credentials go into the cluster's first metadata (KRaft); the
+                // passwords are throwaway ones, visible to `ps` for the second this runs.
+                .args(&scram_args)
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped());
@@ -254,8 +304,8 @@ impl KafkaBroker {
         }
 
         let mut running = Vec::new();
-        for ((node_dir, data, properties, log_file, log4j), (port, _)) in
-            prepared.into_iter().zip(&ports)
+        for ((node_dir, data, properties, log_file, log4j), ((port, _), internal_port)) in
+            prepared.into_iter().zip(ports.iter().zip(&internal_ports))
         {
             let wrapper = node_dir.join("run-broker.sh");
             fs::write(&wrapper, WRAPPER)?;
@@ -271,6 +321,7 @@ impl KafkaBroker {
             let (child, lifeline) = launch.spawn()?;
             running.push(Node {
                 port: *port,
+                internal_port: *internal_port,
                 dir: node_dir,
                 log_file,
                 child: Some(child),
@@ -288,6 +339,8 @@ impl KafkaBroker {
             log_file: running[0].log_file.clone(),
             nodes: Mutex::new(running),
             replication: i32::try_from(nodes.min(3))?,
+            pki,
+            secrets,
             start_time: Duration::ZERO,
         };
         broker.wait_ready(started + READY_TIMEOUT, nodes)?;
@@ -320,8 +373,9 @@ impl KafkaBroker {
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &self.bootstrap_servers)
+        let consumer: BaseConsumer = self
+            .connection(ADMIN)?
+            .client_config()
             .set("reconnect.backoff.max.ms", "500")
             .create()?;
         loop {
@@ -363,6 +417,100 @@ impl KafkaBroker {
     /// Where clients connect.
     pub fn bootstrap_servers(&self) -> &str {
         &self.bootstrap_servers
+    }
+
+    /// The CA clients verify the brokers' certificates with.
+    pub fn ca_file(&self) -> &Path {
+        &self.pki.ca_file
+    }
+
+    /// The file holding `principal`'s SCRAM password.
+    pub fn password_file(&self, principal: &str) -> PathBuf {
+        self.secrets.join(format!("{principal}.password"))
+    }
+
+    /// A SASL_SSL connection as `principal` (`admin` or a service).
+    pub fn connection(&self, principal: &str) -> anyhow::Result<Connection> {
+        let file = self.password_file(principal);
+        let password = fs::read_to_string(&file).with_context(|| {
+            format!("no Kafka credentials for {principal} ({})", file.display())
+        })?;
+        Ok(Connection {
+            bootstrap_servers: self.bootstrap_servers.clone(),
+            security: Security::sasl_ssl(
+                principal,
+                Secret::new(password.trim_end()),
+                Some(self.pki.ca_file.clone()),
+            ),
+        })
+    }
+
+    /// What a service process needs to connect as `service` (`KAFKA_*`; the password by
+    /// file, never in the environment).
+    pub fn service_env(&self, service: &str) -> Vec<(String, String)> {
+        vec![
+            ("KAFKA_SECURITY_PROTOCOL".into(), "sasl_ssl".into()),
+            ("KAFKA_SASL_MECHANISM".into(), "SCRAM-SHA-512".into()),
+            ("KAFKA_SASL_USERNAME".into(), service.into()),
+            (
+                "KAFKA_SASL_PASSWORD_FILE".into(),
+                self.password_file(service).display().to_string(),
+            ),
+            (
+                "KAFKA_SSL_CA_FILE".into(),
+                self.pki.ca_file.display().to_string(),
+            ),
+        ]
+    }
+
+    /// Creates `rules` (ALLOW ACLs) through the first node's mutual-TLS listener as the
+    /// admin, then waits until every node enforces them (the first rule's principal sees
+    /// its first topic). Blocking.
+    pub fn grant(&self, rules: &[kit::events::AclRule]) -> anyhow::Result<()> {
+        let ports: Vec<(u16, u16)> = self
+            .nodes
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the Kafka node list is poisoned (a thread panicked)"))?
+            .iter()
+            .map(|n| (n.internal_port, n.port))
+            .collect();
+        let Some((internal, _)) = ports.first() else {
+            bail!("the Kafka cluster has no nodes");
+        };
+        crate::acl::create(*internal, &self.pki.ca_file, &self.pki.admin_file, rules)?;
+        let Some(probe) = rules.iter().find(|r| {
+            r.resource == kit::events::AclResource::Topic
+                && r.pattern == kit::events::AclPattern::Literal
+                && r.operation == kit::events::AclOperation::Describe
+        }) else {
+            return Ok(());
+        };
+        let connection = self.connection(&probe.principal)?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for (_, port) in ports {
+            let node: BaseConsumer = connection
+                .client_config()
+                .set("bootstrap.servers", format!("127.0.0.1:{port}"))
+                .create()?;
+            loop {
+                let seen = node
+                    .fetch_metadata(Some(&probe.name), Duration::from_secs(5))
+                    .ok()
+                    .is_some_and(|m| m.topics().iter().any(|t| t.error().is_none()));
+                if seen {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    bail!(
+                        "the broker on port {port} does not apply the new ACLs ({} may not describe {})",
+                        probe.principal,
+                        probe.name
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        Ok(())
     }
 
     /// The (first) broker's log file.
@@ -415,8 +563,9 @@ impl KafkaBroker {
     /// [`KafkaBroker::replication`] and [`RETENTION_MS`], through the admin API; waits until
     /// every partition has a leader.
     pub async fn create_topics(&self, topics: &[String], partitions: i32) -> anyhow::Result<()> {
-        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-            .set("bootstrap.servers", &self.bootstrap_servers)
+        let connection = self.connection(ADMIN)?;
+        let admin: AdminClient<DefaultClientContext> = connection
+            .client_config()
             .create()
             .context("creating a Kafka admin client")?;
         let retention = RETENTION_MS.to_string();
@@ -440,9 +589,9 @@ impl KafkaBroker {
                 Err((topic, code)) => bail!("could not create topic {topic}: {code}"),
             }
         }
-        let servers = self.bootstrap_servers.clone();
         let topics = topics.to_vec();
-        tokio::task::spawn_blocking(move || wait_for_leaders(&servers, &topics, partitions)).await?
+        tokio::task::spawn_blocking(move || wait_for_leaders(&connection, &topics, partitions))
+            .await?
     }
 
     /// SIGKILLs node `index` (0-based): its JVM and wrapper die at once, as in a crash;
@@ -538,10 +687,12 @@ impl Drop for KafkaBroker {
     }
 }
 
-fn wait_for_leaders(servers: &str, topics: &[String], partitions: i32) -> anyhow::Result<()> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", servers)
-        .create()?;
+fn wait_for_leaders(
+    connection: &Connection,
+    topics: &[String],
+    partitions: i32,
+) -> anyhow::Result<()> {
+    let consumer: BaseConsumer = connection.client_config().create()?;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let metadata = consumer.fetch_metadata(None, Duration::from_secs(5))?;
@@ -621,13 +772,29 @@ fn jvm_options(log4j: &Path, classpath: &str) -> Vec<String> {
     ]
 }
 
+/// Writes `contents` to a file only this user may read.
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+/// `ports`: the clients' SASL_SSL listener, the nodes' mutual-TLS listener, the controller's.
 fn server_properties(
     node_id: usize,
-    port: u16,
-    controller_port: u16,
+    [port, internal_port, controller_port]: [u16; 3],
     quorum: &str,
     data: &Path,
     nodes: usize,
+    pki: &KafkaPki,
 ) -> String {
     let replication = nodes.min(3);
     let min_isr = replication.min(2);
@@ -635,11 +802,26 @@ fn server_properties(
         "# Written by devstack: a node that is broker and KRaft controller ({nodes} in the cluster).
 process.roles=broker,controller
 node.id={node_id}
-listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
-advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+# Clients: TLS + SCRAM. Nodes and controllers: mutual TLS with the cluster's own CA.
+listeners=CLIENT://127.0.0.1:{port},INTERNAL://127.0.0.1:{internal_port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=CLIENT://127.0.0.1:{port},INTERNAL://127.0.0.1:{internal_port}
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=INTERNAL
+listener.security.protocol.map=CLIENT:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL
+ssl.keystore.type=PEM
+ssl.keystore.location={broker}
+ssl.truststore.type=PEM
+ssl.truststore.location={ca}
+listener.name.internal.ssl.client.auth=required
+listener.name.controller.ssl.client.auth=required
+# A certificate's bare CN=<name> is the principal User:<name>.
+ssl.principal.mapping.rules=RULE:^CN=([a-zA-Z0-9._-]+)$/$1/,DEFAULT
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.client.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.client.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:{ADMIN};User:broker
 {quorum}
 log.dirs={data}
 num.partitions=3
@@ -659,7 +841,9 @@ num.io.threads=4
 num.recovery.threads.per.data.dir=1
 log.retention.check.interval.ms=300000
 ",
-        data = data.display()
+        data = data.display(),
+        broker = pki.broker_file.display(),
+        ca = pki.ca_file.display(),
     )
 }
 
@@ -680,6 +864,11 @@ logger.broker.name = kafka.server.BrokerServer
 logger.broker.level = info
 logger.groups.name = org.apache.kafka.coordinator.group
 logger.groups.level = info
+# Refused logins and ACL denials (one line each).
+logger.authenticator.name = org.apache.kafka.common.network.Selector
+logger.authenticator.level = info
+logger.authorizer.name = kafka.authorizer.logger
+logger.authorizer.level = info
 ",
         log_file.display()
     )

@@ -7,6 +7,7 @@
 //! and the tests in `tests/` use the same code, so the demo and the tests exercise one path.
 
 pub mod access_demo;
+pub mod acl;
 pub mod auth;
 pub mod broker;
 pub mod clients;

@@ -46,6 +46,9 @@ pub struct Stack {
     services: BTreeMap<String, ServiceProcess>,
     /// Bootstrap address of the broker.
     pub bootstrap_servers: String,
+    /// How the harness and the tests connect to the broker (on Apache Kafka: as the `admin`
+    /// super user over SASL_SSL).
+    pub kafka: kit::kafka::Connection,
     /// Prefix of every topic and consumer group of this stack.
     pub topic_prefix: String,
     /// Connection URL per service.
@@ -123,6 +126,7 @@ impl Stack {
         };
         broker.create_topics(&topic_prefix).await?;
         let bootstrap_servers = broker.bootstrap_servers();
+        let kafka = broker.connection()?;
         progress(&format!(
             "kafka: {} broker at {bootstrap_servers}, topics created ({:.1} s)",
             broker.describe(),
@@ -135,6 +139,11 @@ impl Stack {
                 kafka
                     .rss_kb()
                     .map_or("?".to_owned(), |kb| (kb / 1024).to_string())
+            ));
+            progress(&format!(
+                "kafka: SASL_SSL (SCRAM-SHA-512) only, one principal per service; as admin: password in {}, CA {}",
+                kafka.password_file(crate::kafka::ADMIN).display(),
+                kafka.ca_file().display()
             ));
         }
 
@@ -151,6 +160,7 @@ impl Stack {
             auth,
             services: BTreeMap::new(),
             bootstrap_servers,
+            kafka,
             topic_prefix,
             database_urls,
             work_dir,
@@ -190,6 +200,8 @@ impl Stack {
                 ("BUSINESS_CLOCK".to_owned(), "simulated".to_owned()),
             ];
             env.extend(stack.auth.service_env());
+            // Its own Kafka principal (Apache Kafka: SASL_SSL, password by file).
+            env.extend(stack.broker.service_env(name));
             env.extend(options.env.iter().cloned());
             env.extend(
                 options
@@ -327,12 +339,10 @@ impl Stack {
         unclean
     }
 
-    /// A Kafka client configuration for tools and tests that look at the stack's topics
-    /// (bootstrap servers, and the credentials such a tool needs).
-    pub fn kafka_client_config(&self) -> rdkafka::ClientConfig {
-        let mut config = rdkafka::ClientConfig::new();
-        config.set("bootstrap.servers", &self.bootstrap_servers);
-        config
+    /// A connection to the broker as `principal` (a service's own credentials), on Apache
+    /// Kafka only.
+    pub fn kafka_as(&self, principal: &str) -> Option<kit::kafka::Connection> {
+        self.broker.connection_as(principal)
     }
 
     /// The stack's broker.

@@ -45,13 +45,11 @@ pub async fn run(
     };
     tracing::info!(?policy, "dunning policy");
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
-    app.consume(
-        &[kit::events::CONTRACTS, kit::events::SCORING_GRADES],
-        handler::Events {
-            outbox: app.outbox.clone(),
-            policy,
-        },
-    )?;
+    // The topics: kit::events::SUBSCRIPTIONS (also the broker's ACLs).
+    app.consume(handler::Events {
+        outbox: app.outbox.clone(),
+        policy,
+    })?;
     let server = DunningServiceServer::new(Api {
         pool: app.pool.clone(),
     });

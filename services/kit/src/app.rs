@@ -68,11 +68,18 @@ impl App {
         self.local_addr
     }
 
-    /// Starts an idempotent consumer of `topics` (names without prefix) with `handler`.
-    pub fn consume<H: Handler>(&mut self, topics: &[&str], handler: H) -> anyhow::Result<()> {
+    /// Starts an idempotent consumer with `handler` of the topics the service reads
+    /// ([`crate::events::SUBSCRIPTIONS`], the table the broker's ACLs are derived from too).
+    pub fn consume<H: Handler>(&mut self, handler: H) -> anyhow::Result<()> {
+        let topics = crate::events::consumed_by(self.config.service);
+        anyhow::ensure!(
+            !topics.is_empty(),
+            "{} consumes no topics in kit::events::SUBSCRIPTIONS",
+            self.config.service
+        );
         let prefix = &self.config.kafka_topic_prefix;
-        let group = format!("{prefix}{}", self.config.service);
-        let consumer = kafka::consumer(&self.config.kafka_bootstrap_servers, &group)?;
+        let group = crate::events::consumer_group(prefix, self.config.service);
+        let consumer = kafka::consumer(&self.config.kafka, &group)?;
         let names: Vec<String> = topics.iter().map(|t| format!("{prefix}{t}")).collect();
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         rdkafka::consumer::Consumer::subscribe(&consumer, &refs)
@@ -80,10 +87,7 @@ impl App {
         let task = ConsumerTask {
             service: self.config.service,
             consumer,
-            producer: kafka::producer(
-                &self.config.kafka_bootstrap_servers,
-                &format!("{group}-deadletter"),
-            )?,
+            producer: kafka::producer(&self.config.kafka, &format!("{group}-deadletter"))?,
             dead_letter_topic: format!(
                 "{prefix}{}",
                 crate::events::dead_letter_topic(self.config.service)
@@ -121,7 +125,7 @@ impl App {
             processed_retention: self.config.processed_events_retention,
             pool: self.pool.clone(),
             producer: kafka::producer(
-                &self.config.kafka_bootstrap_servers,
+                &self.config.kafka,
                 &format!("{}-outbox", self.config.service),
             )?,
             topic_prefix: self.config.kafka_topic_prefix.clone(),

@@ -27,8 +27,10 @@ pub struct Config {
     pub database_schema: String,
     /// `DATABASE_MAX_CONNECTIONS` (default 10).
     pub database_max_connections: u32,
-    /// `KAFKA_BOOTSTRAP_SERVERS` (default `127.0.0.1:9092`).
-    pub kafka_bootstrap_servers: String,
+    /// `KAFKA_BOOTSTRAP_SERVERS` (default `127.0.0.1:9092`) and the connection's security
+    /// (`KAFKA_SECURITY_PROTOCOL`, `KAFKA_SASL_*`, `KAFKA_SSL_CA_FILE`; see
+    /// [`crate::kafka::Security`]).
+    pub kafka: crate::kafka::Connection,
     /// `KAFKA_TOPIC_PREFIX`: prepended to every topic and consumer group (default empty),
     /// so several stacks can share one broker.
     pub kafka_topic_prefix: String,
@@ -50,7 +52,7 @@ pub struct Config {
     pub consumer_max_attempts: u32,
     /// `COLLECTIONS_ENV`: `development` (default) or `production`. Production refuses settings
     /// that are only safe on a developer machine (a simulated business clock, a database
-    /// connection without verified TLS).
+    /// connection without verified TLS, a Kafka connection without TLS and SASL).
     pub production: bool,
     /// `BUSINESS_CLOCK`: `system` (default) or `simulated`; see [`BusinessClock`].
     pub business_clock: BusinessClock,
@@ -71,6 +73,11 @@ pub struct Config {
 impl Config {
     /// Reads the configuration of `service`, whose gRPC port defaults to `default_port`.
     pub fn from_env(service: &'static str, default_port: u16) -> Result<Self, ConfigError> {
+        let production = env_parse::<Environment>(
+            "COLLECTIONS_ENV",
+            Environment::Development,
+            "development or production",
+        )? == Environment::Production;
         Self {
             service,
             database_url: env_string(
@@ -83,7 +90,10 @@ impl Config {
                 10,
                 "a positive integer",
             )?,
-            kafka_bootstrap_servers: env_string("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+            kafka: crate::kafka::Connection {
+                bootstrap_servers: env_string("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+                security: crate::kafka::Security::from_env(production)?,
+            },
             kafka_topic_prefix: env_string("KAFKA_TOPIC_PREFIX", ""),
             grpc_addr: env_parse(
                 "GRPC_ADDR",
@@ -108,11 +118,7 @@ impl Config {
                     )?,
             ),
             consumer_max_attempts: env_parse("CONSUMER_MAX_ATTEMPTS", 5, "a positive integer")?,
-            production: env_parse::<Environment>(
-                "COLLECTIONS_ENV",
-                Environment::Development,
-                "development or production",
-            )? == Environment::Production,
+            production,
             business_clock: env_parse(
                 "BUSINESS_CLOCK",
                 BusinessClock::System,

@@ -32,6 +32,137 @@ pub fn owner_of_topic(topic: &str) -> Option<&str> {
     CONSUMING_SERVICES.contains(&service).then_some(service)
 }
 
+/// Who reads what: each consuming service and the topics (without prefix) it subscribes to.
+/// The one table both the services' subscriptions ([`crate::App::consume`]) and the broker's
+/// ACLs ([`acl_rules`]) come from.
+pub const SUBSCRIPTIONS: &[(&str, &[&str])] = &[
+    ("contracts", &[PAYMENTS]),
+    ("payments", &[CONTRACTS]),
+    ("scoring", &[CONTRACTS]),
+    ("dunning", &[CONTRACTS, SCORING_GRADES]),
+    ("legal", &[DUNNING, CONTRACTS]),
+];
+
+/// The topics `service` consumes (empty for an unknown service).
+pub fn consumed_by(service: &str) -> &'static [&'static str] {
+    SUBSCRIPTIONS
+        .iter()
+        .find(|(name, _)| *name == service)
+        .map_or(&[], |(_, topics)| topics)
+}
+
+/// The consumer group of `service` (with the deployment's topic prefix).
+pub fn consumer_group(prefix: &str, service: &str) -> String {
+    format!("{prefix}{service}")
+}
+
+/// The prefix of every topic `service` owns (alone may write): `collections.<service>.`.
+pub fn owned_topic_prefix(service: &str) -> String {
+    format!("collections.{service}.")
+}
+
+/// What an ACL grants on (Kafka's resource types the platform uses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AclResource {
+    /// A topic.
+    Topic,
+    /// A consumer group.
+    Group,
+    /// The cluster (resource name `kafka-cluster`).
+    Cluster,
+}
+
+/// How the resource name matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AclPattern {
+    /// Exactly this name.
+    Literal,
+    /// Every name starting with it.
+    Prefixed,
+}
+
+/// The operations the platform grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AclOperation {
+    /// Consume from a topic; join and commit in a group.
+    Read,
+    /// Produce to a topic.
+    Write,
+    /// Topic metadata and offsets.
+    Describe,
+    /// Idempotent producer ids (cluster; Kafka 3+ also accepts WRITE on any topic).
+    IdempotentWrite,
+}
+
+/// One ALLOW rule for `User:<principal>` from any host.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AclRule {
+    /// The service (its SASL user name).
+    pub principal: String,
+    /// Resource type.
+    pub resource: AclResource,
+    /// Pattern type.
+    pub pattern: AclPattern,
+    /// Resource name (or prefix).
+    pub name: String,
+    /// Allowed operation.
+    pub operation: AclOperation,
+}
+
+/// The broker ACLs of the five services for topics and groups named with `prefix`: each
+/// service writes (and describes) only its own topics (`collections.<service>.`, its
+/// dead-letter topic included), reads (and describes) only the topics it consumes
+/// ([`SUBSCRIPTIONS`]), and reads only its own consumer group. Anything else is denied
+/// (`allow.everyone.if.no.acl.found=false`).
+pub fn acl_rules(prefix: &str) -> Vec<AclRule> {
+    let rule = |principal: &str, resource, pattern, name: String, operation| AclRule {
+        principal: principal.to_owned(),
+        resource,
+        pattern,
+        name,
+        operation,
+    };
+    let mut rules = Vec::new();
+    for service in CONSUMING_SERVICES {
+        let own = format!("{prefix}{}", owned_topic_prefix(service));
+        for operation in [AclOperation::Write, AclOperation::Describe] {
+            rules.push(rule(
+                service,
+                AclResource::Topic,
+                AclPattern::Prefixed,
+                own.clone(),
+                operation,
+            ));
+        }
+        rules.push(rule(
+            service,
+            AclResource::Cluster,
+            AclPattern::Literal,
+            "kafka-cluster".to_owned(),
+            AclOperation::IdempotentWrite,
+        ));
+        for topic in consumed_by(service) {
+            for operation in [AclOperation::Read, AclOperation::Describe] {
+                rules.push(rule(
+                    service,
+                    AclResource::Topic,
+                    AclPattern::Literal,
+                    format!("{prefix}{topic}"),
+                    operation,
+                ));
+            }
+        }
+        rules.push(rule(
+            service,
+            AclResource::Group,
+            AclPattern::Literal,
+            consumer_group(prefix, service),
+            AclOperation::Read,
+        ));
+    }
+    rules
+}
+
 /// The dead-letter topic of `service`'s consumer.
 pub fn dead_letter_topic(service: &str) -> String {
     format!("collections.{service}.deadletter.v1")
@@ -87,5 +218,50 @@ mod owner_tests {
         );
         assert_eq!(owner_of_topic("collections.mallory.events.v1"), None);
         assert_eq!(owner_of_topic("other"), None);
+    }
+
+    #[test]
+    fn acls_let_only_the_owner_write_and_only_subscribers_read() {
+        let rules = acl_rules("e2e-1.");
+        for topic in all_topics() {
+            let name = format!("e2e-1.{topic}");
+            let matches = |r: &&AclRule| {
+                r.resource == AclResource::Topic
+                    && match r.pattern {
+                        AclPattern::Literal => r.name == name,
+                        AclPattern::Prefixed => name.starts_with(&r.name),
+                    }
+            };
+            let writers: Vec<&str> = rules
+                .iter()
+                .filter(matches)
+                .filter(|r| r.operation == AclOperation::Write)
+                .map(|r| r.principal.as_str())
+                .collect();
+            assert_eq!(writers, vec![owner_of_topic(&topic).unwrap()], "{topic}");
+            let mut readers: Vec<&str> = rules
+                .iter()
+                .filter(matches)
+                .filter(|r| r.operation == AclOperation::Read)
+                .map(|r| r.principal.as_str())
+                .collect();
+            readers.sort_unstable();
+            let mut subscribers: Vec<&str> = SUBSCRIPTIONS
+                .iter()
+                .filter(|(_, topics)| topics.contains(&topic.as_str()))
+                .map(|(service, _)| *service)
+                .collect();
+            subscribers.sort_unstable();
+            assert_eq!(readers, subscribers, "{topic}");
+        }
+        let groups: Vec<(&str, &str)> = rules
+            .iter()
+            .filter(|r| r.resource == AclResource::Group)
+            .map(|r| (r.principal.as_str(), r.name.as_str()))
+            .collect();
+        assert_eq!(groups.len(), CONSUMING_SERVICES.len());
+        assert!(groups.iter().all(|(p, g)| *g == format!("e2e-1.{p}")));
+        assert_eq!(consumed_by("dunning"), [CONTRACTS, SCORING_GRADES]);
+        assert!(consumed_by("mallory").is_empty());
     }
 }

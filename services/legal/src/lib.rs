@@ -27,12 +27,10 @@ pub async fn run(
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
-    app.consume(
-        &[kit::events::DUNNING, kit::events::CONTRACTS],
-        handler::Events {
-            outbox: app.outbox.clone(),
-        },
-    )?;
+    // The topics: kit::events::SUBSCRIPTIONS (also the broker's ACLs).
+    app.consume(handler::Events {
+        outbox: app.outbox.clone(),
+    })?;
     let server = LegalServiceServer::new(Api {
         pool: app.pool.clone(),
     });

@@ -39,13 +39,11 @@ pub async fn run(
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
     let (pool, outbox) = (app.pool.clone(), app.outbox.clone());
     app.spawn(move |shutdown| redrive::run(pool, outbox, redrive, shutdown));
-    app.consume(
-        &[kit::events::CONTRACTS],
-        handler::ContractEvents {
-            outbox: app.outbox.clone(),
-            engine: engine.clone(),
-        },
-    )?;
+    // The topics: kit::events::SUBSCRIPTIONS (also the broker's ACLs).
+    app.consume(handler::ContractEvents {
+        outbox: app.outbox.clone(),
+        engine: engine.clone(),
+    })?;
     let server = PaymentsServiceServer::new(api::Api {
         pool: app.pool.clone(),
         outbox: app.outbox.clone(),

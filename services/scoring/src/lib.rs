@@ -25,12 +25,10 @@ pub async fn run(
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
-    app.consume(
-        &[kit::events::CONTRACTS],
-        handler::Events {
-            outbox: app.outbox.clone(),
-        },
-    )?;
+    // The topics: kit::events::SUBSCRIPTIONS (also the broker's ACLs).
+    app.consume(handler::Events {
+        outbox: app.outbox.clone(),
+    })?;
     let server = ScoringServiceServer::new(Api {
         pool: app.pool.clone(),
     });

@@ -640,7 +640,8 @@ async fn settle(
 /// Messages on each service's dead-letter topic (sum of the partitions' high watermarks).
 fn dead_letter_messages(stack: &Stack) -> anyhow::Result<BTreeMap<String, i64>> {
     let consumer: BaseConsumer = stack
-        .kafka_client_config()
+        .kafka
+        .client_config()
         .set("group.id", "fault-harness-inspector")
         .create()
         .context("creating a Kafka client to read the dead-letter topics")?;

@@ -28,6 +28,10 @@ cargo build --workspace --bins
 e2e_broker="${E2E_BROKER:-apache-kafka}"
 step "cargo test (end-to-end tests on ${KAFKA_BOOTSTRAP_SERVERS:-$e2e_broker})"
 COLLECTIONS_BROKER="$e2e_broker" cargo test --workspace
+step "fault harness, quick run (services SIGKILLed, PostgreSQL and a Kafka node stopped under load)"
+# The full run (20,000 payments, PostgreSQL down 90 s) and its figures are in the README.
+"${CARGO_TARGET_DIR:-target}/debug/devstack" faults --payments 2000 --storm-secs 90 --postgres-down-secs 20 \
+  --broker-down-secs 5 --seed "${FAULTS_SEED:-$RANDOM}"
 step "interoperability: Python grpcio client generated from proto/"
 deploy/local/interop-check.sh
 printf '\nAll checks passed.\n'

@@ -1,12 +1,14 @@
-//! Allocation order (R-P11): what the payer names first; otherwise (Civil Code art. 560)
-//! debts already due before those not yet due, then the earliest due first; equal on all
-//! counts (same due date), pro rata. Security and burden are not in the receivables data, so
-//! they cannot rank debts here; within one receivable (art. 561: costs, interest, principal)
-//! the receivable's open amount is one figure. Allocations never exceed the payment or a
+//! Allocation order (R-P11) for cash application: the receivables a payment may settle,
+//! handed to the platform's one rule ([`money::allocation`]): what the payer names first;
+//! otherwise (Civil Code art. 560) debts already due before those not yet due, then the
+//! earliest due first; equal on all counts (same due date), pro rata. Security and burden are
+//! not in payments' receivables read model yet, so all debts rank equal on them here; within
+//! one receivable the open amount is one figure. Allocations never exceed the payment or a
 //! receivable's open amount.
 
 use chrono::NaiveDate;
-use rust_decimal::{Decimal, RoundingStrategy};
+use money::allocation::{Basis, Debt, OrderTerms, Owed, Security, allocate};
+use rust_decimal::Decimal;
 
 use crate::decision::AllocationOrder;
 
@@ -28,106 +30,41 @@ pub(crate) struct Plan {
     pub(crate) order: AllocationOrder,
 }
 
-/// Sort `slots` into R-P11 order (in place) and allocate `amount` over them. `unit` is the
-/// currency's smallest unit (0.01 for CNY), the granularity of pro-rata shares.
+/// Sort `slots` into R-P11 order (in place) and allocate `amount` over them with the
+/// platform's one allocation rule ([`money::allocation`], which contracts books with too).
+/// `unit` is the currency's smallest unit (0.01 for CNY), the granularity of pro-rata shares.
 pub(crate) fn plan(amount: Decimal, on: NaiveDate, slots: &mut [Slot<'_>], unit: Decimal) -> Plan {
     slots.sort_by(|a, b| {
         (!a.named, a.due > on, a.due, &a.id).cmp(&(!b.named, b.due > on, b.due, &b.id))
     });
-    let order = if slots.iter().any(|s| s.named) {
-        AllocationOrder::PayerNamed
-    } else {
-        AllocationOrder::Statutory
-    };
-    let mut parts = Vec::with_capacity(slots.len());
-    let mut remaining = amount.max(Decimal::ZERO);
-    let mut start = 0;
-    while start < slots.len() && remaining > Decimal::ZERO {
-        let key = |s: &Slot<'_>| (s.named, s.due > on, s.due);
-        let Some(first) = slots.get(start) else { break };
-        let k = key(first);
-        let end = slots
-            .iter()
-            .skip(start)
-            .position(|s| key(s) != k)
-            .map_or(slots.len(), |n| start + n);
-        let group = slots.get(start..end).unwrap_or_default();
-        let total: Decimal = group.iter().map(|s| s.open).sum();
-        if total > remaining && start > 0 && !k.0 && k.1 {
-            // A surplus does not partly prepay a debt not yet due that nobody named: it stays
-            // unapplied and flagged (R-P4 overpayment), for a person to refund or credit.
-            break;
+    // Sorted, the index is the identity and its order the final tie-breaker (the id's).
+    let debts: Vec<Debt<usize>> = slots
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Debt {
+            key: i,
+            due: s.due,
+            security: Security::Unsecured,
+            burden: Decimal::ZERO,
+            named: s.named,
+            owed: Owed::principal(s.open),
+        })
+        .collect();
+    let allocation = allocate(amount, on, &debts, &OrderTerms::Statutory, unit);
+    let mut parts: Vec<(usize, Decimal)> = Vec::with_capacity(allocation.parts.len());
+    for part in allocation.parts {
+        match parts.last_mut() {
+            Some((i, a)) if *i == part.debt => *a += part.amount,
+            _ => parts.push((part.debt, part.amount)),
         }
-        if total <= remaining {
-            for (i, s) in group.iter().enumerate() {
-                if s.open > Decimal::ZERO {
-                    parts.push((start + i, s.open));
-                }
-            }
-            remaining -= total;
-        } else {
-            pro_rata(remaining, group, start, unit, &mut parts);
-            remaining = Decimal::ZERO;
-        }
-        start = end;
     }
     Plan {
         parts,
-        surplus: remaining,
-        order,
-    }
-}
-
-/// Share `amount` (less than the group's total) in proportion to the open amounts, rounded
-/// down to the unit; the units left over go one by one in id order.
-fn pro_rata(
-    amount: Decimal,
-    group: &[Slot<'_>],
-    offset: usize,
-    unit: Decimal,
-    parts: &mut Vec<(usize, Decimal)>,
-) {
-    let total: Decimal = group.iter().map(|s| s.open).sum();
-    if group.len() == 1 || total.is_zero() {
-        if let Some(s) = group.first() {
-            parts.push((offset, amount.min(s.open)));
-        }
-        return;
-    }
-    let dp = unit.scale();
-    let mut shares: Vec<Decimal> = group
-        .iter()
-        .map(|s| {
-            amount
-                .checked_mul(s.open)
-                .and_then(|x| x.checked_div(total))
-                .unwrap_or(Decimal::ZERO)
-                .round_dp_with_strategy(dp, RoundingStrategy::ToZero)
-                .min(s.open)
-        })
-        .collect();
-    let mut left = amount - shares.iter().copied().sum::<Decimal>();
-    while left > Decimal::ZERO {
-        let mut moved = false;
-        for (share, s) in shares.iter_mut().zip(group) {
-            if left <= Decimal::ZERO {
-                break;
-            }
-            let step = unit.min(left);
-            if *share + step <= s.open {
-                *share += step;
-                left -= step;
-                moved = true;
-            }
-        }
-        if !moved {
-            break;
-        }
-    }
-    for (i, share) in shares.into_iter().enumerate() {
-        if share > Decimal::ZERO {
-            parts.push((offset + i, share));
-        }
+        surplus: allocation.unapplied,
+        order: match allocation.basis {
+            Basis::PayerNamed => AllocationOrder::PayerNamed,
+            Basis::Statutory | Basis::Agreed => AllocationOrder::Statutory,
+        },
     }
 }
 

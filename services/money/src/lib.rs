@@ -10,10 +10,13 @@
 //! - [`late_fee`]: late fees from a policy file (R-C4, R-C12, R-D6), itemised for notices and
 //!   courts.
 //! - [`aging`]: aging buckets (R-C11).
+//! - [`allocation`]: which debts and which parts of them a payment settles (R-P11), the one
+//!   implementation payments and contracts share.
 //!
 //! Nothing here converts to or from floating point.
 
 pub mod aging;
+pub mod allocation;
 mod amount;
 pub mod calendar;
 mod currency;

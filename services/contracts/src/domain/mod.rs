@@ -1,5 +1,7 @@
 //! Pure rules of receivables: no I/O, tested in place.
 
+pub mod schedule;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 

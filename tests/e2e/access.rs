@@ -266,6 +266,7 @@ async fn collectors_see_only_their_customers_and_supervisors_their_team() {
         installments: vec![contracts::Installment {
             amount: "1.00".into(),
             due_date: "2026-02-10".into(),
+            ..Default::default()
         }],
         escrow_account: devstack::scenario::ESCROW_ACCOUNT.into(),
         owner: "wang.wu".into(),

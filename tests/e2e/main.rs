@@ -23,6 +23,7 @@ mod money_path;
 mod operator_cli;
 mod payer_accounts;
 mod payments_replicas;
+mod schedules;
 mod stuck_allocations;
 mod terms;
 mod trace_context;

@@ -135,6 +135,7 @@ async fn contract_to_court_and_back() {
             installments: vec![contracts::Installment {
                 amount: "10.001".into(),
                 due_date: "2026-01-10".into(),
+                ..Default::default()
             }],
             ..Default::default()
         })

@@ -47,6 +47,7 @@ async fn trace_context_flows_from_grpc_through_kafka() {
         installments: vec![contracts::Installment {
             amount: "100.00".into(),
             due_date: "2026-01-10".into(),
+            ..Default::default()
         }],
         escrow_account: devstack::scenario::ESCROW_ACCOUNT.into(),
         ..Default::default()

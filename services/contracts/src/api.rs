@@ -13,6 +13,7 @@ use proto::contracts::v1 as api;
 use proto::contracts::v1::contracts_service_server::ContractsService;
 use proto::events::v1 as events;
 
+use crate::domain::schedule::{self, Billed, ChargeType, ItemKind, RequestedItem};
 use crate::terms::Terms;
 use crate::{cycle, owners, store};
 
@@ -340,10 +341,14 @@ struct ContractInput {
     unit: Option<String>,
     owner: String,
     owner_team: String,
+    price: Option<rust_decimal::Decimal>,
 }
 
 struct Installment {
+    kind: ItemKind,
+    charge_type: ChargeType,
     amount: rust_decimal::Decimal,
+    share: Option<rust_decimal::Decimal>,
     scheduled: chrono::NaiveDate,
     due: chrono::NaiveDate,
     provisional: bool,
@@ -378,33 +383,64 @@ fn validate_contract(
             format!("at most {MAX_INSTALLMENTS} installments"),
         ));
     }
-    let mut installments: Vec<Installment> = Vec::with_capacity(request.installments.len());
+    let price = match request.price.trim() {
+        "" => None,
+        price => Some(wire::positive_amount("price", price, &currency)?),
+    };
+    // R-C1: kinds, charge types, shares of the price; then R-C6 for every due date.
+    let mut requested = Vec::with_capacity(request.installments.len());
     for (i, installment) in request.installments.iter().enumerate() {
-        let amount = wire::positive_amount(
-            &format!("installments[{i}].amount"),
-            &installment.amount,
-            &currency,
-        )?;
-        let field = format!("installments[{i}].due_date");
-        let scheduled = wire::date(&field, &installment.due_date)?;
-        if let Some(previous) = installments.last()
-            && scheduled < previous.scheduled
-        {
-            return Err(ApiError::invalid(
-                field,
-                format!(
-                    "{scheduled} is before the previous installment's due date {}; list installments in due-date order",
-                    previous.scheduled
-                ),
-            ));
-        }
+        let field = |name: &str| format!("installments[{i}].{name}");
+        let kind = crate::wire::kind_from_wire(installment.kind)
+            .ok_or_else(|| ApiError::invalid(field("kind"), "unknown schedule item kind"))?;
+        let charge_type = crate::wire::charge_from_wire(installment.charge_type)
+            .ok_or_else(|| ApiError::invalid(field("charge_type"), "unknown charge type"))?;
+        let billed = match (installment.amount.trim(), installment.share.trim()) {
+            (amount, "") => {
+                Billed::Amount(wire::positive_amount(&field("amount"), amount, &currency)?)
+            }
+            ("", share) => Billed::Share(share.parse().map_err(|_| {
+                ApiError::invalid(
+                    field("share"),
+                    format!("{share:?} is not a decimal fraction like 0.3"),
+                )
+            })?),
+            _ => {
+                return Err(ApiError::invalid(
+                    field("share"),
+                    "give either the amount or the share of the price, not both",
+                ));
+            }
+        };
+        requested.push(RequestedItem {
+            kind,
+            charge_type,
+            billed,
+            due: wire::date(&field("due_date"), &installment.due_date)?,
+        });
+    }
+    let unit = money::Currency::from_code(&currency)
+        .map(|c| rust_decimal::Decimal::new(1, c.minor_units()))
+        .map_err(|e| ApiError::invalid("currency", e.to_string()))?;
+    let planned = schedule::plan(&requested, price, unit).map_err(|e| {
+        let field = match e.item {
+            Some(i) => format!("installments[{i}].{}", e.field),
+            None => e.field.to_owned(),
+        };
+        ApiError::invalid(field, e.reason)
+    })?;
+    let mut installments: Vec<Installment> = Vec::with_capacity(planned.len());
+    for (i, item) in planned.into_iter().enumerate() {
         // R-C6: a due date inside a long public holiday moves to the next working day.
-        let planned = terms.plan(&field, scheduled)?;
+        let due_planned = terms.plan(&format!("installments[{i}].due_date"), item.due)?;
         installments.push(Installment {
-            amount,
-            scheduled,
-            due: planned.due,
-            provisional: planned.provisional,
+            kind: item.kind,
+            charge_type: item.charge_type,
+            amount: item.amount,
+            share: item.share,
+            scheduled: item.due,
+            due: due_planned.due,
+            provisional: due_planned.provisional,
         });
     }
     let late_fee_policy = match request.late_fee_policy.trim() {
@@ -430,6 +466,7 @@ fn validate_contract(
         unit,
         owner: String::new(),
         owner_team: String::new(),
+        price,
     })
 }
 
@@ -453,8 +490,8 @@ async fn insert_contract(
     };
     let (customer_owner, customer_owner_team) = owners::owner(tx, input.customer_id, None).await?;
     sqlx::query(
-        "INSERT INTO contracts (id, contract_no, customer_id, currency, late_fee_policy, escrow_account, unit)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO contracts (id, contract_no, customer_id, currency, late_fee_policy, escrow_account, unit, price)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(contract_id)
     .bind(&input.contract_no)
@@ -463,6 +500,7 @@ async fn insert_contract(
     .bind(&input.late_fee_policy)
     .bind(&input.escrow_account)
     .bind(&input.unit)
+    .bind(input.price)
     .execute(&mut *tx)
     .await
     .map_err(|e| match ApiError::from(e) {
@@ -486,8 +524,8 @@ async fn insert_contract(
         let installment_no = i32::try_from(n + 1).unwrap_or(i32::MAX);
         sqlx::query(
             "INSERT INTO receivables (id, contract_id, customer_id, installment_no, due_date, amount, open_amount,
-                                      scheduled_due_date, due_date_provisional)
-             VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)",
+                                      scheduled_due_date, due_date_provisional, kind, charge_type, share)
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11)",
         )
         .bind(id)
         .bind(contract_id)
@@ -497,6 +535,9 @@ async fn insert_contract(
         .bind(installment.amount)
         .bind(installment.scheduled)
         .bind(installment.provisional)
+        .bind(installment.kind.as_str())
+        .bind(installment.charge_type.as_str())
+        .bind(installment.share)
         .execute(&mut *tx)
         .await?;
         scheduled.push(events::ScheduledReceivable {
@@ -504,6 +545,8 @@ async fn insert_contract(
             installment_no: u32::try_from(installment_no).unwrap_or_default(),
             due_date: installment.due.to_string(),
             amount: Some(wire::money(installment.amount, &input.currency)),
+            kind: crate::wire::kind_to_wire(installment.kind) as i32,
+            charge_type: crate::wire::charge_to_wire(installment.charge_type) as i32,
         });
     }
     let event = events::ContractSigned {
@@ -537,13 +580,21 @@ async fn insert_contract(
 }
 
 async fn load_contract(conn: &mut PgConnection, id: Uuid) -> Result<api::Contract, ApiError> {
-    let row: Option<(String, Uuid, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT contract_no, customer_id, currency, escrow_account, unit FROM contracts WHERE id = $1",
+    type Row = (
+        String,
+        Uuid,
+        String,
+        String,
+        Option<String>,
+        Option<rust_decimal::Decimal>,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT contract_no, customer_id, currency, escrow_account, unit, price FROM contracts WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((contract_no, customer_id, currency, escrow_account, unit)) = row else {
+    let Some((contract_no, customer_id, currency, escrow_account, unit, price)) = row else {
         return Err(ApiError::NotFound(format!("no contract with id {id}")));
     };
     let receivables = store::receivables_of_contract(conn, id).await?;
@@ -561,6 +612,7 @@ async fn load_contract(conn: &mut PgConnection, id: Uuid) -> Result<api::Contrac
         unit: unit.unwrap_or_default(),
         owner,
         owner_team,
+        price: price.map(|p| wire::money(p, currency.trim())),
     })
 }
 

@@ -133,6 +133,8 @@ pub(crate) async fn run(
                 newly_overdue,
                 late_fee: Some(wire::money(late_fee, row.currency.trim())),
                 aging_bucket: money::aging::AgingBucket::for_days(days).label().to_owned(),
+                kind: row.kind() as i32,
+                charge_type: row.charge_type() as i32,
             };
             outbox
                 .enqueue(

@@ -11,6 +11,7 @@ mod handler;
 mod owners;
 mod store;
 mod terms;
+mod wire;
 
 use proto::contracts::v1::contracts_service_server::ContractsServiceServer;
 use tonic::server::NamedService;

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use proto::contracts::v1 as api;
 
 use crate::domain;
+use crate::domain::schedule::{ChargeType, ItemKind};
 
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct ReceivableRow {
@@ -26,6 +27,9 @@ pub(crate) struct ReceivableRow {
     pub(crate) due_date_provisional: bool,
     pub(crate) late_fee: Decimal,
     pub(crate) late_fee_policy: Option<String>,
+    pub(crate) kind: String,
+    pub(crate) charge_type: String,
+    pub(crate) share: Option<Decimal>,
 }
 
 /// A static query selecting [`ReceivableRow`]s, followed by `$tail` (WHERE, ORDER BY, ...).
@@ -34,7 +38,7 @@ macro_rules! select_receivables {
         concat!(
             "SELECT r.id, r.contract_id, r.customer_id, r.installment_no, r.due_date, r.amount, r.open_amount,
                     r.overdue_since, r.days_overdue, c.currency, c.contract_no, r.scheduled_due_date,
-                    r.due_date_provisional, r.late_fee, c.late_fee_policy
+                    r.due_date_provisional, r.late_fee, c.late_fee_policy, r.kind, r.charge_type, r.share
              FROM receivables r JOIN contracts c ON c.id = r.contract_id ",
             $tail
         )
@@ -72,7 +76,29 @@ impl ReceivableRow {
             aging_bucket: money::aging::AgingBucket::for_days(days_overdue)
                 .label()
                 .to_owned(),
+            kind: self.kind() as i32,
+            charge_type: self.charge_type() as i32,
+            share: self
+                .share
+                .map(|s| s.normalize().to_string())
+                .unwrap_or_default(),
         }
+    }
+
+    /// The wire kind (a stored name the schema's CHECK admits always parses).
+    pub(crate) fn kind(&self) -> proto::types::v1::ScheduleItemKind {
+        ItemKind::parse(&self.kind).map_or(
+            proto::types::v1::ScheduleItemKind::Unspecified,
+            crate::wire::kind_to_wire,
+        )
+    }
+
+    /// The wire charge type.
+    pub(crate) fn charge_type(&self) -> proto::types::v1::ChargeType {
+        ChargeType::parse(&self.charge_type).map_or(
+            proto::types::v1::ChargeType::Unspecified,
+            crate::wire::charge_to_wire,
+        )
     }
 }
 

@@ -73,6 +73,7 @@ pub async fn create_contract_with_policy(
                 .map(|(amount, due)| contracts::Installment {
                     amount: (*amount).to_owned(),
                     due_date: (*due).to_owned(),
+                    ..Default::default()
                 })
                 .collect(),
             late_fee_policy: late_fee_policy.to_owned(),

@@ -15,7 +15,7 @@ use proto::events::v1 as events;
 
 use crate::domain::schedule::{self, Billed, ChargeType, ItemKind, RequestedItem};
 use crate::terms::Terms;
-use crate::{cycle, owners, store};
+use crate::{cycle, holds, owners, store};
 
 /// Most installments a schedule may have (50 years of monthly payments).
 const MAX_INSTALLMENTS: usize = 600;
@@ -32,6 +32,8 @@ pub(crate) struct Api {
     pub(crate) business_clock: kit::config::BusinessClock,
     /// The business time zone (`BUSINESS_UTC_OFFSET`).
     pub(crate) business_utc_offset: chrono::FixedOffset,
+    /// Overdue above this puts a customer on credit hold (`CREDIT_HOLD_OVERDUE_ABOVE`, R-S5).
+    pub(crate) hold_threshold: Option<crate::domain::hold::Threshold>,
 }
 
 #[tonic::async_trait]
@@ -233,6 +235,9 @@ impl ContractsService for Api {
         {
             Claim::Repeat(existing) => existing,
             Claim::Fresh => {
+                // R-L5, R-S5: a customer on credit hold signs only with an override.
+                holds::check_signing(&mut tx, input.customer_id, &input.contract_no, contract_id)
+                    .await?;
                 insert_contract(&mut tx, &self.outbox, &self.pii, contract_id, &input).await?;
                 contract_id
             }
@@ -325,8 +330,70 @@ impl ContractsService for Api {
         let as_of = wire::date("as_of", &request.into_inner().as_of)?;
         let today = kit::config::business_date(chrono::Utc::now(), self.business_utc_offset);
         cycle::check_as_of(as_of, today, self.business_clock)?;
-        let outcome = cycle::run(&self.pool, &self.outbox, &self.terms, as_of).await?;
+        let outcome = cycle::run(
+            &self.pool,
+            &self.outbox,
+            &self.terms,
+            self.hold_threshold.as_ref(),
+            as_of,
+        )
+        .await?;
         Ok(Response::new(outcome))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn place_credit_hold(
+        &self,
+        request: Request<api::PlaceCreditHoldRequest>,
+    ) -> Result<Response<api::PlaceCreditHoldResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        let hold = holds::place(&mut tx, &self.outbox, &caller, request.get_ref()).await?;
+        tx.commit().await.map_err(ApiError::from)?;
+        tracing::info!(hold_id = %hold.hold_id, customer_id = %hold.customer_id, by = %hold.placed_by, "credit hold placed");
+        Ok(Response::new(api::PlaceCreditHoldResponse {
+            hold: Some(hold),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn release_credit_hold(
+        &self,
+        request: Request<api::ReleaseCreditHoldRequest>,
+    ) -> Result<Response<api::ReleaseCreditHoldResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        let hold = holds::release(&mut tx, &self.outbox, &caller, request.get_ref()).await?;
+        tx.commit().await.map_err(ApiError::from)?;
+        tracing::info!(hold_id = %hold.hold_id, by = %hold.released_by, "credit hold released");
+        Ok(Response::new(api::ReleaseCreditHoldResponse {
+            hold: Some(hold),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_credit_holds(
+        &self,
+        request: Request<api::ListCreditHoldsRequest>,
+    ) -> Result<Response<api::ListCreditHoldsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        Ok(Response::new(
+            holds::list(&mut conn, &caller, request.get_ref()).await?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn override_credit_hold(
+        &self,
+        request: Request<api::OverrideCreditHoldRequest>,
+    ) -> Result<Response<api::OverrideCreditHoldResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        let granted = holds::grant_override(&mut tx, &caller, request.get_ref()).await?;
+        tx.commit().await.map_err(ApiError::from)?;
+        tracing::info!(override_id = %granted.override_id, by = %granted.granted_by, "credit hold override granted");
+        Ok(Response::new(granted))
     }
 }
 

@@ -13,6 +13,7 @@ use kit::{ApiError, wire};
 use proto::contracts::v1::RunDailyCycleResponse;
 use proto::events::v1 as events;
 
+use crate::domain::hold::Threshold;
 use crate::terms::Terms;
 use crate::{domain, store};
 
@@ -45,11 +46,12 @@ pub(crate) fn check_as_of(
 /// Runs the cycle for `as_of`. Cycles move forward only: the same date again returns the
 /// recorded result, an earlier date than one already run is refused. A cycle interrupted by
 /// a crash resumes where it stopped when run again for the same date.
-#[tracing::instrument(skip(pool, outbox, terms))]
+#[tracing::instrument(skip(pool, outbox, terms, hold_threshold))]
 pub(crate) async fn run(
     pool: &PgPool,
     outbox: &Outbox,
     terms: &Terms,
+    hold_threshold: Option<&Threshold>,
     as_of: NaiveDate,
 ) -> Result<RunDailyCycleResponse, ApiError> {
     let mut tx = pool.begin().await?;
@@ -155,12 +157,21 @@ pub(crate) async fn run(
         tx.commit().await?;
     }
 
+    // R-S5: credit holds follow the overdue, in the same transaction that ends the cycle,
+    // so a crash before it leaves the cycle to be resumed and the holds to be decided then.
+    let mut tx = pool.begin().await?;
+    if let Some(threshold) = hold_threshold {
+        let (placed, released) =
+            crate::holds::apply_overdue_threshold(&mut tx, outbox, threshold, as_of).await?;
+        tracing::info!(%as_of, placed, released, "credit holds for overdue above the threshold");
+    }
     let (newly, overdue): (i32, i32) = sqlx::query_as(
         "UPDATE daily_cycles SET status = 'done', finished_at = now() WHERE as_of = $1 RETURNING newly_overdue, overdue",
     )
     .bind(as_of)
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await?;
+    tx.commit().await?;
     tracing::info!(%as_of, newly, overdue, "daily cycle done");
     Ok(RunDailyCycleResponse {
         as_of: as_of.to_string(),

@@ -19,6 +19,7 @@ pub(crate) struct Allocations {
 impl Handler for Allocations {
     fn wants(&self, event_type: &str) -> bool {
         event_type == kit::events::type_name::<events::PaymentAllocated>()
+            || event_type == kit::events::type_name::<events::CaseOpened>()
     }
 
     async fn handle(
@@ -26,6 +27,10 @@ impl Handler for Allocations {
         tx: &mut PgConnection,
         event: &IncomingEvent,
     ) -> Result<(), HandleError> {
+        if event.envelope.event_type == kit::events::type_name::<events::CaseOpened>() {
+            // R-L5: an open legal case puts the customer on credit hold.
+            return crate::holds::on_case_opened(tx, &self.outbox, event).await;
+        }
         let allocation: events::PaymentAllocated = event.decode()?;
         let allocation_id = uuid_field("allocation_id", &allocation.allocation_id)?;
         let payment_id = uuid_field("payment_id", &allocation.payment_id)?;

@@ -8,6 +8,7 @@ mod api;
 mod cycle;
 pub mod domain;
 mod handler;
+mod holds;
 mod owners;
 mod store;
 mod terms;
@@ -30,6 +31,13 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let terms = std::sync::Arc::new(terms::Terms::from_env()?);
     let pii = kit::pii::Pii::from_env()?;
+    let hold_threshold = match std::env::var("CREDIT_HOLD_OVERDUE_ABOVE") {
+        Ok(text) if !text.trim().is_empty() => Some(
+            domain::hold::Threshold::parse(&text)
+                .map_err(|e| anyhow::anyhow!("CREDIT_HOLD_OVERDUE_ABOVE: {e}"))?,
+        ),
+        _ => None,
+    };
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
     // The topics: kit::events::SUBSCRIPTIONS (also the broker's ACLs).
     app.consume(handler::Allocations {
@@ -42,6 +50,7 @@ pub async fn run(
         pii,
         business_clock: app.config.business_clock,
         business_utc_offset: app.config.business_utc_offset,
+        hold_threshold,
     };
     let server = ContractsServiceServer::new(api);
     app.serve(

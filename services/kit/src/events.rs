@@ -36,7 +36,7 @@ pub fn owner_of_topic(topic: &str) -> Option<&str> {
 /// The one table both the services' subscriptions ([`crate::App::consume`]) and the broker's
 /// ACLs ([`acl_rules`]) come from.
 pub const SUBSCRIPTIONS: &[(&str, &[&str])] = &[
-    ("contracts", &[PAYMENTS]),
+    ("contracts", &[PAYMENTS, LEGAL_CASES]),
     ("payments", &[CONTRACTS]),
     ("scoring", &[CONTRACTS]),
     ("dunning", &[CONTRACTS, SCORING_GRADES]),

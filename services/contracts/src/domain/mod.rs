@@ -1,5 +1,6 @@
 //! Pure rules of receivables: no I/O, tested in place.
 
+pub mod hold;
 pub mod schedule;
 
 use chrono::NaiveDate;

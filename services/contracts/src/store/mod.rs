@@ -1,5 +1,7 @@
 //! Reading receivables and contracts, shared by the API and the event handlers.
 
+pub(crate) mod holds;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sqlx::PgConnection;

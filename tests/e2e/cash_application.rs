@@ -343,11 +343,15 @@ async fn the_engine_applies_splits_and_flags_through_the_service() {
     .await
     .or_logs(&stack);
     assert!(in_payments.len() >= 7 && !in_contracts.is_empty());
-    // Sealed values are "v1:" and hex; a hex string may contain any digits by chance, but
-    // not a whole account number.
+    // Sealed values are "v2:<key id>:" and hex; a hex string may contain any digits by
+    // chance, but not a whole account number.
     let accounts = ["6222021000000101", "6222029999990001"];
     for stored in in_payments.iter().chain(&in_contracts) {
-        let sealed = stored.strip_prefix("v1:").is_some_and(|hex| {
+        let hex = stored
+            .strip_prefix("v2:")
+            .and_then(|rest| rest.split_once(':'))
+            .map(|(_, hex)| hex);
+        let sealed = hex.is_some_and(|hex| {
             hex.bytes().all(|b| b.is_ascii_hexdigit()) && !accounts.iter().any(|a| hex.contains(a))
         });
         assert!(stored.is_empty() || sealed, "{stored}");

@@ -22,6 +22,7 @@ mod money_path;
 mod operator_cli;
 mod payer_accounts;
 mod payments_replicas;
+mod pii_scan;
 mod stuck_allocations;
 mod terms;
 mod trace_context;

@@ -16,6 +16,7 @@ mod database_outage;
 mod dead_letter;
 mod foreign_currency;
 mod helpers;
+mod key_rotation;
 mod legal_catch_up;
 mod limits;
 mod money_path;

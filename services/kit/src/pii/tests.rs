@@ -227,7 +227,7 @@ fn configuration_errors_name_the_variable() {
         "accepted"
     );
     // The message never shows a key.
-    let shown = Pii::from_config(Some(&format!("{A}")), None, None, Some(INDEX))
+    let shown = Pii::from_config(Some(A), None, None, Some(INDEX))
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();

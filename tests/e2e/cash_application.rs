@@ -322,7 +322,8 @@ async fn the_engine_applies_splits_and_flags_through_the_service() {
         .collect();
     assert_eq!(left, ["DUPLICATE", "DUPLICATE"]);
 
-    // R-O4: no payer account is stored in plain text, in payments or in contracts.
+    // R-O4: no payer, receiving or escrow account is stored in plain text, in payments or in
+    // contracts (tests/e2e/pii_scan.rs looks everywhere else).
     let sealed_only = |url: String, query: &'static str| async move {
         let pool = sqlx::PgPool::connect(&url).await?;
         let stored: Vec<String> = sqlx::query_scalar(query).fetch_all(&pool).await?;
@@ -332,13 +333,14 @@ async fn the_engine_applies_splits_and_flags_through_the_service() {
     let in_payments = sealed_only(
         stack.database_urls["payments"].clone(),
         "SELECT payer_account FROM payments.payments
-         UNION ALL SELECT unnest(payer_accounts) FROM payments.open_receivables",
+         UNION ALL SELECT receiving_account FROM payments.payments",
     )
     .await
     .or_logs(&stack);
     let in_contracts = sealed_only(
         stack.database_urls["contracts"].clone(),
-        "SELECT unnest(payer_accounts) FROM contracts.customers",
+        "SELECT unnest(payer_accounts) FROM contracts.customers
+         UNION ALL SELECT escrow_account FROM contracts.contracts",
     )
     .await
     .or_logs(&stack);

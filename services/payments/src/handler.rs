@@ -47,7 +47,7 @@ impl Handler for ContractEvents {
             let signed: events::ContractSigned = event.decode()?;
             if event.envelope.schema_version < ACCOUNT_INDEX_VERSION {
                 // R-O4: version 1 carried clear accounts in fields that are reserved now.
-                tracing::warn!(contract_no = %signed.contract_no, "ContractSigned of schema version 1: its payer and escrow accounts are not read; payments from them go to the exception queue");
+                tracing::warn!(contract_no = %signed.contract_no, "ContractSigned of schema version 1: its payer and escrow accounts are not read (R-O4), so payments for its receivables go to the exception queue");
             }
             let mut session = self.engine.open(tx).await?;
             contract_signed(tx, &mut session, &signed).await?;

@@ -322,7 +322,8 @@ async fn the_engine_applies_splits_and_flags_through_the_service() {
         .collect();
     assert_eq!(left, ["DUPLICATE", "DUPLICATE"]);
 
-    // R-O4: no payer account is stored in plain text, in payments or in contracts.
+    // R-O4: no payer, receiving or escrow account is stored in plain text, in payments or in
+    // contracts (tests/e2e/pii_scan.rs looks everywhere else).
     let sealed_only = |url: String, query: &'static str| async move {
         let pool = sqlx::PgPool::connect(&url).await?;
         let stored: Vec<String> = sqlx::query_scalar(query).fetch_all(&pool).await?;
@@ -332,22 +333,27 @@ async fn the_engine_applies_splits_and_flags_through_the_service() {
     let in_payments = sealed_only(
         stack.database_urls["payments"].clone(),
         "SELECT payer_account FROM payments.payments
-         UNION ALL SELECT unnest(payer_accounts) FROM payments.open_receivables",
+         UNION ALL SELECT receiving_account FROM payments.payments",
     )
     .await
     .or_logs(&stack);
     let in_contracts = sealed_only(
         stack.database_urls["contracts"].clone(),
-        "SELECT unnest(payer_accounts) FROM contracts.customers",
+        "SELECT unnest(payer_accounts) FROM contracts.customers
+         UNION ALL SELECT escrow_account FROM contracts.contracts",
     )
     .await
     .or_logs(&stack);
     assert!(in_payments.len() >= 7 && !in_contracts.is_empty());
-    // Sealed values are "v1:" and hex; a hex string may contain any digits by chance, but
-    // not a whole account number.
+    // Sealed values are "v2:<key id>:" and hex; a hex string may contain any digits by
+    // chance, but not a whole account number.
     let accounts = ["6222021000000101", "6222029999990001"];
     for stored in in_payments.iter().chain(&in_contracts) {
-        let sealed = stored.strip_prefix("v1:").is_some_and(|hex| {
+        let hex = stored
+            .strip_prefix("v2:")
+            .and_then(|rest| rest.split_once(':'))
+            .map(|(_, hex)| hex);
+        let sealed = hex.is_some_and(|hex| {
             hex.bytes().all(|b| b.is_ascii_hexdigit()) && !accounts.iter().any(|a| hex.contains(a))
         });
         assert!(stored.is_empty() || sealed, "{stored}");

@@ -15,6 +15,18 @@ pub(crate) fn half_width(c: char) -> char {
     }
 }
 
+/// An account as people see it in reasons and notes (R-O4: never in full): its last four
+/// letters or digits after `****`, e.g. `****0101`.
+#[must_use]
+pub(crate) fn masked_account(account: &str) -> String {
+    let c = compact(account);
+    let tail: String = c
+        .chars()
+        .skip(c.chars().count().saturating_sub(4))
+        .collect();
+    format!("****{tail}")
+}
+
 /// Upper-case ASCII letters and digits of `s` (after half-width folding), everything else
 /// dropped: `ＨＴ－２０２３ ０１７` and `ht-2023-017` both give `HT2023017`.
 #[must_use]

@@ -83,9 +83,11 @@ impl ContractsService for Api {
                 .execute(&mut *tx)
                 .await
                 .map_err(ApiError::from)?;
+            // R-O4: the account travels as its blind index and masked form, never in clear.
             let event = events::PayerAccountAdded {
                 customer_id: customer_id.to_string(),
-                account,
+                account_index: index,
+                account_masked: wire::mask(&account),
             };
             self.outbox
                 .enqueue(
@@ -243,7 +245,7 @@ impl ContractsService for Api {
             }
         };
         caller.touch("contract", contract_id);
-        let contract = load_contract(&mut tx, contract_id).await?;
+        let contract = load_contract(&mut tx, &self.pii, contract_id).await?;
         tx.commit().await.map_err(ApiError::from)?;
         tracing::info!(contract_id = %contract_id, contract_no = %contract.contract_no, "contract created");
         Ok(Response::new(api::CreateContractResponse {
@@ -271,7 +273,7 @@ impl ContractsService for Api {
             }
             None => return Err(ApiError::invalid("key", "give contract_id or contract_no").into()),
         };
-        let contract = load_contract(&mut conn, id).await?;
+        let contract = load_contract(&mut conn, &self.pii, id).await?;
         owners::require_contract(&mut conn, &caller, parse_id(&contract.customer_id)?, id).await?;
         Ok(Response::new(api::GetContractResponse {
             contract: Some(contract),
@@ -565,7 +567,7 @@ async fn insert_contract(
     .bind(input.customer_id)
     .bind(&input.currency)
     .bind(&input.late_fee_policy)
-    .bind(&input.escrow_account)
+    .bind(pii.seal(&input.escrow_account).map_err(unexpected)?)
     .bind(&input.unit)
     .bind(input.price)
     .execute(&mut *tx)
@@ -616,6 +618,13 @@ async fn insert_contract(
             charge_type: crate::wire::charge_to_wire(installment.charge_type) as i32,
         });
     }
+    // R-O4: accounts travel as blind indexes (the key contracts and payments share) and
+    // masked forms, never in clear.
+    let accounts = sealed_accounts
+        .iter()
+        .map(|a| pii.open(a))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(unexpected)?;
     let event = events::ContractSigned {
         contract_id: contract_id.to_string(),
         contract_no: input.contract_no.clone(),
@@ -623,12 +632,10 @@ async fn insert_contract(
         customer_name,
         currency: input.currency.clone(),
         receivables: scheduled,
-        payer_accounts: sealed_accounts
-            .iter()
-            .map(|a| pii.open(a))
-            .collect::<Result<_, _>>()
-            .map_err(unexpected)?,
-        escrow_account: input.escrow_account.clone(),
+        payer_account_indexes: accounts.iter().map(|a| pii.account_index(a)).collect(),
+        payer_accounts_masked: accounts.iter().map(|a| wire::mask(a)).collect(),
+        escrow_account_index: pii.account_index(&input.escrow_account),
+        escrow_account_masked: wire::mask(&input.escrow_account),
         unit: input.unit.clone().unwrap_or_default(),
         owner: input.owner.clone(),
         owner_team: input.owner_team.clone(),
@@ -646,7 +653,11 @@ async fn insert_contract(
     Ok(())
 }
 
-async fn load_contract(conn: &mut PgConnection, id: Uuid) -> Result<api::Contract, ApiError> {
+async fn load_contract(
+    conn: &mut PgConnection,
+    pii: &kit::pii::Pii,
+    id: Uuid,
+) -> Result<api::Contract, ApiError> {
     type Row = (
         String,
         Uuid,
@@ -663,6 +674,12 @@ async fn load_contract(conn: &mut PgConnection, id: Uuid) -> Result<api::Contrac
     .await?;
     let Some((contract_no, customer_id, currency, escrow_account, unit, price)) = row else {
         return Err(ApiError::NotFound(format!("no contract with id {id}")));
+    };
+    // R-O4: sealed at rest; a clear value from before is sealed by `contracts reseal`.
+    let escrow_account = if kit::pii::is_sealed(&escrow_account) {
+        pii.open(&escrow_account).map_err(unexpected)?
+    } else {
+        escrow_account
     };
     let receivables = store::receivables_of_contract(conn, id).await?;
     let (owner, owner_team) = owners::owner(conn, customer_id, Some(id)).await?;

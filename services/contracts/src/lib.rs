@@ -24,6 +24,33 @@ pub const DEFAULT_PORT: u16 = 50051;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// Columns holding sealed values (R-O4): what `contracts reseal` seals again under the
+/// current key.
+pub const SEALED_COLUMNS: &[kit::pii::reseal::Column] = &[
+    kit::pii::reseal::Column {
+        table: "customers",
+        key: "id",
+        column: "payer_accounts",
+        array: true,
+        index: None,
+    },
+    kit::pii::reseal::Column {
+        table: "contracts",
+        key: "id",
+        column: "escrow_account",
+        array: false,
+        index: None,
+    },
+];
+
+/// `contracts reseal`: seals every stored account again under `PII_KEY_ID` (key rotation,
+/// R-O4), and seals escrow accounts stored in clear before they were sealed.
+pub async fn reseal(config: kit::Config) -> anyhow::Result<()> {
+    let pool = kit::db::connect(&config).await?;
+    kit::db::migrate(&pool, &MIGRATIONS).await?;
+    kit::pii::reseal::command(&pool, SEALED_COLUMNS).await
+}
+
 /// Runs the service until `stop` resolves.
 pub async fn run(
     config: kit::Config,

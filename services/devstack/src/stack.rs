@@ -168,6 +168,10 @@ impl Stack {
             pg,
             _temp: temp,
         };
+        // R-O4: one blind-index key for the whole stack (contracts and payments must compute
+        // the same index of an account); sealing keys are each service's own.
+        let index_key = kit::pii::Pii::generate_key_hex()
+            .map_err(|e| anyhow::anyhow!("no randomness for a PII key: {e}"))?;
         for (name, port) in SERVICES {
             if !options.only.is_empty() && !options.only.iter().any(|o| o == name) {
                 continue;
@@ -183,13 +187,18 @@ impl Stack {
                     stack.bootstrap_servers.clone(),
                 ),
                 ("KAFKA_TOPIC_PREFIX".to_owned(), stack.topic_prefix.clone()),
-                // R-O4: each service seals personal data under its own key (the stack is
-                // throwaway, and so are its keys).
+                // R-O4: each service seals personal data under its own key ring, here one
+                // key with id `local1` (the stack is throwaway, and so are its keys).
                 (
-                    kit::pii::KEY_VARIABLE.to_owned(),
-                    kit::pii::Pii::generate_key_hex()
-                        .map_err(|e| anyhow::anyhow!("no randomness for a PII key: {e}"))?,
+                    kit::pii::KEYS_VARIABLE.to_owned(),
+                    format!(
+                        "local1={}",
+                        kit::pii::Pii::generate_key_hex()
+                            .map_err(|e| anyhow::anyhow!("no randomness for a PII key: {e}"))?
+                    ),
                 ),
+                (kit::pii::KEY_ID_VARIABLE.to_owned(), "local1".to_owned()),
+                (kit::pii::INDEX_KEY_VARIABLE.to_owned(), index_key.clone()),
                 (
                     "GRPC_ADDR".to_owned(),
                     format!("127.0.0.1:{}", if options.fixed_ports { *port } else { 0 }),

@@ -178,15 +178,33 @@ pub fn all_topics() -> Vec<String> {
     topics
 }
 
+/// Payload schema versions above 1, by event type. Version 2 of `ContractSigned` and
+/// `PayerAccountAdded` carries accounts as blind indexes and masked forms instead of clear
+/// account numbers (R-O4); the fields of version 1 are reserved, so a consumer can tell an
+/// old event (whose accounts it can no longer read) by its version.
+const SCHEMA_VERSIONS: &[(&str, u32)] = &[
+    ("receivables.events.v1.ContractSigned", 2),
+    ("receivables.events.v1.PayerAccountAdded", 2),
+];
+
+/// The schema version of the payload type `event_type` (1 unless listed above).
+pub fn schema_version(event_type: &str) -> u32 {
+    SCHEMA_VERSIONS
+        .iter()
+        .find(|(t, _)| *t == event_type)
+        .map_or(1, |(_, v)| *v)
+}
+
 /// Builds the envelope for `payload`, stamped with a new event id, the current time and
 /// the current trace context.
 pub fn envelope<E: Message + Name>(producer: &str, aggregate_key: &str, payload: &E) -> Envelope {
     let (traceparent, tracestate) = crate::telemetry::current_trace_context();
     let now = chrono::Utc::now();
+    let event_type = E::full_name();
     Envelope {
         event_id: Uuid::now_v7().to_string(),
-        event_type: E::full_name(),
-        schema_version: 1,
+        schema_version: schema_version(&event_type),
+        event_type,
         occurred_at: Some(prost_types::Timestamp {
             seconds: now.timestamp(),
             nanos: i32::try_from(now.timestamp_subsec_nanos()).unwrap_or(0),
@@ -217,6 +235,14 @@ mod owner_tests {
             Some("legal")
         );
         assert_eq!(owner_of_topic("collections.mallory.events.v1"), None);
+        assert_eq!(
+            schema_version(&type_name::<proto::events::v1::ContractSigned>()),
+            2
+        );
+        assert_eq!(
+            schema_version(&type_name::<proto::events::v1::AllocationApplied>()),
+            1
+        );
         assert_eq!(owner_of_topic("other"), None);
     }
 

@@ -32,7 +32,7 @@ const HISTORY_MARGIN_DAYS: i32 = 31;
 /// The columns of a stored payment the engine needs, in [`PaymentRow`] order.
 macro_rules! payment_columns {
     () => {
-        "id, booking_date, amount, currency, payer_name, payer_account, receiving_account, reference"
+        "id, booking_date, amount, currency, payer_name, payer_account_index, receiving_account_index, reference"
     };
 }
 pub(crate) use payment_columns;
@@ -42,7 +42,9 @@ pub(crate) struct Engine {
     cache: Mutex<Option<Cached>>,
     policy: Policy,
     rates: RateTable,
-    /// Payer accounts are stored sealed (R-O4); the ledger holds them opened, in memory only.
+    /// Seals accounts at rest and computes their blind index (R-O4). The ledger holds
+    /// blind indexes of accounts, never accounts: it compares payer and escrow accounts by
+    /// blind index only.
     pii: Pii,
 }
 
@@ -130,25 +132,19 @@ impl Engine {
         }
     }
 
-    /// Seals and opens payer accounts (R-O4).
-    pub(crate) fn pii(&self) -> &Pii {
-        &self.pii
-    }
-
-    /// The engine's view of a stored payment (its payer account opened).
-    pub(crate) fn payment_of(&self, row: &PaymentRow) -> Result<Payment, PiiError> {
-        let (id, date, amount, currency, payer_name, sealed, receiving, reference) = row;
-        let payer_account = self.open_account(sealed)?;
-        Ok(payment(
+    /// The engine's view of a stored payment: its accounts are their blind indexes.
+    pub(crate) fn payment_of(row: &PaymentRow) -> Payment {
+        let (id, date, amount, currency, payer_name, payer_index, receiving_index, reference) = row;
+        payment(
             *id,
             *date,
             *amount,
             currency.trim(),
             payer_name,
-            &payer_account,
-            receiving,
+            payer_index,
+            receiving_index,
             reference,
-        ))
+        )
     }
 
     /// A stored payer account opened; empty stays empty (the bank gave none).
@@ -160,7 +156,7 @@ impl Engine {
         }
     }
 
-    /// A payer account sealed for storage, with its blind index; empty stays empty.
+    /// An account sealed for storage, with its blind index; empty stays empty.
     pub(crate) fn seal_account(&self, plain: &str) -> Result<(String, String), PiiError> {
         if plain.trim().is_empty() {
             Ok((String::new(), String::new()))
@@ -253,22 +249,21 @@ impl Engine {
             let items = self
                 .items(tx, "WHERE receivable_id = ANY($1)", Some(&added))
                 .await?;
-            for error in ledger.add_open_items(items) {
+            for error in add_shown(&mut ledger, items) {
                 tracing::warn!(%error, "receivable left out of cash application; fix it in contracts");
             }
         }
         if !accounts.is_empty() {
             let on_file: Vec<(Uuid, Vec<String>)> = sqlx::query_as(
-                "SELECT DISTINCT ON (customer_id) customer_id, payer_accounts FROM open_receivables
-                 WHERE customer_id = ANY($1) ORDER BY customer_id, cardinality(payer_accounts) DESC",
+                "SELECT DISTINCT ON (customer_id) customer_id, payer_account_indexes FROM open_receivables
+                 WHERE customer_id = ANY($1) ORDER BY customer_id, cardinality(payer_account_indexes) DESC",
             )
             .bind(&accounts)
             .fetch_all(&mut *tx)
             .await?;
-            for (customer, sealed) in on_file {
-                for account in &sealed {
-                    let account = self.pii.open(account).map_err(protocol)?;
-                    ledger.add_payer_account(&customer.to_string(), &account);
+            for (customer, indexes) in on_file {
+                for index in &indexes {
+                    ledger.add_payer_account(&customer.to_string(), index);
                 }
             }
         }
@@ -296,8 +291,7 @@ impl Engine {
             .fetch_all(&mut *tx)
             .await?;
             for row in &rows {
-                let payment = self.payment_of(row).map_err(protocol)?;
-                ledger.remember(&payment, Outcome::Applied);
+                ledger.remember(&Self::payment_of(row), Outcome::Applied);
             }
         }
         tracing::info!(
@@ -312,13 +306,14 @@ impl Engine {
         Ok(Some(ledger))
     }
 
-    /// Open items of the read model, with their payer accounts opened.
+    /// Open items of the read model; their accounts are blind indexes (R-O4), and the
+    /// masked escrow accounts to show in reasons.
     async fn items(
         &self,
         tx: &mut PgConnection,
         filter: &'static str,
         ids: Option<&[Uuid]>,
-    ) -> Result<Vec<(OpenItem, Option<usize>)>, sqlx::Error> {
+    ) -> Result<Vec<Shown>, sqlx::Error> {
         type ItemRow = (
             String,
             i32,
@@ -330,10 +325,11 @@ impl Engine {
             String,
             Decimal,
             String,
+            String,
         );
         let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT contract_no, installment_no, customer_id, customer_name, payer_accounts, unit, due_date, currency,
-                    GREATEST(open_amount - pending_amount, 0), escrow_account
+            "SELECT contract_no, installment_no, customer_id, customer_name, payer_account_indexes, unit, due_date, currency,
+                    GREATEST(open_amount - pending_amount, 0), escrow_account_index, escrow_account_masked
              FROM open_receivables {filter} ORDER BY customer_id, contract_no, installment_no"
         ));
         let mut query = sqlx::query_as::<_, ItemRow>(sql);
@@ -341,25 +337,26 @@ impl Engine {
             query = query.bind(ids);
         }
         let rows = query.fetch_all(&mut *tx).await?;
-        let mut items: Vec<(OpenItem, Option<usize>)> = Vec::with_capacity(rows.len());
-        for (contract_no, n, customer, name, sealed, unit, due, currency, open, escrow) in rows {
-            let mut payer_accounts = Vec::with_capacity(sealed.len());
-            for account in &sealed {
-                payer_accounts.push(self.pii.open(account).map_err(protocol)?);
-            }
+        let mut items = Vec::with_capacity(rows.len());
+        for (contract_no, n, customer, name, indexes, unit, due, currency, open, escrow, shown) in
+            rows
+        {
             let item = OpenItem {
                 receivable_id: receivable_ref(&contract_no, n),
                 contract_no,
                 customer_id: customer.to_string(),
                 customer_name: name,
-                payer_accounts,
+                payer_accounts: indexes,
                 unit,
                 due_date: due,
                 open_amount: open,
                 currency: currency.trim().to_owned(),
                 escrow_account: escrow,
             };
-            items.push((item, None));
+            items.push(Shown {
+                item,
+                escrow_shown: shown,
+            });
         }
         Ok(items)
     }
@@ -380,7 +377,7 @@ impl Engine {
         let mut ledger = Ledger::new()
             .with_policy(self.policy.clone())
             .with_rates(self.rates.clone());
-        for error in ledger.add_open_items(items) {
+        for error in add_shown(&mut ledger, items) {
             tracing::warn!(%error, "receivable left out of cash application; fix it in contracts");
         }
         let days = i32::from(self.policy.duplicate_window_days) + HISTORY_MARGIN_DAYS;
@@ -394,8 +391,7 @@ impl Engine {
         .fetch_all(&mut *tx)
         .await?;
         for row in &applied {
-            let payment = self.payment_of(row).map_err(protocol)?;
-            ledger.remember(&payment, Outcome::Applied);
+            ledger.remember(&Self::payment_of(row), Outcome::Applied);
         }
         tracing::info!(
             receivables = count,
@@ -414,13 +410,9 @@ impl Session<'_> {
     }
 
     /// Adds receivables (ContractSigned); `ids` are their receivable ids.
-    pub(crate) fn add_items(
-        &mut self,
-        items: Vec<(OpenItem, Option<usize>)>,
-        ids: &[Uuid],
-    ) -> Vec<cashapp::ItemError> {
+    pub(crate) fn add_items(&mut self, items: Vec<Shown>, ids: &[Uuid]) -> Vec<cashapp::ItemError> {
         self.changes.added.extend_from_slice(ids);
-        self.ledger.add_open_items(items)
+        add_shown(&mut self.ledger, items)
     }
 
     /// Applies an applied decision (or a confirmed one) of payment `payment_id`.
@@ -517,6 +509,36 @@ impl Session<'_> {
     }
 }
 
+/// An open item for the ledger, whose accounts are blind indexes (R-O4), with the masked
+/// form of its escrow account that reasons show instead.
+pub(crate) struct Shown {
+    pub(crate) item: OpenItem,
+    pub(crate) escrow_shown: String,
+}
+
+/// Adds the items to the ledger and tells it how to show their escrow accounts.
+fn add_shown(ledger: &mut Ledger, items: Vec<Shown>) -> Vec<cashapp::ItemError> {
+    let mut shown: Vec<(String, String)> = Vec::new();
+    let items = items
+        .into_iter()
+        .map(|s| {
+            if !s.escrow_shown.is_empty()
+                && !shown
+                    .iter()
+                    .any(|(index, _)| *index == s.item.escrow_account)
+            {
+                shown.push((s.item.escrow_account.clone(), s.escrow_shown));
+            }
+            (s.item, None)
+        })
+        .collect();
+    let errors = ledger.add_open_items(items);
+    for (index, masked) in shown {
+        ledger.show_escrow_as(&index, &masked);
+    }
+    errors
+}
+
 /// How the ledger names a receivable: contract number and installment, `HT-2026-0001/2`
 /// (what payers write, and what the engine finds an installment number at the end of).
 pub(crate) fn receivable_ref(contract_no: &str, installment_no: i32) -> String {
@@ -540,11 +562,6 @@ pub(crate) type PaymentRow = (
     String,
     String,
 );
-
-/// A stored value that cannot be opened stops the transaction like a database fault would.
-fn protocol(error: PiiError) -> sqlx::Error {
-    sqlx::Error::Protocol(error.to_string())
-}
 
 /// The engine's view of a payment: empty texts are "not given".
 #[allow(clippy::too_many_arguments)]

@@ -17,7 +17,11 @@ use kit::wire;
 use proto::events::v1 as events;
 
 use crate::decisions::{self, Raised};
-use crate::engine::{self, Engine, PaymentRow, Session, payment_columns};
+use crate::engine::{self, Engine, PaymentRow, Session, Shown, payment_columns};
+
+/// The schema version from which ContractSigned and PayerAccountAdded carry accounts as
+/// blind indexes (R-O4; kit::events::schema_version).
+const ACCOUNT_INDEX_VERSION: u32 = 2;
 
 pub(crate) struct ContractEvents {
     pub(crate) outbox: Outbox,
@@ -41,33 +45,37 @@ impl Handler for ContractEvents {
         // Decode first: a poison message must not wait for the ledger.
         if event_type == kit::events::type_name::<events::ContractSigned>() {
             let signed: events::ContractSigned = event.decode()?;
+            if event.envelope.schema_version < ACCOUNT_INDEX_VERSION {
+                // R-O4: version 1 carried clear accounts in fields that are reserved now.
+                tracing::warn!(contract_no = %signed.contract_no, "ContractSigned of schema version 1: its payer and escrow accounts are not read (R-O4), so payments for its receivables go to the exception queue");
+            }
             let mut session = self.engine.open(tx).await?;
-            contract_signed(tx, &self.engine, &mut session, &signed).await?;
-            let accounts: Vec<String> = signed
-                .payer_accounts
-                .iter()
-                .map(|a| self.engine.pii().account_index(a))
-                .collect();
+            contract_signed(tx, &mut session, &signed).await?;
             let because = Because {
                 contract_no: Some(&signed.contract_no),
-                account_indexes: &accounts,
+                account_indexes: &signed.payer_account_indexes,
                 what: &format!("contract {} was known", signed.contract_no),
             };
-            rematch(tx, &self.outbox, &self.engine, &mut session, &because).await?;
+            rematch(tx, &self.outbox, &mut session, &because).await?;
             session.close(tx).await?;
         } else if event_type == kit::events::type_name::<events::PayerAccountAdded>() {
             let added: events::PayerAccountAdded = event.decode()?;
+            if event.envelope.schema_version < ACCOUNT_INDEX_VERSION {
+                return Err(HandleError::Permanent(
+                    "PayerAccountAdded of schema version 1 carries no blind index (R-O4); add the account again with AddPayerAccount".to_owned(),
+                ));
+            }
             let mut session = self.engine.open(tx).await?;
-            let index = payer_account_added(tx, &self.engine, &mut session, &added).await?;
+            payer_account_added(tx, &mut session, &added).await?;
             let because = Because {
                 contract_no: None,
-                account_indexes: &[index],
+                account_indexes: std::slice::from_ref(&added.account_index),
                 what: &format!(
                     "account {} was put on file for the customer",
-                    wire::mask(&added.account)
+                    added.account_masked
                 ),
             };
-            rematch(tx, &self.outbox, &self.engine, &mut session, &because).await?;
+            rematch(tx, &self.outbox, &mut session, &because).await?;
             session.close(tx).await?;
         } else if event_type == kit::events::type_name::<events::AllocationApplied>() {
             let applied: events::AllocationApplied = event.decode()?;
@@ -99,53 +107,46 @@ async fn still_proposed(tx: &mut PgConnection, allocation_id: &str) -> Result<bo
     Ok(status.as_deref() == Some("proposed"))
 }
 
-/// Puts the account on file for the customer in the read model and the ledger; returns its
-/// blind index.
+/// Puts the account (its blind index, R-O4) on file for the customer in the read model and
+/// the ledger.
 async fn payer_account_added(
     tx: &mut PgConnection,
-    engine: &Engine,
     session: &mut Session<'_>,
     added: &events::PayerAccountAdded,
-) -> Result<String, HandleError> {
+) -> Result<(), HandleError> {
     let customer_id = uuid("customer_id", &added.customer_id)?;
-    let (sealed, index) = engine
-        .seal_account(&added.account)
-        .context("sealing a payer account")?;
+    let index = added.account_index.as_str();
     if index.is_empty() {
-        return Err(HandleError::Permanent("account is empty".to_owned()));
+        return Err(HandleError::Permanent("account_index is empty".to_owned()));
     }
     sqlx::query(
-        "UPDATE open_receivables SET payer_accounts = array_append(payer_accounts, $2),
+        "UPDATE open_receivables SET payer_accounts_masked = array_append(payer_accounts_masked, $2),
                 payer_account_indexes = array_append(payer_account_indexes, $3)
          WHERE customer_id = $1 AND NOT ($3 = ANY(payer_account_indexes))",
     )
     .bind(customer_id)
-    .bind(&sealed)
-    .bind(&index)
+    .bind(&added.account_masked)
+    .bind(index)
     .execute(&mut *tx)
     .await?;
-    session.add_payer_account(customer_id, &added.account);
-    Ok(index)
+    session.add_payer_account(customer_id, index);
+    Ok(())
 }
 
 /// Adds the contract's receivables to the read model and to the ledger.
 async fn contract_signed(
     tx: &mut PgConnection,
-    engine: &Engine,
     session: &mut Session<'_>,
     signed: &events::ContractSigned,
 ) -> Result<(), HandleError> {
     let contract_id = uuid("contract_id", &signed.contract_id)?;
-    // R-O4: stored sealed, found by blind index; the ledger gets them opened.
-    let mut sealed = Vec::with_capacity(signed.payer_accounts.len());
-    let mut indexes = Vec::with_capacity(signed.payer_accounts.len());
-    for account in &signed.payer_accounts {
-        let (s, i) = engine
-            .seal_account(account)
-            .context("sealing a payer account")?;
-        sealed.push(s);
-        indexes.push(i);
-    }
+    // R-O4: accounts arrive and are kept as blind indexes and masked forms only.
+    let indexes: Vec<&str> = signed
+        .payer_account_indexes
+        .iter()
+        .map(String::as_str)
+        .filter(|i| !i.is_empty())
+        .collect();
     let customer_id = uuid("customer_id", &signed.customer_id)?;
     let unit = Some(signed.unit.trim().to_owned()).filter(|u| !u.is_empty());
     let mut items = Vec::with_capacity(signed.receivables.len());
@@ -160,9 +161,9 @@ async fn contract_signed(
         let receivable_id = uuid("receivable_id", &receivable.receivable_id)?;
         let inserted = sqlx::query(
             "INSERT INTO open_receivables (receivable_id, contract_id, contract_no, customer_id, installment_no,
-                                           due_date, currency, open_amount, customer_name, payer_accounts,
-                                           escrow_account, unit, payer_account_indexes)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (receivable_id) DO NOTHING",
+                                           due_date, currency, open_amount, customer_name, payer_accounts_masked,
+                                           escrow_account_index, escrow_account_masked, unit, payer_account_indexes)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (receivable_id) DO NOTHING",
         )
         .bind(receivable_id)
         .bind(contract_id)
@@ -173,8 +174,9 @@ async fn contract_signed(
         .bind(&currency)
         .bind(amount)
         .bind(&signed.customer_name)
-        .bind(&sealed)
-        .bind(&signed.escrow_account)
+        .bind(&signed.payer_accounts_masked)
+        .bind(&signed.escrow_account_index)
+        .bind(&signed.escrow_account_masked)
         .bind(&unit)
         .bind(&indexes)
         .execute(&mut *tx)
@@ -184,21 +186,21 @@ async fn contract_signed(
             continue;
         }
         added.push(receivable_id);
-        items.push((
-            OpenItem {
+        items.push(Shown {
+            item: OpenItem {
                 receivable_id: engine::receivable_ref(&signed.contract_no, installment),
                 contract_no: signed.contract_no.clone(),
                 customer_id: customer_id.to_string(),
                 customer_name: signed.customer_name.clone(),
-                payer_accounts: signed.payer_accounts.clone(),
+                payer_accounts: indexes.iter().map(|i| (*i).to_owned()).collect(),
                 unit: unit.clone(),
                 due_date: due,
                 open_amount: amount,
                 currency,
-                escrow_account: signed.escrow_account.clone(),
+                escrow_account: signed.escrow_account_index.clone(),
             },
-            None,
-        ));
+            escrow_shown: signed.escrow_account_masked.clone(),
+        });
     }
     if !items.is_empty() {
         for error in session.add_items(items, &added) {
@@ -403,7 +405,6 @@ struct Because<'a> {
 async fn rematch(
     tx: &mut PgConnection,
     outbox: &Outbox,
-    engine: &Engine,
     session: &mut Session<'_>,
     because: &Because<'_>,
 ) -> Result<(), HandleError> {
@@ -440,11 +441,7 @@ async fn rematch(
     .bind(&ids)
     .fetch_all(&mut *tx)
     .await?;
-    let payments = rows
-        .iter()
-        .map(|row| engine.payment_of(row))
-        .collect::<Result<Vec<_>, _>>()
-        .context("opening a stored payer account")?;
+    let payments: Vec<_> = rows.iter().map(Engine::payment_of).collect();
     let decided = session.ledger().reconcile(&payments);
     for decision in &decided {
         let payment_id = Uuid::parse_str(&decision.payment_id).context("payment id")?;

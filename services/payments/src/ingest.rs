@@ -109,19 +109,38 @@ pub(crate) async fn ingest(
         fresh.push((payment_id, line));
     }
 
+    // R-O4: the accounts are sealed for storage, and the engine compares their blind
+    // indexes (the ones contracts put in its events), never the accounts.
+    let mut sealed: HashMap<Uuid, Sealed> = HashMap::with_capacity(fresh.len());
+    for (id, line) in &fresh {
+        let seal = |account: &str| {
+            engine
+                .seal_account(account)
+                .map_err(|e| ApiError::Unexpected(e.into()))
+        };
+        sealed.insert(
+            *id,
+            Sealed {
+                payer: seal(&line.payer_account)?,
+                receiving: seal(&line.receiving_account)?,
+            },
+        );
+    }
     // R-P4: the engine decides the whole batch against the current open items (each payment
     // sees the ones applied before it); the decisions are then carried out one by one.
     let payments: Vec<cashapp::Payment> = fresh
         .iter()
         .map(|(id, line)| {
+            let accounts = sealed.get(id);
+            let index = |a: Option<&(String, String)>| a.map_or(String::new(), |(_, i)| i.clone());
             engine::payment(
                 *id,
                 line.date,
                 line.amount,
                 &line.currency,
                 &line.payer_name,
-                &line.payer_account,
-                &line.receiving_account,
+                &index(accounts.map(|s| &s.payer)),
+                &index(accounts.map(|s| &s.receiving)),
                 &line.reference,
             )
         })
@@ -138,14 +157,16 @@ pub(crate) async fn ingest(
                 decision.payment_id
             )));
         };
-        let sealed = engine
-            .seal_account(&line.payer_account)
-            .map_err(|e| ApiError::Unexpected(e.into()))?;
+        let Some(accounts) = sealed.get(&payment_id) else {
+            return Err(ApiError::Unexpected(anyhow::anyhow!(
+                "payment {payment_id} has no sealed accounts"
+            )));
+        };
         let stored = Stored {
             file_id,
             payment_id,
             line,
-            sealed_account: &sealed,
+            accounts,
         };
         let done = record_payment(&mut tx, outbox, &stored, decision).await?;
         if decision.outcome == Outcome::Applied {
@@ -184,8 +205,13 @@ struct Stored<'a> {
     file_id: Uuid,
     payment_id: Uuid,
     line: &'a Incoming,
-    /// The payer account sealed (R-O4) and its blind index; empty when the bank gave none.
-    sealed_account: &'a (String, String),
+    accounts: &'a Sealed,
+}
+
+/// A payment's accounts sealed (R-O4) with their blind indexes; empty when not given.
+struct Sealed {
+    payer: (String, String),
+    receiving: (String, String),
 }
 
 /// Stores the payment, publishes `PaymentReceived`, and carries out the engine's decision.
@@ -199,13 +225,18 @@ async fn record_payment(
         file_id,
         payment_id,
         line,
-        sealed_account: (sealed, index),
+        accounts:
+            Sealed {
+                payer: (sealed, index),
+                receiving: (receiving, receiving_index),
+            },
     } = *stored;
     let customer = decisions::customer_of(decision)?;
     sqlx::query(
         "INSERT INTO payments (id, file_id, line_no, booking_date, amount, currency, payer_name, payer_account,
-                               reference, status, customer_id, receiving_account, payer_account_index)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'exception', $10, $11, $12)",
+                               reference, status, customer_id, receiving_account, payer_account_index,
+                               receiving_account_index)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'exception', $10, $11, $12, $13)",
     )
     .bind(payment_id)
     .bind(file_id)
@@ -217,8 +248,9 @@ async fn record_payment(
     .bind(sealed)
     .bind(&line.reference)
     .bind(customer)
-    .bind(&line.receiving_account)
+    .bind(receiving)
     .bind(index)
+    .bind(receiving_index)
     .execute(&mut *tx)
     .await?;
     let key = decisions::key(decision, payment_id)?;

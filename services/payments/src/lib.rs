@@ -29,6 +29,51 @@ pub const DEFAULT_PORT: u16 = 50052;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// Columns holding sealed values (R-O4): what `payments reseal` seals again under the
+/// current key, recomputing each blind index. The two `open_receivables` columns hold values
+/// only in rows built from ContractSigned of schema version 1 (sealed payer accounts, a
+/// clear escrow account); re-sealing them also gives those rows indexes under
+/// `PII_INDEX_KEY`.
+pub const SEALED_COLUMNS: &[kit::pii::reseal::Column] = &[
+    kit::pii::reseal::Column {
+        table: "payments",
+        key: "id",
+        column: "payer_account",
+        array: false,
+        index: Some("payer_account_index"),
+    },
+    kit::pii::reseal::Column {
+        table: "payments",
+        key: "id",
+        column: "receiving_account",
+        array: false,
+        index: Some("receiving_account_index"),
+    },
+    kit::pii::reseal::Column {
+        table: "open_receivables",
+        key: "receivable_id",
+        column: "payer_accounts",
+        array: true,
+        index: Some("payer_account_indexes"),
+    },
+    kit::pii::reseal::Column {
+        table: "open_receivables",
+        key: "receivable_id",
+        column: "escrow_account",
+        array: false,
+        index: Some("escrow_account_index"),
+    },
+];
+
+/// `payments reseal`: seals every stored account again under `PII_KEY_ID` (key rotation,
+/// R-O4). Run it with the service stopped when it moves rows of schema version 1 (their
+/// indexes change, and a running process keeps its ledger).
+pub async fn reseal(config: kit::Config) -> anyhow::Result<()> {
+    let pool = kit::db::connect(&config).await?;
+    kit::db::migrate(&pool, &MIGRATIONS).await?;
+    kit::pii::reseal::command(&pool, SEALED_COLUMNS).await
+}
+
 /// Runs the service until `stop` resolves.
 pub async fn run(
     config: kit::Config,

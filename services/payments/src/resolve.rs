@@ -154,12 +154,7 @@ pub(crate) async fn resolve(
                     status: "proposed".to_owned(),
                 });
             }
-            session.remember_applied(
-                &engine
-                    .payment_of(&payment)
-                    .map_err(|e| ApiError::Unexpected(e.into()))?,
-                payment_id,
-            );
+            session.remember_applied(&Engine::payment_of(&payment), payment_id);
             sqlx::query(
                 "UPDATE payments SET status = 'matched', customer_id = $2, receivable_id = $3, confidence = $4,
                         evidence = $5 WHERE id = $1",

@@ -336,10 +336,11 @@ fn chosen(ledger: &Ledger, mut d: Decision, all: &mut Vec<Scored>, p: &Payment) 
             }
         ));
     }
-    if new_account && let Some(account) = &p.payer_account {
-        d.notes.push(format!(
-            "the payer's account {account} is not on file for the customer; consider adding it"
-        ));
+    if new_account && p.payer_account.is_some() {
+        // R-O4: the account is not named (the payment shows it masked).
+        d.notes.push(
+            "the payer's account is not on file for the customer; consider adding it".to_owned(),
+        );
     }
     d
 }

@@ -20,7 +20,8 @@ pub(crate) fn gates(
     let mut reasons = Vec::new();
     if let Some(escrow) = &best.wrong_escrow {
         kinds.push(ExceptionKind::WrongReceivingAccount);
-        reasons.push(format!("received on {} but the receivables of customer {} must be paid into their regulated escrow account {escrow} (R-P6)", p.receiving_account, best.customer_id(ledger)));
+        // R-O4: the receiving account is not named (the payment shows it masked).
+        reasons.push(format!("received on another account, but the receivables of customer {} must be paid into their regulated escrow account {escrow} (R-P6)", best.customer_id(ledger)));
     }
     if best.found.best_ref().is_some() && best.payer_is_other() {
         kinds.push(ExceptionKind::ThirdPartyPayer);

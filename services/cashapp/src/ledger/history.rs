@@ -107,4 +107,45 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn reasons_show_the_escrow_account_masked_or_as_told() {
+        // R-O4: a reason never names an account in full; a service that gives the ledger
+        // blind indexes tells it what to show instead (R-P6 still compares them exactly).
+        let mut escrowed = item("HT-2026-0007/1", 100_000);
+        escrowed.escrow_account = "6216 6100 0000 0088 88".into();
+        let Ok(mut ledger) = Ledger::from_open_items(vec![escrowed]) else {
+            panic!("items refused");
+        };
+        let date = NaiveDate::from_ymd_opt(2026, 4, 1).unwrap_or_default();
+        let wrong = Payment::new(
+            "w1",
+            date,
+            Decimal::new(100_000, 2),
+            "CNY",
+            "6216610000007777",
+        )
+        .with_payer(Some("王芳"), Some("6222000077770001"))
+        .with_remittance("HT-2026-0007 第1期");
+        let reason = |ledger: &Ledger| {
+            let d = ledger.reconcile(std::slice::from_ref(&wrong));
+            assert_eq!(
+                d[0].exception.as_ref().map(|e| e.kind),
+                Some(ExceptionKind::WrongReceivingAccount)
+            );
+            d[0].exception
+                .as_ref()
+                .map(|e| e.reason.clone())
+                .unwrap_or_default()
+        };
+        let masked = reason(&ledger);
+        assert!(masked.contains("****8888"), "{masked}");
+        assert!(
+            !masked.contains("621661") && !masked.contains("7777"),
+            "{masked}"
+        );
+        assert!(ledger.show_escrow_as("621661000000008888", "ESCROW ****8888 (project 7)"));
+        assert!(!ledger.show_escrow_as("nobody's", "x"));
+        assert!(reason(&ledger).contains("ESCROW ****8888 (project 7)"));
+    }
 }

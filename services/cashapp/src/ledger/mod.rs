@@ -129,7 +129,7 @@ pub struct Ledger {
     pub(crate) items: Vec<Item>,
     pub(crate) contracts: Vec<Contract>,
     pub(crate) customers: Vec<Customer>,
-    /// Escrow accounts as first written (looked up by their compact form).
+    /// Escrow accounts as reasons show them (masked, R-O4), looked up by their compact form.
     pub(crate) escrows: Vec<Text>,
     escrow_ids: HashMap<u64, u32, Mix>,
     /// Hash of a contract number / customer id → its number (verified against the text).

@@ -320,6 +320,20 @@ impl Ledger {
         })
     }
 
+    /// How reasons show the escrow account `account` (in any notation) from now on, e.g. its
+    /// masked form when the ledger is given blind indexes of accounts instead of accounts
+    /// (R-O4); by default reasons show `****` and its last four characters. Returns false
+    /// when no receivable has that escrow account.
+    pub fn show_escrow_as(&mut self, account: &str, shown: &str) -> bool {
+        let Some(id) = self.escrow_of(account) else {
+            return false;
+        };
+        if let Some(slot) = self.escrows.get_mut(id as usize) {
+            *slot = Text::from(shown);
+        }
+        true
+    }
+
     /// Put `account` on file for customer `customer_id` (e.g. after a person confirmed that
     /// a relative pays for them), so payments from it count as the customer's. Returns false
     /// when the customer is unknown or the account was already on file.
@@ -356,7 +370,8 @@ impl Ledger {
             return id;
         }
         let id = u32::try_from(self.escrows.len()).unwrap_or(u32::MAX);
-        self.escrows.push(Text::from(account.trim()));
+        self.escrows
+            .push(Text::from(crate::text::masked_account(account).as_str()));
         self.escrow_ids.insert(c, id);
         id
     }

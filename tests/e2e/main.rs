@@ -14,6 +14,7 @@ mod cash_application;
 mod crash_recovery;
 mod database_outage;
 mod dead_letter;
+mod dead_letter_queue;
 mod foreign_currency;
 mod helpers;
 mod legal_catch_up;

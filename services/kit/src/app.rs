@@ -26,6 +26,7 @@ pub struct App {
     local_addr: SocketAddr,
     security: crate::grpc::Security,
     stalls: crate::consumer::Stalls,
+    redriver: crate::deadletter::api::RedriverSlot,
     trigger: Trigger,
     shutdown: Shutdown,
     tasks: JoinSet<()>,
@@ -40,11 +41,16 @@ impl App {
         let auth = crate::auth::AuthConfig::from_env(config.production)?;
         let pool = db::connect(&config).await?;
         db::migrate(&pool, migrations).await?;
+        let redriver = crate::deadletter::api::RedriverSlot::default();
         let security = crate::grpc::Security {
             layer: crate::auth::AuthLayer::new(
                 crate::auth::AuthState::new(&auth, pool.clone()).await?,
             ),
             audit: crate::auth::audit::AuditApi::new(pool.clone()),
+            dead_letters: crate::deadletter::api::DeadLetterApi::new(
+                pool.clone(),
+                redriver.clone(),
+            ),
             config: auth,
         };
         let (listener, local_addr) = crate::grpc::bind(config.grpc_addr).await?;
@@ -57,6 +63,7 @@ impl App {
             local_addr,
             security,
             stalls: crate::consumer::Stalls::default(),
+            redriver,
             trigger,
             shutdown,
             tasks: JoinSet::new(),
@@ -68,8 +75,14 @@ impl App {
         self.local_addr
     }
 
-    /// Starts an idempotent consumer of `topics` (names without prefix) with `handler`.
+    /// Starts an idempotent consumer of `topics` (names without prefix) with `handler`, and
+    /// the recorder of the service's dead-letter topic; `DeadLetterService` re-drives through
+    /// the same handler. A service has one consumer.
     pub fn consume<H: Handler>(&mut self, topics: &[&str], handler: H) -> anyhow::Result<()> {
+        let handler = std::sync::Arc::new(handler);
+        if self.redriver.set(handler.clone()).is_err() {
+            anyhow::bail!("App::consume called twice: a service has one consumer");
+        }
         let prefix = &self.config.kafka_topic_prefix;
         let group = format!("{prefix}{}", self.config.service);
         let consumer = kafka::consumer(&self.config.kafka_bootstrap_servers, &group)?;
@@ -77,6 +90,21 @@ impl App {
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         rdkafka::consumer::Consumer::subscribe(&consumer, &refs)
             .with_context(|| format!("subscribing to {names:?}"))?;
+        let dead_letter_topic = format!(
+            "{prefix}{}",
+            crate::events::dead_letter_topic(self.config.service)
+        );
+        let recorder = kafka::consumer(
+            &self.config.kafka_bootstrap_servers,
+            &format!("{group}-deadletters"),
+        )?;
+        rdkafka::consumer::Consumer::subscribe(&recorder, &[&dead_letter_topic])
+            .with_context(|| format!("subscribing to {dead_letter_topic}"))?;
+        self.tasks.spawn(crate::deadletter::recorder::run(
+            recorder,
+            self.pool.clone(),
+            self.shutdown.clone(),
+        ));
         let task = ConsumerTask {
             service: self.config.service,
             consumer,
@@ -84,10 +112,7 @@ impl App {
                 &self.config.kafka_bootstrap_servers,
                 &format!("{group}-deadletter"),
             )?,
-            dead_letter_topic: format!(
-                "{prefix}{}",
-                crate::events::dead_letter_topic(self.config.service)
-            ),
+            dead_letter_topic,
             pool: self.pool.clone(),
             handler,
             max_attempts: self.config.consumer_max_attempts.max(1),

@@ -8,6 +8,7 @@
 
 mod audit;
 mod auth;
+mod book_to_bank;
 mod calendar;
 mod cli;
 mod customers;

@@ -496,8 +496,21 @@ impl<H: Handler> ConsumerTask<H> {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect(),
         };
-        if let Err(error) = crate::deadletter::store::record(&self.pool, &letter).await {
-            tracing::warn!(%error, "dead letter not recorded yet; the recorder will catch up");
+        // Bounded: with the database down this must not hold the partition for the pool's
+        // acquire timeout; the recorder writes the row when the database is back.
+        let recorded = tokio::time::timeout(
+            Duration::from_secs(2),
+            crate::deadletter::store::record(&self.pool, &letter),
+        )
+        .await;
+        match recorded {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "dead letter not recorded yet; the recorder will catch up");
+            }
+            Err(_) => tracing::warn!(
+                "dead letter not recorded yet (database slow); the recorder will catch up"
+            ),
         }
         true
     }

@@ -31,7 +31,9 @@ fn every_rpc() -> Vec<(&'static str, String)> {
             "receivables.scoring.v1" => &["scoring"],
             "receivables.dunning.v1" => &["dunning"],
             "receivables.legal.v1" => &["legal"],
-            "receivables.audit.v1" => &["contracts", "payments", "scoring", "dunning", "legal"],
+            "receivables.audit.v1" | "receivables.deadletters.v1" => {
+                &["contracts", "payments", "scoring", "dunning", "legal"]
+            }
             _ => &[],
         };
         for service in &file.service {

@@ -9,12 +9,14 @@
 mod access;
 mod allocation_rejection;
 mod bank_formats;
+mod book_to_bank;
 mod broker;
 mod broker_acl;
 mod cash_application;
 mod crash_recovery;
 mod database_outage;
 mod dead_letter;
+mod dead_letter_queue;
 mod foreign_currency;
 mod helpers;
 mod key_rotation;

@@ -325,7 +325,8 @@ async fn contract_to_court_and_back() {
         .or_logs(&stack);
     assert!(repeat.duplicate_file);
     assert_eq!(repeat.file_id, ingested.file_id);
-    // ... and the same transaction inside another file is not counted twice.
+    // ... and the same transaction inside another file is not counted twice: it is held as
+    // a DUPLICATE exception for a person (R-P5), never allocated.
     let overlap = bank_csv(&[[
         "2026-03-16",
         "20000.00",
@@ -338,14 +339,28 @@ async fn contract_to_court_and_back() {
         .await
         .or_logs(&stack);
     assert!(!overlap.duplicate_file);
-    assert_eq!((overlap.lines_accepted, overlap.lines_duplicate), (0, 1));
+    assert_eq!(
+        (
+            overlap.lines_accepted,
+            overlap.lines_duplicate,
+            overlap.exceptions_raised
+        ),
+        (0, 1, 1)
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let all_payments = clients
+    let held = scenario::open_exceptions(&clients).await.or_logs(&stack);
+    let duplicate: Vec<_> = held.iter().filter(|e| e.kind == "DUPLICATE").collect();
+    assert_eq!(duplicate.len(), 1, "{held:?}");
+    // The person sees it is the intraday copy of the same transfer and closes it.
+    clients
         .payments
-        .list_payments(payments::ListPaymentsRequest::default())
+        .resolve_exception(payments::ResolveExceptionRequest {
+            exception_id: duplicate[0].exception_id.clone(),
+            action: Some(payments::resolve_exception_request::Action::Dismiss(true)),
+            note: "same transfer as in the day's file".into(),
+        })
         .await
         .or_logs(&stack);
-    assert_eq!(all_payments.into_inner().payments.len(), 1);
     let r = scenario::receivables(&mut clients, &contract.contract_id)
         .await
         .or_logs(&stack);

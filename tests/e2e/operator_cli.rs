@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 
 use crate::helpers::{OrLogs, start};
 
-fn collectctl(stack: &devstack::Stack, token: Option<&str>, args: &[&str]) -> Output {
+pub(crate) fn collectctl(stack: &devstack::Stack, token: Option<&str>, args: &[&str]) -> Output {
     let bin = devstack::process::bin_dir()
         .expect("bin dir")
         .join("collectctl");
@@ -33,7 +33,7 @@ fn collectctl(stack: &devstack::Stack, token: Option<&str>, args: &[&str]) -> Ou
         .unwrap_or_else(|e| panic!("running {}: {e}; build the binaries first", bin.display()))
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 

@@ -8,9 +8,11 @@
 
 mod audit;
 mod auth;
+mod book_to_bank;
 mod calendar;
 mod cli;
 mod customers;
+mod dlq;
 mod exceptions;
 mod feed;
 mod ingest;
@@ -56,6 +58,8 @@ enum Command {
     Auth(auth::AuthArgs),
     /// Who did what: one service's audit trail of calls, allowed and refused (R-O3).
     Audit(audit::AuditArgs),
+    /// One service's dead letters: list, show, redrive (after the cause is fixed), discard.
+    Dlq(dlq::DlqArgs),
     /// Write a seeded synthetic portfolio (receivables, camt.053 and CSV statements, rates,
     /// ground truth) to try `reconcile` on.
     Generate(reconcile::GenerateArgs),
@@ -73,6 +77,7 @@ fn main() -> ExitCode {
         Command::Customers(args) => customers::run(args),
         Command::Auth(args) => auth::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Dlq(args) => dlq::run(args),
     };
     cli::finish(result)
 }

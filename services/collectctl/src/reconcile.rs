@@ -11,14 +11,18 @@ use feeds::Format;
 use crate::cli::{Hint, Outcome, json, read};
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub(crate) struct ReconcileArgs {
+    /// Book-to-bank per account and day against the payments service (R-P7).
+    #[command(subcommand)]
+    command: Option<ReconcileCommand>,
     /// Open receivables (CSV with a header: receivable_id, contract_no, customer_id,
     /// customer_name, payer_accounts, unit, due_date, open_amount, currency, escrow_account).
-    #[arg(long, value_name = "FILE.csv")]
-    receivables: PathBuf,
+    #[arg(long, value_name = "FILE.csv", required = true)]
+    receivables: Option<PathBuf>,
     /// Bank statement (MT940, camt.053, bank CSV…).
-    #[arg(long, value_name = "FILE")]
-    statement: PathBuf,
+    #[arg(long, value_name = "FILE", required = true)]
+    statement: Option<PathBuf>,
     /// Statement format, or `auto` to detect it.
     #[arg(long, default_value = "auto")]
     format: String,
@@ -28,6 +32,13 @@ pub(crate) struct ReconcileArgs {
     /// Matching policy (JSON; see services/cashapp/README.md).
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
+}
+
+#[derive(clap::Subcommand)]
+enum ReconcileCommand {
+    /// Book-to-bank reconciliation of one receiving account per business day (R-P7): the
+    /// bank's statements against the payments booked, with a discrepancy report.
+    BookToBank(crate::book_to_bank::BookToBankArgs),
 }
 
 #[derive(Args)]
@@ -51,6 +62,16 @@ fn bytes(path: &PathBuf, what: &str) -> Result<Vec<u8>, crate::cli::Failure> {
 }
 
 pub(crate) fn run(args: ReconcileArgs) -> Outcome {
+    if let Some(ReconcileCommand::BookToBank(book)) = args.command {
+        return crate::book_to_bank::run(book);
+    }
+    let (Some(receivables_path), Some(statement_path)) = (&args.receivables, &args.statement)
+    else {
+        return Err(crate::cli::Failure::with_hint(
+            anyhow::anyhow!("--receivables and --statement are required"),
+            "collectctl reconcile --receivables FILE.csv --statement FILE; or collectctl reconcile book-to-bank --help",
+        ));
+    };
     let format = match args.format.as_str() {
         "auto" | "" => None,
         name => Some(
@@ -68,16 +89,16 @@ pub(crate) fn run(args: ReconcileArgs) -> Outcome {
         }
         None => Policy::default(),
     };
-    let receivables = bytes(&args.receivables, "receivables file")?;
-    let statement = bytes(&args.statement, "statement file")?;
+    let receivables = bytes(receivables_path, "receivables file")?;
+    let statement = bytes(statement_path, "statement file")?;
     let rates = args
         .rates
         .as_ref()
         .map(|p| bytes(p, "rates file"))
         .transpose()?;
     let (receivables_name, statement_name) = (
-        args.receivables.display().to_string(),
-        args.statement.display().to_string(),
+        receivables_path.display().to_string(),
+        statement_path.display().to_string(),
     );
     let rates_name = args
         .rates

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use proto::audit::v1::audit_service_client::AuditServiceClient;
 use proto::contracts::v1::contracts_service_client::ContractsServiceClient;
+use proto::deadletters::v1::dead_letter_service_client::DeadLetterServiceClient;
 use proto::payments::v1::payments_service_client::PaymentsServiceClient;
 use tonic::metadata::AsciiMetadataValue;
 use tonic::service::Interceptor;
@@ -142,11 +143,8 @@ pub(crate) const SERVICES: [(&str, u16); 5] = [
     ("legal", 50055),
 ];
 
-/// The audit trail of `service` at `url`, else `$<SERVICE>_URL`, else the local stack.
-pub(crate) async fn audit(
-    service: &str,
-    url_arg: Option<String>,
-) -> Result<AuditServiceClient<Authed>, Failure> {
+/// A channel to `service` by name at `url`, else `$<SERVICE>_URL`, else the local stack.
+async fn named(service: &str, url_arg: Option<String>) -> Result<Authed, Failure> {
     let Some((_, port)) = SERVICES.iter().find(|(name, _)| *name == service) else {
         return Err(Failure::with_hint(
             anyhow::anyhow!("there is no service {service:?}"),
@@ -155,9 +153,23 @@ pub(crate) async fn audit(
     };
     let variable = format!("{}_URL", service.to_uppercase());
     let url = url(url_arg, &variable, *port);
-    Ok(AuditServiceClient::new(
-        connect(&url, service, "--url").await?,
-    ))
+    connect(&url, service, "--url").await
+}
+
+/// The audit trail of `service` at `url`, else `$<SERVICE>_URL`, else the local stack.
+pub(crate) async fn audit(
+    service: &str,
+    url_arg: Option<String>,
+) -> Result<AuditServiceClient<Authed>, Failure> {
+    Ok(AuditServiceClient::new(named(service, url_arg).await?))
+}
+
+/// The dead letters of `service` at `url`, else `$<SERVICE>_URL`, else the local stack.
+pub(crate) async fn dead_letters(
+    service: &str,
+    url_arg: Option<String>,
+) -> Result<DeadLetterServiceClient<Authed>, Failure> {
+    Ok(DeadLetterServiceClient::new(named(service, url_arg).await?))
 }
 
 /// A gRPC error with what the service said and what to do.

@@ -26,6 +26,7 @@ pub struct App {
     local_addr: SocketAddr,
     security: crate::grpc::Security,
     stalls: crate::consumer::Stalls,
+    redriver: crate::deadletter::api::RedriverSlot,
     trigger: Trigger,
     shutdown: Shutdown,
     tasks: JoinSet<()>,
@@ -40,11 +41,16 @@ impl App {
         let auth = crate::auth::AuthConfig::from_env(config.production)?;
         let pool = db::connect(&config).await?;
         db::migrate(&pool, migrations).await?;
+        let redriver = crate::deadletter::api::RedriverSlot::default();
         let security = crate::grpc::Security {
             layer: crate::auth::AuthLayer::new(
                 crate::auth::AuthState::new(&auth, pool.clone()).await?,
             ),
             audit: crate::auth::audit::AuditApi::new(pool.clone()),
+            dead_letters: crate::deadletter::api::DeadLetterApi::new(
+                pool.clone(),
+                redriver.clone(),
+            ),
             config: auth,
         };
         let (listener, local_addr) = crate::grpc::bind(config.grpc_addr).await?;
@@ -57,6 +63,7 @@ impl App {
             local_addr,
             security,
             stalls: crate::consumer::Stalls::default(),
+            redriver,
             trigger,
             shutdown,
             tasks: JoinSet::new(),
@@ -69,7 +76,9 @@ impl App {
     }
 
     /// Starts an idempotent consumer with `handler` of the topics the service reads
-    /// ([`crate::events::SUBSCRIPTIONS`], the table the broker's ACLs are derived from too).
+    /// ([`crate::events::SUBSCRIPTIONS`], the table the broker's ACLs are derived from too),
+    /// and the recorder of the service's dead-letter topic; `DeadLetterService` re-drives
+    /// through the same handler. A service has one consumer.
     pub fn consume<H: Handler>(&mut self, handler: H) -> anyhow::Result<()> {
         let topics = crate::events::consumed_by(self.config.service);
         anyhow::ensure!(
@@ -77,6 +86,10 @@ impl App {
             "{} consumes no topics in kit::events::SUBSCRIPTIONS",
             self.config.service
         );
+        let handler = std::sync::Arc::new(handler);
+        if self.redriver.set(handler.clone()).is_err() {
+            anyhow::bail!("App::consume called twice: a service has one consumer");
+        }
         let prefix = &self.config.kafka_topic_prefix;
         let group = crate::events::consumer_group(prefix, self.config.service);
         let consumer = kafka::consumer(&self.config.kafka, &group)?;
@@ -84,14 +97,26 @@ impl App {
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         rdkafka::consumer::Consumer::subscribe(&consumer, &refs)
             .with_context(|| format!("subscribing to {names:?}"))?;
+        let dead_letter_topic = format!(
+            "{prefix}{}",
+            crate::events::dead_letter_topic(self.config.service)
+        );
+        let recorder = kafka::consumer(
+            &self.config.kafka,
+            &crate::events::dead_letter_group(prefix, self.config.service),
+        )?;
+        rdkafka::consumer::Consumer::subscribe(&recorder, &[&dead_letter_topic])
+            .with_context(|| format!("subscribing to {dead_letter_topic}"))?;
+        self.tasks.spawn(crate::deadletter::recorder::run(
+            recorder,
+            self.pool.clone(),
+            self.shutdown.clone(),
+        ));
         let task = ConsumerTask {
             service: self.config.service,
             consumer,
             producer: kafka::producer(&self.config.kafka, &format!("{group}-deadletter"))?,
-            dead_letter_topic: format!(
-                "{prefix}{}",
-                crate::events::dead_letter_topic(self.config.service)
-            ),
+            dead_letter_topic,
             pool: self.pool.clone(),
             handler,
             max_attempts: self.config.consumer_max_attempts.max(1),

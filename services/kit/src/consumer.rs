@@ -13,7 +13,9 @@
 //! - a permanent one (e.g. a payload that does not decode): dead-lettered at once.
 //!
 //! A dead letter is published to the service's dead-letter topic first (the message is safe
-//! there whatever the database does), then recorded in `dead_letters` when it can be.
+//! there whatever the database does), then recorded in `dead_letters`: at once when the
+//! database takes it, and in any case by the service's dead-letter recorder
+//! ([`crate::deadletter`]), which follows the topic and catches up after an outage.
 
 use std::time::Duration;
 
@@ -88,6 +90,47 @@ pub trait Handler: Send + Sync + 'static {
         tx: &mut PgConnection,
         event: &IncomingEvent,
     ) -> impl Future<Output = Result<(), HandleError>> + Send;
+}
+
+/// A shared handler is a handler: the consumer and the dead-letter re-drive use the same one.
+impl<H: Handler> Handler for std::sync::Arc<H> {
+    fn wants(&self, event_type: &str) -> bool {
+        (**self).wants(event_type)
+    }
+
+    fn handle(
+        &self,
+        tx: &mut PgConnection,
+        event: &IncomingEvent,
+    ) -> impl Future<Output = Result<(), HandleError>> + Send {
+        (**self).handle(tx, event)
+    }
+}
+
+/// Records inside `tx` that the event `event_id` is being applied; false when it was applied
+/// before (a repeat, to be skipped as a success). The consumer and the dead-letter re-drive
+/// both go through here.
+pub(crate) async fn record_processed(
+    tx: &mut PgConnection,
+    event_id: Uuid,
+    event_type: &str,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO processed_events (event_id, event_type, topic, kafka_partition, kafka_offset)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING",
+    )
+    .bind(event_id)
+    .bind(event_type)
+    .bind(topic)
+    .bind(partition)
+    .bind(offset)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
 }
 
 /// Longest pause between two tries while a dependency is down.
@@ -335,19 +378,16 @@ impl<H: Handler> ConsumerTask<H> {
             ))
         })?;
         let mut tx = self.pool.begin().await.context("begin")?;
-        let inserted = sqlx::query(
-            "INSERT INTO processed_events (event_id, event_type, topic, kafka_partition, kafka_offset)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING",
+        let fresh = record_processed(
+            &mut tx,
+            event_id,
+            &event.envelope.event_type,
+            message.topic(),
+            message.partition(),
+            message.offset(),
         )
-        .bind(event_id)
-        .bind(&event.envelope.event_type)
-        .bind(message.topic())
-        .bind(message.partition())
-        .bind(message.offset())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
+        .await?;
+        if !fresh {
             return Ok(Outcome::Duplicate);
         }
         self.handler.handle(&mut tx, event).await?;
@@ -390,7 +430,7 @@ impl<H: Handler> ConsumerTask<H> {
         );
         let partition = message.partition().to_string();
         let offset = message.offset().to_string();
-        loop {
+        let delivered = loop {
             let headers = OwnedHeaders::new()
                 .insert(Header {
                     key: "reason",
@@ -427,7 +467,7 @@ impl<H: Handler> ConsumerTask<H> {
                 .send(record, Timeout::After(Duration::from_secs(30)))
                 .await
             {
-                Ok(_) => break,
+                Ok(delivery) => break delivery,
                 Err((error, _)) => {
                     tracing::warn!(%error, "dead-letter publish failed, retrying");
                     if shutdown.is_triggered() {
@@ -436,22 +476,41 @@ impl<H: Handler> ConsumerTask<H> {
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }
-        }
-        let record = sqlx::query(
-            "INSERT INTO dead_letters (event_id, event_type, topic, kafka_partition, kafka_offset, reason)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+        };
+        // The fast path; the recorder writes the same row (same position) if this fails.
+        let letter = crate::deadletter::NewDeadLetter {
+            topic: self.dead_letter_topic.clone(),
+            partition: delivered.partition,
+            offset: delivered.offset,
+            key: message.key().map(<[u8]>::to_vec),
+            payload: message.payload().unwrap_or_default().to_vec(),
+            headers: [
+                ("reason", reason),
+                ("event_id", event_id),
+                ("event_type", event_type),
+                ("source_topic", message.topic()),
+                ("source_partition", partition.as_str()),
+                ("source_offset", offset.as_str()),
+            ]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        };
+        // Bounded: with the database down this must not hold the partition for the pool's
+        // acquire timeout; the recorder writes the row when the database is back.
+        let recorded = tokio::time::timeout(
+            Duration::from_secs(2),
+            crate::deadletter::store::record(&self.pool, &letter),
         )
-        .bind(event_id)
-        .bind(event_type)
-        .bind(message.topic())
-        .bind(message.partition())
-        .bind(message.offset())
-        .bind(reason)
-        .execute(&self.pool)
         .await;
-        if let Err(error) = record {
-            // The message itself is safe on the dead-letter topic; this table is a convenience.
-            tracing::warn!(%error, "could not record the dead letter in the database");
+        match recorded {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "dead letter not recorded yet; the recorder will catch up");
+            }
+            Err(_) => tracing::warn!(
+                "dead letter not recorded yet (database slow); the recorder will catch up"
+            ),
         }
         true
     }

@@ -56,6 +56,11 @@ pub fn consumer_group(prefix: &str, service: &str) -> String {
     format!("{prefix}{service}")
 }
 
+/// The consumer group that records `service`'s dead letters from its dead-letter topic.
+pub fn dead_letter_group(prefix: &str, service: &str) -> String {
+    format!("{prefix}{service}-deadletters")
+}
+
 /// The prefix of every topic `service` owns (alone may write): `collections.<service>.`.
 pub fn owned_topic_prefix(service: &str) -> String {
     format!("collections.{service}.")
@@ -157,6 +162,21 @@ pub fn acl_rules(prefix: &str) -> Vec<AclRule> {
             AclResource::Group,
             AclPattern::Literal,
             consumer_group(prefix, service),
+            AclOperation::Read,
+        ));
+        // Its dead-letter recorder reads its own dead-letter topic (kit::deadletter).
+        rules.push(rule(
+            service,
+            AclResource::Topic,
+            AclPattern::Literal,
+            format!("{prefix}{}", dead_letter_topic(service)),
+            AclOperation::Read,
+        ));
+        rules.push(rule(
+            service,
+            AclResource::Group,
+            AclPattern::Literal,
+            dead_letter_group(prefix, service),
             AclOperation::Read,
         ));
     }
@@ -277,6 +297,13 @@ mod owner_tests {
                 .filter(|(_, topics)| topics.contains(&topic.as_str()))
                 .map(|(service, _)| *service)
                 .collect();
+            // A dead-letter topic is read by its owner's recorder only.
+            if let Some(owner) = CONSUMING_SERVICES
+                .iter()
+                .find(|s| dead_letter_topic(s) == topic)
+            {
+                subscribers.push(owner);
+            }
             subscribers.sort_unstable();
             assert_eq!(readers, subscribers, "{topic}");
         }
@@ -285,8 +312,10 @@ mod owner_tests {
             .filter(|r| r.resource == AclResource::Group)
             .map(|r| (r.principal.as_str(), r.name.as_str()))
             .collect();
-        assert_eq!(groups.len(), CONSUMING_SERVICES.len());
-        assert!(groups.iter().all(|(p, g)| *g == format!("e2e-1.{p}")));
+        assert_eq!(groups.len(), 2 * CONSUMING_SERVICES.len());
+        assert!(groups.iter().all(
+            |(p, g)| *g == consumer_group("e2e-1.", p) || *g == dead_letter_group("e2e-1.", p)
+        ));
         assert_eq!(consumed_by("dunning"), [CONTRACTS, SCORING_GRADES]);
         assert!(consumed_by("mallory").is_empty());
     }

@@ -19,6 +19,8 @@ pub struct Security {
     pub layer: AuthLayer,
     /// The service's audit trail API.
     pub audit: crate::auth::audit::AuditApi,
+    /// The service's dead letters API.
+    pub dead_letters: crate::deadletter::api::DeadLetterApi,
     /// `GRPC_TLS_*`, `GRPC_REFLECTION`.
     pub config: AuthConfig,
 }
@@ -56,6 +58,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let mut service_names = service_names;
     service_names.push("receivables.audit.v1.AuditService".to_owned());
+    service_names.push("receivables.deadletters.v1.DeadLetterService".to_owned());
     let (health, health_service) = tonic_health::server::health_reporter();
     for name in &service_names {
         health
@@ -129,9 +132,16 @@ pub async fn serve(
             }
         });
     }
-    let mut routes = routes.add_service(health_service).add_service(
-        proto::audit::v1::audit_service_server::AuditServiceServer::new(security.audit),
-    );
+    let mut routes = routes
+        .add_service(health_service)
+        .add_service(
+            proto::audit::v1::audit_service_server::AuditServiceServer::new(security.audit),
+        )
+        .add_service(
+            proto::deadletters::v1::dead_letter_service_server::DeadLetterServiceServer::new(
+                security.dead_letters,
+            ),
+        );
     if security.config.reflection != ReflectionMode::Off {
         routes = routes
             .add_service(reflection_v1)

@@ -11,6 +11,7 @@
 //! - [`events`]: topic names and the event envelope;
 //! - [`outbox`]: enqueueing events inside a transaction and the relay that publishes them;
 //! - [`consumer`]: the idempotent consumer with bounded retries and a dead-letter topic;
+//! - [`deadletter`]: the dead-letter record, its recorder and `DeadLetterService`;
 //! - [`grpc`]: the server bootstrap with health checking, reflection and tracing;
 //! - [`limit`]: the per-server limit of concurrent calls;
 //! - [`paging`]: page size and opaque keyset page tokens of list calls;
@@ -23,6 +24,7 @@ pub mod auth;
 pub mod config;
 pub mod consumer;
 pub mod db;
+pub mod deadletter;
 pub mod error;
 pub mod events;
 pub mod grpc;

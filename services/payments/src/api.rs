@@ -219,6 +219,17 @@ impl PaymentsService for Api {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn reconcile_book_to_bank(
+        &self,
+        request: Request<api::ReconcileBookToBankRequest>,
+    ) -> Result<Response<api::ReconcileBookToBankResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let report =
+            crate::book_to_bank::reconcile(&self.pool, &caller, request.into_inner()).await?;
+        Ok(Response::new(report))
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn list_exceptions(
         &self,
         request: Request<api::ListExceptionsRequest>,

@@ -86,22 +86,29 @@ pub(crate) async fn ingest(
         .await?;
     }
 
+    // R-P7: what the bank reported, refused statements included.
+    for statement in &intake.statements {
+        crate::store::record_statement(&mut tx, file_id, statement).await?;
+    }
     let mut fresh: Vec<(Uuid, &Incoming)> = Vec::with_capacity(lines.len());
     for line in lines {
         let payment_id = Uuid::now_v7();
-        let claimed = sqlx::query(
-            "INSERT INTO bank_lines (fingerprint, file_id, line_no, payment_id) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (fingerprint) DO NOTHING",
+        let claimed = crate::store::claim_bank_line(
+            &mut tx,
+            &line.fingerprint,
+            file_id,
+            i32::try_from(line.line_no).unwrap_or(i32::MAX),
+            payment_id,
+            &line.receiving_account,
+            line.source,
         )
-        .bind(&line.fingerprint)
-        .bind(file_id)
-        .bind(i32::try_from(line.line_no).unwrap_or(i32::MAX))
-        .bind(payment_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if claimed == 0 {
+        .await?;
+        if !claimed {
+            // R-P2 / R-P5: never booked twice; linked, or a DUPLICATE for a person.
             response.lines_duplicate += 1;
+            if crate::repeats::seen_again(&mut tx, outbox, engine, file_id, line).await? {
+                response.exceptions_raised += 1;
+            }
             continue;
         }
         response.lines_accepted += 1;

@@ -12,6 +12,7 @@ use feeds::{EntryStatus, Format, ParseOptions, Transaction};
 use kit::ApiError;
 
 use crate::csv;
+use crate::domain::repeats::LineSource;
 
 /// One credit to ingest, whatever file it came from.
 #[derive(Debug, Clone)]
@@ -26,8 +27,32 @@ pub(crate) struct Incoming {
     /// The account the money arrived on (the statement's account, else the one the request
     /// gave).
     pub(crate) receiving_account: String,
-    /// Identity across files (R-P2): the same transaction in another file is skipped.
+    /// Identity across files (R-P2): the same transaction in another file is never booked
+    /// twice (see `domain::repeats` for what a repeat becomes).
     pub(crate) fingerprint: String,
+    /// What kind of report it came from.
+    pub(crate) source: LineSource,
+}
+
+/// One statement of the file as the bank reported it, for book-to-bank (R-P7).
+#[derive(Debug, Clone)]
+pub(crate) struct StatementSummary {
+    pub(crate) line_no: u32,
+    pub(crate) source: LineSource,
+    pub(crate) account: String,
+    pub(crate) currency: String,
+    /// The business day it reports: the closing balance's date, else the opening's, else
+    /// the last booking date.
+    pub(crate) date: NaiveDate,
+    pub(crate) opening: Option<Decimal>,
+    pub(crate) closing: Option<Decimal>,
+    pub(crate) credits: Decimal,
+    pub(crate) debits: Decimal,
+    pub(crate) credit_lines: u32,
+    /// Fingerprints of the credits that became lines to book.
+    pub(crate) fingerprints: Vec<String>,
+    /// Why the statement was refused (its lines are not booked), or empty.
+    pub(crate) rejected: String,
 }
 
 /// What a file yielded.
@@ -37,6 +62,8 @@ pub(crate) struct Intake {
     pub(crate) errors: Vec<csv::LineError>,
     /// Entries that are not incoming payments: debits, pending or information-only entries.
     pub(crate) skipped: u32,
+    /// The file's statements, refused ones included (R-P7).
+    pub(crate) statements: Vec<StatementSummary>,
 }
 
 /// Header of the simple layout, which also identifies it when no format is given.
@@ -75,13 +102,14 @@ pub(crate) fn read(
         account: Some(account.to_owned()).filter(|a| !a.is_empty()),
         ..ParseOptions::default()
     };
-    let parsed = feeds::parse_file(file_name, content, forced, &options)
+    let parsed = feeds::parse_file(file_name, content, forced.clone(), &options)
         .map_err(|e| ApiError::invalid("content", e.to_string()))?;
     let mut intake = Intake {
         format: parsed.format.name(),
         credits: Vec::new(),
         errors: Vec::new(),
         skipped: 0,
+        statements: Vec::new(),
     };
     for error in &parsed.errors {
         intake.errors.push(csv::LineError {
@@ -102,11 +130,97 @@ pub(crate) fn read(
                 statement.source.line
             )));
         }
+        let first = intake.credits.len();
         for tx in &statement.transactions {
-            credits_of(tx, receiving, &mut intake);
+            credits_of(tx, receiving, source_of(statement), &mut intake);
+        }
+        let fingerprints = intake.credits[first..]
+            .iter()
+            .map(|c| c.fingerprint.clone())
+            .collect();
+        intake
+            .statements
+            .extend(summary(statement, receiving, fingerprints, String::new()));
+    }
+    if !parsed.errors.is_empty() {
+        // R-P7: a refused statement (e.g. its balances do not add up) still tells what the
+        // bank reported; read the file again keeping such statements flagged, for the record
+        // only (nothing of them is booked).
+        let flagging = ParseOptions {
+            mode: feeds::CheckMode::Flag,
+            ..options
+        };
+        if let Ok(flagged) = feeds::parse_file(file_name, content, forced, &flagging) {
+            for statement in flagged.statements.iter().filter(|s| !s.flags.is_empty()) {
+                let receiving = match statement.account.trim() {
+                    "" => account,
+                    own => own,
+                };
+                let why = statement
+                    .flags
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                intake
+                    .statements
+                    .extend(summary(statement, receiving, Vec::new(), why));
+            }
         }
     }
     Ok(intake)
+}
+
+fn source_of(statement: &feeds::Statement) -> LineSource {
+    match statement.kind {
+        feeds::StatementKind::Statement => LineSource::Statement,
+        feeds::StatementKind::IntradayReport => LineSource::Intraday,
+        feeds::StatementKind::Notification => LineSource::Notification,
+    }
+}
+
+/// What the bank reported in `statement`; `None` when it names no day at all.
+fn summary(
+    statement: &feeds::Statement,
+    account: &str,
+    fingerprints: Vec<String>,
+    rejected: String,
+) -> Option<StatementSummary> {
+    let booked = || {
+        statement
+            .transactions
+            .iter()
+            .filter(|t| t.status == EntryStatus::Booked)
+    };
+    let date = statement
+        .closing_balance
+        .as_ref()
+        .or(statement.opening_balance.as_ref())
+        .map(|b| b.date)
+        .or_else(|| booked().filter_map(Transaction::date).max())?;
+    let (mut credits, mut debits, mut credit_lines) = (Decimal::ZERO, Decimal::ZERO, 0u32);
+    for t in booked() {
+        if t.amount > Decimal::ZERO {
+            credits = credits.checked_add(t.amount)?;
+            credit_lines += 1;
+        } else {
+            debits = debits.checked_add(-t.amount)?;
+        }
+    }
+    Some(StatementSummary {
+        line_no: statement.source.line,
+        source: source_of(statement),
+        account: account.to_owned(),
+        currency: statement.currency.clone(),
+        date,
+        opening: statement.opening_balance.as_ref().map(|b| b.amount),
+        closing: statement.closing_balance.as_ref().map(|b| b.amount),
+        credits,
+        debits,
+        credit_lines,
+        fingerprints,
+        rejected,
+    })
 }
 
 /// R-P6: every payment's receiving account is checked, so it must be known.
@@ -135,8 +249,11 @@ fn simple(content: &[u8], account: &str) -> Result<Intake, ApiError> {
     let credits = lines
         .into_iter()
         .map(|line| {
+            // The receiving account is part of the identity: the same amount from the same
+            // payer with the same reference on two of the project's accounts is two payments.
             let base = format!(
-                "{}|{}|{}|{}|{}",
+                "{}|{}|{}|{}|{}|{}",
+                account,
                 line.date,
                 line.amount.normalize(),
                 line.currency,
@@ -158,6 +275,7 @@ fn simple(content: &[u8], account: &str) -> Result<Intake, ApiError> {
                 payer_account: line.payer_account,
                 reference: line.reference,
                 receiving_account: account.to_owned(),
+                source: LineSource::SimpleCsv,
             }
         })
         .collect();
@@ -166,12 +284,13 @@ fn simple(content: &[u8], account: &str) -> Result<Intake, ApiError> {
         credits,
         errors,
         skipped: 0,
+        statements: Vec::new(),
     })
 }
 
 /// The incoming payments in one statement entry: the entry itself, or each payment of a
 /// batch entry whose details carry their own amounts.
-fn credits_of(tx: &Transaction, receiving_account: &str, intake: &mut Intake) {
+fn credits_of(tx: &Transaction, receiving_account: &str, source: LineSource, intake: &mut Intake) {
     // R-P3: only money the bank confirms as booked counts; debits are not payments.
     if tx.status != EntryStatus::Booked || tx.amount <= Decimal::ZERO || tx.reversal {
         intake.skipped += 1;
@@ -236,6 +355,7 @@ fn credits_of(tx: &Transaction, receiving_account: &str, intake: &mut Intake) {
                 ),
                 receiving_account: receiving_account.to_owned(),
                 fingerprint: format!("feed:{}#{i}", tx.fingerprint),
+                source,
             });
         }
         return;
@@ -254,6 +374,7 @@ fn credits_of(tx: &Transaction, receiving_account: &str, intake: &mut Intake) {
         ),
         receiving_account: receiving_account.to_owned(),
         fingerprint: format!("feed:{}", tx.fingerprint),
+        source,
     });
 }
 

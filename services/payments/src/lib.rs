@@ -8,14 +8,18 @@
 //! candidates and their evidence (R-P5).
 
 mod api;
+mod book_to_bank;
 pub mod csv;
 mod decisions;
+mod domain;
 mod engine;
 mod handler;
 mod ingest;
 mod intake;
 mod redrive;
+mod repeats;
 mod resolve;
+mod store;
 
 use std::sync::Arc;
 

@@ -71,3 +71,11 @@ pub mod audit {
         tonic::include_proto!("receivables.audit.v1");
     }
 }
+
+/// The dead letters every service serves: list, show, redrive, discard.
+pub mod deadletters {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("receivables.deadletters.v1");
+    }
+}

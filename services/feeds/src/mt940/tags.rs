@@ -289,4 +289,24 @@ mod tests {
             vec![&b"line1"[..], b"", b"line3", b":12:11"]
         );
     }
+
+    #[test]
+    fn a_86_continuation_line_starting_with_a_dash_does_not_end_the_message() {
+        // Rabobank exports wrap `:86:` so that a continuation line begins with `-`.
+        let src = b":20:A\r\n:25:1\r\n:61:x\r\n:86:/EREF/E2E-1/ORDP//NAME/JANSEN\r\n-/REMI/USTD//HT-2026-0001/2\r\n- BETALING\r\n:62F:C\r\n-\r\n:20:B\r\n";
+        assert_eq!(
+            tags(src),
+            vec![vec!["20", "25", "61", "86", "62F"], vec!["20"]]
+        );
+        let input = prepare(src, None, Fallback::Western).unwrap();
+        let m = messages(&input);
+        assert_eq!(
+            value_lines(&input.bytes, &m[0][3]),
+            vec![
+                &b"/EREF/E2E-1/ORDP//NAME/JANSEN"[..],
+                b"-/REMI/USTD//HT-2026-0001/2",
+                b"- BETALING"
+            ]
+        );
+    }
 }

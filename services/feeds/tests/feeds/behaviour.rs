@@ -148,3 +148,31 @@ fn operator_profiles_are_data() {
     );
     assert_eq!(st.transactions[0].amount.to_string(), "1250.00");
 }
+
+/// Issue 11 item 5: Rabobank wraps `:86:` so that a continuation line begins with `-`; the
+/// statement goes on (its closing balance and the remittance text are read), and a balance
+/// written with `.` as the decimal separator is read too.
+#[test]
+fn a_dash_at_the_start_of_an_86_continuation_does_not_end_the_statement() {
+    let src = ":20:RABO\r\n:25:NL81RABO0123456789\r\n:28C:1/1\r\n:60F:C200101EUR100,00\r\n\
+:61:2001010101C25,50NTRFNONREF//B1\r\n:86:/EREF/E2E-1/ORDP//NAME/JANSEN\r\n-/REMI/USTD//Invoice 42\r\n\
+:62F:C200101EUR125,50\r\n-\r\n";
+    let p = feeds::parse_file("rabo.sta", src.as_bytes(), None, &ParseOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(p.is_clean(), "{:?}", p.errors);
+    assert_eq!(p.statements.len(), 1);
+    let st = &p.statements[0];
+    assert_eq!(st.balance_check, BalanceCheck::Balanced);
+    assert_eq!(st.transactions.len(), 1);
+    let text = format!("{:?}", st.transactions[0]);
+    assert!(text.contains("Invoice 42"), "{text}");
+    let dotted = src.replace(":62F:C200101EUR125,50", ":62F:C200101EUR125.50");
+    let p = feeds::parse_file(
+        "rabo.sta",
+        dotted.as_bytes(),
+        None,
+        &ParseOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(p.is_clean(), "{:?}", p.errors);
+}

@@ -1,0 +1,4 @@
+//! Pure rules of the payments service: no sqlx, tonic or rdkafka.
+
+pub(crate) mod book_to_bank;
+pub(crate) mod repeats;

@@ -1,0 +1,257 @@
+//! SQL of the payments service named by intent (new queries; older ones still live beside
+//! their callers in `ingest`, `decisions`, `resolve`).
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::domain::repeats::{LineSource, Repeat};
+use crate::intake::StatementSummary;
+
+/// Claims `fingerprint` for a new payment; false when the line was seen before.
+pub(crate) async fn claim_bank_line(
+    tx: &mut PgConnection,
+    fingerprint: &str,
+    file_id: Uuid,
+    line_no: i32,
+    payment_id: Uuid,
+    receiving_account: &str,
+    source: LineSource,
+) -> Result<bool, sqlx::Error> {
+    let claimed = sqlx::query(
+        "INSERT INTO bank_lines (fingerprint, file_id, line_no, payment_id, receiving_account, source)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (fingerprint) DO NOTHING",
+    )
+    .bind(fingerprint)
+    .bind(file_id)
+    .bind(line_no)
+    .bind(payment_id)
+    .bind(receiving_account)
+    .bind(source.as_str())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    Ok(claimed == 1)
+}
+
+/// The first sighting of a line.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct FirstSighting {
+    pub(crate) file_id: Uuid,
+    pub(crate) line_no: i32,
+    pub(crate) payment_id: Uuid,
+    pub(crate) receiving_account: String,
+    pub(crate) source: String,
+    pub(crate) file_name: String,
+}
+
+/// Where `fingerprint` was first seen.
+pub(crate) async fn first_sighting(
+    tx: &mut PgConnection,
+    fingerprint: &str,
+) -> Result<Option<FirstSighting>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT l.file_id, l.line_no, l.payment_id, l.receiving_account, l.source, f.file_name
+         FROM bank_lines l JOIN bank_files f ON f.id = l.file_id
+         WHERE l.fingerprint = $1",
+    )
+    .bind(fingerprint)
+    .fetch_optional(&mut *tx)
+    .await
+}
+
+/// The file of an end-of-day statement that already confirmed `fingerprint` as a linked
+/// repeat (the first sighting was an intraday report), if any.
+pub(crate) async fn confirming_statement(
+    tx: &mut PgConnection,
+    fingerprint: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT file_id FROM bank_line_repeats
+         WHERE fingerprint = $1 AND outcome = 'linked' AND source = 'statement'
+         ORDER BY recorded_at LIMIT 1",
+    )
+    .bind(fingerprint)
+    .fetch_optional(&mut *tx)
+    .await
+}
+
+/// Records what became of a line seen again.
+pub(crate) async fn record_repeat(
+    tx: &mut PgConnection,
+    file_id: Uuid,
+    line_no: i32,
+    fingerprint: &str,
+    source: LineSource,
+    outcome: Repeat,
+    payment_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO bank_line_repeats (file_id, line_no, fingerprint, source, outcome, payment_id)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(file_id)
+    .bind(line_no)
+    .bind(fingerprint)
+    .bind(source.as_str())
+    .bind(outcome.as_str())
+    .bind(payment_id)
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
+}
+
+/// Records what one statement of the file reported (R-P7).
+pub(crate) async fn record_statement(
+    tx: &mut PgConnection,
+    file_id: Uuid,
+    s: &StatementSummary,
+) -> Result<(), sqlx::Error> {
+    if s.source == LineSource::SimpleCsv {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO bank_statements (id, file_id, line_no, source, account, currency, business_date,
+                                      opening, closing, credits, debits, credit_lines, fingerprints, rejected)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(file_id)
+    .bind(i32::try_from(s.line_no).unwrap_or(i32::MAX))
+    .bind(s.source.as_str())
+    .bind(&s.account)
+    .bind(&s.currency)
+    .bind(s.date)
+    .bind(s.opening)
+    .bind(s.closing)
+    .bind(s.credits)
+    .bind(s.debits)
+    .bind(i32::try_from(s.credit_lines).unwrap_or(i32::MAX))
+    .bind(&s.fingerprints)
+    .bind(&s.rejected)
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
+}
+
+/// An end-of-day statement of the account, with its lines' amounts.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct StatementRow {
+    pub(crate) file_name: String,
+    pub(crate) line_no: i32,
+    pub(crate) currency: String,
+    pub(crate) business_date: NaiveDate,
+    pub(crate) opening: Option<Decimal>,
+    pub(crate) closing: Option<Decimal>,
+    pub(crate) credits: Decimal,
+    pub(crate) debits: Decimal,
+    pub(crate) credit_lines: i32,
+    pub(crate) fingerprints: Vec<String>,
+    pub(crate) amounts: Vec<Option<Decimal>>,
+    pub(crate) rejected: String,
+}
+
+/// The end-of-day statements of `account` from `from` to `to`, in order of arrival per day.
+pub(crate) async fn statements_of_account(
+    pool: &PgPool,
+    account: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<StatementRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT f.file_name, s.line_no, s.currency, s.business_date, s.opening, s.closing, s.credits,
+                s.debits, s.credit_lines, s.fingerprints,
+                ARRAY(SELECT p.amount FROM unnest(s.fingerprints) WITH ORDINALITY AS u(fp, n)
+                      LEFT JOIN bank_lines l ON l.fingerprint = u.fp
+                      LEFT JOIN payments p ON p.id = l.payment_id
+                      ORDER BY u.n) AS amounts,
+                s.rejected
+         FROM bank_statements s JOIN bank_files f ON f.id = s.file_id
+         WHERE regexp_replace(lower(s.account), '\\s', '', 'g') = regexp_replace(lower($1), '\\s', '', 'g')
+           AND s.source = 'statement'
+           AND s.business_date BETWEEN $2 AND $3
+         ORDER BY s.business_date, f.received_at, s.line_no",
+    )
+    .bind(account)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+}
+
+/// A payment recorded on the account.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct BookRow {
+    pub(crate) id: Uuid,
+    pub(crate) booking_date: NaiveDate,
+    pub(crate) amount: Decimal,
+    pub(crate) currency: String,
+    pub(crate) status: String,
+    pub(crate) allocated: bool,
+    pub(crate) fingerprint: Option<String>,
+    pub(crate) held_duplicate: bool,
+}
+
+/// The payments booked on `account` from `from` to `to`, with the bank line each came from.
+pub(crate) async fn book_of_account(
+    pool: &PgPool,
+    account: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<BookRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT p.id, p.booking_date, p.amount, p.currency, p.status,
+                EXISTS (SELECT 1 FROM allocations a WHERE a.payment_id = p.id AND a.status <> 'rejected') AS allocated,
+                COALESCE(l.fingerprint, r.fingerprint) AS fingerprint,
+                r.payment_id IS NOT NULL AS held_duplicate
+         FROM payments p
+         LEFT JOIN bank_lines l ON l.payment_id = p.id
+         LEFT JOIN bank_line_repeats r ON r.payment_id = p.id AND r.outcome = 'duplicate'
+         WHERE regexp_replace(lower(p.receiving_account), '\\s', '', 'g') = regexp_replace(lower($1), '\\s', '', 'g')
+           AND p.booking_date BETWEEN $2 AND $3
+         ORDER BY p.booking_date, p.id",
+    )
+    .bind(account)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+}
+
+/// A payment held for a person (R-P5): recorded as an exception, never decided by the
+/// engine, never allocated.
+pub(crate) struct HeldPayment<'a> {
+    pub(crate) id: Uuid,
+    pub(crate) file_id: Uuid,
+    pub(crate) line: &'a crate::intake::Incoming,
+    pub(crate) sealed_account: &'a str,
+    pub(crate) account_index: &'a str,
+}
+
+/// Stores a held payment.
+pub(crate) async fn insert_held_payment(
+    tx: &mut PgConnection,
+    p: &HeldPayment<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO payments (id, file_id, line_no, booking_date, amount, currency, payer_name, payer_account,
+                               reference, status, receiving_account, payer_account_index)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'exception', $10, $11)",
+    )
+    .bind(p.id)
+    .bind(p.file_id)
+    .bind(i32::try_from(p.line.line_no).unwrap_or(i32::MAX))
+    .bind(p.line.date)
+    .bind(p.line.amount)
+    .bind(&p.line.currency)
+    .bind(&p.line.payer_name)
+    .bind(p.sealed_account)
+    .bind(&p.line.reference)
+    .bind(&p.line.receiving_account)
+    .bind(p.account_index)
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
+}

@@ -303,3 +303,94 @@ impl Pager {
         self.pages
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(lines: usize, splittable: bool) -> Row {
+        let lines = (0..lines)
+            .map(|i| {
+                (
+                    Line {
+                        text: format!("l{i}"),
+                        width: 10.0,
+                    },
+                    Style::default(),
+                )
+            })
+            .collect();
+        let cell = Cell {
+            x: MARGIN_X,
+            width: BODY_W,
+            pad: 0.0,
+            align: Align::Left,
+            lines,
+        };
+        let mut row = Row::new(vec![cell], 10.0, 10.0);
+        row.splittable = splittable;
+        row
+    }
+
+    fn texts(page: &[Op]) -> Vec<String> {
+        page.iter()
+            .filter_map(|op| match op {
+                Op::Text { text, .. } => Some(text.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    const BOTTOM: f32 = MARGIN_TOP + 100.0; // ten 10-point lines a page
+
+    #[test]
+    fn a_row_that_does_not_fit_moves_whole_to_the_next_page() {
+        let mut pager = Pager::new(BOTTOM);
+        pager.place(&row(7, false));
+        pager.place(&row(5, false));
+        let pages = pager.finish();
+        assert_eq!(pages.len(), 2);
+        assert_eq!(texts(&pages[1]).len(), 5);
+    }
+
+    #[test]
+    fn a_paragraph_splits_and_a_row_taller_than_a_page_too() {
+        let mut pager = Pager::new(BOTTOM);
+        pager.place(&row(7, false));
+        pager.place(&row(5, true)); // 3 lines here, 2 on the next page
+        pager.place(&row(25, false)); // taller than a page: 8 + 10 + 7
+        let pages = pager.finish();
+        let counts: Vec<usize> = pages.iter().map(|p| texts(p).len()).collect();
+        assert_eq!(counts, [10, 10, 10, 7]);
+        let all: Vec<String> = pages.iter().flat_map(|p| texts(p)).collect();
+        assert_eq!(all.iter().filter(|t| t.as_str() == "l24").count(), 1);
+    }
+
+    #[test]
+    fn the_header_repeats_on_every_page_unless_it_is_huge() {
+        let mut pager = Pager::new(BOTTOM);
+        let mut header = row(1, false);
+        header.cells[0].lines[0].0.text = "H".into();
+        pager.set_header(Some(header));
+        for _ in 0..30 {
+            pager.place(&row(1, false));
+        }
+        let pages = pager.finish();
+        assert_eq!(pages.len(), 4);
+        assert!(pages[1..].iter().all(|p| texts(p)[0] == "H"));
+
+        let mut pager = Pager::new(BOTTOM);
+        pager.set_header(Some(row(4, false))); // more than a third of the page
+        for _ in 0..30 {
+            pager.place(&row(1, false));
+        }
+        assert_eq!(pager.finish().len(), 3);
+    }
+
+    #[test]
+    fn a_line_taller_than_the_page_still_terminates() {
+        let mut pager = Pager::new(MARGIN_TOP + 5.0);
+        pager.place(&row(3, true));
+        assert_eq!(pager.finish().len(), 3);
+    }
+}

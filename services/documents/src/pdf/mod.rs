@@ -17,7 +17,7 @@ use crate::error::DocumentError;
 use crate::font::{Font, Metrics};
 use crate::model::Document;
 
-pub(crate) use flow::Op;
+use flow::Op;
 
 /// Renders the document as an A4 PDF set in `font`, which is embedded as a subset of the glyphs
 /// used. The same document and font give the same bytes (no clock, no random ids): the
@@ -60,14 +60,6 @@ pub fn to_pdf(doc: &Document, font: &Font) -> Result<Vec<u8>, DocumentError> {
     }
     pdf.finish()
         .map_err(|e| DocumentError::Pdf(format!("{e:?}")))
-}
-
-/// The pages' drawing operations, for tests of pagination.
-#[cfg(test)]
-pub(crate) fn pages(doc: &Document, font: &Font) -> Vec<Vec<Op>> {
-    font.metrics()
-        .map(|m| build::layout(doc, &m))
-        .unwrap_or_default()
 }
 
 fn fill(gray: u8) -> Fill {

@@ -18,11 +18,13 @@ fn main() -> anyhow::Result<()> {
     let base = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "notice".to_string());
+    let started = Instant::now();
     let font = Font::from_env_or_system()?;
+    let took = started.elapsed();
+    let face = font.face_index();
     println!(
-        "font: {} (face {})",
-        font.path().display(),
-        font.face_index()
+        "font:      {} (face {face}) loaded in {took:.1?}",
+        font.path().display()
     );
 
     let notice = notice()?;
@@ -39,7 +41,7 @@ fn main() -> anyhow::Result<()> {
         html.len()
     );
 
-    let statement = statement(900)?;
+    let statement = statement(750)?;
     let started = Instant::now();
     let pdf = documents::to_pdf(&statement, &font)?;
     let took = started.elapsed();

@@ -156,3 +156,20 @@ fn a_font_without_chinese_glyphs_is_refused() {
         ));
     }
 }
+
+#[test]
+fn a_collection_face_can_be_chosen_and_the_font_shared_across_threads() {
+    fn shareable<T: Send + Sync + Clone>() {}
+    shareable::<Font>();
+    let path = font().path().to_path_buf();
+    if path.extension().is_some_and(|e| e == "ttc") {
+        let face1 = Font::from_file_face(&path, 1).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(face1.face_index(), 1);
+        let pdf = to_pdf(&notice(), &face1).unwrap_or_else(|e| panic!("{e}"));
+        assert!(pages_text(&pdf)[0].contains("物业费催缴通知书"));
+        assert!(matches!(
+            Font::from_file_face(&path, 99),
+            Err(DocumentError::FontParse { index: 99, .. })
+        ));
+    }
+}

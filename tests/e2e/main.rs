@@ -14,6 +14,7 @@ mod broker;
 mod broker_acl;
 mod cash_application;
 mod crash_recovery;
+mod credit_hold;
 mod database_outage;
 mod dead_letter;
 mod dead_letter_queue;

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use devstack::clients::{Clients, eventually};
 use devstack::scenario::{self, bank_csv, open_amount};
+use kit::auth::Role;
 use proto::contracts::v1 as contracts;
 use proto::dunning::v1 as dunning;
 use proto::legal::v1 as legal;
@@ -430,6 +431,41 @@ async fn contract_to_court_and_back() {
         .await
         .or_logs(&stack);
     assert_eq!(early.exceptions_raised, 1);
+    // The open legal case holds the customer (R-L5): no new contract ...
+    let held = scenario::create_contract(
+        &mut clients,
+        &customer,
+        "HT-E2E-LATE",
+        &[("500.00", "2026-06-30")],
+    )
+    .await
+    .expect_err("on credit hold");
+    let held = held.downcast_ref::<tonic::Status>().expect("a gRPC status");
+    assert_eq!(held.code(), tonic::Code::FailedPrecondition);
+    assert!(held.message().contains("legal_case"), "{}", held.message());
+    // ... unless a supervisor of the customer's team allows this one (recorded, R-C9).
+    clients
+        .contracts
+        .reassign_owner(contracts::ReassignOwnerRequest {
+            target: Some(contracts::reassign_owner_request::Target::CustomerId(
+                customer.clone(),
+            )),
+            owner: "col-zhao".into(),
+            owner_team: "east".into(),
+            reason: "east team takes the legal follow-up".into(),
+        })
+        .await
+        .or_logs(&stack);
+    Clients::as_user(&stack, "sup-east", &[Role::Supervisor], Some("east"))
+        .or_logs(&stack)
+        .contracts
+        .override_credit_hold(contracts::OverrideCreditHoldRequest {
+            customer_id: customer.clone(),
+            contract_no: "HT-E2E-LATE".into(),
+            reason: "parking space sold with the settlement".into(),
+        })
+        .await
+        .or_logs(&stack);
     let late = scenario::create_contract(
         &mut clients,
         &customer,

@@ -6,7 +6,10 @@ CREATE TABLE bank_statements (
     file_id       UUID NOT NULL REFERENCES bank_files (id),
     line_no       INT NOT NULL,
     source        TEXT NOT NULL CHECK (source IN ('statement', 'intraday', 'notification')),
-    account       TEXT NOT NULL,
+    -- R-O4: the account's blind index (PII_INDEX_KEY) to find it, and its masked form to
+    -- show it; never the account itself.
+    account_index  TEXT NOT NULL,
+    account_masked TEXT NOT NULL,
     currency      TEXT NOT NULL,
     business_date DATE NOT NULL,
     opening       NUMERIC(20, 6),
@@ -17,11 +20,12 @@ CREATE TABLE bank_statements (
     fingerprints  TEXT[] NOT NULL DEFAULT '{}',
     rejected      TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX bank_statements_day ON bank_statements (business_date);
+CREATE INDEX bank_statements_day ON bank_statements (account_index, business_date);
 
 -- Where a line was first seen, to tell a by-design repeat from a duplicate.
+-- The receiving account as its blind index (R-O4): equal accounts, equal indexes.
 ALTER TABLE bank_lines
-    ADD COLUMN receiving_account TEXT NOT NULL DEFAULT '',
+    ADD COLUMN receiving_account_index TEXT NOT NULL DEFAULT '',
     ADD COLUMN source TEXT NOT NULL DEFAULT 'statement';
 
 CREATE TABLE bank_line_repeats (

@@ -225,7 +225,8 @@ impl PaymentsService for Api {
     ) -> Result<Response<api::ReconcileBookToBankResponse>, Status> {
         let caller = kit::auth::Caller::of(&request)?;
         let report =
-            crate::book_to_bank::reconcile(&self.pool, &caller, request.into_inner()).await?;
+            crate::book_to_bank::reconcile(&self.pool, &self.engine, &caller, request.into_inner())
+                .await?;
         Ok(Response::new(report))
     }
 

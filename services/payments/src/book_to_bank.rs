@@ -18,6 +18,7 @@ const MAX_DAYS: i64 = 366;
 
 pub(crate) async fn reconcile(
     pool: &PgPool,
+    engine: &crate::engine::Engine,
     caller: &kit::auth::Caller,
     request: api::ReconcileBookToBankRequest,
 ) -> Result<api::ReconcileBookToBankResponse, ApiError> {
@@ -43,6 +44,8 @@ pub(crate) async fn reconcile(
     // Masked without the spaces people write, so the last four are digits (R-O4).
     let masked = wire::mask(&account.replace(' ', ""));
     caller.touch("account", &masked);
+    // Both sides are found by the account's blind index, never by the account (R-O4).
+    let account = engine.account_index(&account);
     let statements: Vec<StatementDay> = store::statements_of_account(pool, &account, from, to)
         .await?
         .into_iter()

@@ -157,6 +157,16 @@ impl Engine {
     }
 
     /// An account sealed for storage, with its blind index; empty stays empty.
+    /// The blind index of an account (empty for none): what payments stores and compares
+    /// instead of the account (R-O4).
+    pub(crate) fn account_index(&self, plain: &str) -> String {
+        if plain.trim().is_empty() {
+            String::new()
+        } else {
+            self.pii.account_index(plain)
+        }
+    }
+
     pub(crate) fn seal_account(&self, plain: &str) -> Result<(String, String), PiiError> {
         if plain.trim().is_empty() {
             Ok((String::new(), String::new()))

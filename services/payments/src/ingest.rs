@@ -88,7 +88,8 @@ pub(crate) async fn ingest(
 
     // R-P7: what the bank reported, refused statements included.
     for statement in &intake.statements {
-        crate::store::record_statement(&mut tx, file_id, statement).await?;
+        let index = engine.account_index(&statement.account);
+        crate::store::record_statement(&mut tx, file_id, statement, &index).await?;
     }
     let mut fresh: Vec<(Uuid, &Incoming)> = Vec::with_capacity(lines.len());
     for line in lines {
@@ -99,7 +100,7 @@ pub(crate) async fn ingest(
             file_id,
             i32::try_from(line.line_no).unwrap_or(i32::MAX),
             payment_id,
-            &line.receiving_account,
+            &engine.account_index(&line.receiving_account),
             line.source,
         )
         .await?;

@@ -36,18 +36,20 @@ pub(crate) async fn seen_again(
     let earlier = match store::confirming_statement(tx, &line.fingerprint).await? {
         Some(statement_file) => Sighting {
             file_id: statement_file,
-            receiving_account: &first.receiving_account,
+            receiving_account: &first.receiving_account_index,
             source: LineSource::Statement,
         },
         None => Sighting {
             file_id: first.file_id,
-            receiving_account: &first.receiving_account,
+            receiving_account: &first.receiving_account_index,
             source: LineSource::parse(&first.source),
         },
     };
+    // Accounts compare by blind index (R-O4): equal accounts, equal indexes.
+    let receiving_index = engine.account_index(&line.receiving_account);
     let now = Sighting {
         file_id,
-        receiving_account: &line.receiving_account,
+        receiving_account: &receiving_index,
         source: line.source,
     };
     match classify(&earlier, &now) {
@@ -69,6 +71,9 @@ pub(crate) async fn seen_again(
             let (sealed, index) = engine
                 .seal_account(&line.payer_account)
                 .map_err(|e| ApiError::Unexpected(e.into()))?;
+            let (sealed_receiving, receiving_index) = engine
+                .seal_account(&line.receiving_account)
+                .map_err(|e| ApiError::Unexpected(e.into()))?;
             store::insert_held_payment(
                 tx,
                 &store::HeldPayment {
@@ -77,6 +82,8 @@ pub(crate) async fn seen_again(
                     line,
                     sealed_account: &sealed,
                     account_index: &index,
+                    sealed_receiving: &sealed_receiving,
+                    receiving_index: &receiving_index,
                 },
             )
             .await?;

@@ -16,11 +16,11 @@ pub(crate) async fn claim_bank_line(
     file_id: Uuid,
     line_no: i32,
     payment_id: Uuid,
-    receiving_account: &str,
+    receiving_account_index: &str,
     source: LineSource,
 ) -> Result<bool, sqlx::Error> {
     let claimed = sqlx::query(
-        "INSERT INTO bank_lines (fingerprint, file_id, line_no, payment_id, receiving_account, source)
+        "INSERT INTO bank_lines (fingerprint, file_id, line_no, payment_id, receiving_account_index, source)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (fingerprint) DO NOTHING",
     )
@@ -28,7 +28,7 @@ pub(crate) async fn claim_bank_line(
     .bind(file_id)
     .bind(line_no)
     .bind(payment_id)
-    .bind(receiving_account)
+    .bind(receiving_account_index)
     .bind(source.as_str())
     .execute(&mut *tx)
     .await?
@@ -42,7 +42,7 @@ pub(crate) struct FirstSighting {
     pub(crate) file_id: Uuid,
     pub(crate) line_no: i32,
     pub(crate) payment_id: Uuid,
-    pub(crate) receiving_account: String,
+    pub(crate) receiving_account_index: String,
     pub(crate) source: String,
     pub(crate) file_name: String,
 }
@@ -53,7 +53,7 @@ pub(crate) async fn first_sighting(
     fingerprint: &str,
 ) -> Result<Option<FirstSighting>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT l.file_id, l.line_no, l.payment_id, l.receiving_account, l.source, f.file_name
+        "SELECT l.file_id, l.line_no, l.payment_id, l.receiving_account_index, l.source, f.file_name
          FROM bank_lines l JOIN bank_files f ON f.id = l.file_id
          WHERE l.fingerprint = $1",
     )
@@ -103,25 +103,29 @@ pub(crate) async fn record_repeat(
     .map(|_| ())
 }
 
-/// Records what one statement of the file reported (R-P7).
+/// Records what one statement of the file reported (R-P7), the account as its blind index
+/// and masked form (R-O4).
 pub(crate) async fn record_statement(
     tx: &mut PgConnection,
     file_id: Uuid,
     s: &StatementSummary,
+    account_index: &str,
 ) -> Result<(), sqlx::Error> {
     if s.source == LineSource::SimpleCsv {
         return Ok(());
     }
     sqlx::query(
-        "INSERT INTO bank_statements (id, file_id, line_no, source, account, currency, business_date,
-                                      opening, closing, credits, debits, credit_lines, fingerprints, rejected)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        "INSERT INTO bank_statements (id, file_id, line_no, source, account_index, account_masked, currency,
+                                      business_date, opening, closing, credits, debits, credit_lines,
+                                      fingerprints, rejected)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(Uuid::now_v7())
     .bind(file_id)
     .bind(i32::try_from(s.line_no).unwrap_or(i32::MAX))
     .bind(s.source.as_str())
-    .bind(&s.account)
+    .bind(account_index)
+    .bind(kit::wire::mask(&s.account.replace(' ', "")))
     .bind(&s.currency)
     .bind(s.date)
     .bind(s.opening)
@@ -153,10 +157,11 @@ pub(crate) struct StatementRow {
     pub(crate) rejected: String,
 }
 
-/// The end-of-day statements of `account` from `from` to `to`, in order of arrival per day.
+/// The end-of-day statements of the account with blind index `account_index` from `from` to
+/// `to`, in order of arrival per day.
 pub(crate) async fn statements_of_account(
     pool: &PgPool,
-    account: &str,
+    account_index: &str,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<StatementRow>, sqlx::Error> {
@@ -169,12 +174,12 @@ pub(crate) async fn statements_of_account(
                       ORDER BY u.n) AS amounts,
                 s.rejected
          FROM bank_statements s JOIN bank_files f ON f.id = s.file_id
-         WHERE regexp_replace(lower(s.account), '\\s', '', 'g') = regexp_replace(lower($1), '\\s', '', 'g')
+         WHERE s.account_index = $1
            AND s.source = 'statement'
            AND s.business_date BETWEEN $2 AND $3
          ORDER BY s.business_date, f.received_at, s.line_no",
     )
-    .bind(account)
+    .bind(account_index)
     .bind(from)
     .bind(to)
     .fetch_all(pool)
@@ -194,10 +199,11 @@ pub(crate) struct BookRow {
     pub(crate) held_duplicate: bool,
 }
 
-/// The payments booked on `account` from `from` to `to`, with the bank line each came from.
+/// The payments booked on the account with blind index `account_index` from `from` to `to`,
+/// with the bank line each came from.
 pub(crate) async fn book_of_account(
     pool: &PgPool,
-    account: &str,
+    account_index: &str,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<BookRow>, sqlx::Error> {
@@ -209,11 +215,11 @@ pub(crate) async fn book_of_account(
          FROM payments p
          LEFT JOIN bank_lines l ON l.payment_id = p.id
          LEFT JOIN bank_line_repeats r ON r.payment_id = p.id AND r.outcome = 'duplicate'
-         WHERE regexp_replace(lower(p.receiving_account), '\\s', '', 'g') = regexp_replace(lower($1), '\\s', '', 'g')
+         WHERE p.receiving_account_index = $1
            AND p.booking_date BETWEEN $2 AND $3
          ORDER BY p.booking_date, p.id",
     )
-    .bind(account)
+    .bind(account_index)
     .bind(from)
     .bind(to)
     .fetch_all(pool)
@@ -228,6 +234,8 @@ pub(crate) struct HeldPayment<'a> {
     pub(crate) line: &'a crate::intake::Incoming,
     pub(crate) sealed_account: &'a str,
     pub(crate) account_index: &'a str,
+    pub(crate) sealed_receiving: &'a str,
+    pub(crate) receiving_index: &'a str,
 }
 
 /// Stores a held payment.
@@ -237,8 +245,9 @@ pub(crate) async fn insert_held_payment(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO payments (id, file_id, line_no, booking_date, amount, currency, payer_name, payer_account,
-                               reference, status, receiving_account, payer_account_index)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'exception', $10, $11)",
+                               reference, status, receiving_account, payer_account_index,
+                               receiving_account_index)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'exception', $10, $11, $12)",
     )
     .bind(p.id)
     .bind(p.file_id)
@@ -249,8 +258,9 @@ pub(crate) async fn insert_held_payment(
     .bind(&p.line.payer_name)
     .bind(p.sealed_account)
     .bind(&p.line.reference)
-    .bind(&p.line.receiving_account)
+    .bind(p.sealed_receiving)
     .bind(p.account_index)
+    .bind(p.receiving_index)
     .execute(&mut *tx)
     .await
     .map(|_| ())

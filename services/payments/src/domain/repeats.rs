@@ -61,6 +61,8 @@ impl LineSource {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Sighting<'a> {
     pub(crate) file_id: uuid::Uuid,
+    /// The receiving account's blind index (R-O4; equal accounts, equal indexes), or in
+    /// tests the account itself.
     pub(crate) receiving_account: &'a str,
     pub(crate) source: LineSource,
 }

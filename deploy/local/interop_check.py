@@ -23,7 +23,11 @@ EXPECTED = {
     "dunning": "receivables.dunning.v1.DunningService",
     "legal": "receivables.legal.v1.LegalService",
 }
-ALWAYS = {"grpc.health.v1.Health", "receivables.audit.v1.AuditService"}
+ALWAYS = {
+    "grpc.health.v1.Health",
+    "receivables.audit.v1.AuditService",
+    "receivables.deadletters.v1.DeadLetterService",
+}
 
 
 def channel(endpoint, ca, token=None):

@@ -12,6 +12,7 @@ use devstack::clients::{Clients, eventually};
 use devstack::scenario::{self, bank_csv, open_amount};
 
 use crate::helpers::{EVENTUALLY, OrLogs, start_with};
+use crate::operator_cli::{collectctl, text};
 
 async fn holds(
     clients: &Clients,
@@ -232,4 +233,51 @@ async fn a_customer_on_credit_hold_signs_only_with_a_supervisors_override() {
         .await
         .expect_err("used once");
     assert_eq!(again.code(), tonic::Code::FailedPrecondition);
+
+    // The same through collectctl, as that supervisor: text by default, JSON on request.
+    let token = stack
+        .auth
+        .token("sup-ada", &[Role::Supervisor], Some("team-a"))
+        .or_logs(&stack);
+    let out = collectctl(&stack, Some(&token), &["holds", "list", &c]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listed = text(&out.stdout);
+    assert!(
+        listed.contains("ON CREDIT HOLD")
+            && listed.contains("legal case")
+            && listed.contains("overdue"),
+        "{listed}"
+    );
+    let out = collectctl(
+        &stack,
+        Some(&token),
+        &["holds", "list", &b, "--history", "--json"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let history: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(history["on_hold"], serde_json::json!(false), "{history}");
+    assert_eq!(history["holds"][0]["released_by"], "contracts", "{history}");
+    let out = collectctl(
+        &stack,
+        Some(&token),
+        &["holds", "place", &b, "--reason", "guarantor withdrew"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let refused = collectctl(
+        &stack,
+        Some(&token),
+        &[
+            "holds",
+            "release",
+            &legal_hold.hold_id,
+            "--reason",
+            "please",
+        ],
+    );
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("case closes"),
+        "{}",
+        text(&refused.stderr)
+    );
 }

@@ -15,6 +15,7 @@ mod customers;
 mod dlq;
 mod exceptions;
 mod feed;
+mod holds;
 mod ingest;
 mod late_fee;
 mod reconcile;
@@ -48,6 +49,9 @@ enum Command {
     Reconcile(reconcile::ReconcileArgs),
     /// Customers: put a payer account on file (contracts service).
     Customers(customers::CustomersArgs),
+    /// Credit holds (R-L5, R-S5): list a customer's, and a supervisor's place, release and
+    /// override (contracts service).
+    Holds(holds::HoldsArgs),
     /// Send a bank statement file to the payments service (manual fallback when a feed fails,
     /// R-O6); prints what was booked, applied and rejected.
     Ingest(ingest::IngestArgs),
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
         Command::Exceptions(args) => exceptions::run(args),
         Command::Ingest(args) => ingest::run(args),
         Command::Customers(args) => customers::run(args),
+        Command::Holds(args) => holds::run(args),
         Command::Auth(args) => auth::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Dlq(args) => dlq::run(args),

@@ -59,15 +59,7 @@ async fn publish_placed(
         source_ref: hold.source_ref.clone(),
         placed_by: hold.placed_by.clone(),
     };
-    outbox
-        .enqueue(
-            conn,
-            kit::events::CONTRACTS,
-            &hold.customer_id.to_string(),
-            &event,
-        )
-        .await
-        .map(|_| ())
+    publish(conn, outbox, hold, &event).await
 }
 
 async fn publish_released(
@@ -82,12 +74,22 @@ async fn publish_released(
         released_by: hold.released_by.clone().unwrap_or_default(),
         reason: hold.release_reason.clone().unwrap_or_default(),
     };
+    publish(conn, outbox, hold, &event).await
+}
+
+/// Publishes a hold's event on the contracts topic, keyed by its customer.
+async fn publish<E: prost::Message + prost::Name>(
+    conn: &mut PgConnection,
+    outbox: &Outbox,
+    hold: &HoldRow,
+    event: &E,
+) -> Result<(), sqlx::Error> {
     outbox
         .enqueue(
             conn,
             kit::events::CONTRACTS,
             &hold.customer_id.to_string(),
-            &event,
+            event,
         )
         .await
         .map(|_| ())

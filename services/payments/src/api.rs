@@ -13,6 +13,7 @@ use proto::payments::v1 as api;
 use proto::payments::v1::payments_service_server::PaymentsService;
 
 use crate::decisions::StoredCandidate;
+use crate::domain::status::PaymentStatus;
 use crate::engine::Engine;
 use crate::{ingest, resolve};
 
@@ -167,10 +168,10 @@ impl PaymentsService for Api {
                     evidence,
                     fx,
                 )| {
-                    let status = match status.as_str() {
-                        "matched" => api::PaymentStatus::Matched,
-                        "allocated" => api::PaymentStatus::Allocated,
-                        _ => api::PaymentStatus::Exception,
+                    let status = match PaymentStatus::parse(&status) {
+                        Ok(PaymentStatus::Matched) => api::PaymentStatus::Matched,
+                        Ok(PaymentStatus::Allocated) => api::PaymentStatus::Allocated,
+                        Ok(PaymentStatus::Exception) | Err(_) => api::PaymentStatus::Exception,
                     };
                     let currency = currency.trim();
                     api::Payment {

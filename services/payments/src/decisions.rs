@@ -16,6 +16,7 @@ use kit::outbox::Outbox;
 use kit::wire;
 use proto::events::v1 as events;
 
+use crate::domain::status::{AllocationStatus, ExceptionKind, PaymentStatus};
 use crate::engine::parse_receivable_ref;
 
 /// What carrying out a decision did.
@@ -27,17 +28,16 @@ pub(crate) struct Done {
 
 /// The queue kind of a decision that was not applied: the engine's exception kind, or
 /// `NEEDS_CONFIRMATION` for a proposal.
-pub(crate) fn kind_of(decision: &Decision) -> Option<String> {
+pub(crate) fn kind_of(decision: &Decision) -> Option<ExceptionKind> {
     match decision.outcome {
         Outcome::Applied => None,
-        Outcome::Proposed => Some("NEEDS_CONFIRMATION".to_owned()),
-        Outcome::Exception => Some(
+        Outcome::Proposed => Some(ExceptionKind::NeedsConfirmation),
+        Outcome::Exception => Some(ExceptionKind::Engine(
             decision
                 .exception
                 .as_ref()
-                .map_or("NO_CANDIDATE", |e| e.kind.as_str())
-                .to_ascii_uppercase(),
-        ),
+                .map_or(cashapp::ExceptionKind::NoCandidate, |e| e.kind),
+        )),
     }
 }
 
@@ -75,7 +75,12 @@ pub(crate) async fn carry_out(
          WHERE id = $1",
     )
     .bind(payment_id)
-    .bind(if applied { "matched" } else { "exception" })
+    .bind(if applied {
+        PaymentStatus::Matched
+    } else {
+        PaymentStatus::Exception
+    }
+    .as_str())
     .bind(customer_of(decision)?.filter(|_| applied))
     .bind(i32::from(decision.confidence))
     .bind(&evidence)
@@ -117,7 +122,7 @@ pub(crate) async fn carry_out(
                 &Raised {
                     payment_id,
                     key: &key,
-                    kind: "UNAPPLIED_SURPLUS",
+                    kind: ExceptionKind::UnappliedSurplus,
                     reason: &reason,
                     suggested_action: "refund the surplus to the payer, or hold it for the customer's next installment with their written consent",
                     candidates: "[]",
@@ -129,7 +134,8 @@ pub(crate) async fn carry_out(
         }
         return Ok(done);
     }
-    let kind = kind_of(decision).unwrap_or_default();
+    let kind =
+        kind_of(decision).unwrap_or(ExceptionKind::Engine(cashapp::ExceptionKind::NoCandidate));
     let (reason, action, also) = match &decision.exception {
         Some(e) => (
             e.reason.clone(),
@@ -155,7 +161,7 @@ pub(crate) async fn carry_out(
         &Raised {
             payment_id,
             key: &key,
-            kind: &kind,
+            kind,
             reason: &reason,
             suggested_action: action,
             candidates: &candidates,
@@ -217,13 +223,14 @@ pub(crate) async fn allocate(
     // never answered (crate::redrive).
     sqlx::query(
         "INSERT INTO allocations (id, payment_id, receivable_id, receivable_ref, amount, status, event, event_key)
-         VALUES ($1, $2, $3, $4, $5, 'proposed', $6, $7)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(allocation_id)
     .bind(p.payment_id)
     .bind(receivable_id)
     .bind(p.reference)
     .bind(p.amount)
+    .bind(AllocationStatus::Proposed.as_str())
     .bind(prost::Message::encode_to_vec(&event))
     .bind(p.key)
     .execute(&mut *tx)
@@ -245,7 +252,7 @@ pub(crate) async fn allocate(
 pub(crate) struct Raised<'a> {
     pub(crate) payment_id: Uuid,
     pub(crate) key: &'a str,
-    pub(crate) kind: &'a str,
+    pub(crate) kind: ExceptionKind,
     pub(crate) reason: &'a str,
     pub(crate) suggested_action: &'a str,
     /// JSON array of [`StoredCandidate`].
@@ -266,7 +273,7 @@ pub(crate) async fn raise(
     )
     .bind(exception_id)
     .bind(e.payment_id)
-    .bind(e.kind)
+    .bind(e.kind.as_str())
     .bind(e.reason)
     .bind(e.suggested_action)
     .bind(e.candidates)
@@ -276,13 +283,13 @@ pub(crate) async fn raise(
     let event = events::ExceptionRaised {
         exception_id: exception_id.to_string(),
         payment_id: e.payment_id.to_string(),
-        kind: e.kind.to_owned(),
+        kind: e.kind.as_str().to_owned(),
         reason: e.reason.to_owned(),
     };
     outbox
         .enqueue(tx, kit::events::PAYMENTS, e.key, &event)
         .await?;
-    tracing::info!(payment_id = %e.payment_id, kind = e.kind, reason = e.reason, "payment exception raised");
+    tracing::info!(payment_id = %e.payment_id, kind = e.kind.as_str(), reason = e.reason, "payment exception raised");
     Ok(())
 }
 

@@ -17,6 +17,7 @@ use kit::wire;
 use proto::events::v1 as events;
 
 use crate::decisions::{self, Raised};
+use crate::domain::status::{AllocationStatus, ExceptionKind};
 use crate::engine::{self, Engine, PaymentRow, Session, Shown, payment_columns};
 
 /// The schema version from which ContractSigned and PayerAccountAdded carry accounts as
@@ -104,7 +105,9 @@ async fn still_proposed(tx: &mut PgConnection, allocation_id: &str) -> Result<bo
         .bind(allocation_id)
         .fetch_optional(&mut *tx)
         .await?;
-    Ok(status.as_deref() == Some("proposed"))
+    Ok(status
+        .as_deref()
+        .is_some_and(|s| AllocationStatus::parse(s).is_ok_and(AllocationStatus::is_pending)))
 }
 
 /// Puts the account (its blind index, R-O4) on file for the customer in the read model and
@@ -239,7 +242,7 @@ async fn allocation_applied(
     } else {
         Some(engine.open(tx).await?)
     };
-    settle(tx, allocation_id, "applied", "").await?;
+    settle(tx, allocation_id, AllocationStatus::Applied, "").await?;
     sqlx::query(
         "UPDATE open_receivables SET open_amount = $2, pending_amount = GREATEST(pending_amount - $3, 0)
          WHERE receivable_id = $1",
@@ -310,7 +313,13 @@ async fn allocation_rejected(
         tracing::warn!(%payment_id, %allocation_id, "rejection of an allocation this service did not propose");
         return Ok(());
     }
-    settle(tx, allocation_id, "rejected", &rejected.reason).await?;
+    settle(
+        tx,
+        allocation_id,
+        AllocationStatus::Rejected,
+        &rejected.reason,
+    )
+    .await?;
     let receivable_id = uuid("receivable_id", &rejected.receivable_id)?;
     sqlx::query("UPDATE open_receivables SET pending_amount = GREATEST(pending_amount - $2, 0) WHERE receivable_id = $1")
         .bind(receivable_id)
@@ -344,7 +353,7 @@ async fn allocation_rejected(
         &Raised {
             payment_id,
             key: &key,
-            kind: "ALLOCATION_REJECTED",
+            kind: ExceptionKind::AllocationRejected,
             reason: &reason,
             suggested_action: "check the receivable's balance; allocate the payment elsewhere or refund it",
             candidates: "[]",
@@ -358,34 +367,26 @@ async fn allocation_rejected(
 async fn settle(
     tx: &mut PgConnection,
     allocation_id: Uuid,
-    status: &str,
+    status: AllocationStatus,
     reason: &str,
 ) -> Result<(), HandleError> {
+    let status = AllocationStatus::Proposed
+        .settle(status)
+        .map_err(|e| HandleError::Permanent(e.to_string()))?;
     let updated = sqlx::query(
         "UPDATE allocations SET status = $2, reason = $3 WHERE id = $1 AND status = 'proposed'",
     )
     .bind(allocation_id)
-    .bind(status)
+    .bind(status.as_str())
     .bind(reason)
     .execute(&mut *tx)
     .await?
     .rows_affected();
     if updated == 0 {
-        tracing::warn!(%allocation_id, status, "allocation settled that was not pending here");
+        tracing::warn!(%allocation_id, %status, "allocation settled that was not pending here");
     }
     Ok(())
 }
-
-/// Exception kinds a newly known contract can change: the payment may name it, or come
-/// from its customer.
-const REMATCHED_KINDS: &[&str] = &[
-    "NO_CANDIDATE",
-    "AMOUNT_MISMATCH",
-    "AMBIGUOUS",
-    "NOTHING_OPEN",
-    "THIRD_PARTY_PAYER",
-    "NEEDS_CONFIRMATION",
-];
 
 /// What changed, for [`rematch`].
 struct Because<'a> {
@@ -414,7 +415,10 @@ async fn rematch(
             .map(|c| c.to_ascii_uppercase())
             .collect()
     };
-    let kinds: Vec<String> = REMATCHED_KINDS.iter().map(|k| (*k).to_owned()).collect();
+    let kinds: Vec<&str> = ExceptionKind::REMATCHED
+        .iter()
+        .map(|k| k.as_str())
+        .collect();
     type Waiting = (Uuid, String, Uuid);
     let waiting: Vec<Waiting> = sqlx::query_as(
         "SELECT e.id, e.kind, p.id
@@ -449,7 +453,7 @@ async fn rematch(
             continue;
         };
         let new_kind = decisions::kind_of(decision);
-        if new_kind.as_deref() == Some(old_kind.as_str()) {
+        if new_kind.is_some() && new_kind == ExceptionKind::parse(old_kind).ok() {
             continue;
         }
         let resolution = match &new_kind {

@@ -20,6 +20,7 @@ use kit::shutdown::Shutdown;
 use proto::events::v1 as events;
 
 use crate::decisions::{self, Raised};
+use crate::domain::status::ExceptionKind;
 
 /// When an unanswered allocation is sent again, and how often.
 #[derive(Debug, Clone)]
@@ -144,7 +145,7 @@ pub(crate) async fn pass(
                     &Raised {
                         payment_id,
                         key: &key,
-                        kind: "ALLOCATION_STUCK",
+                        kind: ExceptionKind::AllocationStuck,
                         reason: &reason,
                         suggested_action: "check the contracts service and its dead-letter topic; when contracts shows the allocation, nothing is to do; otherwise allocate the payment by hand",
                         candidates: "[]",

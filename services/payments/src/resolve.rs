@@ -15,6 +15,7 @@ use proto::payments::v1 as api;
 use proto::payments::v1::resolve_exception_request::Action;
 
 use crate::decisions::{self, Proposed, StoredCandidate};
+use crate::domain::status::{AllocationStatus, PaymentStatus};
 use crate::engine::{Engine, PaymentRow, payment_columns};
 
 pub(crate) async fn resolve(
@@ -79,7 +80,9 @@ pub(crate) async fn resolve(
             format!("{kind} closed without applying by {by}{suffix}")
         }
         Action::ConfirmCandidate(index) => {
-            if status != "exception" {
+            let status = PaymentStatus::parse(&status)
+                .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("payment {payment_id}: {e}")))?;
+            if !status.may_be_confirmed() {
                 return Err(ApiError::FailedPrecondition(format!(
                     "payment {payment_id} is already applied ({status}); a {kind} exception of an applied payment can only be dismissed"
                 )));
@@ -151,7 +154,7 @@ pub(crate) async fn resolve(
                     receivable_id: receivable_id.to_string(),
                     receivable_ref: a.receivable_ref.clone(),
                     amount: Some(wire::money(amount, &a.currency)),
-                    status: "proposed".to_owned(),
+                    status: AllocationStatus::Proposed.as_str().to_owned(),
                 });
             }
             session.remember_applied(&Engine::payment_of(&payment), payment_id);

@@ -1,107 +1,12 @@
-//! SQL of the payments service named by intent (new queries; older ones still live beside
-//! their callers in `ingest`, `decisions`, `resolve`).
+//! What the bank's statements reported and what the book holds per account and day (R-P7).
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::repeats::{LineSource, Repeat};
+use crate::domain::repeats::LineSource;
 use crate::intake::StatementSummary;
-
-/// Claims `fingerprint` for a new payment; false when the line was seen before.
-pub(crate) async fn claim_bank_line(
-    tx: &mut PgConnection,
-    fingerprint: &str,
-    file_id: Uuid,
-    line_no: i32,
-    payment_id: Uuid,
-    receiving_account_index: &str,
-    source: LineSource,
-) -> Result<bool, sqlx::Error> {
-    let claimed = sqlx::query(
-        "INSERT INTO bank_lines (fingerprint, file_id, line_no, payment_id, receiving_account_index, source)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (fingerprint) DO NOTHING",
-    )
-    .bind(fingerprint)
-    .bind(file_id)
-    .bind(line_no)
-    .bind(payment_id)
-    .bind(receiving_account_index)
-    .bind(source.as_str())
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    Ok(claimed == 1)
-}
-
-/// The first sighting of a line.
-#[derive(Debug, sqlx::FromRow)]
-pub(crate) struct FirstSighting {
-    pub(crate) file_id: Uuid,
-    pub(crate) line_no: i32,
-    pub(crate) payment_id: Uuid,
-    pub(crate) receiving_account_index: String,
-    pub(crate) source: String,
-    pub(crate) file_name: String,
-}
-
-/// Where `fingerprint` was first seen.
-pub(crate) async fn first_sighting(
-    tx: &mut PgConnection,
-    fingerprint: &str,
-) -> Result<Option<FirstSighting>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT l.file_id, l.line_no, l.payment_id, l.receiving_account_index, l.source, f.file_name
-         FROM bank_lines l JOIN bank_files f ON f.id = l.file_id
-         WHERE l.fingerprint = $1",
-    )
-    .bind(fingerprint)
-    .fetch_optional(&mut *tx)
-    .await
-}
-
-/// The file of an end-of-day statement that already confirmed `fingerprint` as a linked
-/// repeat (the first sighting was an intraday report), if any.
-pub(crate) async fn confirming_statement(
-    tx: &mut PgConnection,
-    fingerprint: &str,
-) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT file_id FROM bank_line_repeats
-         WHERE fingerprint = $1 AND outcome = 'linked' AND source = 'statement'
-         ORDER BY recorded_at LIMIT 1",
-    )
-    .bind(fingerprint)
-    .fetch_optional(&mut *tx)
-    .await
-}
-
-/// Records what became of a line seen again.
-pub(crate) async fn record_repeat(
-    tx: &mut PgConnection,
-    file_id: Uuid,
-    line_no: i32,
-    fingerprint: &str,
-    source: LineSource,
-    outcome: Repeat,
-    payment_id: Uuid,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO bank_line_repeats (file_id, line_no, fingerprint, source, outcome, payment_id)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-    )
-    .bind(file_id)
-    .bind(line_no)
-    .bind(fingerprint)
-    .bind(source.as_str())
-    .bind(outcome.as_str())
-    .bind(payment_id)
-    .execute(&mut *tx)
-    .await
-    .map(|_| ())
-}
 
 /// Records what one statement of the file reported (R-P7), the account as its blind index
 /// and masked form (R-O4).
@@ -224,44 +129,4 @@ pub(crate) async fn book_of_account(
     .bind(to)
     .fetch_all(pool)
     .await
-}
-
-/// A payment held for a person (R-P5): recorded as an exception, never decided by the
-/// engine, never allocated.
-pub(crate) struct HeldPayment<'a> {
-    pub(crate) id: Uuid,
-    pub(crate) file_id: Uuid,
-    pub(crate) line: &'a crate::intake::Incoming,
-    pub(crate) sealed_account: &'a str,
-    pub(crate) account_index: &'a str,
-    pub(crate) sealed_receiving: &'a str,
-    pub(crate) receiving_index: &'a str,
-}
-
-/// Stores a held payment.
-pub(crate) async fn insert_held_payment(
-    tx: &mut PgConnection,
-    p: &HeldPayment<'_>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO payments (id, file_id, line_no, booking_date, amount, currency, payer_name, payer_account,
-                               reference, status, receiving_account, payer_account_index,
-                               receiving_account_index)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'exception', $10, $11, $12)",
-    )
-    .bind(p.id)
-    .bind(p.file_id)
-    .bind(i32::try_from(p.line.line_no).unwrap_or(i32::MAX))
-    .bind(p.line.date)
-    .bind(p.line.amount)
-    .bind(&p.line.currency)
-    .bind(&p.line.payer_name)
-    .bind(p.sealed_account)
-    .bind(&p.line.reference)
-    .bind(p.sealed_receiving)
-    .bind(p.account_index)
-    .bind(p.receiving_index)
-    .execute(&mut *tx)
-    .await
-    .map(|_| ())
 }

@@ -16,8 +16,9 @@ use kit::outbox::Outbox;
 use kit::wire;
 use proto::events::v1 as events;
 
-use crate::domain::status::{AllocationStatus, ExceptionKind, PaymentStatus};
+use crate::domain::status::{ExceptionKind, PaymentStatus};
 use crate::engine::parse_receivable_ref;
+use crate::store;
 
 /// What carrying out a decision did.
 #[derive(Debug, Default, Clone, Copy)]
@@ -70,23 +71,18 @@ pub(crate) async fn carry_out(
     let evidence: Vec<String> = decision.evidence.iter().map(ToString::to_string).collect();
     let json = serde_json::to_string(decision).context("decision as JSON")?;
     let applied = decision.outcome == Outcome::Applied;
-    sqlx::query(
-        "UPDATE payments SET status = $2, customer_id = $3, confidence = $4, evidence = $5, decision = $6::jsonb
-         WHERE id = $1",
-    )
-    .bind(payment_id)
-    .bind(if applied {
-        PaymentStatus::Matched
-    } else {
-        PaymentStatus::Exception
-    }
-    .as_str())
-    .bind(customer_of(decision)?.filter(|_| applied))
-    .bind(i32::from(decision.confidence))
-    .bind(&evidence)
-    .bind(&json)
-    .execute(&mut *tx)
-    .await?;
+    let recorded = store::RecordedDecision {
+        status: if applied {
+            PaymentStatus::Matched
+        } else {
+            PaymentStatus::Exception
+        },
+        customer_id: customer_of(decision)?.filter(|_| applied),
+        confidence: i32::from(decision.confidence),
+        evidence: &evidence,
+        json: &json,
+    };
+    store::record_decision(tx, payment_id, &recorded).await?;
     let mut done = Done::default();
     if applied {
         let mut first = None;
@@ -102,11 +98,7 @@ pub(crate) async fn carry_out(
             let (_, receivable) = allocate(tx, outbox, &proposed).await?;
             first.get_or_insert(receivable);
         }
-        sqlx::query("UPDATE payments SET receivable_id = $2 WHERE id = $1")
-            .bind(payment_id)
-            .bind(first)
-            .execute(&mut *tx)
-            .await?;
+        store::set_payment_receivable(tx, payment_id, first).await?;
         if decision.unapplied > Decimal::ZERO {
             let mut reason = format!(
                 "{} {} of the payment is more than everything open and stays unapplied",
@@ -195,20 +187,18 @@ pub(crate) async fn allocate(
 ) -> anyhow::Result<(Uuid, Uuid)> {
     let (contract_no, installment) = parse_receivable_ref(p.reference)
         .with_context(|| format!("receivable {:?} in the ledger", p.reference))?;
-    let (receivable_id, contract_id, customer_id): (Uuid, Uuid, Uuid) = sqlx::query_as(
-        "SELECT receivable_id, contract_id, customer_id FROM open_receivables
-         WHERE contract_no = $1 AND installment_no = $2",
-    )
-    .bind(contract_no)
-    .bind(installment)
-    .fetch_optional(&mut *tx)
-    .await?
-    .with_context(|| {
-        format!(
-            "receivable {} is in the ledger but not in open_receivables",
-            p.reference
-        )
-    })?;
+    let store::ReceivableIds {
+        receivable_id,
+        contract_id,
+        customer_id,
+    } = store::receivable_by_ref(tx, contract_no, installment)
+        .await?
+        .with_context(|| {
+            format!(
+                "receivable {} is in the ledger but not in open_receivables",
+                p.reference
+            )
+        })?;
     let allocation_id = Uuid::now_v7();
     let event = events::PaymentAllocated {
         allocation_id: allocation_id.to_string(),
@@ -221,27 +211,18 @@ pub(crate) async fn allocate(
     };
     // The proposal is kept as published, for the reconciler that re-drives one contracts
     // never answered (crate::redrive).
-    sqlx::query(
-        "INSERT INTO allocations (id, payment_id, receivable_id, receivable_ref, amount, status, event, event_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(allocation_id)
-    .bind(p.payment_id)
-    .bind(receivable_id)
-    .bind(p.reference)
-    .bind(p.amount)
-    .bind(AllocationStatus::Proposed.as_str())
-    .bind(prost::Message::encode_to_vec(&event))
-    .bind(p.key)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "UPDATE open_receivables SET pending_amount = pending_amount + $2 WHERE receivable_id = $1",
-    )
-    .bind(receivable_id)
-    .bind(p.amount)
-    .execute(&mut *tx)
-    .await?;
+    let encoded = prost::Message::encode_to_vec(&event);
+    let allocation = store::NewAllocation {
+        id: allocation_id,
+        payment_id: p.payment_id,
+        receivable_id,
+        receivable_ref: p.reference,
+        amount: p.amount,
+        event: &encoded,
+        event_key: p.key,
+    };
+    store::insert_proposed_allocation(tx, &allocation).await?;
+    store::reserve_pending_amount(tx, receivable_id, p.amount).await?;
     outbox
         .enqueue(tx, kit::events::PAYMENTS, p.key, &event)
         .await?;
@@ -267,19 +248,16 @@ pub(crate) async fn raise(
     e: &Raised<'_>,
 ) -> Result<(), sqlx::Error> {
     let exception_id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO exceptions (id, payment_id, kind, reason, suggested_action, candidates, also)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)",
-    )
-    .bind(exception_id)
-    .bind(e.payment_id)
-    .bind(e.kind.as_str())
-    .bind(e.reason)
-    .bind(e.suggested_action)
-    .bind(e.candidates)
-    .bind(e.also)
-    .execute(&mut *tx)
-    .await?;
+    let stored = store::NewException {
+        id: exception_id,
+        payment_id: e.payment_id,
+        kind: e.kind,
+        reason: e.reason,
+        suggested_action: e.suggested_action,
+        candidates: e.candidates,
+        also: e.also,
+    };
+    store::insert_exception(tx, &stored).await?;
     let event = events::ExceptionRaised {
         exception_id: exception_id.to_string(),
         payment_id: e.payment_id.to_string(),

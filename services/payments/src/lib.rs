@@ -13,7 +13,7 @@ pub mod csv;
 mod decisions;
 mod domain;
 mod engine;
-mod handler;
+mod events;
 mod ingest;
 mod intake;
 mod redrive;
@@ -89,7 +89,7 @@ pub async fn run(
     let (pool, outbox) = (app.pool.clone(), app.outbox.clone());
     app.spawn(move |shutdown| redrive::run(pool, outbox, redrive, shutdown));
     // The topics: kit::events::SUBSCRIPTIONS (also the broker's ACLs).
-    app.consume(handler::ContractEvents {
+    app.consume(events::ContractEvents {
         outbox: app.outbox.clone(),
         engine: engine.clone(),
     })?;

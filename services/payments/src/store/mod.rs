@@ -3,10 +3,18 @@
 //! outside one; rows come back as structs. (Statements not moved here yet still live beside
 //! their callers; see the crate documentation.)
 
+mod allocations;
+mod exceptions;
+mod files;
 mod lines;
 mod payments;
+mod receivables;
 mod statements;
 
+pub(crate) use allocations::*;
+pub(crate) use exceptions::*;
+pub(crate) use files::*;
 pub(crate) use lines::*;
 pub(crate) use payments::*;
+pub(crate) use receivables::*;
 pub(crate) use statements::*;

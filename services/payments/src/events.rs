@@ -1,5 +1,8 @@
-//! Consumes the contracts service's events: keeps the read model of open receivables and
-//! settles proposed allocations when contracts confirms or refuses them.
+//! The events payments consumes, as one typed enum ([`Consumed`], decoded from the envelope;
+//! what the consumer `wants` is derived from it), with one function per event: contracts'
+//! events keep the read model of open receivables and settle proposed allocations when
+//! contracts confirms or refuses them. (What payments emits is enqueued where the change is
+//! made: `decisions`, `ingest`, `resolve`, `redrive`.)
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -17,13 +20,94 @@ use kit::wire;
 use proto::events::v1 as events;
 
 use crate::decisions::{self, Raised};
+use crate::domain::status::PaymentStatus;
 use crate::domain::status::{AllocationStatus, ExceptionKind};
-use crate::engine::{self, Engine, PaymentRow, Session, Shown, payment_columns};
+use crate::engine::{self, Engine, Session, Shown};
+use crate::store;
 
 /// The schema version from which ContractSigned and PayerAccountAdded carry accounts as
 /// blind indexes (R-O4; kit::events::schema_version).
 const ACCOUNT_INDEX_VERSION: u32 = 2;
 
+/// The events payments consumes (contracts' topic), decoded once at the edge.
+pub(crate) enum Consumed {
+    /// A contract with its receivables, payer accounts and escrow account (R-O4: as blind
+    /// indexes from schema version 2).
+    ContractSigned {
+        event: events::ContractSigned,
+        schema_version: u32,
+    },
+    /// A payer account put on file for a customer (schema version 2 and later).
+    PayerAccountAdded(events::PayerAccountAdded),
+    /// Contracts booked an allocation proposed here.
+    AllocationApplied(events::AllocationApplied),
+    /// Contracts refused an allocation proposed here.
+    AllocationRejected(events::AllocationRejected),
+}
+
+/// The types of [`Consumed`], by their envelope's event type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ConsumedType {
+    ContractSigned,
+    PayerAccountAdded,
+    AllocationApplied,
+    AllocationRejected,
+}
+
+impl ConsumedType {
+    const ALL: [Self; 4] = [
+        Self::ContractSigned,
+        Self::PayerAccountAdded,
+        Self::AllocationApplied,
+        Self::AllocationRejected,
+    ];
+
+    fn name(self) -> String {
+        match self {
+            Self::ContractSigned => kit::events::type_name::<events::ContractSigned>(),
+            Self::PayerAccountAdded => kit::events::type_name::<events::PayerAccountAdded>(),
+            Self::AllocationApplied => kit::events::type_name::<events::AllocationApplied>(),
+            Self::AllocationRejected => kit::events::type_name::<events::AllocationRejected>(),
+        }
+    }
+
+    fn of(event_type: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.name() == event_type)
+    }
+}
+
+impl TryFrom<&IncomingEvent> for Consumed {
+    type Error = HandleError;
+
+    /// Decodes the payload; one that does not decode, of a type not consumed here, or a
+    /// PayerAccountAdded without a blind index is permanent (dead-lettered).
+    fn try_from(event: &IncomingEvent) -> Result<Self, HandleError> {
+        let event_type = event.envelope.event_type.as_str();
+        let schema_version = event.envelope.schema_version;
+        match ConsumedType::of(event_type) {
+            Some(ConsumedType::ContractSigned) => Ok(Self::ContractSigned {
+                event: event.decode()?,
+                schema_version,
+            }),
+            Some(ConsumedType::PayerAccountAdded) => {
+                let added = event.decode()?;
+                if schema_version < ACCOUNT_INDEX_VERSION {
+                    return Err(HandleError::Permanent(
+                        "PayerAccountAdded of schema version 1 carries no blind index (R-O4); add the account again with AddPayerAccount".to_owned(),
+                    ));
+                }
+                Ok(Self::PayerAccountAdded(added))
+            }
+            Some(ConsumedType::AllocationApplied) => Ok(Self::AllocationApplied(event.decode()?)),
+            Some(ConsumedType::AllocationRejected) => Ok(Self::AllocationRejected(event.decode()?)),
+            None => Err(HandleError::Permanent(format!(
+                "payments does not consume {event_type}"
+            ))),
+        }
+    }
+}
+
+/// The consumer of contracts' events.
 pub(crate) struct ContractEvents {
     pub(crate) outbox: Outbox,
     pub(crate) engine: Arc<Engine>,
@@ -31,10 +115,7 @@ pub(crate) struct ContractEvents {
 
 impl Handler for ContractEvents {
     fn wants(&self, event_type: &str) -> bool {
-        event_type == kit::events::type_name::<events::ContractSigned>()
-            || event_type == kit::events::type_name::<events::AllocationApplied>()
-            || event_type == kit::events::type_name::<events::AllocationRejected>()
-            || event_type == kit::events::type_name::<events::PayerAccountAdded>()
+        ConsumedType::of(event_type).is_some()
     }
 
     async fn handle(
@@ -42,57 +123,91 @@ impl Handler for ContractEvents {
         tx: &mut PgConnection,
         event: &IncomingEvent,
     ) -> Result<(), HandleError> {
-        let event_type = event.envelope.event_type.as_str();
         // Decode first: a poison message must not wait for the ledger.
-        if event_type == kit::events::type_name::<events::ContractSigned>() {
-            let signed: events::ContractSigned = event.decode()?;
-            if event.envelope.schema_version < ACCOUNT_INDEX_VERSION {
-                // R-O4: version 1 carried clear accounts in fields that are reserved now.
-                tracing::warn!(contract_no = %signed.contract_no, "ContractSigned of schema version 1: its payer and escrow accounts are not read (R-O4), so payments for its receivables go to the exception queue");
+        match Consumed::try_from(event)? {
+            Consumed::ContractSigned {
+                event,
+                schema_version,
+            } => self.on_contract_signed(tx, &event, schema_version).await,
+            Consumed::PayerAccountAdded(added) => self.on_payer_account_added(tx, &added).await,
+            Consumed::AllocationApplied(applied) => self.on_allocation_applied(tx, applied).await,
+            Consumed::AllocationRejected(rejected) => {
+                self.on_allocation_rejected(tx, rejected).await
             }
-            let mut session = self.engine.open(tx).await?;
-            contract_signed(tx, &mut session, &signed).await?;
-            let because = Because {
-                contract_no: Some(&signed.contract_no),
-                account_indexes: &signed.payer_account_indexes,
-                what: &format!("contract {} was known", signed.contract_no),
-            };
-            rematch(tx, &self.outbox, &mut session, &because).await?;
-            session.close(tx).await?;
-        } else if event_type == kit::events::type_name::<events::PayerAccountAdded>() {
-            let added: events::PayerAccountAdded = event.decode()?;
-            if event.envelope.schema_version < ACCOUNT_INDEX_VERSION {
-                return Err(HandleError::Permanent(
-                    "PayerAccountAdded of schema version 1 carries no blind index (R-O4); add the account again with AddPayerAccount".to_owned(),
-                ));
-            }
-            let mut session = self.engine.open(tx).await?;
-            payer_account_added(tx, &mut session, &added).await?;
-            let because = Because {
-                contract_no: None,
-                account_indexes: std::slice::from_ref(&added.account_index),
-                what: &format!(
-                    "account {} was put on file for the customer",
-                    added.account_masked
-                ),
-            };
-            rematch(tx, &self.outbox, &mut session, &because).await?;
-            session.close(tx).await?;
-        } else if event_type == kit::events::type_name::<events::AllocationApplied>() {
-            let applied: events::AllocationApplied = event.decode()?;
-            if applied.repeat && !still_proposed(tx, &applied.allocation_id).await? {
-                return Ok(());
-            }
-            allocation_applied(tx, &self.engine, applied).await?;
-        } else {
-            let rejected: events::AllocationRejected = event.decode()?;
-            if rejected.repeat && !still_proposed(tx, &rejected.allocation_id).await? {
-                return Ok(());
-            }
-            let mut session = self.engine.open(tx).await?;
-            allocation_rejected(tx, &self.outbox, &mut session, rejected).await?;
-            session.close(tx).await?;
         }
+    }
+}
+
+impl ContractEvents {
+    /// ContractSigned: its receivables join the read model and the ledger; payments waiting
+    /// for it are decided again.
+    async fn on_contract_signed(
+        &self,
+        tx: &mut PgConnection,
+        signed: &events::ContractSigned,
+        schema_version: u32,
+    ) -> Result<(), HandleError> {
+        if schema_version < ACCOUNT_INDEX_VERSION {
+            // R-O4: version 1 carried clear accounts in fields that are reserved now.
+            tracing::warn!(contract_no = %signed.contract_no, "ContractSigned of schema version 1: its payer and escrow accounts are not read (R-O4), so payments for its receivables go to the exception queue");
+        }
+        let mut session = self.engine.open(tx).await?;
+        contract_signed(tx, &mut session, signed).await?;
+        let because = Because {
+            contract_no: Some(&signed.contract_no),
+            account_indexes: &signed.payer_account_indexes,
+            what: &format!("contract {} was known", signed.contract_no),
+        };
+        rematch(tx, &self.outbox, &mut session, &because).await?;
+        session.close(tx).await?;
+        Ok(())
+    }
+
+    /// PayerAccountAdded: the account is on file; payments from it are decided again.
+    async fn on_payer_account_added(
+        &self,
+        tx: &mut PgConnection,
+        added: &events::PayerAccountAdded,
+    ) -> Result<(), HandleError> {
+        let mut session = self.engine.open(tx).await?;
+        payer_account_added(tx, &mut session, added).await?;
+        let because = Because {
+            contract_no: None,
+            account_indexes: std::slice::from_ref(&added.account_index),
+            what: &format!(
+                "account {} was put on file for the customer",
+                added.account_masked
+            ),
+        };
+        rematch(tx, &self.outbox, &mut session, &because).await?;
+        session.close(tx).await?;
+        Ok(())
+    }
+
+    /// AllocationApplied (a repeat counts only while the allocation is still proposed).
+    async fn on_allocation_applied(
+        &self,
+        tx: &mut PgConnection,
+        applied: events::AllocationApplied,
+    ) -> Result<(), HandleError> {
+        if applied.repeat && !still_proposed(tx, &applied.allocation_id).await? {
+            return Ok(());
+        }
+        allocation_applied(tx, &self.engine, applied).await
+    }
+
+    /// AllocationRejected (a repeat counts only while the allocation is still proposed).
+    async fn on_allocation_rejected(
+        &self,
+        tx: &mut PgConnection,
+        rejected: events::AllocationRejected,
+    ) -> Result<(), HandleError> {
+        if rejected.repeat && !still_proposed(tx, &rejected.allocation_id).await? {
+            return Ok(());
+        }
+        let mut session = self.engine.open(tx).await?;
+        allocation_rejected(tx, &self.outbox, &mut session, rejected).await?;
+        session.close(tx).await?;
         Ok(())
     }
 }
@@ -101,13 +216,8 @@ impl Handler for ContractEvents {
 /// (to a re-driven proposal, crate::redrive) counts only then, once.
 async fn still_proposed(tx: &mut PgConnection, allocation_id: &str) -> Result<bool, HandleError> {
     let allocation_id = uuid("allocation_id", allocation_id)?;
-    let status: Option<String> = sqlx::query_scalar("SELECT status FROM allocations WHERE id = $1")
-        .bind(allocation_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    Ok(status
-        .as_deref()
-        .is_some_and(|s| AllocationStatus::parse(s).is_ok_and(AllocationStatus::is_pending)))
+    let status = store::allocation_status(tx, allocation_id).await?;
+    Ok(status.is_some_and(AllocationStatus::is_pending))
 }
 
 /// Puts the account (its blind index, R-O4) on file for the customer in the read model and
@@ -122,16 +232,7 @@ async fn payer_account_added(
     if index.is_empty() {
         return Err(HandleError::Permanent("account_index is empty".to_owned()));
     }
-    sqlx::query(
-        "UPDATE open_receivables SET payer_accounts_masked = array_append(payer_accounts_masked, $2),
-                payer_account_indexes = array_append(payer_account_indexes, $3)
-         WHERE customer_id = $1 AND NOT ($3 = ANY(payer_account_indexes))",
-    )
-    .bind(customer_id)
-    .bind(&added.account_masked)
-    .bind(index)
-    .execute(&mut *tx)
-    .await?;
+    store::add_payer_account(tx, customer_id, &added.account_masked, index).await?;
     session.add_payer_account(customer_id, index);
     Ok(())
 }
@@ -162,30 +263,27 @@ async fn contract_signed(
         })?;
         let installment = i32::try_from(receivable.installment_no).unwrap_or(i32::MAX);
         let receivable_id = uuid("receivable_id", &receivable.receivable_id)?;
-        let inserted = sqlx::query(
-            "INSERT INTO open_receivables (receivable_id, contract_id, contract_no, customer_id, installment_no,
-                                           due_date, currency, open_amount, customer_name, payer_accounts_masked,
-                                           escrow_account_index, escrow_account_masked, unit, payer_account_indexes)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (receivable_id) DO NOTHING",
+        let inserted = store::add_open_receivable(
+            tx,
+            &store::NewReceivable {
+                receivable_id,
+                contract_id,
+                contract_no: &signed.contract_no,
+                customer_id,
+                installment_no: installment,
+                due_date: due,
+                currency: &currency,
+                open_amount: amount,
+                customer_name: &signed.customer_name,
+                payer_accounts_masked: &signed.payer_accounts_masked,
+                escrow_account_index: &signed.escrow_account_index,
+                escrow_account_masked: &signed.escrow_account_masked,
+                unit: unit.as_deref(),
+                payer_account_indexes: &indexes,
+            },
         )
-        .bind(receivable_id)
-        .bind(contract_id)
-        .bind(&signed.contract_no)
-        .bind(customer_id)
-        .bind(installment)
-        .bind(due)
-        .bind(&currency)
-        .bind(amount)
-        .bind(&signed.customer_name)
-        .bind(&signed.payer_accounts_masked)
-        .bind(&signed.escrow_account_index)
-        .bind(&signed.escrow_account_masked)
-        .bind(&unit)
-        .bind(&indexes)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
+        .await?;
+        if !inserted {
             continue;
         }
         added.push(receivable_id);
@@ -227,38 +325,23 @@ async fn allocation_applied(
     let (amount, _) = wire::parse_money(applied.amount.as_ref()).map_err(HandleError::Permanent)?;
     let (open_after, _) =
         wire::parse_money(applied.open_amount_after.as_ref()).map_err(HandleError::Permanent)?;
-    let now: Option<(Decimal, Decimal)> = sqlx::query_as(
-        "SELECT open_amount, pending_amount FROM open_receivables WHERE receivable_id = $1",
-    )
-    .bind(receivable_id)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let now = store::receivable_balance(tx, receivable_id).await?;
     // Pending amounts only grow under the ledger lock and shrink here, in the order contracts
     // confirms (one partition per customer), so this holds until the update below.
     let unchanged =
-        now.is_none_or(|(open, pending)| open - amount == open_after && pending >= amount);
+        now.is_none_or(|b| b.open_amount - amount == open_after && b.pending_amount >= amount);
     let mut session = if unchanged {
         None
     } else {
         Some(engine.open(tx).await?)
     };
     settle(tx, allocation_id, AllocationStatus::Applied, "").await?;
-    sqlx::query(
-        "UPDATE open_receivables SET open_amount = $2, pending_amount = GREATEST(pending_amount - $3, 0)
-         WHERE receivable_id = $1",
-    )
-    .bind(receivable_id)
-    .bind(open_after)
-    .bind(amount)
-    .execute(&mut *tx)
-    .await?;
+    store::book_confirmed_amount(tx, receivable_id, open_after, amount).await?;
     if let Some(session) = session.as_mut() {
         follow(tx, session, receivable_id).await?;
     }
-    sqlx::query("UPDATE payments SET status = 'allocated' WHERE id = $1")
-        .bind(uuid("payment_id", &applied.payment_id)?)
-        .execute(&mut *tx)
-        .await?;
+    let payment_id = uuid("payment_id", &applied.payment_id)?;
+    store::set_payment_status(tx, payment_id, PaymentStatus::Allocated).await?;
     if let Some(session) = session {
         session.close(tx).await?;
     }
@@ -273,17 +356,15 @@ async fn follow(
     session: &mut Session<'_>,
     receivable_id: Uuid,
 ) -> Result<(), HandleError> {
-    let row: Option<(String, i32, Decimal)> = sqlx::query_as(
-        "SELECT contract_no, installment_no, GREATEST(open_amount - pending_amount, 0)
-         FROM open_receivables WHERE receivable_id = $1",
-    )
-    .bind(receivable_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((contract_no, installment, available)) = row else {
+    let Some(store::Available {
+        contract_no,
+        installment_no,
+        available,
+    }) = store::available_of_receivable(tx, receivable_id).await?
+    else {
         return Ok(());
     };
-    let reference = engine::receivable_ref(&contract_no, installment);
+    let reference = engine::receivable_ref(&contract_no, installment_no);
     match session.ledger().open_amount(&reference) {
         Some(open) if open == available => {}
         Some(_) => session
@@ -304,11 +385,7 @@ async fn allocation_rejected(
     let payment_id = uuid("payment_id", &rejected.payment_id)?;
     let (amount, _) =
         wire::parse_money(rejected.amount.as_ref()).map_err(HandleError::Permanent)?;
-    let known: Option<Uuid> = sqlx::query_scalar("SELECT id FROM payments WHERE id = $1")
-        .bind(payment_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if known.is_none() {
+    if !store::payment_exists(tx, payment_id).await? {
         // Not one of ours (another producer proposed it): nothing to settle here.
         tracing::warn!(%payment_id, %allocation_id, "rejection of an allocation this service did not propose");
         return Ok(());
@@ -321,26 +398,15 @@ async fn allocation_rejected(
     )
     .await?;
     let receivable_id = uuid("receivable_id", &rejected.receivable_id)?;
-    sqlx::query("UPDATE open_receivables SET pending_amount = GREATEST(pending_amount - $2, 0) WHERE receivable_id = $1")
-        .bind(receivable_id)
-        .bind(amount)
-        .execute(&mut *tx)
-        .await?;
+    store::release_pending_amount(tx, receivable_id, amount).await?;
     // The owner told us the true open balance: correct the read model with it.
     if let Some(money) = rejected.open_amount.as_ref() {
         let open = Decimal::from_str(&money.amount)
             .map_err(|e| HandleError::Permanent(format!("open_amount {:?}: {e}", money.amount)))?;
-        sqlx::query("UPDATE open_receivables SET open_amount = $2 WHERE receivable_id = $1")
-            .bind(receivable_id)
-            .bind(open)
-            .execute(&mut *tx)
-            .await?;
+        store::correct_open_amount(tx, receivable_id, open).await?;
     }
     follow(tx, session, receivable_id).await?;
-    sqlx::query("UPDATE payments SET status = 'exception' WHERE id = $1")
-        .bind(payment_id)
-        .execute(&mut *tx)
-        .await?;
+    store::set_payment_status(tx, payment_id, PaymentStatus::Exception).await?;
     let key = if rejected.customer_id.is_empty() {
         rejected.payment_id.clone()
     } else {
@@ -364,25 +430,14 @@ async fn allocation_rejected(
     Ok(())
 }
 
+/// Settles the allocation with contracts' answer (the machine: domain::status).
 async fn settle(
     tx: &mut PgConnection,
     allocation_id: Uuid,
     status: AllocationStatus,
     reason: &str,
 ) -> Result<(), HandleError> {
-    let status = AllocationStatus::Proposed
-        .settle(status)
-        .map_err(|e| HandleError::Permanent(e.to_string()))?;
-    let updated = sqlx::query(
-        "UPDATE allocations SET status = $2, reason = $3 WHERE id = $1 AND status = 'proposed'",
-    )
-    .bind(allocation_id)
-    .bind(status.as_str())
-    .bind(reason)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if updated == 0 {
+    if !store::settle_allocation(tx, allocation_id, status, reason).await? {
         tracing::warn!(%allocation_id, %status, "allocation settled that was not pending here");
     }
     Ok(())
@@ -415,41 +470,29 @@ async fn rematch(
             .map(|c| c.to_ascii_uppercase())
             .collect()
     };
-    let kinds: Vec<&str> = ExceptionKind::REMATCHED
-        .iter()
-        .map(|k| k.as_str())
-        .collect();
-    type Waiting = (Uuid, String, Uuid);
-    let waiting: Vec<Waiting> = sqlx::query_as(
-        "SELECT e.id, e.kind, p.id
-         FROM exceptions e JOIN payments p ON p.id = e.payment_id
-         WHERE e.resolved_at IS NULL AND p.status = 'exception' AND e.kind = ANY($3)
-           AND (($1::text IS NOT NULL AND strpos(upper(regexp_replace(p.reference, '[^A-Za-z0-9]', '', 'g')), $1) > 0)
-                OR (p.payer_account_index <> '' AND p.payer_account_index = ANY($2)))
-         ORDER BY p.created_at, p.line_no FOR UPDATE OF e",
+    let contract = because.contract_no.map(compact);
+    let waiting = store::lock_rematchable_exceptions(
+        tx,
+        contract.as_deref(),
+        because.account_indexes,
+        &ExceptionKind::REMATCHED,
     )
-    .bind(because.contract_no.map(compact))
-    .bind(because.account_indexes)
-    .bind(&kinds)
-    .fetch_all(&mut *tx)
     .await?;
     if waiting.is_empty() {
         return Ok(());
     }
-    let ids: Vec<Uuid> = waiting.iter().map(|w| w.2).collect();
-    let rows: Vec<PaymentRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        payment_columns!(),
-        " FROM payments WHERE id = ANY($1)"
-    ))
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await?;
+    let ids: Vec<Uuid> = waiting.iter().map(|w| w.payment_id).collect();
+    let rows = store::payments_for_engine(tx, &ids).await?;
     let payments: Vec<_> = rows.iter().map(Engine::payment_of).collect();
     let decided = session.ledger().reconcile(&payments);
     for decision in &decided {
         let payment_id = Uuid::parse_str(&decision.payment_id).context("payment id")?;
-        let Some((exception_id, old_kind, _)) = waiting.iter().find(|w| w.2 == payment_id) else {
+        let Some(store::Rematchable {
+            exception_id,
+            kind: old_kind,
+            ..
+        }) = waiting.iter().find(|w| w.payment_id == payment_id)
+        else {
             continue;
         };
         let new_kind = decisions::kind_of(decision);
@@ -463,11 +506,7 @@ async fn rematch(
             ),
             Some(kind) => format!("decided again once {}: now {kind}", because.what),
         };
-        sqlx::query("UPDATE exceptions SET resolved_at = now(), resolution = $2 WHERE id = $1")
-            .bind(exception_id)
-            .bind(&resolution)
-            .execute(&mut *tx)
-            .await?;
+        store::resolve_exception_automatically(tx, *exception_id, &resolution).await?;
         let key = decisions::key(decision, payment_id)?;
         let resolved = events::ExceptionResolved {
             exception_id: exception_id.to_string(),

@@ -133,7 +133,7 @@ pub(crate) async fn resolve(
                     reference: &a.receivable_ref,
                     amount,
                     currency: &a.currency,
-                    booking_date: payment.1,
+                    booking_date: payment.booking_date,
                     key: &key,
                 };
                 let (allocation_id, receivable_id) =

@@ -6,6 +6,7 @@
 mod allocations;
 mod exceptions;
 mod files;
+mod ledger;
 mod lines;
 mod payments;
 mod receivables;
@@ -14,6 +15,7 @@ mod statements;
 pub(crate) use allocations::*;
 pub(crate) use exceptions::*;
 pub(crate) use files::*;
+pub(crate) use ledger::*;
 pub(crate) use lines::*;
 pub(crate) use payments::*;
 pub(crate) use receivables::*;

@@ -6,7 +6,27 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::status::PaymentStatus;
-use crate::engine::{PaymentRow, payment_columns};
+
+/// The columns of a stored payment the engine needs, as [`PaymentRow`] reads them.
+macro_rules! payment_columns {
+    () => {
+        "id, booking_date, amount, currency, payer_name, payer_account_index, receiving_account_index, reference"
+    };
+}
+pub(crate) use payment_columns;
+
+/// A stored payment as the engine sees it: its accounts are their blind indexes (R-O4).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct PaymentRow {
+    pub(crate) id: Uuid,
+    pub(crate) booking_date: NaiveDate,
+    pub(crate) amount: Decimal,
+    pub(crate) currency: String,
+    pub(crate) payer_name: String,
+    pub(crate) payer_account_index: String,
+    pub(crate) receiving_account_index: String,
+    pub(crate) reference: String,
+}
 
 /// A payment held for a person (R-P5): recorded as an exception, never decided by the
 /// engine, never allocated.

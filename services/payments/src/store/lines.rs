@@ -67,10 +67,12 @@ pub(crate) async fn confirming_statement(
 ) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT file_id FROM bank_line_repeats
-         WHERE fingerprint = $1 AND outcome = 'linked' AND source = 'statement'
+         WHERE fingerprint = $1 AND outcome = $2 AND source = $3
          ORDER BY recorded_at LIMIT 1",
     )
     .bind(fingerprint)
+    .bind(Repeat::Linked.as_str())
+    .bind(LineSource::Statement.as_str())
     .fetch_optional(&mut *tx)
     .await
 }

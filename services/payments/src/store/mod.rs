@@ -1,7 +1,7 @@
 //! Every SQL statement of the payments service, named by intent, split by concern. Callers
 //! pass the connection of their transaction (`&mut PgConnection`), or the pool for reads
-//! outside one; rows come back as structs. (Statements not moved here yet still live beside
-//! their callers; see the crate documentation.)
+//! outside one; rows come back as structs. No other module writes SQL; status and kind texts are
+//! bound from the `domain` enums, not written into the statements.
 
 mod allocations;
 mod exceptions;

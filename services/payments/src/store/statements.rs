@@ -5,7 +5,8 @@ use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::repeats::LineSource;
+use crate::domain::repeats::{LineSource, Repeat};
+use crate::domain::status::AllocationStatus;
 use crate::intake::StatementSummary;
 
 /// Records what one statement of the file reported (R-P7), the account as its blind index
@@ -80,13 +81,14 @@ pub(crate) async fn statements_of_account(
                 s.rejected
          FROM bank_statements s JOIN bank_files f ON f.id = s.file_id
          WHERE s.account_index = $1
-           AND s.source = 'statement'
+           AND s.source = $4
            AND s.business_date BETWEEN $2 AND $3
          ORDER BY s.business_date, f.received_at, s.line_no",
     )
     .bind(account_index)
     .bind(from)
     .bind(to)
+    .bind(LineSource::Statement.as_str())
     .fetch_all(pool)
     .await
 }
@@ -114,12 +116,12 @@ pub(crate) async fn book_of_account(
 ) -> Result<Vec<BookRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT p.id, p.booking_date, p.amount, p.currency, p.status,
-                EXISTS (SELECT 1 FROM allocations a WHERE a.payment_id = p.id AND a.status <> 'rejected') AS allocated,
+                EXISTS (SELECT 1 FROM allocations a WHERE a.payment_id = p.id AND a.status <> $4) AS allocated,
                 COALESCE(l.fingerprint, r.fingerprint) AS fingerprint,
                 r.payment_id IS NOT NULL AS held_duplicate
          FROM payments p
          LEFT JOIN bank_lines l ON l.payment_id = p.id
-         LEFT JOIN bank_line_repeats r ON r.payment_id = p.id AND r.outcome = 'duplicate'
+         LEFT JOIN bank_line_repeats r ON r.payment_id = p.id AND r.outcome = $5
          WHERE p.receiving_account_index = $1
            AND p.booking_date BETWEEN $2 AND $3
          ORDER BY p.booking_date, p.id",
@@ -127,6 +129,8 @@ pub(crate) async fn book_of_account(
     .bind(account_index)
     .bind(from)
     .bind(to)
+    .bind(AllocationStatus::Rejected.as_str())
+    .bind(Repeat::Duplicate.as_str())
     .fetch_all(pool)
     .await
 }

@@ -81,7 +81,7 @@ pub(crate) async fn reconcile(
             currency: p.currency.trim().to_owned(),
             status: if p.held_duplicate {
                 BookStatus::HeldDuplicate
-            } else if p.status == PaymentStatus::Exception.as_str() {
+            } else if PaymentStatus::parse(&p.status) == Ok(PaymentStatus::Exception) {
                 BookStatus::Exception
             } else if p.allocated {
                 BookStatus::Applied

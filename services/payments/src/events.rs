@@ -526,3 +526,73 @@ async fn rematch(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use prost::Message as _;
+    use proto::events::v1::Envelope;
+
+    use super::*;
+
+    fn incoming(event_type: String, schema_version: u32, payload: Vec<u8>) -> IncomingEvent {
+        IncomingEvent {
+            envelope: Envelope {
+                event_type,
+                schema_version,
+                payload,
+                ..Default::default()
+            },
+            topic: "collections.contracts.events.v1".to_owned(),
+        }
+    }
+
+    #[test]
+    fn the_consumed_types_are_wanted_and_nothing_else() {
+        for t in ConsumedType::ALL {
+            assert_eq!(ConsumedType::of(&t.name()), Some(t));
+        }
+        assert_eq!(
+            ConsumedType::of(&kit::events::type_name::<events::PaymentAllocated>()),
+            None
+        );
+        assert_eq!(ConsumedType::of(""), None);
+    }
+
+    #[test]
+    fn events_decode_by_type_and_a_payer_account_without_blind_index_is_permanent() {
+        let applied = events::AllocationApplied {
+            allocation_id: "a".to_owned(),
+            ..Default::default()
+        };
+        let event = incoming(
+            ConsumedType::AllocationApplied.name(),
+            1,
+            applied.encode_to_vec(),
+        );
+        assert!(matches!(
+            Consumed::try_from(&event),
+            Ok(Consumed::AllocationApplied(a)) if a.allocation_id == "a"
+        ));
+        let added = events::PayerAccountAdded::default().encode_to_vec();
+        let v1 = incoming(ConsumedType::PayerAccountAdded.name(), 1, added.clone());
+        assert!(matches!(
+            Consumed::try_from(&v1),
+            Err(HandleError::Permanent(_))
+        ));
+        let v2 = incoming(ConsumedType::PayerAccountAdded.name(), 2, added);
+        assert!(matches!(
+            Consumed::try_from(&v2),
+            Ok(Consumed::PayerAccountAdded(_))
+        ));
+        let signed = incoming(ConsumedType::ContractSigned.name(), 1, vec![0xff, 0xff]);
+        assert!(matches!(
+            Consumed::try_from(&signed),
+            Err(HandleError::Permanent(_))
+        ));
+        let other = incoming("collections.Other".to_owned(), 1, Vec::new());
+        assert!(matches!(
+            Consumed::try_from(&other),
+            Err(HandleError::Permanent(_))
+        ));
+    }
+}

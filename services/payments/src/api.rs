@@ -13,7 +13,9 @@ use proto::payments::v1 as api;
 use proto::payments::v1::payments_service_server::PaymentsService;
 
 use crate::decisions::StoredCandidate;
+use crate::domain::status::PaymentStatus;
 use crate::engine::Engine;
+use crate::store::{self, PaymentsAfter};
 use crate::{ingest, resolve};
 
 pub(crate) struct Api {
@@ -72,132 +74,67 @@ impl PaymentsService for Api {
             Some(wire::uuid("file_id", &request.file_id)?)
         };
         // Keyset on (created_at, line_no, id): ingestion order, stable and unique.
-        let paging = Paging::<(chrono::DateTime<chrono::Utc>, i32, Uuid)>::parse(
+        let paging = Paging::<PaymentsAfter>::parse(
             &format!("payments.ListPayments file_id={file_id:?}"),
             request.page_size,
             &request.page_token,
         )?;
-        let (after_at, after_line, after_id) = match paging.after() {
-            Some((at, line, id)) => (Some(*at), Some(*line), Some(*id)),
-            None => (None, None, None),
-        };
-        type Row = (
-            chrono::DateTime<chrono::Utc>,
-            Uuid,
-            chrono::NaiveDate,
-            rust_decimal::Decimal,
-            String,
-            String,
-            String,
-            String,
-            String,
-            Option<Uuid>,
-            Uuid,
-            i32,
-            i32,
-            Vec<String>,
-            Option<String>,
-        );
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT created_at, id, booking_date, amount, currency, payer_name, payer_account, reference, status,
-                    receivable_id, file_id, line_no, confidence, evidence, (decision->'fx')::text
-             FROM payments WHERE ($1::uuid IS NULL OR file_id = $1)
-               AND ($2::timestamptz IS NULL OR (created_at, line_no, id) > ($2, $3, $4))
-             ORDER BY created_at, line_no, id LIMIT $5",
-        )
-        .bind(file_id)
-        .bind(after_at)
-        .bind(after_line)
-        .bind(after_id)
-        .bind(paging.fetch_limit())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(ApiError::from)?;
-        let (rows, next_page_token) = paging.finish(rows, |r| (r.0, r.11, r.1));
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.1).collect();
-        type AllocationRow = (
-            Uuid,
-            Uuid,
-            Uuid,
-            String,
-            rust_decimal::Decimal,
-            String,
-            String,
-        );
-        let allocations: Vec<AllocationRow> = sqlx::query_as(
-            "SELECT a.payment_id, a.id, a.receivable_id, a.receivable_ref, a.amount, o.currency, a.status
-             FROM allocations a LEFT JOIN open_receivables o ON o.receivable_id = a.receivable_id
-             WHERE a.payment_id = ANY($1) ORDER BY a.id",
-        )
-        .bind(&ids)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(ApiError::from)?;
+        let rows = store::payments_page(&self.pool, file_id, paging.after(), paging.fetch_limit())
+            .await
+            .map_err(ApiError::from)?;
+        let (rows, next_page_token) = paging.finish(rows, |r| (r.created_at, r.line_no, r.id));
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let allocations = store::allocations_of_payments(&self.pool, &ids)
+            .await
+            .map_err(ApiError::from)?;
         let mut by_payment: std::collections::HashMap<Uuid, Vec<api::Allocation>> =
             std::collections::HashMap::new();
-        for (payment, id, receivable, reference, amount, currency, status) in allocations {
+        for a in allocations {
             by_payment
-                .entry(payment)
+                .entry(a.payment_id)
                 .or_default()
                 .push(api::Allocation {
-                    allocation_id: id.to_string(),
-                    receivable_id: receivable.to_string(),
-                    receivable_ref: reference,
-                    amount: Some(wire::money(amount, currency.trim())),
-                    status,
+                    allocation_id: a.id.to_string(),
+                    receivable_id: a.receivable_id.to_string(),
+                    receivable_ref: a.receivable_ref,
+                    amount: Some(wire::money(a.amount, a.currency.trim())),
+                    status: a.status,
                 });
         }
         let payments = rows
             .into_iter()
-            .map(
-                |(
-                    _created_at,
-                    id,
-                    date,
-                    amount,
-                    currency,
-                    payer,
-                    account,
-                    reference,
-                    status,
-                    receivable,
-                    file,
-                    line,
-                    confidence,
-                    evidence,
-                    fx,
-                )| {
-                    let status = match status.as_str() {
-                        "matched" => api::PaymentStatus::Matched,
-                        "allocated" => api::PaymentStatus::Allocated,
-                        _ => api::PaymentStatus::Exception,
-                    };
-                    let currency = currency.trim();
-                    api::Payment {
-                        payment_id: id.to_string(),
-                        booking_date: date.to_string(),
-                        amount: Some(wire::money(amount, currency)),
-                        payer_name: payer,
-                        payer_account_masked: self
-                            .engine
-                            .open_account(&account)
-                            .map(|a| wire::mask(&a))
-                            .unwrap_or_else(|e| {
-                                tracing::error!(%id, error = %e, "payer account cannot be opened");
-                                "(cannot be opened)".to_owned()
-                            }),
-                        reference,
-                        status: status as i32,
-                        receivable_id: receivable.map(|r| r.to_string()).unwrap_or_default(),
-                        file_id: file.to_string(),
-                        line_no: u32::try_from(line).unwrap_or_default(),
-                        confidence: u32::try_from(confidence).unwrap_or_default(),
-                        evidence,
-                        allocations: by_payment.remove(&id).unwrap_or_default(),
-                        fx: fx.as_deref().and_then(fx_to_api),
-                    }
-                },
-            )
+            .map(|p| {
+                let status = match PaymentStatus::parse(&p.status) {
+                    Ok(PaymentStatus::Matched) => api::PaymentStatus::Matched,
+                    Ok(PaymentStatus::Allocated) => api::PaymentStatus::Allocated,
+                    Ok(PaymentStatus::Exception) | Err(_) => api::PaymentStatus::Exception,
+                };
+                let id = p.id;
+                let currency = p.currency.trim();
+                api::Payment {
+                    payment_id: id.to_string(),
+                    booking_date: p.booking_date.to_string(),
+                    amount: Some(wire::money(p.amount, currency)),
+                    payer_name: p.payer_name,
+                    payer_account_masked: self
+                        .engine
+                        .open_account(&p.payer_account)
+                        .map(|a| wire::mask(&a))
+                        .unwrap_or_else(|e| {
+                            tracing::error!(%id, error = %e, "payer account cannot be opened");
+                            "(cannot be opened)".to_owned()
+                        }),
+                    reference: p.reference,
+                    status: status as i32,
+                    receivable_id: p.receivable_id.map(|r| r.to_string()).unwrap_or_default(),
+                    file_id: p.file_id.to_string(),
+                    line_no: u32::try_from(p.line_no).unwrap_or_default(),
+                    confidence: u32::try_from(p.confidence).unwrap_or_default(),
+                    evidence: p.evidence,
+                    allocations: by_payment.remove(&id).unwrap_or_default(),
+                    fx: p.fx.as_deref().and_then(fx_to_api),
+                }
+            })
             .collect();
         Ok(Response::new(api::ListPaymentsResponse {
             payments,
@@ -242,69 +179,36 @@ impl PaymentsService for Api {
             request.page_size,
             &request.page_token,
         )?;
-        type Row = (
-            Uuid,
-            Uuid,
-            String,
-            String,
-            String,
-            chrono::DateTime<chrono::Utc>,
-            rust_decimal::Decimal,
-            String,
-            String,
-            String,
-            Vec<String>,
-        );
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT e.id, e.payment_id, e.kind, e.reason, e.suggested_action, e.created_at, p.amount, p.currency,
-                    p.reference, e.candidates::text, e.also
-             FROM exceptions e JOIN payments p ON p.id = e.payment_id
-             WHERE e.resolved_at IS NULL AND ($1::text IS NULL OR e.kind = $1) AND ($2::uuid IS NULL OR e.id > $2)
-             ORDER BY e.id LIMIT $3",
+        let rows = store::open_exceptions_page(
+            &self.pool,
+            kind.as_deref(),
+            paging.after().copied(),
+            paging.fetch_limit(),
         )
-        .bind(&kind)
-        .bind(paging.after().copied())
-        .bind(paging.fetch_limit())
-        .fetch_all(&self.pool)
         .await
         .map_err(ApiError::from)?;
-        let (rows, next_page_token) = paging.finish(rows, |r| r.0);
-        let counts: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT kind, count(*) FROM exceptions WHERE resolved_at IS NULL GROUP BY kind ORDER BY kind",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(ApiError::from)?;
+        let (rows, next_page_token) = paging.finish(rows, |r| r.id);
+        let counts = store::open_exception_counts(&self.pool)
+            .await
+            .map_err(ApiError::from)?;
         let mut exceptions = Vec::new();
-        for (
-            id,
-            payment,
-            kind,
-            reason,
-            action,
-            created,
-            amount,
-            currency,
-            reference,
-            candidates,
-            also,
-        ) in rows
-        {
+        for e in rows {
+            let id = e.id;
             let candidates: Vec<StoredCandidate> =
-                serde_json::from_str(&candidates).map_err(|e| {
+                serde_json::from_str(&e.candidates).map_err(|e| {
                     ApiError::Unexpected(anyhow::anyhow!("exception {id}: candidates: {e}"))
                 })?;
             exceptions.push(api::PaymentException {
                 exception_id: id.to_string(),
-                payment_id: payment.to_string(),
-                kind,
-                reason,
-                suggested_action: action,
-                created_at: created.to_rfc3339(),
-                amount: Some(wire::money(amount, currency.trim())),
-                reference,
+                payment_id: e.payment_id.to_string(),
+                kind: e.kind,
+                reason: e.reason,
+                suggested_action: e.suggested_action,
+                created_at: e.created_at.to_rfc3339(),
+                amount: Some(wire::money(e.amount, e.currency.trim())),
+                reference: e.reference,
                 candidates: candidates.into_iter().map(candidate_to_api).collect(),
-                also,
+                also: e.also,
             });
         }
         Ok(Response::new(api::ListExceptionsResponse {
@@ -312,9 +216,9 @@ impl PaymentsService for Api {
             next_page_token,
             counts: counts
                 .into_iter()
-                .map(|(kind, open)| api::ExceptionCount {
-                    kind,
-                    open: u32::try_from(open).unwrap_or(u32::MAX),
+                .map(|c| api::ExceptionCount {
+                    kind: c.kind,
+                    open: u32::try_from(c.open).unwrap_or(u32::MAX),
                 })
                 .collect(),
         }))

@@ -11,6 +11,7 @@ use proto::payments::v1 as api;
 use crate::domain::book_to_bank::{
     self as domain, BookEntry, BookStatus, DayReport, DiscrepancyKind, StatementDay,
 };
+use crate::domain::status::PaymentStatus;
 use crate::store;
 
 /// Longest range one call reconciles.
@@ -80,7 +81,7 @@ pub(crate) async fn reconcile(
             currency: p.currency.trim().to_owned(),
             status: if p.held_duplicate {
                 BookStatus::HeldDuplicate
-            } else if p.status == "exception" {
+            } else if PaymentStatus::parse(&p.status) == Ok(PaymentStatus::Exception) {
                 BookStatus::Exception
             } else if p.allocated {
                 BookStatus::Applied

@@ -16,7 +16,9 @@ use kit::outbox::Outbox;
 use kit::wire;
 use proto::events::v1 as events;
 
+use crate::domain::status::{ExceptionKind, PaymentStatus};
 use crate::engine::parse_receivable_ref;
+use crate::store;
 
 /// What carrying out a decision did.
 #[derive(Debug, Default, Clone, Copy)]
@@ -27,17 +29,16 @@ pub(crate) struct Done {
 
 /// The queue kind of a decision that was not applied: the engine's exception kind, or
 /// `NEEDS_CONFIRMATION` for a proposal.
-pub(crate) fn kind_of(decision: &Decision) -> Option<String> {
+pub(crate) fn kind_of(decision: &Decision) -> Option<ExceptionKind> {
     match decision.outcome {
         Outcome::Applied => None,
-        Outcome::Proposed => Some("NEEDS_CONFIRMATION".to_owned()),
-        Outcome::Exception => Some(
+        Outcome::Proposed => Some(ExceptionKind::NeedsConfirmation),
+        Outcome::Exception => Some(ExceptionKind::Engine(
             decision
                 .exception
                 .as_ref()
-                .map_or("NO_CANDIDATE", |e| e.kind.as_str())
-                .to_ascii_uppercase(),
-        ),
+                .map_or(cashapp::ExceptionKind::NoCandidate, |e| e.kind),
+        )),
     }
 }
 
@@ -70,18 +71,18 @@ pub(crate) async fn carry_out(
     let evidence: Vec<String> = decision.evidence.iter().map(ToString::to_string).collect();
     let json = serde_json::to_string(decision).context("decision as JSON")?;
     let applied = decision.outcome == Outcome::Applied;
-    sqlx::query(
-        "UPDATE payments SET status = $2, customer_id = $3, confidence = $4, evidence = $5, decision = $6::jsonb
-         WHERE id = $1",
-    )
-    .bind(payment_id)
-    .bind(if applied { "matched" } else { "exception" })
-    .bind(customer_of(decision)?.filter(|_| applied))
-    .bind(i32::from(decision.confidence))
-    .bind(&evidence)
-    .bind(&json)
-    .execute(&mut *tx)
-    .await?;
+    let recorded = store::RecordedDecision {
+        status: if applied {
+            PaymentStatus::Matched
+        } else {
+            PaymentStatus::Exception
+        },
+        customer_id: customer_of(decision)?.filter(|_| applied),
+        confidence: i32::from(decision.confidence),
+        evidence: &evidence,
+        json: &json,
+    };
+    store::record_decision(tx, payment_id, &recorded).await?;
     let mut done = Done::default();
     if applied {
         let mut first = None;
@@ -97,11 +98,7 @@ pub(crate) async fn carry_out(
             let (_, receivable) = allocate(tx, outbox, &proposed).await?;
             first.get_or_insert(receivable);
         }
-        sqlx::query("UPDATE payments SET receivable_id = $2 WHERE id = $1")
-            .bind(payment_id)
-            .bind(first)
-            .execute(&mut *tx)
-            .await?;
+        store::set_payment_receivable(tx, payment_id, first).await?;
         if decision.unapplied > Decimal::ZERO {
             let mut reason = format!(
                 "{} {} of the payment is more than everything open and stays unapplied",
@@ -117,7 +114,7 @@ pub(crate) async fn carry_out(
                 &Raised {
                     payment_id,
                     key: &key,
-                    kind: "UNAPPLIED_SURPLUS",
+                    kind: ExceptionKind::UnappliedSurplus,
                     reason: &reason,
                     suggested_action: "refund the surplus to the payer, or hold it for the customer's next installment with their written consent",
                     candidates: "[]",
@@ -129,7 +126,8 @@ pub(crate) async fn carry_out(
         }
         return Ok(done);
     }
-    let kind = kind_of(decision).unwrap_or_default();
+    let kind =
+        kind_of(decision).unwrap_or(ExceptionKind::Engine(cashapp::ExceptionKind::NoCandidate));
     let (reason, action, also) = match &decision.exception {
         Some(e) => (
             e.reason.clone(),
@@ -155,7 +153,7 @@ pub(crate) async fn carry_out(
         &Raised {
             payment_id,
             key: &key,
-            kind: &kind,
+            kind,
             reason: &reason,
             suggested_action: action,
             candidates: &candidates,
@@ -189,20 +187,18 @@ pub(crate) async fn allocate(
 ) -> anyhow::Result<(Uuid, Uuid)> {
     let (contract_no, installment) = parse_receivable_ref(p.reference)
         .with_context(|| format!("receivable {:?} in the ledger", p.reference))?;
-    let (receivable_id, contract_id, customer_id): (Uuid, Uuid, Uuid) = sqlx::query_as(
-        "SELECT receivable_id, contract_id, customer_id FROM open_receivables
-         WHERE contract_no = $1 AND installment_no = $2",
-    )
-    .bind(contract_no)
-    .bind(installment)
-    .fetch_optional(&mut *tx)
-    .await?
-    .with_context(|| {
-        format!(
-            "receivable {} is in the ledger but not in open_receivables",
-            p.reference
-        )
-    })?;
+    let store::ReceivableIds {
+        receivable_id,
+        contract_id,
+        customer_id,
+    } = store::receivable_by_ref(tx, contract_no, installment)
+        .await?
+        .with_context(|| {
+            format!(
+                "receivable {} is in the ledger but not in open_receivables",
+                p.reference
+            )
+        })?;
     let allocation_id = Uuid::now_v7();
     let event = events::PaymentAllocated {
         allocation_id: allocation_id.to_string(),
@@ -215,26 +211,18 @@ pub(crate) async fn allocate(
     };
     // The proposal is kept as published, for the reconciler that re-drives one contracts
     // never answered (crate::redrive).
-    sqlx::query(
-        "INSERT INTO allocations (id, payment_id, receivable_id, receivable_ref, amount, status, event, event_key)
-         VALUES ($1, $2, $3, $4, $5, 'proposed', $6, $7)",
-    )
-    .bind(allocation_id)
-    .bind(p.payment_id)
-    .bind(receivable_id)
-    .bind(p.reference)
-    .bind(p.amount)
-    .bind(prost::Message::encode_to_vec(&event))
-    .bind(p.key)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "UPDATE open_receivables SET pending_amount = pending_amount + $2 WHERE receivable_id = $1",
-    )
-    .bind(receivable_id)
-    .bind(p.amount)
-    .execute(&mut *tx)
-    .await?;
+    let encoded = prost::Message::encode_to_vec(&event);
+    let allocation = store::NewAllocation {
+        id: allocation_id,
+        payment_id: p.payment_id,
+        receivable_id,
+        receivable_ref: p.reference,
+        amount: p.amount,
+        event: &encoded,
+        event_key: p.key,
+    };
+    store::insert_proposed_allocation(tx, &allocation).await?;
+    store::reserve_pending_amount(tx, receivable_id, p.amount).await?;
     outbox
         .enqueue(tx, kit::events::PAYMENTS, p.key, &event)
         .await?;
@@ -245,7 +233,7 @@ pub(crate) async fn allocate(
 pub(crate) struct Raised<'a> {
     pub(crate) payment_id: Uuid,
     pub(crate) key: &'a str,
-    pub(crate) kind: &'a str,
+    pub(crate) kind: ExceptionKind,
     pub(crate) reason: &'a str,
     pub(crate) suggested_action: &'a str,
     /// JSON array of [`StoredCandidate`].
@@ -260,29 +248,26 @@ pub(crate) async fn raise(
     e: &Raised<'_>,
 ) -> Result<(), sqlx::Error> {
     let exception_id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO exceptions (id, payment_id, kind, reason, suggested_action, candidates, also)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)",
-    )
-    .bind(exception_id)
-    .bind(e.payment_id)
-    .bind(e.kind)
-    .bind(e.reason)
-    .bind(e.suggested_action)
-    .bind(e.candidates)
-    .bind(e.also)
-    .execute(&mut *tx)
-    .await?;
+    let stored = store::NewException {
+        id: exception_id,
+        payment_id: e.payment_id,
+        kind: e.kind,
+        reason: e.reason,
+        suggested_action: e.suggested_action,
+        candidates: e.candidates,
+        also: e.also,
+    };
+    store::insert_exception(tx, &stored).await?;
     let event = events::ExceptionRaised {
         exception_id: exception_id.to_string(),
         payment_id: e.payment_id.to_string(),
-        kind: e.kind.to_owned(),
+        kind: e.kind.as_str().to_owned(),
         reason: e.reason.to_owned(),
     };
     outbox
         .enqueue(tx, kit::events::PAYMENTS, e.key, &event)
         .await?;
-    tracing::info!(payment_id = %e.payment_id, kind = e.kind, reason = e.reason, "payment exception raised");
+    tracing::info!(payment_id = %e.payment_id, kind = e.kind.as_str(), reason = e.reason, "payment exception raised");
     Ok(())
 }
 

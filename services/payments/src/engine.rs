@@ -22,20 +22,11 @@ use sqlx::PgConnection;
 use tokio::sync::{Mutex, MutexGuard};
 use uuid::Uuid;
 
-/// Advisory lock serialising every change to what the ledger holds, across processes.
-const LEDGER_LOCK: i64 = 0x6361_7368_6170_7031;
+use crate::store::{self, PaymentRow};
 
 /// Days beyond the policy's duplicate window for which applied payments are remembered when
 /// the ledger is rebuilt (payments may be booked a few days before they are ingested).
 const HISTORY_MARGIN_DAYS: i32 = 31;
-
-/// The columns of a stored payment the engine needs, in [`PaymentRow`] order.
-macro_rules! payment_columns {
-    () => {
-        "id, booking_date, amount, currency, payer_name, payer_account_index, receiving_account_index, reference"
-    };
-}
-pub(crate) use payment_columns;
 
 /// The engine with its cached ledger.
 pub(crate) struct Engine {
@@ -54,11 +45,7 @@ struct Cached {
 }
 
 /// Which committed state of the ledger a cached ledger is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct State {
-    version: i64,
-    token: Uuid,
-}
+type State = store::LedgerState;
 
 /// What a session changed, recorded for the other processes to replay.
 #[derive(Debug, Default)]
@@ -134,16 +121,15 @@ impl Engine {
 
     /// The engine's view of a stored payment: its accounts are their blind indexes.
     pub(crate) fn payment_of(row: &PaymentRow) -> Payment {
-        let (id, date, amount, currency, payer_name, payer_index, receiving_index, reference) = row;
         payment(
-            *id,
-            *date,
-            *amount,
-            currency.trim(),
-            payer_name,
-            payer_index,
-            receiving_index,
-            reference,
+            row.id,
+            row.booking_date,
+            row.amount,
+            row.currency.trim(),
+            &row.payer_name,
+            &row.payer_account_index,
+            &row.receiving_account_index,
+            &row.reference,
         )
     }
 
@@ -180,15 +166,8 @@ impl Engine {
     /// processes changed since, or rebuilds it.
     pub(crate) async fn open(&self, tx: &mut PgConnection) -> Result<Session<'_>, sqlx::Error> {
         let mut slot = self.cache.lock().await;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(LEDGER_LOCK)
-            .execute(&mut *tx)
-            .await?;
-        let (version, token): (i64, Uuid) =
-            sqlx::query_as("SELECT version, token FROM ledger_state")
-                .fetch_one(&mut *tx)
-                .await?;
-        let state = State { version, token };
+        store::lock_ledger(tx).await?;
+        let state = store::ledger_state(tx).await?;
         let ledger = match slot.take() {
             Some(cached) if cached.state == state => cached.ledger,
             Some(cached) => match self.catch_up(tx, cached, state).await? {
@@ -220,27 +199,17 @@ impl Engine {
         let committed = if from.version == 0 {
             from.token.is_nil()
         } else {
-            sqlx::query_scalar::<_, Uuid>("SELECT token FROM ledger_changes WHERE version = $1")
-                .bind(from.version)
-                .fetch_optional(&mut *tx)
-                .await?
-                == Some(from.token)
+            store::change_token(tx, from.version).await? == Some(from.token)
         };
         if !committed {
             return Ok(None);
         }
-        type Row = (i64, Vec<Uuid>, Vec<String>, Vec<Uuid>, Vec<Uuid>);
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT version, added, amounts, applied, accounts FROM ledger_changes WHERE version > $1 ORDER BY version",
-        )
-        .bind(from.version)
-        .fetch_all(&mut *tx)
-        .await?;
+        let rows = store::ledger_changes_after(tx, from.version).await?;
         let contiguous = rows
             .iter()
             .zip(from.version + 1..)
-            .all(|(row, expected)| row.0 == expected);
-        if !contiguous || rows.last().map(|r| r.0) != Some(now.version) {
+            .all(|(row, expected)| row.version == expected);
+        if !contiguous || rows.last().map(|r| r.version) != Some(now.version) {
             return Ok(None);
         }
         let started = std::time::Instant::now();
@@ -249,58 +218,35 @@ impl Engine {
         let mut amounts = Vec::new();
         let mut applied = Vec::new();
         let mut accounts = Vec::new();
-        for (_, a, m, p, c) in rows {
-            added.extend(a);
-            amounts.extend(m);
-            applied.extend(p);
-            accounts.extend(c);
+        for change in rows {
+            added.extend(change.added);
+            amounts.extend(change.amounts);
+            applied.extend(change.applied);
+            accounts.extend(change.accounts);
         }
         if !added.is_empty() {
-            let items = self
-                .items(tx, "WHERE receivable_id = ANY($1)", Some(&added))
-                .await?;
+            let items = shown(store::open_items_by_ids(tx, &added).await?);
             for error in add_shown(&mut ledger, items) {
                 tracing::warn!(%error, "receivable left out of cash application; fix it in contracts");
             }
         }
         if !accounts.is_empty() {
-            let on_file: Vec<(Uuid, Vec<String>)> = sqlx::query_as(
-                "SELECT DISTINCT ON (customer_id) customer_id, payer_account_indexes FROM open_receivables
-                 WHERE customer_id = ANY($1) ORDER BY customer_id, cardinality(payer_account_indexes) DESC",
-            )
-            .bind(&accounts)
-            .fetch_all(&mut *tx)
-            .await?;
-            for (customer, indexes) in on_file {
-                for index in &indexes {
-                    ledger.add_payer_account(&customer.to_string(), index);
+            for on_file in store::payer_accounts_of_customers(tx, &accounts).await? {
+                for index in &on_file.payer_account_indexes {
+                    ledger.add_payer_account(&on_file.customer_id.to_string(), index);
                 }
             }
         }
         amounts.sort_unstable();
         amounts.dedup();
-        let available: Vec<(String, i32, Decimal)> = sqlx::query_as(
-            "SELECT contract_no, installment_no, GREATEST(open_amount - pending_amount, 0)
-             FROM open_receivables WHERE (contract_no || '/' || installment_no) = ANY($1)",
-        )
-        .bind(&amounts)
-        .fetch_all(&mut *tx)
-        .await?;
-        for (contract_no, n, open) in available {
-            if let Err(error) = ledger.set_open_amount(&receivable_ref(&contract_no, n), open) {
+        for a in store::available_by_refs(tx, &amounts).await? {
+            let reference = receivable_ref(&a.contract_no, a.installment_no);
+            if let Err(error) = ledger.set_open_amount(&reference, a.available) {
                 tracing::warn!(%error, "replaying an open amount");
             }
         }
         if !applied.is_empty() {
-            let rows: Vec<PaymentRow> = sqlx::query_as(concat!(
-                "SELECT ",
-                payment_columns!(),
-                " FROM payments WHERE id = ANY($1) ORDER BY created_at, line_no"
-            ))
-            .bind(&applied)
-            .fetch_all(&mut *tx)
-            .await?;
-            for row in &rows {
+            for row in &store::applied_payments_by_ids(tx, &applied).await? {
                 ledger.remember(&Self::payment_of(row), Outcome::Applied);
             }
         }
@@ -316,73 +262,12 @@ impl Engine {
         Ok(Some(ledger))
     }
 
-    /// Open items of the read model; their accounts are blind indexes (R-O4), and the
-    /// masked escrow accounts to show in reasons.
-    async fn items(
-        &self,
-        tx: &mut PgConnection,
-        filter: &'static str,
-        ids: Option<&[Uuid]>,
-    ) -> Result<Vec<Shown>, sqlx::Error> {
-        type ItemRow = (
-            String,
-            i32,
-            Uuid,
-            String,
-            Vec<String>,
-            Option<String>,
-            NaiveDate,
-            String,
-            Decimal,
-            String,
-            String,
-        );
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT contract_no, installment_no, customer_id, customer_name, payer_account_indexes, unit, due_date, currency,
-                    GREATEST(open_amount - pending_amount, 0), escrow_account_index, escrow_account_masked
-             FROM open_receivables {filter} ORDER BY customer_id, contract_no, installment_no"
-        ));
-        let mut query = sqlx::query_as::<_, ItemRow>(sql);
-        if let Some(ids) = ids {
-            query = query.bind(ids);
-        }
-        let rows = query.fetch_all(&mut *tx).await?;
-        let mut items = Vec::with_capacity(rows.len());
-        for (contract_no, n, customer, name, indexes, unit, due, currency, open, escrow, shown) in
-            rows
-        {
-            let item = OpenItem {
-                receivable_id: receivable_ref(&contract_no, n),
-                contract_no,
-                customer_id: customer.to_string(),
-                customer_name: name,
-                payer_accounts: indexes,
-                unit,
-                due_date: due,
-                open_amount: open,
-                currency: currency.trim().to_owned(),
-                escrow_account: escrow,
-            };
-            items.push(Shown {
-                item,
-                escrow_shown: shown,
-            });
-        }
-        Ok(items)
-    }
-
     /// Builds the ledger from the read model and the recently applied payments.
     async fn load(&self, tx: &mut PgConnection) -> Result<Ledger, sqlx::Error> {
         let started = std::time::Instant::now();
         // Paid receivables stay in the ledger for a while (a payment naming one is "nothing
         // open", not "no candidate"), but not for ever.
-        let items = self
-            .items(
-                tx,
-                "WHERE open_amount > 0 OR due_date > current_date - 400",
-                None,
-            )
-            .await?;
+        let items = shown(store::open_items_for_ledger(tx).await?);
         let count = items.len();
         let mut ledger = Ledger::new()
             .with_policy(self.policy.clone())
@@ -391,15 +276,7 @@ impl Engine {
             tracing::warn!(%error, "receivable left out of cash application; fix it in contracts");
         }
         let days = i32::from(self.policy.duplicate_window_days) + HISTORY_MARGIN_DAYS;
-        let applied: Vec<PaymentRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            payment_columns!(),
-            " FROM payments WHERE status IN ('matched', 'allocated') AND created_at > now() - make_interval(days => $1)
-              ORDER BY created_at, line_no"
-        ))
-        .bind(days)
-        .fetch_all(&mut *tx)
-        .await?;
+        let applied = store::recently_applied_payments(tx, days).await?;
         for row in &applied {
             ledger.remember(&Self::payment_of(row), Outcome::Applied);
         }
@@ -484,30 +361,18 @@ impl Session<'_> {
             let mut amounts = std::mem::take(&mut self.changes.amounts);
             amounts.sort_unstable();
             amounts.dedup();
-            sqlx::query(
-                "INSERT INTO ledger_changes (version, token, added, amounts, applied, accounts)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+            store::record_ledger_change(
+                tx,
+                next,
+                &self.changes.added,
+                &amounts,
+                &self.changes.applied,
+                &self.changes.accounts,
             )
-            .bind(next.version)
-            .bind(next.token)
-            .bind(&self.changes.added)
-            .bind(&amounts)
-            .bind(&self.changes.applied)
-            .bind(&self.changes.accounts)
-            .execute(&mut *tx)
             .await?;
-            sqlx::query("UPDATE ledger_state SET version = $1, token = $2")
-                .bind(next.version)
-                .bind(next.token)
-                .execute(&mut *tx)
-                .await?;
+            store::set_ledger_state(tx, next).await?;
             if next.version % 1000 == 0 {
-                sqlx::query(
-                    "DELETE FROM ledger_changes WHERE recorded_at < now() - make_interval(hours => $1)",
-                )
-                .bind(CHANGES_KEPT_HOURS)
-                .execute(&mut *tx)
-                .await?;
+                store::prune_ledger_changes(tx, CHANGES_KEPT_HOURS).await?;
             }
             next
         };
@@ -561,17 +426,26 @@ pub(crate) fn parse_receivable_ref(reference: &str) -> Option<(&str, i32)> {
     Some((contract, n.parse().ok()?))
 }
 
-/// A stored payment, as [`payment_columns`] selects it.
-pub(crate) type PaymentRow = (
-    Uuid,
-    NaiveDate,
-    Decimal,
-    String,
-    String,
-    String,
-    String,
-    String,
-);
+/// The read model's rows as the ledger's open items.
+fn shown(rows: Vec<store::OpenItemRow>) -> Vec<Shown> {
+    rows.into_iter()
+        .map(|r| Shown {
+            item: OpenItem {
+                receivable_id: receivable_ref(&r.contract_no, r.installment_no),
+                contract_no: r.contract_no,
+                customer_id: r.customer_id.to_string(),
+                customer_name: r.customer_name,
+                payer_accounts: r.payer_account_indexes,
+                unit: r.unit,
+                due_date: r.due_date,
+                open_amount: r.available,
+                currency: r.currency.trim().to_owned(),
+                escrow_account: r.escrow_account_index,
+            },
+            escrow_shown: r.escrow_account_masked,
+        })
+        .collect()
+}
 
 /// The engine's view of a payment: empty texts are "not given".
 #[allow(clippy::too_many_arguments)]

@@ -16,6 +16,7 @@ use proto::payments::v1 as api;
 use crate::decisions;
 use crate::engine::{self, Engine};
 use crate::intake::{self, Incoming};
+use crate::store;
 
 /// Largest file accepted.
 pub(crate) const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
@@ -34,10 +35,7 @@ pub(crate) async fn ingest(
 
     let mut tx = pool.begin().await?;
     // Two uploads of the same file at once: the second waits here, then sees the first.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
-        .bind(&sha)
-        .execute(&mut *tx)
-        .await?;
+    store::lock_file_digest(&mut tx, &sha).await?;
     if let Some(previous) = previous_file(&mut tx, &sha).await? {
         return Ok(previous);
     }
@@ -63,38 +61,25 @@ pub(crate) async fn ingest(
             .collect(),
         ..Default::default()
     };
-    sqlx::query(
-        "INSERT INTO bank_files (id, file_name, sha256, format, lines_total, lines_accepted, lines_duplicate,
-                                 lines_rejected, payments_matched, exceptions_raised)
-         VALUES ($1, $2, $3, $4, 0, 0, 0, 0, 0, 0)",
-    )
-    .bind(file_id)
-    .bind(file_name)
-    .bind(&sha)
-    .bind(&intake.format)
-    .execute(&mut *tx)
-    .await?;
+    store::insert_bank_file(&mut tx, file_id, file_name, &sha, &intake.format).await?;
     for error in errors {
-        sqlx::query(
-            "INSERT INTO line_errors (file_id, line_no, field, message) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(file_id)
-        .bind(i32::try_from(error.line_no).unwrap_or(i32::MAX))
-        .bind(&error.field)
-        .bind(&error.message)
-        .execute(&mut *tx)
-        .await?;
+        let error = store::LineError {
+            line_no: i32::try_from(error.line_no).unwrap_or(i32::MAX),
+            field: error.field.clone(),
+            message: error.message.clone(),
+        };
+        store::insert_line_error(&mut tx, file_id, &error).await?;
     }
 
     // R-P7: what the bank reported, refused statements included.
     for statement in &intake.statements {
         let index = engine.account_index(&statement.account);
-        crate::store::record_statement(&mut tx, file_id, statement, &index).await?;
+        store::record_statement(&mut tx, file_id, statement, &index).await?;
     }
     let mut fresh: Vec<(Uuid, &Incoming)> = Vec::with_capacity(lines.len());
     for line in lines {
         let payment_id = Uuid::now_v7();
-        let claimed = crate::store::claim_bank_line(
+        let claimed = store::claim_bank_line(
             &mut tx,
             &line.fingerprint,
             file_id,
@@ -185,20 +170,16 @@ pub(crate) async fn ingest(
         }
         response.exceptions_raised += done.exceptions;
     }
-    sqlx::query(
-        "UPDATE bank_files SET lines_total = $2, lines_accepted = $3, lines_duplicate = $4, lines_rejected = $5,
-                payments_matched = $6, exceptions_raised = $7, entries_skipped = $8 WHERE id = $1",
-    )
-    .bind(file_id)
-    .bind(to_i32(response.lines_total))
-    .bind(to_i32(response.lines_accepted))
-    .bind(to_i32(response.lines_duplicate))
-    .bind(to_i32(response.lines_rejected))
-    .bind(to_i32(response.payments_matched))
-    .bind(to_i32(response.exceptions_raised))
-    .bind(to_i32(response.entries_skipped))
-    .execute(&mut *tx)
-    .await?;
+    let counts = store::FileCounts {
+        lines_total: to_i32(response.lines_total),
+        lines_accepted: to_i32(response.lines_accepted),
+        lines_duplicate: to_i32(response.lines_duplicate),
+        lines_rejected: to_i32(response.lines_rejected),
+        payments_matched: to_i32(response.payments_matched),
+        exceptions_raised: to_i32(response.exceptions_raised),
+        entries_skipped: to_i32(response.entries_skipped),
+    };
+    store::record_file_counts(&mut tx, file_id, &counts).await?;
     session.close(&mut tx).await?;
     tx.commit().await?;
     tracing::info!(
@@ -240,27 +221,17 @@ async fn record_payment(
             },
     } = *stored;
     let customer = decisions::customer_of(decision)?;
-    sqlx::query(
-        "INSERT INTO payments (id, file_id, line_no, booking_date, amount, currency, payer_name, payer_account,
-                               reference, status, customer_id, receiving_account, payer_account_index,
-                               receiving_account_index)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'exception', $10, $11, $12, $13)",
-    )
-    .bind(payment_id)
-    .bind(file_id)
-    .bind(i32::try_from(line.line_no).unwrap_or(i32::MAX))
-    .bind(line.date)
-    .bind(line.amount)
-    .bind(&line.currency)
-    .bind(&line.payer_name)
-    .bind(sealed)
-    .bind(&line.reference)
-    .bind(customer)
-    .bind(receiving)
-    .bind(index)
-    .bind(receiving_index)
-    .execute(&mut *tx)
-    .await?;
+    let payment = store::NewPayment {
+        id: payment_id,
+        file_id,
+        line,
+        customer_id: customer,
+        sealed_account: sealed,
+        account_index: index,
+        sealed_receiving: receiving,
+        receiving_index,
+    };
+    store::insert_payment(tx, &payment).await?;
     let key = decisions::key(decision, payment_id)?;
     let received = events::PaymentReceived {
         payment_id: payment_id.to_string(),
@@ -282,49 +253,30 @@ async fn previous_file(
     tx: &mut PgConnection,
     sha: &str,
 ) -> Result<Option<api::IngestBankFileResponse>, sqlx::Error> {
-    type Row = (Uuid, i32, i32, i32, i32, i32, i32, String, i32);
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT id, lines_total, lines_accepted, lines_duplicate, lines_rejected, payments_matched, exceptions_raised,
-                format, entries_skipped
-         FROM bank_files WHERE sha256 = $1",
-    )
-    .bind(sha)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((id, total, accepted, duplicate, rejected, matched, exceptions, format, skipped)) =
-        row
+    let Some(store::PreviousFile { id, format, counts }) = store::file_by_digest(tx, sha).await?
     else {
         return Ok(None);
     };
-    let errors: Vec<(i32, String, String)> = sqlx::query_as(
-        "SELECT line_no, field, message FROM line_errors WHERE file_id = $1 ORDER BY line_no",
-    )
-    .bind(id)
-    .fetch_all(&mut *tx)
-    .await?;
-    let payment_ids: Vec<Uuid> =
-        sqlx::query_scalar("SELECT id FROM payments WHERE file_id = $1 ORDER BY line_no")
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
+    let errors = store::line_errors_of_file(tx, id).await?;
+    let payment_ids = store::payment_ids_of_file(tx, id).await?;
     let u = |v: i32| u32::try_from(v).unwrap_or_default();
     Ok(Some(api::IngestBankFileResponse {
         file_id: id.to_string(),
         duplicate_file: true,
         format,
-        entries_skipped: u(skipped),
-        lines_total: u(total),
-        lines_accepted: u(accepted),
-        lines_duplicate: u(duplicate),
-        lines_rejected: u(rejected),
-        payments_matched: u(matched),
-        exceptions_raised: u(exceptions),
+        entries_skipped: u(counts.entries_skipped),
+        lines_total: u(counts.lines_total),
+        lines_accepted: u(counts.lines_accepted),
+        lines_duplicate: u(counts.lines_duplicate),
+        lines_rejected: u(counts.lines_rejected),
+        payments_matched: u(counts.payments_matched),
+        exceptions_raised: u(counts.exceptions_raised),
         errors: errors
             .into_iter()
-            .map(|(line, field, message)| api::LineError {
-                line: u(line),
-                field,
-                message,
+            .map(|e| api::LineError {
+                line: u(e.line_no),
+                field: e.field,
+                message: e.message,
             })
             .collect(),
         payment_ids: payment_ids.iter().map(Uuid::to_string).collect(),

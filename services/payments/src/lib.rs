@@ -6,6 +6,30 @@
 //! and name, amount, date; R-P6: the receiving account); what it applies is proposed to
 //! contracts as allocations, everything else goes to the exception queue with the reason, the
 //! candidates and their evidence (R-P5).
+//!
+//! # Layout (the service anatomy of ARCHITECTURE.md)
+//!
+//! - `lib.rs`: wiring only (configuration, migrations, the consumer, the reconciler, the
+//!   gRPC server; `payments reseal`).
+//! - `domain/`: pure rules and typed values, no sqlx, tonic or rdkafka: `status` (payment
+//!   and allocation statuses, the allocation machine proposed → applied | rejected, and the
+//!   exception kinds), `repeats` (a line seen again: linked or DUPLICATE, R-P2/R-P5),
+//!   `book_to_bank` (per account and day, R-P7).
+//! - `store/`: every SQL statement of the service, named by intent and split by concern
+//!   (`files`, `lines`, `statements`, `payments`, `allocations`, `exceptions`,
+//!   `receivables` — the read model of contracts' open receivables — and `ledger`); functions
+//!   take the caller's transaction (`&mut PgConnection`) or the pool and return FromRow
+//!   structs. Accounts are stored sealed with blind indexes and masked forms (R-O4).
+//! - `api.rs`: the gRPC methods: parse the request, call the use case or the store, map the
+//!   response. The use cases it calls: `ingest` (one file in one transaction, with `intake`
+//!   and `csv` reading the formats and `repeats` deciding lines seen again), `resolve` (a
+//!   person decides an exception), `book_to_bank` (the report).
+//! - `events.rs`: the events consumed from contracts as one typed enum (`wants` derived from
+//!   it), one function per event.
+//! - `decisions`: carrying out the engine's decision (allocations proposed to contracts,
+//!   exceptions raised) and the events payments emits for them; `engine`: the cached
+//!   cash-application ledger shared by replicas; `redrive`: the reconciler that proposes an
+//!   unanswered allocation again and then raises ALLOCATION_STUCK.
 
 mod api;
 mod book_to_bank;
@@ -13,7 +37,7 @@ pub mod csv;
 mod decisions;
 mod domain;
 mod engine;
-mod handler;
+mod events;
 mod ingest;
 mod intake;
 mod redrive;
@@ -89,7 +113,7 @@ pub async fn run(
     let (pool, outbox) = (app.pool.clone(), app.outbox.clone());
     app.spawn(move |shutdown| redrive::run(pool, outbox, redrive, shutdown));
     // The topics: kit::events::SUBSCRIPTIONS (also the broker's ACLs).
-    app.consume(handler::ContractEvents {
+    app.consume(events::ContractEvents {
         outbox: app.outbox.clone(),
         engine: engine.clone(),
     })?;

@@ -12,7 +12,6 @@ use std::time::Duration;
 use anyhow::Context as _;
 use prost::Message as _;
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use kit::config::{ConfigError, env_parse};
 use kit::outbox::Outbox;
@@ -20,6 +19,8 @@ use kit::shutdown::Shutdown;
 use proto::events::v1 as events;
 
 use crate::decisions::{self, Raised};
+use crate::domain::status::ExceptionKind;
+use crate::store;
 
 /// When an unanswered allocation is sent again, and how often.
 #[derive(Debug, Clone)]
@@ -82,15 +83,6 @@ pub(crate) async fn run(pool: PgPool, outbox: Outbox, settings: Settings, mut sh
     }
 }
 
-type Row = (
-    Uuid,
-    Uuid,
-    i32,
-    Option<Vec<u8>>,
-    Option<String>,
-    Option<Uuid>,
-);
-
 /// One pass in one transaction: rows are locked (SKIP LOCKED: replicas share the work).
 pub(crate) async fn pass(
     pool: &PgPool,
@@ -98,21 +90,19 @@ pub(crate) async fn pass(
     settings: &Settings,
 ) -> anyhow::Result<Pass> {
     let mut tx = pool.begin().await.context("begin")?;
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT a.id, a.payment_id, a.redrives, a.event, a.event_key, p.customer_id
-         FROM allocations a JOIN payments p ON p.id = a.payment_id
-         WHERE a.status = 'proposed' AND a.stuck_raised_at IS NULL
-           AND COALESCE(a.last_redriven_at, a.proposed_at) < now() - make_interval(secs => $1)
-         ORDER BY a.proposed_at
-         LIMIT 200
-         FOR UPDATE OF a SKIP LOCKED",
-    )
-    .bind(settings.stuck_after.as_secs_f64())
-    .fetch_all(&mut *tx)
-    .await
-    .context("finding unanswered allocations")?;
+    let rows = store::lock_unanswered_allocations(&mut tx, settings.stuck_after.as_secs_f64())
+        .await
+        .context("finding unanswered allocations")?;
     let mut done = Pass::default();
-    for (allocation_id, payment_id, redrives, event, key, customer_id) in rows {
+    for store::Unanswered {
+        id: allocation_id,
+        payment_id,
+        redrives,
+        event,
+        event_key: key,
+        customer_id,
+    } in rows
+    {
         let proposal = event
             .as_deref()
             .map(events::PaymentAllocated::decode)
@@ -123,12 +113,7 @@ pub(crate) async fn pass(
                 outbox
                     .enqueue(&mut tx, kit::events::PAYMENTS, &key, &proposal)
                     .await?;
-                sqlx::query(
-                    "UPDATE allocations SET redrives = redrives + 1, last_redriven_at = now() WHERE id = $1",
-                )
-                .bind(allocation_id)
-                .execute(&mut *tx)
-                .await?;
+                store::mark_allocation_redriven(&mut tx, allocation_id).await?;
                 tracing::info!(%allocation_id, tries = redrives + 1, "allocation proposed again");
                 done.redriven += 1;
             }
@@ -144,7 +129,7 @@ pub(crate) async fn pass(
                     &Raised {
                         payment_id,
                         key: &key,
-                        kind: "ALLOCATION_STUCK",
+                        kind: ExceptionKind::AllocationStuck,
                         reason: &reason,
                         suggested_action: "check the contracts service and its dead-letter topic; when contracts shows the allocation, nothing is to do; otherwise allocate the payment by hand",
                         candidates: "[]",
@@ -152,10 +137,7 @@ pub(crate) async fn pass(
                     },
                 )
                 .await?;
-                sqlx::query("UPDATE allocations SET stuck_raised_at = now() WHERE id = $1")
-                    .bind(allocation_id)
-                    .execute(&mut *tx)
-                    .await?;
+                store::mark_allocation_stuck(&mut tx, allocation_id).await?;
                 done.raised += 1;
             }
         }

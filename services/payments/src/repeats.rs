@@ -11,6 +11,7 @@ use kit::outbox::Outbox;
 
 use crate::decisions;
 use crate::domain::repeats::{LineSource, Repeat, Sighting, classify};
+use crate::domain::status::ExceptionKind;
 use crate::engine::Engine;
 use crate::intake::Incoming;
 use crate::store;
@@ -107,7 +108,7 @@ pub(crate) async fn seen_again(
                 &decisions::Raised {
                     payment_id: held,
                     key: &held.to_string(),
-                    kind: "DUPLICATE",
+                    kind: ExceptionKind::DUPLICATE,
                     reason: &reason,
                     suggested_action: "compare with the bank: if the bank credited the money twice, confirm it as a second payment with the customer; otherwise dismiss with a note",
                     candidates: "[]",

@@ -15,7 +15,9 @@ use proto::payments::v1 as api;
 use proto::payments::v1::resolve_exception_request::Action;
 
 use crate::decisions::{self, Proposed, StoredCandidate};
-use crate::engine::{Engine, PaymentRow, payment_columns};
+use crate::domain::status::{AllocationStatus, PaymentStatus};
+use crate::engine::Engine;
+use crate::store;
 
 pub(crate) async fn resolve(
     pool: &PgPool,
@@ -38,15 +40,14 @@ pub(crate) async fn resolve(
     let mut tx = pool.begin().await?;
     // The ledger lock first, as every other change to the open receivables takes it.
     let mut session = engine.open(&mut tx).await?;
-    type Row = (Uuid, String, Option<String>, String, String);
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT e.payment_id, e.kind, e.resolution, e.candidates::text, p.status
-         FROM exceptions e JOIN payments p ON p.id = e.payment_id WHERE e.id = $1 FOR UPDATE OF e",
-    )
-    .bind(exception_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((payment_id, kind, resolution, candidates, status)) = row else {
+    let Some(store::ExceptionToResolve {
+        payment_id,
+        kind,
+        resolution,
+        candidates,
+        payment_status: status,
+    }) = store::lock_exception(&mut tx, exception_id).await?
+    else {
         return Err(ApiError::NotFound(format!(
             "no exception with id {exception_id}; list the open ones with ListExceptions"
         )));
@@ -79,7 +80,9 @@ pub(crate) async fn resolve(
             format!("{kind} closed without applying by {by}{suffix}")
         }
         Action::ConfirmCandidate(index) => {
-            if status != "exception" {
+            let status = PaymentStatus::parse(&status)
+                .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("payment {payment_id}: {e}")))?;
+            if !status.may_be_confirmed() {
                 return Err(ApiError::FailedPrecondition(format!(
                     "payment {payment_id} is already applied ({status}); a {kind} exception of an applied payment can only be dismissed"
                 )));
@@ -108,14 +111,7 @@ pub(crate) async fn resolve(
             }
             let customer = Uuid::parse_str(&candidate.customer_id)
                 .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("candidate customer id: {e}")))?;
-            let payment: PaymentRow = sqlx::query_as(concat!(
-                "SELECT ",
-                payment_columns!(),
-                " FROM payments WHERE id = $1"
-            ))
-            .bind(payment_id)
-            .fetch_one(&mut *tx)
-            .await?;
+            let payment = store::payment_for_engine(&mut tx, payment_id).await?;
             let key = customer.to_string();
             let mut first = None;
             for a in &candidate.allocations {
@@ -137,7 +133,7 @@ pub(crate) async fn resolve(
                     reference: &a.receivable_ref,
                     amount,
                     currency: &a.currency,
-                    booking_date: payment.1,
+                    booking_date: payment.booking_date,
                     key: &key,
                 };
                 let (allocation_id, receivable_id) =
@@ -151,21 +147,17 @@ pub(crate) async fn resolve(
                     receivable_id: receivable_id.to_string(),
                     receivable_ref: a.receivable_ref.clone(),
                     amount: Some(wire::money(amount, &a.currency)),
-                    status: "proposed".to_owned(),
+                    status: AllocationStatus::Proposed.as_str().to_owned(),
                 });
             }
             session.remember_applied(&Engine::payment_of(&payment), payment_id);
-            sqlx::query(
-                "UPDATE payments SET status = 'matched', customer_id = $2, receivable_id = $3, confidence = $4,
-                        evidence = $5 WHERE id = $1",
-            )
-            .bind(payment_id)
-            .bind(customer)
-            .bind(first)
-            .bind(i32::from(candidate.confidence))
-            .bind(&candidate.evidence)
-            .execute(&mut *tx)
-            .await?;
+            let confirmed = store::Confirmed {
+                customer_id: customer,
+                receivable_id: first,
+                confidence: i32::from(candidate.confidence),
+                evidence: &candidate.evidence,
+            };
+            store::mark_payment_confirmed(&mut tx, payment_id, &confirmed).await?;
             format!(
                 "{kind}: candidate {} ({}) confirmed by {by}{suffix}",
                 index + 1,
@@ -173,14 +165,7 @@ pub(crate) async fn resolve(
             )
         }
     };
-    sqlx::query(
-        "UPDATE exceptions SET resolved_at = now(), resolution = $2, resolved_by = $3 WHERE id = $1",
-    )
-    .bind(exception_id)
-    .bind(&resolution)
-    .bind(&by)
-    .execute(&mut *tx)
-    .await?;
+    store::resolve_exception_by(&mut tx, exception_id, &resolution, &by).await?;
     let resolved = events::ExceptionResolved {
         exception_id: exception_id.to_string(),
         payment_id: payment_id.to_string(),

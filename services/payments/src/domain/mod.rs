@@ -2,3 +2,4 @@
 
 pub(crate) mod book_to_bank;
 pub(crate) mod repeats;
+pub(crate) mod status;

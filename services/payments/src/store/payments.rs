@@ -1,0 +1,289 @@
+//! Payments: stored, decided, listed.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::domain::status::PaymentStatus;
+
+/// The columns of a stored payment the engine needs, as [`PaymentRow`] reads them.
+macro_rules! payment_columns {
+    () => {
+        "id, booking_date, amount, currency, payer_name, payer_account_index, receiving_account_index, reference"
+    };
+}
+pub(crate) use payment_columns;
+
+/// A stored payment as the engine sees it: its accounts are their blind indexes (R-O4).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct PaymentRow {
+    pub(crate) id: Uuid,
+    pub(crate) booking_date: NaiveDate,
+    pub(crate) amount: Decimal,
+    pub(crate) currency: String,
+    pub(crate) payer_name: String,
+    pub(crate) payer_account_index: String,
+    pub(crate) receiving_account_index: String,
+    pub(crate) reference: String,
+}
+
+/// A payment held for a person (R-P5): recorded as an exception, never decided by the
+/// engine, never allocated.
+pub(crate) struct HeldPayment<'a> {
+    pub(crate) id: Uuid,
+    pub(crate) file_id: Uuid,
+    pub(crate) line: &'a crate::intake::Incoming,
+    pub(crate) sealed_account: &'a str,
+    pub(crate) account_index: &'a str,
+    pub(crate) sealed_receiving: &'a str,
+    pub(crate) receiving_index: &'a str,
+}
+
+/// Stores a held payment.
+pub(crate) async fn insert_held_payment(
+    tx: &mut PgConnection,
+    p: &HeldPayment<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO payments (id, file_id, line_no, booking_date, amount, currency, payer_name, payer_account,
+                               reference, status, receiving_account, payer_account_index,
+                               receiving_account_index)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(p.id)
+    .bind(p.file_id)
+    .bind(i32::try_from(p.line.line_no).unwrap_or(i32::MAX))
+    .bind(p.line.date)
+    .bind(p.line.amount)
+    .bind(&p.line.currency)
+    .bind(&p.line.payer_name)
+    .bind(p.sealed_account)
+    .bind(&p.line.reference)
+    .bind(PaymentStatus::Exception.as_str())
+    .bind(p.sealed_receiving)
+    .bind(p.account_index)
+    .bind(p.receiving_index)
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
+}
+
+/// A payment to store as the engine decides it (the decision is recorded after).
+pub(crate) struct NewPayment<'a> {
+    pub(crate) id: Uuid,
+    pub(crate) file_id: Uuid,
+    pub(crate) line: &'a crate::intake::Incoming,
+    pub(crate) customer_id: Option<Uuid>,
+    pub(crate) sealed_account: &'a str,
+    pub(crate) account_index: &'a str,
+    pub(crate) sealed_receiving: &'a str,
+    pub(crate) receiving_index: &'a str,
+}
+
+/// Stores a new payment, in the exception status until its decision is recorded.
+pub(crate) async fn insert_payment(
+    tx: &mut PgConnection,
+    p: &NewPayment<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO payments (id, file_id, line_no, booking_date, amount, currency, payer_name, payer_account,
+                               reference, status, customer_id, receiving_account, payer_account_index,
+                               receiving_account_index)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(p.id)
+    .bind(p.file_id)
+    .bind(i32::try_from(p.line.line_no).unwrap_or(i32::MAX))
+    .bind(p.line.date)
+    .bind(p.line.amount)
+    .bind(&p.line.currency)
+    .bind(&p.line.payer_name)
+    .bind(p.sealed_account)
+    .bind(&p.line.reference)
+    .bind(PaymentStatus::Exception.as_str())
+    .bind(p.customer_id)
+    .bind(p.sealed_receiving)
+    .bind(p.account_index)
+    .bind(p.receiving_index)
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
+}
+
+/// The engine's decision about a payment, as recorded on it.
+pub(crate) struct RecordedDecision<'a> {
+    pub(crate) status: PaymentStatus,
+    pub(crate) customer_id: Option<Uuid>,
+    pub(crate) confidence: i32,
+    pub(crate) evidence: &'a [String],
+    /// The decision as JSON.
+    pub(crate) json: &'a str,
+}
+
+/// Records the engine's decision on the payment.
+pub(crate) async fn record_decision(
+    tx: &mut PgConnection,
+    payment_id: Uuid,
+    d: &RecordedDecision<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE payments SET status = $2, customer_id = $3, confidence = $4, evidence = $5, decision = $6::jsonb
+         WHERE id = $1",
+    )
+    .bind(payment_id)
+    .bind(d.status.as_str())
+    .bind(d.customer_id)
+    .bind(d.confidence)
+    .bind(d.evidence)
+    .bind(d.json)
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
+}
+
+/// Sets the receivable the payment shows as paid (its first allocation's).
+pub(crate) async fn set_payment_receivable(
+    tx: &mut PgConnection,
+    payment_id: Uuid,
+    receivable_id: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE payments SET receivable_id = $2 WHERE id = $1")
+        .bind(payment_id)
+        .bind(receivable_id)
+        .execute(&mut *tx)
+        .await
+        .map(|_| ())
+}
+
+/// What a person confirmed: the payment is applied to the candidate (R-P5).
+pub(crate) struct Confirmed<'a> {
+    pub(crate) customer_id: Uuid,
+    pub(crate) receivable_id: Option<Uuid>,
+    pub(crate) confidence: i32,
+    pub(crate) evidence: &'a [String],
+}
+
+/// Marks the payment matched as a person confirmed it.
+pub(crate) async fn mark_payment_confirmed(
+    tx: &mut PgConnection,
+    payment_id: Uuid,
+    c: &Confirmed<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE payments SET status = $6, customer_id = $2, receivable_id = $3, confidence = $4,
+                evidence = $5 WHERE id = $1",
+    )
+    .bind(payment_id)
+    .bind(c.customer_id)
+    .bind(c.receivable_id)
+    .bind(c.confidence)
+    .bind(c.evidence)
+    .bind(PaymentStatus::Matched.as_str())
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
+}
+
+/// Sets the payment's status (contracts confirmed or refused its allocation).
+pub(crate) async fn set_payment_status(
+    tx: &mut PgConnection,
+    payment_id: Uuid,
+    status: PaymentStatus,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE payments SET status = $2 WHERE id = $1")
+        .bind(payment_id)
+        .bind(status.as_str())
+        .execute(&mut *tx)
+        .await
+        .map(|_| ())
+}
+
+/// Whether the payment is one of ours.
+pub(crate) async fn payment_exists(
+    tx: &mut PgConnection,
+    payment_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let known: Option<Uuid> = sqlx::query_scalar("SELECT id FROM payments WHERE id = $1")
+        .bind(payment_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    Ok(known.is_some())
+}
+
+/// The payment as the engine sees it.
+pub(crate) async fn payment_for_engine(
+    tx: &mut PgConnection,
+    payment_id: Uuid,
+) -> Result<PaymentRow, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        payment_columns!(),
+        " FROM payments WHERE id = $1"
+    ))
+    .bind(payment_id)
+    .fetch_one(&mut *tx)
+    .await
+}
+
+/// The payments as the engine sees them, in no particular order.
+pub(crate) async fn payments_for_engine(
+    tx: &mut PgConnection,
+    payment_ids: &[Uuid],
+) -> Result<Vec<PaymentRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        payment_columns!(),
+        " FROM payments WHERE id = ANY($1)"
+    ))
+    .bind(payment_ids)
+    .fetch_all(&mut *tx)
+    .await
+}
+
+/// A payment as ListPayments shows it; the payer account is sealed (R-O4).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ListedPayment {
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) id: Uuid,
+    pub(crate) booking_date: NaiveDate,
+    pub(crate) amount: Decimal,
+    pub(crate) currency: String,
+    pub(crate) payer_name: String,
+    pub(crate) payer_account: String,
+    pub(crate) reference: String,
+    pub(crate) status: String,
+    pub(crate) receivable_id: Option<Uuid>,
+    pub(crate) file_id: Uuid,
+    pub(crate) line_no: i32,
+    pub(crate) confidence: i32,
+    pub(crate) evidence: Vec<String>,
+    /// The conversion recorded with the decision, as JSON.
+    pub(crate) fx: Option<String>,
+}
+
+/// Where a page of payments starts: after this (created_at, line_no, id).
+pub(crate) type PaymentsAfter = (DateTime<Utc>, i32, Uuid);
+
+/// One page of payments (of the file, if given) in ingestion order.
+pub(crate) async fn payments_page(
+    pool: &PgPool,
+    file_id: Option<Uuid>,
+    after: Option<&PaymentsAfter>,
+    limit: i64,
+) -> Result<Vec<ListedPayment>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT created_at, id, booking_date, amount, currency, payer_name, payer_account, reference, status,
+                receivable_id, file_id, line_no, confidence, evidence, (decision->'fx')::text AS fx
+         FROM payments WHERE ($1::uuid IS NULL OR file_id = $1)
+           AND ($2::timestamptz IS NULL OR (created_at, line_no, id) > ($2, $3, $4))
+         ORDER BY created_at, line_no, id LIMIT $5",
+    )
+    .bind(file_id)
+    .bind(after.map(|a| a.0))
+    .bind(after.map(|a| a.1))
+    .bind(after.map(|a| a.2))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

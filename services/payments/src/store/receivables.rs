@@ -1,0 +1,210 @@
+//! The read model of contracts' open receivables (`open_receivables`), built from contracts'
+//! events: what is open, what is pending (proposed here, not yet confirmed by contracts) and
+//! the payer accounts on file, as blind indexes and masked forms only (R-O4).
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A receivable of a newly signed contract.
+pub(crate) struct NewReceivable<'a> {
+    pub(crate) receivable_id: Uuid,
+    pub(crate) contract_id: Uuid,
+    pub(crate) contract_no: &'a str,
+    pub(crate) customer_id: Uuid,
+    pub(crate) installment_no: i32,
+    pub(crate) due_date: NaiveDate,
+    pub(crate) currency: &'a str,
+    pub(crate) open_amount: Decimal,
+    pub(crate) customer_name: &'a str,
+    pub(crate) payer_accounts_masked: &'a [String],
+    pub(crate) escrow_account_index: &'a str,
+    pub(crate) escrow_account_masked: &'a str,
+    pub(crate) unit: Option<&'a str>,
+    pub(crate) payer_account_indexes: &'a [&'a str],
+}
+
+/// Adds a receivable to the read model; false when it was there already.
+pub(crate) async fn add_open_receivable(
+    tx: &mut PgConnection,
+    r: &NewReceivable<'_>,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO open_receivables (receivable_id, contract_id, contract_no, customer_id, installment_no,
+                                       due_date, currency, open_amount, customer_name, payer_accounts_masked,
+                                       escrow_account_index, escrow_account_masked, unit, payer_account_indexes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (receivable_id) DO NOTHING",
+    )
+    .bind(r.receivable_id)
+    .bind(r.contract_id)
+    .bind(r.contract_no)
+    .bind(r.customer_id)
+    .bind(r.installment_no)
+    .bind(r.due_date)
+    .bind(r.currency)
+    .bind(r.open_amount)
+    .bind(r.customer_name)
+    .bind(r.payer_accounts_masked)
+    .bind(r.escrow_account_index)
+    .bind(r.escrow_account_masked)
+    .bind(r.unit)
+    .bind(r.payer_account_indexes)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// Puts a payer account (blind index and masked form) on file for every receivable of the
+/// customer that does not have it yet.
+pub(crate) async fn add_payer_account(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    account_masked: &str,
+    account_index: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE open_receivables SET payer_accounts_masked = array_append(payer_accounts_masked, $2),
+                payer_account_indexes = array_append(payer_account_indexes, $3)
+         WHERE customer_id = $1 AND NOT ($3 = ANY(payer_account_indexes))",
+    )
+    .bind(customer_id)
+    .bind(account_masked)
+    .bind(account_index)
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
+}
+
+/// A receivable's balance in the read model.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct Balance {
+    pub(crate) open_amount: Decimal,
+    pub(crate) pending_amount: Decimal,
+}
+
+/// The receivable's open and pending amounts, if it is known here.
+pub(crate) async fn receivable_balance(
+    tx: &mut PgConnection,
+    receivable_id: Uuid,
+) -> Result<Option<Balance>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT open_amount, pending_amount FROM open_receivables WHERE receivable_id = $1",
+    )
+    .bind(receivable_id)
+    .fetch_optional(&mut *tx)
+    .await
+}
+
+/// What the engine may still allocate to a receivable: open less pending.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct Available {
+    pub(crate) contract_no: String,
+    pub(crate) installment_no: i32,
+    pub(crate) available: Decimal,
+}
+
+/// The receivable's available amount, if it is known here.
+pub(crate) async fn available_of_receivable(
+    tx: &mut PgConnection,
+    receivable_id: Uuid,
+) -> Result<Option<Available>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT contract_no, installment_no, GREATEST(open_amount - pending_amount, 0) AS available
+         FROM open_receivables WHERE receivable_id = $1",
+    )
+    .bind(receivable_id)
+    .fetch_optional(&mut *tx)
+    .await
+}
+
+/// Contracts booked `amount`: it is no longer pending, and the open amount is what contracts
+/// says is open after it.
+pub(crate) async fn book_confirmed_amount(
+    tx: &mut PgConnection,
+    receivable_id: Uuid,
+    open_after: Decimal,
+    amount: Decimal,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE open_receivables SET open_amount = $2, pending_amount = GREATEST(pending_amount - $3, 0)
+         WHERE receivable_id = $1",
+    )
+    .bind(receivable_id)
+    .bind(open_after)
+    .bind(amount)
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
+}
+
+/// Contracts refused `amount`: it is no longer pending.
+pub(crate) async fn release_pending_amount(
+    tx: &mut PgConnection,
+    receivable_id: Uuid,
+    amount: Decimal,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE open_receivables SET pending_amount = GREATEST(pending_amount - $2, 0) WHERE receivable_id = $1",
+    )
+    .bind(receivable_id)
+    .bind(amount)
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
+}
+
+/// Sets the open amount the owner (contracts) reported.
+pub(crate) async fn correct_open_amount(
+    tx: &mut PgConnection,
+    receivable_id: Uuid,
+    open: Decimal,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE open_receivables SET open_amount = $2 WHERE receivable_id = $1")
+        .bind(receivable_id)
+        .bind(open)
+        .execute(&mut *tx)
+        .await
+        .map(|_| ())
+}
+
+/// The ids contracts knows a receivable by.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ReceivableIds {
+    pub(crate) receivable_id: Uuid,
+    pub(crate) contract_id: Uuid,
+    pub(crate) customer_id: Uuid,
+}
+
+/// The receivable the ledger names `contract_no/installment_no`, if it is known here.
+pub(crate) async fn receivable_by_ref(
+    tx: &mut PgConnection,
+    contract_no: &str,
+    installment_no: i32,
+) -> Result<Option<ReceivableIds>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT receivable_id, contract_id, customer_id FROM open_receivables
+         WHERE contract_no = $1 AND installment_no = $2",
+    )
+    .bind(contract_no)
+    .bind(installment_no)
+    .fetch_optional(&mut *tx)
+    .await
+}
+
+/// Reserves `amount` of the receivable for a proposed allocation.
+pub(crate) async fn reserve_pending_amount(
+    tx: &mut PgConnection,
+    receivable_id: Uuid,
+    amount: Decimal,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE open_receivables SET pending_amount = pending_amount + $2 WHERE receivable_id = $1",
+    )
+    .bind(receivable_id)
+    .bind(amount)
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
+}

@@ -170,6 +170,7 @@ async fn a_statement_of_account_shows_what_the_receivables_say_as_json_html_and_
     for c in &s.contracts {
         assert!(
             c.escrow_account_masked.starts_with("****")
+                && c.escrow_account_masked.ends_with("8888")
                 && !c.escrow_account_masked.contains("6216"),
             "{c:?}"
         );

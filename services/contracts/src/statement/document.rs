@@ -162,3 +162,73 @@ pub(super) fn build(
         .note("本对账单不含逾期利息：利息尚未计算，任何金额均不包含利息。")
         .footer(format!("对账单 {id} · 截至 {}", date_zh(s.as_of))))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::schedule::{ChargeType, ItemKind};
+    use crate::domain::statement::{Line, build as build_statement};
+
+    fn sample() -> (Statement, BTreeMap<String, ContractInfo>) {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let line = |no: &str, n: u32, due: &str, billed: i64, open: i64, fee: i64| Line {
+            receivable_id: uuid::Uuid::nil(),
+            contract_no: no.to_owned(),
+            currency: "CNY".to_owned(),
+            kind: ItemKind::Installment,
+            charge_type: ChargeType::ManagementFee,
+            installment_no: n,
+            due_date: d(due),
+            billed: Decimal::new(billed, 2),
+            open: Decimal::new(open, 2),
+            late_fee: Decimal::new(fee, 2),
+        };
+        let s = build_statement(
+            d("2026-03-21"),
+            [
+                line("HT-1", 1, "2026-03-10", 1_000_000, 600_000, 10_600),
+                line("HT-1", 2, "2026-05-10", 1_000_000, 1_000_000, 0),
+            ],
+        );
+        let info = ContractInfo {
+            id: uuid::Uuid::nil(),
+            escrow_masked: kit::wire::mask("621661000000008888"),
+        };
+        (s, BTreeMap::from([("HT-1".to_owned(), info)]))
+    }
+
+    #[test]
+    fn the_printed_statement_adds_up_and_hides_the_account() {
+        let (s, contracts) = sample();
+        let doc = build("ST-20260321-00000000", "吴十二", None, &s, &contracts).unwrap();
+        let html = documents::to_html(&doc);
+        for want in [
+            "对账单",
+            "吴十二",
+            "16,106.00",
+            "6,106.00",
+            "106.00",
+            "分期款 · 物业管理费",
+            "逾期 1–30 天",
+        ] {
+            assert!(html.contains(want), "{want} missing");
+        }
+        assert!(!html.contains("6216"), "the account in clear");
+        assert!(html.contains("**************8888"));
+        assert!(html.contains("不含逾期利息"));
+    }
+
+    #[test]
+    fn the_same_statement_renders_the_same_pdf() {
+        let (s, contracts) = sample();
+        let doc = build("ST-20260321-00000000", "吴十二", None, &s, &contracts).unwrap();
+        let font = documents::Font::from_env_or_system()
+            .expect("a CJK font: deploy/local/install-deps.sh installs fonts-wqy-microhei");
+        let first = documents::to_pdf(&doc, &font).unwrap();
+        assert!(first.starts_with(b"%PDF-"));
+        assert_eq!(first, documents::to_pdf(&doc, &font).unwrap());
+        if let Some(dir) = std::env::var_os("STATEMENT_SAMPLE_DIR") {
+            std::fs::write(std::path::Path::new(&dir).join("statement.pdf"), &first).unwrap();
+        }
+    }
+}

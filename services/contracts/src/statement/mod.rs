@@ -82,7 +82,8 @@ pub(crate) async fn get(
             row.contract_no,
             ContractInfo {
                 id: row.id,
-                escrow_masked: wire::mask(&account),
+                // Masked without its spaces, so the last four digits show ("…8888").
+                escrow_masked: wire::mask(&account.split_whitespace().collect::<String>()),
             },
         );
     }

@@ -29,6 +29,7 @@ mod payer_accounts;
 mod payments_replicas;
 mod pii_scan;
 mod schedules;
+mod statement;
 mod stuck_allocations;
 mod terms;
 mod trace_context;

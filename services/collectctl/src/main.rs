@@ -20,6 +20,7 @@ mod ingest;
 mod late_fee;
 mod reconcile;
 mod service;
+mod statement;
 
 use std::process::ExitCode;
 
@@ -52,6 +53,9 @@ enum Command {
     /// Credit holds (R-L5, R-S5): list a customer's, and a supervisor's place, release and
     /// override (contracts service).
     Holds(holds::HoldsArgs),
+    /// A customer's statement of account: open items, aging, late fees, totals; text, --json,
+    /// and the printable document with --html FILE / --pdf FILE (contracts service).
+    Statement(statement::StatementArgs),
     /// Send a bank statement file to the payments service (manual fallback when a feed fails,
     /// R-O6); prints what was booked, applied and rejected.
     Ingest(ingest::IngestArgs),
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
         Command::Ingest(args) => ingest::run(args),
         Command::Customers(args) => customers::run(args),
         Command::Holds(args) => holds::run(args),
+        Command::Statement(args) => statement::run(args),
         Command::Auth(args) => auth::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Dlq(args) => dlq::run(args),

@@ -15,7 +15,7 @@ use proto::events::v1 as events;
 
 use crate::domain::schedule::{self, Billed, ChargeType, ItemKind, RequestedItem};
 use crate::terms::Terms;
-use crate::{cycle, holds, owners, store};
+use crate::{cycle, holds, owners, statement, store};
 
 /// Most installments a schedule may have (50 years of monthly payments).
 const MAX_INSTALLMENTS: usize = 600;
@@ -34,6 +34,8 @@ pub(crate) struct Api {
     pub(crate) business_utc_offset: chrono::FixedOffset,
     /// Overdue above this puts a customer on credit hold (`CREDIT_HOLD_OVERDUE_ABOVE`, R-S5).
     pub(crate) hold_threshold: Option<crate::domain::hold::Threshold>,
+    /// The CJK font statements are printed in, loaded once at start-up.
+    pub(crate) font: documents::Font,
 }
 
 #[tonic::async_trait]
@@ -397,6 +399,25 @@ impl ContractsService for Api {
         tracing::info!(override_id = %granted.override_id, by = %granted.granted_by, "credit hold override granted");
         Ok(Response::new(granted))
     }
+
+    #[tracing::instrument(skip_all, fields(customer_id))]
+    async fn get_statement(
+        &self,
+        request: Request<api::GetStatementRequest>,
+    ) -> Result<Response<api::GetStatementResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        tracing::Span::current().record("customer_id", request.get_ref().customer_id.as_str());
+        let cx = statement::Context {
+            pii: &self.pii,
+            font: &self.font,
+            today: kit::config::business_date(chrono::Utc::now(), self.business_utc_offset),
+            clock: self.business_clock,
+        };
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let response = statement::get(&mut conn, &cx, &caller, request.get_ref()).await?;
+        tracing::info!(document_id = %response.document_id, bytes = response.document.len(), "statement of account");
+        Ok(Response::new(response))
+    }
 }
 
 struct ContractInput {
@@ -748,7 +769,7 @@ async fn claim_idempotency_key<M: prost::Message>(
     Ok(Claim::Repeat(existing))
 }
 
-fn hex_sha256(bytes: &[u8]) -> String {
+pub(crate) fn hex_sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))

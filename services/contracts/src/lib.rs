@@ -10,6 +10,7 @@ pub mod domain;
 mod handler;
 mod holds;
 mod owners;
+mod statement;
 mod store;
 mod terms;
 mod wire;
@@ -58,6 +59,14 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let terms = std::sync::Arc::new(terms::Terms::from_env()?);
     let pii = kit::pii::Pii::from_env()?;
+    // Statements of account are printed in a CJK font (issue 12 item 10): refuse to start
+    // without one rather than fail the first GetStatement.
+    let font = documents::Font::from_env_or_system().map_err(|e| {
+        anyhow::anyhow!(
+            "contracts prints statements of account (GetStatement) and needs a CJK font: {e}"
+        )
+    })?;
+    tracing::info!(font = %font.path().display(), "statement font loaded");
     let hold_threshold = match std::env::var("CREDIT_HOLD_OVERDUE_ABOVE") {
         Ok(text) if !text.trim().is_empty() => Some(
             domain::hold::Threshold::parse(&text)
@@ -78,6 +87,7 @@ pub async fn run(
         business_clock: app.config.business_clock,
         business_utc_offset: app.config.business_utc_offset,
         hold_threshold,
+        font,
     };
     let server = ContractsServiceServer::new(api);
     app.serve(

@@ -2,6 +2,7 @@
 
 pub mod hold;
 pub mod schedule;
+pub mod statement;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

@@ -51,6 +51,18 @@ impl ItemKind {
         .into_iter()
         .find(|k| k.as_str() == value)
     }
+
+    /// The Chinese name, for notices and statements.
+    #[must_use]
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Self::Deposit => "定金",
+            Self::DownPayment => "首付款",
+            Self::Installment => "分期款",
+            Self::FinalPayment => "尾款",
+            Self::Milestone => "进度款",
+        }
+    }
 }
 
 /// What a charge is for (R-C2); notices list each separately.

@@ -1,6 +1,7 @@
 //! Reading receivables and contracts, shared by the API and the event handlers.
 
 pub(crate) mod holds;
+pub(crate) mod statement;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

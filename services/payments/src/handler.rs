@@ -34,6 +34,7 @@ impl Handler for ContractEvents {
             || event_type == kit::events::type_name::<events::AllocationApplied>()
             || event_type == kit::events::type_name::<events::AllocationRejected>()
             || event_type == kit::events::type_name::<events::PayerAccountAdded>()
+            || event_type == kit::events::type_name::<events::ChargesBilled>()
     }
 
     async fn handle(
@@ -55,6 +56,19 @@ impl Handler for ContractEvents {
                 contract_no: Some(&signed.contract_no),
                 account_indexes: &signed.payer_account_indexes,
                 what: &format!("contract {} was known", signed.contract_no),
+            };
+            rematch(tx, &self.outbox, &mut session, &because).await?;
+            session.close(tx).await?;
+        } else if event_type == kit::events::type_name::<events::ChargesBilled>() {
+            // R-C2: a unit's monthly charges join the read model as a signed contract's
+            // receivables do, so cash application can match and allocate them.
+            let billed = as_signed(event.decode()?);
+            let mut session = self.engine.open(tx).await?;
+            contract_signed(tx, &mut session, &billed).await?;
+            let because = Because {
+                contract_no: Some(&billed.contract_no),
+                account_indexes: &billed.payer_account_indexes,
+                what: &format!("charges of contract {} were billed", billed.contract_no),
             };
             rematch(tx, &self.outbox, &mut session, &because).await?;
             session.close(tx).await?;
@@ -131,6 +145,26 @@ async fn payer_account_added(
     .await?;
     session.add_payer_account(customer_id, index);
     Ok(())
+}
+
+/// The part of `ChargesBilled` the read model takes, in the shape of a signed contract's
+/// (same contract, customer, accounts and receivables; the unit by its code, as remittance
+/// texts name it).
+fn as_signed(billed: events::ChargesBilled) -> events::ContractSigned {
+    events::ContractSigned {
+        contract_id: billed.contract_id,
+        contract_no: billed.contract_no,
+        customer_id: billed.customer_id,
+        customer_name: billed.customer_name,
+        currency: billed.currency,
+        receivables: billed.receivables,
+        unit: billed.unit,
+        payer_account_indexes: billed.payer_account_indexes,
+        payer_accounts_masked: billed.payer_accounts_masked,
+        escrow_account_index: billed.escrow_account_index,
+        escrow_account_masked: billed.escrow_account_masked,
+        ..Default::default()
+    }
 }
 
 /// Adds the contract's receivables to the read model and to the ledger.

@@ -8,6 +8,7 @@
 
 mod audit;
 mod auth;
+mod billing;
 mod book_to_bank;
 mod calendar;
 mod cli;
@@ -52,6 +53,11 @@ enum Command {
     /// Credit holds (R-L5, R-S5): list a customer's, and a supervisor's place, release and
     /// override (contracts service).
     Holds(holds::HoldsArgs),
+    /// Property-management billing (R-C2): the monthly run and meter-reading imports
+    /// (contracts service).
+    Billing(billing::BillingArgs),
+    /// Units billed for property management (R-C3): segment, occupancy, area, charge terms.
+    Units(billing::UnitsArgs),
     /// Send a bank statement file to the payments service (manual fallback when a feed fails,
     /// R-O6); prints what was booked, applied and rejected.
     Ingest(ingest::IngestArgs),
@@ -80,6 +86,8 @@ fn main() -> ExitCode {
         Command::Ingest(args) => ingest::run(args),
         Command::Customers(args) => customers::run(args),
         Command::Holds(args) => holds::run(args),
+        Command::Billing(args) => billing::run(args),
+        Command::Units(args) => billing::units(args),
         Command::Auth(args) => auth::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Dlq(args) => dlq::run(args),

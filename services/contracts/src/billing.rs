@@ -409,10 +409,7 @@ pub(crate) async fn run(
     let due = due_of(billing, "period", period)?;
     let mut tx = pool.begin().await?;
     store::lock_billing(&mut tx).await?;
-    let resumed = matches!(
-        store::start_run(&mut tx, period).await?,
-        RunState::Resume
-    );
+    let resumed = matches!(store::start_run(&mut tx, period).await?, RunState::Resume);
     tx.commit().await?;
     let (mut units, mut created, mut already) = (0u32, 0u32, 0u32);
     loop {

@@ -488,3 +488,107 @@ async fn a_billing_run_killed_midway_resumes_and_bills_each_unit_once() {
     );
     pool.close().await;
 }
+
+/// The monthly billing run for many units through the service against PostgreSQL (issue 12
+/// item 2): `BILLING_BENCH_UNITS` units (default 1,000,000), each with its own
+/// property-management contract and two charge terms. Ignored by default:
+/// `COLLECTIONS_BROKER=embedded cargo test -p e2e --test e2e -- --ignored billing_run_benchmark --nocapture`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a benchmark: minutes, not seconds"]
+async fn billing_run_benchmark() {
+    let units: i64 = std::env::var("BILLING_BENCH_UNITS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000_000);
+    let stack = devstack::Stack::start(
+        devstack::StackOptions {
+            isolated: true,
+            only: vec!["contracts".to_owned()],
+            // One call bills the whole portfolio here; with the default 30 s call timeout a
+            // longer run is cut off and resumes on the next call.
+            env: vec![
+                ("RUST_LOG".to_owned(), "warn".to_owned()),
+                ("GRPC_CALL_TIMEOUT_MS".to_owned(), "3600000".to_owned()),
+            ],
+            ..devstack::StackOptions::default()
+        },
+        |_| {},
+    )
+    .await
+    .expect("the stack starts");
+    // Only contracts runs, so nothing else competes for the machine; the client is built by
+    // hand (Clients wants all five).
+    let token = stack
+        .auth
+        .token("bench", &[Role::Admin], None)
+        .or_logs(&stack);
+    let mut client = proto::contracts::v1::contracts_service_client::ContractsServiceClient::new(
+        tonic::service::interceptor::InterceptedService::new(
+            devstack::clients::channel(&stack, "contracts", None).or_logs(&stack),
+            devstack::clients::Credential::bearer(&token).or_logs(&stack),
+        ),
+    );
+    let pool = sqlx::PgPool::connect(&stack.database_urls["contracts"])
+        .await
+        .or_logs(&stack);
+    let started = std::time::Instant::now();
+    for statement in [
+        // One owner and one property-management contract per unit.
+        "INSERT INTO contracts.customers (id, name, kind, payer_accounts)
+         SELECT ('00000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid, '业主' || n, 'person', '{}'
+         FROM generate_series(1, $1) n",
+        "INSERT INTO contracts.contracts (id, contract_no, customer_id, currency, escrow_account)
+         SELECT ('00000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid, 'PM-BENCH-' || n,
+                ('00000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid, 'CNY', '6216610000000088888'
+         FROM generate_series(1, $1) n",
+        "INSERT INTO contracts.units (id, code, project, segment, occupancy, area, customer_id, contract_id)
+         SELECT gen_random_uuid(), (n / 1000) || '-' || (n % 1000), 'Bench',
+                CASE WHEN n % 10 = 0 THEN 'parking' ELSE 'residential' END,
+                CASE WHEN n % 3 = 0 THEN 'vacant' ELSE 'occupied' END, 60 + (n % 900) / 10.0,
+                c.customer_id, c.id
+         FROM generate_series(1, $1) n
+         JOIN contracts.contracts c ON c.id = ('00000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid",
+        "INSERT INTO contracts.charge_terms (unit_id, charge_type, basis, amount, vacant_factor, effective_from)
+         SELECT id, 'management_fee', 'per_m2', 2.35, 0.7, DATE '2026-01-01' FROM contracts.units
+         WHERE $1 > 0
+         UNION ALL
+         SELECT id, 'maintenance_fund', 'monthly', 30, 1, DATE '2026-01-01' FROM contracts.units",
+        "ANALYZE",
+    ] {
+        sqlx::query(statement)
+            .bind(units)
+            .execute(&pool)
+            .await
+            .or_logs(&stack);
+    }
+    eprintln!("set-up: {units} units in {:.1?}", started.elapsed());
+    let started = std::time::Instant::now();
+    let done = client
+        .run_billing(contracts::RunBillingRequest {
+            period: "2026-11".into(),
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner();
+    let elapsed = started.elapsed();
+    assert_eq!(i64::from(done.created), 2 * units, "{done:?}");
+    eprintln!(
+        "RunBilling 2026-11: {} units, {} receivables and {} ChargesBilled events in {:.1?} ({:.0} units/s)",
+        done.units,
+        done.created,
+        done.units,
+        elapsed,
+        f64::from(done.units) / elapsed.as_secs_f64()
+    );
+    let started = std::time::Instant::now();
+    let again = client
+        .run_billing(contracts::RunBillingRequest {
+            period: "2026-11".into(),
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner();
+    assert_eq!(again.created, 0);
+    eprintln!("again (creates nothing): {:.1?}", started.elapsed());
+    pool.close().await;
+}

@@ -15,7 +15,7 @@ use proto::events::v1 as events;
 
 use crate::domain::schedule::{self, Billed, ChargeType, ItemKind, RequestedItem};
 use crate::terms::Terms;
-use crate::{billing, cycle, holds, owners, store};
+use crate::{billing, cycle, holds, owners, store, units};
 
 /// Most installments a schedule may have (50 years of monthly payments).
 const MAX_INSTALLMENTS: usize = 600;
@@ -411,7 +411,7 @@ impl ContractsService for Api {
         Ok(Response::new(granted))
     }
 
-    // Property-management billing (R-C2, R-C3; issue 12 item 2): crate::billing.
+    // Property-management billing (R-C2, R-C3; issue 12 item 2): crate::units, crate::billing.
 
     #[tracing::instrument(skip_all)]
     async fn create_unit(
@@ -420,7 +420,7 @@ impl ContractsService for Api {
     ) -> Result<Response<api::CreateUnitResponse>, Status> {
         let caller = Caller::of(&request)?;
         let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
-        let unit = billing::create_unit(&mut tx, &caller, request.get_ref()).await?;
+        let unit = units::create_unit(&mut tx, &caller, request.get_ref()).await?;
         tx.commit().await.map_err(ApiError::from)?;
         tracing::info!(unit_id = %unit.unit_id, code = %unit.code, "unit created");
         Ok(Response::new(api::CreateUnitResponse { unit: Some(unit) }))
@@ -434,7 +434,7 @@ impl ContractsService for Api {
         let caller = Caller::of(&request)?;
         let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
         Ok(Response::new(
-            billing::list_units(&mut conn, &caller, request.get_ref()).await?,
+            units::list_units(&mut conn, &caller, request.get_ref()).await?,
         ))
     }
 

@@ -13,6 +13,7 @@ mod holds;
 mod owners;
 mod store;
 mod terms;
+mod units;
 mod wire;
 
 use proto::contracts::v1::contracts_service_server::ContractsServiceServer;

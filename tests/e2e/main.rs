@@ -9,6 +9,7 @@
 mod access;
 mod allocation_rejection;
 mod bank_formats;
+mod billing;
 mod book_to_bank;
 mod broker;
 mod broker_acl;

@@ -8,6 +8,7 @@
 
 mod audit;
 mod auth;
+mod billing;
 mod book_to_bank;
 mod calendar;
 mod cli;
@@ -56,6 +57,11 @@ enum Command {
     /// A customer's statement of account: open items, aging, late fees, totals; text, --json,
     /// and the printable document with --html FILE / --pdf FILE (contracts service).
     Statement(statement::StatementArgs),
+    /// Property-management billing (R-C2): the monthly run and meter-reading imports
+    /// (contracts service).
+    Billing(billing::BillingArgs),
+    /// Units billed for property management (R-C3): segment, occupancy, area, charge terms.
+    Units(billing::UnitsArgs),
     /// Send a bank statement file to the payments service (manual fallback when a feed fails,
     /// R-O6); prints what was booked, applied and rejected.
     Ingest(ingest::IngestArgs),
@@ -85,6 +91,8 @@ fn main() -> ExitCode {
         Command::Customers(args) => customers::run(args),
         Command::Holds(args) => holds::run(args),
         Command::Statement(args) => statement::run(args),
+        Command::Billing(args) => billing::run(args),
+        Command::Units(args) => billing::units(args),
         Command::Auth(args) => auth::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Dlq(args) => dlq::run(args),

@@ -15,7 +15,7 @@ use proto::events::v1 as events;
 
 use crate::domain::schedule::{self, Billed, ChargeType, ItemKind, RequestedItem};
 use crate::terms::Terms;
-use crate::{cycle, holds, owners, statement, store};
+use crate::{billing, cycle, holds, owners, statement, store, units};
 
 /// Most installments a schedule may have (50 years of monthly payments).
 const MAX_INSTALLMENTS: usize = 600;
@@ -36,6 +36,19 @@ pub(crate) struct Api {
     pub(crate) hold_threshold: Option<crate::domain::hold::Threshold>,
     /// The CJK font statements are printed in, loaded once at start-up.
     pub(crate) font: documents::Font,
+    /// The day of the following month monthly charges fall due (`BILLING_DUE_DAY`, R-C2).
+    pub(crate) billing_due_day: u32,
+}
+
+impl Api {
+    fn billing(&self) -> billing::Billing<'_> {
+        billing::Billing {
+            outbox: &self.outbox,
+            pii: &self.pii,
+            terms: &self.terms,
+            due_day: self.billing_due_day,
+        }
+    }
 }
 
 #[tonic::async_trait]
@@ -418,6 +431,53 @@ impl ContractsService for Api {
         tracing::info!(document_id = %response.document_id, bytes = response.document.len(), "statement of account");
         Ok(Response::new(response))
     }
+
+    // Property-management billing (R-C2, R-C3; issue 12 item 2): crate::units, crate::billing.
+
+    #[tracing::instrument(skip_all)]
+    async fn create_unit(
+        &self,
+        request: Request<api::CreateUnitRequest>,
+    ) -> Result<Response<api::CreateUnitResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        let unit = units::create_unit(&mut tx, &caller, request.get_ref()).await?;
+        tx.commit().await.map_err(ApiError::from)?;
+        tracing::info!(unit_id = %unit.unit_id, code = %unit.code, "unit created");
+        Ok(Response::new(api::CreateUnitResponse { unit: Some(unit) }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_units(
+        &self,
+        request: Request<api::ListUnitsRequest>,
+    ) -> Result<Response<api::ListUnitsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        Ok(Response::new(
+            units::list_units(&mut conn, &caller, request.get_ref()).await?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all, fields(period = %request.get_ref().period))]
+    async fn run_billing(
+        &self,
+        request: Request<api::RunBillingRequest>,
+    ) -> Result<Response<api::RunBillingResponse>, Status> {
+        Ok(Response::new(
+            billing::run(&self.pool, &self.billing(), request.get_ref()).await?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn import_meter_readings(
+        &self,
+        request: Request<api::ImportMeterReadingsRequest>,
+    ) -> Result<Response<api::ImportMeterReadingsResponse>, Status> {
+        Ok(Response::new(
+            billing::import_readings(&self.pool, &self.billing(), request.get_ref()).await?,
+        ))
+    }
 }
 
 struct ContractInput {
@@ -728,6 +788,22 @@ fn parse_id(id: &str) -> Result<Uuid, ApiError> {
 enum Claim {
     Fresh,
     Repeat(Uuid),
+}
+
+/// [`claim_idempotency_key`] for other modules: `None` when fresh, else the first result.
+pub(crate) async fn claim_key<M: prost::Message>(
+    tx: &mut PgConnection,
+    operation: &str,
+    key: &str,
+    request: &M,
+    resource_id: Uuid,
+) -> Result<Option<Uuid>, ApiError> {
+    Ok(
+        match claim_idempotency_key(tx, operation, key, request, resource_id).await? {
+            Claim::Fresh => None,
+            Claim::Repeat(existing) => Some(existing),
+        },
+    )
 }
 
 /// Claims a client idempotency key inside the command's transaction. A repeat with the same

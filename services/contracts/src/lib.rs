@@ -5,6 +5,7 @@
 //! cycle moves business time forward and publishes every overdue receivable.
 
 mod api;
+mod billing;
 mod cycle;
 pub mod domain;
 mod handler;
@@ -13,6 +14,7 @@ mod owners;
 mod statement;
 mod store;
 mod terms;
+mod units;
 mod wire;
 
 use proto::contracts::v1::contracts_service_server::ContractsServiceServer;
@@ -74,6 +76,16 @@ pub async fn run(
         ),
         _ => None,
     };
+    // R-C2: monthly charges fall due on this day of the following month.
+    let billing_due_day = match std::env::var("BILLING_DUE_DAY") {
+        Ok(text) if !text.trim().is_empty() => text
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|d| (1..=31).contains(d))
+            .ok_or_else(|| anyhow::anyhow!("BILLING_DUE_DAY: {text:?} is not a day 1-31"))?,
+        _ => 15,
+    };
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
     // The topics: kit::events::SUBSCRIPTIONS (also the broker's ACLs).
     app.consume(handler::Allocations {
@@ -88,6 +100,7 @@ pub async fn run(
         business_utc_offset: app.config.business_utc_offset,
         hold_threshold,
         font,
+        billing_due_day,
     };
     let server = ContractsServiceServer::new(api);
     app.serve(

@@ -43,6 +43,8 @@ pub(crate) enum Consumed {
     AllocationApplied(events::AllocationApplied),
     /// Contracts refused an allocation proposed here.
     AllocationRejected(events::AllocationRejected),
+    /// A unit's charges for a period were billed (R-C2).
+    ChargesBilled(events::ChargesBilled),
 }
 
 /// The types of [`Consumed`], by their envelope's event type.
@@ -52,14 +54,16 @@ enum ConsumedType {
     PayerAccountAdded,
     AllocationApplied,
     AllocationRejected,
+    ChargesBilled,
 }
 
 impl ConsumedType {
-    const ALL: [Self; 4] = [
+    const ALL: [Self; 5] = [
         Self::ContractSigned,
         Self::PayerAccountAdded,
         Self::AllocationApplied,
         Self::AllocationRejected,
+        Self::ChargesBilled,
     ];
 
     fn name(self) -> String {
@@ -68,6 +72,7 @@ impl ConsumedType {
             Self::PayerAccountAdded => kit::events::type_name::<events::PayerAccountAdded>(),
             Self::AllocationApplied => kit::events::type_name::<events::AllocationApplied>(),
             Self::AllocationRejected => kit::events::type_name::<events::AllocationRejected>(),
+            Self::ChargesBilled => kit::events::type_name::<events::ChargesBilled>(),
         }
     }
 
@@ -100,6 +105,7 @@ impl TryFrom<&IncomingEvent> for Consumed {
             }
             Some(ConsumedType::AllocationApplied) => Ok(Self::AllocationApplied(event.decode()?)),
             Some(ConsumedType::AllocationRejected) => Ok(Self::AllocationRejected(event.decode()?)),
+            Some(ConsumedType::ChargesBilled) => Ok(Self::ChargesBilled(event.decode()?)),
             None => Err(HandleError::Permanent(format!(
                 "payments does not consume {event_type}"
             ))),
@@ -134,6 +140,7 @@ impl Handler for ContractEvents {
             Consumed::AllocationRejected(rejected) => {
                 self.on_allocation_rejected(tx, rejected).await
             }
+            Consumed::ChargesBilled(billed) => self.on_charges_billed(tx, billed).await,
         }
     }
 }
@@ -157,6 +164,27 @@ impl ContractEvents {
             contract_no: Some(&signed.contract_no),
             account_indexes: &signed.payer_account_indexes,
             what: &format!("contract {} was known", signed.contract_no),
+        };
+        rematch(tx, &self.outbox, &mut session, &because).await?;
+        session.close(tx).await?;
+        Ok(())
+    }
+
+    /// ChargesBilled (R-C2): a unit's charges join the read model as a signed contract's
+    /// receivables do, so cash application can match and allocate them; payments waiting
+    /// for them are decided again.
+    async fn on_charges_billed(
+        &self,
+        tx: &mut PgConnection,
+        billed: events::ChargesBilled,
+    ) -> Result<(), HandleError> {
+        let billed = as_signed(billed);
+        let mut session = self.engine.open(tx).await?;
+        contract_signed(tx, &mut session, &billed).await?;
+        let because = Because {
+            contract_no: Some(&billed.contract_no),
+            account_indexes: &billed.payer_account_indexes,
+            what: &format!("charges of contract {} were billed", billed.contract_no),
         };
         rematch(tx, &self.outbox, &mut session, &because).await?;
         session.close(tx).await?;
@@ -235,6 +263,26 @@ async fn payer_account_added(
     store::add_payer_account(tx, customer_id, &added.account_masked, index).await?;
     session.add_payer_account(customer_id, index);
     Ok(())
+}
+
+/// The part of `ChargesBilled` the read model takes, in the shape of a signed contract's
+/// (same contract, customer, accounts and receivables; the unit by its code, as remittance
+/// texts name it).
+fn as_signed(billed: events::ChargesBilled) -> events::ContractSigned {
+    events::ContractSigned {
+        contract_id: billed.contract_id,
+        contract_no: billed.contract_no,
+        customer_id: billed.customer_id,
+        customer_name: billed.customer_name,
+        currency: billed.currency,
+        receivables: billed.receivables,
+        unit: billed.unit,
+        payer_account_indexes: billed.payer_account_indexes,
+        payer_accounts_masked: billed.payer_accounts_masked,
+        escrow_account_index: billed.escrow_account_index,
+        escrow_account_masked: billed.escrow_account_masked,
+        ..Default::default()
+    }
 }
 
 /// Adds the contract's receivables to the read model and to the ledger.

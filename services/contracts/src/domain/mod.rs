@@ -1,6 +1,8 @@
 //! Pure rules of receivables: no I/O, tested in place.
 
+pub mod billing;
 pub mod hold;
+pub mod readings;
 pub mod schedule;
 pub mod statement;
 

@@ -23,6 +23,10 @@ pub enum ItemKind {
     FinalPayment,
     /// A share of the price due at a project milestone (B2B).
     Milestone,
+    /// A unit's recurring charge for one month, from the billing run (R-C2).
+    Recurring,
+    /// A unit's metered charge for one month (water, electricity, gas), from readings.
+    Metered,
 }
 
 impl ItemKind {
@@ -35,6 +39,8 @@ impl ItemKind {
             Self::Installment => "installment",
             Self::FinalPayment => "final_payment",
             Self::Milestone => "milestone",
+            Self::Recurring => "recurring",
+            Self::Metered => "metered",
         }
     }
 
@@ -47,6 +53,8 @@ impl ItemKind {
             Self::Installment,
             Self::FinalPayment,
             Self::Milestone,
+            Self::Recurring,
+            Self::Metered,
         ]
         .into_iter()
         .find(|k| k.as_str() == value)
@@ -61,6 +69,8 @@ impl ItemKind {
             Self::Installment => "分期款",
             Self::FinalPayment => "尾款",
             Self::Milestone => "进度款",
+            Self::Recurring => "月度费用",
+            Self::Metered => "计量费用",
         }
     }
 }
@@ -233,6 +243,18 @@ pub fn plan(
                 ),
             ));
         }
+    }
+    // R-C2: recurring and metered charges come from the billing run and meter readings of a
+    // unit, never from a signed schedule.
+    if let Some(i) = items
+        .iter()
+        .position(|it| matches!(it.kind, ItemKind::Recurring | ItemKind::Metered))
+    {
+        return Err(err(
+            Some(i),
+            "kind",
+            "recurring and metered charges are billed per unit by RunBilling and ImportMeterReadings",
+        ));
     }
     let deposits: Vec<usize> = items
         .iter()
@@ -571,6 +593,8 @@ mod tests {
             ItemKind::Installment,
             ItemKind::FinalPayment,
             ItemKind::Milestone,
+            ItemKind::Recurring,
+            ItemKind::Metered,
         ] {
             assert_eq!(ItemKind::parse(k.as_str()), Some(k));
         }

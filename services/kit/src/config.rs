@@ -371,6 +371,17 @@ impl ConfigError {
     }
 }
 
+/// A source of variables for `from_vars` constructors in tests: `name=value` pairs instead of
+/// the process environment.
+#[cfg(test)]
+pub(crate) fn fake_env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -408,14 +408,7 @@ mod tests {
     use super::*;
 
     fn security(production: bool, vars: &[(&str, &str)]) -> Result<Security, String> {
-        let vars: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Security::from_vars(production, &move |name| {
-            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-        })
-        .map_err(|e| e.to_string())
+        Security::from_vars(production, &crate::config::fake_env(vars)).map_err(|e| e.to_string())
     }
 
     #[test]

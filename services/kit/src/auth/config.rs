@@ -200,14 +200,7 @@ mod tests {
     use super::*;
 
     fn config(production: bool, vars: &[(&str, &str)]) -> Result<AuthConfig, String> {
-        let vars: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        AuthConfig::from_vars(production, &move |name| {
-            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-        })
-        .map_err(|e| e.to_string())
+        AuthConfig::from_vars(production, &crate::config::fake_env(vars)).map_err(|e| e.to_string())
     }
 
     const SECURE: [(&str, &str); 4] = [

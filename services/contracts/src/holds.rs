@@ -104,9 +104,7 @@ pub(crate) async fn place(
 ) -> Result<api::CreditHold, ApiError> {
     let customer_id = wire::uuid("customer_id", &request.customer_id)?;
     let reason = wire::required("reason", &request.reason, MAX_REASON)?;
-    kit::auth::owners::require_customer(conn, caller, customer_id)
-        .await
-        .map_err(|s| ApiError::PermissionDenied(s.message().to_owned()))?;
+    kit::auth::owners::require_customer(conn, caller, customer_id).await?;
     let hold = store::place(
         conn,
         &NewHold {
@@ -136,9 +134,7 @@ pub(crate) async fn release(
     let hold = store::lock(conn, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no credit hold with id {id}")))?;
-    kit::auth::owners::require_customer(conn, caller, hold.customer_id)
-        .await
-        .map_err(|s| ApiError::PermissionDenied(s.message().to_owned()))?;
+    kit::auth::owners::require_customer(conn, caller, hold.customer_id).await?;
     caller.touch("credit_hold", id);
     if hold.released_at.is_some() {
         return Err(ApiError::FailedPrecondition(format!(
@@ -167,9 +163,7 @@ pub(crate) async fn list(
     request: &api::ListCreditHoldsRequest,
 ) -> Result<api::ListCreditHoldsResponse, ApiError> {
     let customer_id = wire::uuid("customer_id", &request.customer_id)?;
-    kit::auth::owners::require_customer(conn, caller, customer_id)
-        .await
-        .map_err(|s| ApiError::PermissionDenied(s.message().to_owned()))?;
+    kit::auth::owners::require_customer(conn, caller, customer_id).await?;
     let paging = kit::paging::Paging::<Uuid>::parse(
         &format!(
             "contracts.ListCreditHolds {customer_id} released={}",
@@ -203,9 +197,7 @@ pub(crate) async fn grant_override(
     let customer_id = wire::uuid("customer_id", &request.customer_id)?;
     let contract_no = wire::required("contract_no", &request.contract_no, 64)?;
     let reason = wire::required("reason", &request.reason, MAX_REASON)?;
-    kit::auth::owners::require_customer(conn, caller, customer_id)
-        .await
-        .map_err(|s| ApiError::PermissionDenied(s.message().to_owned()))?;
+    kit::auth::owners::require_customer(conn, caller, customer_id).await?;
     if !store::on_hold(conn, customer_id).await? {
         return Err(ApiError::FailedPrecondition(format!(
             "customer {customer_id} is not on credit hold; there is nothing to override"

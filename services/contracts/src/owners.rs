@@ -76,16 +76,18 @@ pub(crate) async fn require_contract(
     caller: &Caller,
     customer_id: Uuid,
     contract_id: Uuid,
-) -> Result<(), Status> {
+) -> Result<(), ApiError> {
     caller.touch("contract", contract_id);
     let keys = [CUSTOMER_KEY.to_owned(), contract_id.to_string()];
-    if owners::covers(conn, &caller.scope, customer_id, Some(&keys))
-        .await
-        .map_err(ApiError::from)?
-    {
+    if owners::covers(conn, &caller.scope, customer_id, Some(&keys)).await? {
         Ok(())
     } else {
-        Err(caller.out_of_scope(&format!("contract {contract_id}")))
+        Err(ApiError::PermissionDenied(
+            caller
+                .out_of_scope(&format!("contract {contract_id}"))
+                .message()
+                .to_owned(),
+        ))
     }
 }
 

@@ -140,9 +140,7 @@ pub(crate) async fn create_unit(
     let (customer_id, _) = store::contract_party(conn, contract_id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no contract with id {contract_id}")))?;
-    crate::owners::require_contract(conn, caller, customer_id, contract_id)
-        .await
-        .map_err(|s| ApiError::PermissionDenied(s.message().to_owned()))?;
+    crate::owners::require_contract(conn, caller, customer_id, contract_id).await?;
     let id = Uuid::now_v7();
     let id = match crate::api::claim_key(conn, "create_unit", &key, request, id).await? {
         Some(existing) => existing,

@@ -58,9 +58,7 @@ pub(crate) async fn get(
             format!("{} is not a StatementFormat", request.format),
         )
     })?;
-    kit::auth::owners::require_customer(conn, caller, customer_id)
-        .await
-        .map_err(|s| ApiError::PermissionDenied(s.message().to_owned()))?;
+    kit::auth::owners::require_customer(conn, caller, customer_id).await?;
     let name = store::statement::customer_name(conn, customer_id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no customer with id {customer_id}")))?;

@@ -79,20 +79,23 @@ pub async fn covers(
 }
 
 /// PERMISSION_DENIED unless the caller's scope covers the customer (their own, or one of its
-/// contracts'); names the customer in the audit record either way.
+/// contracts'); names the customer in the audit record either way. A database failure stays
+/// what it is (e.g. UNAVAILABLE), never a refusal.
 pub async fn require_customer(
     conn: &mut PgConnection,
     caller: &super::Caller,
     customer_id: Uuid,
-) -> Result<(), tonic::Status> {
+) -> Result<(), crate::ApiError> {
     caller.touch("customer", customer_id);
-    if covers(conn, &caller.scope, customer_id, None)
-        .await
-        .map_err(crate::ApiError::from)?
-    {
+    if covers(conn, &caller.scope, customer_id, None).await? {
         Ok(())
     } else {
-        Err(caller.out_of_scope(&format!("customer {customer_id}")))
+        Err(crate::ApiError::PermissionDenied(
+            caller
+                .out_of_scope(&format!("customer {customer_id}"))
+                .message()
+                .to_owned(),
+        ))
     }
 }
 

@@ -75,12 +75,13 @@ pub(crate) async fn seen_again(
             let (sealed_receiving, receiving_index) = engine
                 .seal_account(&line.receiving_account)
                 .map_err(|e| ApiError::Unexpected(e.into()))?;
-            store::insert_held_payment(
+            store::insert_payment(
                 tx,
-                &store::HeldPayment {
+                &store::NewPayment {
                     id: held,
                     file_id,
                     line,
+                    customer_id: None,
                     sealed_account: &sealed,
                     account_index: &index,
                     sealed_receiving: &sealed_receiving,

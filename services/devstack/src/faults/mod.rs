@@ -405,6 +405,8 @@ struct SenderState {
 struct Sender {
     state: Arc<SenderState>,
     files: usize,
+    /// When progress was last printed (every 10 s at most).
+    last_report: std::sync::Mutex<Option<Instant>>,
 }
 
 impl Sender {
@@ -455,6 +457,7 @@ impl Sender {
         Self {
             state,
             files: count,
+            last_report: std::sync::Mutex::new(None),
         }
     }
 
@@ -464,8 +467,9 @@ impl Sender {
 }
 
 fn report_sending(sender: &Sender, started: Instant, progress: &mut impl FnMut(&str)) {
-    static LAST: std::sync::Mutex<Option<Instant>> = std::sync::Mutex::new(None);
-    let Ok(mut last) = LAST.lock() else { return };
+    let Ok(mut last) = sender.last_report.lock() else {
+        return;
+    };
     if last.is_some_and(|t| t.elapsed() < Duration::from_secs(10)) {
         return;
     }

@@ -30,6 +30,7 @@ fn allocation(
             currency: "CNY".to_owned(),
         }),
         booking_date: "2026-01-05".to_owned(),
+        parts: Vec::new(),
     }
 }
 

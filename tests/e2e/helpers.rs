@@ -103,5 +103,56 @@ pub(crate) fn allocation(
             currency: "CNY".into(),
         }),
         booking_date: "2026-01-05".into(),
+        parts: Vec::new(),
+    }
+}
+
+/// Waits until `service`'s consumer group has handled everything on `topic` that is there
+/// now (committed offsets at the high watermarks): a test's sync point with a read model.
+pub(crate) async fn caught_up(stack: &Stack, service: &str, topic: &str) -> anyhow::Result<()> {
+    use rdkafka::consumer::Consumer as _;
+    use rdkafka::{Offset, TopicPartitionList};
+    let topic = format!("{}{topic}", stack.topic_prefix);
+    let group = kit::events::consumer_group(&stack.topic_prefix, service);
+    // Not subscribed: it reads the group's committed offsets without joining the group.
+    let consumer = kit::kafka::consumer(&stack.kafka, &group)?;
+    let timeout = Duration::from_secs(10);
+    let partitions = tokio::task::block_in_place(|| {
+        consumer
+            .fetch_metadata(Some(&topic), timeout)
+            .map(|m| m.topics().first().map_or(0, |t| t.partitions().len()))
+    })?;
+    anyhow::ensure!(
+        partitions > 0,
+        "topic {topic} has no partitions in the metadata"
+    );
+    let mut wanted = Vec::new();
+    for p in 0..i32::try_from(partitions)? {
+        let (_, high) =
+            tokio::task::block_in_place(|| consumer.fetch_watermarks(&topic, p, timeout))?;
+        wanted.push((p, high));
+    }
+    let deadline = tokio::time::Instant::now() + EVENTUALLY;
+    loop {
+        let mut list = TopicPartitionList::new();
+        for (p, _) in &wanted {
+            list.add_partition(&topic, *p);
+        }
+        let committed = tokio::task::block_in_place(|| consumer.committed_offsets(list, timeout))?;
+        let behind = wanted.iter().any(|(p, high)| {
+            let at = committed
+                .find_partition(&topic, *p)
+                .map(|e| e.offset())
+                .unwrap_or(Offset::Invalid);
+            *high > 0 && !matches!(at, Offset::Offset(o) if o >= *high)
+        });
+        if !behind {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "{service} did not catch up with {topic} within {EVENTUALLY:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

@@ -34,6 +34,7 @@ fn applied(customer: &str, receivable: Uuid, open_after: &str) -> events::Alloca
         paid_in_full: open_after == "0.00",
         booking_date: "2026-05-02".into(),
         repeat: false,
+        ..Default::default()
     }
 }
 

@@ -26,6 +26,7 @@ mod legal_catch_up;
 mod limits;
 mod money_path;
 mod operator_cli;
+mod owed_items;
 mod payer_accounts;
 mod payments_replicas;
 mod pii_scan;

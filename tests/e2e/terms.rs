@@ -1,5 +1,6 @@
 //! Contract terms from the money crate: due dates moved out of long public holidays (R-C6)
-//! and late fees accrued by the daily cycle, lowered by a partial payment (R-C4).
+//! and late fees accrued by the daily cycle, paid before principal and lowered by a partial
+//! payment (R-C4, R-P11).
 
 use devstack::clients::eventually;
 use devstack::scenario::{self, bank_csv, open_amount};
@@ -101,8 +102,9 @@ async fn holiday_due_dates_move_and_late_fees_accrue() {
     .await
     .or_logs(&stack);
 
-    // 4000.00 paid on 2026-03-25 lowers the base from that day: 14 days × 10.00 (11-24 March)
-    // + 6 days × 6.00 (25-30 March) = 176.00.
+    // 4000.00 paid on 2026-03-25 settles the 100.00 late fee owed first (R-P11, art. 561)
+    // and 3900.00 of principal, which lowers the base from that day: 14 days × 10.00
+    // (11-24 March) + 6 days × 6.10 (25-30 March) = 176.60 accrued, 76.60 of it owed.
     let file = bank_csv(&[[
         "2026-03-25",
         "4000.00",
@@ -117,7 +119,7 @@ async fn holiday_due_dates_move_and_late_fees_accrue() {
     eventually("the partial payment applied", EVENTUALLY, || async {
         let mut c = clients.clone();
         let r = scenario::receivables(&mut c, &fee_contract.contract_id).await?;
-        Ok((open_amount(&r[0]) == "6000.00").then_some(()))
+        Ok((open_amount(&r[0]) == "6100.00").then_some(()))
     })
     .await
     .or_logs(&stack);
@@ -129,7 +131,15 @@ async fn holiday_due_dates_move_and_late_fees_accrue() {
         .or_logs(&stack);
     assert_eq!(
         r[0].late_fee.as_ref().map(|m| m.amount.as_str()),
-        Some("176.00")
+        Some("176.60")
+    );
+    let owed = r[0].owed.as_ref().expect("owed");
+    assert_eq!(
+        (
+            owed.late_fee.as_ref().map(|m| m.amount.as_str()),
+            owed.total.as_ref().map(|m| m.amount.as_str())
+        ),
+        (Some("76.60"), Some("6176.60"))
     );
     assert_eq!(
         stack.stop(|_| {}),

@@ -22,6 +22,7 @@ mod late_fee;
 mod reconcile;
 mod service;
 mod statement;
+mod waivers;
 
 use std::process::ExitCode;
 
@@ -54,6 +55,9 @@ enum Command {
     /// Credit holds (R-L5, R-S5): list a customer's, and a supervisor's place, release and
     /// override (contracts service).
     Holds(holds::HoldsArgs),
+    /// Waivers of late fee, interest and collection costs (R-D6): propose, and another
+    /// supervisor approves or rejects; list the approval queue (contracts service).
+    Waivers(waivers::WaiversArgs),
     /// A customer's statement of account: open items, aging, late fees, totals; text, --json,
     /// and the printable document with --html FILE / --pdf FILE (contracts service).
     Statement(statement::StatementArgs),
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
         Command::Ingest(args) => ingest::run(args),
         Command::Customers(args) => customers::run(args),
         Command::Holds(args) => holds::run(args),
+        Command::Waivers(args) => waivers::run(args),
         Command::Statement(args) => statement::run(args),
         Command::Billing(args) => billing::run(args),
         Command::Units(args) => billing::units(args),

@@ -61,6 +61,8 @@ fn totals_json(t: &api::StatementTotals) -> serde_json::Value {
         "paid": money_json(t.paid.as_ref()),
         "open": money_json(t.open.as_ref()),
         "late_fee": money_json(t.late_fee.as_ref()),
+        "interest": money_json(t.interest.as_ref()),
+        "costs": money_json(t.costs.as_ref()),
         "owed": money_json(t.owed.as_ref()),
     })
 }
@@ -86,6 +88,8 @@ fn to_json(s: &api::Statement, files: &[serde_json::Value]) -> serde_json::Value
                 "paid": money_json(i.paid.as_ref()),
                 "open": money_json(i.open.as_ref()),
                 "late_fee": money_json(i.late_fee.as_ref()),
+                "interest": money_json(i.interest.as_ref()),
+                "costs": money_json(i.costs.as_ref()),
                 "owed": money_json(i.owed.as_ref()),
                 "days_overdue": i.days_overdue,
                 "aging_bucket": bucket(i.aging_bucket),

@@ -15,7 +15,7 @@ use proto::events::v1 as events;
 
 use crate::domain::schedule::{self, Billed, ChargeType, ItemKind, RequestedItem};
 use crate::terms::Terms;
-use crate::{billing, cycle, holds, owners, statement, store, units};
+use crate::{billing, cycle, holds, owners, statement, store, units, waivers};
 
 /// Most installments a schedule may have (50 years of monthly payments).
 const MAX_INSTALLMENTS: usize = 600;
@@ -470,6 +470,58 @@ impl ContractsService for Api {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn propose_waiver(
+        &self,
+        request: Request<api::ProposeWaiverRequest>,
+    ) -> Result<Response<api::ProposeWaiverResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        let waiver = waivers::propose(&mut tx, &self.outbox, &caller, request.get_ref()).await?;
+        tx.commit().await.map_err(ApiError::from)?;
+        Ok(Response::new(api::ProposeWaiverResponse {
+            waiver: Some(waiver),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn approve_waiver(
+        &self,
+        request: Request<api::ApproveWaiverRequest>,
+    ) -> Result<Response<api::ApproveWaiverResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        let response = waivers::approve(&mut tx, &self.outbox, &caller, request.get_ref()).await?;
+        tx.commit().await.map_err(ApiError::from)?;
+        Ok(Response::new(response))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn reject_waiver(
+        &self,
+        request: Request<api::RejectWaiverRequest>,
+    ) -> Result<Response<api::RejectWaiverResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        let waiver = waivers::reject(&mut tx, &caller, request.get_ref()).await?;
+        tx.commit().await.map_err(ApiError::from)?;
+        Ok(Response::new(api::RejectWaiverResponse {
+            waiver: Some(waiver),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_waivers(
+        &self,
+        request: Request<api::ListWaiversRequest>,
+    ) -> Result<Response<api::ListWaiversResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        Ok(Response::new(
+            waivers::list(&mut conn, &caller, request.get_ref()).await?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn import_meter_readings(
         &self,
         request: Request<api::ImportMeterReadingsRequest>,
@@ -487,6 +539,7 @@ struct ContractInput {
     currency: String,
     installments: Vec<Installment>,
     late_fee_policy: Option<String>,
+    interest_policy: Option<String>,
     escrow_account: String,
     unit: Option<String>,
     owner: String,
@@ -596,7 +649,15 @@ fn validate_contract(
     let late_fee_policy = match request.late_fee_policy.trim() {
         "" => None,
         json => {
-            terms.parse_policy(json)?;
+            terms.parse_policy_of("late_fee_policy", json)?;
+            Some(json.to_owned())
+        }
+    };
+    // R-C12: interest on late payment beside the late fee, e.g. at LPR x 1.5.
+    let interest_policy = match request.interest_policy.trim() {
+        "" => None,
+        json => {
+            terms.parse_policy_of("interest_policy", json)?;
             Some(json.to_owned())
         }
     };
@@ -612,6 +673,7 @@ fn validate_contract(
         currency,
         installments,
         late_fee_policy,
+        interest_policy,
         escrow_account,
         unit,
         owner: String::new(),
@@ -640,8 +702,9 @@ async fn insert_contract(
     };
     let (customer_owner, customer_owner_team) = owners::owner(tx, input.customer_id, None).await?;
     sqlx::query(
-        "INSERT INTO contracts (id, contract_no, customer_id, currency, late_fee_policy, escrow_account, unit, price)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO contracts (id, contract_no, customer_id, currency, late_fee_policy, escrow_account, unit, price,
+                                interest_policy)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(contract_id)
     .bind(&input.contract_no)
@@ -651,6 +714,7 @@ async fn insert_contract(
     .bind(pii.seal(&input.escrow_account).map_err(unexpected)?)
     .bind(&input.unit)
     .bind(input.price)
+    .bind(&input.interest_policy)
     .execute(&mut *tx)
     .await
     .map_err(|e| match ApiError::from(e) {

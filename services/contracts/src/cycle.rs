@@ -14,6 +14,7 @@ use proto::contracts::v1::RunDailyCycleResponse;
 use proto::events::v1 as events;
 
 use crate::domain::hold::Threshold;
+use crate::domain::owed::{Component, Owed};
 use crate::terms::Terms;
 use crate::{domain, store};
 
@@ -87,7 +88,7 @@ pub(crate) async fn run(
     loop {
         let mut tx = pool.begin().await?;
         let rows: Vec<store::ReceivableRow> = sqlx::query_as(store::select_receivables!(
-            "WHERE r.open_amount > 0 AND r.due_date < $1 AND (r.last_cycle IS NULL OR r.last_cycle < $1)
+            "WHERE (r.owed > 0 OR r.accruing) AND r.due_date < $1 AND (r.last_cycle IS NULL OR r.last_cycle < $1)
              ORDER BY r.due_date, r.id LIMIT $2 FOR UPDATE OF r SKIP LOCKED"
         ))
         .bind(as_of)
@@ -97,46 +98,83 @@ pub(crate) async fn run(
         if rows.is_empty() {
             break;
         }
-        let payments = applied_payments(&mut tx, &rows).await?;
-        let mut policies = HashMap::new();
+        let accruing: Vec<Uuid> = rows
+            .iter()
+            .filter(|r| r.late_fee_policy.is_some() || r.interest_policy.is_some())
+            .map(|r| r.id)
+            .collect();
+        let payments = store::owed::principal_payments(&mut tx, &accruing).await?;
+        let mut fee_policies = HashMap::new();
+        let mut interest_policies = HashMap::new();
         let mut newly = 0i32;
+        let mut published = 0i32;
         for row in &rows {
             let days = domain::days_overdue(row.due_date, as_of);
-            let newly_overdue = row.overdue_since.is_none();
-            newly += i32::from(newly_overdue);
-            let late_fee = late_fee(
+            let paid = payments.get(&row.id).map_or(&[][..], Vec::as_slice);
+            // R-C4, R-C12: recomputed through `as_of` on the overdue principal; what was
+            // already paid or waived of them stays settled.
+            let late_fee = row.book(Component::LateFee).accrue_to(accrued(
                 terms,
-                &mut policies,
+                &mut fee_policies,
                 row,
+                row.late_fee_policy.as_deref(),
+                row.late_fee,
                 as_of,
-                payments.get(&row.id).map_or(&[], Vec::as_slice),
-            );
-            sqlx::query(
-                "UPDATE receivables SET overdue_since = COALESCE(overdue_since, $2), days_overdue = $3, last_cycle = $4,
-                        late_fee = $5
-                 WHERE id = $1",
+                paid,
+            ));
+            let interest = row.book(Component::Interest).accrue_to(accrued(
+                terms,
+                &mut interest_policies,
+                row,
+                row.interest_policy.as_deref(),
+                row.interest,
+                as_of,
+                paid,
+            ));
+            let owed = Owed {
+                late_fee: late_fee.open,
+                interest: interest.open,
+                ..row.owed()
+            };
+            // R-D12: overdue while anything is owed, not only principal.
+            let overdue = owed.total() > Decimal::ZERO;
+            let newly_overdue = overdue && row.overdue_since.is_none();
+            newly += i32::from(newly_overdue);
+            store::owed::record_accrual(
+                &mut tx,
+                &store::owed::Accrual {
+                    receivable_id: row.id,
+                    overdue_since: overdue.then(|| row.due_date.succ_opt().unwrap_or(row.due_date)),
+                    days_overdue: i32::try_from(days).unwrap_or(i32::MAX),
+                    as_of,
+                    late_fee,
+                    interest,
+                    // The fee stops with the principal paid (R-C4): this was the last accrual.
+                    accruing: row.open_amount > Decimal::ZERO,
+                },
             )
-            .bind(row.id)
-            .bind(row.due_date.succ_opt().unwrap_or(row.due_date))
-            .bind(i32::try_from(days).unwrap_or(i32::MAX))
-            .bind(as_of)
-            .bind(late_fee)
-            .execute(&mut *tx)
             .await?;
+            if !overdue {
+                continue;
+            }
+            published += 1;
+            let currency = row.currency.trim();
             let event = events::ReceivableOverdue {
                 receivable_id: row.id.to_string(),
                 contract_id: row.contract_id.to_string(),
                 contract_no: row.contract_no.clone(),
                 customer_id: row.customer_id.to_string(),
                 due_date: row.due_date.to_string(),
-                open_amount: Some(wire::money(row.open_amount, row.currency.trim())),
+                open_amount: Some(wire::money(row.open_amount, currency)),
                 days_overdue: days,
                 as_of: as_of.to_string(),
                 newly_overdue,
-                late_fee: Some(wire::money(late_fee, row.currency.trim())),
+                late_fee: Some(wire::money(late_fee.charged, currency)),
                 aging_bucket: money::aging::AgingBucket::for_days(days).label().to_owned(),
                 kind: row.kind() as i32,
                 charge_type: row.charge_type() as i32,
+                owed: Some(wire::owed(&owed, currency)),
+                interest: Some(wire::money(interest.charged, currency)),
             };
             outbox
                 .enqueue(
@@ -147,11 +185,10 @@ pub(crate) async fn run(
                 )
                 .await?;
         }
-        let count = i32::try_from(rows.len()).unwrap_or(i32::MAX);
         sqlx::query("UPDATE daily_cycles SET newly_overdue = newly_overdue + $2, overdue = overdue + $3 WHERE as_of = $1")
             .bind(as_of)
             .bind(newly)
-            .bind(count)
+            .bind(published)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -181,57 +218,30 @@ pub(crate) async fn run(
     })
 }
 
-/// Principal paid on each receivable of the chunk, by booking date (lowers the late-fee base
-/// from that day, R-C4).
-async fn applied_payments(
-    tx: &mut sqlx::PgConnection,
-    rows: &[store::ReceivableRow],
-) -> Result<HashMap<Uuid, Vec<(NaiveDate, Decimal)>>, sqlx::Error> {
-    let ids: Vec<Uuid> = rows
-        .iter()
-        .filter(|r| r.late_fee_policy.is_some())
-        .map(|r| r.id)
-        .collect();
-    let mut by_receivable: HashMap<Uuid, Vec<(NaiveDate, Decimal)>> = HashMap::new();
-    if ids.is_empty() {
-        return Ok(by_receivable);
-    }
-    let applied: Vec<(Uuid, Option<NaiveDate>, Decimal)> = sqlx::query_as(
-        "SELECT receivable_id, booking_date, amount FROM allocations
-         WHERE status = 'applied' AND receivable_id = ANY($1) ORDER BY booking_date",
-    )
-    .bind(&ids)
-    .fetch_all(tx)
-    .await?;
-    for (id, date, amount) in applied {
-        if let Some(date) = date {
-            by_receivable.entry(id).or_default().push((date, amount));
-        }
-    }
-    Ok(by_receivable)
-}
-
-/// The late fee through `as_of` under the contract's policy; zero without one. A policy that
-/// cannot be computed keeps the last accrued fee and is logged for an operator.
-fn late_fee(
+/// Late fee or interest accrued through `as_of` under `policy` (the contract's JSON terms);
+/// zero without one. A policy that cannot be computed keeps `last` (the figure accrued
+/// before) and is logged for an operator.
+fn accrued(
     terms: &Terms,
-    policies: &mut HashMap<Uuid, Option<money::late_fee::LateFeePolicy>>,
+    cache: &mut HashMap<Uuid, Option<money::late_fee::LateFeePolicy>>,
     row: &store::ReceivableRow,
+    policy: Option<&str>,
+    last: Decimal,
     as_of: NaiveDate,
     payments: &[(NaiveDate, Decimal)],
 ) -> Decimal {
-    let Some(json) = &row.late_fee_policy else {
+    let Some(json) = policy else {
         return Decimal::ZERO;
     };
-    let policy = policies.entry(row.contract_id).or_insert_with(|| match terms.parse_policy(json) {
+    let policy = cache.entry(row.contract_id).or_insert_with(|| match terms.parse_policy(json) {
         Ok(policy) => Some(policy),
         Err(error) => {
-            tracing::error!(contract_no = %row.contract_no, %error, "stored late-fee policy no longer parses");
+            tracing::error!(contract_no = %row.contract_no, %error, "stored accrual policy no longer parses");
             None
         }
     });
     let Some(policy) = policy else {
-        return row.late_fee;
+        return last;
     };
     match terms.late_fee(
         policy,
@@ -243,8 +253,8 @@ fn late_fee(
     ) {
         Ok(fee) => fee,
         Err(error) => {
-            tracing::error!(receivable_id = %row.id, %error, "late fee could not be computed; keeping the last value");
-            row.late_fee
+            tracing::error!(receivable_id = %row.id, %error, "accrual could not be computed; keeping the last value");
+            last
         }
     }
 }

@@ -8,7 +8,9 @@ use uuid::Uuid;
 use kit::consumer::{HandleError, Handler, IncomingEvent, uuid_field};
 use kit::outbox::Outbox;
 use kit::wire;
+use money::allocation::OrderTerms;
 use proto::events::v1 as events;
+use rust_decimal::Decimal;
 
 use crate::{domain, store};
 
@@ -20,6 +22,7 @@ impl Handler for Allocations {
     fn wants(&self, event_type: &str) -> bool {
         event_type == kit::events::type_name::<events::PaymentAllocated>()
             || event_type == kit::events::type_name::<events::CaseOpened>()
+            || event_type == kit::events::type_name::<events::CollectionCostIncurred>()
     }
 
     async fn handle(
@@ -30,6 +33,10 @@ impl Handler for Allocations {
         if event.envelope.event_type == kit::events::type_name::<events::CaseOpened>() {
             // R-L5: an open legal case puts the customer on credit hold.
             return crate::holds::on_case_opened(tx, &self.outbox, event).await;
+        }
+        if event.envelope.event_type == kit::events::type_name::<events::CollectionCostIncurred>() {
+            // R-D12: a legal cost the debtor bears is owed like the rest.
+            return crate::costs::on_cost_incurred(tx, &self.outbox, event).await;
         }
         let allocation: events::PaymentAllocated = event.decode()?;
         let allocation_id = uuid_field("allocation_id", &allocation.allocation_id)?;
@@ -79,29 +86,44 @@ impl Handler for Allocations {
             .await;
         };
         let receivable_currency = receivable.currency.trim().to_owned();
-        match domain::allocate(
-            receivable.open_amount,
+        // R-P11: the one allocation rule books the amount by component (costs, then interest
+        // and late fee, then principal), the same rule payments proposed with.
+        let unit = kit::wire::minor_units(&receivable_currency)
+            .map_or(Decimal::new(1, 2), |m| Decimal::new(1, m));
+        let terms = OrderTerms::Statutory;
+        match domain::owed::book(
+            &receivable.owed(),
             &receivable_currency,
             amount,
             &currency,
+            &terms,
+            unit,
         ) {
-            Ok(open_after) => {
-                sqlx::query("UPDATE receivables SET open_amount = $2 WHERE id = $1")
-                    .bind(receivable_id)
-                    .bind(open_after)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(
-                    "INSERT INTO allocations (id, payment_id, receivable_id, amount, status, booking_date)
-                     VALUES ($1, $2, $3, $4, 'applied', $5)",
+            Ok(booking) => {
+                let proposed = kit::wire::parse_parts(&allocation.parts).unwrap_or_default();
+                // An older producer proposes no parts; otherwise they should be ours.
+                let differs = !proposed.is_empty() && proposed != booking.parts;
+                if differs {
+                    tracing::info!(%allocation_id, ?proposed, booked = ?booking.parts,
+                        "the proposal's split differs from the books (figures moved since); the books stand");
+                }
+                let basis = money::allocation::Basis::Statutory;
+                store::owed::set_owed(tx, receivable_id, &booking.after).await?;
+                store::owed::insert_applied(
+                    tx,
+                    &store::owed::Applied {
+                        allocation_id,
+                        payment_id,
+                        receivable_id,
+                        amount,
+                        booking_date,
+                        basis: basis.as_str(),
+                        differs_from_proposal: differs,
+                        parts: &booking.parts,
+                    },
                 )
-                .bind(allocation_id)
-                .bind(payment_id)
-                .bind(receivable_id)
-                .bind(amount)
-                .bind(booking_date)
-                .execute(&mut *tx)
                 .await?;
+                let owed_after = booking.after.total();
                 let applied = events::AllocationApplied {
                     allocation_id: allocation.allocation_id.clone(),
                     payment_id: allocation.payment_id.clone(),
@@ -109,10 +131,14 @@ impl Handler for Allocations {
                     contract_id: receivable.contract_id.to_string(),
                     customer_id: receivable.customer_id.to_string(),
                     amount: Some(wire::money(amount, &currency)),
-                    open_amount_after: Some(wire::money(open_after, &receivable_currency)),
-                    paid_in_full: open_after.is_zero(),
+                    open_amount_after: Some(wire::money(owed_after, &receivable_currency)),
+                    paid_in_full: owed_after.is_zero(),
                     booking_date: allocation.booking_date.clone(),
                     repeat: false,
+                    parts: wire::parts(&booking.parts, &receivable_currency),
+                    basis: wire::basis_to_wire(basis) as i32,
+                    owed_after: Some(wire::owed(&booking.after, &receivable_currency)),
+                    differs_from_proposal: differs,
                 };
                 self.outbox
                     .enqueue(
@@ -122,7 +148,7 @@ impl Handler for Allocations {
                         &applied,
                     )
                     .await?;
-                tracing::info!(%receivable_id, %amount, %open_after, "allocation applied");
+                tracing::info!(%receivable_id, %amount, %owed_after, "allocation applied");
                 Ok(())
             }
             Err(rejection) => {
@@ -169,8 +195,11 @@ async fn answer_repeat(
     };
     let open = receivable
         .as_ref()
-        .map(|r| wire::money(r.open_amount, r.currency.trim()));
+        .map(|r| wire::money(r.owed().total(), r.currency.trim()));
     if status == "applied" {
+        let parts =
+            store::owed::parts_of(tx, uuid_field("allocation_id", &allocation.allocation_id)?)
+                .await?;
         let answer = events::AllocationApplied {
             allocation_id: allocation.allocation_id.clone(),
             payment_id: allocation.payment_id.clone(),
@@ -181,10 +210,18 @@ async fn answer_repeat(
                 .unwrap_or_default(),
             customer_id,
             amount: Some(wire::money(amount, currency)),
-            paid_in_full: receivable.as_ref().is_some_and(|r| r.open_amount.is_zero()),
+            paid_in_full: receivable
+                .as_ref()
+                .is_some_and(|r| r.owed().total().is_zero()),
             open_amount_after: open,
             booking_date: allocation.booking_date.clone(),
             repeat: true,
+            parts: wire::parts(&parts, currency),
+            basis: wire::basis_to_wire(money::allocation::Basis::Statutory) as i32,
+            owed_after: receivable
+                .as_ref()
+                .map(|r| wire::owed(&r.owed(), r.currency.trim())),
+            differs_from_proposal: false,
         };
         handler
             .outbox
@@ -242,7 +279,7 @@ async fn reject(
         receivable_id: allocation.receivable_id.clone(),
         customer_id: customer_id.clone(),
         amount: Some(wire::money(amount, currency)),
-        open_amount: receivable.map(|r| wire::money(r.open_amount, r.currency.trim())),
+        open_amount: receivable.map(|r| wire::money(r.owed().total(), r.currency.trim())),
         reason: reason.to_owned(),
         repeat: false,
     };

@@ -6,6 +6,7 @@
 
 mod api;
 mod billing;
+mod costs;
 mod cycle;
 pub mod domain;
 mod handler;
@@ -15,6 +16,7 @@ mod statement;
 mod store;
 mod terms;
 mod units;
+mod waivers;
 mod wire;
 
 use proto::contracts::v1::contracts_service_server::ContractsServiceServer;

@@ -108,13 +108,22 @@ impl Terms {
 
     /// Parses and checks a contract's late-fee policy.
     pub(crate) fn parse_policy(&self, json: &str) -> Result<LateFeePolicy, ApiError> {
-        let policy = LateFeePolicy::from_json(json)
-            .map_err(|e| ApiError::invalid("late_fee_policy", e.to_string()))?;
+        self.parse_policy_of("late_fee_policy", json)
+    }
+
+    /// Parses and checks an accrual policy (late fee or interest) given in `field`.
+    pub(crate) fn parse_policy_of(
+        &self,
+        field: &str,
+        json: &str,
+    ) -> Result<LateFeePolicy, ApiError> {
+        let policy =
+            LateFeePolicy::from_json(json).map_err(|e| ApiError::invalid(field, e.to_string()))?;
         if matches!(policy.spec().accrual, Accrual::ReferenceRate { .. })
             && self.reference_rates.is_none()
         {
             return Err(ApiError::invalid(
-                "late_fee_policy",
+                field,
                 "accrues at a reference rate, but this service has no rate table; set REFERENCE_RATES_FILE",
             ));
         }

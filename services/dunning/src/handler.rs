@@ -75,16 +75,27 @@ impl Events {
         let receivable_id = uuid("receivable_id", &overdue.receivable_id)?;
         let customer_id = uuid("customer_id", &overdue.customer_id)?;
         let as_of = date("as_of", &overdue.as_of)?;
-        let (open, currency) =
+        let (principal, currency) =
             wire::parse_money(overdue.open_amount.as_ref()).map_err(HandleError::Permanent)?;
-        // Older producers sent no late fee: none accrued.
-        let late_fee = match overdue.late_fee.as_ref() {
-            Some(fee) => {
-                wire::parse_money(Some(fee))
-                    .map_err(HandleError::Permanent)?
-                    .0
+        // R-D12: the item stays open while anything is owed on it; `late_fee` is the fee
+        // still owed, `open` the rest (principal, interest, costs). Older producers sent no
+        // owed figures: the principal and the accrued fee.
+        let (open, late_fee) = match overdue.owed.as_ref() {
+            Some(owed) => {
+                let owed = wire::parse_owed(owed).map_err(HandleError::Permanent)?;
+                (owed.total() - owed.late_fee, owed.late_fee)
             }
-            None => Decimal::ZERO,
+            None => {
+                let fee = match overdue.late_fee.as_ref() {
+                    Some(fee) => {
+                        wire::parse_money(Some(fee))
+                            .map_err(HandleError::Permanent)?
+                            .0
+                    }
+                    None => Decimal::ZERO,
+                };
+                (principal, fee)
+            }
         };
         let in_legal: Option<Uuid> =
             sqlx::query_scalar("SELECT case_id FROM receivables_in_legal WHERE receivable_id = $1")
@@ -306,13 +317,25 @@ impl Events {
             return Ok(());
         };
         let status = if applied.paid_in_full { "paid" } else { "open" };
-        sqlx::query("UPDATE case_items SET open_amount = $3, status = $4 WHERE case_id = $1 AND receivable_id = $2")
-            .bind(case_id)
-            .bind(receivable_id)
-            .bind(open_after)
-            .bind(status)
-            .execute(&mut *tx)
-            .await?;
+        // R-D12: what is owed after it, the late fee apart (as the daily cycle reports it).
+        let (open_after, late_fee_after) = match applied.owed_after.as_ref() {
+            Some(owed) => {
+                let owed = wire::parse_owed(owed).map_err(HandleError::Permanent)?;
+                (owed.total() - owed.late_fee, Some(owed.late_fee))
+            }
+            None => (open_after, None),
+        };
+        sqlx::query(
+            "UPDATE case_items SET open_amount = $3, status = $4, late_fee = COALESCE($5, late_fee)
+             WHERE case_id = $1 AND receivable_id = $2",
+        )
+        .bind(case_id)
+        .bind(receivable_id)
+        .bind(open_after)
+        .bind(status)
+        .bind(late_fee_after)
+        .execute(&mut *tx)
+        .await?;
         if !applied.paid_in_full {
             // R-D12: a partial payment never moves the ladder back.
             return Ok(());

@@ -133,6 +133,100 @@ pub fn mask(value: &str) -> String {
     masked
 }
 
+/// The wire form of what is owed on a receivable, by component (R-P11).
+pub fn owed(owed: &money::allocation::Owed, currency: &str) -> proto::types::v1::Owed {
+    proto::types::v1::Owed {
+        costs: Some(money(owed.costs, currency)),
+        interest: Some(money(owed.interest, currency)),
+        late_fee: Some(money(owed.late_fee, currency)),
+        principal: Some(money(owed.principal, currency)),
+        total: Some(money(owed.total(), currency)),
+    }
+}
+
+/// Reads a wire [`owed`] this platform produced; missing components are zero.
+pub fn parse_owed(owed: &proto::types::v1::Owed) -> Result<money::allocation::Owed, String> {
+    let part = |name: &str, m: Option<&Money>| match m {
+        None => Ok(Decimal::ZERO),
+        Some(m) => parse_money(Some(m))
+            .map(|(a, _)| a)
+            .map_err(|e| format!("owed.{name}: {e}")),
+    };
+    Ok(money::allocation::Owed {
+        costs: part("costs", owed.costs.as_ref())?,
+        interest: part("interest", owed.interest.as_ref())?,
+        late_fee: part("late_fee", owed.late_fee.as_ref())?,
+        principal: part("principal", owed.principal.as_ref())?,
+    })
+}
+
+/// The wire component.
+pub fn component_to_wire(component: money::allocation::Component) -> proto::types::v1::Component {
+    use money::allocation::Component as C;
+    use proto::types::v1::Component as W;
+    match component {
+        C::Costs => W::Costs,
+        C::Interest => W::Interest,
+        C::LateFee => W::LateFee,
+        C::Principal => W::Principal,
+    }
+}
+
+/// The domain component of a wire number; `None` for unspecified or unknown.
+pub fn component_from_wire(value: i32) -> Option<money::allocation::Component> {
+    use money::allocation::Component as C;
+    use proto::types::v1::Component as W;
+    match W::try_from(value).ok()? {
+        W::Unspecified => None,
+        W::Costs => Some(C::Costs),
+        W::Interest => Some(C::Interest),
+        W::LateFee => Some(C::LateFee),
+        W::Principal => Some(C::Principal),
+    }
+}
+
+/// The wire form of allocation parts.
+pub fn parts(
+    parts: &[(money::allocation::Component, Decimal)],
+    currency: &str,
+) -> Vec<proto::types::v1::ComponentAmount> {
+    parts
+        .iter()
+        .map(|(c, a)| proto::types::v1::ComponentAmount {
+            component: component_to_wire(*c) as i32,
+            amount: Some(money(*a, currency)),
+        })
+        .collect()
+}
+
+/// Reads wire allocation parts this platform produced.
+pub fn parse_parts(
+    parts: &[proto::types::v1::ComponentAmount],
+) -> Result<Vec<(money::allocation::Component, Decimal)>, String> {
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let component = component_from_wire(p.component)
+                .ok_or_else(|| format!("parts[{i}].component: unknown {}", p.component))?;
+            let (amount, _) =
+                parse_money(p.amount.as_ref()).map_err(|e| format!("parts[{i}].{e}"))?;
+            Ok((component, amount))
+        })
+        .collect()
+}
+
+/// The wire form of the order an allocation followed.
+pub fn basis_to_wire(basis: money::allocation::Basis) -> proto::types::v1::AllocationBasis {
+    use money::allocation::Basis as B;
+    use proto::types::v1::AllocationBasis as W;
+    match basis {
+        B::PayerNamed => W::PayerNamed,
+        B::Statutory => W::Statutory,
+        B::Agreed => W::Agreed,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

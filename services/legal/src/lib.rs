@@ -1,6 +1,7 @@
 //! The legal service: cases handed over by dunning (R-L1), published on the topic the legal
 //! department consumes, and flagged for withdrawal when the debtor pays (R-L4).
 
+mod costs;
 mod handler;
 
 use chrono::NaiveDate;
@@ -33,6 +34,7 @@ pub async fn run(
     })?;
     let server = LegalServiceServer::new(Api {
         pool: app.pool.clone(),
+        outbox: app.outbox.clone(),
     });
     app.serve(
         tonic::service::Routes::new(server),
@@ -45,6 +47,7 @@ pub async fn run(
 /// The gRPC API.
 pub struct Api {
     pool: PgPool,
+    outbox: kit::outbox::Outbox,
 }
 
 type CaseRow = (Uuid, Uuid, Uuid, String, Decimal, String, bool, NaiveDate);
@@ -168,5 +171,19 @@ impl LegalService for Api {
             cases,
             next_page_token,
         }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn record_case_cost(
+        &self,
+        request: Request<api::RecordCaseCostRequest>,
+    ) -> Result<Response<api::RecordCaseCostResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        let response =
+            costs::record(&mut tx, &self.outbox, caller.subject(), request.get_ref()).await?;
+        tx.commit().await.map_err(ApiError::from)?;
+        caller.touch("case_cost", &response.cost_id);
+        Ok(Response::new(response))
     }
 }

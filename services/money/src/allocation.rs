@@ -346,6 +346,48 @@ pub fn allocate<K: Clone + Ord>(
     }
 }
 
+/// Splits `amount` paid to one debt over its components (art. 561, or the order `terms`
+/// agreed): what [`allocate`] does inside every debt it pays, for the proposer that has
+/// already chosen the debt and for the owner that books the payment against it. Returns the
+/// parts (component, amount) in the order settled and what exceeds the debt's total owed.
+#[must_use]
+pub fn split(
+    amount: Decimal,
+    owed: &Owed,
+    terms: &OrderTerms,
+    unit: Decimal,
+) -> (Vec<(Component, Decimal)>, Decimal) {
+    let statutory;
+    let order = match terms {
+        OrderTerms::Statutory => {
+            statutory = Order::statutory();
+            &statutory
+        }
+        OrderTerms::Agreed(order) => order,
+    };
+    let unit = if unit > Decimal::ZERO {
+        unit
+    } else {
+        Decimal::new(1, 2)
+    };
+    let debt = Debt {
+        key: (),
+        due: NaiveDate::MIN,
+        security: Security::Unsecured,
+        burden: Decimal::ZERO,
+        named: false,
+        owed: *owed,
+    };
+    let amount = amount.max(Decimal::ZERO);
+    let share = amount.min(total_owed(&debt));
+    let mut parts = Vec::new();
+    settle_debt(&debt, share, order, unit, &mut parts);
+    let split: Vec<(Component, Decimal)> =
+        parts.into_iter().map(|p| (p.component, p.amount)).collect();
+    let settled: Decimal = split.iter().map(|(_, a)| *a).sum();
+    (split, amount - settled)
+}
+
 /// The sort key of a debt: named first, then the order's criteria. Debts with equal keys
 /// share pro rata.
 fn rank_key<K>(debt: &Debt<K>, on: NaiveDate, order: &Order) -> (bool, Vec<RankValue>) {
@@ -715,6 +757,39 @@ mod tests {
                 for d in &debts {
                     prop_assert!(settled(d) || (!d.named && d.due > on), "{:?} left open with money unapplied", d.key);
                 }
+            }
+        }
+
+        #[test]
+        fn split_is_what_allocate_does_inside_each_debt(
+            debts in arb_debts(), fen in 0i64..10_000_000, m in 1u32..=12
+        ) {
+            // R-P11: payments proposes per debt with `split`, contracts books with it; both
+            // must equal the parts of the one allocation rule.
+            let on = NaiveDate::from_ymd_opt(2026, m, 15).unwrap();
+            let a = allocate(yuan(fen), on, &debts, &OrderTerms::Statutory, FEN);
+            for d in &debts {
+                let paid = a.to_debt(&d.key);
+                let (parts, rest) = split(paid, &d.owed, &OrderTerms::Statutory, FEN);
+                let expected: Vec<(Component, Decimal)> = a.parts.iter()
+                    .filter(|p| p.debt == d.key)
+                    .map(|p| (p.component, p.amount))
+                    .collect();
+                prop_assert_eq!(parts, expected);
+                prop_assert_eq!(rest, Decimal::ZERO);
+            }
+        }
+
+        #[test]
+        fn split_never_exceeds_a_component_and_returns_the_excess(
+            debt in arb_debt(), fen in 0i64..10_000_000
+        ) {
+            let (parts, rest) = split(yuan(fen), &debt.owed, &OrderTerms::Statutory, FEN);
+            let settled: Decimal = parts.iter().map(|(_, a)| *a).sum();
+            prop_assert_eq!(settled + rest, yuan(fen));
+            prop_assert_eq!(rest, (yuan(fen) - debt.owed.total()).max(Decimal::ZERO));
+            for (c, a) in &parts {
+                prop_assert!(*a > Decimal::ZERO && *a <= debt.owed.get(*c));
             }
         }
 

@@ -200,6 +200,13 @@ pub(crate) async fn allocate(
             )
         })?;
     let allocation_id = Uuid::now_v7();
+    // R-P11: the proposal by component, from contracts' figures in the read model, after
+    // what earlier proposals not yet answered reserve.
+    let unit = wire::minor_units(p.currency).map_or(Decimal::new(1, 2), |m| Decimal::new(1, m));
+    let parts = store::owed_of(tx, receivable_id)
+        .await?
+        .map(|now| proposal_parts(&now.owed, now.pending, p.amount, unit))
+        .unwrap_or_default();
     let event = events::PaymentAllocated {
         allocation_id: allocation_id.to_string(),
         payment_id: p.payment_id.to_string(),
@@ -208,6 +215,7 @@ pub(crate) async fn allocate(
         customer_id: customer_id.to_string(),
         amount: Some(wire::money(p.amount, p.currency)),
         booking_date: p.booking_date.to_string(),
+        parts: wire::parts(&parts, p.currency),
     };
     // The proposal is kept as published, for the reconciler that re-drives one contracts
     // never answered (crate::redrive).
@@ -312,4 +320,64 @@ fn candidates_json(decision: &Decision) -> anyhow::Result<String> {
         })
         .collect();
     serde_json::to_string(&candidates).context("candidates as JSON")
+}
+
+/// The parts of a proposal of `amount` against `owed` when `pending` of it is already
+/// reserved by earlier proposals: the one rule's split of everything proposed, less the split
+/// of what was proposed before (R-P11, [`money::allocation::split`]).
+fn proposal_parts(
+    owed: &money::allocation::Owed,
+    pending: Decimal,
+    amount: Decimal,
+    unit: Decimal,
+) -> Vec<(money::allocation::Component, Decimal)> {
+    use money::allocation::{OrderTerms, split};
+    let (all, _) = split(pending + amount, owed, &OrderTerms::Statutory, unit);
+    let (before, _) = split(pending, owed, &OrderTerms::Statutory, unit);
+    all.into_iter()
+        .filter_map(|(component, total)| {
+            let earlier: Decimal = before
+                .iter()
+                .filter(|(c, _)| *c == component)
+                .map(|(_, a)| *a)
+                .sum();
+            let part = total - earlier;
+            (part > Decimal::ZERO).then_some((component, part))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod parts_tests {
+    use super::*;
+    use money::allocation::{Component, Owed};
+
+    const FEN: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
+
+    #[test]
+    fn a_proposal_pays_fees_before_principal_after_what_is_pending() {
+        // R-P11 (art. 561): costs, then interest and late fee, then principal.
+        let owed = Owed {
+            costs: Decimal::new(5_000, 2),
+            interest: Decimal::ZERO,
+            late_fee: Decimal::new(3_000, 2),
+            principal: Decimal::new(100_000, 2),
+        };
+        assert_eq!(
+            proposal_parts(&owed, Decimal::ZERO, Decimal::new(20_000, 2), FEN),
+            vec![
+                (Component::Costs, Decimal::new(5_000, 2)),
+                (Component::LateFee, Decimal::new(3_000, 2)),
+                (Component::Principal, Decimal::new(12_000, 2)),
+            ]
+        );
+        // 60.00 already proposed: it took the costs and 10.00 of the fee.
+        assert_eq!(
+            proposal_parts(&owed, Decimal::new(6_000, 2), Decimal::new(5_000, 2), FEN),
+            vec![
+                (Component::LateFee, Decimal::new(2_000, 2)),
+                (Component::Principal, Decimal::new(3_000, 2)),
+            ]
+        );
+    }
 }

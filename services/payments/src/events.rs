@@ -45,6 +45,12 @@ pub(crate) enum Consumed {
     AllocationRejected(events::AllocationRejected),
     /// A unit's charges for a period were billed (R-C2).
     ChargesBilled(events::ChargesBilled),
+    /// What is owed on a receivable changed outside an allocation: the daily cycle accrued
+    /// late fee or interest, a collection cost was booked, a waiver approved (R-D12).
+    OwedChanged {
+        receivable_id: Uuid,
+        owed: money::allocation::Owed,
+    },
 }
 
 /// The types of [`Consumed`], by their envelope's event type.
@@ -55,15 +61,21 @@ enum ConsumedType {
     AllocationApplied,
     AllocationRejected,
     ChargesBilled,
+    ReceivableOverdue,
+    CostBooked,
+    WaiverApproved,
 }
 
 impl ConsumedType {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 8] = [
         Self::ContractSigned,
         Self::PayerAccountAdded,
         Self::AllocationApplied,
         Self::AllocationRejected,
         Self::ChargesBilled,
+        Self::ReceivableOverdue,
+        Self::CostBooked,
+        Self::WaiverApproved,
     ];
 
     fn name(self) -> String {
@@ -73,6 +85,9 @@ impl ConsumedType {
             Self::AllocationApplied => kit::events::type_name::<events::AllocationApplied>(),
             Self::AllocationRejected => kit::events::type_name::<events::AllocationRejected>(),
             Self::ChargesBilled => kit::events::type_name::<events::ChargesBilled>(),
+            Self::ReceivableOverdue => kit::events::type_name::<events::ReceivableOverdue>(),
+            Self::CostBooked => kit::events::type_name::<events::CostBooked>(),
+            Self::WaiverApproved => kit::events::type_name::<events::WaiverApproved>(),
         }
     }
 
@@ -106,11 +121,44 @@ impl TryFrom<&IncomingEvent> for Consumed {
             Some(ConsumedType::AllocationApplied) => Ok(Self::AllocationApplied(event.decode()?)),
             Some(ConsumedType::AllocationRejected) => Ok(Self::AllocationRejected(event.decode()?)),
             Some(ConsumedType::ChargesBilled) => Ok(Self::ChargesBilled(event.decode()?)),
+            Some(ConsumedType::ReceivableOverdue) => {
+                let e: events::ReceivableOverdue = event.decode()?;
+                owed_changed(&e.receivable_id, e.owed.as_ref())
+            }
+            Some(ConsumedType::CostBooked) => {
+                let e: events::CostBooked = event.decode()?;
+                owed_changed(&e.receivable_id, e.owed_after.as_ref())
+            }
+            Some(ConsumedType::WaiverApproved) => {
+                let e: events::WaiverApproved = event.decode()?;
+                owed_changed(&e.receivable_id, e.owed_after.as_ref())
+            }
             None => Err(HandleError::Permanent(format!(
                 "payments does not consume {event_type}"
             ))),
         }
     }
+}
+
+/// An [`Consumed::OwedChanged`] from an event's receivable id and owed figures; an event
+/// without figures (an older producer) changes nothing here.
+fn owed_changed(
+    receivable_id: &str,
+    owed: Option<&proto::types::v1::Owed>,
+) -> Result<Consumed, HandleError> {
+    let receivable_id = uuid("receivable_id", receivable_id)?;
+    let owed = match owed {
+        Some(owed) => wire::parse_owed(owed).map_err(HandleError::Permanent)?,
+        None => {
+            return Err(HandleError::Permanent(format!(
+                "receivable {receivable_id}: the event carries no owed figures"
+            )));
+        }
+    };
+    Ok(Consumed::OwedChanged {
+        receivable_id,
+        owed,
+    })
 }
 
 /// The consumer of contracts' events.
@@ -141,6 +189,10 @@ impl Handler for ContractEvents {
                 self.on_allocation_rejected(tx, rejected).await
             }
             Consumed::ChargesBilled(billed) => self.on_charges_billed(tx, billed).await,
+            Consumed::OwedChanged {
+                receivable_id,
+                owed,
+            } => self.on_owed_changed(tx, receivable_id, &owed).await,
         }
     }
 }
@@ -208,6 +260,35 @@ impl ContractEvents {
             ),
         };
         rematch(tx, &self.outbox, &mut session, &because).await?;
+        session.close(tx).await?;
+        Ok(())
+    }
+
+    /// What is owed changed (accrual, cost, waiver): the read model takes contracts' figures;
+    /// the ledger is taken only when the total moved (an accrual that is zero, or a day on
+    /// which nothing accrues, changes nothing there).
+    async fn on_owed_changed(
+        &self,
+        tx: &mut PgConnection,
+        receivable_id: Uuid,
+        owed: &money::allocation::Owed,
+    ) -> Result<(), HandleError> {
+        let Some(now) = store::owed_of(tx, receivable_id).await? else {
+            // Not (yet) in the read model: its contract's event creates it with these figures
+            // missing, the next accrual brings them.
+            tracing::debug!(%receivable_id, "owed figures of a receivable unknown here");
+            return Ok(());
+        };
+        if now.owed == *owed {
+            return Ok(());
+        }
+        if now.owed.total() == owed.total() {
+            store::set_owed(tx, receivable_id, owed).await?;
+            return Ok(());
+        }
+        let mut session = self.engine.open(tx).await?;
+        store::set_owed(tx, receivable_id, owed).await?;
+        follow(tx, &mut session, receivable_id).await?;
         session.close(tx).await?;
         Ok(())
     }
@@ -385,6 +466,10 @@ async fn allocation_applied(
     };
     settle(tx, allocation_id, AllocationStatus::Applied, "").await?;
     store::book_confirmed_amount(tx, receivable_id, open_after, amount).await?;
+    if let Some(owed) = applied.owed_after.as_ref() {
+        let owed = wire::parse_owed(owed).map_err(HandleError::Permanent)?;
+        store::set_owed(tx, receivable_id, &owed).await?;
+    }
     if let Some(session) = session.as_mut() {
         follow(tx, session, receivable_id).await?;
     }

@@ -2,9 +2,11 @@
 
 pub mod billing;
 pub mod hold;
+pub mod owed;
 pub mod readings;
 pub mod schedule;
 pub mod statement;
+pub mod waiver;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

@@ -46,8 +46,12 @@ pub struct Line {
     pub billed: Decimal,
     /// What is still open of it (principal).
     pub open: Decimal,
-    /// Late fee accrued on it (R-C4).
+    /// Late fee still owed on it (R-C4: accrued, less paid and waived).
     pub late_fee: Decimal,
+    /// Interest still owed on it (R-C12).
+    pub interest: Decimal,
+    /// Collection costs still owed on it (R-D12).
+    pub costs: Decimal,
 }
 
 /// One item of a statement.
@@ -78,7 +82,11 @@ pub struct Totals {
     pub open: Decimal,
     /// Σ late fee.
     pub late_fee: Decimal,
-    /// Σ owed (open + late fee).
+    /// Σ interest.
+    pub interest: Decimal,
+    /// Σ costs.
+    pub costs: Decimal,
+    /// Σ owed (open + late fee + interest + costs).
     pub owed: Decimal,
 }
 
@@ -90,6 +98,8 @@ impl Totals {
             paid: Decimal::ZERO,
             open: Decimal::ZERO,
             late_fee: Decimal::ZERO,
+            interest: Decimal::ZERO,
+            costs: Decimal::ZERO,
             owed: Decimal::ZERO,
         }
     }
@@ -99,6 +109,8 @@ impl Totals {
         self.paid += item.paid;
         self.open += item.line.open;
         self.late_fee += item.line.late_fee;
+        self.interest += item.line.interest;
+        self.costs += item.line.costs;
         self.owed += item.owed;
     }
 }
@@ -154,7 +166,8 @@ pub fn build(as_of: NaiveDate, lines: impl IntoIterator<Item = Line>) -> Stateme
     // R-C11: aging is by calendar days past the due date, the money crate's count.
     let mut by_contract: BTreeMap<(String, String), Vec<Item>> = BTreeMap::new();
     for line in lines {
-        if line.open <= Decimal::ZERO && line.late_fee <= Decimal::ZERO {
+        let charges = line.late_fee + line.interest + line.costs;
+        if line.open <= Decimal::ZERO && charges <= Decimal::ZERO {
             continue;
         }
         let days_overdue = if line.open > Decimal::ZERO {
@@ -164,7 +177,7 @@ pub fn build(as_of: NaiveDate, lines: impl IntoIterator<Item = Line>) -> Stateme
         };
         let item = Item {
             paid: line.billed - line.open,
-            owed: line.open + line.late_fee,
+            owed: line.open + charges,
             days_overdue,
             bucket: AgingBucket::for_days(days_overdue),
             line,
@@ -250,6 +263,8 @@ mod tests {
             billed: Decimal::new(billed, 2),
             open: Decimal::new(open, 2),
             late_fee: Decimal::new(fee, 2),
+            interest: Decimal::ZERO,
+            costs: Decimal::ZERO,
         }
     }
 
@@ -353,7 +368,7 @@ mod tests {
                     prop_assert_eq!(&i.line.currency, &t.currency);
                 }
                 prop_assert_eq!((billed, paid, open, fee, owed), (t.billed, t.paid, t.open, t.late_fee, t.owed));
-                prop_assert_eq!(t.owed, t.open + t.late_fee);
+                prop_assert_eq!(t.owed, t.open + t.late_fee + t.interest + t.costs);
                 prop_assert_eq!(t.billed, t.paid + t.open);
             }
         }

@@ -30,7 +30,7 @@ fn totals_cells(label: &str, t: &Totals) -> [String; 6] {
         amount(t.billed, &t.currency),
         amount(t.paid, &t.currency),
         amount(t.open, &t.currency),
-        amount(t.late_fee, &t.currency),
+        amount(t.late_fee + t.interest + t.costs, &t.currency),
         amount(t.owed, &t.currency),
     ]
 }
@@ -62,7 +62,7 @@ pub(super) fn build(
             Column::money(format!("应收（{cur}）")),
             Column::money("已付"),
             Column::money("未付本金"),
-            Column::money("滞纳金"),
+            Column::money("滞纳金·利息·费用"),
             Column::money("应付合计"),
             Column::center("逾期天数"),
         ])?;
@@ -78,7 +78,7 @@ pub(super) fn build(
                 amount(i.line.billed, cur),
                 amount(i.paid, cur),
                 amount(i.line.open, cur),
-                amount(i.line.late_fee, cur),
+                amount(i.line.late_fee + i.line.interest + i.line.costs, cur),
                 amount(i.owed, cur),
                 i.days_overdue.to_string(),
             ])?;
@@ -182,6 +182,8 @@ mod tests {
             billed: Decimal::new(billed, 2),
             open: Decimal::new(open, 2),
             late_fee: Decimal::new(fee, 2),
+            interest: Decimal::ZERO,
+            costs: Decimal::ZERO,
         };
         let s = build_statement(
             d("2026-03-21"),

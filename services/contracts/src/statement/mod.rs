@@ -188,8 +188,12 @@ fn line(row: &ReceivableRow) -> Line {
         billed: row.amount,
         open: row.open_amount,
         late_fee: row
-            .late_fee
+            .late_fee_open
             .round_dp_with_strategy(minor, RoundingStrategy::MidpointAwayFromZero),
+        interest: row
+            .interest_open
+            .round_dp_with_strategy(minor, RoundingStrategy::MidpointAwayFromZero),
+        costs: row.costs_open,
     }
 }
 
@@ -214,6 +218,8 @@ fn totals_to_api(t: &Totals) -> api::StatementTotals {
         open: m(t.open),
         late_fee: m(t.late_fee),
         owed: m(t.owed),
+        interest: m(t.interest),
+        costs: m(t.costs),
     }
 }
 
@@ -256,6 +262,8 @@ fn to_api(
                             open: m(i.line.open),
                             late_fee: m(i.line.late_fee),
                             owed: m(i.owed),
+                            interest: m(i.line.interest),
+                            costs: m(i.line.costs),
                             days_overdue: i.days_overdue,
                             aging_bucket: bucket_to_wire(i.bucket) as i32,
                         })

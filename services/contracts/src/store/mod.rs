@@ -2,7 +2,9 @@
 
 pub(crate) mod billing;
 pub(crate) mod holds;
+pub(crate) mod owed;
 pub(crate) mod statement;
+pub(crate) mod waivers;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -12,6 +14,7 @@ use uuid::Uuid;
 use proto::contracts::v1 as api;
 
 use crate::domain;
+use crate::domain::owed::{Book, Component, Owed};
 use crate::domain::schedule::{ChargeType, ItemKind};
 
 #[derive(Debug, sqlx::FromRow)]
@@ -34,6 +37,12 @@ pub(crate) struct ReceivableRow {
     pub(crate) kind: String,
     pub(crate) charge_type: String,
     pub(crate) share: Option<Decimal>,
+    pub(crate) interest: Decimal,
+    pub(crate) costs: Decimal,
+    pub(crate) late_fee_open: Decimal,
+    pub(crate) interest_open: Decimal,
+    pub(crate) costs_open: Decimal,
+    pub(crate) interest_policy: Option<String>,
 }
 
 /// A static query selecting [`ReceivableRow`]s, followed by `$tail` (WHERE, ORDER BY, ...).
@@ -42,7 +51,9 @@ macro_rules! select_receivables {
         concat!(
             "SELECT r.id, r.contract_id, r.customer_id, r.installment_no, r.due_date, r.amount, r.open_amount,
                     r.overdue_since, r.days_overdue, c.currency, c.contract_no, r.scheduled_due_date,
-                    r.due_date_provisional, r.late_fee, c.late_fee_policy, r.kind, r.charge_type, r.share
+                    r.due_date_provisional, r.late_fee, c.late_fee_policy, r.kind, r.charge_type, r.share,
+                    r.interest, r.costs, r.late_fee_open, r.interest_open, r.costs_open,
+                    c.interest_policy
              FROM receivables r JOIN contracts c ON c.id = r.contract_id ",
             $tail
         )
@@ -51,20 +62,41 @@ macro_rules! select_receivables {
 pub(crate) use select_receivables;
 
 impl ReceivableRow {
+    /// What is still owed, by component (R-C4, R-C12, R-D12).
+    pub(crate) fn owed(&self) -> Owed {
+        Owed {
+            costs: self.costs_open,
+            interest: self.interest_open,
+            late_fee: self.late_fee_open,
+            principal: self.open_amount,
+        }
+    }
+
+    /// One component's book: charged and open.
+    pub(crate) fn book(&self, component: Component) -> Book {
+        let (charged, open) = match component {
+            Component::Costs => (self.costs, self.costs_open),
+            Component::Interest => (self.interest, self.interest_open),
+            Component::LateFee => (self.late_fee, self.late_fee_open),
+            Component::Principal => (self.amount, self.open_amount),
+        };
+        Book { charged, open }
+    }
+
     pub(crate) fn to_api(&self) -> api::Receivable {
         let currency = self.currency.trim();
-        let days_overdue = if self.open_amount.is_zero() {
+        let owed = self.owed();
+        let days_overdue = if owed.total().is_zero() {
             0
         } else {
             u32::try_from(self.days_overdue).unwrap_or_default()
         };
-        let status =
-            match domain::status(self.amount, self.open_amount, self.overdue_since.is_some()) {
-                domain::Status::Scheduled => api::ReceivableStatus::Scheduled,
-                domain::Status::PartiallyPaid => api::ReceivableStatus::PartiallyPaid,
-                domain::Status::Paid => api::ReceivableStatus::Paid,
-                domain::Status::Overdue => api::ReceivableStatus::Overdue,
-            };
+        let status = match domain::status(self.amount, owed.total(), self.overdue_since.is_some()) {
+            domain::Status::Scheduled => api::ReceivableStatus::Scheduled,
+            domain::Status::PartiallyPaid => api::ReceivableStatus::PartiallyPaid,
+            domain::Status::Paid => api::ReceivableStatus::Paid,
+            domain::Status::Overdue => api::ReceivableStatus::Overdue,
+        };
         api::Receivable {
             receivable_id: self.id.to_string(),
             contract_id: self.contract_id.to_string(),
@@ -86,6 +118,9 @@ impl ReceivableRow {
                 .share
                 .map(|s| s.normalize().to_string())
                 .unwrap_or_default(),
+            owed: Some(kit::wire::owed(&owed, currency)),
+            interest: Some(kit::wire::money(self.interest, currency)),
+            costs: Some(kit::wire::money(self.costs, currency)),
         }
     }
 

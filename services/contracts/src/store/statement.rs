@@ -32,13 +32,13 @@ pub(crate) async fn last_cycle(conn: &mut PgConnection) -> Result<Option<NaiveDa
         .await
 }
 
-/// The customer's receivables on which something is owed (open principal or a late fee).
+/// The customer's receivables on which something is owed (principal, fees, interest, costs).
 pub(crate) async fn owed_receivables(
     conn: &mut PgConnection,
     customer_id: Uuid,
 ) -> Result<Vec<ReceivableRow>, sqlx::Error> {
     sqlx::query_as(select_receivables!(
-        "WHERE r.customer_id = $1 AND (r.open_amount > 0 OR r.late_fee > 0)
+        "WHERE r.customer_id = $1 AND r.owed > 0
          ORDER BY c.contract_no, r.due_date, r.installment_no"
     ))
     .bind(customer_id)

@@ -208,3 +208,56 @@ pub(crate) async fn reserve_pending_amount(
     .await
     .map(|_| ())
 }
+
+/// What the read model says is owed on a receivable, by component, and what of it is
+/// reserved by proposals contracts has not answered yet.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OwedNow {
+    pub(crate) owed: money::allocation::Owed,
+    pub(crate) pending: Decimal,
+}
+
+/// The receivable's owed components, if it is known here.
+pub(crate) async fn owed_of(
+    tx: &mut PgConnection,
+    receivable_id: Uuid,
+) -> Result<Option<OwedNow>, sqlx::Error> {
+    let row: Option<(Decimal, Decimal, Decimal, Decimal, Decimal)> = sqlx::query_as(
+        "SELECT open_amount, costs, interest, late_fee, pending_amount FROM open_receivables
+         WHERE receivable_id = $1",
+    )
+    .bind(receivable_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(
+        row.map(|(open, costs, interest, late_fee, pending)| OwedNow {
+            owed: money::allocation::Owed {
+                costs,
+                interest,
+                late_fee,
+                principal: (open - costs - interest - late_fee).max(Decimal::ZERO),
+            },
+            pending,
+        }),
+    )
+}
+
+/// Sets what contracts says is owed (open amount = the total), leaving pending reservations.
+pub(crate) async fn set_owed(
+    tx: &mut PgConnection,
+    receivable_id: Uuid,
+    owed: &money::allocation::Owed,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE open_receivables SET open_amount = $2, costs = $3, interest = $4, late_fee = $5
+         WHERE receivable_id = $1",
+    )
+    .bind(receivable_id)
+    .bind(owed.total())
+    .bind(owed.costs)
+    .bind(owed.interest)
+    .bind(owed.late_fee)
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
+}

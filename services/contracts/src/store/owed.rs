@@ -1,0 +1,197 @@
+//! What is owed per receivable by component (issue 12 item 3): accruals of the daily cycle,
+//! allocations booked by component, collection costs booked by event.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::owed::{Book, Component, Owed};
+
+/// What the daily cycle writes for one receivable.
+pub(crate) struct Accrual {
+    pub(crate) receivable_id: Uuid,
+    pub(crate) overdue_since: Option<NaiveDate>,
+    pub(crate) days_overdue: i32,
+    pub(crate) as_of: NaiveDate,
+    pub(crate) late_fee: Book,
+    pub(crate) interest: Book,
+    pub(crate) accruing: bool,
+}
+
+/// Records the cycle's accruals of one receivable.
+pub(crate) async fn record_accrual(
+    conn: &mut PgConnection,
+    a: &Accrual,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE receivables SET overdue_since = COALESCE(overdue_since, $2), days_overdue = $3, last_cycle = $4,
+                late_fee = $5, late_fee_open = $6, interest = $7, interest_open = $8, accruing = $9
+         WHERE id = $1",
+    )
+    .bind(a.receivable_id)
+    .bind(a.overdue_since)
+    .bind(a.days_overdue)
+    .bind(a.as_of)
+    .bind(a.late_fee.charged)
+    .bind(a.late_fee.open)
+    .bind(a.interest.charged)
+    .bind(a.interest.open)
+    .bind(a.accruing)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// Sets what is owed after a settlement (allocation, waiver, write-off).
+pub(crate) async fn set_owed(
+    conn: &mut PgConnection,
+    receivable_id: Uuid,
+    owed: &Owed,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE receivables SET open_amount = $2, late_fee_open = $3, interest_open = $4, costs_open = $5
+         WHERE id = $1",
+    )
+    .bind(receivable_id)
+    .bind(owed.principal)
+    .bind(owed.late_fee)
+    .bind(owed.interest)
+    .bind(owed.costs)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// An allocation applied, with its parts.
+pub(crate) struct Applied<'a> {
+    pub(crate) allocation_id: Uuid,
+    pub(crate) payment_id: Uuid,
+    pub(crate) receivable_id: Uuid,
+    pub(crate) amount: Decimal,
+    pub(crate) booking_date: Option<NaiveDate>,
+    pub(crate) basis: &'a str,
+    pub(crate) differs_from_proposal: bool,
+    pub(crate) parts: &'a [(Component, Decimal)],
+}
+
+/// Records an applied allocation and its parts.
+pub(crate) async fn insert_applied(
+    conn: &mut PgConnection,
+    a: &Applied<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO allocations (id, payment_id, receivable_id, amount, status, booking_date, basis, differs_from_proposal)
+         VALUES ($1, $2, $3, $4, 'applied', $5, $6, $7)",
+    )
+    .bind(a.allocation_id)
+    .bind(a.payment_id)
+    .bind(a.receivable_id)
+    .bind(a.amount)
+    .bind(a.booking_date)
+    .bind(a.basis)
+    .bind(a.differs_from_proposal)
+    .execute(&mut *conn)
+    .await?;
+    let components: Vec<&str> = a.parts.iter().map(|(c, _)| c.as_str()).collect();
+    let amounts: Vec<Decimal> = a.parts.iter().map(|(_, x)| *x).collect();
+    sqlx::query(
+        "INSERT INTO allocation_parts (allocation_id, component, amount)
+         SELECT $1, c, x FROM unnest($2::text[], $3::numeric[]) AS p(c, x)",
+    )
+    .bind(a.allocation_id)
+    .bind(&components)
+    .bind(&amounts)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// The parts an applied allocation booked (for answering a repeat).
+pub(crate) async fn parts_of(
+    conn: &mut PgConnection,
+    allocation_id: Uuid,
+) -> Result<Vec<(Component, Decimal)>, sqlx::Error> {
+    let rows: Vec<(String, Decimal)> = sqlx::query_as(
+        "SELECT component, amount FROM allocation_parts WHERE allocation_id = $1
+         ORDER BY array_position(ARRAY['costs', 'interest', 'late_fee', 'principal'], component)",
+    )
+    .bind(allocation_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(c, a)| crate::domain::waiver::parse_component(&c).map(|c| (c, a)))
+        .collect())
+}
+
+/// Principal paid on each of `ids`, by booking date: it lowers the base of late fee and
+/// interest from that day (R-C4).
+pub(crate) async fn principal_payments(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<(NaiveDate, Decimal)>>, sqlx::Error> {
+    let mut by_receivable: HashMap<Uuid, Vec<(NaiveDate, Decimal)>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(by_receivable);
+    }
+    let applied: Vec<(Uuid, Option<NaiveDate>, Decimal)> = sqlx::query_as(
+        "SELECT a.receivable_id, a.booking_date, p.amount
+         FROM allocations a JOIN allocation_parts p ON p.allocation_id = a.id
+         WHERE a.status = 'applied' AND p.component = 'principal' AND a.receivable_id = ANY($1)
+         ORDER BY a.booking_date",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await?;
+    for (id, date, amount) in applied {
+        if let Some(date) = date {
+            by_receivable.entry(id).or_default().push((date, amount));
+        }
+    }
+    Ok(by_receivable)
+}
+
+/// A collection cost to book (R-D12).
+pub(crate) struct Cost<'a> {
+    pub(crate) cost_id: Uuid,
+    pub(crate) receivable_id: Uuid,
+    pub(crate) customer_id: Uuid,
+    pub(crate) kind: &'a str,
+    pub(crate) amount: Decimal,
+    pub(crate) incurred_on: NaiveDate,
+    pub(crate) source: &'a str,
+    pub(crate) description: &'a str,
+}
+
+/// Books a cost once: false when this cost id was booked before (a repeated event).
+pub(crate) async fn book_cost(conn: &mut PgConnection, c: &Cost<'_>) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO collection_costs (id, receivable_id, customer_id, kind, amount, incurred_on, source, description)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(c.cost_id)
+    .bind(c.receivable_id)
+    .bind(c.customer_id)
+    .bind(c.kind)
+    .bind(c.amount)
+    .bind(c.incurred_on)
+    .bind(c.source)
+    .bind(c.description)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if inserted {
+        sqlx::query(
+            "UPDATE receivables SET costs = costs + $2, costs_open = costs_open + $2 WHERE id = $1",
+        )
+        .bind(c.receivable_id)
+        .bind(c.amount)
+        .execute(conn)
+        .await?;
+    }
+    Ok(inserted)
+}

@@ -35,3 +35,4 @@ mod statement;
 mod stuck_allocations;
 mod terms;
 mod trace_context;
+mod write_offs;

@@ -20,6 +20,7 @@ use proto::legal::v1 as legal;
 use proto::types::v1::{Component, CostKind};
 
 use crate::helpers::{EVENTUALLY, OrLogs, caught_up, start};
+use crate::operator_cli::{collectctl, text};
 
 const POLICY: &str =
     r#"{"name": "1 per mille a day", "accrual": {"kind": "flat_daily", "daily_rate": "1‰"}}"#;
@@ -310,6 +311,23 @@ async fn the_late_fee_is_paid_first_stays_owed_and_only_another_persons_waiver_r
         .waivers;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].decided_by, "sup-bo");
+    let token = stack
+        .auth
+        .token("sup-bo", &[Role::Supervisor], Some("team-a"))
+        .or_logs(&stack);
+    let out = collectctl(
+        &stack,
+        Some(&token),
+        &["waivers", "list", "--customer", &customer],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("approved")
+            && shown.contains("0.50 CNY of late fee")
+            && shown.contains("sup-bo"),
+        "{shown}"
+    );
 
     // The statement shows what is owed by component.
     let statement = ada

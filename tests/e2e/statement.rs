@@ -88,7 +88,8 @@ async fn a_statement_of_account_shows_what_the_receivables_say_as_json_html_and_
             .await
             .or_logs(&stack);
 
-    // Overdue on 20 March; 4000.00 paid on the first item; the next day's cycle.
+    // Overdue on 20 March; 4000.00 paid on the first item settles its 100.00 late fee first
+    // and 3900.00 of principal (R-P11); the next day's cycle.
     scenario::run_cycle(&mut admin, "2026-03-20")
         .await
         .or_logs(&stack);
@@ -100,11 +101,11 @@ async fn a_statement_of_account_shows_what_the_receivables_say_as_json_html_and_
     .await
     .or_logs(&stack);
     let fee_id = with_fee.contract_id.clone();
-    eventually("HT-ST-1/1 paid down to 6000.00", EVENTUALLY, || {
+    eventually("HT-ST-1/1 paid down to 6100.00", EVENTUALLY, || {
         let (mut admin, fee_id) = (admin.clone(), fee_id.clone());
         async move {
             let r = scenario::receivables(&mut admin, &fee_id).await?;
-            Ok((open_amount(&r[0]) == "6000.00").then_some(()))
+            Ok((open_amount(&r[0]) == "6100.00").then_some(()))
         }
     })
     .await
@@ -126,7 +127,11 @@ async fn a_statement_of_account_shows_what_the_receivables_say_as_json_html_and_
         .iter()
         .map(|r| dec(r.open_amount.as_ref()))
         .sum();
-    let fees: Decimal = receivables.iter().map(|r| dec(r.late_fee.as_ref())).sum();
+    // What is still owed of the late fees (accrued less paid).
+    let fees: Decimal = receivables
+        .iter()
+        .map(|r| dec(r.owed.as_ref().and_then(|o| o.late_fee.as_ref())))
+        .sum();
     let billed: Decimal = receivables.iter().map(|r| dec(r.amount.as_ref())).sum();
     assert!(fees > Decimal::ZERO, "a late fee accrued: {receivables:?}");
     let json = statement(&ann, &customer, contracts::StatementFormat::Json)
@@ -146,9 +151,13 @@ async fn a_statement_of_account_shows_what_the_receivables_say_as_json_html_and_
     assert_eq!(dec(total.open.as_ref()), open);
     assert_eq!(dec(total.late_fee.as_ref()), fees);
     assert_eq!(dec(total.billed.as_ref()), billed);
-    assert_eq!(dec(total.paid.as_ref()), Decimal::new(4000, 0));
+    assert_eq!(
+        dec(total.paid.as_ref()),
+        Decimal::new(3900, 0),
+        "principal paid"
+    );
     assert_eq!(dec(total.owed.as_ref()), open + fees);
-    // R-C11: 6000.00 is 11 days overdue, 500.00 39 days, the May item is current.
+    // R-C11: 6100.00 is 11 days overdue, 500.00 39 days, the May item is current.
     let aging: Vec<(i32, Decimal)> = s.aging[0]
         .buckets
         .iter()
@@ -159,7 +168,7 @@ async fn a_statement_of_account_shows_what_the_receivables_say_as_json_html_and_
         aging,
         vec![
             (B::Current as i32, Decimal::new(1_000_000, 2)),
-            (B::Days1To30 as i32, Decimal::new(600_000, 2)),
+            (B::Days1To30 as i32, Decimal::new(610_000, 2)),
             (B::Days31To60 as i32, Decimal::new(50_000, 2)),
             (B::Days61To90 as i32, Decimal::ZERO),
             (B::Days91To180 as i32, Decimal::ZERO),

@@ -23,6 +23,7 @@ mod reconcile;
 mod service;
 mod statement;
 mod waivers;
+mod write_offs;
 
 use std::process::ExitCode;
 
@@ -58,6 +59,9 @@ enum Command {
     /// Waivers of late fee, interest and collection costs (R-D6): propose, and another
     /// supervisor approves or rejects; list the approval queue (contracts service).
     Waivers(waivers::WaiversArgs),
+    /// Write-offs of small differences (R-P12): list them, approve or reject those waiting
+    /// for a person (contracts service).
+    WriteOffs(write_offs::WriteOffsArgs),
     /// A customer's statement of account: open items, aging, late fees, totals; text, --json,
     /// and the printable document with --html FILE / --pdf FILE (contracts service).
     Statement(statement::StatementArgs),
@@ -95,6 +99,7 @@ fn main() -> ExitCode {
         Command::Customers(args) => customers::run(args),
         Command::Holds(args) => holds::run(args),
         Command::Waivers(args) => waivers::run(args),
+        Command::WriteOffs(args) => write_offs::run(args),
         Command::Statement(args) => statement::run(args),
         Command::Billing(args) => billing::run(args),
         Command::Units(args) => billing::units(args),

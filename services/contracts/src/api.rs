@@ -15,7 +15,7 @@ use proto::events::v1 as events;
 
 use crate::domain::schedule::{self, Billed, ChargeType, ItemKind, RequestedItem};
 use crate::terms::Terms;
-use crate::{billing, cycle, holds, owners, statement, store, units, waivers};
+use crate::{billing, cycle, holds, owners, statement, store, units, waivers, write_offs};
 
 /// Most installments a schedule may have (50 years of monthly payments).
 const MAX_INSTALLMENTS: usize = 600;
@@ -38,6 +38,8 @@ pub(crate) struct Api {
     pub(crate) font: documents::Font,
     /// The day of the following month monthly charges fall due (`BILLING_DUE_DAY`, R-C2).
     pub(crate) billing_due_day: u32,
+    /// R-P12: what contracts writes off without a person, and at most.
+    pub(crate) write_off_limits: crate::domain::write_off::Limits,
 }
 
 impl Api {
@@ -519,6 +521,51 @@ impl ContractsService for Api {
         Ok(Response::new(
             waivers::list(&mut conn, &caller, request.get_ref()).await?,
         ))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_write_offs(
+        &self,
+        request: Request<api::ListWriteOffsRequest>,
+    ) -> Result<Response<api::ListWriteOffsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        Ok(Response::new(
+            write_offs::list(&mut conn, &caller, request.get_ref()).await?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn approve_write_off(
+        &self,
+        request: Request<api::ApproveWriteOffRequest>,
+    ) -> Result<Response<api::ApproveWriteOffResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        let response = write_offs::approve(
+            &mut tx,
+            &self.outbox,
+            &caller,
+            self.write_off_limits,
+            request.get_ref(),
+        )
+        .await?;
+        tx.commit().await.map_err(ApiError::from)?;
+        Ok(Response::new(response))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn reject_write_off(
+        &self,
+        request: Request<api::RejectWriteOffRequest>,
+    ) -> Result<Response<api::RejectWriteOffResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        let write_off = write_offs::reject(&mut tx, &caller, request.get_ref()).await?;
+        tx.commit().await.map_err(ApiError::from)?;
+        Ok(Response::new(api::RejectWriteOffResponse {
+            write_off: Some(write_off),
+        }))
     }
 
     #[tracing::instrument(skip_all)]

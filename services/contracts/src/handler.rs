@@ -16,6 +16,7 @@ use crate::{domain, store};
 
 pub(crate) struct Allocations {
     pub(crate) outbox: Outbox,
+    pub(crate) write_off_limits: crate::domain::write_off::Limits,
 }
 
 impl Handler for Allocations {
@@ -23,6 +24,7 @@ impl Handler for Allocations {
         event_type == kit::events::type_name::<events::PaymentAllocated>()
             || event_type == kit::events::type_name::<events::CaseOpened>()
             || event_type == kit::events::type_name::<events::CollectionCostIncurred>()
+            || event_type == kit::events::type_name::<events::WriteOffRequested>()
     }
 
     async fn handle(
@@ -37,6 +39,11 @@ impl Handler for Allocations {
         if event.envelope.event_type == kit::events::type_name::<events::CollectionCostIncurred>() {
             // R-D12: a legal cost the debtor bears is owed like the rest.
             return crate::costs::on_cost_incurred(tx, &self.outbox, event).await;
+        }
+        if event.envelope.event_type == kit::events::type_name::<events::WriteOffRequested>() {
+            // R-P12: a small difference a payment left.
+            return crate::write_offs::on_requested(tx, &self.outbox, self.write_off_limits, event)
+                .await;
         }
         let allocation: events::PaymentAllocated = event.decode()?;
         let allocation_id = uuid_field("allocation_id", &allocation.allocation_id)?;

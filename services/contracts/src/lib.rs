@@ -18,6 +18,7 @@ mod terms;
 mod units;
 mod waivers;
 mod wire;
+mod write_offs;
 
 use proto::contracts::v1::contracts_service_server::ContractsServiceServer;
 use tonic::server::NamedService;
@@ -88,10 +89,13 @@ pub async fn run(
             .ok_or_else(|| anyhow::anyhow!("BILLING_DUE_DAY: {text:?} is not a day 1-31"))?,
         _ => 15,
     };
+    // R-P12: the write-offs contracts books without a person, and at most.
+    let write_off_limits = write_offs::limits_from_env()?;
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
     // The topics: kit::events::SUBSCRIPTIONS (also the broker's ACLs).
     app.consume(handler::Allocations {
         outbox: app.outbox.clone(),
+        write_off_limits,
     })?;
     let api = api::Api {
         pool: app.pool.clone(),
@@ -103,6 +107,7 @@ pub async fn run(
         hold_threshold,
         font,
         billing_due_day,
+        write_off_limits,
     };
     let server = ContractsServiceServer::new(api);
     app.serve(

@@ -27,6 +27,7 @@ impl Handler for Events {
     fn wants(&self, event_type: &str) -> bool {
         event_type == kit::events::type_name::<events::ReceivableOverdue>()
             || event_type == kit::events::type_name::<events::AllocationApplied>()
+            || event_type == kit::events::type_name::<events::WrittenOff>()
             || event_type == kit::events::type_name::<events::GradeChanged>()
             || kit::auth::owners::wants(event_type)
     }
@@ -44,7 +45,41 @@ impl Handler for Events {
         if event_type == kit::events::type_name::<events::ReceivableOverdue>() {
             self.overdue(tx, event.decode()?).await
         } else if event_type == kit::events::type_name::<events::AllocationApplied>() {
-            self.paid(tx, event.decode()?).await
+            self.paid(tx, event.decode()?, "paid in full").await
+        } else if event_type == kit::events::type_name::<events::WrittenOff>() {
+            // R-P12: a small difference written off settles the item like a payment.
+            let w: events::WrittenOff = event.decode()?;
+            let owed = w.owed_after.clone().unwrap_or_default();
+            let written: Decimal = w
+                .parts
+                .iter()
+                .filter_map(|p| wire::parse_money(p.amount.as_ref()).ok())
+                .map(|(a, _)| a)
+                .sum();
+            let currency = owed
+                .total
+                .as_ref()
+                .map(|m| m.currency.clone())
+                .unwrap_or_default();
+            let settled = events::AllocationApplied {
+                allocation_id: w.write_off_id,
+                payment_id: w.payment_id,
+                receivable_id: w.receivable_id,
+                contract_id: w.contract_id,
+                customer_id: w.customer_id,
+                amount: Some(wire::money(written, &currency)),
+                open_amount_after: owed.total.clone(),
+                paid_in_full: w.settled,
+                booking_date: w.booking_date,
+                owed_after: Some(owed),
+                ..Default::default()
+            };
+            self.paid(
+                tx,
+                settled,
+                "settled by writing off a small difference (R-P12)",
+            )
+            .await
         } else {
             let changed: events::GradeChanged = event.decode()?;
             let customer_id = uuid("customer_id", &changed.customer_id)?;
@@ -294,6 +329,7 @@ impl Events {
         &self,
         tx: &mut PgConnection,
         applied: events::AllocationApplied,
+        how: &str,
     ) -> Result<(), HandleError> {
         if applied.repeat {
             // Contracts answering a re-driven proposal: the first answer was seen.
@@ -343,7 +379,7 @@ impl Events {
         let (amount, currency) =
             wire::parse_money(applied.amount.as_ref()).map_err(HandleError::Permanent)?;
         let detail = format!(
-            "paid in full ({} {currency} on {business_date}); dunning stopped for this item",
+            "{how} ({} {currency} on {business_date}); dunning stopped for this item",
             wire::format_amount(amount, &currency)
         );
         let days = u32::try_from(days).unwrap_or_default();

@@ -99,6 +99,10 @@ pub(crate) async fn carry_out(
             first.get_or_insert(receivable);
         }
         store::set_payment_receivable(tx, payment_id, first).await?;
+        if let Some(w) = &decision.write_off {
+            let at = (payment_id, key.as_str(), decision.date);
+            request_write_off(tx, outbox, at, &decision.booked_currency, w).await?;
+        }
         if decision.unapplied > Decimal::ZERO {
             let mut reason = format!(
                 "{} {} of the payment is more than everything open and stays unapplied",
@@ -163,6 +167,37 @@ pub(crate) async fn carry_out(
     .await?;
     done.exceptions += 1;
     Ok(done)
+}
+
+/// Asks contracts to write off the small difference a payment left (R-P12), after its
+/// allocations on the same key, so contracts books it on what they left.
+async fn request_write_off(
+    tx: &mut PgConnection,
+    outbox: &Outbox,
+    (payment_id, key, booking_date): (Uuid, &str, NaiveDate),
+    currency: &str,
+    w: &cashapp::WriteOff,
+) -> anyhow::Result<()> {
+    let (contract_no, installment) = parse_receivable_ref(w.receivable_id.as_str())
+        .with_context(|| format!("receivable {:?} in the ledger", w.receivable_id))?;
+    let ids = store::receivable_by_ref(tx, contract_no, installment)
+        .await?
+        .with_context(|| format!("receivable {} is not in open_receivables", w.receivable_id))?;
+    let event = events::WriteOffRequested {
+        write_off_id: Uuid::now_v7().to_string(),
+        payment_id: payment_id.to_string(),
+        receivable_id: ids.receivable_id.to_string(),
+        customer_id: ids.customer_id.to_string(),
+        amount: Some(wire::money(w.amount, currency)),
+        reason: w.reason.to_owned(),
+        approval_required: w.needs_approval,
+        booking_date: booking_date.to_string(),
+    };
+    outbox
+        .enqueue(tx, kit::events::PAYMENTS, key, &event)
+        .await?;
+    tracing::info!(%payment_id, receivable = %w.receivable_id, amount = %w.amount, needs_approval = w.needs_approval, "write-off of a small difference requested (R-P12)");
+    Ok(())
 }
 
 /// One allocation to propose to contracts.

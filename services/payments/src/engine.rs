@@ -83,10 +83,11 @@ impl Engine {
     /// `date,from,to,rate`; none when unset, so a payment in another currency than its
     /// contract is an exception, R-P8).
     ///
-    /// Write-offs of small differences (R-P12) are switched off: contracts does not book
-    /// them yet, so a payment a few cents short leaves the receivable open by those cents.
+    /// A payment short by no more than the policy's write-off tolerance asks contracts to
+    /// write the difference off (R-P12, `WriteOffRequested`); contracts books it, or keeps it
+    /// for a person above the approval threshold.
     pub(crate) fn from_env() -> anyhow::Result<Self> {
-        let mut policy = match std::env::var("CASHAPP_POLICY_FILE") {
+        let policy = match std::env::var("CASHAPP_POLICY_FILE") {
             Ok(path) if !path.trim().is_empty() => {
                 let text = std::fs::read_to_string(&path).with_context(|| {
                     format!("CASHAPP_POLICY_FILE {path}: cannot read it; fix the path or unset the variable")
@@ -97,12 +98,6 @@ impl Engine {
             }
             _ => Policy::default(),
         };
-        if policy.write_off_tolerance > Decimal::ZERO {
-            tracing::info!(
-                "write-offs (R-P12) are not booked by contracts yet: write_off_tolerance set to 0"
-            );
-            policy.write_off_tolerance = Decimal::ZERO;
-        }
         let rates = match std::env::var("FX_RATES_FILE") {
             Ok(path) if !path.trim().is_empty() => read_rates(Path::new(&path))?,
             _ => RateTable::new(),

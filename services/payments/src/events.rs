@@ -64,10 +64,11 @@ enum ConsumedType {
     ReceivableOverdue,
     CostBooked,
     WaiverApproved,
+    WrittenOff,
 }
 
 impl ConsumedType {
-    const ALL: [Self; 8] = [
+    const ALL: [Self; 9] = [
         Self::ContractSigned,
         Self::PayerAccountAdded,
         Self::AllocationApplied,
@@ -76,6 +77,7 @@ impl ConsumedType {
         Self::ReceivableOverdue,
         Self::CostBooked,
         Self::WaiverApproved,
+        Self::WrittenOff,
     ];
 
     fn name(self) -> String {
@@ -88,6 +90,7 @@ impl ConsumedType {
             Self::ReceivableOverdue => kit::events::type_name::<events::ReceivableOverdue>(),
             Self::CostBooked => kit::events::type_name::<events::CostBooked>(),
             Self::WaiverApproved => kit::events::type_name::<events::WaiverApproved>(),
+            Self::WrittenOff => kit::events::type_name::<events::WrittenOff>(),
         }
     }
 
@@ -131,6 +134,10 @@ impl TryFrom<&IncomingEvent> for Consumed {
             }
             Some(ConsumedType::WaiverApproved) => {
                 let e: events::WaiverApproved = event.decode()?;
+                owed_changed(&e.receivable_id, e.owed_after.as_ref())
+            }
+            Some(ConsumedType::WrittenOff) => {
+                let e: events::WrittenOff = event.decode()?;
                 owed_changed(&e.receivable_id, e.owed_after.as_ref())
             }
             None => Err(HandleError::Permanent(format!(

@@ -7,6 +7,7 @@ pub mod readings;
 pub mod schedule;
 pub mod statement;
 pub mod waiver;
+pub mod write_off;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

@@ -24,8 +24,9 @@ use crate::domain::statement::{self, Line, Statement, Totals};
 use crate::store::{self, ReceivableRow};
 
 /// Said on every statement until interest (R-C12) is computed: no figure includes it.
-pub(crate) const INTEREST_NOTE: &str =
-    "interest (R-C12) is not computed yet; no figure on this statement includes interest";
+pub(crate) const INTEREST_NOTE: &str = "late fees and interest (R-C4, R-C12) are accrued to the \
+     date of the last daily cycle under each contract's terms; payments settle costs, then \
+     interest and late fees, then principal (R-P11)";
 
 /// What GetStatement needs besides the database.
 pub(crate) struct Context<'a> {

@@ -5,6 +5,7 @@ pub(crate) mod holds;
 pub(crate) mod owed;
 pub(crate) mod statement;
 pub(crate) mod waivers;
+pub(crate) mod write_offs;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

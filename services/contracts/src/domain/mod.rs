@@ -1,6 +1,7 @@
 //! Pure rules of receivables: no I/O, tested in place.
 
 pub mod billing;
+mod conservation;
 pub mod hold;
 pub mod owed;
 pub mod readings;

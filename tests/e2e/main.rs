@@ -16,6 +16,7 @@ mod broker_acl;
 mod cash_application;
 mod crash_recovery;
 mod credit_hold;
+mod daily_cycle;
 mod database_outage;
 mod dead_letter;
 mod dead_letter_queue;

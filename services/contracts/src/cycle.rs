@@ -56,141 +56,45 @@ pub(crate) async fn run(
     as_of: NaiveDate,
 ) -> Result<RunDailyCycleResponse, ApiError> {
     let mut tx = pool.begin().await?;
-    // One cycle at a time.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('contracts.daily_cycle'))")
-        .execute(&mut *tx)
-        .await?;
-    let latest: Option<(NaiveDate, String, i32, i32)> =
-        sqlx::query_as("SELECT as_of, status, newly_overdue, overdue FROM daily_cycles ORDER BY as_of DESC LIMIT 1")
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some((last, status, newly, overdue)) = &latest {
-        if *last > as_of {
+    store::cycle::lock(&mut tx).await?;
+    if let Some(latest) = store::cycle::latest(&mut tx).await? {
+        if latest.as_of > as_of {
             return Err(ApiError::FailedPrecondition(format!(
-                "the daily cycle already ran for {last}, which is after {as_of}; business time only moves forward"
+                "the daily cycle already ran for {}, which is after {as_of}; business time only moves forward",
+                latest.as_of
             )));
         }
-        if *last == as_of && status == "done" {
+        if latest.as_of == as_of && latest.done {
             return Ok(RunDailyCycleResponse {
                 as_of: as_of.to_string(),
-                newly_overdue: u32::try_from(*newly).unwrap_or_default(),
-                overdue: u32::try_from(*overdue).unwrap_or_default(),
+                newly_overdue: u32::try_from(latest.newly_overdue).unwrap_or_default(),
+                overdue: u32::try_from(latest.overdue).unwrap_or_default(),
                 already_ran: true,
             });
         }
     }
-    sqlx::query("INSERT INTO daily_cycles (as_of, status) VALUES ($1, 'running') ON CONFLICT (as_of) DO NOTHING")
-        .bind(as_of)
-        .execute(&mut *tx)
-        .await?;
+    store::cycle::start(&mut tx, as_of).await?;
     tx.commit().await?;
 
     loop {
         let mut tx = pool.begin().await?;
-        let rows: Vec<store::ReceivableRow> = sqlx::query_as(store::select_receivables!(
-            "WHERE (r.owed > 0 OR r.accruing) AND r.due_date < $1 AND (r.last_cycle IS NULL OR r.last_cycle < $1)
-             ORDER BY r.due_date, r.id LIMIT $2 FOR UPDATE OF r SKIP LOCKED"
-        ))
-        .bind(as_of)
-        .bind(CHUNK)
-        .fetch_all(&mut *tx)
-        .await?;
+        let rows = store::cycle::chunk(&mut tx, as_of, CHUNK).await?;
         if rows.is_empty() {
             break;
         }
-        let accruing: Vec<Uuid> = rows
-            .iter()
-            .filter(|r| r.late_fee_policy.is_some() || r.interest_policy.is_some())
-            .map(|r| r.id)
-            .collect();
-        let payments = store::owed::principal_payments(&mut tx, &accruing).await?;
-        let mut fee_policies = HashMap::new();
-        let mut interest_policies = HashMap::new();
-        let mut newly = 0i32;
-        let mut published = 0i32;
-        for row in &rows {
-            let days = domain::days_overdue(row.due_date, as_of);
-            let paid = payments.get(&row.id).map_or(&[][..], Vec::as_slice);
-            // R-C4, R-C12: recomputed through `as_of` on the overdue principal; what was
-            // already paid or waived of them stays settled.
-            let late_fee = row.book(Component::LateFee).accrue_to(accrued(
-                terms,
-                &mut fee_policies,
-                row,
-                row.late_fee_policy.as_deref(),
-                row.late_fee,
-                as_of,
-                paid,
-            ));
-            let interest = row.book(Component::Interest).accrue_to(accrued(
-                terms,
-                &mut interest_policies,
-                row,
-                row.interest_policy.as_deref(),
-                row.interest,
-                as_of,
-                paid,
-            ));
-            let owed = Owed {
-                late_fee: late_fee.open,
-                interest: interest.open,
-                ..row.owed()
-            };
-            // R-D12: overdue while anything is owed, not only principal.
-            let overdue = owed.total() > Decimal::ZERO;
-            let newly_overdue = overdue && row.overdue_since.is_none();
-            newly += i32::from(newly_overdue);
-            store::owed::record_accrual(
-                &mut tx,
-                &store::owed::Accrual {
-                    receivable_id: row.id,
-                    overdue_since: overdue.then(|| row.due_date.succ_opt().unwrap_or(row.due_date)),
-                    days_overdue: i32::try_from(days).unwrap_or(i32::MAX),
-                    as_of,
-                    late_fee,
-                    interest,
-                    // The fee stops with the principal paid (R-C4): this was the last accrual.
-                    accruing: row.open_amount > Decimal::ZERO,
-                },
-            )
+        let (accruals, overdue) = accrue_chunk(terms, &mut tx, &rows, as_of).await?;
+        let newly = overdue.iter().filter(|(_, e)| e.newly_overdue).count();
+        store::owed::record_accruals(&mut tx, &accruals).await?;
+        outbox
+            .enqueue_batch(&mut tx, kit::events::CONTRACTS, &overdue)
             .await?;
-            if !overdue {
-                continue;
-            }
-            published += 1;
-            let currency = row.currency.trim();
-            let event = events::ReceivableOverdue {
-                receivable_id: row.id.to_string(),
-                contract_id: row.contract_id.to_string(),
-                contract_no: row.contract_no.clone(),
-                customer_id: row.customer_id.to_string(),
-                due_date: row.due_date.to_string(),
-                open_amount: Some(wire::money(row.open_amount, currency)),
-                days_overdue: days,
-                as_of: as_of.to_string(),
-                newly_overdue,
-                late_fee: Some(wire::money(late_fee.charged, currency)),
-                aging_bucket: money::aging::AgingBucket::for_days(days).label().to_owned(),
-                kind: row.kind() as i32,
-                charge_type: row.charge_type() as i32,
-                owed: Some(wire::owed(&owed, currency)),
-                interest: Some(wire::money(interest.charged, currency)),
-            };
-            outbox
-                .enqueue(
-                    &mut tx,
-                    kit::events::CONTRACTS,
-                    &row.customer_id.to_string(),
-                    &event,
-                )
-                .await?;
-        }
-        sqlx::query("UPDATE daily_cycles SET newly_overdue = newly_overdue + $2, overdue = overdue + $3 WHERE as_of = $1")
-            .bind(as_of)
-            .bind(newly)
-            .bind(published)
-            .execute(&mut *tx)
-            .await?;
+        store::cycle::add_counts(
+            &mut tx,
+            as_of,
+            i32::try_from(newly).unwrap_or(i32::MAX),
+            i32::try_from(overdue.len()).unwrap_or(i32::MAX),
+        )
+        .await?;
         tx.commit().await?;
     }
 
@@ -202,12 +106,7 @@ pub(crate) async fn run(
             crate::holds::apply_overdue_threshold(&mut tx, outbox, threshold, as_of).await?;
         tracing::info!(%as_of, placed, released, "credit holds for overdue above the threshold");
     }
-    let (newly, overdue): (i32, i32) = sqlx::query_as(
-        "UPDATE daily_cycles SET status = 'done', finished_at = now() WHERE as_of = $1 RETURNING newly_overdue, overdue",
-    )
-    .bind(as_of)
-    .fetch_one(&mut *tx)
-    .await?;
+    let (newly, overdue) = store::cycle::finish(&mut tx, as_of).await?;
     tx.commit().await?;
     tracing::info!(%as_of, newly, overdue, "daily cycle done");
     Ok(RunDailyCycleResponse {
@@ -216,6 +115,98 @@ pub(crate) async fn run(
         overdue: u32::try_from(overdue).unwrap_or_default(),
         already_ran: false,
     })
+}
+
+/// The accruals of one chunk (R-C4, R-C12), and the ReceivableOverdue event of every
+/// receivable on which something is still owed (R-D12), keyed by customer.
+async fn accrue_chunk(
+    terms: &Terms,
+    tx: &mut sqlx::PgConnection,
+    rows: &[store::ReceivableRow],
+    as_of: NaiveDate,
+) -> Result<
+    (
+        Vec<store::owed::Accrual>,
+        Vec<(String, events::ReceivableOverdue)>,
+    ),
+    sqlx::Error,
+> {
+    let accruing: Vec<Uuid> = rows
+        .iter()
+        .filter(|r| r.late_fee_policy.is_some() || r.interest_policy.is_some())
+        .map(|r| r.id)
+        .collect();
+    let payments = store::owed::principal_payments(tx, &accruing).await?;
+    let mut fee_policies = HashMap::new();
+    let mut interest_policies = HashMap::new();
+    let mut accruals = Vec::with_capacity(rows.len());
+    let mut overdue = Vec::with_capacity(rows.len());
+    for row in rows {
+        let days = domain::days_overdue(row.due_date, as_of);
+        let paid = payments.get(&row.id).map_or(&[][..], Vec::as_slice);
+        // Recomputed through `as_of` on the overdue principal; what was already paid or
+        // waived of them stays settled.
+        let late_fee = row.book(Component::LateFee).accrue_to(accrued(
+            terms,
+            &mut fee_policies,
+            row,
+            row.late_fee_policy.as_deref(),
+            row.late_fee,
+            as_of,
+            paid,
+        ));
+        let interest = row.book(Component::Interest).accrue_to(accrued(
+            terms,
+            &mut interest_policies,
+            row,
+            row.interest_policy.as_deref(),
+            row.interest,
+            as_of,
+            paid,
+        ));
+        let owed = Owed {
+            late_fee: late_fee.open,
+            interest: interest.open,
+            ..row.owed()
+        };
+        // R-D12: overdue while anything is owed, not only principal.
+        let is_overdue = owed.total() > Decimal::ZERO;
+        accruals.push(store::owed::Accrual {
+            receivable_id: row.id,
+            overdue_since: is_overdue.then(|| row.due_date.succ_opt().unwrap_or(row.due_date)),
+            days_overdue: i32::try_from(days).unwrap_or(i32::MAX),
+            as_of,
+            late_fee,
+            interest,
+            // The fee stops with the principal paid (R-C4): this was the last accrual.
+            accruing: row.open_amount > Decimal::ZERO,
+        });
+        if !is_overdue {
+            continue;
+        }
+        let currency = row.currency.trim();
+        overdue.push((
+            row.customer_id.to_string(),
+            events::ReceivableOverdue {
+                receivable_id: row.id.to_string(),
+                contract_id: row.contract_id.to_string(),
+                contract_no: row.contract_no.clone(),
+                customer_id: row.customer_id.to_string(),
+                due_date: row.due_date.to_string(),
+                open_amount: Some(wire::money(row.open_amount, currency)),
+                days_overdue: days,
+                as_of: as_of.to_string(),
+                newly_overdue: row.overdue_since.is_none(),
+                late_fee: Some(wire::money(late_fee.charged, currency)),
+                aging_bucket: money::aging::AgingBucket::for_days(days).label().to_owned(),
+                kind: row.kind() as i32,
+                charge_type: row.charge_type() as i32,
+                owed: Some(wire::owed(&owed, currency)),
+                interest: Some(wire::money(interest.charged, currency)),
+            },
+        ));
+    }
+    Ok((accruals, overdue))
 }
 
 /// Late fee or interest accrued through `as_of` under `policy` (the contract's JSON terms);

@@ -54,11 +54,7 @@ impl Handler for Allocations {
         let booking_date = NaiveDate::parse_from_str(&allocation.booking_date, "%Y-%m-%d").ok();
 
         // The same allocation can never be applied twice, even if it arrives in another event.
-        let seen: Option<(String, rust_decimal::Decimal, String)> =
-            sqlx::query_as("SELECT status, amount, reason FROM allocations WHERE id = $1")
-                .bind(allocation_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let seen = store::owed::decided(tx, allocation_id).await?;
         if let Some((status, recorded, reason)) = seen {
             // Decided before: nothing is booked again, but the proposer, which re-drives
             // allocations it never heard back about, gets the decision once more.
@@ -266,16 +262,8 @@ async fn reject(
     receivable: Option<&store::ReceivableRow>,
     reason: &str,
 ) -> Result<(), HandleError> {
-    sqlx::query(
-        "INSERT INTO allocations (id, payment_id, receivable_id, amount, status, reason) VALUES ($1, $2, $3, $4, 'rejected', $5)",
-    )
-    .bind(allocation_id)
-    .bind(payment_id)
-    .bind(receivable_id)
-    .bind(amount)
-    .bind(reason)
-    .execute(&mut *tx)
-    .await?;
+    store::owed::insert_rejected(tx, allocation_id, payment_id, receivable_id, amount, reason)
+        .await?;
     let customer_id = receivable.map_or_else(
         || allocation.customer_id.clone(),
         |r| r.customer_id.to_string(),

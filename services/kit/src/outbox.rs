@@ -56,6 +56,52 @@ impl Outbox {
         .await?;
         Ok(event_id)
     }
+
+    /// Adds many events for `topic` in one statement, in the order given (the relay
+    /// publishes in that order, so events with the same key stay in order): for the daily
+    /// cycle and other batch work. Call it inside the transaction that makes the changes.
+    pub async fn enqueue_batch<E: Message + Name>(
+        &self,
+        conn: &mut PgConnection,
+        topic: &str,
+        events: &[(String, E)],
+    ) -> Result<(), sqlx::Error> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut ids = Vec::with_capacity(events.len());
+        let mut keys = Vec::with_capacity(events.len());
+        let mut types = Vec::with_capacity(events.len());
+        let mut envelopes = Vec::with_capacity(events.len());
+        let mut traceparents = Vec::with_capacity(events.len());
+        for (key, payload) in events {
+            let envelope = events::envelope(self.producer, key, payload);
+            ids.push(
+                Uuid::parse_str(&envelope.event_id)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            );
+            keys.push(key.as_str());
+            types.push(envelope.event_type.clone());
+            traceparents.push(envelope.traceparent.clone());
+            envelopes.push(envelope.encode_to_vec());
+        }
+        sqlx::query(
+            "INSERT INTO outbox (event_id, topic, message_key, event_type, envelope, traceparent)
+             SELECT e, $1, k, t, v, p
+             FROM UNNEST($2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::text[])
+                  WITH ORDINALITY AS u(e, k, t, v, p, n)
+             ORDER BY n",
+        )
+        .bind(topic)
+        .bind(&ids)
+        .bind(&keys)
+        .bind(&types)
+        .bind(&envelopes)
+        .bind(&traceparents)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
 }
 
 /// Publishes outbox rows until shutdown.

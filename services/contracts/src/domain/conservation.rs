@@ -49,7 +49,10 @@ mod tests {
         }
 
         fn charged(&self) -> Decimal {
-            self.principal.charged + self.late_fee.charged + self.interest.charged + self.costs.charged
+            self.principal.charged
+                + self.late_fee.charged
+                + self.interest.charged
+                + self.costs.charged
         }
     }
 
@@ -64,22 +67,45 @@ mod tests {
     #[derive(Debug, Clone)]
     enum Op {
         /// Late fee (or interest) of item i recomputed to this total.
-        Accrue { item: usize, interest: bool, to: i64 },
-        Cost { item: usize, amount: i64 },
-        Pay { amount: i64, named: Option<usize> },
-        Waive { item: usize, component: u8, share: u8 },
-        WriteOff { item: usize, amount: i64 },
+        Accrue {
+            item: usize,
+            interest: bool,
+            to: i64,
+        },
+        Cost {
+            item: usize,
+            amount: i64,
+        },
+        Pay {
+            amount: i64,
+            named: Option<usize>,
+        },
+        Waive {
+            item: usize,
+            component: u8,
+            share: u8,
+        },
+        WriteOff {
+            item: usize,
+            amount: i64,
+        },
     }
 
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
-            (0usize..4, any::<bool>(), 0i64..200_000)
-                .prop_map(|(item, interest, to)| Op::Accrue { item, interest, to }),
+            (0usize..4, any::<bool>(), 0i64..200_000).prop_map(|(item, interest, to)| Op::Accrue {
+                item,
+                interest,
+                to
+            }),
             (0usize..4, 1i64..100_000).prop_map(|(item, amount)| Op::Cost { item, amount }),
             (1i64..3_000_000, proptest::option::of(0usize..4))
                 .prop_map(|(amount, named)| Op::Pay { amount, named }),
-            (0usize..4, 0u8..3, 1u8..=100)
-                .prop_map(|(item, component, share)| Op::Waive { item, component, share }),
+            (0usize..4, 0u8..3, 1u8..=100).prop_map(|(item, component, share)| Op::Waive {
+                item,
+                component,
+                share
+            }),
             (0usize..4, 1i64..600).prop_map(|(item, amount)| Op::WriteOff { item, amount }),
         ]
     }
@@ -88,14 +114,22 @@ mod tests {
         let on = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap_or_default();
         match *op {
             Op::Accrue { item, interest, to } => {
-                let Some(it) = items.get_mut(item) else { return };
-                let book = if interest { &mut it.interest } else { &mut it.late_fee };
+                let Some(it) = items.get_mut(item) else {
+                    return;
+                };
+                let book = if interest {
+                    &mut it.interest
+                } else {
+                    &mut it.late_fee
+                };
                 let before = book.charged;
                 *book = book.accrue_to(yuan(to));
                 t.billed += book.charged - before;
             }
             Op::Cost { item, amount } => {
-                let Some(it) = items.get_mut(item) else { return };
+                let Some(it) = items.get_mut(item) else {
+                    return;
+                };
                 it.costs.charged += yuan(amount);
                 it.costs.open += yuan(amount);
                 t.billed += yuan(amount);
@@ -138,7 +172,9 @@ mod tests {
                 component,
                 share,
             } => {
-                let Some(it) = items.get_mut(item) else { return };
+                let Some(it) = items.get_mut(item) else {
+                    return;
+                };
                 let component = [Component::Costs, Component::Interest, Component::LateFee]
                     [usize::from(component)];
                 let open = it.owed().get(component);
@@ -156,7 +192,9 @@ mod tests {
                 }
             }
             Op::WriteOff { item, amount } => {
-                let Some(it) = items.get_mut(item) else { return };
+                let Some(it) = items.get_mut(item) else {
+                    return;
+                };
                 let before = it.owed().total();
                 let (_, after) = write_off::book(&it.owed(), yuan(amount), FEN);
                 it.set_owed(&after);

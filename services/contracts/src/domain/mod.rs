@@ -80,69 +80,12 @@ impl std::fmt::Display for Rejection {
     }
 }
 
-/// Decides an allocation of `amount` against an open balance: the new open balance, or why
-/// it is refused. The owner of balances confirms every allocation (ARCHITECTURE: balances
-/// live in exactly one place), so an overpayment is refused here even if payments proposed it.
-pub fn allocate(
-    open: Decimal,
-    receivable_currency: &str,
-    amount: Decimal,
-    payment_currency: &str,
-) -> Result<Decimal, Rejection> {
-    if receivable_currency != payment_currency {
-        return Err(Rejection::CurrencyMismatch {
-            receivable: receivable_currency.to_owned(),
-            payment: payment_currency.to_owned(),
-        });
-    }
-    if amount <= Decimal::ZERO {
-        return Err(Rejection::NotPositive);
-    }
-    if amount > open {
-        return Err(Rejection::Overpayment { open });
-    }
-    Ok(open - amount)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()
-    }
-
-    #[test]
-    fn allocation_lowers_the_open_balance_exactly() {
-        assert_eq!(
-            allocate(d("10000.00"), "CNY", d("2500.01"), "CNY"),
-            Ok(d("7499.99"))
-        );
-        assert_eq!(
-            allocate(d("10000.00"), "CNY", d("10000.00"), "CNY"),
-            Ok(Decimal::ZERO)
-        );
-    }
-
-    #[test]
-    fn overpayment_is_rejected() {
-        assert_eq!(
-            allocate(d("100.00"), "CNY", d("100.01"), "CNY"),
-            Err(Rejection::Overpayment { open: d("100.00") })
-        );
-    }
-
-    #[test]
-    fn currency_mismatch_and_non_positive_are_rejected() {
-        assert!(matches!(
-            allocate(d("1"), "CNY", d("1"), "USD"),
-            Err(Rejection::CurrencyMismatch { .. })
-        ));
-        assert_eq!(
-            allocate(d("1"), "CNY", d("0"), "CNY"),
-            Err(Rejection::NotPositive)
-        );
     }
 
     #[test]
@@ -169,22 +112,5 @@ mod tests {
             days_overdue(due, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
             0
         );
-    }
-
-    proptest! {
-        // Money is never created or lost by an allocation: applied + remaining = open before.
-        #[test]
-        fn allocation_conserves_money(open in 0i64..10_000_000_000, amount in 1i64..10_000_000_000) {
-            let open = Decimal::new(open, 2);
-            let amount = Decimal::new(amount, 2);
-            match allocate(open, "CNY", amount, "CNY") {
-                Ok(rest) => {
-                    prop_assert_eq!(rest + amount, open);
-                    prop_assert!(rest >= Decimal::ZERO);
-                }
-                Err(Rejection::Overpayment { .. }) => prop_assert!(amount > open),
-                Err(other) => prop_assert!(false, "unexpected rejection {other}"),
-            }
-        }
     }
 }

@@ -1,6 +1,7 @@
 //! Reading receivables and contracts, shared by the API and the event handlers.
 
 pub(crate) mod billing;
+pub(crate) mod cycle;
 pub(crate) mod holds;
 pub(crate) mod owed;
 pub(crate) mod statement;

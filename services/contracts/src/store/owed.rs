@@ -21,25 +21,38 @@ pub(crate) struct Accrual {
     pub(crate) accruing: bool,
 }
 
-/// Records the cycle's accruals of one receivable.
-pub(crate) async fn record_accrual(
+/// Records the cycle's accruals of many receivables in one statement.
+pub(crate) async fn record_accruals(
     conn: &mut PgConnection,
-    a: &Accrual,
+    accruals: &[Accrual],
 ) -> Result<(), sqlx::Error> {
+    if accruals.is_empty() {
+        return Ok(());
+    }
+    let col = |f: &dyn Fn(&Accrual) -> Decimal| accruals.iter().map(f).collect::<Vec<_>>();
+    let ids: Vec<Uuid> = accruals.iter().map(|a| a.receivable_id).collect();
+    let since: Vec<Option<NaiveDate>> = accruals.iter().map(|a| a.overdue_since).collect();
+    let days: Vec<i32> = accruals.iter().map(|a| a.days_overdue).collect();
+    let accruing: Vec<bool> = accruals.iter().map(|a| a.accruing).collect();
+    let as_of = accruals[0].as_of;
     sqlx::query(
-        "UPDATE receivables SET overdue_since = COALESCE(overdue_since, $2), days_overdue = $3, last_cycle = $4,
-                late_fee = $5, late_fee_open = $6, interest = $7, interest_open = $8, accruing = $9
-         WHERE id = $1",
+        "UPDATE receivables r SET overdue_since = COALESCE(r.overdue_since, u.since), days_overdue = u.days,
+                last_cycle = $2, late_fee = u.fee, late_fee_open = u.fee_open, interest = u.interest,
+                interest_open = u.interest_open, accruing = u.accruing
+         FROM UNNEST($1::uuid[], $3::date[], $4::int[], $5::numeric[], $6::numeric[], $7::numeric[],
+                     $8::numeric[], $9::bool[])
+              AS u(id, since, days, fee, fee_open, interest, interest_open, accruing)
+         WHERE r.id = u.id",
     )
-    .bind(a.receivable_id)
-    .bind(a.overdue_since)
-    .bind(a.days_overdue)
-    .bind(a.as_of)
-    .bind(a.late_fee.charged)
-    .bind(a.late_fee.open)
-    .bind(a.interest.charged)
-    .bind(a.interest.open)
-    .bind(a.accruing)
+    .bind(&ids)
+    .bind(as_of)
+    .bind(&since)
+    .bind(&days)
+    .bind(col(&|a| a.late_fee.charged))
+    .bind(col(&|a| a.late_fee.open))
+    .bind(col(&|a| a.interest.charged))
+    .bind(col(&|a| a.interest.open))
+    .bind(&accruing)
     .execute(conn)
     .await
     .map(|_| ())
@@ -104,6 +117,40 @@ pub(crate) async fn insert_applied(
     .bind(a.allocation_id)
     .bind(&components)
     .bind(&amounts)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// An allocation decided before: its status, amount and reason.
+pub(crate) async fn decided(
+    conn: &mut PgConnection,
+    allocation_id: Uuid,
+) -> Result<Option<(String, Decimal, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT status, amount, reason FROM allocations WHERE id = $1")
+        .bind(allocation_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Records a refused allocation with the reason.
+pub(crate) async fn insert_rejected(
+    conn: &mut PgConnection,
+    allocation_id: Uuid,
+    payment_id: Uuid,
+    receivable_id: Uuid,
+    amount: Decimal,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO allocations (id, payment_id, receivable_id, amount, status, reason)
+         VALUES ($1, $2, $3, $4, 'rejected', $5)",
+    )
+    .bind(allocation_id)
+    .bind(payment_id)
+    .bind(receivable_id)
+    .bind(amount)
+    .bind(reason)
     .execute(conn)
     .await
     .map(|_| ())

@@ -20,6 +20,7 @@ mod daily_cycle;
 mod database_outage;
 mod dead_letter;
 mod dead_letter_queue;
+mod discounts;
 mod foreign_currency;
 mod helpers;
 mod key_rotation;

@@ -25,7 +25,7 @@ ALTER TABLE receivables
     ADD CONSTRAINT costs_open_within CHECK (costs_open <= costs);
 DROP INDEX IF EXISTS receivables_open_by_due;
 -- The daily cycle's work: whatever is owed or may still accrue.
-CREATE INDEX receivables_cycle_by_due ON receivables (due_date) WHERE owed > 0 OR accruing;
+CREATE INDEX receivables_cycle_by_due ON receivables (due_date, id) WHERE owed > 0 OR accruing;
 
 -- What an applied allocation booked, by component (R-P11), and the order used.
 ALTER TABLE allocations ADD COLUMN basis TEXT

@@ -13,6 +13,7 @@ use proto::contracts::v1 as api;
 use proto::contracts::v1::contracts_service_server::ContractsService;
 use proto::events::v1 as events;
 
+use crate::domain::discount;
 use crate::domain::schedule::{self, Billed, ChargeType, ItemKind, RequestedItem};
 use crate::terms::Terms;
 use crate::{billing, cycle, holds, owners, statement, store, units, waivers, write_offs};
@@ -592,6 +593,8 @@ struct ContractInput {
     owner: String,
     owner_team: String,
     price: Option<rust_decimal::Decimal>,
+    /// R-C7.
+    discount: discount::Terms,
 }
 
 struct Installment {
@@ -602,6 +605,8 @@ struct Installment {
     scheduled: chrono::NaiveDate,
     due: chrono::NaiveDate,
     provisional: bool,
+    /// R-C7: no interest accrues on it.
+    interest_free: bool,
 }
 
 fn validate_contract(
@@ -636,6 +641,19 @@ fn validate_contract(
     let price = match request.price.trim() {
         "" => None,
         price => Some(wire::positive_amount("price", price, &currency)?),
+    };
+    let minor_units = wire::minor_units(&currency).unwrap_or(2);
+    // R-C7: with a lump-sum discount the schedule bills the price less it.
+    let discount = parse_discount(request.discount.as_ref())?;
+    let billed_price = match (discount.lump_sum_percent, price) {
+        (Some(percent), Some(price)) => Some(discount::lump_sum_price(price, percent, minor_units)),
+        (Some(_), None) => {
+            return Err(ApiError::invalid(
+                "discount.lump_sum_percent",
+                "a lump-sum discount is a share of the price: give the contract's price",
+            ));
+        }
+        (None, price) => price,
     };
     // R-C1: kinds, charge types, shares of the price; then R-C6 for every due date.
     let mut requested = Vec::with_capacity(request.installments.len());
@@ -672,7 +690,7 @@ fn validate_contract(
     let unit = money::Currency::from_code(&currency)
         .map(|c| rust_decimal::Decimal::new(1, c.minor_units()))
         .map_err(|e| ApiError::invalid("currency", e.to_string()))?;
-    let planned = schedule::plan(&requested, price, unit).map_err(|e| {
+    let planned = schedule::plan(&requested, billed_price, unit).map_err(|e| {
         let field = match e.item {
             Some(i) => format!("installments[{i}].{}", e.field),
             None => e.field.to_owned(),
@@ -683,6 +701,13 @@ fn validate_contract(
     for (i, item) in planned.into_iter().enumerate() {
         // R-C6: a due date inside a long public holiday moves to the next working day.
         let due_planned = terms.plan(&format!("installments[{i}].due_date"), item.due)?;
+        let interest_free = request.installments.get(i).is_some_and(|r| r.interest_free);
+        if interest_free && item.kind != ItemKind::DownPayment {
+            return Err(ApiError::invalid(
+                format!("installments[{i}].interest_free"),
+                "only down-payment installments (首付款) are offered interest-free (R-C7)",
+            ));
+        }
         installments.push(Installment {
             kind: item.kind,
             charge_type: item.charge_type,
@@ -691,6 +716,7 @@ fn validate_contract(
             scheduled: item.due,
             due: due_planned.due,
             provisional: due_planned.provisional,
+            interest_free,
         });
     }
     let late_fee_policy = match request.late_fee_policy.trim() {
@@ -726,7 +752,58 @@ fn validate_contract(
         owner: String::new(),
         owner_team: String::new(),
         price,
+        discount,
     })
+}
+
+/// Reads the wire's discount terms (R-C7), every field checked.
+fn parse_discount(wire_terms: Option<&api::DiscountTerms>) -> Result<discount::Terms, ApiError> {
+    let Some(t) = wire_terms else {
+        return Ok(discount::Terms::default());
+    };
+    let percent = |field: &str, text: &str| -> Result<rust_decimal::Decimal, ApiError> {
+        text.trim().parse().map_err(|_| {
+            ApiError::invalid(field, format!("{text:?} is not a percentage like 5 or 2.5"))
+        })
+    };
+    let lump_sum_percent = match t.lump_sum_percent.trim() {
+        "" => None,
+        text => Some(percent("discount.lump_sum_percent", text)?),
+    };
+    let mut early_payment = Vec::with_capacity(t.early_payment.len());
+    for (i, step) in t.early_payment.iter().enumerate() {
+        early_payment.push(discount::Step {
+            days_before_due: step.days_before_due,
+            percent: percent(
+                &format!("discount.early_payment[{i}].percent"),
+                &step.percent,
+            )?,
+        });
+    }
+    discount::Terms {
+        lump_sum_percent,
+        early_payment,
+    }
+    .checked()
+    .map_err(|e| ApiError::invalid(e.field, e.reason))
+}
+
+/// The wire form of stored discount terms.
+pub(crate) fn discount_to_wire(t: &discount::Terms) -> api::DiscountTerms {
+    api::DiscountTerms {
+        lump_sum_percent: t
+            .lump_sum_percent
+            .map(|p| p.normalize().to_string())
+            .unwrap_or_default(),
+        early_payment: t
+            .early_payment
+            .iter()
+            .map(|s| api::EarlyPaymentStep {
+                days_before_due: s.days_before_due,
+                percent: s.percent.normalize().to_string(),
+            })
+            .collect(),
+    }
 }
 
 async fn insert_contract(
@@ -750,8 +827,8 @@ async fn insert_contract(
     let (customer_owner, customer_owner_team) = owners::owner(tx, input.customer_id, None).await?;
     sqlx::query(
         "INSERT INTO contracts (id, contract_no, customer_id, currency, late_fee_policy, escrow_account, unit, price,
-                                interest_policy)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                interest_policy, discount_terms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(contract_id)
     .bind(&input.contract_no)
@@ -762,6 +839,7 @@ async fn insert_contract(
     .bind(&input.unit)
     .bind(input.price)
     .bind(&input.interest_policy)
+    .bind((!input.discount.is_empty()).then(|| sqlx::types::Json(&input.discount)))
     .execute(&mut *tx)
     .await
     .map_err(|e| match ApiError::from(e) {
@@ -785,8 +863,9 @@ async fn insert_contract(
         let installment_no = i32::try_from(n + 1).unwrap_or(i32::MAX);
         sqlx::query(
             "INSERT INTO receivables (id, contract_id, customer_id, installment_no, due_date, amount, open_amount,
-                                      scheduled_due_date, due_date_provisional, kind, charge_type, share)
-             VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11)",
+                                      scheduled_due_date, due_date_provisional, kind, charge_type, share,
+                                      interest_free)
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(id)
         .bind(contract_id)
@@ -799,6 +878,7 @@ async fn insert_contract(
         .bind(installment.kind.as_str())
         .bind(installment.charge_type.as_str())
         .bind(installment.share)
+        .bind(installment.interest_free)
         .execute(&mut *tx)
         .await?;
         scheduled.push(events::ScheduledReceivable {
@@ -857,14 +937,16 @@ async fn load_contract(
         String,
         Option<String>,
         Option<rust_decimal::Decimal>,
+        Option<sqlx::types::Json<discount::Terms>>,
     );
     let row: Option<Row> = sqlx::query_as(
-        "SELECT contract_no, customer_id, currency, escrow_account, unit, price FROM contracts WHERE id = $1",
+        "SELECT contract_no, customer_id, currency, escrow_account, unit, price, discount_terms FROM contracts WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((contract_no, customer_id, currency, escrow_account, unit, price)) = row else {
+    let Some((contract_no, customer_id, currency, escrow_account, unit, price, discount)) = row
+    else {
         return Err(ApiError::NotFound(format!("no contract with id {id}")));
     };
     // R-O4: sealed at rest; a clear value from before is sealed by `contracts reseal`.
@@ -889,6 +971,7 @@ async fn load_contract(
         owner,
         owner_team,
         price: price.map(|p| wire::money(p, currency.trim())),
+        discount: discount.map(|d| discount_to_wire(&d.0)),
     })
 }
 

@@ -76,12 +76,14 @@ pub(crate) async fn run(
     store::cycle::start(&mut tx, as_of).await?;
     tx.commit().await?;
 
+    let mut after = None;
     loop {
         let mut tx = pool.begin().await?;
-        let rows = store::cycle::chunk(&mut tx, as_of, CHUNK).await?;
-        if rows.is_empty() {
+        let rows = store::cycle::chunk(&mut tx, as_of, after, CHUNK).await?;
+        let Some(last) = rows.last() else {
             break;
-        }
+        };
+        after = Some((last.due_date, last.id));
         let (accruals, overdue) = accrue_chunk(terms, &mut tx, &rows, as_of).await?;
         let newly = overdue.iter().filter(|(_, e)| e.newly_overdue).count();
         store::owed::record_accruals(&mut tx, &accruals).await?;
@@ -159,7 +161,10 @@ async fn accrue_chunk(
             terms,
             &mut interest_policies,
             row,
-            row.interest_policy.as_deref(),
+            // R-C7: an interest-free down-payment installment accrues none.
+            row.interest_policy
+                .as_deref()
+                .filter(|_| !row.interest_free),
             row.interest,
             as_of,
             paid,

@@ -111,7 +111,28 @@ impl Handler for Allocations {
                         "the proposal's split differs from the books (figures moved since); the books stand");
                 }
                 let basis = money::allocation::Basis::Statutory;
-                store::owed::set_owed(tx, receivable_id, &booking.after).await?;
+                // R-C7: paid early enough that what is left of the principal is the
+                // discount the contract offers for it: taken off with the payment.
+                let mut after = booking.after;
+                let earned = match (&receivable.discount_terms, booking_date) {
+                    (Some(terms), Some(paid_on)) if after.total() == after.principal => {
+                        crate::domain::discount::early_payment(
+                            &terms.0,
+                            receivable.amount,
+                            receivable.due_date,
+                            paid_on,
+                            after.principal,
+                            kit::wire::minor_units(&receivable_currency).unwrap_or(2),
+                        )
+                    }
+                    _ => None,
+                };
+                if let Some(earned) = &earned {
+                    after.principal -= earned.amount;
+                    tracing::info!(%allocation_id, discount = %earned.amount, days = earned.step.days_before_due,
+                        "early-payment discount earned (R-C7)");
+                }
+                store::owed::set_owed(tx, receivable_id, &after).await?;
                 store::owed::insert_applied(
                     tx,
                     &store::owed::Applied {
@@ -126,7 +147,10 @@ impl Handler for Allocations {
                     },
                 )
                 .await?;
-                let owed_after = booking.after.total();
+                if let Some(earned) = &earned {
+                    store::owed::record_discount(tx, allocation_id, receivable_id, earned).await?;
+                }
+                let owed_after = after.total();
                 let applied = events::AllocationApplied {
                     allocation_id: allocation.allocation_id.clone(),
                     payment_id: allocation.payment_id.clone(),
@@ -140,8 +164,9 @@ impl Handler for Allocations {
                     repeat: false,
                     parts: wire::parts(&booking.parts, &receivable_currency),
                     basis: wire::basis_to_wire(basis) as i32,
-                    owed_after: Some(wire::owed(&booking.after, &receivable_currency)),
+                    owed_after: Some(wire::owed(&after, &receivable_currency)),
                     differs_from_proposal: differs,
+                    discount: earned.map(|e| wire::money(e.amount, &receivable_currency)),
                 };
                 self.outbox
                     .enqueue(
@@ -225,6 +250,7 @@ async fn answer_repeat(
                 .as_ref()
                 .map(|r| wire::owed(&r.owed(), r.currency.trim())),
             differs_from_proposal: false,
+            discount: None,
         };
         handler
             .outbox

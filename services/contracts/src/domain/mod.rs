@@ -2,6 +2,7 @@
 
 pub mod billing;
 mod conservation;
+pub mod discount;
 pub mod hold;
 pub mod owed;
 pub mod readings;

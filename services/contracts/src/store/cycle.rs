@@ -48,18 +48,24 @@ pub(crate) async fn start(conn: &mut PgConnection, as_of: NaiveDate) -> Result<(
 }
 
 /// The next chunk of receivables the cycle for `as_of` has not looked at: owed or still
-/// accruing, due before `as_of`; locked, skipping those another transaction holds.
+/// accruing, due before `as_of`, after `after` (due date, id: the last row of the previous
+/// chunk, so each chunk starts where the last one ended instead of scanning past every row
+/// done); locked, skipping those another transaction holds.
 pub(crate) async fn chunk(
     conn: &mut PgConnection,
     as_of: NaiveDate,
+    after: Option<(NaiveDate, uuid::Uuid)>,
     limit: i64,
 ) -> Result<Vec<ReceivableRow>, sqlx::Error> {
     sqlx::query_as(select_receivables!(
         "WHERE (r.owed > 0 OR r.accruing) AND r.due_date < $1 AND (r.last_cycle IS NULL OR r.last_cycle < $1)
+           AND ($3::date IS NULL OR (r.due_date, r.id) > ($3, $4))
          ORDER BY r.due_date, r.id LIMIT $2 FOR UPDATE OF r SKIP LOCKED"
     ))
     .bind(as_of)
     .bind(limit)
+    .bind(after.map(|(d, _)| d))
+    .bind(after.map(|(_, id)| id))
     .fetch_all(conn)
     .await
 }

@@ -45,6 +45,9 @@ pub(crate) struct ReceivableRow {
     pub(crate) interest_open: Decimal,
     pub(crate) costs_open: Decimal,
     pub(crate) interest_policy: Option<String>,
+    pub(crate) discount_terms: Option<sqlx::types::Json<crate::domain::discount::Terms>>,
+    pub(crate) interest_free: bool,
+    pub(crate) discounted: Decimal,
 }
 
 /// A static query selecting [`ReceivableRow`]s, followed by `$tail` (WHERE, ORDER BY, ...).
@@ -55,7 +58,7 @@ macro_rules! select_receivables {
                     r.overdue_since, r.days_overdue, c.currency, c.contract_no, r.scheduled_due_date,
                     r.due_date_provisional, r.late_fee, c.late_fee_policy, r.kind, r.charge_type, r.share,
                     r.interest, r.costs, r.late_fee_open, r.interest_open, r.costs_open,
-                    c.interest_policy
+                    c.interest_policy, c.discount_terms, r.interest_free, r.discounted
              FROM receivables r JOIN contracts c ON c.id = r.contract_id ",
             $tail
         )
@@ -123,6 +126,8 @@ impl ReceivableRow {
             owed: Some(kit::wire::owed(&owed, currency)),
             interest: Some(kit::wire::money(self.interest, currency)),
             costs: Some(kit::wire::money(self.costs, currency)),
+            discounted: Some(kit::wire::money(self.discounted, currency)),
+            interest_free: self.interest_free,
         }
     }
 

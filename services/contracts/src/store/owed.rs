@@ -242,3 +242,29 @@ pub(crate) async fn book_cost(conn: &mut PgConnection, c: &Cost<'_>) -> Result<b
     }
     Ok(inserted)
 }
+
+/// Records an early-payment discount (R-C7) earned by an allocation.
+pub(crate) async fn record_discount(
+    conn: &mut PgConnection,
+    allocation_id: Uuid,
+    receivable_id: Uuid,
+    earned: &crate::domain::discount::Earned,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO early_payment_discounts (allocation_id, receivable_id, days_before_due, percent, amount)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(allocation_id)
+    .bind(receivable_id)
+    .bind(i32::try_from(earned.step.days_before_due).unwrap_or(i32::MAX))
+    .bind(earned.step.percent)
+    .bind(earned.amount)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE receivables SET discounted = discounted + $2 WHERE id = $1")
+        .bind(receivable_id)
+        .bind(earned.amount)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}

@@ -6,6 +6,7 @@
 //! One module per subcommand group; a new group is a module with an `Args` type and a `run`
 //! function, plus one variant in [`Command`].
 
+mod amendments;
 mod audit;
 mod auth;
 mod billing;
@@ -54,6 +55,10 @@ enum Command {
     /// Credit holds (R-L5, R-S5): list a customer's, and a supervisor's place, release and
     /// override (contracts service).
     Holds(holds::HoldsArgs),
+    /// Amendments (R-C8): propose a deferral, new schedule, discount or fee change; a
+    /// supervisor other than the proposer approves or rejects; list and show them
+    /// (contracts service).
+    Amendments(amendments::AmendmentsArgs),
     /// A customer's statement of account: open items, aging, late fees, totals; text, --json,
     /// and the printable document with --html FILE / --pdf FILE (contracts service).
     Statement(statement::StatementArgs),
@@ -90,6 +95,7 @@ fn main() -> ExitCode {
         Command::Ingest(args) => ingest::run(args),
         Command::Customers(args) => customers::run(args),
         Command::Holds(args) => holds::run(args),
+        Command::Amendments(args) => amendments::run(args),
         Command::Statement(args) => statement::run(args),
         Command::Billing(args) => billing::run(args),
         Command::Units(args) => billing::units(args),

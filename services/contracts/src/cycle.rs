@@ -97,20 +97,20 @@ pub(crate) async fn run(
         if rows.is_empty() {
             break;
         }
-        let payments = applied_payments(&mut tx, &rows).await?;
+        // R-C8: receivables whose terms an amendment changed accrue under those terms.
+        let amended = crate::amendments::fee_terms(&mut tx, &rows).await?;
+        let payments = applied_payments(&mut tx, &rows, &amended).await?;
         let mut policies = HashMap::new();
         let mut newly = 0i32;
         for row in &rows {
             let days = domain::days_overdue(row.due_date, as_of);
             let newly_overdue = row.overdue_since.is_none();
             newly += i32::from(newly_overdue);
-            let late_fee = late_fee(
-                terms,
-                &mut policies,
-                row,
-                as_of,
-                payments.get(&row.id).map_or(&[], Vec::as_slice),
-            );
+            let paid = payments.get(&row.id).map_or(&[][..], Vec::as_slice);
+            let late_fee = match amended.get(&row.id) {
+                Some(fees) => crate::amendments::late_fee(terms, fees, row, as_of, paid),
+                None => late_fee(terms, &mut policies, row, as_of, paid),
+            };
             sqlx::query(
                 "UPDATE receivables SET overdue_since = COALESCE(overdue_since, $2), days_overdue = $3, last_cycle = $4,
                         late_fee = $5
@@ -186,10 +186,11 @@ pub(crate) async fn run(
 async fn applied_payments(
     tx: &mut sqlx::PgConnection,
     rows: &[store::ReceivableRow],
+    amended: &HashMap<Uuid, crate::amendments::FeeTerms>,
 ) -> Result<HashMap<Uuid, Vec<(NaiveDate, Decimal)>>, sqlx::Error> {
     let ids: Vec<Uuid> = rows
         .iter()
-        .filter(|r| r.late_fee_policy.is_some())
+        .filter(|r| r.late_fee_policy.is_some() || amended.contains_key(&r.id))
         .map(|r| r.id)
         .collect();
     let mut by_receivable: HashMap<Uuid, Vec<(NaiveDate, Decimal)>> = HashMap::new();

@@ -45,6 +45,9 @@ pub(crate) enum Consumed {
     AllocationRejected(events::AllocationRejected),
     /// A unit's charges for a period were billed (R-C2).
     ChargesBilled(events::ChargesBilled),
+    /// A supervisor approved an amendment (R-C8): due dates and open amounts changed,
+    /// receivables were added or left the schedule.
+    AmendmentApproved(events::AmendmentApproved),
 }
 
 /// The types of [`Consumed`], by their envelope's event type.
@@ -55,15 +58,17 @@ enum ConsumedType {
     AllocationApplied,
     AllocationRejected,
     ChargesBilled,
+    AmendmentApproved,
 }
 
 impl ConsumedType {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 6] = [
         Self::ContractSigned,
         Self::PayerAccountAdded,
         Self::AllocationApplied,
         Self::AllocationRejected,
         Self::ChargesBilled,
+        Self::AmendmentApproved,
     ];
 
     fn name(self) -> String {
@@ -73,6 +78,7 @@ impl ConsumedType {
             Self::AllocationApplied => kit::events::type_name::<events::AllocationApplied>(),
             Self::AllocationRejected => kit::events::type_name::<events::AllocationRejected>(),
             Self::ChargesBilled => kit::events::type_name::<events::ChargesBilled>(),
+            Self::AmendmentApproved => kit::events::type_name::<events::AmendmentApproved>(),
         }
     }
 
@@ -106,6 +112,7 @@ impl TryFrom<&IncomingEvent> for Consumed {
             Some(ConsumedType::AllocationApplied) => Ok(Self::AllocationApplied(event.decode()?)),
             Some(ConsumedType::AllocationRejected) => Ok(Self::AllocationRejected(event.decode()?)),
             Some(ConsumedType::ChargesBilled) => Ok(Self::ChargesBilled(event.decode()?)),
+            Some(ConsumedType::AmendmentApproved) => Ok(Self::AmendmentApproved(event.decode()?)),
             None => Err(HandleError::Permanent(format!(
                 "payments does not consume {event_type}"
             ))),
@@ -141,6 +148,9 @@ impl Handler for ContractEvents {
                 self.on_allocation_rejected(tx, rejected).await
             }
             Consumed::ChargesBilled(billed) => self.on_charges_billed(tx, billed).await,
+            Consumed::AmendmentApproved(approved) => {
+                self.on_amendment_approved(tx, &approved).await
+            }
         }
     }
 }
@@ -188,6 +198,68 @@ impl ContractEvents {
         };
         rematch(tx, &self.outbox, &mut session, &because).await?;
         session.close(tx).await?;
+        Ok(())
+    }
+
+    /// AmendmentApproved (R-C8): the read model and the ledger take the amended due dates
+    /// and open amounts, new receivables join them, removed ones have nothing open. Setting
+    /// contracts' values is harmless when the event is delivered again.
+    async fn on_amendment_approved(
+        &self,
+        tx: &mut PgConnection,
+        approved: &events::AmendmentApproved,
+    ) -> Result<(), HandleError> {
+        let contract_id = uuid("contract_id", &approved.contract_id)?;
+        let mut session = self.engine.open(tx).await?;
+        let mut added_ids = Vec::new();
+        for r in &approved.receivables {
+            let receivable_id = uuid("receivable_id", &r.receivable_id)?;
+            let due = NaiveDate::from_str(&r.due_date)
+                .map_err(|e| HandleError::Permanent(format!("due_date {:?}: {e}", r.due_date)))?;
+            let (open, _) =
+                wire::parse_money(r.open_amount.as_ref()).map_err(HandleError::Permanent)?;
+            let open = if r.removed { Decimal::ZERO } else { open };
+            let installment = i32::try_from(r.installment_no).unwrap_or(i32::MAX);
+            let known = store::amend_receivable(tx, receivable_id, due, open).await?;
+            if !known {
+                if !r.created {
+                    tracing::warn!(%receivable_id, contract_no = %approved.contract_no, "amended receivable not in the read model");
+                    continue;
+                }
+                if !store::add_amended_receivable(
+                    tx,
+                    contract_id,
+                    receivable_id,
+                    installment,
+                    due,
+                    open,
+                )
+                .await?
+                {
+                    return Err(HandleError::Permanent(format!(
+                        "amendment {} adds a receivable to contract {}, which payments does not know",
+                        approved.amendment_id, approved.contract_no
+                    )));
+                }
+                added_ids.push(receivable_id);
+                continue;
+            }
+            let reference = engine::receivable_ref(&approved.contract_no, installment);
+            if session.ledger().open_amount(&reference).is_some() {
+                session
+                    .set_due_date(&reference, due)
+                    .context("following an amendment")?;
+            }
+            follow(tx, &mut session, receivable_id).await?;
+        }
+        if !added_ids.is_empty() {
+            let items = engine::shown(store::open_items_by_ids(tx, &added_ids).await?);
+            for error in session.add_items(items, &added_ids) {
+                tracing::warn!(%error, contract_no = %approved.contract_no, "receivable left out of cash application; fix it in contracts");
+            }
+        }
+        session.close(tx).await?;
+        tracing::info!(amendment_id = %approved.amendment_id, contract_no = %approved.contract_no, version = approved.version, "amendment followed");
         Ok(())
     }
 
@@ -408,6 +480,7 @@ async fn follow(
         contract_no,
         installment_no,
         available,
+        ..
     }) = store::available_of_receivable(tx, receivable_id).await?
     else {
         return Ok(());

@@ -1,5 +1,6 @@
 //! Pure rules of receivables: no I/O, tested in place.
 
+pub mod amendment;
 pub mod billing;
 pub mod hold;
 pub mod readings;

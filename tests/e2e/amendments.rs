@@ -263,8 +263,35 @@ async fn amendments_need_another_supervisor_are_versioned_and_reach_payments_and
     .await
     .or_logs(&stack);
 
-    // Payments' read model has the new due date: 1000.00 naming only the contract goes to
-    // the earliest due item (R-P11), which is installment 2 now, not installment 1.
+    // Payments' read model has the new due date (it may be a moment behind contracts) ...
+    let payments_db = sqlx::PgPool::connect(&stack.database_urls["payments"])
+        .await
+        .or_logs(&stack);
+    let read_model = |no: i32| {
+        let pool = payments_db.clone();
+        move || {
+            let pool = pool.clone();
+            async move {
+                let row: Option<(chrono::NaiveDate, rust_decimal::Decimal)> = sqlx::query_as(
+                    "SELECT due_date, open_amount FROM payments.open_receivables
+                     WHERE contract_no = 'HT-AM-1' AND installment_no = $1",
+                )
+                .bind(no)
+                .fetch_optional(&pool)
+                .await?;
+                anyhow::Ok(row.map(|(due, open)| (due.to_string(), open.normalize().to_string())))
+            }
+        }
+    };
+    let seen = read_model(1);
+    eventually("payments sees the deferral", EVENTUALLY, || {
+        let next = seen();
+        async move { Ok(next.await?.filter(|(due, _)| due == "2026-06-10")) }
+    })
+    .await
+    .or_logs(&stack);
+    // ... so 1000.00 naming only the contract goes to the earliest due item (R-P11), which
+    // is installment 2 now, not the formerly overdue installment 1.
     scenario::ingest(
         &mut admin,
         "am-2026-03-21.csv",
@@ -364,12 +391,19 @@ async fn amendments_need_another_supervisor_are_versioned_and_reach_payments_and
         money(item(&contract_at(&mut li, &id, 2).await, 3).amount.as_ref()),
         "1000.00"
     );
-    // Dunning follows the discounted open amount.
+    // Dunning and payments follow the discounted open amount.
     eventually(
         "dunning sees 900.00 open",
         EVENTUALLY,
         open_in_dunning("900.00"),
     )
+    .await
+    .or_logs(&stack);
+    let seen = read_model(3);
+    eventually("payments sees 900 open", EVENTUALLY, || {
+        let next = seen();
+        async move { Ok(next.await?.filter(|(_, open)| open == "900")) }
+    })
     .await
     .or_logs(&stack);
 
@@ -482,6 +516,28 @@ async fn amendments_need_another_supervisor_are_versioned_and_reach_payments_and
         text(&out.stdout),
         text(&out.stderr)
     );
+    // The deferred installment falls overdue under its new due date: dunned again, with
+    // the 10.00 it had accrued before the deferral and nothing after May 21 (fee change).
+    scenario::run_cycle(&mut admin, "2026-06-20")
+        .await
+        .or_logs(&stack);
+    let later = contract_at(&mut li, &id, 0).await;
+    assert_eq!(item(&later, 1).days_overdue, 10, "{later:?}");
+    assert_eq!(money(item(&later, 1).late_fee.as_ref()), "10.00");
+    eventually("installment 1 dunned again", EVENTUALLY, || {
+        let (admin, customer) = (admin.clone(), customer.clone());
+        async move {
+            let cases = scenario::dunning_cases(&admin, &customer).await?;
+            Ok(cases
+                .iter()
+                .filter(|c| c.status == "active")
+                .flat_map(|c| c.items.iter())
+                .any(|i| i.status == "open" && i.due_date == "2026-06-10" && i.days_overdue == 10)
+                .then_some(()))
+        }
+    })
+    .await
+    .or_logs(&stack);
     // Out of scope for another team's collector.
     let wang_list = wang
         .contracts

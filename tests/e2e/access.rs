@@ -291,6 +291,7 @@ async fn collectors_see_only_their_customers_and_supervisors_their_team() {
 
     let get = |id: &str| contracts::GetContractRequest {
         key: Some(contracts::get_contract_request::Key::ContractId(id.into())),
+        version: 0,
     };
     let receivables = |id: &str| contracts::ListReceivablesRequest {
         contract_id: id.into(),

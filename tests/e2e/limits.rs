@@ -235,6 +235,7 @@ async fn every_list_pages_every_row_exactly_once() {
             key: Some(contracts::get_contract_request::Key::ContractNo(
                 "HT-PAGE-1".to_owned(),
             )),
+            version: 0,
         })
         .await
         .or_logs(&stack)

@@ -8,6 +8,7 @@
 
 mod access;
 mod allocation_rejection;
+mod amendments;
 mod bank_formats;
 mod billing;
 mod book_to_bank;

@@ -144,6 +144,7 @@ async fn schedules_have_kinds_charge_types_and_add_up_to_the_price() {
             key: Some(contracts::get_contract_request::Key::ContractNo(
                 "HT-SCHED-B2B".into(),
             )),
+            version: 0,
         })
         .await
         .or_logs(&stack)
@@ -222,6 +223,7 @@ async fn schedules_have_kinds_charge_types_and_add_up_to_the_price() {
             .contracts
             .get_contract(contracts::GetContractRequest {
                 key: Some(contracts::get_contract_request::Key::ContractNo(no.into())),
+                version: 0,
             })
             .await
             .expect_err("not created");

@@ -6,6 +6,7 @@
 //! One module per subcommand group; a new group is a module with an `Args` type and a `run`
 //! function, plus one variant in [`Command`].
 
+mod amendments;
 mod audit;
 mod auth;
 mod billing;
@@ -62,6 +63,10 @@ enum Command {
     /// Write-offs of small differences (R-P12): list them, approve or reject those waiting
     /// for a person (contracts service).
     WriteOffs(write_offs::WriteOffsArgs),
+    /// Amendments (R-C8): propose a deferral, new schedule, discount or fee change; a
+    /// supervisor other than the proposer approves or rejects; list and show them
+    /// (contracts service).
+    Amendments(amendments::AmendmentsArgs),
     /// A customer's statement of account: open items, aging, late fees, totals; text, --json,
     /// and the printable document with --html FILE / --pdf FILE (contracts service).
     Statement(statement::StatementArgs),
@@ -100,6 +105,7 @@ fn main() -> ExitCode {
         Command::Holds(args) => holds::run(args),
         Command::Waivers(args) => waivers::run(args),
         Command::WriteOffs(args) => write_offs::run(args),
+        Command::Amendments(args) => amendments::run(args),
         Command::Statement(args) => statement::run(args),
         Command::Billing(args) => billing::run(args),
         Command::Units(args) => billing::units(args),

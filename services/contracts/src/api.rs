@@ -16,7 +16,9 @@ use proto::events::v1 as events;
 use crate::domain::discount;
 use crate::domain::schedule::{self, Billed, ChargeType, ItemKind, RequestedItem};
 use crate::terms::Terms;
-use crate::{billing, cycle, holds, owners, statement, store, units, waivers, write_offs};
+use crate::{
+    amendments, billing, cycle, holds, owners, statement, store, units, waivers, write_offs,
+};
 
 /// Most installments a schedule may have (50 years of monthly payments).
 const MAX_INSTALLMENTS: usize = 600;
@@ -44,6 +46,15 @@ pub(crate) struct Api {
 }
 
 impl Api {
+    fn amendments(&self) -> amendments::Context<'_> {
+        amendments::Context {
+            outbox: &self.outbox,
+            terms: &self.terms,
+            clock: self.business_clock,
+            utc_offset: self.business_utc_offset,
+        }
+    }
+
     fn billing(&self) -> billing::Billing<'_> {
         billing::Billing {
             outbox: &self.outbox,
@@ -278,7 +289,9 @@ impl ContractsService for Api {
     ) -> Result<Response<api::GetContractResponse>, Status> {
         let caller = Caller::of(&request)?;
         let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
-        let id = match request.into_inner().key {
+        let request = request.into_inner();
+        let version = request.version;
+        let id = match request.key {
             Some(api::get_contract_request::Key::ContractId(id)) => wire::uuid("contract_id", &id)?,
             Some(api::get_contract_request::Key::ContractNo(no)) => {
                 let no = wire::required("contract_no", &no, 64)?;
@@ -291,8 +304,12 @@ impl ContractsService for Api {
             }
             None => return Err(ApiError::invalid("key", "give contract_id or contract_no").into()),
         };
-        let contract = load_contract(&mut conn, &self.pii, id).await?;
+        let mut contract = load_contract(&mut conn, &self.pii, id).await?;
         owners::require_contract(&mut conn, &caller, parse_id(&contract.customer_id)?, id).await?;
+        if version != 0 {
+            // R-C8: an older schedule version stays readable.
+            amendments::show_version(&mut conn, &mut contract, id, version).await?;
+        }
         Ok(Response::new(api::GetContractResponse {
             contract: Some(contract),
         }))
@@ -470,6 +487,112 @@ impl ContractsService for Api {
         Ok(Response::new(
             billing::run(&self.pool, &self.billing(), request.get_ref()).await?,
         ))
+    }
+
+    // Amendments (R-C8; issue 12 item 5): crate::amendments.
+
+    #[tracing::instrument(skip_all)]
+    async fn propose_amendment(
+        &self,
+        request: Request<api::ProposeAmendmentRequest>,
+    ) -> Result<Response<api::ProposeAmendmentResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        let amendment =
+            amendments::propose(&mut tx, &self.amendments(), &caller, request.get_ref()).await?;
+        tx.commit().await.map_err(ApiError::from)?;
+        tracing::info!(amendment_id = %amendment.amendment_id, by = %amendment.proposed_by, "amendment proposed");
+        Ok(Response::new(api::ProposeAmendmentResponse {
+            amendment: Some(amendment),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn approve_amendment(
+        &self,
+        request: Request<api::ApproveAmendmentRequest>,
+    ) -> Result<Response<api::ApproveAmendmentResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        let (amendment, contract_id) =
+            amendments::approve(&mut tx, &self.amendments(), &caller, request.get_ref()).await?;
+        let contract = load_contract(&mut tx, &self.pii, contract_id).await?;
+        tx.commit().await.map_err(ApiError::from)?;
+        tracing::info!(amendment_id = %amendment.amendment_id, version = amendment.version, by = %amendment.decided_by, "amendment approved");
+        Ok(Response::new(api::ApproveAmendmentResponse {
+            amendment: Some(amendment),
+            contract: Some(contract),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn reject_amendment(
+        &self,
+        request: Request<api::RejectAmendmentRequest>,
+    ) -> Result<Response<api::RejectAmendmentResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let r = request.get_ref();
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        let amendment = amendments::reject_or_withdraw(
+            &mut tx,
+            &self.outbox,
+            &caller,
+            &r.amendment_id,
+            crate::domain::amendment::Decision::Reject,
+            &r.reason,
+        )
+        .await?;
+        tx.commit().await.map_err(ApiError::from)?;
+        Ok(Response::new(api::RejectAmendmentResponse {
+            amendment: Some(amendment),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn withdraw_amendment(
+        &self,
+        request: Request<api::WithdrawAmendmentRequest>,
+    ) -> Result<Response<api::WithdrawAmendmentResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        let amendment = amendments::reject_or_withdraw(
+            &mut tx,
+            &self.outbox,
+            &caller,
+            &request.get_ref().amendment_id,
+            crate::domain::amendment::Decision::Withdraw,
+            "",
+        )
+        .await?;
+        tx.commit().await.map_err(ApiError::from)?;
+        Ok(Response::new(api::WithdrawAmendmentResponse {
+            amendment: Some(amendment),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_amendments(
+        &self,
+        request: Request<api::ListAmendmentsRequest>,
+    ) -> Result<Response<api::ListAmendmentsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        Ok(Response::new(
+            amendments::list(&mut conn, &caller, request.get_ref()).await?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_amendment(
+        &self,
+        request: Request<api::GetAmendmentRequest>,
+    ) -> Result<Response<api::GetAmendmentResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let amendment = amendments::get(&mut conn, &caller, request.get_ref()).await?;
+        Ok(Response::new(api::GetAmendmentResponse {
+            amendment: Some(amendment),
+        }))
     }
 
     #[tracing::instrument(skip_all)]
@@ -957,7 +1080,7 @@ async fn load_contract(
     };
     let receivables = store::receivables_of_contract(conn, id).await?;
     let (owner, owner_team) = owners::owner(conn, customer_id, Some(id)).await?;
-    Ok(api::Contract {
+    let mut contract = api::Contract {
         contract_id: id.to_string(),
         contract_no,
         customer_id: customer_id.to_string(),
@@ -972,7 +1095,10 @@ async fn load_contract(
         owner_team,
         price: price.map(|p| wire::money(p, currency.trim())),
         discount: discount.map(|d| discount_to_wire(&d.0)),
-    })
+        ..Default::default()
+    };
+    amendments::show_version(conn, &mut contract, id, 0).await?;
+    Ok(contract)
 }
 
 fn parse_id(id: &str) -> Result<Uuid, ApiError> {

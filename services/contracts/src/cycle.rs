@@ -133,9 +133,13 @@ async fn accrue_chunk(
     ),
     sqlx::Error,
 > {
+    // R-C8: receivables whose late-fee terms an amendment changed accrue under those terms.
+    let amended = crate::amendments::fee_terms(tx, rows).await?;
     let accruing: Vec<Uuid> = rows
         .iter()
-        .filter(|r| r.late_fee_policy.is_some() || r.interest_policy.is_some())
+        .filter(|r| {
+            r.late_fee_policy.is_some() || r.interest_policy.is_some() || amended.contains_key(&r.id)
+        })
         .map(|r| r.id)
         .collect();
     let payments = store::owed::principal_payments(tx, &accruing).await?;
@@ -148,15 +152,19 @@ async fn accrue_chunk(
         let paid = payments.get(&row.id).map_or(&[][..], Vec::as_slice);
         // Recomputed through `as_of` on the overdue principal; what was already paid or
         // waived of them stays settled.
-        let late_fee = row.book(Component::LateFee).accrue_to(accrued(
-            terms,
-            &mut fee_policies,
-            row,
-            row.late_fee_policy.as_deref(),
-            row.late_fee,
-            as_of,
-            paid,
-        ));
+        let fee_through = match amended.get(&row.id) {
+            Some(fees) => crate::amendments::late_fee(terms, fees, row, as_of, paid),
+            None => accrued(
+                terms,
+                &mut fee_policies,
+                row,
+                row.late_fee_policy.as_deref(),
+                row.late_fee,
+                as_of,
+                paid,
+            ),
+        };
+        let late_fee = row.book(Component::LateFee).accrue_to(fee_through);
         let interest = row.book(Component::Interest).accrue_to(accrued(
             terms,
             &mut interest_policies,

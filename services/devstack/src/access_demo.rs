@@ -52,6 +52,7 @@ pub async fn run(stack: &Stack, reporter: &mut Reporter) -> anyhow::Result<()> {
         key: Some(contracts::get_contract_request::Key::ContractId(
             id.to_owned(),
         )),
+        version: 0,
     };
     let by_owner = li.contracts.get_contract(get(&contract.contract_id)).await;
     let by_colleague = wang

@@ -29,6 +29,7 @@ impl Handler for Events {
             || event_type == kit::events::type_name::<events::AllocationApplied>()
             || event_type == kit::events::type_name::<events::WrittenOff>()
             || event_type == kit::events::type_name::<events::GradeChanged>()
+            || event_type == kit::events::type_name::<events::AmendmentApproved>()
             || kit::auth::owners::wants(event_type)
     }
 
@@ -80,6 +81,8 @@ impl Handler for Events {
                 "settled by writing off a small difference (R-P12)",
             )
             .await
+        } else if event_type == kit::events::type_name::<events::AmendmentApproved>() {
+            self.amended(tx, event.decode()?).await
         } else {
             let changed: events::GradeChanged = event.decode()?;
             let customer_id = uuid("customer_id", &changed.customer_id)?;
@@ -168,8 +171,9 @@ impl Events {
                                      days_overdue, status, late_fee)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9)
              ON CONFLICT (case_id, receivable_id) DO UPDATE
-               SET open_amount = EXCLUDED.open_amount, late_fee = EXCLUDED.late_fee, days_overdue = GREATEST(case_items.days_overdue, EXCLUDED.days_overdue)
-               WHERE case_items.status = 'open'",
+               SET open_amount = EXCLUDED.open_amount, late_fee = EXCLUDED.late_fee, days_overdue = GREATEST(case_items.days_overdue, EXCLUDED.days_overdue),
+                   due_date = EXCLUDED.due_date, status = 'open'
+               WHERE case_items.status IN ('open', 'deferred')",
         )
         .bind(case_id)
         .bind(receivable_id)
@@ -408,6 +412,115 @@ impl Events {
                 .execute(&mut *tx)
                 .await?;
             tracing::info!(%case_id, "case closed: everything paid");
+        }
+        Ok(())
+    }
+}
+
+impl Events {
+    /// R-C8: an approved amendment changed the customer's items. One deferred after the
+    /// business date is not overdue any more (dunning pauses for it until it falls overdue
+    /// again); one with nothing open or removed from the schedule is closed; a discounted
+    /// one is dunned for its new open amount. A case left with no open item ends. A repeat
+    /// finds nothing open to change.
+    async fn amended(
+        &self,
+        tx: &mut PgConnection,
+        approved: events::AmendmentApproved,
+    ) -> Result<(), HandleError> {
+        let customer_id = uuid("customer_id", &approved.customer_id)?;
+        let business_date = match approved.business_date.as_str() {
+            "" => None,
+            text => Some(date("business_date", text)?),
+        };
+        let case: Option<(Uuid, NaiveDate)> = sqlx::query_as(
+            "SELECT id, opened_on FROM cases WHERE customer_id = $1 AND status = 'active' FOR UPDATE",
+        )
+        .bind(customer_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((case_id, opened_on)) = case else {
+            return Ok(());
+        };
+        let on = business_date.unwrap_or(opened_on);
+        let mut closed = Vec::new();
+        let mut notes = Vec::new();
+        for r in &approved.receivables {
+            let receivable_id = uuid("receivable_id", &r.receivable_id)?;
+            let due = date("due_date", &r.due_date)?;
+            // R-D12: the item stays dunned while late fee, interest or costs are owed on it.
+            let open = match r.owed.as_ref() {
+                Some(owed) => wire::parse_owed(owed).map_err(HandleError::Permanent)?.total(),
+                None => {
+                    wire::parse_money(r.open_amount.as_ref())
+                        .map_err(HandleError::Permanent)?
+                        .0
+                }
+            };
+            let status = if r.removed || open.is_zero() {
+                "amended"
+            } else if business_date.is_none_or(|b| due > b) {
+                "deferred"
+            } else {
+                "open"
+            };
+            let changed = sqlx::query(
+                "UPDATE case_items SET due_date = $3, open_amount = $4, status = $5,
+                        days_overdue = CASE WHEN $5 = 'open' THEN days_overdue ELSE 0 END
+                 WHERE case_id = $1 AND receivable_id = $2 AND status = 'open'",
+            )
+            .bind(case_id)
+            .bind(receivable_id)
+            .bind(due)
+            .bind(if r.removed { Decimal::ZERO } else { open })
+            .bind(status)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed == 0 || status == "open" {
+                continue;
+            }
+            closed.push(receivable_id);
+            notes.push(match status {
+                "deferred" => format!("installment {} deferred to {due}", r.installment_no),
+                _ => format!("installment {} closed by the amendment", r.installment_no),
+            });
+        }
+        if closed.is_empty() {
+            return Ok(());
+        }
+        let detail = format!(
+            "amendment {} approved by {} (R-C8, schedule version {}): {}; dunning paused for these items",
+            approved.amendment_id,
+            approved.approved_by,
+            approved.version,
+            notes.join(", ")
+        );
+        log_action(
+            tx,
+            &self.outbox,
+            case_id,
+            customer_id,
+            "stopped",
+            &closed,
+            0,
+            on,
+            &detail,
+        )
+        .await?;
+        let still_open: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM case_items WHERE case_id = $1 AND status = 'open'",
+        )
+        .bind(case_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if still_open == 0 {
+            sqlx::query("UPDATE cases SET status = 'amended', closed_on = $2 WHERE id = $1")
+                .bind(case_id)
+                .bind(on)
+                .execute(&mut *tx)
+                .await?;
+            tracing::info!(%case_id, "case closed: an amendment left nothing overdue");
         }
         Ok(())
     }

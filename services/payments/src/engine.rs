@@ -239,6 +239,10 @@ impl Engine {
             if let Err(error) = ledger.set_open_amount(&reference, a.available) {
                 tracing::warn!(%error, "replaying an open amount");
             }
+            // R-C8: an amendment may have moved the due date as well.
+            if let Err(error) = ledger.set_due_date(&reference, a.due_date) {
+                tracing::warn!(%error, "replaying a due date");
+            }
         }
         if !applied.is_empty() {
             for row in &store::applied_payments_by_ids(tx, &applied).await? {
@@ -322,6 +326,18 @@ impl Session<'_> {
         open: Decimal,
     ) -> Result<(), cashapp::ApplyError> {
         self.ledger.set_open_amount(reference, open)?;
+        self.changes.amounts.push(reference.to_owned());
+        Ok(())
+    }
+
+    /// Sets a receivable's due date (an amendment moved it, R-C8); replayed from the read
+    /// model like an open amount.
+    pub(crate) fn set_due_date(
+        &mut self,
+        reference: &str,
+        due: chrono::NaiveDate,
+    ) -> Result<(), cashapp::ApplyError> {
+        self.ledger.set_due_date(reference, due)?;
         self.changes.amounts.push(reference.to_owned());
         Ok(())
     }
@@ -422,7 +438,7 @@ pub(crate) fn parse_receivable_ref(reference: &str) -> Option<(&str, i32)> {
 }
 
 /// The read model's rows as the ledger's open items.
-fn shown(rows: Vec<store::OpenItemRow>) -> Vec<Shown> {
+pub(crate) fn shown(rows: Vec<store::OpenItemRow>) -> Vec<Shown> {
     rows.into_iter()
         .map(|r| Shown {
             item: OpenItem {

@@ -51,6 +51,9 @@ pub(crate) enum Consumed {
         receivable_id: Uuid,
         owed: money::allocation::Owed,
     },
+    /// A supervisor approved an amendment (R-C8): due dates and open amounts changed,
+    /// receivables were added or left the schedule.
+    AmendmentApproved(events::AmendmentApproved),
 }
 
 /// The types of [`Consumed`], by their envelope's event type.
@@ -65,10 +68,11 @@ enum ConsumedType {
     CostBooked,
     WaiverApproved,
     WrittenOff,
+    AmendmentApproved,
 }
 
 impl ConsumedType {
-    const ALL: [Self; 9] = [
+    const ALL: [Self; 10] = [
         Self::ContractSigned,
         Self::PayerAccountAdded,
         Self::AllocationApplied,
@@ -78,6 +82,7 @@ impl ConsumedType {
         Self::CostBooked,
         Self::WaiverApproved,
         Self::WrittenOff,
+        Self::AmendmentApproved,
     ];
 
     fn name(self) -> String {
@@ -91,6 +96,7 @@ impl ConsumedType {
             Self::CostBooked => kit::events::type_name::<events::CostBooked>(),
             Self::WaiverApproved => kit::events::type_name::<events::WaiverApproved>(),
             Self::WrittenOff => kit::events::type_name::<events::WrittenOff>(),
+            Self::AmendmentApproved => kit::events::type_name::<events::AmendmentApproved>(),
         }
     }
 
@@ -140,6 +146,7 @@ impl TryFrom<&IncomingEvent> for Consumed {
                 let e: events::WrittenOff = event.decode()?;
                 owed_changed(&e.receivable_id, e.owed_after.as_ref())
             }
+            Some(ConsumedType::AmendmentApproved) => Ok(Self::AmendmentApproved(event.decode()?)),
             None => Err(HandleError::Permanent(format!(
                 "payments does not consume {event_type}"
             ))),
@@ -200,6 +207,9 @@ impl Handler for ContractEvents {
                 receivable_id,
                 owed,
             } => self.on_owed_changed(tx, receivable_id, &owed).await,
+            Consumed::AmendmentApproved(approved) => {
+                self.on_amendment_approved(tx, &approved).await
+            }
         }
     }
 }
@@ -247,6 +257,81 @@ impl ContractEvents {
         };
         rematch(tx, &self.outbox, &mut session, &because).await?;
         session.close(tx).await?;
+        Ok(())
+    }
+
+    /// AmendmentApproved (R-C8): the read model and the ledger take the amended due dates
+    /// and open amounts, new receivables join them, removed ones have nothing open. Setting
+    /// contracts' values is harmless when the event is delivered again.
+    async fn on_amendment_approved(
+        &self,
+        tx: &mut PgConnection,
+        approved: &events::AmendmentApproved,
+    ) -> Result<(), HandleError> {
+        let contract_id = uuid("contract_id", &approved.contract_id)?;
+        let mut session = self.engine.open(tx).await?;
+        let mut added_ids = Vec::new();
+        for r in &approved.receivables {
+            let receivable_id = uuid("receivable_id", &r.receivable_id)?;
+            let due = NaiveDate::from_str(&r.due_date)
+                .map_err(|e| HandleError::Permanent(format!("due_date {:?}: {e}", r.due_date)))?;
+            let (principal, _) =
+                wire::parse_money(r.open_amount.as_ref()).map_err(HandleError::Permanent)?;
+            // R-D12: late fee, interest and costs stay owed on an amended item.
+            let owed = match r.owed.as_ref() {
+                Some(owed) => wire::parse_owed(owed).map_err(HandleError::Permanent)?,
+                None => money::allocation::Owed {
+                    principal,
+                    ..Default::default()
+                },
+            };
+            let owed = if r.removed {
+                money::allocation::Owed::default()
+            } else {
+                owed
+            };
+            let open = owed.total();
+            let installment = i32::try_from(r.installment_no).unwrap_or(i32::MAX);
+            let known = store::amend_receivable(tx, receivable_id, due, &owed).await?;
+            if !known {
+                if !r.created {
+                    tracing::warn!(%receivable_id, contract_no = %approved.contract_no, "amended receivable not in the read model");
+                    continue;
+                }
+                if !store::add_amended_receivable(
+                    tx,
+                    contract_id,
+                    receivable_id,
+                    installment,
+                    due,
+                    open,
+                )
+                .await?
+                {
+                    return Err(HandleError::Permanent(format!(
+                        "amendment {} adds a receivable to contract {}, which payments does not know",
+                        approved.amendment_id, approved.contract_no
+                    )));
+                }
+                added_ids.push(receivable_id);
+                continue;
+            }
+            let reference = engine::receivable_ref(&approved.contract_no, installment);
+            if session.ledger().open_amount(&reference).is_some() {
+                session
+                    .set_due_date(&reference, due)
+                    .context("following an amendment")?;
+            }
+            follow(tx, &mut session, receivable_id).await?;
+        }
+        if !added_ids.is_empty() {
+            let items = engine::shown(store::open_items_by_ids(tx, &added_ids).await?);
+            for error in session.add_items(items, &added_ids) {
+                tracing::warn!(%error, contract_no = %approved.contract_no, "receivable left out of cash application; fix it in contracts");
+            }
+        }
+        session.close(tx).await?;
+        tracing::info!(amendment_id = %approved.amendment_id, contract_no = %approved.contract_no, version = approved.version, "amendment followed");
         Ok(())
     }
 
@@ -500,6 +585,7 @@ async fn follow(
         contract_no,
         installment_no,
         available,
+        ..
     }) = store::available_of_receivable(tx, receivable_id).await?
     else {
         return Ok(());

@@ -1,6 +1,7 @@
 //! Adding open items to the ledger and its indexes. Keys are normalised once here, so the hot
 //! path only hashes what a payment says.
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::candidates::cut_key;
@@ -128,6 +129,21 @@ impl Ledger {
             .ok_or_else(|| ApplyError::UnknownReceivable(receivable_id.to_string()))?;
         if let Some(item) = self.items.get_mut(idx as usize) {
             item.open = open.max(Decimal::ZERO);
+        }
+        Ok(())
+    }
+
+    /// Set a receivable's due date (the system of record amended its schedule, R-C8): the
+    /// allocation order (due before not yet due, earliest due first) follows it.
+    ///
+    /// # Errors
+    /// [`ApplyError::UnknownReceivable`].
+    pub fn set_due_date(&mut self, receivable_id: &str, due: NaiveDate) -> Result<(), ApplyError> {
+        let idx = self
+            .find_item(receivable_id)
+            .ok_or_else(|| ApplyError::UnknownReceivable(receivable_id.to_string()))?;
+        if let Some(item) = self.items.get_mut(idx as usize) {
+            item.due = due;
         }
         Ok(())
     }

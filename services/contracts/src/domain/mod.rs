@@ -1,5 +1,6 @@
 //! Pure rules of receivables: no I/O, tested in place.
 
+pub mod amendment;
 pub mod billing;
 mod conservation;
 pub mod discount;

@@ -1,5 +1,6 @@
 //! Reading receivables and contracts, shared by the API and the event handlers.
 
+pub(crate) mod amendments;
 pub(crate) mod billing;
 pub(crate) mod cycle;
 pub(crate) mod holds;

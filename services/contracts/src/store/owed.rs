@@ -268,3 +268,30 @@ pub(crate) async fn record_discount(
         .await
         .map(|_| ())
 }
+
+/// What is owed now on each of `ids`, by component.
+pub(crate) async fn owed_by_ids(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Owed>, sqlx::Error> {
+    let rows: Vec<(Uuid, Decimal, Decimal, Decimal, Decimal)> = sqlx::query_as(
+        "SELECT id, open_amount, late_fee_open, interest_open, costs_open FROM receivables WHERE id = ANY($1)",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, principal, late_fee, interest, costs)| {
+            (
+                id,
+                Owed {
+                    costs,
+                    interest,
+                    late_fee,
+                    principal,
+                },
+            )
+        })
+        .collect())
+}

@@ -150,7 +150,7 @@ pub(crate) async fn available_by_refs(
     refs: &[String],
 ) -> Result<Vec<Available>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT contract_no, installment_no, GREATEST(open_amount - pending_amount, 0) AS available
+        "SELECT contract_no, installment_no, GREATEST(open_amount - pending_amount, 0) AS available, due_date
          FROM open_receivables WHERE (contract_no || '/' || installment_no) = ANY($1)",
     )
     .bind(refs)

@@ -103,6 +103,8 @@ pub(crate) struct Available {
     pub(crate) contract_no: String,
     pub(crate) installment_no: i32,
     pub(crate) available: Decimal,
+    /// The due date (an amendment may move it, R-C8).
+    pub(crate) due_date: NaiveDate,
 }
 
 /// The receivable's available amount, if it is known here.
@@ -111,7 +113,7 @@ pub(crate) async fn available_of_receivable(
     receivable_id: Uuid,
 ) -> Result<Option<Available>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT contract_no, installment_no, GREATEST(open_amount - pending_amount, 0) AS available
+        "SELECT contract_no, installment_no, GREATEST(open_amount - pending_amount, 0) AS available, due_date
          FROM open_receivables WHERE receivable_id = $1",
     )
     .bind(receivable_id)
@@ -260,4 +262,59 @@ pub(crate) async fn set_owed(
     .execute(&mut *tx)
     .await
     .map(|_| ())
+}
+
+/// An amendment (R-C8) changed a receivable's due date or what is owed on it: the read model
+/// takes contracts' values. False when the receivable is not known here.
+pub(crate) async fn amend_receivable(
+    tx: &mut PgConnection,
+    receivable_id: Uuid,
+    due_date: NaiveDate,
+    owed: &money::allocation::Owed,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE open_receivables SET due_date = $2, open_amount = $3, costs = $4, interest = $5, late_fee = $6
+         WHERE receivable_id = $1",
+    )
+    .bind(receivable_id)
+    .bind(due_date)
+    .bind(owed.total())
+    .bind(owed.costs)
+    .bind(owed.interest)
+    .bind(owed.late_fee)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+/// A receivable an amendment created (R-C8 new schedule): added like its contract's others
+/// (customer, accounts, unit copied from them); false when it is known already or the
+/// contract is not.
+pub(crate) async fn add_amended_receivable(
+    tx: &mut PgConnection,
+    contract_id: Uuid,
+    receivable_id: Uuid,
+    installment_no: i32,
+    due_date: NaiveDate,
+    open_amount: Decimal,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO open_receivables (receivable_id, contract_id, contract_no, customer_id, installment_no,
+                                       due_date, currency, open_amount, customer_name, payer_accounts_masked,
+                                       escrow_account_index, escrow_account_masked, unit, payer_account_indexes)
+         SELECT $2, contract_id, contract_no, customer_id, $3, $4, currency, $5, customer_name, payer_accounts_masked,
+                escrow_account_index, escrow_account_masked, unit, payer_account_indexes
+         FROM open_receivables WHERE contract_id = $1 ORDER BY installment_no LIMIT 1
+         ON CONFLICT (receivable_id) DO NOTHING",
+    )
+    .bind(contract_id)
+    .bind(receivable_id)
+    .bind(installment_no)
+    .bind(due_date)
+    .bind(open_amount)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
 }

@@ -29,6 +29,7 @@ mod operator_cli;
 mod payer_accounts;
 mod payments_replicas;
 mod pii_scan;
+mod refunds;
 mod schedules;
 mod statement;
 mod stuck_allocations;

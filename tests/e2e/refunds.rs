@@ -331,7 +331,10 @@ async fn a_surplus_is_refunded_on_one_persons_request_and_anothers_approval_r_p9
         .or_logs(&stack)
         .into_inner();
     assert_eq!(amount(last.unapplied_left.as_ref()), "0.00");
-    assert_eq!(last.resolved_exception_ids, [surplus.exception_id.clone()]);
+    assert_eq!(
+        last.resolved_exception_ids,
+        std::slice::from_ref(&surplus.exception_id)
+    );
     let open = scenario::open_exceptions(&clients).await.or_logs(&stack);
     assert!(
         !open.iter().any(|e| e.exception_id == surplus.exception_id),

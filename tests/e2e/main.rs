@@ -33,6 +33,7 @@ mod owed_items;
 mod payer_accounts;
 mod payments_replicas;
 mod pii_scan;
+mod refunds;
 mod schedules;
 mod statement;
 mod stuck_allocations;

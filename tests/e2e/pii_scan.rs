@@ -100,6 +100,17 @@ async fn no_account_number_is_in_clear_on_topics_in_tables_or_in_logs() {
         .await
         .or_logs(&stack);
 
+    // A second contract, overpaid by 50.00: the refund's request, approval, event and row
+    // must not carry the payer's account in clear either.
+    scenario::create_contract(
+        &mut clients,
+        &customer,
+        "HT-PII-2",
+        &[("100.00", "2026-03-10")],
+    )
+    .await
+    .or_logs(&stack);
+
     // Installment 1 from an account on file (simple CSV), 2 by MT940, 3 by camt.053 from the
     // account added later.
     let csv = bank_csv(&[
@@ -112,6 +123,15 @@ async fn no_account_number_is_in_clear_on_topics_in_tables_or_in_logs() {
             "HT-PII-1/1",
         ],
         ["2026-03-09", "123.45", "CNY", "无名", UNKNOWN, "rent"],
+        // An overpayment of the second contract: its surplus is refunded below (R-P9).
+        [
+            "2026-03-09",
+            "150.00",
+            "CNY",
+            "张三",
+            ON_FILE[0],
+            "HT-PII-2",
+        ],
     ]);
     for (name, content) in [
         ("pii-1.csv", csv),
@@ -185,6 +205,42 @@ async fn no_account_number_is_in_clear_on_topics_in_tables_or_in_logs() {
     )
     .await
     .or_logs(&stack);
+    // The surplus refunded: requested by one person, approved by another (R-P9).
+    let surplus = eventually("the overpayment's surplus", EVENTUALLY, || async {
+        Ok(scenario::open_exceptions(&clients)
+            .await?
+            .into_iter()
+            .find(|e| e.kind == "UNAPPLIED_SURPLUS"))
+    })
+    .await
+    .or_logs(&stack);
+    let mut clerk =
+        devstack::clients::Clients::as_user(&stack, "clerk-pii", &[kit::auth::Role::Cashier], None)
+            .or_logs(&stack);
+    let refund = clerk
+        .payments
+        .request_refund(payments::RequestRefundRequest {
+            idempotency_key: "pii-refund-1".into(),
+            payment_id: surplus.payment_id.clone(),
+            amount: Some(proto::types::v1::Money {
+                amount: "50.00".into(),
+                currency: "CNY".into(),
+            }),
+            reason: "overpaid".into(),
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .refund
+        .expect("refund");
+    clients
+        .payments
+        .approve_refund(payments::ApproveRefundRequest {
+            refund_id: refund.refund_id,
+            note: String::new(),
+        })
+        .await
+        .or_logs(&stack);
     let payments_db = sqlx::PgPool::connect(&stack.database_urls["payments"])
         .await
         .or_logs(&stack);

@@ -97,7 +97,8 @@ fn json(r: &api::ReconcileBookToBankResponse) -> serde_json::Value {
             "bank": {"opening": d.opening, "credits": d.bank_credits, "debits": d.bank_debits,
                      "closing": d.closing, "credit_lines": d.bank_credit_lines},
             "book": {"applied": d.book_applied, "unapplied": d.book_unapplied,
-                     "exceptions": d.book_exceptions, "total": d.book_total, "payments": d.book_payments},
+                     "exceptions": d.book_exceptions, "refunded": d.book_refunded,
+                     "total": d.book_total, "payments": d.book_payments},
             "discrepancies": d.discrepancies.iter().map(|x| serde_json::json!({
                 "kind": kind_name(x.kind),
                 "amount": x.amount,
@@ -128,7 +129,7 @@ fn text(r: &api::ReconcileBookToBankResponse) -> String {
     for d in &r.days {
         let _ = writeln!(
             out,
-            "{}  bank: opening {} + credits {} − debits {} = closing {} ({} credit lines, {} statement(s))\n            book: {} = applied {} + unapplied {} + exceptions {} ({} payments)",
+            "{}  bank: opening {} + credits {} − debits {} = closing {} ({} credit lines, {} statement(s))\n            book: {} = applied {} + unapplied {} + exceptions {} + refunded {} ({} payments)",
             d.business_date,
             or_dash(&d.opening),
             d.bank_credits,
@@ -140,6 +141,7 @@ fn text(r: &api::ReconcileBookToBankResponse) -> String {
             d.book_applied,
             d.book_unapplied,
             d.book_exceptions,
+            or_dash(&d.book_refunded),
             d.book_payments
         );
         for x in &d.discrepancies {

@@ -1,5 +1,5 @@
 //! `collectctl`: the operator's command-line tool. The file tools print JSON on success;
-//! `ingest`, `exceptions` and `customers` print text for people and JSON with `--json`;
+//! `ingest`, `exceptions`, `refunds` and `customers` print text for people and JSON with `--json`;
 //! on failure it prints what is wrong and what to do next on stderr and exits non-zero
 //! (1 for bad input or data, 2 for a malformed command line).
 //!
@@ -21,6 +21,7 @@ mod holds;
 mod ingest;
 mod late_fee;
 mod reconcile;
+mod refunds;
 mod service;
 mod statement;
 mod waivers;
@@ -81,6 +82,9 @@ enum Command {
     /// The payments exception queue (R-P5): list it (text, or --json) and decide an
     /// exception (confirm a candidate or dismiss with a note). Talks to the payments service.
     Exceptions(exceptions::ExceptionsArgs),
+    /// Refunds of a payment's unapplied surplus (R-P9): one person requests, another
+    /// approves or rejects; list them. Talks to the payments service.
+    Refunds(refunds::RefundsArgs),
     /// Tokens for the local stack: `collectctl auth token --role cashier --subject clerk-7`.
     Auth(auth::AuthArgs),
     /// Who did what: one service's audit trail of calls, allowed and refused (R-O3).
@@ -100,6 +104,7 @@ fn main() -> ExitCode {
         Command::Reconcile(args) => reconcile::run(args),
         Command::Generate(args) => reconcile::generate(args),
         Command::Exceptions(args) => exceptions::run(args),
+        Command::Refunds(args) => refunds::run(args),
         Command::Ingest(args) => ingest::run(args),
         Command::Customers(args) => customers::run(args),
         Command::Holds(args) => holds::run(args),

@@ -13,10 +13,11 @@ use proto::payments::v1 as api;
 use proto::payments::v1::payments_service_server::PaymentsService;
 
 use crate::decisions::StoredCandidate;
+use crate::domain::refund::RefundStatus;
 use crate::domain::status::PaymentStatus;
 use crate::engine::Engine;
 use crate::store::{self, PaymentsAfter};
-use crate::{ingest, resolve};
+use crate::{ingest, refunds, resolve};
 
 pub(crate) struct Api {
     pub(crate) pool: PgPool,
@@ -221,6 +222,130 @@ impl PaymentsService for Api {
                     open: u32::try_from(c.open).unwrap_or(u32::MAX),
                 })
                 .collect(),
+        }))
+    }
+    #[tracing::instrument(skip_all, fields(payment_id))]
+    async fn request_refund(
+        &self,
+        request: Request<api::RequestRefundRequest>,
+    ) -> Result<Response<api::RequestRefundResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let request = request.into_inner();
+        tracing::Span::current().record("payment_id", request.payment_id.as_str());
+        let response =
+            refunds::request(&self.pool, &self.outbox, &self.engine, &caller, request).await?;
+        Ok(Response::new(response))
+    }
+
+    #[tracing::instrument(skip_all, fields(refund_id))]
+    async fn approve_refund(
+        &self,
+        request: Request<api::ApproveRefundRequest>,
+    ) -> Result<Response<api::ApproveRefundResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let request = request.into_inner();
+        tracing::Span::current().record("refund_id", request.refund_id.as_str());
+        let response = refunds::approve(&self.pool, &self.outbox, &caller, request).await?;
+        Ok(Response::new(response))
+    }
+
+    #[tracing::instrument(skip_all, fields(refund_id))]
+    async fn reject_refund(
+        &self,
+        request: Request<api::RejectRefundRequest>,
+    ) -> Result<Response<api::RejectRefundResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let request = request.into_inner();
+        tracing::Span::current().record("refund_id", request.refund_id.as_str());
+        if request.reason.trim().is_empty() {
+            return Err(ApiError::invalid(
+                "reason",
+                "is required: say why the refund is refused (R-P9: it is recorded with your name)",
+            )
+            .into());
+        }
+        let refund = refunds::reject_or_cancel(
+            &self.pool,
+            &self.outbox,
+            &caller,
+            &request.refund_id,
+            &request.reason,
+            false,
+        )
+        .await?;
+        Ok(Response::new(api::RejectRefundResponse {
+            refund: Some(refund),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(refund_id))]
+    async fn cancel_refund(
+        &self,
+        request: Request<api::CancelRefundRequest>,
+    ) -> Result<Response<api::CancelRefundResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let request = request.into_inner();
+        tracing::Span::current().record("refund_id", request.refund_id.as_str());
+        let refund = refunds::reject_or_cancel(
+            &self.pool,
+            &self.outbox,
+            &caller,
+            &request.refund_id,
+            &request.reason,
+            true,
+        )
+        .await?;
+        Ok(Response::new(api::CancelRefundResponse {
+            refund: Some(refund),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_refunds(
+        &self,
+        request: Request<api::ListRefundsRequest>,
+    ) -> Result<Response<api::ListRefundsResponse>, Status> {
+        let request = request.into_inner();
+        let status = match api::RefundStatus::try_from(request.status) {
+            Ok(api::RefundStatus::Unspecified) => None,
+            Ok(api::RefundStatus::Requested) => Some(RefundStatus::Requested),
+            Ok(api::RefundStatus::Approved) => Some(RefundStatus::Approved),
+            Ok(api::RefundStatus::Rejected) => Some(RefundStatus::Rejected),
+            Ok(api::RefundStatus::Cancelled) => Some(RefundStatus::Cancelled),
+            Err(_) => {
+                return Err(ApiError::invalid(
+                    "status",
+                    format!(
+                        "unknown refund status {}; give REQUESTED, APPROVED, REJECTED, CANCELLED or leave it unspecified",
+                        request.status
+                    ),
+                )
+                .into());
+            }
+        };
+        let payment_id = if request.payment_id.trim().is_empty() {
+            None
+        } else {
+            Some(wire::uuid("payment_id", &request.payment_id)?)
+        };
+        let paging = Paging::<store::RefundsAfter>::parse(
+            &format!("payments.ListRefunds status={status:?} payment_id={payment_id:?}"),
+            request.page_size,
+            &request.page_token,
+        )?;
+        let rows = store::refunds_page(
+            &self.pool,
+            status,
+            payment_id,
+            paging.after(),
+            paging.fetch_limit(),
+        )
+        .await
+        .map_err(ApiError::from)?;
+        let (rows, next_page_token) = paging.finish(rows, |r| (r.requested_at, r.id));
+        Ok(Response::new(api::ListRefundsResponse {
+            refunds: rows.iter().map(refunds::to_api).collect(),
+            next_page_token,
         }))
     }
 }

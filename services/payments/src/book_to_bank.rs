@@ -89,6 +89,7 @@ pub(crate) async fn reconcile(
                 BookStatus::Unapplied
             },
             fingerprint: p.fingerprint.unwrap_or_default(),
+            refunded: p.refunded,
         })
         .collect();
     let days = domain::reconcile(from, to, &currency, &statements, &book)
@@ -122,6 +123,7 @@ fn day(d: &DayReport, currency: &str) -> api::ReconciledDay {
         book_applied: amount(d.book_applied, currency),
         book_unapplied: amount(d.book_unapplied, currency),
         book_exceptions: amount(d.book_exceptions, currency),
+        book_refunded: amount(d.book_refunded, currency),
         book_total: amount(d.book_total(), currency),
         book_payments: d.book_payments,
         discrepancies: d

@@ -2,7 +2,9 @@
 //! what the consumer `wants` is derived from it), with one function per event: contracts'
 //! events keep the read model of open receivables and settle proposed allocations when
 //! contracts confirms or refuses them. (What payments emits is enqueued where the change is
-//! made: `decisions`, `ingest`, `resolve`, `redrive`.)
+//! made: `decisions`, `ingest`, `resolve`, `redrive`, and `refunds` for RefundRequested,
+//! RefundApproved and RefundRejected — payments does not consume its own topic, so they have
+//! no variant here.)
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -14,16 +14,18 @@
 //! - `domain/`: pure rules and typed values, no sqlx, tonic or rdkafka: `status` (payment
 //!   and allocation statuses, the allocation machine proposed → applied | rejected, and the
 //!   exception kinds), `repeats` (a line seen again: linked or DUPLICATE, R-P2/R-P5),
-//!   `book_to_bank` (per account and day, R-P7).
+//!   `book_to_bank` (per account and day, R-P7), `refund` (the refund machine and how much
+//!   may be refunded, R-P9).
 //! - `store/`: every SQL statement of the service, named by intent and split by concern
 //!   (`files`, `lines`, `statements`, `payments`, `allocations`, `exceptions`,
-//!   `receivables` — the read model of contracts' open receivables — and `ledger`); functions
+//!   `refunds`, `receivables` — the read model of contracts' open receivables — and `ledger`); functions
 //!   take the caller's transaction (`&mut PgConnection`) or the pool and return FromRow
 //!   structs. Accounts are stored sealed with blind indexes and masked forms (R-O4).
 //! - `api.rs`: the gRPC methods: parse the request, call the use case or the store, map the
 //!   response. The use cases it calls: `ingest` (one file in one transaction, with `intake`
 //!   and `csv` reading the formats and `repeats` deciding lines seen again), `resolve` (a
-//!   person decides an exception), `book_to_bank` (the report).
+//!   person decides an exception), `refunds` (R-P9: one person requests a refund of an
+//!   unapplied surplus, another approves or rejects it), `book_to_bank` (the report).
 //! - `events.rs`: the events consumed from contracts as one typed enum (`wants` derived from
 //!   it), one function per event.
 //! - `decisions`: carrying out the engine's decision (allocations proposed to contracts,
@@ -41,6 +43,7 @@ mod events;
 mod ingest;
 mod intake;
 mod redrive;
+mod refunds;
 mod repeats;
 mod resolve;
 mod store;

@@ -61,6 +61,8 @@ pub struct State {
     pub payments: Vec<Payment>,
     /// payments.allocations.
     pub proposals: Vec<Allocation>,
+    /// payments.refunds: Σ approved per payment (R-P9: money refunded of its surplus).
+    pub refunded: HashMap<Uuid, Decimal>,
     /// Open exceptions by payment: their kinds.
     pub open_exceptions: HashMap<Uuid, Vec<String>>,
     /// contracts.receivables.
@@ -97,7 +99,7 @@ pub struct Totals {
     pub applied: Decimal,
     /// Σ of payments (or their rest) waiting in the exception queue.
     pub unapplied: Decimal,
-    /// Σ refunded (the platform has no refunds yet, so always zero).
+    /// Σ refunded: approved refunds of unapplied surpluses (payments.refunds, R-P9).
     pub refunded: Decimal,
     /// Payments recorded.
     pub payments: usize,
@@ -175,21 +177,23 @@ pub fn judge(plan: &Plan, state: &State) -> (Vec<Check>, Totals) {
     let mut offenders = Vec::new();
     for p in &state.payments {
         let applied = applied_by_payment.get(&p.id).copied().unwrap_or_default();
+        // What was refunded of it (its surplus, R-P9) left the book: money out.
+        let refunded = state.refunded.get(&p.id).copied().unwrap_or_default();
         let queued = state.open_exceptions.contains_key(&p.id);
         let known = planned.get(p.reference.as_str()).copied().unwrap_or(false);
-        if applied > p.amount {
+        if applied + refunded > p.amount {
             offenders.push(format!(
-                "{}: {applied} applied of {}",
+                "{}: {applied} applied and {refunded} refunded of {}",
                 p.reference, p.amount
             ));
-        } else if applied == p.amount && !queued {
+        } else if applied + refunded == p.amount && !queued {
             totals.applied_payments += 1;
-            if !known {
+            if !known && applied > Decimal::ZERO {
                 offenders.push(format!("{}: unplaceable but applied", p.reference));
             }
         } else if queued {
             totals.exception_payments += 1;
-            totals.unapplied += p.amount - applied;
+            totals.unapplied += p.amount - applied - refunded;
             if known {
                 offenders.push(format!(
                     "{}: placeable but in the exception queue ({})",
@@ -210,11 +214,13 @@ pub fn judge(plan: &Plan, state: &State) -> (Vec<Check>, Totals) {
         }
     }
     totals.applied = applied_by_payment.values().copied().sum();
+    totals.refunded = state.refunded.values().copied().sum();
     // Shown to the fen.
     for amount in [
         &mut totals.received,
         &mut totals.applied,
         &mut totals.unapplied,
+        &mut totals.refunded,
     ] {
         *amount = amount.round_dp(2);
     }
@@ -457,6 +463,14 @@ impl State {
                 .or_default()
                 .push(kind);
         }
+        // R-P9: approved refunds are money out of the surplus they were paid from.
+        state.refunded = sqlx::query_as::<_, (Uuid, Decimal)>(
+            "SELECT payment_id, sum(amount) FROM refunds WHERE status = 'approved' GROUP BY payment_id",
+        )
+        .fetch_all(payments)
+        .await?
+        .into_iter()
+        .collect();
         let contracts = pool("contracts")?;
         state.receivables = sqlx::query_as::<_, (Uuid, String, i32, Decimal, Decimal)>(
             "SELECT r.id, c.contract_no, r.installment_no, r.amount, r.open_amount
@@ -591,6 +605,35 @@ mod tests {
         assert!(failed(&checks).is_empty(), "{checks:#?}");
         assert_eq!(totals.received, totals.applied + totals.unapplied);
         assert_eq!(totals.exception_payments, plan.unknown_lines());
+    }
+
+    #[test]
+    fn a_refunded_payment_counts_as_refunded_and_over_refunding_fails_r_p9() {
+        let plan = plan(200, 14, 50);
+        let mut state = perfect(&plan);
+        // An unplaceable payment refunded in full: out of the queue, money out.
+        let id = *state
+            .open_exceptions
+            .keys()
+            .next()
+            .expect("an unknown line");
+        let amount = state.payments.iter().find(|p| p.id == id).unwrap().amount;
+        state.open_exceptions.remove(&id);
+        state.refunded.insert(id, amount);
+        let (checks, totals) = judge(&plan, &state);
+        assert!(failed(&checks).is_empty(), "{checks:#?}");
+        assert_eq!(totals.refunded, amount.round_dp(2));
+        assert_eq!(
+            totals.received,
+            totals.applied + totals.unapplied + totals.refunded
+        );
+        // A cent more than was received refunded: the money does not add up.
+        state.refunded.insert(id, amount + Decimal::new(1, 2));
+        let failed = failed(&judge(&plan, &state).0);
+        assert!(failed.contains(&"Σ received = Σ applied + Σ unapplied + Σ refunded"));
+        assert!(
+            failed.contains(&"every payment applied exactly once or in the exception queue (R-P5)")
+        );
     }
 
     #[test]

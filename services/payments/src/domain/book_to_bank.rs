@@ -58,6 +58,8 @@ pub(crate) struct BookEntry {
     pub(crate) status: BookStatus,
     /// Fingerprint of the bank line it came from.
     pub(crate) fingerprint: String,
+    /// Σ of its approved refunds (R-P9): money that went back out of its unapplied surplus.
+    pub(crate) refunded: Decimal,
 }
 
 /// The kinds of difference.
@@ -142,14 +144,18 @@ pub(crate) struct DayReport {
     pub(crate) book_applied: Decimal,
     pub(crate) book_unapplied: Decimal,
     pub(crate) book_exceptions: Decimal,
+    /// Refunded of the day's payments (approved refunds of their surplus, R-P9).
+    pub(crate) book_refunded: Decimal,
     pub(crate) book_payments: u32,
     pub(crate) discrepancies: Vec<Discrepancy>,
 }
 
 impl DayReport {
-    /// Booked total: applied + unapplied + waiting as exceptions (held duplicates excluded).
+    /// Booked total, what was received: applied + unapplied + waiting as exceptions +
+    /// refunded (held duplicates excluded). A refund moves money from the surplus to
+    /// `book_refunded`; the received total the bank's credits are compared with stays.
     pub(crate) fn book_total(&self) -> Decimal {
-        self.book_applied + self.book_unapplied + self.book_exceptions
+        self.book_applied + self.book_unapplied + self.book_exceptions + self.book_refunded
     }
 }
 
@@ -242,6 +248,7 @@ fn reconcile_day(
         book_applied: Decimal::ZERO,
         book_unapplied: Decimal::ZERO,
         book_exceptions: Decimal::ZERO,
+        book_refunded: Decimal::ZERO,
         book_payments: 0,
         discrepancies: Vec::new(),
     };
@@ -357,12 +364,17 @@ fn reconcile_day(
                 );
                 continue;
             }
-            BookStatus::Applied => report.book_applied = add(report.book_applied, b.amount, day)?,
-            BookStatus::Unapplied => {
-                report.book_unapplied = add(report.book_unapplied, b.amount, day)?;
-            }
-            BookStatus::Exception => {
-                report.book_exceptions = add(report.book_exceptions, b.amount, day)?;
+            BookStatus::Applied | BookStatus::Unapplied | BookStatus::Exception => {
+                // What was refunded of it is money out, not applied or waiting (R-P9).
+                let refunded = b.refunded.clamp(Decimal::ZERO, b.amount);
+                report.book_refunded = add(report.book_refunded, refunded, day)?;
+                let kept = sub(b.amount, refunded, day)?;
+                let bucket = match b.status {
+                    BookStatus::Applied => &mut report.book_applied,
+                    BookStatus::Unapplied => &mut report.book_unapplied,
+                    _ => &mut report.book_exceptions,
+                };
+                *bucket = add(*bucket, kept, day)?;
             }
         }
         report.book_payments += 1;

@@ -1,5 +1,6 @@
 //! Pure rules of the payments service: no sqlx, tonic or rdkafka.
 
 pub(crate) mod book_to_bank;
+pub(crate) mod refund;
 pub(crate) mod repeats;
 pub(crate) mod status;

@@ -10,6 +10,7 @@ mod ledger;
 mod lines;
 mod payments;
 mod receivables;
+mod refunds;
 mod statements;
 
 pub(crate) use allocations::*;
@@ -19,4 +20,5 @@ pub(crate) use ledger::*;
 pub(crate) use lines::*;
 pub(crate) use payments::*;
 pub(crate) use receivables::*;
+pub(crate) use refunds::*;
 pub(crate) use statements::*;

@@ -101,6 +101,8 @@ pub(crate) struct BookRow {
     pub(crate) amount: Decimal,
     pub(crate) currency: String,
     pub(crate) status: String,
+    /// Σ of its approved refunds (R-P9).
+    pub(crate) refunded: Decimal,
     pub(crate) allocated: bool,
     pub(crate) fingerprint: Option<String>,
     pub(crate) held_duplicate: bool,
@@ -115,7 +117,7 @@ pub(crate) async fn book_of_account(
     to: NaiveDate,
 ) -> Result<Vec<BookRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT p.id, p.booking_date, p.amount, p.currency, p.status,
+        "SELECT p.id, p.booking_date, p.amount, p.currency, p.status, p.refunded,
                 EXISTS (SELECT 1 FROM allocations a WHERE a.payment_id = p.id AND a.status <> $4) AS allocated,
                 COALESCE(l.fingerprint, r.fingerprint) AS fingerprint,
                 r.payment_id IS NOT NULL AS held_duplicate

@@ -39,6 +39,7 @@ fn paid(d: u32, fingerprint: &str, amount: &str, status: BookStatus) -> BookEntr
         currency: "CNY".into(),
         status,
         fingerprint: fingerprint.into(),
+        refunded: Decimal::ZERO,
     }
 }
 
@@ -61,6 +62,38 @@ fn a_day_that_matches_has_no_discrepancy_r_p7() {
     assert!(r[0].discrepancies.is_empty(), "{:?}", r[0].discrepancies);
     assert_eq!(r[0].book_total(), dec("500.00"));
     assert_eq!(r[0].book_exceptions, dec("200.00"));
+}
+
+#[test]
+fn a_refunded_surplus_is_money_out_and_received_still_adds_up_r_p9() {
+    // An overpayment of 1,500.00 applied 1,000.00, 300.00 of its surplus refunded; another
+    // payment waiting as an exception. Received = applied + unapplied + exceptions + refunded.
+    let s = statement(2, "0", &[("f1", "1500.00"), ("f2", "200.00")], "0");
+    let mut over = paid(2, "f1", "1500.00", BookStatus::Applied);
+    over.refunded = dec("300.00");
+    let book = vec![over, paid(2, "f2", "200.00", BookStatus::Exception)];
+    let r = reconcile(day(1), day(3), "CNY", &[s], &book).unwrap();
+    assert_eq!(r.len(), 1);
+    let d = &r[0];
+    assert!(d.discrepancies.is_empty(), "{:?}", d.discrepancies);
+    assert_eq!(d.book_applied, dec("1200.00"));
+    assert_eq!(d.book_refunded, dec("300.00"));
+    assert_eq!(d.book_exceptions, dec("200.00"));
+    assert_eq!(d.book_total(), d.bank_credits);
+    assert_eq!(
+        d.book_total(),
+        d.book_applied + d.book_unapplied + d.book_exceptions + d.book_refunded
+    );
+    // A refund recorded above the payment (bad data) never makes the book count more.
+    let mut bad = paid(2, "f1", "1500.00", BookStatus::Applied);
+    bad.refunded = dec("2000.00");
+    let s = statement(2, "0", &[("f1", "1500.00")], "0");
+    let r = reconcile(day(1), day(3), "CNY", &[s], &[bad]).unwrap();
+    assert_eq!(
+        (r[0].book_applied, r[0].book_refunded),
+        (Decimal::ZERO, dec("1500.00"))
+    );
+    assert!(r[0].discrepancies.is_empty());
 }
 
 #[test]
@@ -201,7 +234,7 @@ proptest! {
         };
         let book: Vec<BookEntry> = lines.iter().map(|(f, a)| BookEntry {
             payment_id: f.clone(), date: day(2), amount: *a, currency: "CNY".into(),
-            status: BookStatus::Applied, fingerprint: f.clone(),
+            status: BookStatus::Applied, fingerprint: f.clone(), refunded: Decimal::ZERO,
         }).collect();
         let r = reconcile(day(1), day(31), "CNY", &[s], &book).unwrap();
         prop_assert!(r.iter().all(|d| d.discrepancies.is_empty()));
@@ -230,7 +263,7 @@ proptest! {
         let book: Vec<BookEntry> = lines.iter().enumerate().filter(|(i, _)| *i != gone)
             .map(|(_, (f, a))| BookEntry {
                 payment_id: f.clone(), date: day(2), amount: *a, currency: "CNY".into(),
-                status: BookStatus::Unapplied, fingerprint: f.clone(),
+                status: BookStatus::Unapplied, fingerprint: f.clone(), refunded: Decimal::ZERO,
             }).collect();
         let r = reconcile(day(1), day(31), "CNY", &[s], &book).unwrap();
         let d = &r[0].discrepancies;

@@ -273,7 +273,8 @@ async fn amendments_need_another_supervisor_are_versioned_and_reach_payments_and
             let pool = pool.clone();
             async move {
                 let row: Option<(chrono::NaiveDate, rust_decimal::Decimal)> = sqlx::query_as(
-                    "SELECT due_date, open_amount FROM payments.open_receivables
+                    // The principal open (open_amount is everything owed, R-D12).
+                    "SELECT due_date, open_amount - costs - interest - late_fee FROM payments.open_receivables
                      WHERE contract_no = 'HT-AM-1' AND installment_no = $1",
                 )
                 .bind(no)
@@ -406,6 +407,18 @@ async fn amendments_need_another_supervisor_are_versioned_and_reach_payments_and
     })
     .await
     .or_logs(&stack);
+    // The late fee accrued before the discount stays owed (R-C8, R-D12).
+    let (total, fee): (rust_decimal::Decimal, rust_decimal::Decimal) = sqlx::query_as(
+        "SELECT open_amount, late_fee FROM payments.open_receivables
+         WHERE contract_no = 'HT-AM-1' AND installment_no = 3",
+    )
+    .fetch_one(&payments_db)
+    .await
+    .or_logs(&stack);
+    assert_eq!(
+        (total.normalize().to_string(), fee.normalize().to_string()),
+        ("910".to_owned(), "10".to_owned())
+    );
 
     // A proposal withdrawn by its proposer; nobody else withdraws it.
     let withdrawn = propose(

@@ -15,6 +15,7 @@ mod book_to_bank;
 mod broker;
 mod broker_acl;
 mod cash_application;
+mod contracts_acceptance;
 mod crash_recovery;
 mod credit_hold;
 mod daily_cycle;

@@ -40,7 +40,7 @@ fn owed(r: &contracts::Receivable) -> (&str, &str, &str, &str, &str) {
     )
 }
 
-fn parts(parts: &[proto::types::v1::ComponentAmount]) -> Vec<(i32, String)> {
+pub(crate) fn parts(parts: &[proto::types::v1::ComponentAmount]) -> Vec<(i32, String)> {
     parts
         .iter()
         .map(|p| (p.component, amount(p.amount.as_ref()).to_owned()))
@@ -48,7 +48,7 @@ fn parts(parts: &[proto::types::v1::ComponentAmount]) -> Vec<(i32, String)> {
 }
 
 /// A consumer of payments' and contracts' topics from the beginning.
-fn listen(stack: &devstack::Stack) -> StreamConsumer {
+pub(crate) fn listen(stack: &devstack::Stack) -> StreamConsumer {
     let consumer: StreamConsumer =
         kit::kafka::consumer(&stack.kafka, &format!("e2e-owed-{}", uuid::Uuid::new_v4()))
             .or_logs(stack);
@@ -60,7 +60,7 @@ fn listen(stack: &devstack::Stack) -> StreamConsumer {
 
 /// The proposal and the booking of every allocation to `receivable_id`, by allocation id,
 /// once `n` bookings were seen.
-async fn allocations_of(
+pub(crate) async fn allocations_of(
     consumer: &StreamConsumer,
     receivable_id: &str,
     n: usize,

@@ -203,6 +203,7 @@ fn terms(args: &ProposeArgs) -> Result<api::AmendmentTerms, Failure> {
                 kind: kind as i32,
                 charge_type: charge as i32,
                 share: String::new(),
+                interest_free: false,
             });
         }
         Kind::NewSchedule(api::NewSchedule { installments })

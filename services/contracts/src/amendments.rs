@@ -128,7 +128,8 @@ impl ItemRow {
         })
     }
 
-    /// The receivable on the wire, as this (possibly older) version shows it.
+    /// The receivable on the wire, as this (possibly older) version shows it (principal and
+    /// late fee).
     fn to_api(&self, contract_id: Uuid, currency: &str) -> api::Receivable {
         let days_overdue = if self.open_amount.is_zero() {
             0
@@ -172,6 +173,9 @@ impl ItemRow {
                 .share
                 .map(|s| s.normalize().to_string())
                 .unwrap_or_default(),
+            // An older version keeps principal and late fee as they stood; interest, costs
+            // and discounts are read from the current schedule.
+            ..Default::default()
         }
     }
 }

@@ -78,14 +78,15 @@ impl ContractsService for Api {
         tracing::Span::current().record("customer_id", request.customer_id.as_str());
         let account = wire::account("account", &request.account)?;
         let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
-        let row: Option<(String, String, Vec<String>)> = sqlx::query_as(
-            "SELECT name, kind, payer_accounts FROM customers WHERE id = $1 FOR UPDATE",
-        )
-        .bind(customer_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(ApiError::from)?;
-        let Some((name, kind, mut sealed)) = row else {
+        let row = store::customers::customer(&mut tx, customer_id, true)
+            .await
+            .map_err(ApiError::from)?;
+        let Some(store::customers::CustomerRow {
+            name,
+            kind,
+            payer_accounts: mut sealed,
+        }) = row
+        else {
             return Err(ApiError::NotFound(format!("no customer with id {customer_id}")).into());
         };
         owners::require_customer(&mut tx, &caller, customer_id).await?;
@@ -106,10 +107,7 @@ impl ContractsService for Api {
             }
             sealed.push(self.pii.seal(&account).map_err(unexpected)?);
             plain.push(account.clone());
-            sqlx::query("UPDATE customers SET payer_accounts = $2 WHERE id = $1")
-                .bind(customer_id)
-                .bind(&sealed)
-                .execute(&mut *tx)
+            store::customers::set_payer_accounts(&mut tx, customer_id, &sealed)
                 .await
                 .map_err(ApiError::from)?;
             // R-O4: the account travels as its blind index and masked form, never in clear.
@@ -195,14 +193,7 @@ impl ContractsService for Api {
         {
             Claim::Repeat(existing) => existing,
             Claim::Fresh => {
-                sqlx::query(
-                    "INSERT INTO customers (id, name, kind, payer_accounts) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(id)
-                .bind(&name)
-                .bind(kind)
-                .bind(&sealed)
-                    .execute(&mut *tx)
+                store::customers::insert_customer(&mut tx, id, &name, kind, &sealed)
                     .await
                     .map_err(ApiError::from)?;
                 kit::auth::owners::record(&mut tx, id, CUSTOMER_KEY, &owner, &owner_team)
@@ -213,12 +204,14 @@ impl ContractsService for Api {
         };
         caller.touch("customer", id);
         let (owner, owner_team) = owners::owner(&mut tx, id, None).await?;
-        let (name, kind, payer_accounts): (String, String, Vec<String>) =
-            sqlx::query_as("SELECT name, kind, payer_accounts FROM customers WHERE id = $1")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(ApiError::from)?;
+        let store::customers::CustomerRow {
+            name,
+            kind,
+            payer_accounts,
+        } = store::customers::customer(&mut tx, id, false)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::NotFound(format!("no customer with id {id}")))?;
         tx.commit().await.map_err(ApiError::from)?;
         let kind = customer_kind(&kind);
         Ok(Response::new(api::CreateCustomerResponse {
@@ -295,9 +288,7 @@ impl ContractsService for Api {
             Some(api::get_contract_request::Key::ContractId(id)) => wire::uuid("contract_id", &id)?,
             Some(api::get_contract_request::Key::ContractNo(no)) => {
                 let no = wire::required("contract_no", &no, 64)?;
-                sqlx::query_scalar("SELECT id FROM contracts WHERE contract_no = $1")
-                    .bind(&no)
-                    .fetch_optional(&mut *conn)
+                store::contracts::contract_id_by_no(&mut conn, &no)
                     .await
                     .map_err(ApiError::from)?
                     .ok_or_else(|| ApiError::NotFound(format!("no contract with number {no:?}")))?
@@ -936,34 +927,35 @@ async fn insert_contract(
     contract_id: Uuid,
     input: &ContractInput,
 ) -> Result<(), ApiError> {
-    let customer: Option<(String, Vec<String>)> =
-        sqlx::query_as("SELECT name, payer_accounts FROM customers WHERE id = $1")
-            .bind(input.customer_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((customer_name, sealed_accounts)) = customer else {
+    let customer = store::customers::customer(tx, input.customer_id, false).await?;
+    let Some(store::customers::CustomerRow {
+        name: customer_name,
+        payer_accounts: sealed_accounts,
+        ..
+    }) = customer
+    else {
         return Err(ApiError::NotFound(format!(
             "no customer with id {}",
             input.customer_id
         )));
     };
     let (customer_owner, customer_owner_team) = owners::owner(tx, input.customer_id, None).await?;
-    sqlx::query(
-        "INSERT INTO contracts (id, contract_no, customer_id, currency, late_fee_policy, escrow_account, unit, price,
-                                interest_policy, discount_terms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    let sealed_escrow_account = pii.seal(&input.escrow_account).map_err(unexpected)?;
+    store::contracts::insert_contract(
+        tx,
+        &store::contracts::NewContract {
+            id: contract_id,
+            contract_no: &input.contract_no,
+            customer_id: input.customer_id,
+            currency: &input.currency,
+            late_fee_policy: input.late_fee_policy.as_deref(),
+            sealed_escrow_account: &sealed_escrow_account,
+            unit: input.unit.as_deref(),
+            price: input.price,
+            interest_policy: input.interest_policy.as_deref(),
+            discount: (!input.discount.is_empty()).then_some(&input.discount),
+        },
     )
-    .bind(contract_id)
-    .bind(&input.contract_no)
-    .bind(input.customer_id)
-    .bind(&input.currency)
-    .bind(&input.late_fee_policy)
-    .bind(pii.seal(&input.escrow_account).map_err(unexpected)?)
-    .bind(&input.unit)
-    .bind(input.price)
-    .bind(&input.interest_policy)
-    .bind((!input.discount.is_empty()).then(|| sqlx::types::Json(&input.discount)))
-    .execute(&mut *tx)
     .await
     .map_err(|e| match ApiError::from(e) {
         ApiError::AlreadyExists(_) => ApiError::AlreadyExists(format!(
@@ -984,25 +976,23 @@ async fn insert_contract(
     for (n, installment) in input.installments.iter().enumerate() {
         let id = Uuid::now_v7();
         let installment_no = i32::try_from(n + 1).unwrap_or(i32::MAX);
-        sqlx::query(
-            "INSERT INTO receivables (id, contract_id, customer_id, installment_no, due_date, amount, open_amount,
-                                      scheduled_due_date, due_date_provisional, kind, charge_type, share,
-                                      interest_free)
-             VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12)",
+        store::contracts::insert_receivable(
+            tx,
+            &store::contracts::NewReceivable {
+                id,
+                contract_id,
+                customer_id: input.customer_id,
+                installment_no,
+                due: installment.due,
+                amount: installment.amount,
+                scheduled: installment.scheduled,
+                provisional: installment.provisional,
+                kind: installment.kind,
+                charge_type: installment.charge_type,
+                share: installment.share,
+                interest_free: installment.interest_free,
+            },
         )
-        .bind(id)
-        .bind(contract_id)
-        .bind(input.customer_id)
-        .bind(installment_no)
-        .bind(installment.due)
-        .bind(installment.amount)
-        .bind(installment.scheduled)
-        .bind(installment.provisional)
-        .bind(installment.kind.as_str())
-        .bind(installment.charge_type.as_str())
-        .bind(installment.share)
-        .bind(installment.interest_free)
-        .execute(&mut *tx)
         .await?;
         scheduled.push(events::ScheduledReceivable {
             receivable_id: id.to_string(),
@@ -1053,22 +1043,16 @@ async fn load_contract(
     pii: &kit::pii::Pii,
     id: Uuid,
 ) -> Result<api::Contract, ApiError> {
-    type Row = (
-        String,
-        Uuid,
-        String,
-        String,
-        Option<String>,
-        Option<rust_decimal::Decimal>,
-        Option<sqlx::types::Json<discount::Terms>>,
-    );
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT contract_no, customer_id, currency, escrow_account, unit, price, discount_terms FROM contracts WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((contract_no, customer_id, currency, escrow_account, unit, price, discount)) = row
+    let row = store::contracts::contract(conn, id).await?;
+    let Some(store::contracts::ContractRow {
+        contract_no,
+        customer_id,
+        currency,
+        escrow_account,
+        unit,
+        price,
+        discount_terms: discount,
+    }) = row
     else {
         return Err(ApiError::NotFound(format!("no contract with id {id}")));
     };
@@ -1136,27 +1120,10 @@ async fn claim_idempotency_key<M: prost::Message>(
     resource_id: Uuid,
 ) -> Result<Claim, ApiError> {
     let hash = hex_sha256(&request.encode_to_vec());
-    let inserted = sqlx::query(
-        "INSERT INTO idempotency_keys (operation, key, request_hash, resource_id) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (operation, key) DO NOTHING",
-    )
-    .bind(operation)
-    .bind(key)
-    .bind(&hash)
-    .bind(resource_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if inserted == 1 {
+    if store::customers::insert_idempotency_key(tx, operation, key, &hash, resource_id).await? {
         return Ok(Claim::Fresh);
     }
-    let (first_hash, existing): (String, Uuid) = sqlx::query_as(
-        "SELECT request_hash, resource_id FROM idempotency_keys WHERE operation = $1 AND key = $2",
-    )
-    .bind(operation)
-    .bind(key)
-    .fetch_one(&mut *tx)
-    .await?;
+    let (first_hash, existing) = store::customers::idempotency_key(tx, operation, key).await?;
     if first_hash != hash {
         return Err(ApiError::FailedPrecondition(format!(
             "idempotency_key {key:?} was already used for a different request; use a new key"

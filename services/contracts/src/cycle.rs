@@ -138,7 +138,9 @@ async fn accrue_chunk(
     let accruing: Vec<Uuid> = rows
         .iter()
         .filter(|r| {
-            r.late_fee_policy.is_some() || r.interest_policy.is_some() || amended.contains_key(&r.id)
+            r.late_fee_policy.is_some()
+                || r.interest_policy.is_some()
+                || amended.contains_key(&r.id)
         })
         .map(|r| r.id)
         .collect();

@@ -448,16 +448,22 @@ impl Events {
         for r in &approved.receivables {
             let receivable_id = uuid("receivable_id", &r.receivable_id)?;
             let due = date("due_date", &r.due_date)?;
-            // R-D12: the item stays dunned while late fee, interest or costs are owed on it.
-            let open = match r.owed.as_ref() {
-                Some(owed) => wire::parse_owed(owed).map_err(HandleError::Permanent)?.total(),
-                None => {
+            // R-D12: the item stays dunned while late fee, interest or costs are owed on it;
+            // as for overdue items, `open` is what is owed apart from the late fee.
+            let (open, late_fee) = match r.owed.as_ref() {
+                Some(owed) => {
+                    let owed = wire::parse_owed(owed).map_err(HandleError::Permanent)?;
+                    (owed.total() - owed.late_fee, Some(owed.late_fee))
+                }
+                None => (
                     wire::parse_money(r.open_amount.as_ref())
                         .map_err(HandleError::Permanent)?
-                        .0
-                }
+                        .0,
+                    None,
+                ),
             };
-            let status = if r.removed || open.is_zero() {
+            let owed_total = open + late_fee.unwrap_or_default();
+            let status = if r.removed || owed_total.is_zero() {
                 "amended"
             } else if business_date.is_none_or(|b| due > b) {
                 "deferred"
@@ -466,7 +472,8 @@ impl Events {
             };
             let changed = sqlx::query(
                 "UPDATE case_items SET due_date = $3, open_amount = $4, status = $5,
-                        days_overdue = CASE WHEN $5 = 'open' THEN days_overdue ELSE 0 END
+                        days_overdue = CASE WHEN $5 = 'open' THEN days_overdue ELSE 0 END,
+                        late_fee = COALESCE($6, late_fee)
                  WHERE case_id = $1 AND receivable_id = $2 AND status = 'open'",
             )
             .bind(case_id)
@@ -474,6 +481,11 @@ impl Events {
             .bind(due)
             .bind(if r.removed { Decimal::ZERO } else { open })
             .bind(status)
+            .bind(if r.removed {
+                Some(Decimal::ZERO)
+            } else {
+                late_fee
+            })
             .execute(&mut *tx)
             .await?
             .rows_affected();

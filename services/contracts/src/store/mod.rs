@@ -2,6 +2,8 @@
 
 pub(crate) mod amendments;
 pub(crate) mod billing;
+pub(crate) mod contracts;
+pub(crate) mod customers;
 pub(crate) mod cycle;
 pub(crate) mod holds;
 pub(crate) mod owed;

@@ -1,0 +1,126 @@
+//! Contracts and their signed schedule: the SQL behind CreateContract and GetContract.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::discount;
+use crate::domain::schedule::{ChargeType, ItemKind};
+
+/// A contract's head as stored (the escrow account sealed, R-O4).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ContractRow {
+    pub(crate) contract_no: String,
+    pub(crate) customer_id: Uuid,
+    pub(crate) currency: String,
+    pub(crate) escrow_account: String,
+    pub(crate) unit: Option<String>,
+    pub(crate) price: Option<Decimal>,
+    pub(crate) discount_terms: Option<sqlx::types::Json<discount::Terms>>,
+}
+
+pub(crate) async fn contract(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<ContractRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT contract_no, customer_id, currency, escrow_account, unit, price, discount_terms
+         FROM contracts WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub(crate) async fn contract_id_by_no(
+    conn: &mut PgConnection,
+    contract_no: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM contracts WHERE contract_no = $1")
+        .bind(contract_no)
+        .fetch_optional(conn)
+        .await
+}
+
+/// A contract to store; the escrow account already sealed.
+pub(crate) struct NewContract<'a> {
+    pub(crate) id: Uuid,
+    pub(crate) contract_no: &'a str,
+    pub(crate) customer_id: Uuid,
+    pub(crate) currency: &'a str,
+    pub(crate) late_fee_policy: Option<&'a str>,
+    pub(crate) sealed_escrow_account: &'a str,
+    pub(crate) unit: Option<&'a str>,
+    pub(crate) price: Option<Decimal>,
+    pub(crate) interest_policy: Option<&'a str>,
+    pub(crate) discount: Option<&'a discount::Terms>,
+}
+
+/// Stores a contract; a taken contract number is a unique violation.
+pub(crate) async fn insert_contract(
+    conn: &mut PgConnection,
+    c: &NewContract<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO contracts (id, contract_no, customer_id, currency, late_fee_policy, escrow_account, unit, price,
+                                interest_policy, discount_terms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(c.id)
+    .bind(c.contract_no)
+    .bind(c.customer_id)
+    .bind(c.currency)
+    .bind(c.late_fee_policy)
+    .bind(c.sealed_escrow_account)
+    .bind(c.unit)
+    .bind(c.price)
+    .bind(c.interest_policy)
+    .bind(c.discount.map(sqlx::types::Json))
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// One item of a signed schedule.
+pub(crate) struct NewReceivable {
+    pub(crate) id: Uuid,
+    pub(crate) contract_id: Uuid,
+    pub(crate) customer_id: Uuid,
+    pub(crate) installment_no: i32,
+    pub(crate) due: NaiveDate,
+    pub(crate) amount: Decimal,
+    pub(crate) scheduled: NaiveDate,
+    pub(crate) provisional: bool,
+    pub(crate) kind: ItemKind,
+    pub(crate) charge_type: ChargeType,
+    pub(crate) share: Option<Decimal>,
+    pub(crate) interest_free: bool,
+}
+
+pub(crate) async fn insert_receivable(
+    conn: &mut PgConnection,
+    r: &NewReceivable,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO receivables (id, contract_id, customer_id, installment_no, due_date, amount, open_amount,
+                                  scheduled_due_date, due_date_provisional, kind, charge_type, share,
+                                  interest_free)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(r.id)
+    .bind(r.contract_id)
+    .bind(r.customer_id)
+    .bind(r.installment_no)
+    .bind(r.due)
+    .bind(r.amount)
+    .bind(r.scheduled)
+    .bind(r.provisional)
+    .bind(r.kind.as_str())
+    .bind(r.charge_type.as_str())
+    .bind(r.share)
+    .bind(r.interest_free)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}

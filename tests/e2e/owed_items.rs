@@ -488,3 +488,78 @@ async fn a_legal_cost_is_owed_by_the_debtor_and_paid_before_the_principal() {
         "services that did not shut down gracefully"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_notice_fee_from_dunning_is_owed_once_per_notice_and_paid_first() {
+    let (stack, mut admin) =
+        crate::helpers::start_with(vec![("DUNNING_NOTICE_FEE".into(), "20.00".into())]).await;
+    let consumer = listen(&stack);
+    let customer = scenario::create_customer(&mut admin, "卫十四")
+        .await
+        .or_logs(&stack);
+    let contract = scenario::create_contract(
+        &mut admin,
+        &customer,
+        "HT-NOTICE-1",
+        &[("1000.00", "2026-03-10")],
+    )
+    .await
+    .or_logs(&stack);
+    let id = contract.contract_id.clone();
+    let receivable_id = contract.receivables[0].receivable_id.clone();
+
+    // Ten days overdue: dunning sends the reminder and the written notice; the notice's fee
+    // is the debtor's to bear (R-D12), booked by contracts from dunning's event.
+    scenario::run_cycle(&mut admin, "2026-03-20")
+        .await
+        .or_logs(&stack);
+    let r = eventually("the notice fee booked", EVENTUALLY, || async {
+        let mut c = admin.clone();
+        let r = receivable(&mut c, &id).await;
+        Ok((owed(&r).3 == "20.00").then_some(r))
+    })
+    .await
+    .or_logs(&stack);
+    assert_eq!(owed(&r), ("1000.00", "0.00", "0.00", "20.00", "1020.00"));
+    published_and_followed::<events::CostBooked>(&stack, &consumer, &receivable_id).await;
+
+    // The next day's cycle sends no new notice and charges nothing more.
+    scenario::run_cycle(&mut admin, "2026-03-21")
+        .await
+        .or_logs(&stack);
+    caught_up(&stack, "dunning", kit::events::CONTRACTS)
+        .await
+        .or_logs(&stack);
+    caught_up(&stack, "contracts", kit::events::DUNNING)
+        .await
+        .or_logs(&stack);
+    assert_eq!(owed(&receivable(&mut admin, &id).await).3, "20.00");
+
+    // R-P11: the cost is paid before the principal.
+    let file = bank_csv(&[[
+        "2026-03-22",
+        "1020.00",
+        "CNY",
+        "卫十四",
+        "6222020000001414",
+        "HT-NOTICE-1/1",
+    ]]);
+    scenario::ingest(&mut admin, "notice.csv", file)
+        .await
+        .or_logs(&stack);
+    let seen = allocations_of(&consumer, &receivable_id, 1).await;
+    let (proposal, booking) = seen.values().next().expect("one allocation");
+    let expected = vec![
+        (Component::Costs as i32, "20.00".to_owned()),
+        (Component::Principal as i32, "1000.00".to_owned()),
+    ];
+    assert_eq!(parts(&proposal.as_ref().expect("proposal").parts), expected);
+    let booking = booking.as_ref().expect("booking");
+    assert_eq!(parts(&booking.parts), expected);
+    assert!(booking.paid_in_full);
+    assert_eq!(
+        stack.stop(|_| {}),
+        Vec::<String>::new(),
+        "services that did not shut down gracefully"
+    );
+}

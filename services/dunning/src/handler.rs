@@ -253,7 +253,7 @@ impl Events {
                     wire::format_amount(total, &currency)
                 ),
             };
-            log_action(
+            let action_id = log_action(
                 tx,
                 &self.outbox,
                 case_id,
@@ -265,6 +265,27 @@ impl Events {
                 &detail,
             )
             .await?;
+            if step == Step::Notice
+                && self.policy.notice_fee > Decimal::ZERO
+                && let Some((oldest, _, contract_no, _, item_currency, _, _)) = items.first()
+            {
+                // R-D12: the notice fee is the debtor's to bear; contracts books it against
+                // the oldest item as a cost owed until paid or waived. Once per notice: the
+                // action id is the cost id.
+                let cost = events::CollectionCostIncurred {
+                    cost_id: action_id.to_string(),
+                    customer_id: customer_id.to_string(),
+                    receivable_id: oldest.to_string(),
+                    kind: proto::types::v1::CostKind::NoticeFee as i32,
+                    amount: Some(wire::money(self.policy.notice_fee, item_currency.trim())),
+                    incurred_on: as_of.to_string(),
+                    source: format!("dunning case {case_id}"),
+                    description: format!("written notice on contract {contract_no}"),
+                };
+                self.outbox
+                    .enqueue(tx, kit::events::DUNNING, &customer_id.to_string(), &cost)
+                    .await?;
+            }
             sqlx::query("UPDATE cases SET current_step = $2 WHERE id = $1")
                 .bind(case_id)
                 .bind(step.as_str())
@@ -550,7 +571,7 @@ async fn log_action(
     days: u32,
     business_date: NaiveDate,
     detail: &str,
-) -> Result<(), HandleError> {
+) -> Result<Uuid, HandleError> {
     let action_id = Uuid::now_v7();
     sqlx::query(
         "INSERT INTO actions (id, case_id, step, receivable_ids, days_overdue, business_date, detail)
@@ -579,5 +600,5 @@ async fn log_action(
         .enqueue(tx, kit::events::DUNNING, &customer_id.to_string(), &event)
         .await?;
     tracing::info!(%case_id, step, days, "dunning action executed");
-    Ok(())
+    Ok(action_id)
 }

@@ -49,6 +49,10 @@ pub struct Policy {
     /// Least amount owed for escalation before a year has passed
     /// (`DUNNING_ESCALATE_MIN_AMOUNT`, default 5000, R-D7).
     pub escalate_min_amount: Decimal,
+    /// A fee charged once per written notice and booked against the debtor as a collection
+    /// cost (`DUNNING_NOTICE_FEE`, in the overdue item's currency; 0, the default: none;
+    /// R-D12).
+    pub notice_fee: Decimal,
 }
 
 impl Default for Policy {
@@ -56,6 +60,7 @@ impl Default for Policy {
         Self {
             escalate_after_days: 30,
             escalate_min_amount: Decimal::new(5000, 0),
+            notice_fee: Decimal::ZERO,
         }
     }
 }

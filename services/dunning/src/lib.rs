@@ -42,7 +42,18 @@ pub async fn run(
             defaults.escalate_min_amount,
             "a decimal amount such as 5000",
         )?,
+        notice_fee: kit::config::env_parse(
+            "DUNNING_NOTICE_FEE",
+            defaults.notice_fee,
+            "a decimal amount such as 20.00 (0: no notice fee)",
+        )?,
     };
+    if policy.notice_fee.is_sign_negative() || policy.notice_fee.scale() > 2 {
+        anyhow::bail!(
+            "DUNNING_NOTICE_FEE={} is not an amount of money: give a positive amount with at most two decimals, or 0 for none",
+            policy.notice_fee
+        );
+    }
     tracing::info!(?policy, "dunning policy");
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
     // The topics: kit::events::SUBSCRIPTIONS (also the broker's ACLs).

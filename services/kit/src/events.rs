@@ -15,7 +15,7 @@ pub const CONTRACTS: &str = "collections.contracts.events.v1";
 pub const PAYMENTS: &str = "collections.payments.events.v1";
 /// Scoring: grade changed.
 pub const SCORING_GRADES: &str = "collections.scoring.grades.v1";
-/// Dunning: action executed, escalated to legal.
+/// Dunning: action executed, escalated to legal, collection cost incurred (notice fees).
 pub const DUNNING: &str = "collections.dunning.events.v1";
 /// Legal: case opened, claim updated, withdrawal requested. The legal department reads it.
 pub const LEGAL_CASES: &str = "collections.legal.cases.v1";
@@ -36,7 +36,7 @@ pub fn owner_of_topic(topic: &str) -> Option<&str> {
 /// The one table both the services' subscriptions ([`crate::App::consume`]) and the broker's
 /// ACLs ([`acl_rules`]) come from.
 pub const SUBSCRIPTIONS: &[(&str, &[&str])] = &[
-    ("contracts", &[PAYMENTS, LEGAL_CASES]),
+    ("contracts", &[PAYMENTS, LEGAL_CASES, DUNNING]),
     ("payments", &[CONTRACTS]),
     ("scoring", &[CONTRACTS]),
     ("dunning", &[CONTRACTS, SCORING_GRADES]),

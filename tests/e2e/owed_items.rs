@@ -563,3 +563,100 @@ async fn a_notice_fee_from_dunning_is_owed_once_per_notice_and_paid_first() {
         "services that did not shut down gracefully"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_contract_that_agreed_principal_first_is_paid_in_that_order() {
+    use proto::types::v1::{ComponentOrder, ComponentRank};
+    let (stack, mut admin) = start().await;
+    let consumer = listen(&stack);
+    let customer = scenario::create_customer(&mut admin, "褚十五")
+        .await
+        .or_logs(&stack);
+    let rank = |c: &[Component]| ComponentRank {
+        components: c.iter().map(|c| *c as i32).collect(),
+    };
+    let request = |order: ComponentOrder| contracts::CreateContractRequest {
+        idempotency_key: "contract:HT-AGREED-1".into(),
+        customer_id: customer.clone(),
+        contract_no: "HT-AGREED-1".into(),
+        currency: "CNY".into(),
+        installments: vec![contracts::Installment {
+            amount: "10000.00".into(),
+            due_date: "2026-03-10".into(),
+            ..Default::default()
+        }],
+        late_fee_policy: POLICY.into(),
+        escrow_account: scenario::ESCROW_ACCOUNT.into(),
+        allocation_order: Some(order),
+        ..Default::default()
+    };
+    // An order that leaves a component out is refused naming the field.
+    let refused = admin
+        .contracts
+        .create_contract(request(ComponentOrder {
+            ranks: vec![rank(&[Component::Principal]), rank(&[Component::Costs])],
+        }))
+        .await
+        .expect_err("interest and late fee missing");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(
+        refused.message().contains("allocation_order"),
+        "{}",
+        refused.message()
+    );
+    // R-P11: the parties agreed principal first, then costs, then interest and late fee.
+    let agreed = ComponentOrder {
+        ranks: vec![
+            rank(&[Component::Principal]),
+            rank(&[Component::Costs]),
+            rank(&[Component::Interest, Component::LateFee]),
+        ],
+    };
+    let contract = admin
+        .contracts
+        .create_contract(request(agreed.clone()))
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .contract
+        .expect("contract");
+    assert_eq!(contract.allocation_order.as_ref(), Some(&agreed));
+    let id = contract.contract_id.clone();
+    let receivable_id = contract.receivables[0].receivable_id.clone();
+
+    scenario::run_cycle(&mut admin, "2026-03-20")
+        .await
+        .or_logs(&stack);
+    published_and_followed::<events::ReceivableOverdue>(&stack, &consumer, &receivable_id).await;
+    let file = bank_csv(&[[
+        "2026-03-21",
+        "10000.00",
+        "CNY",
+        "褚十五",
+        "6222020000001515",
+        "HT-AGREED-1/1",
+    ]]);
+    scenario::ingest(&mut admin, "agreed.csv", file)
+        .await
+        .or_logs(&stack);
+    let seen = allocations_of(&consumer, &receivable_id, 1).await;
+    let (proposal, booking) = seen.values().next().expect("one allocation");
+    let booking = booking.as_ref().expect("booking");
+    let expected = vec![(Component::Principal as i32, "10000.00".to_owned())];
+    assert_eq!(parts(&proposal.as_ref().expect("proposal").parts), expected);
+    assert_eq!(parts(&booking.parts), expected);
+    assert_eq!(
+        booking.basis,
+        proto::types::v1::AllocationBasis::Agreed as i32,
+        "the order used is recorded"
+    );
+    assert!(!booking.differs_from_proposal);
+    // The late fee stays owed (R-D12).
+    let r = receivable(&mut admin, &id).await;
+    assert_eq!(owed(&r), ("0.00", "100.00", "0.00", "0.00", "100.00"));
+    assert_eq!(
+        stack.stop(|_| {}),
+        Vec::<String>::new(),
+        "services that did not shut down gracefully"
+    );
+}

@@ -709,6 +709,8 @@ struct ContractInput {
     price: Option<rust_decimal::Decimal>,
     /// R-C7.
     discount: discount::Terms,
+    /// R-P11: an agreed order of components; `None`: the law's.
+    allocation_order: Option<money::allocation::Order>,
 }
 
 struct Installment {
@@ -849,6 +851,14 @@ fn validate_contract(
         }
     };
     let escrow_account = wire::account("escrow_account", &request.escrow_account)?;
+    // R-P11: the parties may agree another order of components than art. 561's.
+    let allocation_order = request
+        .allocation_order
+        .as_ref()
+        .map(|o| {
+            wire::parse_component_order(o).map_err(|e| ApiError::invalid("allocation_order", e))
+        })
+        .transpose()?;
     let unit = match request.unit.trim() {
         "" => None,
         _ => Some(wire::required("unit", &request.unit, 64)?),
@@ -867,6 +877,7 @@ fn validate_contract(
         owner_team: String::new(),
         price,
         discount,
+        allocation_order,
     })
 }
 
@@ -954,6 +965,7 @@ async fn insert_contract(
             price: input.price,
             interest_policy: input.interest_policy.as_deref(),
             discount: (!input.discount.is_empty()).then_some(&input.discount),
+            allocation_order: input.allocation_order.as_ref(),
         },
     )
     .await
@@ -1021,6 +1033,7 @@ async fn insert_contract(
         payer_accounts_masked: accounts.iter().map(|a| wire::mask(a)).collect(),
         escrow_account_index: pii.account_index(&input.escrow_account),
         escrow_account_masked: wire::mask(&input.escrow_account),
+        allocation_order: input.allocation_order.as_ref().map(wire::component_order),
         unit: input.unit.clone().unwrap_or_default(),
         owner: input.owner.clone(),
         owner_team: input.owner_team.clone(),
@@ -1052,6 +1065,7 @@ async fn load_contract(
         unit,
         price,
         discount_terms: discount,
+        allocation_order,
     }) = row
     else {
         return Err(ApiError::NotFound(format!("no contract with id {id}")));
@@ -1079,6 +1093,7 @@ async fn load_contract(
         owner_team,
         price: price.map(|p| wire::money(p, currency.trim())),
         discount: discount.map(|d| discount_to_wire(&d.0)),
+        allocation_order: allocation_order.map(|o| wire::component_order(&o.0)),
         ..Default::default()
     };
     amendments::show_version(conn, &mut contract, id, 0).await?;

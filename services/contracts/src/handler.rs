@@ -93,7 +93,11 @@ impl Handler for Allocations {
         // and late fee, then principal), the same rule payments proposed with.
         let unit = kit::wire::minor_units(&receivable_currency)
             .map_or(Decimal::new(1, 2), |m| Decimal::new(1, m));
-        let terms = OrderTerms::Statutory;
+        // The contract's agreed order of components, if it agreed one (R-P11).
+        let terms = receivable
+            .allocation_order
+            .as_ref()
+            .map_or(OrderTerms::Statutory, |o| OrderTerms::Agreed(o.0.clone()));
         match domain::owed::book(
             &receivable.owed(),
             &receivable_currency,
@@ -110,7 +114,10 @@ impl Handler for Allocations {
                     tracing::info!(%allocation_id, ?proposed, booked = ?booking.parts,
                         "the proposal's split differs from the books (figures moved since); the books stand");
                 }
-                let basis = money::allocation::Basis::Statutory;
+                let basis = match terms {
+                    OrderTerms::Statutory => money::allocation::Basis::Statutory,
+                    OrderTerms::Agreed(_) => money::allocation::Basis::Agreed,
+                };
                 // R-C7: paid early enough that what is left of the principal is the
                 // discount the contract offers for it: taken off with the payment.
                 let mut after = booking.after;

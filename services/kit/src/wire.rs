@@ -227,9 +227,72 @@ pub fn basis_to_wire(basis: money::allocation::Basis) -> proto::types::v1::Alloc
     }
 }
 
+/// The wire form of an agreed order's component ranks (R-P11).
+pub fn component_order(order: &money::allocation::Order) -> proto::types::v1::ComponentOrder {
+    proto::types::v1::ComponentOrder {
+        ranks: order
+            .components
+            .iter()
+            .map(|rank| proto::types::v1::ComponentRank {
+                components: rank.iter().map(|c| component_to_wire(*c) as i32).collect(),
+            })
+            .collect(),
+    }
+}
+
+/// An agreed order from its wire form: the ranks as given, the law's order among debts
+/// (art. 560). An error names what is wrong (an unknown component, one missing or twice).
+///
+/// # Errors
+/// A message naming the rank or component at fault.
+pub fn parse_component_order(
+    wire: &proto::types::v1::ComponentOrder,
+) -> Result<money::allocation::Order, String> {
+    let mut components = Vec::with_capacity(wire.ranks.len());
+    for (i, rank) in wire.ranks.iter().enumerate() {
+        let mut parsed = Vec::with_capacity(rank.components.len());
+        for value in &rank.components {
+            parsed.push(
+                component_from_wire(*value)
+                    .ok_or_else(|| format!("ranks[{i}]: component {value} is not a component"))?,
+            );
+        }
+        components.push(parsed);
+    }
+    let order = money::allocation::Order {
+        debts: money::allocation::Order::statutory().debts,
+        components,
+    };
+    order.validate()?;
+    Ok(order)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_agreed_component_order_round_trips_and_a_missing_component_is_named() {
+        use money::allocation::{Component as C, Order};
+        let order = Order {
+            debts: Order::statutory().debts,
+            components: vec![
+                vec![C::Principal],
+                vec![C::Costs],
+                vec![C::Interest, C::LateFee],
+            ],
+        };
+        let wire = component_order(&order);
+        assert_eq!(parse_component_order(&wire), Ok(order));
+        let mut short = wire.clone();
+        short.ranks.pop();
+        let err = parse_component_order(&short).expect_err("interest and late fee missing");
+        assert!(err.contains("interest"), "{err}");
+        let mut unknown = wire;
+        unknown.ranks[0].components.push(9);
+        let err = parse_component_order(&unknown).expect_err("9");
+        assert!(err.contains("ranks[0]"), "{err}");
+    }
 
     #[test]
     fn amounts_must_fit_the_currency_minor_units() {

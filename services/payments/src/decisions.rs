@@ -240,7 +240,14 @@ pub(crate) async fn allocate(
     let unit = wire::minor_units(p.currency).map_or(Decimal::new(1, 2), |m| Decimal::new(1, m));
     let parts = store::owed_of(tx, receivable_id)
         .await?
-        .map(|now| proposal_parts(&now.owed, now.pending, p.amount, unit))
+        .map(|now| {
+            let terms = now
+                .agreed
+                .map_or(money::allocation::OrderTerms::Statutory, |o| {
+                    money::allocation::OrderTerms::Agreed(o)
+                });
+            proposal_parts(&now.owed, now.pending, p.amount, &terms, unit)
+        })
         .unwrap_or_default();
     let event = events::PaymentAllocated {
         allocation_id: allocation_id.to_string(),
@@ -359,16 +366,18 @@ fn candidates_json(decision: &Decision) -> anyhow::Result<String> {
 
 /// The parts of a proposal of `amount` against `owed` when `pending` of it is already
 /// reserved by earlier proposals: the one rule's split of everything proposed, less the split
-/// of what was proposed before (R-P11, [`money::allocation::split`]).
+/// of what was proposed before (R-P11, [`money::allocation::split`]), in the law's order or
+/// the one the contract agreed (`terms`).
 fn proposal_parts(
     owed: &money::allocation::Owed,
     pending: Decimal,
     amount: Decimal,
+    terms: &money::allocation::OrderTerms,
     unit: Decimal,
 ) -> Vec<(money::allocation::Component, Decimal)> {
-    use money::allocation::{OrderTerms, split};
-    let (all, _) = split(pending + amount, owed, &OrderTerms::Statutory, unit);
-    let (before, _) = split(pending, owed, &OrderTerms::Statutory, unit);
+    use money::allocation::split;
+    let (all, _) = split(pending + amount, owed, terms, unit);
+    let (before, _) = split(pending, owed, terms, unit);
     all.into_iter()
         .filter_map(|(component, total)| {
             let earlier: Decimal = before
@@ -385,9 +394,35 @@ fn proposal_parts(
 #[cfg(test)]
 mod parts_tests {
     use super::*;
-    use money::allocation::{Component, Owed};
+    use money::allocation::{Component, OrderTerms, Owed};
 
     const FEN: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
+
+    #[test]
+    fn a_proposal_follows_the_order_the_contract_agreed() {
+        // R-P11: the parties agreed principal first, then costs, then interest and late fee.
+        let agreed = OrderTerms::Agreed(money::allocation::Order {
+            debts: money::allocation::Order::statutory().debts,
+            components: vec![
+                vec![Component::Principal],
+                vec![Component::Costs],
+                vec![Component::Interest, Component::LateFee],
+            ],
+        });
+        let owed = Owed {
+            costs: Decimal::new(5_000, 2),
+            interest: Decimal::ZERO,
+            late_fee: Decimal::new(3_000, 2),
+            principal: Decimal::new(100_000, 2),
+        };
+        assert_eq!(
+            proposal_parts(&owed, Decimal::ZERO, Decimal::new(102_000, 2), &agreed, FEN),
+            vec![
+                (Component::Principal, Decimal::new(100_000, 2)),
+                (Component::Costs, Decimal::new(2_000, 2)),
+            ]
+        );
+    }
 
     #[test]
     fn a_proposal_pays_fees_before_principal_after_what_is_pending() {
@@ -399,7 +434,13 @@ mod parts_tests {
             principal: Decimal::new(100_000, 2),
         };
         assert_eq!(
-            proposal_parts(&owed, Decimal::ZERO, Decimal::new(20_000, 2), FEN),
+            proposal_parts(
+                &owed,
+                Decimal::ZERO,
+                Decimal::new(20_000, 2),
+                &OrderTerms::Statutory,
+                FEN
+            ),
             vec![
                 (Component::Costs, Decimal::new(5_000, 2)),
                 (Component::LateFee, Decimal::new(3_000, 2)),
@@ -408,7 +449,13 @@ mod parts_tests {
         );
         // 60.00 already proposed: it took the costs and 10.00 of the fee.
         assert_eq!(
-            proposal_parts(&owed, Decimal::new(6_000, 2), Decimal::new(5_000, 2), FEN),
+            proposal_parts(
+                &owed,
+                Decimal::new(6_000, 2),
+                Decimal::new(5_000, 2),
+                &OrderTerms::Statutory,
+                FEN
+            ),
             vec![
                 (Component::LateFee, Decimal::new(2_000, 2)),
                 (Component::Principal, Decimal::new(3_000, 2)),

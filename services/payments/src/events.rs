@@ -231,6 +231,17 @@ impl ContractEvents {
         }
         let mut session = self.engine.open(tx).await?;
         contract_signed(tx, &mut session, signed).await?;
+        // R-P11: payments proposes in the order of components the contract agreed.
+        if let Some(order) = signed.allocation_order.as_ref() {
+            let order = wire::parse_component_order(order).map_err(|e| {
+                HandleError::Permanent(format!(
+                    "contract {}: allocation_order: {e}",
+                    signed.contract_no
+                ))
+            })?;
+            let contract_id = uuid("contract_id", &signed.contract_id)?;
+            store::set_allocation_order(tx, contract_id, &order).await?;
+        }
         let because = Because {
             contract_no: Some(&signed.contract_no),
             account_indexes: &signed.payer_account_indexes,

@@ -18,6 +18,7 @@ pub(crate) struct ContractRow {
     pub(crate) unit: Option<String>,
     pub(crate) price: Option<Decimal>,
     pub(crate) discount_terms: Option<sqlx::types::Json<discount::Terms>>,
+    pub(crate) allocation_order: Option<sqlx::types::Json<money::allocation::Order>>,
 }
 
 pub(crate) async fn contract(
@@ -25,7 +26,7 @@ pub(crate) async fn contract(
     id: Uuid,
 ) -> Result<Option<ContractRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT contract_no, customer_id, currency, escrow_account, unit, price, discount_terms
+        "SELECT contract_no, customer_id, currency, escrow_account, unit, price, discount_terms, allocation_order
          FROM contracts WHERE id = $1",
     )
     .bind(id)
@@ -55,6 +56,7 @@ pub(crate) struct NewContract<'a> {
     pub(crate) price: Option<Decimal>,
     pub(crate) interest_policy: Option<&'a str>,
     pub(crate) discount: Option<&'a discount::Terms>,
+    pub(crate) allocation_order: Option<&'a money::allocation::Order>,
 }
 
 /// Stores a contract; a taken contract number is a unique violation.
@@ -64,8 +66,8 @@ pub(crate) async fn insert_contract(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO contracts (id, contract_no, customer_id, currency, late_fee_policy, escrow_account, unit, price,
-                                interest_policy, discount_terms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                                interest_policy, discount_terms, allocation_order)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(c.id)
     .bind(c.contract_no)
@@ -77,6 +79,7 @@ pub(crate) async fn insert_contract(
     .bind(c.price)
     .bind(c.interest_policy)
     .bind(c.discount.map(sqlx::types::Json))
+    .bind(c.allocation_order.map(sqlx::types::Json))
     .execute(conn)
     .await
     .map(|_| ())

@@ -50,6 +50,7 @@ pub(crate) struct ReceivableRow {
     pub(crate) interest_policy: Option<String>,
     pub(crate) discount_terms: Option<sqlx::types::Json<crate::domain::discount::Terms>>,
     pub(crate) interest_free: bool,
+    pub(crate) allocation_order: Option<sqlx::types::Json<money::allocation::Order>>,
     pub(crate) discounted: Decimal,
 }
 
@@ -61,7 +62,7 @@ macro_rules! select_receivables {
                     r.overdue_since, r.days_overdue, c.currency, c.contract_no, r.scheduled_due_date,
                     r.due_date_provisional, r.late_fee, c.late_fee_policy, r.kind, r.charge_type, r.share,
                     r.interest, r.costs, r.late_fee_open, r.interest_open, r.costs_open,
-                    c.interest_policy, c.discount_terms, r.interest_free, r.discounted
+                    c.interest_policy, c.discount_terms, r.interest_free, r.discounted, c.allocation_order
              FROM receivables r JOIN contracts c ON c.id = r.contract_id ",
             $tail
         )

@@ -213,10 +213,12 @@ pub(crate) async fn reserve_pending_amount(
 
 /// What the read model says is owed on a receivable, by component, and what of it is
 /// reserved by proposals contracts has not answered yet.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct OwedNow {
     pub(crate) owed: money::allocation::Owed,
     pub(crate) pending: Decimal,
+    /// The contract's agreed order of components, if any (R-P11).
+    pub(crate) agreed: Option<money::allocation::Order>,
 }
 
 /// The receivable's owed components, if it is known here.
@@ -224,15 +226,24 @@ pub(crate) async fn owed_of(
     tx: &mut PgConnection,
     receivable_id: Uuid,
 ) -> Result<Option<OwedNow>, sqlx::Error> {
-    let row: Option<(Decimal, Decimal, Decimal, Decimal, Decimal)> = sqlx::query_as(
-        "SELECT open_amount, costs, interest, late_fee, pending_amount FROM open_receivables
-         WHERE receivable_id = $1",
+    type Row = (
+        Decimal,
+        Decimal,
+        Decimal,
+        Decimal,
+        Decimal,
+        Option<sqlx::types::Json<money::allocation::Order>>,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT r.open_amount, r.costs, r.interest, r.late_fee, r.pending_amount, o.allocation_order
+         FROM open_receivables r LEFT JOIN contract_allocation_orders o ON o.contract_id = r.contract_id
+         WHERE r.receivable_id = $1",
     )
     .bind(receivable_id)
     .fetch_optional(&mut *tx)
     .await?;
-    Ok(
-        row.map(|(open, costs, interest, late_fee, pending)| OwedNow {
+    Ok(row.map(
+        |(open, costs, interest, late_fee, pending, agreed)| OwedNow {
             owed: money::allocation::Owed {
                 costs,
                 interest,
@@ -240,8 +251,26 @@ pub(crate) async fn owed_of(
                 principal: (open - costs - interest - late_fee).max(Decimal::ZERO),
             },
             pending,
-        }),
+            agreed: agreed.map(|o| o.0),
+        },
+    ))
+}
+
+/// Records the order of components a contract agreed (R-P11); a repeat sets the same.
+pub(crate) async fn set_allocation_order(
+    tx: &mut PgConnection,
+    contract_id: Uuid,
+    order: &money::allocation::Order,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO contract_allocation_orders (contract_id, allocation_order) VALUES ($1, $2)
+         ON CONFLICT (contract_id) DO UPDATE SET allocation_order = EXCLUDED.allocation_order",
     )
+    .bind(contract_id)
+    .bind(sqlx::types::Json(order))
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
 }
 
 /// Sets what contracts says is owed (open amount = the total), leaving pending reservations.

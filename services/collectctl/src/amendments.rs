@@ -447,25 +447,20 @@ pub(crate) fn run(args: AmendmentsArgs) -> Outcome {
                     Some(s) => status_value(s)? as i32,
                     None => 0,
                 };
-                let mut all = Vec::new();
-                let mut page_token = String::new();
-                loop {
-                    let page = client
-                        .list_amendments(api::ListAmendmentsRequest {
-                            contract_id: contract.clone().unwrap_or_default(),
-                            status,
-                            page_size: 100,
-                            page_token,
-                        })
-                        .await
-                        .map_err(service::status)?
-                        .into_inner();
-                    all.extend(page.amendments);
-                    if page.next_page_token.is_empty() {
-                        break;
+                let all = service::all_pages(|page_token| {
+                    let mut client = client.clone();
+                    let request = api::ListAmendmentsRequest {
+                        contract_id: contract.clone().unwrap_or_default(),
+                        status,
+                        page_size: 100,
+                        page_token,
+                    };
+                    async move {
+                        let page = client.list_amendments(request).await?.into_inner();
+                        Ok((page.amendments, page.next_page_token))
                     }
-                    page_token = page.next_page_token;
-                }
+                })
+                .await?;
                 if args.json {
                     return Ok(serde_json::to_string_pretty(&serde_json::json!({
                         "amendments": all.iter().map(to_json).collect::<Vec<_>>(),

@@ -183,27 +183,22 @@ fn unit_json(unit: &api::Unit) -> serde_json::Value {
 
 pub(crate) fn units(args: UnitsArgs) -> Outcome {
     service::block_on(async move {
-        let mut client = service::contracts(args.contracts).await?;
+        let client = service::contracts(args.contracts).await?;
         let UnitsCommand::List { project, contract } = args.command;
-        let mut units = Vec::new();
-        let mut page_token = String::new();
-        loop {
-            let page = client
-                .list_units(api::ListUnitsRequest {
-                    project: project.clone().unwrap_or_default(),
-                    contract_id: contract.clone().unwrap_or_default(),
-                    page_size: 1000,
-                    page_token,
-                })
-                .await
-                .map_err(service::status)?
-                .into_inner();
-            units.extend(page.units);
-            if page.next_page_token.is_empty() {
-                break;
+        let units = service::all_pages(|page_token| {
+            let mut client = client.clone();
+            let request = api::ListUnitsRequest {
+                project: project.clone().unwrap_or_default(),
+                contract_id: contract.clone().unwrap_or_default(),
+                page_size: 1000,
+                page_token,
+            };
+            async move {
+                let page = client.list_units(request).await?.into_inner();
+                Ok((page.units, page.next_page_token))
             }
-            page_token = page.next_page_token;
-        }
+        })
+        .await?;
         if args.json {
             return cli::json(units.iter().map(unit_json).collect::<Vec<_>>());
         }

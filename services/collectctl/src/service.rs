@@ -172,6 +172,25 @@ pub(crate) async fn dead_letters(
     Ok(DeadLetterServiceClient::new(named(service, url_arg).await?))
 }
 
+/// Every item of a paged list: `page` is called with each page token (empty first) and
+/// answers the page's items and the next token; it stops at an empty next token.
+pub(crate) async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, Failure>
+where
+    F: FnMut(String) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, String), tonic::Status>>,
+{
+    let mut all = Vec::new();
+    let mut token = String::new();
+    loop {
+        let (items, next) = page(token).await.map_err(status)?;
+        all.extend(items);
+        if next.is_empty() {
+            return Ok(all);
+        }
+        token = next;
+    }
+}
+
 /// A gRPC error with what the service said and what to do.
 pub(crate) fn status(status: tonic::Status) -> Failure {
     let hint = match status.code() {

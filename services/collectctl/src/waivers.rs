@@ -246,26 +246,21 @@ pub(crate) fn run(args: WaiversArgs) -> Outcome {
                     Some(StatusArg::Approved) => api::WaiverStatus::Approved,
                     Some(StatusArg::Rejected) => api::WaiverStatus::Rejected,
                 };
-                let mut waivers = Vec::new();
-                let mut page_token = String::new();
-                loop {
-                    let page = client
-                        .list_waivers(api::ListWaiversRequest {
-                            customer_id: customer.clone().unwrap_or_default(),
-                            receivable_id: receivable.clone().unwrap_or_default(),
-                            status: status as i32,
-                            page_size: 200,
-                            page_token,
-                        })
-                        .await
-                        .map_err(service::status)?
-                        .into_inner();
-                    waivers.extend(page.waivers);
-                    if page.next_page_token.is_empty() {
-                        break;
+                let waivers = service::all_pages(|page_token| {
+                    let mut client = client.clone();
+                    let request = api::ListWaiversRequest {
+                        customer_id: customer.clone().unwrap_or_default(),
+                        receivable_id: receivable.clone().unwrap_or_default(),
+                        status: status as i32,
+                        page_size: 200,
+                        page_token,
+                    };
+                    async move {
+                        let page = client.list_waivers(request).await?.into_inner();
+                        Ok((page.waivers, page.next_page_token))
                     }
-                    page_token = page.next_page_token;
-                }
+                })
+                .await?;
                 if args.json {
                     return Ok(serde_json::to_string_pretty(
                         &waivers.iter().map(to_json).collect::<Vec<_>>(),

@@ -147,25 +147,20 @@ pub(crate) fn run(args: WriteOffsArgs) -> Outcome {
                     Some(StatusArg::Booked) => api::WriteOffStatus::Booked,
                     Some(StatusArg::Rejected) => api::WriteOffStatus::Rejected,
                 };
-                let mut all = Vec::new();
-                let mut page_token = String::new();
-                loop {
-                    let page = client
-                        .list_write_offs(api::ListWriteOffsRequest {
-                            customer_id: customer.clone().unwrap_or_default(),
-                            status: status as i32,
-                            page_size: 200,
-                            page_token,
-                        })
-                        .await
-                        .map_err(service::status)?
-                        .into_inner();
-                    all.extend(page.write_offs);
-                    if page.next_page_token.is_empty() {
-                        break;
+                let all = service::all_pages(|page_token| {
+                    let mut client = client.clone();
+                    let request = api::ListWriteOffsRequest {
+                        customer_id: customer.clone().unwrap_or_default(),
+                        status: status as i32,
+                        page_size: 200,
+                        page_token,
+                    };
+                    async move {
+                        let page = client.list_write_offs(request).await?.into_inner();
+                        Ok((page.write_offs, page.next_page_token))
                     }
-                    page_token = page.next_page_token;
-                }
+                })
+                .await?;
                 if args.json {
                     return Ok(serde_json::to_string_pretty(
                         &all.iter().map(to_json).collect::<Vec<_>>(),

@@ -1,9 +1,11 @@
 //! The books balance (issue 12): for every customer at every step,
-//! Σ billed = Σ paid + Σ waived + Σ written off + Σ open, where billed is everything charged
-//! (principal billed, late fee and interest accrued, costs booked). Property-tested over
-//! random sequences of the domain's own operations: accruals ([`Book::accrue_to`]), costs,
-//! payments allocated across the customer's debts with the one rule and booked per debt
-//! ([`owed::book`]), waivers ([`waiver::approve`]) and write-offs ([`write_off::book`]).
+//! Σ billed = Σ paid + Σ waived + Σ written off + Σ discounted + Σ open, where billed is
+//! everything charged (principal billed, late fee and interest accrued, costs booked).
+//! Property-tested over random sequences of the domain's own operations: accruals
+//! ([`Book::accrue_to`]), costs, payments allocated across the customer's debts with the one
+//! rule and booked per debt ([`owed::book`]) with the early-payment discount they earn
+//! ([`discount::early_payment`], R-C7), waivers ([`waiver::approve`]) and write-offs
+//! ([`write_off::book`]).
 
 #[cfg(test)]
 mod tests {
@@ -12,6 +14,7 @@ mod tests {
     use proptest::prelude::*;
     use rust_decimal::Decimal;
 
+    use crate::domain::discount::{self, Step, Terms};
     use crate::domain::owed::{self, Book, Component, Owed};
     use crate::domain::{waiver, write_off};
 
@@ -62,6 +65,7 @@ mod tests {
         paid: Decimal,
         waived: Decimal,
         written_off: Decimal,
+        discounted: Decimal,
     }
 
     #[derive(Debug, Clone)]
@@ -79,6 +83,8 @@ mod tests {
         Pay {
             amount: i64,
             named: Option<usize>,
+            /// Days after 2026-01-01 the payment is booked.
+            day: u16,
         },
         Waive {
             item: usize,
@@ -99,8 +105,8 @@ mod tests {
                 to
             }),
             (0usize..4, 1i64..100_000).prop_map(|(item, amount)| Op::Cost { item, amount }),
-            (1i64..3_000_000, proptest::option::of(0usize..4))
-                .prop_map(|(amount, named)| Op::Pay { amount, named }),
+            (1i64..3_000_000, proptest::option::of(0usize..4), 0u16..365)
+                .prop_map(|(amount, named, day)| Op::Pay { amount, named, day }),
             (0usize..4, 0u8..3, 1u8..=100).prop_map(|(item, component, share)| Op::Waive {
                 item,
                 component,
@@ -111,7 +117,21 @@ mod tests {
     }
 
     fn apply(items: &mut [Item], t: &mut Totals, op: &Op) {
-        let on = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap_or_default();
+        let year = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
+        // R-C7: 5 % off paid 30 days early, 2 % paid 10 days early.
+        let terms = Terms {
+            lump_sum_percent: None,
+            early_payment: vec![
+                Step {
+                    days_before_due: 10,
+                    percent: Decimal::new(2, 0),
+                },
+                Step {
+                    days_before_due: 30,
+                    percent: Decimal::new(5, 0),
+                },
+            ],
+        };
         match *op {
             Op::Accrue { item, interest, to } => {
                 let Some(it) = items.get_mut(item) else {
@@ -134,7 +154,8 @@ mod tests {
                 it.costs.open += yuan(amount);
                 t.billed += yuan(amount);
             }
-            Op::Pay { amount, named } => {
+            Op::Pay { amount, named, day } => {
+                let on = year + chrono::Days::new(u64::from(day));
                 // Payments proposes across the customer's debts; contracts books per debt.
                 let debts: Vec<Debt<usize>> = items
                     .iter()
@@ -163,7 +184,23 @@ mod tests {
                         FEN,
                     )
                     .expect("a proposal within what is owed is booked");
-                    it.set_owed(&booking.after);
+                    let mut after = booking.after;
+                    // As the handler does: paid early enough, the rest of the principal is
+                    // the discount earned, taken off with the payment.
+                    if after.total() == after.principal
+                        && let Some(earned) = discount::early_payment(
+                            &terms,
+                            it.principal.charged,
+                            it.due,
+                            on,
+                            after.principal,
+                            2,
+                        )
+                    {
+                        after.principal -= earned.amount;
+                        t.discounted += earned.amount;
+                    }
+                    it.set_owed(&after);
                     t.paid += booking.parts.iter().map(|(_, x)| *x).sum::<Decimal>();
                 }
             }
@@ -228,7 +265,7 @@ mod tests {
                 let open: Decimal = items.iter().map(|i| i.owed().total()).sum();
                 prop_assert_eq!(
                     t.billed,
-                    t.paid + t.waived + t.written_off + open,
+                    t.paid + t.waived + t.written_off + t.discounted + open,
                     "after {:?}: {:?} open {}", op, t, open
                 );
                 prop_assert_eq!(t.billed, items.iter().map(Item::charged).sum::<Decimal>());

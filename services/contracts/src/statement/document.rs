@@ -60,7 +60,7 @@ pub(super) fn build(
             Column::center("应缴日期"),
             Column::text("款项类型"),
             Column::money(format!("应收（{cur}）")),
-            Column::money("已付"),
+            Column::money("已付·减免"),
             Column::money("未付本金"),
             Column::money("滞纳金·利息·费用"),
             Column::money("应付合计"),
@@ -126,9 +126,9 @@ pub(super) fn build(
         let mut totals = Table::new(vec![
             Column::text("币种"),
             Column::money("应收"),
-            Column::money("已付"),
+            Column::money("已付·减免"),
             Column::money("未付本金"),
-            Column::money("滞纳金"),
+            Column::money("滞纳金·利息·费用"),
             Column::money("应付合计"),
         ])?;
         for t in &s.totals {

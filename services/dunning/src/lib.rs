@@ -5,6 +5,7 @@
 
 mod handler;
 pub mod ladder;
+pub mod policy;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

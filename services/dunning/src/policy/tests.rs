@@ -1,0 +1,337 @@
+use chrono::{Days, NaiveDate};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+use super::*;
+
+fn d(m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, m, day).unwrap_or_default()
+}
+
+fn policy() -> Policy {
+    Policy::default_policy().expect("the shipped policy")
+}
+
+fn item(due: NaiveDate, open: i64) -> Item {
+    Item {
+        due,
+        open: Decimal::from(open),
+    }
+}
+
+/// Runs the engine every day from `from` through `to`, taking what it decides; returns the
+/// steps taken.
+fn simulate(
+    policy: &Policy,
+    grade: &str,
+    segment: Option<Segment>,
+    occupancy: Option<Occupancy>,
+    items: &[Item],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<Taken> {
+    let mut taken = Vec::new();
+    let mut day = from;
+    while day <= to {
+        let debtor = Debtor {
+            grade,
+            segment,
+            occupancy,
+            items,
+            taken: &taken,
+        };
+        if let Decision::Take { step, .. } = decide(policy, &debtor, day) {
+            taken.push(Taken {
+                code: step.code.clone(),
+                severity: step.severity,
+                on: day,
+            });
+        }
+        day = day + Days::new(1);
+    }
+    taken
+}
+
+fn codes(taken: &[Taken]) -> Vec<&str> {
+    taken.iter().map(|t| t.code.as_str()).collect()
+}
+
+#[test]
+fn the_shipped_policy_loads_and_bad_policies_name_the_field() {
+    let p = policy();
+    assert_eq!((p.id.as_str(), p.version), ("default", 1));
+    let mut dup = p.clone();
+    dup.steps[1].code = dup.steps[0].code.clone();
+    assert_eq!(
+        dup.check().map_err(|e| e.field),
+        Err("steps[1].code".to_owned())
+    );
+    let mut inverted = p.clone();
+    inverted.steps[0].when.to_day = Some(-9);
+    assert_eq!(
+        inverted.check().map_err(|e| e.field),
+        Err("steps[0].when.to_day".to_owned())
+    );
+    let mut unspaced = p.clone();
+    unspaced.steps[2].every_days = 0;
+    assert_eq!(
+        unspaced.check().map_err(|e| e.field),
+        Err("steps[2].every_days".to_owned())
+    );
+    let mut english_only = p.clone();
+    english_only.steps[3].templates.remove("zh-CN");
+    let err = english_only.check().expect_err("R-D3: Chinese first");
+    assert_eq!(err.field, "steps[3].templates");
+    let err = Policy::from_json(
+        r#"{"id": "x", "version": 1, "effective_from": "2026-01-01", "steps": [], "extra": 1}"#,
+    )
+    .expect_err("unknown field");
+    assert!(err.reason.contains("extra"), "{err}");
+}
+
+#[test]
+fn reminders_go_seven_days_before_and_on_the_due_date_r_d1() {
+    let p = policy();
+    let items = [item(d(3, 10), 1000)];
+    let taken = simulate(&p, "AAA", None, None, &items, d(3, 1), d(3, 10));
+    assert_eq!(
+        taken
+            .iter()
+            .map(|t| (t.code.as_str(), t.on))
+            .collect::<Vec<_>>(),
+        vec![
+            ("pre_due_reminder", d(3, 3)),
+            ("due_day_reminder", d(3, 10))
+        ]
+    );
+}
+
+#[test]
+fn one_step_a_day_covers_every_overdue_item_of_the_debtor_r_d3() {
+    let p = policy();
+    // Three items on two contracts, all overdue: one decision covering the three.
+    let items = [
+        item(d(1, 10), 300),
+        item(d(2, 10), 300),
+        item(d(2, 15), 450),
+        item(d(9, 10), 999),
+    ];
+    let debtor = Debtor {
+        grade: "BB",
+        segment: Some(Segment::Residential),
+        occupancy: Some(Occupancy::Occupied),
+        items: &items,
+        taken: &[],
+    };
+    let Decision::Take {
+        step,
+        items: covered,
+        amount,
+        n,
+    } = decide(&p, &debtor, d(3, 1))
+    else {
+        panic!("a step is due");
+    };
+    // Day 50 of the oldest: the most severe step due, not every step due.
+    assert_eq!((step.code.as_str(), n), ("evening_visit", 1));
+    assert_eq!(covered, vec![0, 1, 2], "not the item due in September");
+    assert_eq!(amount, Decimal::from(1050));
+    let taken = [Taken {
+        code: step.code.clone(),
+        severity: step.severity,
+        on: d(3, 1),
+    }];
+    let again = Debtor {
+        taken: &taken,
+        ..debtor
+    };
+    assert_eq!(
+        decide(&p, &again, d(3, 1)),
+        Decision::Hold(Hold::AlreadyToday)
+    );
+}
+
+#[test]
+fn the_notice_series_is_ten_notices_every_three_days_signed_from_the_sixth_r_d2() {
+    let p = policy();
+    let items = [item(d(1, 10), 2000)];
+    let taken = simulate(
+        &p,
+        "BB",
+        Some(Segment::Residential),
+        Some(Occupancy::Occupied),
+        &items,
+        d(1, 11),
+        d(2, 23),
+    );
+    let notices: Vec<&Taken> = taken
+        .iter()
+        .filter(|t| t.code.starts_with("notice_series"))
+        .collect();
+    assert_eq!(notices.len(), 10, "{:?}", codes(&taken));
+    for pair in notices.windows(2) {
+        assert!((pair[1].on - pair[0].on).num_days() >= 3, "{pair:?}");
+    }
+    let signed: Vec<bool> = notices
+        .iter()
+        .map(|t| {
+            p.steps
+                .iter()
+                .find(|s| s.code == t.code)
+                .is_some_and(|s| s.signature_required)
+        })
+        .collect();
+    assert_eq!(signed, [vec![false; 5], vec![true; 5]].concat());
+    // Reminders every two weeks before the notices start (R-D2).
+    let reminders: Vec<NaiveDate> = taken
+        .iter()
+        .filter(|t| t.code == "overdue_reminder")
+        .map(|t| t.on)
+        .collect();
+    assert_eq!(reminders, vec![d(1, 11)]);
+}
+
+#[test]
+fn segment_rules_choose_the_legal_route_r_d7() {
+    let p = policy();
+    let first_legal = |occupancy, open| {
+        let items = [item(d(1, 10), open)];
+        simulate(
+            &p,
+            "B",
+            Some(Segment::Residential),
+            Some(occupancy),
+            &items,
+            d(1, 11),
+            d(4, 30),
+        )
+        .into_iter()
+        .find(|t| t.severity >= 80)
+        .map(|t| (t.code, t.on))
+    };
+    // Vacant: a lawyer's letter once arrears exceed 3,000 (day 60 = 11 March).
+    assert_eq!(
+        first_legal(Occupancy::Vacant, 3500),
+        Some(("lawyer_letter_vacant".to_owned(), d(3, 11)))
+    );
+    // Occupied: not below 5,000.
+    assert_eq!(first_legal(Occupancy::Occupied, 3500), None);
+    assert_eq!(
+        first_legal(Occupancy::Occupied, 6000),
+        Some(("lawyer_letter".to_owned(), d(3, 11)))
+    );
+    // Legal hand-off at day 90 above 5,000 (10 April), or after a year whatever the amount.
+    let items = [item(d(1, 10), 6000)];
+    let taken = simulate(&p, "B", None, None, &items, d(1, 11), d(4, 30));
+    assert!(
+        taken
+            .iter()
+            .any(|t| t.code == "litigation_handoff" && t.on == d(4, 10)),
+        "{:?}",
+        codes(&taken)
+    );
+    let small = [item(d(1, 10), 800)];
+    let year = simulate(&p, "B", None, None, &small, d(1, 11), d(12, 31));
+    assert!(!year.iter().any(|t| t.severity >= 80), "{:?}", codes(&year));
+    let later = simulate(
+        &p,
+        "B",
+        None,
+        None,
+        &small,
+        d(1, 11),
+        NaiveDate::from_ymd_opt(2027, 1, 12).unwrap_or_default(),
+    );
+    assert_eq!(
+        later.last().map(|t| t.code.as_str()),
+        Some("litigation_after_a_year")
+    );
+}
+
+#[test]
+fn paying_the_oldest_item_holds_the_ladder_with_its_reason_r_d12() {
+    let p = policy();
+    // Notices under way on the item of 10 January; the one of 10 March is newer.
+    let taken = vec![Taken {
+        code: "notice_series_2".to_owned(),
+        severity: 60,
+        on: d(3, 12),
+    }];
+    let items = [item(d(1, 10), 0), item(d(3, 10), 300)];
+    let debtor = Debtor {
+        grade: "BB",
+        segment: None,
+        occupancy: None,
+        items: &items,
+        taken: &taken,
+    };
+    // The oldest open item is now 5 days overdue: the gentler reminder is not sent.
+    assert_eq!(
+        decide(&p, &debtor, d(3, 15)),
+        Decision::Hold(Hold::OldestItemChanged)
+    );
+    assert_eq!(Hold::OldestItemChanged.as_str(), "OLDEST_ITEM_CHANGED");
+    // Spacing: a notice three days apart at the earliest.
+    let items = [item(d(1, 10), 300)];
+    let debtor = Debtor {
+        items: &items,
+        ..debtor
+    };
+    assert_eq!(decide(&p, &debtor, d(3, 14)), Decision::Hold(Hold::Spacing));
+    assert!(matches!(
+        decide(&p, &debtor, d(3, 15)),
+        Decision::Take { .. }
+    ));
+    // Nothing owed: nothing to do.
+    let paid = [item(d(1, 10), 0)];
+    let debtor = Debtor {
+        items: &paid,
+        ..debtor
+    };
+    assert_eq!(decide(&p, &debtor, d(3, 15)), Decision::Nothing);
+}
+
+proptest! {
+    /// R-D12: after due, the steps taken never get gentler, and there is at most one a day,
+    /// whatever the items, grades and payments.
+    #[test]
+    fn the_ladder_is_monotonic_and_one_step_a_day(
+        dues in prop::collection::vec((1u32..=12, 1u32..=28, 1i64..20_000), 1..5),
+        grade in prop::sample::select(vec!["AAA", "BB", "B", "D"]),
+        vacant in any::<bool>(),
+        pay_on in prop::option::of(0u64..200),
+    ) {
+        let p = policy();
+        let mut items: Vec<Item> = dues.iter().map(|(m, day, open)| item(d(*m, *day), *open)).collect();
+        let start = d(1, 1);
+        let mut taken: Vec<Taken> = Vec::new();
+        let mut last_after_due: Option<u32> = None;
+        for offset in 0..400u64 {
+            let today = start + Days::new(offset);
+            if pay_on == Some(offset) {
+                // The oldest item is paid.
+                if let Some(oldest) = items.iter_mut().filter(|i| i.open > Decimal::ZERO).min_by_key(|i| i.due) {
+                    oldest.open = Decimal::ZERO;
+                }
+            }
+            let debtor = Debtor {
+                grade,
+                segment: Some(Segment::Residential),
+                occupancy: Some(if vacant { Occupancy::Vacant } else { Occupancy::Occupied }),
+                items: &items,
+                taken: &taken,
+            };
+            if let Decision::Take { step, .. } = decide(&p, &debtor, today) {
+                prop_assert!(!taken.iter().any(|t| t.on == today));
+                let overdue = items.iter().any(|i| i.open > Decimal::ZERO && i.due < today);
+                if overdue {
+                    if let Some(last) = last_after_due {
+                        prop_assert!(step.severity >= last, "{} after {}", step.code, last);
+                    }
+                    last_after_due = Some(step.severity);
+                }
+                taken.push(Taken { code: step.code.clone(), severity: step.severity, on: today });
+            }
+        }
+    }
+}

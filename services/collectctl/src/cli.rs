@@ -9,6 +9,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 
 /// A failed command: what is wrong (with its causes) and, when we know it, what to do next.
+#[derive(Debug)]
 pub(crate) struct Failure {
     error: anyhow::Error,
     hint: Option<String>,
@@ -24,6 +25,12 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 }
 
 impl Failure {
+    /// The error and its causes, for tests.
+    #[cfg(test)]
+    pub(crate) fn describe(&self) -> String {
+        format!("{:#}", self.error)
+    }
+
     /// An error with what to do next.
     pub(crate) fn with_hint(error: anyhow::Error, hint: impl Display) -> Self {
         Failure {

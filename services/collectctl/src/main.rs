@@ -9,6 +9,7 @@
 mod amendments;
 mod audit;
 mod auth;
+mod backtest;
 mod billing;
 mod book_to_bank;
 mod calendar;
@@ -71,6 +72,9 @@ enum Command {
     /// A customer's statement of account: open items, aging, late fees, totals; text, --json,
     /// and the printable document with --html FILE / --pdf FILE (contracts service).
     Statement(statement::StatementArgs),
+    /// Dunning policies (issue 13): `dunning backtest` replays a portfolio day by day under a
+    /// policy with the service's engine and prints every action (no service called).
+    Dunning(backtest::DunningArgs),
     /// Property-management billing (R-C2): the monthly run and meter-reading imports
     /// (contracts service).
     Billing(billing::BillingArgs),
@@ -112,6 +116,7 @@ fn main() -> ExitCode {
         Command::WriteOffs(args) => write_offs::run(args),
         Command::Amendments(args) => amendments::run(args),
         Command::Statement(args) => statement::run(args),
+        Command::Dunning(args) => backtest::run(args),
         Command::Billing(args) => billing::run(args),
         Command::Units(args) => billing::units(args),
         Command::Auth(args) => auth::run(args),

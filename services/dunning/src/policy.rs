@@ -37,6 +37,25 @@ pub enum Channel {
     LitigationHandoff,
 }
 
+impl Channel {
+    /// The name in policy files, records and reports (`door_notice`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Sms => "sms",
+            Channel::Email => "email",
+            Channel::AppMessage => "app_message",
+            Channel::PhoneCall => "phone_call",
+            Channel::Letter => "letter",
+            Channel::DoorNotice => "door_notice",
+            Channel::Visit => "visit",
+            Channel::LawyerLetter => "lawyer_letter",
+            Channel::PaymentOrderRequest => "payment_order_request",
+            Channel::LitigationHandoff => "litigation_handoff",
+        }
+    }
+}
+
 /// What kind of property a debt is for (R-C3, R-D7); `None` for purchase contracts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -90,6 +90,20 @@ fn the_shipped_policy_loads_and_bad_policies_name_the_field() {
 }
 
 #[test]
+fn channel_names_are_the_policy_files_names() {
+    for channel in [
+        Channel::Sms,
+        Channel::DoorNotice,
+        Channel::LitigationHandoff,
+    ] {
+        assert_eq!(
+            serde_json::to_value(channel).ok(),
+            Some(serde_json::Value::String(channel.as_str().to_owned()))
+        );
+    }
+}
+
+#[test]
 fn reminders_go_seven_days_before_and_on_the_due_date_r_d1() {
     let p = policy();
     let items = [item(d(3, 10), 1000)];

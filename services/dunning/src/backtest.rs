@@ -1,0 +1,446 @@
+//! Policy backtest (issue 13 item 7): replays a portfolio day by day with the same pure engine
+//! the service uses ([`crate::policy::decide`]) and reports every action and hold. The
+//! portfolio format is documented in `services/dunning/backtest.md` with an example in
+//! `services/dunning/examples/portfolio.json`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Days, NaiveDate};
+use money::allocation::{Debt, OrderTerms, Owed, Security, allocate};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::policy::{Channel, Debtor, Decision, Item, Occupancy, Policy, Segment, Taken, decide};
+
+/// A customer of the portfolio.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Customer {
+    /// Id, referenced by receivables and payments.
+    pub id: String,
+    /// Name, for the report.
+    #[serde(default)]
+    pub name: String,
+    /// Grade AAA..D (R-S4).
+    #[serde(default = "default_grade")]
+    pub grade: String,
+    /// Segment of their units (R-D7), if any.
+    #[serde(default)]
+    pub segment: Option<Segment>,
+    /// Occupancy (R-D7), if known.
+    #[serde(default)]
+    pub occupancy: Option<Occupancy>,
+    /// IANA time zone (for the conduct rules, R-D9), e.g. `Asia/Shanghai`.
+    #[serde(default = "default_zone")]
+    pub time_zone: String,
+}
+
+fn default_grade() -> String {
+    "A".to_owned()
+}
+
+fn default_zone() -> String {
+    "Asia/Shanghai".to_owned()
+}
+
+/// A receivable of the portfolio.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Receivable {
+    /// Id, referenced by payments and in the report.
+    pub id: String,
+    /// The customer's id.
+    pub customer: String,
+    /// Contract number.
+    pub contract: String,
+    /// Charge type, e.g. `management_fee` (R-D3 breakdown).
+    #[serde(default)]
+    pub charge_type: String,
+    /// Billing period, e.g. `2026-01`.
+    #[serde(default)]
+    pub period: String,
+    /// Due date.
+    pub due_date: NaiveDate,
+    /// Amount billed.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+}
+
+/// A payment of the portfolio: settles the customer's items in the platform's order (R-P11),
+/// or the named receivable first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Payment {
+    /// The customer's id.
+    pub customer: String,
+    /// Business date.
+    pub date: NaiveDate,
+    /// Amount.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    /// A receivable the payer named, if any.
+    #[serde(default)]
+    pub receivable: Option<String>,
+}
+
+/// A portfolio to replay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Portfolio {
+    /// Customers.
+    pub customers: Vec<Customer>,
+    /// Receivables.
+    pub receivables: Vec<Receivable>,
+    /// Payments.
+    #[serde(default)]
+    pub payments: Vec<Payment>,
+}
+
+/// A portfolio that cannot be replayed, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortfolioError {
+    /// e.g. `receivables[3].customer`.
+    pub field: String,
+    /// Why.
+    pub reason: String,
+}
+
+impl std::fmt::Display for PortfolioError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
+}
+
+impl std::error::Error for PortfolioError {}
+
+impl Portfolio {
+    /// Parses and checks a portfolio (JSON): ids unique, references known, amounts positive.
+    ///
+    /// # Errors
+    /// The first field at fault.
+    pub fn from_json(json: &str) -> Result<Self, PortfolioError> {
+        let p: Portfolio = serde_json::from_str(json).map_err(|e| PortfolioError {
+            field: format!("line {} column {}", e.line(), e.column()),
+            reason: e.to_string(),
+        })?;
+        let bad = |field: String, reason: &str| PortfolioError {
+            field,
+            reason: reason.to_owned(),
+        };
+        for (i, c) in p.customers.iter().enumerate() {
+            if p.customers[..i].iter().any(|o| o.id == c.id) {
+                return Err(bad(
+                    format!("customers[{i}].id"),
+                    "another customer has this id",
+                ));
+            }
+        }
+        for (i, r) in p.receivables.iter().enumerate() {
+            if !p.customers.iter().any(|c| c.id == r.customer) {
+                return Err(bad(
+                    format!("receivables[{i}].customer"),
+                    "no customer with this id",
+                ));
+            }
+            if p.receivables[..i].iter().any(|o| o.id == r.id) {
+                return Err(bad(
+                    format!("receivables[{i}].id"),
+                    "another receivable has this id",
+                ));
+            }
+            if r.amount <= Decimal::ZERO {
+                return Err(bad(
+                    format!("receivables[{i}].amount"),
+                    "must be more than zero",
+                ));
+            }
+        }
+        for (i, pay) in p.payments.iter().enumerate() {
+            if !p.customers.iter().any(|c| c.id == pay.customer) {
+                return Err(bad(
+                    format!("payments[{i}].customer"),
+                    "no customer with this id",
+                ));
+            }
+            if pay.amount <= Decimal::ZERO {
+                return Err(bad(
+                    format!("payments[{i}].amount"),
+                    "must be more than zero",
+                ));
+            }
+            if let Some(named) = &pay.receivable
+                && !p
+                    .receivables
+                    .iter()
+                    .any(|r| &r.id == named && r.customer == pay.customer)
+            {
+                return Err(bad(
+                    format!("payments[{i}].receivable"),
+                    "not a receivable of this customer",
+                ));
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// One action the policy took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Action {
+    /// Business date.
+    pub date: NaiveDate,
+    /// Customer id.
+    pub customer: String,
+    /// Step code.
+    pub step: String,
+    /// Channel.
+    pub channel: Channel,
+    /// The `n`-th time in the case.
+    pub n: u32,
+    /// Receivables covered.
+    pub items: Vec<String>,
+    /// Σ owed on them.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    /// Notice fee charged (R-D3).
+    #[serde(with = "rust_decimal::serde::str")]
+    pub fee: Decimal,
+    /// The debtor signs for it (R-D2).
+    pub signature_required: bool,
+}
+
+/// The replay's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Replay {
+    /// The policy and version replayed.
+    pub policy: String,
+    /// First and last day.
+    pub from: NaiveDate,
+    /// Last day.
+    pub to: NaiveDate,
+    /// Every action, by date then customer.
+    pub actions: Vec<Action>,
+    /// Holds by reason code (R-D12), counted over debtor-days.
+    pub holds: BTreeMap<String, u64>,
+    /// Actions by step code.
+    pub by_step: BTreeMap<String, u64>,
+    /// Σ notice fees.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub fees: Decimal,
+    /// Σ paid over the period, and what is still owed at its end.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub paid: Decimal,
+    /// Owed at the end.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub owed_at_end: Decimal,
+}
+
+/// Replays `portfolio` under `policy` from `from` through `to` (inclusive): each day, the
+/// day's payments are allocated (R-P11), then every customer gets the engine's decision. A
+/// case ends when nothing of the customer is overdue; the next one starts from the first
+/// rung.
+#[must_use]
+pub fn replay(policy: &Policy, portfolio: &Portfolio, from: NaiveDate, to: NaiveDate) -> Replay {
+    let unit = Decimal::new(1, 2);
+    // Per customer: receivable indexes, open amounts, case history.
+    let mut open: Vec<Decimal> = portfolio.receivables.iter().map(|r| r.amount).collect();
+    let mut of_customer: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, r) in portfolio.receivables.iter().enumerate() {
+        of_customer.entry(r.customer.as_str()).or_default().push(i);
+    }
+    let mut taken: HashMap<&str, Vec<Taken>> = HashMap::new();
+    let mut payments: Vec<&Payment> = portfolio.payments.iter().collect();
+    payments.sort_by_key(|p| p.date);
+    let mut next_payment = 0;
+    let mut out = Replay {
+        policy: format!("{} v{}", policy.id, policy.version),
+        from,
+        to,
+        actions: Vec::new(),
+        holds: BTreeMap::new(),
+        by_step: BTreeMap::new(),
+        fees: Decimal::ZERO,
+        paid: Decimal::ZERO,
+        owed_at_end: Decimal::ZERO,
+    };
+    let mut day = from;
+    while day <= to {
+        while let Some(p) = payments.get(next_payment).filter(|p| p.date <= day) {
+            next_payment += 1;
+            let Some(indexes) = of_customer.get(p.customer.as_str()) else {
+                continue;
+            };
+            let debts: Vec<Debt<usize>> = indexes
+                .iter()
+                .map(|i| Debt {
+                    key: *i,
+                    due: portfolio.receivables[*i].due_date,
+                    security: Security::Unsecured,
+                    burden: Decimal::ZERO,
+                    named: p.receivable.as_deref() == Some(portfolio.receivables[*i].id.as_str()),
+                    owed: Owed::principal(open[*i]),
+                })
+                .collect();
+            let allocation = allocate(p.amount, p.date, &debts, &OrderTerms::Statutory, unit);
+            for part in &allocation.parts {
+                open[part.debt] -= part.amount;
+                out.paid += part.amount;
+            }
+        }
+        for customer in &portfolio.customers {
+            let indexes = of_customer
+                .get(customer.id.as_str())
+                .map_or(&[][..], Vec::as_slice);
+            let items: Vec<Item> = indexes
+                .iter()
+                .map(|i| Item {
+                    due: portfolio.receivables[*i].due_date,
+                    open: open[*i],
+                })
+                .collect();
+            let history = taken.entry(customer.id.as_str()).or_default();
+            if !items.iter().any(|i| i.open > Decimal::ZERO && i.due < day) {
+                // Nothing overdue: no case (a case ends when its items are paid); the
+                // reminders before due still go out.
+                history.retain(|t| t.on >= day);
+                if items.iter().all(|i| i.open <= Decimal::ZERO) {
+                    continue;
+                }
+            }
+            let debtor = Debtor {
+                grade: &customer.grade,
+                segment: customer.segment,
+                occupancy: customer.occupancy,
+                items: &items,
+                taken: history,
+            };
+            match decide(policy, &debtor, day) {
+                Decision::Nothing => {}
+                Decision::Hold(hold) => {
+                    *out.holds.entry(hold.as_str().to_owned()).or_default() += 1;
+                }
+                Decision::Take {
+                    step,
+                    n,
+                    items: covered,
+                    amount,
+                } => {
+                    history.push(Taken {
+                        code: step.code.clone(),
+                        severity: step.severity,
+                        on: day,
+                    });
+                    *out.by_step.entry(step.code.clone()).or_default() += 1;
+                    out.fees += step.fee;
+                    out.actions.push(Action {
+                        date: day,
+                        customer: customer.id.clone(),
+                        step: step.code.clone(),
+                        channel: step.channel,
+                        n,
+                        items: covered
+                            .iter()
+                            .filter_map(|k| indexes.get(*k))
+                            .map(|i| portfolio.receivables[*i].id.clone())
+                            .collect(),
+                        amount,
+                        fee: step.fee,
+                        signature_required: step.signature_required,
+                    });
+                }
+            }
+        }
+        let Some(next) = day.checked_add_days(Days::new(1)) else {
+            break;
+        };
+        day = next;
+    }
+    out.owed_at_end = open.iter().copied().filter(|o| *o > Decimal::ZERO).sum();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> Portfolio {
+        Portfolio::from_json(include_str!("../examples/portfolio.json")).expect("the example")
+    }
+
+    fn d(m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, day).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_example_portfolio_replays_with_one_action_a_day_per_customer() {
+        let policy = Policy::default_policy().expect("policy");
+        let p = example();
+        let r = replay(&policy, &p, d(1, 1), d(6, 30));
+        assert_eq!(r.policy, "default v1");
+        assert!(!r.actions.is_empty());
+        for pair in r.actions.windows(2) {
+            assert!(
+                (pair[0].date, &pair[0].customer) != (pair[1].date, &pair[1].customer),
+                "two actions for one customer in a day: {pair:?}"
+            );
+        }
+        // Everything paid is counted, and paid + owed = billed (nothing lost).
+        let billed: Decimal = p.receivables.iter().map(|r| r.amount).sum();
+        assert_eq!(r.paid + r.owed_at_end, billed);
+        assert_eq!(
+            r.actions.len() as u64,
+            r.by_step.values().sum::<u64>(),
+            "{:?}",
+            r.by_step
+        );
+    }
+
+    #[test]
+    fn a_payment_ends_the_case_and_the_next_debt_starts_from_the_first_rung() {
+        let policy = Policy::default_policy().expect("policy");
+        let p = Portfolio::from_json(
+            r#"{
+              "customers": [{"id": "C1", "grade": "BB"}],
+              "receivables": [
+                {"id": "R1", "customer": "C1", "contract": "PM-1", "due_date": "2026-01-15", "amount": "300.00"},
+                {"id": "R2", "customer": "C1", "contract": "PM-1", "due_date": "2026-04-15", "amount": "300.00"}
+              ],
+              "payments": [{"customer": "C1", "date": "2026-02-20", "amount": "300.00"}]
+            }"#,
+        )
+        .expect("portfolio");
+        let r = replay(&policy, &p, d(1, 1), d(4, 20));
+        let steps: Vec<(&str, NaiveDate)> = r
+            .actions
+            .iter()
+            .map(|a| (a.step.as_str(), a.date))
+            .collect();
+        // January's item: reminders, then notices from day 15 (30 January) until paid.
+        assert!(steps.contains(&("pre_due_reminder", d(1, 8))), "{steps:?}");
+        assert!(steps.contains(&("notice_series_1", d(1, 30))), "{steps:?}");
+        // After the payment, April's item starts again from the gentle reminders.
+        assert!(steps.contains(&("pre_due_reminder", d(4, 8))), "{steps:?}");
+        assert!(steps.contains(&("due_day_reminder", d(4, 15))), "{steps:?}");
+        assert!(
+            !steps.iter().any(|(_, on)| *on > d(2, 20) && *on < d(4, 8)),
+            "nothing owed between the payment and April's reminder: {steps:?}"
+        );
+        assert_eq!(r.owed_at_end, Decimal::new(30_000, 2));
+    }
+
+    #[test]
+    fn a_bad_portfolio_names_the_field() {
+        let err = Portfolio::from_json(
+            r#"{"customers": [{"id": "C1"}],
+                "receivables": [{"id": "R1", "customer": "C9", "contract": "X", "due_date": "2026-01-01", "amount": "1"}]}"#,
+        )
+        .expect_err("unknown customer");
+        assert_eq!(err.field, "receivables[0].customer");
+        let err = Portfolio::from_json(
+            r#"{"customers": [{"id": "C1"}],
+                "receivables": [{"id": "R1", "customer": "C1", "contract": "X", "due_date": "2026-01-01", "amount": "0"}]}"#,
+        )
+        .expect_err("zero");
+        assert_eq!(err.field, "receivables[0].amount");
+    }
+}

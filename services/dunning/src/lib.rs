@@ -6,6 +6,7 @@
 pub mod backtest;
 mod handler;
 pub mod ladder;
+pub mod notice;
 pub mod policy;
 
 use chrono::NaiveDate;

@@ -59,6 +59,11 @@ pub struct Notice {
     pub issuer: String,
 }
 
+/// A printed row: contract, charge type, (year, month).
+type Row<'a> = (&'a str, &'a str, (i32, u32));
+/// Principal, late fee, interest and costs.
+type Sums = (Decimal, Decimal, Decimal);
+
 fn date_zh(date: NaiveDate) -> String {
     format!("{}年{}月{}日", date.year(), date.month(), date.day())
 }
@@ -96,8 +101,7 @@ impl Notice {
             Column::money("利息·费用"),
             Column::money("小计"),
         ])?;
-        let mut grouped: BTreeMap<(&str, &str, (i32, u32)), (Decimal, Decimal, Decimal)> =
-            BTreeMap::new();
+        let mut grouped: BTreeMap<Row<'_>, Sums> = BTreeMap::new();
         for l in &self.lines {
             let e = grouped
                 .entry((

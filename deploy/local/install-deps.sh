@@ -5,7 +5,8 @@
 # the system OpenSSL), Python's venv for the interoperability check, a CJK font that notices
 # and statements are set in (services/documents; fonts-wqy-microhei: 1.6 MB download, 5 MB
 # installed, against 56 MB / 91 MB for fonts-noto-cjk) and poppler-utils (pdftotext, pdffonts)
-# with which the documents tests read the PDFs back.
+# with which the documents tests read the PDFs back, and aiosmtpd, the local SMTP server the
+# dunning e-mail channel is tested against.
 set -euo pipefail
 
 need=()
@@ -18,6 +19,7 @@ command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v python3 >/dev/null || need+=(python3 python3-venv)
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || [ -n "${DOCUMENT_FONT_FILE:-}" ] || need+=(fonts-wqy-microhei)
 command -v pdftotext >/dev/null && command -v pdffonts >/dev/null || need+=(poppler-utils)
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || need+=(python3-aiosmtpd)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -4,6 +4,7 @@
 //! `DUNNING_ESCALATE_MIN_AMOUNT` (default 5000, R-D7).
 
 pub mod backtest;
+pub mod channel;
 mod handler;
 pub mod ladder;
 pub mod notice;

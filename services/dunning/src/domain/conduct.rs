@@ -12,6 +12,7 @@
 //! profile's scope (customer or debt), whoever was the recipient: stricter than counting per
 //! person, never laxer.
 
+mod pre_holiday;
 mod profile;
 #[cfg(test)]
 mod tests;
@@ -23,6 +24,7 @@ use serde::Deserialize;
 use thiserror::Error;
 use uuid::Uuid;
 
+pub use pre_holiday::pre_holiday_date;
 pub use profile::{
     CapScope, ChannelRule, FORMAT_VERSION, PreHolidayShift, Profile, RollingCap, ThirdParties,
     ThirdPartyPolicy,
@@ -253,15 +255,7 @@ pub fn check(
     attempt: &Attempt,
     history: &[PastContact],
 ) -> Result<Verdict, ConductError> {
-    if let Some(expected) = profile.calendar_region()
-        && !calendar.region().eq_ignore_ascii_case(expected)
-    {
-        return Err(ConductError::CalendarMismatch {
-            profile: profile.id().to_string(),
-            expected: expected.to_string(),
-            given: calendar.region().to_string(),
-        });
-    }
+    ensure_calendar(profile, calendar)?;
     if !third_party_allowed(profile.third_parties(), attempt) {
         return Ok(Verdict::Refused {
             reason: Reason::ThirdPartyDisclosure,
@@ -291,6 +285,20 @@ pub fn check(
         from: attempt.when,
         days: SEARCH_DAYS,
     })
+}
+
+/// The calendar must be the profile's when the profile names one.
+fn ensure_calendar(profile: &Profile, calendar: &Calendar) -> Result<(), ConductError> {
+    if let Some(expected) = profile.calendar_region()
+        && !calendar.region().eq_ignore_ascii_case(expected)
+    {
+        return Err(ConductError::CalendarMismatch {
+            profile: profile.id().to_string(),
+            expected: expected.to_string(),
+            given: calendar.region().to_string(),
+        });
+    }
+    Ok(())
 }
 
 fn third_party_allowed(rules: ThirdParties, attempt: &Attempt) -> bool {
@@ -442,71 +450,4 @@ fn at_local(tz: Tz, local: NaiveDateTime) -> Result<DateTime<Utc>, ConductError>
             .ok_or(ConductError::OutOfRange(local.date()))?;
     }
     Err(ConductError::OutOfRange(local.date()))
-}
-
-/// R-D10: the date a reminder planned for `planned` goes out. A reminder falling fewer than
-/// `days` days before the first day of one of the profile's traditional holidays is moved to
-/// the last working day at least `days` days before that holiday (repeatedly, should that land
-/// before another such holiday). Without a pre-holiday shift in the profile, `planned`.
-pub fn pre_holiday_date(
-    profile: &Profile,
-    calendar: &Calendar,
-    planned: NaiveDate,
-) -> Result<NaiveDate, ConductError> {
-    let Some(shift) = profile.pre_holiday_shift() else {
-        return Ok(planned);
-    };
-    if let Some(expected) = profile.calendar_region()
-        && !calendar.region().eq_ignore_ascii_case(expected)
-    {
-        return Err(ConductError::CalendarMismatch {
-            profile: profile.id().to_string(),
-            expected: expected.to_string(),
-            given: calendar.region().to_string(),
-        });
-    }
-    let mut date = planned;
-    // Every move goes strictly earlier, past a holiday's start; a few moves at most.
-    for _ in 0..32 {
-        let Some(holiday_start) = next_holiday_start(calendar, shift, date)? else {
-            return Ok(date);
-        };
-        let latest = holiday_start
-            .checked_sub_signed(Duration::days(i64::from(shift.days)))
-            .ok_or(ConductError::OutOfRange(holiday_start))?;
-        date = if calendar.is_working_day(latest)? {
-            latest
-        } else {
-            calendar.previous_working_day(latest)?
-        };
-    }
-    Ok(date)
-}
-
-/// The first day of a listed holiday starting within `shift.days - 1` days after `date`.
-fn next_holiday_start(
-    calendar: &Calendar,
-    shift: &PreHolidayShift,
-    date: NaiveDate,
-) -> Result<Option<NaiveDate>, ConductError> {
-    let holiday_name = |day: NaiveDate| -> Result<Option<String>, ConductError> {
-        Ok(match calendar.day(day)?.kind {
-            DayKind::Holiday { holiday, .. } => Some(holiday),
-            _ => None,
-        })
-    };
-    let mut previous = holiday_name(date)?;
-    let mut day = date;
-    for _ in 1..shift.days {
-        day = next_day(day)?;
-        let name = holiday_name(day)?;
-        if let Some(n) = &name
-            && previous.as_ref() != Some(n)
-            && shift.holidays.iter().any(|h| h.eq_ignore_ascii_case(n))
-        {
-            return Ok(Some(day));
-        }
-        previous = name;
-    }
-    Ok(None)
 }

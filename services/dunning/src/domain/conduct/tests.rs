@@ -334,6 +334,28 @@ fn r_d9_uncovered_year_is_an_error_not_a_guess() {
 }
 
 #[test]
+fn r_d9_holidays_come_from_the_profiles_calendar() {
+    let mut set = CalendarSet::embedded().unwrap();
+    set.apply_json(
+        "test:xx.json",
+        r#"{"format": 1, "region": "XX", "version": "t", "weekend": ["sat", "sun"], "years": []}"#,
+    )
+    .unwrap();
+    let xx = set.get("XX").unwrap();
+    let a = attempt("2026-03-03T03:00:00Z", Tz::Asia__Shanghai, Channel::Sms);
+    assert!(matches!(
+        check(&cn(), xx, &a, &[]),
+        Err(ConductError::CalendarMismatch { .. })
+    ));
+    assert!(matches!(
+        pre_holiday_date(&cn(), xx, day("2026-02-10")),
+        Err(ConductError::CalendarMismatch { .. })
+    ));
+    // The US profile names no calendar and uses none.
+    assert_eq!(check(&us(), xx, &a, &[]).unwrap(), Verdict::Allowed);
+}
+
+#[test]
 fn r_d10_reminders_before_traditional_holidays_go_out_earlier() {
     let cal = cn_calendar();
     let shifted = |d: &str| pre_holiday_date(&cn(), &cal, day(d)).unwrap();

@@ -5,6 +5,7 @@
 
 pub mod backtest;
 pub mod channel;
+pub mod domain;
 mod handler;
 pub mod ladder;
 pub mod notice;

@@ -3,6 +3,7 @@
 //! Configuration beyond the kit's: `DUNNING_ESCALATE_AFTER_DAYS` (default 30) and
 //! `DUNNING_ESCALATE_MIN_AMOUNT` (default 5000, R-D7).
 
+pub mod domain;
 mod handler;
 pub mod ladder;
 

@@ -6,6 +6,7 @@
 pub mod domain;
 mod handler;
 pub mod ladder;
+pub mod store;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

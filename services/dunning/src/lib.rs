@@ -10,6 +10,7 @@ mod handler;
 pub mod ladder;
 pub mod notice;
 pub mod policy;
+pub mod store;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

@@ -8,3 +8,4 @@
 )]
 
 pub mod conduct;
+pub mod contact_log;

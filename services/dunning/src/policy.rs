@@ -11,50 +11,9 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-/// How a step reaches the debtor (R-D1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    /// Text message.
-    Sms,
-    /// E-mail.
-    Email,
-    /// A message in the customer app.
-    AppMessage,
-    /// A phone call: a task for a collector.
-    PhoneCall,
-    /// A written notice by mail.
-    Letter,
-    /// A written notice posted at the door.
-    DoorNotice,
-    /// A home or office visit: a task for a collector.
-    Visit,
-    /// A lawyer's letter.
-    LawyerLetter,
-    /// A request for a court payment order (支付令).
-    PaymentOrderRequest,
-    /// Hand the case to litigation (the legal service).
-    LitigationHandoff,
-}
-
-impl Channel {
-    /// The name in policy files, records and reports (`door_notice`).
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Sms => "sms",
-            Channel::Email => "email",
-            Channel::AppMessage => "app_message",
-            Channel::PhoneCall => "phone_call",
-            Channel::Letter => "letter",
-            Channel::DoorNotice => "door_notice",
-            Channel::Visit => "visit",
-            Channel::LawyerLetter => "lawyer_letter",
-            Channel::PaymentOrderRequest => "payment_order_request",
-            Channel::LitigationHandoff => "litigation_handoff",
-        }
-    }
-}
+/// How a step reaches the debtor (R-D1): the one channel type of dunning, also the contact
+/// log's (its text forms are hashed there).
+pub use crate::domain::contact_log::Channel;
 
 /// What kind of property a debt is for (R-C3, R-D7); `None` for purchase contracts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -29,8 +29,9 @@ pub(crate) async fn start_with_service_env(
         isolated: true,
         env: vec![
             ("OUTBOX_POLL_MS".to_owned(), "50".to_owned()),
-            ("DUNNING_ESCALATE_AFTER_DAYS".to_owned(), "30".to_owned()),
-            ("DUNNING_ESCALATE_MIN_AMOUNT".to_owned(), "5000".to_owned()),
+            // The three rungs the tests were written for (reminder from day 1, notice from
+            // day 7 or 3 for low grades, legal from day 30 and 5,000), as a policy file.
+            ("DUNNING_POLICY".to_owned(), policy_file("ladder.json")),
             (
                 "RUST_LOG".to_owned(),
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned()),
@@ -49,6 +50,11 @@ pub(crate) async fn start_with_service_env(
     .expect("the stack starts; is PostgreSQL installed (deploy/local/install-deps.sh) and are the binaries built?");
     let clients = Clients::new(&stack).expect("clients");
     (stack, clients)
+}
+
+/// The path of a dunning policy of the tests (`tests/e2e/policies/`).
+pub(crate) fn policy_file(name: &str) -> String {
+    format!("{}/e2e/policies/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Unwraps, or fails the test with the services' recent logs.

@@ -250,12 +250,13 @@ async fn contract_to_court_and_back() {
     assert_ne!(second.case_id, case.case_id);
     assert_eq!(second.items.len(), 1);
     assert_eq!(second.items[0].receivable_id, i2);
-    // Five days overdue: a reminder, and the written notice too if dunning already knows
-    // the grade is B or worse (R-S4: notice from day 3). Grades come on another topic, so
-    // either order of arrival is correct; what follows must extend whichever it was.
+    // Five days overdue: one step a day (R-D3), the most severe due: the early written notice
+    // if dunning already knows the grade is B or worse (R-S4: notice from day 3), else the
+    // reminder. Grades come on another topic, so either order of arrival is correct; what
+    // follows must extend whichever it was.
     let before_payment = eventually("the second case's first steps", EVENTUALLY, || async {
         let got = steps(&clients, &second.case_id).await?;
-        let settled = got == ["reminder"] || got == ["reminder", "notice"];
+        let settled = got == ["reminder"] || got == ["notice_early"];
         Ok(settled.then_some(got))
     })
     .await

@@ -491,8 +491,11 @@ async fn a_legal_cost_is_owed_by_the_debtor_and_paid_before_the_principal() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_notice_fee_from_dunning_is_owed_once_per_notice_and_paid_first() {
-    let (stack, mut admin) =
-        crate::helpers::start_with(vec![("DUNNING_NOTICE_FEE".into(), "20.00".into())]).await;
+    let (stack, mut admin) = crate::helpers::start_with(vec![(
+        "DUNNING_POLICY".into(),
+        crate::helpers::policy_file("ladder-with-fee.json"),
+    )])
+    .await;
     let consumer = listen(&stack);
     let customer = scenario::create_customer(&mut admin, "卫十四")
         .await
@@ -508,8 +511,8 @@ async fn a_notice_fee_from_dunning_is_owed_once_per_notice_and_paid_first() {
     let id = contract.contract_id.clone();
     let receivable_id = contract.receivables[0].receivable_id.clone();
 
-    // Ten days overdue: dunning sends the reminder and the written notice; the notice's fee
-    // is the debtor's to bear (R-D12), booked by contracts from dunning's event.
+    // Ten days overdue: dunning's policy takes the written notice, whose fee is the debtor's
+    // to bear (R-D3, R-D12), booked by contracts from dunning's event.
     scenario::run_cycle(&mut admin, "2026-03-20")
         .await
         .or_logs(&stack);

@@ -87,20 +87,38 @@ async fn holiday_due_dates_move_and_late_fees_accrue() {
     );
     assert_eq!(r[0].aging_bucket, "1-30");
     // Dunning's notice states the late fee with the principal (R-D3).
-    eventually("a notice that states the late fee", EVENTUALLY, || async {
+    let notice_action = eventually("a notice that states the late fee", EVENTUALLY, || async {
         let cases = scenario::dunning_cases(&clients, &payer).await?;
         let Some(case) = cases.into_iter().next() else {
             return Ok(None);
         };
         let actions = scenario::dunning_actions(&clients, &case.case_id).await?;
         Ok(actions.into_iter().find(|a| {
-            a.step == "notice"
+            a.step.starts_with("notice")
                 && a.detail
-                    .contains("10000.00 CNY overdue plus 100.00 CNY late fees")
+                    .contains("10100.00 CNY owed on 1 item(s), oldest 10 days overdue (late fees 100.00 CNY of it)")
+                && !a.notice_id.is_empty()
         }))
     })
     .await
     .or_logs(&stack);
+    // The notice document itself: the principal, the late fee and the total (R-D3).
+    let notice = clients
+        .dunning
+        .clone()
+        .get_notice(proto::dunning::v1::GetNoticeRequest {
+            notice_id: notice_action.notice_id.clone(),
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner();
+    for expected in ["10,000.00", "100.00", "10,100.00", "滞纳金"] {
+        assert!(
+            notice.html.contains(expected),
+            "{expected} missing from the notice"
+        );
+    }
+    assert!(notice.pdf.starts_with(b"%PDF"));
 
     // 4000.00 paid on 2026-03-25 settles the 100.00 late fee owed first (R-P11, art. 561)
     // and 3900.00 of principal, which lowers the base from that day: 14 days × 10.00

@@ -109,6 +109,16 @@ pub(crate) async fn run(
         tracing::info!(%as_of, placed, released, "credit holds for overdue above the threshold");
     }
     let (newly, overdue) = store::cycle::finish(&mut tx, as_of).await?;
+    // Dunning runs its ladder once it has every overdue event of the day (R-D3: one notice
+    // per debtor covering all their items); the count tells it when it has them all.
+    let completed = events::DailyCycleCompleted {
+        as_of: as_of.to_string(),
+        overdue: u32::try_from(overdue).unwrap_or_default(),
+        newly_overdue: u32::try_from(newly).unwrap_or_default(),
+    };
+    outbox
+        .enqueue(&mut tx, kit::events::CONTRACTS, "daily-cycle", &completed)
+        .await?;
     tx.commit().await?;
     tracing::info!(%as_of, newly, overdue, "daily cycle done");
     Ok(RunDailyCycleResponse {

@@ -11,11 +11,10 @@ use kit::outbox::Outbox;
 use kit::wire;
 use proto::events::v1 as events;
 
-use crate::ladder::{self, Policy, Step};
+use crate::store;
 
 pub(crate) struct Events {
     pub(crate) outbox: Outbox,
-    pub(crate) policy: Policy,
 }
 
 fn date(field: &str, value: &str) -> Result<NaiveDate, HandleError> {
@@ -30,6 +29,7 @@ impl Handler for Events {
             || event_type == kit::events::type_name::<events::WrittenOff>()
             || event_type == kit::events::type_name::<events::GradeChanged>()
             || event_type == kit::events::type_name::<events::AmendmentApproved>()
+            || event_type == kit::events::type_name::<events::DailyCycleCompleted>()
             || kit::auth::owners::wants(event_type)
     }
 
@@ -38,11 +38,28 @@ impl Handler for Events {
         tx: &mut PgConnection,
         event: &IncomingEvent,
     ) -> Result<(), HandleError> {
+        let event_type = event.envelope.event_type.as_str();
+        if event_type == kit::events::type_name::<events::ContractSigned>() {
+            // Name and unit for notices.
+            let signed: events::ContractSigned = event.decode()?;
+            let customer_id = uuid("customer_id", &signed.customer_id)?;
+            store::contacts::seen_contract(tx, customer_id, &signed.customer_name, &signed.unit)
+                .await?;
+        } else if event_type == kit::events::type_name::<events::DailyCycleCompleted>() {
+            let done: events::DailyCycleCompleted = event.decode()?;
+            let as_of = date("as_of", &done.as_of)?;
+            store::ladder::cycle_completed(
+                tx,
+                as_of,
+                i32::try_from(done.overdue).unwrap_or(i32::MAX),
+            )
+            .await?;
+            return Ok(());
+        }
         // R-O3: who owns each customer, for scoped reads by collectors.
         if kit::auth::owners::apply_event(tx, event).await? {
             return Ok(());
         }
-        let event_type = event.envelope.event_type.as_str();
         if event_type == kit::events::type_name::<events::ReceivableOverdue>() {
             self.overdue(tx, event.decode()?).await
         } else if event_type == kit::events::type_name::<events::AllocationApplied>() {
@@ -115,6 +132,9 @@ impl Events {
         let as_of = date("as_of", &overdue.as_of)?;
         let (principal, currency) =
             wire::parse_money(overdue.open_amount.as_ref()).map_err(HandleError::Permanent)?;
+        let charge_type = proto::types::v1::ChargeType::try_from(overdue.charge_type)
+            .unwrap_or_default()
+            .as_str_name();
         // R-D12: the item stays open while anything is owed on it; `late_fee` is the fee
         // still owed, `open` the rest (principal, interest, costs). Older producers sent no
         // owed figures: the principal and the accrued fee.
@@ -135,6 +155,8 @@ impl Events {
                 (principal, fee)
             }
         };
+        // The day's ladder runs once every overdue event of the day is in (R-D3).
+        store::ladder::overdue_seen(tx, as_of, receivable_id).await?;
         let in_legal: Option<Uuid> =
             sqlx::query_scalar("SELECT case_id FROM receivables_in_legal WHERE receivable_id = $1")
                 .bind(receivable_id)
@@ -160,19 +182,20 @@ impl Events {
         .bind(as_of)
         .execute(&mut *tx)
         .await?;
-        let (case_id, last_step): (Uuid, String) = sqlx::query_as(
-            "SELECT id, current_step FROM cases WHERE customer_id = $1 AND status = 'active' FOR UPDATE",
+        let case_id: Uuid = sqlx::query_scalar(
+            "SELECT id FROM cases WHERE customer_id = $1 AND status = 'active' FOR UPDATE",
         )
         .bind(customer_id)
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query(
             "INSERT INTO case_items (case_id, receivable_id, contract_id, contract_no, due_date, currency, open_amount,
-                                     days_overdue, status, late_fee)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9)
+                                     days_overdue, status, late_fee, charge_type, principal)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11)
              ON CONFLICT (case_id, receivable_id) DO UPDATE
                SET open_amount = EXCLUDED.open_amount, late_fee = EXCLUDED.late_fee, days_overdue = GREATEST(case_items.days_overdue, EXCLUDED.days_overdue),
-                   due_date = EXCLUDED.due_date, status = 'open'
+                   due_date = EXCLUDED.due_date, status = 'open', charge_type = EXCLUDED.charge_type,
+                   principal = EXCLUDED.principal
                WHERE case_items.status IN ('open', 'deferred')",
         )
         .bind(case_id)
@@ -184,168 +207,10 @@ impl Events {
         .bind(open)
         .bind(i32::try_from(overdue.days_overdue).unwrap_or(i32::MAX))
         .bind(late_fee)
+        .bind(charge_type)
+        .bind(principal)
         .execute(&mut *tx)
         .await?;
-        self.run_ladder(
-            tx,
-            case_id,
-            customer_id,
-            &grade,
-            Step::parse(&last_step),
-            as_of,
-        )
-        .await
-    }
-
-    /// Executes every step now due for the case, in order.
-    async fn run_ladder(
-        &self,
-        tx: &mut PgConnection,
-        case_id: Uuid,
-        customer_id: Uuid,
-        grade: &str,
-        last: Option<Step>,
-        as_of: NaiveDate,
-    ) -> Result<(), HandleError> {
-        let items: Vec<(Uuid, Uuid, String, NaiveDate, String, Decimal, i32)> = sqlx::query_as(
-            "SELECT receivable_id, contract_id, contract_no, due_date, currency, open_amount, days_overdue
-             FROM case_items WHERE case_id = $1 AND status = 'open' ORDER BY due_date",
-        )
-        .bind(case_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        let days = items.iter().map(|i| i.6).max().unwrap_or(0);
-        let days = u32::try_from(days).unwrap_or_default();
-        let total: Decimal = items.iter().map(|i| i.5).sum();
-        let currency = items
-            .first()
-            .map(|i| i.4.trim().to_owned())
-            .unwrap_or_else(|| "CNY".to_owned());
-        let fees: Decimal = sqlx::query_scalar(
-            "SELECT COALESCE(SUM(late_fee), 0) FROM case_items WHERE case_id = $1 AND status = 'open'",
-        )
-        .bind(case_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        // R-D3: a notice states the late fees as well as the principal overdue.
-        let fees_text = if fees.is_zero() {
-            String::new()
-        } else {
-            format!(
-                " plus {} {currency} late fees",
-                wire::format_amount(fees, &currency)
-            )
-        };
-        let receivable_ids: Vec<Uuid> = items.iter().map(|i| i.0).collect();
-        for step in ladder::due_steps(&self.policy, days, total, grade, last) {
-            let detail = match step {
-                Step::Reminder => format!(
-                    "payment reminder for {} {currency} overdue{fees_text}",
-                    wire::format_amount(total, &currency)
-                ),
-                Step::Notice => format!(
-                    "written notice: {} {currency} overdue{fees_text} on {} item(s), oldest {days} days",
-                    wire::format_amount(total, &currency),
-                    items.len()
-                ),
-                Step::EscalateToLegal => format!(
-                    "handed to legal: {} {currency} principal claimed{fees_text}, {days} days overdue",
-                    wire::format_amount(total, &currency)
-                ),
-            };
-            let action_id = log_action(
-                tx,
-                &self.outbox,
-                case_id,
-                customer_id,
-                step.as_str(),
-                &receivable_ids,
-                days,
-                as_of,
-                &detail,
-            )
-            .await?;
-            if step == Step::Notice
-                && self.policy.notice_fee > Decimal::ZERO
-                && let Some((oldest, _, contract_no, _, item_currency, _, _)) = items.first()
-            {
-                // R-D12: the notice fee is the debtor's to bear; contracts books it against
-                // the oldest item as a cost owed until paid or waived. Once per notice: the
-                // action id is the cost id.
-                let cost = events::CollectionCostIncurred {
-                    cost_id: action_id.to_string(),
-                    customer_id: customer_id.to_string(),
-                    receivable_id: oldest.to_string(),
-                    kind: proto::types::v1::CostKind::NoticeFee as i32,
-                    amount: Some(wire::money(self.policy.notice_fee, item_currency.trim())),
-                    incurred_on: as_of.to_string(),
-                    source: format!("dunning case {case_id}"),
-                    description: format!("written notice on contract {contract_no}"),
-                };
-                self.outbox
-                    .enqueue(tx, kit::events::DUNNING, &customer_id.to_string(), &cost)
-                    .await?;
-            }
-            sqlx::query("UPDATE cases SET current_step = $2 WHERE id = $1")
-                .bind(case_id)
-                .bind(step.as_str())
-                .execute(&mut *tx)
-                .await?;
-            if step == Step::EscalateToLegal {
-                sqlx::query("UPDATE cases SET status = 'escalated', closed_on = $2 WHERE id = $1")
-                    .bind(case_id)
-                    .bind(as_of)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("UPDATE case_items SET status = 'escalated' WHERE case_id = $1 AND status = 'open'")
-                    .bind(case_id)
-                    .execute(&mut *tx)
-                    .await?;
-                for id in &receivable_ids {
-                    sqlx::query("INSERT INTO receivables_in_legal (receivable_id, case_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                        .bind(id)
-                        .bind(case_id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                let escalation = events::EscalatedToLegal {
-                    escalation_id: Uuid::now_v7().to_string(),
-                    case_id: case_id.to_string(),
-                    customer_id: customer_id.to_string(),
-                    amount_claimed: Some(wire::money(total, &currency)),
-                    receivables: items
-                        .iter()
-                        .map(|(id, contract_id, contract_no, due, cur, open, days)| {
-                            events::ClaimedReceivable {
-                                receivable_id: id.to_string(),
-                                contract_id: contract_id.to_string(),
-                                contract_no: contract_no.clone(),
-                                due_date: due.to_string(),
-                                days_overdue: u32::try_from(*days).unwrap_or_default(),
-                                open_amount: Some(wire::money(*open, cur.trim())),
-                            }
-                        })
-                        .collect(),
-                    business_date: as_of.to_string(),
-                    reason: format!(
-                        "{days} days overdue, {} {currency} open (threshold {} days / {} {currency})",
-                        wire::format_amount(total, &currency),
-                        self.policy.escalate_after_days,
-                        self.policy.escalate_min_amount
-                    ),
-                };
-                self.outbox
-                    .enqueue(
-                        tx,
-                        kit::events::DUNNING,
-                        &customer_id.to_string(),
-                        &escalation,
-                    )
-                    .await?;
-                tracing::info!(%case_id, %total, days, "case escalated to legal");
-                break;
-            }
-        }
         Ok(())
     }
 
@@ -595,6 +460,7 @@ async fn log_action(
         days_overdue: days,
         business_date: business_date.to_string(),
         detail: detail.to_owned(),
+        ..Default::default()
     };
     outbox
         .enqueue(tx, kit::events::DUNNING, &customer_id.to_string(), &event)

@@ -61,6 +61,10 @@ pub struct Condition {
     /// Occupancy it applies to (R-D7); empty: any.
     #[serde(default)]
     pub occupancy: Vec<Occupancy>,
+    /// Steps of which at least one must have been taken in the case before (R-D7: the legal
+    /// route opens when the earlier steps failed); empty: none needed.
+    #[serde(default)]
+    pub after_any: Vec<String>,
 }
 
 /// One step of the ladder.
@@ -167,6 +171,18 @@ impl Policy {
             }
             if s.when.to_day.is_some_and(|to| to < s.when.from_day) {
                 return Err(bad(i, "when.to_day", "ends before from_day"));
+            }
+            if let Some(unknown) = s
+                .when
+                .after_any
+                .iter()
+                .find(|code| !self.steps.iter().any(|o| o.code == **code))
+            {
+                return Err(bad(
+                    i,
+                    "when.after_any",
+                    &format!("{unknown:?} is not the code of a step of this policy"),
+                ));
             }
             if s.times == 0 {
                 return Err(bad(i, "times", "at least 1"));
@@ -364,6 +380,63 @@ pub fn decide<'p>(policy: &'p Policy, debtor: &Debtor<'_>, today: NaiveDate) -> 
     hold.map_or(Decision::Nothing, Decision::Hold)
 }
 
+/// Fills a step's template: every `{name}` whose name is in `vars` becomes its value;
+/// other braces stay as written (a template naming an unknown field shows it, it does not
+/// fail the run).
+#[must_use]
+pub fn render(template: &str, vars: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                let name = &after[..close];
+                match vars.iter().find(|(k, _)| *k == name) {
+                    Some((_, value)) => out.push_str(value),
+                    None => {
+                        out.push('{');
+                        out.push_str(name);
+                        out.push('}');
+                    }
+                }
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+impl StepDef {
+    /// The template in `language`, else Chinese, else any (R-D3: Chinese first).
+    #[must_use]
+    pub fn template(&self, language: &str) -> Option<(&str, &str)> {
+        self.templates
+            .get_key_value(language)
+            .or_else(|| self.templates.get_key_value("zh-CN"))
+            .or_else(|| self.templates.iter().next())
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+impl Policy {
+    /// The next harder step after `step` (the least severe one above it), for "what happens
+    /// next" on a notice (R-D3).
+    #[must_use]
+    pub fn next_after(&self, step: &StepDef) -> Option<&StepDef> {
+        self.steps
+            .iter()
+            .filter(|s| s.severity > step.severity)
+            .min_by(|a, b| a.severity.cmp(&b.severity).then(a.code.cmp(&b.code)))
+    }
+}
+
 fn applies(c: &Condition, debtor: &Debtor<'_>, day: i32, amount: Decimal) -> bool {
     day >= c.from_day
         && c.to_day.is_none_or(|to| day <= to)
@@ -371,6 +444,7 @@ fn applies(c: &Condition, debtor: &Debtor<'_>, day: i32, amount: Decimal) -> boo
         && (c.grades.is_empty() || c.grades.iter().any(|g| g == debtor.grade))
         && (c.segments.is_empty() || debtor.segment.is_some_and(|s| c.segments.contains(&s)))
         && (c.occupancy.is_empty() || debtor.occupancy.is_some_and(|o| c.occupancy.contains(&o)))
+        && (c.after_any.is_empty() || debtor.taken.iter().any(|t| c.after_any.contains(&t.code)))
 }
 
 #[cfg(test)]

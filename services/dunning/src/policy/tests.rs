@@ -346,3 +346,77 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn templates_fill_known_fields_and_keep_unknown_ones_as_written() {
+    let vars = [
+        ("name", "张三".to_owned()),
+        ("amount", "1,200.00".to_owned()),
+    ];
+    assert_eq!(
+        render("尊敬的{name}：欠款{amount}元，{unknown}，{name}", &vars),
+        "尊敬的张三：欠款1,200.00元，{unknown}，张三"
+    );
+    assert_eq!(render("no braces", &vars), "no braces");
+    assert_eq!(render("open { never closed", &vars), "open { never closed");
+}
+
+#[test]
+fn a_template_falls_back_to_chinese_and_the_next_step_is_the_next_harder_one() {
+    let p = policy();
+    let notice = p
+        .steps
+        .iter()
+        .find(|s| s.code == "notice_series_2")
+        .expect("shipped step");
+    assert_eq!(notice.template("en").map(|t| t.0), Some("en"));
+    assert_eq!(notice.template("fr").map(|t| t.0), Some("zh-CN"));
+    let next = p.next_after(notice).expect("a harder step");
+    assert_eq!(next.code, "evening_visit");
+    let last = p
+        .steps
+        .iter()
+        .find(|s| s.code == "litigation_handoff")
+        .expect("shipped step");
+    assert!(p.next_after(last).is_none());
+}
+
+#[test]
+fn the_legal_route_opens_only_after_earlier_steps_r_d7() {
+    let p = policy();
+    // First seen 100 days overdue with 8,000 owed and nothing done yet: not litigation.
+    let items = [item(d(1, 1), 8000)];
+    let debtor = Debtor {
+        grade: "BBB",
+        segment: None,
+        occupancy: None,
+        items: &items,
+        taken: &[],
+    };
+    let today = d(4, 11);
+    match decide(&p, &debtor, today) {
+        Decision::Take { step, .. } => assert_ne!(step.channel, Channel::LitigationHandoff),
+        other => panic!("a first step, not {other:?}"),
+    }
+    // After a lawyer's letter it is.
+    let taken = [Taken {
+        code: "lawyer_letter".to_owned(),
+        severity: 80,
+        on: d(4, 1),
+    }];
+    let debtor = Debtor {
+        taken: &taken,
+        ..debtor
+    };
+    match decide(&p, &debtor, today) {
+        Decision::Take { step, .. } => assert_eq!(step.code, "litigation_handoff"),
+        other => panic!("litigation, not {other:?}"),
+    }
+    // A policy naming a step it does not have is refused, naming the field.
+    let mut broken = p.clone();
+    if let Some(last) = broken.steps.last_mut() {
+        last.when.after_any = vec!["no_such_step".to_owned()];
+    }
+    let error = broken.check().expect_err("unknown step code");
+    assert!(error.field.ends_with("when.after_any"), "{error:?}");
+}

@@ -217,3 +217,49 @@ pub async fn insert_checkpoint(
 
 #[cfg(test)]
 mod tests;
+
+/// Up to `limit` entries after `after_seq`, of one customer or (None) all, in order.
+pub async fn entries_of(
+    conn: &mut PgConnection,
+    customer_id: Option<Uuid>,
+    after_seq: i64,
+    limit: i64,
+) -> anyhow::Result<Vec<Entry>> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT seq, case_id, customer_id, channel, at, actor_kind, actor, template_id, language,
+                content_hash, outcome, proof_kind, proof_value, prev_hash, hash
+         FROM contact_log WHERE ($1::uuid IS NULL OR customer_id = $1) AND seq > $2
+         ORDER BY seq LIMIT $3",
+    )
+    .bind(customer_id)
+    .bind(after_seq)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await
+    .context("reading contact-log entries")?;
+    rows.into_iter().map(entry_of).collect()
+}
+
+/// Remembers the public half of a checkpoint key (first use wins).
+pub async fn save_key(
+    conn: &mut PgConnection,
+    key_id: &str,
+    public_key: &[u8],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO contact_log_keys (key_id, public_key) VALUES ($1, $2) ON CONFLICT (key_id) DO NOTHING",
+    )
+    .bind(key_id)
+    .bind(public_key)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// The public key recorded for `key_id`.
+pub async fn key(conn: &mut PgConnection, key_id: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT public_key FROM contact_log_keys WHERE key_id = $1")
+        .bind(key_id)
+        .fetch_optional(conn)
+        .await
+}

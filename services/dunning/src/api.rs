@@ -1,0 +1,1208 @@
+//! The gRPC API: thin. Every call is authenticated and authorised by role before it gets
+//! here (kit's auth layer, `access.txt`); here each one checks the caller's scope over the
+//! customer (R-O3), validates its input naming the field, and calls the store or the domain.
+//! Contact addresses go out masked.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+use sqlx::PgPool;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use kit::paging::Paging;
+use kit::{ApiError, wire};
+use proto::dunning::v1 as api;
+use proto::dunning::v1::dunning_service_server::DunningService;
+use proto::types::v1::{ConductReason, ContactChannel, ContactOutcome, HoldReason};
+
+use crate::domain::contact_log::{
+    self, Actor, Channel, CheckpointError, DeliveryProof, Digest, Draft, Entry, Outcome, Tamper,
+};
+use crate::outreach::{Conduct, SigningKey, mask};
+use crate::policy::Policy;
+use crate::store::{
+    self,
+    contacts::{Debtor, MessageRow, NoticeRow, TaskRow},
+};
+
+/// The gRPC API.
+pub struct Api {
+    pub(crate) pool: PgPool,
+    pub(crate) policy: Arc<Policy>,
+    pub(crate) conduct: Arc<Conduct>,
+    pub(crate) key: Arc<SigningKey>,
+}
+
+/// The wire form of a channel.
+#[must_use]
+pub fn channel_to_wire(channel: Channel) -> ContactChannel {
+    match channel {
+        Channel::Sms => ContactChannel::Sms,
+        Channel::Email => ContactChannel::Email,
+        Channel::AppMessage => ContactChannel::AppMessage,
+        Channel::PhoneCall => ContactChannel::PhoneCall,
+        Channel::Letter => ContactChannel::Letter,
+        Channel::DoorNotice => ContactChannel::DoorNotice,
+        Channel::Visit => ContactChannel::Visit,
+        Channel::LawyerLetter => ContactChannel::LawyerLetter,
+        Channel::PaymentOrderRequest => ContactChannel::PaymentOrderRequest,
+        Channel::LitigationHandoff => ContactChannel::LitigationHandoff,
+    }
+}
+
+fn channel_from_wire(field: &str, value: i32) -> Result<Channel, ApiError> {
+    let channel = match ContactChannel::try_from(value) {
+        Ok(ContactChannel::Sms) => Channel::Sms,
+        Ok(ContactChannel::Email) => Channel::Email,
+        Ok(ContactChannel::AppMessage) => Channel::AppMessage,
+        Ok(ContactChannel::PhoneCall) => Channel::PhoneCall,
+        Ok(ContactChannel::Letter) => Channel::Letter,
+        Ok(ContactChannel::DoorNotice) => Channel::DoorNotice,
+        Ok(ContactChannel::Visit) => Channel::Visit,
+        Ok(ContactChannel::LawyerLetter) => Channel::LawyerLetter,
+        Ok(ContactChannel::PaymentOrderRequest) => Channel::PaymentOrderRequest,
+        Ok(ContactChannel::LitigationHandoff) => Channel::LitigationHandoff,
+        Ok(ContactChannel::Unspecified) | Err(_) => {
+            return Err(ApiError::invalid(
+                field,
+                format!("{value} is not a contact channel: give one such as CONTACT_CHANNEL_SMS"),
+            ));
+        }
+    };
+    Ok(channel)
+}
+
+fn channel_text_to_wire(text: &str) -> i32 {
+    Channel::parse(text).map_or(0, |c| channel_to_wire(c) as i32)
+}
+
+fn outcome_to_wire(outcome: Outcome) -> ContactOutcome {
+    match outcome {
+        Outcome::Sent => ContactOutcome::Sent,
+        Outcome::Delivered => ContactOutcome::Delivered,
+        Outcome::Failed => ContactOutcome::Failed,
+        Outcome::Returned => ContactOutcome::Returned,
+        Outcome::Answered => ContactOutcome::Answered,
+        Outcome::NoAnswer => ContactOutcome::NoAnswer,
+        Outcome::Refused => ContactOutcome::Refused,
+        Outcome::PromiseMade => ContactOutcome::PromiseMade,
+        Outcome::Disputed => ContactOutcome::Disputed,
+    }
+}
+
+fn outcome_from_wire(value: i32) -> Result<Outcome, ApiError> {
+    Ok(match ContactOutcome::try_from(value) {
+        Ok(ContactOutcome::Sent) => Outcome::Sent,
+        Ok(ContactOutcome::Delivered) => Outcome::Delivered,
+        Ok(ContactOutcome::Failed) => Outcome::Failed,
+        Ok(ContactOutcome::Returned) => Outcome::Returned,
+        Ok(ContactOutcome::Answered) => Outcome::Answered,
+        Ok(ContactOutcome::NoAnswer) => Outcome::NoAnswer,
+        Ok(ContactOutcome::Refused) => Outcome::Refused,
+        Ok(ContactOutcome::PromiseMade) => Outcome::PromiseMade,
+        Ok(ContactOutcome::Disputed) => Outcome::Disputed,
+        Ok(ContactOutcome::Unspecified) | Err(_) => {
+            return Err(ApiError::invalid(
+                "outcome",
+                "give what came of the contact, e.g. CONTACT_OUTCOME_ANSWERED or CONTACT_OUTCOME_NO_ANSWER",
+            ));
+        }
+    })
+}
+
+fn reason_to_wire(reason: Option<&str>) -> i32 {
+    (match reason {
+        Some("QUIET_HOURS") => ConductReason::QuietHours,
+        Some("FREQUENCY_CAP") => ConductReason::FrequencyCap,
+        Some("HOLIDAY") => ConductReason::Holiday,
+        Some("THIRD_PARTY_DISCLOSURE") => ConductReason::ThirdPartyDisclosure,
+        _ => ConductReason::Unspecified,
+    }) as i32
+}
+
+fn hold_to_wire(reason: Option<&str>) -> i32 {
+    (match reason {
+        Some("ALREADY_TODAY") => HoldReason::AlreadyToday,
+        Some("SPACING") => HoldReason::Spacing,
+        Some("OLDEST_ITEM_CHANGED") => HoldReason::OldestItemChanged,
+        Some("WAITING_FOR_NEXT_STEP") => HoldReason::WaitingForNextStep,
+        _ => HoldReason::Unspecified,
+    }) as i32
+}
+
+fn time(field: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
+    DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            ApiError::invalid(
+                field,
+                format!("{value:?} is not an RFC 3339 time such as 2026-03-02T22:15:00+08:00: {e}"),
+            )
+        })
+}
+
+fn opt_time(field: &str, value: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
+    match value {
+        "" => Ok(None),
+        v => time(field, v).map(Some),
+    }
+}
+
+fn message_to_wire(m: MessageRow) -> api::OutboundMessage {
+    let status = match m.status.as_str() {
+        "scheduled" => api::MessageStatus::Scheduled,
+        "delivered" => api::MessageStatus::Delivered,
+        _ => api::MessageStatus::Failed,
+    };
+    api::OutboundMessage {
+        message_id: m.id.to_string(),
+        customer_id: m.customer_id.to_string(),
+        channel: channel_text_to_wire(&m.channel),
+        to: mask(&m.address),
+        template: m.template,
+        language: m.language,
+        requested_at: m.requested_at.to_rfc3339(),
+        due_at: m.due_at.to_rfc3339(),
+        refused_for: reason_to_wire(m.refused_for.as_deref()),
+        status: status as i32,
+        attempts: u32::try_from(m.attempts).unwrap_or_default(),
+        failure: m.failure,
+        notice_id: m.notice_id.map(|n| n.to_string()).unwrap_or_default(),
+        requested_by: m.requested_by,
+        contact_log_seq: m
+            .contact_log_seq
+            .and_then(|s| u64::try_from(s).ok())
+            .unwrap_or_default(),
+    }
+}
+
+fn task_to_wire(t: TaskRow) -> api::Task {
+    api::Task {
+        task_id: t.id.to_string(),
+        customer_id: t.customer_id.to_string(),
+        case_id: t.case_id.map(|c| c.to_string()).unwrap_or_default(),
+        channel: channel_text_to_wire(&t.channel),
+        step: t.step,
+        requested_at: t.requested_at.to_rfc3339(),
+        due_at: t.due_at.to_rfc3339(),
+        refused_for: reason_to_wire(t.refused_for.as_deref()),
+        assignee: t.assignee,
+        status: if t.status == "done" {
+            api::TaskStatus::Done
+        } else {
+            api::TaskStatus::Open
+        } as i32,
+        outcome: t
+            .outcome
+            .as_deref()
+            .and_then(Outcome::parse)
+            .map_or(0, |o| outcome_to_wire(o) as i32),
+        completed_by: t.completed_by.unwrap_or_default(),
+        completed_at: t.completed_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        note: t.note,
+        notice_id: t.notice_id.map(|n| n.to_string()).unwrap_or_default(),
+        contact_log_seq: t
+            .contact_log_seq
+            .and_then(|s| u64::try_from(s).ok())
+            .unwrap_or_default(),
+        created_by: t.created_by,
+    }
+}
+
+fn notice_to_wire(n: &NoticeRow) -> api::Notice {
+    api::Notice {
+        notice_id: n.id.to_string(),
+        customer_id: n.customer_id.to_string(),
+        case_id: n.case_id.to_string(),
+        step: n.step.clone(),
+        occurrence: u32::try_from(n.occurrence).unwrap_or_default(),
+        business_date: n.business_date.to_string(),
+        total: Some(wire::money(n.total, &n.currency)),
+        fee: Some(wire::money(n.fee, &n.currency)),
+        sha256: hex::encode(&n.sha256),
+        pay_by: n.pay_by.to_string(),
+        language: n.language.clone(),
+    }
+}
+
+fn entry_to_wire(e: &Entry) -> api::ContactLogEntry {
+    let d = &e.draft;
+    api::ContactLogEntry {
+        seq: e.seq,
+        case_id: d.case_id.to_string(),
+        customer_id: d.customer_id.to_string(),
+        channel: channel_to_wire(d.channel) as i32,
+        at: d.at.to_rfc3339(),
+        actor: match &d.actor {
+            Actor::System => "system".to_owned(),
+            Actor::Principal(p) => p.clone(),
+        },
+        template: d.template_id.clone(),
+        language: d.language.clone(),
+        content_sha256: d.content_hash.to_hex(),
+        outcome: outcome_to_wire(d.outcome) as i32,
+        proof_kind: d
+            .delivery_proof
+            .as_ref()
+            .map(|p| p.kind().to_owned())
+            .unwrap_or_default(),
+        proof_value: d
+            .delivery_proof
+            .as_ref()
+            .map(DeliveryProof::value)
+            .unwrap_or_default(),
+        hash: e.hash.to_hex(),
+    }
+}
+
+fn contacts_to_wire(d: &Debtor) -> api::DebtorContacts {
+    api::DebtorContacts {
+        customer_id: d.customer_id.to_string(),
+        time_zone: d.time_zone.clone(),
+        language: d.language.clone(),
+        conduct_profile: d.conduct_profile.clone(),
+        name: d.name.clone(),
+        contacts: d
+            .contacts
+            .iter()
+            .map(|(channel, address, recipient)| api::ContactPoint {
+                channel: channel_text_to_wire(channel),
+                address: mask(address),
+                recipient: if recipient == "debtor" {
+                    api::Recipient::Debtor
+                } else {
+                    api::Recipient::DesignatedContact
+                } as i32,
+            })
+            .collect(),
+    }
+}
+
+/// Validates one contact address for its channel.
+fn check_address(field: &str, channel: Channel, address: &str) -> Result<String, ApiError> {
+    let address = address.trim();
+    match channel {
+        Channel::Sms | Channel::PhoneCall => {
+            let digits = address.chars().filter(char::is_ascii_digit).count();
+            if !(5..=20).contains(&digits)
+                || !address
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' '))
+            {
+                return Err(ApiError::invalid(
+                    field,
+                    "a phone number has 5 to 20 digits (and may hold +, - and spaces)",
+                ));
+            }
+        }
+        Channel::Email => {
+            let ok = address.split_once('@').is_some_and(|(user, domain)| {
+                !user.is_empty() && domain.contains('.') && !address.contains(char::is_whitespace)
+            });
+            if !ok || address.len() > 254 {
+                return Err(ApiError::invalid(
+                    field,
+                    "an e-mail address looks like name@example.com",
+                ));
+            }
+        }
+        Channel::AppMessage | Channel::Letter => {
+            if address.is_empty() || address.chars().count() > 200 {
+                return Err(ApiError::invalid(
+                    field,
+                    "give the app user id or postal address (1 to 200 characters)",
+                ));
+            }
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                field,
+                format!(
+                    "{} is not a channel one reaches a debtor at: use SMS, EMAIL, APP_MESSAGE, PHONE_CALL or LETTER",
+                    channel.as_str()
+                ),
+            ));
+        }
+    }
+    Ok(address.to_owned())
+}
+
+impl Api {
+    async fn scope_customer(
+        &self,
+        caller: &kit::auth::Caller,
+        customer_id: Uuid,
+    ) -> Result<(), ApiError> {
+        let mut conn = self.pool.acquire().await?;
+        kit::auth::owners::require_customer(&mut conn, caller, customer_id).await
+    }
+
+    /// The words a template may use for the debtor's current case.
+    async fn case_vars(
+        &self,
+        debtor: &Debtor,
+        today: NaiveDate,
+    ) -> Result<(Option<Uuid>, Vec<(&'static str, String)>), ApiError> {
+        let mut conn = self.pool.acquire().await?;
+        let case_id = store::contacts::case_of(&mut conn, debtor.customer_id).await?;
+        let items = match case_id {
+            Some(id) => store::ladder::open_items(&mut conn, &[id]).await?,
+            None => Vec::new(),
+        };
+        let owed: Decimal = items.iter().map(store::ladder::OpenItem::owed).sum();
+        let currency = items
+            .first()
+            .map_or_else(|| "CNY".to_owned(), |i| i.currency.clone());
+        let oldest = items.first().map(|i| i.due_date);
+        let days = oldest.map_or(0, |d| (today - d).num_days().max(0));
+        let vars = vec![
+            (
+                "name",
+                if debtor.name.is_empty() {
+                    "客户".to_owned()
+                } else {
+                    debtor.name.clone()
+                },
+            ),
+            ("amount", wire::format_amount(owed, &currency)),
+            ("days", days.to_string()),
+            (
+                "due_date",
+                oldest.map(|d| d.to_string()).unwrap_or_default(),
+            ),
+            ("as_of", today.to_string()),
+            ("unit", debtor.unit.clone()),
+        ];
+        Ok((case_id, vars))
+    }
+}
+
+#[tonic::async_trait]
+impl DunningService for Api {
+    #[tracing::instrument(skip_all)]
+    async fn list_cases(
+        &self,
+        request: Request<api::ListCasesRequest>,
+    ) -> Result<Response<api::ListCasesResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let request = request.into_inner();
+        // One customer's cases, or (empty customer_id) every case the caller may see.
+        let customer_id = match request.customer_id.as_str() {
+            "" => None,
+            id => Some(wire::uuid("customer_id", id)?),
+        };
+        // R-O3: a collector lists the cases of their own customers only, a supervisor their
+        // team's: one customer's are refused outside the scope, the full list is filtered.
+        if let Some(customer_id) = customer_id {
+            self.scope_customer(&caller, customer_id).await?;
+        }
+        let (scope_mode, scope_value) = kit::auth::owners::params(&caller.scope);
+        let paging = Paging::<(NaiveDate, Uuid)>::parse(
+            &format!(
+                "dunning.ListCases {} {scope_mode} {scope_value}",
+                customer_id.map(|c| c.to_string()).unwrap_or_default()
+            ),
+            request.page_size,
+            &request.page_token,
+        )?;
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let cases = store::cases::list(
+            &mut conn,
+            customer_id,
+            (scope_mode, &scope_value),
+            paging.after().copied(),
+            paging.fetch_limit(),
+        )
+        .await
+        .map_err(ApiError::from)?;
+        let (cases, next_page_token) = paging.finish(cases, |c| (c.opened_on, c.id));
+        let mut out = Vec::with_capacity(cases.len());
+        for case in cases {
+            caller.touch("case", case.id);
+            let items = store::cases::items(&mut conn, case.id)
+                .await
+                .map_err(ApiError::from)?;
+            out.push(api::DunningCase {
+                case_id: case.id.to_string(),
+                customer_id: case.customer_id.to_string(),
+                status: case.status,
+                current_step: case.current_step,
+                grade: case.grade,
+                opened_on: case.opened_on.to_string(),
+                hold: hold_to_wire(case.hold_reason.as_deref()),
+                held_since: case.held_since.map(|d| d.to_string()).unwrap_or_default(),
+                policy_id: case.policy_id,
+                policy_version: u32::try_from(case.policy_version).unwrap_or_default(),
+                items: items
+                    .into_iter()
+                    .map(|i| api::CaseItem {
+                        receivable_id: i.receivable_id.to_string(),
+                        contract_no: i.contract_no,
+                        due_date: i.due_date.to_string(),
+                        days_overdue: u32::try_from(i.days_overdue).unwrap_or_default(),
+                        open_amount: Some(wire::money(i.open_amount, &i.currency)),
+                        status: i.status,
+                        late_fee: Some(wire::money(i.late_fee, &i.currency)),
+                    })
+                    .collect(),
+            });
+        }
+        Ok(Response::new(api::ListCasesResponse {
+            cases: out,
+            next_page_token,
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_actions(
+        &self,
+        request: Request<api::ListActionsRequest>,
+    ) -> Result<Response<api::ListActionsResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let request = request.into_inner();
+        let case_id = wire::uuid("case_id", &request.case_id)?;
+        caller.touch("case", case_id);
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let Some(customer_id) = store::cases::customer_of(&mut conn, case_id)
+            .await
+            .map_err(ApiError::from)?
+        else {
+            return Err(ApiError::NotFound(format!("no dunning case with id {case_id}")).into());
+        };
+        // R-O3: a collector reads the actions of their own customers' cases only.
+        kit::auth::owners::require_customer(&mut conn, &caller, customer_id).await?;
+        let paging = Paging::<(DateTime<Utc>, Uuid)>::parse(
+            &format!("dunning.ListActions {case_id}"),
+            request.page_size,
+            &request.page_token,
+        )?;
+        let rows = store::cases::actions(
+            &mut conn,
+            case_id,
+            paging.after().copied(),
+            paging.fetch_limit(),
+        )
+        .await
+        .map_err(ApiError::from)?;
+        let (rows, next_page_token) = paging.finish(rows, |r| (r.recorded_at, r.id));
+        let actions = rows
+            .into_iter()
+            .map(|r| api::Action {
+                action_id: r.id.to_string(),
+                case_id: case_id.to_string(),
+                step: r.step,
+                receivable_ids: r.receivable_ids.iter().map(Uuid::to_string).collect(),
+                days_overdue: u32::try_from(r.days_overdue).unwrap_or_default(),
+                business_date: r.business_date.to_string(),
+                detail: r.detail,
+                recorded_at: r.recorded_at.to_rfc3339(),
+                policy_id: r.policy_id,
+                policy_version: u32::try_from(r.policy_version).unwrap_or_default(),
+                channel: r.channel.as_deref().map_or(0, channel_text_to_wire),
+                occurrence: u32::try_from(r.occurrence).unwrap_or_default(),
+                amount: r.amount.map(|(a, c)| wire::money(a, &c)),
+                notice_id: r.notice_id.map(|n| n.to_string()).unwrap_or_default(),
+            })
+            .collect();
+        Ok(Response::new(api::ListActionsResponse {
+            actions,
+            next_page_token,
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_contacts(
+        &self,
+        request: Request<api::SetContactsRequest>,
+    ) -> Result<Response<api::SetContactsResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let Some(given) = request.into_inner().contacts else {
+            return Err(ApiError::invalid("contacts", "give the debtor's contact details").into());
+        };
+        let customer_id = wire::uuid("contacts.customer_id", &given.customer_id)?;
+        self.scope_customer(&caller, customer_id).await?;
+        let time_zone = match given.time_zone.trim() {
+            "" => "Asia/Shanghai".to_owned(),
+            zone => {
+                zone.parse::<Tz>().map_err(|_| {
+                    ApiError::invalid(
+                        "contacts.time_zone",
+                        format!("{zone:?} is not an IANA time zone such as Asia/Shanghai"),
+                    )
+                })?;
+                zone.to_owned()
+            }
+        };
+        let language = match given.language.trim() {
+            "" => "zh-CN".to_owned(),
+            l @ ("zh-CN" | "en") => l.to_owned(),
+            other => {
+                return Err(ApiError::invalid(
+                    "contacts.language",
+                    format!("{other:?} is not offered: use zh-CN or en"),
+                )
+                .into());
+            }
+        };
+        let conduct_profile = match given.conduct_profile.trim() {
+            "" => "cn".to_owned(),
+            p if self.conduct.knows(p) => p.to_owned(),
+            other => {
+                return Err(ApiError::invalid(
+                    "contacts.conduct_profile",
+                    format!(
+                        "{other:?} is not a conduct profile: use one of {}",
+                        crate::domain::conduct::Profile::BUILTIN_IDS.join(", ")
+                    ),
+                )
+                .into());
+            }
+        };
+        if given.name.chars().count() > 200 {
+            return Err(ApiError::invalid("contacts.name", "at most 200 characters").into());
+        }
+        if given.contacts.len() > 20 {
+            return Err(ApiError::invalid(
+                "contacts.contacts",
+                "at most 20 contact points per debtor",
+            )
+            .into());
+        }
+        let mut contacts = Vec::with_capacity(given.contacts.len());
+        for (i, c) in given.contacts.iter().enumerate() {
+            let field = format!("contacts.contacts[{i}]");
+            let channel = channel_from_wire(&format!("{field}.channel"), c.channel)?;
+            let address = check_address(&format!("{field}.address"), channel, &c.address)?;
+            let recipient = match api::Recipient::try_from(c.recipient) {
+                Ok(api::Recipient::Debtor) => "debtor",
+                Ok(api::Recipient::DesignatedContact) => "designated_contact",
+                _ => {
+                    return Err(ApiError::invalid(
+                        format!("{field}.recipient"),
+                        "say whose address it is: RECIPIENT_DEBTOR or RECIPIENT_DESIGNATED_CONTACT",
+                    )
+                    .into());
+                }
+            };
+            contacts.push((channel.as_str().to_owned(), address, recipient.to_owned()));
+        }
+        let debtor = Debtor {
+            customer_id,
+            name: given.name.trim().to_owned(),
+            time_zone,
+            language,
+            conduct_profile,
+            unit: String::new(),
+            contacts,
+        };
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        store::contacts::set_debtor(&mut tx, &debtor)
+            .await
+            .map_err(ApiError::from)?;
+        let saved = store::contacts::debtor(&mut tx, customer_id)
+            .await
+            .map_err(ApiError::from)?;
+        tx.commit().await.map_err(ApiError::from)?;
+        tracing::info!(%customer_id, contacts = saved.contacts.len(), by = caller.subject(), "debtor contacts set");
+        Ok(Response::new(api::SetContactsResponse {
+            contacts: Some(contacts_to_wire(&saved)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_contacts(
+        &self,
+        request: Request<api::GetContactsRequest>,
+    ) -> Result<Response<api::GetContactsResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let customer_id = wire::uuid("customer_id", &request.get_ref().customer_id)?;
+        self.scope_customer(&caller, customer_id).await?;
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let debtor = store::contacts::debtor(&mut conn, customer_id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(api::GetContactsResponse {
+            contacts: Some(contacts_to_wire(&debtor)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn send_message(
+        &self,
+        request: Request<api::SendMessageRequest>,
+    ) -> Result<Response<api::SendMessageResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let request = request.into_inner();
+        let key = wire::required("idempotency_key", &request.idempotency_key, 200)?;
+        let customer_id = wire::uuid("customer_id", &request.customer_id)?;
+        self.scope_customer(&caller, customer_id).await?;
+        let channel = channel_from_wire("channel", request.channel)?;
+        if !matches!(channel, Channel::Sms | Channel::Email | Channel::AppMessage) {
+            return Err(ApiError::invalid(
+                "channel",
+                "messages go by SMS, EMAIL or APP_MESSAGE; calls and visits are tasks (CreateTask)",
+            )
+            .into());
+        }
+        let Some(step) = self
+            .policy
+            .steps
+            .iter()
+            .find(|s| s.code == request.template)
+        else {
+            return Err(ApiError::invalid(
+                "template",
+                format!(
+                    "{:?} is not a step of policy {}@{}: use one of {}",
+                    request.template,
+                    self.policy.id,
+                    self.policy.version,
+                    self.policy
+                        .steps
+                        .iter()
+                        .map(|s| s.code.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+            .into());
+        };
+        let when = opt_time("not_before", &request.not_before)?.unwrap_or_else(Utc::now);
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let debtor = store::contacts::debtor(&mut conn, customer_id)
+            .await
+            .map_err(ApiError::from)?;
+        drop(conn);
+        let Some((_, address, _)) = debtor
+            .contacts
+            .iter()
+            .find(|(c, _, r)| c == channel.as_str() && r == "debtor")
+        else {
+            return Err(ApiError::FailedPrecondition(format!(
+                "customer {customer_id} has no {} contact of their own on file: add one with SetContacts (`collectctl dunning contacts set`)",
+                channel.as_str()
+            ))
+            .into());
+        };
+        let today = when
+            .with_timezone(
+                &debtor
+                    .time_zone
+                    .parse::<Tz>()
+                    .unwrap_or(chrono_tz::Asia::Shanghai),
+            )
+            .date_naive();
+        let (case_id, vars) = self.case_vars(&debtor, today).await?;
+        let (language, template) = step.template(&debtor.language).unwrap_or(("zh-CN", ""));
+        let body = crate::policy::render(template, &vars);
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        let planned = self
+            .conduct
+            .plan_for(&mut tx, &debtor, channel, when)
+            .await
+            .map_err(ApiError::from)?
+            .map_err(ApiError::FailedPrecondition)?;
+        let row = MessageRow {
+            id: Uuid::now_v7(),
+            customer_id,
+            case_id,
+            channel: channel.as_str().to_owned(),
+            address: address.clone(),
+            template: format!(
+                "{}@{}/{}/{language}",
+                self.policy.id, self.policy.version, step.code
+            ),
+            language: language.to_owned(),
+            subject: if language == "en" {
+                "Payment reminder".to_owned()
+            } else {
+                "缴费提醒".to_owned()
+            },
+            body,
+            notice_id: None,
+            requested_at: when,
+            due_at: planned.due_at,
+            refused_for: planned.refused_for.map(|r| r.as_str().to_owned()),
+            status: "scheduled".to_owned(),
+            attempts: 0,
+            failure: String::new(),
+            requested_by: caller.subject().to_owned(),
+            contact_log_seq: None,
+        };
+        let saved = store::contacts::insert_message(
+            &mut tx,
+            &row,
+            Some(&format!("send:{}:{key}", caller.subject())),
+        )
+        .await
+        .map_err(ApiError::from)?;
+        tx.commit().await.map_err(ApiError::from)?;
+        caller.touch("message", saved.id);
+        Ok(Response::new(api::SendMessageResponse {
+            message: Some(message_to_wire(saved)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_messages(
+        &self,
+        request: Request<api::ListMessagesRequest>,
+    ) -> Result<Response<api::ListMessagesResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let request = request.into_inner();
+        let customer_id = wire::uuid("customer_id", &request.customer_id)?;
+        self.scope_customer(&caller, customer_id).await?;
+        let paging = Paging::<(DateTime<Utc>, Uuid)>::parse(
+            &format!("dunning.ListMessages {customer_id}"),
+            request.page_size,
+            &request.page_token,
+        )?;
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let rows = store::contacts::messages(
+            &mut conn,
+            customer_id,
+            paging.after().copied(),
+            paging.fetch_limit(),
+        )
+        .await
+        .map_err(ApiError::from)?;
+        let (rows, next_page_token) = paging.finish(rows, |m| (m.due_at, m.id));
+        Ok(Response::new(api::ListMessagesResponse {
+            messages: rows.into_iter().map(message_to_wire).collect(),
+            next_page_token,
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_task(
+        &self,
+        request: Request<api::CreateTaskRequest>,
+    ) -> Result<Response<api::CreateTaskResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let request = request.into_inner();
+        let key = wire::required("idempotency_key", &request.idempotency_key, 200)?;
+        let customer_id = wire::uuid("customer_id", &request.customer_id)?;
+        self.scope_customer(&caller, customer_id).await?;
+        let channel = channel_from_wire("channel", request.channel)?;
+        if !matches!(channel, Channel::PhoneCall | Channel::Visit) {
+            return Err(ApiError::invalid(
+                "channel",
+                "a collector's task is a PHONE_CALL or a VISIT; messages go by SendMessage",
+            )
+            .into());
+        }
+        let due = time("due_at", &request.due_at)?;
+        if request.note.chars().count() > 2000 {
+            return Err(ApiError::invalid("note", "at most 2000 characters").into());
+        }
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        let debtor = store::contacts::debtor(&mut tx, customer_id)
+            .await
+            .map_err(ApiError::from)?;
+        let planned = self
+            .conduct
+            .plan_for(&mut tx, &debtor, channel, due)
+            .await
+            .map_err(ApiError::from)?
+            .map_err(ApiError::FailedPrecondition)?;
+        let case_id = store::contacts::case_of(&mut tx, customer_id)
+            .await
+            .map_err(ApiError::from)?;
+        let assignee =
+            kit::auth::owners::owner_of(&mut tx, customer_id, kit::auth::owners::CUSTOMER_KEY)
+                .await
+                .map_err(ApiError::from)?
+                .map_or_else(|| caller.subject().to_owned(), |(owner, _)| owner);
+        let row = TaskRow {
+            id: Uuid::now_v7(),
+            customer_id,
+            case_id,
+            channel: channel.as_str().to_owned(),
+            step: "manual".to_owned(),
+            requested_at: due,
+            due_at: planned.due_at,
+            refused_for: planned.refused_for.map(|r| r.as_str().to_owned()),
+            assignee,
+            status: "open".to_owned(),
+            outcome: None,
+            completed_by: None,
+            completed_at: None,
+            note: request.note.trim().to_owned(),
+            notice_id: None,
+            contact_log_seq: None,
+            created_by: caller.subject().to_owned(),
+        };
+        let saved = store::contacts::insert_task(
+            &mut tx,
+            &row,
+            Some(&format!("task:{}:{key}", caller.subject())),
+        )
+        .await
+        .map_err(ApiError::from)?;
+        tx.commit().await.map_err(ApiError::from)?;
+        caller.touch("task", saved.id);
+        Ok(Response::new(api::CreateTaskResponse {
+            task: Some(task_to_wire(saved)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_tasks(
+        &self,
+        request: Request<api::ListTasksRequest>,
+    ) -> Result<Response<api::ListTasksResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let request = request.into_inner();
+        let customer_id = match request.customer_id.as_str() {
+            "" => None,
+            id => Some(wire::uuid("customer_id", id)?),
+        };
+        if let Some(customer_id) = customer_id {
+            self.scope_customer(&caller, customer_id).await?;
+        }
+        let (scope_mode, scope_value) = kit::auth::owners::params(&caller.scope);
+        let paging = Paging::<(DateTime<Utc>, Uuid)>::parse(
+            &format!(
+                "dunning.ListTasks {} {} {scope_mode} {scope_value}",
+                request.customer_id, request.include_done
+            ),
+            request.page_size,
+            &request.page_token,
+        )?;
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let rows = store::contacts::tasks(
+            &mut conn,
+            customer_id,
+            request.include_done,
+            (scope_mode, &scope_value),
+            paging.after().copied(),
+            paging.fetch_limit(),
+        )
+        .await
+        .map_err(ApiError::from)?;
+        let (rows, next_page_token) = paging.finish(rows, |t| (t.due_at, t.id));
+        Ok(Response::new(api::ListTasksResponse {
+            tasks: rows.into_iter().map(task_to_wire).collect(),
+            next_page_token,
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn complete_task(
+        &self,
+        request: Request<api::CompleteTaskRequest>,
+    ) -> Result<Response<api::CompleteTaskResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let request = request.into_inner();
+        let task_id = wire::uuid("task_id", &request.task_id)?;
+        caller.touch("task", task_id);
+        let outcome = outcome_from_wire(request.outcome)?;
+        let at = opt_time("at", &request.at)?.unwrap_or_else(Utc::now);
+        if at > Utc::now() + chrono::Duration::minutes(5) {
+            return Err(ApiError::invalid(
+                "at",
+                "is in the future: give when the call or visit happened",
+            )
+            .into());
+        }
+        if request.note.chars().count() > 2000 {
+            return Err(ApiError::invalid("note", "at most 2000 characters").into());
+        }
+        let proof = match (
+            request.registered_mail_no.trim(),
+            request.signature_image.is_empty(),
+        ) {
+            ("", true) => None,
+            (number, true) => {
+                if number.chars().count() > 64 {
+                    return Err(
+                        ApiError::invalid("registered_mail_no", "at most 64 characters").into(),
+                    );
+                }
+                Some(DeliveryProof::RegisteredMail(number.to_owned()))
+            }
+            ("", false) => {
+                if request.signature_image.len() > 5 * 1024 * 1024 {
+                    return Err(ApiError::invalid(
+                        "signature_image",
+                        "at most 5 MiB: scan it at a lower resolution",
+                    )
+                    .into());
+                }
+                Some(DeliveryProof::SignatureImage(Digest::of(
+                    &request.signature_image,
+                )))
+            }
+            _ => {
+                return Err(ApiError::invalid(
+                    "registered_mail_no",
+                    "give one proof of delivery: the registered-mail number or the signature image, not both",
+                )
+                .into());
+            }
+        };
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        let Some(task) = store::contacts::task_for_update(&mut tx, task_id)
+            .await
+            .map_err(ApiError::from)?
+        else {
+            return Err(ApiError::NotFound(format!("no task with id {task_id}")).into());
+        };
+        kit::auth::owners::require_customer(&mut tx, &caller, task.customer_id).await?;
+        if task.status == "done" {
+            return Err(ApiError::FailedPrecondition(format!(
+                "task {task_id} was completed by {} at {}; a contact is logged once",
+                task.completed_by.unwrap_or_default(),
+                task.completed_at
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default()
+            ))
+            .into());
+        }
+        let channel = Channel::parse(&task.channel)
+            .ok_or_else(|| anyhow::anyhow!("task {task_id}: unknown channel {:?}", task.channel))
+            .map_err(ApiError::from)?;
+        let debtor = store::contacts::debtor(&mut tx, task.customer_id)
+            .await
+            .map_err(ApiError::from)?;
+        let mut content = Vec::new();
+        content.extend_from_slice(task.id.as_bytes());
+        content.extend_from_slice(request.note.trim().as_bytes());
+        if let Some(n) = task.notice_id {
+            content.extend_from_slice(n.as_bytes());
+        }
+        let entry = store::contact_log::append(
+            &mut tx,
+            Draft {
+                case_id: task.case_id.unwrap_or_else(Uuid::nil),
+                customer_id: task.customer_id,
+                channel,
+                at,
+                actor: Actor::Principal(caller.subject().to_owned()),
+                template_id: task.step.clone(),
+                language: debtor.language.clone(),
+                content_hash: Digest::of(&content),
+                outcome,
+                delivery_proof: proof,
+            },
+        )
+        .await
+        .map_err(ApiError::from)?;
+        store::contacts::complete_task(
+            &mut tx,
+            task_id,
+            outcome.as_str(),
+            caller.subject(),
+            at,
+            request.note.trim(),
+            i64::try_from(entry.seq).unwrap_or(i64::MAX),
+        )
+        .await
+        .map_err(ApiError::from)?;
+        let done = store::contacts::task_for_update(&mut tx, task_id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::NotFound(format!("no task with id {task_id}")))?;
+        tx.commit().await.map_err(ApiError::from)?;
+        tracing::info!(%task_id, outcome = outcome.as_str(), seq = entry.seq, "task completed");
+        Ok(Response::new(api::CompleteTaskResponse {
+            task: Some(task_to_wire(done)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_notices(
+        &self,
+        request: Request<api::ListNoticesRequest>,
+    ) -> Result<Response<api::ListNoticesResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let request = request.into_inner();
+        let customer_id = wire::uuid("customer_id", &request.customer_id)?;
+        self.scope_customer(&caller, customer_id).await?;
+        let paging = Paging::<(DateTime<Utc>, Uuid)>::parse(
+            &format!("dunning.ListNotices {customer_id}"),
+            request.page_size,
+            &request.page_token,
+        )?;
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let rows = store::contacts::notices(
+            &mut conn,
+            customer_id,
+            paging.after().copied(),
+            paging.fetch_limit(),
+        )
+        .await
+        .map_err(ApiError::from)?;
+        let (rows, next_page_token) = paging.finish(rows, |(n, at)| (*at, n.id));
+        Ok(Response::new(api::ListNoticesResponse {
+            notices: rows.iter().map(|(n, _)| notice_to_wire(n)).collect(),
+            next_page_token,
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_notice(
+        &self,
+        request: Request<api::GetNoticeRequest>,
+    ) -> Result<Response<api::GetNoticeResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let notice_id = wire::uuid("notice_id", &request.get_ref().notice_id)?;
+        caller.touch("notice", notice_id);
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let Some((notice, pdf, html)) = store::contacts::notice(&mut conn, notice_id)
+            .await
+            .map_err(ApiError::from)?
+        else {
+            return Err(ApiError::NotFound(format!("no notice with id {notice_id}")).into());
+        };
+        kit::auth::owners::require_customer(&mut conn, &caller, notice.customer_id).await?;
+        Ok(Response::new(api::GetNoticeResponse {
+            notice: Some(notice_to_wire(&notice)),
+            pdf,
+            html,
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_contact_log(
+        &self,
+        request: Request<api::ListContactLogRequest>,
+    ) -> Result<Response<api::ListContactLogResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let request = request.into_inner();
+        let customer_id = match request.customer_id.as_str() {
+            "" => {
+                if !matches!(caller.scope, kit::auth::Scope::All) {
+                    return Err(ApiError::PermissionDenied(
+                        "the whole contact log is for auditors, legal and admins: give customer_id for one of your customers".to_owned(),
+                    )
+                    .into());
+                }
+                None
+            }
+            id => {
+                let id = wire::uuid("customer_id", id)?;
+                self.scope_customer(&caller, id).await?;
+                Some(id)
+            }
+        };
+        let paging = Paging::<i64>::parse(
+            &format!("dunning.ListContactLog {}", request.customer_id),
+            request.page_size,
+            &request.page_token,
+        )?;
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let entries = store::contact_log::entries_of(
+            &mut conn,
+            customer_id,
+            paging.after().copied().unwrap_or(0),
+            paging.fetch_limit(),
+        )
+        .await
+        .map_err(ApiError::from)?;
+        let (entries, next_page_token) =
+            paging.finish(entries, |e| i64::try_from(e.seq).unwrap_or(i64::MAX));
+        Ok(Response::new(api::ListContactLogResponse {
+            entries: entries.iter().map(entry_to_wire).collect(),
+            next_page_token,
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn verify_contact_log(
+        &self,
+        request: Request<api::VerifyContactLogRequest>,
+    ) -> Result<Response<api::VerifyContactLogResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        caller.touch("contact_log", "all");
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let mut entries = Vec::new();
+        let mut from = 0_i64;
+        loop {
+            let page = match store::contact_log::entries_of(&mut conn, None, from, 5000).await {
+                Ok(page) => page,
+                Err(error) => {
+                    // A row the store cannot even read was changed outside the service.
+                    let detail = format!("{error:#}");
+                    return Ok(Response::new(api::VerifyContactLogResponse {
+                        intact: false,
+                        entries: entries.len() as u64,
+                        problem: "UNREADABLE".to_owned(),
+                        at_seq: entries.last().map_or(1, |e: &Entry| e.seq + 1),
+                        detail,
+                        ..Default::default()
+                    }));
+                }
+            };
+            let Some(last) = page.last() else {
+                break;
+            };
+            from = i64::try_from(last.seq).unwrap_or(i64::MAX);
+            entries.extend(page);
+        }
+        let checkpoint = store::contact_log::latest_checkpoint(&mut conn)
+            .await
+            .map_err(ApiError::from)?;
+        let mut answer = api::VerifyContactLogResponse {
+            intact: true,
+            entries: entries.len() as u64,
+            checkpoint_seq: checkpoint.as_ref().map_or(0, |c| c.through_seq),
+            checkpoint_at: checkpoint
+                .as_ref()
+                .map(|c| c.at.to_rfc3339())
+                .unwrap_or_default(),
+            ..Default::default()
+        };
+        let tamper = |t: Tamper| -> (&'static str, u64) {
+            match t {
+                Tamper::Edited { seq } => ("EDITED", seq),
+                Tamper::Deleted { after_seq } => ("DELETED", after_seq + 1),
+                Tamper::Inserted { seq } => ("INSERTED", seq),
+                Tamper::Reordered { expected, .. } => ("REORDERED", expected),
+            }
+        };
+        let result = match &checkpoint {
+            None => contact_log::verify(&entries).map_err(CheckpointError::Tamper),
+            Some(c) => {
+                let public = if c.key_id == self.key.id() {
+                    Some(self.key.public_key())
+                } else {
+                    store::contact_log::key(&mut conn, &c.key_id)
+                        .await
+                        .map_err(ApiError::from)?
+                };
+                match public {
+                    Some(public) => contact_log::verify_checkpoint(c, &public, &entries),
+                    None => {
+                        answer.intact = false;
+                        answer.problem = "UNKNOWN_KEY".to_owned();
+                        answer.at_seq = c.through_seq;
+                        answer.detail = format!(
+                            "checkpoint through {} was signed with key {}, which this service does not know: verify it against the public key in its ContactLogCheckpointed event",
+                            c.through_seq, c.key_id
+                        );
+                        return Ok(Response::new(answer));
+                    }
+                }
+            }
+        };
+        if let Err(error) = result {
+            answer.intact = false;
+            answer.detail = error.to_string();
+            let (problem, at) = match error {
+                CheckpointError::BadSignature => ("BAD_SIGNATURE", answer.checkpoint_seq),
+                CheckpointError::RootMismatch { through_seq } => {
+                    ("CHECKPOINT_MISMATCH", through_seq)
+                }
+                CheckpointError::Tamper(t) => tamper(t),
+            };
+            answer.problem = problem.to_owned();
+            answer.at_seq = at;
+            tracing::warn!(problem, at_seq = at, "the contact log failed verification");
+        }
+        Ok(Response::new(answer))
+    }
+}

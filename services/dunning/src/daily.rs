@@ -1,0 +1,658 @@
+//! The day's ladder run (R-D1, R-D3, R-D7, R-D12; issue 13 items 1-2): once dunning has every
+//! overdue event of a business day (contracts says how many with `DailyCycleCompleted`), the
+//! policy engine decides for each debtor with an active case the one step to take, covering
+//! all of their overdue items across contracts, or why the ladder holds. A step becomes an
+//! action (with the policy's id and version), a written notice where the channel carries one
+//! (stored as HTML and PDF with its SHA-256), a fee booked once per notice, and a message or a
+//! collector's task at a time the conduct rules allow; the hardest steps hand the case to
+//! legal. The run goes through the debtors in chunks, each one transaction that records how
+//! far it got, so a crash resumes it and the same day never runs twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+use sha2::Digest as _;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use kit::outbox::Outbox;
+use kit::wire;
+use proto::events::v1 as events;
+
+use crate::notice::{Line, Notice};
+use crate::outreach::Conduct;
+use crate::policy::{self, Channel, Decision, Hold, Policy, StepDef};
+use crate::store::{self, contacts::Debtor, ladder::OpenItem};
+
+/// Debtors decided per transaction.
+const CHUNK: i64 = 200;
+
+/// Everything the run needs.
+pub struct Ladder {
+    /// The database.
+    pub pool: PgPool,
+    /// The outbox of dunning's events.
+    pub outbox: Outbox,
+    /// The policy in force.
+    pub policy: Arc<Policy>,
+    /// Conduct profiles and calendars.
+    pub conduct: Arc<Conduct>,
+    /// The font notices embed.
+    pub font: Arc<documents::Font>,
+    /// Who issues notices (printed on them).
+    pub issuer: String,
+    /// How long a day waits for its overdue events before it runs with what it has.
+    pub wait: Duration,
+}
+
+/// What a finished day did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayRun {
+    /// The business date.
+    pub date: NaiveDate,
+    /// Steps taken.
+    pub steps: i32,
+    /// Holds started or changed.
+    pub holds: i32,
+}
+
+/// Runs the pending days forever (every replica may: chunks lock the day's row).
+pub fn spawn(ladder: Arc<Ladder>) {
+    tokio::spawn(async move {
+        loop {
+            match ladder.run_pending().await {
+                Ok(Some(run)) => {
+                    tracing::info!(date = %run.date, steps = run.steps, holds = run.holds, "dunning day done");
+                    continue;
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::error!(
+                        error = format!("{error:#}"),
+                        "dunning day run failed; it resumes where it stopped in a few seconds (check the database)"
+                    );
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    });
+}
+
+impl Ladder {
+    /// Runs the earliest day not done, if its events are in. Returns it when it finished.
+    ///
+    /// # Errors
+    /// The database, or a notice that cannot be rendered.
+    pub async fn run_pending(&self) -> anyhow::Result<Option<DayRun>> {
+        let mut conn = self.pool.acquire().await?;
+        let Some(day) = store::ladder::next_day(&mut conn).await? else {
+            return Ok(None);
+        };
+        if day.status == "waiting" {
+            let seen = store::ladder::seen(&mut conn, day.date).await?;
+            if seen < i64::from(day.expected) {
+                let waited = store::ladder::waited(&mut conn, day.date).await?;
+                if waited < self.wait.as_secs_f64() {
+                    return Ok(None);
+                }
+                tracing::warn!(
+                    date = %day.date, seen, expected = day.expected,
+                    "dunning ran the day without every overdue event contracts published; check the consumer's lag and dead letters"
+                );
+            }
+            store::ladder::start(&mut conn, day.date).await?;
+        }
+        drop(conn);
+        loop {
+            if let Some(run) = self.chunk(day.date).await? {
+                return Ok(Some(run));
+            }
+        }
+    }
+
+    /// One chunk of debtors of `date`, in one transaction. Returns the day's run when it
+    /// finished.
+    async fn chunk(&self, date: NaiveDate) -> anyhow::Result<Option<DayRun>> {
+        let mut tx = self.pool.begin().await?;
+        let Some(day) = store::ladder::lock_day(&mut tx, date).await? else {
+            return Ok(None);
+        };
+        if day.status == "done" {
+            return Ok(Some(DayRun {
+                date,
+                steps: 0,
+                holds: 0,
+            }));
+        }
+        let cases = store::ladder::debtors(&mut tx, day.after_customer, CHUNK).await?;
+        let Some(last) = cases.last().map(|c| c.customer_id) else {
+            let (steps, holds) = store::ladder::finish(&mut tx, date).await?;
+            tx.commit().await?;
+            return Ok(Some(DayRun { date, steps, holds }));
+        };
+        let ids: Vec<Uuid> = cases.iter().map(|c| c.case_id).collect();
+        let items = store::ladder::open_items(&mut tx, &ids).await?;
+        let taken = store::ladder::taken(&mut tx, &ids).await?;
+        let (mut steps, mut holds) = (0, 0);
+        for case in &cases {
+            let open: Vec<&OpenItem> = items.iter().filter(|i| i.case_id == case.case_id).collect();
+            let engine_items: Vec<policy::Item> = open
+                .iter()
+                .map(|i| policy::Item {
+                    due: i.due_date,
+                    open: i.owed(),
+                })
+                .collect();
+            let engine_taken: Vec<policy::Taken> = taken
+                .iter()
+                .filter(|t| t.case_id == case.case_id)
+                .map(|t| policy::Taken {
+                    code: t.step.clone(),
+                    severity: u32::try_from(t.severity).unwrap_or_default(),
+                    on: t.on,
+                })
+                .collect();
+            let debtor = policy::Debtor {
+                grade: &case.grade,
+                // Dunning does not know segment or occupancy yet: steps conditioned on them
+                // do not apply (see the README).
+                segment: None,
+                occupancy: None,
+                items: &engine_items,
+                taken: &engine_taken,
+            };
+            match policy::decide(&self.policy, &debtor, date) {
+                Decision::Nothing | Decision::Hold(Hold::AlreadyToday) => {}
+                Decision::Hold(hold) => {
+                    if store::ladder::hold(
+                        &mut tx,
+                        case.case_id,
+                        date,
+                        hold.as_str(),
+                        &case.current_step,
+                    )
+                    .await?
+                    {
+                        holds += 1;
+                        tracing::info!(case_id = %case.case_id, reason = hold.as_str(), "dunning case holds");
+                    }
+                }
+                Decision::Take {
+                    step,
+                    n,
+                    items: covered,
+                    amount,
+                } => {
+                    let covered: Vec<&OpenItem> = covered.iter().map(|i| open[*i]).collect();
+                    self.take(&mut tx, date, case, step, n, &covered, amount)
+                        .await?;
+                    steps += 1;
+                }
+            }
+        }
+        store::ladder::progress(&mut tx, date, last, steps, holds).await?;
+        tx.commit().await?;
+        Ok(None)
+    }
+
+    /// Takes `step` for the case: action, notice, fee, message or task, or the hand-off.
+    #[allow(clippy::too_many_arguments)]
+    async fn take(
+        &self,
+        tx: &mut PgConnection,
+        date: NaiveDate,
+        case: &store::ladder::Case,
+        step: &StepDef,
+        n: u32,
+        covered: &[&OpenItem],
+        amount: Decimal,
+    ) -> anyhow::Result<()> {
+        let Some(oldest) = covered.first() else {
+            return Ok(());
+        };
+        let currency = oldest.currency.clone();
+        let days = i32::try_from((date - oldest.due_date).num_days().max(0)).unwrap_or(i32::MAX);
+        let debtor = store::contacts::debtor(tx, case.customer_id).await?;
+        let action_id = Uuid::now_v7();
+        let policy = &self.policy;
+        let next = policy.next_after(step);
+        let amount_text = format!("{} {currency}", wire::format_amount(amount, &currency));
+        let pay_by = date + chrono::Days::new(7);
+        let mut vars = vec![
+            (
+                "name",
+                if debtor.name.is_empty() {
+                    "客户".to_owned()
+                } else {
+                    debtor.name.clone()
+                },
+            ),
+            ("amount", wire::format_amount(amount, &currency)),
+            ("days", days.to_string()),
+            ("due_date", oldest.due_date.to_string()),
+            ("n", n.to_string()),
+            ("as_of", date.to_string()),
+            ("pay_by", pay_by.to_string()),
+            ("late_fee_rate", LATE_FEE_TERMS.to_owned()),
+            (
+                "next_step",
+                next.map_or_else(
+                    || "依法追收".to_owned(),
+                    |s| next_step_text(s.channel).to_owned(),
+                ),
+            ),
+            ("unit", debtor.unit.clone()),
+            ("breakdown", breakdown(covered)),
+        ];
+        let (language, template) = step.template(&debtor.language).unwrap_or(("zh-CN", ""));
+        let language = language.to_owned();
+        let text = policy::render(template, &vars);
+        let template_id = format!("{}@{}/{}/{language}", policy.id, policy.version, step.code);
+
+        // R-D3: the written notice, one per debtor for every overdue item.
+        let notice = if carries_notice(step.channel) {
+            let number = store::contacts::next_notice_number(tx, date.year()).await?;
+            let notice = Notice {
+                number: number.clone(),
+                date,
+                debtor: vars[0].1.clone(),
+                address: if debtor.unit.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![debtor.unit.clone()]
+                },
+                n,
+                signature_required: step.signature_required,
+                currency: currency.clone(),
+                lines: covered.iter().map(|i| line(i)).collect(),
+                late_fee_rate: LATE_FEE_TERMS.to_owned(),
+                pay_by,
+                next_step: next.map_or_else(
+                    || "依法追收".to_owned(),
+                    |s| next_step_text(s.channel).to_owned(),
+                ),
+                fee: step.fee,
+                issuer: self.issuer.clone(),
+            };
+            let document = notice.document().context("the notice document")?;
+            let html = documents::to_html(&document);
+            let pdf = documents::to_pdf(&document, &self.font).context("the notice PDF")?;
+            let sha256 = sha2::Sha256::digest(&pdf).to_vec();
+            let row = store::contacts::NoticeRow {
+                id: Uuid::now_v7(),
+                number,
+                case_id: case.case_id,
+                customer_id: case.customer_id,
+                action_id,
+                step: step.code.clone(),
+                occurrence: i32::try_from(n).unwrap_or(i32::MAX),
+                business_date: date,
+                currency: currency.clone(),
+                total: notice.total(),
+                fee: step.fee,
+                pay_by,
+                language: language.clone(),
+                sha256,
+            };
+            store::contacts::insert_notice(tx, &row, &pdf, &html).await?;
+            vars.push(("notice_no", row.number.clone()));
+            Some(row)
+        } else {
+            None
+        };
+
+        // R-D3: a fee charged once per notice, booked by contracts as a cost owed on the
+        // oldest item; the action id is the cost id, so a redelivered event books it once.
+        if step.fee > Decimal::ZERO {
+            let cost = events::CollectionCostIncurred {
+                cost_id: action_id.to_string(),
+                customer_id: case.customer_id.to_string(),
+                receivable_id: oldest.receivable_id.to_string(),
+                kind: proto::types::v1::CostKind::NoticeFee as i32,
+                amount: Some(wire::money(step.fee, &currency)),
+                incurred_on: date.to_string(),
+                source: format!("dunning case {}", case.case_id),
+                description: match &notice {
+                    Some(n) => format!("{} {} (notice {})", step.code, n.occurrence, n.number),
+                    None => format!("{} {n}", step.code),
+                },
+            };
+            self.outbox
+                .enqueue(
+                    tx,
+                    kit::events::DUNNING,
+                    &case.customer_id.to_string(),
+                    &cost,
+                )
+                .await?;
+        }
+
+        let receivable_ids: Vec<Uuid> = covered.iter().map(|i| i.receivable_id).collect();
+        let mut detail = format!(
+            "{} #{n} by {}: {amount_text} owed on {} item(s), oldest {days} days overdue",
+            step.code,
+            step.channel.as_str(),
+            covered.len()
+        );
+        let late_fees: Decimal = covered.iter().map(|i| i.late_fee).sum();
+        if !late_fees.is_zero() {
+            // R-D3: the late fees are stated apart from the principal.
+            detail.push_str(&format!(
+                " (late fees {} {currency} of it)",
+                wire::format_amount(late_fees, &currency)
+            ));
+        }
+        if let Some(notice) = &notice {
+            detail.push_str(&format!("; notice {} (pay by {pay_by})", notice.number));
+        }
+        if step.fee > Decimal::ZERO {
+            detail.push_str(&format!(
+                "; fee {} {currency} booked",
+                wire::format_amount(step.fee, &currency)
+            ));
+        }
+        let at = local_time(&debtor, date, step.channel);
+        match step.channel {
+            Channel::Sms | Channel::Email | Channel::AppMessage => {
+                let contact = debtor.contacts.iter().find(|(channel, _, recipient)| {
+                    channel == step.channel.as_str() && recipient == "debtor"
+                });
+                match contact {
+                    None => detail.push_str(&format!(
+                        "; not sent: no {} contact of the debtor on file (add one with `collectctl dunning contacts set`)",
+                        step.channel.as_str()
+                    )),
+                    Some((_, address, _)) => {
+                        match self.conduct.plan_for(tx, &debtor, step.channel, at).await? {
+                            Err(refused) => detail.push_str(&format!("; not sent: {refused}")),
+                            Ok(planned) => {
+                                let subject = match &notice {
+                                    Some(n) if language == "en" => format!("Payment notice {}", n.number),
+                                    Some(n) => format!("催缴通知书 {}", n.number),
+                                    None if language == "en" => "Payment reminder".to_owned(),
+                                    None => "缴费提醒".to_owned(),
+                                };
+                                let message = store::contacts::MessageRow {
+                                    id: Uuid::now_v7(),
+                                    customer_id: case.customer_id,
+                                    case_id: Some(case.case_id),
+                                    channel: step.channel.as_str().to_owned(),
+                                    address: address.clone(),
+                                    template: template_id.clone(),
+                                    language: language.clone(),
+                                    subject,
+                                    body: text.clone(),
+                                    notice_id: notice.as_ref().map(|n| n.id),
+                                    requested_at: Utc::now(),
+                                    due_at: planned.due_at,
+                                    refused_for: planned.refused_for.map(|r| r.as_str().to_owned()),
+                                    status: "scheduled".to_owned(),
+                                    attempts: 0,
+                                    failure: String::new(),
+                                    requested_by: "system".to_owned(),
+                                    contact_log_seq: None,
+                                };
+                                store::contacts::insert_message(
+                                    tx,
+                                    &message,
+                                    Some(&format!("action:{action_id}")),
+                                )
+                                .await?;
+                                detail.push_str(&scheduled_text(planned));
+                            }
+                        }
+                    }
+                }
+            }
+            Channel::PhoneCall
+            | Channel::Visit
+            | Channel::DoorNotice
+            | Channel::Letter
+            | Channel::LawyerLetter => {
+                match self.conduct.plan_for(tx, &debtor, step.channel, at).await? {
+                    Err(refused) => detail.push_str(&format!("; no task: {refused}")),
+                    Ok(planned) => {
+                        let assignee = kit::auth::owners::owner_of(
+                            tx,
+                            case.customer_id,
+                            kit::auth::owners::CUSTOMER_KEY,
+                        )
+                        .await?
+                        .map(|(owner, _)| owner)
+                        .unwrap_or_default();
+                        let task = store::contacts::TaskRow {
+                            id: Uuid::now_v7(),
+                            customer_id: case.customer_id,
+                            case_id: Some(case.case_id),
+                            channel: step.channel.as_str().to_owned(),
+                            step: step.code.clone(),
+                            requested_at: Utc::now(),
+                            due_at: planned.due_at,
+                            refused_for: planned.refused_for.map(|r| r.as_str().to_owned()),
+                            assignee,
+                            status: "open".to_owned(),
+                            outcome: None,
+                            completed_by: None,
+                            completed_at: None,
+                            note: text.clone(),
+                            notice_id: notice.as_ref().map(|n| n.id),
+                            contact_log_seq: None,
+                            created_by: "system".to_owned(),
+                        };
+                        store::contacts::insert_task(
+                            tx,
+                            &task,
+                            Some(&format!("action:{action_id}")),
+                        )
+                        .await?;
+                        detail.push_str(&format!("; task{}", scheduled_text(planned)));
+                    }
+                }
+            }
+            Channel::PaymentOrderRequest | Channel::LitigationHandoff => {}
+        }
+
+        store::ladder::record_action(
+            tx,
+            &store::ladder::StepRecord {
+                action_id,
+                case_id: case.case_id,
+                step: &step.code,
+                receivable_ids: &receivable_ids,
+                days,
+                date,
+                detail: &detail,
+                policy_id: &policy.id,
+                policy_version: i32::try_from(policy.version).unwrap_or(i32::MAX),
+                channel: Some(step.channel.as_str()),
+                occurrence: i32::try_from(n).unwrap_or(i32::MAX),
+                severity: i32::try_from(step.severity).unwrap_or(i32::MAX),
+                amount: Some((amount, &currency)),
+                notice_id: notice.as_ref().map(|n| n.id),
+            },
+        )
+        .await?;
+        store::ladder::stepped(
+            tx,
+            case.case_id,
+            &step.code,
+            &policy.id,
+            i32::try_from(policy.version).unwrap_or(i32::MAX),
+        )
+        .await?;
+        let event = events::ActionExecuted {
+            action_id: action_id.to_string(),
+            case_id: case.case_id.to_string(),
+            customer_id: case.customer_id.to_string(),
+            step: step.code.clone(),
+            receivable_ids: receivable_ids.iter().map(Uuid::to_string).collect(),
+            days_overdue: u32::try_from(days).unwrap_or_default(),
+            business_date: date.to_string(),
+            detail: detail.clone(),
+            policy_id: policy.id.clone(),
+            policy_version: policy.version,
+            channel: crate::api::channel_to_wire(step.channel) as i32,
+            occurrence: n,
+            amount: Some(wire::money(amount, &currency)),
+            notice_id: notice
+                .as_ref()
+                .map(|n| n.id.to_string())
+                .unwrap_or_default(),
+            notice_sha256: notice
+                .as_ref()
+                .map(|n| hex::encode(&n.sha256))
+                .unwrap_or_default(),
+        };
+        self.outbox
+            .enqueue(
+                tx,
+                kit::events::DUNNING,
+                &case.customer_id.to_string(),
+                &event,
+            )
+            .await?;
+        tracing::info!(case_id = %case.case_id, step = %step.code, n, days, "dunning step taken");
+
+        if matches!(
+            step.channel,
+            Channel::PaymentOrderRequest | Channel::LitigationHandoff
+        ) {
+            store::ladder::escalate(tx, case.case_id, date, &receivable_ids).await?;
+            let escalation = events::EscalatedToLegal {
+                escalation_id: Uuid::now_v7().to_string(),
+                case_id: case.case_id.to_string(),
+                customer_id: case.customer_id.to_string(),
+                amount_claimed: Some(wire::money(amount, &currency)),
+                receivables: covered
+                    .iter()
+                    .map(|i| events::ClaimedReceivable {
+                        receivable_id: i.receivable_id.to_string(),
+                        contract_id: i.contract_id.to_string(),
+                        contract_no: i.contract_no.clone(),
+                        due_date: i.due_date.to_string(),
+                        days_overdue: u32::try_from((date - i.due_date).num_days().max(0))
+                            .unwrap_or_default(),
+                        open_amount: Some(wire::money(i.open_amount, &i.currency)),
+                    })
+                    .collect(),
+                business_date: date.to_string(),
+                reason: format!(
+                    "policy {}@{} step {} ({}): {amount_text} owed, {days} days overdue",
+                    policy.id,
+                    policy.version,
+                    step.code,
+                    step.channel.as_str()
+                ),
+            };
+            self.outbox
+                .enqueue(
+                    tx,
+                    kit::events::DUNNING,
+                    &case.customer_id.to_string(),
+                    &escalation,
+                )
+                .await?;
+            tracing::info!(case_id = %case.case_id, "case escalated to legal");
+        }
+        Ok(())
+    }
+}
+
+/// Dunning is not told each contract's late-fee rate: notices state the contract's terms.
+const LATE_FEE_TERMS: &str = "按合同约定";
+
+/// Channels whose step issues a written notice (R-D3): posted, mailed, by a lawyer, or
+/// e-mailed as a PDF.
+fn carries_notice(channel: Channel) -> bool {
+    matches!(
+        channel,
+        Channel::DoorNotice | Channel::Letter | Channel::LawyerLetter | Channel::Email
+    )
+}
+
+/// "What happens next" on a notice, by the next step's channel.
+fn next_step_text(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Sms | Channel::Email | Channel::AppMessage => "继续发送催缴提醒",
+        Channel::PhoneCall => "电话催收",
+        Channel::Letter | Channel::DoorNotice => "再次发出书面催缴通知",
+        Channel::Visit => "上门催收",
+        Channel::LawyerLetter => "委托律师发送律师函",
+        Channel::PaymentOrderRequest => "向法院申请支付令",
+        Channel::LitigationHandoff => "依法提起诉讼",
+    }
+}
+
+/// The printed name of a charge type (its proto name as stored).
+fn charge_name(charge_type: &str) -> &'static str {
+    match charge_type {
+        "CHARGE_TYPE_MANAGEMENT_FEE" => "物业管理费",
+        "CHARGE_TYPE_MAINTENANCE_FUND" => "公共维修基金",
+        "CHARGE_TYPE_WATER" => "水费",
+        "CHARGE_TYPE_ELECTRICITY" => "电费",
+        "CHARGE_TYPE_GAS" => "燃气费",
+        _ => "房款/货款",
+    }
+}
+
+fn line(item: &OpenItem) -> Line {
+    Line {
+        contract_no: item.contract_no.clone(),
+        charge: charge_name(&item.charge_type).to_owned(),
+        month: item.due_date,
+        principal: item.principal,
+        late_fee: item.late_fee,
+        other: (item.open_amount - item.principal).max(Decimal::ZERO),
+    }
+}
+
+/// "物业管理费2026年1月 1,200.00元、水费2026年2月 80.00元" for the SMS and task texts.
+fn breakdown(items: &[&OpenItem]) -> String {
+    items
+        .iter()
+        .map(|i| {
+            format!(
+                "{}{}年{}月 {}元",
+                charge_name(&i.charge_type),
+                i.due_date.year(),
+                i.due_date.month(),
+                wire::format_amount(i.owed(), &i.currency)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+/// When the ladder's contact of `date` is asked for: 09:00 in the debtor's zone (visits in
+/// the evening, 18:30, R-D7); the conduct check moves it if it is not allowed then.
+fn local_time(debtor: &Debtor, date: NaiveDate, channel: Channel) -> DateTime<Utc> {
+    let zone: Tz = debtor
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Asia::Shanghai);
+    let time = if channel == Channel::Visit {
+        NaiveTime::from_hms_opt(18, 30, 0)
+    } else {
+        NaiveTime::from_hms_opt(9, 0, 0)
+    }
+    .unwrap_or_default();
+    zone.from_local_datetime(&date.and_time(time))
+        .earliest()
+        .map_or_else(|| date.and_time(time).and_utc(), |t| t.with_timezone(&Utc))
+}
+
+fn scheduled_text(planned: crate::outreach::Planned) -> String {
+    match planned.refused_for {
+        None => format!(" for {}", planned.due_at.to_rfc3339()),
+        Some(reason) => format!(
+            " moved to {} ({})",
+            planned.due_at.to_rfc3339(),
+            reason.as_str()
+        ),
+    }
+}

@@ -18,6 +18,7 @@ pub mod postgres;
 pub mod process;
 pub mod provision;
 pub mod scenario;
+pub mod smtp;
 pub mod stack;
 
 pub use stack::{Stack, StackOptions};

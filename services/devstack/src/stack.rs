@@ -53,6 +53,9 @@ pub struct Stack {
     pub topic_prefix: String,
     /// Connection URL per service.
     pub database_urls: BTreeMap<String, String>,
+    /// The database superuser's URL of the stack's database: for tests that play an
+    /// administrator going around the services (e.g. editing the append-only contact log).
+    pub superuser_url: String,
     /// Where logs are written.
     pub work_dir: PathBuf,
     /// The stack's identity provider and PKI (R-O3).
@@ -163,6 +166,7 @@ impl Stack {
             kafka,
             topic_prefix,
             database_urls,
+            superuser_url: with_database(&admin_url, &database),
             work_dir,
             broker,
             pg,
@@ -374,5 +378,38 @@ impl Stack {
             .map(|(name, p)| format!("----- {name} -----\n{}", p.log_tail(lines)))
             .collect::<Vec<_>>()
             .join("\n")
+    }
+}
+
+/// `url` with its database (the path) replaced by `database`, query kept.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{database}", &base[..host_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+#[cfg(test)]
+mod url_tests {
+    #[test]
+    fn the_database_of_a_url_is_replaced_and_its_query_kept() {
+        assert_eq!(
+            super::with_database("postgres://postgres@127.0.0.1:5432/postgres", "e2e_1"),
+            "postgres://postgres@127.0.0.1:5432/e2e_1"
+        );
+        assert_eq!(
+            super::with_database("postgres://u:p@h/db?sslmode=require", "x"),
+            "postgres://u:p@h/x?sslmode=require"
+        );
+        assert_eq!(super::with_database("postgres://h", "x"), "postgres://h/x");
     }
 }

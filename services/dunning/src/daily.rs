@@ -363,6 +363,22 @@ impl Ladder {
                     channel == step.channel.as_str() && recipient == "debtor"
                 });
                 match contact {
+                    // A written notice still reaches the debtor: by post, a collector's task.
+                    None if notice.is_some() => {
+                        detail.push_str(&format!(
+                            "; no {} contact of the debtor on file: the notice goes by post",
+                            step.channel.as_str()
+                        ));
+                        let task = TaskAsk {
+                            channel: Channel::Letter,
+                            step: &step.code,
+                            at,
+                            note: &text,
+                            notice_id: notice.as_ref().map(|n| n.id),
+                            action_id,
+                        };
+                        detail.push_str(&self.task(tx, &debtor, case, &task).await?);
+                    }
                     None => detail.push_str(&format!(
                         "; not sent: no {} contact of the debtor on file (add one with `collectctl dunning contacts set`)",
                         step.channel.as_str()
@@ -414,45 +430,15 @@ impl Ladder {
             | Channel::DoorNotice
             | Channel::Letter
             | Channel::LawyerLetter => {
-                match self.conduct.plan_for(tx, &debtor, step.channel, at).await? {
-                    Err(refused) => detail.push_str(&format!("; no task: {refused}")),
-                    Ok(planned) => {
-                        let assignee = kit::auth::owners::owner_of(
-                            tx,
-                            case.customer_id,
-                            kit::auth::owners::CUSTOMER_KEY,
-                        )
-                        .await?
-                        .map(|(owner, _)| owner)
-                        .unwrap_or_default();
-                        let task = store::contacts::TaskRow {
-                            id: Uuid::now_v7(),
-                            customer_id: case.customer_id,
-                            case_id: Some(case.case_id),
-                            channel: step.channel.as_str().to_owned(),
-                            step: step.code.clone(),
-                            requested_at: Utc::now(),
-                            due_at: planned.due_at,
-                            refused_for: planned.refused_for.map(|r| r.as_str().to_owned()),
-                            assignee,
-                            status: "open".to_owned(),
-                            outcome: None,
-                            completed_by: None,
-                            completed_at: None,
-                            note: text.clone(),
-                            notice_id: notice.as_ref().map(|n| n.id),
-                            contact_log_seq: None,
-                            created_by: "system".to_owned(),
-                        };
-                        store::contacts::insert_task(
-                            tx,
-                            &task,
-                            Some(&format!("action:{action_id}")),
-                        )
-                        .await?;
-                        detail.push_str(&format!("; task{}", scheduled_text(planned)));
-                    }
-                }
+                let task = TaskAsk {
+                    channel: step.channel,
+                    step: &step.code,
+                    at,
+                    note: &text,
+                    notice_id: notice.as_ref().map(|n| n.id),
+                    action_id,
+                };
+                detail.push_str(&self.task(tx, &debtor, case, &task).await?);
             }
             Channel::PaymentOrderRequest | Channel::LitigationHandoff => {}
         }
@@ -560,6 +546,67 @@ impl Ladder {
             tracing::info!(case_id = %case.case_id, "case escalated to legal");
         }
         Ok(())
+    }
+}
+
+/// A task the ladder asks a collector to do.
+struct TaskAsk<'a> {
+    channel: Channel,
+    step: &'a str,
+    at: DateTime<Utc>,
+    note: &'a str,
+    notice_id: Option<Uuid>,
+    action_id: Uuid,
+}
+
+impl Ladder {
+    /// Creates the task at a conduct-checked time for the customer's owner (R-C9); returns
+    /// the words for the action's detail.
+    async fn task(
+        &self,
+        tx: &mut PgConnection,
+        debtor: &Debtor,
+        case: &store::ladder::Case,
+        ask: &TaskAsk<'_>,
+    ) -> anyhow::Result<String> {
+        let planned = match self
+            .conduct
+            .plan_for(tx, debtor, ask.channel, ask.at)
+            .await?
+        {
+            Err(refused) => return Ok(format!("; no task: {refused}")),
+            Ok(planned) => planned,
+        };
+        let assignee =
+            kit::auth::owners::owner_of(tx, case.customer_id, kit::auth::owners::CUSTOMER_KEY)
+                .await?
+                .map(|(owner, _)| owner)
+                .unwrap_or_default();
+        let task = store::contacts::TaskRow {
+            id: Uuid::now_v7(),
+            customer_id: case.customer_id,
+            case_id: Some(case.case_id),
+            channel: ask.channel.as_str().to_owned(),
+            step: ask.step.to_owned(),
+            requested_at: Utc::now(),
+            due_at: planned.due_at,
+            refused_for: planned.refused_for.map(|r| r.as_str().to_owned()),
+            assignee,
+            status: "open".to_owned(),
+            outcome: None,
+            completed_by: None,
+            completed_at: None,
+            note: ask.note.to_owned(),
+            notice_id: ask.notice_id,
+            contact_log_seq: None,
+            created_by: "system".to_owned(),
+        };
+        store::contacts::insert_task(tx, &task, Some(&format!("action:{}", ask.action_id))).await?;
+        Ok(format!(
+            "; {} task{}",
+            ask.channel.as_str(),
+            scheduled_text(planned)
+        ))
     }
 }
 

@@ -3,106 +3,12 @@
 //! attached, byte for byte. A server that is not there is a failure, retried and never
 //! reported as delivered (R-D4). `deploy/local/install-deps.sh` installs aiosmtpd.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use devstack::smtp::{SmtpServer, base64, free_port};
 
 use dunning::channel::{Attachment, Message, Outbound as _, Outcome, Smtp, SmtpSecurity, send};
 use dunning::policy::Channel;
-
-/// A Python that has aiosmtpd: `AIOSMTPD_PYTHON`, Debian's, or the one on the PATH.
-fn python() -> String {
-    let candidates = std::env::var("AIOSMTPD_PYTHON")
-        .into_iter()
-        .chain(["/usr/bin/python3".to_owned(), "python3".to_owned()]);
-    for python in candidates {
-        let ok = Command::new(&python)
-            .args(["-c", "import aiosmtpd"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if ok {
-            return python;
-        }
-    }
-    panic!("no Python with aiosmtpd: run deploy/local/install-deps.sh (python3-aiosmtpd)");
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-struct Server {
-    child: Child,
-    maildir: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.maildir);
-    }
-}
-
-fn start_server(port: u16) -> Server {
-    let maildir = std::env::temp_dir().join(format!("smtp-{}-{port}", std::process::id()));
-    let child = Command::new(python())
-        .args(["-m", "aiosmtpd", "-n", "-l"])
-        .arg(format!("127.0.0.1:{port}"))
-        .args(["-c", "aiosmtpd.handlers.Mailbox"])
-        .arg(&maildir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("aiosmtpd starts");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "aiosmtpd did not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Server { child, maildir }
-}
-
-fn received(maildir: &Path) -> Vec<String> {
-    std::fs::read_dir(maildir.join("new"))
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Standard base64 (RFC 4648) of `bytes`, to find the attachment in the raw message.
-fn base64(bytes: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ABC[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
 
 fn notice(pdf: Vec<u8>) -> Message {
     Message {
@@ -120,8 +26,8 @@ fn notice(pdf: Vec<u8>) -> Message {
 
 #[tokio::test]
 async fn a_notice_arrives_at_the_smtp_server_with_its_pdf_attached() {
-    let port = free_port();
-    let server = start_server(port);
+    let server = SmtpServer::start().expect("aiosmtpd (deploy/local/install-deps.sh)");
+    let port = server.port;
     // A PDF-like payload long enough to span several base64 lines.
     let mut pdf = b"%PDF-1.7\n".to_vec();
     pdf.extend((0..4000u32).map(|i| u8::try_from(i % 251).unwrap_or(0)));
@@ -143,7 +49,7 @@ async fn a_notice_arrives_at_the_smtp_server_with_its_pdf_attached() {
     );
     let deadline = Instant::now() + Duration::from_secs(10);
     let raw = loop {
-        if let Some(m) = received(&server.maildir).into_iter().next() {
+        if let Some(m) = server.received().into_iter().next() {
             break m;
         }
         assert!(Instant::now() < deadline, "nothing arrived");
@@ -159,7 +65,7 @@ async fn a_notice_arrives_at_the_smtp_server_with_its_pdf_attached() {
 
 #[tokio::test]
 async fn a_server_that_is_not_there_is_a_failure_retried_and_never_delivered() {
-    let port = free_port();
+    let port = free_port().expect("a free port");
     let smtp = Smtp::new(
         "127.0.0.1",
         port,

@@ -664,3 +664,86 @@ async fn conduct_rules_move_contacts_with_their_reason_and_the_log_shows_an_edit
     );
     assert!(broken.detail.contains("contact 4"), "{}", broken.detail);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_shipped_policy_reminds_seven_days_before_and_on_the_due_date_r_d1() {
+    let default_policy = format!(
+        "{}/../services/dunning/policies/default.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (stack, mut clients) =
+        start_with(vec![("DUNNING_POLICY".to_owned(), default_policy)]).await;
+    let customer = scenario::create_customer(&mut clients, "钱八")
+        .await
+        .or_logs(&stack);
+    scenario::create_contract(
+        &mut clients,
+        &customer,
+        "HT-PRE-1",
+        &[("5000.00", "2026-05-11")],
+    )
+    .await
+    .or_logs(&stack);
+    set_contacts(&clients, &customer, &[(ContactChannel::Sms, "13700137000")])
+        .await
+        .or_logs(&stack);
+    let reader = clients.clone();
+    let reminders = |want: usize| {
+        let clients = reader.clone();
+        let customer = customer.clone();
+        async move {
+            eventually("the reminders", EVENTUALLY, || async {
+                let m = messages(&clients, &customer).await?;
+                Ok((m.len() == want).then_some(m))
+            })
+            .await
+        }
+    };
+    // Eight days before: nothing yet.
+    scenario::run_cycle(&mut clients, "2026-05-03")
+        .await
+        .or_logs(&stack);
+    // Seven days before: the gentle reminder (R-D1), once even when the day runs again.
+    scenario::run_cycle(&mut clients, "2026-05-04")
+        .await
+        .or_logs(&stack);
+    let first = reminders(1).await.or_logs(&stack);
+    assert_eq!(first[0].template, "default@1/pre_due_reminder/zh-CN");
+    assert_eq!(first[0].channel, ContactChannel::Sms as i32);
+    assert_eq!(first[0].requested_by, "system");
+    scenario::run_cycle(&mut clients, "2026-05-05")
+        .await
+        .or_logs(&stack);
+    // On the due date: the firm one.
+    scenario::run_cycle(&mut clients, "2026-05-11")
+        .await
+        .or_logs(&stack);
+    let both = reminders(2).await.or_logs(&stack);
+    let templates: Vec<&str> = both.iter().map(|m| m.template.as_str()).collect();
+    assert_eq!(
+        templates,
+        [
+            "default@1/pre_due_reminder/zh-CN",
+            "default@1/due_day_reminder/zh-CN"
+        ]
+    );
+    // Both reach the contact log (sent by the recording channel of the local stack).
+    let log = eventually("both logged", EVENTUALLY, || async {
+        let log = contact_log(&clients, &customer).await?;
+        Ok((log.len() == 2).then_some(log))
+    })
+    .await
+    .or_logs(&stack);
+    assert!(
+        log.iter()
+            .all(|e| e.outcome == ContactOutcome::Delivered as i32)
+    );
+    assert!(log.iter().all(|e| e.template.starts_with("default@1/")));
+    // No dunning case: nothing is overdue.
+    assert!(
+        scenario::dunning_cases(&clients, &customer)
+            .await
+            .or_logs(&stack)
+            .is_empty()
+    );
+}

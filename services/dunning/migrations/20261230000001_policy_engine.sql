@@ -169,3 +169,29 @@ CREATE TABLE retention_runs (
     notices_redacted      INT NOT NULL,
     contacts_deleted      INT NOT NULL
 );
+
+-- R-D1: reminders before and on the due date need the items not yet overdue: every scheduled
+-- or billed receivable, kept current by payments and amendments.
+CREATE TABLE upcoming (
+    receivable_id  UUID PRIMARY KEY,
+    customer_id    UUID NOT NULL,
+    contract_no    TEXT NOT NULL,
+    due_date       DATE NOT NULL,
+    currency       CHAR(3) NOT NULL,
+    open_amount    NUMERIC(20, 6) NOT NULL,
+    charge_type    TEXT NOT NULL DEFAULT '',
+    status         TEXT NOT NULL CHECK (status IN ('open', 'settled'))
+);
+CREATE INDEX upcoming_due ON upcoming (due_date, customer_id) WHERE status = 'open';
+
+-- The pre-due reminders sent, once per debtor, due date and step.
+CREATE TABLE reminders_sent (
+    customer_id    UUID NOT NULL,
+    due_date       DATE NOT NULL,
+    step           TEXT NOT NULL,
+    severity       INT  NOT NULL,
+    business_date  DATE NOT NULL,
+    policy_id      TEXT NOT NULL,
+    policy_version INT  NOT NULL,
+    PRIMARY KEY (customer_id, due_date, step)
+);

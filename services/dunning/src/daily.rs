@@ -60,6 +60,16 @@ pub struct DayRun {
     pub holds: i32,
 }
 
+/// Where a chunk left the day.
+enum Chunk {
+    /// More debtors with a case to go.
+    More,
+    /// Every debtor with a case is done.
+    CasesDone,
+    /// The day is done.
+    Finished(DayRun),
+}
+
 /// Runs the pending days forever (every replica may: chunks lock the day's row).
 pub fn spawn(ladder: Arc<Ladder>) {
     tokio::spawn(async move {
@@ -109,21 +119,235 @@ impl Ladder {
         }
         drop(conn);
         loop {
-            if let Some(run) = self.chunk(day.date).await? {
-                return Ok(Some(run));
+            match self.chunk(day.date).await? {
+                Chunk::More => {}
+                Chunk::Finished(run) => return Ok(Some(run)),
+                Chunk::CasesDone => {
+                    // R-D1: then the debtors whose items fall due soon (none overdue).
+                    let reminded = self.pre_due(day.date).await?;
+                    let mut tx = self.pool.begin().await?;
+                    let Some(locked) = store::ladder::lock_day(&mut tx, day.date).await? else {
+                        return Ok(None);
+                    };
+                    if locked.status == "done" {
+                        return Ok(None);
+                    }
+                    let (steps, holds) = store::ladder::finish(&mut tx, day.date).await?;
+                    tx.commit().await?;
+                    tracing::info!(date = %day.date, reminded, "pre-due reminders");
+                    return Ok(Some(DayRun {
+                        date: day.date,
+                        steps: steps + reminded,
+                        holds,
+                    }));
+                }
             }
         }
     }
 
-    /// One chunk of debtors of `date`, in one transaction. Returns the day's run when it
-    /// finished.
-    async fn chunk(&self, date: NaiveDate) -> anyhow::Result<Option<DayRun>> {
+    /// R-D1: reminders before and on the due date for debtors with nothing overdue, once per
+    /// debtor, due date and step. Each chunk commits; a repeat finds them sent.
+    async fn pre_due(&self, date: NaiveDate) -> anyhow::Result<i32> {
+        let Some(lead) = self.policy.pre_due_lead() else {
+            return Ok(0);
+        };
+        let to = date + chrono::Days::new(u64::from(lead));
+        let mut after = None;
+        let mut sent = 0;
+        loop {
+            let mut tx = self.pool.begin().await?;
+            let rows = store::ladder::upcoming_due(&mut tx, date, to, after, CHUNK).await?;
+            let Some(last) = rows.last().map(|u| u.customer_id) else {
+                break;
+            };
+            for items in rows.chunk_by(|a, b| a.customer_id == b.customer_id) {
+                if self.remind(&mut tx, date, items).await? {
+                    sent += 1;
+                }
+            }
+            tx.commit().await?;
+            after = Some(last);
+        }
+        Ok(sent)
+    }
+
+    /// One debtor's pre-due reminder, if the policy has one due today.
+    async fn remind(
+        &self,
+        tx: &mut PgConnection,
+        date: NaiveDate,
+        items: &[store::ladder::Upcoming],
+    ) -> anyhow::Result<bool> {
+        let Some(first) = items.first() else {
+            return Ok(false);
+        };
+        let customer_id = first.customer_id;
+        let oldest = first.due_date;
+        let taken: Vec<policy::Taken> = store::ladder::reminders_sent(tx, customer_id, oldest)
+            .await?
+            .into_iter()
+            .map(|(code, severity, on)| policy::Taken {
+                code,
+                severity: u32::try_from(severity).unwrap_or_default(),
+                on,
+            })
+            .collect();
+        let engine_items: Vec<policy::Item> = items
+            .iter()
+            .map(|u| policy::Item {
+                due: u.due_date,
+                open: u.open_amount,
+            })
+            .collect();
+        let debtor = policy::Debtor {
+            grade: "",
+            segment: None,
+            occupancy: None,
+            items: &engine_items,
+            taken: &taken,
+        };
+        let Decision::Take {
+            step,
+            items: covered,
+            amount,
+            ..
+        } = policy::decide(&self.policy, &debtor, date)
+        else {
+            return Ok(false);
+        };
+        if !step.when.to_day.is_some_and(|t| t <= 0) {
+            return Ok(false);
+        }
+        let policy = &self.policy;
+        let version = i32::try_from(policy.version).unwrap_or(i32::MAX);
+        if !store::ladder::reminder_sent(
+            tx,
+            customer_id,
+            oldest,
+            &step.code,
+            i32::try_from(step.severity).unwrap_or(i32::MAX),
+            date,
+            &policy.id,
+            version,
+        )
+        .await?
+        {
+            return Ok(false);
+        }
+        let contact_row = store::contacts::debtor(tx, customer_id).await?;
+        let currency = first.currency.clone();
+        let covered: Vec<&store::ladder::Upcoming> = covered.iter().map(|i| &items[*i]).collect();
+        let vars = vec![
+            (
+                "name",
+                if contact_row.name.is_empty() {
+                    "客户".to_owned()
+                } else {
+                    contact_row.name.clone()
+                },
+            ),
+            ("amount", wire::format_amount(amount, &currency)),
+            ("due_date", oldest.to_string()),
+            ("days", (oldest - date).num_days().to_string()),
+            ("as_of", date.to_string()),
+            ("unit", contact_row.unit.clone()),
+            (
+                "breakdown",
+                covered
+                    .iter()
+                    .map(|u| {
+                        format!(
+                            "{}{}年{}月 {}元",
+                            charge_name(&u.charge_type),
+                            u.due_date.year(),
+                            u.due_date.month(),
+                            wire::format_amount(u.open_amount, &u.currency)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("、"),
+            ),
+        ];
+        let (language, template) = step
+            .template(&contact_row.language)
+            .unwrap_or(("zh-CN", ""));
+        let text = policy::render(template, &vars);
+        let at = local_time(&contact_row, date, step.channel);
+        let key = format!("pre-due:{customer_id}:{oldest}:{}", step.code);
+        if matches!(
+            step.channel,
+            Channel::Sms | Channel::Email | Channel::AppMessage
+        ) {
+            let Some((_, address, _)) = contact_row
+                .contacts
+                .iter()
+                .find(|(c, _, r)| c == step.channel.as_str() && r == "debtor")
+            else {
+                tracing::info!(%customer_id, step = %step.code, "pre-due reminder not sent: no contact of the debtor on file for its channel");
+                return Ok(false);
+            };
+            let planned = match self
+                .conduct
+                .plan_for(tx, &contact_row, step.channel, at)
+                .await?
+            {
+                Ok(planned) => planned,
+                Err(refused) => {
+                    tracing::warn!(%customer_id, step = %step.code, %refused, "pre-due reminder not sent");
+                    return Ok(false);
+                }
+            };
+            let message = store::contacts::MessageRow {
+                id: Uuid::now_v7(),
+                customer_id,
+                case_id: None,
+                channel: step.channel.as_str().to_owned(),
+                address: address.clone(),
+                template: format!("{}@{}/{}/{language}", policy.id, policy.version, step.code),
+                language: language.to_owned(),
+                subject: if language == "en" {
+                    "Payment reminder".to_owned()
+                } else {
+                    "缴费提醒".to_owned()
+                },
+                body: text,
+                notice_id: None,
+                requested_at: Utc::now(),
+                due_at: planned.due_at,
+                refused_for: planned.refused_for.map(|r| r.as_str().to_owned()),
+                status: "scheduled".to_owned(),
+                attempts: 0,
+                failure: String::new(),
+                requested_by: "system".to_owned(),
+                contact_log_seq: None,
+            };
+            store::contacts::insert_message(tx, &message, Some(&key)).await?;
+        } else {
+            let ask = TaskAsk {
+                channel: step.channel,
+                step: &step.code,
+                at,
+                note: &text,
+                notice_id: None,
+                action_id: Uuid::now_v7(),
+            };
+            self.task(tx, &contact_row, None, &ask).await?;
+        }
+        Ok(true)
+    }
+
+    /// One chunk of debtors with an active case of `date`, in one transaction.
+    async fn chunk(&self, date: NaiveDate) -> anyhow::Result<Chunk> {
         let mut tx = self.pool.begin().await?;
         let Some(day) = store::ladder::lock_day(&mut tx, date).await? else {
-            return Ok(None);
+            return Ok(Chunk::Finished(DayRun {
+                date,
+                steps: 0,
+                holds: 0,
+            }));
         };
         if day.status == "done" {
-            return Ok(Some(DayRun {
+            return Ok(Chunk::Finished(DayRun {
                 date,
                 steps: 0,
                 holds: 0,
@@ -131,9 +355,7 @@ impl Ladder {
         }
         let cases = store::ladder::debtors(&mut tx, day.after_customer, CHUNK).await?;
         let Some(last) = cases.last().map(|c| c.customer_id) else {
-            let (steps, holds) = store::ladder::finish(&mut tx, date).await?;
-            tx.commit().await?;
-            return Ok(Some(DayRun { date, steps, holds }));
+            return Ok(Chunk::CasesDone);
         };
         let ids: Vec<Uuid> = cases.iter().map(|c| c.case_id).collect();
         let items = store::ladder::open_items(&mut tx, &ids).await?;
@@ -197,7 +419,7 @@ impl Ladder {
         }
         store::ladder::progress(&mut tx, date, last, steps, holds).await?;
         tx.commit().await?;
-        Ok(None)
+        Ok(Chunk::More)
     }
 
     /// Takes `step` for the case: action, notice, fee, message or task, or the hand-off.
@@ -377,7 +599,7 @@ impl Ladder {
                             notice_id: notice.as_ref().map(|n| n.id),
                             action_id,
                         };
-                        detail.push_str(&self.task(tx, &debtor, case, &task).await?);
+                        detail.push_str(&self.task(tx, &debtor, Some(case.case_id), &task).await?);
                     }
                     None => detail.push_str(&format!(
                         "; not sent: no {} contact of the debtor on file (add one with `collectctl dunning contacts set`)",
@@ -438,7 +660,7 @@ impl Ladder {
                     notice_id: notice.as_ref().map(|n| n.id),
                     action_id,
                 };
-                detail.push_str(&self.task(tx, &debtor, case, &task).await?);
+                detail.push_str(&self.task(tx, &debtor, Some(case.case_id), &task).await?);
             }
             Channel::PaymentOrderRequest | Channel::LitigationHandoff => {}
         }
@@ -566,7 +788,7 @@ impl Ladder {
         &self,
         tx: &mut PgConnection,
         debtor: &Debtor,
-        case: &store::ladder::Case,
+        case_id: Option<Uuid>,
         ask: &TaskAsk<'_>,
     ) -> anyhow::Result<String> {
         let planned = match self
@@ -578,14 +800,14 @@ impl Ladder {
             Ok(planned) => planned,
         };
         let assignee =
-            kit::auth::owners::owner_of(tx, case.customer_id, kit::auth::owners::CUSTOMER_KEY)
+            kit::auth::owners::owner_of(tx, debtor.customer_id, kit::auth::owners::CUSTOMER_KEY)
                 .await?
                 .map(|(owner, _)| owner)
                 .unwrap_or_default();
         let task = store::contacts::TaskRow {
             id: Uuid::now_v7(),
-            customer_id: case.customer_id,
-            case_id: Some(case.case_id),
+            customer_id: debtor.customer_id,
+            case_id,
             channel: ask.channel.as_str().to_owned(),
             step: ask.step.to_owned(),
             requested_at: Utc::now(),

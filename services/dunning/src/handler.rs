@@ -30,6 +30,7 @@ impl Handler for Events {
             || event_type == kit::events::type_name::<events::GradeChanged>()
             || event_type == kit::events::type_name::<events::AmendmentApproved>()
             || event_type == kit::events::type_name::<events::DailyCycleCompleted>()
+            || event_type == kit::events::type_name::<events::ChargesBilled>()
             || kit::auth::owners::wants(event_type)
     }
 
@@ -45,6 +46,15 @@ impl Handler for Events {
             let customer_id = uuid("customer_id", &signed.customer_id)?;
             store::contacts::seen_contract(tx, customer_id, &signed.customer_name, &signed.unit)
                 .await?;
+            scheduled(tx, customer_id, &signed.contract_no, &signed.receivables).await?;
+        } else if event_type == kit::events::type_name::<events::ChargesBilled>() {
+            // R-D1: billed charges are reminded of before they fall due.
+            let billed: events::ChargesBilled = event.decode()?;
+            let customer_id = uuid("customer_id", &billed.customer_id)?;
+            store::contacts::seen_contract(tx, customer_id, &billed.customer_name, &billed.unit)
+                .await?;
+            scheduled(tx, customer_id, &billed.contract_no, &billed.receivables).await?;
+            return Ok(());
         } else if event_type == kit::events::type_name::<events::DailyCycleCompleted>() {
             let done: events::DailyCycleCompleted = event.decode()?;
             let as_of = date("as_of", &done.as_of)?;
@@ -230,6 +240,9 @@ impl Events {
         let (open_after, _) = wire::parse_money(applied.open_amount_after.as_ref())
             .map_err(HandleError::Permanent)?;
         let business_date = date("booking_date", &applied.booking_date)?;
+        // R-D1: what is left to remind of before due.
+        store::ladder::upcoming_changed(tx, receivable_id, None, open_after, applied.paid_in_full)
+            .await?;
         let case: Option<(Uuid, i32)> = sqlx::query_as(
             "SELECT c.id, i.days_overdue FROM cases c JOIN case_items i ON i.case_id = c.id
              WHERE c.customer_id = $1 AND c.status = 'active' AND i.receivable_id = $2 AND i.status = 'open'
@@ -319,6 +332,47 @@ impl Events {
             "" => None,
             text => Some(date("business_date", text)?),
         };
+        // R-D1: the items to remind of before due follow the new schedule.
+        for r in &approved.receivables {
+            let receivable_id = uuid("receivable_id", &r.receivable_id)?;
+            let due = date("due_date", &r.due_date)?;
+            let owed_total = match r.owed.as_ref() {
+                Some(owed) => wire::parse_owed(owed)
+                    .map_err(HandleError::Permanent)?
+                    .total(),
+                None => {
+                    wire::parse_money(r.open_amount.as_ref())
+                        .map_err(HandleError::Permanent)?
+                        .0
+                }
+            };
+            if r.created {
+                let (_, currency) =
+                    wire::parse_money(r.amount.as_ref()).map_err(HandleError::Permanent)?;
+                store::ladder::upcoming_scheduled(
+                    tx,
+                    &store::ladder::Upcoming {
+                        receivable_id,
+                        customer_id,
+                        contract_no: approved.contract_no.clone(),
+                        due_date: due,
+                        currency,
+                        open_amount: owed_total,
+                        charge_type: charge_name(r.charge_type),
+                    },
+                )
+                .await?;
+            } else {
+                store::ladder::upcoming_changed(
+                    tx,
+                    receivable_id,
+                    Some(due),
+                    owed_total,
+                    r.removed || owed_total.is_zero(),
+                )
+                .await?;
+            }
+        }
         let case: Option<(Uuid, NaiveDate)> = sqlx::query_as(
             "SELECT id, opened_on FROM cases WHERE customer_id = $1 AND status = 'active' FOR UPDATE",
         )
@@ -467,4 +521,39 @@ async fn log_action(
         .await?;
     tracing::info!(%case_id, step, days, "dunning action executed");
     Ok(action_id)
+}
+
+/// The proto name of a charge type as stored.
+fn charge_name(value: i32) -> String {
+    proto::types::v1::ChargeType::try_from(value)
+        .unwrap_or_default()
+        .as_str_name()
+        .to_owned()
+}
+
+/// R-D1: scheduled or billed receivables, to remind of before they fall due.
+async fn scheduled(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    contract_no: &str,
+    receivables: &[events::ScheduledReceivable],
+) -> Result<(), HandleError> {
+    for r in receivables {
+        let (amount, currency) =
+            wire::parse_money(r.amount.as_ref()).map_err(HandleError::Permanent)?;
+        store::ladder::upcoming_scheduled(
+            tx,
+            &store::ladder::Upcoming {
+                receivable_id: uuid("receivable_id", &r.receivable_id)?,
+                customer_id,
+                contract_no: contract_no.to_owned(),
+                due_date: date("due_date", &r.due_date)?,
+                currency,
+                open_amount: amount,
+                charge_type: charge_name(r.charge_type),
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }

@@ -426,6 +426,17 @@ impl StepDef {
 }
 
 impl Policy {
+    /// How many days before due the earliest pre-due step runs (R-D1: 7); `None` when the
+    /// policy has no step before or on the due date.
+    #[must_use]
+    pub fn pre_due_lead(&self) -> Option<u32> {
+        self.steps
+            .iter()
+            .filter(|s| s.when.to_day.is_some_and(|t| t <= 0))
+            .map(|s| s.when.from_day.min(0).unsigned_abs())
+            .max()
+    }
+
     /// The next harder step after `step` (the least severe one above it), for "what happens
     /// next" on a notice (R-D3).
     #[must_use]

@@ -475,3 +475,149 @@ pub async fn escalate(
     .await
     .map(drop)
 }
+
+/// A receivable not yet overdue (R-D1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upcoming {
+    /// The receivable.
+    pub receivable_id: Uuid,
+    /// The debtor.
+    pub customer_id: Uuid,
+    /// Contract number.
+    pub contract_no: String,
+    /// Due date.
+    pub due_date: NaiveDate,
+    /// Currency.
+    pub currency: String,
+    /// Open amount.
+    pub open_amount: Decimal,
+    /// Charge type's proto name.
+    pub charge_type: String,
+}
+
+/// Records a scheduled or billed receivable (a repeat changes nothing).
+pub async fn upcoming_scheduled(tx: &mut PgConnection, u: &Upcoming) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO upcoming (receivable_id, customer_id, contract_no, due_date, currency, open_amount, charge_type, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'open') ON CONFLICT (receivable_id) DO NOTHING",
+    )
+    .bind(u.receivable_id)
+    .bind(u.customer_id)
+    .bind(&u.contract_no)
+    .bind(u.due_date)
+    .bind(&u.currency)
+    .bind(u.open_amount)
+    .bind(&u.charge_type)
+    .execute(tx)
+    .await
+    .map(drop)
+}
+
+/// What is still open on a receivable and when it is due (after a payment or amendment);
+/// settled when nothing is.
+pub async fn upcoming_changed(
+    tx: &mut PgConnection,
+    receivable_id: Uuid,
+    due_date: Option<NaiveDate>,
+    open_amount: Decimal,
+    settled: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE upcoming SET open_amount = $2, due_date = COALESCE($3, due_date),
+                             status = CASE WHEN $4 THEN 'settled' ELSE 'open' END
+         WHERE receivable_id = $1",
+    )
+    .bind(receivable_id)
+    .bind(open_amount)
+    .bind(due_date)
+    .bind(settled)
+    .execute(tx)
+    .await
+    .map(drop)
+}
+
+/// Open receivables due in `from..=to` of debtors without an active case, customers after
+/// `after`, at most `limit` customers' worth, by customer and due date.
+pub async fn upcoming_due(
+    tx: &mut PgConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<Upcoming>, sqlx::Error> {
+    type Row = (Uuid, Uuid, String, NaiveDate, String, Decimal, String);
+    let rows: Vec<Row> = sqlx::query_as(
+        "WITH debtors AS (
+             SELECT DISTINCT u.customer_id FROM upcoming u
+             WHERE u.status = 'open' AND u.due_date BETWEEN $1 AND $2
+               AND ($3::uuid IS NULL OR u.customer_id > $3)
+               AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.customer_id = u.customer_id AND c.status = 'active')
+             ORDER BY u.customer_id LIMIT $4)
+         SELECT u.receivable_id, u.customer_id, u.contract_no, u.due_date, u.currency, u.open_amount, u.charge_type
+         FROM upcoming u JOIN debtors d ON d.customer_id = u.customer_id
+         WHERE u.status = 'open' AND u.due_date BETWEEN $1 AND $2 AND u.open_amount > 0
+         ORDER BY u.customer_id, u.due_date, u.receivable_id",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Upcoming {
+            receivable_id: r.0,
+            customer_id: r.1,
+            contract_no: r.2,
+            due_date: r.3,
+            currency: r.4.trim().to_owned(),
+            open_amount: r.5,
+            charge_type: r.6,
+        })
+        .collect())
+}
+
+/// The pre-due reminders sent to `customer_id` for items due on `due_date`.
+pub async fn reminders_sent(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    due_date: NaiveDate,
+) -> Result<Vec<(String, i32, NaiveDate)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT step, severity, business_date FROM reminders_sent WHERE customer_id = $1 AND due_date = $2",
+    )
+    .bind(customer_id)
+    .bind(due_date)
+    .fetch_all(tx)
+    .await
+}
+
+/// Records a pre-due reminder; false if it was recorded already.
+#[allow(clippy::too_many_arguments)]
+pub async fn reminder_sent(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    due_date: NaiveDate,
+    step: &str,
+    severity: i32,
+    date: NaiveDate,
+    policy_id: &str,
+    policy_version: i32,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "INSERT INTO reminders_sent (customer_id, due_date, step, severity, business_date, policy_id, policy_version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+    )
+    .bind(customer_id)
+    .bind(due_date)
+    .bind(step)
+    .bind(severity)
+    .bind(date)
+    .bind(policy_id)
+    .bind(policy_version)
+    .execute(tx)
+    .await?
+    .rows_affected()
+        > 0)
+}

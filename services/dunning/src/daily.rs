@@ -215,7 +215,7 @@ impl Ladder {
         else {
             return Ok(false);
         };
-        if !step.when.to_day.is_some_and(|t| t <= 0) {
+        if step.when.to_day.is_none_or(|t| t > 0) {
             return Ok(false);
         }
         let policy = &self.policy;

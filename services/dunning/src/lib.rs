@@ -11,7 +11,9 @@
 //!   (`DUNNING_RECORDING_FILE`, `DUNNING_RECORDING_FAIL`);
 //! - `DUNNING_CONTACT_LOG_KEY`: the Ed25519 key (PKCS#8, hex) that signs contact-log
 //!   checkpoints, required in production; `DUNNING_CHECKPOINT_SECS` (default 60);
-//! - `DUNNING_LADDER_WAIT_SECS` (default 600): how long a day waits for its overdue events.
+//! - `DUNNING_LADDER_WAIT_SECS` (default 600): how long a day waits for its overdue events;
+//! - `DUNNING_RETENTION_YEARS` (default 3, at least 3): contact records are anonymised this
+//!   long after the debtor's last collection activity (R-D14).
 
 pub mod api;
 pub mod backtest;
@@ -22,6 +24,7 @@ mod handler;
 pub mod notice;
 pub mod outreach;
 pub mod policy;
+pub mod retention;
 pub mod store;
 
 use std::sync::Arc;
@@ -37,7 +40,7 @@ pub const SERVICE: &str = "dunning";
 /// Default gRPC port of the local stack.
 pub const DEFAULT_PORT: u16 = 50054;
 
-static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+pub(crate) static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Settings of the ladder before policies were data; refused so nobody believes they still
 /// apply.
@@ -93,6 +96,16 @@ pub async fn run(
         kit::config::env_parse("DUNNING_CHECKPOINT_SECS", 60, "a whole number of seconds")?;
     let wait: u64 =
         kit::config::env_parse("DUNNING_LADDER_WAIT_SECS", 600, "a whole number of seconds")?;
+    let retention_years: u32 = kit::config::env_parse(
+        "DUNNING_RETENTION_YEARS",
+        3,
+        "a whole number of years, at least 3",
+    )?;
+    if retention_years < 3 {
+        anyhow::bail!(
+            "DUNNING_RETENTION_YEARS={retention_years}: R-D14 keeps contact records at least three years after the last collection activity; give 3 or more"
+        );
+    }
     let issuer = std::env::var("DUNNING_NOTICE_ISSUER")
         .ok()
         .filter(|s| !s.trim().is_empty())
@@ -115,6 +128,7 @@ pub async fn run(
         issuer,
         wait: Duration::from_secs(wait),
     }));
+    retention::spawn(app.pool.clone(), retention_years);
     outreach::spawn(
         app.pool.clone(),
         app.outbox.clone(),

@@ -5,3 +5,4 @@ pub mod cases;
 pub mod contact_log;
 pub mod contacts;
 pub mod ladder;
+pub mod retention;

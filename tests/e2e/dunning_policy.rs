@@ -26,6 +26,18 @@ async fn set_contacts(
     customer_id: &str,
     contacts: &[(ContactChannel, &str)],
 ) -> anyhow::Result<dunning::DebtorContacts> {
+    let own: Vec<_> = contacts
+        .iter()
+        .map(|(c, a)| (*c, *a, dunning::Recipient::Debtor))
+        .collect();
+    set_contacts_with(clients, customer_id, &own).await
+}
+
+async fn set_contacts_with(
+    clients: &Clients,
+    customer_id: &str,
+    contacts: &[(ContactChannel, &str, dunning::Recipient)],
+) -> anyhow::Result<dunning::DebtorContacts> {
     let answer = clients
         .dunning
         .clone()
@@ -38,10 +50,10 @@ async fn set_contacts(
                 name: String::new(),
                 contacts: contacts
                     .iter()
-                    .map(|(channel, address)| dunning::ContactPoint {
+                    .map(|(channel, address, recipient)| dunning::ContactPoint {
                         channel: *channel as i32,
                         address: (*address).to_owned(),
-                        recipient: dunning::Recipient::Debtor as i32,
+                        recipient: *recipient as i32,
                     })
                     .collect(),
             }),
@@ -245,6 +257,34 @@ async fn one_notice_per_debtor_at_the_most_severe_step_with_one_fee_sent_by_emai
             .collect();
         assert_eq!(hash, notice.sha256);
     }
+    // The operator's command saves the same PDF, checked against the recorded hash.
+    let admin_token = stack
+        .auth
+        .token("stack-admin", &[Role::Admin], None)
+        .or_logs(&stack);
+    let saved = std::env::temp_dir().join(format!("notice-{}.pdf", uuid::Uuid::new_v4()));
+    let saved_arg = saved.display().to_string();
+    let out = crate::operator_cli::collectctl(
+        &stack,
+        Some(&admin_token),
+        &[
+            "dunning",
+            "notices",
+            "get",
+            &notice.notice_id,
+            "--pdf",
+            &saved_arg,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        crate::operator_cli::text(&out.stderr)
+    );
+    assert!(crate::operator_cli::text(&out.stdout).contains(&notice.number));
+    assert_eq!(std::fs::read(&saved).expect("the saved PDF"), got.pdf);
+    let _ = std::fs::remove_file(&saved);
+    assert!(notice.number.starts_with("DN-2026-"), "{}", notice.number);
     let text = pdf_text(&got.pdf);
     for expected in [
         "HT-DUN-1",
@@ -465,11 +505,24 @@ async fn conduct_rules_move_contacts_with_their_reason_and_the_log_shows_an_edit
         "dunning knows who owns the customer",
         EVENTUALLY,
         || async {
-            Ok(
-                set_contacts(&clients, &customer, &[(ContactChannel::Sms, "13900139000")])
-                    .await
-                    .ok(),
+            Ok(set_contacts_with(
+                &clients,
+                &customer,
+                &[
+                    (
+                        ContactChannel::Sms,
+                        "13900139000",
+                        dunning::Recipient::Debtor,
+                    ),
+                    (
+                        ContactChannel::Sms,
+                        "13500135000",
+                        dunning::Recipient::DesignatedContact,
+                    ),
+                ],
             )
+            .await
+            .ok())
         },
     )
     .await
@@ -506,6 +559,7 @@ async fn conduct_rules_move_contacts_with_their_reason_and_the_log_shows_an_edit
                 channel: ContactChannel::Sms as i32,
                 template: "reminder".to_owned(),
                 not_before: "2026-03-04T10:00:00+08:00".to_owned(),
+                recipient: dunning::Recipient::Debtor as i32,
             })
             .await
             .or_logs(&stack)
@@ -530,6 +584,7 @@ async fn conduct_rules_move_contacts_with_their_reason_and_the_log_shows_an_edit
             channel: ContactChannel::Sms as i32,
             template: "reminder".to_owned(),
             not_before: "2026-03-04T10:00:00+08:00".to_owned(),
+            recipient: dunning::Recipient::Debtor as i32,
         })
         .await
         .or_logs(&stack)
@@ -546,6 +601,7 @@ async fn conduct_rules_move_contacts_with_their_reason_and_the_log_shows_an_edit
             channel: ContactChannel::Sms as i32,
             template: "reminder".to_owned(),
             not_before: "2026-10-01T10:00:00+08:00".to_owned(),
+            recipient: dunning::Recipient::Debtor as i32,
         })
         .await
         .or_logs(&stack)
@@ -562,6 +618,7 @@ async fn conduct_rules_move_contacts_with_their_reason_and_the_log_shows_an_edit
             channel: ContactChannel::Sms as i32,
             template: "threat".to_owned(),
             not_before: String::new(),
+            recipient: dunning::Recipient::Debtor as i32,
         })
         .await
         .expect_err("unknown template");
@@ -571,6 +628,36 @@ async fn conduct_rules_move_contacts_with_their_reason_and_the_log_shows_an_edit
         "{}",
         unknown.message()
     );
+
+    // R-D9: a message about the debt never goes to a contact the debtor designated; a
+    // call-back request does.
+    let to_designated = |template: &str, key: &str| dunning::SendMessageRequest {
+        idempotency_key: key.to_owned(),
+        customer_id: customer.clone(),
+        channel: ContactChannel::Sms as i32,
+        template: template.to_owned(),
+        not_before: "2026-03-06T10:00:00+08:00".to_owned(),
+        recipient: dunning::Recipient::DesignatedContact as i32,
+    };
+    let disclosed = dunning
+        .send_message(to_designated("reminder", "third-1"))
+        .await
+        .expect_err("the debt is not told to a third party");
+    assert_eq!(disclosed.code(), tonic::Code::FailedPrecondition);
+    assert!(
+        disclosed.message().contains("THIRD_PARTY_DISCLOSURE"),
+        "{}",
+        disclosed.message()
+    );
+    let call_back = dunning
+        .send_message(to_designated("call_back", "third-2"))
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .message
+        .expect("a message");
+    assert_eq!(call_back.to, "135****5000");
+    assert_eq!(call_back.refused_for, ConductReason::Unspecified as i32);
 
     // The collector's outcome lands in the contact log with who entered it.
     let done = dunning
@@ -601,7 +688,7 @@ async fn conduct_rules_move_contacts_with_their_reason_and_the_log_shows_an_edit
     // Every message is sent (their times are past) and logged; the log verifies.
     let log = eventually("every contact logged", EVENTUALLY, || async {
         let log = contact_log(&clients, &customer).await?;
-        Ok((log.len() == 9).then_some(log))
+        Ok((log.len() == 10).then_some(log))
     })
     .await
     .or_logs(&stack);
@@ -620,12 +707,12 @@ async fn conduct_rules_move_contacts_with_their_reason_and_the_log_shows_an_edit
             .verify_contact_log(dunning::VerifyContactLogRequest {})
             .await?
             .into_inner();
-        Ok((v.checkpoint_seq == 9).then_some(v))
+        Ok((v.checkpoint_seq == 10).then_some(v))
     })
     .await
     .or_logs(&stack);
     assert!(verified.intact, "{verified:?}");
-    assert_eq!(verified.entries, 9);
+    assert_eq!(verified.entries, 10);
 
     // The runtime role cannot change a row; the superuser can, and verify names the row.
     let runtime = sqlx::PgPool::connect(&stack.database_urls["dunning"])
@@ -663,6 +750,15 @@ async fn conduct_rules_move_contacts_with_their_reason_and_the_log_shows_an_edit
         "{broken:?}"
     );
     assert!(broken.detail.contains("contact 4"), "{}", broken.detail);
+    // The operator's command says the same and exits 1.
+    let auditor = stack
+        .auth
+        .token("audit.zhou", &[Role::Auditor], None)
+        .or_logs(&stack);
+    let out = crate::operator_cli::collectctl(&stack, Some(&auditor), &["contact-log", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = crate::operator_cli::text(&out.stderr);
+    assert!(said.contains("EDITED at entry 4"), "{said}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -746,4 +842,145 @@ async fn the_shipped_policy_reminds_seven_days_before_and_on_the_due_date_r_d1()
             .or_logs(&stack)
             .is_empty()
     );
+
+    // R-D10: due Monday 22 June 2026, right after the Dragon Boat Festival (19–21 June): the
+    // reminder planned for 15 June would fall in the week before the holiday, so it goes out
+    // on Friday 12 June, the last working day a week before it, and not again on the 15th.
+    let second = scenario::create_customer(&mut clients, "吴十")
+        .await
+        .or_logs(&stack);
+    scenario::create_contract(
+        &mut clients,
+        &second,
+        "HT-PRE-2",
+        &[("3000.00", "2026-06-22")],
+    )
+    .await
+    .or_logs(&stack);
+    set_contacts(&clients, &second, &[(ContactChannel::Sms, "13600136000")])
+        .await
+        .or_logs(&stack);
+    caught_up(&stack, "dunning", kit::events::CONTRACTS)
+        .await
+        .or_logs(&stack);
+    scenario::run_cycle(&mut clients, "2026-06-12")
+        .await
+        .or_logs(&stack);
+    let early = eventually("the early reminder", EVENTUALLY, || async {
+        let m = messages(&clients, &second).await?;
+        Ok((m.len() == 1).then_some(m))
+    })
+    .await
+    .or_logs(&stack);
+    assert_eq!(early[0].template, "default@1/pre_due_reminder/zh-CN");
+    scenario::run_cycle(&mut clients, "2026-06-15")
+        .await
+        .or_logs(&stack);
+    caught_up(&stack, "dunning", kit::events::CONTRACTS)
+        .await
+        .or_logs(&stack);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(messages(&clients, &second).await.or_logs(&stack).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vacant_units_owner_gets_the_phone_call_of_the_shipped_policy_r_d7() {
+    use proto::contracts::v1 as contracts;
+    use proto::types::v1::ChargeType;
+    let default_policy = format!(
+        "{}/../services/dunning/policies/default.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (stack, mut admin) = start_with(vec![("DUNNING_POLICY".to_owned(), default_policy)]).await;
+    let customer = scenario::create_customer(&mut admin, "周九")
+        .await
+        .or_logs(&stack);
+    // A property-management contract whose handover fee is not due yet, and a vacant unit.
+    let contract = admin
+        .contracts
+        .create_contract(contracts::CreateContractRequest {
+            idempotency_key: "contract:PM-VAC-1".into(),
+            customer_id: customer.clone(),
+            contract_no: "PM-VAC-1".into(),
+            currency: "CNY".into(),
+            installments: vec![contracts::Installment {
+                amount: "150.00".into(),
+                due_date: "2027-06-15".into(),
+                charge_type: ChargeType::ManagementFee as i32,
+                ..Default::default()
+            }],
+            escrow_account: scenario::ESCROW_ACCOUNT.into(),
+            ..Default::default()
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .contract
+        .expect("contract");
+    admin
+        .contracts
+        .create_unit(contracts::CreateUnitRequest {
+            idempotency_key: "unit:5-0901".into(),
+            code: "5-0901".into(),
+            project: "Garden".into(),
+            segment: contracts::UnitSegment::Residential as i32,
+            occupancy: contracts::UnitOccupancy::Vacant as i32,
+            area_m2: "100".into(),
+            contract_id: contract.contract_id.clone(),
+            terms: vec![contracts::ChargeTerm {
+                charge_type: ChargeType::ManagementFee as i32,
+                monthly_amount: "200.00".into(),
+                effective_from: "2026-01".into(),
+                ..Default::default()
+            }],
+        })
+        .await
+        .or_logs(&stack);
+    admin
+        .contracts
+        .run_billing(contracts::RunBillingRequest {
+            period: "2026-10".into(),
+        })
+        .await
+        .or_logs(&stack);
+    let receivables = scenario::receivables(&mut admin, &contract.contract_id)
+        .await
+        .or_logs(&stack);
+    let billed = receivables
+        .iter()
+        .find(|r| r.due_date != "2027-06-15")
+        .expect("the billed charge");
+    let due: chrono::NaiveDate = billed.due_date.parse().expect("a date");
+    caught_up(&stack, "dunning", kit::events::CONTRACTS)
+        .await
+        .or_logs(&stack);
+    // A week overdue: for a vacant unit the shipped policy calls the owner (R-D7) rather than
+    // sending the plain reminder.
+    let week_later = (due + chrono::Days::new(7)).to_string();
+    scenario::run_cycle(&mut admin, &week_later)
+        .await
+        .or_logs(&stack);
+    let case = active_case(&admin, &customer).await.or_logs(&stack);
+    let action = eventually("the day's step", EVENTUALLY, || async {
+        let actions = scenario::dunning_actions(&admin, &case.case_id).await?;
+        Ok(actions.into_iter().next())
+    })
+    .await
+    .or_logs(&stack);
+    assert_eq!(action.step, "phone_call_vacant", "{}", action.detail);
+    assert_eq!(action.channel, ContactChannel::PhoneCall as i32);
+    let tasks = admin
+        .dunning
+        .clone()
+        .list_tasks(dunning::ListTasksRequest {
+            customer_id: customer.clone(),
+            ..Default::default()
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .tasks;
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0].channel, ContactChannel::PhoneCall as i32);
+    assert_eq!(tasks[0].step, "phone_call_vacant");
 }

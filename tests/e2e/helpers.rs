@@ -30,8 +30,15 @@ pub(crate) async fn start_with_service_env(
         env: vec![
             ("OUTBOX_POLL_MS".to_owned(), "50".to_owned()),
             // The three rungs the tests were written for (reminder from day 1, notice from
-            // day 7 or 3 for low grades, legal from day 30 and 5,000), as a policy file.
-            ("DUNNING_POLICY".to_owned(), policy_file("ladder.json")),
+            // day 7 or 3 for low grades, legal from day 30 and 5,000): the shipped compact
+            // policy, also the demo's.
+            (
+                "DUNNING_POLICY".to_owned(),
+                format!(
+                    "{}/../services/dunning/policies/compact.json",
+                    env!("CARGO_MANIFEST_DIR")
+                ),
+            ),
             (
                 "RUST_LOG".to_owned(),
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned()),

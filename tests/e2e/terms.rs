@@ -112,7 +112,13 @@ async fn holiday_due_dates_move_and_late_fees_accrue() {
         .await
         .or_logs(&stack)
         .into_inner();
-    for expected in ["10,000.00", "100.00", "10,100.00", "滞纳金"] {
+    for expected in [
+        "10,000.00",
+        "100.00",
+        "10,100.00",
+        "滞纳金",
+        "1 per mille a day",
+    ] {
         assert!(
             notice.html.contains(expected),
             "{expected} missing from the notice"

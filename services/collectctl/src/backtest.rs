@@ -1,6 +1,9 @@
 //! `collectctl dunning backtest`: replays a portfolio day by day under a dunning policy with
 //! the engine the dunning service uses (issue 13 item 7; R-D1, R-D2, R-D3, R-D7, R-D12).
 //! Nothing is sent and no service is called.
+//!
+//! [`DunningArgs`] is the whole `collectctl dunning` group: the subcommands that talk to the
+//! dunning service live in the `dunning_*` modules.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -25,6 +28,18 @@ pub(crate) struct DunningArgs {
 enum DunningCommand {
     /// Replay a portfolio under a policy and print every action and a summary.
     Backtest(BacktestArgs),
+    /// A debtor's contact details, time zone, language and conduct profile: set, show
+    /// (addresses masked).
+    Contacts(crate::dunning_contacts::ContactsArgs),
+    /// Send a message from one of the policy's templates; the service moves it out of quiet
+    /// hours, holidays and frequency caps and says why.
+    Send(crate::dunning_messages::SendArgs),
+    /// A debtor's outbound messages: scheduled, delivered, failed.
+    Messages(crate::dunning_messages::MessagesArgs),
+    /// Phone calls and visits for collectors: list, create, complete with the outcome.
+    Tasks(crate::dunning_tasks::TasksArgs),
+    /// Written notices: list a debtor's, get one's amounts, hash and documents.
+    Notices(crate::dunning_notices::NoticesArgs),
 }
 
 #[derive(Args)]
@@ -47,7 +62,17 @@ struct BacktestArgs {
 }
 
 pub(crate) fn run(args: DunningArgs) -> Outcome {
-    let DunningCommand::Backtest(args) = args.command;
+    match args.command {
+        DunningCommand::Backtest(args) => backtest(args),
+        DunningCommand::Contacts(args) => crate::dunning_contacts::run(args),
+        DunningCommand::Send(args) => crate::dunning_messages::send(args),
+        DunningCommand::Messages(args) => crate::dunning_messages::list(args),
+        DunningCommand::Tasks(args) => crate::dunning_tasks::run(args),
+        DunningCommand::Notices(args) => crate::dunning_notices::run(args),
+    }
+}
+
+fn backtest(args: BacktestArgs) -> Outcome {
     let policy = match &args.policy {
         Some(path) => Policy::from_json(&read(path, "policy")?)
             .map_err(|e| anyhow!("policy {}: {e}", path.display()))

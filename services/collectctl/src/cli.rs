@@ -13,6 +13,9 @@ use chrono::NaiveDate;
 pub(crate) struct Failure {
     error: anyhow::Error,
     hint: Option<String>,
+    /// A document printed on stdout all the same (e.g. `contact-log verify --json` of a log
+    /// that is not intact: the answer is the document, the exit status says it failed).
+    document: Option<String>,
 }
 
 impl<E: Into<anyhow::Error>> From<E> for Failure {
@@ -20,6 +23,7 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
         Failure {
             error: e.into(),
             hint: None,
+            document: None,
         }
     }
 }
@@ -31,11 +35,26 @@ impl Failure {
         format!("{:#}", self.error)
     }
 
+    /// What to do next, for tests.
+    #[cfg(test)]
+    pub(crate) fn hint_text(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+
     /// An error with what to do next.
     pub(crate) fn with_hint(error: anyhow::Error, hint: impl Display) -> Self {
         Failure {
             error,
             hint: Some(hint.to_string()),
+            document: None,
+        }
+    }
+
+    /// The same failure, printing `document` on stdout before the error.
+    pub(crate) fn with_document(self, document: String) -> Self {
+        Failure {
+            document: Some(document),
+            ..self
         }
     }
 }
@@ -50,6 +69,7 @@ impl<T, E: Into<anyhow::Error>> Hint<T> for Result<T, E> {
         self.map_err(|e| Failure {
             error: e.into(),
             hint: Some(hint.to_string()),
+            document: None,
         })
     }
 }
@@ -66,6 +86,9 @@ pub(crate) fn finish(result: Outcome) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(failure) => {
+            if let Some(document) = &failure.document {
+                let _ = writeln!(std::io::stdout().lock(), "{document}");
+            }
             eprintln!("error: {:#}", failure.error);
             if let Some(hint) = failure.hint {
                 eprintln!("hint: {hint}");

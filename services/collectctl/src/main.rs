@@ -1,5 +1,6 @@
 //! `collectctl`: the operator's command-line tool. The file tools print JSON on success;
-//! `ingest`, `exceptions`, `refunds` and `customers` print text for people and JSON with `--json`;
+//! `ingest`, `exceptions`, `refunds`, `customers`, the dunning service's commands and
+//! `contact-log` print text for people and JSON with `--json`;
 //! on failure it prints what is wrong and what to do next on stderr and exits non-zero
 //! (1 for bad input or data, 2 for a malformed command line).
 //!
@@ -14,8 +15,14 @@ mod billing;
 mod book_to_bank;
 mod calendar;
 mod cli;
+mod contact_log;
 mod customers;
 mod dlq;
+mod dunning_contacts;
+mod dunning_messages;
+mod dunning_names;
+mod dunning_notices;
+mod dunning_tasks;
 mod exceptions;
 mod feed;
 mod holds;
@@ -72,9 +79,13 @@ enum Command {
     /// A customer's statement of account: open items, aging, late fees, totals; text, --json,
     /// and the printable document with --html FILE / --pdf FILE (contracts service).
     Statement(statement::StatementArgs),
-    /// Dunning policies (issue 13): `dunning backtest` replays a portfolio day by day under a
-    /// policy with the service's engine and prints every action (no service called).
+    /// Dunning (issue 13): `dunning backtest` replays a portfolio day by day under a policy
+    /// with the service's engine (no service called); `contacts`, `send`, `messages`,
+    /// `tasks` and `notices` work a debtor through the dunning service.
     Dunning(backtest::DunningArgs),
+    /// The dunning contact log (R-D4, R-L8): list entries, and verify the hash chain and the
+    /// latest signed checkpoint (exit status 1 when not intact).
+    ContactLog(contact_log::ContactLogArgs),
     /// Property-management billing (R-C2): the monthly run and meter-reading imports
     /// (contracts service).
     Billing(billing::BillingArgs),
@@ -117,6 +128,7 @@ fn main() -> ExitCode {
         Command::Amendments(args) => amendments::run(args),
         Command::Statement(args) => statement::run(args),
         Command::Dunning(args) => backtest::run(args),
+        Command::ContactLog(args) => contact_log::run(args),
         Command::Billing(args) => billing::run(args),
         Command::Units(args) => billing::units(args),
         Command::Auth(args) => auth::run(args),
@@ -124,4 +136,60 @@ fn main() -> ExitCode {
         Command::Dlq(args) => dlq::run(args),
     };
     cli::finish(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_tree_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_dunning_commands_are_under_dunning_and_the_log_at_the_top() {
+        for args in [
+            &["collectctl", "dunning", "backtest", "--portfolio", "p.json"][..],
+            &["collectctl", "dunning", "contacts", "show", "C1", "--json"],
+            &[
+                "collectctl",
+                "dunning",
+                "contacts",
+                "set",
+                "C1",
+                "--contact",
+                "sms:13912345678",
+            ],
+            &[
+                "collectctl",
+                "dunning",
+                "send",
+                "C1",
+                "--channel",
+                "sms",
+                "--template",
+                "reminder",
+            ],
+            &["collectctl", "dunning", "messages", "C1"],
+            &["collectctl", "dunning", "tasks", "list", "--customer", "C1"],
+            &[
+                "collectctl",
+                "dunning",
+                "notices",
+                "get",
+                "N1",
+                "--pdf",
+                "n.pdf",
+            ],
+            &["collectctl", "contact-log", "list", "--customer", "C1"],
+            &["collectctl", "contact-log", "verify", "--json"],
+        ] {
+            let parsed = Cli::try_parse_from(args);
+            assert!(parsed.is_ok(), "{args:?}: {:?}", parsed.err());
+        }
+        assert!(Cli::try_parse_from(["collectctl", "contact-log", "verify", "extra"]).is_err());
+    }
 }

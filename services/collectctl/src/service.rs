@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use proto::audit::v1::audit_service_client::AuditServiceClient;
 use proto::contracts::v1::contracts_service_client::ContractsServiceClient;
 use proto::deadletters::v1::dead_letter_service_client::DeadLetterServiceClient;
+use proto::dunning::v1::dunning_service_client::DunningServiceClient;
 use proto::payments::v1::payments_service_client::PaymentsServiceClient;
 use tonic::metadata::AsciiMetadataValue;
 use tonic::service::Interceptor;
@@ -134,6 +135,19 @@ pub(crate) async fn contracts(
     ))
 }
 
+/// A client of the dunning service at `url`, else `$DUNNING_URL`, else the local stack.
+pub(crate) async fn dunning(
+    url_arg: Option<String>,
+) -> Result<DunningServiceClient<Authed>, Failure> {
+    let url = url(url_arg, "DUNNING_URL", 50054);
+    let client = DunningServiceClient::new(connect(&url, "dunning", "--dunning").await?);
+    // A notice comes back with its PDF and HTML, and a task's proof may be a scanned
+    // signature (up to 5 MiB): more than gRPC's default 4 MiB.
+    Ok(client
+        .max_decoding_message_size(64 << 20)
+        .max_encoding_message_size(8 << 20))
+}
+
 /// The local stack's port of each service.
 pub(crate) const SERVICES: [(&str, u16); 5] = [
     ("contracts", 50051),
@@ -174,7 +188,19 @@ pub(crate) async fn dead_letters(
 
 /// Every item of a paged list: `page` is called with each page token (empty first) and
 /// answers the page's items and the next token; it stops at an empty next token.
-pub(crate) async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, Failure>
+pub(crate) async fn all_pages<T, F, Fut>(page: F) -> Result<Vec<T>, Failure>
+where
+    F: FnMut(String) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, String), tonic::Status>>,
+{
+    all_pages_with(status, page).await
+}
+
+/// [`all_pages`] with the service's own refusals (`refused` turns an error into what to do).
+pub(crate) async fn all_pages_with<T, F, Fut>(
+    refused: fn(tonic::Status) -> Failure,
+    mut page: F,
+) -> Result<Vec<T>, Failure>
 where
     F: FnMut(String) -> Fut,
     Fut: Future<Output = Result<(Vec<T>, String), tonic::Status>>,
@@ -182,7 +208,7 @@ where
     let mut all = Vec::new();
     let mut token = String::new();
     loop {
-        let (items, next) = page(token).await.map_err(status)?;
+        let (items, next) = page(token).await.map_err(refused)?;
         all.extend(items);
         if next.is_empty() {
             return Ok(all);

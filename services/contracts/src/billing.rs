@@ -164,6 +164,9 @@ async fn publish(
         unit: unit.code.clone(),
         project: unit.project.clone(),
         period: period.to_string(),
+        segment: crate::domain::billing::Segment::parse(&unit.segment)
+            .map_or(0, |s| crate::wire::segment_to_wire(s) as i32),
+        occupancy: crate::wire::occupancy_to_wire(unit.occupancy()) as i32,
         // R-O4: blind indexes and masked forms, never accounts in clear.
         payer_account_indexes: accounts.iter().map(|a| pii.account_index(a)).collect(),
         payer_accounts_masked: accounts.iter().map(|a| wire::mask(a)).collect(),

@@ -228,6 +228,11 @@ async fn accrue_chunk(
                 charge_type: row.charge_type() as i32,
                 owed: Some(wire::owed(&owed, currency)),
                 interest: Some(wire::money(interest.charged, currency)),
+                late_fee_terms: fee_policies
+                    .get(&row.contract_id)
+                    .and_then(Option::as_ref)
+                    .map(|p| p.name().to_owned())
+                    .unwrap_or_default(),
             },
         ));
     }

@@ -119,6 +119,18 @@ fn describe(actions: &[dunning::Action]) -> serde_json::Value {
     )
 }
 
+/// The dunning policy the demo's stack runs: the shipped compact policy (reminder from day 1,
+/// written notice from day 7, legal from day 30 and 5,000), found beside the sources or, for
+/// an installed binary, through `DUNNING_POLICY`.
+#[must_use]
+pub fn policy_path() -> std::path::PathBuf {
+    match std::env::var_os("DUNNING_POLICY").filter(|v| !v.is_empty()) {
+        Some(path) => std::path::PathBuf::from(path),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../dunning/policies/compact.json"),
+    }
+}
+
 /// Runs the demo against a running stack.
 pub async fn run(clients: &mut Clients, reporter: &mut Reporter) -> anyhow::Result<()> {
     let suffix = uuid::Uuid::new_v4().simple().to_string()[..6].to_uppercase();

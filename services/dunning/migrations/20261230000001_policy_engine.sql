@@ -12,6 +12,7 @@ ALTER TABLE cases
 
 ALTER TABLE case_items
     ADD COLUMN charge_type TEXT NOT NULL DEFAULT '',
+    ADD COLUMN late_fee_terms TEXT NOT NULL DEFAULT '',
     ADD COLUMN principal   NUMERIC(20, 6) NOT NULL DEFAULT 0,
     ADD COLUMN other       NUMERIC(20, 6) NOT NULL DEFAULT 0;
 
@@ -62,6 +63,9 @@ CREATE TABLE debtors (
     language         TEXT NOT NULL DEFAULT 'zh-CN' CHECK (language IN ('zh-CN', 'en')),
     conduct_profile  TEXT NOT NULL DEFAULT 'cn',
     unit             TEXT NOT NULL DEFAULT '',
+    -- The unit last billed (R-C3): policies choose steps by them (R-D7).
+    segment          TEXT CHECK (segment IN ('residential', 'commercial', 'villa', 'parking')),
+    occupancy        TEXT CHECK (occupancy IN ('vacant', 'occupied')),
     updated_at       TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE TABLE debtor_contacts (

@@ -225,6 +225,7 @@ fn notice_to_wire(n: &NoticeRow) -> api::Notice {
         sha256: hex::encode(&n.sha256),
         pay_by: n.pay_by.to_string(),
         language: n.language.clone(),
+        number: n.number.clone(),
     }
 }
 
@@ -647,28 +648,16 @@ impl DunningService for Api {
             )
             .into());
         }
-        let Some(step) = self
-            .policy
-            .steps
-            .iter()
-            .find(|s| s.code == request.template)
-        else {
-            return Err(ApiError::invalid(
-                "template",
-                format!(
-                    "{:?} is not a step of policy {}@{}: use one of {}",
-                    request.template,
-                    self.policy.id,
-                    self.policy.version,
-                    self.policy
-                        .steps
-                        .iter()
-                        .map(|s| s.code.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-            .into());
+        let designated = match api::Recipient::try_from(request.recipient) {
+            Ok(api::Recipient::Unspecified | api::Recipient::Debtor) => false,
+            Ok(api::Recipient::DesignatedContact) => true,
+            Err(_) => {
+                return Err(ApiError::invalid(
+                    "recipient",
+                    "RECIPIENT_DEBTOR or RECIPIENT_DESIGNATED_CONTACT",
+                )
+                .into());
+            }
         };
         let when = opt_time("not_before", &request.not_before)?.unwrap_or_else(Utc::now);
         let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
@@ -676,14 +665,38 @@ impl DunningService for Api {
             .await
             .map_err(ApiError::from)?;
         drop(conn);
+        let Some((disclosure, language, template)) = self
+            .policy
+            .hand_template(&request.template, &debtor.language)
+        else {
+            let mut codes: Vec<&str> = self.policy.steps.iter().map(|s| s.code.as_str()).collect();
+            codes.extend(self.policy.messages.keys().map(String::as_str));
+            return Err(ApiError::invalid(
+                "template",
+                format!(
+                    "{:?} is not a step or message of policy {}@{}: use one of {}",
+                    request.template,
+                    self.policy.id,
+                    self.policy.version,
+                    codes.join(", ")
+                ),
+            )
+            .into());
+        };
+        let wanted = if designated {
+            "designated_contact"
+        } else {
+            "debtor"
+        };
         let Some((_, address, _)) = debtor
             .contacts
             .iter()
-            .find(|(c, _, r)| c == channel.as_str() && r == "debtor")
+            .find(|(c, _, r)| c == channel.as_str() && r == wanted)
         else {
             return Err(ApiError::FailedPrecondition(format!(
-                "customer {customer_id} has no {} contact of their own on file: add one with SetContacts (`collectctl dunning contacts set`)",
-                channel.as_str()
+                "customer {customer_id} has no {} contact {} on file: add one with SetContacts (`collectctl dunning contacts set`)",
+                channel.as_str(),
+                if designated { "of someone they designated" } else { "of their own" }
             ))
             .into());
         };
@@ -696,12 +709,29 @@ impl DunningService for Api {
             )
             .date_naive();
         let (case_id, vars) = self.case_vars(&debtor, today).await?;
-        let (language, template) = step.template(&debtor.language).unwrap_or(("zh-CN", ""));
         let body = crate::policy::render(template, &vars);
         let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
         let planned = self
             .conduct
-            .plan_for(&mut tx, &debtor, channel, when)
+            .plan_to(
+                &mut tx,
+                &debtor,
+                channel,
+                when,
+                if designated {
+                    crate::domain::conduct::Recipient::DesignatedContact
+                } else {
+                    crate::domain::conduct::Recipient::Debtor
+                },
+                match disclosure {
+                    crate::policy::Disclosure::DebtorOnly => {
+                        crate::domain::conduct::Disclosure::DebtorOnly
+                    }
+                    crate::policy::Disclosure::CallBackRequest => {
+                        crate::domain::conduct::Disclosure::CallBackRequest
+                    }
+                },
+            )
             .await
             .map_err(ApiError::from)?
             .map_err(ApiError::FailedPrecondition)?;
@@ -713,7 +743,7 @@ impl DunningService for Api {
             address: address.clone(),
             template: format!(
                 "{}@{}/{}/{language}",
-                self.policy.id, self.policy.version, step.code
+                self.policy.id, self.policy.version, request.template
             ),
             language: language.to_owned(),
             subject: if language == "en" {

@@ -31,6 +31,10 @@ use crate::store::{self, contacts::Debtor, ladder::OpenItem};
 /// Debtors decided per transaction.
 const CHUNK: i64 = 200;
 
+/// How many days beyond the policy's pre-due lead R-D10 may pull a reminder earlier: the
+/// profile's shift (7 days) plus the longest holiday run.
+const PRE_HOLIDAY_REACH: u64 = 21;
+
 /// Everything the run needs.
 pub struct Ladder {
     /// The database.
@@ -151,7 +155,8 @@ impl Ladder {
         let Some(lead) = self.policy.pre_due_lead() else {
             return Ok(0);
         };
-        let to = date + chrono::Days::new(u64::from(lead));
+        // R-D10 moves a reminder up to a week and a holiday's length earlier: look that far.
+        let to = date + chrono::Days::new(u64::from(lead) + PRE_HOLIDAY_REACH);
         let mut after = None;
         let mut sent = 0;
         loop {
@@ -206,18 +211,40 @@ impl Ladder {
             items: &engine_items,
             taken: &taken,
         };
-        let Decision::Take {
-            step,
-            items: covered,
-            amount,
-            ..
-        } = policy::decide(&self.policy, &debtor, date)
-        else {
+        // R-D10: the reminder planned for a later day goes out today when the day before a
+        // traditional holiday moves it here; one contact a day, the nearest planned day first.
+        let contact_row = store::contacts::debtor(tx, customer_id).await?;
+        let mut chosen = None;
+        for offset in 0..=(oldest - date).num_days().max(0) {
+            let planned = date + chrono::Days::new(offset.unsigned_abs());
+            let sends_on = match self
+                .conduct
+                .pre_holiday(&contact_row.conduct_profile, planned)
+            {
+                Ok(day) => day,
+                Err(error) => {
+                    tracing::warn!(%customer_id, %error, "pre-holiday date unknown; the reminder keeps its day");
+                    planned
+                }
+            };
+            if sends_on != date {
+                continue;
+            }
+            if let Decision::Take {
+                step,
+                items: covered,
+                amount,
+                ..
+            } = policy::decide(&self.policy, &debtor, planned)
+                && step.when.to_day.is_some_and(|t| t <= 0)
+            {
+                chosen = Some((step, covered, amount));
+                break;
+            }
+        }
+        let Some((step, covered, amount)) = chosen else {
             return Ok(false);
         };
-        if step.when.to_day.is_none_or(|t| t > 0) {
-            return Ok(false);
-        }
         let policy = &self.policy;
         let version = i32::try_from(policy.version).unwrap_or(i32::MAX);
         if !store::ladder::reminder_sent(
@@ -234,7 +261,6 @@ impl Ladder {
         {
             return Ok(false);
         }
-        let contact_row = store::contacts::debtor(tx, customer_id).await?;
         let currency = first.currency.clone();
         let covered: Vec<&store::ladder::Upcoming> = covered.iter().map(|i| &items[*i]).collect();
         let vars = vec![
@@ -256,16 +282,20 @@ impl Ladder {
                 covered
                     .iter()
                     .map(|u| {
-                        format!(
-                            "{}{}年{}月 {}元",
-                            charge_name(&u.charge_type),
-                            u.due_date.year(),
-                            u.due_date.month(),
-                            wire::format_amount(u.open_amount, &u.currency)
+                        item_text(
+                            &u.charge_type,
+                            u.due_date,
+                            u.open_amount,
+                            &u.currency,
+                            contact_row.language == "en",
                         )
                     })
                     .collect::<Vec<_>>()
-                    .join("、"),
+                    .join(if contact_row.language == "en" {
+                        ", "
+                    } else {
+                        "、"
+                    }),
             ),
         ];
         let (language, template) = step
@@ -381,10 +411,9 @@ impl Ladder {
                 .collect();
             let debtor = policy::Debtor {
                 grade: &case.grade,
-                // Dunning does not know segment or occupancy yet: steps conditioned on them
-                // do not apply (see the README).
-                segment: None,
-                occupancy: None,
+                // From the unit billing last reported (R-C3); none for purchase contracts.
+                segment: case.segment.as_deref().and_then(policy::Segment::parse),
+                occupancy: case.occupancy.as_deref().and_then(policy::Occupancy::parse),
                 items: &engine_items,
                 taken: &engine_taken,
             };
@@ -445,13 +474,27 @@ impl Ladder {
         let next = policy.next_after(step);
         let amount_text = format!("{} {currency}", wire::format_amount(amount, &currency));
         let pay_by = date + chrono::Days::new(7);
+        let (language, template) = step.template(&debtor.language).unwrap_or(("zh-CN", ""));
+        let language = language.to_owned();
+        let en = language == "en";
+        let next_step = next.map_or_else(
+            || {
+                if en {
+                    "pursue the debt at law"
+                } else {
+                    "依法追收"
+                }
+                .to_owned()
+            },
+            |s| next_step_text(s.channel, en).to_owned(),
+        );
         let mut vars = vec![
             (
                 "name",
-                if debtor.name.is_empty() {
-                    "客户".to_owned()
-                } else {
-                    debtor.name.clone()
+                match (debtor.name.is_empty(), en) {
+                    (false, _) => debtor.name.clone(),
+                    (true, false) => "客户".to_owned(),
+                    (true, true) => "customer".to_owned(),
                 },
             ),
             ("amount", wire::format_amount(amount, &currency)),
@@ -460,19 +503,11 @@ impl Ladder {
             ("n", n.to_string()),
             ("as_of", date.to_string()),
             ("pay_by", pay_by.to_string()),
-            ("late_fee_rate", LATE_FEE_TERMS.to_owned()),
-            (
-                "next_step",
-                next.map_or_else(
-                    || "依法追收".to_owned(),
-                    |s| next_step_text(s.channel).to_owned(),
-                ),
-            ),
+            ("late_fee_rate", late_fee_terms(covered, en)),
+            ("next_step", next_step.clone()),
             ("unit", debtor.unit.clone()),
-            ("breakdown", breakdown(covered)),
+            ("breakdown", breakdown(covered, en)),
         ];
-        let (language, template) = step.template(&debtor.language).unwrap_or(("zh-CN", ""));
-        let language = language.to_owned();
         let text = policy::render(template, &vars);
         let template_id = format!("{}@{}/{}/{language}", policy.id, policy.version, step.code);
 
@@ -491,15 +526,17 @@ impl Ladder {
                 n,
                 signature_required: step.signature_required,
                 currency: currency.clone(),
-                lines: covered.iter().map(|i| line(i)).collect(),
-                late_fee_rate: LATE_FEE_TERMS.to_owned(),
+                lines: covered.iter().map(|i| line(i, en)).collect(),
+                late_fee_rate: late_fee_terms(covered, en),
                 pay_by,
-                next_step: next.map_or_else(
-                    || "依法追收".to_owned(),
-                    |s| next_step_text(s.channel).to_owned(),
-                ),
+                next_step,
                 fee: step.fee,
                 issuer: self.issuer.clone(),
+                lang: if en {
+                    documents::Lang::En
+                } else {
+                    documents::Lang::ZhCn
+                },
             };
             let document = notice.document().context("the notice document")?;
             let html = documents::to_html(&document);
@@ -832,8 +869,23 @@ impl Ladder {
     }
 }
 
-/// Dunning is not told each contract's late-fee rate: notices state the contract's terms.
-const LATE_FEE_TERMS: &str = "按合同约定";
+/// The late-fee terms of the covered items as printed (R-D3): the contracts' terms' names,
+/// or "as the contract provides" when contracts named none.
+fn late_fee_terms(items: &[&OpenItem], en: bool) -> String {
+    let mut names: Vec<&str> = items
+        .iter()
+        .map(|i| i.late_fee_terms.trim())
+        .filter(|t| !t.is_empty())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    match (names.is_empty(), en) {
+        (true, false) => "按合同约定".to_owned(),
+        (true, true) => "the rate in your contract".to_owned(),
+        (false, false) => names.join("；"),
+        (false, true) => names.join("; "),
+    }
+}
 
 /// Channels whose step issues a written notice (R-D3): posted, mailed, by a lawyer, or
 /// e-mailed as a PDF.
@@ -845,34 +897,47 @@ fn carries_notice(channel: Channel) -> bool {
 }
 
 /// "What happens next" on a notice, by the next step's channel.
-fn next_step_text(channel: Channel) -> &'static str {
-    match channel {
-        Channel::Sms | Channel::Email | Channel::AppMessage => "继续发送催缴提醒",
-        Channel::PhoneCall => "电话催收",
-        Channel::Letter | Channel::DoorNotice => "再次发出书面催缴通知",
-        Channel::Visit => "上门催收",
-        Channel::LawyerLetter => "委托律师发送律师函",
-        Channel::PaymentOrderRequest => "向法院申请支付令",
-        Channel::LitigationHandoff => "依法提起诉讼",
+fn next_step_text(channel: Channel, en: bool) -> &'static str {
+    match (channel, en) {
+        (Channel::Sms | Channel::Email | Channel::AppMessage, false) => "继续发送催缴提醒",
+        (Channel::Sms | Channel::Email | Channel::AppMessage, true) => "keep sending reminders",
+        (Channel::PhoneCall, false) => "电话催收",
+        (Channel::PhoneCall, true) => "call you",
+        (Channel::Letter | Channel::DoorNotice, false) => "再次发出书面催缴通知",
+        (Channel::Letter | Channel::DoorNotice, true) => "send a further written notice",
+        (Channel::Visit, false) => "上门催收",
+        (Channel::Visit, true) => "visit you",
+        (Channel::LawyerLetter, false) => "委托律师发送律师函",
+        (Channel::LawyerLetter, true) => "instruct a lawyer to write to you",
+        (Channel::PaymentOrderRequest, false) => "向法院申请支付令",
+        (Channel::PaymentOrderRequest, true) => "apply to the court for a payment order",
+        (Channel::LitigationHandoff, false) => "依法提起诉讼",
+        (Channel::LitigationHandoff, true) => "take legal action",
     }
 }
 
 /// The printed name of a charge type (its proto name as stored).
-fn charge_name(charge_type: &str) -> &'static str {
-    match charge_type {
-        "CHARGE_TYPE_MANAGEMENT_FEE" => "物业管理费",
-        "CHARGE_TYPE_MAINTENANCE_FUND" => "公共维修基金",
-        "CHARGE_TYPE_WATER" => "水费",
-        "CHARGE_TYPE_ELECTRICITY" => "电费",
-        "CHARGE_TYPE_GAS" => "燃气费",
-        _ => "房款/货款",
+fn charge_name(charge_type: &str, en: bool) -> &'static str {
+    match (charge_type, en) {
+        ("CHARGE_TYPE_MANAGEMENT_FEE", false) => "物业管理费",
+        ("CHARGE_TYPE_MANAGEMENT_FEE", true) => "Management fee",
+        ("CHARGE_TYPE_MAINTENANCE_FUND", false) => "公共维修基金",
+        ("CHARGE_TYPE_MAINTENANCE_FUND", true) => "Maintenance fund",
+        ("CHARGE_TYPE_WATER", false) => "水费",
+        ("CHARGE_TYPE_WATER", true) => "Water",
+        ("CHARGE_TYPE_ELECTRICITY", false) => "电费",
+        ("CHARGE_TYPE_ELECTRICITY", true) => "Electricity",
+        ("CHARGE_TYPE_GAS", false) => "燃气费",
+        ("CHARGE_TYPE_GAS", true) => "Gas",
+        (_, false) => "房款/货款",
+        (_, true) => "Purchase price",
     }
 }
 
-fn line(item: &OpenItem) -> Line {
+fn line(item: &OpenItem, en: bool) -> Line {
     Line {
         contract_no: item.contract_no.clone(),
-        charge: charge_name(&item.charge_type).to_owned(),
+        charge: charge_name(&item.charge_type, en).to_owned(),
         month: item.due_date,
         principal: item.principal,
         late_fee: item.late_fee,
@@ -880,21 +945,35 @@ fn line(item: &OpenItem) -> Line {
     }
 }
 
-/// "物业管理费2026年1月 1,200.00元、水费2026年2月 80.00元" for the SMS and task texts.
-fn breakdown(items: &[&OpenItem]) -> String {
+/// One item for the SMS and task texts: "物业管理费2026年1月 1,200.00元" or
+/// "Management fee 2026-01 1200.00".
+fn item_text(charge_type: &str, due: NaiveDate, owed: Decimal, currency: &str, en: bool) -> String {
+    if en {
+        format!(
+            "{} {}-{:02} {}",
+            charge_name(charge_type, true),
+            due.year(),
+            due.month(),
+            wire::format_amount(owed, currency)
+        )
+    } else {
+        format!(
+            "{}{}年{}月 {}元",
+            charge_name(charge_type, false),
+            due.year(),
+            due.month(),
+            wire::format_amount(owed, currency)
+        )
+    }
+}
+
+/// The items for the SMS and task texts, joined.
+fn breakdown(items: &[&OpenItem], en: bool) -> String {
     items
         .iter()
-        .map(|i| {
-            format!(
-                "{}{}年{}月 {}元",
-                charge_name(&i.charge_type),
-                i.due_date.year(),
-                i.due_date.month(),
-                wire::format_amount(i.owed(), &i.currency)
-            )
-        })
+        .map(|i| item_text(&i.charge_type, i.due_date, i.owed(), &i.currency, en))
         .collect::<Vec<_>>()
-        .join("、")
+        .join(if en { ", " } else { "、" })
 }
 
 /// When the ladder's contact of `date` is asked for: 09:00 in the debtor's zone (visits in

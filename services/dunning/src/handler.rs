@@ -54,6 +54,26 @@ impl Handler for Events {
             store::contacts::seen_contract(tx, customer_id, &billed.customer_name, &billed.unit)
                 .await?;
             scheduled(tx, customer_id, &billed.contract_no, &billed.receivables).await?;
+            use proto::contracts::v1::{UnitOccupancy, UnitSegment};
+            let segment = match UnitSegment::try_from(billed.segment) {
+                Ok(UnitSegment::Residential) => Some(crate::policy::Segment::Residential),
+                Ok(UnitSegment::Commercial) => Some(crate::policy::Segment::Commercial),
+                Ok(UnitSegment::Villa) => Some(crate::policy::Segment::Villa),
+                Ok(UnitSegment::Parking) => Some(crate::policy::Segment::Parking),
+                Ok(UnitSegment::Unspecified) | Err(_) => None,
+            };
+            let occupancy = match UnitOccupancy::try_from(billed.occupancy) {
+                Ok(UnitOccupancy::Vacant) => Some(crate::policy::Occupancy::Vacant),
+                Ok(UnitOccupancy::Occupied) => Some(crate::policy::Occupancy::Occupied),
+                Ok(UnitOccupancy::Unspecified) | Err(_) => None,
+            };
+            store::contacts::seen_unit(
+                tx,
+                customer_id,
+                segment.map(crate::policy::Segment::as_str),
+                occupancy.map(crate::policy::Occupancy::as_str),
+            )
+            .await?;
             return Ok(());
         } else if event_type == kit::events::type_name::<events::DailyCycleCompleted>() {
             let done: events::DailyCycleCompleted = event.decode()?;
@@ -113,19 +133,7 @@ impl Handler for Events {
         } else {
             let changed: events::GradeChanged = event.decode()?;
             let customer_id = uuid("customer_id", &changed.customer_id)?;
-            sqlx::query(
-                "INSERT INTO customer_grades (customer_id, grade) VALUES ($1, $2)
-                 ON CONFLICT (customer_id) DO UPDATE SET grade = EXCLUDED.grade",
-            )
-            .bind(customer_id)
-            .bind(&changed.grade)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("UPDATE cases SET grade = $2 WHERE customer_id = $1 AND status = 'active'")
-                .bind(customer_id)
-                .bind(&changed.grade)
-                .execute(&mut *tx)
-                .await?;
+            store::cases::set_grade(tx, customer_id, &changed.grade).await?;
             Ok(())
         }
     }
@@ -167,59 +175,28 @@ impl Events {
         };
         // The day's ladder runs once every overdue event of the day is in (R-D3).
         store::ladder::overdue_seen(tx, as_of, receivable_id).await?;
-        let in_legal: Option<Uuid> =
-            sqlx::query_scalar("SELECT case_id FROM receivables_in_legal WHERE receivable_id = $1")
-                .bind(receivable_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if in_legal.is_some() {
+        if store::cases::in_legal(tx, receivable_id).await? {
             return Ok(()); // R-L5: ordinary dunning stops for receivables in legal.
         }
-        let grade: String =
-            sqlx::query_scalar("SELECT grade FROM customer_grades WHERE customer_id = $1")
-                .bind(customer_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .unwrap_or_default();
-        // The one active case of the customer, opened if there is none (R-D3).
-        sqlx::query(
-            "INSERT INTO cases (id, customer_id, status, grade, opened_on) VALUES ($1, $2, 'active', $3, $4)
-             ON CONFLICT (customer_id) WHERE status = 'active' DO NOTHING",
+        let grade = store::cases::grade_of(tx, customer_id).await?;
+        let case_id = store::cases::open_case(tx, customer_id, &grade, as_of).await?;
+        store::cases::upsert_item(
+            tx,
+            case_id,
+            &store::cases::OverdueItem {
+                receivable_id,
+                contract_id: uuid("contract_id", &overdue.contract_id)?,
+                contract_no: &overdue.contract_no,
+                due_date: date("due_date", &overdue.due_date)?,
+                currency: &currency,
+                open,
+                days_overdue: i32::try_from(overdue.days_overdue).unwrap_or(i32::MAX),
+                late_fee,
+                charge_type,
+                principal,
+                late_fee_terms: &overdue.late_fee_terms,
+            },
         )
-        .bind(Uuid::now_v7())
-        .bind(customer_id)
-        .bind(&grade)
-        .bind(as_of)
-        .execute(&mut *tx)
-        .await?;
-        let case_id: Uuid = sqlx::query_scalar(
-            "SELECT id FROM cases WHERE customer_id = $1 AND status = 'active' FOR UPDATE",
-        )
-        .bind(customer_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO case_items (case_id, receivable_id, contract_id, contract_no, due_date, currency, open_amount,
-                                     days_overdue, status, late_fee, charge_type, principal)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11)
-             ON CONFLICT (case_id, receivable_id) DO UPDATE
-               SET open_amount = EXCLUDED.open_amount, late_fee = EXCLUDED.late_fee, days_overdue = GREATEST(case_items.days_overdue, EXCLUDED.days_overdue),
-                   due_date = EXCLUDED.due_date, status = 'open', charge_type = EXCLUDED.charge_type,
-                   principal = EXCLUDED.principal
-               WHERE case_items.status IN ('open', 'deferred')",
-        )
-        .bind(case_id)
-        .bind(receivable_id)
-        .bind(uuid("contract_id", &overdue.contract_id)?)
-        .bind(&overdue.contract_no)
-        .bind(date("due_date", &overdue.due_date)?)
-        .bind(&currency)
-        .bind(open)
-        .bind(i32::try_from(overdue.days_overdue).unwrap_or(i32::MAX))
-        .bind(late_fee)
-        .bind(charge_type)
-        .bind(principal)
-        .execute(&mut *tx)
         .await?;
         Ok(())
     }
@@ -243,19 +220,11 @@ impl Events {
         // R-D1: what is left to remind of before due.
         store::ladder::upcoming_changed(tx, receivable_id, None, open_after, applied.paid_in_full)
             .await?;
-        let case: Option<(Uuid, i32)> = sqlx::query_as(
-            "SELECT c.id, i.days_overdue FROM cases c JOIN case_items i ON i.case_id = c.id
-             WHERE c.customer_id = $1 AND c.status = 'active' AND i.receivable_id = $2 AND i.status = 'open'
-             FOR UPDATE OF c",
-        )
-        .bind(customer_id)
-        .bind(receivable_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((case_id, days)) = case else {
+        let Some((case_id, days)) =
+            store::cases::case_of_open_item(tx, customer_id, receivable_id).await?
+        else {
             return Ok(());
         };
-        let status = if applied.paid_in_full { "paid" } else { "open" };
         // R-D12: what is owed after it, the late fee apart (as the daily cycle reports it).
         let (open_after, late_fee_after) = match applied.owed_after.as_ref() {
             Some(owed) => {
@@ -264,16 +233,14 @@ impl Events {
             }
             None => (open_after, None),
         };
-        sqlx::query(
-            "UPDATE case_items SET open_amount = $3, status = $4, late_fee = COALESCE($5, late_fee)
-             WHERE case_id = $1 AND receivable_id = $2",
+        store::cases::item_paid(
+            tx,
+            case_id,
+            receivable_id,
+            open_after,
+            late_fee_after,
+            applied.paid_in_full,
         )
-        .bind(case_id)
-        .bind(receivable_id)
-        .bind(open_after)
-        .bind(status)
-        .bind(late_fee_after)
-        .execute(&mut *tx)
         .await?;
         if !applied.paid_in_full {
             // R-D12: a partial payment never moves the ladder back.
@@ -298,18 +265,7 @@ impl Events {
             &detail,
         )
         .await?;
-        let still_open: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM case_items WHERE case_id = $1 AND status = 'open'",
-        )
-        .bind(case_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if still_open == 0 {
-            sqlx::query("UPDATE cases SET status = 'paid', closed_on = $2 WHERE id = $1")
-                .bind(case_id)
-                .bind(business_date)
-                .execute(&mut *tx)
-                .await?;
+        if store::cases::close_if_settled(tx, case_id, "paid", business_date).await? {
             tracing::info!(%case_id, "case closed: everything paid");
         }
         Ok(())
@@ -373,13 +329,7 @@ impl Events {
                 .await?;
             }
         }
-        let case: Option<(Uuid, NaiveDate)> = sqlx::query_as(
-            "SELECT id, opened_on FROM cases WHERE customer_id = $1 AND status = 'active' FOR UPDATE",
-        )
-        .bind(customer_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((case_id, opened_on)) = case else {
+        let Some((case_id, opened_on)) = store::cases::active_case(tx, customer_id).await? else {
             return Ok(());
         };
         let on = business_date.unwrap_or(opened_on);
@@ -410,26 +360,21 @@ impl Events {
             } else {
                 "open"
             };
-            let changed = sqlx::query(
-                "UPDATE case_items SET due_date = $3, open_amount = $4, status = $5,
-                        days_overdue = CASE WHEN $5 = 'open' THEN days_overdue ELSE 0 END,
-                        late_fee = COALESCE($6, late_fee)
-                 WHERE case_id = $1 AND receivable_id = $2 AND status = 'open'",
+            let changed = store::cases::item_amended(
+                tx,
+                case_id,
+                receivable_id,
+                due,
+                if r.removed { Decimal::ZERO } else { open },
+                status,
+                if r.removed {
+                    Some(Decimal::ZERO)
+                } else {
+                    late_fee
+                },
             )
-            .bind(case_id)
-            .bind(receivable_id)
-            .bind(due)
-            .bind(if r.removed { Decimal::ZERO } else { open })
-            .bind(status)
-            .bind(if r.removed {
-                Some(Decimal::ZERO)
-            } else {
-                late_fee
-            })
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if changed == 0 || status == "open" {
+            .await?;
+            if !changed || status == "open" {
                 continue;
             }
             closed.push(receivable_id);
@@ -460,18 +405,7 @@ impl Events {
             &detail,
         )
         .await?;
-        let still_open: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM case_items WHERE case_id = $1 AND status = 'open'",
-        )
-        .bind(case_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if still_open == 0 {
-            sqlx::query("UPDATE cases SET status = 'amended', closed_on = $2 WHERE id = $1")
-                .bind(case_id)
-                .bind(on)
-                .execute(&mut *tx)
-                .await?;
+        if store::cases::close_if_settled(tx, case_id, "amended", on).await? {
             tracing::info!(%case_id, "case closed: an amendment left nothing overdue");
         }
         Ok(())
@@ -492,18 +426,16 @@ async fn log_action(
     detail: &str,
 ) -> Result<Uuid, HandleError> {
     let action_id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO actions (id, case_id, step, receivable_ids, days_overdue, business_date, detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    store::cases::record(
+        tx,
+        action_id,
+        case_id,
+        step,
+        receivable_ids,
+        i32::try_from(days).unwrap_or(i32::MAX),
+        business_date,
+        detail,
     )
-    .bind(action_id)
-    .bind(case_id)
-    .bind(step)
-    .bind(receivable_ids)
-    .bind(i32::try_from(days).unwrap_or(i32::MAX))
-    .bind(business_date)
-    .bind(detail)
-    .execute(&mut *tx)
     .await?;
     let event = events::ActionExecuted {
         action_id: action_id.to_string(),

@@ -42,6 +42,12 @@ pub const DEFAULT_PORT: u16 = 50054;
 
 pub(crate) static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// The service's migrations (for harnesses that set up its schema without the service).
+#[must_use]
+pub fn migrations() -> &'static sqlx::migrate::Migrator {
+    &MIGRATIONS
+}
+
 /// Settings of the ladder before policies were data; refused so nobody believes they still
 /// apply.
 const RETIRED: [&str; 3] = [

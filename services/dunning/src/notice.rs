@@ -57,6 +57,9 @@ pub struct Notice {
     pub fee: Decimal,
     /// Who issues it (printed at the foot of every page).
     pub issuer: String,
+    /// The debtor's language (R-D3: Chinese first, English second). Charge names, the
+    /// late-fee terms and the next step are printed as given.
+    pub lang: Lang,
 }
 
 /// A printed row: contract, charge type, (year, month).
@@ -67,6 +70,70 @@ type Sums = (Decimal, Decimal, Decimal);
 fn date_zh(date: NaiveDate) -> String {
     format!("{}年{}月{}日", date.year(), date.month(), date.day())
 }
+
+/// The printed words of a notice in one language.
+struct Words {
+    contract: &'static str,
+    charge: &'static str,
+    month: &'static str,
+    owed: &'static str,
+    late_fee: &'static str,
+    other: &'static str,
+    subtotal: &'static str,
+    notice_fee: &'static str,
+    total: &'static str,
+    to: &'static str,
+    title: &'static str,
+    owed_in_all: &'static str,
+    pay_by: &'static str,
+    items: &'static str,
+    explanation: &'static str,
+    already_paid: &'static str,
+    receipt: &'static str,
+    signature: &'static str,
+}
+
+const ZH: Words = Words {
+    contract: "合同",
+    charge: "费用类型",
+    month: "月份",
+    owed: "欠费",
+    late_fee: "滞纳金",
+    other: "利息·费用",
+    subtotal: "小计",
+    notice_fee: "催缴通知费",
+    total: "合计",
+    to: "致",
+    title: "催缴通知书",
+    owed_in_all: "欠款合计",
+    pay_by: "最迟缴费日期",
+    items: "欠费明细",
+    explanation: "说明",
+    already_paid: "如已缴纳，请忽略本通知。",
+    receipt: "签收",
+    signature: "签收人：＿＿＿＿＿＿＿＿　　签收日期：＿＿＿＿年＿＿月＿＿日",
+};
+
+const EN: Words = Words {
+    contract: "Contract",
+    charge: "Charge",
+    month: "Month",
+    owed: "Owed",
+    late_fee: "Late fee",
+    other: "Interest, costs",
+    subtotal: "Subtotal",
+    notice_fee: "Notice fee",
+    total: "Total",
+    to: "To",
+    title: "Payment notice",
+    owed_in_all: "Owed in all",
+    pay_by: "Pay by",
+    items: "What is owed",
+    explanation: "Please note",
+    already_paid: "If you have paid already, please disregard this notice.",
+    receipt: "Receipt",
+    signature: "Received by: ____________    Date: ____-__-__",
+};
 
 fn money(amount: Decimal) -> String {
     let mut amount = amount;
@@ -92,14 +159,21 @@ impl Notice {
     /// A table the documents crate refuses (never for a well-formed notice).
     pub fn document(&self) -> Result<Document, DocumentError> {
         let cur = &self.currency;
+        let en = self.lang == Lang::En;
+        let w = if en { &EN } else { &ZH };
+        let day = |d: NaiveDate| if en { d.to_string() } else { date_zh(d) };
         let mut table = Table::new(vec![
-            Column::text("合同"),
-            Column::text("费用类型"),
-            Column::center("月份"),
-            Column::money(format!("欠费（{cur}）")),
-            Column::money("滞纳金"),
-            Column::money("利息·费用"),
-            Column::money("小计"),
+            Column::text(w.contract),
+            Column::text(w.charge),
+            Column::center(w.month),
+            Column::money(if en {
+                format!("{} ({cur})", w.owed)
+            } else {
+                format!("{}（{cur}）", w.owed)
+            }),
+            Column::money(w.late_fee),
+            Column::money(w.other),
+            Column::money(w.subtotal),
         ])?;
         let mut grouped: BTreeMap<Row<'_>, Sums> = BTreeMap::new();
         for l in &self.lines {
@@ -119,7 +193,11 @@ impl Notice {
             table.push_row([
                 (*contract).to_owned(),
                 (*charge).to_owned(),
-                format!("{y}年{m}月"),
+                if en {
+                    format!("{y}-{m:02}")
+                } else {
+                    format!("{y}年{m}月")
+                },
                 money(*p),
                 money(*f),
                 money(*o),
@@ -132,8 +210,8 @@ impl Notice {
         if !self.fee.is_zero() {
             table.push_row([
                 String::new(),
-                "催缴通知费".to_owned(),
-                date_zh(self.date),
+                w.notice_fee.to_owned(),
+                day(self.date),
                 String::new(),
                 String::new(),
                 money(self.fee),
@@ -142,7 +220,7 @@ impl Notice {
             other += self.fee;
         }
         table.set_totals([
-            "合计".to_owned(),
+            w.total.to_owned(),
             String::new(),
             String::new(),
             money(principal),
@@ -150,42 +228,57 @@ impl Notice {
             money(other),
             money(self.total()),
         ])?;
-        let mut party = Party::new("致", format!("{} 先生/女士", self.debtor));
+        let addressee = if en {
+            self.debtor.clone()
+        } else {
+            format!("{} 先生/女士", self.debtor)
+        };
+        let mut party = Party::new(w.to, addressee);
         for line in &self.address {
             party = party.line(line.clone());
         }
-        let mut doc = Document::new(Lang::ZhCn, &self.number, self.date, "催缴通知书")
-            .subtitle(format!(
-                "第{}次通知{}",
+        let subtitle = match (en, self.signature_required) {
+            (false, sign) => format!("第{}次通知{}", self.n, if sign { "（须签收）" } else { "" }),
+            (true, sign) => format!(
+                "Notice no. {}{}",
                 self.n,
-                if self.signature_required {
-                    "（须签收）"
-                } else {
-                    ""
-                }
-            ))
-            .party(party)
-            .field("欠款合计", format!("{} {cur}", money(self.total())))
-            .field("最迟缴费日期", date_zh(self.pay_by))
-            .section(
-                Section::new("欠费明细")
-                    .paragraph(format!("截至{}，下列款项逾期未缴：", date_zh(self.date)))
-                    .table(table),
+                if sign { " (to be signed for)" } else { "" }
+            ),
+        };
+        let (intro, explanation) = if en {
+            (
+                format!("As of {}, the following are overdue and unpaid:", self.date),
+                format!(
+                    "Late fees accrue at {} until paid. Please pay {} {cur} in all by {}. If unpaid, we will {}.",
+                    self.late_fee_rate,
+                    money(self.total()),
+                    self.pay_by,
+                    self.next_step
+                ),
             )
-            .section(Section::new("说明").paragraph(format!(
-                "滞纳金按{}计收，计至缴清之日。请于{}前缴纳合计 {} {cur}。逾期不缴，我们将{}。",
-                self.late_fee_rate,
-                date_zh(self.pay_by),
-                money(self.total()),
-                self.next_step
-            )))
-            .note("如已缴纳，请忽略本通知。")
+        } else {
+            (
+                format!("截至{}，下列款项逾期未缴：", date_zh(self.date)),
+                format!(
+                    "滞纳金按{}计收，计至缴清之日。请于{}前缴纳合计 {} {cur}。逾期不缴，我们将{}。",
+                    self.late_fee_rate,
+                    date_zh(self.pay_by),
+                    money(self.total()),
+                    self.next_step
+                ),
+            )
+        };
+        let mut doc = Document::new(self.lang, &self.number, self.date, w.title)
+            .subtitle(subtitle)
+            .party(party)
+            .field(w.owed_in_all, format!("{} {cur}", money(self.total())))
+            .field(w.pay_by, day(self.pay_by))
+            .section(Section::new(w.items).paragraph(intro).table(table))
+            .section(Section::new(w.explanation).paragraph(explanation))
+            .note(w.already_paid)
             .footer(self.issuer.clone());
         if self.signature_required {
-            doc = doc.section(
-                Section::new("签收")
-                    .paragraph("签收人：＿＿＿＿＿＿＿＿　　签收日期：＿＿＿＿年＿＿月＿＿日"),
-            );
+            doc = doc.section(Section::new(w.receipt).paragraph(w.signature));
         }
         Ok(doc)
     }
@@ -230,7 +323,35 @@ mod tests {
             next_step: "委托律师发送律师函".to_owned(),
             fee: Decimal::new(2_000, 2),
             issuer: "上海锦绣物业管理有限公司".to_owned(),
+            lang: Lang::ZhCn,
         }
+    }
+
+    #[test]
+    fn a_notice_in_english_has_the_same_figures_in_english_words() {
+        let n = Notice {
+            lang: Lang::En,
+            debtor: "Zhang Wei".to_owned(),
+            late_fee_rate: "0.05% a day".to_owned(),
+            next_step: "instruct a lawyer".to_owned(),
+            ..notice()
+        };
+        let html = documents::to_html(&n.document().expect("document"));
+        for expected in [
+            "Payment notice",
+            "Notice no. 6 (to be signed for)",
+            "2026-01",
+            "1,280.00",
+            "Notice fee",
+            "1,711.15",
+            "0.05% a day",
+            "2026-05-31",
+            "instruct a lawyer",
+            "Received by",
+        ] {
+            assert!(html.contains(expected), "{expected} missing");
+        }
+        assert!(!html.contains("催缴通知书"));
     }
 
     #[test]

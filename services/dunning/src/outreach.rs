@@ -93,6 +93,7 @@ impl Conduct {
         time_zone: &str,
         channel: Channel,
         recipient: Recipient,
+        disclosure: Disclosure,
         when: DateTime<Utc>,
         customer_id: Uuid,
         history: &[(String, DateTime<Utc>)],
@@ -134,7 +135,7 @@ impl Conduct {
             time_zone: tz,
             channel: contact,
             recipient,
-            disclosure: Disclosure::DebtorOnly,
+            disclosure,
             customer_id,
             debt_id: Uuid::nil(),
         };
@@ -157,6 +158,27 @@ impl Conduct {
         }
     }
 
+    /// R-D10: the day a reminder planned for `planned` goes out under the debtor's profile
+    /// (earlier before a traditional holiday).
+    ///
+    /// # Errors
+    /// The profile is unknown or the calendar has no data for the year.
+    pub fn pre_holiday(
+        &self,
+        profile: &str,
+        planned: chrono::NaiveDate,
+    ) -> Result<chrono::NaiveDate, String> {
+        let profile = self
+            .profiles
+            .get(profile)
+            .ok_or_else(|| format!("conduct profile {profile:?} is unknown"))?;
+        let Some(region) = profile.calendar_region() else {
+            return Ok(planned);
+        };
+        let calendar = self.calendars.get(region).map_err(|e| e.to_string())?;
+        conduct::pre_holiday_date(profile, calendar, planned).map_err(|e| e.to_string())
+    }
+
     /// Plans a contact for the debtor, reading their other contacts around `when`.
     ///
     /// # Errors
@@ -167,6 +189,31 @@ impl Conduct {
         debtor: &store::contacts::Debtor,
         channel: Channel,
         when: DateTime<Utc>,
+    ) -> anyhow::Result<Result<Planned, String>> {
+        self.plan_to(
+            conn,
+            debtor,
+            channel,
+            when,
+            Recipient::Debtor,
+            Disclosure::DebtorOnly,
+        )
+        .await
+    }
+
+    /// [`plan_for`](Self::plan_for) for a message to `recipient` of what `disclosure` allows
+    /// (R-D9: a debtor-only template to anyone else is refused, at any time).
+    ///
+    /// # Errors
+    /// As [`plan`](Self::plan), or the database.
+    pub async fn plan_to(
+        &self,
+        conn: &mut PgConnection,
+        debtor: &store::contacts::Debtor,
+        channel: Channel,
+        when: DateTime<Utc>,
+        recipient: Recipient,
+        disclosure: Disclosure,
     ) -> anyhow::Result<Result<Planned, String>> {
         let history = store::contacts::contacts_between(
             conn,
@@ -179,7 +226,8 @@ impl Conduct {
             &debtor.conduct_profile,
             &debtor.time_zone,
             channel,
-            Recipient::Debtor,
+            recipient,
+            disclosure,
             when,
             debtor.customer_id,
             &history,
@@ -292,7 +340,9 @@ pub fn mask(address: &str) -> String {
 }
 
 /// Sends the scheduled messages that are due, each through the router with retries, and
-/// logs every contact made or failed. Returns how many were handled.
+/// logs every contact made or failed. Each message is its own transaction (locked with
+/// `SKIP LOCKED`, so replicas share the work): the contact log's append lock is taken only
+/// after the send, for the one entry. Returns how many were handled.
 ///
 /// # Errors
 /// The database.
@@ -302,81 +352,91 @@ pub async fn dispatch_due(
     attempts: u32,
     pause: Duration,
 ) -> anyhow::Result<usize> {
-    let mut tx = pool.begin().await?;
-    let due = store::contacts::due_messages(&mut tx, Utc::now(), 20).await?;
-    let mut notices: HashMap<Uuid, (String, Vec<u8>)> = HashMap::new();
-    for m in &due {
-        if let Some(id) = m.notice_id
-            && let Some((n, pdf, _)) = store::contacts::notice(&mut tx, id).await?
-        {
-            notices.insert(id, (n.number, pdf));
-        }
+    let mut handled = 0;
+    while handled < 20 {
+        let mut tx = pool.begin().await?;
+        let Some(m) = store::contacts::due_messages(&mut tx, Utc::now(), 1)
+            .await?
+            .into_iter()
+            .next()
+        else {
+            break;
+        };
+        dispatch_one(&mut tx, router, &m, attempts, pause).await?;
+        tx.commit().await?;
+        handled += 1;
     }
-    for m in &due {
-        let channel = Channel::parse(&m.channel)
-            .with_context(|| format!("message {}: unknown channel {:?}", m.id, m.channel))?;
-        let attachments = m
-            .notice_id
-            .and_then(|id| notices.get(&id))
-            .map(|(number, pdf)| {
-                vec![Attachment {
-                    filename: format!("{number}.pdf"),
-                    content_type: "application/pdf".to_owned(),
-                    bytes: pdf.clone(),
-                }]
-            })
-            .unwrap_or_default();
-        let message = Message {
+    Ok(handled)
+}
+
+async fn dispatch_one(
+    tx: &mut PgConnection,
+    router: &Router,
+    m: &MessageRow,
+    attempts: u32,
+    pause: Duration,
+) -> anyhow::Result<()> {
+    let channel = Channel::parse(&m.channel)
+        .with_context(|| format!("message {}: unknown channel {:?}", m.id, m.channel))?;
+    let mut attachments = Vec::new();
+    if let Some(id) = m.notice_id
+        && let Some((n, pdf, _)) = store::contacts::notice(tx, id).await?
+    {
+        attachments.push(Attachment {
+            filename: format!("{}.pdf", n.number),
+            content_type: "application/pdf".to_owned(),
+            bytes: pdf,
+        });
+    }
+    let message = Message {
+        channel,
+        to: m.address.clone(),
+        subject: m.subject.clone(),
+        body: m.body.clone(),
+        attachments,
+    };
+    let (outcome, tried) = channel::send(router, &message, attempts, pause).await;
+    let (status, failure, log_outcome, proof) = match &outcome {
+        Outcome::Delivered { proof } => (
+            "delivered",
+            String::new(),
+            crate::domain::contact_log::Outcome::Delivered,
+            (channel == Channel::Email).then(|| DeliveryProof::SmtpMessageId(proof.clone())),
+        ),
+        Outcome::Failed { reason, .. } => (
+            "failed",
+            reason.clone(),
+            crate::domain::contact_log::Outcome::Failed,
+            None,
+        ),
+    };
+    let entry = store::contact_log::append(
+        tx,
+        Draft {
+            case_id: m.case_id.unwrap_or_else(Uuid::nil),
+            customer_id: m.customer_id,
             channel,
-            to: m.address.clone(),
-            subject: m.subject.clone(),
-            body: m.body.clone(),
-            attachments,
-        };
-        let (outcome, tried) = channel::send(router, &message, attempts, pause).await;
-        let (status, failure, log_outcome, proof) = match &outcome {
-            Outcome::Delivered { proof } => (
-                "delivered",
-                String::new(),
-                crate::domain::contact_log::Outcome::Delivered,
-                (channel == Channel::Email).then(|| DeliveryProof::SmtpMessageId(proof.clone())),
-            ),
-            Outcome::Failed { reason, .. } => (
-                "failed",
-                reason.clone(),
-                crate::domain::contact_log::Outcome::Failed,
-                None,
-            ),
-        };
-        let entry = store::contact_log::append(
-            &mut tx,
-            Draft {
-                case_id: m.case_id.unwrap_or_else(Uuid::nil),
-                customer_id: m.customer_id,
-                channel,
-                at: Utc::now(),
-                actor: actor(&m.requested_by),
-                template_id: m.template.clone(),
-                language: m.language.clone(),
-                content_hash: content_hash(m),
-                outcome: log_outcome,
-                delivery_proof: proof,
-            },
-        )
-        .await?;
-        store::contacts::message_sent(
-            &mut tx,
-            m.id,
-            status,
-            i32::try_from(tried).unwrap_or(i32::MAX),
-            &failure,
-            i64::try_from(entry.seq).ok(),
-        )
-        .await?;
-        tracing::info!(message_id = %m.id, channel = channel.as_str(), to = %mask(&m.address), status, tried, "dunning message");
-    }
-    tx.commit().await?;
-    Ok(due.len())
+            at: Utc::now(),
+            actor: actor(&m.requested_by),
+            template_id: m.template.clone(),
+            language: m.language.clone(),
+            content_hash: content_hash(m),
+            outcome: log_outcome,
+            delivery_proof: proof,
+        },
+    )
+    .await?;
+    store::contacts::message_sent(
+        tx,
+        m.id,
+        status,
+        i32::try_from(tried).unwrap_or(i32::MAX),
+        &failure,
+        i64::try_from(entry.seq).ok(),
+    )
+    .await?;
+    tracing::info!(message_id = %m.id, channel = channel.as_str(), to = %mask(&m.address), status, tried, "dunning message");
+    Ok(())
 }
 
 /// "system" or a principal.

@@ -29,6 +29,51 @@ pub enum Segment {
     Parking,
 }
 
+impl Segment {
+    /// The stored name (as in policies).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Segment::Residential => "residential",
+            Segment::Commercial => "commercial",
+            Segment::Villa => "villa",
+            Segment::Parking => "parking",
+        }
+    }
+
+    /// The segment named `text`.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Segment::Residential,
+            Segment::Commercial,
+            Segment::Villa,
+            Segment::Parking,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+impl Occupancy {
+    /// The stored name (as in policies).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Occupancy::Vacant => "vacant",
+            Occupancy::Occupied => "occupied",
+        }
+    }
+
+    /// The occupancy named `text`.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        [Occupancy::Vacant, Occupancy::Occupied]
+            .into_iter()
+            .find(|o| o.as_str() == text)
+    }
+}
+
 /// Whether the unit is lived in (R-C3, R-D7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -113,6 +158,45 @@ pub struct Policy {
     pub effective_from: NaiveDate,
     /// The steps, in any order (severity orders them).
     pub steps: Vec<StepDef>,
+    /// Templates collectors send by hand (`SendMessage`) besides the steps', by code.
+    #[serde(default)]
+    pub messages: BTreeMap<String, MessageDef>,
+}
+
+/// What a template may reveal (R-D9, R-D13): the steps' templates speak of the debt and go
+/// to the debtor only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Disclosure {
+    /// Speaks of the debt: never to anyone but the debtor.
+    #[default]
+    DebtorOnly,
+    /// Only asks the recipient to have the debtor call back; says nothing of the debt (the
+    /// one thing a debtor-designated contact may be told).
+    CallBackRequest,
+}
+
+/// A hand-sent template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageDef {
+    /// What it may reveal.
+    #[serde(default)]
+    pub disclosure: Disclosure,
+    /// Templates by language, Chinese required.
+    pub templates: BTreeMap<String, String>,
+}
+
+impl MessageDef {
+    /// The template in `language`, else Chinese, else any.
+    #[must_use]
+    pub fn template(&self, language: &str) -> Option<(&str, &str)> {
+        self.templates
+            .get_key_value(language)
+            .or_else(|| self.templates.get_key_value("zh-CN"))
+            .or_else(|| self.templates.iter().next())
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+    }
 }
 
 /// A policy that cannot be used, naming the field.
@@ -205,7 +289,34 @@ impl Policy {
                 ));
             }
         }
+        for (code, m) in &self.messages {
+            if self.steps.iter().any(|s| s.code == *code) {
+                return Err(PolicyError {
+                    field: format!("messages.{code}"),
+                    reason: "a step has this code; give the message another".to_owned(),
+                });
+            }
+            if !m.templates.contains_key("zh-CN") {
+                return Err(PolicyError {
+                    field: format!("messages.{code}.templates"),
+                    reason: "a Chinese (zh-CN) template is required (R-D3)".to_owned(),
+                });
+            }
+        }
         Ok(())
+    }
+
+    /// The template a collector may send under `code` (a step's or a hand-sent message's),
+    /// in `language`, and what it may reveal.
+    #[must_use]
+    pub fn hand_template(&self, code: &str, language: &str) -> Option<(Disclosure, &str, &str)> {
+        if let Some(step) = self.steps.iter().find(|s| s.code == code) {
+            return step
+                .template(language)
+                .map(|(l, t)| (Disclosure::DebtorOnly, l, t));
+        }
+        let m = self.messages.get(code)?;
+        m.template(language).map(|(l, t)| (m.disclosure, l, t))
     }
 
     /// The default policy shipped with the service (the seeds' R-D1, R-D2, R-D7).

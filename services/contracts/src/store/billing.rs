@@ -27,6 +27,7 @@ pub(crate) struct BillingUnit {
     pub(crate) id: Uuid,
     pub(crate) code: String,
     pub(crate) project: String,
+    pub(crate) segment: String,
     pub(crate) occupancy: String,
     pub(crate) area: Decimal,
     pub(crate) customer_id: Uuid,
@@ -49,7 +50,7 @@ impl BillingUnit {
 macro_rules! billing_units {
     ($tail:literal) => {
         concat!(
-            "SELECT u.id, u.code, u.project, u.occupancy, u.area, u.customer_id, u.contract_id,
+            "SELECT u.id, u.code, u.project, u.segment, u.occupancy, u.area, u.customer_id, u.contract_id,
                     c.contract_no, c.currency, c.escrow_account, cu.name AS customer_name, cu.payer_accounts
              FROM units u JOIN contracts c ON c.id = u.contract_id JOIN customers cu ON cu.id = u.customer_id ",
             $tail

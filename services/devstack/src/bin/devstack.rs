@@ -193,12 +193,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .or_else(|| {
                     std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".collections/local"))
                 });
+            // The demo walks one debt from reminder to court in a few business days: it runs
+            // dunning's shipped compact policy (three rungs); without it the stack runs the
+            // full default policy.
+            let env = if run_demo {
+                vec![(
+                    "DUNNING_POLICY".to_owned(),
+                    devstack::demo::policy_path().display().to_string(),
+                )]
+            } else {
+                Vec::new()
+            };
             let options = StackOptions {
                 fixed_ports: !random_ports,
                 work_dir,
                 auth_dir,
                 broker,
                 kafka_nodes: Some(brokers),
+                env,
                 ..StackOptions::default()
             };
             let stack = Stack::start(options, progress).await?;

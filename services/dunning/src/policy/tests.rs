@@ -420,3 +420,56 @@ fn the_legal_route_opens_only_after_earlier_steps_r_d7() {
     let error = broken.check().expect_err("unknown step code");
     assert!(error.field.ends_with("when.after_any"), "{error:?}");
 }
+
+#[test]
+fn segment_and_occupancy_names_are_the_policy_files_names() {
+    for s in [
+        Segment::Residential,
+        Segment::Commercial,
+        Segment::Villa,
+        Segment::Parking,
+    ] {
+        assert_eq!(Segment::parse(s.as_str()), Some(s));
+        assert_eq!(
+            serde_json::to_value(s).ok(),
+            Some(serde_json::Value::String(s.as_str().to_owned()))
+        );
+    }
+    for o in [Occupancy::Vacant, Occupancy::Occupied] {
+        assert_eq!(Occupancy::parse(o.as_str()), Some(o));
+        assert_eq!(
+            serde_json::to_value(o).ok(),
+            Some(serde_json::Value::String(o.as_str().to_owned()))
+        );
+    }
+    assert_eq!(Segment::parse("castle"), None);
+}
+
+#[test]
+fn hand_sent_templates_carry_their_disclosure_and_steps_are_debtor_only() {
+    let p = Policy::from_json(
+        r#"{"id": "t", "version": 1, "effective_from": "2026-01-01",
+            "steps": [{"code": "reminder", "severity": 10, "channel": "sms",
+                       "when": {"from_day": 1}, "templates": {"zh-CN": "欠款{amount}元"}}],
+            "messages": {"call_back": {"disclosure": "call_back_request",
+                                        "templates": {"zh-CN": "请转告{name}回电", "en": "Please ask {name} to call us back"}}}}"#,
+    )
+    .expect("a policy");
+    assert_eq!(
+        p.hand_template("reminder", "en"),
+        Some((Disclosure::DebtorOnly, "zh-CN", "欠款{amount}元"))
+    );
+    assert_eq!(
+        p.hand_template("call_back", "en").map(|t| (t.0, t.1)),
+        Some((Disclosure::CallBackRequest, "en"))
+    );
+    assert!(p.hand_template("threat", "zh-CN").is_none());
+    let clash = Policy::from_json(
+        r#"{"id": "t", "version": 1, "effective_from": "2026-01-01",
+            "steps": [{"code": "reminder", "severity": 10, "channel": "sms",
+                       "when": {"from_day": 1}, "templates": {"zh-CN": "x"}}],
+            "messages": {"reminder": {"templates": {"zh-CN": "y"}}}}"#,
+    )
+    .expect_err("a message named like a step");
+    assert_eq!(clash.field, "messages.reminder");
+}

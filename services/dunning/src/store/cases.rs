@@ -239,3 +239,266 @@ pub async fn actions(
         })
         .collect())
 }
+
+/// The customer's grade as scoring last said (empty before the first).
+pub async fn grade_of(tx: &mut PgConnection, customer_id: Uuid) -> Result<String, sqlx::Error> {
+    Ok(
+        sqlx::query_scalar("SELECT grade FROM customer_grades WHERE customer_id = $1")
+            .bind(customer_id)
+            .fetch_optional(tx)
+            .await?
+            .unwrap_or_default(),
+    )
+}
+
+/// Records a new grade, also on the customer's active case.
+pub async fn set_grade(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    grade: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO customer_grades (customer_id, grade) VALUES ($1, $2)
+         ON CONFLICT (customer_id) DO UPDATE SET grade = EXCLUDED.grade",
+    )
+    .bind(customer_id)
+    .bind(grade)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE cases SET grade = $2 WHERE customer_id = $1 AND status = 'active'")
+        .bind(customer_id)
+        .bind(grade)
+        .execute(tx)
+        .await
+        .map(drop)
+}
+
+/// Whether the receivable was handed to legal (R-L5).
+pub async fn in_legal(tx: &mut PgConnection, receivable_id: Uuid) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query_scalar::<_, Uuid>(
+        "SELECT case_id FROM receivables_in_legal WHERE receivable_id = $1",
+    )
+    .bind(receivable_id)
+    .fetch_optional(tx)
+    .await?
+    .is_some())
+}
+
+/// The customer's one active case, opened on `on` if there is none (R-D3), locked.
+pub async fn open_case(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    grade: &str,
+    on: NaiveDate,
+) -> Result<Uuid, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO cases (id, customer_id, status, grade, opened_on) VALUES ($1, $2, 'active', $3, $4)
+         ON CONFLICT (customer_id) WHERE status = 'active' DO NOTHING",
+    )
+    .bind(Uuid::now_v7())
+    .bind(customer_id)
+    .bind(grade)
+    .bind(on)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query_scalar(
+        "SELECT id FROM cases WHERE customer_id = $1 AND status = 'active' FOR UPDATE",
+    )
+    .bind(customer_id)
+    .fetch_one(tx)
+    .await
+}
+
+/// The customer's active case and the day it was opened, locked.
+pub async fn active_case(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+) -> Result<Option<(Uuid, NaiveDate)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, opened_on FROM cases WHERE customer_id = $1 AND status = 'active' FOR UPDATE",
+    )
+    .bind(customer_id)
+    .fetch_optional(tx)
+    .await
+}
+
+/// An overdue item as the daily cycle reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverdueItem<'a> {
+    /// The receivable.
+    pub receivable_id: Uuid,
+    /// Its contract.
+    pub contract_id: Uuid,
+    /// Contract number.
+    pub contract_no: &'a str,
+    /// Due date.
+    pub due_date: NaiveDate,
+    /// Currency.
+    pub currency: &'a str,
+    /// Owed but the late fee.
+    pub open: Decimal,
+    /// Days overdue.
+    pub days_overdue: i32,
+    /// Late fee owed.
+    pub late_fee: Decimal,
+    /// Charge type's proto name.
+    pub charge_type: &'a str,
+    /// Principal owed.
+    pub principal: Decimal,
+    /// The contract's late-fee terms' name.
+    pub late_fee_terms: &'a str,
+}
+
+/// Adds the item to the case or brings it up to date (not once paid, escalated or amended).
+pub async fn upsert_item(
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    i: &OverdueItem<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO case_items (case_id, receivable_id, contract_id, contract_no, due_date, currency, open_amount,
+                                 days_overdue, status, late_fee, charge_type, principal, late_fee_terms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11, $12)
+         ON CONFLICT (case_id, receivable_id) DO UPDATE
+           SET open_amount = EXCLUDED.open_amount, late_fee = EXCLUDED.late_fee,
+               days_overdue = GREATEST(case_items.days_overdue, EXCLUDED.days_overdue),
+               due_date = EXCLUDED.due_date, status = 'open', charge_type = EXCLUDED.charge_type,
+               principal = EXCLUDED.principal, late_fee_terms = EXCLUDED.late_fee_terms
+           WHERE case_items.status IN ('open', 'deferred')",
+    )
+    .bind(case_id)
+    .bind(i.receivable_id)
+    .bind(i.contract_id)
+    .bind(i.contract_no)
+    .bind(i.due_date)
+    .bind(i.currency)
+    .bind(i.open)
+    .bind(i.days_overdue)
+    .bind(i.late_fee)
+    .bind(i.charge_type)
+    .bind(i.principal)
+    .bind(i.late_fee_terms)
+    .execute(tx)
+    .await
+    .map(drop)
+}
+
+/// The active case holding the open item, and its days overdue, locked.
+pub async fn case_of_open_item(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    receivable_id: Uuid,
+) -> Result<Option<(Uuid, i32)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.id, i.days_overdue FROM cases c JOIN case_items i ON i.case_id = c.id
+         WHERE c.customer_id = $1 AND c.status = 'active' AND i.receivable_id = $2 AND i.status = 'open'
+         FOR UPDATE OF c",
+    )
+    .bind(customer_id)
+    .bind(receivable_id)
+    .fetch_optional(tx)
+    .await
+}
+
+/// What is owed on an item after a payment; `paid` when nothing is.
+pub async fn item_paid(
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    receivable_id: Uuid,
+    open: Decimal,
+    late_fee: Option<Decimal>,
+    paid: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE case_items SET open_amount = $3, status = $4, late_fee = COALESCE($5, late_fee)
+         WHERE case_id = $1 AND receivable_id = $2",
+    )
+    .bind(case_id)
+    .bind(receivable_id)
+    .bind(open)
+    .bind(if paid { "paid" } else { "open" })
+    .bind(late_fee)
+    .execute(tx)
+    .await
+    .map(drop)
+}
+
+/// An item an approved amendment changed (R-C8): its new due date and amounts, and whether it
+/// stays `open`, is `deferred` or `amended` away. Only an open item changes; returns whether
+/// it did.
+#[allow(clippy::too_many_arguments)]
+pub async fn item_amended(
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    receivable_id: Uuid,
+    due: NaiveDate,
+    open: Decimal,
+    status: &str,
+    late_fee: Option<Decimal>,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE case_items SET due_date = $3, open_amount = $4, status = $5,
+                days_overdue = CASE WHEN $5 = 'open' THEN days_overdue ELSE 0 END,
+                late_fee = COALESCE($6, late_fee)
+         WHERE case_id = $1 AND receivable_id = $2 AND status = 'open'",
+    )
+    .bind(case_id)
+    .bind(receivable_id)
+    .bind(due)
+    .bind(open)
+    .bind(status)
+    .bind(late_fee)
+    .execute(tx)
+    .await?
+    .rows_affected()
+        > 0)
+}
+
+/// Closes the case as `status` (`paid`, `amended`) on `on` when no item is open any more;
+/// returns whether it closed.
+pub async fn close_if_settled(
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    status: &str,
+    on: NaiveDate,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE cases SET status = $2, closed_on = $3
+         WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM case_items WHERE case_id = $1 AND status = 'open')",
+    )
+    .bind(case_id)
+    .bind(status)
+    .bind(on)
+    .execute(tx)
+    .await?
+    .rows_affected()
+        > 0)
+}
+
+/// Appends a record to the action log that no policy step made (a stop, an amendment).
+#[allow(clippy::too_many_arguments)]
+pub async fn record(
+    tx: &mut PgConnection,
+    action_id: Uuid,
+    case_id: Uuid,
+    step: &str,
+    receivable_ids: &[Uuid],
+    days: i32,
+    on: NaiveDate,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO actions (id, case_id, step, receivable_ids, days_overdue, business_date, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(action_id)
+    .bind(case_id)
+    .bind(step)
+    .bind(receivable_ids)
+    .bind(days)
+    .bind(on)
+    .bind(detail)
+    .execute(tx)
+    .await
+    .map(drop)
+}

@@ -81,6 +81,27 @@ pub async fn seen_contract(
     .map(drop)
 }
 
+/// The kind and occupancy of the debtor's unit, from billing (R-C3, R-D7).
+pub async fn seen_unit(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    segment: Option<&str>,
+    occupancy: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO debtors (customer_id, segment, occupancy) VALUES ($1, $2, $3)
+         ON CONFLICT (customer_id) DO UPDATE
+           SET segment = COALESCE(EXCLUDED.segment, debtors.segment),
+               occupancy = COALESCE(EXCLUDED.occupancy, debtors.occupancy)",
+    )
+    .bind(customer_id)
+    .bind(segment)
+    .bind(occupancy)
+    .execute(tx)
+    .await
+    .map(drop)
+}
+
 /// Replaces the debtor's details.
 pub async fn set_debtor(tx: &mut PgConnection, d: &Debtor) -> Result<(), sqlx::Error> {
     sqlx::query(

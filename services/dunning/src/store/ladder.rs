@@ -124,9 +124,21 @@ pub async fn debtors(
     after: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<Case>, sqlx::Error> {
-    let rows: Vec<(Uuid, Uuid, String, String, NaiveDate, Option<String>)> = sqlx::query_as(
-        "SELECT c.id, c.customer_id, COALESCE(g.grade, c.grade), c.current_step, c.opened_on, c.hold_reason
+    type Row = (
+        Uuid,
+        Uuid,
+        String,
+        String,
+        NaiveDate,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT c.id, c.customer_id, COALESCE(g.grade, c.grade), c.current_step, c.opened_on, c.hold_reason,
+                d.segment, d.occupancy
          FROM cases c LEFT JOIN customer_grades g ON g.customer_id = c.customer_id
+              LEFT JOIN debtors d ON d.customer_id = c.customer_id
          WHERE c.status = 'active' AND ($1::uuid IS NULL OR c.customer_id > $1)
          ORDER BY c.customer_id LIMIT $2
          FOR UPDATE OF c",
@@ -138,13 +150,17 @@ pub async fn debtors(
     Ok(rows
         .into_iter()
         .map(
-            |(case_id, customer_id, grade, current_step, opened_on, hold)| Case {
-                case_id,
-                customer_id,
-                grade,
-                current_step,
-                opened_on,
-                hold,
+            |(case_id, customer_id, grade, current_step, opened_on, hold, segment, occupancy)| {
+                Case {
+                    case_id,
+                    customer_id,
+                    grade,
+                    current_step,
+                    opened_on,
+                    hold,
+                    segment,
+                    occupancy,
+                }
             },
         )
         .collect())
@@ -165,6 +181,10 @@ pub struct Case {
     pub opened_on: NaiveDate,
     /// The hold it is in, if any.
     pub hold: Option<String>,
+    /// The segment of the debtor's unit, if billed (R-D7).
+    pub segment: Option<String>,
+    /// Its occupancy, if billed.
+    pub occupancy: Option<String>,
 }
 
 /// An open item of a case.
@@ -192,6 +212,8 @@ pub struct OpenItem {
     pub days_overdue: i32,
     /// The charge type's proto name (e.g. `CHARGE_TYPE_PROPERTY_FEE`), empty if unknown.
     pub charge_type: String,
+    /// The late-fee terms' name from the contract (R-D3), empty if none.
+    pub late_fee_terms: String,
 }
 
 impl OpenItem {
@@ -219,10 +241,11 @@ pub async fn open_items(
         Decimal,
         i32,
         String,
+        String,
     );
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT case_id, receivable_id, contract_id, contract_no, due_date, currency, open_amount,
-                late_fee, principal, days_overdue, charge_type
+                late_fee, principal, days_overdue, charge_type, late_fee_terms
          FROM case_items WHERE case_id = ANY($1) AND status = 'open'
          ORDER BY case_id, due_date, receivable_id",
     )
@@ -244,6 +267,7 @@ pub async fn open_items(
                 principal,
                 days_overdue,
                 charge_type,
+                late_fee_terms,
             )| OpenItem {
                 case_id,
                 receivable_id,
@@ -256,6 +280,7 @@ pub async fn open_items(
                 principal,
                 days_overdue,
                 charge_type,
+                late_fee_terms,
             },
         )
         .collect())

@@ -1,5 +1,5 @@
-//! The dunning service's SQL, named by intent. (The event handler's older statements still
-//! live in `handler.rs`.)
+//! The dunning service's SQL, named by intent: the domain, the day's run, the event handler
+//! and the API call these; no SQL lives anywhere else in the service.
 
 pub mod cases;
 pub mod contact_log;

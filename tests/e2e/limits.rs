@@ -192,9 +192,10 @@ async fn every_list_pages_every_row_exactly_once() {
         .or_logs(&stack);
         customers.push(customer);
     }
-    scenario::run_cycle(&mut clients, "2026-03-01")
-        .await
-        .or_logs(&stack);
+    // One step a day (R-D3): a reminder, a notice, then the escalation, three actions a case.
+    for day in ["2026-01-11", "2026-01-20", "2026-03-01"] {
+        scenario::run_cycle(&mut clients, day).await.or_logs(&stack);
+    }
     eventually("five legal cases", EVENTUALLY, || async {
         let cases = scenario::legal_cases(&clients, "", "").await?;
         Ok((cases.len() == 5).then_some(()))

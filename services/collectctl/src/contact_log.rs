@@ -1,5 +1,5 @@
 //! `collectctl contact-log`: the dunning service's tamper-evident contact log (R-D4, R-L8):
-//! list it (one customer's, or the whole log for auditors, legal and admins) and verify it
+//! list it (one customer's, or every entry the caller may see: a collector their own customers', auditors all) and verify it
 //! against its hash chain and the latest signed checkpoint. `verify` exits with status 1 when
 //! the log is not intact, naming the problem and the entry, so a scheduler can alert on it.
 
@@ -21,9 +21,9 @@ pub(crate) struct ContactLogArgs {
 
 #[derive(Subcommand)]
 enum ContactLogCommand {
-    /// Entries in order (all pages): one customer's, or the whole log (auditors, legal, admins).
+    /// Entries in order (all pages): one customer's, or all the caller may see (R-O3).
     List {
-        /// Only this customer's (collectors and supervisors must give one).
+        /// Only this customer's.
         #[arg(long, value_name = "ID")]
         customer: Option<String>,
     },

@@ -218,22 +218,28 @@ pub async fn insert_checkpoint(
 #[cfg(test)]
 mod tests;
 
-/// Up to `limit` entries after `after_seq`, of one customer or (None) all, in order.
+/// Up to `limit` entries after `after_seq`, of one customer or (None) all, in order, inside
+/// the scope `(mode, value)` of `kit::auth::owners::params`.
 pub async fn entries_of(
     conn: &mut PgConnection,
     customer_id: Option<Uuid>,
+    scope: (&str, &str),
     after_seq: i64,
     limit: i64,
 ) -> anyhow::Result<Vec<Entry>> {
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT seq, case_id, customer_id, channel, at, actor_kind, actor, template_id, language,
                 content_hash, outcome, proof_kind, proof_value, prev_hash, hash
          FROM contact_log WHERE ($1::uuid IS NULL OR customer_id = $1) AND seq > $2
+           AND {}
          ORDER BY seq LIMIT $3",
-    )
+        kit::auth::owners::visible_customers("customer_id", 4, 5)
+    )))
     .bind(customer_id)
     .bind(after_seq)
     .bind(limit)
+    .bind(scope.0)
+    .bind(scope.1)
     .fetch_all(&mut *conn)
     .await
     .context("reading contact-log entries")?;

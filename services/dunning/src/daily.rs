@@ -186,6 +186,14 @@ impl Ladder {
         let Some(first) = items.first() else {
             return Ok(false);
         };
+        // Amounts of different currencies are never added up: the items in the currency of
+        // the one falling due first.
+        let same: Vec<store::ladder::Upcoming> = items
+            .iter()
+            .filter(|u| u.currency == first.currency)
+            .cloned()
+            .collect();
+        let items = &same[..];
         let customer_id = first.customer_id;
         let oldest = first.due_date;
         let taken: Vec<policy::Taken> = store::ladder::reminders_sent(tx, customer_id, oldest)
@@ -392,14 +400,7 @@ impl Ladder {
         let taken = store::ladder::taken(&mut tx, &ids).await?;
         let (mut steps, mut holds) = (0, 0);
         for case in &cases {
-            let open: Vec<&OpenItem> = items.iter().filter(|i| i.case_id == case.case_id).collect();
-            let engine_items: Vec<policy::Item> = open
-                .iter()
-                .map(|i| policy::Item {
-                    due: i.due_date,
-                    open: i.owed(),
-                })
-                .collect();
+            let mine: Vec<&OpenItem> = items.iter().filter(|i| i.case_id == case.case_id).collect();
             let engine_taken: Vec<policy::Taken> = taken
                 .iter()
                 .filter(|t| t.case_id == case.case_id)
@@ -409,17 +410,44 @@ impl Ladder {
                     on: t.on,
                 })
                 .collect();
-            let debtor = policy::Debtor {
-                grade: &case.grade,
-                // From the unit billing last reported (R-C3); none for purchase contracts.
-                segment: case.segment.as_deref().and_then(policy::Segment::parse),
-                occupancy: case.occupancy.as_deref().and_then(policy::Occupancy::parse),
-                items: &engine_items,
-                taken: &engine_taken,
-            };
-            match policy::decide(&self.policy, &debtor, date) {
-                Decision::Nothing | Decision::Hold(Hold::AlreadyToday) => {}
-                Decision::Hold(hold) => {
+            // Amounts of different currencies are never added up: the debtor's items are
+            // decided by currency, the oldest item's first; one step a day for the debtor
+            // whatever its currency (the steps taken count across currencies).
+            let mut currencies: Vec<&str> = Vec::new();
+            for i in &mine {
+                if !currencies.contains(&i.currency.as_str()) {
+                    currencies.push(&i.currency);
+                }
+            }
+            let groups: Vec<Vec<&OpenItem>> = currencies
+                .iter()
+                .map(|c| mine.iter().copied().filter(|i| i.currency == *c).collect())
+                .collect();
+            let engine_items: Vec<Vec<policy::Item>> = groups
+                .iter()
+                .map(|g| {
+                    g.iter()
+                        .map(|i| policy::Item {
+                            due: i.due_date,
+                            open: i.owed(),
+                        })
+                        .collect()
+                })
+                .collect();
+            let views: Vec<policy::Debtor<'_>> = engine_items
+                .iter()
+                .map(|items| policy::Debtor {
+                    grade: &case.grade,
+                    // From the unit billing last reported (R-C3); none for purchase contracts.
+                    segment: case.segment.as_deref().and_then(policy::Segment::parse),
+                    occupancy: case.occupancy.as_deref().and_then(policy::Occupancy::parse),
+                    items,
+                    taken: &engine_taken,
+                })
+                .collect();
+            match policy::decide_each(&self.policy, &views, date) {
+                (_, Decision::Nothing | Decision::Hold(Hold::AlreadyToday)) => {}
+                (_, Decision::Hold(hold)) => {
                     if store::ladder::hold(
                         &mut tx,
                         case.case_id,
@@ -433,13 +461,17 @@ impl Ladder {
                         tracing::info!(case_id = %case.case_id, reason = hold.as_str(), "dunning case holds");
                     }
                 }
-                Decision::Take {
-                    step,
-                    n,
-                    items: covered,
-                    amount,
-                } => {
-                    let covered: Vec<&OpenItem> = covered.iter().map(|i| open[*i]).collect();
+                (
+                    view,
+                    Decision::Take {
+                        step,
+                        n,
+                        items: covered,
+                        amount,
+                    },
+                ) => {
+                    let covered: Vec<&OpenItem> =
+                        covered.iter().map(|i| groups[view][*i]).collect();
                     self.take(&mut tx, date, case, step, n, &covered, amount)
                         .await?;
                     steps += 1;

@@ -559,6 +559,31 @@ impl Policy {
     }
 }
 
+/// [`decide`] over several views of one debtor (their items in each currency, the one to try
+/// first first), so that amounts of different currencies are never added up: the first view
+/// that takes a step wins (one step a day for the debtor), else the first hold. Returns the
+/// view's index with the decision.
+#[must_use]
+pub fn decide_each<'p>(
+    policy: &'p Policy,
+    views: &[Debtor<'_>],
+    today: NaiveDate,
+) -> (usize, Decision<'p>) {
+    let mut first_hold = None;
+    for (i, view) in views.iter().enumerate() {
+        match decide(policy, view, today) {
+            Decision::Nothing => {}
+            Decision::Hold(hold) => {
+                first_hold.get_or_insert((i, hold));
+            }
+            take @ Decision::Take { .. } => return (i, take),
+        }
+    }
+    first_hold.map_or((0, Decision::Nothing), |(i, hold)| {
+        (i, Decision::Hold(hold))
+    })
+}
+
 fn applies(c: &Condition, debtor: &Debtor<'_>, day: i32, amount: Decimal) -> bool {
     day >= c.from_day
         && c.to_day.is_none_or(|to| day <= to)

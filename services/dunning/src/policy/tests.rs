@@ -473,3 +473,41 @@ fn hand_sent_templates_carry_their_disclosure_and_steps_are_debtor_only() {
     .expect_err("a message named like a step");
     assert_eq!(clash.field, "messages.reminder");
 }
+
+#[test]
+fn amounts_in_different_currencies_are_never_added_up() {
+    let p = policy();
+    // 3,000 CNY and 3,000 USD, both 100 days overdue after a lawyer's letter: neither reaches
+    // litigation's 5,000 alone (added up they would).
+    let cny = [item(d(1, 1), 3000)];
+    let usd = [item(d(1, 1), 3000)];
+    let taken = [Taken {
+        code: "lawyer_letter_vacant".to_owned(),
+        severity: 80,
+        on: d(4, 1),
+    }];
+    let view = |items| Debtor {
+        grade: "BBB",
+        segment: None,
+        occupancy: None,
+        items,
+        taken: &taken,
+    };
+    let today = d(4, 11);
+    let (_, apart) = decide_each(&p, &[view(&cny[..]), view(&usd[..])], today);
+    assert!(
+        !matches!(apart, Decision::Take { step, .. } if step.channel == Channel::LitigationHandoff),
+        "{apart:?}"
+    );
+    let both = [item(d(1, 1), 3000), item(d(1, 1), 3000)];
+    let (_, summed) = decide_each(&p, &[view(&both[..])], today);
+    assert!(
+        matches!(summed, Decision::Take { step, .. } if step.channel == Channel::LitigationHandoff),
+        "{summed:?}"
+    );
+    // The first view that takes a step wins; a view with nothing owed is skipped.
+    let nothing: [Item; 0] = [];
+    let (i, first) = decide_each(&p, &[view(&nothing[..]), view(&cny[..])], today);
+    assert_eq!(i, 1);
+    assert!(!matches!(first, Decision::Nothing));
+}

@@ -21,7 +21,7 @@ use proto::types::v1::{ConductReason, ContactChannel, ContactOutcome, HoldReason
 use crate::domain::contact_log::{
     self, Actor, Channel, CheckpointError, DeliveryProof, Digest, Draft, Entry, Outcome, Tamper,
 };
-use crate::outreach::{Conduct, SigningKey, mask};
+use crate::outreach::{Conduct, Outgoing, SigningKey, mask};
 use crate::policy::Policy;
 use crate::store::{
     self,
@@ -360,14 +360,7 @@ impl Api {
         let oldest = items.first().map(|i| i.due_date);
         let days = oldest.map_or(0, |d| (today - d).num_days().max(0));
         let vars = vec![
-            (
-                "name",
-                if debtor.name.is_empty() {
-                    "客户".to_owned()
-                } else {
-                    debtor.name.clone()
-                },
-            ),
+            ("name", debtor.addressed_as(debtor.language == "en")),
             ("amount", wire::format_amount(owed, &currency)),
             ("days", days.to_string()),
             (
@@ -735,33 +728,23 @@ impl DunningService for Api {
             .await
             .map_err(ApiError::from)?
             .map_err(ApiError::FailedPrecondition)?;
-        let row = MessageRow {
-            id: Uuid::now_v7(),
+        let row = Outgoing {
             customer_id,
             case_id,
-            channel: channel.as_str().to_owned(),
+            channel,
             address: address.clone(),
             template: format!(
                 "{}@{}/{}/{language}",
                 self.policy.id, self.policy.version, request.template
             ),
             language: language.to_owned(),
-            subject: if language == "en" {
-                "Payment reminder".to_owned()
-            } else {
-                "缴费提醒".to_owned()
-            },
+            subject: Outgoing::reminder_subject(language),
             body,
             notice_id: None,
             requested_at: when,
-            due_at: planned.due_at,
-            refused_for: planned.refused_for.map(|r| r.as_str().to_owned()),
-            status: "scheduled".to_owned(),
-            attempts: 0,
-            failure: String::new(),
             requested_by: caller.subject().to_owned(),
-            contact_log_seq: None,
-        };
+        }
+        .scheduled(planned);
         let saved = store::contacts::insert_message(
             &mut tx,
             &row,

@@ -24,7 +24,7 @@ use kit::wire;
 use proto::events::v1 as events;
 
 use crate::notice::{Line, Notice};
-use crate::outreach::Conduct;
+use crate::outreach::{Conduct, Outgoing};
 use crate::policy::{self, Channel, Decision, Hold, Policy, StepDef};
 use crate::store::{self, contacts::Debtor, ladder::OpenItem};
 
@@ -274,11 +274,7 @@ impl Ladder {
         let vars = vec![
             (
                 "name",
-                if contact_row.name.is_empty() {
-                    "客户".to_owned()
-                } else {
-                    contact_row.name.clone()
-                },
+                contact_row.addressed_as(contact_row.language == "en"),
             ),
             ("amount", wire::format_amount(amount, &currency)),
             ("due_date", oldest.to_string()),
@@ -335,30 +331,20 @@ impl Ladder {
                     return Ok(false);
                 }
             };
-            let message = store::contacts::MessageRow {
-                id: Uuid::now_v7(),
+            let message = Outgoing {
                 customer_id,
                 case_id: None,
-                channel: step.channel.as_str().to_owned(),
+                channel: step.channel,
                 address: address.clone(),
                 template: format!("{}@{}/{}/{language}", policy.id, policy.version, step.code),
                 language: language.to_owned(),
-                subject: if language == "en" {
-                    "Payment reminder".to_owned()
-                } else {
-                    "缴费提醒".to_owned()
-                },
+                subject: Outgoing::reminder_subject(language),
                 body: text,
                 notice_id: None,
                 requested_at: Utc::now(),
-                due_at: planned.due_at,
-                refused_for: planned.refused_for.map(|r| r.as_str().to_owned()),
-                status: "scheduled".to_owned(),
-                attempts: 0,
-                failure: String::new(),
                 requested_by: "system".to_owned(),
-                contact_log_seq: None,
-            };
+            }
+            .scheduled(planned);
             store::contacts::insert_message(tx, &message, Some(&key)).await?;
         } else {
             let ask = TaskAsk {
@@ -521,14 +507,7 @@ impl Ladder {
             |s| next_step_text(s.channel, en).to_owned(),
         );
         let mut vars = vec![
-            (
-                "name",
-                match (debtor.name.is_empty(), en) {
-                    (false, _) => debtor.name.clone(),
-                    (true, false) => "客户".to_owned(),
-                    (true, true) => "customer".to_owned(),
-                },
-            ),
+            ("name", debtor.addressed_as(en)),
             ("amount", wire::format_amount(amount, &currency)),
             ("days", days.to_string()),
             ("due_date", oldest.due_date.to_string()),
@@ -681,14 +660,12 @@ impl Ladder {
                                 let subject = match &notice {
                                     Some(n) if language == "en" => format!("Payment notice {}", n.number),
                                     Some(n) => format!("催缴通知书 {}", n.number),
-                                    None if language == "en" => "Payment reminder".to_owned(),
-                                    None => "缴费提醒".to_owned(),
+                                    None => Outgoing::reminder_subject(&language),
                                 };
-                                let message = store::contacts::MessageRow {
-                                    id: Uuid::now_v7(),
+                                let message = Outgoing {
                                     customer_id: case.customer_id,
                                     case_id: Some(case.case_id),
-                                    channel: step.channel.as_str().to_owned(),
+                                    channel: step.channel,
                                     address: address.clone(),
                                     template: template_id.clone(),
                                     language: language.clone(),
@@ -696,14 +673,9 @@ impl Ladder {
                                     body: text.clone(),
                                     notice_id: notice.as_ref().map(|n| n.id),
                                     requested_at: Utc::now(),
-                                    due_at: planned.due_at,
-                                    refused_for: planned.refused_for.map(|r| r.as_str().to_owned()),
-                                    status: "scheduled".to_owned(),
-                                    attempts: 0,
-                                    failure: String::new(),
                                     requested_by: "system".to_owned(),
-                                    contact_log_seq: None,
-                                };
+                                }
+                                .scheduled(planned);
                                 store::contacts::insert_message(
                                     tx,
                                     &message,

@@ -235,6 +235,70 @@ impl Conduct {
     }
 }
 
+/// A message to schedule, before its conduct-checked time is known.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// The debtor.
+    pub customer_id: Uuid,
+    /// Their case, if any.
+    pub case_id: Option<Uuid>,
+    /// How.
+    pub channel: Channel,
+    /// To whom (in clear; shown masked).
+    pub address: String,
+    /// `policy@version/code/language`.
+    pub template: String,
+    /// The template's language.
+    pub language: String,
+    /// Subject (e-mail).
+    pub subject: String,
+    /// The rendered text.
+    pub body: String,
+    /// The notice it carries.
+    pub notice_id: Option<Uuid>,
+    /// When it was asked for.
+    pub requested_at: DateTime<Utc>,
+    /// `system` or the principal.
+    pub requested_by: String,
+}
+
+impl Outgoing {
+    /// The subject of a reminder in `language`.
+    #[must_use]
+    pub fn reminder_subject(language: &str) -> String {
+        if language == "en" {
+            "Payment reminder".to_owned()
+        } else {
+            "缴费提醒".to_owned()
+        }
+    }
+
+    /// The message, scheduled at the time the conduct check gave.
+    #[must_use]
+    pub fn scheduled(self, planned: Planned) -> MessageRow {
+        MessageRow {
+            id: Uuid::now_v7(),
+            customer_id: self.customer_id,
+            case_id: self.case_id,
+            channel: self.channel.as_str().to_owned(),
+            address: self.address,
+            template: self.template,
+            language: self.language,
+            subject: self.subject,
+            body: self.body,
+            notice_id: self.notice_id,
+            requested_at: self.requested_at,
+            due_at: planned.due_at,
+            refused_for: planned.refused_for.map(|r| r.as_str().to_owned()),
+            status: "scheduled".to_owned(),
+            attempts: 0,
+            failure: String::new(),
+            requested_by: self.requested_by,
+            contact_log_seq: None,
+        }
+    }
+}
+
 /// Where a message goes: e-mail over SMTP when configured, every other channel (and e-mail
 /// without SMTP) to the recording adapter, which keeps what it would send and, with
 /// `DUNNING_RECORDING_FILE`, appends it there as JSON lines.

@@ -191,12 +191,20 @@ impl MessageDef {
     /// The template in `language`, else Chinese, else any.
     #[must_use]
     pub fn template(&self, language: &str) -> Option<(&str, &str)> {
-        self.templates
-            .get_key_value(language)
-            .or_else(|| self.templates.get_key_value("zh-CN"))
-            .or_else(|| self.templates.iter().next())
-            .map(|(k, v)| (k.as_str(), v.as_str()))
+        pick_template(&self.templates, language)
     }
+}
+
+/// The template in `language`, else Chinese, else any (R-D3: Chinese first).
+fn pick_template<'a>(
+    templates: &'a BTreeMap<String, String>,
+    language: &str,
+) -> Option<(&'a str, &'a str)> {
+    templates
+        .get_key_value(language)
+        .or_else(|| templates.get_key_value("zh-CN"))
+        .or_else(|| templates.iter().next())
+        .map(|(k, v)| (k.as_str(), v.as_str()))
 }
 
 /// A policy that cannot be used, naming the field.
@@ -528,11 +536,7 @@ impl StepDef {
     /// The template in `language`, else Chinese, else any (R-D3: Chinese first).
     #[must_use]
     pub fn template(&self, language: &str) -> Option<(&str, &str)> {
-        self.templates
-            .get_key_value(language)
-            .or_else(|| self.templates.get_key_value("zh-CN"))
-            .or_else(|| self.templates.iter().next())
-            .map(|(k, v)| (k.as_str(), v.as_str()))
+        pick_template(&self.templates, language)
     }
 }
 

@@ -25,6 +25,18 @@ pub struct Debtor {
     pub contacts: Vec<(String, String, String)>,
 }
 
+impl Debtor {
+    /// How messages and notices address the debtor: their name, or "客户" / "customer".
+    #[must_use]
+    pub fn addressed_as(&self, en: bool) -> String {
+        match (self.name.is_empty(), en) {
+            (false, _) => self.name.clone(),
+            (true, false) => "客户".to_owned(),
+            (true, true) => "customer".to_owned(),
+        }
+    }
+}
+
 /// The debtor's details; defaults (Asia/Shanghai, zh-CN, cn, no contacts) when none are on
 /// file.
 pub async fn debtor(conn: &mut PgConnection, customer_id: Uuid) -> Result<Debtor, sqlx::Error> {

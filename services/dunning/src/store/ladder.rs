@@ -19,6 +19,17 @@ pub struct Day {
     pub after_customer: Option<Uuid>,
 }
 
+type DayRow = (NaiveDate, i32, String, Option<Uuid>);
+
+fn day_of((date, expected, status, after_customer): DayRow) -> Day {
+    Day {
+        date,
+        expected,
+        status,
+        after_customer,
+    }
+}
+
 /// Contracts finished the cycle for `date` with `expected` overdue events. A repeat changes
 /// nothing.
 pub async fn cycle_completed(
@@ -55,18 +66,13 @@ pub async fn overdue_seen(
 
 /// The earliest day not done, if any.
 pub async fn next_day(conn: &mut PgConnection) -> Result<Option<Day>, sqlx::Error> {
-    let row: Option<(NaiveDate, i32, String, Option<Uuid>)> = sqlx::query_as(
+    let row: Option<DayRow> = sqlx::query_as(
         "SELECT business_date, expected, status, after_customer FROM ladder_days
          WHERE status <> 'done' ORDER BY business_date LIMIT 1",
     )
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|(date, expected, status, after_customer)| Day {
-        date,
-        expected,
-        status,
-        after_customer,
-    }))
+    Ok(row.map(day_of))
 }
 
 /// How many overdue events of `date` dunning has seen.
@@ -80,19 +86,14 @@ pub async fn seen(conn: &mut PgConnection, date: NaiveDate) -> Result<i64, sqlx:
 /// Locks the day's row for one chunk of the run (a second replica waits, then sees how far
 /// the first got) and returns it.
 pub async fn lock_day(tx: &mut PgConnection, date: NaiveDate) -> Result<Option<Day>, sqlx::Error> {
-    let row: Option<(NaiveDate, i32, String, Option<Uuid>)> = sqlx::query_as(
+    let row: Option<DayRow> = sqlx::query_as(
         "SELECT business_date, expected, status, after_customer FROM ladder_days
          WHERE business_date = $1 FOR UPDATE",
     )
     .bind(date)
     .fetch_optional(tx)
     .await?;
-    Ok(row.map(|(date, expected, status, after_customer)| Day {
-        date,
-        expected,
-        status,
-        after_customer,
-    }))
+    Ok(row.map(day_of))
 }
 
 /// How long the day has waited for its events.

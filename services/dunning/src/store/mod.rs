@@ -6,3 +6,5 @@ pub mod contact_log;
 pub mod contacts;
 pub mod ladder;
 pub mod retention;
+#[cfg(test)]
+mod testdb;

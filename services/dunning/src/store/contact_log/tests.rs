@@ -5,30 +5,11 @@ use chrono::{TimeZone as _, Utc};
 use ring::rand::SystemRandom;
 use ring::signature::{Ed25519KeyPair, KeyPair as _};
 use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
 use uuid::Uuid;
 
 use super::*;
 use crate::domain::contact_log::{self as log, Tamper};
-
-const MIGRATION: &str = include_str!("../../../migrations/20261222000001_contact_log.sql");
-
-async fn database() -> (devstack::postgres::PgCluster, PgPool) {
-    let cluster = tokio::task::spawn_blocking(devstack::postgres::PgCluster::start)
-        .await
-        .expect("join")
-        .expect("a throwaway PostgreSQL (initdb and pg_ctl installed)");
-    let pool = PgPoolOptions::new()
-        .max_connections(10)
-        .connect(&cluster.admin_url())
-        .await
-        .expect("connect");
-    sqlx::raw_sql(MIGRATION)
-        .execute(&pool)
-        .await
-        .expect("migration");
-    (cluster, pool)
-}
+use crate::store::testdb::database;
 
 fn draft(n: u32, actor: Actor) -> Draft {
     Draft {

@@ -2,24 +2,10 @@
 
 use chrono::NaiveDate;
 use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
 use uuid::Uuid;
 
 use super::*;
-
-async fn database() -> (devstack::postgres::PgCluster, PgPool) {
-    let cluster = tokio::task::spawn_blocking(devstack::postgres::PgCluster::start)
-        .await
-        .expect("join")
-        .expect("a throwaway PostgreSQL (initdb and pg_ctl installed)");
-    let pool = PgPoolOptions::new()
-        .max_connections(4)
-        .connect(&cluster.admin_url())
-        .await
-        .expect("connect");
-    crate::MIGRATIONS.run(&pool).await.expect("migrations");
-    (cluster, pool)
-}
+use crate::store::testdb::database;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).expect("date")

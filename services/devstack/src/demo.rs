@@ -151,6 +151,22 @@ pub async fn run(clients: &mut Clients, reporter: &mut Reporter) -> anyhow::Resu
         "contracts: customer 张三 signed a contract with three installments",
         json!({"contract": contract_no, "installments": "10000.00 due 2026-01-10, 20000.00 due 2026-03-10, 30000.00 due 2026-05-10"}),
     );
+    // Dunning reaches the debtor by SMS (the local stack's recording channel): the contact
+    // details go on file, masked in every answer (R-O4).
+    clients
+        .dunning
+        .set_contacts(dunning::SetContactsRequest {
+            contacts: Some(dunning::DebtorContacts {
+                customer_id: customer.clone(),
+                contacts: vec![dunning::ContactPoint {
+                    channel: proto::types::v1::ContactChannel::Sms as i32,
+                    address: "13800138000".into(),
+                    recipient: dunning::Recipient::Debtor as i32,
+                }],
+                ..Default::default()
+            }),
+        })
+        .await?;
     let score = wait_grade(clients, &customer, "AAA").await?;
     reporter.say(
         "scoring: a new customer with no delinquency",

@@ -682,7 +682,11 @@ impl Ladder {
                                     Some(&format!("action:{action_id}")),
                                 )
                                 .await?;
-                                detail.push_str(&scheduled_text(planned));
+                                detail.push_str(&format!(
+                                    "; {} message{}",
+                                    step.channel.as_str(),
+                                    scheduled_text(planned)
+                                ));
                             }
                         }
                     }

@@ -984,3 +984,79 @@ async fn a_vacant_units_owner_gets_the_phone_call_of_the_shipped_policy_r_d7() {
     assert_eq!(tasks[0].channel, ContactChannel::PhoneCall as i32);
     assert_eq!(tasks[0].step, "phone_call_vacant");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_send_is_tried_again_later_and_never_logged_as_delivered() {
+    // The recording channel fails the first four sends: a round of three attempts fails, the
+    // message waits a second (DUNNING_RETRY_BASE_SECS), the next round gets through.
+    let (stack, _admin) = start_with(acceptance_env(&[
+        ("DUNNING_RECORDING_FAIL", "4".to_owned()),
+        ("DUNNING_RETRY_BASE_SECS", "1".to_owned()),
+    ]))
+    .await;
+    let mut clients =
+        Clients::as_user(&stack, "li.na", &[Role::Collector], Some("east")).or_logs(&stack);
+    let customer = scenario::create_customer(&mut clients, "郑十一")
+        .await
+        .or_logs(&stack);
+    scenario::create_contract(
+        &mut clients,
+        &customer,
+        "HT-RETRY-1",
+        &[("500.00", "2026-12-31")],
+    )
+    .await
+    .or_logs(&stack);
+    eventually(
+        "dunning knows who owns the customer",
+        EVENTUALLY,
+        || async {
+            Ok(
+                set_contacts(&clients, &customer, &[(ContactChannel::Sms, "13300133000")])
+                    .await
+                    .ok(),
+            )
+        },
+    )
+    .await
+    .or_logs(&stack);
+    let sent = clients
+        .dunning
+        .clone()
+        .send_message(dunning::SendMessageRequest {
+            idempotency_key: "retry-1".to_owned(),
+            customer_id: customer.clone(),
+            channel: ContactChannel::Sms as i32,
+            template: "reminder".to_owned(),
+            not_before: "2026-03-04T10:00:00+08:00".to_owned(),
+            recipient: dunning::Recipient::Debtor as i32,
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .message
+        .expect("a message");
+    let delivered = eventually("delivered in the second round", EVENTUALLY, || async {
+        let m = messages(&clients, &customer).await?;
+        Ok(m.into_iter().find(|m| {
+            m.message_id == sent.message_id && m.status == dunning::MessageStatus::Delivered as i32
+        }))
+    })
+    .await
+    .or_logs(&stack);
+    assert_eq!(
+        delivered.attempts, 5,
+        "three failed, one failed, one through"
+    );
+    // The log shows the failed round, then the delivery: nothing failed is called delivered.
+    let log = contact_log(&clients, &customer).await.or_logs(&stack);
+    let outcomes: Vec<i32> = log.iter().map(|e| e.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            ContactOutcome::Failed as i32,
+            ContactOutcome::Delivered as i32
+        ]
+    );
+    assert_eq!(delivered.contact_log_seq, log[1].seq);
+}

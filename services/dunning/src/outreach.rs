@@ -306,6 +306,24 @@ pub struct Router {
     smtp: Option<Smtp>,
     recording: Recording,
     file: Option<PathBuf>,
+    /// The wait before the second round of attempts (`DUNNING_RETRY_BASE_SECS`, default 60).
+    retry_base: Duration,
+}
+
+/// Attempts in one round (a quick retry of a passing failure).
+pub const TRIES_PER_ROUND: u32 = 3;
+/// Rounds before a message is given up as failed.
+pub const ROUNDS: u32 = 5;
+
+/// When the next round of attempts is due after `rounds_done` failed rounds, or `None` when
+/// the message is given up: `base`, then five times longer each round (1, 5, 25, 125 minutes
+/// with the default base).
+#[must_use]
+pub fn next_round(rounds_done: u32, base: Duration) -> Option<Duration> {
+    if rounds_done == 0 || rounds_done >= ROUNDS {
+        return None;
+    }
+    base.checked_mul(5_u32.checked_pow(rounds_done - 1)?)
 }
 
 impl Router {
@@ -339,12 +357,15 @@ impl Router {
             _ => None,
         };
         let recording = Recording::default();
+        let retry_base: u64 =
+            kit::config::env_parse("DUNNING_RETRY_BASE_SECS", 60, "a whole number of seconds")?;
         let fail: u32 = kit::config::env_parse("DUNNING_RECORDING_FAIL", 0, "a whole number")?;
         recording.fail_next(fail);
         Ok(Self {
             smtp,
             recording,
             file: std::env::var_os("DUNNING_RECORDING_FILE").map(PathBuf::from),
+            retry_base: Duration::from_secs(retry_base.max(1)),
         })
     }
 
@@ -460,19 +481,34 @@ async fn dispatch_one(
         attachments,
     };
     let (outcome, tried) = channel::send(router, &message, attempts, pause).await;
-    let (status, failure, log_outcome, proof) = match &outcome {
+    // A passing failure is tried again later (each round logged as failed), a lasting one or
+    // the last round's is the end: never logged as delivered.
+    let rounds_done = u32::try_from(m.attempts).unwrap_or(u32::MAX) / attempts.max(1) + 1;
+    let (status, failure, log_outcome, proof, retry_at) = match &outcome {
         Outcome::Delivered { proof } => (
             "delivered",
             String::new(),
             crate::domain::contact_log::Outcome::Delivered,
             (channel == Channel::Email).then(|| DeliveryProof::SmtpMessageId(proof.clone())),
-        ),
-        Outcome::Failed { reason, .. } => (
-            "failed",
-            reason.clone(),
-            crate::domain::contact_log::Outcome::Failed,
             None,
         ),
+        Outcome::Failed { reason, retry } => {
+            let later = next_round(rounds_done, router.retry_base)
+                .filter(|_| *retry)
+                .and_then(|wait| chrono::Duration::from_std(wait).ok())
+                .map(|wait| Utc::now() + wait);
+            (
+                if later.is_some() {
+                    "scheduled"
+                } else {
+                    "failed"
+                },
+                reason.clone(),
+                crate::domain::contact_log::Outcome::Failed,
+                None,
+                later,
+            )
+        }
     };
     let entry = store::contact_log::append(
         tx,
@@ -497,6 +533,7 @@ async fn dispatch_one(
         i32::try_from(tried).unwrap_or(i32::MAX),
         &failure,
         i64::try_from(entry.seq).ok(),
+        retry_at,
     )
     .await?;
     tracing::info!(message_id = %m.id, channel = channel.as_str(), to = %mask(&m.address), status, tried, "dunning message");
@@ -640,7 +677,14 @@ pub fn spawn(
     let dispatch_pool = pool.clone();
     tokio::spawn(async move {
         loop {
-            match dispatch_due(&dispatch_pool, &router, 3, Duration::from_millis(500)).await {
+            match dispatch_due(
+                &dispatch_pool,
+                &router,
+                TRIES_PER_ROUND,
+                Duration::from_millis(500),
+            )
+            .await
+            {
                 Ok(n) if n > 0 => continue,
                 Ok(_) => {}
                 Err(error) => {
@@ -658,4 +702,33 @@ pub fn spawn(
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounds_of_retries_wait_longer_each_time_and_end() {
+        let base = Duration::from_secs(60);
+        let waits: Vec<Option<Duration>> = (0..=ROUNDS).map(|r| next_round(r, base)).collect();
+        assert_eq!(
+            waits,
+            [
+                None,
+                Some(Duration::from_secs(60)),
+                Some(Duration::from_secs(300)),
+                Some(Duration::from_secs(1500)),
+                Some(Duration::from_secs(7500)),
+                None,
+            ]
+        );
+    }
+
+    #[test]
+    fn addresses_are_masked_for_people() {
+        assert_eq!(mask("13800138000"), "138****8000");
+        assert_eq!(mask("wang.wu@example.com"), "w***@example.com");
+        assert_eq!(mask("1234"), "****");
+    }
 }

@@ -438,6 +438,7 @@ pub async fn due_messages(
 }
 
 /// The send's result.
+#[allow(clippy::too_many_arguments)]
 pub async fn message_sent(
     tx: &mut PgConnection,
     id: Uuid,
@@ -445,9 +446,11 @@ pub async fn message_sent(
     attempts: i32,
     failure: &str,
     contact_log_seq: Option<i64>,
+    retry_at: Option<DateTime<Utc>>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE messages SET status = $2, attempts = attempts + $3, failure = $4, contact_log_seq = $5
+        "UPDATE messages SET status = $2, attempts = attempts + $3, failure = $4, contact_log_seq = $5,
+                             due_at = COALESCE($6, due_at)
          WHERE id = $1",
     )
     .bind(id)
@@ -455,6 +458,7 @@ pub async fn message_sent(
     .bind(attempts)
     .bind(failure)
     .bind(contact_log_seq)
+    .bind(retry_at)
     .execute(tx)
     .await
     .map(drop)

@@ -36,6 +36,7 @@ mod owed_items;
 mod payer_accounts;
 mod payments_replicas;
 mod pii_scan;
+mod promises;
 mod refunds;
 mod schedules;
 mod statement;

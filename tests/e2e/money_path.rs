@@ -398,7 +398,7 @@ async fn contract_to_court_and_back() {
         withdrawn.amount_claimed.as_ref().map(|m| m.amount.as_str()),
         Some("0.00")
     );
-    // Nothing past due any more; two late receivables in the history (scorecard dpd-v1).
+    // Nothing past due any more; two late receivables in the history (scorecard dpd-v2).
     wait_grade(&clients, &customer, "AA").await.or_logs(&stack);
 
     // An unmatched payment lands in the exception queue with its reason (R-P5).

@@ -40,6 +40,8 @@ enum DunningCommand {
     Tasks(crate::dunning_tasks::TasksArgs),
     /// Written notices: list a debtor's, get one's amounts, hash and documents.
     Notices(crate::dunning_notices::NoticesArgs),
+    /// Promises to pay (R-D5): make one, list a debtor's with what was paid.
+    Promises(crate::dunning_promises::PromisesArgs),
 }
 
 #[derive(Args)]
@@ -69,6 +71,7 @@ pub(crate) fn run(args: DunningArgs) -> Outcome {
         DunningCommand::Messages(args) => crate::dunning_messages::list(args),
         DunningCommand::Tasks(args) => crate::dunning_tasks::run(args),
         DunningCommand::Notices(args) => crate::dunning_notices::run(args),
+        DunningCommand::Promises(args) => crate::dunning_promises::run(args),
     }
 }
 

@@ -22,6 +22,7 @@ mod dunning_contacts;
 mod dunning_messages;
 mod dunning_names;
 mod dunning_notices;
+mod dunning_promises;
 mod dunning_tasks;
 mod exceptions;
 mod feed;

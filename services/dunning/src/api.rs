@@ -129,6 +129,7 @@ fn hold_to_wire(reason: Option<&str>) -> i32 {
         Some("SPACING") => HoldReason::Spacing,
         Some("OLDEST_ITEM_CHANGED") => HoldReason::OldestItemChanged,
         Some("WAITING_FOR_NEXT_STEP") => HoldReason::WaitingForNextStep,
+        Some("PROMISE_TO_PAY") => HoldReason::PromiseToPay,
         _ => HoldReason::Unspecified,
     }) as i32
 }
@@ -256,6 +257,31 @@ fn entry_to_wire(e: &Entry) -> api::ContactLogEntry {
             .map(DeliveryProof::value)
             .unwrap_or_default(),
         hash: e.hash.to_hex(),
+    }
+}
+
+fn promise_to_wire(p: &store::promises::PromiseRow, paid: Decimal) -> api::Promise {
+    let mut threshold = p.threshold * Decimal::ONE_HUNDRED;
+    threshold = threshold.normalize();
+    api::Promise {
+        promise_id: p.id.to_string(),
+        customer_id: p.customer_id.to_string(),
+        case_id: p.case_id.map(|c| c.to_string()).unwrap_or_default(),
+        amount: Some(wire::money(p.amount, &p.currency)),
+        promised_date: p.promised_date.to_string(),
+        grace_days: u32::try_from(p.grace_days).unwrap_or_default(),
+        threshold_percent: threshold.to_string(),
+        status: match p.status.as_str() {
+            "kept" => api::PromiseStatus::Kept,
+            "broken" => api::PromiseStatus::Broken,
+            _ => api::PromiseStatus::Open,
+        } as i32,
+        paid: Some(wire::money(paid, &p.currency)),
+        judged_on: p.judged_on.map(|d| d.to_string()).unwrap_or_default(),
+        paused_step: p.paused_step.clone(),
+        made_by: p.made_by.clone(),
+        made_on: p.made_on.to_string(),
+        note: p.note.clone(),
     }
 }
 
@@ -1224,5 +1250,132 @@ impl DunningService for Api {
             tracing::warn!(problem, at_seq = at, "the contact log failed verification");
         }
         Ok(Response::new(answer))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn make_promise(
+        &self,
+        request: Request<api::MakePromiseRequest>,
+    ) -> Result<Response<api::MakePromiseResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let request = request.into_inner();
+        let key = wire::required("idempotency_key", &request.idempotency_key, 200)?;
+        let customer_id = wire::uuid("customer_id", &request.customer_id)?;
+        self.scope_customer(&caller, customer_id).await?;
+        let (amount, currency) = wire::parse_money(request.amount.as_ref())
+            .map_err(|e| ApiError::invalid("amount", e))?;
+        let promised = wire::date("promised_date", &request.promised_date)?;
+        let threshold = match request.threshold_percent.trim() {
+            "" => Decimal::ONE,
+            text => text
+                .parse::<Decimal>()
+                .ok()
+                .filter(|p| *p > Decimal::ZERO && *p <= Decimal::ONE_HUNDRED)
+                .map(|p| p / Decimal::ONE_HUNDRED)
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "threshold_percent",
+                        format!("{text:?} is not a percentage between 1 and 100, e.g. 95"),
+                    )
+                })?,
+        };
+        if request.note.chars().count() > 500 {
+            return Err(ApiError::invalid("note", "at most 500 characters").into());
+        }
+        let terms = crate::domain::promise::Terms {
+            amount,
+            due: promised,
+            grace_days: request.grace_days,
+            threshold,
+        };
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        // Today is dunning's business day (its last daily cycle), else the calendar's.
+        let today = store::ladder::latest_day(&mut tx)
+            .await
+            .map_err(ApiError::from)?
+            .unwrap_or_else(|| Utc::now().date_naive());
+        terms
+            .check(today)
+            .map_err(|e| ApiError::invalid(e.field, e.reason))?;
+        // The same request again is answered with the promise it made.
+        if let Some(first) = store::promises::by_key(&mut tx, &key)
+            .await
+            .map_err(ApiError::from)?
+        {
+            let paid = store::promises::paid(&mut tx, first.id)
+                .await
+                .map_err(ApiError::from)?;
+            return Ok(Response::new(api::MakePromiseResponse {
+                promise: Some(promise_to_wire(&first, paid)),
+            }));
+        }
+        if let Some(open) = store::promises::open_for(&mut tx, customer_id)
+            .await
+            .map_err(ApiError::from)?
+        {
+            return Err(ApiError::FailedPrecondition(format!(
+                "customer {customer_id} has an open promise ({} {} by {}): it is judged first; list it with ListPromises",
+                wire::format_amount(open.amount, &open.currency),
+                open.currency,
+                open.promised_date
+            ))
+            .into());
+        }
+        let case_id = store::contacts::case_of(&mut tx, customer_id)
+            .await
+            .map_err(ApiError::from)?;
+        let paused_step = match case_id {
+            Some(id) => store::cases::current_step(&mut tx, id)
+                .await
+                .map_err(ApiError::from)?
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        let row = store::promises::PromiseRow {
+            id: Uuid::now_v7(),
+            customer_id,
+            case_id,
+            amount,
+            currency,
+            promised_date: promised,
+            grace_days: i32::try_from(request.grace_days).unwrap_or(i32::MAX),
+            threshold,
+            made_on: today,
+            made_by: caller.subject().to_owned(),
+            note: request.note.trim().to_owned(),
+            paused_step,
+            status: "open".to_owned(),
+            judged_on: None,
+        };
+        store::promises::insert(&mut tx, &row, &key)
+            .await
+            .map_err(ApiError::from)?;
+        tx.commit().await.map_err(ApiError::from)?;
+        let saved = row;
+        caller.touch("promise", saved.id);
+        tracing::info!(promise_id = %saved.id, %customer_id, by = caller.subject(), "promise to pay recorded (R-D5)");
+        Ok(Response::new(api::MakePromiseResponse {
+            promise: Some(promise_to_wire(&saved, Decimal::ZERO)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_promises(
+        &self,
+        request: Request<api::ListPromisesRequest>,
+    ) -> Result<Response<api::ListPromisesResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let customer_id = wire::uuid("customer_id", &request.get_ref().customer_id)?;
+        self.scope_customer(&caller, customer_id).await?;
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let rows = store::promises::list(&mut conn, customer_id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(api::ListPromisesResponse {
+            promises: rows
+                .iter()
+                .map(|(p, paid)| promise_to_wire(p, *paid))
+                .collect(),
+        }))
     }
 }

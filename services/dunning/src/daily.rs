@@ -384,8 +384,27 @@ impl Ladder {
         let ids: Vec<Uuid> = cases.iter().map(|c| c.case_id).collect();
         let items = store::ladder::open_items(&mut tx, &ids).await?;
         let taken = store::ladder::taken(&mut tx, &ids).await?;
+        let customers: Vec<Uuid> = cases.iter().map(|c| c.customer_id).collect();
+        let promises = store::promises::open_of(&mut tx, &customers).await?;
         let (mut steps, mut holds) = (0, 0);
         for case in &cases {
+            // R-D5: a promise to pay holds the ladder until judged; a broken one resumes it.
+            if let Some(promise) = promises.iter().find(|p| p.customer_id == case.customer_id)
+                && !self.judge_promise(&mut tx, date, case, promise).await?
+            {
+                if store::ladder::hold(
+                    &mut tx,
+                    case.case_id,
+                    date,
+                    PROMISE_HOLD,
+                    &case.current_step,
+                )
+                .await?
+                {
+                    holds += 1;
+                }
+                continue;
+            }
             let mine: Vec<&OpenItem> = items.iter().filter(|i| i.case_id == case.case_id).collect();
             let engine_taken: Vec<policy::Taken> = taken
                 .iter()
@@ -813,6 +832,83 @@ impl Ladder {
             tracing::info!(case_id = %case.case_id, "case escalated to legal");
         }
         Ok(())
+    }
+}
+
+/// The hold reason while a promise is open (R-D5).
+const PROMISE_HOLD: &str = "PROMISE_TO_PAY";
+
+impl Ladder {
+    /// Judges the debtor's open promise on `date` (R-D5); returns whether the ladder goes on
+    /// (kept or broken) or holds (still open). A broken promise puts a call in the owner's
+    /// tasks; either judgement is published for scoring.
+    async fn judge_promise(
+        &self,
+        tx: &mut PgConnection,
+        date: NaiveDate,
+        case: &store::ladder::Case,
+        promise: &store::promises::PromiseRow,
+    ) -> anyhow::Result<bool> {
+        let terms = crate::domain::promise::Terms {
+            amount: promise.amount,
+            due: promise.promised_date,
+            grace_days: u32::try_from(promise.grace_days).unwrap_or_default(),
+            threshold: promise.threshold,
+        };
+        let payments = store::promises::payments(tx, promise.id).await?;
+        let kept = match crate::domain::promise::judge(&terms, &payments, date) {
+            crate::domain::promise::Verdict::Open => return Ok(false),
+            crate::domain::promise::Verdict::Kept { .. } => true,
+            crate::domain::promise::Verdict::Broken { .. } => false,
+        };
+        store::promises::judged(tx, promise.id, kept, date).await?;
+        let paid: Decimal = payments.iter().map(|(_, a)| *a).sum();
+        let judged = events::PromiseJudged {
+            promise_id: promise.id.to_string(),
+            customer_id: case.customer_id.to_string(),
+            case_id: case.case_id.to_string(),
+            kept,
+            amount: Some(wire::money(promise.amount, &promise.currency)),
+            paid: Some(wire::money(paid, &promise.currency)),
+            promised_date: promise.promised_date.to_string(),
+            judged_on: date.to_string(),
+        };
+        self.outbox
+            .enqueue(
+                tx,
+                kit::events::DUNNING,
+                &case.customer_id.to_string(),
+                &judged,
+            )
+            .await?;
+        if !kept {
+            // R-D5: into the owner's work: call the debtor about the broken promise.
+            let debtor = store::contacts::debtor(tx, case.customer_id).await?;
+            let note = format!(
+                "promise broken: {} {cur} promised by {} (+{} days), {} {cur} paid; the ladder resumes at {}",
+                wire::format_amount(promise.amount, &promise.currency),
+                promise.promised_date,
+                promise.grace_days,
+                wire::format_amount(paid, &promise.currency),
+                if promise.paused_step.is_empty() {
+                    "its first step"
+                } else {
+                    &promise.paused_step
+                },
+                cur = promise.currency,
+            );
+            let ask = TaskAsk {
+                channel: Channel::PhoneCall,
+                step: "broken_promise",
+                at: local_time(&debtor, date, Channel::PhoneCall),
+                note: &note,
+                notice_id: None,
+                action_id: promise.id,
+            };
+            self.task(tx, &debtor, Some(case.case_id), &ask).await?;
+        }
+        tracing::info!(promise_id = %promise.id, kept, "promise judged (R-D5)");
+        Ok(true)
     }
 }
 

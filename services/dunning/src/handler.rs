@@ -93,7 +93,24 @@ impl Handler for Events {
         if event_type == kit::events::type_name::<events::ReceivableOverdue>() {
             self.overdue(tx, event.decode()?).await
         } else if event_type == kit::events::type_name::<events::AllocationApplied>() {
-            self.paid(tx, event.decode()?, "paid in full").await
+            let applied: events::AllocationApplied = event.decode()?;
+            if !applied.repeat {
+                // R-D5: payments count towards the debtor's open promise.
+                let customer_id = uuid("customer_id", &applied.customer_id)?;
+                if let Some(promise) = store::promises::open_for(tx, customer_id).await? {
+                    let (amount, _) = wire::parse_money(applied.amount.as_ref())
+                        .map_err(HandleError::Permanent)?;
+                    store::promises::payment(
+                        tx,
+                        promise.id,
+                        &applied.allocation_id,
+                        date("booking_date", &applied.booking_date)?,
+                        amount,
+                    )
+                    .await?;
+                }
+            }
+            self.paid(tx, applied, "paid in full").await
         } else if event_type == kit::events::type_name::<events::WrittenOff>() {
             // R-P12: a small difference written off settles the item like a payment.
             let w: events::WrittenOff = event.decode()?;

@@ -20,6 +20,7 @@ impl Handler for Events {
         event_type == kit::events::type_name::<events::ContractSigned>()
             || event_type == kit::events::type_name::<events::ReceivableOverdue>()
             || event_type == kit::events::type_name::<events::AllocationApplied>()
+            || event_type == kit::events::type_name::<events::PromiseJudged>()
             || kit::auth::owners::wants(event_type)
     }
 
@@ -71,6 +72,22 @@ impl Handler for Events {
             .execute(&mut *tx)
             .await?;
             customer_id
+        } else if event_type == kit::events::type_name::<events::PromiseJudged>() {
+            // R-D5: a broken promise lowers the grade.
+            let judged: events::PromiseJudged = event.decode()?;
+            let customer_id = uuid("customer_id", &judged.customer_id)?;
+            if judged.kept {
+                return Ok(());
+            }
+            sqlx::query(
+                "INSERT INTO broken_promises (promise_id, customer_id) VALUES ($1, $2)
+                 ON CONFLICT (promise_id) DO NOTHING",
+            )
+            .bind(uuid("promise_id", &judged.promise_id)?)
+            .bind(customer_id)
+            .execute(&mut *tx)
+            .await?;
+            customer_id
         } else {
             let applied: events::AllocationApplied = event.decode()?;
             if applied.repeat {
@@ -106,9 +123,15 @@ async fn regrade(
     .bind(customer_id)
     .fetch_one(&mut *tx)
     .await?;
+    let broken: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM broken_promises WHERE customer_id = $1")
+            .bind(customer_id)
+            .fetch_one(&mut *tx)
+            .await?;
     let features = Features {
         days_past_due: u32::try_from(dpd).unwrap_or_default(),
         late_receivables: u32::try_from(late).unwrap_or_default(),
+        broken_promises: u32::try_from(broken).unwrap_or_default(),
     };
     let score = scorecard::score(features);
     let previous: Option<String> =

@@ -1,8 +1,10 @@
-//! Scorecard `dpd-v1`: a transparent grade from payment behaviour (R-S1, R-S2).
+//! Scorecard `dpd-v2`: a transparent grade from payment behaviour (R-S1, R-S2).
 //!
-//! The walking skeleton's scorecard uses two of R-S1's indicators, both from events:
+//! The walking skeleton's scorecard uses three of R-S1's indicators, all from events:
 //! - days past due (DPD): the most days overdue among the customer's open receivables;
-//! - late history: how many receivables have ever been overdue.
+//! - late history: how many receivables have ever been overdue;
+//! - broken promises (R-D5): a promise to pay dunning judged broken lowers the grade by one
+//!   step (`BROKEN_PROMISE`), to D at the worst.
 //!
 //! | DPD        | grade                                          |
 //! |------------|------------------------------------------------|
@@ -18,7 +20,7 @@
 //! Every grade carries reason codes saying which indicator set it.
 
 /// Version stamped on every score so an auditor knows which rule produced it.
-pub const VERSION: &str = "dpd-v1";
+pub const VERSION: &str = "dpd-v2";
 
 /// The indicators the scorecard reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -27,6 +29,8 @@ pub struct Features {
     pub days_past_due: u32,
     /// Receivables ever overdue.
     pub late_receivables: u32,
+    /// Promises to pay broken (R-D5).
+    pub broken_promises: u32,
 }
 
 /// A grade with the reasons for it.
@@ -62,6 +66,14 @@ pub fn score(features: Features) -> Score {
         _ => ("D", Some("DPD_OVER_180")),
     };
     let mut reasons = Vec::new();
+    // R-D5: a broken promise costs one grade.
+    let grade = if features.broken_promises > 0 {
+        reasons.push("BROKEN_PROMISE");
+        let rank = GRADES.iter().position(|g| *g == grade).unwrap_or(0);
+        GRADES[(rank + 1).min(GRADES.len() - 1)]
+    } else {
+        grade
+    };
     reasons.extend(dpd_reason);
     if features.late_receivables > 0 {
         reasons.push("LATE_HISTORY");
@@ -76,6 +88,7 @@ pub fn score(features: Features) -> Score {
 pub fn describe(code: &str) -> &'static str {
     match code {
         "NO_DELINQUENCY" => "no receivable has ever been overdue",
+        "BROKEN_PROMISE" => "a promise to pay was broken (one grade lower)",
         "LATE_HISTORY" => "one or more receivables were overdue in the past",
         "DPD_1_7" => "the oldest open overdue receivable is 1-7 days past due",
         "DPD_8_30" => "the oldest open overdue receivable is 8-30 days past due",
@@ -97,6 +110,7 @@ mod tests {
         score(Features {
             days_past_due: dpd,
             late_receivables: late,
+            broken_promises: 0,
         })
         .grade
     }
@@ -123,7 +137,8 @@ mod tests {
         assert_eq!(
             score(Features {
                 days_past_due: 40,
-                late_receivables: 1
+                late_receivables: 1,
+                broken_promises: 0,
             })
             .reasons,
             vec!["DPD_31_60", "LATE_HISTORY"]
@@ -136,6 +151,23 @@ mod tests {
         ] {
             assert_ne!(describe(code), "unknown reason code");
         }
+    }
+
+    #[test]
+    fn a_broken_promise_costs_one_grade_r_d5() {
+        let with = |dpd, broken| {
+            score(Features {
+                days_past_due: dpd,
+                late_receivables: 1,
+                broken_promises: broken,
+            })
+        };
+        assert_eq!(with(20, 0).grade, "BB");
+        let broken = with(20, 1);
+        assert_eq!(broken.grade, "B");
+        assert_eq!(broken.reasons[0], "BROKEN_PROMISE");
+        assert_eq!(with(200, 2).grade, "D", "D is the worst");
+        assert_ne!(describe("BROKEN_PROMISE"), "unknown reason code");
     }
 
     proptest! {

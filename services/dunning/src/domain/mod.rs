@@ -9,3 +9,4 @@
 
 pub mod conduct;
 pub mod contact_log;
+pub mod promise;

@@ -502,3 +502,14 @@ pub async fn record(
     .await
     .map(drop)
 }
+
+/// The last step's code of a case.
+pub async fn current_step(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT current_step FROM cases WHERE id = $1")
+        .bind(case_id)
+        .fetch_optional(conn)
+        .await
+}

@@ -647,3 +647,10 @@ pub async fn reminder_sent(
     .rows_affected()
         > 0)
 }
+
+/// The latest business day dunning has heard of (its last daily cycle), if any.
+pub async fn latest_day(conn: &mut PgConnection) -> Result<Option<NaiveDate>, sqlx::Error> {
+    sqlx::query_scalar("SELECT max(business_date) FROM ladder_days")
+        .fetch_one(conn)
+        .await
+}

@@ -1,0 +1,303 @@
+//! Issue 14 item 2 (R-D5): a promise to pay of 5,000.00 with a 95 % threshold and 2 grace
+//! days holds the ladder; 4,800.00 paid on the grace day keeps it, 4,000.00 breaks it. A
+//! broken promise resumes the ladder where it paused (not at its first step), lowers the grade
+//! and puts a call in the owner's tasks.
+
+use devstack::clients::{Clients, eventually};
+use devstack::scenario::{self, bank_csv};
+use kit::auth::Role;
+use proto::dunning::v1 as dunning;
+use proto::scoring::v1 as scoring;
+use proto::types::v1::{ContactChannel, HoldReason, Money};
+
+use crate::helpers::{EVENTUALLY, OrLogs, caught_up, start};
+
+async fn grade(clients: &Clients, customer_id: &str) -> anyhow::Result<Option<String>> {
+    match clients
+        .scoring
+        .clone()
+        .get_score(scoring::GetScoreRequest {
+            customer_id: customer_id.to_owned(),
+        })
+        .await
+    {
+        Ok(response) => Ok(response.into_inner().score.map(|s| s.grade)),
+        Err(status) if status.code() == tonic::Code::NotFound => Ok(None),
+        Err(status) => Err(status.into()),
+    }
+}
+
+async fn promises(clients: &Clients, customer: &str) -> anyhow::Result<Vec<dunning::Promise>> {
+    Ok(clients
+        .dunning
+        .clone()
+        .list_promises(dunning::ListPromisesRequest {
+            customer_id: customer.to_owned(),
+        })
+        .await?
+        .into_inner()
+        .promises)
+}
+
+async fn case(clients: &Clients, customer: &str) -> anyhow::Result<dunning::DunningCase> {
+    scenario::dunning_cases(clients, customer)
+        .await?
+        .into_iter()
+        .find(|c| c.status == "active")
+        .ok_or_else(|| anyhow::anyhow!("no active case"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_promise_holds_the_ladder_and_is_kept_or_broken_by_what_is_paid_r_d5() {
+    let (stack, admin) = start().await;
+    let mut li =
+        Clients::as_user(&stack, "li.na", &[Role::Collector], Some("east")).or_logs(&stack);
+    let mut customers = Vec::new();
+    for (name, no) in [("冯十二", "HT-PROM-A"), ("陈十三", "HT-PROM-B")] {
+        let customer = scenario::create_customer(&mut li, name)
+            .await
+            .or_logs(&stack);
+        scenario::create_contract(&mut li, &customer, no, &[("10000.00", "2026-03-10")])
+            .await
+            .or_logs(&stack);
+        customers.push(customer);
+    }
+    let (breaker, keeper) = (customers[0].clone(), customers[1].clone());
+    let mut admin_cycles = admin.clone();
+    // Day 1 the reminder, day 7 the written notice (the compact policy).
+    for day in ["2026-03-11", "2026-03-17"] {
+        scenario::run_cycle(&mut admin_cycles, day)
+            .await
+            .or_logs(&stack);
+    }
+    for customer in &customers {
+        eventually("the notice", EVENTUALLY, || async {
+            Ok((case(&li, customer).await?.current_step == "notice").then_some(()))
+        })
+        .await
+        .or_logs(&stack);
+    }
+
+    // The collector records each debtor's promise: 5,000.00 by 25 March, 2 grace days, 95 %.
+    let promise = |customer: &str| dunning::MakePromiseRequest {
+        idempotency_key: format!("promise-{customer}"),
+        customer_id: customer.to_owned(),
+        amount: Some(Money {
+            amount: "5000.00".into(),
+            currency: "CNY".into(),
+        }),
+        promised_date: "2026-03-25".into(),
+        grace_days: 2,
+        threshold_percent: "95".into(),
+        note: "will pay half at month end".into(),
+    };
+    for customer in &customers {
+        let made = li
+            .dunning
+            .make_promise(promise(customer))
+            .await
+            .or_logs(&stack)
+            .into_inner()
+            .promise
+            .expect("a promise");
+        assert_eq!(made.status, dunning::PromiseStatus::Open as i32);
+        assert_eq!(made.paused_step, "notice");
+        assert_eq!(made.made_by, "li.na");
+        assert_eq!(made.threshold_percent, "95");
+        // The same request again is the same promise; another one while it is open is refused.
+        let again = li
+            .dunning
+            .make_promise(promise(customer))
+            .await
+            .or_logs(&stack)
+            .into_inner()
+            .promise
+            .expect("a promise");
+        assert_eq!(again.promise_id, made.promise_id);
+        let second = li
+            .dunning
+            .make_promise(dunning::MakePromiseRequest {
+                idempotency_key: format!("second-{customer}"),
+                ..promise(customer)
+            })
+            .await
+            .expect_err("one open promise at a time");
+        assert_eq!(second.code(), tonic::Code::FailedPrecondition);
+    }
+    let bad = li
+        .dunning
+        .make_promise(dunning::MakePromiseRequest {
+            idempotency_key: "bad".into(),
+            threshold_percent: "120".into(),
+            ..promise(&keeper)
+        })
+        .await
+        .expect_err("a share over 100 %");
+    assert_eq!(bad.code(), tonic::Code::InvalidArgument);
+    assert!(
+        bad.message().starts_with("threshold_percent"),
+        "{}",
+        bad.message()
+    );
+
+    // While the promise is open the ladder holds, saying why.
+    scenario::run_cycle(&mut admin_cycles, "2026-03-20")
+        .await
+        .or_logs(&stack);
+    for customer in &customers {
+        eventually("held for the promise", EVENTUALLY, || async {
+            Ok((case(&li, customer).await?.hold == HoldReason::PromiseToPay as i32).then_some(()))
+        })
+        .await
+        .or_logs(&stack);
+    }
+
+    // 4,000.00 on the 26th; 4,800.00 on the 27th, the last grace day.
+    let file = bank_csv(&[
+        [
+            "2026-03-26",
+            "4000.00",
+            "CNY",
+            "冯十二",
+            "6222020000001212",
+            "HT-PROM-A/1",
+        ],
+        [
+            "2026-03-27",
+            "4800.00",
+            "CNY",
+            "陈十三",
+            "6222020000001313",
+            "HT-PROM-B/1",
+        ],
+    ]);
+    let mut admin_ingest = admin.clone();
+    scenario::ingest(&mut admin_ingest, "promises.csv", file)
+        .await
+        .or_logs(&stack);
+    for (customer, paid) in [(&breaker, "4000.00"), (&keeper, "4800.00")] {
+        eventually("the payment counted", EVENTUALLY, || async {
+            let p = promises(&li, customer).await?;
+            Ok(p.first()
+                .and_then(|p| p.paid.as_ref())
+                .filter(|m| m.amount == paid)
+                .map(|_| ()))
+        })
+        .await
+        .or_logs(&stack);
+    }
+    let grade_before = grade(&admin, &breaker).await.or_logs(&stack);
+
+    // The day after the last grace day: judged.
+    scenario::run_cycle(&mut admin_cycles, "2026-03-28")
+        .await
+        .or_logs(&stack);
+    let broken = eventually("the promise broken", EVENTUALLY, || async {
+        let p = promises(&li, &breaker).await?;
+        Ok(p.into_iter()
+            .find(|p| p.status == dunning::PromiseStatus::Broken as i32))
+    })
+    .await
+    .or_logs(&stack);
+    assert_eq!(broken.judged_on, "2026-03-28");
+    let kept = eventually("the promise kept", EVENTUALLY, || async {
+        let p = promises(&li, &keeper).await?;
+        Ok(p.into_iter()
+            .find(|p| p.status == dunning::PromiseStatus::Kept as i32))
+    })
+    .await
+    .or_logs(&stack);
+    assert_eq!(kept.paid.map(|m| m.amount), Some("4800.00".to_owned()));
+
+    // The broken promise: the ladder resumes where it paused (the notice), not at the
+    // reminder; a call about it is in the owner's tasks; the grade drops one step.
+    let resumed = eventually("the ladder resumed", EVENTUALLY, || async {
+        let c = case(&li, &breaker).await?;
+        Ok((c.hold != HoldReason::PromiseToPay as i32).then_some(c))
+    })
+    .await
+    .or_logs(&stack);
+    assert_eq!(resumed.current_step, "notice");
+    let steps: Vec<String> = scenario::dunning_actions(&li, &resumed.case_id)
+        .await
+        .or_logs(&stack)
+        .into_iter()
+        .map(|a| a.step)
+        .filter(|s| s != "stopped")
+        .collect();
+    assert_eq!(
+        steps,
+        ["reminder", "notice"],
+        "never back to the first step"
+    );
+    let tasks = li
+        .dunning
+        .clone()
+        .list_tasks(dunning::ListTasksRequest {
+            customer_id: breaker.clone(),
+            ..Default::default()
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .tasks;
+    let call = tasks
+        .iter()
+        .find(|t| t.step == "broken_promise")
+        .expect("a call about the broken promise");
+    assert_eq!(call.channel, ContactChannel::PhoneCall as i32);
+    assert_eq!(call.assignee, "li.na");
+    caught_up(&stack, "scoring", kit::events::DUNNING)
+        .await
+        .or_logs(&stack);
+    let after = eventually("the grade dropped", EVENTUALLY, || async {
+        let g = grade(&admin, &breaker).await?;
+        Ok(g.filter(|g| Some(g) != grade_before.as_ref()))
+    })
+    .await
+    .or_logs(&stack);
+    let keeper_grade = grade(&admin, &keeper).await.or_logs(&stack);
+    assert_eq!(
+        keeper_grade.as_deref(),
+        Some("BB"),
+        "18 days past due, promise kept"
+    );
+    assert_eq!(
+        after, "B",
+        "18 days past due and a broken promise: one grade lower"
+    );
+    // Nobody but the keeper's call list changed for the keeper: no broken-promise task.
+    let keeper_tasks = li
+        .dunning
+        .clone()
+        .list_tasks(dunning::ListTasksRequest {
+            customer_id: keeper.clone(),
+            ..Default::default()
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .tasks;
+    assert!(keeper_tasks.iter().all(|t| t.step != "broken_promise"));
+
+    // The collector's command shows the same.
+    let token = stack
+        .auth
+        .token("li.na", &[Role::Collector], Some("east"))
+        .or_logs(&stack);
+    let out = crate::operator_cli::collectctl(
+        &stack,
+        Some(&token),
+        &["dunning", "promises", "list", &breaker],
+    );
+    let listed = crate::operator_cli::text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        crate::operator_cli::text(&out.stderr)
+    );
+    assert!(
+        listed.contains("broken  5000.00 CNY by 2026-03-25") && listed.contains("paid 4000.00 CNY"),
+        "{listed}"
+    );
+}

@@ -156,6 +156,20 @@ fn backtest(args: BacktestArgs) -> Outcome {
             let _ = writeln!(out, "  {n:>6}  {reason}");
         }
     }
+    if !r.promises.is_empty() {
+        let _ = writeln!(out, "promises to pay (R-D5):");
+        for p in &r.promises {
+            let _ = writeln!(
+                out,
+                "  {}  {:<12} promised for {}: {} ({} paid)",
+                p.judged_on,
+                p.customer,
+                p.promised_date,
+                if p.kept { "kept" } else { "broken" },
+                p.paid
+            );
+        }
+    }
     let _ = write!(
         out,
         "notice fees {}; paid in the period {}; owed at the end {}",

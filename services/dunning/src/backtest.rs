@@ -83,6 +83,44 @@ pub struct Payment {
     pub receivable: Option<String>,
 }
 
+/// A promise to pay of the portfolio (R-D5; issue 14 item 6): from `made_on` the ladder
+/// holds until the promised date plus the grace days, and the payments from `made_on` on
+/// decide whether it was kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromiseIn {
+    /// The customer's id.
+    pub customer: String,
+    /// The business day it was made.
+    pub made_on: NaiveDate,
+    /// Amount promised.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    /// The date promised.
+    pub promised_date: NaiveDate,
+    /// Days after it that still count (0 to 30).
+    #[serde(default)]
+    pub grace_days: u32,
+    /// Share that counts as kept, in percent (default 100).
+    #[serde(default = "hundred", with = "rust_decimal::serde::str")]
+    pub threshold_percent: Decimal,
+}
+
+fn hundred() -> Decimal {
+    Decimal::ONE_HUNDRED
+}
+
+impl PromiseIn {
+    fn terms(&self) -> crate::domain::promise::Terms {
+        crate::domain::promise::Terms {
+            amount: self.amount,
+            due: self.promised_date,
+            grace_days: self.grace_days,
+            threshold: self.threshold_percent / Decimal::ONE_HUNDRED,
+        }
+    }
+}
+
 /// A portfolio to replay.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -94,6 +132,9 @@ pub struct Portfolio {
     /// Payments.
     #[serde(default)]
     pub payments: Vec<Payment>,
+    /// Promises to pay (R-D5).
+    #[serde(default)]
+    pub promises: Vec<PromiseIn>,
 }
 
 /// A portfolio that cannot be replayed, naming the field.
@@ -180,8 +221,36 @@ impl Portfolio {
                 ));
             }
         }
+        for (i, promise) in p.promises.iter().enumerate() {
+            if !p.customers.iter().any(|c| c.id == promise.customer) {
+                return Err(bad(
+                    format!("promises[{i}].customer"),
+                    "no customer with this id",
+                ));
+            }
+            promise
+                .terms()
+                .check(promise.made_on)
+                .map_err(|e| bad(format!("promises[{i}].{}", e.field), &e.reason))?;
+        }
         Ok(p)
     }
+}
+
+/// How a promise of the portfolio ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PromiseOutcome {
+    /// Customer id.
+    pub customer: String,
+    /// The date promised.
+    pub promised_date: NaiveDate,
+    /// Kept (else broken).
+    pub kept: bool,
+    /// The day it was judged.
+    pub judged_on: NaiveDate,
+    /// Paid from the day it was made through the day it was judged.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub paid: Decimal,
 }
 
 /// One action the policy took.
@@ -233,6 +302,8 @@ pub struct Replay {
     /// Owed at the end.
     #[serde(with = "rust_decimal::serde::str")]
     pub owed_at_end: Decimal,
+    /// Promises judged in the period (R-D5); one still open at the end is not listed.
+    pub promises: Vec<PromiseOutcome>,
 }
 
 /// Replays `portfolio` under `policy` from `from` through `to` (inclusive): each day, the
@@ -262,7 +333,13 @@ pub fn replay(policy: &Policy, portfolio: &Portfolio, from: NaiveDate, to: Naive
         fees: Decimal::ZERO,
         paid: Decimal::ZERO,
         owed_at_end: Decimal::ZERO,
+        promises: Vec::new(),
     };
+    // R-D5: each customer's promises in the order made; the payments of each customer by day.
+    let mut promised: Vec<&PromiseIn> = portfolio.promises.iter().collect();
+    promised.sort_by_key(|p| p.made_on);
+    let mut judged = vec![false; promised.len()];
+    let mut paid_on: HashMap<&str, Vec<(NaiveDate, Decimal)>> = HashMap::new();
     let mut day = from;
     while day <= to {
         while let Some(p) = payments.get(next_payment).filter(|p| p.date <= day) {
@@ -285,6 +362,10 @@ pub fn replay(policy: &Policy, portfolio: &Portfolio, from: NaiveDate, to: Naive
             for part in &allocation.parts {
                 open[part.debt] -= part.amount;
                 out.paid += part.amount;
+                paid_on
+                    .entry(p.customer.as_str())
+                    .or_default()
+                    .push((p.date, part.amount));
             }
         }
         for customer in &portfolio.customers {
@@ -306,6 +387,37 @@ pub fn replay(policy: &Policy, portfolio: &Portfolio, from: NaiveDate, to: Naive
                 if items.iter().all(|i| i.open <= Decimal::ZERO) {
                     continue;
                 }
+            }
+            // R-D5: an open promise holds the ladder until judged.
+            if let Some(k) = (0..promised.len()).find(|k| {
+                !judged[*k] && promised[*k].customer == customer.id && promised[*k].made_on <= day
+            }) {
+                let promise = promised[k];
+                let since: Vec<(NaiveDate, Decimal)> = paid_on
+                    .get(customer.id.as_str())
+                    .map(|v| {
+                        v.iter()
+                            .copied()
+                            .filter(|(on, _)| *on >= promise.made_on)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let kept = match crate::domain::promise::judge(&promise.terms(), &since, day) {
+                    crate::domain::promise::Verdict::Open => {
+                        *out.holds.entry("PROMISE_TO_PAY".to_owned()).or_default() += 1;
+                        continue;
+                    }
+                    crate::domain::promise::Verdict::Kept { .. } => true,
+                    crate::domain::promise::Verdict::Broken { .. } => false,
+                };
+                judged[k] = true;
+                out.promises.push(PromiseOutcome {
+                    customer: customer.id.clone(),
+                    promised_date: promise.promised_date,
+                    kept,
+                    judged_on: day,
+                    paid: since.iter().map(|(_, a)| *a).sum(),
+                });
             }
             let debtor = Debtor {
                 grade: &customer.grade,
@@ -362,6 +474,43 @@ pub fn replay(policy: &Policy, portfolio: &Portfolio, from: NaiveDate, to: Naive
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_promise_holds_the_replay_until_judged_and_a_broken_one_resumes_it_r_d5() {
+        let json = |paid: &str| {
+            format!(
+                r#"{{"customers": [{{"id": "C"}}],
+                    "receivables": [{{"id": "R", "customer": "C", "contract": "HT", "due_date": "2026-03-10", "amount": "10000.00"}}],
+                    "payments": [{{"customer": "C", "date": "2026-03-26", "amount": "{paid}"}}],
+                    "promises": [{{"customer": "C", "made_on": "2026-03-18", "amount": "5000.00",
+                                   "promised_date": "2026-03-25", "grace_days": 2, "threshold_percent": "95"}}]}}"#
+            )
+        };
+        let policy = Policy::default_policy().expect("policy");
+        let run = |paid: &str| {
+            let p = Portfolio::from_json(&json(paid)).expect("portfolio");
+            replay(&policy, &p, d(3, 11), d(4, 10))
+        };
+        let broken = run("4000.00");
+        assert_eq!(broken.promises.len(), 1);
+        assert!(!broken.promises[0].kept);
+        assert_eq!(broken.promises[0].judged_on, d(3, 28));
+        assert_eq!(broken.promises[0].paid, Decimal::new(400_000, 2));
+        // Held from the 18th through the 27th: ten debtor-days, and no action in them.
+        assert_eq!(broken.holds.get("PROMISE_TO_PAY"), Some(&10));
+        assert!(
+            broken
+                .actions
+                .iter()
+                .all(|a| a.date < d(3, 18) || a.date >= d(3, 28))
+        );
+        let kept = run("4800.00");
+        assert!(kept.promises[0].kept);
+        assert_eq!(kept.promises[0].judged_on, d(3, 26));
+        // A promise that cannot be taken is refused naming the field.
+        let bad = Portfolio::from_json(&json("1").replace("\"95\"", "\"120\"")).expect_err("120 %");
+        assert_eq!(bad.field, "promises[0].threshold_percent");
+    }
 
     fn example() -> Portfolio {
         Portfolio::from_json(include_str!("../examples/portfolio.json")).expect("the example")

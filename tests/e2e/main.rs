@@ -23,6 +23,7 @@ mod database_outage;
 mod dead_letter;
 mod dead_letter_queue;
 mod discounts;
+mod disputes;
 mod dunning_cli;
 mod dunning_policy;
 mod foreign_currency;

@@ -31,9 +31,14 @@ use crate::store::{
 /// The gRPC API.
 pub struct Api {
     pub(crate) pool: PgPool,
+    pub(crate) outbox: kit::outbox::Outbox,
     pub(crate) policy: Arc<Policy>,
     pub(crate) conduct: Arc<Conduct>,
     pub(crate) key: Arc<SigningKey>,
+    /// How dispute deadlines are counted, and how many hours (R-D8).
+    pub(crate) sla: (crate::domain::dispute::SlaBasis, u32),
+    /// BUSINESS_CLOCK=simulated: MoveClock is allowed.
+    pub(crate) simulated: bool,
 }
 
 /// The wire form of a channel.
@@ -282,6 +287,34 @@ fn promise_to_wire(p: &store::promises::PromiseRow, paid: Decimal) -> api::Promi
         made_by: p.made_by.clone(),
         made_on: p.made_on.to_string(),
         note: p.note.clone(),
+    }
+}
+
+fn dispute_to_wire(d: &store::disputes::DisputeRow) -> api::Dispute {
+    api::Dispute {
+        dispute_id: d.id.to_string(),
+        customer_id: d.customer_id.to_string(),
+        case_id: d.case_id.to_string(),
+        receivable_ids: d.receivable_ids.iter().map(Uuid::to_string).collect(),
+        reason: d.reason.clone(),
+        status: match d.status.as_str() {
+            "rejected" => api::DisputeStatus::Rejected,
+            "upheld" => api::DisputeStatus::Upheld,
+            _ => api::DisputeStatus::Open,
+        } as i32,
+        opened_at: d.opened_at.to_rfc3339(),
+        deadline: d.deadline.to_rfc3339(),
+        sla_basis: match crate::domain::dispute::SlaBasis::parse(&d.sla_basis) {
+            Some(crate::domain::dispute::SlaBasis::BusinessHours) => api::SlaBasis::BusinessHours,
+            _ => api::SlaBasis::CalendarHours,
+        } as i32,
+        sla_hours: u32::try_from(d.sla_hours).unwrap_or_default(),
+        breached_at: d.breached_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        assignee: d.assignee.clone(),
+        opened_by: d.opened_by.clone(),
+        resolved_by: d.resolved_by.clone().unwrap_or_default(),
+        resolved_at: d.resolved_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        resolution_note: d.resolution_note.clone(),
     }
 }
 
@@ -1376,6 +1409,249 @@ impl DunningService for Api {
                 .iter()
                 .map(|(p, paid)| promise_to_wire(p, *paid))
                 .collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn open_dispute(
+        &self,
+        request: Request<api::OpenDisputeRequest>,
+    ) -> Result<Response<api::OpenDisputeResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let request = request.into_inner();
+        let key = wire::required("idempotency_key", &request.idempotency_key, 200)?;
+        let customer_id = wire::uuid("customer_id", &request.customer_id)?;
+        self.scope_customer(&caller, customer_id).await?;
+        let reason = wire::required("reason", &request.reason, 1000)?;
+        if request.receivable_ids.is_empty() {
+            return Err(
+                ApiError::invalid("receivable_ids", "name the disputed receivables").into(),
+            );
+        }
+        let mut items = Vec::with_capacity(request.receivable_ids.len());
+        for (i, id) in request.receivable_ids.iter().enumerate() {
+            let id = wire::uuid(&format!("receivable_ids[{i}]"), id)?;
+            if !items.contains(&id) {
+                items.push(id);
+            }
+        }
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        if let Some(first) = store::disputes::by_key(&mut tx, &key)
+            .await
+            .map_err(ApiError::from)?
+        {
+            return Ok(Response::new(api::OpenDisputeResponse {
+                dispute: Some(dispute_to_wire(&first)),
+            }));
+        }
+        let Some((case_id, open)) = store::disputes::disputable(&mut tx, customer_id)
+            .await
+            .map_err(ApiError::from)?
+        else {
+            return Err(ApiError::FailedPrecondition(format!(
+                "customer {customer_id} has no active dunning case: there is nothing to dispute with dunning"
+            ))
+            .into());
+        };
+        if let Some((i, id)) = items.iter().enumerate().find(|(_, id)| !open.contains(id)) {
+            return Err(ApiError::invalid(
+                format!("receivable_ids[{i}]"),
+                format!("{id} is not an open item of the customer's case outside another dispute"),
+            )
+            .into());
+        }
+        let now = store::disputes::now(&mut tx)
+            .await
+            .map_err(ApiError::from)?;
+        let (basis, hours) = self.sla;
+        let calendar = self
+            .conduct
+            .calendars()
+            .get("CN")
+            .map_err(|e| ApiError::from(anyhow::anyhow!("the CN calendar: {e}")))?;
+        let deadline = crate::domain::dispute::deadline(
+            now,
+            hours,
+            basis,
+            calendar,
+            chrono_tz::Asia::Shanghai,
+        )
+        .map_err(|e| ApiError::from(anyhow::anyhow!("the dispute deadline: {e}")))?;
+        let assignee =
+            kit::auth::owners::owner_of(&mut tx, customer_id, kit::auth::owners::CUSTOMER_KEY)
+                .await
+                .map_err(ApiError::from)?
+                .map_or_else(|| caller.subject().to_owned(), |(owner, _)| owner);
+        let row = store::disputes::DisputeRow {
+            id: Uuid::now_v7(),
+            customer_id,
+            case_id,
+            receivable_ids: items,
+            reason,
+            status: "open".to_owned(),
+            opened_at: now,
+            deadline,
+            sla_basis: basis.as_str().to_owned(),
+            sla_hours: i32::try_from(hours).unwrap_or(i32::MAX),
+            breached_at: None,
+            assignee,
+            opened_by: caller.subject().to_owned(),
+            resolved_by: None,
+            resolved_at: None,
+            resolution_note: String::new(),
+        };
+        store::disputes::insert(&mut tx, &row, &key)
+            .await
+            .map_err(ApiError::from)?;
+        let event = proto::events::v1::DisputeOpened {
+            dispute_id: row.id.to_string(),
+            customer_id: customer_id.to_string(),
+            case_id: case_id.to_string(),
+            receivable_ids: row.receivable_ids.iter().map(Uuid::to_string).collect(),
+            reason: row.reason.clone(),
+            opened_at: now.to_rfc3339(),
+            deadline: deadline.to_rfc3339(),
+            assignee: row.assignee.clone(),
+        };
+        self.outbox
+            .enqueue(
+                &mut tx,
+                kit::events::DUNNING,
+                &customer_id.to_string(),
+                &event,
+            )
+            .await
+            .map_err(ApiError::from)?;
+        tx.commit().await.map_err(ApiError::from)?;
+        caller.touch("dispute", row.id);
+        tracing::info!(dispute_id = %row.id, %customer_id, items = row.receivable_ids.len(), %deadline, "dispute opened (R-D8)");
+        Ok(Response::new(api::OpenDisputeResponse {
+            dispute: Some(dispute_to_wire(&row)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn resolve_dispute(
+        &self,
+        request: Request<api::ResolveDisputeRequest>,
+    ) -> Result<Response<api::ResolveDisputeResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let request = request.into_inner();
+        let dispute_id = wire::uuid("dispute_id", &request.dispute_id)?;
+        caller.touch("dispute", dispute_id);
+        let upheld = match api::DisputeStatus::try_from(request.resolution) {
+            Ok(api::DisputeStatus::Rejected) => false,
+            Ok(api::DisputeStatus::Upheld) => true,
+            _ => {
+                return Err(ApiError::invalid(
+                    "resolution",
+                    "DISPUTE_STATUS_REJECTED (dunning resumes) or DISPUTE_STATUS_UPHELD (the items leave dunning)",
+                )
+                .into());
+            }
+        };
+        let note = wire::required("note", &request.note, 1000)?;
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        let Some(dispute) = store::disputes::for_update(&mut tx, dispute_id)
+            .await
+            .map_err(ApiError::from)?
+        else {
+            return Err(ApiError::NotFound(format!("no dispute with id {dispute_id}")).into());
+        };
+        kit::auth::owners::require_customer(&mut tx, &caller, dispute.customer_id).await?;
+        if dispute.status != "open" {
+            return Err(ApiError::FailedPrecondition(format!(
+                "dispute {dispute_id} was {} by {} already",
+                dispute.status,
+                dispute.resolved_by.unwrap_or_default()
+            ))
+            .into());
+        }
+        let now = store::disputes::now(&mut tx)
+            .await
+            .map_err(ApiError::from)?;
+        store::disputes::resolve(&mut tx, dispute_id, upheld, caller.subject(), now, &note)
+            .await
+            .map_err(ApiError::from)?;
+        let event = proto::events::v1::DisputeResolved {
+            dispute_id: dispute_id.to_string(),
+            customer_id: dispute.customer_id.to_string(),
+            upheld,
+            receivable_ids: dispute.receivable_ids.iter().map(Uuid::to_string).collect(),
+            resolved_by: caller.subject().to_owned(),
+            resolved_at: now.to_rfc3339(),
+            note: note.clone(),
+        };
+        self.outbox
+            .enqueue(
+                &mut tx,
+                kit::events::DUNNING,
+                &dispute.customer_id.to_string(),
+                &event,
+            )
+            .await
+            .map_err(ApiError::from)?;
+        let done = store::disputes::for_update(&mut tx, dispute_id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::NotFound(format!("no dispute with id {dispute_id}")))?;
+        tx.commit().await.map_err(ApiError::from)?;
+        Ok(Response::new(api::ResolveDisputeResponse {
+            dispute: Some(dispute_to_wire(&done)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_disputes(
+        &self,
+        request: Request<api::ListDisputesRequest>,
+    ) -> Result<Response<api::ListDisputesResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let customer_id = wire::uuid("customer_id", &request.get_ref().customer_id)?;
+        self.scope_customer(&caller, customer_id).await?;
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let rows = store::disputes::list(&mut conn, customer_id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(api::ListDisputesResponse {
+            disputes: rows.iter().map(dispute_to_wire).collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn move_clock(
+        &self,
+        request: Request<api::MoveClockRequest>,
+    ) -> Result<Response<api::MoveClockResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        caller.touch("clock", "dunning");
+        if !self.simulated {
+            return Err(ApiError::FailedPrecondition(
+                "dunning's clock moves only in a simulation (BUSINESS_CLOCK=simulated, never in production)".to_owned(),
+            )
+            .into());
+        }
+        let seconds = request.get_ref().seconds;
+        if seconds == 0 || seconds > 10 * 366 * 86_400 {
+            return Err(ApiError::invalid(
+                "seconds",
+                "move the clock forward by 1 second to 10 years",
+            )
+            .into());
+        }
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let offset =
+            store::disputes::move_clock(&mut conn, i64::try_from(seconds).unwrap_or(i64::MAX))
+                .await
+                .map_err(ApiError::from)?;
+        tracing::warn!(
+            offset,
+            by = caller.subject(),
+            "dunning's simulated clock moved"
+        );
+        Ok(Response::new(api::MoveClockResponse {
+            now: (Utc::now() + chrono::Duration::seconds(offset)).to_rfc3339(),
+            offset_seconds: offset,
         }))
     }
 }

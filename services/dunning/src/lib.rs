@@ -13,7 +13,9 @@
 //!   checkpoints, required in production; `DUNNING_CHECKPOINT_SECS` (default 60);
 //! - `DUNNING_LADDER_WAIT_SECS` (default 600): how long a day waits for its overdue events;
 //! - `DUNNING_RETENTION_YEARS` (default 3, at least 3): contact records are anonymised this
-//!   long after the debtor's last collection activity (R-D14).
+//!   long after the debtor's last collection activity (R-D14);
+//! - `DUNNING_DISPUTE_SLA_HOURS` (48) and `DUNNING_DISPUTE_SLA_BASIS` (`calendar_hours` or
+//!   `business_hours`): the response deadline of a dispute (R-D8).
 
 pub mod api;
 pub mod backtest;
@@ -25,6 +27,7 @@ pub mod notice;
 pub mod outreach;
 pub mod policy;
 pub mod retention;
+pub mod sla;
 pub mod store;
 
 use std::sync::Arc;
@@ -112,6 +115,18 @@ pub async fn run(
             "DUNNING_RETENTION_YEARS={retention_years}: R-D14 keeps contact records at least three years after the last collection activity; give 3 or more"
         );
     }
+    let sla_hours: u32 =
+        kit::config::env_parse("DUNNING_DISPUTE_SLA_HOURS", 48, "a whole number of hours")?;
+    let sla_basis = match std::env::var("DUNNING_DISPUTE_SLA_BASIS") {
+        Ok(text) if !text.trim().is_empty() => domain::dispute::SlaBasis::parse(text.trim())
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "DUNNING_DISPUTE_SLA_BASIS={text:?}: give calendar_hours or business_hours"
+                )
+            })?,
+        _ => domain::dispute::SlaBasis::CalendarHours,
+    };
+    let simulated = config.business_clock == kit::config::BusinessClock::Simulated;
     let issuer = std::env::var("DUNNING_NOTICE_ISSUER")
         .ok()
         .filter(|s| !s.trim().is_empty())
@@ -135,6 +150,7 @@ pub async fn run(
         wait: Duration::from_secs(wait),
     }));
     retention::spawn(app.pool.clone(), retention_years);
+    sla::spawn(app.pool.clone(), app.outbox.clone());
     outreach::spawn(
         app.pool.clone(),
         app.outbox.clone(),
@@ -144,9 +160,12 @@ pub async fn run(
     );
     let server = DunningServiceServer::new(api::Api {
         pool: app.pool.clone(),
+        outbox: app.outbox.clone(),
         policy,
         conduct,
         key,
+        sla: (sla_basis, sla_hours),
+        simulated,
     });
     app.serve(
         tonic::service::Routes::new(server),

@@ -74,6 +74,12 @@ impl Conduct {
         })
     }
 
+    /// The holiday calendars (for business-hour deadlines, R-D8).
+    #[must_use]
+    pub fn calendars(&self) -> &CalendarSet {
+        &self.calendars
+    }
+
     /// Whether `id` names a profile.
     #[must_use]
     pub fn knows(&self, id: &str) -> bool {

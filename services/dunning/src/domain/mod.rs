@@ -9,4 +9,5 @@
 
 pub mod conduct;
 pub mod contact_log;
+pub mod dispute;
 pub mod promise;

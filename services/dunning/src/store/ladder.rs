@@ -247,7 +247,7 @@ pub async fn open_items(
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT case_id, receivable_id, contract_id, contract_no, due_date, currency, open_amount,
                 late_fee, principal, days_overdue, charge_type, late_fee_terms
-         FROM case_items WHERE case_id = ANY($1) AND status = 'open'
+         FROM case_items WHERE case_id = ANY($1) AND status = 'open' AND dispute_id IS NULL
          ORDER BY case_id, due_date, receivable_id",
     )
     .bind(cases)

@@ -4,6 +4,7 @@
 pub mod cases;
 pub mod contact_log;
 pub mod contacts;
+pub mod disputes;
 pub mod ladder;
 pub mod promises;
 pub mod retention;

@@ -1,0 +1,227 @@
+//! Issue 14 item 4 (R-D8): a dispute on one month's water charge pauses dunning for that
+//! item only — the next notice covers the other items — and, unanswered, breaches its SLA
+//! exactly 48 hours after it was opened, under dunning's moved clock: published, and a task
+//! for the assignee due at the deadline.
+
+use std::time::Duration;
+
+use devstack::clients::{Clients, eventually};
+use devstack::scenario;
+use kit::auth::Role;
+use proto::contracts::v1 as contracts;
+use proto::dunning::v1 as dunning;
+use proto::types::v1::ChargeType;
+
+use crate::helpers::{EVENTUALLY, OrLogs, start};
+
+async fn disputes(clients: &Clients, customer: &str) -> anyhow::Result<Vec<dunning::Dispute>> {
+    Ok(clients
+        .dunning
+        .clone()
+        .list_disputes(dunning::ListDisputesRequest {
+            customer_id: customer.to_owned(),
+        })
+        .await?
+        .into_inner()
+        .disputes)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_disputed_item_leaves_the_next_notice_and_the_sla_breaches_at_48_hours_r_d8() {
+    let (stack, admin) = start().await;
+    let mut li =
+        Clients::as_user(&stack, "li.na", &[Role::Collector], Some("east")).or_logs(&stack);
+    let customer = scenario::create_customer(&mut li, "褚十四")
+        .await
+        .or_logs(&stack);
+    let item = |amount: &str, due: &str, charge: ChargeType| contracts::Installment {
+        amount: amount.into(),
+        due_date: due.into(),
+        charge_type: charge as i32,
+        ..Default::default()
+    };
+    let contract = li
+        .contracts
+        .create_contract(contracts::CreateContractRequest {
+            idempotency_key: "contract:PM-DISPUTE-1".into(),
+            customer_id: customer.clone(),
+            contract_no: "PM-DISPUTE-1".into(),
+            currency: "CNY".into(),
+            installments: vec![
+                item("80.00", "2026-02-10", ChargeType::Water),
+                item("1200.00", "2026-02-12", ChargeType::ManagementFee),
+            ],
+            escrow_account: scenario::ESCROW_ACCOUNT.into(),
+            ..Default::default()
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .contract
+        .expect("a contract");
+    let water = contract.receivables[0].receivable_id.clone();
+    let fee = contract.receivables[1].receivable_id.clone();
+    let mut cycles = admin.clone();
+    scenario::run_cycle(&mut cycles, "2026-02-13")
+        .await
+        .or_logs(&stack);
+    eventually("a dunning case", EVENTUALLY, || async {
+        Ok(scenario::dunning_cases(&li, &customer)
+            .await?
+            .into_iter()
+            .find(|c| c.status == "active" && c.items.len() == 2))
+    })
+    .await
+    .or_logs(&stack);
+
+    // The debtor disputes the water charge ("the meter is wrong").
+    let open = |key: &str| dunning::OpenDisputeRequest {
+        idempotency_key: key.to_owned(),
+        customer_id: customer.clone(),
+        receivable_ids: vec![water.clone()],
+        reason: "水表读数有误".into(),
+    };
+    let dispute = li
+        .dunning
+        .open_dispute(open("dispute-1"))
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .dispute
+        .expect("a dispute");
+    assert_eq!(dispute.status, dunning::DisputeStatus::Open as i32);
+    assert_eq!(dispute.assignee, "li.na");
+    assert_eq!(dispute.sla_hours, 48);
+    let opened = chrono::DateTime::parse_from_rfc3339(&dispute.opened_at).expect("a time");
+    let deadline = chrono::DateTime::parse_from_rfc3339(&dispute.deadline).expect("a time");
+    assert_eq!(deadline - opened, chrono::Duration::hours(48));
+    // The same request again is the same dispute; the item cannot be disputed twice.
+    let again = li
+        .dunning
+        .open_dispute(open("dispute-1"))
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .dispute
+        .expect("a dispute");
+    assert_eq!(again.dispute_id, dispute.dispute_id);
+    let twice = li
+        .dunning
+        .open_dispute(open("dispute-2"))
+        .await
+        .expect_err("already disputed");
+    assert_eq!(twice.code(), tonic::Code::InvalidArgument);
+    assert!(
+        twice.message().starts_with("receivable_ids[0]"),
+        "{}",
+        twice.message()
+    );
+
+    // The next notice covers the management fee only.
+    scenario::run_cycle(&mut cycles, "2026-02-20")
+        .await
+        .or_logs(&stack);
+    let case = scenario::dunning_cases(&li, &customer)
+        .await
+        .or_logs(&stack)
+        .into_iter()
+        .find(|c| c.status == "active")
+        .expect("the case");
+    let notice = eventually("the notice", EVENTUALLY, || async {
+        let actions = scenario::dunning_actions(&li, &case.case_id).await?;
+        Ok(actions.into_iter().find(|a| a.step == "notice"))
+    })
+    .await
+    .or_logs(&stack);
+    assert_eq!(notice.receivable_ids, std::slice::from_ref(&fee));
+    assert_eq!(
+        notice.amount.as_ref().map(|m| m.amount.as_str()),
+        Some("1200.00")
+    );
+    let document = li
+        .dunning
+        .get_notice(dunning::GetNoticeRequest {
+            notice_id: notice.notice_id.clone(),
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner();
+    assert!(document.html.contains("物业管理费"));
+    assert!(
+        !document.html.contains("水费"),
+        "the disputed water charge is not dunned"
+    );
+
+    // Unanswered: nothing a minute before 48 hours, breached at 48 hours.
+    let mut clock = admin.dunning.clone();
+    clock
+        .move_clock(dunning::MoveClockRequest {
+            seconds: 48 * 3600 - 60,
+        })
+        .await
+        .or_logs(&stack);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before = disputes(&li, &customer).await.or_logs(&stack);
+    assert_eq!(before[0].breached_at, "", "not yet");
+    clock
+        .move_clock(dunning::MoveClockRequest { seconds: 60 })
+        .await
+        .or_logs(&stack);
+    let breached = eventually("the SLA breached", EVENTUALLY, || async {
+        let d = disputes(&li, &customer).await?;
+        Ok(d.into_iter().find(|d| !d.breached_at.is_empty()))
+    })
+    .await
+    .or_logs(&stack);
+    assert_eq!(
+        breached.breached_at, dispute.deadline,
+        "exactly at the deadline"
+    );
+    let tasks = li
+        .dunning
+        .clone()
+        .list_tasks(dunning::ListTasksRequest {
+            customer_id: customer.clone(),
+            ..Default::default()
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .tasks;
+    let queued = tasks
+        .iter()
+        .find(|t| t.step == "dispute_sla_breached")
+        .expect("a task for the assignee");
+    assert_eq!(queued.assignee, "li.na");
+    assert_eq!(queued.due_at, dispute.deadline);
+
+    // Resolved: the debtor was wrong, dunning resumes for the water charge; once only.
+    let resolve = dunning::ResolveDisputeRequest {
+        dispute_id: dispute.dispute_id.clone(),
+        resolution: dunning::DisputeStatus::Rejected as i32,
+        note: "meter checked: reading correct".into(),
+    };
+    let resolved = li
+        .dunning
+        .resolve_dispute(resolve.clone())
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .dispute
+        .expect("the dispute");
+    assert_eq!(resolved.status, dunning::DisputeStatus::Rejected as i32);
+    assert_eq!(resolved.resolved_by, "li.na");
+    let again = li
+        .dunning
+        .resolve_dispute(resolve)
+        .await
+        .expect_err("resolved already");
+    assert_eq!(again.code(), tonic::Code::FailedPrecondition);
+    // The clock moves only in simulations, and only for admins (access table).
+    let refused = li
+        .dunning
+        .move_clock(dunning::MoveClockRequest { seconds: 60 })
+        .await
+        .expect_err("not a collector's");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+}

@@ -38,6 +38,7 @@ mod payer_accounts;
 mod payments_replicas;
 mod pii_scan;
 mod promises;
+mod queue;
 mod refunds;
 mod schedules;
 mod statement;

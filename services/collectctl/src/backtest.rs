@@ -42,6 +42,8 @@ enum DunningCommand {
     Notices(crate::dunning_notices::NoticesArgs),
     /// Promises to pay (R-D5): make one, list a debtor's with what was paid.
     Promises(crate::dunning_promises::PromisesArgs),
+    /// Your work queue (supervisors: a member's): debtors by expected recovery, with why.
+    Queue(crate::dunning_queue::QueueArgs),
 }
 
 #[derive(Args)]
@@ -72,6 +74,7 @@ pub(crate) fn run(args: DunningArgs) -> Outcome {
         DunningCommand::Tasks(args) => crate::dunning_tasks::run(args),
         DunningCommand::Notices(args) => crate::dunning_notices::run(args),
         DunningCommand::Promises(args) => crate::dunning_promises::run(args),
+        DunningCommand::Queue(args) => crate::dunning_queue::run(args),
     }
 }
 

@@ -41,7 +41,7 @@ const CHANNELS: [(&str, ContactChannel); 10] = [
 ];
 
 /// Every contact outcome: its name here, and the proto value.
-const OUTCOMES: [(&str, ContactOutcome); 9] = [
+const OUTCOMES: [(&str, ContactOutcome); 10] = [
     ("sent", ContactOutcome::Sent),
     ("delivered", ContactOutcome::Delivered),
     ("failed", ContactOutcome::Failed),
@@ -51,6 +51,7 @@ const OUTCOMES: [(&str, ContactOutcome); 9] = [
     ("refused", ContactOutcome::Refused),
     ("promise-made", ContactOutcome::PromiseMade),
     ("disputed", ContactOutcome::Disputed),
+    ("wrong-number", ContactOutcome::WrongNumber),
 ];
 
 /// Channels a debtor can be reached at (an address on file).
@@ -60,9 +61,10 @@ const MESSAGE_CHANNELS: [&str; 3] = ["sms", "email", "app"];
 /// Channels of a collector's task.
 const TASK_CHANNELS: [&str; 2] = ["phone", "visit"];
 /// What a person enters when completing a task (sent and failed are the dispatcher's).
-const TASK_OUTCOMES: [&str; 7] = [
+const TASK_OUTCOMES: [&str; 8] = [
     "answered",
     "no-answer",
+    "wrong-number",
     "refused",
     "promise-made",
     "disputed",
@@ -295,7 +297,7 @@ mod tests {
         assert!(task_channel("sms").unwrap_err().contains("phone, visit"));
         let error = task_outcome("sent").unwrap_err();
         assert!(
-            error.contains("answered, no-answer, refused, promise-made"),
+            error.contains("answered, no-answer, wrong-number, refused, promise-made"),
             "{error}"
         );
         assert!(

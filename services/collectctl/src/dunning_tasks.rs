@@ -199,7 +199,7 @@ pub(crate) fn run(args: TasksArgs) -> Outcome {
                     return Ok(serde_json::to_string_pretty(&json)?);
                 }
                 Ok(format!(
-                    "created: {}\nidempotency key {key} (the same command again is recognised as a repeat)\nafterwards: collectctl dunning tasks complete {} --outcome answered|no-answer|refused|promise-made|disputed",
+                    "created: {}\nidempotency key {key} (the same command again is recognised as a repeat)\nafterwards: collectctl dunning tasks complete {} --outcome answered|no-answer|wrong-number|refused|promise-made|disputed",
                     to_text(&task, Some(*due.offset())),
                     task.task_id
                 ))
@@ -318,7 +318,7 @@ mod tests {
             .unwrap_or_default();
         assert!(
             error.contains(
-                "answered, no-answer, refused, promise-made, disputed, delivered, returned"
+                "answered, no-answer, wrong-number, refused, promise-made, disputed, delivered, returned"
             ),
             "{error}"
         );

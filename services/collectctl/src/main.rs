@@ -23,6 +23,7 @@ mod dunning_messages;
 mod dunning_names;
 mod dunning_notices;
 mod dunning_promises;
+mod dunning_queue;
 mod dunning_tasks;
 mod exceptions;
 mod feed;

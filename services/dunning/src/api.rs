@@ -95,6 +95,7 @@ fn outcome_to_wire(outcome: Outcome) -> ContactOutcome {
         Outcome::Refused => ContactOutcome::Refused,
         Outcome::PromiseMade => ContactOutcome::PromiseMade,
         Outcome::Disputed => ContactOutcome::Disputed,
+        Outcome::WrongNumber => ContactOutcome::WrongNumber,
     }
 }
 
@@ -109,6 +110,7 @@ fn outcome_from_wire(value: i32) -> Result<Outcome, ApiError> {
         Ok(ContactOutcome::Refused) => Outcome::Refused,
         Ok(ContactOutcome::PromiseMade) => Outcome::PromiseMade,
         Ok(ContactOutcome::Disputed) => Outcome::Disputed,
+        Ok(ContactOutcome::WrongNumber) => Outcome::WrongNumber,
         Ok(ContactOutcome::Unspecified) | Err(_) => {
             return Err(ApiError::invalid(
                 "outcome",
@@ -1653,5 +1655,76 @@ impl DunningService for Api {
             now: (Utc::now() + chrono::Duration::seconds(offset)).to_rfc3339(),
             offset_seconds: offset,
         }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_queue(
+        &self,
+        request: Request<api::ListQueueRequest>,
+    ) -> Result<Response<api::ListQueueResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let request = request.into_inner();
+        let owner = match request.owner.trim() {
+            "" => None,
+            owner => Some(owner.to_owned()),
+        };
+        let limit = i64::from(kit::paging::page_size(request.page_size));
+        let (scope_mode, scope_value) = kit::auth::owners::params(&caller.scope);
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let today = store::ladder::latest_day(&mut conn)
+            .await
+            .map_err(ApiError::from)?
+            .unwrap_or_else(|| Utc::now().date_naive());
+        let now = store::disputes::now(&mut conn)
+            .await
+            .map_err(ApiError::from)?;
+        let rows = store::queue::rows(
+            &mut conn,
+            (scope_mode, &scope_value),
+            owner.as_deref(),
+            today - chrono::Days::new(90),
+            now - chrono::Duration::days(30),
+            limit,
+        )
+        .await
+        .map_err(ApiError::from)?;
+        let mut entries: Vec<(Uuid, Decimal, crate::domain::queue::Estimate)> = Vec::new();
+        let mut by_customer = std::collections::HashMap::new();
+        for row in rows {
+            let days = row.oldest_due.map_or(0, |d| (today - d).num_days().max(0));
+            let estimate = crate::domain::queue::estimate(&crate::domain::queue::Signals {
+                grade: &row.grade,
+                days_overdue: days,
+                collectible: row.collectible,
+                paid_lately: row.paid_lately,
+                latest_outcome: row.latest_outcome.as_deref().and_then(Outcome::parse),
+                broken_promises: u32::try_from(row.broken_promises).unwrap_or(u32::MAX),
+            });
+            entries.push((row.customer_id, row.collectible, estimate));
+            by_customer.insert(row.customer_id, (row, days));
+        }
+        crate::domain::queue::order(&mut entries);
+        let entries = entries
+            .into_iter()
+            .filter_map(|(customer_id, collectible, e)| {
+                let (row, days) = by_customer.remove(&customer_id)?;
+                caller.touch("customer", customer_id);
+                Some(api::QueueEntry {
+                    customer_id: customer_id.to_string(),
+                    case_id: row.case_id.to_string(),
+                    name: row.name,
+                    owner: row.owner,
+                    grade: row.grade,
+                    days_overdue: u32::try_from(days).unwrap_or_default(),
+                    collectible: Some(wire::money(collectible, &row.currency)),
+                    probability: e.probability.to_string(),
+                    expected_recovery: Some(wire::money(e.expected, &row.currency)),
+                    reasons: e.reasons,
+                    model: crate::domain::queue::MODEL.to_owned(),
+                    next_task_due: row.next_task.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                })
+            })
+            .collect();
+        Ok(Response::new(api::ListQueueResponse { entries }))
     }
 }

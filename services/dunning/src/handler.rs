@@ -95,8 +95,19 @@ impl Handler for Events {
         } else if event_type == kit::events::type_name::<events::AllocationApplied>() {
             let applied: events::AllocationApplied = event.decode()?;
             if !applied.repeat {
-                // R-D5: payments count towards the debtor's open promise.
                 let customer_id = uuid("customer_id", &applied.customer_id)?;
+                // The work queue's model reads recent payments (issue 14 item 1).
+                let (paid, _) =
+                    wire::parse_money(applied.amount.as_ref()).map_err(HandleError::Permanent)?;
+                store::queue::payment_seen(
+                    tx,
+                    &applied.allocation_id,
+                    customer_id,
+                    date("booking_date", &applied.booking_date)?,
+                    paid,
+                )
+                .await?;
+                // R-D5: payments count towards the debtor's open promise.
                 if let Some(promise) = store::promises::open_for(tx, customer_id).await? {
                     let (amount, _) = wire::parse_money(applied.amount.as_ref())
                         .map_err(HandleError::Permanent)?;

@@ -148,6 +148,8 @@ named! {
         PromiseMade => "promise_made",
         /// The debtor disputed the claim (R-D8).
         Disputed => "disputed",
+        /// The number reached someone else: the contact point is wrong.
+        WrongNumber => "wrong_number",
     }
 }
 

@@ -11,3 +11,4 @@ pub mod conduct;
 pub mod contact_log;
 pub mod dispute;
 pub mod promise;
+pub mod queue;

@@ -7,6 +7,7 @@ pub mod contacts;
 pub mod disputes;
 pub mod ladder;
 pub mod promises;
+pub mod queue;
 pub mod retention;
 #[cfg(test)]
 mod testdb;

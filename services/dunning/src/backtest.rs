@@ -121,6 +121,34 @@ impl PromiseIn {
     }
 }
 
+/// A dispute of the portfolio (R-D8; issue 14 item 6): the named items are passed by from
+/// `opened_on` until `resolved_on` (rejected: dunned again from then; upheld: never again).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisputeIn {
+    /// The customer's id.
+    pub customer: String,
+    /// The disputed receivables' ids.
+    pub receivables: Vec<String>,
+    /// The day it was opened.
+    pub opened_on: NaiveDate,
+    /// The day it was resolved, if it was.
+    #[serde(default)]
+    pub resolved_on: Option<NaiveDate>,
+    /// Resolved in the debtor's favour: the items leave dunning.
+    #[serde(default)]
+    pub upheld: bool,
+}
+
+impl DisputeIn {
+    /// Whether it keeps `receivable` out of dunning on `day`.
+    fn covers(&self, receivable: &str, day: NaiveDate) -> bool {
+        self.receivables.iter().any(|r| r == receivable)
+            && self.opened_on <= day
+            && (self.upheld || self.resolved_on.is_none_or(|end| day < end))
+    }
+}
+
 /// A portfolio to replay.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -135,6 +163,9 @@ pub struct Portfolio {
     /// Promises to pay (R-D5).
     #[serde(default)]
     pub promises: Vec<PromiseIn>,
+    /// Disputes (R-D8).
+    #[serde(default)]
+    pub disputes: Vec<DisputeIn>,
 }
 
 /// A portfolio that cannot be replayed, naming the field.
@@ -232,6 +263,42 @@ impl Portfolio {
                 .terms()
                 .check(promise.made_on)
                 .map_err(|e| bad(format!("promises[{i}].{}", e.field), &e.reason))?;
+        }
+        for (i, d) in p.disputes.iter().enumerate() {
+            if !p.customers.iter().any(|c| c.id == d.customer) {
+                return Err(bad(
+                    format!("disputes[{i}].customer"),
+                    "no customer with this id",
+                ));
+            }
+            if d.receivables.is_empty() {
+                return Err(bad(
+                    format!("disputes[{i}].receivables"),
+                    "name the disputed receivables",
+                ));
+            }
+            if let Some((k, _)) = d.receivables.iter().enumerate().find(|(_, r)| {
+                !p.receivables
+                    .iter()
+                    .any(|o| &o.id == *r && o.customer == d.customer)
+            }) {
+                return Err(bad(
+                    format!("disputes[{i}].receivables[{k}]"),
+                    "not a receivable of this customer",
+                ));
+            }
+            if d.resolved_on.is_some_and(|end| end < d.opened_on) {
+                return Err(bad(
+                    format!("disputes[{i}].resolved_on"),
+                    "before opened_on",
+                ));
+            }
+            if d.upheld && d.resolved_on.is_none() {
+                return Err(bad(
+                    format!("disputes[{i}].resolved_on"),
+                    "an upheld dispute was resolved: give the day",
+                ));
+            }
         }
         Ok(p)
     }
@@ -372,11 +439,20 @@ pub fn replay(policy: &Policy, portfolio: &Portfolio, from: NaiveDate, to: Naive
             let indexes = of_customer
                 .get(customer.id.as_str())
                 .map_or(&[][..], Vec::as_slice);
+            // R-D8: a disputed item is passed by (as if nothing were owed on it) while the
+            // dispute is open, and for good once upheld.
             let items: Vec<Item> = indexes
                 .iter()
-                .map(|i| Item {
-                    due: portfolio.receivables[*i].due_date,
-                    open: open[*i],
+                .map(|i| {
+                    let r = &portfolio.receivables[*i];
+                    let disputed = portfolio
+                        .disputes
+                        .iter()
+                        .any(|d| d.customer == customer.id && d.covers(&r.id, day));
+                    Item {
+                        due: r.due_date,
+                        open: if disputed { Decimal::ZERO } else { open[*i] },
+                    }
                 })
                 .collect();
             let history = taken.entry(customer.id.as_str()).or_default();
@@ -474,6 +550,43 @@ pub fn replay(policy: &Policy, portfolio: &Portfolio, from: NaiveDate, to: Naive
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_disputed_item_is_passed_by_until_resolved_r_d8() {
+        let json = |resolution: &str| {
+            format!(
+                r#"{{"customers": [{{"id": "C"}}],
+                    "receivables": [
+                      {{"id": "WATER", "customer": "C", "contract": "PM", "due_date": "2026-02-10", "amount": "80.00"}},
+                      {{"id": "FEE", "customer": "C", "contract": "PM", "due_date": "2026-02-12", "amount": "1200.00"}}],
+                    "disputes": [{{"customer": "C", "receivables": ["WATER"], "opened_on": "2026-02-11"{resolution}}}]}}"#
+            )
+        };
+        let policy = Policy::default_policy().expect("policy");
+        let covered = |resolution: &str| {
+            let p = Portfolio::from_json(&json(resolution)).expect("portfolio");
+            let r = replay(&policy, &p, d(2, 11), d(4, 30));
+            r.actions
+                .iter()
+                .map(|a| (a.date, a.items.contains(&"WATER".to_owned())))
+                .collect::<Vec<_>>()
+        };
+        // Open all along: no action ever covers the water charge.
+        assert!(covered("").iter().all(|(_, water)| !water));
+        // Rejected on 1 March: from then on the water charge is dunned again.
+        let rejected = covered(r#", "resolved_on": "2026-03-01""#);
+        assert!(
+            rejected
+                .iter()
+                .all(|(day, water)| *water == (*day >= d(3, 1)))
+        );
+        assert!(rejected.iter().any(|(_, water)| *water));
+        // Upheld: never again.
+        let upheld = covered(r#", "resolved_on": "2026-03-01", "upheld": true"#);
+        assert!(upheld.iter().all(|(_, water)| !water));
+        let bad = Portfolio::from_json(&json(r#", "upheld": true"#)).expect_err("no day");
+        assert_eq!(bad.field, "disputes[0].resolved_on");
+    }
 
     #[test]
     fn a_promise_holds_the_replay_until_judged_and_a_broken_one_resumes_it_r_d5() {

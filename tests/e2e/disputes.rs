@@ -195,6 +195,27 @@ async fn a_disputed_item_leaves_the_next_notice_and_the_sla_breaches_at_48_hours
     assert_eq!(queued.assignee, "li.na");
     assert_eq!(queued.due_at, dispute.deadline);
 
+    // The collector's command shows the breach.
+    let token = stack
+        .auth
+        .token("li.na", &[Role::Collector], Some("east"))
+        .or_logs(&stack);
+    let out = crate::operator_cli::collectctl(
+        &stack,
+        Some(&token),
+        &["dunning", "disputes", "list", &customer],
+    );
+    let listed = crate::operator_cli::text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        crate::operator_cli::text(&out.stderr)
+    );
+    assert!(
+        listed.contains("open  on 1 item(s)") && listed.contains("SLA BREACHED at"),
+        "{listed}"
+    );
+
     // Resolved: the debtor was wrong, dunning resumes for the water charge; once only.
     let resolve = dunning::ResolveDisputeRequest {
         dispute_id: dispute.dispute_id.clone(),

@@ -44,6 +44,8 @@ enum DunningCommand {
     Promises(crate::dunning_promises::PromisesArgs),
     /// Your work queue (supervisors: a member's): debtors by expected recovery, with why.
     Queue(crate::dunning_queue::QueueArgs),
+    /// Disputes (R-D8): open on named items, resolve, list a debtor's.
+    Disputes(crate::dunning_disputes::DisputesArgs),
 }
 
 #[derive(Args)]
@@ -75,6 +77,7 @@ pub(crate) fn run(args: DunningArgs) -> Outcome {
         DunningCommand::Notices(args) => crate::dunning_notices::run(args),
         DunningCommand::Promises(args) => crate::dunning_promises::run(args),
         DunningCommand::Queue(args) => crate::dunning_queue::run(args),
+        DunningCommand::Disputes(args) => crate::dunning_disputes::run(args),
     }
 }
 

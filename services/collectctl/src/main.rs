@@ -19,6 +19,7 @@ mod contact_log;
 mod customers;
 mod dlq;
 mod dunning_contacts;
+mod dunning_disputes;
 mod dunning_messages;
 mod dunning_names;
 mod dunning_notices;

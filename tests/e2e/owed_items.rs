@@ -270,6 +270,54 @@ async fn the_late_fee_is_paid_first_stays_owed_and_only_another_persons_waiver_r
         .expect_err("self-approval");
     assert_eq!(own.code(), tonic::Code::PermissionDenied);
     assert!(own.message().contains("R-D6"), "{}", own.message());
+    // No bypass for admins (issue 14): an admin does not decide waivers, and a supervisor who
+    // is an admin too cannot approve their own proposal.
+    let by_admin = admin
+        .contracts
+        .approve_waiver(contracts::ApproveWaiverRequest {
+            waiver_id: waiver.waiver_id.clone(),
+            note: String::new(),
+        })
+        .await
+        .expect_err("admins do not approve waivers");
+    assert_eq!(by_admin.code(), tonic::Code::PermissionDenied);
+    let mut root = Clients::as_user(
+        &stack,
+        "root",
+        &[Role::Supervisor, Role::Admin],
+        Some("team-a"),
+    )
+    .or_logs(&stack);
+    let roots = root
+        .contracts
+        .propose_waiver(propose(Component::LateFee, "0.50"))
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .waiver
+        .expect("waiver");
+    let self_approved = root
+        .contracts
+        .approve_waiver(contracts::ApproveWaiverRequest {
+            waiver_id: roots.waiver_id.clone(),
+            note: String::new(),
+        })
+        .await
+        .expect_err("self-approval, also as an admin");
+    assert_eq!(self_approved.code(), tonic::Code::PermissionDenied);
+    assert!(
+        self_approved.message().contains("R-D6"),
+        "{}",
+        self_approved.message()
+    );
+    // Another supervisor rejects it (it leaves the list of open waivers below).
+    bo.contracts
+        .reject_waiver(contracts::RejectWaiverRequest {
+            waiver_id: roots.waiver_id.clone(),
+            reason: "one waiver per item".to_owned(),
+        })
+        .await
+        .or_logs(&stack);
     let approved = bo
         .contracts
         .approve_waiver(contracts::ApproveWaiverRequest {
@@ -309,8 +357,12 @@ async fn the_late_fee_is_paid_first_stays_owed_and_only_another_persons_waiver_r
         .or_logs(&stack)
         .into_inner()
         .waivers;
-    assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].decided_by, "sup-bo");
+    assert_eq!(listed.len(), 2);
+    let approved_one = listed
+        .iter()
+        .find(|w| w.waiver_id == waiver.waiver_id)
+        .expect("the approved waiver");
+    assert_eq!(approved_one.decided_by, "sup-bo");
     let token = stack
         .auth
         .token("sup-bo", &[Role::Supervisor], Some("team-a"))

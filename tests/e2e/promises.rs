@@ -280,6 +280,48 @@ async fn a_promise_holds_the_ladder_and_is_kept_or_broken_by_what_is_paid_r_d5()
         .tasks;
     assert!(keeper_tasks.iter().all(|t| t.step != "broken_promise"));
 
+    // KPIs for March, by hand: 4,000.00 + 4,800.00 collected, both while the notice was the
+    // step in force; two promises judged, one kept.
+    let kpis = li
+        .dunning
+        .clone()
+        .get_kpis(dunning::GetKpisRequest {
+            owner: String::new(),
+            from: "2026-03-01".into(),
+            to: "2026-03-31".into(),
+            currency: String::new(),
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner();
+    assert_eq!(kpis.collectors.len(), 1);
+    let mine = &kpis.collectors[0];
+    assert_eq!(mine.owner, "li.na");
+    assert_eq!(
+        mine.collected.as_ref().map(|m| m.amount.as_str()),
+        Some("8800.00")
+    );
+    assert_eq!(
+        mine.collected_by_step
+            .iter()
+            .map(|s| (
+                s.step.as_str(),
+                s.amount.as_ref().map_or("", |m| m.amount.as_str())
+            ))
+            .collect::<Vec<_>>(),
+        [("notice", "8800.00")]
+    );
+    assert_eq!(
+        (
+            mine.promises_kept,
+            mine.promises_judged,
+            mine.promise_kept_rate.as_str()
+        ),
+        (1, 2, "0.50")
+    );
+    assert_eq!(mine.contact_attempts, 0);
+    assert_eq!(mine.right_party_contact_rate, "");
+
     // The collector's command shows the same.
     let token = stack
         .auth

@@ -146,4 +146,51 @@ async fn a_collectors_queue_is_ordered_by_expected_recovery_and_shows_both_facto
         [c.as_str()]
     );
     assert_eq!(queue(&sup, "").await.or_logs(&stack).len(), 3);
+
+    // KPIs: li.na reached both debtors she called (a refusal is the right party too); a
+    // collector sees only her own figures.
+    let kpis = |clients: &Clients, owner: &str| {
+        let mut dunning = clients.dunning.clone();
+        let owner = owner.to_owned();
+        async move {
+            anyhow::Ok(
+                dunning
+                    .get_kpis(dunning::GetKpisRequest {
+                        owner,
+                        from: "2026-12-01".into(),
+                        to: "2026-12-31".into(),
+                        currency: String::new(),
+                    })
+                    .await?
+                    .into_inner(),
+            )
+        }
+    };
+    let hers = kpis(&li, "").await.or_logs(&stack);
+    assert_eq!(hers.collectors.len(), 1);
+    let row = &hers.collectors[0];
+    assert_eq!(
+        (
+            row.right_party_contacts,
+            row.contact_attempts,
+            row.right_party_contact_rate.as_str()
+        ),
+        (2, 2, "1.00")
+    );
+    assert!(
+        kpis(&li, "wang.wu")
+            .await
+            .or_logs(&stack)
+            .collectors
+            .is_empty()
+    );
+    let team = kpis(&sup, "").await.or_logs(&stack);
+    assert_eq!(
+        team.collectors
+            .iter()
+            .map(|r| r.owner.as_str())
+            .collect::<Vec<_>>(),
+        ["li.na", "wang.wu"]
+    );
+    assert_eq!(team.total.map(|t| t.contact_attempts), Some(2));
 }

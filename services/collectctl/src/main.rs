@@ -20,6 +20,7 @@ mod customers;
 mod dlq;
 mod dunning_contacts;
 mod dunning_disputes;
+mod dunning_kpis;
 mod dunning_messages;
 mod dunning_names;
 mod dunning_notices;

@@ -320,6 +320,39 @@ fn dispute_to_wire(d: &store::disputes::DisputeRow) -> api::Dispute {
     }
 }
 
+/// `part ÷ whole` to two decimals, "" when nothing was counted.
+fn rate(part: i64, whole: i64) -> String {
+    if whole <= 0 {
+        return String::new();
+    }
+    let mut share = (Decimal::from(part) / Decimal::from(whole))
+        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    share.rescale(2);
+    share.to_string()
+}
+
+fn kpi_row(f: &store::kpis::Figures, currency: &str) -> api::KpiRow {
+    let cny = |a: Decimal| Some(wire::money(a, currency));
+    api::KpiRow {
+        owner: f.owner.clone(),
+        collected: cny(f.collected),
+        collected_by_step: f
+            .by_step
+            .iter()
+            .map(|(step, amount)| api::StepAmount {
+                step: step.clone(),
+                amount: cny(*amount),
+            })
+            .collect(),
+        promises_kept: u32::try_from(f.promises.0).unwrap_or_default(),
+        promises_judged: u32::try_from(f.promises.1).unwrap_or_default(),
+        promise_kept_rate: rate(f.promises.0, f.promises.1),
+        right_party_contacts: u32::try_from(f.contacts.0).unwrap_or_default(),
+        contact_attempts: u32::try_from(f.contacts.1).unwrap_or_default(),
+        right_party_contact_rate: rate(f.contacts.0, f.contacts.1),
+    }
+}
+
 fn contacts_to_wire(d: &Debtor) -> api::DebtorContacts {
     api::DebtorContacts {
         customer_id: d.customer_id.to_string(),
@@ -1726,5 +1759,79 @@ impl DunningService for Api {
             })
             .collect();
         Ok(Response::new(api::ListQueueResponse { entries }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_kpis(
+        &self,
+        request: Request<api::GetKpisRequest>,
+    ) -> Result<Response<api::GetKpisResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let request = request.into_inner();
+        let from = wire::date("from", &request.from)?;
+        let to = wire::date("to", &request.to)?;
+        if to < from {
+            return Err(ApiError::invalid("to", format!("{to} is before from {from}")).into());
+        }
+        let owner = match request.owner.trim() {
+            "" => None,
+            owner => Some(owner.to_owned()),
+        };
+        let currency = match request.currency.trim() {
+            "" => "CNY".to_owned(),
+            c => wire::currency("currency", c)?,
+        };
+        let (scope_mode, scope_value) = kit::auth::owners::params(&caller.scope);
+        // Contacts are counted by the business day they happened on (Asia/Shanghai).
+        let zone = chrono_tz::Asia::Shanghai;
+        let instant = |day: NaiveDate| {
+            use chrono::TimeZone as _;
+            zone.from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
+                .earliest()
+                .map_or_else(
+                    || day.and_time(chrono::NaiveTime::MIN).and_utc(),
+                    |t| t.with_timezone(&Utc),
+                )
+        };
+        let (contacts_from, contacts_to) = (instant(from), instant(to + chrono::Days::new(1)));
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let owners = store::kpis::owners(&mut conn, (scope_mode, &scope_value), owner.as_deref())
+            .await
+            .map_err(ApiError::from)?;
+        let mut rows = Vec::with_capacity(owners.len());
+        let mut total = store::kpis::Figures::default();
+        let mut steps: std::collections::BTreeMap<String, Decimal> =
+            std::collections::BTreeMap::new();
+        for owner in owners {
+            let f = store::kpis::figures(
+                &mut conn,
+                &owner,
+                &currency,
+                from,
+                to,
+                contacts_from,
+                contacts_to,
+            )
+            .await
+            .map_err(ApiError::from)?;
+            total.collected += f.collected;
+            for (step, amount) in &f.by_step {
+                *steps.entry(step.clone()).or_default() += *amount;
+            }
+            total.promises = (
+                total.promises.0 + f.promises.0,
+                total.promises.1 + f.promises.1,
+            );
+            total.contacts = (
+                total.contacts.0 + f.contacts.0,
+                total.contacts.1 + f.contacts.1,
+            );
+            rows.push(kpi_row(&f, &currency));
+        }
+        total.by_step = steps.into_iter().collect();
+        Ok(Response::new(api::GetKpisResponse {
+            collectors: rows,
+            total: Some(kpi_row(&total, &currency)),
+        }))
     }
 }

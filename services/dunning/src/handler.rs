@@ -97,7 +97,7 @@ impl Handler for Events {
             if !applied.repeat {
                 let customer_id = uuid("customer_id", &applied.customer_id)?;
                 // The work queue's model reads recent payments (issue 14 item 1).
-                let (paid, _) =
+                let (paid, currency) =
                     wire::parse_money(applied.amount.as_ref()).map_err(HandleError::Permanent)?;
                 store::queue::payment_seen(
                     tx,
@@ -105,6 +105,7 @@ impl Handler for Events {
                     customer_id,
                     date("booking_date", &applied.booking_date)?,
                     paid,
+                    &currency,
                 )
                 .await?;
                 // R-D5: payments count towards the debtor's open promise.

@@ -5,6 +5,7 @@ pub mod cases;
 pub mod contact_log;
 pub mod contacts;
 pub mod disputes;
+pub mod kpis;
 pub mod ladder;
 pub mod promises;
 pub mod queue;

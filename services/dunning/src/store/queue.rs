@@ -13,15 +13,17 @@ pub async fn payment_seen(
     customer_id: Uuid,
     booking_date: NaiveDate,
     amount: Decimal,
+    currency: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO payments_seen (allocation_id, customer_id, booking_date, amount)
-         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        "INSERT INTO payments_seen (allocation_id, customer_id, booking_date, amount, currency)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
     )
     .bind(allocation_id)
     .bind(customer_id)
     .bind(booking_date)
     .bind(amount)
+    .bind(currency)
     .execute(tx)
     .await
     .map(drop)

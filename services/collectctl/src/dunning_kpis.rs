@@ -1,0 +1,132 @@
+//! `collectctl dunning kpis`: collectors' KPIs for a period (R-D11, R-O7; issue 14 item 5 in
+//! part): collected (and under which step), promise-kept rate, right-party contact rate.
+
+use clap::Args;
+use proto::dunning::v1 as api;
+
+use crate::cli::Outcome;
+use crate::dunning_names::{Conn, money, refused};
+use crate::service;
+
+#[derive(Args)]
+pub(crate) struct KpisArgs {
+    #[command(flatten)]
+    conn: Conn,
+    /// First day, YYYY-MM-DD.
+    #[arg(long)]
+    from: String,
+    /// Last day, YYYY-MM-DD (included).
+    #[arg(long)]
+    to: String,
+    /// One collector (supervisors, auditors, admins); default: all you may see.
+    #[arg(long, value_name = "PRINCIPAL")]
+    owner: Option<String>,
+    /// Currency of the amounts (default CNY).
+    #[arg(long)]
+    currency: Option<String>,
+}
+
+fn row_json(r: &api::KpiRow) -> serde_json::Value {
+    serde_json::json!({
+        "owner": r.owner,
+        "collected": r.collected.as_ref().map(|m| m.amount.clone()),
+        "currency": r.collected.as_ref().map(|m| m.currency.clone()),
+        "collected_by_step": r.collected_by_step.iter().map(|s| serde_json::json!({
+            "step": s.step,
+            "amount": s.amount.as_ref().map(|m| m.amount.clone()),
+        })).collect::<Vec<_>>(),
+        "promises_kept": r.promises_kept,
+        "promises_judged": r.promises_judged,
+        "promise_kept_rate": r.promise_kept_rate,
+        "right_party_contacts": r.right_party_contacts,
+        "contact_attempts": r.contact_attempts,
+        "right_party_contact_rate": r.right_party_contact_rate,
+    })
+}
+
+fn or_none(rate: &str) -> &str {
+    if rate.is_empty() { "n/a" } else { rate }
+}
+
+fn row_text(r: &api::KpiRow) -> String {
+    let mut out = format!(
+        "{:<14} collected {}; promises kept {}/{} ({}); right-party contacts {}/{} ({})",
+        if r.owner.is_empty() {
+            "TOTAL"
+        } else {
+            &r.owner
+        },
+        money(r.collected.as_ref()),
+        r.promises_kept,
+        r.promises_judged,
+        or_none(&r.promise_kept_rate),
+        r.right_party_contacts,
+        r.contact_attempts,
+        or_none(&r.right_party_contact_rate),
+    );
+    for s in &r.collected_by_step {
+        out.push_str(&format!(
+            "\n{:<14}   under {:<22} {}",
+            "",
+            s.step,
+            money(s.amount.as_ref())
+        ));
+    }
+    out
+}
+
+pub(crate) fn run(args: KpisArgs) -> Outcome {
+    let json = args.conn.json;
+    service::block_on(async move {
+        let mut client = service::dunning(args.conn.dunning).await?;
+        let kpis = client
+            .get_kpis(api::GetKpisRequest {
+                owner: args.owner.unwrap_or_default(),
+                from: args.from,
+                to: args.to,
+                currency: args.currency.unwrap_or_default(),
+            })
+            .await
+            .map_err(refused)?
+            .into_inner();
+        if json {
+            return Ok(serde_json::to_string_pretty(&serde_json::json!({
+                "collectors": kpis.collectors.iter().map(row_json).collect::<Vec<_>>(),
+                "total": kpis.total.as_ref().map(row_json),
+            }))?);
+        }
+        let mut lines: Vec<String> = kpis.collectors.iter().map(row_text).collect();
+        if let Some(total) = &kpis.total {
+            lines.push(row_text(total));
+        }
+        Ok(lines.join("\n"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_reads_as_figures_with_their_counts() {
+        let r = api::KpiRow {
+            owner: "li.na".into(),
+            collected: Some(proto::types::v1::Money {
+                amount: "8800.00".into(),
+                currency: "CNY".into(),
+            }),
+            promises_kept: 1,
+            promises_judged: 2,
+            promise_kept_rate: "0.50".into(),
+            ..Default::default()
+        };
+        let text = row_text(&r);
+        assert!(
+            text.contains(
+                "collected 8800.00 CNY; promises kept 1/2 (0.50); right-party contacts 0/0 (n/a)"
+            ),
+            "{text}"
+        );
+        assert_eq!(row_json(&r)["promise_kept_rate"], "0.50");
+    }
+}

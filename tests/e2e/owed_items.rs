@@ -75,7 +75,14 @@ pub(crate) async fn allocations_of(
     let proposed = kit::events::type_name::<events::PaymentAllocated>();
     let applied = kit::events::type_name::<events::AllocationApplied>();
     tokio::time::timeout(EVENTUALLY, async {
-        while seen.values().filter(|(_, b)| b.is_some()).count() < n {
+        // Both halves: the proposal (payments' topic) and the booking (contracts') arrive on
+        // different topics, in no order between them.
+        while seen
+            .values()
+            .filter(|(a, b)| a.is_some() && b.is_some())
+            .count()
+            < n
+        {
             let message = consumer.recv().await.expect("consume");
             let Ok(envelope) = events::Envelope::decode(message.payload().unwrap_or_default())
             else {

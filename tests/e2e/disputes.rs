@@ -200,16 +200,10 @@ async fn a_disputed_item_leaves_the_next_notice_and_the_sla_breaches_at_48_hours
         .auth
         .token("li.na", &[Role::Collector], Some("east"))
         .or_logs(&stack);
-    let out = crate::operator_cli::collectctl(
+    let listed = crate::operator_cli::collectctl_ok(
         &stack,
-        Some(&token),
+        &token,
         &["dunning", "disputes", "list", &customer],
-    );
-    let listed = crate::operator_cli::text(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        crate::operator_cli::text(&out.stderr)
     );
     assert!(
         listed.contains("open  on 1 item(s)") && listed.contains("SLA BREACHED at"),

@@ -13,7 +13,7 @@ use proto::scoring::v1 as scoring;
 
 use crate::helpers::{EVENTUALLY, OrLogs, start};
 
-async fn grade(clients: &Clients, customer_id: &str) -> anyhow::Result<Option<String>> {
+pub(crate) async fn grade(clients: &Clients, customer_id: &str) -> anyhow::Result<Option<String>> {
     let mut client = clients.scoring.clone();
     match client
         .get_score(scoring::GetScoreRequest {

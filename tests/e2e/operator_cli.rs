@@ -33,6 +33,17 @@ pub(crate) fn collectctl(stack: &devstack::Stack, token: Option<&str>, args: &[&
         .unwrap_or_else(|e| panic!("running {}: {e}; build the binaries first", bin.display()))
 }
 
+/// Runs collectctl, fails the test with its stderr unless it succeeded, and answers stdout.
+pub(crate) fn collectctl_ok(stack: &devstack::Stack, token: &str, args: &[&str]) -> String {
+    let out = collectctl(stack, Some(token), args);
+    assert!(
+        out.status.success(),
+        "collectctl {args:?} failed:\n{}",
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
 pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }

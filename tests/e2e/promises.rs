@@ -7,25 +7,10 @@ use devstack::clients::{Clients, eventually};
 use devstack::scenario::{self, bank_csv};
 use kit::auth::Role;
 use proto::dunning::v1 as dunning;
-use proto::scoring::v1 as scoring;
 use proto::types::v1::{ContactChannel, HoldReason, Money};
 
 use crate::helpers::{EVENTUALLY, OrLogs, caught_up, start};
-
-async fn grade(clients: &Clients, customer_id: &str) -> anyhow::Result<Option<String>> {
-    match clients
-        .scoring
-        .clone()
-        .get_score(scoring::GetScoreRequest {
-            customer_id: customer_id.to_owned(),
-        })
-        .await
-    {
-        Ok(response) => Ok(response.into_inner().score.map(|s| s.grade)),
-        Err(status) if status.code() == tonic::Code::NotFound => Ok(None),
-        Err(status) => Err(status.into()),
-    }
-}
+use crate::money_path::grade;
 
 async fn promises(clients: &Clients, customer: &str) -> anyhow::Result<Vec<dunning::Promise>> {
     Ok(clients
@@ -327,16 +312,10 @@ async fn a_promise_holds_the_ladder_and_is_kept_or_broken_by_what_is_paid_r_d5()
         .auth
         .token("li.na", &[Role::Collector], Some("east"))
         .or_logs(&stack);
-    let out = crate::operator_cli::collectctl(
+    let listed = crate::operator_cli::collectctl_ok(
         &stack,
-        Some(&token),
+        &token,
         &["dunning", "promises", "list", &breaker],
-    );
-    let listed = crate::operator_cli::text(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        crate::operator_cli::text(&out.stderr)
     );
     assert!(
         listed.contains("broken  5000.00 CNY by 2026-03-25") && listed.contains("paid 4000.00 CNY"),

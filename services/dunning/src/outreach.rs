@@ -636,9 +636,7 @@ pub async fn checkpoint(
     key: &SigningKey,
 ) -> anyhow::Result<Option<Checkpoint>> {
     let mut tx = pool.begin().await?;
-    let last: Option<i64> = sqlx::query_scalar("SELECT max(seq) FROM contact_log")
-        .fetch_one(&mut *tx)
-        .await?;
+    let last = store::contact_log::last_seq(&mut tx).await?;
     let Some(last) = last else {
         return Ok(None);
     };

@@ -269,3 +269,10 @@ pub async fn key(conn: &mut PgConnection, key_id: &str) -> Result<Option<Vec<u8>
         .fetch_optional(conn)
         .await
 }
+
+/// The last entry's sequence number, if the log has any.
+pub async fn last_seq(conn: &mut PgConnection) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT max(seq) FROM contact_log")
+        .fetch_one(conn)
+        .await
+}

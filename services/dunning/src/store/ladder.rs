@@ -96,7 +96,7 @@ pub async fn lock_day(tx: &mut PgConnection, date: NaiveDate) -> Result<Option<D
     Ok(row.map(day_of))
 }
 
-/// How long the day has waited for its events.
+/// How long the day has waited for its events, in seconds (a duration, never money).
 pub async fn waited(conn: &mut PgConnection, date: NaiveDate) -> Result<f64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT COALESCE(EXTRACT(EPOCH FROM now() - created_at)::float8, 0) FROM ladder_days WHERE business_date = $1",

@@ -37,6 +37,7 @@ mod owed_items;
 mod payer_accounts;
 mod payments_replicas;
 mod pii_scan;
+mod plans;
 mod promises;
 mod queue;
 mod refunds;

@@ -46,6 +46,8 @@ enum DunningCommand {
     Queue(crate::dunning_queue::QueueArgs),
     /// Disputes (R-D8): open on named items, resolve, list a debtor's.
     Disputes(crate::dunning_disputes::DisputesArgs),
+    /// Repayment plans (R-D6): propose, approve (not your own), reject, list.
+    Plans(crate::dunning_plans::PlansArgs),
     /// Collectors' KPIs for a period: collected by step, promise-kept and right-party rates.
     Kpis(crate::dunning_kpis::KpisArgs),
 }
@@ -80,6 +82,7 @@ pub(crate) fn run(args: DunningArgs) -> Outcome {
         DunningCommand::Promises(args) => crate::dunning_promises::run(args),
         DunningCommand::Queue(args) => crate::dunning_queue::run(args),
         DunningCommand::Disputes(args) => crate::dunning_disputes::run(args),
+        DunningCommand::Plans(args) => crate::dunning_plans::run(args),
         DunningCommand::Kpis(args) => crate::dunning_kpis::run(args),
     }
 }

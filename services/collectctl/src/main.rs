@@ -24,6 +24,7 @@ mod dunning_kpis;
 mod dunning_messages;
 mod dunning_names;
 mod dunning_notices;
+mod dunning_plans;
 mod dunning_promises;
 mod dunning_queue;
 mod dunning_tasks;

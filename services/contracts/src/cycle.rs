@@ -155,6 +155,9 @@ async fn accrue_chunk(
         .map(|r| r.id)
         .collect();
     let payments = store::owed::principal_payments(tx, &accruing).await?;
+    // R-D6: a receivable in a repayment plan that is kept accrues nothing after the day the
+    // plan was agreed.
+    let frozen = store::plans::frozen(tx, &accruing).await?;
     let mut fee_policies = HashMap::new();
     let mut interest_policies = HashMap::new();
     let mut accruals = Vec::with_capacity(rows.len());
@@ -162,17 +165,20 @@ async fn accrue_chunk(
     for row in rows {
         let days = domain::days_overdue(row.due_date, as_of);
         let paid = payments.get(&row.id).map_or(&[][..], Vec::as_slice);
+        let accrue_through = frozen
+            .get(&row.id)
+            .map_or(as_of, |agreed| as_of.min(*agreed));
         // Recomputed through `as_of` on the overdue principal; what was already paid or
         // waived of them stays settled.
         let fee_through = match amended.get(&row.id) {
-            Some(fees) => crate::amendments::late_fee(terms, fees, row, as_of, paid),
+            Some(fees) => crate::amendments::late_fee(terms, fees, row, accrue_through, paid),
             None => accrued(
                 terms,
                 &mut fee_policies,
                 row,
                 row.late_fee_policy.as_deref(),
                 row.late_fee,
-                as_of,
+                accrue_through,
                 paid,
             ),
         };
@@ -186,7 +192,7 @@ async fn accrue_chunk(
                 .as_deref()
                 .filter(|_| !row.interest_free),
             row.interest,
-            as_of,
+            accrue_through,
             paid,
         ));
         let owed = Owed {

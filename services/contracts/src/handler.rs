@@ -25,6 +25,9 @@ impl Handler for Allocations {
             || event_type == kit::events::type_name::<events::CaseOpened>()
             || event_type == kit::events::type_name::<events::CollectionCostIncurred>()
             || event_type == kit::events::type_name::<events::WriteOffRequested>()
+            || event_type == kit::events::type_name::<events::RepaymentPlanAgreed>()
+            || event_type == kit::events::type_name::<events::RepaymentPlanBroken>()
+            || event_type == kit::events::type_name::<events::RepaymentPlanCompleted>()
     }
 
     async fn handle(
@@ -44,6 +47,17 @@ impl Handler for Allocations {
             // R-P12: a small difference a payment left.
             return crate::write_offs::on_requested(tx, &self.outbox, self.write_off_limits, event)
                 .await;
+        }
+        let event_type = event.envelope.event_type.as_str();
+        if event_type == kit::events::type_name::<events::RepaymentPlanAgreed>() {
+            // R-D6: book the plan dunning agreed, or refuse it with the reason.
+            return crate::plans::on_agreed(tx, &self.outbox, event).await;
+        }
+        if event_type == kit::events::type_name::<events::RepaymentPlanBroken>() {
+            return crate::plans::on_broken(tx, event).await;
+        }
+        if event_type == kit::events::type_name::<events::RepaymentPlanCompleted>() {
+            return crate::plans::on_completed(tx, event).await;
         }
         let allocation: events::PaymentAllocated = event.decode()?;
         let allocation_id = uuid_field("allocation_id", &allocation.allocation_id)?;

@@ -13,6 +13,7 @@ pub mod domain;
 mod handler;
 mod holds;
 mod owners;
+mod plans;
 mod statement;
 mod store;
 mod terms;

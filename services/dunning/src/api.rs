@@ -39,6 +39,8 @@ pub struct Api {
     pub(crate) sla: (crate::domain::dispute::SlaBasis, u32),
     /// BUSINESS_CLOCK=simulated: MoveClock is allowed.
     pub(crate) simulated: bool,
+    /// A repayment plan above this total needs a second approver with the risk role (R-D6).
+    pub(crate) plan_second_approval_above: Decimal,
 }
 
 /// The wire form of a channel.
@@ -137,6 +139,7 @@ fn hold_to_wire(reason: Option<&str>) -> i32 {
         Some("OLDEST_ITEM_CHANGED") => HoldReason::OldestItemChanged,
         Some("WAITING_FOR_NEXT_STEP") => HoldReason::WaitingForNextStep,
         Some("PROMISE_TO_PAY") => HoldReason::PromiseToPay,
+        Some("REPAYMENT_PLAN") => HoldReason::RepaymentPlan,
         _ => HoldReason::Unspecified,
     }) as i32
 }
@@ -1491,7 +1494,7 @@ impl DunningService for Api {
         if let Some((i, id)) = items.iter().enumerate().find(|(_, id)| !open.contains(id)) {
             return Err(ApiError::invalid(
                 format!("receivable_ids[{i}]"),
-                format!("{id} is not an open item of the customer's case outside another dispute"),
+                format!("{id} is not an open item of the customer's case outside another dispute or a repayment plan"),
             )
             .into());
         }
@@ -1651,6 +1654,46 @@ impl DunningService for Api {
         Ok(Response::new(api::ListDisputesResponse {
             disputes: rows.iter().map(dispute_to_wire).collect(),
         }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn propose_plan(
+        &self,
+        request: Request<api::ProposePlanRequest>,
+    ) -> Result<Response<api::ProposePlanResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let plan = crate::plans::propose(self, &caller, request.get_ref()).await?;
+        Ok(Response::new(api::ProposePlanResponse { plan: Some(plan) }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn approve_plan(
+        &self,
+        request: Request<api::ApprovePlanRequest>,
+    ) -> Result<Response<api::ApprovePlanResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let plan = crate::plans::approve(self, &caller, request.get_ref()).await?;
+        Ok(Response::new(api::ApprovePlanResponse { plan: Some(plan) }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn reject_plan(
+        &self,
+        request: Request<api::RejectPlanRequest>,
+    ) -> Result<Response<api::RejectPlanResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let plan = crate::plans::reject(self, &caller, request.get_ref()).await?;
+        Ok(Response::new(api::RejectPlanResponse { plan: Some(plan) }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_plans(
+        &self,
+        request: Request<api::ListPlansRequest>,
+    ) -> Result<Response<api::ListPlansResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let plans = crate::plans::list(self, &caller, request.get_ref()).await?;
+        Ok(Response::new(api::ListPlansResponse { plans }))
     }
 
     #[tracing::instrument(skip_all)]

@@ -382,9 +382,28 @@ impl Ladder {
             return Ok(Chunk::CasesDone);
         };
         let ids: Vec<Uuid> = cases.iter().map(|c| c.case_id).collect();
+        let customers: Vec<Uuid> = cases.iter().map(|c| c.customer_id).collect();
+        // R-D6: repayment plans are judged first: a completed or broken one gives its items
+        // back to the ladder below, a broken one with a floor (escalation).
+        let mut floors: std::collections::HashMap<Uuid, u32> = std::collections::HashMap::new();
+        let mut in_plan: std::collections::HashSet<Uuid> = std::collections::HashSet::new();
+        for plan in store::plans::active_of(&mut tx, &customers).await? {
+            let Some(case) = cases.iter().find(|c| c.case_id == plan.case_id) else {
+                continue;
+            };
+            match self.judge_plan(&mut tx, date, case, &plan).await? {
+                PlanOutcome::Kept => {
+                    in_plan.insert(case.case_id);
+                }
+                PlanOutcome::Ended => {}
+                PlanOutcome::Broken(Some(floor)) => {
+                    floors.insert(case.case_id, floor);
+                }
+                PlanOutcome::Broken(None) => {}
+            }
+        }
         let items = store::ladder::open_items(&mut tx, &ids).await?;
         let taken = store::ladder::taken(&mut tx, &ids).await?;
-        let customers: Vec<Uuid> = cases.iter().map(|c| c.customer_id).collect();
         let promises = store::promises::open_of(&mut tx, &customers).await?;
         let (mut steps, mut holds) = (0, 0);
         for case in &cases {
@@ -406,6 +425,19 @@ impl Ladder {
                 continue;
             }
             let mine: Vec<&OpenItem> = items.iter().filter(|i| i.case_id == case.case_id).collect();
+            if mine.is_empty() && in_plan.contains(&case.case_id) {
+                // R-D6, R-D12: everything owed is in a plan that is kept.
+                if store::ladder::hold(&mut tx, case.case_id, date, PLAN_HOLD, &case.current_step)
+                    .await?
+                {
+                    holds += 1;
+                }
+                continue;
+            }
+            let floor = floors
+                .get(&case.case_id)
+                .copied()
+                .or_else(|| case.escalate_above.and_then(|s| u32::try_from(s).ok()));
             let engine_taken: Vec<policy::Taken> = taken
                 .iter()
                 .filter(|t| t.case_id == case.case_id)
@@ -450,7 +482,7 @@ impl Ladder {
                     taken: &engine_taken,
                 })
                 .collect();
-            match policy::decide_each(&self.policy, &views, date) {
+            match policy::decide_each_above(&self.policy, &views, date, floor) {
                 (_, Decision::Nothing | Decision::Hold(Hold::AlreadyToday)) => {}
                 (_, Decision::Hold(hold)) => {
                     if store::ladder::hold(
@@ -479,6 +511,10 @@ impl Ladder {
                         covered.iter().map(|i| groups[view][*i]).collect();
                     self.take(&mut tx, date, case, step, n, &covered, amount)
                         .await?;
+                    if floor.is_some() {
+                        // The escalation a broken plan asked for happened.
+                        store::plans::escalate_above(&mut tx, case.case_id, None).await?;
+                    }
                     steps += 1;
                 }
             }
@@ -837,6 +873,111 @@ impl Ladder {
 
 /// The hold reason while a promise is open (R-D5).
 const PROMISE_HOLD: &str = "PROMISE_TO_PAY";
+/// The hold reason while everything owed is in a repayment plan that is kept (R-D6).
+const PLAN_HOLD: &str = "REPAYMENT_PLAN";
+
+/// What judging a plan on a day came to.
+enum PlanOutcome {
+    /// Kept: its items stay out of the ladder.
+    Kept,
+    /// Completed: nothing more to do.
+    Ended,
+    /// Broken: the ladder goes on only above this severity (none: the paused step is not in
+    /// the policy any more).
+    Broken(Option<u32>),
+}
+
+impl Ladder {
+    /// Judges an active repayment plan on `date` (R-D6). Completed: published. Broken: ended,
+    /// published (contracts lets its items accrue again, scoring lowers the grade), the ladder
+    /// escalates past the step it paused at, and the owner gets a call to make.
+    async fn judge_plan(
+        &self,
+        tx: &mut PgConnection,
+        date: NaiveDate,
+        case: &store::ladder::Case,
+        plan: &store::plans::PlanRow,
+    ) -> anyhow::Result<PlanOutcome> {
+        use crate::domain::plan::{self as rules, Verdict};
+        let installments = store::plans::installments(tx, plan.id).await?;
+        let payments = store::plans::payments(tx, plan.id).await?;
+        let grace = u32::try_from(plan.grace_days).unwrap_or_default();
+        let verdict = if store::plans::settled(tx, plan.id).await? {
+            Verdict::Completed { on: date }
+        } else {
+            rules::judge(&installments, grace, &payments, date)
+        };
+        let cur = plan.currency.trim();
+        let paid: Decimal = payments.iter().map(|(_, a)| *a).sum();
+        match verdict {
+            Verdict::Kept { .. } => Ok(PlanOutcome::Kept),
+            Verdict::Completed { .. } => {
+                crate::plans::completed(tx, &self.outbox, plan, paid, date).await?;
+                Ok(PlanOutcome::Ended)
+            }
+            Verdict::Broken {
+                installment,
+                on,
+                due,
+                paid: paid_by,
+            } => {
+                let reason = format!(
+                    "installment {installment} missed: {} {cur} due by {} (with {} grace days), {} {cur} paid",
+                    wire::format_amount(due, cur),
+                    on.pred_opt().unwrap_or(on),
+                    plan.grace_days,
+                    wire::format_amount(paid_by, cur),
+                );
+                store::plans::end(tx, plan.id, "broken", date, &reason).await?;
+                // R-D6: escalate past the step the plan paused at (or the one in force).
+                let floor = self
+                    .policy
+                    .steps
+                    .iter()
+                    .filter(|s| s.code == plan.paused_step || s.code == case.current_step)
+                    .map(|s| s.severity)
+                    .max();
+                store::plans::escalate_above(
+                    tx,
+                    case.case_id,
+                    floor.and_then(|f| i32::try_from(f).ok()),
+                )
+                .await?;
+                let broken = events::RepaymentPlanBroken {
+                    plan_id: plan.id.to_string(),
+                    customer_id: plan.customer_id.to_string(),
+                    case_id: case.case_id.to_string(),
+                    receivable_ids: plan.receivable_ids.iter().map(Uuid::to_string).collect(),
+                    installment,
+                    due: Some(wire::money(due, cur)),
+                    paid: Some(wire::money(paid_by, cur)),
+                    broken_on: date.to_string(),
+                };
+                self.outbox
+                    .enqueue(
+                        tx,
+                        kit::events::DUNNING,
+                        &plan.customer_id.to_string(),
+                        &broken,
+                    )
+                    .await?;
+                let debtor = store::contacts::debtor(tx, case.customer_id).await?;
+                let note = format!("repayment plan broken: {reason}; dunning escalates");
+                let ask = TaskAsk {
+                    channel: Channel::PhoneCall,
+                    step: "broken_plan",
+                    at: local_time(&debtor, date, Channel::PhoneCall),
+                    note: &note,
+                    notice_id: None,
+                    action_id: plan.id,
+                };
+                self.task(tx, &debtor, Some(case.case_id), &ask).await?;
+                tracing::info!(plan_id = %plan.id, installment, "repayment plan broken (R-D6)");
+                Ok(PlanOutcome::Broken(floor))
+            }
+        }
+    }
+}
 
 impl Ladder {
     /// Judges the debtor's open promise on `date` (R-D5); returns whether the ladder goes on

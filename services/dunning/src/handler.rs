@@ -31,6 +31,7 @@ impl Handler for Events {
             || event_type == kit::events::type_name::<events::AmendmentApproved>()
             || event_type == kit::events::type_name::<events::DailyCycleCompleted>()
             || event_type == kit::events::type_name::<events::ChargesBilled>()
+            || event_type == kit::events::type_name::<events::RepaymentPlanBooked>()
             || kit::auth::owners::wants(event_type)
     }
 
@@ -108,6 +109,18 @@ impl Handler for Events {
                     &currency,
                 )
                 .await?;
+                // R-D6: payments on a plan's items count towards its installments.
+                let receivable_id = uuid("receivable_id", &applied.receivable_id)?;
+                if let Some(plan_id) = store::plans::active_for_item(tx, receivable_id).await? {
+                    store::plans::payment(
+                        tx,
+                        plan_id,
+                        &applied.allocation_id,
+                        date("booking_date", &applied.booking_date)?,
+                        paid,
+                    )
+                    .await?;
+                }
                 // R-D5: payments count towards the debtor's open promise.
                 if let Some(promise) = store::promises::open_for(tx, customer_id).await? {
                     let (amount, _) = wire::parse_money(applied.amount.as_ref())
@@ -159,6 +172,22 @@ impl Handler for Events {
             .await
         } else if event_type == kit::events::type_name::<events::AmendmentApproved>() {
             self.amended(tx, event.decode()?).await
+        } else if event_type == kit::events::type_name::<events::RepaymentPlanBooked>() {
+            // R-D6: contracts booked the plan, or refused it: then its items are dunned again.
+            let booked: events::RepaymentPlanBooked = event.decode()?;
+            if booked.booked {
+                return Ok(());
+            }
+            let plan_id = uuid("plan_id", &booked.plan_id)?;
+            if let Some(plan) = store::plans::pending_or_active(tx, plan_id).await? {
+                let today = store::ladder::latest_day(tx)
+                    .await?
+                    .unwrap_or_else(|| chrono::Utc::now().date_naive());
+                let reason = format!("contracts refused to book it: {}", booked.refusal);
+                store::plans::end(tx, plan.id, "refused", today, &reason).await?;
+                tracing::warn!(%plan_id, refusal = %booked.refusal, "repayment plan refused by contracts (R-D6)");
+            }
+            Ok(())
         } else {
             let changed: events::GradeChanged = event.decode()?;
             let customer_id = uuid("customer_id", &changed.customer_id)?;
@@ -296,6 +325,17 @@ impl Events {
         .await?;
         if store::cases::close_if_settled(tx, case_id, "paid", business_date).await? {
             tracing::info!(%case_id, "case closed: everything paid");
+            // R-D6: a plan whose items are all paid is complete.
+            for plan in store::plans::active_of_case(tx, case_id).await? {
+                let paid: Decimal = store::plans::payments(tx, plan.id)
+                    .await?
+                    .iter()
+                    .map(|(_, a)| *a)
+                    .sum();
+                crate::plans::completed(tx, &self.outbox, &plan, paid, business_date)
+                    .await
+                    .map_err(HandleError::Transient)?;
+            }
         }
         Ok(())
     }

@@ -15,7 +15,9 @@
 //! - `DUNNING_RETENTION_YEARS` (default 3, at least 3): contact records are anonymised this
 //!   long after the debtor's last collection activity (R-D14);
 //! - `DUNNING_DISPUTE_SLA_HOURS` (48) and `DUNNING_DISPUTE_SLA_BASIS` (`calendar_hours` or
-//!   `business_hours`): the response deadline of a dispute (R-D8).
+//!   `business_hours`): the response deadline of a dispute (R-D8);
+//! - `DUNNING_PLAN_SECOND_APPROVAL_ABOVE` (default 50000): a repayment plan whose total is
+//!   above it needs a second approver with the risk role (R-D6).
 
 pub mod api;
 pub mod backtest;
@@ -25,6 +27,7 @@ pub mod domain;
 mod handler;
 pub mod notice;
 pub mod outreach;
+mod plans;
 pub mod policy;
 pub mod retention;
 pub mod sla;
@@ -126,6 +129,19 @@ pub async fn run(
             })?,
         _ => domain::dispute::SlaBasis::CalendarHours,
     };
+    let plan_second_approval_above = match std::env::var("DUNNING_PLAN_SECOND_APPROVAL_ABOVE") {
+        Ok(text) if !text.trim().is_empty() => text
+            .trim()
+            .parse::<rust_decimal::Decimal>()
+            .ok()
+            .filter(|a| *a >= rust_decimal::Decimal::ZERO)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "DUNNING_PLAN_SECOND_APPROVAL_ABOVE={text:?}: give an amount such as 50000.00 (plans above it need a second approver with the risk role)"
+                )
+            })?,
+        _ => rust_decimal::Decimal::new(50_000, 0),
+    };
     let simulated = config.business_clock == kit::config::BusinessClock::Simulated;
     let issuer = std::env::var("DUNNING_NOTICE_ISSUER")
         .ok()
@@ -166,6 +182,7 @@ pub async fn run(
         key,
         sla: (sla_basis, sla_hours),
         simulated,
+        plan_second_approval_above,
     });
     app.serve(
         tonic::service::Routes::new(server),

@@ -423,6 +423,19 @@ pub enum Decision<'p> {
 /// The one decision for `debtor` on `today` under `policy` (pure).
 #[must_use]
 pub fn decide<'p>(policy: &'p Policy, debtor: &Debtor<'_>, today: NaiveDate) -> Decision<'p> {
+    decide_above(policy, debtor, today, None)
+}
+
+/// [`decide`] with a floor: after a broken repayment plan (R-D6) only a step more severe
+/// than `above` may be taken; until one applies the debtor holds with
+/// [`Hold::WaitingForNextStep`].
+#[must_use]
+pub fn decide_above<'p>(
+    policy: &'p Policy,
+    debtor: &Debtor<'_>,
+    today: NaiveDate,
+    above: Option<u32>,
+) -> Decision<'p> {
     let owed: Vec<usize> = (0..debtor.items.len())
         .filter(|i| debtor.items[*i].open > Decimal::ZERO)
         .collect();
@@ -467,6 +480,11 @@ pub fn decide<'p>(policy: &'p Policy, debtor: &Debtor<'_>, today: NaiveDate) -> 
     // The reason recorded is the most severe due step's: why it is not taken today.
     let mut hold = None;
     for step in due {
+        if above.is_some_and(|floor| step.severity <= floor) {
+            // R-D6: a broken plan escalates; the steps it paused at are behind the debtor.
+            hold.get_or_insert(Hold::WaitingForNextStep);
+            continue;
+        }
         if day > 0 && last_severity.is_some_and(|last| step.severity < last) {
             // R-D12: never back down the ladder after due.
             hold.get_or_insert(Hold::OldestItemChanged);
@@ -573,9 +591,20 @@ pub fn decide_each<'p>(
     views: &[Debtor<'_>],
     today: NaiveDate,
 ) -> (usize, Decision<'p>) {
+    decide_each_above(policy, views, today, None)
+}
+
+/// [`decide_each`] with the floor of [`decide_above`].
+#[must_use]
+pub fn decide_each_above<'p>(
+    policy: &'p Policy,
+    views: &[Debtor<'_>],
+    today: NaiveDate,
+    above: Option<u32>,
+) -> (usize, Decision<'p>) {
     let mut first_hold = None;
     for (i, view) in views.iter().enumerate() {
-        match decide(policy, view, today) {
+        match decide_above(policy, view, today, above) {
             Decision::Nothing => {}
             Decision::Hold(hold) => {
                 first_hold.get_or_insert((i, hold));

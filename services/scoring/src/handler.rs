@@ -21,6 +21,7 @@ impl Handler for Events {
             || event_type == kit::events::type_name::<events::ReceivableOverdue>()
             || event_type == kit::events::type_name::<events::AllocationApplied>()
             || event_type == kit::events::type_name::<events::PromiseJudged>()
+            || event_type == kit::events::type_name::<events::RepaymentPlanBroken>()
             || kit::auth::owners::wants(event_type)
     }
 
@@ -84,6 +85,20 @@ impl Handler for Events {
                  ON CONFLICT (promise_id) DO NOTHING",
             )
             .bind(uuid("promise_id", &judged.promise_id)?)
+            .bind(customer_id)
+            .execute(&mut *tx)
+            .await?;
+            customer_id
+        } else if event_type == kit::events::type_name::<events::RepaymentPlanBroken>() {
+            // R-D6: a broken repayment plan is a broken promise to pay in installments; it
+            // counts like one (the plan id cannot collide with a promise id: both are UUIDs).
+            let broken: events::RepaymentPlanBroken = event.decode()?;
+            let customer_id = uuid("customer_id", &broken.customer_id)?;
+            sqlx::query(
+                "INSERT INTO broken_promises (promise_id, customer_id) VALUES ($1, $2)
+                 ON CONFLICT (promise_id) DO NOTHING",
+            )
+            .bind(uuid("plan_id", &broken.plan_id)?)
             .bind(customer_id)
             .execute(&mut *tx)
             .await?;

@@ -88,7 +88,7 @@ pub fn score(features: Features) -> Score {
 pub fn describe(code: &str) -> &'static str {
     match code {
         "NO_DELINQUENCY" => "no receivable has ever been overdue",
-        "BROKEN_PROMISE" => "a promise to pay was broken (one grade lower)",
+        "BROKEN_PROMISE" => "a promise to pay or a repayment plan was broken (one grade lower)",
         "LATE_HISTORY" => "one or more receivables were overdue in the past",
         "DPD_1_7" => "the oldest open overdue receivable is 1-7 days past due",
         "DPD_8_30" => "the oldest open overdue receivable is 8-30 days past due",

@@ -7,6 +7,7 @@ pub(crate) mod customers;
 pub(crate) mod cycle;
 pub(crate) mod holds;
 pub(crate) mod owed;
+pub(crate) mod plans;
 pub(crate) mod statement;
 pub(crate) mod waivers;
 pub(crate) mod write_offs;

@@ -511,3 +511,43 @@ fn amounts_in_different_currencies_are_never_added_up() {
     assert_eq!(i, 1);
     assert!(!matches!(first, Decision::Nothing));
 }
+
+#[test]
+fn after_a_broken_plan_only_a_more_severe_step_is_taken() {
+    // R-D6: a debtor 24 days overdue whose plan paused them after the first notice of the
+    // series: without a floor the series goes on; with the floor at that step's severity the
+    // engine waits for a harder step instead of repeating it.
+    let p = policy();
+    let items = [item(d(3, 1), 4000)];
+    let taken = [Taken {
+        code: "notice_series_1".to_owned(),
+        severity: 50,
+        on: d(3, 16),
+    }];
+    let debtor = Debtor {
+        grade: "BBB",
+        segment: None,
+        occupancy: None,
+        items: &items,
+        taken: &taken,
+    };
+    let today = d(3, 25);
+    assert!(
+        matches!(decide(&p, &debtor, today), Decision::Take { step, n: 2, .. } if step.code == "notice_series_1")
+    );
+    assert_eq!(
+        decide_above(&p, &debtor, today, Some(50)),
+        Decision::Hold(Hold::WaitingForNextStep)
+    );
+    // From day 30 the next harder step comes.
+    assert!(
+        matches!(decide_above(&p, &debtor, d(3, 31), Some(50)), Decision::Take { step, .. } if step.code == "notice_series_2")
+    );
+    // The floor never lets a step at or below it through, whatever the day.
+    for offset in 0..400 {
+        let day = d(3, 2) + Days::new(offset);
+        if let Decision::Take { step, .. } = decide_above(&p, &debtor, day, Some(50)) {
+            assert!(step.severity > 50, "{} on {day}", step.code);
+        }
+    }
+}

@@ -97,7 +97,7 @@ pub async fn disputable(
         return Ok(None);
     };
     let items: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT receivable_id FROM case_items WHERE case_id = $1 AND status = 'open' AND dispute_id IS NULL",
+        "SELECT receivable_id FROM case_items WHERE case_id = $1 AND status = 'open' AND dispute_id IS NULL AND plan_id IS NULL",
     )
     .bind(case_id)
     .fetch_all(tx)

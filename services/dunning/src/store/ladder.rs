@@ -134,10 +134,11 @@ pub async fn debtors(
         Option<String>,
         Option<String>,
         Option<String>,
+        Option<i32>,
     );
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT c.id, c.customer_id, COALESCE(g.grade, c.grade), c.current_step, c.opened_on, c.hold_reason,
-                d.segment, d.occupancy
+                d.segment, d.occupancy, c.escalate_above
          FROM cases c LEFT JOIN customer_grades g ON g.customer_id = c.customer_id
               LEFT JOIN debtors d ON d.customer_id = c.customer_id
          WHERE c.status = 'active' AND ($1::uuid IS NULL OR c.customer_id > $1)
@@ -151,8 +152,19 @@ pub async fn debtors(
     Ok(rows
         .into_iter()
         .map(
-            |(case_id, customer_id, grade, current_step, opened_on, hold, segment, occupancy)| {
+            |(
+                case_id,
+                customer_id,
+                grade,
+                current_step,
+                opened_on,
+                hold,
+                segment,
+                occupancy,
+                escalate_above,
+            )| {
                 Case {
+                    escalate_above,
                     case_id,
                     customer_id,
                     grade,
@@ -186,6 +198,8 @@ pub struct Case {
     pub segment: Option<String>,
     /// Its occupancy, if billed.
     pub occupancy: Option<String>,
+    /// After a broken repayment plan: only a step more severe than this (R-D6).
+    pub escalate_above: Option<i32>,
 }
 
 /// An open item of a case.
@@ -247,7 +261,7 @@ pub async fn open_items(
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT case_id, receivable_id, contract_id, contract_no, due_date, currency, open_amount,
                 late_fee, principal, days_overdue, charge_type, late_fee_terms
-         FROM case_items WHERE case_id = ANY($1) AND status = 'open' AND dispute_id IS NULL
+         FROM case_items WHERE case_id = ANY($1) AND status = 'open' AND dispute_id IS NULL AND plan_id IS NULL
          ORDER BY case_id, due_date, receivable_id",
     )
     .bind(cases)

@@ -7,6 +7,7 @@ pub mod contacts;
 pub mod disputes;
 pub mod kpis;
 pub mod ladder;
+pub mod plans;
 pub mod promises;
 pub mod queue;
 pub mod retention;

@@ -83,8 +83,8 @@ pub async fn rows(
     );
     let rows: Vec<Sql> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT c.id, c.customer_id, d.name, COALESCE(g.grade, c.grade), o.owner,
-                (SELECT min(i.due_date) FROM case_items i WHERE i.case_id = c.id AND i.status = 'open' AND i.dispute_id IS NULL),
-                (SELECT sum(i.open_amount + i.late_fee) FROM case_items i WHERE i.case_id = c.id AND i.status = 'open' AND i.dispute_id IS NULL),
+                (SELECT min(i.due_date) FROM case_items i WHERE i.case_id = c.id AND i.status = 'open' AND i.dispute_id IS NULL AND i.plan_id IS NULL),
+                (SELECT sum(i.open_amount + i.late_fee) FROM case_items i WHERE i.case_id = c.id AND i.status = 'open' AND i.dispute_id IS NULL AND i.plan_id IS NULL),
                 (SELECT min(i.currency) FROM case_items i WHERE i.case_id = c.id AND i.status = 'open'),
                 EXISTS (SELECT 1 FROM payments_seen p WHERE p.customer_id = c.customer_id AND p.booking_date >= $3),
                 (SELECT l.outcome FROM contact_log l WHERE l.customer_id = c.customer_id AND l.actor_kind = 'principal'

@@ -423,3 +423,152 @@ async fn a_plan_needs_two_other_people_holds_the_ladder_and_a_missed_installment
         "{listed}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_waiver_above_the_second_approval_amount_needs_a_risk_approver_r_d6() {
+    let (stack, admin) = crate::helpers::start_with(vec![(
+        "WAIVER_SECOND_APPROVAL_ABOVE".to_owned(),
+        "50.00".to_owned(),
+    )])
+    .await;
+    let mut li =
+        Clients::as_user(&stack, "li.na", &[Role::Collector], Some("east")).or_logs(&stack);
+    let sun = Clients::as_user(&stack, "sun.li", &[Role::Supervisor], Some("east")).or_logs(&stack);
+    let zhao =
+        Clients::as_user(&stack, "zhao.lei", &[Role::Supervisor], Some("east")).or_logs(&stack);
+    let qian = Clients::as_user(&stack, "qian.risk", &[Role::Risk], None).or_logs(&stack);
+    let customer = scenario::create_customer(&mut li, "郑十五")
+        .await
+        .or_logs(&stack);
+    let contract = scenario::create_contract_with_policy(
+        &mut li,
+        &customer,
+        "HT-WAIVE-2",
+        &[("10000.00", "2026-03-10")],
+        POLICY,
+    )
+    .await
+    .or_logs(&stack);
+    // 10 days at 1‰ of 10,000.00: 100.00 late fee.
+    let mut cycles = admin.clone();
+    scenario::run_cycle(&mut cycles, "2026-03-20")
+        .await
+        .or_logs(&stack);
+    assert_eq!(
+        late_fee(&mut li, &contract.contract_id)
+            .await
+            .or_logs(&stack),
+        "100.00"
+    );
+    let receivable = scenario::receivables(&mut li, &contract.contract_id)
+        .await
+        .or_logs(&stack)[0]
+        .receivable_id
+        .clone();
+    let propose = |amount: &str| contracts::ProposeWaiverRequest {
+        receivable_id: receivable.clone(),
+        component: proto::types::v1::Component::LateFee as i32,
+        amount: amount.to_owned(),
+        reason: "water leak flooded the flat in March".to_owned(),
+    };
+    let approve = |waiver_id: &str| contracts::ApproveWaiverRequest {
+        waiver_id: waiver_id.to_owned(),
+        note: String::new(),
+    };
+
+    // 80.00 is above 50.00: the first approval books nothing.
+    let big = li
+        .contracts
+        .clone()
+        .propose_waiver(propose("80.00"))
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .waiver
+        .expect("a waiver");
+    assert!(big.second_approval_required);
+    let once = sun
+        .contracts
+        .clone()
+        .approve_waiver(approve(&big.waiver_id))
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .waiver
+        .expect("a waiver");
+    assert_eq!(once.status, contracts::WaiverStatus::FirstApproved as i32);
+    assert_eq!(once.first_approved_by, "sun.li");
+    assert_eq!(
+        late_fee(&mut li, &contract.contract_id)
+            .await
+            .or_logs(&stack),
+        "100.00",
+        "nothing booked after the first approval"
+    );
+    // Not the same approver twice, not a supervisor without the risk role.
+    let twice = sun
+        .contracts
+        .clone()
+        .approve_waiver(approve(&big.waiver_id))
+        .await
+        .expect_err("the same approver");
+    assert_eq!(twice.code(), tonic::Code::PermissionDenied);
+    let no_risk = zhao
+        .contracts
+        .clone()
+        .approve_waiver(approve(&big.waiver_id))
+        .await
+        .expect_err("a second supervisor");
+    assert_eq!(no_risk.code(), tonic::Code::PermissionDenied);
+    assert!(no_risk.message().contains("risk"), "{}", no_risk.message());
+    let booked = qian
+        .contracts
+        .clone()
+        .approve_waiver(approve(&big.waiver_id))
+        .await
+        .or_logs(&stack)
+        .into_inner();
+    let decided = booked.waiver.expect("a waiver");
+    assert_eq!(decided.status, contracts::WaiverStatus::Approved as i32);
+    assert_eq!(
+        (
+            decided.first_approved_by.as_str(),
+            decided.decided_by.as_str()
+        ),
+        ("sun.li", "qian.risk")
+    );
+    assert_eq!(
+        late_fee(&mut li, &contract.contract_id)
+            .await
+            .or_logs(&stack),
+        "20.00"
+    );
+
+    // 20.00 is within the amount: one approver books it.
+    let small = li
+        .contracts
+        .clone()
+        .propose_waiver(propose("20.00"))
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .waiver
+        .expect("a waiver");
+    assert!(!small.second_approval_required);
+    let done = zhao
+        .contracts
+        .clone()
+        .approve_waiver(approve(&small.waiver_id))
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .waiver
+        .expect("a waiver");
+    assert_eq!(done.status, contracts::WaiverStatus::Approved as i32);
+    assert_eq!(
+        late_fee(&mut li, &contract.contract_id)
+            .await
+            .or_logs(&stack),
+        "0.00"
+    );
+}

@@ -99,6 +99,7 @@ fn component_name(value: i32) -> &'static str {
 fn status_name(value: i32) -> &'static str {
     match api::WaiverStatus::try_from(value) {
         Ok(api::WaiverStatus::Proposed) => "proposed",
+        Ok(api::WaiverStatus::FirstApproved) => "first_approved",
         Ok(api::WaiverStatus::Approved) => "approved",
         Ok(api::WaiverStatus::Rejected) => "rejected",
         _ => "unknown",
@@ -125,6 +126,9 @@ fn to_json(w: &api::Waiver) -> serde_json::Value {
         "decided_by": w.decided_by,
         "decided_at": w.decided_at,
         "decision_note": w.decision_note,
+        "second_approval_required": w.second_approval_required,
+        "first_approved_by": w.first_approved_by,
+        "first_approved_at": w.first_approved_at,
     })
 }
 
@@ -141,6 +145,17 @@ fn to_text(w: &api::Waiver) -> String {
         w.proposed_by,
         w.reason
     );
+    if !w.first_approved_by.is_empty() {
+        line.push_str(&format!(
+            "\n    approved once {} by {}",
+            w.first_approved_at, w.first_approved_by
+        ));
+    }
+    if w.second_approval_required && w.decided_by.is_empty() {
+        line.push_str(
+            "\n    above the second-approval amount: a second approver with the risk role decides",
+        );
+    }
     if !w.decided_by.is_empty() {
         line.push_str(&format!(
             "\n    {} {} by {}{}",

@@ -43,6 +43,9 @@ pub(crate) struct Api {
     pub(crate) billing_due_day: u32,
     /// R-P12: what contracts writes off without a person, and at most.
     pub(crate) write_off_limits: crate::domain::write_off::Limits,
+    /// R-D6: a waiver above this needs a second approver with the risk role
+    /// (`WAIVER_SECOND_APPROVAL_ABOVE`).
+    pub(crate) waiver_second_approval_above: rust_decimal::Decimal,
 }
 
 impl Api {
@@ -593,7 +596,14 @@ impl ContractsService for Api {
     ) -> Result<Response<api::ProposeWaiverResponse>, Status> {
         let caller = Caller::of(&request)?;
         let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
-        let waiver = waivers::propose(&mut tx, &self.outbox, &caller, request.get_ref()).await?;
+        let waiver = waivers::propose(
+            &mut tx,
+            &self.outbox,
+            &caller,
+            self.waiver_second_approval_above,
+            request.get_ref(),
+        )
+        .await?;
         tx.commit().await.map_err(ApiError::from)?;
         Ok(Response::new(api::ProposeWaiverResponse {
             waiver: Some(waiver),

@@ -23,6 +23,7 @@ const MAX_REASON: usize = 500;
 fn status_to_wire(status: Option<Status>) -> api::WaiverStatus {
     match status {
         Some(Status::Proposed) => api::WaiverStatus::Proposed,
+        Some(Status::FirstApproved) => api::WaiverStatus::FirstApproved,
         Some(Status::Approved) => api::WaiverStatus::Approved,
         Some(Status::Rejected) => api::WaiverStatus::Rejected,
         None => api::WaiverStatus::Unspecified,
@@ -53,6 +54,12 @@ impl WaiverRow {
             decided_by: self.decided_by.clone().unwrap_or_default(),
             decided_at: self.decided_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
             decision_note: self.decision_note.clone(),
+            second_approval_required: self.second_approval_required,
+            first_approved_by: self.first_approved_by.clone().unwrap_or_default(),
+            first_approved_at: self
+                .first_approved_at
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default(),
         }
     }
 }
@@ -60,7 +67,9 @@ impl WaiverRow {
 fn refused(refusal: Refusal) -> ApiError {
     match refusal {
         Refusal::Invalid(field, why) => ApiError::invalid(field, why),
-        Refusal::SamePerson => ApiError::PermissionDenied(refusal.to_string()),
+        Refusal::SamePerson | Refusal::SameApprover | Refusal::NeedsRisk => {
+            ApiError::PermissionDenied(refusal.to_string())
+        }
         Refusal::Decided(_) | Refusal::NoLongerOwed { .. } => {
             ApiError::FailedPrecondition(refusal.to_string())
         }
@@ -72,6 +81,7 @@ pub(crate) async fn propose(
     conn: &mut PgConnection,
     outbox: &Outbox,
     caller: &Caller,
+    second_approval_above: Decimal,
     request: &api::ProposeWaiverRequest,
 ) -> Result<api::Waiver, ApiError> {
     let receivable_id = wire::uuid("receivable_id", &request.receivable_id)?;
@@ -99,6 +109,7 @@ pub(crate) async fn propose(
             amount,
             reason: &reason,
             proposed_by: caller.subject(),
+            second_approval_required: amount > second_approval_above,
         },
     )
     .await?;
@@ -175,15 +186,38 @@ pub(crate) async fn approve(
     let component = row.component().ok_or_else(|| {
         ApiError::Unexpected(anyhow::anyhow!("waiver component {:?}", row.component))
     })?;
-    let after = waiver::approve(
+    let approval = waiver::approve(
         status,
         &row.proposed_by,
-        caller.subject(),
+        waiver::Approver {
+            subject: caller.subject(),
+            risk: caller.principal.roles.contains(&kit::auth::Role::Risk),
+        },
+        waiver::Levels {
+            second_required: row.second_approval_required,
+            first_approver: row.first_approved_by.as_deref(),
+        },
         &receivable.owed(),
         component,
         row.amount,
     )
     .map_err(refused)?;
+    let after = match approval {
+        waiver::Approval::Booked(after) => after,
+        waiver::Approval::First => {
+            // Above the amount: recorded; a risk approver books it (R-D6).
+            store::waivers::first_approval(conn, row.id, caller.subject(), note).await?;
+            caller.touch("waiver", row.id);
+            tracing::info!(waiver_id = %row.id, by = caller.subject(), "waiver approved once; a risk approver decides next (R-D6)");
+            let decided = store::waivers::get(conn, row.id).await?.ok_or_else(|| {
+                ApiError::Unexpected(anyhow::anyhow!("waiver {} vanished", row.id))
+            })?;
+            return Ok(api::ApproveWaiverResponse {
+                waiver: Some(decided.to_api()),
+                owed_after: Some(wire::owed(&receivable.owed(), receivable.currency.trim())),
+            });
+        }
+    };
     store::owed::set_owed(conn, receivable.id, &after).await?;
     store::waivers::decide(
         conn,
@@ -264,6 +298,7 @@ pub(crate) async fn list(
     let status = match api::WaiverStatus::try_from(request.status) {
         Ok(api::WaiverStatus::Unspecified) => None,
         Ok(api::WaiverStatus::Proposed) => Some(Status::Proposed),
+        Ok(api::WaiverStatus::FirstApproved) => Some(Status::FirstApproved),
         Ok(api::WaiverStatus::Approved) => Some(Status::Approved),
         Ok(api::WaiverStatus::Rejected) => Some(Status::Rejected),
         Err(_) => {

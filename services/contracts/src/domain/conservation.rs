@@ -216,10 +216,17 @@ mod tests {
                     [usize::from(component)];
                 let open = it.owed().get(component);
                 let amount = (open * Decimal::from(share) / Decimal::from(100)).round_dp(2);
-                if let Ok(after) = waiver::approve(
+                if let Ok(waiver::Approval::Booked(after)) = waiver::approve(
                     waiver::Status::Proposed,
                     "proposer",
-                    "approver",
+                    waiver::Approver {
+                        subject: "approver",
+                        risk: false,
+                    },
+                    waiver::Levels {
+                        second_required: false,
+                        first_approver: None,
+                    },
                     &it.owed(),
                     component,
                     amount,

@@ -11,6 +11,8 @@ use super::owed::{Component, Owed, SettleError, settle};
 pub enum Status {
     /// Waiting for a decision.
     Proposed,
+    /// Above the second-approval amount: approved once, waiting for a risk approver.
+    FirstApproved,
     /// Decided and booked.
     Approved,
     /// Decided against.
@@ -23,6 +25,7 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Proposed => "proposed",
+            Status::FirstApproved => "first_approved",
             Status::Approved => "approved",
             Status::Rejected => "rejected",
         }
@@ -33,6 +36,7 @@ impl Status {
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "proposed" => Some(Status::Proposed),
+            "first_approved" => Some(Status::FirstApproved),
             "approved" => Some(Status::Approved),
             "rejected" => Some(Status::Rejected),
             _ => None,
@@ -63,6 +67,10 @@ pub enum Refusal {
     Invalid(&'static str, String),
     /// The rule of four eyes (R-D6).
     SamePerson,
+    /// The second approval must come from someone other than the first approver.
+    SameApprover,
+    /// The second approval (above the amount) needs the risk role.
+    NeedsRisk,
     /// Already decided.
     Decided(Status),
     /// Less is owed now than the waiver would take off.
@@ -79,6 +87,14 @@ impl std::fmt::Display for Refusal {
             Refusal::SamePerson => f.write_str(
                 "the proposer of a waiver cannot decide it (R-D6: approval by someone other than \
                  the proposer); ask another supervisor",
+            ),
+            Refusal::SameApprover => f.write_str(
+                "you approved this waiver already; above the second-approval amount \
+                 (WAIVER_SECOND_APPROVAL_ABOVE) a second person with the risk role approves",
+            ),
+            Refusal::NeedsRisk => f.write_str(
+                "the waiver is above the second-approval amount (WAIVER_SECOND_APPROVAL_ABOVE): \
+                 its second approval needs the risk role",
             ),
             Refusal::Decided(status) => write!(
                 f,
@@ -131,25 +147,67 @@ pub fn propose(
     }
 }
 
-/// Decides a proposed waiver: approval returns what is owed after it.
+/// Who approves, as far as the rule needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Approver<'a> {
+    /// The authenticated subject.
+    pub subject: &'a str,
+    /// Holds the risk role (the second level).
+    pub risk: bool,
+}
+
+/// The levels of a waiver's approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Levels<'a> {
+    /// The amount is above WAIVER_SECOND_APPROVAL_ABOVE: two approvers.
+    pub second_required: bool,
+    /// Who approved first, once someone has.
+    pub first_approver: Option<&'a str>,
+}
+
+/// What an approval does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Approval {
+    /// The first of two: nothing is booked yet.
+    First,
+    /// The last: booked; what is owed after it.
+    Booked(Owed),
+}
+
+/// Decides a waiver: the first of two approvals records the approver, the last one books it
+/// against what is owed at that moment.
 pub fn approve(
     status: Status,
     proposer: &str,
-    approver: &str,
+    approver: Approver<'_>,
+    levels: Levels<'_>,
     owed: &Owed,
     component: Component,
     amount: Decimal,
-) -> Result<Owed, Refusal> {
-    decidable(status, proposer, approver)?;
-    settle(owed, component, amount).map_err(|e| match e {
+) -> Result<Approval, Refusal> {
+    decidable(status, proposer, approver.subject)?;
+    let booked = settle(owed, component, amount).map_err(|e| match e {
         SettleError::MoreThanOwed { open } => Refusal::NoLongerOwed { open },
         SettleError::NotPositive => Refusal::Invalid("amount", "must be more than zero".into()),
-    })
+    })?;
+    match status {
+        Status::Proposed if levels.second_required => Ok(Approval::First),
+        Status::FirstApproved => {
+            if levels.first_approver == Some(approver.subject) {
+                Err(Refusal::SameApprover)
+            } else if !approver.risk {
+                Err(Refusal::NeedsRisk)
+            } else {
+                Ok(Approval::Booked(booked))
+            }
+        }
+        _ => Ok(Approval::Booked(booked)),
+    }
 }
 
 /// Whether `decider` may decide a waiver in `status` proposed by `proposer`.
 pub fn decidable(status: Status, proposer: &str, decider: &str) -> Result<(), Refusal> {
-    if status != Status::Proposed {
+    if !matches!(status, Status::Proposed | Status::FirstApproved) {
         return Err(Refusal::Decided(status));
     }
     if proposer == decider {
@@ -161,6 +219,15 @@ pub fn decidable(status: Status, proposer: &str, decider: &str) -> Result<(), Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const ONE_LEVEL: Levels<'static> = Levels {
+        second_required: false,
+        first_approver: None,
+    };
+
+    fn who(subject: &str, risk: bool) -> Approver<'_> {
+        Approver { subject, risk }
+    }
 
     fn owed() -> Owed {
         Owed {
@@ -177,7 +244,8 @@ mod tests {
         let r = approve(
             Status::Proposed,
             "li.na",
-            "li.na",
+            who("li.na", true),
+            ONE_LEVEL,
             &owed(),
             Component::LateFee,
             Decimal::ONE,
@@ -187,14 +255,91 @@ mod tests {
         let after = approve(
             Status::Proposed,
             "li.na",
-            "wang.wei",
+            who("wang.wei", false),
+            ONE_LEVEL,
             &owed(),
             Component::LateFee,
             Decimal::new(10_000, 2),
         )
         .unwrap();
+        let Approval::Booked(after) = after else {
+            panic!("one level books at once");
+        };
         assert_eq!(after.late_fee, Decimal::new(20_000, 2));
         assert_eq!(after.principal, owed().principal);
+    }
+
+    #[test]
+    fn above_the_amount_a_second_person_with_the_risk_role_approves() {
+        let two = Levels {
+            second_required: true,
+            first_approver: None,
+        };
+        let amount = Decimal::new(10_000, 2);
+        assert_eq!(
+            approve(
+                Status::Proposed,
+                "li.na",
+                who("wang.wei", false),
+                two,
+                &owed(),
+                Component::LateFee,
+                amount
+            ),
+            Ok(Approval::First)
+        );
+        let after_first = Levels {
+            second_required: true,
+            first_approver: Some("wang.wei"),
+        };
+        assert_eq!(
+            approve(
+                Status::FirstApproved,
+                "li.na",
+                who("wang.wei", true),
+                after_first,
+                &owed(),
+                Component::LateFee,
+                amount
+            ),
+            Err(Refusal::SameApprover)
+        );
+        assert_eq!(
+            approve(
+                Status::FirstApproved,
+                "li.na",
+                who("zhao.lei", false),
+                after_first,
+                &owed(),
+                Component::LateFee,
+                amount
+            ),
+            Err(Refusal::NeedsRisk)
+        );
+        assert_eq!(
+            approve(
+                Status::FirstApproved,
+                "li.na",
+                who("li.na", true),
+                after_first,
+                &owed(),
+                Component::LateFee,
+                amount
+            ),
+            Err(Refusal::SamePerson)
+        );
+        assert!(matches!(
+            approve(
+                Status::FirstApproved,
+                "li.na",
+                who("qian.risk", true),
+                after_first,
+                &owed(),
+                Component::LateFee,
+                amount
+            ),
+            Ok(Approval::Booked(_))
+        ));
     }
 
     #[test]
@@ -230,7 +375,8 @@ mod tests {
             approve(
                 Status::Proposed,
                 "a",
-                "b",
+                who("b", false),
+                ONE_LEVEL,
                 &paid,
                 Component::LateFee,
                 Decimal::new(20_000, 2)
@@ -243,7 +389,12 @@ mod tests {
 
     #[test]
     fn stored_names_round_trip() {
-        for s in [Status::Proposed, Status::Approved, Status::Rejected] {
+        for s in [
+            Status::Proposed,
+            Status::FirstApproved,
+            Status::Approved,
+            Status::Rejected,
+        ] {
             assert_eq!(Status::parse(s.as_str()), Some(s));
         }
         for c in Component::ALL {

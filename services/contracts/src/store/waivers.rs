@@ -20,6 +20,9 @@ pub(crate) struct WaiverRow {
     pub(crate) decided_by: Option<String>,
     pub(crate) decided_at: Option<DateTime<Utc>>,
     pub(crate) decision_note: String,
+    pub(crate) second_approval_required: bool,
+    pub(crate) first_approved_by: Option<String>,
+    pub(crate) first_approved_at: Option<DateTime<Utc>>,
     pub(crate) contract_no: String,
     pub(crate) currency: String,
 }
@@ -29,6 +32,7 @@ macro_rules! select_waivers {
         concat!(
             "SELECT w.id, w.receivable_id, w.customer_id, w.component, w.amount, w.reason, w.status,
                     w.proposed_by, w.proposed_at, w.decided_by, w.decided_at, w.decision_note,
+                    w.second_approval_required, w.first_approved_by, w.first_approved_at,
                     c.contract_no, c.currency
              FROM waivers w JOIN receivables r ON r.id = w.receivable_id
                             JOIN contracts c ON c.id = r.contract_id ",
@@ -46,13 +50,16 @@ pub(crate) struct NewWaiver<'a> {
     pub(crate) amount: Decimal,
     pub(crate) reason: &'a str,
     pub(crate) proposed_by: &'a str,
+    /// Above WAIVER_SECOND_APPROVAL_ABOVE: a second approver with the risk role.
+    pub(crate) second_approval_required: bool,
 }
 
 /// Records a proposed waiver.
 pub(crate) async fn insert(conn: &mut PgConnection, w: &NewWaiver<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO waivers (id, receivable_id, customer_id, component, amount, reason, status, proposed_by)
-         VALUES ($1, $2, $3, $4, $5, $6, 'proposed', $7)",
+        "INSERT INTO waivers (id, receivable_id, customer_id, component, amount, reason, status, proposed_by,
+                              second_approval_required)
+         VALUES ($1, $2, $3, $4, $5, $6, 'proposed', $7, $8)",
     )
     .bind(w.id)
     .bind(w.receivable_id)
@@ -61,6 +68,7 @@ pub(crate) async fn insert(conn: &mut PgConnection, w: &NewWaiver<'_>) -> Result
     .bind(w.amount)
     .bind(w.reason)
     .bind(w.proposed_by)
+    .bind(w.second_approval_required)
     .execute(conn)
     .await
     .map(|_| ())
@@ -98,10 +106,30 @@ pub(crate) async fn decide(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE waivers SET status = $2, decided_by = $3, decided_at = now(), decision_note = $4
-         WHERE id = $1 AND status = 'proposed'",
+         WHERE id = $1 AND status IN ('proposed', 'first_approved')",
     )
     .bind(id)
     .bind(status)
+    .bind(by)
+    .bind(note)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// The first of two approvals (above the second-approval amount).
+pub(crate) async fn first_approval(
+    conn: &mut PgConnection,
+    id: Uuid,
+    by: &str,
+    note: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE waivers SET status = 'first_approved', first_approved_by = $2, first_approved_at = now(),
+                            decision_note = $3
+         WHERE id = $1 AND status = 'proposed'",
+    )
+    .bind(id)
     .bind(by)
     .bind(note)
     .execute(conn)

@@ -12,7 +12,7 @@ use proto::contracts::v1 as contracts;
 use proto::dunning::v1 as dunning;
 use proto::types::v1::ChargeType;
 
-use crate::helpers::{EVENTUALLY, OrLogs, start};
+use crate::helpers::{EVENTUALLY, OrLogs, caught_up, start};
 
 async fn disputes(clients: &Clients, customer: &str) -> anyhow::Result<Vec<dunning::Dispute>> {
     Ok(clients
@@ -215,6 +215,7 @@ async fn a_disputed_item_leaves_the_next_notice_and_the_sla_breaches_at_48_hours
         dispute_id: dispute.dispute_id.clone(),
         resolution: dunning::DisputeStatus::Rejected as i32,
         note: "meter checked: reading correct".into(),
+        relief: Vec::new(),
     };
     let resolved = li
         .dunning
@@ -239,4 +240,176 @@ async fn a_disputed_item_leaves_the_next_notice_and_the_sla_breaches_at_48_hours
         .await
         .expect_err("not a collector's");
     assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upheld_dispute_ends_in_a_credit_that_another_person_approves_r_d8() {
+    let (stack, admin) = start().await;
+    let mut li =
+        Clients::as_user(&stack, "li.na", &[Role::Collector], Some("east")).or_logs(&stack);
+    let zhao =
+        Clients::as_user(&stack, "zhao.lei", &[Role::Supervisor], Some("east")).or_logs(&stack);
+    let customer = scenario::create_customer(&mut li, "卫十六")
+        .await
+        .or_logs(&stack);
+    let item = |amount: &str, due: &str, charge: ChargeType| contracts::Installment {
+        amount: amount.into(),
+        due_date: due.into(),
+        charge_type: charge as i32,
+        ..Default::default()
+    };
+    let contract = li
+        .contracts
+        .create_contract(contracts::CreateContractRequest {
+            idempotency_key: "contract:PM-DISPUTE-2".into(),
+            customer_id: customer.clone(),
+            contract_no: "PM-DISPUTE-2".into(),
+            currency: "CNY".into(),
+            installments: vec![
+                item("80.00", "2026-02-10", ChargeType::Water),
+                item("1200.00", "2026-02-12", ChargeType::ManagementFee),
+            ],
+            escrow_account: scenario::ESCROW_ACCOUNT.into(),
+            ..Default::default()
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .contract
+        .expect("a contract");
+    let water = contract.receivables[0].receivable_id.clone();
+    let fee = contract.receivables[1].receivable_id.clone();
+    let mut cycles = admin.clone();
+    scenario::run_cycle(&mut cycles, "2026-02-13")
+        .await
+        .or_logs(&stack);
+    eventually("a dunning case", EVENTUALLY, || async {
+        Ok(scenario::dunning_cases(&li, &customer)
+            .await?
+            .into_iter()
+            .find(|c| c.status == "active" && c.items.len() == 2))
+    })
+    .await
+    .or_logs(&stack);
+    let dispute = li
+        .dunning
+        .open_dispute(dunning::OpenDisputeRequest {
+            idempotency_key: "dispute-credit".into(),
+            customer_id: customer.clone(),
+            receivable_ids: vec![water.clone()],
+            reason: "水表坏了，读数不对".into(),
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .dispute
+        .expect("a dispute");
+    let relief = |receivable: &str, amount: &str| dunning::DisputeRelief {
+        receivable_id: receivable.to_owned(),
+        component: proto::types::v1::Component::Principal as i32,
+        amount: amount.to_owned(),
+    };
+    let resolve = |relief: Vec<dunning::DisputeRelief>, resolution: dunning::DisputeStatus| {
+        dunning::ResolveDisputeRequest {
+            dispute_id: dispute.dispute_id.clone(),
+            resolution: resolution as i32,
+            note: "meter was broken; the charge is void".into(),
+            relief,
+        }
+    };
+    // Relief names a disputed item, and only an upheld dispute has any.
+    let not_disputed = li
+        .dunning
+        .resolve_dispute(resolve(
+            vec![relief(&fee, "1200.00")],
+            dunning::DisputeStatus::Upheld,
+        ))
+        .await
+        .expect_err("relief on an item not disputed");
+    assert_eq!(not_disputed.code(), tonic::Code::InvalidArgument);
+    assert!(
+        not_disputed
+            .message()
+            .starts_with("relief[0].receivable_id"),
+        "{}",
+        not_disputed.message()
+    );
+    let rejected_with_relief = li
+        .dunning
+        .resolve_dispute(resolve(
+            vec![relief(&water, "80.00")],
+            dunning::DisputeStatus::Rejected,
+        ))
+        .await
+        .expect_err("relief on a rejected dispute");
+    assert_eq!(rejected_with_relief.code(), tonic::Code::InvalidArgument);
+
+    let upheld = li
+        .dunning
+        .resolve_dispute(resolve(
+            vec![relief(&water, "80.00")],
+            dunning::DisputeStatus::Upheld,
+        ))
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .dispute
+        .expect("the dispute");
+    assert_eq!(upheld.status, dunning::DisputeStatus::Upheld as i32);
+
+    // Contracts proposes the credit in the resolver's name; nothing is taken off yet.
+    caught_up(&stack, "contracts", kit::events::DUNNING)
+        .await
+        .or_logs(&stack);
+    let waivers = zhao
+        .contracts
+        .clone()
+        .list_waivers(contracts::ListWaiversRequest {
+            customer_id: customer.clone(),
+            ..Default::default()
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .waivers;
+    assert_eq!(waivers.len(), 1, "{waivers:?}");
+    let credit = &waivers[0];
+    assert_eq!(
+        (
+            credit.receivable_id.as_str(),
+            credit.component,
+            credit.amount.as_ref().map(|m| m.amount.as_str()),
+            credit.proposed_by.as_str(),
+            credit.dispute_id.as_str(),
+            credit.status,
+        ),
+        (
+            water.as_str(),
+            proto::types::v1::Component::Principal as i32,
+            Some("80.00"),
+            "li.na",
+            dispute.dispute_id.as_str(),
+            contracts::WaiverStatus::Proposed as i32
+        )
+    );
+    // Another person approves it: the water charge is owed no more.
+    let approved = zhao
+        .contracts
+        .clone()
+        .approve_waiver(contracts::ApproveWaiverRequest {
+            waiver_id: credit.waiver_id.clone(),
+            note: "meter replaced; charge void".into(),
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner();
+    assert_eq!(
+        approved.owed_after.and_then(|o| o.total).map(|m| m.amount),
+        Some("0.00".to_owned())
+    );
+    let receivables = scenario::receivables(&mut li, &contract.contract_id)
+        .await
+        .or_logs(&stack);
+    assert_eq!(scenario::open_amount(&receivables[0]), "0.00");
+    assert_eq!(scenario::open_amount(&receivables[1]), "1200.00");
 }

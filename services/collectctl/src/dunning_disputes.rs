@@ -5,7 +5,7 @@
 use clap::{Args, Subcommand, ValueEnum};
 use proto::dunning::v1 as api;
 
-use crate::cli::Outcome;
+use crate::cli::{Hint as _, Outcome};
 use crate::dunning_names::{Conn, default_key, refused};
 use crate::service;
 
@@ -52,6 +52,12 @@ enum DisputesCommand {
         /// Why (recorded with your name).
         #[arg(long)]
         note: String,
+        /// Upheld only: what the debtor is not to pay, as RECEIVABLE_ID:COMPONENT=AMOUNT
+        /// (COMPONENT principal for a credit, or late_fee, interest, costs for a waiver);
+        /// repeat for several. Contracts proposes each in your name for another person to
+        /// approve.
+        #[arg(long, value_name = "RECEIVABLE_ID:COMPONENT=AMOUNT")]
+        relief: Vec<String>,
     },
     /// A debtor's disputes, newest first.
     List {
@@ -118,6 +124,32 @@ fn to_text(d: &api::Dispute) -> String {
     out
 }
 
+/// One relief line: `RECEIVABLE_ID:COMPONENT=AMOUNT`.
+fn parse_relief(text: &str) -> Result<api::DisputeRelief, String> {
+    use proto::types::v1::Component;
+    let bad = || {
+        format!("--relief {text:?}: give RECEIVABLE_ID:COMPONENT=AMOUNT, e.g. <id>:principal=80.00")
+    };
+    let (item, rest) = text.split_once(':').ok_or_else(bad)?;
+    let (component, amount) = rest.split_once('=').ok_or_else(bad)?;
+    let component = match component.trim() {
+        "principal" => Component::Principal,
+        "late_fee" => Component::LateFee,
+        "interest" => Component::Interest,
+        "costs" => Component::Costs,
+        other => {
+            return Err(format!(
+                "--relief {text:?}: {other:?} is not principal, late_fee, interest or costs"
+            ));
+        }
+    };
+    Ok(api::DisputeRelief {
+        receivable_id: item.trim().to_owned(),
+        component: component as i32,
+        amount: amount.trim().to_owned(),
+    })
+}
+
 pub(crate) fn run(args: DisputesArgs) -> Outcome {
     let json = args.conn.json;
     service::block_on(async move {
@@ -148,7 +180,14 @@ pub(crate) fn run(args: DisputesArgs) -> Outcome {
                 dispute_id,
                 resolution,
                 note,
+                relief,
             } => {
+                let relief = relief
+                    .iter()
+                    .map(|text| parse_relief(text))
+                    .collect::<Result<Vec<_>, String>>()
+                    .map_err(|e| anyhow::anyhow!(e))
+                    .hint("write each line as --relief <receivable id>:principal=80.00")?;
                 client
                     .resolve_dispute(api::ResolveDisputeRequest {
                         dispute_id,
@@ -157,6 +196,7 @@ pub(crate) fn run(args: DisputesArgs) -> Outcome {
                             Resolution::Upheld => api::DisputeStatus::Upheld,
                         } as i32,
                         note,
+                        relief,
                     })
                     .await
                     .map_err(refused)?
@@ -192,6 +232,22 @@ pub(crate) fn run(args: DisputesArgs) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relief_lines_parse_and_a_bad_one_is_named() {
+        let line = parse_relief("R1:principal=80.00").unwrap_or_default();
+        assert_eq!(
+            (
+                line.receivable_id.as_str(),
+                line.component,
+                line.amount.as_str()
+            ),
+            ("R1", proto::types::v1::Component::Principal as i32, "80.00")
+        );
+        let err = parse_relief("R1:fee=1").err().unwrap_or_default();
+        assert!(err.contains("\"fee\" is not principal"), "{err}");
+        assert!(parse_relief("R1=80").is_err());
+    }
 
     #[test]
     fn a_breached_dispute_says_so_and_who_resolved_it() {

@@ -17,6 +17,8 @@ use crate::{domain, store};
 pub(crate) struct Allocations {
     pub(crate) outbox: Outbox,
     pub(crate) write_off_limits: crate::domain::write_off::Limits,
+    /// R-D6: relief above this needs a second approver with the risk role.
+    pub(crate) waiver_second_approval_above: Decimal,
 }
 
 impl Handler for Allocations {
@@ -28,6 +30,7 @@ impl Handler for Allocations {
             || event_type == kit::events::type_name::<events::RepaymentPlanAgreed>()
             || event_type == kit::events::type_name::<events::RepaymentPlanBroken>()
             || event_type == kit::events::type_name::<events::RepaymentPlanCompleted>()
+            || event_type == kit::events::type_name::<events::DisputeResolved>()
     }
 
     async fn handle(
@@ -58,6 +61,16 @@ impl Handler for Allocations {
         }
         if event_type == kit::events::type_name::<events::RepaymentPlanCompleted>() {
             return crate::plans::on_completed(tx, event).await;
+        }
+        if event_type == kit::events::type_name::<events::DisputeResolved>() {
+            // R-D8: an upheld dispute ends in a credit or a waiver another person approves.
+            return crate::waivers::on_dispute_resolved(
+                tx,
+                &self.outbox,
+                self.waiver_second_approval_above,
+                event,
+            )
+            .await;
         }
         let allocation: events::PaymentAllocated = event.decode()?;
         let allocation_id = uuid_field("allocation_id", &allocation.allocation_id)?;

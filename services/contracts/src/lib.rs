@@ -111,6 +111,7 @@ pub async fn run(
     app.consume(handler::Allocations {
         outbox: app.outbox.clone(),
         write_off_limits,
+        waiver_second_approval_above,
     })?;
     let api = api::Api {
         pool: app.pool.clone(),

@@ -60,6 +60,7 @@ impl WaiverRow {
                 .first_approved_at
                 .map(|t| t.to_rfc3339())
                 .unwrap_or_default(),
+            dispute_id: self.dispute_id.map(|d| d.to_string()).unwrap_or_default(),
         }
     }
 }
@@ -110,6 +111,7 @@ pub(crate) async fn propose(
             reason: &reason,
             proposed_by: caller.subject(),
             second_approval_required: amount > second_approval_above,
+            dispute: None,
         },
     )
     .await?;
@@ -337,4 +339,101 @@ pub(crate) async fn list(
         waivers: rows.iter().map(WaiverRow::to_api).collect(),
         next_page_token,
     })
+}
+
+/// An upheld dispute (R-D8): each relief line becomes a proposal in the resolver's name — a
+/// credit of principal (effective from the item's due date) or a waiver — that another person
+/// approves like any waiver (R-D6). A line for more than is owed now is proposed for what is
+/// owed (paid since) and logged; an item that is not the debtor's is a permanent error.
+pub(crate) async fn on_dispute_resolved(
+    tx: &mut PgConnection,
+    outbox: &Outbox,
+    second_approval_above: Decimal,
+    event: &kit::consumer::IncomingEvent,
+) -> Result<(), kit::consumer::HandleError> {
+    use kit::consumer::{HandleError, uuid_field};
+    let resolved: events::DisputeResolved = event.decode()?;
+    if !resolved.upheld || resolved.relief.is_empty() {
+        return Ok(());
+    }
+    let dispute_id = uuid_field("dispute_id", &resolved.dispute_id)?;
+    let customer_id = uuid_field("customer_id", &resolved.customer_id)?;
+    let reason = format!("dispute {dispute_id} upheld: {}", resolved.note);
+    for line in &resolved.relief {
+        let receivable_id = uuid_field("receivable_id", &line.receivable_id)?;
+        let part = line.amount.as_ref().ok_or_else(|| {
+            HandleError::Permanent(format!(
+                "dispute {dispute_id}: a relief line without an amount"
+            ))
+        })?;
+        let component = wire::component_from_wire(part.component).ok_or_else(|| {
+            HandleError::Permanent(format!(
+                "dispute {dispute_id}: component {} is not a component",
+                part.component
+            ))
+        })?;
+        let (amount, currency) =
+            wire::parse_money(part.amount.as_ref()).map_err(HandleError::Permanent)?;
+        let Some(receivable) = store::lock_receivable(tx, receivable_id).await? else {
+            return Err(HandleError::Permanent(format!(
+                "dispute {dispute_id} names receivable {receivable_id}, which contracts does not know"
+            )));
+        };
+        if receivable.customer_id != customer_id || receivable.currency.trim() != currency {
+            return Err(HandleError::Permanent(format!(
+                "dispute {dispute_id}: receivable {receivable_id} is not the debtor's in {currency}"
+            )));
+        }
+        let owed = receivable.owed();
+        let amount = match waiver::propose_relief(&owed, component, amount) {
+            Ok(()) => amount,
+            Err(Refusal::NoLongerOwed { open }) if open > Decimal::ZERO => {
+                tracing::warn!(%dispute_id, %receivable_id, asked = %amount, %open, "less is owed than the dispute's relief; proposing what is owed");
+                open
+            }
+            Err(refusal) => {
+                tracing::warn!(%dispute_id, %receivable_id, %refusal, "nothing to relieve on this item");
+                continue;
+            }
+        };
+        let id = Uuid::now_v7();
+        let component_name = component.as_str();
+        let inserted = store::waivers::insert(
+            tx,
+            &NewWaiver {
+                id,
+                receivable_id,
+                customer_id,
+                component: component_name,
+                amount,
+                reason: &reason,
+                proposed_by: &resolved.resolved_by,
+                second_approval_required: amount > second_approval_above,
+                dispute: Some((
+                    dispute_id,
+                    (component == Component::Principal).then_some(receivable.due_date),
+                )),
+            },
+        )
+        .await?;
+        if !inserted {
+            continue;
+        }
+        outbox
+            .enqueue(
+                tx,
+                kit::events::CONTRACTS,
+                &customer_id.to_string(),
+                &events::WaiverProposed {
+                    waiver_id: id.to_string(),
+                    receivable_id: receivable_id.to_string(),
+                    customer_id: customer_id.to_string(),
+                    waived: Some(component_amount(component, amount, &currency)),
+                    reason: reason.clone(),
+                },
+            )
+            .await?;
+        tracing::info!(waiver_id = %id, %dispute_id, %receivable_id, component = component_name, %amount, "relief of an upheld dispute proposed (R-D8)");
+    }
+    Ok(())
 }

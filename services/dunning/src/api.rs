@@ -1589,6 +1589,13 @@ impl DunningService for Api {
             }
         };
         let note = wire::required("note", &request.note, 1000)?;
+        if !upheld && !request.relief.is_empty() {
+            return Err(ApiError::invalid(
+                "relief",
+                "only an upheld dispute takes something off what is owed",
+            )
+            .into());
+        }
         let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
         let Some(dispute) = store::disputes::for_update(&mut tx, dispute_id)
             .await
@@ -1605,6 +1612,37 @@ impl DunningService for Api {
             ))
             .into());
         }
+        let currencies = store::disputes::item_currencies(&mut tx, dispute_id)
+            .await
+            .map_err(ApiError::from)?;
+        let mut relief = Vec::with_capacity(request.relief.len());
+        for (i, line) in request.relief.iter().enumerate() {
+            let receivable_id =
+                wire::uuid(&format!("relief[{i}].receivable_id"), &line.receivable_id)?;
+            let Some((_, currency)) = currencies.iter().find(|(id, _)| *id == receivable_id) else {
+                return Err(ApiError::invalid(
+                    format!("relief[{i}].receivable_id"),
+                    format!("{receivable_id} is not one of the disputed items"),
+                )
+                .into());
+            };
+            if wire::component_from_wire(line.component).is_none() {
+                return Err(ApiError::invalid(
+                    format!("relief[{i}].component"),
+                    "name principal (a credit), late_fee, interest or costs (a waiver)",
+                )
+                .into());
+            }
+            let amount =
+                wire::positive_amount(&format!("relief[{i}].amount"), &line.amount, currency)?;
+            relief.push(proto::events::v1::DisputeReliefLine {
+                receivable_id: receivable_id.to_string(),
+                amount: Some(proto::types::v1::ComponentAmount {
+                    component: line.component,
+                    amount: Some(wire::money(amount, currency)),
+                }),
+            });
+        }
         let now = store::disputes::now(&mut tx)
             .await
             .map_err(ApiError::from)?;
@@ -1619,6 +1657,7 @@ impl DunningService for Api {
             resolved_by: caller.subject().to_owned(),
             resolved_at: now.to_rfc3339(),
             note: note.clone(),
+            relief,
         };
         self.outbox
             .enqueue(

@@ -147,6 +147,19 @@ pub fn propose(
     }
 }
 
+/// Checks the relief an upheld dispute asks for (R-D8): any component, principal included (a
+/// credit), at most what is owed of it now.
+pub fn propose_relief(owed: &Owed, component: Component, amount: Decimal) -> Result<(), Refusal> {
+    match settle(owed, component, amount) {
+        Ok(_) => Ok(()),
+        Err(SettleError::NotPositive) => Err(Refusal::Invalid(
+            "amount",
+            "must be more than zero".to_owned(),
+        )),
+        Err(SettleError::MoreThanOwed { open }) => Err(Refusal::NoLongerOwed { open }),
+    }
+}
+
 /// Who approves, as far as the rule needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Approver<'a> {
@@ -339,6 +352,21 @@ mod tests {
                 amount
             ),
             Ok(Approval::Booked(_))
+        ));
+    }
+
+    #[test]
+    fn an_upheld_dispute_may_credit_principal_up_to_what_is_owed() {
+        assert!(propose_relief(&owed(), Component::Principal, Decimal::new(100_000, 2)).is_ok());
+        assert_eq!(
+            propose_relief(&owed(), Component::Principal, Decimal::new(100_001, 2)),
+            Err(Refusal::NoLongerOwed {
+                open: Decimal::new(100_000, 2)
+            })
+        );
+        assert!(matches!(
+            propose_relief(&owed(), Component::LateFee, Decimal::ZERO),
+            Err(Refusal::Invalid("amount", _))
         ));
     }
 

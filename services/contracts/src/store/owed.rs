@@ -191,12 +191,24 @@ pub(crate) async fn principal_payments(
          ORDER BY a.booking_date",
     )
     .bind(ids)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?;
-    for (id, date, amount) in applied {
+    // R-D8: principal credited for an upheld dispute counts from its effective day (the due
+    // date): no late fee accrues on what was never owed.
+    let credited: Vec<(Uuid, Option<NaiveDate>, Decimal)> = sqlx::query_as(
+        "SELECT receivable_id, effective_on, amount FROM waivers
+         WHERE status = 'approved' AND component = 'principal' AND receivable_id = ANY($1)",
+    )
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (id, date, amount) in applied.into_iter().chain(credited) {
         if let Some(date) = date {
             by_receivable.entry(id).or_default().push((date, amount));
         }
+    }
+    for payments in by_receivable.values_mut() {
+        payments.sort_by_key(|(date, _)| *date);
     }
     Ok(by_receivable)
 }

@@ -1,6 +1,6 @@
 //! Waivers of late fee, interest and costs (R-D6): the `waivers` table.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -23,6 +23,7 @@ pub(crate) struct WaiverRow {
     pub(crate) second_approval_required: bool,
     pub(crate) first_approved_by: Option<String>,
     pub(crate) first_approved_at: Option<DateTime<Utc>>,
+    pub(crate) dispute_id: Option<Uuid>,
     pub(crate) contract_no: String,
     pub(crate) currency: String,
 }
@@ -32,7 +33,7 @@ macro_rules! select_waivers {
         concat!(
             "SELECT w.id, w.receivable_id, w.customer_id, w.component, w.amount, w.reason, w.status,
                     w.proposed_by, w.proposed_at, w.decided_by, w.decided_at, w.decision_note,
-                    w.second_approval_required, w.first_approved_by, w.first_approved_at,
+                    w.second_approval_required, w.first_approved_by, w.first_approved_at, w.dispute_id,
                     c.contract_no, c.currency
              FROM waivers w JOIN receivables r ON r.id = w.receivable_id
                             JOIN contracts c ON c.id = r.contract_id ",
@@ -52,14 +53,21 @@ pub(crate) struct NewWaiver<'a> {
     pub(crate) proposed_by: &'a str,
     /// Above WAIVER_SECOND_APPROVAL_ABOVE: a second approver with the risk role.
     pub(crate) second_approval_required: bool,
+    /// The upheld dispute that asked for it, and (for a credit of principal) from when it
+    /// counts.
+    pub(crate) dispute: Option<(Uuid, Option<NaiveDate>)>,
 }
 
-/// Records a proposed waiver.
-pub(crate) async fn insert(conn: &mut PgConnection, w: &NewWaiver<'_>) -> Result<(), sqlx::Error> {
+/// Records a proposed waiver; false when a dispute's line was proposed before.
+pub(crate) async fn insert(
+    conn: &mut PgConnection,
+    w: &NewWaiver<'_>,
+) -> Result<bool, sqlx::Error> {
     sqlx::query(
         "INSERT INTO waivers (id, receivable_id, customer_id, component, amount, reason, status, proposed_by,
-                              second_approval_required)
-         VALUES ($1, $2, $3, $4, $5, $6, 'proposed', $7, $8)",
+                              second_approval_required, dispute_id, effective_on)
+         VALUES ($1, $2, $3, $4, $5, $6, 'proposed', $7, $8, $9, $10)
+         ON CONFLICT (dispute_id, receivable_id, component) WHERE dispute_id IS NOT NULL DO NOTHING",
     )
     .bind(w.id)
     .bind(w.receivable_id)
@@ -69,9 +77,11 @@ pub(crate) async fn insert(conn: &mut PgConnection, w: &NewWaiver<'_>) -> Result
     .bind(w.reason)
     .bind(w.proposed_by)
     .bind(w.second_approval_required)
+    .bind(w.dispute.map(|(id, _)| id))
+    .bind(w.dispute.and_then(|(_, on)| on))
     .execute(conn)
     .await
-    .map(|_| ())
+    .map(|r| r.rows_affected() > 0)
 }
 
 /// One waiver, locked for a decision.

@@ -211,3 +211,18 @@ pub async fn now(conn: &mut PgConnection) -> Result<DateTime<Utc>, sqlx::Error> 
     let offset = clock_offset(conn).await?;
     Ok((Utc::now() + chrono::Duration::seconds(offset)).trunc_subsecs(6))
 }
+
+/// The disputed items of a dispute with their currencies.
+pub async fn item_currencies(
+    tx: &mut PgConnection,
+    dispute_id: Uuid,
+) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT i.receivable_id, i.currency FROM disputes d
+         JOIN case_items i ON i.case_id = d.case_id AND i.receivable_id = ANY(d.receivable_ids)
+         WHERE d.id = $1",
+    )
+    .bind(dispute_id)
+    .fetch_all(tx)
+    .await
+}

@@ -182,6 +182,23 @@ fn backtest(args: BacktestArgs) -> Outcome {
             );
         }
     }
+    if !r.plans.is_empty() {
+        let _ = writeln!(out, "repayment plans (R-D6):");
+        for p in &r.plans {
+            let _ = writeln!(
+                out,
+                "  {}  {:<12} agreed {}: {}{} ({} paid)",
+                p.on,
+                p.customer,
+                p.agreed_on,
+                p.outcome,
+                p.installment
+                    .map(|n| format!(", installment {n} missed"))
+                    .unwrap_or_default(),
+                p.paid
+            );
+        }
+    }
     let _ = write!(
         out,
         "notice fees {}; paid in the period {}; owed at the end {}",

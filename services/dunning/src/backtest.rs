@@ -10,7 +10,9 @@ use money::allocation::{Debt, OrderTerms, Owed, Security, allocate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::policy::{Channel, Debtor, Decision, Item, Occupancy, Policy, Segment, Taken, decide};
+use crate::policy::{
+    Channel, Debtor, Decision, Item, Occupancy, Policy, Segment, Taken, decide_above,
+};
 
 /// A customer of the portfolio.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,6 +151,69 @@ impl DisputeIn {
     }
 }
 
+/// An installment of a plan in the portfolio.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanInstallmentIn {
+    /// Its date.
+    pub due_date: NaiveDate,
+    /// Its amount.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+}
+
+/// A repayment plan of the portfolio (R-D6; issue 14 item 6): from `agreed_on` its items are
+/// passed by while the payments on them since then meet each installment by its date plus
+/// the grace days; a missed one breaks the plan and the ladder goes on only with a step more
+/// severe than the last one taken (escalation); everything paid completes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanIn {
+    /// The customer's id.
+    pub customer: String,
+    /// The receivables it re-schedules.
+    pub receivables: Vec<String>,
+    /// The day it was agreed (approved).
+    pub agreed_on: NaiveDate,
+    /// Installments, dates ascending.
+    pub installments: Vec<PlanInstallmentIn>,
+    /// Days after each installment's date that still count (0 to 30).
+    #[serde(default)]
+    pub grace_days: u32,
+}
+
+impl PlanIn {
+    fn installments(&self) -> Vec<crate::domain::plan::Installment> {
+        self.installments
+            .iter()
+            .enumerate()
+            .map(|(i, inst)| crate::domain::plan::Installment {
+                number: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                due: inst.due_date,
+                amount: inst.amount,
+            })
+            .collect()
+    }
+}
+
+/// How a plan of the portfolio ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanOutcome {
+    /// Customer id.
+    pub customer: String,
+    /// The day it was agreed.
+    pub agreed_on: NaiveDate,
+    /// `completed` or `broken`.
+    pub outcome: String,
+    /// The day it ended.
+    pub on: NaiveDate,
+    /// The installment missed (broken).
+    pub installment: Option<u32>,
+    /// Paid on its items from the day it was agreed through the day it ended.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub paid: Decimal,
+}
+
 /// A portfolio to replay.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -166,6 +231,9 @@ pub struct Portfolio {
     /// Disputes (R-D8).
     #[serde(default)]
     pub disputes: Vec<DisputeIn>,
+    /// Repayment plans (R-D6).
+    #[serde(default)]
+    pub plans: Vec<PlanIn>,
 }
 
 /// A portfolio that cannot be replayed, naming the field.
@@ -300,6 +368,46 @@ impl Portfolio {
                 ));
             }
         }
+        for (i, plan) in p.plans.iter().enumerate() {
+            if !p.customers.iter().any(|c| c.id == plan.customer) {
+                return Err(bad(
+                    format!("plans[{i}].customer"),
+                    "no customer with this id",
+                ));
+            }
+            if plan.receivables.is_empty() {
+                return Err(bad(
+                    format!("plans[{i}].receivables"),
+                    "name the receivables the plan re-schedules",
+                ));
+            }
+            if let Some((k, _)) = plan.receivables.iter().enumerate().find(|(_, r)| {
+                !p.receivables
+                    .iter()
+                    .any(|o| &o.id == *r && o.customer == plan.customer)
+            }) {
+                return Err(bad(
+                    format!("plans[{i}].receivables[{k}]"),
+                    "not a receivable of this customer",
+                ));
+            }
+            // The installments are taken as given (what they add up to is the portfolio's
+            // business); dates, amounts and grace days are checked like the service does.
+            let installments = plan.installments();
+            let total = installments.iter().map(|i| i.amount).sum();
+            crate::domain::plan::check(&installments, total, plan.grace_days, plan.agreed_on)
+                .map_err(|e| {
+                    let field =
+                        e.field
+                            .replacen("installments", &format!("plans[{i}].installments"), 1);
+                    let field = if field.starts_with("plans[") {
+                        field
+                    } else {
+                        format!("plans[{i}].{field}")
+                    };
+                    bad(field, &e.reason)
+                })?;
+        }
         Ok(p)
     }
 }
@@ -371,6 +479,8 @@ pub struct Replay {
     pub owed_at_end: Decimal,
     /// Promises judged in the period (R-D5); one still open at the end is not listed.
     pub promises: Vec<PromiseOutcome>,
+    /// Plans that ended in the period (R-D6); one still kept at the end is not listed.
+    pub plans: Vec<PlanOutcome>,
 }
 
 /// Replays `portfolio` under `policy` from `from` through `to` (inclusive): each day, the
@@ -401,7 +511,13 @@ pub fn replay(policy: &Policy, portfolio: &Portfolio, from: NaiveDate, to: Naive
         paid: Decimal::ZERO,
         owed_at_end: Decimal::ZERO,
         promises: Vec::new(),
+        plans: Vec::new(),
     };
+    // R-D6: each plan's end, once it ended; payments by receivable; the escalation floor a
+    // broken plan leaves per customer.
+    let mut plan_ended = vec![false; portfolio.plans.len()];
+    let mut paid_items: HashMap<usize, Vec<(NaiveDate, Decimal)>> = HashMap::new();
+    let mut floors: HashMap<&str, u32> = HashMap::new();
     // R-D5: each customer's promises in the order made; the payments of each customer by day.
     let mut promised: Vec<&PromiseIn> = portfolio.promises.iter().collect();
     promised.sort_by_key(|p| p.made_on);
@@ -429,6 +545,10 @@ pub fn replay(policy: &Policy, portfolio: &Portfolio, from: NaiveDate, to: Naive
             for part in &allocation.parts {
                 open[part.debt] -= part.amount;
                 out.paid += part.amount;
+                paid_items
+                    .entry(part.debt)
+                    .or_default()
+                    .push((p.date, part.amount));
                 paid_on
                     .entry(p.customer.as_str())
                     .or_default()
@@ -439,8 +559,68 @@ pub fn replay(policy: &Policy, portfolio: &Portfolio, from: NaiveDate, to: Naive
             let indexes = of_customer
                 .get(customer.id.as_str())
                 .map_or(&[][..], Vec::as_slice);
+            // R-D6: the customer's plans in force are judged first.
+            let mut planned: Vec<&str> = Vec::new();
+            for (k, plan) in portfolio.plans.iter().enumerate() {
+                if plan_ended[k] || plan.customer != customer.id || plan.agreed_on > day {
+                    continue;
+                }
+                let covered: Vec<usize> = indexes
+                    .iter()
+                    .copied()
+                    .filter(|i| plan.receivables.contains(&portfolio.receivables[*i].id))
+                    .collect();
+                let since: Vec<(NaiveDate, Decimal)> = covered
+                    .iter()
+                    .filter_map(|i| paid_items.get(i))
+                    .flatten()
+                    .copied()
+                    .filter(|(on, _)| *on >= plan.agreed_on)
+                    .collect();
+                let paid: Decimal = since.iter().map(|(_, a)| *a).sum();
+                use crate::domain::plan::{Verdict, judge};
+                let verdict = if covered.iter().all(|i| open[*i] <= Decimal::ZERO) {
+                    Verdict::Completed { on: day }
+                } else {
+                    judge(&plan.installments(), plan.grace_days, &since, day)
+                };
+                match verdict {
+                    Verdict::Kept { .. } => {
+                        planned.extend(plan.receivables.iter().map(String::as_str));
+                    }
+                    Verdict::Completed { .. } => {
+                        plan_ended[k] = true;
+                        out.plans.push(PlanOutcome {
+                            customer: customer.id.clone(),
+                            agreed_on: plan.agreed_on,
+                            outcome: "completed".to_owned(),
+                            on: day,
+                            installment: None,
+                            paid,
+                        });
+                    }
+                    Verdict::Broken { installment, .. } => {
+                        plan_ended[k] = true;
+                        out.plans.push(PlanOutcome {
+                            customer: customer.id.clone(),
+                            agreed_on: plan.agreed_on,
+                            outcome: "broken".to_owned(),
+                            on: day,
+                            installment: Some(installment),
+                            paid,
+                        });
+                        // Escalation: only a step more severe than the last one taken.
+                        if let Some(last) = taken
+                            .get(customer.id.as_str())
+                            .and_then(|h| h.iter().map(|t| t.severity).max())
+                        {
+                            floors.insert(customer.id.as_str(), last);
+                        }
+                    }
+                }
+            }
             // R-D8: a disputed item is passed by (as if nothing were owed on it) while the
-            // dispute is open, and for good once upheld.
+            // dispute is open, and for good once upheld; R-D6: so is an item of a plan kept.
             let items: Vec<Item> = indexes
                 .iter()
                 .map(|i| {
@@ -449,12 +629,21 @@ pub fn replay(policy: &Policy, portfolio: &Portfolio, from: NaiveDate, to: Naive
                         .disputes
                         .iter()
                         .any(|d| d.customer == customer.id && d.covers(&r.id, day));
+                    let in_plan = planned.contains(&r.id.as_str());
                     Item {
                         due: r.due_date,
-                        open: if disputed { Decimal::ZERO } else { open[*i] },
+                        open: if disputed || in_plan {
+                            Decimal::ZERO
+                        } else {
+                            open[*i]
+                        },
                     }
                 })
                 .collect();
+            if !planned.is_empty() && items.iter().all(|i| i.open <= Decimal::ZERO) {
+                *out.holds.entry("REPAYMENT_PLAN".to_owned()).or_default() += 1;
+                continue;
+            }
             let history = taken.entry(customer.id.as_str()).or_default();
             if !items.iter().any(|i| i.open > Decimal::ZERO && i.due < day) {
                 // Nothing overdue: no case (a case ends when its items are paid); the
@@ -502,7 +691,8 @@ pub fn replay(policy: &Policy, portfolio: &Portfolio, from: NaiveDate, to: Naive
                 items: &items,
                 taken: history,
             };
-            match decide(policy, &debtor, day) {
+            let floor = floors.get(customer.id.as_str()).copied();
+            match decide_above(policy, &debtor, day, floor) {
                 Decision::Nothing => {}
                 Decision::Hold(hold) => {
                     *out.holds.entry(hold.as_str().to_owned()).or_default() += 1;
@@ -518,6 +708,7 @@ pub fn replay(policy: &Policy, portfolio: &Portfolio, from: NaiveDate, to: Naive
                         severity: step.severity,
                         on: day,
                     });
+                    floors.remove(customer.id.as_str());
                     *out.by_step.entry(step.code.clone()).or_default() += 1;
                     out.fees += step.fee;
                     out.actions.push(Action {
@@ -586,6 +777,80 @@ mod tests {
         assert!(upheld.iter().all(|(_, water)| !water));
         let bad = Portfolio::from_json(&json(r#", "upheld": true"#)).expect_err("no day");
         assert_eq!(bad.field, "disputes[0].resolved_on");
+    }
+
+    #[test]
+    fn a_plan_keeps_its_items_out_until_an_installment_is_missed_r_d6() {
+        let json = |payments: &str| {
+            format!(
+                r#"{{"customers": [{{"id": "C"}}],
+                    "receivables": [{{"id": "R", "customer": "C", "contract": "HT", "due_date": "2026-03-10", "amount": "10000.00"}}],
+                    "payments": [{payments}],
+                    "plans": [{{"customer": "C", "receivables": ["R"], "agreed_on": "2026-03-20", "grace_days": 0,
+                                "installments": [{{"due_date": "2026-04-01", "amount": "5000.00"}},
+                                                 {{"due_date": "2026-05-01", "amount": "5000.00"}}]}}]}}"#
+            )
+        };
+        let policy = Policy::default_policy().expect("policy");
+        let first = r#"{"customer": "C", "date": "2026-04-01", "amount": "5000.00"}"#;
+        let p = Portfolio::from_json(&json(first)).expect("portfolio");
+        let r = replay(&policy, &p, d(3, 11), d(6, 30));
+        // Kept through 1 May: no action while the plan is in force, holds with the reason.
+        assert!(
+            r.actions
+                .iter()
+                .all(|a| a.date < d(3, 20) || a.date > d(5, 1)),
+            "{:?}",
+            r.actions
+        );
+        assert_eq!(
+            r.holds.get("REPAYMENT_PLAN"),
+            Some(&43),
+            "20 March to 1 May"
+        );
+        assert_eq!(
+            r.plans,
+            [PlanOutcome {
+                customer: "C".into(),
+                agreed_on: d(3, 20),
+                outcome: "broken".into(),
+                on: d(5, 2),
+                installment: Some(2),
+                paid: Decimal::new(5_000, 0),
+            }]
+        );
+        // Broken: the next step is more severe than the last one before the plan.
+        let before = r
+            .actions
+            .iter()
+            .filter(|a| a.date < d(3, 20))
+            .filter_map(|a| policy.steps.iter().find(|s| s.code == a.step))
+            .map(|s| s.severity)
+            .max()
+            .unwrap_or_default();
+        let after = r
+            .actions
+            .iter()
+            .find(|a| a.date >= d(5, 2))
+            .and_then(|a| policy.steps.iter().find(|s| s.code == a.step))
+            .map(|s| s.severity)
+            .unwrap_or_default();
+        assert!(after > before, "{before} then {after}");
+        // Both installments paid: completed, never dunned again.
+        let both =
+            format!(r#"{first}, {{"customer": "C", "date": "2026-04-30", "amount": "5000.00"}}"#);
+        let p = Portfolio::from_json(&json(&both)).expect("portfolio");
+        let r = replay(&policy, &p, d(3, 11), d(6, 30));
+        assert_eq!(r.plans.len(), 1);
+        assert_eq!(
+            (r.plans[0].outcome.as_str(), r.plans[0].on),
+            ("completed", d(4, 30))
+        );
+        assert!(r.actions.iter().all(|a| a.date < d(3, 20)));
+        // A bad plan names its field.
+        let bad = Portfolio::from_json(&json(first).replace("2026-05-01", "2026-03-30"))
+            .expect_err("out of order");
+        assert_eq!(bad.field, "plans[0].installments[1].due_date");
     }
 
     #[test]

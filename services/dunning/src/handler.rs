@@ -32,6 +32,7 @@ impl Handler for Events {
             || event_type == kit::events::type_name::<events::DailyCycleCompleted>()
             || event_type == kit::events::type_name::<events::ChargesBilled>()
             || event_type == kit::events::type_name::<events::RepaymentPlanBooked>()
+            || event_type == kit::events::type_name::<events::WaiverApproved>()
             || kit::auth::owners::wants(event_type)
     }
 
@@ -172,6 +173,29 @@ impl Handler for Events {
             .await
         } else if event_type == kit::events::type_name::<events::AmendmentApproved>() {
             self.amended(tx, event.decode()?).await
+        } else if event_type == kit::events::type_name::<events::WaiverApproved>() {
+            // R-D6: a waiver (or an upheld dispute's credit) lowers what is owed like a
+            // payment does, without being one: no promise or plan counts it.
+            let w: events::WaiverApproved = event.decode()?;
+            let owed = w.owed_after.clone().unwrap_or_default();
+            let today = store::ladder::latest_day(tx)
+                .await?
+                .unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let waived = w.waived.as_ref().and_then(|p| p.amount.clone());
+            let settled = events::AllocationApplied {
+                allocation_id: w.waiver_id,
+                receivable_id: w.receivable_id,
+                contract_id: w.contract_id,
+                customer_id: w.customer_id,
+                amount: waived,
+                open_amount_after: owed.total.clone(),
+                paid_in_full: w.settled,
+                booking_date: today.to_string(),
+                owed_after: Some(owed),
+                ..Default::default()
+            };
+            self.paid(tx, settled, "settled by a waiver or credit (R-D6)")
+                .await
         } else if event_type == kit::events::type_name::<events::RepaymentPlanBooked>() {
             // R-D6: contracts booked the plan, or refused it: then its items are dunned again.
             let booked: events::RepaymentPlanBooked = event.decode()?;

@@ -327,6 +327,12 @@ pub(crate) async fn approve(
         approver,
     )
     .map_err(|r| refused(&r))?;
+    if next == Status::Active && store::plans::settled(&mut tx, row.id).await? {
+        return Err(ApiError::FailedPrecondition(format!(
+            "nothing the plan covers is owed any more (paid or settled since it was proposed): reject plan {} instead",
+            row.id
+        )));
+    }
     let now = Utc::now();
     if next == Status::FirstApproved {
         store::plans::first_approval(&mut tx, row.id, caller.subject(), now, &note).await?;

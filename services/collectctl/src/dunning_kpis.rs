@@ -1,5 +1,6 @@
-//! `collectctl dunning kpis`: collectors' KPIs for a period (R-D11, R-O7; issue 14 item 5 in
-//! part): collected (and under which step), promise-kept rate, right-party contact rate.
+//! `collectctl dunning kpis`: collectors' KPIs for a period (R-D11, R-O7; issue 14 item 5):
+//! collected (and under which step), promise-kept rate, right-party contact rate, CEI and
+//! recovery rate with their components.
 
 use clap::Args;
 use proto::dunning::v1 as api;
@@ -41,7 +42,19 @@ fn row_json(r: &api::KpiRow) -> serde_json::Value {
         "right_party_contacts": r.right_party_contacts,
         "contact_attempts": r.contact_attempts,
         "right_party_contact_rate": r.right_party_contact_rate,
+        "cei": r.cei,
+        "opening": amount(r.opening.as_ref()),
+        "sales": amount(r.sales.as_ref()),
+        "closing_total": amount(r.closing_total.as_ref()),
+        "closing_current": amount(r.closing_current.as_ref()),
+        "recovery_rate": r.recovery_rate,
+        "placed": amount(r.placed.as_ref()),
+        "recovered": amount(r.recovered.as_ref()),
     })
+}
+
+fn amount(m: Option<&proto::types::v1::Money>) -> Option<String> {
+    m.map(|m| m.amount.clone())
 }
 
 fn or_none(rate: &str) -> &str {
@@ -64,6 +77,19 @@ fn row_text(r: &api::KpiRow) -> String {
         r.contact_attempts,
         or_none(&r.right_party_contact_rate),
     );
+    // R-O7, R-D11.
+    out.push_str(&format!(
+        "\n{:<14}   CEI {} (opening {} + sales {} − closing {}, current {}); recovery rate {} ({} of {} placed)",
+        "",
+        or_none(&r.cei),
+        money(r.opening.as_ref()),
+        money(r.sales.as_ref()),
+        money(r.closing_total.as_ref()),
+        money(r.closing_current.as_ref()),
+        or_none(&r.recovery_rate),
+        money(r.recovered.as_ref()),
+        money(r.placed.as_ref()),
+    ));
     for s in &r.collected_by_step {
         out.push_str(&format!(
             "\n{:<14}   under {:<22} {}",
@@ -128,5 +154,31 @@ mod tests {
             "{text}"
         );
         assert_eq!(row_json(&r)["promise_kept_rate"], "0.50");
+        let cny = |a: &str| {
+            Some(proto::types::v1::Money {
+                amount: a.into(),
+                currency: "CNY".into(),
+            })
+        };
+        let r = api::KpiRow {
+            cei: "72.30".into(),
+            recovery_rate: "0.67".into(),
+            opening: cny("10000.00"),
+            sales: cny("14050.00"),
+            closing_total: cny("11000.00"),
+            closing_current: cny("6000.00"),
+            placed: cny("15050.00"),
+            recovered: cny("10050.00"),
+            ..r
+        };
+        let text = row_text(&r);
+        assert!(
+            text.contains(
+                "CEI 72.30 (opening 10000.00 CNY + sales 14050.00 CNY − closing 11000.00 CNY, current 6000.00 CNY); recovery rate 0.67 (10050.00 CNY of 15050.00 CNY placed)"
+            ),
+            "{text}"
+        );
+        assert_eq!(row_json(&r)["cei"], "72.30");
+        assert_eq!(row_json(&r)["placed"], "15050.00");
     }
 }

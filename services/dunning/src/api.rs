@@ -350,6 +350,15 @@ fn kpi_row(f: &store::kpis::Figures, currency: &str) -> api::KpiRow {
         right_party_contacts: u32::try_from(f.contacts.0).unwrap_or_default(),
         contact_attempts: u32::try_from(f.contacts.1).unwrap_or_default(),
         right_party_contact_rate: rate(f.contacts.0, f.contacts.1),
+        // R-O7, R-D11.
+        cei: crate::domain::kpi::cei(&f.balances),
+        recovery_rate: crate::domain::kpi::recovery_rate(&f.balances),
+        opening: cny(f.balances.opening),
+        sales: cny(f.balances.sales),
+        closing_total: cny(f.balances.closing_total),
+        closing_current: cny(f.balances.closing_current),
+        placed: cny(f.balances.placed),
+        recovered: cny(f.balances.recovered),
     }
 }
 
@@ -1803,7 +1812,7 @@ impl DunningService for Api {
         let mut steps: std::collections::BTreeMap<String, Decimal> =
             std::collections::BTreeMap::new();
         for owner in owners {
-            let f = store::kpis::figures(
+            let mut f = store::kpis::figures(
                 &mut conn,
                 &owner,
                 &currency,
@@ -1814,6 +1823,14 @@ impl DunningService for Api {
             )
             .await
             .map_err(ApiError::from)?;
+            // R-O7, R-D11: CEI and recovery rate replay the balances learned.
+            for history in store::kpis::histories(&mut conn, &owner, &currency, to)
+                .await
+                .map_err(ApiError::from)?
+            {
+                f.balances += crate::domain::kpi::components(&history, from, to);
+            }
+            total.balances += f.balances;
             total.collected += f.collected;
             for (step, amount) in &f.by_step {
                 *steps.entry(step.clone()).or_default() += *amount;

@@ -10,5 +10,6 @@
 pub mod conduct;
 pub mod contact_log;
 pub mod dispute;
+pub mod kpi;
 pub mod promise;
 pub mod queue;

@@ -275,6 +275,7 @@ async fn a_promise_holds_the_ladder_and_is_kept_or_broken_by_what_is_paid_r_d5()
             from: "2026-03-01".into(),
             to: "2026-03-31".into(),
             currency: String::new(),
+            team: String::new(),
         })
         .await
         .or_logs(&stack)

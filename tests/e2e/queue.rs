@@ -160,6 +160,7 @@ async fn a_collectors_queue_is_ordered_by_expected_recovery_and_shows_both_facto
                         from: "2026-12-01".into(),
                         to: "2026-12-31".into(),
                         currency: String::new(),
+                        team: String::new(),
                     })
                     .await?
                     .into_inner(),
@@ -193,4 +194,128 @@ async fn a_collectors_queue_is_ordered_by_expected_recovery_and_shows_both_facto
         ["li.na", "wang.wu"]
     );
     assert_eq!(team.total.map(|t| t.contact_attempts), Some(2));
+
+    // CEI and recovery rate (R-O7, R-D11) for March: 蒋十六 pays 4,000.00 on the 26th.
+    let file = scenario::bank_csv(&[[
+        "2026-03-26",
+        "4000.00",
+        "CNY",
+        "蒋十六",
+        "6222020000001616",
+        "HT-Q-B/1",
+    ]]);
+    let mut admin_ingest = admin.clone();
+    scenario::ingest(&mut admin_ingest, "queue-kpis.csv", file)
+        .await
+        .or_logs(&stack);
+    let march = |clients: &Clients| {
+        let mut dunning = clients.dunning.clone();
+        async move {
+            anyhow::Ok(
+                dunning
+                    .get_kpis(dunning::GetKpisRequest {
+                        owner: String::new(),
+                        from: "2026-03-01".into(),
+                        to: "2026-03-31".into(),
+                        currency: String::new(),
+                        team: String::new(),
+                    })
+                    .await?
+                    .into_inner(),
+            )
+        }
+    };
+    let team = eventually("the payment in March's KPIs", EVENTUALLY, || async {
+        let k = march(&sup).await?;
+        let paid = k.total.as_ref().and_then(|t| t.collected.as_ref());
+        Ok(paid.filter(|m| m.amount == "4000.00").map(|_| k.clone()))
+    })
+    .await
+    .or_logs(&stack);
+    // By hand. Nothing was due before March: opening 0. All three items fell due on 10 March
+    // (sales: li.na 10,000.00 + 9,000.00, wang.wu 5,000.00) and were reported overdue by the
+    // cycle of the 25th (placed: the same amounts; no late-fee terms, so nothing accrued).
+    // The 4,000.00 paid on 9,000.00 on the 26th leaves li.na 10,000.00 + 5,000.00 at the end
+    // of March, all overdue (closing current 0).
+    //   li.na:   CEI = (0 + 19,000 − 15,000) ÷ (0 + 19,000 − 0) × 100 = 21.05;
+    //            recovery = 4,000 ÷ 19,000 = 0.21.
+    //   wang.wu: CEI = (0 + 5,000 − 5,000) ÷ 5,000 × 100 = 0.00; recovery 0 ÷ 5,000 = 0.00.
+    //   total:   CEI = (24,000 − 20,000) ÷ 24,000 × 100 = 16.67; recovery 4,000 ÷ 24,000 = 0.17.
+    let figures = |r: &dunning::KpiRow| {
+        let a = |m: &Option<proto::types::v1::Money>| {
+            m.as_ref().map_or(String::new(), |m| m.amount.clone())
+        };
+        (
+            r.owner.clone(),
+            [
+                a(&r.opening),
+                a(&r.sales),
+                a(&r.closing_total),
+                a(&r.closing_current),
+                r.cei.clone(),
+                a(&r.placed),
+                a(&r.recovered),
+                r.recovery_rate.clone(),
+            ],
+        )
+    };
+    let rows: Vec<_> = team
+        .collectors
+        .iter()
+        .chain(team.total.as_ref())
+        .map(figures)
+        .collect();
+    let expect = |owner: &str, v: [&str; 8]| (owner.to_owned(), v.map(str::to_owned));
+    assert_eq!(
+        rows,
+        [
+            expect(
+                "li.na",
+                [
+                    "0.00", "19000.00", "15000.00", "0.00", "21.05", "19000.00", "4000.00", "0.21"
+                ]
+            ),
+            expect(
+                "wang.wu",
+                [
+                    "0.00", "5000.00", "5000.00", "0.00", "0.00", "5000.00", "0.00", "0.00"
+                ]
+            ),
+            expect(
+                "",
+                [
+                    "0.00", "24000.00", "20000.00", "0.00", "16.67", "24000.00", "4000.00", "0.17"
+                ]
+            ),
+        ]
+    );
+    // Per team (R-D11): both collectors are in team east, whose row adds them up like the
+    // total; another team has none of them.
+    assert_eq!(
+        team.teams
+            .iter()
+            .map(|r| (r.team.as_str(), figures(r).1))
+            .collect::<Vec<_>>(),
+        [(
+            "east",
+            [
+                "0.00", "24000.00", "20000.00", "0.00", "16.67", "24000.00", "4000.00", "0.17"
+            ]
+            .map(str::to_owned)
+        )]
+    );
+    let west = sup
+        .dunning
+        .clone()
+        .get_kpis(dunning::GetKpisRequest {
+            owner: String::new(),
+            from: "2026-03-01".into(),
+            to: "2026-03-31".into(),
+            currency: String::new(),
+            team: "west".into(),
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner();
+    assert!(west.collectors.is_empty() && west.teams.is_empty());
 }

@@ -1,5 +1,6 @@
-//! `collectctl dunning kpis`: collectors' KPIs for a period (R-D11, R-O7; issue 14 item 5 in
-//! part): collected (and under which step), promise-kept rate, right-party contact rate.
+//! `collectctl dunning kpis`: collectors' KPIs for a period (R-D11, R-O7; issue 14 item 5):
+//! collected (and under which step), promise-kept rate, right-party contact rate, CEI and
+//! recovery rate with their components.
 
 use clap::Args;
 use proto::dunning::v1 as api;
@@ -24,11 +25,15 @@ pub(crate) struct KpisArgs {
     /// Currency of the amounts (default CNY).
     #[arg(long)]
     currency: Option<String>,
+    /// One team's collectors; default: every team you may see.
+    #[arg(long)]
+    team: Option<String>,
 }
 
 fn row_json(r: &api::KpiRow) -> serde_json::Value {
     serde_json::json!({
         "owner": r.owner,
+        "team": r.team,
         "collected": r.collected.as_ref().map(|m| m.amount.clone()),
         "currency": r.collected.as_ref().map(|m| m.currency.clone()),
         "collected_by_step": r.collected_by_step.iter().map(|s| serde_json::json!({
@@ -41,21 +46,38 @@ fn row_json(r: &api::KpiRow) -> serde_json::Value {
         "right_party_contacts": r.right_party_contacts,
         "contact_attempts": r.contact_attempts,
         "right_party_contact_rate": r.right_party_contact_rate,
+        "cei": r.cei,
+        "opening": amount(r.opening.as_ref()),
+        "sales": amount(r.sales.as_ref()),
+        "closing_total": amount(r.closing_total.as_ref()),
+        "closing_current": amount(r.closing_current.as_ref()),
+        "recovery_rate": r.recovery_rate,
+        "placed": amount(r.placed.as_ref()),
+        "recovered": amount(r.recovered.as_ref()),
     })
+}
+
+fn amount(m: Option<&proto::types::v1::Money>) -> Option<String> {
+    m.map(|m| m.amount.clone())
 }
 
 fn or_none(rate: &str) -> &str {
     if rate.is_empty() { "n/a" } else { rate }
 }
 
+/// The row's name: the collector, a team's total, or the total.
+fn label(r: &api::KpiRow) -> String {
+    match (r.owner.is_empty(), r.team.is_empty()) {
+        (false, _) => r.owner.clone(),
+        (true, false) => format!("TEAM {}", r.team),
+        (true, true) => "TOTAL".to_owned(),
+    }
+}
+
 fn row_text(r: &api::KpiRow) -> String {
     let mut out = format!(
         "{:<14} collected {}; promises kept {}/{} ({}); right-party contacts {}/{} ({})",
-        if r.owner.is_empty() {
-            "TOTAL"
-        } else {
-            &r.owner
-        },
+        label(r),
         money(r.collected.as_ref()),
         r.promises_kept,
         r.promises_judged,
@@ -64,6 +86,19 @@ fn row_text(r: &api::KpiRow) -> String {
         r.contact_attempts,
         or_none(&r.right_party_contact_rate),
     );
+    // R-O7, R-D11.
+    out.push_str(&format!(
+        "\n{:<14}   CEI {} (opening {} + sales {} − closing {}, current {}); recovery rate {} ({} of {} placed)",
+        "",
+        or_none(&r.cei),
+        money(r.opening.as_ref()),
+        money(r.sales.as_ref()),
+        money(r.closing_total.as_ref()),
+        money(r.closing_current.as_ref()),
+        or_none(&r.recovery_rate),
+        money(r.recovered.as_ref()),
+        money(r.placed.as_ref()),
+    ));
     for s in &r.collected_by_step {
         out.push_str(&format!(
             "\n{:<14}   under {:<22} {}",
@@ -85,6 +120,7 @@ pub(crate) fn run(args: KpisArgs) -> Outcome {
                 from: args.from,
                 to: args.to,
                 currency: args.currency.unwrap_or_default(),
+                team: args.team.unwrap_or_default(),
             })
             .await
             .map_err(refused)?
@@ -92,10 +128,12 @@ pub(crate) fn run(args: KpisArgs) -> Outcome {
         if json {
             return Ok(serde_json::to_string_pretty(&serde_json::json!({
                 "collectors": kpis.collectors.iter().map(row_json).collect::<Vec<_>>(),
+                "teams": kpis.teams.iter().map(row_json).collect::<Vec<_>>(),
                 "total": kpis.total.as_ref().map(row_json),
             }))?);
         }
         let mut lines: Vec<String> = kpis.collectors.iter().map(row_text).collect();
+        lines.extend(kpis.teams.iter().map(row_text));
         if let Some(total) = &kpis.total {
             lines.push(row_text(total));
         }
@@ -128,5 +166,31 @@ mod tests {
             "{text}"
         );
         assert_eq!(row_json(&r)["promise_kept_rate"], "0.50");
+        let cny = |a: &str| {
+            Some(proto::types::v1::Money {
+                amount: a.into(),
+                currency: "CNY".into(),
+            })
+        };
+        let r = api::KpiRow {
+            cei: "72.30".into(),
+            recovery_rate: "0.67".into(),
+            opening: cny("10000.00"),
+            sales: cny("14050.00"),
+            closing_total: cny("11000.00"),
+            closing_current: cny("6000.00"),
+            placed: cny("15050.00"),
+            recovered: cny("10050.00"),
+            ..r
+        };
+        let text = row_text(&r);
+        assert!(
+            text.contains(
+                "CEI 72.30 (opening 10000.00 CNY + sales 14050.00 CNY − closing 11000.00 CNY, current 6000.00 CNY); recovery rate 0.67 (10050.00 CNY of 15050.00 CNY placed)"
+            ),
+            "{text}"
+        );
+        assert_eq!(row_json(&r)["cei"], "72.30");
+        assert_eq!(row_json(&r)["placed"], "15050.00");
     }
 }

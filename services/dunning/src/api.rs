@@ -334,10 +334,26 @@ fn rate(part: i64, whole: i64) -> String {
     share.to_string()
 }
 
+/// Adds one collector's figures to a sum (a team's or the total).
+fn absorb(
+    sum: &mut store::kpis::Figures,
+    steps: &mut std::collections::BTreeMap<String, Decimal>,
+    f: &store::kpis::Figures,
+) {
+    sum.balances += f.balances;
+    sum.collected += f.collected;
+    for (step, amount) in &f.by_step {
+        *steps.entry(step.clone()).or_default() += *amount;
+    }
+    sum.promises = (sum.promises.0 + f.promises.0, sum.promises.1 + f.promises.1);
+    sum.contacts = (sum.contacts.0 + f.contacts.0, sum.contacts.1 + f.contacts.1);
+}
+
 fn kpi_row(f: &store::kpis::Figures, currency: &str) -> api::KpiRow {
     let cny = |a: Decimal| Some(wire::money(a, currency));
     api::KpiRow {
         owner: f.owner.clone(),
+        team: f.team.clone(),
         collected: cny(f.collected),
         collected_by_step: f
             .by_step
@@ -353,6 +369,15 @@ fn kpi_row(f: &store::kpis::Figures, currency: &str) -> api::KpiRow {
         right_party_contacts: u32::try_from(f.contacts.0).unwrap_or_default(),
         contact_attempts: u32::try_from(f.contacts.1).unwrap_or_default(),
         right_party_contact_rate: rate(f.contacts.0, f.contacts.1),
+        // R-O7, R-D11.
+        cei: crate::domain::kpi::cei(&f.balances),
+        recovery_rate: crate::domain::kpi::recovery_rate(&f.balances),
+        opening: cny(f.balances.opening),
+        sales: cny(f.balances.sales),
+        closing_total: cny(f.balances.closing_total),
+        closing_current: cny(f.balances.closing_current),
+        placed: cny(f.balances.placed),
+        recovered: cny(f.balances.recovered),
     }
 }
 
@@ -1877,15 +1902,29 @@ impl DunningService for Api {
         };
         let (contacts_from, contacts_to) = (instant(from), instant(to + chrono::Days::new(1)));
         let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
-        let owners = store::kpis::owners(&mut conn, (scope_mode, &scope_value), owner.as_deref())
-            .await
-            .map_err(ApiError::from)?;
+        let team = match request.team.trim() {
+            "" => None,
+            team => Some(team.to_owned()),
+        };
+        let owners = store::kpis::owners(
+            &mut conn,
+            (scope_mode, &scope_value),
+            owner.as_deref(),
+            team.as_deref(),
+        )
+        .await
+        .map_err(ApiError::from)?;
         let mut rows = Vec::with_capacity(owners.len());
         let mut total = store::kpis::Figures::default();
         let mut steps: std::collections::BTreeMap<String, Decimal> =
             std::collections::BTreeMap::new();
-        for owner in owners {
-            let f = store::kpis::figures(
+        type Sum = (
+            store::kpis::Figures,
+            std::collections::BTreeMap<String, Decimal>,
+        );
+        let mut teams: std::collections::BTreeMap<String, Sum> = std::collections::BTreeMap::new();
+        for (owner, team) in owners {
+            let mut f = store::kpis::figures(
                 &mut conn,
                 &owner,
                 &currency,
@@ -1896,24 +1935,32 @@ impl DunningService for Api {
             )
             .await
             .map_err(ApiError::from)?;
-            total.collected += f.collected;
-            for (step, amount) in &f.by_step {
-                *steps.entry(step.clone()).or_default() += *amount;
+            // R-O7, R-D11: CEI and recovery rate replay the balances learned.
+            for history in store::kpis::histories(&mut conn, &owner, &currency, to)
+                .await
+                .map_err(ApiError::from)?
+            {
+                f.balances += crate::domain::kpi::components(&history, from, to);
             }
-            total.promises = (
-                total.promises.0 + f.promises.0,
-                total.promises.1 + f.promises.1,
-            );
-            total.contacts = (
-                total.contacts.0 + f.contacts.0,
-                total.contacts.1 + f.contacts.1,
-            );
+            f.team.clone_from(&team);
+            absorb(&mut total, &mut steps, &f);
+            let (in_team, team_steps) = teams.entry(team.clone()).or_default();
+            in_team.team = team;
+            absorb(in_team, team_steps, &f);
             rows.push(kpi_row(&f, &currency));
         }
         total.by_step = steps.into_iter().collect();
+        let teams = teams
+            .into_values()
+            .map(|(mut f, steps)| {
+                f.by_step = steps.into_iter().collect();
+                kpi_row(&f, &currency)
+            })
+            .collect();
         Ok(Response::new(api::GetKpisResponse {
             collectors: rows,
             total: Some(kpi_row(&total, &currency)),
+            teams,
         }))
     }
 }

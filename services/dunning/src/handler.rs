@@ -11,6 +11,7 @@ use kit::outbox::Outbox;
 use kit::wire;
 use proto::events::v1 as events;
 
+use crate::domain::kpi::{Kind, Observation};
 use crate::store;
 
 pub(crate) struct Events {
@@ -98,6 +99,7 @@ impl Handler for Events {
             let applied: events::AllocationApplied = event.decode()?;
             if !applied.repeat {
                 let customer_id = uuid("customer_id", &applied.customer_id)?;
+                kpi_changed(tx, &applied, Kind::Paid).await?; // R-O7, R-D11
                 // The work queue's model reads recent payments (issue 14 item 1).
                 let (paid, currency) =
                     wire::parse_money(applied.amount.as_ref()).map_err(HandleError::Permanent)?;
@@ -165,6 +167,7 @@ impl Handler for Events {
                 owed_after: Some(owed),
                 ..Default::default()
             };
+            kpi_changed(tx, &settled, Kind::WrittenOff).await?; // R-O7
             self.paid(
                 tx,
                 settled,
@@ -194,6 +197,7 @@ impl Handler for Events {
                 owed_after: Some(owed),
                 ..Default::default()
             };
+            kpi_changed(tx, &settled, Kind::Waived).await?; // R-O7: reduced, not recovered
             self.paid(tx, settled, "settled by a waiver or credit (R-D6)")
                 .await
         } else if event_type == kit::events::type_name::<events::RepaymentPlanBooked>() {
@@ -257,6 +261,14 @@ impl Events {
         };
         // The day's ladder runs once every overdue event of the day is in (R-D3).
         store::ladder::overdue_seen(tx, as_of, receivable_id).await?;
+        let balance = Observation {
+            on: Some(as_of),
+            due: date("due_date", &overdue.due_date)?,
+            owed: open.saturating_add(late_fee),
+            overdue: true,
+            kind: Kind::Overdue,
+        };
+        kpi_learned(tx, receivable_id, customer_id, &currency, balance).await?; // R-O7, R-D11
         if store::cases::in_legal(tx, receivable_id).await? {
             return Ok(()); // R-L5: ordinary dunning stops for receivables in legal.
         }
@@ -395,6 +407,25 @@ impl Events {
                         .0
                 }
             };
+            if let Some(on) = business_date {
+                // R-O7: what the amendment left owed (a new item enters as scheduled).
+                let owed = if r.removed { Decimal::ZERO } else { owed_total };
+                if r.created {
+                    let (_, currency) =
+                        wire::parse_money(r.amount.as_ref()).map_err(HandleError::Permanent)?;
+                    let balance = Observation {
+                        on: Some(on),
+                        due,
+                        owed,
+                        overdue: false,
+                        kind: Kind::Scheduled,
+                    };
+                    kpi_learned(tx, receivable_id, customer_id, &currency, balance).await?;
+                } else {
+                    store::kpis::changed(tx, receivable_id, Kind::Amended, on, owed, Some(due))
+                        .await?;
+                }
+            }
             if r.created {
                 let (_, currency) =
                     wire::parse_money(r.amount.as_ref()).map_err(HandleError::Permanent)?;
@@ -566,13 +597,25 @@ async fn scheduled(
     for r in receivables {
         let (amount, currency) =
             wire::parse_money(r.amount.as_ref()).map_err(HandleError::Permanent)?;
+        let (receivable_id, due) = (
+            uuid("receivable_id", &r.receivable_id)?,
+            date("due_date", &r.due_date)?,
+        );
+        let balance = Observation {
+            on: None,
+            due,
+            owed: amount,
+            overdue: false,
+            kind: Kind::Scheduled,
+        };
+        kpi_learned(tx, receivable_id, customer_id, &currency, balance).await?; // R-O7
         store::ladder::upcoming_scheduled(
             tx,
             &store::ladder::Upcoming {
-                receivable_id: uuid("receivable_id", &r.receivable_id)?,
+                receivable_id,
                 customer_id,
                 contract_no: contract_no.to_owned(),
-                due_date: date("due_date", &r.due_date)?,
+                due_date: due,
                 currency,
                 open_amount: amount,
                 charge_type: charge_name(r.charge_type),
@@ -581,4 +624,34 @@ async fn scheduled(
         .await?;
     }
     Ok(())
+}
+
+/// R-O7, R-D11: a balance dunning learned, for CEI and the recovery rate.
+async fn kpi_learned(
+    tx: &mut PgConnection,
+    receivable_id: Uuid,
+    customer_id: Uuid,
+    currency: &str,
+    balance: Observation,
+) -> Result<(), HandleError> {
+    let learned = store::kpis::Learned {
+        receivable_id,
+        customer_id,
+        currency,
+        balance,
+    };
+    Ok(store::kpis::learned(tx, &learned).await?)
+}
+
+/// R-O7, R-D11: what a payment or write-off left owed on its booking day.
+async fn kpi_changed(
+    tx: &mut PgConnection,
+    applied: &events::AllocationApplied,
+    kind: Kind,
+) -> Result<(), HandleError> {
+    let receivable_id = uuid("receivable_id", &applied.receivable_id)?;
+    let on = date("booking_date", &applied.booking_date)?;
+    let (owed, _) =
+        wire::parse_money(applied.open_amount_after.as_ref()).map_err(HandleError::Permanent)?;
+    Ok(store::kpis::changed(tx, receivable_id, kind, on, owed, None).await?)
 }

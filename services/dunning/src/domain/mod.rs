@@ -10,6 +10,7 @@
 pub mod conduct;
 pub mod contact_log;
 pub mod dispute;
+pub mod kpi;
 pub mod plan;
 pub mod promise;
 pub mod queue;

@@ -26,14 +26,17 @@ async fn disputes(clients: &Clients, customer: &str) -> anyhow::Result<Vec<dunni
         .disputes)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_disputed_item_leaves_the_next_notice_and_the_sla_breaches_at_48_hours_r_d8() {
-    let (stack, admin) = start().await;
-    let mut li =
-        Clients::as_user(&stack, "li.na", &[Role::Collector], Some("east")).or_logs(&stack);
-    let customer = scenario::create_customer(&mut li, "褚十四")
-        .await
-        .or_logs(&stack);
+/// A customer with an 80.00 water charge due 10 February and a 1,200.00 management fee due
+/// the 12th, both overdue after the cycle of the 13th, in an active dunning case: (customer,
+/// contract, water, fee).
+async fn water_and_fee(
+    stack: &devstack::Stack,
+    admin: &Clients,
+    li: &mut Clients,
+    name: &str,
+    contract_no: &str,
+) -> (String, contracts::Contract, String, String) {
+    let customer = scenario::create_customer(li, name).await.or_logs(stack);
     let item = |amount: &str, due: &str, charge: ChargeType| contracts::Installment {
         amount: amount.into(),
         due_date: due.into(),
@@ -43,9 +46,9 @@ async fn a_disputed_item_leaves_the_next_notice_and_the_sla_breaches_at_48_hours
     let contract = li
         .contracts
         .create_contract(contracts::CreateContractRequest {
-            idempotency_key: "contract:PM-DISPUTE-1".into(),
+            idempotency_key: format!("contract:{contract_no}"),
             customer_id: customer.clone(),
-            contract_no: "PM-DISPUTE-1".into(),
+            contract_no: contract_no.into(),
             currency: "CNY".into(),
             installments: vec![
                 item("80.00", "2026-02-10", ChargeType::Water),
@@ -55,7 +58,7 @@ async fn a_disputed_item_leaves_the_next_notice_and_the_sla_breaches_at_48_hours
             ..Default::default()
         })
         .await
-        .or_logs(&stack)
+        .or_logs(stack)
         .into_inner()
         .contract
         .expect("a contract");
@@ -64,16 +67,26 @@ async fn a_disputed_item_leaves_the_next_notice_and_the_sla_breaches_at_48_hours
     let mut cycles = admin.clone();
     scenario::run_cycle(&mut cycles, "2026-02-13")
         .await
-        .or_logs(&stack);
+        .or_logs(stack);
     eventually("a dunning case", EVENTUALLY, || async {
-        Ok(scenario::dunning_cases(&li, &customer)
+        Ok(scenario::dunning_cases(li, &customer)
             .await?
             .into_iter()
             .find(|c| c.status == "active" && c.items.len() == 2))
     })
     .await
-    .or_logs(&stack);
+    .or_logs(stack);
+    (customer, contract, water, fee)
+}
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_disputed_item_leaves_the_next_notice_and_the_sla_breaches_at_48_hours_r_d8() {
+    let (stack, admin) = start().await;
+    let mut li =
+        Clients::as_user(&stack, "li.na", &[Role::Collector], Some("east")).or_logs(&stack);
+    let (customer, _contract, water, fee) =
+        water_and_fee(&stack, &admin, &mut li, "褚十四", "PM-DISPUTE-1").await;
+    let mut cycles = admin.clone();
     // The debtor disputes the water charge ("the meter is wrong").
     let open = |key: &str| dunning::OpenDisputeRequest {
         idempotency_key: key.to_owned(),
@@ -249,48 +262,8 @@ async fn an_upheld_dispute_ends_in_a_credit_that_another_person_approves_r_d8() 
         Clients::as_user(&stack, "li.na", &[Role::Collector], Some("east")).or_logs(&stack);
     let zhao =
         Clients::as_user(&stack, "zhao.lei", &[Role::Supervisor], Some("east")).or_logs(&stack);
-    let customer = scenario::create_customer(&mut li, "卫十六")
-        .await
-        .or_logs(&stack);
-    let item = |amount: &str, due: &str, charge: ChargeType| contracts::Installment {
-        amount: amount.into(),
-        due_date: due.into(),
-        charge_type: charge as i32,
-        ..Default::default()
-    };
-    let contract = li
-        .contracts
-        .create_contract(contracts::CreateContractRequest {
-            idempotency_key: "contract:PM-DISPUTE-2".into(),
-            customer_id: customer.clone(),
-            contract_no: "PM-DISPUTE-2".into(),
-            currency: "CNY".into(),
-            installments: vec![
-                item("80.00", "2026-02-10", ChargeType::Water),
-                item("1200.00", "2026-02-12", ChargeType::ManagementFee),
-            ],
-            escrow_account: scenario::ESCROW_ACCOUNT.into(),
-            ..Default::default()
-        })
-        .await
-        .or_logs(&stack)
-        .into_inner()
-        .contract
-        .expect("a contract");
-    let water = contract.receivables[0].receivable_id.clone();
-    let fee = contract.receivables[1].receivable_id.clone();
-    let mut cycles = admin.clone();
-    scenario::run_cycle(&mut cycles, "2026-02-13")
-        .await
-        .or_logs(&stack);
-    eventually("a dunning case", EVENTUALLY, || async {
-        Ok(scenario::dunning_cases(&li, &customer)
-            .await?
-            .into_iter()
-            .find(|c| c.status == "active" && c.items.len() == 2))
-    })
-    .await
-    .or_logs(&stack);
+    let (customer, contract, water, fee) =
+        water_and_fee(&stack, &admin, &mut li, "卫十六", "PM-DISPUTE-2").await;
     let dispute = li
         .dunning
         .open_dispute(dunning::OpenDisputeRequest {

@@ -51,6 +51,13 @@ async fn late_fee(clients: &mut Clients, contract_id: &str) -> anyhow::Result<St
         .unwrap_or_default())
 }
 
+fn approval(plan_id: &str, note: &str) -> dunning::ApprovePlanRequest {
+    dunning::ApprovePlanRequest {
+        plan_id: plan_id.to_owned(),
+        note: note.to_owned(),
+    }
+}
+
 fn status(plan: &dunning::Plan) -> dunning::PlanStatus {
     dunning::PlanStatus::try_from(plan.status).unwrap_or(dunning::PlanStatus::Unspecified)
 }
@@ -166,10 +173,7 @@ async fn a_plan_needs_two_other_people_holds_the_ladder_and_a_missed_installment
     let own = zhao
         .dunning
         .clone()
-        .approve_plan(dunning::ApprovePlanRequest {
-            plan_id: plan.plan_id.clone(),
-            note: String::new(),
-        })
+        .approve_plan(approval(&plan.plan_id, ""))
         .await
         .expect_err("the proposer approving");
     assert_eq!(own.code(), tonic::Code::PermissionDenied);
@@ -177,10 +181,7 @@ async fn a_plan_needs_two_other_people_holds_the_ladder_and_a_missed_installment
     let by_admin = admin
         .dunning
         .clone()
-        .approve_plan(dunning::ApprovePlanRequest {
-            plan_id: plan.plan_id.clone(),
-            note: String::new(),
-        })
+        .approve_plan(approval(&plan.plan_id, ""))
         .await
         .expect_err("an admin approving");
     assert_eq!(by_admin.code(), tonic::Code::PermissionDenied);
@@ -190,10 +191,7 @@ async fn a_plan_needs_two_other_people_holds_the_ladder_and_a_missed_installment
     let once = sun
         .dunning
         .clone()
-        .approve_plan(dunning::ApprovePlanRequest {
-            plan_id: plan.plan_id.clone(),
-            note: "checked the payslips".into(),
-        })
+        .approve_plan(approval(&plan.plan_id, "checked the payslips"))
         .await
         .or_logs(&stack)
         .into_inner()
@@ -204,20 +202,14 @@ async fn a_plan_needs_two_other_people_holds_the_ladder_and_a_missed_installment
     let twice = sun
         .dunning
         .clone()
-        .approve_plan(dunning::ApprovePlanRequest {
-            plan_id: plan.plan_id.clone(),
-            note: String::new(),
-        })
+        .approve_plan(approval(&plan.plan_id, ""))
         .await
         .expect_err("the same approver twice");
     assert_eq!(twice.code(), tonic::Code::PermissionDenied);
     let agreed = qian
         .dunning
         .clone()
-        .approve_plan(dunning::ApprovePlanRequest {
-            plan_id: plan.plan_id.clone(),
-            note: "within the hardship policy".into(),
-        })
+        .approve_plan(approval(&plan.plan_id, "within the hardship policy"))
         .await
         .or_logs(&stack)
         .into_inner()

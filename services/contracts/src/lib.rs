@@ -93,19 +93,11 @@ pub async fn run(
     };
     // R-P12: the write-offs contracts books without a person, and at most.
     let write_off_limits = write_offs::limits_from_env()?;
-    let waiver_second_approval_above = match std::env::var("WAIVER_SECOND_APPROVAL_ABOVE") {
-        Ok(text) if !text.trim().is_empty() => text
-            .trim()
-            .parse::<rust_decimal::Decimal>()
-            .ok()
-            .filter(|a| *a >= rust_decimal::Decimal::ZERO)
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "WAIVER_SECOND_APPROVAL_ABOVE={text:?}: give an amount such as 10000.00 (waivers above it need a second approver with the risk role)"
-                )
-            })?,
-        _ => rust_decimal::Decimal::new(10_000, 0),
-    };
+    let waiver_second_approval_above: rust_decimal::Decimal = kit::config::env_parse(
+        "WAIVER_SECOND_APPROVAL_ABOVE",
+        rust_decimal::Decimal::new(10_000, 0),
+        "an amount such as 10000.00 (waivers above it need a second approver with the risk role)",
+    )?;
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
     // The topics: kit::events::SUBSCRIPTIONS (also the broker's ACLs).
     app.consume(handler::Allocations {

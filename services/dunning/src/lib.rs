@@ -129,19 +129,11 @@ pub async fn run(
             })?,
         _ => domain::dispute::SlaBasis::CalendarHours,
     };
-    let plan_second_approval_above = match std::env::var("DUNNING_PLAN_SECOND_APPROVAL_ABOVE") {
-        Ok(text) if !text.trim().is_empty() => text
-            .trim()
-            .parse::<rust_decimal::Decimal>()
-            .ok()
-            .filter(|a| *a >= rust_decimal::Decimal::ZERO)
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "DUNNING_PLAN_SECOND_APPROVAL_ABOVE={text:?}: give an amount such as 50000.00 (plans above it need a second approver with the risk role)"
-                )
-            })?,
-        _ => rust_decimal::Decimal::new(50_000, 0),
-    };
+    let plan_second_approval_above: rust_decimal::Decimal = kit::config::env_parse(
+        "DUNNING_PLAN_SECOND_APPROVAL_ABOVE",
+        rust_decimal::Decimal::new(50_000, 0),
+        "an amount such as 50000.00 (plans above it need a second approver with the risk role)",
+    )?;
     let simulated = config.business_clock == kit::config::BusinessClock::Simulated;
     let issuer = std::env::var("DUNNING_NOTICE_ISSUER")
         .ok()

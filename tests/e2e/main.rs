@@ -31,6 +31,7 @@ mod helpers;
 mod key_rotation;
 mod legal_catch_up;
 mod limits;
+mod metrics;
 mod money_path;
 mod operator_cli;
 mod owed_items;

@@ -77,6 +77,8 @@ pub(crate) async fn run(
     tx.commit().await?;
 
     let mut after = None;
+    let mut done: i64 = 0;
+    kit::metrics::gauge("daily_cycle_receivables_done", 0);
     loop {
         let mut tx = pool.begin().await?;
         let rows = store::cycle::chunk(&mut tx, as_of, after, CHUNK).await?;
@@ -98,6 +100,9 @@ pub(crate) async fn run(
         )
         .await?;
         tx.commit().await?;
+        // Issue 16 item 3: the cycle's progress for operators.
+        done += i64::try_from(rows.len()).unwrap_or(i64::MAX);
+        kit::metrics::gauge("daily_cycle_receivables_done", done);
     }
 
     // R-S5: credit holds follow the overdue, in the same transaction that ends the cycle,

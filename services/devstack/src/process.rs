@@ -21,6 +21,15 @@ pub struct ServiceProcess {
     addr: Option<SocketAddr>,
 }
 
+/// `METRICS_ADDR` for a process: a free local port unless the environment names one.
+fn with_metrics(mut env: Vec<(String, String)>) -> anyhow::Result<Vec<(String, String)>> {
+    if !env.iter().any(|(k, _)| k == "METRICS_ADDR") {
+        let port = crate::postgres::free_port()?;
+        env.push(("METRICS_ADDR".to_owned(), format!("127.0.0.1:{port}")));
+    }
+    Ok(env)
+}
+
 impl ServiceProcess {
     /// Starts `name` with `env` added to this process's environment. Its output goes to
     /// `<dir>/<name>.log`.
@@ -35,7 +44,7 @@ impl ServiceProcess {
         let mut process = Self {
             name: name.to_owned(),
             binary,
-            env,
+            env: with_metrics(env)?,
             ready_file: dir.join(format!("{name}.ready")),
             log_file: dir.join(format!("{name}.log")),
             child: None,
@@ -49,12 +58,12 @@ impl ServiceProcess {
     /// replica, on its own gRPC port), named `name` for its log and ready files.
     pub fn spawn_replica(&self, name: &str, dir: &Path) -> anyhow::Result<Self> {
         let mut env = self.env.clone();
-        env.retain(|(k, _)| k != "GRPC_ADDR");
+        env.retain(|(k, _)| k != "GRPC_ADDR" && k != "METRICS_ADDR");
         env.push(("GRPC_ADDR".to_owned(), "127.0.0.1:0".to_owned()));
         let mut process = Self {
             name: name.to_owned(),
             binary: self.binary.clone(),
-            env,
+            env: with_metrics(env)?,
             ready_file: dir.join(format!("{name}.ready")),
             log_file: dir.join(format!("{name}.log")),
             child: None,
@@ -122,6 +131,41 @@ impl ServiceProcess {
     /// The gRPC address, once ready.
     pub fn addr(&self) -> Option<SocketAddr> {
         self.addr
+    }
+
+    /// Where the process serves `/metrics` (issue 16 item 3).
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.env
+            .iter()
+            .find(|(k, _)| k == "METRICS_ADDR")
+            .and_then(|(_, v)| v.parse().ok())
+    }
+
+    /// The process's metrics in the Prometheus text format, scraped over HTTP/1.1.
+    ///
+    /// # Errors
+    /// No metrics address, or the scrape failed.
+    pub async fn scrape(&self) -> anyhow::Result<String> {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let addr = self
+            .metrics_addr()
+            .ok_or_else(|| anyhow::anyhow!("{} has no METRICS_ADDR", self.name))?;
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        stream
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await?;
+        let (head, body) = response
+            .split_once("\r\n\r\n")
+            .ok_or_else(|| anyhow::anyhow!("{}: not an HTTP response", self.name))?;
+        anyhow::ensure!(
+            head.starts_with("HTTP/1.1 200"),
+            "{}: /metrics answered {}",
+            self.name,
+            head.lines().next().unwrap_or_default()
+        );
+        Ok(body.to_owned())
     }
 
     /// Path of the log file.

@@ -243,6 +243,18 @@ impl Stack {
         Ok(format!("https://{addr}"))
     }
 
+    /// A service's metrics in the Prometheus text format (issue 16 item 3).
+    ///
+    /// # Errors
+    /// No such service, or the scrape failed.
+    pub async fn scrape(&self, service: &str) -> anyhow::Result<String> {
+        self.services
+            .get(service)
+            .with_context(|| format!("no service {service}"))?
+            .scrape()
+            .await
+    }
+
     /// The process of a service.
     pub fn process(&mut self, service: &str) -> anyhow::Result<&mut ServiceProcess> {
         self.services

@@ -521,6 +521,12 @@ impl Ladder {
         }
         store::ladder::progress(&mut tx, date, last, steps, holds).await?;
         tx.commit().await?;
+        // Issue 16 item 3: the day's progress for operators.
+        if let Some(m) = kit::metrics::get() {
+            m.service
+                .with_label_values(&["dunning_day_debtors_done"])
+                .add(i64::try_from(cases.len()).unwrap_or(i64::MAX));
+        }
         Ok(Chunk::More)
     }
 

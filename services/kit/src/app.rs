@@ -38,6 +38,7 @@ impl App {
         config: Config,
         migrations: &sqlx::migrate::Migrator,
     ) -> anyhow::Result<Self> {
+        crate::metrics::init(config.service);
         let auth = crate::auth::AuthConfig::from_env(config.production)?;
         let pool = db::connect(&config).await?;
         db::migrate(&pool, migrations).await?;
@@ -158,6 +159,12 @@ impl App {
             lock_key: crate::outbox::lock_key(&self.config.database_schema),
         };
         self.tasks.spawn(relay.run(self.shutdown.clone()));
+        if let Some(addr) = self.config.metrics_addr {
+            let (listener, bound) = crate::metrics::bind(addr).await?;
+            tracing::info!(addr = %bound, "metrics at /metrics");
+            self.tasks
+                .spawn(crate::metrics::serve(listener, self.shutdown.clone()));
+        }
 
         let server = tokio::spawn(crate::grpc::serve(
             self.listener,

@@ -39,6 +39,9 @@ pub struct Config {
     /// `READY_FILE`: when set, the bound gRPC address is written there once the service
     /// is ready (used by the local stack and the end-to-end tests).
     pub ready_file: Option<PathBuf>,
+    /// `METRICS_ADDR`: where `/metrics` is served in the Prometheus text format (issue 16);
+    /// unset: no metrics listener.
+    pub metrics_addr: Option<SocketAddr>,
     /// `OUTBOX_POLL_MS`: how often the relay looks for unpublished events (default 100).
     pub outbox_poll: Duration,
     /// `OUTBOX_RETENTION_HOURS`: published events are kept this long for audit (default 72).
@@ -101,6 +104,12 @@ impl Config {
                 "host:port, e.g. 0.0.0.0:50051",
             )?,
             ready_file: std::env::var_os("READY_FILE").map(PathBuf::from),
+            metrics_addr: match env_string("METRICS_ADDR", "").trim() {
+                "" => None,
+                text => Some(text.parse().map_err(|_| {
+                    ConfigError::new("METRICS_ADDR", text, "host:port, e.g. 0.0.0.0:9464")
+                })?),
+            },
             outbox_poll: Duration::from_millis(env_parse(
                 "OUTBOX_POLL_MS",
                 100,

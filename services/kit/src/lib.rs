@@ -14,6 +14,7 @@
 //! - [`deadletter`]: the dead-letter record, its recorder and `DeadLetterService`;
 //! - [`grpc`]: the server bootstrap with health checking, reflection and tracing;
 //! - [`limit`]: the per-server limit of concurrent calls;
+//! - [`metrics`]: Prometheus metrics on `METRICS_ADDR`;
 //! - [`paging`]: page size and opaque keyset page tokens of list calls;
 //! - [`app`]: wiring of all of the above with graceful shutdown;
 //! - [`auth`]: who is calling: tokens, certificates, the role table, scope and the audit trail;
@@ -30,6 +31,7 @@ pub mod events;
 pub mod grpc;
 pub mod kafka;
 pub mod limit;
+pub mod metrics;
 pub mod outbox;
 pub mod paging;
 pub mod pii;

@@ -133,9 +133,14 @@ impl Relay {
     pub async fn run(self, mut shutdown: Shutdown) {
         let mut backoff = self.poll;
         let mut next_prune = tokio::time::Instant::now();
+        let mut next_gauge = tokio::time::Instant::now();
         loop {
             if shutdown.is_triggered() {
                 break;
+            }
+            if tokio::time::Instant::now() >= next_gauge {
+                next_gauge += Duration::from_secs(5);
+                self.export_backlog().await;
             }
             if tokio::time::Instant::now() >= next_prune {
                 next_prune += Duration::from_secs(600);
@@ -175,6 +180,29 @@ impl Relay {
             tracing::warn!(%error, "outbox relay: flush on shutdown failed");
         }
         tracing::info!("outbox relay stopped");
+    }
+
+    /// Sets `outbox_backlog` and `outbox_oldest_age_seconds` (issue 16 item 3).
+    async fn export_backlog(&self) {
+        let Some(m) = crate::metrics::get() else {
+            return;
+        };
+        let row: Result<(i64, Option<f64>), sqlx::Error> = sqlx::query_as(
+            "SELECT COUNT(*), EXTRACT(EPOCH FROM now() - MIN(created_at))::float8
+             FROM outbox WHERE published_at IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await;
+        match row {
+            Ok((backlog, age)) => {
+                m.outbox_backlog.set(backlog);
+                // Whole seconds are plenty for an alarm on a stuck relay.
+                #[allow(clippy::cast_possible_truncation)]
+                m.outbox_oldest_age_seconds
+                    .set(age.map_or(0, |a| a.max(0.0).round() as i64));
+            }
+            Err(error) => tracing::debug!(%error, "outbox backlog gauge"),
+        }
     }
 
     /// Deletes events published longer ago than the retention (`OUTBOX_RETENTION_HOURS`), and
@@ -281,6 +309,9 @@ impl Relay {
             .context("outbox: mark published")?;
         tx.commit().await.context("outbox: commit")?;
         tracing::debug!(count = rows.len(), "outbox relay published a batch");
+        if let Some(m) = crate::metrics::get() {
+            m.outbox_published.inc_by(rows.len() as u64);
+        }
         Ok(rows.len())
     }
 }

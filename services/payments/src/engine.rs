@@ -387,6 +387,11 @@ impl Session<'_> {
             }
             next
         };
+        // Issue 16 item 3: the in-memory ledger's size, for sizing memory limits.
+        kit::metrics::gauge(
+            "ledger_receivables",
+            i64::try_from(self.ledger.len()).unwrap_or(i64::MAX),
+        );
         *self.slot = Some(Cached {
             state,
             ledger: self.ledger,

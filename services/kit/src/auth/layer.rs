@@ -176,6 +176,7 @@ where
             return Box::pin(inner.call(request));
         }
         let credentials = Credentials::of(&request);
+        let started = std::time::Instant::now();
         Box::pin(async move {
             let trace_id = current_trace_id();
             let principal = match state.authenticate(credentials).await {
@@ -192,6 +193,7 @@ where
                         trace_id,
                     };
                     write(&state.pool, &entry).await;
+                    observe(&entry.rpc, &entry.outcome, started);
                     tracing::info!(method = %entry.rpc, %reason, "refused: unauthenticated");
                     return Ok(Status::unauthenticated(reason).into_http());
                 }
@@ -241,6 +243,7 @@ where
                         trace_id,
                     };
                     write(&state.pool, &entry).await;
+                    observe(&entry.rpc, &entry.outcome, started);
                     tracing::info!(method = %entry.rpc, principal = %entry.principal, "refused: permission denied");
                     return Ok(Status::permission_denied(reason).into_http());
                 }
@@ -260,8 +263,19 @@ where
                 trace_id,
             };
             write(&state.pool, &entry).await;
+            observe(&entry.rpc, &entry.outcome, started);
             Ok(response)
         })
+    }
+}
+
+/// Counts a call by method and status code and records its latency (issue 16 item 3).
+fn observe(method: &str, code: &str, started: std::time::Instant) {
+    if let Some(m) = crate::metrics::get() {
+        m.grpc_handled.with_label_values(&[method, code]).inc();
+        m.grpc_seconds
+            .with_label_values(&[method])
+            .observe(started.elapsed().as_secs_f64());
     }
 }
 

@@ -185,7 +185,7 @@ async fn sigkill_any_service_loses_nothing_and_doubles_nothing() {
     crash(&mut stack, "legal").await;
     for customer in &customers {
         let case = eventually("exactly one legal case", EVENTUALLY, || async {
-            let cases = scenario::legal_cases(&clients, customer, "").await?;
+            let cases = scenario::legal_cases(&clients, customer, None).await?;
             Ok((cases.len() == 1)
                 .then(|| cases.into_iter().next())
                 .flatten())

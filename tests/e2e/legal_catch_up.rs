@@ -11,7 +11,7 @@ use devstack::clients::eventually;
 use devstack::scenario;
 use proto::events::v1 as events;
 use proto::legal::v1 as legal;
-use proto::types::v1::Money;
+use proto::types::v1::{CaseStatus, Money};
 
 use crate::helpers::{EVENTUALLY, OrLogs, publish, start};
 
@@ -95,7 +95,7 @@ async fn a_payment_seen_before_the_escalation_still_lowers_the_claim() {
         let clients = clients.clone();
         async move {
             Ok::<_, anyhow::Error>(
-                scenario::legal_cases(&clients, &customer, "")
+                scenario::legal_cases(&clients, &customer, None)
                     .await?
                     .into_iter()
                     .next(),
@@ -113,7 +113,8 @@ async fn a_payment_seen_before_the_escalation_still_lowers_the_claim() {
     })
     .await
     .or_logs(&stack);
-    assert_eq!(withdrawn.status, "withdrawal_requested");
+    // R-L4: flagged, still open until the legal department closes it (R-L2).
+    assert_eq!(withdrawn.status, CaseStatus::Opened as i32);
     assert_eq!(claim(&withdrawn), "0.00");
     let lowered = eventually("the partly paid case claims 400.00", EVENTUALLY, || {
         let case = case_of(partly.clone());
@@ -121,7 +122,7 @@ async fn a_payment_seen_before_the_escalation_still_lowers_the_claim() {
     })
     .await
     .or_logs(&stack);
-    assert_eq!(lowered.status, "opened");
+    assert_eq!(lowered.status, CaseStatus::Opened as i32);
     assert!(!lowered.withdrawal_flagged);
     assert_eq!(
         stack.stop(|_| {}),

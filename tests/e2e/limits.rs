@@ -197,7 +197,7 @@ async fn every_list_pages_every_row_exactly_once() {
         scenario::run_cycle(&mut clients, day).await.or_logs(&stack);
     }
     eventually("five legal cases", EVENTUALLY, || async {
-        let cases = scenario::legal_cases(&clients, "", "").await?;
+        let cases = scenario::legal_cases(&clients, "", None).await?;
         Ok((cases.len() == 5).then_some(()))
     })
     .await

@@ -29,6 +29,7 @@ mod dunning_policy;
 mod foreign_currency;
 mod helpers;
 mod key_rotation;
+mod legal_cases;
 mod legal_catch_up;
 mod limits;
 mod metrics;

@@ -46,7 +46,7 @@ async fn legal_cases(
     clients: &Clients,
     customer_id: &str,
 ) -> anyhow::Result<Vec<legal::LegalCase>> {
-    scenario::legal_cases(clients, customer_id, "").await
+    scenario::legal_cases(clients, customer_id, None).await
 }
 
 async fn wait_grade(clients: &Clients, customer_id: &str, expected: &str) -> anyhow::Result<()> {
@@ -224,7 +224,10 @@ async fn contract_to_court_and_back() {
     })
     .await
     .or_logs(&stack);
-    assert_eq!(legal_case.status, "opened");
+    assert_eq!(
+        legal_case.status,
+        proto::types::v1::CaseStatus::Opened as i32
+    );
     assert_eq!(
         legal_case
             .amount_claimed
@@ -393,7 +396,11 @@ async fn contract_to_court_and_back() {
     .await
     .or_logs(&stack);
     assert_eq!(withdrawn.case_id, legal_case.case_id);
-    assert_eq!(withdrawn.status, "withdrawal_requested");
+    assert_eq!(
+        withdrawn.status,
+        proto::types::v1::CaseStatus::Opened as i32
+    );
+    assert!(withdrawn.withdrawal_flagged);
     assert_eq!(
         withdrawn.amount_claimed.as_ref().map(|m| m.amount.as_str()),
         Some("0.00")

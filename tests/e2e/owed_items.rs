@@ -466,7 +466,7 @@ async fn a_legal_cost_is_owed_by_the_debtor_and_paid_before_the_principal() {
         .await
         .or_logs(&stack);
     let case = eventually("a legal case", EVENTUALLY, || async {
-        Ok(scenario::legal_cases(&admin, &customer, "")
+        Ok(scenario::legal_cases(&admin, &customer, None)
             .await?
             .into_iter()
             .next())

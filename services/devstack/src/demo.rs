@@ -99,7 +99,7 @@ async fn legal_case(
     withdrawn: bool,
 ) -> anyhow::Result<legal::LegalCase> {
     eventually("the legal case", WAIT, || async {
-        let cases = scenario::legal_cases(clients, customer, "").await?;
+        let cases = scenario::legal_cases(clients, customer, None).await?;
         Ok(cases
             .into_iter()
             .find(|c| c.withdrawal_flagged == withdrawn))

@@ -230,11 +230,11 @@ pub async fn all_payments(clients: &Clients) -> anyhow::Result<Vec<payments::Pay
     .await
 }
 
-/// The legal cases, optionally of one customer and in one status (empty for all; every page).
+/// The legal cases, optionally of one customer and in one status (`None` for all; every page).
 pub async fn legal_cases(
     clients: &Clients,
     customer_id: &str,
-    status: &str,
+    status: Option<proto::types::v1::CaseStatus>,
 ) -> anyhow::Result<Vec<legal::LegalCase>> {
     let client = clients.legal.clone();
     all_pages("legal ListCases", |page_token| {
@@ -243,7 +243,7 @@ pub async fn legal_cases(
             let page = client
                 .list_cases(legal::ListCasesRequest {
                     customer_id: customer_id.to_owned(),
-                    status: status.to_owned(),
+                    status: status.map_or(0, |s| s as i32),
                     page_token,
                     ..Default::default()
                 })

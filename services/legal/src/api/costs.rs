@@ -1,7 +1,7 @@
-//! Costs of a legal case the debtor bears (R-D12): recorded once per idempotency key, kept
-//! with the case, and published as `CollectionCostIncurred` for contracts to book.
+//! Costs of a legal case the debtor bears (R-D12, R-L6): court and lawyer's fees recorded once
+//! per idempotency key, kept with the case, and published as `CollectionCostIncurred` for
+//! contracts to book.
 
-use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -10,6 +10,8 @@ use kit::{ApiError, wire};
 use proto::events::v1 as events;
 use proto::legal::v1 as api;
 use proto::types::v1::CostKind;
+
+use crate::store::{cases, costs as store};
 
 /// The longest description kept.
 const MAX_DESCRIPTION: usize = 500;
@@ -49,18 +51,10 @@ pub(crate) async fn record(
         ));
     }
     // One recording per key, also under concurrent repeats.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('legal.case_costs:' || $1))")
-        .bind(&key)
-        .execute(&mut *tx)
-        .await?;
-    let earlier: Option<(Uuid, Uuid, Uuid, Decimal, String)> = sqlx::query_as(
-        "SELECT k.id, k.case_id, k.receivable_id, k.amount, c.currency
-         FROM case_costs k JOIN cases c ON c.id = k.case_id WHERE k.idempotency_key = $1",
-    )
-    .bind(&key)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some((id, earlier_case, receivable_id, amount, currency)) = earlier {
+    store::lock_key(tx, &key).await?;
+    if let Some((id, earlier_case, receivable_id, amount, currency)) =
+        store::by_key(tx, &key).await?
+    {
         if earlier_case != case_id {
             return Err(ApiError::AlreadyExists(format!(
                 "idempotency_key {key:?} was used for a cost of case {earlier_case}; use a new key"
@@ -73,12 +67,7 @@ pub(crate) async fn record(
             repeat: true,
         });
     }
-    let case: Option<(Uuid, String)> =
-        sqlx::query_as("SELECT customer_id, currency FROM cases WHERE id = $1 FOR UPDATE")
-            .bind(case_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((customer_id, currency)) = case else {
+    let Some((customer_id, currency)) = store::case_for_cost(tx, case_id).await? else {
         return Err(ApiError::NotFound(format!(
             "no legal case {case_id}; list cases with ListCases"
         )));
@@ -87,30 +76,27 @@ pub(crate) async fn record(
     let amount = wire::positive_amount("amount", &request.amount, &currency)?;
     let receivable_id = receivable_of(tx, case_id, &request.receivable_id).await?;
     let id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO case_costs (id, case_id, receivable_id, kind, amount, incurred_on, description, recorded_by, idempotency_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    store::record_cost(
+        tx,
+        &store::NewCost {
+            id,
+            case_id,
+            receivable_id,
+            kind,
+            amount,
+            incurred_on,
+            description,
+            recorded_by,
+            idempotency_key: &key,
+        },
     )
-    .bind(id)
-    .bind(case_id)
-    .bind(receivable_id)
-    .bind(kind)
-    .bind(amount)
-    .bind(incurred_on)
-    .bind(description)
-    .bind(recorded_by)
-    .bind(&key)
-    .execute(&mut *tx)
     .await?;
     let detail = format!(
         "{kind} {} {currency} incurred on {incurred_on}, borne by the debtor (R-D12)",
         wire::format_amount(amount, &currency)
     );
-    sqlx::query("INSERT INTO case_events (case_id, kind, detail) VALUES ($1, 'cost_recorded', $2)")
-        .bind(case_id)
-        .bind(&detail)
-        .execute(&mut *tx)
-        .await?;
+    cases::log(tx, case_id, "cost_recorded", &detail).await?;
+    // R-L6: contracts books it as an owed item on the case's receivable.
     outbox
         .enqueue(
             tx,
@@ -145,28 +131,14 @@ async fn receivable_of(
     named: &str,
 ) -> Result<Uuid, ApiError> {
     if named.trim().is_empty() {
-        let largest: Option<Uuid> = sqlx::query_scalar(
-            "SELECT receivable_id FROM case_receivables WHERE case_id = $1
-             ORDER BY claimed DESC, receivable_id LIMIT 1",
-        )
-        .bind(case_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        return largest.ok_or_else(|| {
+        return store::largest_claim(tx, case_id).await?.ok_or_else(|| {
             ApiError::FailedPrecondition(format!(
                 "legal case {case_id} claims no receivable to book a cost against"
             ))
         });
     }
     let receivable_id = wire::uuid("receivable_id", named)?;
-    let of_case: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM case_receivables WHERE case_id = $1 AND receivable_id = $2)",
-    )
-    .bind(case_id)
-    .bind(receivable_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    if !of_case {
+    if !store::claims(tx, case_id, receivable_id).await? {
         return Err(ApiError::invalid(
             "receivable_id",
             format!(

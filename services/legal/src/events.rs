@@ -1,4 +1,10 @@
-//! Opens cases from escalations (R-L1) and follows payments on their receivables (R-L4).
+//! The events legal consumes, as one typed enum ([`Consumed`], decoded from the envelope; what
+//! the consumer `wants` is derived from it), with one function per event: an escalation opens
+//! a case (R-L1), a payment lowers what the cases claiming its receivable claim, and a case
+//! with nothing left is flagged for withdrawal (R-L4). What legal emits on its own topic
+//! (`CaseOpened`, `ClaimUpdated`, `WithdrawalRequested` here; `CaseStatusChanged`,
+//! `AssetPreservationRequested` and `CollectionCostIncurred` from the API) is enqueued where
+//! the change is made.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -10,14 +16,50 @@ use kit::outbox::Outbox;
 use kit::wire;
 use proto::events::v1 as events;
 
+use crate::store::{balances, cases};
+
+/// The events legal consumes, decoded once at the edge.
+pub(crate) enum Consumed {
+    /// Dunning handed receivables to legal (R-L1).
+    EscalatedToLegal(events::EscalatedToLegal),
+    /// Contracts booked a payment on a receivable (R-L4).
+    AllocationApplied(Box<events::AllocationApplied>),
+}
+
+impl Consumed {
+    /// The envelope types legal consumes.
+    fn types() -> [String; 2] {
+        [
+            kit::events::type_name::<events::EscalatedToLegal>(),
+            kit::events::type_name::<events::AllocationApplied>(),
+        ]
+    }
+}
+
+impl TryFrom<&IncomingEvent> for Consumed {
+    type Error = HandleError;
+
+    fn try_from(event: &IncomingEvent) -> Result<Self, HandleError> {
+        let event_type = event.envelope.event_type.as_str();
+        if event_type == kit::events::type_name::<events::EscalatedToLegal>() {
+            Ok(Self::EscalatedToLegal(event.decode()?))
+        } else if event_type == kit::events::type_name::<events::AllocationApplied>() {
+            Ok(Self::AllocationApplied(Box::new(event.decode()?)))
+        } else {
+            Err(HandleError::Permanent(format!(
+                "legal does not consume {event_type}"
+            )))
+        }
+    }
+}
+
 pub(crate) struct Events {
     pub(crate) outbox: Outbox,
 }
 
 impl Handler for Events {
     fn wants(&self, event_type: &str) -> bool {
-        event_type == kit::events::type_name::<events::EscalatedToLegal>()
-            || event_type == kit::events::type_name::<events::AllocationApplied>()
+        Consumed::types().iter().any(|t| t == event_type)
     }
 
     async fn handle(
@@ -25,21 +67,20 @@ impl Handler for Events {
         tx: &mut PgConnection,
         event: &IncomingEvent,
     ) -> Result<(), HandleError> {
-        if event.envelope.event_type == kit::events::type_name::<events::EscalatedToLegal>() {
-            self.open_case(tx, event.decode()?).await
-        } else {
-            self.payment(tx, event.decode()?).await
+        match Consumed::try_from(event)? {
+            Consumed::EscalatedToLegal(escalation) => self.open_case(tx, escalation).await,
+            Consumed::AllocationApplied(applied) => self.payment(tx, *applied).await,
         }
     }
 }
 
 impl Events {
+    /// R-L1: an escalation opens one case, however often it arrives.
     async fn open_case(
         &self,
         tx: &mut PgConnection,
         escalation: events::EscalatedToLegal,
     ) -> Result<(), HandleError> {
-        let escalation_id = uuid("escalation_id", &escalation.escalation_id)?;
         let customer_id = uuid("customer_id", &escalation.customer_id)?;
         let (claimed, currency) = wire::parse_money(escalation.amount_claimed.as_ref())
             .map_err(HandleError::Permanent)?;
@@ -48,44 +89,36 @@ impl Events {
                 HandleError::Permanent(format!("business_date {:?}: {e}", escalation.business_date))
             })?;
         let case_id = Uuid::now_v7();
-        let inserted = sqlx::query(
-            "INSERT INTO cases (id, escalation_id, dunning_case_id, customer_id, currency, amount_claimed, status, opened_on, reason)
-             VALUES ($1, $2, $3, $4, $5, $6, 'opened', $7, $8) ON CONFLICT (escalation_id) DO NOTHING",
+        let opened = cases::open_case_for(
+            tx,
+            &cases::NewCase {
+                id: case_id,
+                escalation_id: uuid("escalation_id", &escalation.escalation_id)?,
+                dunning_case_id: uuid("case_id", &escalation.case_id)?,
+                customer_id,
+                currency: &currency,
+                amount_claimed: claimed,
+                opened_on,
+                reason: &escalation.reason,
+            },
         )
-        .bind(case_id)
-        .bind(escalation_id)
-        .bind(uuid("case_id", &escalation.case_id)?)
-        .bind(customer_id)
-        .bind(&currency)
-        .bind(claimed)
-        .bind(opened_on)
-        .bind(&escalation.reason)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
+        .await?;
+        if !opened {
             return Ok(()); // the same escalation opens one case, however often it arrives
         }
         for receivable in &escalation.receivables {
             let (open, _) = wire::parse_money(receivable.open_amount.as_ref())
                 .map_err(HandleError::Permanent)?;
-            sqlx::query(
-                "INSERT INTO case_receivables (case_id, receivable_id, contract_no, claimed, open_amount)
-                 VALUES ($1, $2, $3, $4, $4)",
-            )
-            .bind(case_id)
-            .bind(uuid("receivable_id", &receivable.receivable_id)?)
-            .bind(&receivable.contract_no)
-            .bind(open)
-            .execute(&mut *tx)
-            .await?;
+            let receivable_id = uuid("receivable_id", &receivable.receivable_id)?;
+            cases::claim_receivable(tx, case_id, receivable_id, &receivable.contract_no, open)
+                .await?;
         }
         let detail = format!(
             "opened for {} {currency}: {}",
             wire::format_amount(claimed, &currency),
             escalation.reason
         );
-        record(tx, case_id, "opened", &detail).await?;
+        cases::log(tx, case_id, "opened", &detail).await?;
         let opened = events::CaseOpened {
             case_id: case_id.to_string(),
             escalation_id: escalation.escalation_id.clone(),
@@ -109,32 +142,23 @@ impl Events {
             .await?;
         tracing::info!(%case_id, %claimed, "legal case opened");
         // Payments that arrived before this escalation (another topic) lower the claim now.
-        let caught_up = sqlx::query(
-            "UPDATE case_receivables r SET open_amount = b.open_amount
-             FROM receivable_balances b
-             WHERE r.case_id = $1 AND b.receivable_id = r.receivable_id AND b.open_amount < r.open_amount",
-        )
-        .bind(case_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if caught_up > 0 {
-            let last: Option<NaiveDate> = sqlx::query_scalar(
-                "SELECT MAX(b.last_payment) FROM receivable_balances b
-                 JOIN case_receivables r ON r.receivable_id = b.receivable_id WHERE r.case_id = $1",
-            )
-            .bind(case_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        if let Some(last) = cases::catch_up_with_balances(tx, case_id).await? {
             let paid_on = last.map_or_else(String::new, |d| d.to_string());
-            self.reassess(tx, case_id, &currency, &escalation.customer_id, &paid_on)
-                .await?;
+            self.reassess(
+                tx,
+                case_id,
+                &currency,
+                &escalation.customer_id,
+                &paid_on,
+                false,
+            )
+            .await?;
         }
         Ok(())
     }
 
-    /// R-L4: a payment lowers what the case claims; once nothing is left, the case is
-    /// flagged for withdrawal.
+    /// R-L4: a payment lowers what the open cases claiming its receivable claim; once
+    /// nothing is left, the case is flagged for withdrawal.
     async fn payment(
         &self,
         tx: &mut PgConnection,
@@ -151,37 +175,16 @@ impl Events {
             NaiveDate::parse_from_str(&applied.booking_date, "%Y-%m-%d").map_err(|e| {
                 HandleError::Permanent(format!("booking_date {:?}: {e}", applied.booking_date))
             })?;
-        sqlx::query(
-            "INSERT INTO receivable_balances (receivable_id, open_amount, last_payment) VALUES ($1, $2, $3)
-             ON CONFLICT (receivable_id) DO UPDATE
-             SET open_amount = LEAST(receivable_balances.open_amount, EXCLUDED.open_amount),
-                 last_payment = GREATEST(receivable_balances.last_payment, EXCLUDED.last_payment)",
-        )
-        .bind(receivable_id)
-        .bind(open_after)
-        .bind(paid_on)
-        .execute(&mut *tx)
-        .await?;
-        let cases: Vec<(Uuid, String)> = sqlx::query_as(
-            "SELECT c.id, c.currency FROM cases c JOIN case_receivables r ON r.case_id = c.id
-             WHERE r.receivable_id = $1 AND c.status = 'opened' FOR UPDATE OF c",
-        )
-        .bind(receivable_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        for (case_id, currency) in cases {
-            sqlx::query("UPDATE case_receivables SET open_amount = LEAST(open_amount, $3) WHERE case_id = $1 AND receivable_id = $2")
-                .bind(case_id)
-                .bind(receivable_id)
-                .bind(open_after)
-                .execute(&mut *tx)
-                .await?;
+        balances::record_payment(tx, receivable_id, open_after, paid_on).await?;
+        for (case_id, currency, flagged) in cases::open_cases_claiming(tx, receivable_id).await? {
+            cases::lower_claim(tx, case_id, receivable_id, open_after).await?;
             self.reassess(
                 tx,
                 case_id,
                 currency.trim(),
                 &applied.customer_id,
                 &applied.booking_date,
+                flagged,
             )
             .await?;
         }
@@ -190,7 +193,8 @@ impl Events {
 
     /// Sets the claim to what is still open on the case's receivables: a lower claim
     /// (`ClaimUpdated`), or nothing left, which flags the case for withdrawal
-    /// (`WithdrawalRequested`, R-L4).
+    /// (`WithdrawalRequested`, R-L4) once; the case keeps its status until the legal
+    /// department closes it (MoveCase).
     async fn reassess(
         &self,
         tx: &mut PgConnection,
@@ -198,24 +202,18 @@ impl Events {
         currency: &str,
         customer_id: &str,
         paid_on: &str,
+        already_flagged: bool,
     ) -> Result<(), HandleError> {
-        let remaining: Decimal = sqlx::query_scalar(
-            "SELECT COALESCE(SUM(open_amount), 0) FROM case_receivables WHERE case_id = $1",
-        )
-        .bind(case_id)
-        .fetch_one(&mut *tx)
-        .await?;
+        let remaining: Decimal = cases::remaining_claim(tx, case_id).await?;
         let amount = wire::format_amount(remaining, currency);
         if remaining.is_zero() {
-            sqlx::query(
-                "UPDATE cases SET amount_claimed = 0, status = 'withdrawal_requested', withdrawal_flagged = TRUE WHERE id = $1",
-            )
-            .bind(case_id)
-            .execute(&mut *tx)
-            .await?;
+            if already_flagged {
+                return Ok(());
+            }
+            cases::set_claim(tx, case_id, Decimal::ZERO, true).await?;
             let reason =
                 format!("the debtor paid everything the case claims (last payment {paid_on})");
-            record(tx, case_id, "withdrawal_requested", &reason).await?;
+            cases::log(tx, case_id, "withdrawal_requested", &reason).await?;
             let event = events::WithdrawalRequested {
                 case_id: case_id.to_string(),
                 customer_id: customer_id.to_owned(),
@@ -226,13 +224,9 @@ impl Events {
                 .await?;
             tracing::info!(%case_id, "legal case flagged for withdrawal");
         } else {
-            sqlx::query("UPDATE cases SET amount_claimed = $2 WHERE id = $1")
-                .bind(case_id)
-                .bind(remaining)
-                .execute(&mut *tx)
-                .await?;
+            cases::set_claim(tx, case_id, remaining, false).await?;
             let reason = format!("partial payment on {paid_on}; {amount} {currency} still claimed");
-            record(tx, case_id, "claim_updated", &reason).await?;
+            cases::log(tx, case_id, "claim_updated", &reason).await?;
             let event = events::ClaimUpdated {
                 case_id: case_id.to_string(),
                 customer_id: customer_id.to_owned(),
@@ -247,17 +241,15 @@ impl Events {
     }
 }
 
-async fn record(
-    tx: &mut PgConnection,
-    case_id: Uuid,
-    kind: &str,
-    detail: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO case_events (case_id, kind, detail) VALUES ($1, $2, $3)")
-        .bind(case_id)
-        .bind(kind)
-        .bind(detail)
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wants_exactly_the_consumed_types() {
+        let events = Consumed::types();
+        assert!(events.iter().any(|t| t.ends_with("EscalatedToLegal")));
+        assert!(events.iter().any(|t| t.ends_with("AllocationApplied")));
+        assert!(!events.iter().any(|t| t.ends_with("CaseOpened")));
+    }
 }

@@ -1,0 +1,313 @@
+//! SQL of legal cases: opening, reading, listing, their claims and their history log.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+/// A case as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CaseRow {
+    /// Id.
+    pub id: Uuid,
+    /// The debtor.
+    pub customer_id: Uuid,
+    /// Dunning's case it came from.
+    pub dunning_case_id: Uuid,
+    /// ISO 4217, as stored (CHAR(3)).
+    pub currency: String,
+    /// What the case claims now.
+    pub amount_claimed: Decimal,
+    /// The stored name of its status (`domain::case::Status`).
+    pub status: String,
+    /// The stored name of its outcome, once closed.
+    pub outcome: Option<String>,
+    /// The date it closed.
+    pub closed_on: Option<NaiveDate>,
+    /// Whether asset preservation was requested.
+    pub assets_preserved: bool,
+    /// R-L4: the debtor paid everything claimed.
+    pub withdrawal_flagged: bool,
+    /// The business date of the escalation.
+    pub opened_on: NaiveDate,
+}
+
+const COLUMNS: &str = "id, customer_id, dunning_case_id, currency, amount_claimed, status, outcome, closed_on, assets_preserved, withdrawal_flagged, opened_on";
+
+/// One receivable a case claims.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ClaimedRow {
+    /// The receivable.
+    pub receivable_id: Uuid,
+    /// Its contract's number.
+    pub contract_no: String,
+    /// What was claimed when the case opened.
+    pub claimed: Decimal,
+    /// What is still open.
+    pub open_amount: Decimal,
+}
+
+/// One entry of a case's log.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LogRow {
+    /// What happened, e.g. `opened`, `claim_updated`, `status_changed`.
+    pub kind: String,
+    /// In words.
+    pub detail: String,
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// A case opened from an escalation (R-L1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCase<'a> {
+    /// The new case's id.
+    pub id: Uuid,
+    /// The escalation (unique: one case per escalation).
+    pub escalation_id: Uuid,
+    /// Dunning's case.
+    pub dunning_case_id: Uuid,
+    /// The debtor.
+    pub customer_id: Uuid,
+    /// ISO 4217.
+    pub currency: &'a str,
+    /// What the escalation claims.
+    pub amount_claimed: Decimal,
+    /// The escalation's business date.
+    pub opened_on: NaiveDate,
+    /// Why it escalated.
+    pub reason: &'a str,
+}
+
+/// Opens a case unless its escalation opened one already; whether it was opened now.
+pub async fn open_case_for(
+    conn: &mut PgConnection,
+    case: &NewCase<'_>,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO cases (id, escalation_id, dunning_case_id, customer_id, currency, amount_claimed, status, opened_on, reason)
+         VALUES ($1, $2, $3, $4, $5, $6, 'opened', $7, $8) ON CONFLICT (escalation_id) DO NOTHING",
+    )
+    .bind(case.id)
+    .bind(case.escalation_id)
+    .bind(case.dunning_case_id)
+    .bind(case.customer_id)
+    .bind(case.currency)
+    .bind(case.amount_claimed)
+    .bind(case.opened_on)
+    .bind(case.reason)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted > 0)
+}
+
+/// Adds a receivable to what a case claims, open for `open_amount`.
+pub async fn claim_receivable(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    receivable_id: Uuid,
+    contract_no: &str,
+    open_amount: Decimal,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO case_receivables (case_id, receivable_id, contract_no, claimed, open_amount)
+         VALUES ($1, $2, $3, $4, $4)",
+    )
+    .bind(case_id)
+    .bind(receivable_id)
+    .bind(contract_no)
+    .bind(open_amount)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Lowers a new case's claims to the balances payments already reported (a payment may
+/// arrive before the escalation, R-L4); the latest payment date if any claim was lowered.
+pub async fn catch_up_with_balances(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+) -> Result<Option<Option<NaiveDate>>, sqlx::Error> {
+    let caught_up = sqlx::query(
+        "UPDATE case_receivables r SET open_amount = b.open_amount
+         FROM receivable_balances b
+         WHERE r.case_id = $1 AND b.receivable_id = r.receivable_id AND b.open_amount < r.open_amount",
+    )
+    .bind(case_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if caught_up == 0 {
+        return Ok(None);
+    }
+    let last: Option<NaiveDate> = sqlx::query_scalar(
+        "SELECT MAX(b.last_payment) FROM receivable_balances b
+         JOIN case_receivables r ON r.receivable_id = b.receivable_id WHERE r.case_id = $1",
+    )
+    .bind(case_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(Some(last))
+}
+
+/// The open cases claiming a receivable, locked, as (case id, currency, flagged for
+/// withdrawal).
+pub async fn open_cases_claiming(
+    conn: &mut PgConnection,
+    receivable_id: Uuid,
+) -> Result<Vec<(Uuid, String, bool)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.id, c.currency, c.withdrawal_flagged FROM cases c JOIN case_receivables r ON r.case_id = c.id
+         WHERE r.receivable_id = $1 AND c.status <> 'closed' FOR UPDATE OF c",
+    )
+    .bind(receivable_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Lowers what a case claims on a receivable to `open_after` (never raises it).
+pub async fn lower_claim(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    receivable_id: Uuid,
+    open_after: Decimal,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE case_receivables SET open_amount = LEAST(open_amount, $3) WHERE case_id = $1 AND receivable_id = $2",
+    )
+    .bind(case_id)
+    .bind(receivable_id)
+    .bind(open_after)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// What is still open on a case's receivables.
+pub async fn remaining_claim(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+) -> Result<Decimal, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COALESCE(SUM(open_amount), 0) FROM case_receivables WHERE case_id = $1",
+    )
+    .bind(case_id)
+    .fetch_one(conn)
+    .await
+}
+
+/// Sets what a case claims; `flag_withdrawal` flags it for withdrawal (R-L4).
+pub async fn set_claim(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    amount: Decimal,
+    flag_withdrawal: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE cases SET amount_claimed = $2, withdrawal_flagged = withdrawal_flagged OR $3 WHERE id = $1",
+    )
+    .bind(case_id)
+    .bind(amount)
+    .bind(flag_withdrawal)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Appends to a case's log.
+pub async fn log(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    kind: &str,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO case_events (case_id, kind, detail) VALUES ($1, $2, $3)")
+        .bind(case_id)
+        .bind(kind)
+        .bind(detail)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A case.
+pub async fn by_id(pool: &PgPool, case_id: Uuid) -> Result<Option<CaseRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM cases WHERE id = $1"
+    )))
+    .bind(case_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// A case, locked for a change.
+pub async fn for_update(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+) -> Result<Option<CaseRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM cases WHERE id = $1 FOR UPDATE"
+    )))
+    .bind(case_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// What [`list`] filters on and where its page starts.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// One debtor's cases.
+    pub customer_id: Option<Uuid>,
+    /// Stored status name.
+    pub status: Option<&'static str>,
+    /// Only cases flagged for withdrawal.
+    pub withdrawal_flagged_only: bool,
+    /// After this (opened_on, id).
+    pub after: Option<(NaiveDate, Uuid)>,
+    /// At most this many.
+    pub limit: i64,
+}
+
+/// Cases by the date opened, then id.
+pub async fn list(pool: &PgPool, filter: &ListFilter) -> Result<Vec<CaseRow>, sqlx::Error> {
+    let (after_date, after_id) = filter.after.unzip();
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM cases
+         WHERE ($1::uuid IS NULL OR customer_id = $1) AND ($2::text IS NULL OR status = $2)
+           AND (NOT $3 OR withdrawal_flagged)
+           AND ($4::date IS NULL OR (opened_on, id) > ($4, $5))
+         ORDER BY opened_on, id LIMIT $6"
+    )))
+    .bind(filter.customer_id)
+    .bind(filter.status)
+    .bind(filter.withdrawal_flagged_only)
+    .bind(after_date)
+    .bind(after_id)
+    .bind(filter.limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// The receivables a case claims.
+pub async fn claimed_receivables(
+    pool: &PgPool,
+    case_id: Uuid,
+) -> Result<Vec<ClaimedRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT receivable_id, contract_no, claimed, open_amount FROM case_receivables WHERE case_id = $1 ORDER BY receivable_id",
+    )
+    .bind(case_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// A case's log, oldest first.
+pub async fn log_of(pool: &PgPool, case_id: Uuid) -> Result<Vec<LogRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT kind, detail, recorded_at FROM case_events WHERE case_id = $1 ORDER BY id",
+    )
+    .bind(case_id)
+    .fetch_all(pool)
+    .await
+}

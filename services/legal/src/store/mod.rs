@@ -1,0 +1,6 @@
+//! Every SQL statement of the legal service, named by intent (ARCHITECTURE.md).
+
+pub mod balances;
+pub mod cases;
+pub mod costs;
+pub mod steps;

@@ -380,6 +380,30 @@ async fn a_lawyer_moves_a_case_through_its_life_and_an_illegal_move_is_refused_r
     assert_eq!(closed.status, CaseStatus::Closed as i32);
     assert_eq!(closed.outcome, CaseOutcome::Settled as i32);
     assert_eq!(closed.closed_on, "2026-06-01");
+    // R-L5: the credit hold the case placed ends with it (contracts follows CaseStatusChanged).
+    eventually(
+        "the legal case's credit hold released",
+        EVENTUALLY,
+        || async {
+            let holds = admin
+                .contracts
+                .clone()
+                .list_credit_holds(proto::contracts::v1::ListCreditHoldsRequest {
+                    customer_id: customer.clone(),
+                    include_released: true,
+                    ..Default::default()
+                })
+                .await?
+                .into_inner()
+                .holds;
+            let legal_hold = holds
+                .iter()
+                .find(|h| h.source == proto::contracts::v1::CreditHoldSource::LegalCase as i32);
+            Ok(legal_hold.filter(|h| !h.active).map(|_| ()))
+        },
+    )
+    .await
+    .or_logs(&stack);
     let refused = client
         .move_case(step(
             &id,

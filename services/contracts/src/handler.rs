@@ -31,6 +31,7 @@ impl Handler for Allocations {
             || event_type == kit::events::type_name::<events::RepaymentPlanBroken>()
             || event_type == kit::events::type_name::<events::RepaymentPlanCompleted>()
             || event_type == kit::events::type_name::<events::DisputeResolved>()
+            || event_type == kit::events::type_name::<events::CaseStatusChanged>()
     }
 
     async fn handle(
@@ -61,6 +62,10 @@ impl Handler for Allocations {
         }
         if event_type == kit::events::type_name::<events::RepaymentPlanCompleted>() {
             return crate::plans::on_completed(tx, event).await;
+        }
+        if event_type == kit::events::type_name::<events::CaseStatusChanged>() {
+            // R-L5: the legal case's credit hold ends when the case is closed.
+            return crate::holds::on_case_status_changed(tx, &self.outbox, event).await;
         }
         if event_type == kit::events::type_name::<events::DisputeResolved>() {
             // R-D8: an upheld dispute ends in a credit or a waiver another person approves.

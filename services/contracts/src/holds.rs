@@ -274,6 +274,27 @@ pub(crate) async fn on_case_opened(
     Ok(())
 }
 
+/// A legal case closed (R-L5): the hold it placed ends with it.
+pub(crate) async fn on_case_status_changed(
+    tx: &mut PgConnection,
+    outbox: &Outbox,
+    event: &IncomingEvent,
+) -> Result<(), HandleError> {
+    let changed: events::CaseStatusChanged = event.decode()?;
+    if changed.to_status != proto::types::v1::CaseStatus::Closed as i32 {
+        return Ok(());
+    }
+    let Some(id) = store::active_legal_case_hold(tx, &changed.case_id).await? else {
+        return Ok(());
+    };
+    let reason = format!("legal case {} closed on {}", changed.case_id, changed.date);
+    if let Some(hold) = store::release(tx, id, &event.envelope.producer, &reason).await? {
+        publish_released(tx, outbox, &hold).await?;
+        tracing::info!(case_id = %changed.case_id, "credit hold released: legal case closed");
+    }
+    Ok(())
+}
+
 /// The daily cycle's overdue check (R-S5): places an overdue hold on every customer above
 /// the threshold and releases it for those back at or under it.
 pub(crate) async fn apply_overdue_threshold(

@@ -247,3 +247,16 @@ pub(crate) async fn active_overdue_hold(
     .fetch_optional(conn)
     .await
 }
+
+/// The active hold a legal case placed, if any.
+pub(crate) async fn active_legal_case_hold(
+    conn: &mut PgConnection,
+    case_id: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM credit_holds WHERE source = 'legal_case' AND source_ref = $1 AND released_at IS NULL",
+    )
+    .bind(case_id)
+    .fetch_optional(conn)
+    .await
+}

@@ -160,10 +160,17 @@ impl App {
         };
         self.tasks.spawn(relay.run(self.shutdown.clone()));
         if let Some(addr) = self.config.metrics_addr {
-            let (listener, bound) = crate::metrics::bind(addr).await?;
-            tracing::info!(addr = %bound, "metrics at /metrics");
-            self.tasks
-                .spawn(crate::metrics::serve(listener, self.shutdown.clone()));
+            // Metrics never keep a service from starting: a port taken is logged loudly.
+            match crate::metrics::bind(addr).await {
+                Ok((listener, bound)) => {
+                    tracing::info!(addr = %bound, "metrics at /metrics");
+                    self.tasks
+                        .spawn(crate::metrics::serve(listener, self.shutdown.clone()));
+                }
+                Err(error) => {
+                    tracing::error!(error = format!("{error:#}"), "serving without metrics");
+                }
+            }
         }
 
         let server = tokio::spawn(crate::grpc::serve(

@@ -169,3 +169,20 @@ pub(crate) async fn caught_up(stack: &Stack, service: &str, topic: &str) -> anyh
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// A customer's open tasks as `clients` sees them (the first page).
+pub(crate) async fn tasks_of(
+    clients: &Clients,
+    customer: &str,
+) -> anyhow::Result<Vec<proto::dunning::v1::Task>> {
+    Ok(clients
+        .dunning
+        .clone()
+        .list_tasks(proto::dunning::v1::ListTasksRequest {
+            customer_id: customer.to_owned(),
+            ..Default::default()
+        })
+        .await?
+        .into_inner()
+        .tasks)
+}

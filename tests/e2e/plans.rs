@@ -328,17 +328,9 @@ async fn a_plan_needs_two_other_people_holds_the_ladder_and_a_missed_installment
     .await
     .or_logs(&stack);
     assert_ne!(escalated.hold, HoldReason::RepaymentPlan as i32);
-    let tasks = li
-        .dunning
-        .clone()
-        .list_tasks(dunning::ListTasksRequest {
-            customer_id: customer.clone(),
-            ..Default::default()
-        })
+    let tasks = crate::helpers::tasks_of(&li, &customer)
         .await
-        .or_logs(&stack)
-        .into_inner()
-        .tasks;
+        .or_logs(&stack);
     let call = tasks
         .iter()
         .find(|t| t.step == "broken_plan")

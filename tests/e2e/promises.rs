@@ -215,17 +215,9 @@ async fn a_promise_holds_the_ladder_and_is_kept_or_broken_by_what_is_paid_r_d5()
         ["reminder", "notice"],
         "never back to the first step"
     );
-    let tasks = li
-        .dunning
-        .clone()
-        .list_tasks(dunning::ListTasksRequest {
-            customer_id: breaker.clone(),
-            ..Default::default()
-        })
+    let tasks = crate::helpers::tasks_of(&li, &breaker)
         .await
-        .or_logs(&stack)
-        .into_inner()
-        .tasks;
+        .or_logs(&stack);
     let call = tasks
         .iter()
         .find(|t| t.step == "broken_promise")
@@ -252,17 +244,7 @@ async fn a_promise_holds_the_ladder_and_is_kept_or_broken_by_what_is_paid_r_d5()
         "18 days past due and a broken promise: one grade lower"
     );
     // Nobody but the keeper's call list changed for the keeper: no broken-promise task.
-    let keeper_tasks = li
-        .dunning
-        .clone()
-        .list_tasks(dunning::ListTasksRequest {
-            customer_id: keeper.clone(),
-            ..Default::default()
-        })
-        .await
-        .or_logs(&stack)
-        .into_inner()
-        .tasks;
+    let keeper_tasks = crate::helpers::tasks_of(&li, &keeper).await.or_logs(&stack);
     assert!(keeper_tasks.iter().all(|t| t.step != "broken_promise"));
 
     // KPIs for March, by hand: 4,000.00 + 4,800.00 collected, both while the notice was the

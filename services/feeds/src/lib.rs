@@ -1,5 +1,6 @@
 //! Bank statement feed parsers (R-P1, R-P2): SWIFT MT940/MT942, ISO 20022 camt.052/053/054,
-//! BAI2 and bank CSV exports, read exactly into one normalised model.
+//! BAI2 and bank CSV exports, read exactly into one normalised model; settlement reports of
+//! WeChat Pay, Alipay and POS acquirers (CSV) add each line's fee, net and payout batch.
 //!
 //! The crate is pure: it reads bytes and returns data, never touching files or the network.
 //! Every amount is an exact [`rust_decimal::Decimal`]; parsers never panic or loop forever on
@@ -35,6 +36,7 @@ mod error;
 pub mod fingerprint;
 mod model;
 pub mod mt940;
+mod settlement;
 mod text;
 mod values;
 
@@ -45,6 +47,7 @@ pub use model::{
     Balance, BalanceCheck, EntryStatus, Extra, Format, ParsedFile, SourceSpan, Statement,
     StatementKind, Transaction, TransactionDetail, UnknownFormat,
 };
+pub use settlement::{Settlement, SettlementChannel};
 
 /// What to do with a statement that parsed but failed a check (balance chain, currency,
 /// date, control total, unknown field).

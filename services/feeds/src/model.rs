@@ -12,6 +12,7 @@ use serde::{Serialize, Serializer};
 
 use crate::error::FeedError;
 use crate::fingerprint::Fingerprint;
+use crate::settlement::Settlement;
 
 /// Dialect-specific fields of a transaction, by name (`gvc`, `mandate_reference`, a CSV
 /// column…). Names the crate defines are static strings, so no allocation per key.
@@ -102,6 +103,9 @@ pub enum StatementKind {
     IntradayReport,
     /// Debit/credit notification (camt.054).
     Notification,
+    /// Settlement report of a wallet or card acquirer (WeChat Pay, Alipay, POS): customer
+    /// payments with fees, no balances; each transaction carries its [`Settlement`].
+    Settlement,
 }
 
 /// Where a statement or transaction came from in the input, for audit.
@@ -261,6 +265,10 @@ pub struct Transaction {
     /// Further fields a dialect provides (German GVC, prima nota, mandate id, funds code…).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: Extra,
+    /// Channel, batch, gross, fee and net of a line of a settlement report (`None` for bank
+    /// statements).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settlement: Option<Settlement>,
     /// Stable identity of the transaction across files; see [`crate::fingerprint`].
     pub fingerprint: Fingerprint,
     /// Where the transaction sits in the input.
@@ -290,6 +298,7 @@ impl Transaction {
             description: None,
             details: Vec::new(),
             extra: BTreeMap::new(),
+            settlement: None,
             fingerprint: Fingerprint::default(),
             source: SourceSpan::default(),
         }

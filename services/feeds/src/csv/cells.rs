@@ -105,8 +105,22 @@ pub(super) fn date(
     ))
 }
 
+/// A decimal amount as exports write it: `-1,234.56`, also with a yuan sign (`¥100.00`,
+/// `-¥1.00`, `¥-1.00`, full-width `￥`) as WeChat Pay bills do.
+pub(super) fn money(raw: &str) -> Option<Decimal> {
+    let raw = raw.trim();
+    let (minus, rest) = match raw.strip_prefix('-') {
+        Some(rest) => ("-", rest.trim_start()),
+        None => ("", raw),
+    };
+    match rest.strip_prefix(['¥', '￥']) {
+        Some(digits) => parse_signed(&format!("{minus}{digits}"), NumberStyle::DOT),
+        None => parse_signed(raw, NumberStyle::DOT),
+    }
+}
+
 pub(super) fn number(row: &Mapped<'_>, column: &str, raw: &str) -> Result<Decimal, FeedError> {
-    parse_signed(raw, NumberStyle::DOT).ok_or_else(|| {
+    money(raw).ok_or_else(|| {
         row.error(
             ErrorKind::InvalidAmount,
             column,

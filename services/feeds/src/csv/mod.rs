@@ -1,5 +1,6 @@
 //! Bank CSV exports read through a [`CsvProfile`] (column mapping, date and number formats,
-//! sign conventions, header detection, encodings such as GBK/GB18030).
+//! sign conventions, header detection, encodings such as GBK/GB18030), including settlement
+//! reports of WeChat Pay, Alipay and POS acquirers ([`SettlementSpec`]).
 //!
 //! The tokenizer is lenient where exports are sloppy: cells padded with spaces and tabs
 //! (ICBC), text after a closing quote (HSBC's `"-1.00"\t,`), short rows, a BOM, CRLF or LF.
@@ -7,8 +8,10 @@
 mod cells;
 mod profile;
 mod rows;
+mod settlement;
 
 pub use profile::{AmountSpec, Column, CsvProfile, DateSpec, DirectionSpec};
+pub use settlement::{RefundSpec, SettlementSpec, TotalsSpec};
 
 use crate::ParseOptions;
 use crate::error::FeedError;

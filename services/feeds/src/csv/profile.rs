@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::SettlementSpec;
 use crate::ParseOptions;
 use crate::error::{ErrorKind, FeedError, Location};
 
@@ -133,6 +134,17 @@ pub struct CsvProfile {
     /// Rows whose first cell contains one of these (e.g. `合计`) are totals, not transactions.
     #[serde(default)]
     pub summary_rows: Vec<String>,
+    /// Columns tried in order for the payment reference (the contract number the payer gave,
+    /// R-P4); the first non-empty cell wins.
+    #[serde(default)]
+    pub payment_reference: Vec<Column>,
+    /// Prefixes removed from every cell before it is read: marks that only tell a spreadsheet
+    /// to keep the cell as text (WeChat Pay's `` ` `` as in `` `¥100.00``).
+    #[serde(default)]
+    pub cell_prefixes: Vec<String>,
+    /// The export is a settlement report (WeChat Pay, Alipay, POS): fee, net and batch per row.
+    #[serde(default)]
+    pub settlement: Option<SettlementSpec>,
 }
 
 fn comma() -> char {
@@ -182,6 +194,9 @@ const BUILTIN: &[&str] = &[
     include_str!("profiles/icbc_credit.json"),
     include_str!("profiles/hsbchk_debit.json"),
     include_str!("profiles/hsbchk_credit.json"),
+    include_str!("profiles/wechatpay.json"),
+    include_str!("profiles/alipay.json"),
+    include_str!("profiles/pos.json"),
 ];
 
 /// Operator profiles first, then built-ins.

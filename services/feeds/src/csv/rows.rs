@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 
 use super::cells::{Mapped, amount, date, iso_currency, statement_month};
+use super::settlement::{self, Totals};
 use super::{CsvProfile, Row, clean, tokenize};
 use crate::ParseOptions;
 use crate::check::{self, BalanceLocations};
@@ -44,7 +45,13 @@ pub(super) fn parse(
     let rows = tokenize(&input.bytes, delimiter, bom_len(&input.bytes));
     let decoded: Vec<(Vec<String>, &Row)> = rows
         .iter()
-        .map(|r| (r.cells.iter().map(|c| clean(&input.decode(c))).collect(), r))
+        .map(|r| {
+            let cells = r.cells.iter().map(|c| clean(&input.decode(c)));
+            (
+                cells.map(|c| unmark(c, &profile.cell_prefixes)).collect(),
+                r,
+            )
+        })
         .collect();
     let Some(header_at) = decoded.iter().position(|(cells, _)| {
         profile
@@ -79,9 +86,11 @@ pub(super) fn parse(
     let month = statement_month(&preamble);
     let file_account = options.account.clone().or_else(|| {
         let prefix = profile.account_prefix.as_deref()?;
-        preamble
-            .iter()
-            .find_map(|c| c.strip_prefix(prefix).and_then(non_empty))
+        // Alipay writes `#账号：[2088…]`: the brackets are not part of the account.
+        preamble.iter().find_map(|c| {
+            c.strip_prefix(prefix)
+                .and_then(|a| non_empty(a.trim_matches(['[', ']'])))
+        })
     });
     let default_ccy = options
         .currency
@@ -89,8 +98,14 @@ pub(super) fn parse(
         .or(profile.default_currency.clone())
         .unwrap_or_else(|| "CNY".into());
     let mut groups: Vec<Group> = Vec::new();
+    let mut totals = Totals::default();
     for (cells, raw) in decoded.into_iter().skip(header_at + 1) {
-        if cells.iter().all(String::is_empty)
+        let in_totals = profile
+            .settlement
+            .as_ref()
+            .is_some_and(|spec| totals.take(spec, &cells, raw.line));
+        if in_totals
+            || cells.iter().all(String::is_empty)
             || cells
                 .first()
                 .is_some_and(|c| profile.summary_rows.iter().any(|s| c.contains(s.as_str())))
@@ -116,7 +131,7 @@ pub(super) fn parse(
             .and_then(|c| row.get(c))
             .map(iso_currency)
             .unwrap_or_else(|| default_ccy.clone());
-        let result = transaction(&row, raw, month, &ccy);
+        let result = transaction(&row, raw, month, &ccy, &account);
         let ccy = match &result {
             Ok((tx, _)) => tx.currency.clone(),
             Err(_) => ccy,
@@ -127,7 +142,7 @@ pub(super) fn parse(
         {
             Some(i) => groups.get_mut(i),
             None => {
-                let mut g = new_group(account, ccy, raw);
+                let mut g = new_group(account, ccy, raw, profile);
                 g.has_balance_column = profile
                     .balance
                     .as_deref()
@@ -160,13 +175,36 @@ pub(super) fn parse(
             "none",
         ))];
     }
+    if let Some(spec) = &profile.settlement {
+        // R-P7: the report's own totals must agree with its rows.
+        let txs: Vec<&Transaction> = groups.iter().flat_map(|g| &g.st.transactions).collect();
+        let problems = totals.check(spec, &txs);
+        for g in &mut groups {
+            g.st.flags.extend(problems.iter().cloned());
+        }
+    }
     groups.into_iter().map(finish).collect()
 }
 
-fn new_group(account: String, currency: String, row: &Row) -> Group {
+/// A cell without the spreadsheet text marks the profile lists (WeChat's backtick).
+fn unmark(cell: String, prefixes: &[String]) -> String {
+    match prefixes.iter().find_map(|p| cell.strip_prefix(p.as_str())) {
+        Some(rest) => rest.trim().to_string(),
+        None => cell,
+    }
+}
+
+fn new_group(account: String, currency: String, row: &Row, profile: &CsvProfile) -> Group {
+    let (kind, reason) = match profile.settlement {
+        Some(_) => (
+            StatementKind::Settlement,
+            "a settlement report carries no balances",
+        ),
+        None => (StatementKind::Statement, "the export has no balance column"),
+    };
     Group {
         st: Statement {
-            kind: StatementKind::Statement,
+            kind,
             id: None,
             related_reference: None,
             account,
@@ -181,7 +219,7 @@ fn new_group(account: String, currency: String, row: &Row) -> Group {
             information: None,
             transactions: Vec::new(),
             balance_check: BalanceCheck::NotChecked {
-                reason: "the export has no balance column".into(),
+                reason: reason.into(),
             },
             flags: Vec::new(),
             source: SourceSpan {
@@ -203,6 +241,7 @@ fn transaction(
     raw: &Row,
     month: Option<(i32, u32)>,
     ccy: &str,
+    account: &str,
 ) -> Result<(Transaction, Option<Decimal>), FeedError> {
     let p = row.profile;
     let (amount, cell_ccy) = amount(row)?;
@@ -225,12 +264,20 @@ fn transaction(
     tx.counterparty_bank = text(&p.counterparty_bank);
     tx.bank_reference = text(&p.bank_reference);
     tx.bank_transaction_code = text(&p.bank_transaction_code);
+    tx.payment_reference = p
+        .payment_reference
+        .iter()
+        .find_map(|c| row.get(c))
+        .map(str::to_string);
     tx.remittance_information = row.joined(&p.remittance);
     tx.description = row.joined(&p.description);
     for column in &p.extra {
         if let Some(v) = row.get(column) {
             tx.extra.insert(column.clone().into(), v.to_string());
         }
+    }
+    if let Some(spec) = &p.settlement {
+        settlement::apply(spec, row, &mut tx, account)?;
     }
     tx.source = SourceSpan {
         line: raw.line,

@@ -662,6 +662,7 @@ impl<'f> TransactionRef<'f> {
             description: owned(self.description()),
             details: Vec::new(),
             extra,
+            settlement: None,
             fingerprint: self.fingerprint(),
             source: self.tx.source.span(),
         }

@@ -5,6 +5,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 data="$(cd "$here/../../../../shared/data/bankfeeds" && pwd)"
+own="$here/../tests/data/settlement"   # settlement samples the project wrote itself
 seconds="${1:-60}"
 shift || true
 targets=("$@")
@@ -22,8 +23,8 @@ seed() {
     mt940) find "$data" -name '*.sta' -o -path '*mt940*' -name '*.txt' ;;
     camt) find "$data" -name '*.xml' ;;
     bai2) find "$data" -path '*bai2*' \( -name '*.bai2' -o -name '*.txt' \) ;;
-    csv) find "$data" -name '*.csv' ;;
-    detect) find "$data" -type f \( -name '*.sta' -o -name '*.xml' -o -name '*.csv' -o -name '*.bai2' -o -name '*.txt' -o -name '*.xls' \) ;;
+    csv) find "$data" "$own" -name '*.csv' ;;
+    detect) find "$data" "$own" -type f \( -name '*.sta' -o -name '*.xml' -o -name '*.csv' -o -name '*.bai2' -o -name '*.txt' -o -name '*.xls' \) ;;
   esac | grep -v LICEN | while read -r f; do cp "$f" "$dir/$(echo "$f" | md5sum | cut -c1-16)"; done
 }
 

@@ -10,6 +10,10 @@ fuzz_target!(|data: &[u8]| {
         Some(Format::Csv("bocom_credit".into())),
         Some(Format::Csv("cmb_credit".into())),
         Some(Format::Csv("hsbchk_debit".into())),
+        // Settlement reports (fee, net, batch, refund rows, WeChat's totals block).
+        Some(Format::Csv("wechatpay".into())),
+        Some(Format::Csv("alipay".into())),
+        Some(Format::Csv("pos".into())),
     ];
     for format in formats {
         for mode in [CheckMode::Strict, CheckMode::Flag] {

@@ -278,3 +278,35 @@ impl Totals {
         errors
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yuan_signs_are_read_exactly() {
+        let d = |s: &str| s.parse::<Decimal>().ok();
+        assert_eq!(money("¥100.00"), d("100.00"));
+        assert_eq!(money("-¥1.05"), d("-1.05"));
+        assert_eq!(money("￥-1,234.50"), d("-1234.50"));
+        assert_eq!(money("1¥00"), None);
+        assert_eq!(money("¥"), None);
+    }
+
+    #[test]
+    fn spec_typos_are_rejected() {
+        let ok = r#"{"channel":"pos","fee":"手续费","batch":["批次号"]}"#;
+        assert!(serde_json::from_str::<SettlementSpec>(ok).is_ok());
+        let typo = r#"{"channel":"pos","fee":"手续费","bacth":["批次号"]}"#;
+        assert!(serde_json::from_str::<SettlementSpec>(typo).is_err());
+        let channel = r#"{"channel":"paypal","fee":"x"}"#;
+        assert!(serde_json::from_str::<SettlementSpec>(channel).is_err());
+        let names = [
+            SettlementChannel::WeChatPay,
+            SettlementChannel::Alipay,
+            SettlementChannel::Pos,
+        ]
+        .map(|c| serde_json::to_string(&c).unwrap_or_default());
+        assert_eq!(names, [r#""wechatpay""#, r#""alipay""#, r#""pos""#]);
+    }
+}

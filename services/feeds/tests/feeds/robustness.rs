@@ -19,6 +19,9 @@ fn formats() -> Vec<Option<Format>> {
         Some(Format::Csv("icbc_debit".into())),
         Some(Format::Csv("bocom_credit".into())),
         Some(Format::Csv("cmb_credit".into())),
+        Some(Format::Csv("wechatpay".into())),
+        Some(Format::Csv("alipay".into())),
+        Some(Format::Csv("pos".into())),
     ]
 }
 
@@ -47,11 +50,22 @@ fn parse_everywhere(bytes: &[u8]) {
 
 fn samples() -> Vec<Vec<u8>> {
     let exts = [".sta", ".txt", ".xml", ".bai2", ".csv"];
-    files("", "")
+    let mut all: Vec<Vec<u8>> = files("", "")
         .into_iter()
         .filter(|f| exts.iter().any(|e| f.ends_with(e)) && !f.contains("LICEN"))
         .map(|f| read(&f))
-        .collect()
+        .collect();
+    // The settlement samples the project wrote (in the crate, not the shared folder).
+    let own = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/settlement");
+    let mut names: Vec<_> = std::fs::read_dir(&own)
+        .unwrap_or_else(|e| panic!("{}: {e}", own.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .collect();
+    names.sort();
+    all.extend(names.iter().filter_map(|p| std::fs::read(p).ok()));
+    all
 }
 
 #[test]

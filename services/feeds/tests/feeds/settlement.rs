@@ -153,7 +153,7 @@ fn wechat_pay_bill_with_refund_and_totals() {
     assert_eq!(txs[1].payment_reference.as_deref(), Some("WX20261201001"));
     // WeChat only has the payer's openid: no name, the id kept as an extra field.
     assert!(txs.iter().all(|t| t.counterparty_name.is_none()));
-    assert!(first.extra.get("用户标识").is_some());
+    assert!(first.extra.contains_key("用户标识"));
     let refund = txs[6];
     assert_eq!(refund.amount, dec("-800.00"));
     let s = refund.settlement.as_ref().unwrap_or_else(|| panic!());

@@ -22,6 +22,7 @@ mod daily_cycle;
 mod database_outage;
 mod dead_letter;
 mod dead_letter_queue;
+mod desk;
 mod discounts;
 mod disputes;
 mod dunning_cli;

@@ -149,15 +149,21 @@ fn exceptions_text(page: &api::ListExceptionsResponse, kind: &str) -> String {
         page.exceptions.len()
     );
     for e in &page.exceptions {
+        let about = if e.payment_id.is_empty() {
+            e.subject.clone()
+        } else {
+            format!("payment {}", e.payment_id)
+        };
         let _ = writeln!(
             out,
-            "\n{}  {}  {}  payment {}",
+            "\n{}  {}  {}  {about}",
             e.exception_id,
             e.kind,
             money(e.amount.as_ref()),
-            e.payment_id
         );
-        let _ = writeln!(out, "  reference: {}", e.reference);
+        if !e.reference.is_empty() {
+            let _ = writeln!(out, "  reference: {}", e.reference);
+        }
         let _ = writeln!(out, "  why:       {}", e.reason);
         if !e.also.is_empty() {
             let _ = writeln!(out, "  also:      {}", e.also.join(", "));
@@ -215,6 +221,7 @@ fn exception_json(e: &api::PaymentException) -> serde_json::Value {
     serde_json::json!({
         "exception_id": e.exception_id,
         "payment_id": e.payment_id,
+        "subject": e.subject,
         "kind": e.kind,
         "reason": e.reason,
         "also": e.also,

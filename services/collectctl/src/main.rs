@@ -17,6 +17,7 @@ mod calendar;
 mod cli;
 mod contact_log;
 mod customers;
+mod desk;
 mod dlq;
 mod dunning_contacts;
 mod dunning_disputes;
@@ -105,6 +106,10 @@ enum Command {
     /// Refunds of a payment's unapplied surplus (R-P9): one person requests, another
     /// approves or rejects; list them. Talks to the payments service.
     Refunds(refunds::RefundsArgs),
+    /// The finance desk (R-P1, R-P3, R-P7): cash receipts with gap-free numbers, voids by a
+    /// second person, the day's cash count, cheque and draft acknowledgments, bounces, PDFs,
+    /// and payments still unreconciled after two hours. Talks to the payments service.
+    Desk(desk::DeskArgs),
     /// Tokens for the local stack: `collectctl auth token --role cashier --subject clerk-7`.
     Auth(auth::AuthArgs),
     /// Who did what: one service's audit trail of calls, allowed and refused (R-O3).
@@ -125,6 +130,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => reconcile::generate(args),
         Command::Exceptions(args) => exceptions::run(args),
         Command::Refunds(args) => refunds::run(args),
+        Command::Desk(args) => desk::run(args),
         Command::Ingest(args) => ingest::run(args),
         Command::Customers(args) => customers::run(args),
         Command::Holds(args) => holds::run(args),

@@ -30,6 +30,7 @@ mod labels;
 mod layout;
 mod model;
 mod pdf;
+mod words;
 
 pub use error::DocumentError;
 pub use font::{CJK_FONT_CANDIDATES, FONT_ENV, Font};
@@ -38,3 +39,4 @@ pub use model::{
     Align, Block, Column, Document, Field, Lang, Party, Section, Table, format_amount,
 };
 pub use pdf::to_pdf;
+pub use words::rmb_in_words;

@@ -13,16 +13,30 @@ use proto::payments::v1 as api;
 use proto::payments::v1::payments_service_server::PaymentsService;
 
 use crate::decisions::StoredCandidate;
+use crate::domain::desk::Series;
 use crate::domain::refund::RefundStatus;
 use crate::domain::status::PaymentStatus;
 use crate::engine::Engine;
 use crate::store::{self, PaymentsAfter};
-use crate::{ingest, refunds, resolve};
+use crate::{desk, ingest, refunds, resolve};
 
 pub(crate) struct Api {
     pub(crate) pool: PgPool,
     pub(crate) outbox: Outbox,
     pub(crate) engine: Arc<Engine>,
+    pub(crate) desk: Arc<desk::Settings>,
+    pub(crate) font: documents::Font,
+}
+
+impl Api {
+    fn desk(&self) -> desk::Cx<'_> {
+        desk::Cx {
+            pool: &self.pool,
+            outbox: &self.outbox,
+            engine: &self.engine,
+            settings: &self.desk,
+        }
+    }
 }
 
 #[tonic::async_trait]
@@ -128,8 +142,17 @@ impl PaymentsService for Api {
                     reference: p.reference,
                     status: status as i32,
                     receivable_id: p.receivable_id.map(|r| r.to_string()).unwrap_or_default(),
-                    file_id: p.file_id.to_string(),
+                    file_id: p.file_id.map(|f| f.to_string()).unwrap_or_default(),
                     line_no: u32::try_from(p.line_no).unwrap_or_default(),
+                    channel: crate::desk::channel_to_api(&p.channel) as i32,
+                    arrived_at: p.created_at.to_rfc3339(),
+                    reconciled_at: p.reconciled_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                    receipt_no: match (p.receipt_project, p.receipt_year, p.receipt_number) {
+                        (Some(project), Some(year), Some(number)) => {
+                            Series::Receipt.document_no(&project, year, number)
+                        }
+                        _ => String::new(),
+                    },
                     confidence: u32::try_from(p.confidence).unwrap_or_default(),
                     evidence: p.evidence,
                     allocations: by_payment.remove(&id).unwrap_or_default(),
@@ -201,7 +224,8 @@ impl PaymentsService for Api {
                 })?;
             exceptions.push(api::PaymentException {
                 exception_id: id.to_string(),
-                payment_id: e.payment_id.to_string(),
+                payment_id: e.payment_id.map(|p| p.to_string()).unwrap_or_default(),
+                subject: e.subject,
                 kind: e.kind,
                 reason: e.reason,
                 suggested_action: e.suggested_action,
@@ -347,6 +371,125 @@ impl PaymentsService for Api {
             refunds: rows.iter().map(refunds::to_api).collect(),
             next_page_token,
         }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn record_desk_receipt(
+        &self,
+        request: Request<api::RecordDeskReceiptRequest>,
+    ) -> Result<Response<api::RecordDeskReceiptResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let response = desk::record_receipt(&self.desk(), &caller, request.into_inner()).await?;
+        Ok(Response::new(response))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn request_receipt_void(
+        &self,
+        request: Request<api::RequestReceiptVoidRequest>,
+    ) -> Result<Response<api::RequestReceiptVoidResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let response = desk::request_void(&self.desk(), &caller, request.into_inner()).await?;
+        Ok(Response::new(response))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn approve_receipt_void(
+        &self,
+        request: Request<api::ApproveReceiptVoidRequest>,
+    ) -> Result<Response<api::ApproveReceiptVoidResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let response = desk::approve_void(&self.desk(), &caller, request.into_inner()).await?;
+        Ok(Response::new(response))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn reject_receipt_void(
+        &self,
+        request: Request<api::RejectReceiptVoidRequest>,
+    ) -> Result<Response<api::RejectReceiptVoidResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let response = desk::reject_void(&self.desk(), &caller, request.into_inner()).await?;
+        Ok(Response::new(response))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_receipts(
+        &self,
+        request: Request<api::ListReceiptsRequest>,
+    ) -> Result<Response<api::ListReceiptsResponse>, Status> {
+        let response = desk::list_receipts(&self.desk(), request.into_inner()).await?;
+        Ok(Response::new(response))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn render_receipt(
+        &self,
+        request: Request<api::RenderReceiptRequest>,
+    ) -> Result<Response<api::RenderReceiptResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let request = request.into_inner();
+        caller.touch("document", &request.id);
+        let response = desk::render(&self.desk(), &self.font, request).await?;
+        Ok(Response::new(response))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn close_desk_day(
+        &self,
+        request: Request<api::CloseDeskDayRequest>,
+    ) -> Result<Response<api::CloseDeskDayResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let response = desk::close_day(&self.desk(), &caller, request.into_inner()).await?;
+        Ok(Response::new(response))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn record_acknowledgment(
+        &self,
+        request: Request<api::RecordAcknowledgmentRequest>,
+    ) -> Result<Response<api::RecordAcknowledgmentResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let response =
+            desk::record_acknowledgment(&self.desk(), &caller, request.into_inner()).await?;
+        Ok(Response::new(response))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn record_bounce(
+        &self,
+        request: Request<api::RecordBounceRequest>,
+    ) -> Result<Response<api::RecordBounceResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let response = desk::record_bounce(&self.desk(), &caller, request.into_inner()).await?;
+        Ok(Response::new(response))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_acknowledgments(
+        &self,
+        request: Request<api::ListAcknowledgmentsRequest>,
+    ) -> Result<Response<api::ListAcknowledgmentsResponse>, Status> {
+        let response = desk::list_acknowledgments(&self.desk(), request.into_inner()).await?;
+        Ok(Response::new(response))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_settlement_batches(
+        &self,
+        request: Request<api::ListSettlementBatchesRequest>,
+    ) -> Result<Response<api::ListSettlementBatchesResponse>, Status> {
+        let response = desk::list_batches(&self.desk(), request.into_inner()).await?;
+        Ok(Response::new(response))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_unreconciled(
+        &self,
+        request: Request<api::ListUnreconciledRequest>,
+    ) -> Result<Response<api::ListUnreconciledResponse>, Status> {
+        let response = desk::unreconciled(&self.desk(), request.into_inner()).await?;
+        Ok(Response::new(response))
     }
 }
 

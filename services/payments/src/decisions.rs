@@ -300,7 +300,7 @@ pub(crate) async fn raise(
     let exception_id = Uuid::now_v7();
     let stored = store::NewException {
         id: exception_id,
-        payment_id: e.payment_id,
+        about: store::About::Payment(e.payment_id),
         kind: e.kind,
         reason: e.reason,
         suggested_action: e.suggested_action,

@@ -14,6 +14,8 @@ use proto::events::v1 as events;
 use proto::payments::v1 as api;
 
 use crate::decisions;
+use crate::desk;
+use crate::domain::status::Channel;
 use crate::engine::{self, Engine};
 use crate::intake::{self, Incoming};
 use crate::store;
@@ -76,9 +78,23 @@ pub(crate) async fn ingest(
         let index = engine.account_index(&statement.account);
         store::record_statement(&mut tx, file_id, statement, &index).await?;
     }
-    let mut fresh: Vec<(Uuid, &Incoming)> = Vec::with_capacity(lines.len());
+    // R-P1, R-P7: the batches of settlement reports, each a credit the bank will show once.
+    let batches = desk::record_batches(
+        &mut tx,
+        engine,
+        file_id,
+        account.trim(),
+        &intake.batch_lines,
+    )
+    .await?;
+    let mut fresh: Vec<(Uuid, Incoming, Option<desk::Clearing>)> = Vec::with_capacity(lines.len());
+    let mut cleared = std::collections::HashSet::new();
     for line in lines {
-        let payment_id = Uuid::now_v7();
+        // A credit the bank was expected to show that is no new payment (the desk's cash
+        // deposit, a settlement batch's payout): the line is linked to it and claimed under
+        // its id.
+        let expected = desk::expected_of(&mut tx, engine, line).await?;
+        let payment_id = expected.as_ref().map_or_else(Uuid::now_v7, |e| e.id);
         let claimed = store::claim_bank_line(
             &mut tx,
             &line.fingerprint,
@@ -97,54 +113,47 @@ pub(crate) async fn ingest(
             }
             continue;
         }
+        if let Some(expected) = &expected {
+            if desk::link_expected(&mut tx, outbox, expected, line).await? {
+                response.exceptions_raised += 1;
+            }
+            response.lines_linked += 1;
+            continue;
+        }
         response.lines_accepted += 1;
         response.payment_ids.push(payment_id.to_string());
-        fresh.push((payment_id, line));
+        // R-P3: the line that shows a cheque, draft, bill or slip the desk acknowledged is
+        // that payment, for what the acknowledgment says it pays.
+        let clearing = desk::clearing_of(&mut tx, engine, line, &mut cleared).await?;
+        let line = match &clearing {
+            Some(c) => c.incoming(line),
+            None => line.clone(),
+        };
+        fresh.push((payment_id, line, clearing));
     }
 
     // R-O4: the accounts are sealed for storage, and the engine compares their blind
     // indexes (the ones contracts put in its events), never the accounts.
     let mut sealed: HashMap<Uuid, Sealed> = HashMap::with_capacity(fresh.len());
-    for (id, line) in &fresh {
-        let seal = |account: &str| {
-            engine
-                .seal_account(account)
-                .map_err(|e| ApiError::Unexpected(e.into()))
-        };
-        sealed.insert(
-            *id,
-            Sealed {
-                payer: seal(&line.payer_account)?,
-                receiving: seal(&line.receiving_account)?,
-            },
-        );
+    for (id, line, _) in &fresh {
+        sealed.insert(*id, Sealed::of(engine, line)?);
     }
     // R-P4: the engine decides the whole batch against the current open items (each payment
     // sees the ones applied before it); the decisions are then carried out one by one.
-    let payments: Vec<cashapp::Payment> = fresh
-        .iter()
-        .map(|(id, line)| {
-            let accounts = sealed.get(id);
-            let index = |a: Option<&(String, String)>| a.map_or(String::new(), |(_, i)| i.clone());
-            engine::payment(
-                *id,
-                line.date,
-                line.amount,
-                &line.currency,
-                &line.payer_name,
-                &index(accounts.map(|s| &s.payer)),
-                &index(accounts.map(|s| &s.receiving)),
-                &line.reference,
-            )
-        })
-        .collect();
+    let mut payments: Vec<cashapp::Payment> = Vec::with_capacity(fresh.len());
+    for (id, line, _) in &fresh {
+        let accounts = sealed.get(id).ok_or_else(|| {
+            ApiError::Unexpected(anyhow::anyhow!("payment {id} has no sealed accounts"))
+        })?;
+        payments.push(accounts.payment(*id, line));
+    }
     let decided = session.ledger().reconcile(&payments);
-    let by_id: HashMap<String, (Uuid, &Incoming)> = fresh
+    let by_id: HashMap<String, (Uuid, &Incoming, &Option<desk::Clearing>)> = fresh
         .iter()
-        .map(|(id, line)| (id.to_string(), (*id, *line)))
+        .map(|(id, line, clearing)| (id.to_string(), (*id, line, clearing)))
         .collect();
     for decision in &decided {
-        let Some(&(payment_id, line)) = by_id.get(&decision.payment_id) else {
+        let Some(&(payment_id, line, clearing)) = by_id.get(&decision.payment_id) else {
             return Err(ApiError::Unexpected(anyhow::anyhow!(
                 "the engine decided payment {} that is not in the file",
                 decision.payment_id
@@ -155,13 +164,37 @@ pub(crate) async fn ingest(
                 "payment {payment_id} has no sealed accounts"
             )));
         };
+        let settlement = line.settlement.as_ref();
         let stored = Stored {
-            file_id,
+            file_id: Some(file_id),
+            channel: match (clearing, settlement.map(|s| s.channel)) {
+                (Some(_), _) => Channel::Instrument,
+                (None, Some(feeds::SettlementChannel::Pos)) => Channel::Card,
+                (None, Some(_)) => Channel::Wallet,
+                (None, None) => Channel::Bank,
+            },
             payment_id,
             line,
             accounts,
+            receipt_no: "",
         };
-        let done = record_payment(&mut tx, outbox, &stored, decision).await?;
+        let done = match clearing {
+            Some(c) => desk::clear(&mut tx, outbox, &stored, decision, c).await?,
+            None => record_payment(&mut tx, outbox, &stored, decision).await?,
+        };
+        if let Some(s) = settlement {
+            let key = (
+                crate::domain::settlement::channel_name(s.channel).to_owned(),
+                s.batch.clone(),
+                line.currency.clone(),
+            );
+            let batch = batches.get(&key).ok_or_else(|| {
+                ApiError::Unexpected(anyhow::anyhow!(
+                    "payment {payment_id}: batch {key:?} not recorded"
+                ))
+            })?;
+            store::set_payment_settlement(&mut tx, payment_id, *batch, s.fee).await?;
+        }
         if decision.outcome == Outcome::Applied {
             response.payments_matched += 1;
             session.apply(decision, payment_id).map_err(|e| {
@@ -178,6 +211,7 @@ pub(crate) async fn ingest(
         payments_matched: to_i32(response.payments_matched),
         exceptions_raised: to_i32(response.exceptions_raised),
         entries_skipped: to_i32(response.entries_skipped),
+        lines_linked: to_i32(response.lines_linked),
     };
     store::record_file_counts(&mut tx, file_id, &counts).await?;
     session.close(&mut tx).await?;
@@ -190,21 +224,54 @@ pub(crate) async fn ingest(
 }
 
 /// A payment to store.
-struct Stored<'a> {
-    file_id: Uuid,
-    payment_id: Uuid,
-    line: &'a Incoming,
-    accounts: &'a Sealed,
+pub(crate) struct Stored<'a> {
+    /// The bank file; `None` for the desk.
+    pub(crate) file_id: Option<Uuid>,
+    pub(crate) channel: Channel,
+    pub(crate) payment_id: Uuid,
+    pub(crate) line: &'a Incoming,
+    pub(crate) accounts: &'a Sealed,
+    /// The formal receipt issued with it, if any (for PaymentReceived).
+    pub(crate) receipt_no: &'a str,
 }
 
 /// A payment's accounts sealed (R-O4) with their blind indexes; empty when not given.
-struct Sealed {
-    payer: (String, String),
-    receiving: (String, String),
+pub(crate) struct Sealed {
+    pub(crate) payer: (String, String),
+    pub(crate) receiving: (String, String),
+}
+
+impl Sealed {
+    /// Seals both accounts of `line`.
+    pub(crate) fn of(engine: &Engine, line: &Incoming) -> Result<Self, ApiError> {
+        let seal = |account: &str| {
+            engine
+                .seal_account(account)
+                .map_err(|e| ApiError::Unexpected(e.into()))
+        };
+        Ok(Self {
+            payer: seal(&line.payer_account)?,
+            receiving: seal(&line.receiving_account)?,
+        })
+    }
+
+    /// The payment as the engine sees it: accounts by their blind indexes (R-O4).
+    pub(crate) fn payment(&self, id: Uuid, line: &Incoming) -> cashapp::Payment {
+        engine::payment(
+            id,
+            line.date,
+            line.amount,
+            &line.currency,
+            &line.payer_name,
+            &self.payer.1,
+            &self.receiving.1,
+            &line.reference,
+        )
+    }
 }
 
 /// Stores the payment, publishes `PaymentReceived`, and carries out the engine's decision.
-async fn record_payment(
+pub(crate) async fn record_payment(
     tx: &mut PgConnection,
     outbox: &Outbox,
     stored: &Stored<'_>,
@@ -212,6 +279,7 @@ async fn record_payment(
 ) -> Result<decisions::Done, ApiError> {
     let Stored {
         file_id,
+        channel,
         payment_id,
         line,
         accounts:
@@ -219,11 +287,13 @@ async fn record_payment(
                 payer: (sealed, index),
                 receiving: (receiving, receiving_index),
             },
+        receipt_no,
     } = *stored;
     let customer = decisions::customer_of(decision)?;
     let payment = store::NewPayment {
         id: payment_id,
         file_id,
+        channel,
         line,
         customer_id: customer,
         sealed_account: sealed,
@@ -240,8 +310,10 @@ async fn record_payment(
         payer_name: line.payer_name.clone(),
         payer_account_masked: wire::mask(&line.payer_account),
         reference: line.reference.clone(),
-        file_id: file_id.to_string(),
+        file_id: file_id.map(|f| f.to_string()).unwrap_or_default(),
         line_no: line.line_no,
+        channel: crate::desk::channel_to_wire(channel) as i32,
+        receipt_no: receipt_no.to_owned(),
     };
     outbox
         .enqueue(tx, kit::events::PAYMENTS, &key, &received)
@@ -280,6 +352,7 @@ async fn previous_file(
             })
             .collect(),
         payment_ids: payment_ids.iter().map(Uuid::to_string).collect(),
+        lines_linked: u(counts.lines_linked),
     }))
 }
 

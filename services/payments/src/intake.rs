@@ -13,6 +13,7 @@ use kit::ApiError;
 
 use crate::csv;
 use crate::domain::repeats::LineSource;
+use crate::domain::settlement::BatchLine;
 
 /// One credit to ingest, whatever file it came from.
 #[derive(Debug, Clone)]
@@ -32,6 +33,16 @@ pub(crate) struct Incoming {
     pub(crate) fingerprint: String,
     /// What kind of report it came from.
     pub(crate) source: LineSource,
+    /// A line of a wallet's or card acquirer's settlement report: its batch and the fee.
+    pub(crate) settlement: Option<SettlementPart>,
+}
+
+/// The settlement part of a wallet or card payment.
+#[derive(Debug, Clone)]
+pub(crate) struct SettlementPart {
+    pub(crate) channel: feeds::SettlementChannel,
+    pub(crate) batch: String,
+    pub(crate) fee: Decimal,
 }
 
 /// One statement of the file as the bank reported it, for book-to-bank (R-P7).
@@ -64,6 +75,9 @@ pub(crate) struct Intake {
     pub(crate) skipped: u32,
     /// The file's statements, refused ones included (R-P7).
     pub(crate) statements: Vec<StatementSummary>,
+    /// Every line of the file's settlement reports, refunds included, for the batches the
+    /// channels pay out (R-P7).
+    pub(crate) batch_lines: Vec<BatchLine>,
 }
 
 /// Header of the simple layout, which also identifies it when no format is given.
@@ -110,6 +124,7 @@ pub(crate) fn read(
         errors: Vec::new(),
         skipped: 0,
         statements: Vec::new(),
+        batch_lines: Vec::new(),
     };
     for error in &parsed.errors {
         intake.errors.push(csv::LineError {
@@ -119,6 +134,30 @@ pub(crate) fn read(
         });
     }
     for statement in &parsed.statements {
+        if statement.kind == feeds::StatementKind::Settlement {
+            // A wallet's or acquirer's report names the merchant, not the bank account its
+            // batches are paid into: that one the request gives.
+            if account.is_empty() {
+                return Err(missing_account(
+                    "a settlement report names the merchant, not the bank account the channel pays its batches into",
+                ));
+            }
+            for tx in &statement.transactions {
+                if let (Some(s), Some(_)) = (&tx.settlement, tx.date()) {
+                    intake.batch_lines.push(BatchLine {
+                        channel: s.channel,
+                        batch: s.batch.clone(),
+                        currency: tx.currency.clone(),
+                        gross: s.gross,
+                        fee: s.fee,
+                        net: s.net,
+                        settled_on: s.settled_on,
+                    });
+                }
+                credits_of(tx, account, source_of(statement), &mut intake);
+            }
+            continue;
+        }
         let receiving = if statement.account.trim().is_empty() {
             account
         } else {
@@ -176,6 +215,7 @@ fn source_of(statement: &feeds::Statement) -> LineSource {
         feeds::StatementKind::Statement => LineSource::Statement,
         feeds::StatementKind::IntradayReport => LineSource::Intraday,
         feeds::StatementKind::Notification => LineSource::Notification,
+        feeds::StatementKind::Settlement => LineSource::Settlement,
     }
 }
 
@@ -276,6 +316,7 @@ fn simple(content: &[u8], account: &str) -> Result<Intake, ApiError> {
                 reference: line.reference,
                 receiving_account: account.to_owned(),
                 source: LineSource::SimpleCsv,
+                settlement: None,
             }
         })
         .collect();
@@ -285,6 +326,7 @@ fn simple(content: &[u8], account: &str) -> Result<Intake, ApiError> {
         errors,
         skipped: 0,
         statements: Vec::new(),
+        batch_lines: Vec::new(),
     })
 }
 
@@ -356,17 +398,24 @@ fn credits_of(tx: &Transaction, receiving_account: &str, source: LineSource, int
                 receiving_account: receiving_account.to_owned(),
                 fingerprint: format!("feed:{}#{i}", tx.fingerprint),
                 source,
+                settlement: None,
             });
         }
         return;
     }
+    // A wallet's or acquirer's line names a masked card or a wallet login, not an account
+    // the customer pays from: it identifies nobody, so it is no payer account (R-O4).
+    let payer_account = match &tx.settlement {
+        Some(_) => String::new(),
+        None => tx.counterparty_account.clone().unwrap_or_default(),
+    };
     intake.credits.push(Incoming {
         line_no,
         date,
         amount: tx.amount,
         currency: tx.currency.clone(),
         payer_name: tx.counterparty_name.clone().unwrap_or_default(),
-        payer_account: tx.counterparty_account.clone().unwrap_or_default(),
+        payer_account,
         reference: references(
             tx.remittance_information.as_ref(),
             tx.payment_reference.as_ref(),
@@ -375,6 +424,11 @@ fn credits_of(tx: &Transaction, receiving_account: &str, source: LineSource, int
         receiving_account: receiving_account.to_owned(),
         fingerprint: format!("feed:{}", tx.fingerprint),
         source,
+        settlement: tx.settlement.as_ref().map(|s| SettlementPart {
+            channel: s.channel,
+            batch: s.batch.clone(),
+            fee: s.fee,
+        }),
     });
 }
 

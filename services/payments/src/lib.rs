@@ -28,6 +28,11 @@
 //!   unapplied surplus, another approves or rejects it), `book_to_bank` (the report).
 //! - `events.rs`: the events consumed from contracts as one typed enum (`wants` derived from
 //!   it), one function per event.
+//! - `desk`: money that does not start as a bank line (R-P1, R-P3, R-P7): receipts for
+//!   cash at the finance desk (numbered without gaps, voided by two people), the day's cash
+//!   count and the deposit the bank will show, acknowledgments of cheques, drafts, bills
+//!   and slips that a bank line clears, bounces, and what is unreconciled after two hours;
+//!   its rules are `domain::desk`.
 //! - `decisions`: carrying out the engine's decision (allocations proposed to contracts,
 //!   exceptions raised) and the events payments emits for them; `engine`: the cached
 //!   cash-application ledger shared by replicas; `redrive`: the reconciler that proposes an
@@ -37,6 +42,7 @@ mod api;
 mod book_to_bank;
 pub mod csv;
 mod decisions;
+mod desk;
 mod domain;
 mod engine;
 mod events;
@@ -112,6 +118,12 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let engine = Arc::new(engine::Engine::from_env()?);
     let redrive = redrive::Settings::from_env()?;
+    let desk = Arc::new(desk::Settings::from_env(config.business_utc_offset)?);
+    // Receipts and acknowledgments are printed in a CJK font (RenderReceipt): refuse to
+    // start without one rather than fail the first print.
+    let font = documents::Font::from_env_or_system().map_err(|e| {
+        anyhow::anyhow!("payments prints receipts (RenderReceipt) and needs a CJK font: {e}")
+    })?;
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
     let (pool, outbox) = (app.pool.clone(), app.outbox.clone());
     app.spawn(move |shutdown| redrive::run(pool, outbox, redrive, shutdown));
@@ -124,6 +136,8 @@ pub async fn run(
         pool: app.pool.clone(),
         outbox: app.outbox.clone(),
         engine,
+        desk,
+        font,
     })
     .max_decoding_message_size(ingest::MAX_FILE_BYTES + 4096);
     app.serve(

@@ -79,7 +79,8 @@ pub(crate) async fn seen_again(
                 tx,
                 &store::NewPayment {
                     id: held,
-                    file_id,
+                    file_id: Some(file_id),
+                    channel: crate::domain::status::Channel::Bank,
                     line,
                     customer_id: None,
                     sealed_account: &sealed,

@@ -80,6 +80,11 @@ pub(crate) async fn resolve(
             format!("{kind} closed without applying by {by}{suffix}")
         }
         Action::ConfirmCandidate(index) => {
+            let (Some(payment_id), Some(status)) = (payment_id, status) else {
+                return Err(ApiError::FailedPrecondition(format!(
+                    "exception {exception_id} ({kind}) is not about a payment: there is nothing to apply; dismiss it with a note saying how it was settled"
+                )));
+            };
             let status = PaymentStatus::parse(&status)
                 .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("payment {payment_id}: {e}")))?;
             if !status.may_be_confirmed() {
@@ -166,22 +171,23 @@ pub(crate) async fn resolve(
         }
     };
     store::resolve_exception_by(&mut tx, exception_id, &resolution, &by).await?;
+    let payment_id = payment_id.map(|p| p.to_string()).unwrap_or_default();
     let resolved = events::ExceptionResolved {
         exception_id: exception_id.to_string(),
-        payment_id: payment_id.to_string(),
+        payment_id: payment_id.clone(),
         resolution: resolution.clone(),
     };
+    let key = if payment_id.is_empty() {
+        exception_id.to_string()
+    } else {
+        payment_id.clone()
+    };
     outbox
-        .enqueue(
-            &mut tx,
-            kit::events::PAYMENTS,
-            &payment_id.to_string(),
-            &resolved,
-        )
+        .enqueue(&mut tx, kit::events::PAYMENTS, &key, &resolved)
         .await?;
     session.close(&mut tx).await?;
     tx.commit().await?;
-    tracing::info!(%exception_id, %payment_id, %resolution, "exception resolved by a person");
+    tracing::info!(%exception_id, payment_id, %resolution, "exception resolved by a person");
     Ok(api::ResolveExceptionResponse {
         exception_id: exception_id.to_string(),
         resolution,

@@ -29,6 +29,8 @@ pub(crate) enum LineSource {
     Notification,
     /// The platform's simple CSV layout.
     SimpleCsv,
+    /// A wallet's or card acquirer's settlement report (its lines are customer payments).
+    Settlement,
 }
 
 impl LineSource {
@@ -39,6 +41,7 @@ impl LineSource {
             LineSource::Intraday => "intraday",
             LineSource::Notification => "notification",
             LineSource::SimpleCsv => "csv",
+            LineSource::Settlement => "settlement",
         }
     }
 
@@ -48,6 +51,7 @@ impl LineSource {
             "intraday" => LineSource::Intraday,
             "notification" => LineSource::Notification,
             "csv" => LineSource::SimpleCsv,
+            "settlement" => LineSource::Settlement,
             _ => LineSource::Statement,
         }
     }

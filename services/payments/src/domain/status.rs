@@ -64,6 +64,52 @@ impl fmt::Display for PaymentStatus {
     }
 }
 
+/// How the money came in (`payments.channel`, R-P1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Channel {
+    /// A line of a bank statement or notification.
+    Bank,
+    /// Cash at the project's finance desk.
+    DeskCash,
+    /// A cheque, draft, bill or slip the bank confirmed (R-P3): a bank line too, carrying
+    /// what the acknowledgment said it is for.
+    Instrument,
+    /// WeChat Pay or Alipay: a line of the wallet's settlement report.
+    Wallet,
+    /// A card at a POS terminal: a line of the acquirer's settlement report.
+    Card,
+}
+
+impl Channel {
+    pub(crate) const ALL: [Self; 5] = [
+        Self::Bank,
+        Self::DeskCash,
+        Self::Instrument,
+        Self::Wallet,
+        Self::Card,
+    ];
+
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            Self::Bank => "bank",
+            Self::DeskCash => "desk_cash",
+            Self::Instrument => "instrument",
+            Self::Wallet => "wallet",
+            Self::Card => "card",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Result<Self, Unknown> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| Unknown {
+                what: "payment channel",
+                value: s.to_owned(),
+            })
+    }
+}
+
 /// Where an allocation proposed to contracts stands (`allocations.status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum AllocationStatus {
@@ -150,6 +196,13 @@ pub(crate) enum ExceptionKind {
     AllocationRejected,
     /// Contracts never answered the allocation (crate::redrive).
     AllocationStuck,
+    /// The desk's cash count differs from its receipts (R-P1); no payment.
+    CashCountDifference,
+    /// A cheque, draft or bill the bank returned unpaid (R-P3); no payment.
+    InstrumentBounced,
+    /// A bank line names an expected credit (a desk deposit, a settlement batch) but its
+    /// amount differs; linked, not booked as a payment.
+    ExpectedCreditMismatch,
 }
 
 /// The engine's kinds, for `parse`.
@@ -194,6 +247,9 @@ impl ExceptionKind {
             Self::UnappliedSurplus => "UNAPPLIED_SURPLUS",
             Self::AllocationRejected => "ALLOCATION_REJECTED",
             Self::AllocationStuck => "ALLOCATION_STUCK",
+            Self::CashCountDifference => "CASH_COUNT_DIFFERENCE",
+            Self::InstrumentBounced => "INSTRUMENT_BOUNCED",
+            Self::ExpectedCreditMismatch => "EXPECTED_CREDIT_MISMATCH",
         }
     }
 
@@ -206,6 +262,9 @@ impl ExceptionKind {
                 Self::UnappliedSurplus,
                 Self::AllocationRejected,
                 Self::AllocationStuck,
+                Self::CashCountDifference,
+                Self::InstrumentBounced,
+                Self::ExpectedCreditMismatch,
             ])
             .find(|k| k.as_str() == s)
             .ok_or_else(|| Unknown {
@@ -242,6 +301,10 @@ mod tests {
             assert_eq!(AllocationStatus::parse(s.as_str()), Ok(s));
         }
         assert!(PaymentStatus::parse("Matched").is_err());
+        for c in Channel::ALL {
+            assert_eq!(Channel::parse(c.as_str()), Ok(c));
+        }
+        assert!(Channel::parse("cash").is_err());
         assert!(AllocationStatus::parse("").is_err());
     }
 
@@ -278,6 +341,9 @@ mod tests {
             ExceptionKind::UnappliedSurplus,
             ExceptionKind::AllocationRejected,
             ExceptionKind::AllocationStuck,
+            ExceptionKind::CashCountDifference,
+            ExceptionKind::InstrumentBounced,
+            ExceptionKind::ExpectedCreditMismatch,
         ] {
             assert_eq!(ExceptionKind::parse(ours.as_str()), Ok(ours));
         }

@@ -11,7 +11,8 @@ use crate::domain::status::{ExceptionKind, PaymentStatus};
 /// An exception to record.
 pub(crate) struct NewException<'a> {
     pub(crate) id: Uuid,
-    pub(crate) payment_id: Uuid,
+    /// The payment, or what else it is about (a desk's cash count, a bounced cheque).
+    pub(crate) about: About<'a>,
     pub(crate) kind: ExceptionKind,
     pub(crate) reason: &'a str,
     pub(crate) suggested_action: &'a str,
@@ -20,22 +21,46 @@ pub(crate) struct NewException<'a> {
     pub(crate) also: &'a [String],
 }
 
+/// What an exception is about.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum About<'a> {
+    Payment(Uuid),
+    /// Not a payment: named, with its own amount.
+    Other {
+        subject: &'a str,
+        amount: Decimal,
+        currency: &'a str,
+    },
+}
+
 /// Records an exception in the queue.
 pub(crate) async fn insert_exception(
     tx: &mut PgConnection,
     e: &NewException<'_>,
 ) -> Result<(), sqlx::Error> {
+    let (payment_id, subject, amount, currency) = match e.about {
+        About::Payment(id) => (Some(id), "", None, None),
+        About::Other {
+            subject,
+            amount,
+            currency,
+        } => (None, subject, Some(amount), Some(currency)),
+    };
     sqlx::query(
-        "INSERT INTO exceptions (id, payment_id, kind, reason, suggested_action, candidates, also)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)",
+        "INSERT INTO exceptions (id, payment_id, kind, reason, suggested_action, candidates, also,
+                                 subject, amount, currency)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10)",
     )
     .bind(e.id)
-    .bind(e.payment_id)
+    .bind(payment_id)
     .bind(e.kind.as_str())
     .bind(e.reason)
     .bind(e.suggested_action)
     .bind(e.candidates)
     .bind(e.also)
+    .bind(subject)
+    .bind(amount)
+    .bind(currency)
     .execute(&mut *tx)
     .await
     .map(|_| ())
@@ -81,12 +106,22 @@ pub(crate) async fn resolve_exception_automatically(
     exception_id: Uuid,
     resolution: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE exceptions SET resolved_at = now(), resolution = $2 WHERE id = $1")
-        .bind(exception_id)
-        .bind(resolution)
-        .execute(&mut *tx)
-        .await
-        .map(|_| ())
+    let payment: Option<Option<Uuid>> = sqlx::query_scalar(
+        "UPDATE exceptions SET resolved_at = now(), resolution = $2 WHERE id = $1 RETURNING payment_id",
+    )
+    .bind(exception_id)
+    .bind(resolution)
+    .fetch_optional(&mut *tx)
+    .await?;
+    stamp(tx, payment.flatten()).await
+}
+
+/// R-P7: a payment whose last open exception closed may now be reconciled.
+async fn stamp(tx: &mut PgConnection, payment_id: Option<Uuid>) -> Result<(), sqlx::Error> {
+    match payment_id {
+        Some(id) => super::payments::stamp_reconciled(tx, id).await,
+        None => Ok(()),
+    }
 }
 
 /// Resolves an exception a person (`by`, the authenticated principal) decided.
@@ -96,26 +131,28 @@ pub(crate) async fn resolve_exception_by(
     resolution: &str,
     by: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE exceptions SET resolved_at = now(), resolution = $2, resolved_by = $3 WHERE id = $1",
+    let payment: Option<Option<Uuid>> = sqlx::query_scalar(
+        "UPDATE exceptions SET resolved_at = now(), resolution = $2, resolved_by = $3 WHERE id = $1
+         RETURNING payment_id",
     )
     .bind(exception_id)
     .bind(resolution)
     .bind(by)
-    .execute(&mut *tx)
-    .await
-    .map(|_| ())
+    .fetch_optional(&mut *tx)
+    .await?;
+    stamp(tx, payment.flatten()).await
 }
 
 /// An exception a person is deciding, with its payment's status.
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct ExceptionToResolve {
-    pub(crate) payment_id: Uuid,
+    /// `None` for an exception about something else (a cash count, a bounced cheque).
+    pub(crate) payment_id: Option<Uuid>,
     pub(crate) kind: String,
     pub(crate) resolution: Option<String>,
     /// JSON array of candidates.
     pub(crate) candidates: String,
-    pub(crate) payment_status: String,
+    pub(crate) payment_status: Option<String>,
 }
 
 /// The exception, locked for the rest of the transaction, if it exists.
@@ -125,7 +162,7 @@ pub(crate) async fn lock_exception(
 ) -> Result<Option<ExceptionToResolve>, sqlx::Error> {
     sqlx::query_as(
         "SELECT e.payment_id, e.kind, e.resolution, e.candidates::text AS candidates, p.status AS payment_status
-         FROM exceptions e JOIN payments p ON p.id = e.payment_id WHERE e.id = $1 FOR UPDATE OF e",
+         FROM exceptions e LEFT JOIN payments p ON p.id = e.payment_id WHERE e.id = $1 FOR UPDATE OF e",
     )
     .bind(exception_id)
     .fetch_optional(&mut *tx)
@@ -136,7 +173,9 @@ pub(crate) async fn lock_exception(
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct OpenException {
     pub(crate) id: Uuid,
-    pub(crate) payment_id: Uuid,
+    pub(crate) payment_id: Option<Uuid>,
+    /// What it is about when not a payment.
+    pub(crate) subject: String,
     pub(crate) kind: String,
     pub(crate) reason: String,
     pub(crate) suggested_action: String,
@@ -157,9 +196,10 @@ pub(crate) async fn open_exceptions_page(
     limit: i64,
 ) -> Result<Vec<OpenException>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT e.id, e.payment_id, e.kind, e.reason, e.suggested_action, e.created_at, p.amount, p.currency,
-                p.reference, e.candidates::text AS candidates, e.also
-         FROM exceptions e JOIN payments p ON p.id = e.payment_id
+        "SELECT e.id, e.payment_id, e.subject, e.kind, e.reason, e.suggested_action, e.created_at,
+                COALESCE(p.amount, e.amount) AS amount, COALESCE(p.currency, e.currency) AS currency,
+                COALESCE(p.reference, '') AS reference, e.candidates::text AS candidates, e.also
+         FROM exceptions e LEFT JOIN payments p ON p.id = e.payment_id
          WHERE e.resolved_at IS NULL AND ($1::text IS NULL OR e.kind = $1) AND ($2::uuid IS NULL OR e.id > $2)
          ORDER BY e.id LIMIT $3",
     )

@@ -75,6 +75,7 @@ pub(crate) struct FileCounts {
     pub(crate) payments_matched: i32,
     pub(crate) exceptions_raised: i32,
     pub(crate) entries_skipped: i32,
+    pub(crate) lines_linked: i32,
 }
 
 /// Records what the file did.
@@ -85,7 +86,8 @@ pub(crate) async fn record_file_counts(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE bank_files SET lines_total = $2, lines_accepted = $3, lines_duplicate = $4, lines_rejected = $5,
-                payments_matched = $6, exceptions_raised = $7, entries_skipped = $8 WHERE id = $1",
+                payments_matched = $6, exceptions_raised = $7, entries_skipped = $8, lines_linked = $9
+         WHERE id = $1",
     )
     .bind(file_id)
     .bind(c.lines_total)
@@ -95,6 +97,7 @@ pub(crate) async fn record_file_counts(
     .bind(c.payments_matched)
     .bind(c.exceptions_raised)
     .bind(c.entries_skipped)
+    .bind(c.lines_linked)
     .execute(&mut *tx)
     .await
     .map(|_| ())
@@ -116,7 +119,7 @@ pub(crate) async fn file_by_digest(
 ) -> Result<Option<PreviousFile>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, lines_total, lines_accepted, lines_duplicate, lines_rejected, payments_matched, exceptions_raised,
-                format, entries_skipped
+                format, entries_skipped, lines_linked
          FROM bank_files WHERE sha256 = $1",
     )
     .bind(sha256)

@@ -4,6 +4,7 @@
 //! bound from the `domain` enums, not written into the statements.
 
 mod allocations;
+mod desk;
 mod exceptions;
 mod files;
 mod ledger;
@@ -14,6 +15,7 @@ mod refunds;
 mod statements;
 
 pub(crate) use allocations::*;
+pub(crate) use desk::*;
 pub(crate) use exceptions::*;
 pub(crate) use files::*;
 pub(crate) use ledger::*;

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::status::PaymentStatus;
+use crate::domain::status::{Channel, PaymentStatus};
 
 /// The columns of a stored payment the engine needs, as [`PaymentRow`] reads them.
 macro_rules! payment_columns {
@@ -31,7 +31,9 @@ pub(crate) struct PaymentRow {
 /// A payment to store as the engine decides it (the decision is recorded after).
 pub(crate) struct NewPayment<'a> {
     pub(crate) id: Uuid,
-    pub(crate) file_id: Uuid,
+    /// The bank file it came from; `None` for money taken at the desk.
+    pub(crate) file_id: Option<Uuid>,
+    pub(crate) channel: Channel,
     pub(crate) line: &'a crate::intake::Incoming,
     pub(crate) customer_id: Option<Uuid>,
     pub(crate) sealed_account: &'a str,
@@ -50,8 +52,8 @@ pub(crate) async fn insert_payment(
     sqlx::query(
         "INSERT INTO payments (id, file_id, line_no, booking_date, amount, currency, payer_name, payer_account,
                                reference, status, customer_id, receiving_account, payer_account_index,
-                               receiving_account_index)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                               receiving_account_index, channel)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(p.id)
     .bind(p.file_id)
@@ -67,6 +69,7 @@ pub(crate) async fn insert_payment(
     .bind(p.sealed_receiving)
     .bind(p.account_index)
     .bind(p.receiving_index)
+    .bind(p.channel.as_str())
     .execute(&mut *tx)
     .await
     .map(|_| ())
@@ -156,8 +159,26 @@ pub(crate) async fn set_payment_status(
         .bind(payment_id)
         .bind(status.as_str())
         .execute(&mut *tx)
-        .await
-        .map(|_| ())
+        .await?;
+    stamp_reconciled(tx, payment_id).await
+}
+
+/// R-P7: the payment counts as reconciled from now when nothing about it waits any more (not
+/// waiting for contracts, no open exception) and it was not before.
+pub(crate) async fn stamp_reconciled(
+    tx: &mut PgConnection,
+    payment_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE payments p SET reconciled_at = now()
+         WHERE p.id = $1 AND p.reconciled_at IS NULL AND p.status <> $2
+           AND NOT EXISTS (SELECT 1 FROM exceptions e WHERE e.payment_id = p.id AND e.resolved_at IS NULL)",
+    )
+    .bind(payment_id)
+    .bind(PaymentStatus::Matched.as_str())
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
 }
 
 /// Whether the payment is one of ours.
@@ -215,8 +236,14 @@ pub(crate) struct ListedPayment {
     pub(crate) reference: String,
     pub(crate) status: String,
     pub(crate) receivable_id: Option<Uuid>,
-    pub(crate) file_id: Uuid,
+    pub(crate) file_id: Option<Uuid>,
     pub(crate) line_no: i32,
+    pub(crate) channel: String,
+    pub(crate) reconciled_at: Option<DateTime<Utc>>,
+    /// The standing receipt issued for it: project, year, number.
+    pub(crate) receipt_project: Option<String>,
+    pub(crate) receipt_year: Option<i32>,
+    pub(crate) receipt_number: Option<i32>,
     pub(crate) confidence: i32,
     pub(crate) evidence: Vec<String>,
     /// The conversion recorded with the decision, as JSON.
@@ -234,11 +261,17 @@ pub(crate) async fn payments_page(
     limit: i64,
 ) -> Result<Vec<ListedPayment>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT created_at, id, booking_date, amount, currency, payer_name, payer_account, reference, status,
-                receivable_id, file_id, line_no, confidence, evidence, (decision->'fx')::text AS fx
-         FROM payments WHERE ($1::uuid IS NULL OR file_id = $1)
-           AND ($2::timestamptz IS NULL OR (created_at, line_no, id) > ($2, $3, $4))
-         ORDER BY created_at, line_no, id LIMIT $5",
+        "SELECT p.created_at, p.id, p.booking_date, p.amount, p.currency, p.payer_name, p.payer_account, p.reference,
+                p.status, p.receivable_id, p.file_id, p.line_no, p.confidence, p.evidence,
+                (p.decision->'fx')::text AS fx, p.channel, p.reconciled_at,
+                r.project AS receipt_project, r.year AS receipt_year, r.number AS receipt_number
+         FROM payments p
+         LEFT JOIN LATERAL (SELECT project, year, number FROM receipts
+                            WHERE payment_id = p.id AND status <> 'voided'
+                            ORDER BY number DESC LIMIT 1) r ON true
+         WHERE ($1::uuid IS NULL OR p.file_id = $1)
+           AND ($2::timestamptz IS NULL OR (p.created_at, p.line_no, p.id) > ($2, $3, $4))
+         ORDER BY p.created_at, p.line_no, p.id LIMIT $5",
     )
     .bind(file_id)
     .bind(after.map(|a| a.0))

@@ -117,7 +117,7 @@ impl Scorecard {
             .filter(|(_, p)| p.lost() > 0)
             .collect();
         // A stable sort on the loss alone keeps the card's order among equals.
-        lost.sort_by(|a, b| b.1.lost().cmp(&a.1.lost()));
+        lost.sort_by_key(|(_, p)| std::cmp::Reverse(p.lost()));
         lost.into_iter()
             .take(MAX_REASONS)
             .map(|(i, p)| {

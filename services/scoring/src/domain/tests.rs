@@ -276,7 +276,7 @@ fn features() -> impl Generate<Value = Features> {
         0u32..12,
         0u32..5,
         opt_share(),
-        0i64..8_000_000_00,
+        0i64..800_000_000, // fen: up to 8 million yuan
     );
     let exposure = (opt_share(), 0u32..200, 0usize..4, 0u32..4, 0u32..4);
     let other = (

@@ -222,16 +222,16 @@ fn explanation(r: &ScoreResult) -> String {
     };
     let _ = write!(
         out,
-        "strategy: credit term {term}{}; security {:?}; follow-up {:?}; bureau {:?}; credit hold {:?}",
+        "strategy: credit term {term}{}; security {}; follow-up {}; bureau {}; credit hold {}",
         if s.new_customer {
             " (new customer, R-C5)"
         } else {
             ""
         },
-        s.security,
-        s.follow_up,
-        s.bureau,
-        s.credit_hold
+        s.security.as_str(),
+        s.follow_up.as_str(),
+        s.bureau.as_str(),
+        s.credit_hold.as_str()
     );
     out
 }

@@ -96,6 +96,52 @@ pub enum HoldAdvice {
     Place,
 }
 
+impl Security {
+    /// The name in results (as serialised).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::DownPayment => "down_payment",
+            Self::Guarantee => "guarantee",
+        }
+    }
+}
+
+impl FollowUp {
+    /// The name in results (as serialised).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Automatic => "automatic",
+            Self::Standard => "standard",
+            Self::EarlyPersonal => "early_personal",
+        }
+    }
+}
+
+impl BureauFlag {
+    /// The name in results (as serialised).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::SevereDefault => "severe_default",
+        }
+    }
+}
+
+impl HoldAdvice {
+    /// The name in results (as serialised).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Place => "place",
+        }
+    }
+}
+
 /// The strategy outputs of a score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Strategy {
@@ -160,5 +206,32 @@ impl Strategy {
             bureau,
             credit_hold,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_serialised_ones() {
+        for (name, serialised) in [
+            (Security::DownPayment.as_str(), json(Security::DownPayment)),
+            (
+                FollowUp::EarlyPersonal.as_str(),
+                json(FollowUp::EarlyPersonal),
+            ),
+            (
+                BureauFlag::SevereDefault.as_str(),
+                json(BureauFlag::SevereDefault),
+            ),
+            (HoldAdvice::Place.as_str(), json(HoldAdvice::Place)),
+        ] {
+            assert_eq!(format!("\"{name}\""), serialised);
+        }
+    }
+
+    fn json(value: impl Serialize) -> String {
+        serde_json::to_string(&value).expect("json")
     }
 }

@@ -1,6 +1,6 @@
 //! `collectctl`: the operator's command-line tool. The file tools print JSON on success;
-//! `ingest`, `exceptions`, `refunds`, `customers`, the dunning service's commands and
-//! `contact-log` print text for people and JSON with `--json`;
+//! `ingest`, `exceptions`, `refunds`, `customers`, the dunning service's commands,
+//! `contact-log` and `score` print text for people and JSON with `--json`;
 //! on failure it prints what is wrong and what to do next on stderr and exits non-zero
 //! (1 for bad input or data, 2 for a malformed command line).
 //!

@@ -164,20 +164,45 @@ impl Override {
     }
 }
 
-/// A validated points scorecard.
+/// A validated points scorecard: made only by loading a card file, so it always holds a card
+/// that passed the checks (the fields are read through the methods).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scorecard {
     /// Version stamped on every result (`pts-v1`).
-    pub version: String,
+    pub(super) version: String,
     /// One rule per indicator, in the file's order (the order that breaks ties, R-S2).
-    pub rules: Vec<Rule>,
+    pub(super) rules: Vec<Rule>,
     /// Thresholds for everyone without an override.
-    pub thresholds: Thresholds,
+    pub(super) thresholds: Thresholds,
     /// Overrides by segment, industry and region (R-S3).
-    pub overrides: Vec<Override>,
+    pub(super) overrides: Vec<Override>,
 }
 
 impl Scorecard {
+    /// The version stamped on every result (`pts-v1`).
+    #[must_use]
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// One rule per indicator, in the card's order (the order that breaks ties, R-S2).
+    #[must_use]
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Thresholds for everyone without an override.
+    #[must_use]
+    pub fn base_thresholds(&self) -> &Thresholds {
+        &self.thresholds
+    }
+
+    /// Overrides by segment, industry and region (R-S3), in the card's order.
+    #[must_use]
+    pub fn overrides(&self) -> &[Override] {
+        &self.overrides
+    }
+
     /// A card the service ships, by version.
     ///
     /// # Errors

@@ -98,7 +98,7 @@ pub fn validate(card: &Scorecard, config: Config, progress: &mut dyn FnMut(u32, 
         |p: &Period| -> Vec<u64> { p.grades.iter().map(|g| u64::from(g.customers)).collect() };
     let psi = stats::psi(&counts(&development), &counts(&recent));
     Report {
-        scorecard: card.version.clone(),
+        scorecard: card.version().to_owned(),
         seed: config.seed,
         development,
         recent,

@@ -1,6 +1,6 @@
 //! `collectctl`: the operator's command-line tool. The file tools print JSON on success;
-//! `ingest`, `exceptions`, `refunds`, `customers`, the dunning service's commands and
-//! `contact-log` print text for people and JSON with `--json`;
+//! `ingest`, `exceptions`, `refunds`, `customers`, the dunning service's commands,
+//! `contact-log` and `score` print text for people and JSON with `--json`;
 //! on failure it prints what is wrong and what to do next on stderr and exits non-zero
 //! (1 for bad input or data, 2 for a malformed command line).
 //!
@@ -36,6 +36,7 @@ mod ingest;
 mod late_fee;
 mod reconcile;
 mod refunds;
+mod score;
 mod service;
 mod statement;
 mod waivers;
@@ -116,6 +117,9 @@ enum Command {
     Audit(audit::AuditArgs),
     /// One service's dead letters: list, show, redrive (after the cause is fixed), discard.
     Dlq(dlq::DlqArgs),
+    /// The points scorecard pts-v1 offline (R-S1..R-S5): `validate` on seeded synthetic
+    /// customers (Gini, KS, PSI), `explain` one customer's features. No service is called.
+    Score(score::ScoreArgs),
     /// Write a seeded synthetic portfolio (receivables, camt.053 and CSV statements, rates,
     /// ground truth) to try `reconcile` on.
     Generate(reconcile::GenerateArgs),
@@ -145,6 +149,7 @@ fn main() -> ExitCode {
         Command::Auth(args) => auth::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Dlq(args) => dlq::run(args),
+        Command::Score(args) => score::run(args),
     };
     cli::finish(result)
 }
@@ -197,6 +202,17 @@ mod tests {
             ],
             &["collectctl", "contact-log", "list", "--customer", "C1"],
             &["collectctl", "contact-log", "verify", "--json"],
+            &[
+                "collectctl",
+                "score",
+                "validate",
+                "--customers",
+                "100",
+                "--seed",
+                "7",
+                "--json",
+            ],
+            &["collectctl", "score", "explain", "--features", "f.json"],
         ] {
             let parsed = Cli::try_parse_from(args);
             assert!(parsed.is_ok(), "{args:?}: {:?}", parsed.err());

@@ -300,3 +300,37 @@ fn bad_input_is_named_with_what_to_do() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected YYYY-MM-DD"));
 }
+
+#[test]
+fn score_validate_runs_offline_with_progress_on_stderr() {
+    // Issue 15 item 5: no service needed; JSON on stdout, progress lines on stderr for long
+    // runs; the same seed gives the same figures.
+    let args = [
+        "score",
+        "validate",
+        "--customers",
+        "20000",
+        "--seed",
+        "5",
+        "--json",
+    ];
+    let out = run(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("scored 40000 of 40000 synthetic customers"),
+        "{stderr}"
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["scorecard"], "pts-v1");
+    let gini = v["development"]["discrimination"]["gini"].as_f64().unwrap();
+    assert!(gini > 0.3, "{v}");
+    assert_eq!(v["stability"], "stable");
+    assert_eq!(out.stdout, run(&args).stdout);
+    let err = fails(&["score", "explain", "--features", "/nonexistent/f.json"]);
+    assert!(err.contains("features file"), "{err}");
+}

@@ -1,8 +1,10 @@
 //! The scoring service: customer credit grades AAA..D with reason codes (R-S1, R-S2),
 //! re-computed on every payment and overdue event (R-S3).
 
+pub mod domain;
 mod handler;
 pub mod scorecard;
+pub mod validation;
 
 use proto::scoring::v1 as api;
 use proto::scoring::v1::scoring_service_server::{ScoringService, ScoringServiceServer};

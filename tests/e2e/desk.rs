@@ -402,7 +402,7 @@ async fn a_cheque_is_acknowledged_not_booked_and_becomes_a_payment_when_it_clear
         .await
         .or_logs(&stack);
     let mut cashier = Clients::as_user(&stack, "cashier-a", &[Role::Cashier], None).or_logs(&stack);
-    let ack = |request_id: &str, kind: payments::InstrumentKind, no: &str, amount: &str| {
+    let ack = |request_id: &str, kind: proto::types::v1::InstrumentKind, no: &str, amount: &str| {
         payments::RecordAcknowledgmentRequest {
             request_id: request_id.to_owned(),
             project: "P1".to_owned(),
@@ -420,7 +420,7 @@ async fn a_cheque_is_acknowledged_not_booked_and_becomes_a_payment_when_it_clear
         .payments
         .record_acknowledgment(ack(
             "a-1",
-            payments::InstrumentKind::Cheque,
+            proto::types::v1::InstrumentKind::Cheque,
             "1020 3344",
             "20000.00",
         ))
@@ -433,13 +433,13 @@ async fn a_cheque_is_acknowledged_not_booked_and_becomes_a_payment_when_it_clear
     assert_eq!(cheque.acknowledgment_no, format!("ST-P1-{year}-000001"));
     assert_eq!(
         cheque.status,
-        payments::AcknowledgmentStatus::Pending as i32
+        proto::types::v1::AcknowledgmentStatus::Pending as i32
     );
     let bouncing = cashier
         .payments
         .record_acknowledgment(ack(
             "a-2",
-            payments::InstrumentKind::Cheque,
+            proto::types::v1::InstrumentKind::Cheque,
             "5566-7788",
             "5000.00",
         ))
@@ -451,7 +451,7 @@ async fn a_cheque_is_acknowledged_not_booked_and_becomes_a_payment_when_it_clear
     // R-C10: a bill over 90 days is refused when no fund-occupation fee is configured.
     let mut bill = ack(
         "a-3",
-        payments::InstrumentKind::AcceptanceBill,
+        proto::types::v1::InstrumentKind::AcceptanceBill,
         "BILL-0001",
         "8000.00",
     );
@@ -527,7 +527,7 @@ async fn a_cheque_is_acknowledged_not_booked_and_becomes_a_payment_when_it_clear
         .expect("listed");
     assert_eq!(
         now_cleared.status,
-        payments::AcknowledgmentStatus::Cleared as i32
+        proto::types::v1::AcknowledgmentStatus::Cleared as i32
     );
     assert_eq!(now_cleared.payment_id, payment.payment_id);
     assert!(!now_cleared.receipt_id.is_empty());
@@ -545,6 +545,57 @@ async fn a_cheque_is_acknowledged_not_booked_and_becomes_a_payment_when_it_clear
     .await
     .or_logs(&stack);
 
+    // R-P3: a transfer slip the customer shows is a claim; it cannot bounce, and counts only
+    // when the bank feed confirms it.
+    let mut slip = ack(
+        "a-4",
+        proto::types::v1::InstrumentKind::TransferSlip,
+        "TRF-0312-7781",
+        "3000.00",
+    );
+    slip.drawer_bank = String::new();
+    let slip = cashier
+        .payments
+        .record_acknowledgment(slip)
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .acknowledgment
+        .expect("acknowledgment");
+    let no_bounce = cashier
+        .payments
+        .record_bounce(payments::RecordBounceRequest {
+            acknowledgment_id: slip.acknowledgment_id.clone(),
+            reason: "customer says the bank refused it".into(),
+        })
+        .await
+        .expect_err("a slip cannot bounce");
+    assert_eq!(no_bounce.code(), tonic::Code::FailedPrecondition);
+    let confirmed = scenario::ingest(
+        &mut admin,
+        "transfers.sta",
+        mt940("TRF0312-7781 SECOND INSTALMENT", "3000,00", "260313"),
+    )
+    .await
+    .or_logs(&stack);
+    assert_eq!(confirmed.lines_accepted, 1);
+    let slips = cashier
+        .payments
+        .list_acknowledgments(payments::ListAcknowledgmentsRequest {
+            status: proto::types::v1::AcknowledgmentStatus::Cleared as i32,
+            ..Default::default()
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .acknowledgments;
+    assert!(
+        slips
+            .iter()
+            .any(|a| a.acknowledgment_id == slip.acknowledgment_id && !a.payment_id.is_empty()),
+        "the slip's transfer is confirmed by the bank line: {slips:?}"
+    );
+
     // The other cheque bounces: closed with the reason, an exception for a person.
     let bounced = cashier
         .payments
@@ -559,7 +610,7 @@ async fn a_cheque_is_acknowledged_not_booked_and_becomes_a_payment_when_it_clear
         .expect("acknowledgment");
     assert_eq!(
         bounced.status,
-        payments::AcknowledgmentStatus::Bounced as i32
+        proto::types::v1::AcknowledgmentStatus::Bounced as i32
     );
     assert_eq!(bounced.bounce_reason, "insufficient funds");
     let exception = scenario::open_exceptions(&admin)
@@ -747,15 +798,12 @@ async fn a_pos_batch_credit_reconciles_against_its_settlement_report_to_the_fen_
     // The bank credits the batch's net once: linked to the batch, not a 31st payment.
     let credit = scenario::ingest(
         &mut admin,
-        "escrow-20261203.csv",
-        bank_csv(&[[
-            "2026-12-03",
-            "880849.13",
-            "CNY",
-            "银联商务股份有限公司",
-            "",
-            "POS结算 批次000123",
-        ]]),
+        "escrow-20261203.sta",
+        mt940(
+            "UNIONPAY POS SETTLEMENT BATCH 000123",
+            "880849,13",
+            "261203",
+        ),
     )
     .await
     .or_logs(&stack);

@@ -227,19 +227,19 @@ fn receipt_status(value: i32) -> &'static str {
 }
 
 fn ack_status(value: i32) -> &'static str {
-    match api::AcknowledgmentStatus::try_from(value) {
-        Ok(api::AcknowledgmentStatus::Pending) => "pending",
-        Ok(api::AcknowledgmentStatus::Cleared) => "cleared",
-        Ok(api::AcknowledgmentStatus::Bounced) => "bounced",
+    match proto::types::v1::AcknowledgmentStatus::try_from(value) {
+        Ok(proto::types::v1::AcknowledgmentStatus::Pending) => "pending",
+        Ok(proto::types::v1::AcknowledgmentStatus::Cleared) => "cleared",
+        Ok(proto::types::v1::AcknowledgmentStatus::Bounced) => "bounced",
         _ => "unknown",
     }
 }
 
-fn parse_ack_status(value: &str) -> Result<api::AcknowledgmentStatus, Failure> {
+fn parse_ack_status(value: &str) -> Result<proto::types::v1::AcknowledgmentStatus, Failure> {
     match value.trim().to_ascii_lowercase().as_str() {
-        "pending" => Ok(api::AcknowledgmentStatus::Pending),
-        "cleared" => Ok(api::AcknowledgmentStatus::Cleared),
-        "bounced" => Ok(api::AcknowledgmentStatus::Bounced),
+        "pending" => Ok(proto::types::v1::AcknowledgmentStatus::Pending),
+        "cleared" => Ok(proto::types::v1::AcknowledgmentStatus::Cleared),
+        "bounced" => Ok(proto::types::v1::AcknowledgmentStatus::Bounced),
         other => Err(Failure::with_hint(
             anyhow::anyhow!("--status {other:?} is not an acknowledgment status"),
             "give pending, cleared or bounced, or leave --status out for all",
@@ -628,10 +628,10 @@ pub(crate) fn run(args: DeskArgs) -> Outcome {
                 let request_id = request_id
                     .unwrap_or_else(|| derived_id("ack", &[&project, &number, &amount, &currency]));
                 let kind = match kind {
-                    Kind::Cheque => api::InstrumentKind::Cheque,
-                    Kind::Draft => api::InstrumentKind::BankDraft,
-                    Kind::Bill => api::InstrumentKind::AcceptanceBill,
-                    Kind::Slip => api::InstrumentKind::TransferSlip,
+                    Kind::Cheque => proto::types::v1::InstrumentKind::Cheque,
+                    Kind::Draft => proto::types::v1::InstrumentKind::BankDraft,
+                    Kind::Bill => proto::types::v1::InstrumentKind::AcceptanceBill,
+                    Kind::Slip => proto::types::v1::InstrumentKind::TransferSlip,
                 };
                 let done = client
                     .record_acknowledgment(api::RecordAcknowledgmentRequest {
@@ -870,11 +870,11 @@ mod tests {
     fn acknowledgment_statuses_parse() {
         assert_eq!(
             parse_ack_status("Pending").ok(),
-            Some(api::AcknowledgmentStatus::Pending)
+            Some(proto::types::v1::AcknowledgmentStatus::Pending)
         );
         assert!(parse_ack_status("paid").is_err());
         assert_eq!(
-            ack_status(api::AcknowledgmentStatus::Bounced as i32),
+            ack_status(proto::types::v1::AcknowledgmentStatus::Bounced as i32),
             "bounced"
         );
     }

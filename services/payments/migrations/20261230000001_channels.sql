@@ -156,6 +156,8 @@ CREATE TABLE expected_credits (
     linked_fingerprint     TEXT,
     -- What the linked bank line said (differs from amount when the exception was raised).
     linked_amount          NUMERIC(20, 6),
+    -- The bank line's booking date: the day book-to-bank counts the credit (R-P7).
+    linked_on              DATE,
     linked_at              TIMESTAMPTZ,
     created_at             TIMESTAMPTZ NOT NULL DEFAULT now()
 );

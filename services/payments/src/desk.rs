@@ -16,7 +16,7 @@ use kit::paging::Paging;
 use kit::{ApiError, wire};
 use proto::events::v1 as events;
 use proto::payments::v1 as api;
-use proto::types::v1::PaymentChannel;
+use proto::types::v1::{self as types, PaymentChannel};
 
 use crate::decisions;
 use crate::domain::desk::{
@@ -696,6 +696,18 @@ pub(crate) async fn close_day(
             "the desk of project {project} was already closed for {day} by {who}; a day is counted once"
         )));
     }
+    let closed_event = events::DeskDayClosed {
+        project: project.clone(),
+        business_date: day.to_string(),
+        expected: Some(wire::money(expected, &currency)),
+        counted: Some(wire::money(counted, &currency)),
+        receipts: u32::try_from(receipts).unwrap_or_default(),
+        exception_id: exception_id.map(|e| e.to_string()).unwrap_or_default(),
+        closed_by: by.clone(),
+    };
+    cx.outbox
+        .enqueue(&mut tx, kit::events::PAYMENTS, &subject, &closed_event)
+        .await?;
     let deposit_reference = rules::deposit_reference(&project, day);
     if counted > Decimal::ZERO {
         store::insert_expected_credit(
@@ -795,7 +807,7 @@ pub(crate) async fn link_expected(
     linked: &Linked,
     line: &Incoming,
 ) -> Result<bool, ApiError> {
-    store::link_expected_credit(tx, linked.id, &line.fingerprint, line.amount).await?;
+    store::link_expected_credit(tx, linked.id, &line.fingerprint, line.amount, line.date).await?;
     let Some(expected) = linked.expected else {
         tracing::info!(expected = %linked.id, subject = linked.subject,
             "bank line linked to the credit it was expected to be (not a new payment)");
@@ -1053,17 +1065,28 @@ pub(crate) async fn clear(
     .await?;
     let key = decisions::key(decision, stored.payment_id)?;
     issued_event(tx, outbox, &key, &new, &receipt_no).await?;
+    let settled = events::InstrumentSettled {
+        acknowledgment_id: ack.id.to_string(),
+        status: types::AcknowledgmentStatus::Cleared as i32,
+        payment_id: stored.payment_id.to_string(),
+        receipt_no: receipt_no.clone(),
+        reason: String::new(),
+        exception_id: String::new(),
+    };
+    outbox
+        .enqueue(tx, kit::events::PAYMENTS, &key, &settled)
+        .await?;
     tracing::info!(acknowledgment = %ack.id, receipt_no, payment_id = %stored.payment_id,
         "acknowledged instrument cleared by the bank: payment booked with a receipt (R-P3)");
     Ok(done)
 }
 
 fn kind_from_api(kind: i32) -> Result<InstrumentKind, ApiError> {
-    match api::InstrumentKind::try_from(kind) {
-        Ok(api::InstrumentKind::Cheque) => Ok(InstrumentKind::Cheque),
-        Ok(api::InstrumentKind::BankDraft) => Ok(InstrumentKind::BankDraft),
-        Ok(api::InstrumentKind::AcceptanceBill) => Ok(InstrumentKind::AcceptanceBill),
-        Ok(api::InstrumentKind::TransferSlip) => Ok(InstrumentKind::TransferSlip),
+    match types::InstrumentKind::try_from(kind) {
+        Ok(types::InstrumentKind::Cheque) => Ok(InstrumentKind::Cheque),
+        Ok(types::InstrumentKind::BankDraft) => Ok(InstrumentKind::BankDraft),
+        Ok(types::InstrumentKind::AcceptanceBill) => Ok(InstrumentKind::AcceptanceBill),
+        Ok(types::InstrumentKind::TransferSlip) => Ok(InstrumentKind::TransferSlip),
         _ => Err(ApiError::invalid(
             "kind",
             "give CHEQUE, BANK_DRAFT, ACCEPTANCE_BILL or TRANSFER_SLIP",
@@ -1071,22 +1094,22 @@ fn kind_from_api(kind: i32) -> Result<InstrumentKind, ApiError> {
     }
 }
 
-fn kind_to_api(kind: &str) -> api::InstrumentKind {
+fn kind_to_api(kind: &str) -> types::InstrumentKind {
     match InstrumentKind::parse(kind) {
-        Ok(InstrumentKind::Cheque) => api::InstrumentKind::Cheque,
-        Ok(InstrumentKind::BankDraft) => api::InstrumentKind::BankDraft,
-        Ok(InstrumentKind::AcceptanceBill) => api::InstrumentKind::AcceptanceBill,
-        Ok(InstrumentKind::TransferSlip) => api::InstrumentKind::TransferSlip,
-        Err(_) => api::InstrumentKind::Unspecified,
+        Ok(InstrumentKind::Cheque) => types::InstrumentKind::Cheque,
+        Ok(InstrumentKind::BankDraft) => types::InstrumentKind::BankDraft,
+        Ok(InstrumentKind::AcceptanceBill) => types::InstrumentKind::AcceptanceBill,
+        Ok(InstrumentKind::TransferSlip) => types::InstrumentKind::TransferSlip,
+        Err(_) => types::InstrumentKind::Unspecified,
     }
 }
 
-fn ack_status_to_api(status: &str) -> api::AcknowledgmentStatus {
+fn ack_status_to_api(status: &str) -> types::AcknowledgmentStatus {
     match AcknowledgmentStatus::parse(status) {
-        Ok(AcknowledgmentStatus::Pending) => api::AcknowledgmentStatus::Pending,
-        Ok(AcknowledgmentStatus::Cleared) => api::AcknowledgmentStatus::Cleared,
-        Ok(AcknowledgmentStatus::Bounced) => api::AcknowledgmentStatus::Bounced,
-        Err(_) => api::AcknowledgmentStatus::Unspecified,
+        Ok(AcknowledgmentStatus::Pending) => types::AcknowledgmentStatus::Pending,
+        Ok(AcknowledgmentStatus::Cleared) => types::AcknowledgmentStatus::Cleared,
+        Ok(AcknowledgmentStatus::Bounced) => types::AcknowledgmentStatus::Bounced,
+        Err(_) => types::AcknowledgmentStatus::Unspecified,
     }
 }
 
@@ -1217,6 +1240,24 @@ pub(crate) async fn record_acknowledgment(
             "instrument {instrument_no} for {amount} {currency} is already acknowledged and waiting for the bank; list the pending ones with ListAcknowledgments"
         )));
     }
+    let acknowledged = events::InstrumentAcknowledged {
+        acknowledgment_id: id.to_string(),
+        acknowledgment_no: Series::Acknowledgment.document_no(&project, year, number),
+        project: project.clone(),
+        kind: kind_to_api(kind.as_str()) as i32,
+        instrument_no: instrument_no.clone(),
+        amount: Some(wire::money(amount, &currency)),
+        reference: reference.clone(),
+        recorded_by: by.clone(),
+    };
+    cx.outbox
+        .enqueue(
+            &mut tx,
+            kit::events::PAYMENTS,
+            &id.to_string(),
+            &acknowledged,
+        )
+        .await?;
     tx.commit().await?;
     caller.touch("acknowledgment", id);
     tracing::info!(acknowledgment = %id, kind = kind.as_str(), "instrument acknowledged (not a payment, R-P3)");
@@ -1303,6 +1344,17 @@ pub(crate) async fn record_bounce(
     cx.outbox
         .enqueue(&mut tx, kit::events::PAYMENTS, &id.to_string(), &event)
         .await?;
+    let settled = events::InstrumentSettled {
+        acknowledgment_id: id.to_string(),
+        status: types::AcknowledgmentStatus::Bounced as i32,
+        payment_id: String::new(),
+        receipt_no: String::new(),
+        reason: reason.clone(),
+        exception_id: exception_id.to_string(),
+    };
+    cx.outbox
+        .enqueue(&mut tx, kit::events::PAYMENTS, &id.to_string(), &settled)
+        .await?;
     tx.commit().await?;
     tracing::warn!(acknowledgment = %id, "instrument bounced");
     let row = store::acknowledgment(cx.pool, id)
@@ -1321,11 +1373,11 @@ pub(crate) async fn list_acknowledgments(
         "" => None,
         p => Some(project(p)?),
     };
-    let status = match api::AcknowledgmentStatus::try_from(request.status) {
-        Ok(api::AcknowledgmentStatus::Unspecified) => None,
-        Ok(api::AcknowledgmentStatus::Pending) => Some(AcknowledgmentStatus::Pending),
-        Ok(api::AcknowledgmentStatus::Cleared) => Some(AcknowledgmentStatus::Cleared),
-        Ok(api::AcknowledgmentStatus::Bounced) => Some(AcknowledgmentStatus::Bounced),
+    let status = match types::AcknowledgmentStatus::try_from(request.status) {
+        Ok(types::AcknowledgmentStatus::Unspecified) => None,
+        Ok(types::AcknowledgmentStatus::Pending) => Some(AcknowledgmentStatus::Pending),
+        Ok(types::AcknowledgmentStatus::Cleared) => Some(AcknowledgmentStatus::Cleared),
+        Ok(types::AcknowledgmentStatus::Bounced) => Some(AcknowledgmentStatus::Bounced),
         Err(_) => {
             return Err(ApiError::invalid(
                 "status",

@@ -443,10 +443,12 @@ pub(crate) async fn link_expected_credit(
     id: Uuid,
     fingerprint: &str,
     amount: Decimal,
+    booked_on: NaiveDate,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "WITH linked AS (
-             UPDATE expected_credits SET linked_fingerprint = $2, linked_amount = $3, linked_at = now()
+             UPDATE expected_credits SET linked_fingerprint = $2, linked_amount = $3, linked_on = $4,
+                    linked_at = now()
              WHERE id = $1 RETURNING batch_id, amount)
          UPDATE settlement_batches b SET bank_fingerprint = $2, bank_amount = $3,
                 reconciled_at = CASE WHEN l.amount = $3 THEN now() END
@@ -455,6 +457,7 @@ pub(crate) async fn link_expected_credit(
     .bind(id)
     .bind(fingerprint)
     .bind(amount)
+    .bind(booked_on)
     .execute(&mut *tx)
     .await
     .map(|_| ())

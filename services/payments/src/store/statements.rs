@@ -6,7 +6,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::repeats::{LineSource, Repeat};
-use crate::domain::status::AllocationStatus;
+use crate::domain::status::{AllocationStatus, PaymentStatus};
 use crate::intake::StatementSummary;
 
 /// Records what one statement of the file reported (R-P7), the account as its blind index
@@ -74,9 +74,10 @@ pub(crate) async fn statements_of_account(
     sqlx::query_as(
         "SELECT f.file_name, s.line_no, s.currency, s.business_date, s.opening, s.closing, s.credits,
                 s.debits, s.credit_lines, s.fingerprints,
-                ARRAY(SELECT p.amount FROM unnest(s.fingerprints) WITH ORDINALITY AS u(fp, n)
+                ARRAY(SELECT COALESCE(p.amount, e.linked_amount) FROM unnest(s.fingerprints) WITH ORDINALITY AS u(fp, n)
                       LEFT JOIN bank_lines l ON l.fingerprint = u.fp
                       LEFT JOIN payments p ON p.id = l.payment_id
+                      LEFT JOIN expected_credits e ON e.id = l.payment_id
                       ORDER BY u.n) AS amounts,
                 s.rejected
          FROM bank_statements s JOIN bank_files f ON f.id = s.file_id
@@ -108,8 +109,11 @@ pub(crate) struct BookRow {
     pub(crate) held_duplicate: bool,
 }
 
-/// The payments booked on the account with blind index `account_index` from `from` to `to`,
-/// with the bank line each came from.
+/// What the book says the bank shows on the account with blind index `account_index` from
+/// `from` to `to`: the payments that came from its bank lines, with the line each came from,
+/// and the credits that stand for many payments (a desk's deposit, a wallet's or acquirer's
+/// batch), on the day their bank line was booked. Cash and card payments themselves reach
+/// the bank only through those credits.
 pub(crate) async fn book_of_account(
     pool: &PgPool,
     account_index: &str,
@@ -126,13 +130,19 @@ pub(crate) async fn book_of_account(
          LEFT JOIN bank_line_repeats r ON r.payment_id = p.id AND r.outcome = $5
          WHERE p.receiving_account_index = $1
            AND p.booking_date BETWEEN $2 AND $3
-         ORDER BY p.booking_date, p.id",
+           AND p.channel IN ('bank', 'instrument')
+         UNION ALL
+         SELECT e.id, e.linked_on, e.amount, e.currency, $6, 0, true, e.linked_fingerprint, false
+         FROM expected_credits e
+         WHERE e.account_index = $1 AND e.linked_on BETWEEN $2 AND $3
+         ORDER BY 2, 1",
     )
     .bind(account_index)
     .bind(from)
     .bind(to)
     .bind(AllocationStatus::Rejected.as_str())
     .bind(Repeat::Duplicate.as_str())
+    .bind(PaymentStatus::Allocated.as_str())
     .fetch_all(pool)
     .await
 }

@@ -836,3 +836,97 @@ async fn a_pos_batch_credit_reconciles_against_its_settlement_report_to_the_fen_
         "a masked card is no payer account"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_acceptance_bill_carries_the_fund_occupation_fee_owed_as_interest_r_c10() {
+    let (stack, mut admin) = crate::helpers::start_with_service_env(
+        Vec::new(),
+        vec![(
+            "payments".to_owned(),
+            "PAYMENTS_BILL_OCCUPATION_RATE".to_owned(),
+            "0.0005".to_owned(),
+        )],
+    )
+    .await;
+    let customer = scenario::create_customer(&mut admin, "建工集团")
+        .await
+        .or_logs(&stack);
+    let contract = scenario::create_contract(
+        &mut admin,
+        &customer,
+        "HT-BILL-1",
+        &[("100000.00", "2026-06-10")],
+    )
+    .await
+    .or_logs(&stack);
+    let mut cashier = Clients::as_user(&stack, "cashier-a", &[Role::Cashier], None).or_logs(&stack);
+    let bill = |request_id: &str, accept: bool| payments::RecordAcknowledgmentRequest {
+        request_id: request_id.to_owned(),
+        project: "P1".to_owned(),
+        kind: proto::types::v1::InstrumentKind::AcceptanceBill as i32,
+        instrument_no: "CAB-2026-000777".to_owned(),
+        drawer: "建工集团".to_owned(),
+        drawer_bank: "建设银行".to_owned(),
+        amount: cny("100000.00"),
+        reference: "HT-BILL-1".to_owned(),
+        issue_date: "2026-03-01".to_owned(),
+        // 120 days: 30 over the 90 accepted.
+        due_date: "2026-06-29".to_owned(),
+        accept_occupation_fee: accept,
+        deposit_account: ESCROW_ACCOUNT.to_owned(),
+    };
+    let refused = cashier
+        .payments
+        .record_acknowledgment(bill("b-0", false))
+        .await
+        .expect_err("the fee must be accepted");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(
+        refused.message().contains("accept_occupation_fee"),
+        "{}",
+        refused.message()
+    );
+    // Payments must know the contract before it can charge the fee to it.
+    eventually("payments knows the contract", EVENTUALLY, || async {
+        let mut client = cashier.payments.clone();
+        Ok(client
+            .record_acknowledgment(bill("b-1", true))
+            .await
+            .ok()
+            .and_then(|r| r.into_inner().acknowledgment))
+    })
+    .await
+    .or_logs(&stack);
+    let listed = cashier
+        .payments
+        .list_acknowledgments(payments::ListAcknowledgmentsRequest::default())
+        .await
+        .or_logs(&stack)
+        .into_inner()
+        .acknowledgments;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].term_days, 120);
+    // 100,000.00 × 0.05 % × 30 days = 1,500.00.
+    assert_eq!(
+        listed[0].occupation_fee.as_ref().map(|m| m.amount.as_str()),
+        Some("1500.00")
+    );
+    // Contracts books it on the contract, owed as interest (art. 561), not as a cost.
+    let receivable = eventually("contracts books the fee", EVENTUALLY, || async {
+        let receivables = scenario::receivables(&mut admin.clone(), &contract.contract_id).await?;
+        Ok(receivables.into_iter().find(|r| {
+            r.owed
+                .as_ref()
+                .and_then(|o| o.interest.as_ref())
+                .is_some_and(|m| m.amount == "1500.00")
+        }))
+    })
+    .await
+    .or_logs(&stack);
+    let owed = receivable.owed.expect("owed");
+    assert_eq!(owed.costs.map(|m| m.amount).as_deref(), Some("0.00"));
+    assert_eq!(
+        owed.principal.map(|m| m.amount).as_deref(),
+        Some("100000.00")
+    );
+}

@@ -8,6 +8,7 @@ use sqlx::PgConnection;
 use kit::consumer::{HandleError, IncomingEvent, uuid_field};
 use kit::outbox::Outbox;
 use kit::wire;
+use money::allocation::Component;
 use proto::events::v1 as events;
 use proto::types::v1::CostKind;
 
@@ -22,7 +23,21 @@ pub(crate) fn kind_name(value: i32) -> Option<&'static str> {
         CostKind::CourtFee => "court_fee",
         CostKind::PreservationFee => "preservation_fee",
         CostKind::OtherLegalCost => "other_legal_cost",
+        CostKind::FundOccupationFee => FUND_OCCUPATION_FEE,
     })
+}
+
+/// The stored name of the fund-occupation fee of a long acceptance bill (R-C10).
+pub(crate) const FUND_OCCUPATION_FEE: &str = "fund_occupation_fee";
+
+/// The component a charge is owed as (art. 561): the fund-occupation fee is compensation for
+/// the use of money, so interest; everything else is a cost of collection.
+pub(crate) fn component_of(kind: &str) -> Component {
+    if kind == FUND_OCCUPATION_FEE {
+        Component::Interest
+    } else {
+        Component::Costs
+    }
 }
 
 /// Books a `CollectionCostIncurred` once and publishes `CostBooked` with what is owed after.
@@ -70,6 +85,7 @@ pub(crate) async fn on_cost_incurred(
             cost.customer_id
         )));
     }
+    let component = component_of(kind);
     let booked = store::owed::book_cost(
         tx,
         &store::owed::Cost {
@@ -77,6 +93,7 @@ pub(crate) async fn on_cost_incurred(
             receivable_id,
             customer_id: receivable.customer_id,
             kind,
+            component,
             amount,
             incurred_on,
             source: &cost.source,
@@ -89,7 +106,10 @@ pub(crate) async fn on_cost_incurred(
         return Ok(());
     }
     let mut owed = receivable.owed();
-    owed.costs += amount;
+    match component {
+        Component::Interest => owed.interest += amount,
+        _ => owed.costs += amount,
+    }
     outbox
         .enqueue(
             tx,
@@ -107,6 +127,31 @@ pub(crate) async fn on_cost_incurred(
             },
         )
         .await?;
-    tracing::info!(%cost_id, %receivable_id, %amount, kind, "collection cost booked (R-D12)");
+    tracing::info!(%cost_id, %receivable_id, %amount, kind, ?component, "charge booked (R-D12, R-C10)");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fund_occupation_fee_is_interest_and_collection_costs_are_costs_r_c10() {
+        assert_eq!(component_of(FUND_OCCUPATION_FEE), Component::Interest);
+        for kind in [
+            CostKind::NoticeFee,
+            CostKind::LawyerFee,
+            CostKind::CourtFee,
+            CostKind::PreservationFee,
+            CostKind::OtherLegalCost,
+        ] {
+            let name = kind_name(kind as i32).unwrap();
+            assert_eq!(component_of(name), Component::Costs, "{name}");
+        }
+        assert_eq!(
+            kind_name(CostKind::FundOccupationFee as i32),
+            Some(FUND_OCCUPATION_FEE)
+        );
+        assert_eq!(kind_name(0), None);
+    }
 }

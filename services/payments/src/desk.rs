@@ -1240,6 +1240,45 @@ pub(crate) async fn record_acknowledgment(
             "instrument {instrument_no} for {amount} {currency} is already acknowledged and waiting for the bank; list the pending ones with ListAcknowledgments"
         )));
     }
+    // R-C10: a bill over 90 days carries the fund-occupation fee, charged to the customer
+    // through contracts on the contract the bill pays (owed as interest).
+    if let Some(fee) = term.as_ref().map(|t| t.fee).filter(|f| *f > Decimal::ZERO) {
+        let Some((receivable, customer)) =
+            store::receivable_named_in(&mut tx, &rules::compact(&reference), &currency).await?
+        else {
+            return Err(ApiError::invalid(
+                "reference",
+                format!(
+                    "{reference:?} names no contract with a receivable in {currency}; the bill's fund-occupation fee of {fee} {currency} is charged to the contract it pays: give its contract number"
+                ),
+            ));
+        };
+        let charge = events::CollectionCostIncurred {
+            cost_id: id.to_string(),
+            customer_id: customer.to_string(),
+            receivable_id: receivable.to_string(),
+            kind: types::CostKind::FundOccupationFee as i32,
+            amount: Some(wire::money(fee, &currency)),
+            incurred_on: today.to_string(),
+            source: format!(
+                "acknowledgment {}",
+                Series::Acknowledgment.document_no(&project, year, number)
+            ),
+            description: format!(
+                "fund-occupation fee of acceptance bill {instrument_no}: {} days, {} over 90 (R-C10)",
+                term.as_ref().map_or(0, |t| t.days),
+                term.as_ref().map_or(0, |t| t.days - rules::BILL_FREE_DAYS)
+            ),
+        };
+        cx.outbox
+            .enqueue(
+                &mut tx,
+                kit::events::PAYMENTS,
+                &customer.to_string(),
+                &charge,
+            )
+            .await?;
+    }
     let acknowledged = events::InstrumentAcknowledged {
         acknowledgment_id: id.to_string(),
         acknowledgment_no: Series::Acknowledgment.document_no(&project, year, number),

@@ -219,6 +219,8 @@ pub(crate) struct Cost<'a> {
     pub(crate) receivable_id: Uuid,
     pub(crate) customer_id: Uuid,
     pub(crate) kind: &'a str,
+    /// What it is owed as: costs, or interest for the fund-occupation fee (R-C10).
+    pub(crate) component: Component,
     pub(crate) amount: Decimal,
     pub(crate) incurred_on: NaiveDate,
     pub(crate) source: &'a str,
@@ -244,13 +246,20 @@ pub(crate) async fn book_cost(conn: &mut PgConnection, c: &Cost<'_>) -> Result<b
     .rows_affected()
         == 1;
     if inserted {
-        sqlx::query(
-            "UPDATE receivables SET costs = costs + $2, costs_open = costs_open + $2 WHERE id = $1",
-        )
-        .bind(c.receivable_id)
-        .bind(c.amount)
-        .execute(conn)
-        .await?;
+        let statement = match c.component {
+            // R-C10: compensation for the use of money is owed as interest (art. 561).
+            Component::Interest => {
+                "UPDATE receivables SET interest = interest + $2, interest_open = interest_open + $2 WHERE id = $1"
+            }
+            _ => {
+                "UPDATE receivables SET costs = costs + $2, costs_open = costs_open + $2 WHERE id = $1"
+            }
+        };
+        sqlx::query(statement)
+            .bind(c.receivable_id)
+            .bind(c.amount)
+            .execute(conn)
+            .await?;
     }
     Ok(inserted)
 }

@@ -24,6 +24,11 @@ fn kind_name(value: i32) -> Result<&'static str, ApiError> {
         Ok(CostKind::CourtFee) => Ok("court_fee"),
         Ok(CostKind::PreservationFee) => Ok("preservation_fee"),
         Ok(CostKind::OtherLegalCost) => Ok("other_legal_cost"),
+        Ok(CostKind::FundOccupationFee) => Err(ApiError::invalid(
+            "kind",
+            "the fund-occupation fee of an acceptance bill is charged by payments when the bill is \
+             acknowledged (R-C10), not recorded on a legal case",
+        )),
         Ok(CostKind::Unspecified) | Err(_) => Err(ApiError::invalid(
             "kind",
             "name the cost: COST_KIND_COURT_FEE, COST_KIND_LAWYER_FEE, \

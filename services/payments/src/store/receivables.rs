@@ -347,3 +347,26 @@ pub(crate) async fn add_amended_receivable(
     .rows_affected();
     Ok(inserted == 1)
 }
+
+/// The receivable a charge on the contract named in `reference` is booked against: of the
+/// contract whose number (letters and digits, upper-case) the reference contains, the
+/// earliest-due one still open, else the last one; `(receivable, customer)`.
+pub(crate) async fn receivable_named_in(
+    tx: &mut PgConnection,
+    reference_compact: &str,
+    currency: &str,
+) -> Result<Option<(Uuid, Uuid)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT receivable_id, customer_id FROM open_receivables
+         WHERE currency = $2
+           AND length(regexp_replace(contract_no, '[^A-Za-z0-9]', '', 'g')) >= 4
+           AND strpos($1, upper(regexp_replace(contract_no, '[^A-Za-z0-9]', '', 'g'))) > 0
+         ORDER BY length(contract_no) DESC, (open_amount > 0) DESC,
+                  CASE WHEN open_amount > 0 THEN due_date END, due_date DESC, installment_no
+         LIMIT 1",
+    )
+    .bind(reference_compact)
+    .bind(currency)
+    .fetch_optional(&mut *tx)
+    .await
+}

@@ -19,6 +19,7 @@ use proto::payments::v1 as payments;
 use proto::types::v1::{Money, PaymentChannel};
 
 use crate::helpers::{EVENTUALLY, OrLogs, start};
+use crate::operator_cli::{collectctl, text};
 
 fn cny(amount: &str) -> Option<Money> {
     Some(Money {
@@ -928,5 +929,108 @@ async fn a_long_acceptance_bill_carries_the_fund_occupation_fee_owed_as_interest
     assert_eq!(
         owed.principal.map(|m| m.amount).as_deref(),
         Some("100000.00")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_desk_works_from_collectctl_text_and_json() {
+    let (stack, mut admin) = start().await;
+    let customer = scenario::create_customer(&mut admin, "赵大")
+        .await
+        .or_logs(&stack);
+    scenario::create_contract(
+        &mut admin,
+        &customer,
+        "HT-CLI-1",
+        &[("900.00", "2026-03-10")],
+    )
+    .await
+    .or_logs(&stack);
+    let cashier = stack
+        .auth
+        .token("cashier-c", &[Role::Cashier], None)
+        .or_logs(&stack);
+    let sales = stack
+        .auth
+        .token("sales-9", &[Role::Collector], Some("east"))
+        .or_logs(&stack);
+    let cash = [
+        "desk",
+        "cash",
+        "--project",
+        "P7",
+        "--amount",
+        "900.00",
+        "--payer",
+        "赵大",
+        "--for",
+        "HT-CLI-1",
+        "--deposit-account",
+        ESCROW_ACCOUNT,
+    ];
+    // Sales staff are told they cannot take cash (R-P1) and what to do.
+    let refused = collectctl(&stack, Some(&sales), &cash);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("cashier"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let out = collectctl(&stack, Some(&cashier), &cash);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let issued = text(&out.stdout);
+    let year = today().year();
+    assert!(issued.contains(&format!("SJ-P7-{year}-000001")), "{issued}");
+    assert!(issued.contains("collectctl desk print"), "{issued}");
+    // The same command again is a repeat, not a second receipt.
+    let again = text(&collectctl(&stack, Some(&cashier), &cash).stdout);
+    assert!(again.contains("repeat"), "{again}");
+    let out = collectctl(
+        &stack,
+        Some(&cashier),
+        &["desk", "receipts", "--project", "P7", "--json"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let receipts = listed["receipts"].as_array().expect("receipts");
+    assert_eq!(receipts.len(), 1);
+    let receipt_id = receipts[0]["receipt_id"].as_str().expect("id").to_owned();
+    let pdf = std::env::temp_dir().join(format!("desk-receipt-{}.pdf", uuid::Uuid::new_v4()));
+    let out = collectctl(
+        &stack,
+        Some(&cashier),
+        &[
+            "desk",
+            "print",
+            &receipt_id,
+            "--out",
+            pdf.to_str().expect("path"),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(std::fs::read(&pdf).expect("written").starts_with(b"%PDF-"));
+    let _ = std::fs::remove_file(&pdf);
+    let out = collectctl(&stack, Some(&cashier), &["desk", "unreconciled"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("R-P7"), "{}", text(&out.stdout));
+    let out = collectctl(
+        &stack,
+        Some(&cashier),
+        &[
+            "desk",
+            "close",
+            "--project",
+            "P7",
+            "--counted",
+            "900.00",
+            "--deposit-account",
+            ESCROW_ACCOUNT,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let closed = text(&out.stdout);
+    assert!(
+        closed.contains("difference 0.00 CNY") && closed.contains("DESK-P7-"),
+        "{closed}"
     );
 }

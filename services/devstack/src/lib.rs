@@ -14,6 +14,7 @@ pub mod clients;
 pub mod demo;
 pub mod faults;
 pub mod kafka;
+pub mod load;
 pub mod postgres;
 pub mod process;
 pub mod provision;

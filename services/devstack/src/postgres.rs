@@ -20,7 +20,19 @@ pub struct PgCluster {
 impl PgCluster {
     /// Creates and starts a cluster under a new temporary directory, listening on
     /// 127.0.0.1 on a free port, with trust authentication (it never leaves this machine).
+    /// Commits are not flushed to disk (fsync and synchronous_commit off: a test database
+    /// that is thrown away); see [`start_durable`](Self::start_durable).
     pub fn start() -> anyhow::Result<Self> {
+        Self::start_with(false)
+    }
+
+    /// [`start`](Self::start) with durable commits: fsync, synchronous_commit and full-page
+    /// writes on, as production runs (the load harness measures with this).
+    pub fn start_durable() -> anyhow::Result<Self> {
+        Self::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> anyhow::Result<Self> {
         let bin_dir = find_bin_dir()?;
         let dir = tempfile::Builder::new()
             .prefix("collections-pg-")
@@ -48,9 +60,13 @@ impl PgCluster {
         run(&mut cmd).context("initdb failed")?;
 
         let port = free_port()?;
+        let durability = if durable {
+            "-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+        } else {
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        };
         let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off",
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 {durability}",
             dir.path().display()
         );
         let cluster = Self {

@@ -39,6 +39,9 @@ pub struct StackOptions {
     /// Nodes of an Apache Kafka cluster of this stack's own (`broker: Some(ApacheKafka)`;
     /// default 1; 3 gives replication factor 3 and `min.insync.replicas=2`).
     pub kafka_nodes: Option<usize>,
+    /// A throwaway PostgreSQL with durable commits (fsync and synchronous_commit on) instead
+    /// of the fast, non-durable test settings.
+    pub durable_postgres: bool,
 }
 
 /// A running stack. Dropping it kills the services and removes the throwaway database.
@@ -97,7 +100,11 @@ impl Stack {
             }
             _ => {
                 progress("postgres: starting a throwaway cluster (initdb + pg_ctl)…");
-                let cluster = tokio::task::spawn_blocking(PgCluster::start).await??;
+                let cluster = if options.durable_postgres {
+                    tokio::task::spawn_blocking(PgCluster::start_durable).await??
+                } else {
+                    tokio::task::spawn_blocking(PgCluster::start).await??
+                };
                 let url = cluster.admin_url();
                 progress(&format!(
                     "postgres: ready at {url} ({:.1} s)",

@@ -83,6 +83,36 @@ enum Command {
         #[arg(long)]
         work_dir: Option<PathBuf>,
     },
+    /// The load harness (issue 16): a whole stack on Apache Kafka and durable PostgreSQL,
+    /// contracts created, then bank files sent at an offered rate (or as fast as accepted);
+    /// measures contracts/s, payments/s end to end (file sent → allocation confirmed by
+    /// contracts → dunning stopped) and the latency percentiles. A progress line every few
+    /// seconds; `--json` prints the summary as JSON. Needs deploy/local/install-kafka.sh.
+    Load {
+        /// Bank lines to send (at least).
+        #[arg(long, default_value_t = 10_000)]
+        payments: usize,
+        /// Lines per bank file.
+        #[arg(long, default_value_t = 1_000)]
+        lines_per_file: usize,
+        /// Offered payments per second (files are sent on that schedule); without it each
+        /// file is sent as soon as a slot frees.
+        #[arg(long)]
+        rate: Option<f64>,
+        /// Files in flight at once at most.
+        #[arg(long, default_value_t = 2)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Measure on PostgreSQL with fsync and synchronous_commit off (not durable).
+        #[arg(long)]
+        no_durable: bool,
+        /// Seconds to wait for the platform after the last file.
+        #[arg(long, default_value_t = 900)]
+        settle_timeout_secs: u64,
+        #[arg(long)]
+        work_dir: Option<PathBuf>,
+    },
     /// Host only the embedded Kafka-protocol broker (librdkafka's mock cluster) until Ctrl-C.
     Broker {
         /// Also write the bootstrap address to this file.
@@ -152,6 +182,67 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if !report.passed() {
                 anyhow::bail!(
                     "the fault harness found lost, doubled or stuck money or events (see FAIL above; logs in {})",
+                    report.logs
+                );
+            }
+            Ok(())
+        }
+        Command::Load {
+            payments,
+            lines_per_file,
+            rate,
+            concurrency,
+            seed,
+            no_durable,
+            settle_timeout_secs,
+            work_dir,
+        } => {
+            let options = devstack::load::LoadOptions {
+                payments,
+                lines_per_file,
+                rate,
+                concurrency,
+                seed,
+                durable: !no_durable,
+                settle_timeout: std::time::Duration::from_secs(settle_timeout_secs),
+                work_dir,
+            };
+            let report = devstack::load::run(options, progress).await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!(
+                    "\nload: {} contracts at {:.0}/s; {} lines ({} placeable) in {} files{}\n\
+                     ingested {:.0} lines/s; {} payments confirmed end to end in {:.1} s: {:.0} payments/s\n\
+                     latency file sent → confirmed → dunning stopped: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms \
+                     (confirmed by contracts: p50 {:.0} ms, p99 {:.0} ms)\n\
+                     PostgreSQL durable: {}; logs in {}",
+                    report.contracts,
+                    report.contracts_per_sec,
+                    report.lines,
+                    report.lines_placeable,
+                    report.files,
+                    report
+                        .offered_per_sec
+                        .map_or_else(String::new, |r| format!(", offered {r:.0}/s")),
+                    report.ingested_per_sec,
+                    report.confirmed,
+                    report.end_to_end_secs,
+                    report.payments_per_sec,
+                    report.latency_p50_ms,
+                    report.latency_p99_ms,
+                    report.latency_max_ms,
+                    report.confirm_p50_ms,
+                    report.confirm_p99_ms,
+                    report.durable_postgres,
+                    report.logs
+                );
+            }
+            if report.confirmed < report.lines_placeable {
+                anyhow::bail!(
+                    "only {} of {} placeable payments were confirmed within the settle timeout (logs in {})",
+                    report.confirmed,
+                    report.lines_placeable,
                     report.logs
                 );
             }

@@ -263,7 +263,7 @@ pub async fn run(options: FaultOptions, mut progress: impl FnMut(&str)) -> anyho
     Ok(report)
 }
 
-fn pools(stack: &Stack) -> anyhow::Result<BTreeMap<String, PgPool>> {
+pub(crate) fn pools(stack: &Stack) -> anyhow::Result<BTreeMap<String, PgPool>> {
     stack
         .database_urls
         .iter()
@@ -283,13 +283,14 @@ fn pools(stack: &Stack) -> anyhow::Result<BTreeMap<String, PgPool>> {
 
 /// Creates the customers and contracts (8 at a time), runs the daily cycle that makes
 /// every installment overdue, and waits until payments knows every receivable and dunning
-/// has them all: the storm starts on a platform at rest.
-async fn setup(
+/// has them all: the storm starts on a platform at rest. Returns how long creating the
+/// contracts took.
+pub(crate) async fn setup(
     clients: &Clients,
     plan: &Plan,
     pools: &BTreeMap<String, PgPool>,
     progress: &mut impl FnMut(&str),
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Duration> {
     let started = Instant::now();
     let next = Arc::new(AtomicUsize::new(0));
     let contracts = Arc::new(plan.contracts.clone());
@@ -336,10 +337,11 @@ async fn setup(
             ));
         }
     }
+    let created = started.elapsed();
     progress(&format!(
         "setup: {} contracts created in {:.0} s",
         plan.contracts.len(),
-        started.elapsed().as_secs_f32()
+        created.as_secs_f32()
     ));
     let mut c = clients.clone();
     let cycle = scenario::run_cycle(&mut c, plan::CYCLE_DATE).await?;
@@ -367,7 +369,7 @@ async fn setup(
                 "setup: payments knows all {receivables} receivables and dunning has them, {:.0} s after the start",
                 started.elapsed().as_secs_f32()
             ));
-            return Ok(());
+            return Ok(created);
         }
         if Instant::now() > deadline {
             anyhow::bail!(

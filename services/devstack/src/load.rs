@@ -1,0 +1,314 @@
+//! The load harness (issue 16): drives a whole stack on Apache Kafka with bank files at an
+//! offered rate (or as fast as payments takes them) and measures, per payment, the time
+//! from its file being sent to its allocation confirmed by contracts and dunning stopped for
+//! the installment it paid; throughput end to end and contract creation per second.
+//!
+//! The plan (contracts, installments, files; about 5 % of the lines name nothing and end in
+//! the exception queue) is the fault harness's, so both runs are comparable. Times are read
+//! from the services' own records (`payments.reconciled_at`, dunning's `stopped` action),
+//! against the moment each file was sent, on one machine's clock.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::broker::BrokerKind;
+use crate::clients::Clients;
+use crate::faults::{self, plan};
+use crate::{Stack, StackOptions, scenario};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Bank lines to send (at least; rounded up to whole contracts).
+    pub payments: usize,
+    /// Lines per bank file.
+    pub lines_per_file: usize,
+    /// Offered payments per second; `None` sends the next file as soon as the previous one
+    /// is accepted, `concurrency` at a time.
+    pub rate: Option<f64>,
+    /// Files in flight at once at most.
+    pub concurrency: usize,
+    /// Seed of the plan.
+    pub seed: u64,
+    /// PostgreSQL with durable commits (fsync, synchronous_commit on).
+    pub durable: bool,
+    /// Seconds to wait for the platform to confirm everything after the last file.
+    pub settle_timeout: Duration,
+    /// Directory for logs (default: a new temporary directory, kept).
+    pub work_dir: Option<PathBuf>,
+}
+
+/// What was measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadReport {
+    pub durable_postgres: bool,
+    pub seed: u64,
+    pub contracts: usize,
+    pub contracts_per_sec: f64,
+    pub lines: usize,
+    pub lines_placeable: usize,
+    pub files: usize,
+    pub lines_per_file: usize,
+    /// Offered payments per second, or null when sent as fast as accepted.
+    pub offered_per_sec: Option<f64>,
+    /// From the first file sent to the last accepted.
+    pub send_secs: f64,
+    /// Accepted lines per second while sending (`IngestBankFile`).
+    pub ingested_per_sec: f64,
+    /// Placeable lines confirmed by contracts with dunning stopped.
+    pub confirmed: usize,
+    /// From the first file sent to the last payment confirmed (and dunning stopped).
+    pub end_to_end_secs: f64,
+    /// Confirmed payments per second end to end.
+    pub payments_per_sec: f64,
+    /// Per payment: file sent → allocation confirmed → dunning stopped, milliseconds.
+    pub latency_p50_ms: f64,
+    pub latency_p99_ms: f64,
+    pub latency_max_ms: f64,
+    /// Per payment: file sent → allocation confirmed by contracts.
+    pub confirm_p50_ms: f64,
+    pub confirm_p99_ms: f64,
+    pub logs: String,
+}
+
+fn epoch_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Runs the harness on a stack of its own; `progress` gets a line every few seconds.
+pub async fn run(options: LoadOptions, mut progress: impl FnMut(&str)) -> anyhow::Result<LoadReport> {
+    if options.payments == 0 || options.lines_per_file == 0 || options.concurrency == 0 {
+        anyhow::bail!("--payments, --lines-per-file and --concurrency must be more than 0");
+    }
+    if options.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
+        anyhow::bail!("--rate must be a positive number of payments per second");
+    }
+    let plan = plan::plan(options.payments, options.seed, options.lines_per_file);
+    let work_dir = match &options.work_dir {
+        Some(dir) => dir.clone(),
+        None => tempfile::Builder::new()
+            .prefix("collections-load-")
+            .tempdir()?
+            .keep(),
+    };
+    progress(&format!(
+        "plan: {} contracts, {} bank lines ({} placeable) in {} files; PostgreSQL {}; logs in {}",
+        plan.contracts.len(),
+        plan.lines().count(),
+        plan.known_lines(),
+        plan.files.len(),
+        if options.durable {
+            "durable (fsync, synchronous_commit on)"
+        } else {
+            "not durable (fsync off)"
+        },
+        work_dir.display()
+    ));
+    let stack = Stack::start(
+        StackOptions {
+            work_dir: Some(work_dir.clone()),
+            broker: Some(BrokerKind::ApacheKafka),
+            durable_postgres: options.durable,
+            ..StackOptions::default()
+        },
+        &mut progress,
+    )
+    .await?;
+    let clients = Clients::new(&stack)?;
+    let pools = faults::pools(&stack)?;
+    let created = faults::setup(&clients, &plan, &pools, &mut progress).await?;
+    let contracts_per_sec = plan.contracts.len() as f64 / created.as_secs_f64().max(1e-9);
+
+    // Send.
+    let sent_at: Arc<Mutex<HashMap<String, f64>>> = Arc::default();
+    let started = Instant::now();
+    let first_sent = epoch_now();
+    let files: Vec<(String, Vec<u8>, usize)> = plan
+        .files
+        .iter()
+        .map(|f| (f.name.clone(), f.content(), f.lines.len()))
+        .collect();
+    let slots = Arc::new(tokio::sync::Semaphore::new(options.concurrency));
+    let mut sends = tokio::task::JoinSet::new();
+    let mut last_report = Instant::now();
+    let mut accepted = 0;
+    for (i, (name, content, lines)) in files.into_iter().enumerate() {
+        if let Some(rate) = options.rate {
+            let due = started + Duration::from_secs_f64((i * options.lines_per_file) as f64 / rate);
+            tokio::time::sleep_until(due.into()).await;
+        }
+        let permit = slots.clone().acquire_owned().await?;
+        let (mut clients, sent_at) = (clients.clone(), sent_at.clone());
+        sends.spawn(async move {
+            let _permit = permit;
+            if let Ok(mut map) = sent_at.lock() {
+                map.insert(name.clone(), epoch_now());
+            }
+            scenario::ingest(&mut clients, &name, content)
+                .await
+                .map(|answer| (answer.lines_accepted as usize).min(lines))
+        });
+        while let Some(done) = sends.try_join_next() {
+            accepted += done??;
+        }
+        if last_report.elapsed() >= Duration::from_secs(5) {
+            last_report = Instant::now();
+            progress(&format!(
+                "{:>5.0} s: {} of {} files sent",
+                started.elapsed().as_secs_f64(),
+                i + 1,
+                plan.files.len()
+            ));
+        }
+    }
+    while let Some(done) = sends.join_next().await {
+        accepted += done??;
+    }
+    let send_secs = started.elapsed().as_secs_f64();
+    progress(&format!(
+        "{send_secs:>5.0} s: every file accepted ({accepted} lines, {:.0} lines/s); waiting for contracts and dunning",
+        accepted as f64 / send_secs.max(1e-9)
+    ));
+
+    // Wait until every placeable line is confirmed and dunning stopped for it.
+    let payments_db = pools.get("payments").context("no payments pool")?;
+    let dunning_db = pools.get("dunning").context("no dunning pool")?;
+    let want = plan.known_lines();
+    let deadline = Instant::now() + options.settle_timeout;
+    loop {
+        let (confirmed,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM payments WHERE status = 'allocated' AND reconciled_at IS NOT NULL",
+        )
+        .fetch_one(payments_db)
+        .await?;
+        let (stopped,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM actions WHERE step = 'stopped'")
+                .fetch_one(dunning_db)
+                .await?;
+        let (confirmed, stopped) = (
+            usize::try_from(confirmed).unwrap_or(0),
+            usize::try_from(stopped).unwrap_or(0),
+        );
+        if confirmed >= want && stopped >= want {
+            break;
+        }
+        if Instant::now() > deadline {
+            progress(&format!(
+                "gave up waiting: {confirmed} confirmed, dunning stopped {stopped} of {want}"
+            ));
+            break;
+        }
+        if last_report.elapsed() >= Duration::from_secs(5) {
+            last_report = Instant::now();
+            progress(&format!(
+                "{:>5.0} s: {confirmed} of {want} confirmed by contracts, dunning stopped {stopped} ({:.0}/s so far)",
+                started.elapsed().as_secs_f64(),
+                confirmed as f64 / started.elapsed().as_secs_f64()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    // Measure per payment.
+    let confirmations: Vec<(String, f64, Vec<Uuid>)> = sqlx::query_as(
+        "SELECT f.file_name, extract(epoch FROM p.reconciled_at)::float8,
+                array_agg(a.receivable_id)
+         FROM payments p JOIN bank_files f ON f.id = p.file_id
+         JOIN allocations a ON a.payment_id = p.id AND a.status = 'applied'
+         WHERE p.status = 'allocated' AND p.reconciled_at IS NOT NULL
+         GROUP BY p.id, f.file_name, p.reconciled_at",
+    )
+    .fetch_all(payments_db)
+    .await?;
+    let stops: Vec<(Uuid, f64)> = sqlx::query_as(
+        "SELECT unnest(receivable_ids), extract(epoch FROM recorded_at)::float8
+         FROM actions WHERE step = 'stopped'",
+    )
+    .fetch_all(dunning_db)
+    .await?;
+    let stopped_at: HashMap<Uuid, f64> = stops.into_iter().collect();
+    let sent_at = sent_at.lock().map(|m| m.clone()).unwrap_or_default();
+    let mut confirm = Vec::with_capacity(confirmations.len());
+    let mut end_to_end = Vec::with_capacity(confirmations.len());
+    let mut last_done = first_sent;
+    for (file, reconciled, receivables) in &confirmations {
+        let Some(sent) = sent_at.get(file) else {
+            continue;
+        };
+        let stopped = receivables
+            .iter()
+            .filter_map(|r| stopped_at.get(r))
+            .fold(*reconciled, |a, b| a.max(*b));
+        confirm.push((reconciled - sent) * 1000.0);
+        end_to_end.push((stopped - sent) * 1000.0);
+        last_done = last_done.max(stopped);
+    }
+    let end_to_end_secs = (last_done - first_sent).max(1e-9);
+    let report = LoadReport {
+        durable_postgres: options.durable,
+        seed: options.seed,
+        contracts: plan.contracts.len(),
+        contracts_per_sec: round1(contracts_per_sec),
+        lines: plan.lines().count(),
+        lines_placeable: want,
+        files: plan.files.len(),
+        lines_per_file: options.lines_per_file,
+        offered_per_sec: options.rate,
+        send_secs: round1(send_secs),
+        ingested_per_sec: round1(accepted as f64 / send_secs.max(1e-9)),
+        confirmed: end_to_end.len(),
+        end_to_end_secs: round1(end_to_end_secs),
+        payments_per_sec: round1(end_to_end.len() as f64 / end_to_end_secs),
+        latency_p50_ms: round1(percentile(&mut end_to_end, 50.0)),
+        latency_p99_ms: round1(percentile(&mut end_to_end, 99.0)),
+        latency_max_ms: round1(percentile(&mut end_to_end, 100.0)),
+        confirm_p50_ms: round1(percentile(&mut confirm, 50.0)),
+        confirm_p99_ms: round1(percentile(&mut confirm, 99.0)),
+        logs: work_dir.display().to_string(),
+    };
+    let unclean = stack.stop(&mut progress);
+    if !unclean.is_empty() {
+        progress(&format!("did not stop cleanly: {}", unclean.join(", ")));
+    }
+    Ok(report)
+}
+
+fn round1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+/// The `p`-th percentile (nearest rank) of `values`; 0 when empty.
+fn percentile(values: &mut [f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * values.len() as f64).ceil() as usize;
+    values[rank.clamp(1, values.len()) - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let mut v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&mut v, 50.0), 50.0);
+        assert_eq!(percentile(&mut v, 99.0), 99.0);
+        assert_eq!(percentile(&mut v, 100.0), 100.0);
+        let mut one = vec![7.0];
+        assert_eq!(percentile(&mut one, 99.0), 7.0);
+        assert_eq!(percentile(&mut [], 50.0), 0.0);
+        let mut unsorted = vec![3.0, 1.0, 2.0];
+        assert_eq!(percentile(&mut unsorted, 50.0), 2.0);
+    }
+}

@@ -173,6 +173,18 @@ async fn a_promise_holds_the_ladder_and_is_kept_or_broken_by_what_is_paid_r_d5()
         .await
         .or_logs(&stack);
     }
+    // pts-v1: a late payment with nothing paid on time, 10 days past due and all of it
+    // overdue: both are B (595 points) before the judgement; dunning knows it before the day.
+    for customer in [&breaker, &keeper] {
+        eventually("graded B after the late payment", EVENTUALLY, || async {
+            Ok(grade(&admin, customer).await?.filter(|g| g == "B"))
+        })
+        .await
+        .or_logs(&stack);
+    }
+    caught_up(&stack, "dunning", kit::events::SCORING_GRADES)
+        .await
+        .or_logs(&stack);
     let grade_before = grade(&admin, &breaker).await.or_logs(&stack);
 
     // The day after the last grace day: judged.
@@ -197,14 +209,15 @@ async fn a_promise_holds_the_ladder_and_is_kept_or_broken_by_what_is_paid_r_d5()
     assert_eq!(kept.paid.map(|m| m.amount), Some("4800.00".to_owned()));
 
     // The broken promise: the ladder resumes where it paused (the notice), not at the
-    // reminder; a call about it is in the owner's tasks; the grade drops one step.
+    // reminder: for a B debtor the early notice is due on top of it (R-S4, compact policy:
+    // from day 3 for B or worse); a call about it is in the owner's tasks; the score drops.
     let resumed = eventually("the ladder resumed", EVENTUALLY, || async {
         let c = case(&li, &breaker).await?;
         Ok((c.hold != HoldReason::PromiseToPay as i32).then_some(c))
     })
     .await
     .or_logs(&stack);
-    assert_eq!(resumed.current_step, "notice");
+    assert_eq!(resumed.current_step, "notice_early");
     let steps: Vec<String> = scenario::dunning_actions(&li, &resumed.case_id)
         .await
         .or_logs(&stack)
@@ -214,7 +227,7 @@ async fn a_promise_holds_the_ladder_and_is_kept_or_broken_by_what_is_paid_r_d5()
         .collect();
     assert_eq!(
         steps,
-        ["reminder", "notice"],
+        ["reminder", "notice", "notice_early"],
         "never back to the first step"
     );
     let tasks = crate::helpers::tasks_of(&li, &breaker)

@@ -257,11 +257,13 @@ pub async fn state_of(
     .bind(customer_id)
     .fetch_one(&mut *tx)
     .await?;
-    let since = latest.map_or(NaiveDate::MIN, history_start);
+    // No business date seen yet: no payment either, the window does not matter.
+    let since = latest.map(history_start);
     let (late, paid, on_time): (i64, Decimal, Decimal) = sqlx::query_as(
         "SELECT COUNT(*) FILTER (WHERE late), COALESCE(SUM(amount), 0),
                 COALESCE(SUM(amount) FILTER (WHERE NOT late), 0)
-         FROM receivable_payments WHERE customer_id = $1 AND booking_date >= $2",
+         FROM receivable_payments
+         WHERE customer_id = $1 AND ($2::date IS NULL OR booking_date >= $2)",
     )
     .bind(customer_id)
     .bind(since)

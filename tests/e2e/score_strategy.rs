@@ -128,7 +128,7 @@ async fn an_overdue_and_a_broken_promise_lower_the_grade_with_reasons_and_strate
     assert_eq!(after.reasons[3].indicator, "broken_promises");
     // R-S4, R-C5, R-S5: BBB gives 30 days, capped at 15 for a new customer; no security;
     // the standard ladder; no severe default and no credit hold.
-    let strategy = after.strategy.clone().expect("strategy outputs");
+    let strategy = after.strategy.expect("strategy outputs");
     assert_eq!(strategy.credit_term_days, 15);
     assert!(strategy.new_customer && !strategy.pay_up_front);
     assert_eq!(strategy.security, CreditSecurity::None as i32);

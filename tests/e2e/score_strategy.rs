@@ -2,7 +2,7 @@
 //! installment on time, then lets the next one fall overdue and breaks a promise to pay it,
 //! falls from AA to BBB; the reasons name days past due and the broken promise; GetScore shows
 //! the strategy (credit term, security, severe default, credit hold); the quarterly review
-//! re-scores everyone once per period.
+//! re-scores everyone once per period, and a review killed mid-way resumes after its last chunk.
 
 use devstack::clients::eventually;
 use devstack::scenario::{self, bank_csv};
@@ -173,4 +173,122 @@ async fn an_overdue_and_a_broken_promise_lower_the_grade_with_reasons_and_strate
         .or_logs(&stack)
         .expect("score");
     assert_eq!((same.points, same.grade.as_str()), (750, "BBB"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_review_killed_mid_way_resumes_after_its_last_chunk_and_scores_everyone_once_r_s3() {
+    // One customer per chunk, so that the review can die between chunks.
+    let (mut stack, admin) = crate::helpers::start_with_service_env(
+        Vec::new(),
+        vec![(
+            "scoring".to_owned(),
+            "SCORING_REVIEW_CHUNK".to_owned(),
+            "1".to_owned(),
+        )],
+    )
+    .await;
+    let mut clients = admin.clone();
+    let mut customers = Vec::new();
+    for i in 0..3 {
+        let customer = scenario::create_customer(&mut clients, &format!("复核{i}"))
+            .await
+            .or_logs(&stack);
+        scenario::create_contract(
+            &mut clients,
+            &customer,
+            &format!("HT-REV-{i}"),
+            &[("5000.00", "2026-03-10")],
+        )
+        .await
+        .or_logs(&stack);
+        customers.push(customer);
+    }
+    for customer in &customers {
+        eventually("graded", EVENTUALLY, || async {
+            score(&admin, customer).await
+        })
+        .await
+        .or_logs(&stack);
+    }
+
+    // A test connection holds the second customer's score: the review commits the first
+    // chunk, then waits in the second; the process is killed there.
+    let db = sqlx::PgPool::connect(&stack.superuser_url)
+        .await
+        .or_logs(&stack);
+    let mut holder = db.begin().await.or_logs(&stack);
+    // (Rows skipped by OFFSET would be locked too: pick the id first, then lock it alone.)
+    let second: uuid::Uuid = sqlx::query_scalar(
+        "SELECT customer_id FROM scoring.scores ORDER BY customer_id OFFSET 1 LIMIT 1",
+    )
+    .fetch_one(&db)
+    .await
+    .or_logs(&stack);
+    sqlx::query("SELECT grade FROM scoring.scores WHERE customer_id = $1 FOR UPDATE")
+        .bind(second)
+        .fetch_one(&mut *holder)
+        .await
+        .or_logs(&stack);
+    let mut blocked = admin.scoring.clone();
+    let in_flight = tokio::spawn(async move {
+        blocked
+            .run_review(scoring::RunReviewRequest {
+                as_of: "2026-04-01".into(),
+            })
+            .await
+    });
+    eventually("the review waits in its second chunk", EVENTUALLY, || async {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM scores WHERE customer_id%'",
+        )
+        .fetch_one(&db)
+        .await?;
+        // The first chunk committed: one customer re-scored, the progress stored.
+        let done: Option<(i32, Option<String>)> = sqlx::query_as(
+            "SELECT rescored, last_customer::text FROM scoring.reviews WHERE period = '2026-Q2'",
+        )
+        .fetch_optional(&db)
+        .await?;
+        Ok((waiting > 0 && matches!(done, Some((1, Some(_))))).then_some(()))
+    })
+    .await
+    .or_logs(&stack);
+    stack.kill("scoring").or_logs(&stack);
+    holder.rollback().await.or_logs(&stack);
+    let lost = in_flight.await.expect("the task ran");
+    assert!(lost.is_err(), "the call died with the process: {lost:?}");
+
+    // Restarted, scoring resumes the review after the committed chunk by itself.
+    stack.restart("scoring").await.or_logs(&stack);
+    eventually("the review finished", EVENTUALLY, || async {
+        let finished: Option<i32> = sqlx::query_scalar(
+            "SELECT rescored FROM scoring.reviews WHERE period = '2026-Q2' AND finished_at IS NOT NULL",
+        )
+        .fetch_optional(&db)
+        .await?;
+        Ok(finished)
+    })
+    .await
+    .map(|rescored| assert_eq!(rescored, 3))
+    .or_logs(&stack);
+    // Every customer re-scored exactly once by the review, none twice.
+    let per_customer: Vec<i64> = sqlx::query_scalar(
+        "SELECT count(*) FROM scoring.score_history WHERE cause = 'review 2026-Q2'
+         GROUP BY customer_id ORDER BY customer_id",
+    )
+    .fetch_all(&db)
+    .await
+    .or_logs(&stack);
+    assert_eq!(per_customer, [1, 1, 1]);
+    let again = admin
+        .scoring
+        .clone()
+        .run_review(scoring::RunReviewRequest {
+            as_of: "2026-05-15".into(),
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner();
+    assert_eq!(again.period, "2026-Q2");
+    assert!(again.already_ran, "{again:?}");
 }

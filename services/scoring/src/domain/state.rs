@@ -181,6 +181,23 @@ mod tests {
     }
 
     #[test]
+    fn the_demo_ends_at_bbb() {
+        // devstack's demo: installment 2 (20,000.00) paid before its due date, installment 1
+        // (10,000.00) paid late while a legal case was open; 30,000.00 still to fall due.
+        let card = Scorecard::shipped(PTS_V1).expect("card");
+        let state = CustomerState {
+            late_payments: 1,
+            paid: Decimal::from(30_000),
+            paid_on_time: Decimal::from(20_000),
+            outstanding: Decimal::from(30_000),
+            legal_cases: 1,
+            ..fresh()
+        };
+        let result = card.score(&state.features(d("2026-02-25")));
+        assert_eq!((result.score, result.grade), (725, Grade::Bbb));
+    }
+
+    #[test]
     fn review_periods_r_s3() {
         assert_eq!(review_period(d("2026-02-28"), 3), "2026-Q1");
         assert_eq!(review_period(d("2026-10-01"), 3), "2026-Q4");

@@ -52,7 +52,8 @@ ALTER TABLE scores
     ADD COLUMN points  INT,
     ADD COLUMN result  JSONB;
 
--- Every score computed, with what caused it: an auditor sees how a grade moved.
+-- Every score that moved (points or grade) and every review's, with what caused it: an
+-- auditor sees how a grade moved.
 CREATE TABLE score_history (
     id           BIGSERIAL PRIMARY KEY,
     customer_id  UUID NOT NULL,

@@ -116,7 +116,13 @@ impl Handler for Events {
         };
         if let Some(customer_id) = customer_id {
             self.scorer
-                .rescore(tx, customer_id, self.today(), &event.envelope.event_type)
+                .rescore(
+                    tx,
+                    customer_id,
+                    self.today(),
+                    &event.envelope.event_type,
+                    false,
+                )
                 .await?;
         }
         Ok(())

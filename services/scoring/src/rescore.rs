@@ -22,21 +22,33 @@ pub(crate) struct Scorer {
 
 impl Scorer {
     /// Re-scores the customer as of `today` (tenure counts up to it); true when the grade
-    /// moved. `cause` says why (the event type, or `review 2026-Q1`).
+    /// moved. `cause` says why (the event type, or `review 2026-Q1`); a review's score is
+    /// always kept in the history, an event's when the points or the grade moved.
     pub(crate) async fn rescore(
         &self,
         tx: &mut PgConnection,
         customer_id: Uuid,
         today: NaiveDate,
         cause: &str,
+        review: bool,
     ) -> Result<bool, sqlx::Error> {
-        let previous = store::scores::grade_for_update(tx, customer_id).await?;
+        let before = store::scores::grade_for_update(tx, customer_id).await?;
         let state = store::features::state_of(tx, customer_id).await?;
         let result = self.card.score(&state.features(today));
-        store::scores::save(tx, customer_id, &result, cause).await?;
-        let moved = previous.as_deref() != Some(result.grade.as_str());
+        let previous = before.as_ref().map(|(grade, _)| grade.as_str());
+        let moved = previous != Some(result.grade.as_str());
+        let points_moved =
+            before.as_ref().and_then(|(_, points)| *points) != i32::try_from(result.score).ok();
+        store::scores::save(
+            tx,
+            customer_id,
+            &result,
+            cause,
+            review || moved || points_moved,
+        )
+        .await?;
         if moved {
-            let changed = grade_changed(customer_id, previous.as_deref(), &result);
+            let changed = grade_changed(customer_id, previous, &result);
             self.outbox
                 .enqueue(
                     tx,
@@ -45,7 +57,7 @@ impl Scorer {
                     &changed,
                 )
                 .await?;
-            tracing::info!(%customer_id, previous = previous.as_deref().unwrap_or("-"),
+            tracing::info!(%customer_id, previous = previous.unwrap_or("-"),
                 grade = %result.grade, score = result.score, cause, "grade changed");
         }
         Ok(moved)

@@ -52,7 +52,10 @@ pub(crate) async fn run(
         let customers =
             store::features::customers_after(&mut tx, progress.last_customer, chunk).await?;
         for customer_id in &customers {
-            if scorer.rescore(&mut tx, *customer_id, as_of, &cause).await? {
+            if scorer
+                .rescore(&mut tx, *customer_id, as_of, &cause, true)
+                .await?
+            {
                 outcome.grades_changed += 1;
                 progress.grades_changed += 1;
             }

@@ -26,23 +26,27 @@ pub struct StoredScore {
     pub result: Option<ScoreResult>,
 }
 
-/// The grade now, locking the row so concurrent re-scores of one customer queue up.
+/// The grade and points now (points `None` for a dpd-v2 score), locking the row so
+/// concurrent re-scores of one customer queue up.
 pub async fn grade_for_update(
     tx: &mut PgConnection,
     customer_id: Uuid,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT grade FROM scores WHERE customer_id = $1 FOR UPDATE")
+) -> Result<Option<(String, Option<i32>)>, sqlx::Error> {
+    sqlx::query_as("SELECT grade, points FROM scores WHERE customer_id = $1 FOR UPDATE")
         .bind(customer_id)
         .fetch_optional(tx)
         .await
 }
 
-/// Saves a score as the customer's current one and in the history, with its cause.
+/// Saves a score as the customer's current one, and in the history with its cause when
+/// `history` (a moved score or grade, or a review: not every daily overdue event that
+/// leaves the points as they were).
 pub async fn save(
     tx: &mut PgConnection,
     customer_id: Uuid,
     result: &ScoreResult,
     cause: &str,
+    history: bool,
 ) -> Result<(), sqlx::Error> {
     let json = serde_json::to_string(result).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let reasons: Vec<&str> = result.reasons.iter().map(|r| r.code.as_str()).collect();
@@ -66,6 +70,9 @@ pub async fn save(
     .bind(&json)
     .execute(&mut *tx)
     .await?;
+    if !history {
+        return Ok(());
+    }
     sqlx::query(
         "INSERT INTO score_history (customer_id, cause, grade, points, result)
          VALUES ($1, $2, $3, $4, $5::jsonb)",

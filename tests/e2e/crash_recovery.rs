@@ -96,7 +96,8 @@ async fn sigkill_any_service_loses_nothing_and_doubles_nothing() {
         contracts.push(contract);
     }
     eventually("every customer graded", EVENTUALLY, || {
-        all_grades(&clients, &customers, "AAA")
+        // pts-v1: 825 points for a new customer without payment history (R-S1).
+        all_grades(&clients, &customers, "A")
     })
     .await
     .or_logs(&stack);
@@ -207,8 +208,10 @@ async fn sigkill_any_service_loses_nothing_and_doubles_nothing() {
             expected
         );
     }
+    // pts-v1: 38 days past due, everything outstanding overdue, a late payment and the legal
+    // case: 495 points, CCC.
     eventually("grades follow 38 days past due", EVENTUALLY, || {
-        all_grades(&clients, &customers, "B")
+        all_grades(&clients, &customers, "CCC")
     })
     .await
     .or_logs(&stack);

@@ -45,6 +45,7 @@ mod promises;
 mod queue;
 mod refunds;
 mod schedules;
+mod score_strategy;
 mod statement;
 mod stuck_allocations;
 mod terms;

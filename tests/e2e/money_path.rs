@@ -14,6 +14,14 @@ use proto::scoring::v1 as scoring;
 use crate::helpers::{EVENTUALLY, OrLogs, start};
 
 pub(crate) async fn grade(clients: &Clients, customer_id: &str) -> anyhow::Result<Option<String>> {
+    Ok(score(clients, customer_id).await?.map(|s| s.grade))
+}
+
+/// The customer's score (pts-v1: points, grade, reasons, strategy), `None` before the first.
+pub(crate) async fn score(
+    clients: &Clients,
+    customer_id: &str,
+) -> anyhow::Result<Option<scoring::Score>> {
     let mut client = clients.scoring.clone();
     match client
         .get_score(scoring::GetScoreRequest {
@@ -21,7 +29,7 @@ pub(crate) async fn grade(clients: &Clients, customer_id: &str) -> anyhow::Resul
         })
         .await
     {
-        Ok(response) => Ok(response.into_inner().score.map(|s| s.grade)),
+        Ok(response) => Ok(response.into_inner().score),
         Err(status) if status.code() == tonic::Code::NotFound => Ok(None),
         Err(status) => Err(status.into()),
     }
@@ -149,8 +157,10 @@ async fn contract_to_court_and_back() {
         bad.message()
     );
 
-    // A new customer starts at AAA once scoring has seen the contract.
-    wait_grade(&clients, &customer, "AAA").await.or_logs(&stack);
+    // A new customer starts at A once scoring has seen the contract: pts-v1 gives 815 of 1000
+    // points, as a new relationship (tenure), no payment history and no bureau or income
+    // data on file score in their low or missing bins (R-S1).
+    wait_grade(&clients, &customer, "A").await.or_logs(&stack);
 
     // Time moves: nothing is overdue on the due date itself.
     let cycle = scenario::run_cycle(&mut clients, "2026-01-10")
@@ -218,7 +228,9 @@ async fn contract_to_court_and_back() {
     )
     .await
     .or_logs(&stack);
-    wait_grade(&clients, &customer, "B").await.or_logs(&stack);
+    // 33 days past due (60 of 180 points), a sixth of the balance overdue, and the legal
+    // case (30 of 90): 610 points, BB (670 before legal's event arrives: BB too).
+    wait_grade(&clients, &customer, "BB").await.or_logs(&stack);
     let legal_case = eventually("a legal case", EVENTUALLY, || async {
         Ok(legal_cases(&clients, &customer).await?.into_iter().next())
     })
@@ -405,8 +417,9 @@ async fn contract_to_court_and_back() {
         withdrawn.amount_claimed.as_ref().map(|m| m.amount.as_str()),
         Some("0.00")
     );
-    // Nothing past due any more; two late receivables in the history (scorecard dpd-v2).
-    wait_grade(&clients, &customer, "AA").await.or_logs(&stack);
+    // Nothing past due any more, but two late payments, none of the amount paid on time and a
+    // legal case in the history: 670 points, BB (scorecard pts-v1).
+    wait_grade(&clients, &customer, "BB").await.or_logs(&stack);
 
     // An unmatched payment lands in the exception queue with its reason (R-P5).
     let file = bank_csv(&[[

@@ -353,21 +353,25 @@ async fn a_plan_needs_two_other_people_holds_the_ladder_and_a_missed_installment
             ("escalate_to_legal".to_owned(), "2026-04-28".to_owned())
         ]
     );
-    // Scoring counts the broken plan like a broken promise: a reason on the score.
+    // Scoring counts the broken plan like a broken promise: pts-v1's broken_promises
+    // indicator (one broken: 45 of 80 points). Not among the four reasons here: days past
+    // due, nothing paid on time, all of it overdue and the legal case each cost more.
     caught_up(&stack, "scoring", kit::events::DUNNING)
         .await
         .or_logs(&stack);
     eventually("the broken plan in the score", EVENTUALLY, || async {
-        let score = admin
+        let explained = admin
             .scoring
             .clone()
-            .get_score(proto::scoring::v1::GetScoreRequest {
+            .explain_score(proto::scoring::v1::ExplainScoreRequest {
                 customer_id: customer.clone(),
             })
             .await?
-            .into_inner()
-            .score;
-        Ok(score.filter(|s| s.reasons.iter().any(|r| r.code == "BROKEN_PROMISE")))
+            .into_inner();
+        Ok(explained
+            .indicators
+            .into_iter()
+            .find(|i| i.indicator == "broken_promises" && i.value == "1" && i.points == 45))
     })
     .await
     .or_logs(&stack);

@@ -1,7 +1,7 @@
 //! Issue 14 item 2 (R-D5): a promise to pay of 5,000.00 with a 95 % threshold and 2 grace
 //! days holds the ladder; 4,800.00 paid on the grace day keeps it, 4,000.00 breaks it. A
-//! broken promise resumes the ladder where it paused (not at its first step), lowers the grade
-//! and puts a call in the owner's tasks.
+//! broken promise resumes the ladder where it paused (not at its first step), lowers the score
+//! (pts-v1: 35 points) and puts a call in the owner's tasks.
 
 use devstack::clients::{Clients, eventually};
 use devstack::scenario::{self, bank_csv};
@@ -10,7 +10,9 @@ use proto::dunning::v1 as dunning;
 use proto::types::v1::{ContactChannel, HoldReason, Money};
 
 use crate::helpers::{EVENTUALLY, OrLogs, caught_up, start};
-use crate::money_path::grade;
+use proto::scoring::v1 as scoring;
+
+use crate::money_path::{grade, score};
 
 async fn promises(clients: &Clients, customer: &str) -> anyhow::Result<Vec<dunning::Promise>> {
     Ok(clients
@@ -171,6 +173,18 @@ async fn a_promise_holds_the_ladder_and_is_kept_or_broken_by_what_is_paid_r_d5()
         .await
         .or_logs(&stack);
     }
+    // pts-v1: a late payment with nothing paid on time, 10 days past due and all of it
+    // overdue: both are B (595 points) before the judgement; dunning knows it before the day.
+    for customer in [&breaker, &keeper] {
+        eventually("graded B after the late payment", EVENTUALLY, || async {
+            Ok(grade(&admin, customer).await?.filter(|g| g == "B"))
+        })
+        .await
+        .or_logs(&stack);
+    }
+    caught_up(&stack, "dunning", kit::events::SCORING_GRADES)
+        .await
+        .or_logs(&stack);
     let grade_before = grade(&admin, &breaker).await.or_logs(&stack);
 
     // The day after the last grace day: judged.
@@ -195,14 +209,15 @@ async fn a_promise_holds_the_ladder_and_is_kept_or_broken_by_what_is_paid_r_d5()
     assert_eq!(kept.paid.map(|m| m.amount), Some("4800.00".to_owned()));
 
     // The broken promise: the ladder resumes where it paused (the notice), not at the
-    // reminder; a call about it is in the owner's tasks; the grade drops one step.
+    // reminder: for a B debtor the early notice is due on top of it (R-S4, compact policy:
+    // from day 3 for B or worse); a call about it is in the owner's tasks; the score drops.
     let resumed = eventually("the ladder resumed", EVENTUALLY, || async {
         let c = case(&li, &breaker).await?;
         Ok((c.hold != HoldReason::PromiseToPay as i32).then_some(c))
     })
     .await
     .or_logs(&stack);
-    assert_eq!(resumed.current_step, "notice");
+    assert_eq!(resumed.current_step, "notice_early");
     let steps: Vec<String> = scenario::dunning_actions(&li, &resumed.case_id)
         .await
         .or_logs(&stack)
@@ -212,7 +227,7 @@ async fn a_promise_holds_the_ladder_and_is_kept_or_broken_by_what_is_paid_r_d5()
         .collect();
     assert_eq!(
         steps,
-        ["reminder", "notice"],
+        ["reminder", "notice", "notice_early"],
         "never back to the first step"
     );
     let tasks = crate::helpers::tasks_of(&li, &breaker)
@@ -227,21 +242,52 @@ async fn a_promise_holds_the_ladder_and_is_kept_or_broken_by_what_is_paid_r_d5()
     caught_up(&stack, "scoring", kit::events::DUNNING)
         .await
         .or_logs(&stack);
-    let after = eventually("the grade dropped", EVENTUALLY, || async {
-        let g = grade(&admin, &breaker).await?;
-        Ok(g.filter(|g| Some(g) != grade_before.as_ref()))
-    })
-    .await
-    .or_logs(&stack);
-    let keeper_grade = grade(&admin, &keeper).await.or_logs(&stack);
+    // pts-v1 (R-S1, R-S3): the broken promise costs the breaker 35 points (broken_promises
+    // falls from 80 to 45), everything else being equal to the keeper: 18 days past due, all
+    // outstanding overdue, one late payment, none of it on time. 595 points for the keeper and
+    // 560 for the breaker: both B (520-599), so the grade stays and the score drops.
+    let (breaker_score, keeper_score) =
+        eventually("the broken promise scored", EVENTUALLY, || async {
+            let b = score(&admin, &breaker).await?;
+            let k = score(&admin, &keeper).await?;
+            Ok(b.zip(k).filter(|(b, k)| {
+                b.days_past_due == 18 && k.days_past_due == 18 && b.points + 35 == k.points
+            }))
+        })
+        .await
+        .or_logs(&stack);
     assert_eq!(
-        keeper_grade.as_deref(),
-        Some("BB"),
+        (keeper_score.points, keeper_score.grade.as_str()),
+        (595, "B"),
         "18 days past due, promise kept"
     );
     assert_eq!(
-        after, "B",
-        "18 days past due and a broken promise: one grade lower"
+        (breaker_score.points, breaker_score.grade.as_str()),
+        (560, "B"),
+        "18 days past due and a broken promise: 35 points lower"
+    );
+    assert!(grade_before.is_some());
+    let explained = admin
+        .scoring
+        .clone()
+        .explain_score(scoring::ExplainScoreRequest {
+            customer_id: breaker.clone(),
+        })
+        .await
+        .or_logs(&stack)
+        .into_inner();
+    let broken_promises = explained
+        .indicators
+        .iter()
+        .find(|i| i.indicator == "broken_promises")
+        .expect("the indicator");
+    assert_eq!(
+        (
+            broken_promises.value.as_str(),
+            broken_promises.bin.as_str(),
+            broken_promises.points
+        ),
+        ("1", "1", 45)
     );
     // Nobody but the keeper's call list changed for the keeper: no broken-promise task.
     let keeper_tasks = crate::helpers::tasks_of(&li, &keeper).await.or_logs(&stack);

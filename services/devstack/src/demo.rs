@@ -167,7 +167,9 @@ pub async fn run(clients: &mut Clients, reporter: &mut Reporter) -> anyhow::Resu
             }),
         })
         .await?;
-    let score = wait_grade(clients, &customer, "AAA").await?;
+    // Scorecard pts-v1: 815 of 1000 points (no payment history, a new relationship, no
+    // bureau or income data on file), A.
+    let score = wait_grade(clients, &customer, "A").await?;
     reporter.say(
         "scoring: a new customer with no delinquency",
         json!({"grade": score.grade}),
@@ -247,7 +249,9 @@ pub async fn run(clients: &mut Clients, reporter: &mut Reporter) -> anyhow::Resu
     ]]);
     scenario::ingest(clients, "demo-bank-2026-02-25.csv", file).await?;
     let case = legal_case(clients, &customer, true).await?;
-    let score = wait_grade(clients, &customer, "AA").await?;
+    // pts-v1: nothing past due; one late payment, two thirds of the amount paid on time and
+    // the legal case in the history: 725 points, BBB.
+    let score = wait_grade(clients, &customer, "BBB").await?;
     reporter.say(
         "payments: installment 1 paid while the legal case is open",
         json!({"legal case": format!("{} flagged for withdrawal (R-L4)", case.case_id), "history": case.events.iter().map(|e| format!("{}: {}", e.kind, e.detail)).collect::<Vec<_>>(), "grade": score.grade}),

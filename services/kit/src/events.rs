@@ -38,7 +38,7 @@ pub fn owner_of_topic(topic: &str) -> Option<&str> {
 pub const SUBSCRIPTIONS: &[(&str, &[&str])] = &[
     ("contracts", &[PAYMENTS, LEGAL_CASES, DUNNING]),
     ("payments", &[CONTRACTS]),
-    ("scoring", &[CONTRACTS, DUNNING]),
+    ("scoring", &[CONTRACTS, DUNNING, LEGAL_CASES]),
     ("dunning", &[CONTRACTS, SCORING_GRADES]),
     ("legal", &[DUNNING, CONTRACTS]),
 ];

@@ -1,18 +1,22 @@
-//! The scoring service: customer credit grades AAA..D with reason codes (R-S1, R-S2),
-//! re-computed on every payment and overdue event (R-S3).
+//! The scoring service: customer credit grades AAA..D from the points scorecard pts-v1, with
+//! reason codes and strategy (R-S1..R-S5, R-C5), re-computed on every event that moves an
+//! indicator and in the periodic full review (R-S3).
 
+mod api;
+mod convert;
 pub mod domain;
-mod handler;
-pub mod scorecard;
+mod events;
+mod rescore;
+mod review;
+pub mod store;
 pub mod validation;
 
-use proto::scoring::v1 as api;
-use proto::scoring::v1::scoring_service_server::{ScoringService, ScoringServiceServer};
-use sqlx::PgPool;
-use tonic::server::NamedService;
-use tonic::{Request, Response, Status};
+use std::sync::Arc;
 
-use kit::{ApiError, wire};
+use proto::scoring::v1::scoring_service_server::ScoringServiceServer;
+use tonic::server::NamedService;
+
+pub use api::Api;
 
 /// The service name.
 pub const SERVICE: &str = "scoring";
@@ -21,18 +25,76 @@ pub const DEFAULT_PORT: u16 = 50053;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// R-S3: the periodic full review's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReviewConfig {
+    /// Months per review period (`SCORING_REVIEW_MONTHS`: 3 quarterly, 6 half-yearly; a
+    /// divisor of 12).
+    pub months: u32,
+    /// Customers re-scored per transaction (`SCORING_REVIEW_CHUNK`).
+    pub chunk: i64,
+}
+
+impl ReviewConfig {
+    /// Reads the settings from the environment (quarterly, 500 a chunk by default).
+    ///
+    /// # Errors
+    /// A value that is not a divisor of 12 months, or not a positive chunk size.
+    pub fn from_env() -> Result<Self, kit::config::ConfigError> {
+        const MONTHS: &str = "1, 2, 3, 4, 6 or 12 (3 = quarterly, 6 = half-yearly)";
+        let months: u32 = kit::config::env_parse("SCORING_REVIEW_MONTHS", 3, MONTHS)?;
+        if months == 0 || 12 % months != 0 {
+            return Err(kit::config::ConfigError::new(
+                "SCORING_REVIEW_MONTHS",
+                &months.to_string(),
+                MONTHS,
+            ));
+        }
+        let chunk: i64 = kit::config::env_parse(
+            "SCORING_REVIEW_CHUNK",
+            500,
+            "a positive number of customers",
+        )?;
+        if chunk < 1 {
+            return Err(kit::config::ConfigError::new(
+                "SCORING_REVIEW_CHUNK",
+                &chunk.to_string(),
+                "a positive number of customers",
+            ));
+        }
+        Ok(Self { months, chunk })
+    }
+}
+
 /// Runs the service until `stop` resolves.
 pub async fn run(
     config: kit::Config,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let review = ReviewConfig::from_env()?;
+    let card = Arc::new(domain::Scorecard::shipped(domain::PTS_V1)?);
+    let business_offset = config.business_utc_offset;
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
-    // The topics: kit::events::SUBSCRIPTIONS (also the broker's ACLs).
-    app.consume(handler::Events {
+    let scorer = rescore::Scorer {
+        card,
         outbox: app.outbox.clone(),
+    };
+    // The topics: kit::events::SUBSCRIPTIONS (also the broker's ACLs).
+    app.consume(events::Events {
+        scorer: scorer.clone(),
+        business_offset,
     })?;
+    // R-S3: a review a crash interrupted goes on.
+    tokio::spawn(review::resume_unfinished(
+        app.pool.clone(),
+        scorer.clone(),
+        review.chunk,
+    ));
     let server = ScoringServiceServer::new(Api {
         pool: app.pool.clone(),
+        scorer,
+        review,
+        business_offset,
     });
     app.serve(
         tonic::service::Routes::new(server),
@@ -40,62 +102,4 @@ pub async fn run(
         stop,
     )
     .await
-}
-
-/// The gRPC API.
-pub struct Api {
-    pool: PgPool,
-}
-
-#[tonic::async_trait]
-impl ScoringService for Api {
-    #[tracing::instrument(skip_all)]
-    async fn get_score(
-        &self,
-        request: Request<api::GetScoreRequest>,
-    ) -> Result<Response<api::GetScoreResponse>, Status> {
-        let caller = kit::auth::Caller::of(&request)?;
-        let customer_id = wire::uuid("customer_id", &request.into_inner().customer_id)?;
-        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
-        // R-O3: a collector reads the scores of their own customers only.
-        kit::auth::owners::require_customer(&mut conn, &caller, customer_id).await?;
-        type Row = (
-            String,
-            i32,
-            i32,
-            Vec<String>,
-            String,
-            chrono::DateTime<chrono::Utc>,
-        );
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT grade, days_past_due, late_receivables, reason_codes, scorecard_version, updated_at
-             FROM scores WHERE customer_id = $1",
-        )
-        .bind(customer_id)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(ApiError::from)?;
-        let Some((grade, dpd, late, reasons, version, updated_at)) = row else {
-            return Err(
-                ApiError::NotFound(format!("no score yet for customer {customer_id}")).into(),
-            );
-        };
-        Ok(Response::new(api::GetScoreResponse {
-            score: Some(api::Score {
-                customer_id: customer_id.to_string(),
-                grade,
-                days_past_due: u32::try_from(dpd).unwrap_or_default(),
-                late_receivables: u32::try_from(late).unwrap_or_default(),
-                reasons: reasons
-                    .iter()
-                    .map(|code| api::ReasonCode {
-                        code: code.clone(),
-                        description: scorecard::describe(code).to_owned(),
-                    })
-                    .collect(),
-                scorecard_version: version,
-                updated_at: updated_at.to_rfc3339(),
-            }),
-        }))
-    }
 }

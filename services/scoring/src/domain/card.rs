@@ -13,7 +13,7 @@ use super::grade::Thresholds;
 
 mod load;
 
-/// The card the scoring service will move to (R-S1..R-S5).
+/// The card the scoring service grades with (R-S1..R-S5).
 pub const PTS_V1: &str = "pts-v1";
 
 const SHIPPED: [(&str, &str); 1] = [(PTS_V1, include_str!("../../scorecards/pts-v1.json"))];

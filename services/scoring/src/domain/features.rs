@@ -50,6 +50,9 @@ impl From<Share> for Decimal {
 pub struct Balance(Decimal);
 
 impl Balance {
+    /// Nothing owed.
+    pub const ZERO: Self = Self(Decimal::ZERO);
+
     /// A balance, refused when negative (a credit balance is not exposure).
     ///
     /// # Errors

@@ -1,0 +1,317 @@
+//! The feature state per customer that pts-v1 reads (R-S1), maintained from events. Every
+//! write is keyed by the fact's own id (receivable, allocation, promise, dispute, case), so an
+//! event delivered twice, even under a new event id, counts once.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::state::history_start;
+use crate::domain::{CustomerState, Segment};
+
+/// A receivable of a contract or a bill.
+#[derive(Debug, Clone)]
+pub struct NewReceivable {
+    /// Its id.
+    pub receivable_id: Uuid,
+    /// When it falls due.
+    pub due_date: Option<NaiveDate>,
+    /// Its amount (what is open at first).
+    pub amount: Decimal,
+}
+
+/// Records a customer's contract or bill: tenure starts at the earliest, the segment is the
+/// first one seen, and each receivable is added once.
+pub async fn record_receivables(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    signed_on: NaiveDate,
+    segment: Segment,
+    receivables: &[NewReceivable],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO customer_features (customer_id, first_contract_on, segment) VALUES ($1, $2, $3)
+         ON CONFLICT (customer_id) DO UPDATE
+           SET first_contract_on = LEAST(customer_features.first_contract_on, EXCLUDED.first_contract_on)",
+    )
+    .bind(customer_id)
+    .bind(signed_on)
+    .bind(segment.as_str())
+    .execute(&mut *tx)
+    .await?;
+    for r in receivables {
+        sqlx::query(
+            "INSERT INTO receivable_features (receivable_id, customer_id, due_date, open_amount)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (receivable_id) DO UPDATE
+               SET due_date = COALESCE(receivable_features.due_date, EXCLUDED.due_date)",
+        )
+        .bind(r.receivable_id)
+        .bind(customer_id)
+        .bind(r.due_date)
+        .bind(r.amount)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A receivable overdue on `as_of` (from the daily cycle).
+#[derive(Debug, Clone)]
+pub struct Overdue {
+    /// The receivable.
+    pub receivable_id: Uuid,
+    /// Its customer.
+    pub customer_id: Uuid,
+    /// Days overdue on `as_of`.
+    pub days_overdue: i32,
+    /// The business date.
+    pub as_of: NaiveDate,
+    /// Its due date.
+    pub due_date: Option<NaiveDate>,
+    /// What is open on it.
+    pub open_amount: Option<Decimal>,
+}
+
+/// Records an overdue receivable. Only a later business date moves it (a replayed older
+/// event must not undo a newer one), and a paid receivable stays paid.
+pub async fn record_overdue(tx: &mut PgConnection, o: &Overdue) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO receivable_features
+           (receivable_id, customer_id, days_overdue, is_open, ever_late, as_of, due_date, open_amount)
+         VALUES ($1, $2, $3, TRUE, TRUE, $4, $5, COALESCE($6, 0))
+         ON CONFLICT (receivable_id) DO UPDATE
+           SET days_overdue = EXCLUDED.days_overdue, ever_late = TRUE, as_of = EXCLUDED.as_of,
+               due_date = COALESCE(EXCLUDED.due_date, receivable_features.due_date),
+               open_amount = COALESCE($6, receivable_features.open_amount)
+           WHERE receivable_features.is_open
+             AND (receivable_features.as_of IS NULL OR receivable_features.as_of <= EXCLUDED.as_of)",
+    )
+    .bind(o.receivable_id)
+    .bind(o.customer_id)
+    .bind(o.days_overdue)
+    .bind(o.as_of)
+    .bind(o.due_date)
+    .bind(o.open_amount)
+    .execute(&mut *tx)
+    .await?;
+    touch_business_date(tx, o.customer_id, o.as_of).await
+}
+
+/// A payment applied to a receivable.
+#[derive(Debug, Clone)]
+pub struct Payment {
+    /// The allocation (unique per application).
+    pub allocation_id: Uuid,
+    /// The customer.
+    pub customer_id: Uuid,
+    /// The receivable.
+    pub receivable_id: Uuid,
+    /// Amount applied.
+    pub amount: Decimal,
+    /// Booking date of the payment.
+    pub booking_date: NaiveDate,
+    /// What stays open on the receivable.
+    pub open_after: Option<Decimal>,
+    /// Nothing stays open.
+    pub paid_in_full: bool,
+}
+
+/// Records a payment once per allocation: late when booked after the receivable's due date.
+/// False when the allocation was already recorded (nothing changed).
+pub async fn record_payment(tx: &mut PgConnection, p: &Payment) -> Result<bool, sqlx::Error> {
+    let fresh = sqlx::query(
+        "INSERT INTO receivable_payments (allocation_id, customer_id, receivable_id, amount, booking_date, late)
+         VALUES ($1, $2, $3, $4, $5,
+                 COALESCE($5 > (SELECT due_date FROM receivable_features WHERE receivable_id = $3), FALSE))
+         ON CONFLICT (allocation_id) DO NOTHING",
+    )
+    .bind(p.allocation_id)
+    .bind(p.customer_id)
+    .bind(p.receivable_id)
+    .bind(p.amount)
+    .bind(p.booking_date)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !fresh {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO receivable_features (receivable_id, customer_id, is_open, open_amount)
+         VALUES ($1, $2, NOT $3, COALESCE($4, 0))
+         ON CONFLICT (receivable_id) DO UPDATE
+           SET is_open = receivable_features.is_open AND NOT $3,
+               days_overdue = CASE WHEN $3 THEN 0 ELSE receivable_features.days_overdue END,
+               open_amount = COALESCE($4, receivable_features.open_amount)",
+    )
+    .bind(p.receivable_id)
+    .bind(p.customer_id)
+    .bind(p.paid_in_full)
+    .bind(p.open_after)
+    .execute(&mut *tx)
+    .await?;
+    touch_business_date(tx, p.customer_id, p.booking_date).await?;
+    Ok(true)
+}
+
+/// The latest business date seen for the customer (end of the payment-history window).
+async fn touch_business_date(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+    date: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO customer_features (customer_id, latest_business_date) VALUES ($1, $2)
+         ON CONFLICT (customer_id) DO UPDATE
+           SET latest_business_date = GREATEST(customer_features.latest_business_date, EXCLUDED.latest_business_date)",
+    )
+    .bind(customer_id)
+    .bind(date)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// R-D5, R-D6: a broken promise or repayment plan, once per id.
+pub async fn record_broken_promise(
+    tx: &mut PgConnection,
+    promise_id: Uuid,
+    customer_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO broken_promises (promise_id, customer_id) VALUES ($1, $2)
+         ON CONFLICT (promise_id) DO NOTHING",
+    )
+    .bind(promise_id)
+    .bind(customer_id)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// R-D8: a dispute opened (true) or resolved (false). A resolution is final: a late copy
+/// of the opening does not reopen it.
+pub async fn record_dispute(
+    tx: &mut PgConnection,
+    dispute_id: Uuid,
+    customer_id: Uuid,
+    open: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO disputes (dispute_id, customer_id, is_open) VALUES ($1, $2, $3)
+         ON CONFLICT (dispute_id) DO UPDATE SET is_open = disputes.is_open AND EXCLUDED.is_open",
+    )
+    .bind(dispute_id)
+    .bind(customer_id)
+    .bind(open)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// R-L1: a legal case opened against the customer, once per case.
+pub async fn record_legal_case(
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    customer_id: Uuid,
+    opened_on: Option<NaiveDate>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO legal_cases (case_id, customer_id, opened_on) VALUES ($1, $2, $3)
+         ON CONFLICT (case_id) DO NOTHING",
+    )
+    .bind(case_id)
+    .bind(customer_id)
+    .bind(opened_on)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// The customer's state as pts-v1 needs it.
+pub async fn state_of(
+    tx: &mut PgConnection,
+    customer_id: Uuid,
+) -> Result<CustomerState, sqlx::Error> {
+    let (first_contract_on, segment, latest): (
+        Option<NaiveDate>,
+        Option<String>,
+        Option<NaiveDate>,
+    ) = sqlx::query_as(
+        "SELECT first_contract_on, segment, latest_business_date FROM customer_features
+             WHERE customer_id = $1",
+    )
+    .bind(customer_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .unwrap_or((None, None, None));
+    let (dpd, outstanding, overdue): (i32, Decimal, Decimal) = sqlx::query_as(
+        "SELECT COALESCE(MAX(days_overdue) FILTER (WHERE is_open), 0)::int,
+                COALESCE(SUM(open_amount) FILTER (WHERE is_open), 0),
+                COALESCE(SUM(open_amount) FILTER (WHERE is_open AND days_overdue > 0), 0)
+         FROM receivable_features WHERE customer_id = $1",
+    )
+    .bind(customer_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    // No business date seen yet: no payment either, the window does not matter.
+    let since = latest.map(history_start);
+    let (late, paid, on_time): (i64, Decimal, Decimal) = sqlx::query_as(
+        "SELECT COUNT(*) FILTER (WHERE late), COALESCE(SUM(amount), 0),
+                COALESCE(SUM(amount) FILTER (WHERE NOT late), 0)
+         FROM receivable_payments
+         WHERE customer_id = $1 AND ($2::date IS NULL OR booking_date >= $2)",
+    )
+    .bind(customer_id)
+    .bind(since)
+    .fetch_one(&mut *tx)
+    .await?;
+    let (broken, disputes, cases): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM broken_promises WHERE customer_id = $1),
+                (SELECT COUNT(*) FROM disputes WHERE customer_id = $1 AND is_open),
+                (SELECT COUNT(*) FROM legal_cases WHERE customer_id = $1)",
+    )
+    .bind(customer_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+    Ok(CustomerState {
+        days_past_due: u32::try_from(dpd).unwrap_or_default(),
+        late_payments: count(late),
+        paid,
+        paid_on_time: on_time,
+        outstanding,
+        overdue,
+        broken_promises: count(broken),
+        open_disputes: count(disputes),
+        legal_cases: count(cases),
+        first_contract_on,
+        segment: segment
+            .as_deref()
+            .and_then(Segment::parse)
+            .unwrap_or(Segment::Residential),
+    })
+}
+
+/// R-S3: customers known to scoring with an id after `after`, in id order (a review's chunk).
+pub async fn customers_after(
+    tx: &mut PgConnection,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT customer_id FROM (
+             SELECT customer_id FROM customer_features
+             UNION SELECT customer_id FROM receivable_features
+             UNION SELECT customer_id FROM scores) known
+         WHERE $1::uuid IS NULL OR customer_id > $1
+         ORDER BY customer_id LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(tx)
+    .await
+}

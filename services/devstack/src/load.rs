@@ -84,7 +84,10 @@ fn epoch_now() -> f64 {
 }
 
 /// Runs the harness on a stack of its own; `progress` gets a line every few seconds.
-pub async fn run(options: LoadOptions, mut progress: impl FnMut(&str)) -> anyhow::Result<LoadReport> {
+pub async fn run(
+    options: LoadOptions,
+    mut progress: impl FnMut(&str),
+) -> anyhow::Result<LoadReport> {
     if options.payments == 0 || options.lines_per_file == 0 || options.concurrency == 0 {
         anyhow::bail!("--payments, --lines-per-file and --concurrency must be more than 0");
     }

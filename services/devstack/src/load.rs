@@ -128,7 +128,7 @@ pub async fn run(
     let clients = Clients::new(&stack)?;
     let pools = faults::pools(&stack)?;
     let created = faults::setup(&clients, &plan, &pools, &mut progress).await?;
-    let contracts_per_sec = plan.contracts.len() as f64 / created.as_secs_f64().max(1e-9);
+    let contracts_per_sec = count(plan.contracts.len()) / created.as_secs_f64().max(1e-9);
 
     // Send.
     let sent_at: Arc<Mutex<HashMap<String, f64>>> = Arc::default();
@@ -145,7 +145,7 @@ pub async fn run(
     let mut accepted = 0;
     for (i, (name, content, lines)) in files.into_iter().enumerate() {
         if let Some(rate) = options.rate {
-            let due = started + Duration::from_secs_f64((i * options.lines_per_file) as f64 / rate);
+            let due = started + Duration::from_secs_f64(count(i * options.lines_per_file) / rate);
             tokio::time::sleep_until(due.into()).await;
         }
         let permit = slots.clone().acquire_owned().await?;
@@ -157,7 +157,9 @@ pub async fn run(
             }
             scenario::ingest(&mut clients, &name, content)
                 .await
-                .map(|answer| (answer.lines_accepted as usize).min(lines))
+                .map(|answer| {
+                    usize::try_from(answer.lines_accepted).map_or(lines, |a| a.min(lines))
+                })
         });
         while let Some(done) = sends.try_join_next() {
             accepted += done??;
@@ -178,7 +180,7 @@ pub async fn run(
     let send_secs = started.elapsed().as_secs_f64();
     progress(&format!(
         "{send_secs:>5.0} s: every file accepted ({accepted} lines, {:.0} lines/s); waiting for contracts and dunning",
-        accepted as f64 / send_secs.max(1e-9)
+        count(accepted) / send_secs.max(1e-9)
     ));
 
     // Wait until every placeable line is confirmed and dunning stopped for it.
@@ -214,7 +216,7 @@ pub async fn run(
             progress(&format!(
                 "{:>5.0} s: {confirmed} of {want} confirmed by contracts, dunning stopped {stopped} ({:.0}/s so far)",
                 started.elapsed().as_secs_f64(),
-                confirmed as f64 / started.elapsed().as_secs_f64()
+                count(confirmed) / started.elapsed().as_secs_f64()
             ));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -266,10 +268,10 @@ pub async fn run(
         lines_per_file: options.lines_per_file,
         offered_per_sec: options.rate,
         send_secs: round1(send_secs),
-        ingested_per_sec: round1(accepted as f64 / send_secs.max(1e-9)),
+        ingested_per_sec: round1(count(accepted) / send_secs.max(1e-9)),
         confirmed: end_to_end.len(),
         end_to_end_secs: round1(end_to_end_secs),
-        payments_per_sec: round1(end_to_end.len() as f64 / end_to_end_secs),
+        payments_per_sec: round1(count(end_to_end.len()) / end_to_end_secs),
         latency_p50_ms: round1(percentile(&mut end_to_end, 50.0)),
         latency_p99_ms: round1(percentile(&mut end_to_end, 99.0)),
         latency_max_ms: round1(percentile(&mut end_to_end, 100.0)),
@@ -284,6 +286,11 @@ pub async fn run(
     Ok(report)
 }
 
+/// A count as a float for rates (counts here are far below 2^32).
+fn count(n: usize) -> f64 {
+    u32::try_from(n).map_or(f64::from(u32::MAX), f64::from)
+}
+
 fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
 }
@@ -294,8 +301,12 @@ fn percentile(values: &mut [f64], p: f64) -> f64 {
         return 0.0;
     }
     values.sort_by(f64::total_cmp);
-    let rank = ((p / 100.0) * values.len() as f64).ceil() as usize;
-    values[rank.clamp(1, values.len()) - 1]
+    // Nearest rank: the smallest rank whose share of the values reaches p.
+    let n = values.len();
+    let rank = (1..=n)
+        .find(|r| count(*r) * 100.0 >= p * count(n))
+        .unwrap_or(n);
+    values[rank - 1]
 }
 
 #[cfg(test)]

@@ -438,3 +438,132 @@ async fn a_lawyer_moves_a_case_through_its_life_and_an_illegal_move_is_refused_r
         "services that did not shut down gracefully"
     );
 }
+
+/// R-L7: a payment order is refused while the debtor has a dispute open with dunning (R-D8),
+/// and allowed once it is resolved.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_payment_order_is_refused_while_a_dispute_is_open_r_l7() {
+    use proto::dunning::v1 as dunning;
+    let (stack, mut admin) = start().await;
+    let lawyer = Clients::as_user(&stack, LAWYER, &[Role::Legal], None).or_logs(&stack);
+    // The collector who owns the customer takes the dispute (R-O3).
+    let mut li =
+        Clients::as_user(&stack, "li.na", &[Role::Collector], Some("east")).or_logs(&stack);
+    let customer = scenario::create_customer(&mut li, "冯十六")
+        .await
+        .or_logs(&stack);
+    scenario::create_contract(
+        &mut li,
+        &customer,
+        "HT-LEGAL-16A",
+        &[("8000.00", "2026-03-10")],
+    )
+    .await
+    .or_logs(&stack);
+    let other = scenario::create_contract(
+        &mut li,
+        &customer,
+        "HT-LEGAL-16B",
+        &[("1000.00", "2026-04-20")],
+    )
+    .await
+    .or_logs(&stack);
+    // The first contract is escalated; the second falls overdue later into a new dunning
+    // case, and the debtor disputes it.
+    scenario::run_cycle(&mut admin, "2026-04-15")
+        .await
+        .or_logs(&stack);
+    let case = eventually("a legal case", EVENTUALLY, || async {
+        Ok(scenario::legal_cases(&lawyer, &customer, None)
+            .await?
+            .into_iter()
+            .next())
+    })
+    .await
+    .or_logs(&stack);
+    scenario::run_cycle(&mut admin, "2026-04-22")
+        .await
+        .or_logs(&stack);
+    let disputed = other.receivables[0].receivable_id.clone();
+    let dispute = eventually("dunning takes the dispute", EVENTUALLY, || async {
+        Ok(li
+            .dunning
+            .clone()
+            .open_dispute(dunning::OpenDisputeRequest {
+                idempotency_key: "dispute-16".into(),
+                customer_id: customer.clone(),
+                receivable_ids: vec![disputed.clone()],
+                reason: "the invoice names the wrong unit".into(),
+            })
+            .await
+            .ok()
+            .and_then(|r| r.into_inner().dispute))
+    })
+    .await
+    .or_logs(&stack);
+    let mut client = lawyer.legal.clone();
+    client
+        .move_case(step(
+            &case.case_id,
+            CaseStatus::LawyersLetterSent,
+            "2026-04-23",
+            "LL-16",
+            "l16-letter",
+        ))
+        .await
+        .or_logs(&stack);
+    let refused = eventually("legal knows the dispute", EVENTUALLY, || async {
+        let mut client = lawyer.legal.clone();
+        Ok(client
+            .move_case(step(
+                &case.case_id,
+                CaseStatus::PaymentOrderApplied,
+                "2026-04-24",
+                "PO-16",
+                "l16-order",
+            ))
+            .await
+            .err()
+            .filter(|e| e.code() == tonic::Code::FailedPrecondition))
+    })
+    .await
+    .or_logs(&stack);
+    assert!(
+        refused.message().contains("R-L7") && refused.message().contains(&dispute.dispute_id),
+        "{}",
+        refused.message()
+    );
+    assert!(
+        refused.message().contains("another debt"),
+        "{}",
+        refused.message()
+    );
+
+    // Dunning resolves the dispute: the route opens.
+    li.dunning
+        .resolve_dispute(dunning::ResolveDisputeRequest {
+            dispute_id: dispute.dispute_id.clone(),
+            resolution: dunning::DisputeStatus::Rejected as i32,
+            note: "the unit is right".into(),
+            relief: Vec::new(),
+        })
+        .await
+        .or_logs(&stack);
+    let moved = eventually("the payment order is taken", EVENTUALLY, || async {
+        let mut client = lawyer.legal.clone();
+        Ok(client
+            .move_case(step(
+                &case.case_id,
+                CaseStatus::PaymentOrderApplied,
+                "2026-04-24",
+                "PO-16",
+                "l16-order-2",
+            ))
+            .await
+            .ok()
+            .and_then(|r| r.into_inner().legal_case))
+    })
+    .await
+    .or_logs(&stack);
+    assert_eq!(moved.status, CaseStatus::PaymentOrderApplied as i32);
+}

@@ -16,7 +16,7 @@ use kit::outbox::Outbox;
 use kit::wire;
 use proto::events::v1 as events;
 
-use crate::store::{balances, cases};
+use crate::store::{balances, cases, disputes};
 
 /// The events legal consumes, decoded once at the edge.
 pub(crate) enum Consumed {
@@ -24,14 +24,20 @@ pub(crate) enum Consumed {
     EscalatedToLegal(events::EscalatedToLegal),
     /// Contracts booked a payment on a receivable (R-L4).
     AllocationApplied(Box<events::AllocationApplied>),
+    /// The debtor disputes items with dunning (R-D8): no payment order meanwhile (R-L7).
+    DisputeOpened(events::DisputeOpened),
+    /// A dispute was decided.
+    DisputeResolved(events::DisputeResolved),
 }
 
 impl Consumed {
     /// The envelope types legal consumes.
-    fn types() -> [String; 2] {
+    fn types() -> [String; 4] {
         [
             kit::events::type_name::<events::EscalatedToLegal>(),
             kit::events::type_name::<events::AllocationApplied>(),
+            kit::events::type_name::<events::DisputeOpened>(),
+            kit::events::type_name::<events::DisputeResolved>(),
         ]
     }
 }
@@ -45,6 +51,10 @@ impl TryFrom<&IncomingEvent> for Consumed {
             Ok(Self::EscalatedToLegal(event.decode()?))
         } else if event_type == kit::events::type_name::<events::AllocationApplied>() {
             Ok(Self::AllocationApplied(Box::new(event.decode()?)))
+        } else if event_type == kit::events::type_name::<events::DisputeOpened>() {
+            Ok(Self::DisputeOpened(event.decode()?))
+        } else if event_type == kit::events::type_name::<events::DisputeResolved>() {
+            Ok(Self::DisputeResolved(event.decode()?))
         } else {
             Err(HandleError::Permanent(format!(
                 "legal does not consume {event_type}"
@@ -70,6 +80,27 @@ impl Handler for Events {
         match Consumed::try_from(event)? {
             Consumed::EscalatedToLegal(escalation) => self.open_case(tx, escalation).await,
             Consumed::AllocationApplied(applied) => self.payment(tx, *applied).await,
+            Consumed::DisputeOpened(opened) => {
+                let receivables = opened
+                    .receivable_ids
+                    .iter()
+                    .map(|r| uuid("receivable_ids", r))
+                    .collect::<Result<Vec<_>, _>>()?;
+                disputes::opened(
+                    tx,
+                    uuid("dispute_id", &opened.dispute_id)?,
+                    uuid("customer_id", &opened.customer_id)?,
+                    &receivables,
+                    &opened.reason,
+                    &opened.opened_at,
+                )
+                .await?;
+                Ok(())
+            }
+            Consumed::DisputeResolved(resolved) => {
+                disputes::resolved(tx, uuid("dispute_id", &resolved.dispute_id)?).await?;
+                Ok(())
+            }
         }
     }
 }

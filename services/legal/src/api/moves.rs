@@ -177,6 +177,25 @@ impl Api {
         let to = from
             .apply(command.step)
             .map_err(|refused| ApiError::FailedPrecondition(refused.to_string()))?;
+        // R-L7: a payment order needs a claim nobody disputes: refused while the debtor has a
+        // dispute open with dunning (R-D8), on the claimed items or on any other debt.
+        if to == Status::PaymentOrderApplied
+            && let Some(open) =
+                crate::store::disputes::open_of_case(&mut tx, case.id, case.customer_id)
+                    .await?
+                    .first()
+        {
+            return Err(ApiError::FailedPrecondition(format!(
+                "a payment order is available only when no debt is in dispute (R-L7), and dispute {} ({}) is open {}: wait for dunning to resolve it, or file suit (LITIGATION_FILED) instead",
+                open.dispute_id,
+                open.reason,
+                if open.on_claimed_item {
+                    "on an item this case claims"
+                } else {
+                    "on another debt of the customer"
+                }
+            )));
+        }
         let last = steps::last_date(&mut tx, case.id).await?;
         let earliest = last.map_or(case.opened_on, |d| d.max(case.opened_on));
         if command.date < earliest {

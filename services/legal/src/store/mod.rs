@@ -3,4 +3,5 @@
 pub mod balances;
 pub mod cases;
 pub mod costs;
+pub mod disputes;
 pub mod steps;

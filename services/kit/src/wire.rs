@@ -44,6 +44,25 @@ pub fn positive_amount(field: &str, value: &str, currency: &str) -> Result<Decim
     Ok(amount)
 }
 
+/// Parses a required wire amount greater than zero: its currency (`<field>.currency`) and
+/// its amount (`field`) as [`positive_amount`]; a missing one names `field` with `example`
+/// (e.g. "120.00 CNY").
+pub fn required_money(
+    field: &str,
+    value: Option<&Money>,
+    example: &str,
+) -> Result<(Decimal, String), ApiError> {
+    let money = value.ok_or_else(|| {
+        ApiError::invalid(
+            field,
+            format!("is required: the amount and currency, e.g. {example}"),
+        )
+    })?;
+    let currency = currency(&format!("{field}.currency"), &money.currency)?;
+    let amount = positive_amount(field, &money.amount, &currency)?;
+    Ok((amount, currency))
+}
+
 /// Parses a business date "YYYY-MM-DD".
 pub fn date(field: &str, value: &str) -> Result<NaiveDate, ApiError> {
     NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {

@@ -88,12 +88,13 @@ pub(crate) async fn ingest(
     )
     .await?;
     let mut fresh: Vec<(Uuid, Incoming, Option<desk::Clearing>)> = Vec::with_capacity(lines.len());
-    let mut cleared = std::collections::HashSet::new();
+    // What lines may be besides new payments, read and locked once for the file.
+    let mut awaited = desk::Awaited::load(&mut tx, engine, lines).await?;
     for line in lines {
         // A credit the bank was expected to show that is no new payment (the desk's cash
         // deposit, a settlement batch's payout): the line is linked to it and claimed under
         // its id.
-        let expected = desk::expected_of(&mut tx, engine, line).await?;
+        let expected = awaited.expected_of(engine, line);
         let payment_id = expected.as_ref().map_or_else(Uuid::now_v7, |e| e.id);
         let claimed = store::claim_bank_line(
             &mut tx,
@@ -114,6 +115,7 @@ pub(crate) async fn ingest(
             continue;
         }
         if let Some(expected) = &expected {
+            awaited.linked(expected.id);
             if desk::link_expected(&mut tx, outbox, expected, line).await? {
                 response.exceptions_raised += 1;
             }
@@ -124,7 +126,7 @@ pub(crate) async fn ingest(
         response.payment_ids.push(payment_id.to_string());
         // R-P3: the line that shows a cheque, draft, bill or slip the desk acknowledged is
         // that payment, for what the acknowledgment says it pays.
-        let clearing = desk::clearing_of(&mut tx, engine, line, &mut cleared).await?;
+        let clearing = awaited.clearing_of(engine, line);
         let line = match &clearing {
             Some(c) => c.incoming(line),
             None => line.clone(),

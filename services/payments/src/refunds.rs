@@ -111,14 +111,7 @@ pub(crate) async fn request(
 ) -> Result<api::RequestRefundResponse, ApiError> {
     let idempotency_key = wire::required("idempotency_key", &request.idempotency_key, 200)?;
     let payment_id = wire::uuid("payment_id", &request.payment_id)?;
-    let money = request.amount.as_ref().ok_or_else(|| {
-        ApiError::invalid(
-            "amount",
-            "is required: the amount and currency to refund, e.g. 120.00 CNY",
-        )
-    })?;
-    let currency = wire::currency("amount.currency", &money.currency)?;
-    let amount = wire::positive_amount("amount", &money.amount, &currency)?;
+    let (amount, currency) = wire::required_money("amount", request.amount.as_ref(), "120.00 CNY")?;
     let reason = wire::required("reason", &request.reason, MAX_REASON)?;
     caller.touch("payment", payment_id);
     // R-O3: who asks is the authenticated principal.

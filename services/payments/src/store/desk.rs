@@ -729,21 +729,19 @@ pub(crate) async fn acknowledgment(
     .await
 }
 
-/// Pending acknowledgments of exactly this amount and currency presented to the account,
-/// locked, oldest first (the caller checks the line's reference names the instrument).
+/// Pending acknowledgments in the currency presented to the account, locked, oldest first
+/// (the caller matches amount and instrument number against each bank line).
 pub(crate) async fn pending_acknowledgments(
     tx: &mut PgConnection,
     account_index: &str,
-    amount: Decimal,
     currency: &str,
 ) -> Result<Vec<AcknowledgmentRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {ACK_COLUMNS} FROM acknowledgments a
-         WHERE a.status = $1 AND a.amount = $2 AND a.currency = $3 AND a.deposit_account_index = $4
+         WHERE a.status = $1 AND a.currency = $2 AND a.deposit_account_index = $3
          ORDER BY a.recorded_at FOR UPDATE OF a"
     )))
     .bind(AcknowledgmentStatus::Pending.as_str())
-    .bind(amount)
     .bind(currency)
     .bind(account_index)
     .fetch_all(&mut *tx)

@@ -8,3 +8,5 @@
 )]
 
 pub mod case;
+pub mod fees;
+pub mod limitation;

@@ -86,7 +86,8 @@ fn channel_text_to_wire(text: &str) -> i32 {
     Channel::parse(text).map_or(0, |c| channel_to_wire(c) as i32)
 }
 
-fn outcome_to_wire(outcome: Outcome) -> ContactOutcome {
+/// The wire form of a contact outcome.
+pub(crate) fn outcome_to_wire(outcome: Outcome) -> ContactOutcome {
     match outcome {
         Outcome::Sent => ContactOutcome::Sent,
         Outcome::Delivered => ContactOutcome::Delivered,
@@ -1126,6 +1127,14 @@ impl DunningService for Api {
         )
         .await
         .map_err(ApiError::from)?;
+        // R-L7: a demand that reached the debtor restarts the limitation (legal follows).
+        let zone = debtor
+            .time_zone
+            .parse::<Tz>()
+            .unwrap_or(chrono_tz::Asia::Shanghai);
+        crate::outreach::publish_demand(&mut tx, &self.outbox, &entry, zone)
+            .await
+            .map_err(ApiError::from)?;
         store::contacts::complete_task(
             &mut tx,
             task_id,

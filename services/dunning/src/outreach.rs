@@ -439,6 +439,7 @@ pub fn mask(address: &str) -> String {
 /// The database.
 pub async fn dispatch_due(
     pool: &PgPool,
+    outbox: &Outbox,
     router: &Router,
     attempts: u32,
     pause: Duration,
@@ -453,7 +454,7 @@ pub async fn dispatch_due(
         else {
             break;
         };
-        dispatch_one(&mut tx, router, &m, attempts, pause).await?;
+        dispatch_one(&mut tx, outbox, router, &m, attempts, pause).await?;
         tx.commit().await?;
         handled += 1;
     }
@@ -462,6 +463,7 @@ pub async fn dispatch_due(
 
 async fn dispatch_one(
     tx: &mut PgConnection,
+    outbox: &Outbox,
     router: &Router,
     m: &MessageRow,
     attempts: u32,
@@ -532,6 +534,14 @@ async fn dispatch_one(
         },
     )
     .await?;
+    if crate::domain::contact_log::demand_reached_debtor(channel, log_outcome) {
+        let zone = store::contacts::debtor(tx, m.customer_id)
+            .await?
+            .time_zone
+            .parse::<Tz>()
+            .unwrap_or(chrono_tz::Asia::Shanghai);
+        publish_demand(tx, outbox, &entry, zone).await?;
+    }
     store::contacts::message_sent(
         tx,
         m.id,
@@ -543,6 +553,47 @@ async fn dispatch_one(
     )
     .await?;
     tracing::info!(message_id = %m.id, channel = channel.as_str(), to = %mask(&m.address), status, tried, "dunning message");
+    Ok(())
+}
+
+/// R-L7, R-D4: publishes `DemandDelivered` for a logged contact that is a demand that reached
+/// the debtor ([`crate::domain::contact_log::demand_reached_debtor`]), in the transaction of
+/// the entry, so the event exists exactly when the entry does. `zone`: the debtor's time zone,
+/// for the day it reached them. Carries no personal data: the entry's seq is the reference.
+///
+/// # Errors
+/// The database (outbox).
+pub async fn publish_demand(
+    tx: &mut PgConnection,
+    outbox: &Outbox,
+    entry: &crate::domain::contact_log::Entry,
+    zone: Tz,
+) -> anyhow::Result<()> {
+    let d = &entry.draft;
+    if !crate::domain::contact_log::demand_reached_debtor(d.channel, d.outcome) {
+        return Ok(());
+    }
+    let customer_id = d.customer_id.to_string();
+    let event = events::DemandDelivered {
+        customer_id: customer_id.clone(),
+        case_id: if d.case_id.is_nil() {
+            String::new()
+        } else {
+            d.case_id.to_string()
+        },
+        contact_log_seq: entry.seq,
+        channel: crate::api::channel_to_wire(d.channel) as i32,
+        outcome: crate::api::outcome_to_wire(d.outcome) as i32,
+        delivered_on: d.at.with_timezone(&zone).date_naive().to_string(),
+        proof_kind: d
+            .delivery_proof
+            .as_ref()
+            .map(|p| p.kind().to_owned())
+            .unwrap_or_default(),
+    };
+    outbox
+        .enqueue(tx, kit::events::DUNNING, &customer_id, &event)
+        .await?;
     Ok(())
 }
 
@@ -679,10 +730,12 @@ pub fn spawn(
     every: Duration,
 ) {
     let dispatch_pool = pool.clone();
+    let dispatch_outbox = outbox.clone();
     tokio::spawn(async move {
         loop {
             match dispatch_due(
                 &dispatch_pool,
+                &dispatch_outbox,
                 &router,
                 TRIES_PER_ROUND,
                 Duration::from_millis(500),

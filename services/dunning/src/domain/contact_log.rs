@@ -153,6 +153,40 @@ named! {
     }
 }
 
+/// R-L7, R-D4: whether a contact is a demand for payment that reached the debtor, which
+/// restarts the limitation period of their claims (Civil Code art. 195; SPC Provisions on the
+/// limitation period, art. 8: a demand counts once it arrived, by letter, electronic message
+/// or in person). Counted: a channel addressed to the debtor (SMS, e-mail, app message, call,
+/// letter, notice at the door, visit, lawyer's letter) with an outcome that shows arrival:
+/// delivered (confirmed by the channel or a receipt), answered (spoken to), promise made (the
+/// debtor agreed to pay, itself an interruption) or disputed (they answered the demand).
+/// Not counted: sent alone (arrival unproven), failed, returned, no answer, refused, wrong
+/// number; and the court channels (payment order request, litigation handoff), which are
+/// legal's own steps and proven by the court's documents.
+pub fn demand_reached_debtor(channel: Channel, outcome: Outcome) -> bool {
+    let to_debtor = match channel {
+        Channel::Sms
+        | Channel::Email
+        | Channel::AppMessage
+        | Channel::PhoneCall
+        | Channel::Letter
+        | Channel::DoorNotice
+        | Channel::Visit
+        | Channel::LawyerLetter => true,
+        Channel::PaymentOrderRequest | Channel::LitigationHandoff => false,
+    };
+    let reached = match outcome {
+        Outcome::Delivered | Outcome::Answered | Outcome::PromiseMade | Outcome::Disputed => true,
+        Outcome::Sent
+        | Outcome::Failed
+        | Outcome::Returned
+        | Outcome::NoAnswer
+        | Outcome::Refused
+        | Outcome::WrongNumber => false,
+    };
+    to_debtor && reached
+}
+
 /// Who made the contact: an authenticated principal, or the system itself (scheduled notices).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Actor {

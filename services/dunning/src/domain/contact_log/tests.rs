@@ -323,3 +323,45 @@ fn digests_parse_from_hex_and_bytes_only_at_full_length() {
     assert_eq!(Digest::from_hex("abcd"), None);
     assert_eq!(Digest::from_slice(&[0; 31]), None);
 }
+
+/// R-L7: which contacts restart the limitation period.
+#[test]
+fn a_demand_counts_once_it_reached_the_debtor_on_a_debtor_channel() {
+    for channel in [
+        Channel::Sms,
+        Channel::Email,
+        Channel::Letter,
+        Channel::LawyerLetter,
+    ] {
+        assert!(
+            demand_reached_debtor(channel, Outcome::Delivered),
+            "{channel:?}"
+        );
+        assert!(
+            !demand_reached_debtor(channel, Outcome::Sent),
+            "{channel:?}"
+        );
+        assert!(
+            !demand_reached_debtor(channel, Outcome::Returned),
+            "{channel:?}"
+        );
+    }
+    assert!(demand_reached_debtor(Channel::PhoneCall, Outcome::Answered));
+    assert!(demand_reached_debtor(Channel::Visit, Outcome::PromiseMade));
+    assert!(demand_reached_debtor(Channel::PhoneCall, Outcome::Disputed));
+    assert!(!demand_reached_debtor(
+        Channel::PhoneCall,
+        Outcome::NoAnswer
+    ));
+    assert!(!demand_reached_debtor(
+        Channel::PhoneCall,
+        Outcome::WrongNumber
+    ));
+    for outcome in Outcome::ALL {
+        assert!(!demand_reached_debtor(Channel::LitigationHandoff, *outcome));
+        assert!(!demand_reached_debtor(
+            Channel::PaymentOrderRequest,
+            *outcome
+        ));
+    }
+}

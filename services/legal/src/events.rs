@@ -16,7 +16,14 @@ use kit::outbox::Outbox;
 use kit::wire;
 use proto::events::v1 as events;
 
+use crate::domain::{fees, limitation};
 use crate::store::{balances, cases, disputes};
+
+/// A YYYY-MM-DD field of an event.
+fn date(field: &str, value: &str) -> Result<NaiveDate, HandleError> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|e| HandleError::Permanent(format!("{field} {value:?}: {e}")))
+}
 
 /// The events legal consumes, decoded once at the edge.
 pub(crate) enum Consumed {
@@ -28,16 +35,22 @@ pub(crate) enum Consumed {
     DisputeOpened(events::DisputeOpened),
     /// A dispute was decided.
     DisputeResolved(events::DisputeResolved),
+    /// A demand reached the debtor (dunning's contact log): the limitation restarts (R-L7).
+    DemandDelivered(events::DemandDelivered),
+    /// Contracts' daily cycle completed: the business date, for limitation warnings (R-L7).
+    DailyCycleCompleted(events::DailyCycleCompleted),
 }
 
 impl Consumed {
     /// The envelope types legal consumes.
-    fn types() -> [String; 4] {
+    fn types() -> [String; 6] {
         [
             kit::events::type_name::<events::EscalatedToLegal>(),
             kit::events::type_name::<events::AllocationApplied>(),
             kit::events::type_name::<events::DisputeOpened>(),
             kit::events::type_name::<events::DisputeResolved>(),
+            kit::events::type_name::<events::DemandDelivered>(),
+            kit::events::type_name::<events::DailyCycleCompleted>(),
         ]
     }
 }
@@ -55,6 +68,10 @@ impl TryFrom<&IncomingEvent> for Consumed {
             Ok(Self::DisputeOpened(event.decode()?))
         } else if event_type == kit::events::type_name::<events::DisputeResolved>() {
             Ok(Self::DisputeResolved(event.decode()?))
+        } else if event_type == kit::events::type_name::<events::DemandDelivered>() {
+            Ok(Self::DemandDelivered(event.decode()?))
+        } else if event_type == kit::events::type_name::<events::DailyCycleCompleted>() {
+            Ok(Self::DailyCycleCompleted(event.decode()?))
         } else {
             Err(HandleError::Permanent(format!(
                 "legal does not consume {event_type}"
@@ -101,6 +118,8 @@ impl Handler for Events {
                 disputes::resolved(tx, uuid("dispute_id", &resolved.dispute_id)?).await?;
                 Ok(())
             }
+            Consumed::DemandDelivered(demand) => self.demand_delivered(tx, &demand).await,
+            Consumed::DailyCycleCompleted(cycle) => self.daily_cycle(tx, &cycle).await,
         }
     }
 }
@@ -150,6 +169,19 @@ impl Events {
             escalation.reason
         );
         cases::log(tx, case_id, "opened", &detail).await?;
+        // R-L7: the limitation runs from the day after the earliest claimed due date, or from
+        // the latest demand that reached the debtor since.
+        let due_dates = escalation
+            .receivables
+            .iter()
+            .filter(|r| !r.due_date.is_empty())
+            .map(|r| date("due_date", &r.due_date))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(known) = limitation::default_known_on(due_dates) {
+            let demand = crate::store::limitation::latest_demand(tx, customer_id).await?;
+            let period = limitation::period(known, demand);
+            crate::store::limitation::set_period(tx, case_id, known, &period).await?;
+        }
         let opened = events::CaseOpened {
             case_id: case_id.to_string(),
             escalation_id: escalation.escalation_id.clone(),
@@ -242,13 +274,23 @@ impl Events {
                 return Ok(());
             }
             cases::set_claim(tx, case_id, Decimal::ZERO, true).await?;
-            let reason =
-                format!("the debtor paid everything the case claims (last payment {paid_on})");
+            // R-L7: withdrawing a filed suit brings back half its acceptance fee (art. 15).
+            let (status, acceptance_fee) = cases::status_and_acceptance_fee(tx, case_id).await?;
+            let status = crate::domain::case::Status::parse(&status).ok_or_else(|| {
+                HandleError::Permanent(format!("case {case_id} has the unknown status {status:?}"))
+            })?;
+            let refund = fees::refund_on_withdrawal(acceptance_fee, status);
+            cases::record_court_fee_refund(tx, case_id, refund).await?;
+            let reason = format!(
+                "the debtor paid everything the case claims (last payment {paid_on}); court-fee refund {} {currency}",
+                wire::format_amount(refund, currency)
+            );
             cases::log(tx, case_id, "withdrawal_requested", &reason).await?;
             let event = events::WithdrawalRequested {
                 case_id: case_id.to_string(),
                 customer_id: customer_id.to_owned(),
                 reason,
+                court_fee_refund: Some(wire::money(refund, currency)),
             };
             self.outbox
                 .enqueue(tx, kit::events::LEGAL_CASES, customer_id, &event)
@@ -272,6 +314,89 @@ impl Events {
     }
 }
 
+impl Events {
+    /// R-L7: a demand reached the debtor: kept if it is the latest, and every open case of
+    /// the debtor restarts its limitation from it. Replay-safe: the latest demand only moves
+    /// later, and the period is recomputed from it.
+    async fn demand_delivered(
+        &self,
+        tx: &mut PgConnection,
+        demand: &events::DemandDelivered,
+    ) -> Result<(), HandleError> {
+        let customer_id = uuid("customer_id", &demand.customer_id)?;
+        let delivered = limitation::Demand {
+            delivered_on: date("delivered_on", &demand.delivered_on)?,
+            contact_log_seq: i64::try_from(demand.contact_log_seq).map_err(|_| {
+                HandleError::Permanent(format!(
+                    "contact_log_seq {} is out of range",
+                    demand.contact_log_seq
+                ))
+            })?,
+        };
+        let latest = crate::store::limitation::record_demand(tx, customer_id, delivered).await?;
+        for (case_id, known, stored) in
+            crate::store::limitation::open_cases_of(tx, customer_id).await?
+        {
+            let period = limitation::period(known, Some(latest));
+            if stored == Some(period.expires_on) {
+                continue;
+            }
+            crate::store::limitation::set_period(tx, case_id, known, &period).await?;
+            if let Some(by) = period.restarted_by {
+                let detail = format!(
+                    "limitation restarted by a demand delivered on {} (contact log seq {}); it now ends on {}",
+                    by.delivered_on, by.contact_log_seq, period.expires_on
+                );
+                cases::log(tx, case_id, "limitation_restarted", &detail).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// R-L7: the daily cycle moved the business date: each open case not yet in court whose
+    /// limitation ends within the warning window is warned about once per expiry date
+    /// (stored, so replays and restarts publish nothing again).
+    async fn daily_cycle(
+        &self,
+        tx: &mut PgConnection,
+        cycle: &events::DailyCycleCompleted,
+    ) -> Result<(), HandleError> {
+        let as_of = date("as_of", &cycle.as_of)?;
+        let today = crate::store::limitation::advance_business_date(tx, as_of).await?;
+        let Some(horizon) = today.checked_add_days(chrono::Days::new(
+            u64::try_from(limitation::WARNING_DAYS).unwrap_or(0),
+        )) else {
+            return Ok(());
+        };
+        for due in crate::store::limitation::unwarned_due_by(tx, horizon).await? {
+            let expires_on = due.limitation_expires_on;
+            let days_left = limitation::days_left(expires_on, today);
+            let days_left = i32::try_from(days_left).unwrap_or(i32::MIN);
+            if !crate::store::limitation::record_warning(tx, due.id, expires_on, today, days_left)
+                .await?
+            {
+                continue;
+            }
+            let detail =
+                format!("limitation period ends on {expires_on}: {days_left} days left on {today}");
+            cases::log(tx, due.id, "limitation_expiring", &detail).await?;
+            let customer_id = due.customer_id.to_string();
+            let event = events::LimitationPeriodExpiring {
+                case_id: due.id.to_string(),
+                customer_id: customer_id.clone(),
+                expires_on: expires_on.to_string(),
+                days_left,
+                business_date: today.to_string(),
+            };
+            self.outbox
+                .enqueue(tx, kit::events::LEGAL_CASES, &customer_id, &event)
+                .await?;
+            tracing::info!(case_id = %due.id, %expires_on, days_left, "limitation period expiring");
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,6 +406,8 @@ mod tests {
         let events = Consumed::types();
         assert!(events.iter().any(|t| t.ends_with("EscalatedToLegal")));
         assert!(events.iter().any(|t| t.ends_with("AllocationApplied")));
+        assert!(events.iter().any(|t| t.ends_with("DemandDelivered")));
+        assert!(events.iter().any(|t| t.ends_with("DailyCycleCompleted")));
         assert!(!events.iter().any(|t| t.ends_with("CaseOpened")));
     }
 }

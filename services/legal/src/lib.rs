@@ -29,6 +29,8 @@ pub async fn run(
     config: kit::Config,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // R-L7: the court-fee schedule shipped with the service is checked before anything runs.
+    let fees = std::sync::Arc::new(domain::fees::Schedule::national()?);
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
     // The topics: kit::events::SUBSCRIPTIONS (also the broker's ACLs).
     app.consume(events::Events {
@@ -37,6 +39,7 @@ pub async fn run(
     let server = LegalServiceServer::new(Api {
         pool: app.pool.clone(),
         outbox: app.outbox.clone(),
+        fees,
     });
     app.serve(
         tonic::service::Routes::new(server),

@@ -13,12 +13,18 @@ use proto::legal::v1::legal_service_server::LegalService;
 use proto::types::v1::{CaseOutcome, CaseStatus};
 
 use crate::domain::case::{Outcome, Status as CaseLife};
+use crate::domain::limitation;
 use crate::store::{cases, steps};
+
+/// The widest ListCases limitation window, in days.
+const MAX_LIMITATION_WINDOW: u32 = 3650;
 
 /// The gRPC API.
 pub struct Api {
     pub(crate) pool: PgPool,
     pub(crate) outbox: kit::outbox::Outbox,
+    /// R-L7: the court-fee schedule (checked at start).
+    pub(crate) fees: std::sync::Arc<crate::domain::fees::Schedule>,
 }
 
 /// A domain status on the wire.
@@ -97,13 +103,57 @@ pub(crate) fn step_to_wire(step: &steps::StepRow) -> api::CaseStep {
     }
 }
 
+/// R-L7: a case's court fees on the wire (the refund is zero until one is computed).
+fn court_fees_to_wire(row: &cases::CaseRow, currency: &str) -> Option<api::CourtFees> {
+    let money = |amount: Option<rust_decimal::Decimal>| amount.map(|a| wire::money(a, currency));
+    Some(api::CourtFees {
+        schedule_id: row.fee_schedule.clone().unwrap_or_default(),
+        payment_order_fee: money(row.payment_order_fee),
+        acceptance_fee: money(row.acceptance_fee),
+        court_fee_refund: Some(wire::money(
+            row.court_fee_refund.unwrap_or_default(),
+            currency,
+        )),
+    })
+}
+
+/// R-L7: a case's limitation period on the wire, days left counted from `today`.
+fn limitation_to_wire(row: &cases::CaseRow, today: chrono::NaiveDate) -> Option<api::Limitation> {
+    let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    let days_left = row.limitation_expires_on.map_or(0, |end| {
+        let days = limitation::days_left(end, today);
+        i32::try_from(days).unwrap_or(if days < 0 { i32::MIN } else { i32::MAX })
+    });
+    Some(api::Limitation {
+        default_known_on: date(row.default_known_on),
+        expires_on: date(row.limitation_expires_on),
+        restarted_on: date(row.limitation_restarted_on),
+        restarted_by_contact_log_seq: row
+            .limitation_restart_seq
+            .and_then(|s| u64::try_from(s).ok())
+            .unwrap_or(0),
+        days_left,
+    })
+}
+
 impl Api {
+    /// The latest business date of contracts' daily cycle (R-L7 days left); before the first
+    /// cycle was seen, today's date.
+    async fn business_date(&self) -> Result<chrono::NaiveDate, ApiError> {
+        Ok(crate::store::limitation::business_date(&self.pool)
+            .await?
+            .unwrap_or_else(|| chrono::Utc::now().date_naive()))
+    }
+
     /// A case with its receivables, log and history.
     pub(crate) async fn load(&self, row: cases::CaseRow) -> Result<api::LegalCase, ApiError> {
         let currency = row.currency.trim().to_owned();
         let receivables = cases::claimed_receivables(&self.pool, row.id).await?;
         let log = cases::log_of(&self.pool, row.id).await?;
         let history = steps::history(&self.pool, row.id).await?;
+        let today = self.business_date().await?;
+        let court_fees = court_fees_to_wire(&row, &currency);
+        let limitation = limitation_to_wire(&row, today);
         Ok(api::LegalCase {
             case_id: row.id.to_string(),
             customer_id: row.customer_id.to_string(),
@@ -133,6 +183,8 @@ impl Api {
                 })
                 .collect(),
             history: history.iter().map(step_to_wire).collect(),
+            court_fees,
+            limitation,
         })
     }
 
@@ -184,9 +236,24 @@ impl LegalService for Api {
                 .into());
             }
         };
+        // R-L7: open cases whose limitation ends within N days of the business date.
+        let within = request.limitation_expires_within_days;
+        if within > MAX_LIMITATION_WINDOW {
+            return Err(ApiError::invalid(
+                "limitation_expires_within_days",
+                format!("at most {MAX_LIMITATION_WINDOW} days (ten years); 0 for no filter"),
+            )
+            .into());
+        }
+        let limitation_by = if within == 0 {
+            None
+        } else {
+            let today = self.business_date().await?;
+            today.checked_add_days(chrono::Days::new(u64::from(within)))
+        };
         let paging = kit::paging::Paging::<(chrono::NaiveDate, Uuid)>::parse(
             &format!(
-                "legal.ListCases customer_id={customer_id:?} status={status:?} flagged={}",
+                "legal.ListCases customer_id={customer_id:?} status={status:?} flagged={} limitation_within={within}",
                 request.withdrawal_flagged
             ),
             request.page_size,
@@ -198,6 +265,7 @@ impl LegalService for Api {
                 customer_id,
                 status,
                 withdrawal_flagged_only: request.withdrawal_flagged,
+                limitation_by,
                 after: paging.after().copied(),
                 limit: paging.fetch_limit(),
             },

@@ -12,6 +12,7 @@ use proto::legal::v1 as api;
 
 use super::{Api, outcome_to_wire, status_from_wire, status_to_wire, step_to_wire};
 use crate::domain::case::{Outcome, Status, Step};
+use crate::domain::fees;
 use crate::store::{cases, steps};
 
 /// The longest document reference kept.
@@ -130,6 +131,54 @@ fn same_step(earlier: &steps::StepRow, step: Step) -> bool {
 }
 
 impl Api {
+    /// R-L7: the court fees a step brings, recorded with the case in the step's transaction:
+    /// the payment order fee (a third of the acceptance fee) on the amount claimed when the
+    /// case moves to payment_order_applied, the acceptance fee on the amount claimed when it
+    /// moves to litigation_filed, and the refund of a withdrawn or settled close (returned,
+    /// for CaseStatusChanged). Fees are computed only for a claim in the schedule's currency:
+    /// courts charge in yuan, and a foreign-currency claim is converted by the court.
+    async fn court_fees(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        case: &cases::CaseRow,
+        from: Status,
+        step: Step,
+    ) -> Result<Option<rust_decimal::Decimal>, ApiError> {
+        let currency = case.currency.trim();
+        let in_schedule = currency == self.fees.currency;
+        let amount = wire::format_amount(case.amount_claimed, currency);
+        match step {
+            Step::MoveTo(Status::PaymentOrderApplied) if in_schedule => {
+                let fee = self.fees.payment_order_fee(case.amount_claimed);
+                cases::record_payment_order_fee(tx, case.id, &self.fees.id, fee).await?;
+                let detail = format!(
+                    "payment order fee {} {currency} on {amount} claimed (schedule {}, art. 14: a third of the acceptance fee)",
+                    wire::format_amount(fee, currency),
+                    self.fees.id
+                );
+                cases::log(tx, case.id, "court_fee", &detail).await?;
+                Ok(None)
+            }
+            Step::MoveTo(Status::LitigationFiled) if in_schedule => {
+                let fee = self.fees.acceptance_fee(case.amount_claimed);
+                cases::record_acceptance_fee(tx, case.id, &self.fees.id, fee).await?;
+                let detail = format!(
+                    "acceptance fee {} {currency} on {amount} claimed (schedule {}, art. 13)",
+                    wire::format_amount(fee, currency),
+                    self.fees.id
+                );
+                cases::log(tx, case.id, "court_fee", &detail).await?;
+                Ok(None)
+            }
+            Step::Close(outcome @ (Outcome::Withdrawn | Outcome::Settled)) => {
+                let refund = fees::refund_on_close(case.acceptance_fee, from, outcome);
+                cases::record_court_fee_refund(tx, case.id, refund).await?;
+                Ok(Some(refund))
+            }
+            Step::MoveTo(_) | Step::Close(_) | Step::PreserveAssets => Ok(None),
+        }
+    }
+
     /// Records `command` in one transaction: the step in the history, the case's new status
     /// (or preservation flag), the case log and the event (outbox). A repeat of the key
     /// returns the first step.
@@ -229,6 +278,7 @@ impl Api {
             },
         )
         .await?;
+        let court_fee_refund = self.court_fees(&mut tx, &case, from, command.step).await?;
         let customer_id = case.customer_id.to_string();
         let document = if command.document_reference.is_empty() {
             String::new()
@@ -276,6 +326,7 @@ impl Api {
                 document_reference: command.document_reference.clone(),
                 reason: command.reason.clone(),
                 actor: caller.subject().to_owned(),
+                court_fee_refund: court_fee_refund.map(|r| wire::money(r, case.currency.trim())),
             };
             self.outbox
                 .enqueue(&mut tx, kit::events::LEGAL_CASES, &customer_id, &event)

@@ -30,9 +30,27 @@ pub struct CaseRow {
     pub withdrawal_flagged: bool,
     /// The business date of the escalation.
     pub opened_on: NaiveDate,
+    /// R-L7: the court-fee schedule the fees were computed from.
+    pub fee_schedule: Option<String>,
+    /// R-L7: the payment order fee, once the case moved to payment_order_applied.
+    pub payment_order_fee: Option<Decimal>,
+    /// R-L7: the acceptance fee, once the case moved to litigation_filed.
+    pub acceptance_fee: Option<Decimal>,
+    /// R-L7: the court-fee refund announced on a withdrawal flag or a withdrawn/settled close.
+    pub court_fee_refund: Option<Decimal>,
+    /// R-L7: the day after the earliest claimed due date (unknown for cases before issue 15).
+    pub default_known_on: Option<NaiveDate>,
+    /// R-L7: the last day of the limitation period.
+    pub limitation_expires_on: Option<NaiveDate>,
+    /// R-L7: the day a delivered demand restarted the period.
+    pub limitation_restarted_on: Option<NaiveDate>,
+    /// R-L7: that demand's contact-log seq.
+    pub limitation_restart_seq: Option<i64>,
 }
 
-const COLUMNS: &str = "id, customer_id, dunning_case_id, currency, amount_claimed, status, outcome, closed_on, assets_preserved, withdrawal_flagged, opened_on";
+const COLUMNS: &str = "id, customer_id, dunning_case_id, currency, amount_claimed, status, outcome, closed_on, assets_preserved, withdrawal_flagged, opened_on,
+    fee_schedule, payment_order_fee, acceptance_fee, court_fee_refund,
+    default_known_on, limitation_expires_on, limitation_restarted_on, limitation_restart_seq";
 
 /// One receivable a case claims.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -215,6 +233,63 @@ pub async fn set_claim(
     Ok(())
 }
 
+/// R-L7: records the payment order fee computed from `schedule`.
+pub async fn record_payment_order_fee(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    schedule: &str,
+    fee: Decimal,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE cases SET fee_schedule = $2, payment_order_fee = $3 WHERE id = $1")
+        .bind(case_id)
+        .bind(schedule)
+        .bind(fee)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// R-L7: records the acceptance fee computed from `schedule`.
+pub async fn record_acceptance_fee(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    schedule: &str,
+    fee: Decimal,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE cases SET fee_schedule = $2, acceptance_fee = $3 WHERE id = $1")
+        .bind(case_id)
+        .bind(schedule)
+        .bind(fee)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// R-L7: records the court-fee refund of a withdrawal or a withdrawn/settled close.
+pub async fn record_court_fee_refund(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    refund: Decimal,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE cases SET court_fee_refund = $2 WHERE id = $1")
+        .bind(case_id)
+        .bind(refund)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The stored status name and acceptance fee of a case (for the refund of a withdrawal).
+pub async fn status_and_acceptance_fee(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+) -> Result<(String, Option<Decimal>), sqlx::Error> {
+    sqlx::query_as("SELECT status, acceptance_fee FROM cases WHERE id = $1")
+        .bind(case_id)
+        .fetch_one(conn)
+        .await
+}
+
 /// Appends to a case's log.
 pub async fn log(
     conn: &mut PgConnection,
@@ -263,6 +338,8 @@ pub struct ListFilter {
     pub status: Option<&'static str>,
     /// Only cases flagged for withdrawal.
     pub withdrawal_flagged_only: bool,
+    /// Only open cases whose limitation period ends on or before this date (R-L7).
+    pub limitation_by: Option<NaiveDate>,
     /// After this (opened_on, id).
     pub after: Option<(NaiveDate, Uuid)>,
     /// At most this many.
@@ -277,6 +354,7 @@ pub async fn list(pool: &PgPool, filter: &ListFilter) -> Result<Vec<CaseRow>, sq
          WHERE ($1::uuid IS NULL OR customer_id = $1) AND ($2::text IS NULL OR status = $2)
            AND (NOT $3 OR withdrawal_flagged)
            AND ($4::date IS NULL OR (opened_on, id) > ($4, $5))
+           AND ($7::date IS NULL OR (status <> 'closed' AND limitation_expires_on <= $7))
          ORDER BY opened_on, id LIMIT $6"
     )))
     .bind(filter.customer_id)
@@ -285,6 +363,7 @@ pub async fn list(pool: &PgPool, filter: &ListFilter) -> Result<Vec<CaseRow>, sq
     .bind(after_date)
     .bind(after_id)
     .bind(filter.limit)
+    .bind(filter.limitation_by)
     .fetch_all(pool)
     .await
 }

@@ -4,4 +4,5 @@ pub mod balances;
 pub mod cases;
 pub mod costs;
 pub mod disputes;
+pub mod limitation;
 pub mod steps;

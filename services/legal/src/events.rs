@@ -338,10 +338,11 @@ impl Events {
             crate::store::limitation::open_cases_of(tx, customer_id).await?
         {
             let period = limitation::period(known, Some(latest));
+            // Stored even when the end stays (a later entry of the same day is the proof now).
+            crate::store::limitation::set_period(tx, case_id, known, &period).await?;
             if stored == Some(period.expires_on) {
                 continue;
             }
-            crate::store::limitation::set_period(tx, case_id, known, &period).await?;
             if let Some(by) = period.restarted_by {
                 let detail = format!(
                     "limitation restarted by a demand delivered on {} (contact log seq {}); it now ends on {}",

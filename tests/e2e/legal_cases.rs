@@ -501,6 +501,13 @@ async fn a_payment_order_is_refused_while_a_dispute_is_open_r_l7() {
     })
     .await
     .or_logs(&stack);
+    // Sync point: legal has handled DisputeOpened (the outbox relay publishes it within its
+    // poll interval) before the first payment-order attempt; otherwise that attempt can win
+    // the race, the case moves, and no later attempt can be refused.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    crate::helpers::caught_up(&stack, "legal", kit::events::DUNNING)
+        .await
+        .or_logs(&stack);
     let mut client = lawyer.legal.clone();
     client
         .move_case(step(

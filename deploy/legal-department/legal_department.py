@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "generated"))
 
 import grpc  # noqa: E402
 from confluent_kafka import Consumer, KafkaError, KafkaException  # noqa: E402
+from google.protobuf.message import DecodeError  # noqa: E402
 
 from court_fees import acceptance_fee  # noqa: E402
 from receivables.events.v1 import envelope_pb2  # noqa: E402
@@ -159,9 +160,7 @@ def legal_channel(args) -> grpc.Channel:
         if not token:
             raise Fatal("no token: give --token-file or set LEGAL_DEPARTMENT_TOKEN")
         call = grpc.access_token_call_credentials(token)
-    credentials = grpc.composite_channel_credentials(
-        grpc.ssl_channel_credentials(root_certificates=roots), call
-    )
+    credentials = grpc.composite_channel_credentials(grpc.ssl_channel_credentials(root_certificates=roots), call)
     options = []
     if args.tls_server_name:
         options.append(("grpc.ssl_target_name_override", args.tls_server_name))
@@ -201,9 +200,7 @@ class Department:
                 pause = min(pause * 2, 30.0)
 
     def case(self, case_id: str) -> legal_pb2.LegalCase:
-        return self.call(
-            f"GetCase {case_id}", self.stub.GetCase, legal_pb2.GetCaseRequest(case_id=case_id)
-        ).legal_case
+        return self.call(f"GetCase {case_id}", self.stub.GetCase, legal_pb2.GetCaseRequest(case_id=case_id)).legal_case
 
     def work(self, case_id: str) -> None:
         """Moves the case along the playbook and records the court fee; what was done before
@@ -212,7 +209,9 @@ class Department:
         ref = case_id.replace("-", "")[:12].upper()
         for step in PLAYBOOK:
             if case.status == legal_case_pb2.CASE_STATUS_CLOSED:
-                log.info("case %s is closed (%s): nothing to do", case_id, legal_case_pb2.CaseOutcome.Name(case.outcome))
+                log.info(
+                    "case %s is closed (%s): nothing to do", case_id, legal_case_pb2.CaseOutcome.Name(case.outcome)
+                )
                 return
             if road_index(case.status) >= road_index(step.to_status):
                 log.info("case %s is at %s: %s done already", case_id, Status.Name(case.status), step.key)
@@ -294,7 +293,10 @@ def describe(envelope: envelope_pb2.Envelope) -> str:
     message_type = getattr(events_pb2, name, None)
     if message_type is None:
         return f"{envelope.event_type} (not known to this client)"
-    event = message_type.FromString(envelope.payload)
+    try:
+        event = message_type.FromString(envelope.payload)
+    except DecodeError:
+        return f"{name} (payload not decodable)"
     case_id = getattr(event, "case_id", "")
     return f"{name} for customer {envelope.aggregate_key}" + (f", case {case_id}" if case_id else "")
 
@@ -381,9 +383,25 @@ def run(args) -> int:
                     log.warning("kafka: %s", message.error())
                     continue
                 drained.discard(message.partition())
-                envelope = envelope_pb2.Envelope.FromString(message.value())
-                if envelope.event_type == CASE_OPENED:
-                    opened = events_pb2.CaseOpened.FromString(envelope.payload)
+                try:
+                    envelope = envelope_pb2.Envelope.FromString(message.value() or b"")
+                    opened = (
+                        events_pb2.CaseOpened.FromString(envelope.payload)
+                        if envelope.event_type == CASE_OPENED
+                        else None
+                    )
+                except DecodeError as error:
+                    # It will never decode: say where it is and go on (an outside reader has
+                    # no dead-letter topic; ListCases still shows every case).
+                    log.error(
+                        "%s partition %d offset %d is not an event envelope (%s): skipped",
+                        message.topic(),
+                        message.partition(),
+                        message.offset(),
+                        error,
+                    )
+                    opened = envelope = None
+                if opened is not None:
                     log.info(
                         "event %s: case %s opened on %s for customer %s, claim %s %s",
                         envelope.event_id,
@@ -395,7 +413,7 @@ def run(args) -> int:
                     )
                     department.work(opened.case_id)
                     cases += 1
-                else:
+                elif envelope is not None:
                     log.info("event %s: %s", envelope.event_id, describe(envelope))
                 # Only now: everything for this message is recorded. A failed commit only
                 # means the message comes again, which the idempotency keys make harmless.

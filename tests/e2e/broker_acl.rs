@@ -2,7 +2,8 @@
 //! ACLs do not allow. Another service's principal cannot put a `PaymentAllocated` on the
 //! payments topic (and the receivable's balance stays as it was, while the same event from
 //! payments' principal is applied); a client without credentials, with a wrong password or
-//! in plaintext does not get in; a service cannot read a topic it does not consume.
+//! in plaintext does not get in; a service cannot read a topic it does not consume, nor the
+//! legal department any topic but the legal cases topic.
 //! Skipped on the mock cluster and external brokers (no TLS, SASL or ACLs there).
 
 use std::time::Duration;
@@ -183,6 +184,17 @@ async fn the_broker_refuses_what_the_acls_do_not_allow() {
         describe(&scoring, &payments_topic).await,
         Seen::TopicError(RDKafkaErrorCode::TopicAuthorizationFailed),
         "scoring may see the payments topic"
+    );
+
+    // R-L6: the legal department, a reader outside the platform, sees the legal cases topic
+    // and nothing else.
+    let legal_department = as_service(kit::events::LEGAL_DEPARTMENT);
+    let legal_topic = format!("{}{}", stack.topic_prefix, kit::events::LEGAL_CASES);
+    assert_eq!(describe(&legal_department, &legal_topic).await, Seen::Topic);
+    assert_eq!(
+        describe(&legal_department, &payments_topic).await,
+        Seen::TopicError(RDKafkaErrorCode::TopicAuthorizationFailed),
+        "the legal department may see the payments topic"
     );
 
     // Credentials: the right password gets in, a wrong one, none, or plaintext do not.

@@ -32,6 +32,7 @@ mod helpers;
 mod key_rotation;
 mod legal_cases;
 mod legal_catch_up;
+mod legal_department;
 mod legal_fees;
 mod limits;
 mod metrics;

@@ -13,11 +13,11 @@
 //!
 //! Security, as in production: clients connect to a SASL_SSL listener (TLS with a
 //! certificate from the cluster's own throwaway CA, [`KafkaPki`]; SCRAM-SHA-512 with one
-//! principal per service plus `admin` for the harness, credentials added when the storage is
-//! formatted); the nodes talk to each other and to the controller over mutual TLS
-//! (`User:broker`). `StandardAuthorizer` with `allow.everyone.if.no.acl.found=false`:
-//! `admin` and `broker` are super users, the services get exactly the ACLs of
-//! [`kit::events::acl_rules`] ([`KafkaBroker::grant`]).
+//! principal per service, one per external reader (the legal department) and `admin` for the
+//! harness, credentials added when the storage is formatted); the nodes talk to each other
+//! and to the controller over mutual TLS (`User:broker`). `StandardAuthorizer` with
+//! `allow.everyone.if.no.acl.found=false`: `admin` and `broker` are super users, the services
+//! and readers get exactly the ACLs of [`kit::events::acl_rules`] ([`KafkaBroker::grant`]).
 
 use std::fs;
 use std::io::{BufRead as _, BufReader};
@@ -76,9 +76,16 @@ exit "$code"
 /// The harness's principal: a super user (creates topics, reads and writes anything).
 pub const ADMIN: &str = "admin";
 
-/// The principals with SCRAM credentials: the harness and one per service.
+/// The principals with SCRAM credentials: the harness, one per service and one per reader
+/// outside the platform (the legal department, R-L6).
 fn principals() -> impl Iterator<Item = &'static str> {
-    std::iter::once(ADMIN).chain(kit::events::CONSUMING_SERVICES.iter().copied())
+    std::iter::once(ADMIN)
+        .chain(kit::events::CONSUMING_SERVICES.iter().copied())
+        .chain(
+            kit::events::EXTERNAL_READERS
+                .iter()
+                .map(|(reader, _)| *reader),
+        )
 }
 
 /// One node of the cluster: a JVM that is broker and KRaft controller.

@@ -155,6 +155,13 @@ impl Stack {
                 kafka.password_file(crate::kafka::ADMIN).display(),
                 kafka.ca_file().display()
             ));
+            // R-L6: what deploy/legal-department/ needs to read the legal cases topic.
+            progress(&format!(
+                "kafka: the legal department reads {topic_prefix}{} as {}: password in {}",
+                kit::events::LEGAL_CASES,
+                kit::events::LEGAL_DEPARTMENT,
+                kafka.password_file(kit::events::LEGAL_DEPARTMENT).display()
+            ));
         }
 
         let auth_dir = options

@@ -20,6 +20,16 @@ pub const DUNNING: &str = "collections.dunning.events.v1";
 /// Legal: case opened, claim updated, withdrawal requested. The legal department reads it.
 pub const LEGAL_CASES: &str = "collections.legal.cases.v1";
 
+/// The legal department's system (R-L6): a reader outside the platform, with a Kafka
+/// principal of its own that may read the legal cases topic and nothing else
+/// (`deploy/legal-department/`, the AsyncAPI document `proto/asyncapi/legal-department.yaml`).
+pub const LEGAL_DEPARTMENT: &str = "legal-department";
+
+/// Readers outside the platform: their principal (SASL user name) and the topics (without
+/// prefix) they may read, in consumer groups named from [`consumer_group`]. They write
+/// nothing and have no dead-letter topic: what they do with an event is theirs to decide.
+pub const EXTERNAL_READERS: &[(&str, &[&str])] = &[(LEGAL_DEPARTMENT, &[LEGAL_CASES])];
+
 /// The services that consume events and therefore have a dead-letter topic.
 pub const CONSUMING_SERVICES: &[&str] = &["contracts", "payments", "scoring", "dunning", "legal"];
 
@@ -118,7 +128,9 @@ pub struct AclRule {
 /// service writes (and describes) only its own topics (`collections.<service>.`, its
 /// dead-letter topic included), reads (and describes) only the topics it consumes
 /// ([`SUBSCRIPTIONS`]), and reads only its own consumer group. Anything else is denied
-/// (`allow.everyone.if.no.acl.found=false`).
+/// (`allow.everyone.if.no.acl.found=false`). Each external reader ([`EXTERNAL_READERS`])
+/// reads (and describes) its topics and reads its own consumer groups (prefixed with
+/// [`consumer_group`]), and writes nothing.
 pub fn acl_rules(prefix: &str) -> Vec<AclRule> {
     let rule = |principal: &str, resource, pattern, name: String, operation| AclRule {
         principal: principal.to_owned(),
@@ -177,6 +189,28 @@ pub fn acl_rules(prefix: &str) -> Vec<AclRule> {
             AclResource::Group,
             AclPattern::Literal,
             dead_letter_group(prefix, service),
+            AclOperation::Read,
+        ));
+    }
+    for (reader, topics) in EXTERNAL_READERS {
+        for topic in *topics {
+            for operation in [AclOperation::Read, AclOperation::Describe] {
+                rules.push(rule(
+                    reader,
+                    AclResource::Topic,
+                    AclPattern::Literal,
+                    format!("{prefix}{topic}"),
+                    operation,
+                ));
+            }
+        }
+        // Its groups: `<prefix><reader>` and any named from it (e.g. a replay from the start
+        // in `<prefix><reader>.replay`); reading a topic still needs the topic's rule.
+        rules.push(rule(
+            reader,
+            AclResource::Group,
+            AclPattern::Prefixed,
+            consumer_group(prefix, reader),
             AclOperation::Read,
         ));
     }
@@ -294,6 +328,7 @@ mod owner_tests {
             readers.sort_unstable();
             let mut subscribers: Vec<&str> = SUBSCRIPTIONS
                 .iter()
+                .chain(EXTERNAL_READERS)
                 .filter(|(_, topics)| topics.contains(&topic.as_str()))
                 .map(|(service, _)| *service)
                 .collect();
@@ -312,11 +347,54 @@ mod owner_tests {
             .filter(|r| r.resource == AclResource::Group)
             .map(|r| (r.principal.as_str(), r.name.as_str()))
             .collect();
-        assert_eq!(groups.len(), 2 * CONSUMING_SERVICES.len());
+        assert_eq!(
+            groups.len(),
+            2 * CONSUMING_SERVICES.len() + EXTERNAL_READERS.len()
+        );
         assert!(groups.iter().all(
             |(p, g)| *g == consumer_group("e2e-1.", p) || *g == dead_letter_group("e2e-1.", p)
         ));
         assert_eq!(consumed_by("dunning"), [CONTRACTS, SCORING_GRADES]);
         assert!(consumed_by("mallory").is_empty());
+    }
+
+    /// R-L6: the legal department reads the legal cases topic in its own groups, and nothing
+    /// else: no other topic, no write, no cluster right.
+    #[test]
+    fn the_legal_department_reads_only_the_legal_cases_topic() {
+        let mut granted: Vec<(AclResource, String, AclOperation)> = acl_rules("p.")
+            .into_iter()
+            .filter(|r| r.principal == LEGAL_DEPARTMENT)
+            .map(|r| {
+                let pattern = if r.resource == AclResource::Group {
+                    AclPattern::Prefixed
+                } else {
+                    AclPattern::Literal
+                };
+                assert_eq!(r.pattern, pattern, "{r:?}");
+                (r.resource, r.name, r.operation)
+            })
+            .collect();
+        granted.sort();
+        assert_eq!(
+            granted,
+            [
+                (
+                    AclResource::Topic,
+                    "p.collections.legal.cases.v1".to_owned(),
+                    AclOperation::Read
+                ),
+                (
+                    AclResource::Topic,
+                    "p.collections.legal.cases.v1".to_owned(),
+                    AclOperation::Describe
+                ),
+                (
+                    AclResource::Group,
+                    "p.legal-department".to_owned(),
+                    AclOperation::Read
+                ),
+            ]
+        );
     }
 }

@@ -27,6 +27,7 @@ mod discounts;
 mod disputes;
 mod dunning_cli;
 mod dunning_policy;
+mod evidence;
 mod foreign_currency;
 mod helpers;
 mod key_rotation;

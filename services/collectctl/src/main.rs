@@ -29,6 +29,7 @@ mod dunning_plans;
 mod dunning_promises;
 mod dunning_queue;
 mod dunning_tasks;
+mod evidence;
 mod exceptions;
 mod feed;
 mod holds;
@@ -120,6 +121,10 @@ enum Command {
     /// The points scorecard pts-v1 offline (R-S1..R-S5): `validate` on seeded synthetic
     /// customers (Gini, KS, PSI), `explain` one customer's features. No service is called.
     Score(score::ScoreArgs),
+    /// Evidence bundles of legal cases (R-L3, R-L8): `bundle` asks the legal service for a
+    /// case's signed zip; `verify` checks one offline and names any altered, missing or extra
+    /// file (exit status 1).
+    Evidence(evidence::EvidenceArgs),
     /// Write a seeded synthetic portfolio (receivables, camt.053 and CSV statements, rates,
     /// ground truth) to try `reconcile` on.
     Generate(reconcile::GenerateArgs),
@@ -150,6 +155,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => audit::run(args),
         Command::Dlq(args) => dlq::run(args),
         Command::Score(args) => score::run(args),
+        Command::Evidence(args) => evidence::run(args),
     };
     cli::finish(result)
 }

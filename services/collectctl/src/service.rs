@@ -12,6 +12,7 @@ use proto::audit::v1::audit_service_client::AuditServiceClient;
 use proto::contracts::v1::contracts_service_client::ContractsServiceClient;
 use proto::deadletters::v1::dead_letter_service_client::DeadLetterServiceClient;
 use proto::dunning::v1::dunning_service_client::DunningServiceClient;
+use proto::legal::v1::legal_service_client::LegalServiceClient;
 use proto::payments::v1::payments_service_client::PaymentsServiceClient;
 use tonic::metadata::AsciiMetadataValue;
 use tonic::service::Interceptor;
@@ -146,6 +147,14 @@ pub(crate) async fn dunning(
     Ok(client
         .max_decoding_message_size(64 << 20)
         .max_encoding_message_size(8 << 20))
+}
+
+/// A client of the legal service at `url`, else `$LEGAL_URL`, else the local stack.
+pub(crate) async fn legal(url_arg: Option<String>) -> Result<LegalServiceClient<Authed>, Failure> {
+    let url = url(url_arg, "LEGAL_URL", 50055);
+    let client = LegalServiceClient::new(connect(&url, "legal", "--legal").await?);
+    // An evidence bundle holds PDFs: more than gRPC's default 4 MiB.
+    Ok(client.max_decoding_message_size(256 << 20))
 }
 
 /// The local stack's port of each service.

@@ -32,3 +32,17 @@ pub const SERVICES: &[(&str, u16)] = &[
     ("dunning", 50054),
     ("legal", 50055),
 ];
+
+/// The services a service calls over gRPC, as the variables that tell it where they are:
+/// legal reads contracts and dunning for evidence bundles (R-L3). A service with peers starts
+/// after them.
+#[must_use]
+pub fn grpc_peers(service: &str) -> &'static [(&'static str, &'static str)] {
+    match service {
+        "legal" => &[
+            ("LEGAL_CONTRACTS_ENDPOINT", "contracts"),
+            ("LEGAL_DUNNING_ENDPOINT", "dunning"),
+        ],
+        _ => &[],
+    }
+}

@@ -10,7 +10,7 @@ use crate::auth::AuthMaterial;
 use crate::broker::{Broker, BrokerKind};
 use crate::postgres::PgCluster;
 use crate::process::ServiceProcess;
-use crate::{SERVICES, provision};
+use crate::{SERVICES, grpc_peers, provision};
 
 /// How to start a stack.
 #[derive(Debug, Clone, Default)]
@@ -190,61 +190,98 @@ impl Stack {
         // the same index of an account); sealing keys are each service's own.
         let index_key = kit::pii::Pii::generate_key_hex()
             .map_err(|e| anyhow::anyhow!("no randomness for a PII key: {e}"))?;
+        // Services that call others (legal reads contracts and dunning for evidence bundles,
+        // R-L3) start once those serve, with their addresses; the rest start together.
+        let mut waves: [Vec<(&str, u16)>; 2] = [Vec::new(), Vec::new()];
         for (name, port) in SERVICES {
             if !options.only.is_empty() && !options.only.iter().any(|o| o == name) {
                 continue;
             }
-            let mut env = vec![
-                (
-                    "DATABASE_URL".to_owned(),
-                    stack.database_urls[*name].clone(),
-                ),
-                ("DATABASE_SCHEMA".to_owned(), (*name).to_owned()),
-                (
-                    "KAFKA_BOOTSTRAP_SERVERS".to_owned(),
-                    stack.bootstrap_servers.clone(),
-                ),
-                ("KAFKA_TOPIC_PREFIX".to_owned(), stack.topic_prefix.clone()),
-                // R-O4: each service seals personal data under its own key ring, here one
-                // key with id `local1` (the stack is throwaway, and so are its keys).
-                (
-                    kit::pii::KEYS_VARIABLE.to_owned(),
-                    format!(
-                        "local1={}",
-                        kit::pii::Pii::generate_key_hex()
-                            .map_err(|e| anyhow::anyhow!("no randomness for a PII key: {e}"))?
-                    ),
-                ),
-                (kit::pii::KEY_ID_VARIABLE.to_owned(), "local1".to_owned()),
-                (kit::pii::INDEX_KEY_VARIABLE.to_owned(), index_key.clone()),
-                (
-                    "GRPC_ADDR".to_owned(),
-                    format!("127.0.0.1:{}", if options.fixed_ports { *port } else { 0 }),
-                ),
-                // The demo and the tests move business time ahead with RunDailyCycle (R-O3:
-                // a service on the system clock refuses a date after today). `env` may set
-                // BUSINESS_CLOCK=system to test exactly that.
-                ("BUSINESS_CLOCK".to_owned(), "simulated".to_owned()),
-            ];
-            env.extend(stack.auth.service_env());
-            // Its own Kafka principal (Apache Kafka: SASL_SSL, password by file).
-            env.extend(stack.broker.service_env(name));
-            env.extend(options.env.iter().cloned());
-            env.extend(
-                options
-                    .service_env
-                    .iter()
-                    .filter(|(service, _, _)| service == name)
-                    .map(|(_, key, value)| (key.clone(), value.clone())),
-            );
-            let process = ServiceProcess::spawn(name, env, &stack.work_dir)?;
-            stack.services.insert((*name).to_owned(), process);
+            let wave = usize::from(!grpc_peers(name).is_empty());
+            waves[wave].push((name, *port));
         }
-        for (name, process) in &mut stack.services {
-            let addr = process.wait_ready(READY_TIMEOUT).await?;
-            progress(&format!("{name}: serving gRPC on {addr}"));
+        for wave in waves {
+            let mut started = Vec::new();
+            for (name, port) in wave {
+                let mut env = stack.service_base_env(name, port, &options, &index_key)?;
+                for (variable, peer) in grpc_peers(name) {
+                    if let Ok(url) = stack.endpoint(peer) {
+                        env.push(((*variable).to_owned(), url));
+                    }
+                }
+                if !grpc_peers(name).is_empty() {
+                    env.push((
+                        "LEGAL_PEER_CA_FILE".to_owned(),
+                        stack.auth.local.ca_file.display().to_string(),
+                    ));
+                }
+                env.extend(options.env.iter().cloned());
+                env.extend(
+                    options
+                        .service_env
+                        .iter()
+                        .filter(|(service, _, _)| service == name)
+                        .map(|(_, key, value)| (key.clone(), value.clone())),
+                );
+                let process = ServiceProcess::spawn(name, env, &stack.work_dir)?;
+                stack.services.insert(name.to_owned(), process);
+                started.push(name);
+            }
+            for name in started {
+                if let Some(process) = stack.services.get_mut(name) {
+                    let addr = process.wait_ready(READY_TIMEOUT).await?;
+                    progress(&format!("{name}: serving gRPC on {addr}"));
+                }
+            }
         }
         Ok(stack)
+    }
+
+    /// What every service gets: its database, the broker, PII keys, its address, the business
+    /// clock, the stack's identity provider and its own Kafka principal.
+    fn service_base_env(
+        &self,
+        name: &str,
+        port: u16,
+        options: &StackOptions,
+        index_key: &str,
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        let mut env = vec![
+            ("DATABASE_URL".to_owned(), self.database_urls[name].clone()),
+            ("DATABASE_SCHEMA".to_owned(), name.to_owned()),
+            (
+                "KAFKA_BOOTSTRAP_SERVERS".to_owned(),
+                self.bootstrap_servers.clone(),
+            ),
+            ("KAFKA_TOPIC_PREFIX".to_owned(), self.topic_prefix.clone()),
+            // R-O4: each service seals personal data under its own key ring, here one key
+            // with id `local1` (the stack is throwaway, and so are its keys).
+            (
+                kit::pii::KEYS_VARIABLE.to_owned(),
+                format!(
+                    "local1={}",
+                    kit::pii::Pii::generate_key_hex()
+                        .map_err(|e| anyhow::anyhow!("no randomness for a PII key: {e}"))?
+                ),
+            ),
+            (kit::pii::KEY_ID_VARIABLE.to_owned(), "local1".to_owned()),
+            (
+                kit::pii::INDEX_KEY_VARIABLE.to_owned(),
+                index_key.to_owned(),
+            ),
+            (
+                "GRPC_ADDR".to_owned(),
+                format!("127.0.0.1:{}", if options.fixed_ports { port } else { 0 }),
+            ),
+            // The demo and the tests move business time ahead with RunDailyCycle (R-O3: a
+            // service on the system clock refuses a date after today). `env` may set
+            // BUSINESS_CLOCK=system to test exactly that.
+            ("BUSINESS_CLOCK".to_owned(), "simulated".to_owned()),
+        ];
+        env.extend(self.auth.service_env());
+        // Its own Kafka principal (Apache Kafka: SASL_SSL, password by file).
+        env.extend(self.broker.service_env(name));
+        Ok(env)
     }
 
     /// `https://host:port` of a service's gRPC server (TLS, the stack's CA).

@@ -24,6 +24,7 @@
 //! ```
 
 mod error;
+pub mod evidence;
 mod font;
 mod html;
 mod labels;

@@ -1255,6 +1255,84 @@ impl DunningService for Api {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn prove_contact_log(
+        &self,
+        request: Request<api::ProveContactLogRequest>,
+    ) -> Result<Response<api::ProveContactLogResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let customer_id = wire::uuid("customer_id", &request.get_ref().customer_id)?;
+        self.scope_customer(&caller, customer_id).await?;
+        caller.touch("contact_log", customer_id);
+        // Seal what is there, so every entry of the debtor is under a checkpoint.
+        crate::outreach::checkpoint(&self.pool, &self.outbox, &self.key)
+            .await
+            .map_err(ApiError::from)?;
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let Some(checkpoint) = store::contact_log::latest_checkpoint(&mut conn)
+            .await
+            .map_err(ApiError::from)?
+        else {
+            return Err(ApiError::FailedPrecondition(
+                "the contact log is empty: there is nothing to prove".to_owned(),
+            )
+            .into());
+        };
+        let public = if checkpoint.key_id == self.key.id() {
+            Some(self.key.public_key())
+        } else {
+            store::contact_log::key(&mut conn, &checkpoint.key_id)
+                .await
+                .map_err(ApiError::from)?
+        };
+        let public = public.ok_or_else(|| {
+            ApiError::FailedPrecondition(format!(
+                "the latest checkpoint was signed with key {}, which this service does not know",
+                checkpoint.key_id
+            ))
+        })?;
+        let hashes = store::contact_log::entry_hashes(&mut conn, checkpoint.through_seq)
+            .await
+            .map_err(ApiError::from)?;
+        let mut mine = Vec::new();
+        let mut after = 0_i64;
+        loop {
+            let page = store::contact_log::entries_of(
+                &mut conn,
+                Some(customer_id),
+                ("all", ""),
+                after,
+                5000,
+            )
+            .await
+            .map_err(ApiError::from)?;
+            let Some(last) = page.last() else { break };
+            after = i64::try_from(last.seq).unwrap_or(i64::MAX);
+            mine.extend(page.into_iter().filter(|e| e.seq <= checkpoint.through_seq));
+        }
+        let proof = crate::domain::log_proof::ExtractProof::build(
+            customer_id,
+            &mine,
+            &hashes,
+            &checkpoint,
+            &public,
+        )
+        .ok_or_else(|| {
+            ApiError::FailedPrecondition(format!(
+                "the latest checkpoint (through contact {}) predates signed tree roots: it is sealed again with the next contact",
+                checkpoint.through_seq
+            ))
+        })?;
+        let proof_json = serde_json::to_vec_pretty(&proof)
+            .map_err(|e| ApiError::Unexpected(anyhow::anyhow!(e)))?;
+        Ok(Response::new(api::ProveContactLogResponse {
+            proof_json,
+            entries: u64::try_from(proof.entries.len()).unwrap_or(u64::MAX),
+            through_seq: checkpoint.through_seq,
+            tree_root: proof.checkpoint.tree_root.clone(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn verify_contact_log(
         &self,
         request: Request<api::VerifyContactLogRequest>,

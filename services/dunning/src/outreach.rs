@@ -703,7 +703,16 @@ pub async fn checkpoint(
     let Some(entry) = entries.first() else {
         return Ok(None);
     };
-    let made = Checkpoint::sign(&key.key, &key.id, entry, Utc::now());
+    // Version 2: the Merkle root over every entry's chain hash, so single entries can be
+    // proved against this checkpoint (R-L8, `domain::log_proof`).
+    let hashes = store::contact_log::entry_hashes(&mut tx, entry.seq).await?;
+    let made = Checkpoint::sign_with_tree(
+        &key.key,
+        &key.id,
+        entry,
+        Utc::now(),
+        crate::domain::log_tree::root(&hashes),
+    );
     store::contact_log::save_key(&mut tx, &key.id, &key.public_key()).await?;
     store::contact_log::insert_checkpoint(&mut tx, &made).await?;
     let event = events::ContactLogCheckpointed {
@@ -713,6 +722,7 @@ pub async fn checkpoint(
         key_id: made.key_id.clone(),
         signature: hex::encode(&made.signature),
         public_key: hex::encode(key.public_key()),
+        tree_root: made.tree_root.map(|t| t.to_hex()).unwrap_or_default(),
     };
     outbox
         .enqueue(&mut tx, kit::events::DUNNING, "contact-log", &event)

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod domain;
 mod events;
+pub mod evidence;
 pub mod store;
 
 use tonic::server::NamedService;
@@ -40,7 +41,11 @@ pub async fn run(
         pool: app.pool.clone(),
         outbox: app.outbox.clone(),
         fees,
-    });
+        peers: evidence::Peers::from_env()?,
+        signer: std::sync::Arc::new(evidence::signer_from_env(app.config.production)?),
+    })
+    // Evidence bundles (R-L3) hold PDFs: larger than gRPC's 4 MiB default.
+    .max_encoding_message_size(256 * 1024 * 1024);
     app.serve(
         tonic::service::Routes::new(server),
         &[<LegalServiceServer<Api> as NamedService>::NAME],

@@ -20,6 +20,9 @@ const ENTRY_V1: &[u8] = b"collections.dunning.contact_log.entry.v1";
 /// Version tag of the bytes a checkpoint signs (distinct from entries', so a signature over
 /// one can never be passed off as the other).
 const CHECKPOINT_V1: &[u8] = b"collections.dunning.contact_log.checkpoint.v1";
+/// Version 2 also signs the root of the Merkle tree over every entry through the checkpoint
+/// ([`super::log_tree`]), so single entries can be proved against it.
+const CHECKPOINT_V2: &[u8] = b"collections.dunning.contact_log.checkpoint.v2";
 
 /// A SHA-256 value (entry hashes, content hashes, signature-image hashes).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -452,35 +455,83 @@ pub struct Checkpoint {
     pub key_id: String,
     /// Ed25519 signature over [`Checkpoint::signed_bytes`].
     pub signature: Vec<u8>,
+    /// The Merkle root over the chain hashes of entries 1 ..= `through_seq`
+    /// ([`super::log_tree::root`]); None for checkpoints made before tree roots (version 1).
+    pub tree_root: Option<Digest>,
 }
 
 impl Checkpoint {
-    /// Signs the log through `last` with `key`.
+    /// Signs the log through `last` with `key` (version 1: the chain's root only).
     pub fn sign(key: &Ed25519KeyPair, key_id: &str, last: &Entry, at: DateTime<Utc>) -> Self {
+        Self::signed(key, key_id, last, at, None)
+    }
+
+    /// Signs the log through `last` and the Merkle root `tree_root` over the chain hashes of
+    /// every entry through it (version 2).
+    pub fn sign_with_tree(
+        key: &Ed25519KeyPair,
+        key_id: &str,
+        last: &Entry,
+        at: DateTime<Utc>,
+        tree_root: Digest,
+    ) -> Self {
+        Self::signed(key, key_id, last, at, Some(tree_root))
+    }
+
+    fn signed(
+        key: &Ed25519KeyPair,
+        key_id: &str,
+        last: &Entry,
+        at: DateTime<Utc>,
+        tree_root: Option<Digest>,
+    ) -> Self {
         let at = at.trunc_subsecs(6);
-        let message = Self::message(last.seq, &last.hash, at, key_id);
+        let message = Self::message(last.seq, &last.hash, at, key_id, tree_root.as_ref());
         Self {
             through_seq: last.seq,
             root_hash: last.hash,
             at,
             key_id: key_id.to_owned(),
             signature: key.sign(&message).as_ref().to_vec(),
+            tree_root,
         }
     }
 
-    /// The bytes the signature covers: a version tag, then seq, root, time and key id, each
-    /// length-prefixed as in entries.
+    /// The bytes the signature covers: a version tag, then seq, root, time and key id (and in
+    /// version 2 the tree root), each length-prefixed as in entries.
     pub fn signed_bytes(&self) -> Vec<u8> {
-        Self::message(self.through_seq, &self.root_hash, self.at, &self.key_id)
+        Self::message(
+            self.through_seq,
+            &self.root_hash,
+            self.at,
+            &self.key_id,
+            self.tree_root.as_ref(),
+        )
     }
 
-    fn message(seq: u64, root: &Digest, at: DateTime<Utc>, key_id: &str) -> Vec<u8> {
-        let mut out = Vec::with_capacity(128);
-        field(&mut out, CHECKPOINT_V1);
+    fn message(
+        seq: u64,
+        root: &Digest,
+        at: DateTime<Utc>,
+        key_id: &str,
+        tree_root: Option<&Digest>,
+    ) -> Vec<u8> {
+        let mut out = Vec::with_capacity(160);
+        field(
+            &mut out,
+            if tree_root.is_some() {
+                CHECKPOINT_V2
+            } else {
+                CHECKPOINT_V1
+            },
+        );
         field(&mut out, &seq.to_be_bytes());
         field(&mut out, &root.0);
         field(&mut out, &at.timestamp_micros().to_be_bytes());
         field(&mut out, key_id.as_bytes());
+        if let Some(tree_root) = tree_root {
+            field(&mut out, &tree_root.0);
+        }
         out
     }
 }
@@ -535,7 +586,21 @@ pub fn verify_checkpoint(
         .and_then(|n| n.checked_sub(1))
         .and_then(|i| entries.get(i));
     match covered {
-        Some(e) if e.hash == checkpoint.root_hash => Ok(()),
+        Some(e) if e.hash == checkpoint.root_hash => {
+            // Version 2: the signed tree root must be the tree over the entries it covers.
+            let through = usize::try_from(checkpoint.through_seq).unwrap_or(usize::MAX);
+            let tree_ok = checkpoint.tree_root.is_none_or(|tree_root| {
+                let hashes: Vec<Digest> = entries.iter().take(through).map(|e| e.hash).collect();
+                super::log_tree::root(&hashes) == tree_root
+            });
+            if tree_ok {
+                Ok(())
+            } else {
+                Err(CheckpointError::RootMismatch {
+                    through_seq: checkpoint.through_seq,
+                })
+            }
+        }
         Some(_) => Err(CheckpointError::RootMismatch {
             through_seq: checkpoint.through_seq,
         }),

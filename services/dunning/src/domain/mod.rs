@@ -11,6 +11,8 @@ pub mod conduct;
 pub mod contact_log;
 pub mod dispute;
 pub mod kpi;
+pub mod log_proof;
+pub mod log_tree;
 pub mod plan;
 pub mod promise;
 pub mod queue;

@@ -36,7 +36,14 @@ type Row = (
     Vec<u8>,
 );
 
-type CheckpointRow = (i64, Vec<u8>, DateTime<Utc>, String, Vec<u8>);
+type CheckpointRow = (
+    i64,
+    Vec<u8>,
+    DateTime<Utc>,
+    String,
+    Vec<u8>,
+    Option<Vec<u8>>,
+);
 
 /// Seals `draft` as the entry after the stored tail and inserts it. `tx` must be inside a
 /// transaction: the append lock is held until it commits or rolls back. (Outside one, the
@@ -175,13 +182,13 @@ fn entry_of(row: Row) -> anyhow::Result<Entry> {
 #[tracing::instrument(skip_all)]
 pub async fn latest_checkpoint(conn: &mut PgConnection) -> anyhow::Result<Option<Checkpoint>> {
     let row: Option<CheckpointRow> = sqlx::query_as(
-        "SELECT through_seq, root_hash, at, key_id, signature FROM contact_log_checkpoints
+        "SELECT through_seq, root_hash, at, key_id, signature, tree_root FROM contact_log_checkpoints
          ORDER BY through_seq DESC LIMIT 1",
     )
     .fetch_optional(&mut *conn)
     .await
     .context("reading the latest contact-log checkpoint")?;
-    let Some((through_seq, root_hash, at, key_id, signature)) = row else {
+    let Some((through_seq, root_hash, at, key_id, signature, tree_root)) = row else {
         return Ok(None);
     };
     Ok(Some(Checkpoint {
@@ -191,7 +198,35 @@ pub async fn latest_checkpoint(conn: &mut PgConnection) -> anyhow::Result<Option
         at,
         key_id,
         signature,
+        tree_root: tree_root
+            .map(|t| Digest::from_slice(&t).context("a stored tree root is not 32 bytes"))
+            .transpose()?,
     }))
+}
+
+/// The chain hashes of entries 1 ..= `through_seq`, in order (the leaves of the checkpoint's
+/// Merkle tree, R-L8). 32 bytes per entry: a million entries are 32 MB.
+#[tracing::instrument(skip(conn))]
+pub async fn entry_hashes(
+    conn: &mut PgConnection,
+    through_seq: u64,
+) -> anyhow::Result<Vec<Digest>> {
+    let rows: Vec<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT seq, hash FROM contact_log WHERE seq <= $1 ORDER BY seq")
+            .bind(i64::try_from(through_seq).context("through_seq out of range")?)
+            .fetch_all(&mut *conn)
+            .await
+            .context("reading the contact log's entry hashes")?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, (seq, hash)) in rows.into_iter().enumerate() {
+        // The log is gap-free from 1: a gap would make the tree another log's.
+        anyhow::ensure!(
+            usize::try_from(seq).ok() == i.checked_add(1),
+            "the contact log has a gap before entry {seq}: verify it (VerifyContactLog)"
+        );
+        out.push(Digest::from_slice(&hash).context("a stored entry hash is not 32 bytes")?);
+    }
+    Ok(out)
 }
 
 /// Stores a checkpoint (made by [`Checkpoint::sign`] over an entry already stored).
@@ -201,14 +236,15 @@ pub async fn insert_checkpoint(
     checkpoint: &Checkpoint,
 ) -> anyhow::Result<()> {
     sqlx::query(
-        "INSERT INTO contact_log_checkpoints (through_seq, root_hash, at, key_id, signature)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO contact_log_checkpoints (through_seq, root_hash, at, key_id, signature, tree_root)
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(i64::try_from(checkpoint.through_seq).context("through_seq out of range")?)
     .bind(&checkpoint.root_hash.0[..])
     .bind(checkpoint.at)
     .bind(&checkpoint.key_id)
     .bind(&checkpoint.signature)
+    .bind(checkpoint.tree_root.map(|t| t.0.to_vec()))
     .execute(&mut *conn)
     .await
     .context("inserting a contact-log checkpoint")?;

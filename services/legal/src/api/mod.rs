@@ -1,6 +1,7 @@
 //! gRPC: parse the request, call the domain and the store, map the response; nothing else.
 
 mod costs;
+mod evidence;
 mod moves;
 
 use sqlx::PgPool;
@@ -25,6 +26,10 @@ pub struct Api {
     pub(crate) outbox: kit::outbox::Outbox,
     /// R-L7: the court-fee schedule (checked at start).
     pub(crate) fees: std::sync::Arc<crate::domain::fees::Schedule>,
+    /// Where the evidence bundle's sources are (R-L3).
+    pub(crate) peers: crate::evidence::Peers,
+    /// The key evidence bundles are signed with (R-L8).
+    pub(crate) signer: std::sync::Arc<documents::evidence::Signer>,
 }
 
 /// A domain status on the wire.
@@ -310,6 +315,25 @@ impl LegalService for Api {
             step: Some(step),
             repeat,
         }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_evidence_bundle(
+        &self,
+        request: Request<api::GetEvidenceBundleRequest>,
+    ) -> Result<Response<api::GetEvidenceBundleResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        let authorization = request
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let case_id = wire::uuid("case_id", &request.get_ref().case_id)?;
+        caller.touch("legal_case", case_id);
+        let response = self
+            .evidence_bundle(&caller, authorization.as_deref(), case_id)
+            .await?;
+        Ok(Response::new(response))
     }
 
     #[tracing::instrument(skip_all)]

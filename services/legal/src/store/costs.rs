@@ -110,3 +110,35 @@ pub async fn record_cost(conn: &mut PgConnection, cost: &NewCost<'_>) -> Result<
     .await?;
     Ok(())
 }
+
+/// A recorded cost of a case.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CostRow {
+    /// The cost.
+    pub id: Uuid,
+    /// The receivable it is booked on.
+    pub receivable_id: Uuid,
+    /// The stored kind name.
+    pub kind: String,
+    /// In the case's currency.
+    pub amount: Decimal,
+    /// Business date.
+    pub incurred_on: NaiveDate,
+    /// In words.
+    pub description: String,
+    /// The authenticated principal.
+    pub recorded_by: String,
+    /// When.
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A case's costs, oldest first.
+pub async fn of_case(pool: &sqlx::PgPool, case_id: Uuid) -> Result<Vec<CostRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, receivable_id, kind, amount, incurred_on, description, recorded_by, recorded_at
+         FROM case_costs WHERE case_id = $1 ORDER BY recorded_at, id",
+    )
+    .bind(case_id)
+    .fetch_all(pool)
+    .await
+}

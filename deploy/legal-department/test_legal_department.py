@@ -70,7 +70,7 @@ class AsyncApiDocument(unittest.TestCase):
 
     def test_every_message_and_field_is_documented_r_l6(self):
         events = [getattr(events_pb2, name) for name in events_pb2.DESCRIPTOR.message_types_by_name]
-        for message in [envelope_pb2.Envelope, money_pb2.Money, *events]:
+        for message in [envelope_pb2.Envelope, money_pb2.Money, owed_pb2.Owed, *events]:
             block = self.schema_block(message.DESCRIPTOR.full_name)
             for field in message.DESCRIPTOR.fields:
                 self.assertIn(f"\n        {field.name}:\n", block, f"{message.DESCRIPTOR.full_name}.{field.name}")
@@ -80,7 +80,12 @@ class AsyncApiDocument(unittest.TestCase):
             self.assertIn(f"const: {event.DESCRIPTOR.full_name}\n", self.text)
 
     def test_every_enum_value_is_documented(self):
-        for enum in (legal_case_pb2.CaseStatus, legal_case_pb2.CaseOutcome, owed_pb2.CostKind):
+        for enum in (
+            legal_case_pb2.CaseStatus,
+            legal_case_pb2.CaseOutcome,
+            legal_case_pb2.ClaimChange,
+            owed_pb2.CostKind,
+        ):
             block = self.schema_block(enum.DESCRIPTOR.full_name, key="x-protobuf-enum")
             self.assertEqual(re.findall(r"\n        - ([A-Z_]+)", block), list(enum.keys()))
 

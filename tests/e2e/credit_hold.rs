@@ -281,3 +281,125 @@ async fn a_customer_on_credit_hold_signs_only_with_a_supervisors_override() {
         text(&refused.stderr)
     );
 }
+
+/// Scoring's grade for `customer` (R-S5): `advice` is what the grade means for credit holds.
+fn graded(
+    customer: &str,
+    grade: &str,
+    score: u32,
+    advice: proto::types::v1::CreditHoldAdvice,
+    severe: bool,
+) -> proto::events::v1::GradeChanged {
+    proto::events::v1::GradeChanged {
+        customer_id: customer.to_owned(),
+        grade: grade.to_owned(),
+        score,
+        scorecard_version: "pts-v1".to_owned(),
+        reasons: vec![proto::types::v1::ScoreReason {
+            code: "DPD".to_owned(),
+            description: "days past due".to_owned(),
+            indicator: "days_past_due".to_owned(),
+            points_lost: 150,
+        }],
+        strategy: Some(proto::types::v1::CreditStrategy {
+            severe_default: severe,
+            credit_hold: advice as i32,
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scorings_advice_places_a_credit_hold_and_a_recovered_grade_releases_it_r_s5() {
+    use prost::Message as _;
+    use proto::types::v1::CreditHoldAdvice as Advice;
+
+    let (stack, _admin) = crate::helpers::start().await;
+    let mut sup =
+        Clients::as_user(&stack, "sup-ada", &[Role::Supervisor], Some("team-a")).or_logs(&stack);
+    let customer = scenario::create_customer(&mut sup, "孙二一")
+        .await
+        .or_logs(&stack);
+    let producer = kit::kafka::producer(&stack.kafka, "e2e-grades").or_logs(&stack);
+    let grade = |event: proto::events::v1::GradeChanged| {
+        let producer = producer.clone();
+        let stack = &stack;
+        async move {
+            let envelope = kit::events::envelope("scoring", &event.customer_id, &event);
+            crate::helpers::publish(
+                &producer,
+                stack,
+                kit::events::SCORING_GRADES,
+                &event.customer_id,
+                &envelope.encode_to_vec(),
+            )
+            .await
+            .or_logs(stack);
+        }
+    };
+
+    // Grade D with a severe default: scoring advises a hold; contracts places it.
+    grade(graded(&customer, "D", 310, Advice::Place, true)).await;
+    let held = eventually("the scoring hold", EVENTUALLY, || async {
+        let list = holds(&sup, &customer, false).await;
+        Ok(list
+            .holds
+            .into_iter()
+            .find(|h| h.source == Source::Scoring as i32))
+    })
+    .await
+    .or_logs(&stack);
+    assert!(
+        held.reason.contains("grade D")
+            && held.reason.contains("severe default")
+            && held.reason.contains("DPD"),
+        "{held:?}"
+    );
+    assert_eq!(held.placed_by, "scoring");
+    let refused = sign(&mut sup, &customer, "HT-SCORE-HOLD-1")
+        .await
+        .expect_err("on hold");
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
+    // Only a better grade ends it; by hand it is refused with what to do.
+    let by_hand = sup
+        .contracts
+        .release_credit_hold(contracts::ReleaseCreditHoldRequest {
+            hold_id: held.hold_id.clone(),
+            reason: "customer called".into(),
+        })
+        .await
+        .expect_err("a scoring hold");
+    assert_eq!(by_hand.code(), tonic::Code::FailedPrecondition);
+    assert!(by_hand.message().contains("grade"), "{}", by_hand.message());
+    // Graded C the next day (still advised): still one hold.
+    grade(graded(&customer, "C", 420, Advice::Place, false)).await;
+
+    // Paid up: BB advises no hold; contracts releases it, and signing works again.
+    grade(graded(&customer, "BB", 690, Advice::None, false)).await;
+    let released = eventually("the scoring hold released", EVENTUALLY, || async {
+        let list = holds(&sup, &customer, true).await;
+        Ok(list
+            .holds
+            .into_iter()
+            .find(|h| h.source == Source::Scoring as i32 && !h.active))
+    })
+    .await
+    .or_logs(&stack);
+    assert_eq!(released.released_by, "scoring");
+    assert!(released.release_reason.contains("grade BB"), "{released:?}");
+    let history = holds(&sup, &customer, true).await;
+    assert_eq!(
+        sources(&history),
+        [(Source::Scoring as i32, false)],
+        "one hold in all"
+    );
+    sign(&mut sup, &customer, "HT-SCORE-HOLD-2")
+        .await
+        .or_logs(&stack);
+    assert_eq!(
+        stack.stop(|_| {}),
+        Vec::<String>::new(),
+        "services that did not shut down gracefully"
+    );
+}

@@ -33,6 +33,7 @@ mod helpers;
 mod key_rotation;
 mod legal_cases;
 mod legal_catch_up;
+mod legal_claim;
 mod legal_department;
 mod legal_fees;
 mod limits;

@@ -1,8 +1,9 @@
 //! Issue 15 item 3 (R-S1..R-S5): the service scores with pts-v1. A customer who paid an
 //! installment on time, then lets the next one fall overdue and breaks a promise to pay it,
 //! falls from AA to BBB; the reasons name days past due and the broken promise; GetScore shows
-//! the strategy (credit term, security, severe default, credit hold); the quarterly review
-//! re-scores everyone once per period, and a review killed mid-way resumes after its last chunk.
+//! the strategy (credit term, security, severe default, credit hold); the quarter's first daily
+//! cycle starts the quarterly review, which re-scores everyone once per period, and a review
+//! killed mid-way resumes after its last chunk.
 
 use devstack::clients::eventually;
 use devstack::scenario::{self, bank_csv};
@@ -137,29 +138,62 @@ async fn an_overdue_and_a_broken_promise_lower_the_grade_with_reasons_and_strate
     assert!(!strategy.severe_default);
     assert_eq!(strategy.credit_hold, CreditHoldAdvice::None as i32);
 
-    // R-S3: the quarterly review re-scores every customer once per period; nothing moved.
-    let review = admin
-        .scoring
-        .clone()
-        .run_review(scoring::RunReviewRequest {
-            as_of: "2026-03-31".into(),
+    // R-S3: the quarter's first daily cycle (2026-03-11) started the 2026-Q1 review, and the
+    // service's review worker ran it by itself: every customer re-scored once; nothing moved
+    // by it (the events had kept the grades current).
+    let db = sqlx::PgPool::connect(&stack.superuser_url)
+        .await
+        .or_logs(&stack);
+    let (as_of, rescored): (chrono::NaiveDate, i32) =
+        eventually("the scheduled review finished", EVENTUALLY, || async {
+            Ok(sqlx::query_as(
+                "SELECT as_of, rescored FROM scoring.reviews WHERE period = '2026-Q1' AND finished_at IS NOT NULL",
+            )
+            .fetch_optional(&db)
+            .await?)
         })
         .await
-        .or_logs(&stack)
-        .into_inner();
-    assert_eq!(review.period, "2026-Q1");
-    assert!(review.rescored >= 1 && !review.already_ran, "{review:?}");
-    assert_eq!(review.grades_changed, 0, "{review:?}");
-    let again = admin
-        .scoring
-        .clone()
-        .run_review(scoring::RunReviewRequest {
-            as_of: "2026-02-01".into(),
-        })
-        .await
-        .or_logs(&stack)
-        .into_inner();
-    assert!(again.already_ran && again.rescored == 0, "{again:?}");
+        .or_logs(&stack);
+    assert_eq!(as_of.to_string(), "2026-03-11");
+    assert!(rescored >= 1);
+    let reviewed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM scoring.score_history WHERE cause = 'review 2026-Q1' AND customer_id = $1::uuid",
+    )
+    .bind(&customer)
+    .fetch_one(&db)
+    .await
+    .or_logs(&stack);
+    assert_eq!(reviewed, 1, "re-scored once by the quarter's review");
+    // Asked for again by an operator, the quarter's review is not run twice.
+    let ops = stack
+        .auth
+        .token("ops.wang", &[Role::Admin], None)
+        .or_logs(&stack);
+    let again: serde_json::Value = serde_json::from_str(&crate::operator_cli::collectctl_ok(
+        &stack,
+        &ops,
+        &["score", "review", "--as-of", "2026-03-31", "--json"],
+    ))
+    .or_logs(&stack);
+    assert_eq!(again["period"], "2026-Q1", "{again}");
+    assert_eq!(
+        (&again["already_ran"], &again["rescored"]),
+        (&serde_json::json!(true), &serde_json::json!(0)),
+        "{again}"
+    );
+    let said = crate::operator_cli::collectctl_ok(
+        &stack,
+        &ops,
+        &["score", "review", "--as-of", "2026-02-01"],
+    );
+    assert!(said.contains("review 2026-Q1: already done"), "{said}");
+    let refused = crate::operator_cli::collectctl(
+        &stack,
+        Some(&ops),
+        &["score", "review", "--as-of", "2026-13-01"],
+    );
+    assert!(!refused.status.success());
+    assert!(crate::operator_cli::text(&refused.stderr).contains("--as-of"));
     // A collector may not run it.
     let refused = li
         .scoring

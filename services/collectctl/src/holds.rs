@@ -64,6 +64,7 @@ fn source(value: i32) -> &'static str {
         Ok(api::CreditHoldSource::LegalCase) => "legal case",
         Ok(api::CreditHoldSource::Overdue) => "overdue",
         Ok(api::CreditHoldSource::Supervisor) => "supervisor",
+        Ok(api::CreditHoldSource::Scoring) => "scoring",
         _ => "unknown",
     }
 }

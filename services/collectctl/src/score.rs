@@ -4,7 +4,9 @@
 //! - `validate` generates seeded synthetic customers with known outcomes and reports Gini, KS
 //!   and the population stability index (item 5);
 //! - `explain` scores one customer's features from a JSON file: points per indicator, grade,
-//!   reason codes and strategy (R-S2, R-S4, R-S5).
+//!   reason codes and strategy (R-S2, R-S4, R-S5);
+//! - `review` asks the scoring service to run (or resume) the periodic full review of the
+//!   period a date falls in (R-S3); the one command here that calls a service.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -30,6 +32,23 @@ enum ScoreCommand {
     /// Score one customer's features (a JSON file) and show points, grade, reasons and
     /// strategy.
     Explain(ExplainArgs),
+    /// Run (or resume) the full review of the period a business date falls in on the scoring
+    /// service (operators): every customer re-scored once per period (R-S3). The quarter's
+    /// first daily cycle starts it by itself unless SCORING_REVIEW_SCHEDULE=manual.
+    Review(ReviewArgs),
+}
+
+#[derive(Args)]
+struct ReviewArgs {
+    /// Business date YYYY-MM-DD whose period is reviewed (default: today's business date).
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    /// The scoring service (default: $SCORING_URL, else the local stack's port).
+    #[arg(long)]
+    scoring: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -68,7 +87,53 @@ pub(crate) fn run(args: ScoreArgs) -> Outcome {
     match args.command {
         ScoreCommand::Validate(args) => validate(args),
         ScoreCommand::Explain(args) => explain(args),
+        ScoreCommand::Review(args) => review(args),
     }
+}
+
+fn review(args: ReviewArgs) -> Outcome {
+    if let Some(date) = &args.as_of {
+        chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+            .map_err(|e| anyhow!("--as-of {date:?}: {e}"))
+            .hint("give the business date as YYYY-MM-DD, e.g. 2026-04-01")?;
+    }
+    crate::service::block_on(async move {
+        let mut client = crate::service::scoring(args.scoring).await?;
+        let outcome = client
+            .run_review(proto::scoring::v1::RunReviewRequest {
+                as_of: args.as_of.unwrap_or_default(),
+            })
+            .await
+            .map_err(crate::service::status)?
+            .into_inner();
+        if args.json {
+            return json(serde_json::json!({
+                "period": outcome.period,
+                "rescored": outcome.rescored,
+                "grades_changed": outcome.grades_changed,
+                "already_ran": outcome.already_ran,
+                "resumed": outcome.resumed,
+            }));
+        }
+        Ok(if outcome.already_ran && outcome.rescored == 0 {
+            format!(
+                "review {}: already done; every customer was re-scored once this period",
+                outcome.period
+            )
+        } else {
+            format!(
+                "review {}{}: re-scored {} customer(s), {} grade(s) changed",
+                outcome.period,
+                if outcome.resumed {
+                    " (resumed after an interruption)"
+                } else {
+                    ""
+                },
+                outcome.rescored,
+                outcome.grades_changed
+            )
+        })
+    })
 }
 
 fn card(version: &str) -> Result<Scorecard, Failure> {

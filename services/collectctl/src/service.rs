@@ -14,6 +14,7 @@ use proto::deadletters::v1::dead_letter_service_client::DeadLetterServiceClient;
 use proto::dunning::v1::dunning_service_client::DunningServiceClient;
 use proto::legal::v1::legal_service_client::LegalServiceClient;
 use proto::payments::v1::payments_service_client::PaymentsServiceClient;
+use proto::scoring::v1::scoring_service_client::ScoringServiceClient;
 use tonic::metadata::AsciiMetadataValue;
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
@@ -133,6 +134,16 @@ pub(crate) async fn contracts(
     let url = url(url_arg, "CONTRACTS_URL", 50051);
     Ok(ContractsServiceClient::new(
         connect(&url, "contracts", "--contracts").await?,
+    ))
+}
+
+/// A client of the scoring service at `url`, else `$SCORING_URL`, else the local stack.
+pub(crate) async fn scoring(
+    url_arg: Option<String>,
+) -> Result<ScoringServiceClient<Authed>, Failure> {
+    let url = url(url_arg, "SCORING_URL", 50053);
+    Ok(ScoringServiceClient::new(
+        connect(&url, "scoring", "--scoring").await?,
     ))
 }
 

@@ -32,6 +32,7 @@ impl Handler for Allocations {
             || event_type == kit::events::type_name::<events::RepaymentPlanCompleted>()
             || event_type == kit::events::type_name::<events::DisputeResolved>()
             || event_type == kit::events::type_name::<events::CaseStatusChanged>()
+            || event_type == kit::events::type_name::<events::GradeChanged>()
     }
 
     async fn handle(
@@ -62,6 +63,10 @@ impl Handler for Allocations {
         }
         if event_type == kit::events::type_name::<events::RepaymentPlanCompleted>() {
             return crate::plans::on_completed(tx, event).await;
+        }
+        if event_type == kit::events::type_name::<events::GradeChanged>() {
+            // R-S5: scoring's advice places or releases a credit hold.
+            return crate::holds::on_grade_changed(tx, &self.outbox, event).await;
         }
         if event_type == kit::events::type_name::<events::CaseStatusChanged>() {
             // R-L5: the legal case's credit hold ends when the case is closed.

@@ -24,6 +24,7 @@ fn source_to_wire(source: Option<Source>) -> api::CreditHoldSource {
         Some(Source::LegalCase) => api::CreditHoldSource::LegalCase,
         Some(Source::Overdue) => api::CreditHoldSource::Overdue,
         Some(Source::Supervisor) => api::CreditHoldSource::Supervisor,
+        Some(Source::Scoring) => api::CreditHoldSource::Scoring,
         None => api::CreditHoldSource::Unspecified,
     }
 }
@@ -270,6 +271,84 @@ pub(crate) async fn on_case_opened(
     if let Some(hold) = placed {
         publish_placed(tx, outbox, &hold).await?;
         tracing::info!(%customer_id, case_id = %case.case_id, "credit hold placed: legal case open");
+    }
+    Ok(())
+}
+
+/// Scoring graded a customer (R-S5): a grade that advises a credit hold (C or worse, or a
+/// severe default) places one, a later grade that does not releases it. Repeats change
+/// nothing (one active scoring hold per customer).
+pub(crate) async fn on_grade_changed(
+    tx: &mut PgConnection,
+    outbox: &Outbox,
+    event: &IncomingEvent,
+) -> Result<(), HandleError> {
+    let graded: events::GradeChanged = event.decode()?;
+    let customer_id = uuid_field("customer_id", &graded.customer_id)?;
+    let advice = graded
+        .strategy
+        .as_ref()
+        .map_or(proto::types::v1::CreditHoldAdvice::Unspecified, |s| {
+            s.credit_hold()
+        });
+    let reasons = graded
+        .reasons
+        .iter()
+        .map(|r| r.code.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    match advice {
+        proto::types::v1::CreditHoldAdvice::Place => {
+            if !crate::store::customer_exists(tx, customer_id).await? {
+                return Err(HandleError::Permanent(format!(
+                    "scoring graded customer {customer_id}, whom contracts does not know"
+                )));
+            }
+            let severe = graded.strategy.as_ref().is_some_and(|s| s.severe_default);
+            let reason = format!(
+                "grade {} (score {}, {}){}; reasons: {}",
+                graded.grade,
+                graded.score,
+                graded.scorecard_version,
+                if severe { ", severe default" } else { "" },
+                if reasons.is_empty() {
+                    "none given"
+                } else {
+                    &reasons
+                }
+            );
+            let placed = store::place(
+                tx,
+                &NewHold {
+                    customer_id,
+                    source: Source::Scoring,
+                    source_ref: &graded.grade,
+                    reason: &reason,
+                    placed_by: &event.envelope.producer,
+                },
+            )
+            .await?;
+            if let Some(hold) = placed {
+                publish_placed(tx, outbox, &hold).await?;
+                tracing::info!(%customer_id, grade = %graded.grade, "credit hold placed: scoring advised it");
+            }
+        }
+        proto::types::v1::CreditHoldAdvice::None => {
+            if let Some(id) = store::active_scoring_hold(tx, customer_id).await? {
+                let reason = format!(
+                    "grade {} (score {}) no longer advises a credit hold",
+                    graded.grade, graded.score
+                );
+                if let Some(hold) =
+                    store::release(tx, id, &event.envelope.producer, &reason).await?
+                {
+                    publish_released(tx, outbox, &hold).await?;
+                    tracing::info!(%customer_id, grade = %graded.grade, "credit hold released: grade recovered");
+                }
+            }
+        }
+        // A grade without advice (an older producer) changes nothing.
+        proto::types::v1::CreditHoldAdvice::Unspecified => {}
     }
     Ok(())
 }

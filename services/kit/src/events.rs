@@ -46,7 +46,10 @@ pub fn owner_of_topic(topic: &str) -> Option<&str> {
 /// The one table both the services' subscriptions ([`crate::App::consume`]) and the broker's
 /// ACLs ([`acl_rules`]) come from.
 pub const SUBSCRIPTIONS: &[(&str, &[&str])] = &[
-    ("contracts", &[PAYMENTS, LEGAL_CASES, DUNNING]),
+    (
+        "contracts",
+        &[PAYMENTS, LEGAL_CASES, DUNNING, SCORING_GRADES],
+    ),
     ("payments", &[CONTRACTS]),
     ("scoring", &[CONTRACTS, DUNNING, LEGAL_CASES]),
     ("dunning", &[CONTRACTS, SCORING_GRADES]),

@@ -1,7 +1,9 @@
 //! The events legal consumes, as one typed enum ([`Consumed`], decoded from the envelope; what
 //! the consumer `wants` is derived from it), with one function per event: an escalation opens
-//! a case (R-L1), a payment lowers what the cases claiming its receivable claim, and a case
-//! with nothing left is flagged for withdrawal (R-L4). What legal emits on its own topic
+//! a case (R-L1); every change contracts reports of what a receivable owes (payment, accrual,
+//! cost, waiver, write-off, amendment) moves what the cases claiming it claim, so a claim
+//! always equals what contracts says is owed on its items; a case with nothing left is
+//! flagged for withdrawal (R-L4). What legal emits on its own topic
 //! (`CaseOpened`, `ClaimUpdated`, `WithdrawalRequested` here; `CaseStatusChanged`,
 //! `AssetPreservationRequested` and `CollectionCostIncurred` from the API) is enqueued where
 //! the change is made.
@@ -16,8 +18,10 @@ use kit::outbox::Outbox;
 use kit::wire;
 use proto::events::v1 as events;
 
+use crate::domain::claim::{self, Cause, Outcome};
 use crate::domain::{fees, limitation};
 use crate::store::{balances, cases, disputes};
+use money::allocation::Owed;
 
 /// A YYYY-MM-DD field of an event.
 fn date(field: &str, value: &str) -> Result<NaiveDate, HandleError> {
@@ -29,8 +33,11 @@ fn date(field: &str, value: &str) -> Result<NaiveDate, HandleError> {
 pub(crate) enum Consumed {
     /// Dunning handed receivables to legal (R-L1).
     EscalatedToLegal(events::EscalatedToLegal),
-    /// Contracts booked a payment on a receivable (R-L4).
-    AllocationApplied(Box<events::AllocationApplied>),
+    /// Contracts changed what a receivable owes (R-L4): a payment, an accrual, a cost, a
+    /// waiver or a write-off.
+    OwedChanged(OwedChange),
+    /// An amendment changed, created or removed receivables (R-C8).
+    AmendmentApproved(events::AmendmentApproved),
     /// The debtor disputes items with dunning (R-D8): no payment order meanwhile (R-L7).
     DisputeOpened(events::DisputeOpened),
     /// A dispute was decided.
@@ -39,19 +46,128 @@ pub(crate) enum Consumed {
     DemandDelivered(events::DemandDelivered),
     /// Contracts' daily cycle completed: the business date, for limitation warnings (R-L7).
     DailyCycleCompleted(events::DailyCycleCompleted),
+    /// Nothing for legal to do (a repeated answer).
+    Ignored,
 }
 
-impl Consumed {
-    /// The envelope types legal consumes.
-    fn types() -> [String; 6] {
-        [
-            kit::events::type_name::<events::EscalatedToLegal>(),
-            kit::events::type_name::<events::AllocationApplied>(),
-            kit::events::type_name::<events::DisputeOpened>(),
-            kit::events::type_name::<events::DisputeResolved>(),
-            kit::events::type_name::<events::DemandDelivered>(),
-            kit::events::type_name::<events::DailyCycleCompleted>(),
-        ]
+/// What one contracts event says a receivable owes now.
+pub(crate) struct OwedChange {
+    receivable_id: Uuid,
+    customer_id: String,
+    owed: Owed,
+    cause: Cause,
+    /// The business date of the change, when the event gives one.
+    changed_on: Option<NaiveDate>,
+    /// A payment's booking date (kept as the receivable's latest payment).
+    paid_on: Option<NaiveDate>,
+}
+
+impl OwedChange {
+    fn new(
+        receivable_id: &str,
+        customer_id: &str,
+        owed: Option<&proto::types::v1::Owed>,
+        cause: Cause,
+        changed_on: &str,
+    ) -> Result<Self, HandleError> {
+        let receivable_id = uuid("receivable_id", receivable_id)?;
+        let owed = owed.ok_or_else(|| {
+            HandleError::Permanent(format!(
+                "receivable {receivable_id}: the event carries no owed figures"
+            ))
+        })?;
+        Ok(Self {
+            receivable_id,
+            customer_id: customer_id.to_owned(),
+            owed: wire::parse_owed(owed).map_err(HandleError::Permanent)?,
+            cause,
+            changed_on: optional_date("changed_on", changed_on)?,
+            paid_on: None,
+        })
+    }
+
+    /// A payment: its owed figures, or (from a producer before the figures) the open amount
+    /// as principal.
+    fn payment(applied: &events::AllocationApplied) -> Result<Self, HandleError> {
+        let paid_on = date("booking_date", &applied.booking_date)?;
+        let owed = match applied.owed_after.as_ref() {
+            Some(owed) => wire::parse_owed(owed).map_err(HandleError::Permanent)?,
+            None => {
+                let (open, _) = wire::parse_money(applied.open_amount_after.as_ref())
+                    .map_err(HandleError::Permanent)?;
+                Owed::principal(open)
+            }
+        };
+        Ok(Self {
+            receivable_id: uuid("receivable_id", &applied.receivable_id)?,
+            customer_id: applied.customer_id.clone(),
+            owed,
+            cause: Cause::Payment,
+            changed_on: Some(paid_on),
+            paid_on: Some(paid_on),
+        })
+    }
+}
+
+/// An optional YYYY-MM-DD field: empty is none.
+fn optional_date(field: &str, value: &str) -> Result<Option<NaiveDate>, HandleError> {
+    if value.is_empty() {
+        Ok(None)
+    } else {
+        date(field, value).map(Some)
+    }
+}
+
+/// The envelope types legal consumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ConsumedType {
+    EscalatedToLegal,
+    AllocationApplied,
+    ReceivableOverdue,
+    CostBooked,
+    WaiverApproved,
+    WrittenOff,
+    AmendmentApproved,
+    DisputeOpened,
+    DisputeResolved,
+    DemandDelivered,
+    DailyCycleCompleted,
+}
+
+impl ConsumedType {
+    const ALL: [Self; 11] = [
+        Self::EscalatedToLegal,
+        Self::AllocationApplied,
+        Self::ReceivableOverdue,
+        Self::CostBooked,
+        Self::WaiverApproved,
+        Self::WrittenOff,
+        Self::AmendmentApproved,
+        Self::DisputeOpened,
+        Self::DisputeResolved,
+        Self::DemandDelivered,
+        Self::DailyCycleCompleted,
+    ];
+
+    fn name(self) -> String {
+        use kit::events::type_name;
+        match self {
+            Self::EscalatedToLegal => type_name::<events::EscalatedToLegal>(),
+            Self::AllocationApplied => type_name::<events::AllocationApplied>(),
+            Self::ReceivableOverdue => type_name::<events::ReceivableOverdue>(),
+            Self::CostBooked => type_name::<events::CostBooked>(),
+            Self::WaiverApproved => type_name::<events::WaiverApproved>(),
+            Self::WrittenOff => type_name::<events::WrittenOff>(),
+            Self::AmendmentApproved => type_name::<events::AmendmentApproved>(),
+            Self::DisputeOpened => type_name::<events::DisputeOpened>(),
+            Self::DisputeResolved => type_name::<events::DisputeResolved>(),
+            Self::DemandDelivered => type_name::<events::DemandDelivered>(),
+            Self::DailyCycleCompleted => type_name::<events::DailyCycleCompleted>(),
+        }
+    }
+
+    fn of(event_type: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.name() == event_type)
     }
 }
 
@@ -60,23 +176,67 @@ impl TryFrom<&IncomingEvent> for Consumed {
 
     fn try_from(event: &IncomingEvent) -> Result<Self, HandleError> {
         let event_type = event.envelope.event_type.as_str();
-        if event_type == kit::events::type_name::<events::EscalatedToLegal>() {
-            Ok(Self::EscalatedToLegal(event.decode()?))
-        } else if event_type == kit::events::type_name::<events::AllocationApplied>() {
-            Ok(Self::AllocationApplied(Box::new(event.decode()?)))
-        } else if event_type == kit::events::type_name::<events::DisputeOpened>() {
-            Ok(Self::DisputeOpened(event.decode()?))
-        } else if event_type == kit::events::type_name::<events::DisputeResolved>() {
-            Ok(Self::DisputeResolved(event.decode()?))
-        } else if event_type == kit::events::type_name::<events::DemandDelivered>() {
-            Ok(Self::DemandDelivered(event.decode()?))
-        } else if event_type == kit::events::type_name::<events::DailyCycleCompleted>() {
-            Ok(Self::DailyCycleCompleted(event.decode()?))
-        } else {
-            Err(HandleError::Permanent(format!(
+        let Some(kind) = ConsumedType::of(event_type) else {
+            return Err(HandleError::Permanent(format!(
                 "legal does not consume {event_type}"
-            )))
-        }
+            )));
+        };
+        Ok(match kind {
+            ConsumedType::EscalatedToLegal => Self::EscalatedToLegal(event.decode()?),
+            ConsumedType::AllocationApplied => {
+                let applied: events::AllocationApplied = event.decode()?;
+                if applied.repeat {
+                    // Contracts answering a re-driven proposal: the first answer was seen.
+                    return Ok(Self::Ignored);
+                }
+                Self::OwedChanged(OwedChange::payment(&applied)?)
+            }
+            ConsumedType::ReceivableOverdue => {
+                let e: events::ReceivableOverdue = event.decode()?;
+                Self::OwedChanged(OwedChange::new(
+                    &e.receivable_id,
+                    &e.customer_id,
+                    e.owed.as_ref(),
+                    Cause::Accrual,
+                    &e.as_of,
+                )?)
+            }
+            ConsumedType::CostBooked => {
+                let e: events::CostBooked = event.decode()?;
+                Self::OwedChanged(OwedChange::new(
+                    &e.receivable_id,
+                    &e.customer_id,
+                    e.owed_after.as_ref(),
+                    Cause::CostBooked,
+                    &e.incurred_on,
+                )?)
+            }
+            ConsumedType::WaiverApproved => {
+                let e: events::WaiverApproved = event.decode()?;
+                Self::OwedChanged(OwedChange::new(
+                    &e.receivable_id,
+                    &e.customer_id,
+                    e.owed_after.as_ref(),
+                    Cause::Waiver,
+                    "",
+                )?)
+            }
+            ConsumedType::WrittenOff => {
+                let e: events::WrittenOff = event.decode()?;
+                Self::OwedChanged(OwedChange::new(
+                    &e.receivable_id,
+                    &e.customer_id,
+                    e.owed_after.as_ref(),
+                    Cause::WriteOff,
+                    &e.booking_date,
+                )?)
+            }
+            ConsumedType::AmendmentApproved => Self::AmendmentApproved(event.decode()?),
+            ConsumedType::DisputeOpened => Self::DisputeOpened(event.decode()?),
+            ConsumedType::DisputeResolved => Self::DisputeResolved(event.decode()?),
+            ConsumedType::DemandDelivered => Self::DemandDelivered(event.decode()?),
+            ConsumedType::DailyCycleCompleted => Self::DailyCycleCompleted(event.decode()?),
+        })
     }
 }
 
@@ -86,7 +246,7 @@ pub(crate) struct Events {
 
 impl Handler for Events {
     fn wants(&self, event_type: &str) -> bool {
-        Consumed::types().iter().any(|t| t == event_type)
+        ConsumedType::of(event_type).is_some()
     }
 
     async fn handle(
@@ -96,7 +256,9 @@ impl Handler for Events {
     ) -> Result<(), HandleError> {
         match Consumed::try_from(event)? {
             Consumed::EscalatedToLegal(escalation) => self.open_case(tx, escalation).await,
-            Consumed::AllocationApplied(applied) => self.payment(tx, *applied).await,
+            Consumed::OwedChanged(change) => self.owed_changed(tx, &change).await,
+            Consumed::AmendmentApproved(approved) => self.amendment(tx, &approved).await,
+            Consumed::Ignored => Ok(()),
             Consumed::DisputeOpened(opened) => {
                 let receivables = opened
                     .receivable_ids
@@ -156,13 +318,27 @@ impl Events {
         if !opened {
             return Ok(()); // the same escalation opens one case, however often it arrives
         }
+        // The claim is what contracts says the items owe (legal's read model of its events);
+        // an item contracts never reported on yet is claimed for dunning's open amount, and
+        // contracts' next figures replace it.
+        let mut items = Vec::with_capacity(escalation.receivables.len());
         for receivable in &escalation.receivables {
-            let (open, _) = wire::parse_money(receivable.open_amount.as_ref())
-                .map_err(HandleError::Permanent)?;
             let receivable_id = uuid("receivable_id", &receivable.receivable_id)?;
-            cases::claim_receivable(tx, case_id, receivable_id, &receivable.contract_no, open)
+            let owed = match balances::owed_of(tx, receivable_id).await? {
+                Some(owed) => owed,
+                None => {
+                    let (open, _) = wire::parse_money(receivable.open_amount.as_ref())
+                        .map_err(HandleError::Permanent)?;
+                    Owed::principal(open)
+                }
+            };
+            cases::claim_receivable(tx, case_id, receivable_id, &receivable.contract_no, &owed)
                 .await?;
+            items.push(owed);
         }
+        let claim = claim::sum(&items);
+        let claimed = claim.total();
+        cases::set_claim(tx, case_id, claimed, false).await?;
         let detail = format!(
             "opened for {} {currency}: {}",
             wire::format_amount(claimed, &currency),
@@ -187,6 +363,7 @@ impl Events {
             escalation_id: escalation.escalation_id.clone(),
             customer_id: escalation.customer_id.clone(),
             amount_claimed: Some(wire::money(claimed, &currency)),
+            claim: Some(wire::owed(&claim, &currency)),
             receivable_ids: escalation
                 .receivables
                 .iter()
@@ -204,113 +381,242 @@ impl Events {
             )
             .await?;
         tracing::info!(%case_id, %claimed, "legal case opened");
-        // Payments that arrived before this escalation (another topic) lower the claim now.
-        if let Some(last) = cases::catch_up_with_balances(tx, case_id).await? {
-            let paid_on = last.map_or_else(String::new, |d| d.to_string());
-            self.reassess(
+        // Payments that arrived before this escalation (another topic) left nothing to claim.
+        if claimed <= Decimal::ZERO {
+            self.withdraw(
                 tx,
                 case_id,
                 &currency,
                 &escalation.customer_id,
-                &paid_on,
-                false,
+                "the debtor paid everything the case claims before it opened".to_owned(),
             )
             .await?;
         }
         Ok(())
     }
 
-    /// R-L4: a payment lowers what the open cases claiming its receivable claim; once
-    /// nothing is left, the case is flagged for withdrawal.
-    async fn payment(
+    /// R-L4: contracts changed what a receivable owes: it is recorded (for cases opened
+    /// later), and every open case claiming it claims the new figures.
+    async fn owed_changed(
         &self,
         tx: &mut PgConnection,
-        applied: events::AllocationApplied,
+        change: &OwedChange,
     ) -> Result<(), HandleError> {
-        if applied.repeat {
-            // Contracts answering a re-driven proposal: the first answer was seen.
-            return Ok(());
-        }
-        let receivable_id = uuid("receivable_id", &applied.receivable_id)?;
-        let (open_after, _) = wire::parse_money(applied.open_amount_after.as_ref())
-            .map_err(HandleError::Permanent)?;
-        let paid_on =
-            NaiveDate::parse_from_str(&applied.booking_date, "%Y-%m-%d").map_err(|e| {
-                HandleError::Permanent(format!("booking_date {:?}: {e}", applied.booking_date))
-            })?;
-        balances::record_payment(tx, receivable_id, open_after, paid_on).await?;
-        for (case_id, currency, flagged) in cases::open_cases_claiming(tx, receivable_id).await? {
-            cases::lower_claim(tx, case_id, receivable_id, open_after).await?;
-            self.reassess(
-                tx,
-                case_id,
-                currency.trim(),
-                &applied.customer_id,
-                &applied.booking_date,
+        balances::record_owed(tx, change.receivable_id, &change.owed, change.paid_on).await?;
+        for (case_id, currency, flagged, before) in
+            cases::open_cases_claiming(tx, change.receivable_id).await?
+        {
+            cases::set_owed(tx, case_id, change.receivable_id, &change.owed).await?;
+            let case = ClaimedCase {
+                id: case_id,
+                currency: currency.trim(),
+                customer_id: &change.customer_id,
+                before,
                 flagged,
-            )
-            .await?;
+            };
+            self.reassess(tx, &case, change.cause, change.changed_on)
+                .await?;
         }
         Ok(())
     }
 
-    /// Sets the claim to what is still open on the case's receivables: a lower claim
-    /// (`ClaimUpdated`), or nothing left, which flags the case for withdrawal
-    /// (`WithdrawalRequested`, R-L4) once; the case keeps its status until the legal
+    /// R-C8: an approved amendment restates the receivables it changed; one it removed moved
+    /// its principal to the items it created, so a case claiming the removed item claims the
+    /// created ones of the same contract from now on.
+    async fn amendment(
+        &self,
+        tx: &mut PgConnection,
+        approved: &events::AmendmentApproved,
+    ) -> Result<(), HandleError> {
+        let changed_on = optional_date("business_date", &approved.business_date)?;
+        let mut affected: Vec<(Uuid, String, bool, Decimal)> = Vec::new();
+        let created: Vec<&events::AmendedReceivable> =
+            approved.receivables.iter().filter(|r| r.created).collect();
+        for item in &approved.receivables {
+            let receivable_id = uuid("receivable_id", &item.receivable_id)?;
+            let owed = match item.owed.as_ref() {
+                Some(owed) => wire::parse_owed(owed).map_err(HandleError::Permanent)?,
+                None if item.removed => Owed::default(),
+                None => {
+                    return Err(HandleError::Permanent(format!(
+                        "receivable {receivable_id}: the amendment carries no owed figures"
+                    )));
+                }
+            };
+            balances::record_owed(tx, receivable_id, &owed, None).await?;
+            for case in cases::open_cases_claiming(tx, receivable_id).await? {
+                cases::set_owed(tx, case.0, receivable_id, &owed).await?;
+                if item.removed {
+                    for new in &created {
+                        let new_id = uuid("receivable_id", &new.receivable_id)?;
+                        let new_owed = match new.owed.as_ref() {
+                            Some(o) => wire::parse_owed(o).map_err(HandleError::Permanent)?,
+                            None => Owed::default(),
+                        };
+                        cases::claim_receivable(
+                            tx,
+                            case.0,
+                            new_id,
+                            &approved.contract_no,
+                            &new_owed,
+                        )
+                        .await?;
+                    }
+                    let detail = format!(
+                        "amendment {} replaced receivable {receivable_id} of {}: the case claims its {} new item(s)",
+                        approved.amendment_id,
+                        approved.contract_no,
+                        created.len()
+                    );
+                    cases::log(tx, case.0, "items_replaced", &detail).await?;
+                }
+                if !affected.iter().any(|a| a.0 == case.0) {
+                    affected.push(case);
+                }
+            }
+        }
+        for (case_id, currency, flagged, before) in affected {
+            let case = ClaimedCase {
+                id: case_id,
+                currency: currency.trim(),
+                customer_id: &approved.customer_id,
+                before,
+                flagged,
+            };
+            self.reassess(tx, &case, Cause::Amendment, changed_on)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Sets the claim to what the case's items owe now (R-L4): a claim that moved is told
+    /// (`ClaimUpdated`, with its components and cause); nothing left flags the case for
+    /// withdrawal (`WithdrawalRequested`) once; the case keeps its status until the legal
     /// department closes it (MoveCase).
     async fn reassess(
+        &self,
+        tx: &mut PgConnection,
+        case: &ClaimedCase<'_>,
+        cause: Cause,
+        changed_on: Option<NaiveDate>,
+    ) -> Result<(), HandleError> {
+        let items = cases::owed_on_items(tx, case.id).await?;
+        let now = claim::sum(&items);
+        let on = changed_on.map_or_else(String::new, |d| d.to_string());
+        match claim::assess(case.before, case.flagged, now) {
+            Outcome::Unchanged => Ok(()),
+            Outcome::Withdraw => {
+                let reason = match changed_on {
+                    Some(d) => format!(
+                        "nothing is owed on the claimed items any more ({} on {d})",
+                        cause.describe()
+                    ),
+                    None => format!(
+                        "nothing is owed on the claimed items any more ({})",
+                        cause.describe()
+                    ),
+                };
+                self.withdraw(tx, case.id, case.currency, case.customer_id, reason)
+                    .await
+            }
+            Outcome::Updated {
+                claim,
+                flag_cleared,
+            } => {
+                let total = claim.total();
+                cases::set_claim(tx, case.id, total, false).await?;
+                let currency = case.currency;
+                let mut reason = format!(
+                    "{}{}: {} {currency} claimed (principal {}, late fee {}, interest {}, costs {})",
+                    cause.describe(),
+                    changed_on.map_or_else(String::new, |d| format!(" on {d}")),
+                    wire::format_amount(total, currency),
+                    wire::format_amount(claim.principal, currency),
+                    wire::format_amount(claim.late_fee, currency),
+                    wire::format_amount(claim.interest, currency),
+                    wire::format_amount(claim.costs, currency),
+                );
+                if flag_cleared {
+                    reason.push_str(
+                        "; owed again after the withdrawal flag, which no longer applies",
+                    );
+                }
+                cases::log(tx, case.id, "claim_updated", &reason).await?;
+                let event = events::ClaimUpdated {
+                    case_id: case.id.to_string(),
+                    customer_id: case.customer_id.to_owned(),
+                    amount_claimed: Some(wire::money(total, currency)),
+                    reason,
+                    claim: Some(wire::owed(&claim, currency)),
+                    cause: cause_to_wire(cause) as i32,
+                    changed_on: on,
+                    withdrawal_flag_cleared: flag_cleared,
+                };
+                self.outbox
+                    .enqueue(tx, kit::events::LEGAL_CASES, case.customer_id, &event)
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// R-L4: nothing is owed on the case's items: flag it for withdrawal, with the court-fee
+    /// refund of R-L7 (withdrawing a filed suit brings back half its acceptance fee, art. 15).
+    async fn withdraw(
         &self,
         tx: &mut PgConnection,
         case_id: Uuid,
         currency: &str,
         customer_id: &str,
-        paid_on: &str,
-        already_flagged: bool,
+        reason: String,
     ) -> Result<(), HandleError> {
-        let remaining: Decimal = cases::remaining_claim(tx, case_id).await?;
-        let amount = wire::format_amount(remaining, currency);
-        if remaining.is_zero() {
-            if already_flagged {
-                return Ok(());
-            }
-            cases::set_claim(tx, case_id, Decimal::ZERO, true).await?;
-            // R-L7: withdrawing a filed suit brings back half its acceptance fee (art. 15).
-            let (status, acceptance_fee) = cases::status_and_acceptance_fee(tx, case_id).await?;
-            let status = crate::domain::case::Status::parse(&status).ok_or_else(|| {
-                HandleError::Permanent(format!("case {case_id} has the unknown status {status:?}"))
-            })?;
-            let refund = fees::refund_on_withdrawal(acceptance_fee, status);
-            cases::record_court_fee_refund(tx, case_id, refund).await?;
-            let reason = format!(
-                "the debtor paid everything the case claims (last payment {paid_on}); court-fee refund {} {currency}",
-                wire::format_amount(refund, currency)
-            );
-            cases::log(tx, case_id, "withdrawal_requested", &reason).await?;
-            let event = events::WithdrawalRequested {
-                case_id: case_id.to_string(),
-                customer_id: customer_id.to_owned(),
-                reason,
-                court_fee_refund: Some(wire::money(refund, currency)),
-            };
-            self.outbox
-                .enqueue(tx, kit::events::LEGAL_CASES, customer_id, &event)
-                .await?;
-            tracing::info!(%case_id, "legal case flagged for withdrawal");
-        } else {
-            cases::set_claim(tx, case_id, remaining, false).await?;
-            let reason = format!("partial payment on {paid_on}; {amount} {currency} still claimed");
-            cases::log(tx, case_id, "claim_updated", &reason).await?;
-            let event = events::ClaimUpdated {
-                case_id: case_id.to_string(),
-                customer_id: customer_id.to_owned(),
-                amount_claimed: Some(wire::money(remaining, currency)),
-                reason,
-            };
-            self.outbox
-                .enqueue(tx, kit::events::LEGAL_CASES, customer_id, &event)
-                .await?;
-        }
+        cases::set_claim(tx, case_id, Decimal::ZERO, true).await?;
+        let (status, acceptance_fee) = cases::status_and_acceptance_fee(tx, case_id).await?;
+        let status = crate::domain::case::Status::parse(&status).ok_or_else(|| {
+            HandleError::Permanent(format!("case {case_id} has the unknown status {status:?}"))
+        })?;
+        let refund = fees::refund_on_withdrawal(acceptance_fee, status);
+        cases::record_court_fee_refund(tx, case_id, refund).await?;
+        let reason = format!(
+            "{reason}; court-fee refund {} {currency}",
+            wire::format_amount(refund, currency)
+        );
+        cases::log(tx, case_id, "withdrawal_requested", &reason).await?;
+        let event = events::WithdrawalRequested {
+            case_id: case_id.to_string(),
+            customer_id: customer_id.to_owned(),
+            reason,
+            court_fee_refund: Some(wire::money(refund, currency)),
+        };
+        self.outbox
+            .enqueue(tx, kit::events::LEGAL_CASES, customer_id, &event)
+            .await?;
+        tracing::info!(%case_id, "legal case flagged for withdrawal");
         Ok(())
+    }
+}
+
+/// An open case whose claim is being reassessed.
+struct ClaimedCase<'a> {
+    id: Uuid,
+    currency: &'a str,
+    customer_id: &'a str,
+    /// What it claimed before the change.
+    before: Decimal,
+    /// Whether it was flagged for withdrawal.
+    flagged: bool,
+}
+
+/// The wire cause of a claim change.
+fn cause_to_wire(cause: Cause) -> proto::types::v1::ClaimChange {
+    use proto::types::v1::ClaimChange as W;
+    match cause {
+        Cause::Payment => W::Payment,
+        Cause::Accrual => W::Accrual,
+        Cause::CostBooked => W::CostBooked,
+        Cause::Waiver => W::Waiver,
+        Cause::WriteOff => W::WriteOff,
+        Cause::Amendment => W::Amendment,
     }
 }
 
@@ -404,11 +710,21 @@ mod tests {
 
     #[test]
     fn wants_exactly_the_consumed_types() {
-        let events = Consumed::types();
+        let events: Vec<String> = ConsumedType::ALL.iter().map(|t| t.name()).collect();
         assert!(events.iter().any(|t| t.ends_with("EscalatedToLegal")));
         assert!(events.iter().any(|t| t.ends_with("AllocationApplied")));
         assert!(events.iter().any(|t| t.ends_with("DemandDelivered")));
         assert!(events.iter().any(|t| t.ends_with("DailyCycleCompleted")));
+        // Issue 15 item 3: every change of what an item owes moves the claim.
+        for owed in [
+            "ReceivableOverdue",
+            "CostBooked",
+            "WaiverApproved",
+            "WrittenOff",
+            "AmendmentApproved",
+        ] {
+            assert!(events.iter().any(|t| t.ends_with(owed)), "{owed}");
+        }
         assert!(!events.iter().any(|t| t.ends_with("CaseOpened")));
     }
 }

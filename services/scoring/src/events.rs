@@ -77,11 +77,15 @@ pub(crate) struct Events {
     pub(crate) scorer: Scorer,
     /// The business time zone (tenure counts to today's business date).
     pub(crate) business_offset: FixedOffset,
+    /// R-S3: the periodic review's period and schedule.
+    pub(crate) review: crate::ReviewConfig,
 }
 
 impl Handler for Events {
     fn wants(&self, event_type: &str) -> bool {
-        Incoming::wants(event_type) || kit::auth::owners::wants(event_type)
+        Incoming::wants(event_type)
+            || kit::auth::owners::wants(event_type)
+            || event_type == kit::events::type_name::<events::DailyCycleCompleted>()
     }
 
     async fn handle(
@@ -91,6 +95,9 @@ impl Handler for Events {
     ) -> Result<(), HandleError> {
         // R-O3: who owns each customer, for scoped reads by collectors.
         kit::auth::owners::apply_event(tx, event).await?;
+        if event.envelope.event_type == kit::events::type_name::<events::DailyCycleCompleted>() {
+            return self.daily_cycle(tx, &event.decode()?).await;
+        }
         let Some(incoming) = Incoming::parse(event)? else {
             return Ok(());
         };
@@ -130,6 +137,25 @@ impl Handler for Events {
 }
 
 impl Events {
+    /// R-S3: the first daily cycle of a review period starts the period's full review (once:
+    /// the period's row is unique); the review worker runs it outside this transaction.
+    async fn daily_cycle(
+        &self,
+        tx: &mut PgConnection,
+        cycle: &events::DailyCycleCompleted,
+    ) -> Result<(), HandleError> {
+        if self.review.schedule != crate::ReviewSchedule::DailyCycle {
+            return Ok(());
+        }
+        let as_of = NaiveDate::parse_from_str(&cycle.as_of, "%Y-%m-%d")
+            .map_err(|e| HandleError::Permanent(format!("as_of {:?}: {e}", cycle.as_of)))?;
+        let period = crate::domain::state::review_period(as_of, self.review.months);
+        if crate::store::reviews::start(tx, &period, as_of).await? {
+            tracing::info!(period, %as_of, "the daily cycle started the period's full review");
+        }
+        Ok(())
+    }
+
     fn today(&self) -> NaiveDate {
         kit::config::business_date(chrono::Utc::now(), self.business_offset)
     }

@@ -33,6 +33,22 @@ pub struct ReviewConfig {
     pub months: u32,
     /// Customers re-scored per transaction (`SCORING_REVIEW_CHUNK`).
     pub chunk: i64,
+    /// What starts a period's review (`SCORING_REVIEW_SCHEDULE`).
+    pub schedule: ReviewSchedule,
+    /// How often the review worker looks for a review to run or resume
+    /// (`SCORING_REVIEW_POLL_SECONDS`).
+    pub poll: std::time::Duration,
+}
+
+/// What starts the periodic full review (R-S3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewSchedule {
+    /// The first daily cycle (contracts' `DailyCycleCompleted`) of a new period starts its
+    /// review; the service's review worker runs it in the background (`daily-cycle`, the
+    /// default).
+    DailyCycle,
+    /// Only `RunReview` (`collectctl score review`) starts one (`manual`).
+    Manual,
 }
 
 impl ReviewConfig {
@@ -62,7 +78,35 @@ impl ReviewConfig {
                 "a positive number of customers",
             ));
         }
-        Ok(Self { months, chunk })
+        let schedule = match std::env::var("SCORING_REVIEW_SCHEDULE").as_deref() {
+            Err(_) | Ok("daily-cycle") => ReviewSchedule::DailyCycle,
+            Ok("manual") => ReviewSchedule::Manual,
+            Ok(other) => {
+                return Err(kit::config::ConfigError::new(
+                    "SCORING_REVIEW_SCHEDULE",
+                    other,
+                    "daily-cycle (a new period's first daily cycle starts its review) or manual (RunReview only)",
+                ));
+            }
+        };
+        let poll: u64 = kit::config::env_parse(
+            "SCORING_REVIEW_POLL_SECONDS",
+            10,
+            "whole seconds between the review worker's looks for a review to run",
+        )?;
+        if poll == 0 {
+            return Err(kit::config::ConfigError::new(
+                "SCORING_REVIEW_POLL_SECONDS",
+                "0",
+                "at least 1 second",
+            ));
+        }
+        Ok(Self {
+            months,
+            chunk,
+            schedule,
+            poll: std::time::Duration::from_secs(poll),
+        })
     }
 }
 
@@ -83,12 +127,15 @@ pub async fn run(
     app.consume(events::Events {
         scorer: scorer.clone(),
         business_offset,
+        review,
     })?;
-    // R-S3: a review a crash interrupted goes on.
-    tokio::spawn(review::resume_unfinished(
+    // R-S3: the review worker runs the reviews the daily cycle started and resumes those a
+    // crash interrupted.
+    tokio::spawn(review::worker(
         app.pool.clone(),
         scorer.clone(),
         review.chunk,
+        review.poll,
     ));
     let server = ScoringServiceServer::new(Api {
         pool: app.pool.clone(),

@@ -81,8 +81,18 @@ pub(crate) async fn run(
     Ok(outcome)
 }
 
-/// Resumes the reviews a crash interrupted (called when the service starts).
-pub(crate) async fn resume_unfinished(pool: PgPool, scorer: Scorer, chunk: i64) {
+/// The review worker: every `poll`, runs the reviews started and not finished — those the
+/// daily cycle started (R-S3: a new period's first cycle) and those a crash interrupted.
+/// Several replicas may run one review together: each chunk is taken under the review's lock.
+pub(crate) async fn worker(pool: PgPool, scorer: Scorer, chunk: i64, poll: std::time::Duration) {
+    loop {
+        resume_unfinished(&pool, &scorer, chunk).await;
+        tokio::time::sleep(poll).await;
+    }
+}
+
+/// Runs the reviews started and not finished.
+async fn resume_unfinished(pool: &PgPool, scorer: &Scorer, chunk: i64) {
     let unfinished = match pool.begin().await {
         Ok(mut tx) => store::reviews::unfinished(&mut tx).await,
         Err(e) => Err(e),
@@ -90,8 +100,8 @@ pub(crate) async fn resume_unfinished(pool: PgPool, scorer: Scorer, chunk: i64) 
     match unfinished {
         Ok(periods) => {
             for (period, as_of) in periods {
-                tracing::info!(period, "resuming an interrupted full review");
-                if let Err(error) = run(&pool, &scorer, &period, as_of, chunk).await {
+                tracing::info!(period, %as_of, "running the full review");
+                if let Err(error) = run(pool, scorer, &period, as_of, chunk).await {
                     tracing::warn!(period, %error, "full review stopped; it resumes when run again");
                 }
             }

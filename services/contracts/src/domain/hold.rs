@@ -14,6 +14,8 @@ pub enum Source {
     Overdue,
     /// A supervisor's decision.
     Supervisor,
+    /// Scoring's advice (R-S5): the grade is C or worse, or a severe default.
+    Scoring,
 }
 
 impl Source {
@@ -24,15 +26,21 @@ impl Source {
             Self::LegalCase => "legal_case",
             Self::Overdue => "overdue",
             Self::Supervisor => "supervisor",
+            Self::Scoring => "scoring",
         }
     }
 
     /// The inverse of [`as_str`](Self::as_str).
     #[must_use]
     pub fn parse(value: &str) -> Option<Self> {
-        [Self::LegalCase, Self::Overdue, Self::Supervisor]
-            .into_iter()
-            .find(|s| s.as_str() == value)
+        [
+            Self::LegalCase,
+            Self::Overdue,
+            Self::Supervisor,
+            Self::Scoring,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == value)
     }
 
     /// Whether a person may release it by hand. A legal-case hold ends with the case and an
@@ -50,6 +58,10 @@ impl Source {
             ),
             Self::Overdue => Err(
                 "an overdue hold ends when the daily cycle finds the overdue under the threshold; to sign one contract anyway, a supervisor grants an override (OverrideCreditHold)"
+                    .to_owned(),
+            ),
+            Self::Scoring => Err(
+                "a scoring hold ends when the customer's grade no longer advises it (R-S5); to sign one contract anyway, a supervisor grants an override (OverrideCreditHold)"
                     .to_owned(),
             ),
         }
@@ -194,7 +206,13 @@ mod tests {
                 .contains("case closes")
         );
         assert!(Source::Overdue.release_by_hand().is_err());
-        for s in [Source::LegalCase, Source::Overdue, Source::Supervisor] {
+        assert!(Source::Scoring.release_by_hand().is_err());
+        for s in [
+            Source::LegalCase,
+            Source::Overdue,
+            Source::Supervisor,
+            Source::Scoring,
+        ] {
             assert_eq!(Source::parse(s.as_str()), Some(s));
         }
     }

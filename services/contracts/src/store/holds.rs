@@ -248,6 +248,19 @@ pub(crate) async fn active_overdue_hold(
     .await
 }
 
+/// The customer's active hold that scoring advised, if any.
+pub(crate) async fn active_scoring_hold(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM credit_holds WHERE customer_id = $1 AND source = 'scoring' AND released_at IS NULL",
+    )
+    .bind(customer_id)
+    .fetch_optional(conn)
+    .await
+}
+
 /// The active hold a legal case placed, if any.
 pub(crate) async fn active_legal_case_hold(
     conn: &mut PgConnection,

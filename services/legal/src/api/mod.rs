@@ -159,6 +159,12 @@ impl Api {
         let today = self.business_date().await?;
         let court_fees = court_fees_to_wire(&row, &currency);
         let limitation = limitation_to_wire(&row, today);
+        let claim = crate::domain::claim::sum(
+            &receivables
+                .iter()
+                .map(cases::ClaimedRow::owed)
+                .collect::<Vec<_>>(),
+        );
         Ok(api::LegalCase {
             case_id: row.id.to_string(),
             customer_id: row.customer_id.to_string(),
@@ -174,6 +180,7 @@ impl Api {
                 .into_iter()
                 .map(|r| api::CaseReceivable {
                     receivable_id: r.receivable_id.to_string(),
+                    owed: Some(wire::owed(&r.owed(), &currency)),
                     contract_no: r.contract_no,
                     claimed: Some(wire::money(r.claimed, &currency)),
                     open_amount: Some(wire::money(r.open_amount, &currency)),
@@ -190,6 +197,7 @@ impl Api {
             history: history.iter().map(step_to_wire).collect(),
             court_fees,
             limitation,
+            claim: Some(wire::owed(&claim, &currency)),
         })
     }
 

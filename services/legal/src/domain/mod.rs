@@ -8,5 +8,6 @@
 )]
 
 pub mod case;
+pub mod claim;
 pub mod fees;
 pub mod limitation;

@@ -1,6 +1,7 @@
 //! SQL of legal cases: opening, reading, listing, their claims and their history log.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use money::allocation::Owed;
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -61,8 +62,29 @@ pub struct ClaimedRow {
     pub contract_no: String,
     /// What was claimed when the case opened.
     pub claimed: Decimal,
-    /// What is still open.
+    /// What is still owed, in total.
     pub open_amount: Decimal,
+    /// Of which collection costs.
+    pub costs: Decimal,
+    /// Of which interest.
+    pub interest: Decimal,
+    /// Of which late fee.
+    pub late_fee: Decimal,
+    /// Of which principal.
+    pub principal: Decimal,
+}
+
+impl ClaimedRow {
+    /// What it owes now, by component.
+    #[must_use]
+    pub fn owed(&self) -> Owed {
+        Owed {
+            costs: self.costs,
+            interest: self.interest,
+            late_fee: self.late_fee,
+            principal: self.principal,
+        }
+    }
 }
 
 /// One entry of a case's log.
@@ -120,116 +142,104 @@ pub async fn open_case_for(
     Ok(inserted > 0)
 }
 
-/// Adds a receivable to what a case claims, open for `open_amount`.
+/// Adds a receivable to what a case claims, owing `owed` (its total is what is claimed on it).
 pub async fn claim_receivable(
     conn: &mut PgConnection,
     case_id: Uuid,
     receivable_id: Uuid,
     contract_no: &str,
-    open_amount: Decimal,
+    owed: &Owed,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO case_receivables (case_id, receivable_id, contract_no, claimed, open_amount)
-         VALUES ($1, $2, $3, $4, $4)",
+        "INSERT INTO case_receivables (case_id, receivable_id, contract_no, claimed, open_amount, costs, interest, late_fee, principal)
+         VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8) ON CONFLICT (case_id, receivable_id) DO NOTHING",
     )
     .bind(case_id)
     .bind(receivable_id)
     .bind(contract_no)
-    .bind(open_amount)
+    .bind(owed.total())
+    .bind(owed.costs)
+    .bind(owed.interest)
+    .bind(owed.late_fee)
+    .bind(owed.principal)
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// Lowers a new case's claims to the balances payments already reported (a payment may
-/// arrive before the escalation, R-L4); the latest payment date if any claim was lowered.
-pub async fn catch_up_with_balances(
-    conn: &mut PgConnection,
-    case_id: Uuid,
-) -> Result<Option<Option<NaiveDate>>, sqlx::Error> {
-    let caught_up = sqlx::query(
-        "UPDATE case_receivables r SET open_amount = b.open_amount
-         FROM receivable_balances b
-         WHERE r.case_id = $1 AND b.receivable_id = r.receivable_id AND b.open_amount < r.open_amount",
-    )
-    .bind(case_id)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if caught_up == 0 {
-        return Ok(None);
-    }
-    let last: Option<NaiveDate> = sqlx::query_scalar(
-        "SELECT MAX(b.last_payment) FROM receivable_balances b
-         JOIN case_receivables r ON r.receivable_id = b.receivable_id WHERE r.case_id = $1",
-    )
-    .bind(case_id)
-    .fetch_one(conn)
-    .await?;
-    Ok(Some(last))
-}
-
-/// The open cases claiming a receivable, locked, as (case id, currency, flagged for
-/// withdrawal).
+/// The open cases claiming a receivable, locked: (id, currency, flagged for withdrawal,
+/// what it claims now).
 pub async fn open_cases_claiming(
     conn: &mut PgConnection,
     receivable_id: Uuid,
-) -> Result<Vec<(Uuid, String, bool)>, sqlx::Error> {
+) -> Result<Vec<(Uuid, String, bool, Decimal)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT c.id, c.currency, c.withdrawal_flagged FROM cases c JOIN case_receivables r ON r.case_id = c.id
-         WHERE r.receivable_id = $1 AND c.status <> 'closed' FOR UPDATE OF c",
+        "SELECT c.id, c.currency, c.withdrawal_flagged, c.amount_claimed FROM cases c JOIN case_receivables r ON r.case_id = c.id
+         WHERE r.receivable_id = $1 AND c.status <> 'closed' ORDER BY c.id FOR UPDATE OF c",
     )
     .bind(receivable_id)
     .fetch_all(conn)
     .await
 }
 
-/// Lowers what a case claims on a receivable to `open_after` (never raises it).
-pub async fn lower_claim(
+/// Sets what a case claims on one receivable to what contracts says it owes now.
+pub async fn set_owed(
     conn: &mut PgConnection,
     case_id: Uuid,
     receivable_id: Uuid,
-    open_after: Decimal,
+    owed: &Owed,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE case_receivables SET open_amount = LEAST(open_amount, $3) WHERE case_id = $1 AND receivable_id = $2",
+        "UPDATE case_receivables SET open_amount = $3, costs = $4, interest = $5, late_fee = $6, principal = $7
+         WHERE case_id = $1 AND receivable_id = $2",
     )
     .bind(case_id)
     .bind(receivable_id)
-    .bind(open_after)
+    .bind(owed.total())
+    .bind(owed.costs)
+    .bind(owed.interest)
+    .bind(owed.late_fee)
+    .bind(owed.principal)
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// What is still open on a case's receivables.
-pub async fn remaining_claim(
+/// What a case's receivables owe now, each by component.
+pub async fn owed_on_items(
     conn: &mut PgConnection,
     case_id: Uuid,
-) -> Result<Decimal, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT COALESCE(SUM(open_amount), 0) FROM case_receivables WHERE case_id = $1",
+) -> Result<Vec<Owed>, sqlx::Error> {
+    let rows: Vec<(Decimal, Decimal, Decimal, Decimal)> = sqlx::query_as(
+        "SELECT costs, interest, late_fee, principal FROM case_receivables WHERE case_id = $1",
     )
     .bind(case_id)
-    .fetch_one(conn)
-    .await
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(costs, interest, late_fee, principal)| Owed {
+            costs,
+            interest,
+            late_fee,
+            principal,
+        })
+        .collect())
 }
 
-/// Sets what a case claims; `flag_withdrawal` flags it for withdrawal (R-L4).
+/// Sets what a case claims and whether it is flagged for withdrawal (R-L4).
 pub async fn set_claim(
     conn: &mut PgConnection,
     case_id: Uuid,
     amount: Decimal,
-    flag_withdrawal: bool,
+    withdrawal_flagged: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE cases SET amount_claimed = $2, withdrawal_flagged = withdrawal_flagged OR $3 WHERE id = $1",
-    )
-    .bind(case_id)
-    .bind(amount)
-    .bind(flag_withdrawal)
-    .execute(conn)
-    .await?;
+    sqlx::query("UPDATE cases SET amount_claimed = $2, withdrawal_flagged = $3 WHERE id = $1")
+        .bind(case_id)
+        .bind(amount)
+        .bind(withdrawal_flagged)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -374,7 +384,7 @@ pub async fn claimed_receivables(
     case_id: Uuid,
 ) -> Result<Vec<ClaimedRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT receivable_id, contract_no, claimed, open_amount FROM case_receivables WHERE case_id = $1 ORDER BY receivable_id",
+        "SELECT receivable_id, contract_no, claimed, open_amount, costs, interest, late_fee, principal FROM case_receivables WHERE case_id = $1 ORDER BY receivable_id",
     )
     .bind(case_id)
     .fetch_all(pool)

@@ -48,6 +48,7 @@ mod plans;
 mod promises;
 mod queue;
 mod refunds;
+mod reporting;
 mod schedules;
 mod score_strategy;
 mod statement;

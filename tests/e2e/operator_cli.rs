@@ -22,6 +22,7 @@ pub(crate) fn collectctl(stack: &devstack::Stack, token: Option<&str>, args: &[&
         ("scoring", "SCORING_URL"),
         ("dunning", "DUNNING_URL"),
         ("legal", "LEGAL_URL"),
+        ("reporting", "REPORTING_URL"),
     ] {
         command.env(variable, stack.endpoint(service).expect("endpoint"));
     }

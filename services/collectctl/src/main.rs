@@ -37,6 +37,7 @@ mod ingest;
 mod late_fee;
 mod reconcile;
 mod refunds;
+mod report;
 mod score;
 mod service;
 mod statement;
@@ -125,6 +126,10 @@ enum Command {
     /// case's signed zip; `verify` checks one offline and names any altered, missing or extra
     /// file (exit status 1).
     Evidence(evidence::EvidenceArgs),
+    /// Reports (R-O1, R-O7, R-O8) from the reporting service: aging, KPIs (CEI, DSO,
+    /// collection and overdue rates), roll rates, bad-debt provisions with the draft voucher;
+    /// and the trace of a debt across the services (R-O2). Text, --json or --csv.
+    Report(report::ReportArgs),
     /// Write a seeded synthetic portfolio (receivables, camt.053 and CSV statements, rates,
     /// ground truth) to try `reconcile` on.
     Generate(reconcile::GenerateArgs),
@@ -156,6 +161,7 @@ fn main() -> ExitCode {
         Command::Dlq(args) => dlq::run(args),
         Command::Score(args) => score::run(args),
         Command::Evidence(args) => evidence::run(args),
+        Command::Report(args) => report::run(args),
     };
     cli::finish(result)
 }

@@ -14,6 +14,7 @@ use proto::deadletters::v1::dead_letter_service_client::DeadLetterServiceClient;
 use proto::dunning::v1::dunning_service_client::DunningServiceClient;
 use proto::legal::v1::legal_service_client::LegalServiceClient;
 use proto::payments::v1::payments_service_client::PaymentsServiceClient;
+use proto::reporting::v1::reporting_service_client::ReportingServiceClient;
 use proto::scoring::v1::scoring_service_client::ScoringServiceClient;
 use tonic::metadata::AsciiMetadataValue;
 use tonic::service::Interceptor;
@@ -168,13 +169,24 @@ pub(crate) async fn legal(url_arg: Option<String>) -> Result<LegalServiceClient<
     Ok(client.max_decoding_message_size(256 << 20))
 }
 
+/// A client of the reporting service at `url`, else `$REPORTING_URL`, else the local stack.
+pub(crate) async fn reporting(
+    url_arg: Option<String>,
+) -> Result<ReportingServiceClient<Authed>, Failure> {
+    let url = url(url_arg, "REPORTING_URL", 50056);
+    let client = ReportingServiceClient::new(connect(&url, "reporting", "--reporting").await?);
+    // A long trace or a large portfolio's report may pass gRPC's default 4 MiB.
+    Ok(client.max_decoding_message_size(64 << 20))
+}
+
 /// The local stack's port of each service.
-pub(crate) const SERVICES: [(&str, u16); 5] = [
+pub(crate) const SERVICES: [(&str, u16); 6] = [
     ("contracts", 50051),
     ("payments", 50052),
     ("scoring", 50053),
     ("dunning", 50054),
     ("legal", 50055),
+    ("reporting", 50056),
 ];
 
 /// A channel to `service` by name at `url`, else `$<SERVICE>_URL`, else the local stack.
@@ -182,7 +194,7 @@ async fn named(service: &str, url_arg: Option<String>) -> Result<Authed, Failure
     let Some((_, port)) = SERVICES.iter().find(|(name, _)| *name == service) else {
         return Err(Failure::with_hint(
             anyhow::anyhow!("there is no service {service:?}"),
-            "give --service contracts, payments, scoring, dunning or legal",
+            "give --service contracts, payments, scoring, dunning, legal or reporting",
         ));
     };
     let variable = format!("{}_URL", service.to_uppercase());

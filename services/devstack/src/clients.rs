@@ -15,6 +15,7 @@ use proto::contracts::v1::contracts_service_client::ContractsServiceClient;
 use proto::dunning::v1::dunning_service_client::DunningServiceClient;
 use proto::legal::v1::legal_service_client::LegalServiceClient;
 use proto::payments::v1::payments_service_client::PaymentsServiceClient;
+use proto::reporting::v1::reporting_service_client::ReportingServiceClient;
 use proto::scoring::v1::scoring_service_client::ScoringServiceClient;
 
 use crate::Stack;
@@ -64,6 +65,8 @@ pub struct Clients {
     pub dunning: DunningServiceClient<Authed>,
     /// Legal.
     pub legal: LegalServiceClient<Authed>,
+    /// Reporting.
+    pub reporting: ReportingServiceClient<Authed>,
 }
 
 impl Clients {
@@ -114,6 +117,7 @@ impl Clients {
             scoring: ScoringServiceClient::new(authed("scoring")?),
             dunning: DunningServiceClient::new(authed("dunning")?),
             legal: LegalServiceClient::new(authed("legal")?),
+            reporting: ReportingServiceClient::new(authed("reporting")?),
         })
     }
 }

@@ -24,13 +24,15 @@ pub mod stack;
 
 pub use stack::{Stack, StackOptions};
 
-/// The five services in start-up order, with their default local gRPC ports.
+/// The services in start-up order, with their default local gRPC ports: the five that own
+/// the business, and reporting, the read model of their events (R-O1, R-O2).
 pub const SERVICES: &[(&str, u16)] = &[
     ("contracts", 50051),
     ("payments", 50052),
     ("scoring", 50053),
     ("dunning", 50054),
     ("legal", 50055),
+    ("reporting", 50056),
 ];
 
 /// The services a service calls over gRPC, as the variables that tell it where they are:

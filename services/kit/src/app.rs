@@ -121,6 +121,7 @@ impl App {
             pool: self.pool.clone(),
             handler,
             max_attempts: self.config.consumer_max_attempts.max(1),
+            batch_max: self.config.consumer_batch_max.max(1),
             stalls: self.stalls.clone(),
         };
         self.tasks.spawn(task.run(self.shutdown.clone()));

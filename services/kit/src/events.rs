@@ -31,7 +31,14 @@ pub const LEGAL_DEPARTMENT: &str = "legal-department";
 pub const EXTERNAL_READERS: &[(&str, &[&str])] = &[(LEGAL_DEPARTMENT, &[LEGAL_CASES])];
 
 /// The services that consume events and therefore have a dead-letter topic.
-pub const CONSUMING_SERVICES: &[&str] = &["contracts", "payments", "scoring", "dunning", "legal"];
+pub const CONSUMING_SERVICES: &[&str] = &[
+    "contracts",
+    "payments",
+    "scoring",
+    "dunning",
+    "legal",
+    "reporting",
+];
 
 /// The service that owns (alone may write) `topic`, given with or without a deployment
 /// prefix: `collections.<service>.<stream>.v<N>`.
@@ -54,6 +61,8 @@ pub const SUBSCRIPTIONS: &[(&str, &[&str])] = &[
     ("scoring", &[CONTRACTS, DUNNING, LEGAL_CASES]),
     ("dunning", &[CONTRACTS, SCORING_GRADES]),
     ("legal", &[DUNNING, CONTRACTS]),
+    // The read model of reports and traces (R-O1, R-O2) reads every service's story.
+    ("reporting", &[CONTRACTS, PAYMENTS, DUNNING, LEGAL_CASES]),
 ];
 
 /// The topics `service` consumes (empty for an unknown service).

@@ -9,6 +9,7 @@
 //! | `grpc_server_handling_seconds` | histogram | `method` |
 //! | `consumer_events_total` | counter | `topic`, `result` (`applied`, `duplicate`, `skipped`, `retried`, `dead_lettered`) |
 //! | `consumer_lag` | gauge | `topic`, `partition` (high watermark − next offset to read) |
+//! | `consumer_batch_size` | histogram | — (messages applied per consumer transaction: group commit) |
 //! | `consumer_stalled` | gauge | — (1 while a dependency is failing and consumption pauses) |
 //! | `outbox_published_total` | counter | — |
 //! | `outbox_backlog` | gauge | — (events not yet published) |
@@ -39,6 +40,8 @@ pub struct Metrics {
     pub consumer_events: IntCounterVec,
     /// Consumer lag by topic and partition.
     pub consumer_lag: IntGaugeVec,
+    /// Messages applied per consumer transaction (group commit, issue 16).
+    pub consumer_batch: prometheus::Histogram,
     /// 1 while consumption waits for a failing dependency.
     pub consumer_stalled: IntGauge,
     /// Events the outbox relay published.
@@ -118,6 +121,16 @@ fn build(service: &str) -> prometheus::Result<Metrics> {
     registry.register(Box::new(grpc_seconds.clone()))?;
     registry.register(Box::new(consumer_events.clone()))?;
     registry.register(Box::new(consumer_lag.clone()))?;
+    let consumer_batch = prometheus::Histogram::with_opts(
+        HistogramOpts::new(
+            "consumer_batch_size",
+            "messages applied per consumer transaction (group commit)",
+        )
+        .buckets(vec![
+            2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 200.0, 500.0, 1000.0,
+        ]),
+    )?;
+    registry.register(Box::new(consumer_batch.clone()))?;
     registry.register(Box::new(consumer_stalled.clone()))?;
     registry.register(Box::new(outbox_published.clone()))?;
     registry.register(Box::new(outbox_backlog.clone()))?;
@@ -130,6 +143,7 @@ fn build(service: &str) -> prometheus::Result<Metrics> {
         grpc_seconds,
         consumer_events,
         consumer_lag,
+        consumer_batch,
         consumer_stalled,
         outbox_published,
         outbox_backlog,

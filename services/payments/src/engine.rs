@@ -160,8 +160,11 @@ impl Engine {
     /// and in others), then uses the cached ledger if it is current, replays what other
     /// processes changed since, or rebuilds it.
     pub(crate) async fn open(&self, tx: &mut PgConnection) -> Result<Session<'_>, sqlx::Error> {
-        let mut slot = self.cache.lock().await;
+        // The database lock first, then the cache: a holder of the ledger lock may open the
+        // ledger again in the same transaction (a consumer's batch, issue 16) and must never
+        // wait for the cache on a task that itself waits for the ledger lock.
         store::lock_ledger(tx).await?;
+        let mut slot = self.cache.lock().await;
         let state = store::ledger_state(tx).await?;
         let ledger = match slot.take() {
             Some(cached) if cached.state == state => cached.ledger,

@@ -64,6 +64,14 @@ pub mod legal {
     }
 }
 
+/// Reporting service API (R-O1, R-O2).
+pub mod reporting {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("receivables.reporting.v1");
+    }
+}
+
 /// The audit trail every service serves (R-O3).
 pub mod audit {
     /// Version 1.

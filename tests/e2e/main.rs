@@ -54,4 +54,5 @@ mod statement;
 mod stuck_allocations;
 mod terms;
 mod trace_context;
+mod tsa;
 mod write_offs;

@@ -242,10 +242,10 @@ fn generalized_time(value: &[u8]) -> Result<String, TimestampError> {
 
 /// A GeneralName for people: a directory name as `CN=…, O=…`, a DNS name, URI or e-mail as is.
 fn general_name(node: Node<'_>) -> String {
-    if node.tag == context(4) {
-        if let Ok(name) = single(node, "directoryName") {
-            return certs::name_text(name.raw);
-        }
+    if node.tag == context(4)
+        && let Ok(name) = single(node, "directoryName")
+    {
+        return certs::name_text(name.raw);
     }
     for n in [1, 2, 6] {
         if node.tag == context_primitive(n) {

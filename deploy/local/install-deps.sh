@@ -17,6 +17,8 @@ command -v perl >/dev/null || need+=(perl)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 [ -f /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
 command -v python3 >/dev/null || need+=(python3 python3-venv)
+# R-L8: the local test timestamp authority (deploy/local/test-tsa.sh) is `openssl ts -reply`.
+command -v openssl >/dev/null || need+=(openssl)
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || [ -n "${DOCUMENT_FONT_FILE:-}" ] || need+=(fonts-wqy-microhei)
 command -v pdftotext >/dev/null && command -v pdffonts >/dev/null || need+=(poppler-utils)
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || need+=(python3-aiosmtpd)

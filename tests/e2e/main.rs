@@ -55,4 +55,5 @@ mod statement;
 mod stuck_allocations;
 mod terms;
 mod trace_context;
+mod tsa;
 mod write_offs;

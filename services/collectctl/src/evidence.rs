@@ -1,14 +1,16 @@
 //! `collectctl evidence`: a legal case's evidence bundle (R-L3, R-L8). `bundle` asks the legal
 //! service for it and writes the zip; `verify` checks a bundle offline (no service, no
 //! network): the Ed25519 signature over its manifest, the root over its file list and every
-//! file's SHA-256, naming every altered, missing or extra file, with exit status 1 when it is
-//! not intact.
+//! file's SHA-256, and the RFC 3161 timestamp token when the manifest names a timestamp
+//! authority (R-L8; `--tsa-cert` pins the authority), naming every altered, missing or extra
+//! file, with exit status 1 when it is not intact.
 
 use std::path::PathBuf;
 
 use anyhow::anyhow;
 use clap::{Args, Subcommand};
-use documents::evidence::{self, Problem, Report};
+use documents::evidence::{self, Problem, Report, Trust};
+use documents::timestamp::TrustedCerts;
 use proto::legal::v1 as api;
 
 use crate::cli::{Failure, Hint, Outcome};
@@ -49,6 +51,11 @@ enum EvidenceCommand {
         /// the contact-log proof's checkpoint must be signed by it.
         #[arg(long, value_name = "HEX", env = "COLLECTIONS_CONTACT_LOG_KEY")]
         contact_log_key: Option<String>,
+        /// The timestamp authority's certificate or its CA (PEM or DER): the bundle's
+        /// timestamp token (manifest.tsr) must be signed by it or by a certificate it issued.
+        /// Without it the token is checked only against the certificate it carries.
+        #[arg(long, value_name = "FILE", env = "COLLECTIONS_TSA_CERT")]
+        tsa_cert: Option<PathBuf>,
     },
 }
 
@@ -67,6 +74,14 @@ fn next_step(problem: &Problem) -> &'static str {
         Problem::Altered { .. } | Problem::Missing { .. } | Problem::Extra { .. } => {
             "this copy was changed after it was made: do not rely on it; ask the legal service for the bundle again"
         }
+        Problem::TimestampMissing { .. }
+        | Problem::TimestampMismatch
+        | Problem::TimestampInvalid { .. } => {
+            "the manifest or its timestamp token was changed or removed after it was timestamped: do not rely on this copy; ask the legal service for the bundle again"
+        }
+        Problem::TimestampUntrusted { .. } => {
+            "check --tsa-cert: give the certificate (or CA) of the timestamp authority the legal service uses (its LEGAL_TSA_CA_FILE)"
+        }
     }
 }
 
@@ -84,6 +99,20 @@ fn report_text(report: &Report) -> String {
         for note in &m.notes {
             lines.push(format!("note: {note}"));
         }
+    }
+    if let Some(t) = &report.timestamp {
+        lines.push(format!(
+            "timestamped {} by {} (TSA certificate {}; token serial {}, policy {})",
+            t.gen_time,
+            t.tsa_name.as_deref().unwrap_or(&t.signer),
+            t.signer,
+            t.serial_number,
+            t.policy
+        ));
+        lines.push(match &t.trusted_by {
+            Some(ca) => format!("timestamp token verified against the trusted TSA certificate {ca}"),
+            None => "the timestamp token was checked against the certificate it carries only: give --tsa-cert with the timestamp authority's certificate or CA to rule out a forged token".to_owned(),
+        });
     }
     if report.intact() {
         lines.push(format!(
@@ -105,13 +134,35 @@ fn verify(
     bundle: &PathBuf,
     public_key: Option<&str>,
     contact_log_key: Option<&str>,
+    tsa_cert: Option<&PathBuf>,
     json: bool,
 ) -> Outcome {
     let bytes = std::fs::read(bundle).hint(format!(
         "cannot read {}: give the path of the bundle's zip",
         bundle.display()
     ))?;
-    let report = evidence::verify(&bytes, public_key);
+    let tsa = match tsa_cert {
+        Some(path) => {
+            let pem = std::fs::read(path).hint(format!(
+                "cannot read --tsa-cert {}: give the timestamp authority's certificate or CA file",
+                path.display()
+            ))?;
+            Some(TrustedCerts::from_pem_or_der(&pem).map_err(|e| {
+                Failure::with_hint(
+                    anyhow!("--tsa-cert {}: {e}", path.display()),
+                    "give the PEM (or DER) certificate of the timestamp authority or its CA",
+                )
+            })?)
+        }
+        None => None,
+    };
+    let report = evidence::verify_with(
+        &bytes,
+        Trust {
+            key: public_key,
+            tsa: tsa.as_ref(),
+        },
+    );
     // The contact-log extract proves itself against dunning's checkpoint (R-L8), when the
     // files are intact enough to read it.
     let proof = if report.intact() {
@@ -128,6 +179,8 @@ fn verify(
         "intact": report.intact(),
         "key_pinned": report.key_pinned,
         "files_checked": report.files_checked,
+        "timestamp": report.timestamp,
+        "tsa_pinned": report.tsa_pinned,
         "problems": report.problems.iter().map(|p| {
             let mut v = serde_json::to_value(p).unwrap_or_default();
             if let Some(obj) = v.as_object_mut() {
@@ -197,10 +250,12 @@ pub(crate) fn run(args: EvidenceArgs) -> Outcome {
             bundle,
             public_key,
             contact_log_key,
+            tsa_cert,
         } => verify(
             &bundle,
             public_key.as_deref(),
             contact_log_key.as_deref(),
+            tsa_cert.as_ref(),
             json,
         ),
         EvidenceCommand::Bundle {
@@ -217,6 +272,8 @@ pub(crate) fn run(args: EvidenceArgs) -> Outcome {
                 .map_err(service::status)?
                 .into_inner();
             let path = out.unwrap_or_else(|| PathBuf::from(&response.file_name));
+            // The timestamp the bundle carries (R-L8), read back from it.
+            let stamped = evidence::verify(&response.bundle, None).timestamp;
             std::fs::write(&path, &response.bundle).hint(format!(
                 "cannot write {}: give --out FILE in a directory you may write to",
                 path.display()
@@ -230,6 +287,7 @@ pub(crate) fn run(args: EvidenceArgs) -> Outcome {
                     "key_id": response.key_id,
                     "public_key": response.public_key,
                     "notes": response.notes,
+                    "timestamp": stamped,
                 }))?);
             }
             let mut text = format!(
@@ -243,6 +301,13 @@ pub(crate) fn run(args: EvidenceArgs) -> Outcome {
             );
             for note in &response.notes {
                 text.push_str(&format!("\nnote: {note}"));
+            }
+            if let Some(t) = &stamped {
+                text.push_str(&format!(
+                    "\ntimestamped {} by {} (RFC 3161 token in manifest.tsr; verify with --tsa-cert)",
+                    t.gen_time,
+                    t.tsa_name.as_deref().unwrap_or(&t.signer)
+                ));
             }
             text.push_str(&format!(
                 "\ncheck it: collectctl evidence verify {} --public-key {}",
@@ -279,6 +344,40 @@ mod tests {
         .expect("parses");
         assert!(cli.args.json);
         assert!(Cli::try_parse_from(["evidence", "bundle", "C1", "--out", "x.zip"]).is_ok());
+        // R-L8: the timestamp authority's certificate.
+        let cli = Cli::try_parse_from(["evidence", "verify", "b.zip", "--tsa-cert", "tsa-ca.pem"])
+            .expect("parses");
+        match cli.args.command {
+            EvidenceCommand::Verify { tsa_cert, .. } => {
+                assert_eq!(tsa_cert, Some(PathBuf::from("tsa-ca.pem")));
+            }
+            EvidenceCommand::Bundle { .. } => panic!("verify expected"),
+        }
+        assert!(Cli::try_parse_from(["evidence", "verify", "b.zip", "--tsa-cert"]).is_err());
+    }
+
+    #[test]
+    fn an_unreadable_tsa_cert_says_what_to_give() {
+        let dir = tempfile::tempdir().expect("dir");
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, b"not a certificate").expect("write");
+        let bundle = dir.path().join("b.zip");
+        std::fs::write(&bundle, b"PK").expect("write");
+        let failure = verify(&bundle, None, None, Some(&junk), false).expect_err("junk");
+        assert!(
+            failure.describe().contains("--tsa-cert"),
+            "{}",
+            failure.describe()
+        );
+        let missing = dir.path().join("missing.pem");
+        let failure = verify(&bundle, None, None, Some(&missing), false).expect_err("missing");
+        assert!(
+            failure
+                .hint_text()
+                .is_some_and(|h| h.contains("--tsa-cert")),
+            "{:?}",
+            failure.hint_text()
+        );
     }
 
     #[test]
@@ -291,6 +390,7 @@ mod tests {
                 generated_at: "2026-12-05T00:00:00Z".into(),
                 generated_for: "lawyer".into(),
                 issuer: "legal".into(),
+                timestamp_authority: None,
                 notes: vec![],
             },
             vec![evidence::BundleFile::new(
@@ -305,10 +405,10 @@ mod tests {
         let good = dir.path().join("good.zip");
         std::fs::write(&good, &bundle.zip).expect("write");
         let key = signer.public_key_hex();
-        let text = verify(&good, Some(&key), None, false).expect("intact");
+        let text = verify(&good, Some(&key), None, None, false).expect("intact");
         assert!(text.contains("bundle intact: 1 files"), "{text}");
         let other = evidence::Signer::generate().expect("key").public_key_hex();
-        let failure = verify(&good, Some(&other), None, false).expect_err("untrusted");
+        let failure = verify(&good, Some(&other), None, None, false).expect_err("untrusted");
         assert!(failure.describe().contains("not by the trusted key"));
     }
 }

@@ -8,8 +8,16 @@
 //! ```text
 //! manifest.json     what the bundle is ([`Manifest`]): every file, its SHA-256 and size, the root
 //! manifest.sig      the Ed25519 signature over the exact bytes of manifest.json, as hex
+//! manifest.tsr      where a timestamp authority is configured: its RFC 3161 token (DER) over
+//!                   the exact bytes of manifest.json
 //! …                 the files the manifest lists
 //! ```
+//!
+//! The timestamp (R-L8, "anchored when it was written"): the manifest names the authority
+//! (`timestamp_authority`, its URL) *before* it is hashed, signed and sent, so the token covers
+//! a manifest that says it is timestamped, and removing `manifest.tsr` is caught: a manifest
+//! naming an authority needs its token. The token cannot be listed in the manifest it covers;
+//! it is checked against the manifest's bytes instead ([`crate::timestamp::verify_token`]).
 //!
 //! The root is the SHA-256 of the manifest's file list written as `sha256sum` writes it, one
 //! line `<sha256 hex>  <path>\n` per file, ordered by path (bytewise), so it can be recomputed
@@ -32,12 +40,16 @@ use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::timestamp::{TimestampError, TokenInfo, TrustedCerts, verify_token};
+
 /// The format tag in every manifest.
 pub const FORMAT: &str = "receivables-evidence-bundle/1";
 /// The manifest's name in the zip.
 pub const MANIFEST: &str = "manifest.json";
 /// The signature's name in the zip.
 pub const SIGNATURE: &str = "manifest.sig";
+/// The timestamp token's name in the zip (RFC 3161, DER).
+pub const TIMESTAMP: &str = "manifest.tsr";
 /// The most a bundle may unpack to (a guard against zip bombs when verifying).
 pub const MAX_UNPACKED_BYTES: u64 = 1 << 30;
 
@@ -74,6 +86,10 @@ pub struct Manifest {
     pub key_id: String,
     /// Hex of the 32-byte public key.
     pub public_key: String,
+    /// The RFC 3161 timestamp authority (URL) whose token over this manifest is
+    /// `manifest.tsr`; absent: the bundle is not timestamped (no authority was configured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp_authority: Option<String>,
     /// The files, ordered by path.
     pub files: Vec<ManifestFile>,
     /// SHA-256 over the file list in `sha256sum` form (see the module documentation).
@@ -117,6 +133,8 @@ pub struct BundleHeader {
     pub generated_for: String,
     /// The service making it.
     pub issuer: String,
+    /// The timestamp authority's URL when the bundle will carry its token (see [`prepare`]).
+    pub timestamp_authority: Option<String>,
     /// Notes for the reader.
     pub notes: Vec<String>,
 }
@@ -126,7 +144,7 @@ pub struct BundleHeader {
 pub enum BundleError {
     /// A path the format does not allow.
     #[error(
-        "file path {0:?} is not allowed in an evidence bundle: use relative paths of ASCII letters, digits, '.', '_', '-' and '/' (no '..', not manifest.json or manifest.sig)"
+        "file path {0:?} is not allowed in an evidence bundle: use relative paths of ASCII letters, digits, '.', '_', '-' and '/' (no '..', not manifest.json, manifest.sig or manifest.tsr)"
     )]
     BadPath(String),
     /// Two files with one path.
@@ -135,6 +153,9 @@ pub enum BundleError {
     /// Writing the zip failed.
     #[error("the bundle's zip could not be written: {0}")]
     Zip(String),
+    /// A token without an authority named in the manifest, or the other way round.
+    #[error("{0}")]
+    Timestamp(String),
 }
 
 /// The signing key of an issuer (Ed25519).
@@ -212,6 +233,7 @@ pub fn is_allowed_path(path: &str) -> bool {
         && path.len() <= 200
         && path != MANIFEST
         && path != SIGNATURE
+        && path != TIMESTAMP
         && !path.starts_with('/')
         && !path.ends_with('/')
         && path.split('/').all(|part| {
@@ -242,16 +264,40 @@ pub fn root_of(files: &[ManifestFile]) -> String {
     hex::encode(h.finalize())
 }
 
-/// Makes a bundle of `files`, signed by `signer`.
+/// A bundle's manifest made and signed, its zip not yet written: the moment to timestamp
+/// [`Prepared::manifest_bytes`] when the header names an authority.
+#[derive(Debug)]
+pub struct Prepared {
+    manifest: Manifest,
+    manifest_bytes: Vec<u8>,
+    signature: String,
+    files: Vec<BundleFile>,
+}
+
+/// Makes a bundle of `files`, signed by `signer`, without a timestamp (the header names no
+/// authority).
 ///
 /// # Errors
-/// A path the format does not allow, two files with one path, or the zip could not be
-/// written.
+/// A path the format does not allow, two files with one path, the zip could not be written,
+/// or the header names a timestamp authority (use [`prepare`] and give the token).
 pub fn build(
+    header: BundleHeader,
+    files: Vec<BundleFile>,
+    signer: &Signer,
+) -> Result<Bundle, BundleError> {
+    prepare(header, files, signer)?.finish(None)
+}
+
+/// Lists, hashes and signs `files`: the manifest is final (the timestamp authority, if any, is
+/// in it), the zip is written by [`Prepared::finish`].
+///
+/// # Errors
+/// A path the format does not allow, two files with one path.
+pub fn prepare(
     header: BundleHeader,
     mut files: Vec<BundleFile>,
     signer: &Signer,
-) -> Result<Bundle, BundleError> {
+) -> Result<Prepared, BundleError> {
     files.sort_by(|a, b| a.path.cmp(&b.path));
     for pair in files.windows(2) {
         if pair[0].path == pair[1].path {
@@ -279,6 +325,7 @@ pub fn build(
         issuer: header.issuer,
         key_id: signer.id().to_owned(),
         public_key: signer.public_key_hex(),
+        timestamp_authority: header.timestamp_authority,
         root_sha256: root_of(&listed),
         files: listed,
         notes: header.notes,
@@ -286,27 +333,75 @@ pub fn build(
     let manifest_bytes = serde_json::to_vec_pretty(&manifest)
         .map_err(|e| BundleError::Zip(format!("manifest: {e}")))?;
     let signature = format!("{}\n", hex::encode(signer.sign(&manifest_bytes)));
+    Ok(Prepared {
+        manifest,
+        manifest_bytes,
+        signature,
+        files,
+    })
+}
 
-    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .last_modified_time(zip::DateTime::default());
-    let mut put = |name: &str, bytes: &[u8]| -> Result<(), BundleError> {
-        zip.start_file(name, options)
-            .map_err(|e| BundleError::Zip(format!("{name}: {e}")))?;
-        zip.write_all(bytes)
-            .map_err(|e| BundleError::Zip(format!("{name}: {e}")))
-    };
-    put(MANIFEST, &manifest_bytes)?;
-    put(SIGNATURE, signature.as_bytes())?;
-    for f in &files {
-        put(&f.path, &f.bytes)?;
+impl Prepared {
+    /// The exact bytes of `manifest.json`: what is signed and what a timestamp must cover.
+    #[must_use]
+    pub fn manifest_bytes(&self) -> &[u8] {
+        &self.manifest_bytes
     }
-    let zip = zip
-        .finish()
-        .map_err(|e| BundleError::Zip(e.to_string()))?
-        .into_inner();
-    Ok(Bundle { zip, manifest })
+
+    /// The manifest.
+    #[must_use]
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Writes the zip, with `timestamp` (the authority's token over [`Self::manifest_bytes`],
+    /// DER) as `manifest.tsr`.
+    ///
+    /// # Errors
+    /// A token without an authority in the manifest or an authority without a token; the zip
+    /// could not be written.
+    pub fn finish(self, timestamp: Option<Vec<u8>>) -> Result<Bundle, BundleError> {
+        match (&self.manifest.timestamp_authority, &timestamp) {
+            (Some(tsa), None) => {
+                return Err(BundleError::Timestamp(format!(
+                    "the manifest names the timestamp authority {tsa} but no token was given"
+                )));
+            }
+            (None, Some(_)) => {
+                return Err(BundleError::Timestamp(
+                    "a timestamp token was given but the manifest names no timestamp authority"
+                        .to_owned(),
+                ));
+            }
+            _ => {}
+        }
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .last_modified_time(zip::DateTime::default());
+        let mut put = |name: &str, bytes: &[u8]| -> Result<(), BundleError> {
+            zip.start_file(name, options)
+                .map_err(|e| BundleError::Zip(format!("{name}: {e}")))?;
+            zip.write_all(bytes)
+                .map_err(|e| BundleError::Zip(format!("{name}: {e}")))
+        };
+        put(MANIFEST, &self.manifest_bytes)?;
+        put(SIGNATURE, self.signature.as_bytes())?;
+        if let Some(token) = &timestamp {
+            put(TIMESTAMP, token)?;
+        }
+        for f in &self.files {
+            put(&f.path, &f.bytes)?;
+        }
+        let zip = zip
+            .finish()
+            .map_err(|e| BundleError::Zip(e.to_string()))?
+            .into_inner();
+        Ok(Bundle {
+            zip,
+            manifest: self.manifest,
+        })
+    }
 }
 
 /// Something wrong with a bundle, naming the file where there is one.
@@ -346,6 +441,25 @@ pub enum Problem {
         /// The file.
         path: String,
     },
+    /// The manifest names a timestamp authority but `manifest.tsr` is not in the bundle.
+    TimestampMissing {
+        /// The authority the manifest names.
+        authority: String,
+    },
+    /// The token covers other bytes than `manifest.json`: the manifest was changed after it
+    /// was timestamped (or the token swapped).
+    TimestampMismatch,
+    /// `manifest.tsr` is not a valid timestamp token (unreadable, bad signature, not a TSA
+    /// certificate, …).
+    TimestampInvalid {
+        /// What is wrong.
+        detail: String,
+    },
+    /// The token is valid but not signed by the TSA the verifier trusts.
+    TimestampUntrusted {
+        /// Who signed it, and what was trusted.
+        detail: String,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -367,6 +481,21 @@ impl fmt::Display for Problem {
             }
             Problem::Missing { path } => write!(f, "{path} is listed in the manifest but missing"),
             Problem::Extra { path } => write!(f, "{path} is in the bundle but not in the manifest"),
+            Problem::TimestampMissing { authority } => write!(
+                f,
+                "{TIMESTAMP} is missing: the manifest names the timestamp authority {authority}, so the bundle must carry its token"
+            ),
+            Problem::TimestampMismatch => write!(
+                f,
+                "{MANIFEST} was altered after it was timestamped: the token in {TIMESTAMP} covers other bytes"
+            ),
+            Problem::TimestampInvalid { detail } => {
+                write!(f, "{TIMESTAMP} is not a valid timestamp token: {detail}")
+            }
+            Problem::TimestampUntrusted { detail } => write!(
+                f,
+                "{TIMESTAMP} is not signed by the trusted timestamp authority: {detail}"
+            ),
         }
     }
 }
@@ -381,6 +510,11 @@ pub struct Report {
     pub key_pinned: bool,
     /// Files checked against the manifest.
     pub files_checked: usize,
+    /// The timestamp token's content, when the bundle has a valid one (R-L8).
+    pub timestamp: Option<TokenInfo>,
+    /// Whether the token was checked against a TSA certificate the verifier gave (rather than
+    /// only the certificate the token carries).
+    pub tsa_pinned: bool,
     /// Everything wrong; empty: the bundle is intact.
     pub problems: Vec<Problem>,
 }
@@ -398,9 +532,67 @@ fn unreadable(detail: impl Into<String>, key_pinned: bool) -> Report {
         manifest: None,
         key_pinned,
         files_checked: 0,
+        timestamp: None,
+        tsa_pinned: false,
         problems: vec![Problem::Unreadable {
             detail: detail.into(),
         }],
+    }
+}
+
+/// What a verifier trusts beyond the bundle itself.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Trust<'a> {
+    /// The issuer's published Ed25519 key (hex).
+    pub key: Option<&'a str>,
+    /// The timestamp authority's certificate or CA.
+    pub tsa: Option<&'a TrustedCerts>,
+}
+
+/// The timestamp check of a bundle: `token` (manifest.tsr, if any) against the manifest's
+/// bytes, as the manifest says it should be.
+fn check_timestamp(
+    manifest: &Manifest,
+    manifest_bytes: &[u8],
+    token: Option<&Unpacked>,
+    trusted: Option<&TrustedCerts>,
+    problems: &mut Vec<Problem>,
+) -> Option<TokenInfo> {
+    match (&manifest.timestamp_authority, token) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            problems.push(Problem::Extra {
+                path: TIMESTAMP.to_owned(),
+            });
+            None
+        }
+        (Some(authority), None) => {
+            problems.push(Problem::TimestampMissing {
+                authority: authority.clone(),
+            });
+            None
+        }
+        (Some(_), Some(Err(e))) => {
+            problems.push(Problem::TimestampInvalid { detail: e.clone() });
+            None
+        }
+        (Some(_), Some(Ok(token))) => match verify_token(token, manifest_bytes, trusted) {
+            Ok(info) => Some(info),
+            Err(TimestampError::ImprintMismatch) => {
+                problems.push(Problem::TimestampMismatch);
+                None
+            }
+            Err(TimestampError::Untrusted(detail)) => {
+                problems.push(Problem::TimestampUntrusted { detail });
+                None
+            }
+            Err(e) => {
+                problems.push(Problem::TimestampInvalid {
+                    detail: e.to_string(),
+                });
+                None
+            }
+        },
     }
 }
 
@@ -470,9 +662,26 @@ pub fn read_file(zip_bytes: &[u8], path: &str) -> Option<Vec<u8>> {
 /// Checks a bundle offline: the signature over the manifest (under `trusted_key`, hex, when
 /// given; otherwise under the key the manifest names, and [`Report::key_pinned`] says so), the
 /// root over the file list, and every file against its hash and size; names every altered,
-/// missing and extra file.
+/// missing and extra file. A timestamp token is checked against the certificate it carries
+/// only; [`verify_with`] pins the TSA.
 #[must_use]
 pub fn verify(zip_bytes: &[u8], trusted_key: Option<&str>) -> Report {
+    verify_with(
+        zip_bytes,
+        Trust {
+            key: trusted_key,
+            tsa: None,
+        },
+    )
+}
+
+/// [`verify`], and the timestamp token (R-L8) against `trust.tsa` when given: a manifest naming
+/// a timestamp authority needs `manifest.tsr`, whose token must cover the manifest's exact
+/// bytes, verify with the TSA certificate it carries and, given one, chain to the trusted TSA
+/// certificate or CA.
+#[must_use]
+pub fn verify_with(zip_bytes: &[u8], trust: Trust<'_>) -> Report {
+    let trusted_key = trust.key;
     let key_pinned = trusted_key.is_some();
     let mut files = match unpack(zip_bytes) {
         Ok(files) => files,
@@ -488,9 +697,20 @@ pub fn verify(zip_bytes: &[u8], trusted_key: Option<&str>) -> Report {
         Some(Err(e)) => return unreadable(format!("{SIGNATURE} cannot be read: {e}"), key_pinned),
         None => return unreadable(format!("{SIGNATURE} is missing"), key_pinned),
     };
+    let token = files.remove(TIMESTAMP);
     let manifest: Manifest = match serde_json::from_slice(&manifest_bytes) {
         Ok(m) => m,
-        Err(e) => return unreadable(format!("{MANIFEST} is not a manifest: {e}"), key_pinned),
+        Err(e) => {
+            let mut report = unreadable(format!("{MANIFEST} is not a manifest: {e}"), key_pinned);
+            // A timestamped manifest edited into invalid JSON: say so too.
+            if let Some(Ok(token)) = &token
+                && verify_token(token, &manifest_bytes, None)
+                    == Err(TimestampError::ImprintMismatch)
+            {
+                report.problems.push(Problem::TimestampMismatch);
+            }
+            return report;
+        }
     };
     let mut problems = Vec::new();
     if manifest.format != FORMAT {
@@ -498,6 +718,8 @@ pub fn verify(zip_bytes: &[u8], trusted_key: Option<&str>) -> Report {
             manifest: Some(manifest.clone()),
             key_pinned,
             files_checked: 0,
+            timestamp: None,
+            tsa_pinned: false,
             problems: vec![Problem::Unreadable {
                 detail: format!(
                     "format {:?}; this verifier reads {FORMAT:?}",
@@ -528,6 +750,13 @@ pub fn verify(zip_bytes: &[u8], trusted_key: Option<&str>) -> Report {
     if !signature_ok {
         problems.push(Problem::BadSignature);
     }
+    let timestamp = check_timestamp(
+        &manifest,
+        &manifest_bytes,
+        token.as_ref(),
+        trust.tsa,
+        &mut problems,
+    );
     if root_of(&manifest.files) != manifest.root_sha256 {
         problems.push(Problem::RootMismatch);
     }
@@ -560,6 +789,8 @@ pub fn verify(zip_bytes: &[u8], trusted_key: Option<&str>) -> Report {
         files_checked: manifest.files.len(),
         manifest: Some(manifest),
         key_pinned,
+        tsa_pinned: trust.tsa.is_some() && timestamp.is_some(),
+        timestamp,
         problems,
     }
 }
@@ -575,6 +806,7 @@ mod tests {
             generated_at: "2026-12-05T10:00:00Z".into(),
             generated_for: "lawyer-li".into(),
             issuer: "legal".into(),
+            timestamp_authority: None,
             notes: vec![],
         }
     }
@@ -779,3 +1011,7 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+#[path = "evidence/timestamp_tests.rs"]
+mod timestamp_tests;

@@ -31,6 +31,7 @@ mod labels;
 mod layout;
 mod model;
 mod pdf;
+pub mod timestamp;
 mod words;
 
 pub use error::DocumentError;

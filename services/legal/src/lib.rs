@@ -11,6 +11,7 @@ pub mod domain;
 mod events;
 pub mod evidence;
 pub mod store;
+pub mod timestamp;
 
 use tonic::server::NamedService;
 
@@ -32,6 +33,11 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     // R-L7: the court-fee schedule shipped with the service is checked before anything runs.
     let fees = std::sync::Arc::new(domain::fees::Schedule::national()?);
+    // R-L8: the timestamp authority is checked before anything runs, like the signing key.
+    let timestamper = timestamp::TsaConfig::from_env(config.production)?
+        .map(timestamp::Timestamper::new)
+        .transpose()?
+        .map(std::sync::Arc::new);
     let mut app = kit::App::prepare(config, &MIGRATIONS).await?;
     // The topics: kit::events::SUBSCRIPTIONS (also the broker's ACLs).
     app.consume(events::Events {
@@ -43,6 +49,7 @@ pub async fn run(
         fees,
         peers: evidence::Peers::from_env()?,
         signer: std::sync::Arc::new(evidence::signer_from_env(app.config.production)?),
+        timestamper,
     })
     // Evidence bundles (R-L3) hold PDFs: larger than gRPC's 4 MiB default.
     .max_encoding_message_size(256 * 1024 * 1024);

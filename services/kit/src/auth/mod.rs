@@ -126,9 +126,9 @@ impl Caller {
     }
 }
 
-/// Makes ring rustls' process-wide crypto provider (TLS server, JWKS over HTTPS). Installing
-/// twice is harmless.
-pub(crate) fn install_crypto_provider() {
+/// Makes ring rustls' process-wide crypto provider (TLS server, JWKS over HTTPS, a service's
+/// own HTTPS clients such as legal's timestamp authority). Installing twice is harmless.
+pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 

@@ -1,5 +1,6 @@
 //! GetEvidenceBundle (R-L3, R-L8): the case from this service's store, the rest gathered by
-//! `crate::evidence` with the caller's credential, signed by `documents::evidence`.
+//! `crate::evidence` with the caller's credential, signed by `documents::evidence`, and, when
+//! `LEGAL_TSA_URL` is set, timestamped by that authority (`crate::timestamp`) or not made.
 
 use chrono::Utc;
 use uuid::Uuid;
@@ -51,24 +52,36 @@ impl Api {
         )
         .await?;
         let now = Utc::now();
-        let bundle = documents::evidence::build(
+        let prepared = documents::evidence::prepare(
             documents::evidence::BundleHeader {
                 case_id: legal_case.case_id.clone(),
                 customer_id: legal_case.customer_id.clone(),
                 generated_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 generated_for: caller.subject().to_owned(),
                 issuer: crate::SERVICE.to_owned(),
+                // Named in the manifest before it is signed and stamped: the token covers a
+                // manifest that says it is timestamped, so a removed token is noticed.
+                timestamp_authority: self.timestamper.as_ref().map(|t| t.url().to_owned()),
                 notes,
             },
             files,
             &self.signer,
         )
         .map_err(|e| ApiError::Unexpected(anyhow::anyhow!(e)))?;
+        // R-L8: with an authority configured, no token means no bundle (UNAVAILABLE).
+        let token = match &self.timestamper {
+            Some(tsa) => Some(tsa.stamp(prepared.manifest_bytes()).await?.token),
+            None => None,
+        };
+        let bundle = prepared
+            .finish(token)
+            .map_err(|e| ApiError::Unexpected(anyhow::anyhow!(e)))?;
         tracing::info!(
             case_id = %case_id,
             files = bundle.manifest.files.len(),
             bytes = bundle.zip.len(),
             root = %bundle.manifest.root_sha256,
+            timestamped = bundle.manifest.timestamp_authority.is_some(),
             "evidence bundle made"
         );
         Ok(api::GetEvidenceBundleResponse {

@@ -30,6 +30,8 @@ pub struct Api {
     pub(crate) peers: crate::evidence::Peers,
     /// The key evidence bundles are signed with (R-L8).
     pub(crate) signer: std::sync::Arc<documents::evidence::Signer>,
+    /// The timestamp authority evidence manifests are stamped by, when configured (R-L8).
+    pub(crate) timestamper: Option<std::sync::Arc<crate::timestamp::Timestamper>>,
 }
 
 /// A domain status on the wire.

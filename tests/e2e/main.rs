@@ -38,6 +38,7 @@ mod legal_department;
 mod legal_fees;
 mod limits;
 mod metrics;
+mod migration_job;
 mod money_path;
 mod operator_cli;
 mod owed_items;

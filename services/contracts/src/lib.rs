@@ -32,6 +32,13 @@ pub const DEFAULT_PORT: u16 = 50051;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// The service's migrations: `contracts migrate` applies them (the migration job), and with
+/// `DATABASE_MIGRATE=false` start-up checks they are applied.
+#[must_use]
+pub fn migrations() -> &'static sqlx::migrate::Migrator {
+    &MIGRATIONS
+}
+
 /// Columns holding sealed values (R-O4): what `contracts reseal` seals again under the
 /// current key.
 pub const SEALED_COLUMNS: &[kit::pii::reseal::Column] = &[
@@ -55,7 +62,7 @@ pub const SEALED_COLUMNS: &[kit::pii::reseal::Column] = &[
 /// R-O4), and seals escrow accounts stored in clear before they were sealed.
 pub async fn reseal(config: kit::Config) -> anyhow::Result<()> {
     let pool = kit::db::connect(&config).await?;
-    kit::db::migrate(&pool, &MIGRATIONS).await?;
+    kit::db::prepare_schema(&pool, &config, &MIGRATIONS).await?;
     kit::pii::reseal::command(&pool, SEALED_COLUMNS).await
 }
 

@@ -13,6 +13,7 @@ pub mod broker;
 pub mod clients;
 pub mod demo;
 pub mod faults;
+pub mod k8s;
 pub mod kafka;
 pub mod load;
 pub mod postgres;

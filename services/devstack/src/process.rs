@@ -128,6 +128,16 @@ impl ServiceProcess {
         }
     }
 
+    /// The environment the process was started with (beyond this process's own).
+    pub fn env(&self) -> &[(String, String)] {
+        &self.env
+    }
+
+    /// The operating system's id of the running process.
+    pub fn id(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// The gRPC address, once ready.
     pub fn addr(&self) -> Option<SocketAddr> {
         self.addr

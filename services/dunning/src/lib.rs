@@ -48,7 +48,8 @@ pub const DEFAULT_PORT: u16 = 50054;
 
 pub(crate) static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// The service's migrations (for harnesses that set up its schema without the service).
+/// The service's migrations: `dunning migrate` applies them (the migration job), with
+/// `DATABASE_MIGRATE=false` start-up checks they are applied; harnesses set up the schema.
 #[must_use]
 pub fn migrations() -> &'static sqlx::migrate::Migrator {
     &MIGRATIONS

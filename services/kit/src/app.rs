@@ -33,7 +33,8 @@ pub struct App {
 }
 
 impl App {
-    /// Connects to the database, applies migrations and binds the gRPC listener.
+    /// Connects to the database, applies migrations (or, with `DATABASE_MIGRATE=false`, checks
+    /// that the migration job applied them) and binds the gRPC listener.
     pub async fn prepare(
         config: Config,
         migrations: &sqlx::migrate::Migrator,
@@ -41,7 +42,7 @@ impl App {
         crate::metrics::init(config.service);
         let auth = crate::auth::AuthConfig::from_env(config.production)?;
         let pool = db::connect(&config).await?;
-        db::migrate(&pool, migrations).await?;
+        db::prepare_schema(&pool, &config, migrations).await?;
         let redriver = crate::deadletter::api::RedriverSlot::default();
         let security = crate::grpc::Security {
             layer: crate::auth::AuthLayer::new(
@@ -139,7 +140,8 @@ impl App {
     }
 
     /// Starts the outbox relay and serves `routes` until `stop` resolves, then shuts
-    /// everything down in order: the gRPC server stops taking calls, in-flight calls and
+    /// everything down in order: readiness reports NOT_SERVING while calls are still served
+    /// for `GRPC_DRAIN_MS`; then the gRPC server stops taking calls, in-flight calls and
     /// messages finish, offsets are committed, the relay publishes what was committed.
     pub async fn serve(
         mut self,
@@ -174,13 +176,17 @@ impl App {
             }
         }
 
+        let (drain, draining) = shutdown::channel();
         let server = tokio::spawn(crate::grpc::serve(
             self.listener,
             routes,
             service_names.iter().map(|s| (*s).to_owned()).collect(),
             self.security,
             self.stalls.subscribe(),
-            self.shutdown.clone(),
+            crate::grpc::Stopping {
+                draining,
+                shutdown: self.shutdown.clone(),
+            },
             crate::grpc::Limits {
                 call_timeout: self.config.grpc_call_timeout,
                 max_concurrent_calls: self.config.grpc_max_concurrent_calls,
@@ -193,11 +199,30 @@ impl App {
         }
 
         let trigger = self.trigger;
+        let drain_for = self.config.grpc_drain;
         let mut server = server;
         let server_result = tokio::select! {
             () = stop => {
+                // Readiness fails at once; calls are still served for GRPC_DRAIN_MS, the time
+                // Kubernetes needs to take the pod out of the Service's endpoints, so no
+                // caller is sent to a closed port.
+                drain.fire();
+                let ended = if drain_for.is_zero() {
+                    None
+                } else {
+                    tracing::info!(drain_ms = drain_for.as_millis(), "draining before closing the gRPC listener");
+                    tokio::select! {
+                        () = tokio::time::sleep(drain_for) => None,
+                        result = &mut server => Some(result),
+                    }
+                };
+                // Then stop taking calls, finish in-flight ones, consumers store and commit
+                // their offsets, the relay publishes what was committed.
                 trigger.fire();
-                (&mut server).await
+                match ended {
+                    Some(result) => result,
+                    None => (&mut server).await,
+                }
             }
             result = &mut server => {
                 trigger.fire();

@@ -75,11 +75,41 @@ pub struct Config {
     /// `DATABASE_STATEMENT_TIMEOUT_MS`: Postgres `statement_timeout` of every pooled
     /// connection (default 30000; 0 switches it off).
     pub database_statement_timeout: Duration,
+    /// `DATABASE_MIGRATE`: `true` (default) applies the migrations at start-up; `false`
+    /// (production: a migration job with a DDL role runs `<service> migrate` first) only
+    /// checks that the schema is at the migration this build expects, and refuses to start
+    /// otherwise.
+    pub database_migrate: bool,
+    /// `GRPC_DRAIN_MS`: on SIGTERM, how long the service keeps serving with its readiness
+    /// reported NOT_SERVING, so load balancers and Kubernetes endpoints stop sending before
+    /// the listener closes (default 5000, at most 60000; 0: close at once).
+    pub grpc_drain: Duration,
 }
+
+/// The longest `GRPC_DRAIN_MS` accepted: the pod's `terminationGracePeriodSeconds` must
+/// cover the drain plus the in-flight calls, and a minute of drain is already generous.
+pub const MAX_GRPC_DRAIN_MS: u64 = 60_000;
 
 impl Config {
     /// Reads the configuration of `service`, whose gRPC port defaults to `default_port`.
     pub fn from_env(service: &'static str, default_port: u16) -> Result<Self, ConfigError> {
+        Self::read(service, default_port, true)
+    }
+
+    /// The configuration of `<service> migrate` (the migration job): like [`from_env`], with
+    /// the production checks of the database connection, but the Kafka variables are not
+    /// read, since the job connects to nothing but the database and has no Kafka credentials.
+    ///
+    /// [`from_env`]: Self::from_env
+    pub fn for_migration(service: &'static str, default_port: u16) -> Result<Self, ConfigError> {
+        Self::read(service, default_port, false)
+    }
+
+    fn read(
+        service: &'static str,
+        default_port: u16,
+        with_kafka: bool,
+    ) -> Result<Self, ConfigError> {
         let production = env_parse::<Environment>(
             "COLLECTIONS_ENV",
             Environment::Development,
@@ -99,7 +129,11 @@ impl Config {
             )?,
             kafka: crate::kafka::Connection {
                 bootstrap_servers: env_string("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
-                security: crate::kafka::Security::from_env(production)?,
+                security: if with_kafka {
+                    crate::kafka::Security::from_env(production)?
+                } else {
+                    crate::kafka::Security::from_vars(false, &|_| None)?
+                },
             },
             kafka_topic_prefix: env_string("KAFKA_TOPIC_PREFIX", ""),
             grpc_addr: env_parse(
@@ -178,6 +212,16 @@ impl Config {
                 "DATABASE_STATEMENT_TIMEOUT_MS",
                 30_000,
                 "milliseconds as an integer (0: no limit)",
+            )?),
+            database_migrate: env_parse::<Switch>(
+                "DATABASE_MIGRATE",
+                Switch(true),
+                "true (apply migrations at start-up) or false (a migration job applies them; \
+                 start-up only checks the schema)",
+            )?
+            .0,
+            grpc_drain: Duration::from_millis(grpc_drain_ms(
+                std::env::var("GRPC_DRAIN_MS").ok().as_deref(),
             )?),
         }
         .checked_for_production(std::env::var("PGSSLMODE").ok().as_deref())
@@ -297,6 +341,36 @@ impl FromStr for UtcOffset {
     }
 }
 
+/// `true` or `false` (also `1`/`0`, `yes`/`no`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Switch(bool);
+
+impl FromStr for Switch {
+    type Err = ();
+
+    fn from_str(value: &str) -> Result<Self, ()> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Ok(Self(true)),
+            "false" | "0" | "no" => Ok(Self(false)),
+            _ => Err(()),
+        }
+    }
+}
+
+/// `GRPC_DRAIN_MS` (unset or empty: 5000), from 0 to [`MAX_GRPC_DRAIN_MS`].
+fn grpc_drain_ms(value: Option<&str>) -> Result<u64, ConfigError> {
+    const EXPECTED: &str = "milliseconds from 0 to 60000 that the service keeps serving after \
+                            SIGTERM while reporting NOT_SERVING (default 5000); keep the pod's \
+                            terminationGracePeriodSeconds above it plus GRPC_CALL_TIMEOUT_MS";
+    match value.map(str::trim) {
+        None | Some("") => Ok(5_000),
+        Some(text) => match text.parse::<u64>() {
+            Ok(ms) if ms <= MAX_GRPC_DRAIN_MS => Ok(ms),
+            _ => Err(ConfigError::new("GRPC_DRAIN_MS", text, EXPECTED)),
+        },
+    }
+}
+
 /// A whole number above zero.
 #[derive(Debug, Clone, Copy)]
 struct Positive(u64);
@@ -412,6 +486,29 @@ pub(crate) fn fake_env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grpc_drain_defaults_to_five_seconds_and_is_bounded() {
+        assert_eq!(grpc_drain_ms(None).unwrap(), 5_000);
+        assert_eq!(grpc_drain_ms(Some(" ")).unwrap(), 5_000);
+        assert_eq!(grpc_drain_ms(Some("0")).unwrap(), 0);
+        assert_eq!(grpc_drain_ms(Some("60000")).unwrap(), 60_000);
+        for bad in ["60001", "-1", "5s", "1.5"] {
+            let text = grpc_drain_ms(Some(bad)).unwrap_err().to_string();
+            assert!(
+                text.contains("GRPC_DRAIN_MS") && text.contains("0 to 60000"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn database_migrate_is_a_switch() {
+        assert_eq!("false".parse::<Switch>(), Ok(Switch(false)));
+        assert_eq!("TRUE".parse::<Switch>(), Ok(Switch(true)));
+        assert_eq!("0".parse::<Switch>(), Ok(Switch(false)));
+        assert!("off-ish".parse::<Switch>().is_err());
+    }
 
     fn config(production: bool, clock: BusinessClock, url: &str) -> Config {
         let mut config = Config::from_env("test", 0).expect("defaults parse");

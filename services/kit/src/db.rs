@@ -55,8 +55,7 @@ pub async fn migrate(
     pool: &PgPool,
     service_migrations: &sqlx::migrate::Migrator,
 ) -> anyhow::Result<()> {
-    let mut kit = sqlx::migrate!("./migrations");
-    kit.dangerous_set_table_name("_kit_migrations");
+    let kit = kit_migrator();
     // DATABASE_STATEMENT_TIMEOUT_MS bounds the work of calls, not schema changes: an index
     // on a large table may take longer, and a service that cannot migrate cannot start.
     let mut conn = pool.acquire().await.context("connecting for migrations")?;
@@ -76,5 +75,76 @@ pub async fn migrate(
         .execute(&mut *conn)
         .await
         .context("restoring statement_timeout after migrations")?;
+    Ok(())
+}
+
+/// The kit's own migrations (outbox, processed events, audit, dead letters), recorded in
+/// `_kit_migrations` so they never collide with the service's `_sqlx_migrations`.
+pub fn kit_migrator() -> sqlx::migrate::Migrator {
+    let mut kit = sqlx::migrate!("./migrations");
+    kit.dangerous_set_table_name("_kit_migrations");
+    kit
+}
+
+/// Start-up's schema step: with `DATABASE_MIGRATE=true` (the default) applies the kit's and
+/// the service's migrations; with `false` (production, where a migration job with a DDL
+/// role changes the schema) only checks that both are applied, and refuses to start otherwise.
+pub async fn prepare_schema(
+    pool: &PgPool,
+    config: &Config,
+    service_migrations: &sqlx::migrate::Migrator,
+) -> anyhow::Result<()> {
+    if config.database_migrate {
+        return migrate(pool, service_migrations).await;
+    }
+    let mut newer = Vec::new();
+    for migrator in [&kit_migrator(), service_migrations] {
+        match crate::schema::check(pool, migrator).await? {
+            Ok(versions) => newer.extend(versions),
+            Err(gap) => anyhow::bail!(
+                "DATABASE_MIGRATE=false and schema {schema:?} is not at the migration this build \
+                 of {service} expects: {gap}. Run the migration job first (`{service} migrate` \
+                 with a role that may change schema {schema:?}; on Kubernetes the Job \
+                 {service}-migrate), or set DATABASE_MIGRATE=true to let the service migrate \
+                 at start-up",
+                schema = config.database_schema,
+                service = config.service,
+            ),
+        }
+    }
+    if newer.is_empty() {
+        tracing::info!("schema checked: every migration of this build is applied");
+    } else {
+        tracing::warn!(
+            ?newer,
+            "the schema has migrations newer than this build (a newer release's migration job \
+             ran): serving, as migrations stay compatible with the release before them"
+        );
+    }
+    Ok(())
+}
+
+/// `<service> migrate`: applies the kit's and the service's migrations and returns. Run by
+/// the migration job with a role that may change the schema, before the service's pods
+/// (which run with `DATABASE_MIGRATE=false` under a role without DDL) start.
+pub async fn migrate_command(
+    config: &Config,
+    service_migrations: &sqlx::migrate::Migrator,
+) -> anyhow::Result<()> {
+    let pool = connect(config).await?;
+    migrate(&pool, service_migrations).await?;
+    let applied = crate::schema::expected(service_migrations)
+        .last()
+        .map_or(0, |m| m.version);
+    tracing::info!(
+        schema = %config.database_schema,
+        version = applied,
+        "migrations applied"
+    );
+    println!(
+        "{}: schema {} migrated to version {applied}",
+        config.service, config.database_schema
+    );
+    pool.close().await;
     Ok(())
 }

@@ -44,18 +44,35 @@ pub struct Limits {
     pub max_concurrent_calls: usize,
 }
 
+/// The two steps of a graceful stop, each a signal: `draining` fires first (SIGTERM): the
+/// named services report NOT_SERVING at once, so readiness probes fail and Kubernetes takes
+/// the pod out of the endpoints, while calls are still served; `shutdown` fires after
+/// `GRPC_DRAIN_MS`: the listener closes and in-flight calls finish.
+#[derive(Debug, Clone)]
+pub struct Stopping {
+    /// Fired on SIGTERM: report NOT_SERVING, keep serving.
+    pub draining: Shutdown,
+    /// Fired after the drain: stop accepting, finish in-flight calls.
+    pub shutdown: Shutdown,
+}
+
 /// Serves `routes` (the service's APIs) with health, reflection and the audit trail until
-/// `shutdown`, every call but health checks authenticated, authorised and audited.
-/// `service_names` are the fully qualified gRPC service names reported as SERVING.
+/// `stopping.shutdown`, every call but health checks authenticated, authorised and audited.
+/// `service_names` are the fully qualified gRPC service names reported as SERVING (and as
+/// NOT_SERVING from `stopping.draining` on).
 pub async fn serve(
     listener: TcpListener,
     routes: Routes,
     service_names: Vec<String>,
     security: Security,
     mut stalls: tokio::sync::watch::Receiver<u32>,
-    mut shutdown: Shutdown,
+    stopping: Stopping,
     limits: Limits,
 ) -> anyhow::Result<()> {
+    let Stopping {
+        mut draining,
+        mut shutdown,
+    } = stopping;
     let mut service_names = service_names;
     service_names.push("receivables.audit.v1.AuditService".to_owned());
     service_names.push("receivables.deadletters.v1.DeadLetterService".to_owned());
@@ -85,6 +102,7 @@ pub async fn serve(
         .context("building gRPC reflection (v1alpha)")?;
     // A consumer stalled on a failing dependency makes the whole process NOT_SERVING until it
     // recovers: load balancers and operators see it, and nothing is dead-lettered meanwhile.
+    // From SIGTERM on (draining) it is NOT_SERVING for good, whatever the consumers report.
     {
         let health = health.clone();
         let names = service_names.clone();
@@ -93,6 +111,13 @@ pub async fn serve(
             loop {
                 tokio::select! {
                     () = stop.wait() => break,
+                    () = draining.wait() => {
+                        tracing::info!("draining: reporting NOT_SERVING, still serving calls");
+                        for name in &names {
+                            health.set_service_status(name, ServingStatus::NotServing).await;
+                        }
+                        break;
+                    }
                     changed = stalls.changed() => if changed.is_err() { break },
                 }
                 let stalled = *stalls.borrow_and_update();

@@ -8,6 +8,7 @@
 //! - [`config`]: configuration from environment variables with local defaults;
 //! - [`telemetry`]: `tracing` + OpenTelemetry, W3C trace context over gRPC and Kafka;
 //! - [`db`]: the Postgres pool bound to the service's schema, and the kit's migrations;
+//! - [`schema`]: whether the schema is at the migration the binary expects (`DATABASE_MIGRATE=false`);
 //! - [`events`]: topic names and the event envelope;
 //! - [`outbox`]: enqueueing events inside a transaction and the relay that publishes them;
 //! - [`consumer`]: the idempotent consumer with bounded retries and a dead-letter topic;
@@ -35,6 +36,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod paging;
 pub mod pii;
+pub mod schema;
 pub mod shutdown;
 pub mod telemetry;
 pub mod wire;

@@ -26,6 +26,13 @@ pub const DEFAULT_PORT: u16 = 50055;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// The service's migrations: `legal migrate` applies them (the migration job), and with
+/// `DATABASE_MIGRATE=false` start-up checks they are applied.
+#[must_use]
+pub fn migrations() -> &'static sqlx::migrate::Migrator {
+    &MIGRATIONS
+}
+
 /// Runs the service until `stop` resolves.
 pub async fn run(
     config: kit::Config,

@@ -66,6 +66,13 @@ pub const DEFAULT_PORT: u16 = 50052;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// The service's migrations: `payments migrate` applies them (the migration job), and with
+/// `DATABASE_MIGRATE=false` start-up checks they are applied.
+#[must_use]
+pub fn migrations() -> &'static sqlx::migrate::Migrator {
+    &MIGRATIONS
+}
+
 /// Columns holding sealed values (R-O4): what `payments reseal` seals again under the
 /// current key, recomputing each blind index. The two `open_receivables` columns hold values
 /// only in rows built from ContractSigned of schema version 1 (sealed payer accounts, a
@@ -107,7 +114,7 @@ pub const SEALED_COLUMNS: &[kit::pii::reseal::Column] = &[
 /// indexes change, and a running process keeps its ledger).
 pub async fn reseal(config: kit::Config) -> anyhow::Result<()> {
     let pool = kit::db::connect(&config).await?;
-    kit::db::migrate(&pool, &MIGRATIONS).await?;
+    kit::db::prepare_schema(&pool, &config, &MIGRATIONS).await?;
     kit::pii::reseal::command(&pool, SEALED_COLUMNS).await
 }
 

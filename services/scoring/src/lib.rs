@@ -25,6 +25,13 @@ pub const DEFAULT_PORT: u16 = 50053;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// The service's migrations: `scoring migrate` applies them (the migration job), and with
+/// `DATABASE_MIGRATE=false` start-up checks they are applied.
+#[must_use]
+pub fn migrations() -> &'static sqlx::migrate::Migrator {
+    &MIGRATIONS
+}
+
 /// R-S3: the periodic full review's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReviewConfig {

@@ -113,6 +113,14 @@ enum Command {
         #[arg(long)]
         work_dir: Option<PathBuf>,
     },
+    /// Writes deploy/k8s/platform/kafka.yaml: the Strimzi KafkaTopics and KafkaUsers (with
+    /// their ACLs) of production, from the same tables the local broker is set up from.
+    K8sKafka {
+        /// Where to write it (default: deploy/k8s/platform/kafka.yaml of this checkout);
+        /// `-` prints it.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// Host only the embedded Kafka-protocol broker (librdkafka's mock cluster) until Ctrl-C.
     Broker {
         /// Also write the bootstrap address to this file.
@@ -145,6 +153,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     };
     match cli.command {
+        Command::K8sKafka { output } => {
+            let yaml = devstack::k8s::kafka_yaml();
+            let path = output.unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("../..")
+                    .join(devstack::k8s::KAFKA_YAML)
+            });
+            if path.as_os_str() == "-" {
+                print!("{yaml}");
+            } else {
+                std::fs::write(&path, yaml)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                progress(&format!("wrote {}", path.display()));
+            }
+            Ok(())
+        }
         Command::Faults {
             payments,
             brokers,

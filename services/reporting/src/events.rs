@@ -792,39 +792,40 @@ fn component_name(value: i32) -> &'static str {
     }
 }
 
-fn cost_name(value: i32) -> String {
-    types::CostKind::try_from(value).map_or_else(
-        |_| "a".to_owned(),
-        |k| {
-            k.as_str_name()
-                .trim_start_matches("COST_KIND_")
+/// A proto enum value for people: its name without the enum's prefix, in lower case words
+/// (`CASE_STATUS_LITIGATION_FILED` → "litigation filed"); `unknown` for a value not in the
+/// enum.
+fn words(name: Option<&str>, prefix: &str, unknown: &str) -> String {
+    name.map_or_else(
+        || unknown.to_owned(),
+        |n| {
+            n.trim_start_matches(prefix)
                 .to_lowercase()
                 .replace('_', " ")
         },
     )
 }
 
+fn cost_name(value: i32) -> String {
+    let kind = types::CostKind::try_from(value).ok();
+    words(kind.as_ref().map(|k| k.as_str_name()), "COST_KIND_", "a")
+}
+
 fn channel_name(value: i32) -> String {
-    types::PaymentChannel::try_from(value).map_or_else(
-        |_| "unknown channel".to_owned(),
-        |c| {
-            c.as_str_name()
-                .trim_start_matches("PAYMENT_CHANNEL_")
-                .to_lowercase()
-                .replace('_', " ")
-        },
+    let channel = types::PaymentChannel::try_from(value).ok();
+    words(
+        channel.as_ref().map(|c| c.as_str_name()),
+        "PAYMENT_CHANNEL_",
+        "unknown channel",
     )
 }
 
 fn status_name(value: i32) -> String {
-    types::CaseStatus::try_from(value).map_or_else(
-        |_| "unknown".to_owned(),
-        |s| {
-            s.as_str_name()
-                .trim_start_matches("CASE_STATUS_")
-                .to_lowercase()
-                .replace('_', " ")
-        },
+    let status = types::CaseStatus::try_from(value).ok();
+    words(
+        status.as_ref().map(|s| s.as_str_name()),
+        "CASE_STATUS_",
+        "unknown",
     )
 }
 

@@ -71,7 +71,7 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn a_small_portfolio_by_hand() {
+    fn a_small_portfolio_by_hand_r_c11() {
         // As of 2026-06-30: due 06-30 is current, 06-01 is 29 days, 04-30 is 61 days,
         // 01-01 is 180 days, 2025-12-01 is 211 days; one paid in full drops out.
         let items = vec![
@@ -126,7 +126,7 @@ mod tests {
     proptest! {
         // The buckets add up to the total, and the total is every open balance.
         #[test]
-        fn buckets_sum_to_the_open_balance(
+        fn buckets_sum_to_the_open_balance_r_c11(
             rows in proptest::collection::vec((0i64..400, 1i64..100_000, 0i64..100_000), 1..40),
             as_of in 0i64..500,
         ) {

@@ -103,7 +103,7 @@ mod tests {
     }
 
     #[test]
-    fn what_rolls_from_march_to_april_by_hand() {
+    fn what_rolls_from_march_to_april_by_hand_r_o7() {
         // At 03-31: A due 03-15 (16 days: 1-30) 1,000; B due 03-20 (11 days: 1-30) 500, half
         // paid in April; C due 03-25 (1-30) 400, paid in full in April; D due 04-10 (current)
         // 200, unpaid: at 04-30 it is 20 days past due, rolled to 1-30.

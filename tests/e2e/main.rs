@@ -14,6 +14,7 @@ mod billing;
 mod book_to_bank;
 mod broker;
 mod broker_acl;
+mod bulk_paths;
 mod cash_application;
 mod contracts_acceptance;
 mod crash_recovery;

@@ -125,106 +125,26 @@ impl Handler for Allocations {
             )
             .await;
         };
-        let receivable_currency = receivable.currency.trim().to_owned();
-        // R-P11: the one allocation rule books the amount by component (costs, then interest
-        // and late fee, then principal), the same rule payments proposed with.
-        let unit = kit::wire::minor_units(&receivable_currency)
-            .map_or(Decimal::new(1, 2), |m| Decimal::new(1, m));
-        // The contract's agreed order of components, if it agreed one (R-P11).
-        let terms = receivable
-            .allocation_order
-            .as_ref()
-            .map_or(OrderTerms::Statutory, |o| OrderTerms::Agreed(o.0.clone()));
-        match domain::owed::book(
-            &receivable.owed(),
-            &receivable_currency,
-            amount,
-            &currency,
-            &terms,
-            unit,
-        ) {
-            Ok(booking) => {
-                let proposed = kit::wire::parse_parts(&allocation.parts).unwrap_or_default();
-                // An older producer proposes no parts; otherwise they should be ours.
-                let differs = !proposed.is_empty() && proposed != booking.parts;
-                if differs {
-                    tracing::info!(%allocation_id, ?proposed, booked = ?booking.parts,
-                        "the proposal's split differs from the books (figures moved since); the books stand");
-                }
-                let basis = match terms {
-                    OrderTerms::Statutory => money::allocation::Basis::Statutory,
-                    OrderTerms::Agreed(_) => money::allocation::Basis::Agreed,
-                };
-                // R-C7: paid early enough that what is left of the principal is the
-                // discount the contract offers for it: taken off with the payment.
-                let mut after = booking.after;
-                let earned = match (&receivable.discount_terms, booking_date) {
-                    (Some(terms), Some(paid_on)) if after.total() == after.principal => {
-                        crate::domain::discount::early_payment(
-                            &terms.0,
-                            receivable.amount,
-                            receivable.due_date,
-                            paid_on,
-                            after.principal,
-                            kit::wire::minor_units(&receivable_currency).unwrap_or(2),
-                        )
-                    }
-                    _ => None,
-                };
-                if let Some(earned) = &earned {
-                    after.principal -= earned.amount;
-                    tracing::info!(%allocation_id, discount = %earned.amount, days = earned.step.days_before_due,
-                        "early-payment discount earned (R-C7)");
-                }
-                store::owed::set_owed(tx, receivable_id, &after).await?;
-                store::owed::insert_applied(
-                    tx,
-                    &store::owed::Applied {
-                        allocation_id,
-                        payment_id,
-                        receivable_id,
-                        amount,
-                        booking_date,
-                        basis: basis.as_str(),
-                        differs_from_proposal: differs,
-                        parts: &booking.parts,
-                    },
-                )
-                .await?;
-                if let Some(earned) = &earned {
+        match book_allocation(&receivable, &allocation, amount, &currency, booking_date) {
+            Ok(booked) => {
+                store::owed::set_owed(tx, receivable_id, &booked.after).await?;
+                store::owed::insert_applied(tx, &booked.applied_row(allocation_id, payment_id))
+                    .await?;
+                if let Some(earned) = &booked.earned {
                     store::owed::record_discount(tx, allocation_id, receivable_id, earned).await?;
                 }
-                let owed_after = after.total();
-                let applied = events::AllocationApplied {
-                    allocation_id: allocation.allocation_id.clone(),
-                    payment_id: allocation.payment_id.clone(),
-                    receivable_id: allocation.receivable_id.clone(),
-                    contract_id: receivable.contract_id.to_string(),
-                    customer_id: receivable.customer_id.to_string(),
-                    amount: Some(wire::money(amount, &currency)),
-                    open_amount_after: Some(wire::money(owed_after, &receivable_currency)),
-                    paid_in_full: owed_after.is_zero(),
-                    booking_date: allocation.booking_date.clone(),
-                    repeat: false,
-                    parts: wire::parts(&booking.parts, &receivable_currency),
-                    basis: wire::basis_to_wire(basis) as i32,
-                    owed_after: Some(wire::owed(&after, &receivable_currency)),
-                    differs_from_proposal: differs,
-                    discount: earned.map(|e| wire::money(e.amount, &receivable_currency)),
-                };
                 self.outbox
                     .enqueue(
                         tx,
                         kit::events::CONTRACTS,
                         &receivable.customer_id.to_string(),
-                        &applied,
+                        &booked.answer,
                     )
                     .await?;
-                tracing::info!(%receivable_id, %amount, %owed_after, "allocation applied");
+                tracing::info!(%receivable_id, %amount, owed_after = %booked.after.total(), "allocation applied");
                 Ok(())
             }
-            Err(rejection) => {
-                let reason = rejection.to_string();
+            Err(reason) => {
                 reject(
                     self,
                     tx,
@@ -241,6 +161,156 @@ impl Handler for Allocations {
             }
         }
     }
+
+    fn together(&self, event_type: &str) -> bool {
+        // Issue 16: a run of proposals is booked in a few statements.
+        event_type == kit::events::type_name::<events::PaymentAllocated>()
+    }
+
+    async fn handle_run(
+        &self,
+        tx: &mut PgConnection,
+        events: &[&IncomingEvent],
+    ) -> Result<(), (usize, HandleError)> {
+        if crate::allocation_runs::apply(&self.outbox, tx, events)
+            .await
+            .map_err(|e| (0, e))?
+        {
+            return Ok(());
+        }
+        // Something in the run is not the usual case: each in turn, as they came.
+        for (i, event) in events.iter().enumerate() {
+            self.handle(tx, event).await.map_err(|e| (i, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// An allocation booked on a receivable (R-P11, R-C7), not yet written.
+pub(crate) struct Booked {
+    pub(crate) after: money::allocation::Owed,
+    pub(crate) parts: Vec<(money::allocation::Component, Decimal)>,
+    pub(crate) basis: money::allocation::Basis,
+    pub(crate) differs: bool,
+    pub(crate) booking_date: Option<NaiveDate>,
+    pub(crate) amount: Decimal,
+    pub(crate) receivable_id: Uuid,
+    pub(crate) earned: Option<crate::domain::discount::Earned>,
+    /// The answer to publish.
+    pub(crate) answer: events::AllocationApplied,
+}
+
+impl Booked {
+    /// The allocation as stored.
+    pub(crate) fn applied_row(
+        &self,
+        allocation_id: Uuid,
+        payment_id: Uuid,
+    ) -> store::owed::Applied<'_> {
+        store::owed::Applied {
+            allocation_id,
+            payment_id,
+            receivable_id: self.receivable_id,
+            amount: self.amount,
+            booking_date: self.booking_date,
+            basis: self.basis.as_str(),
+            differs_from_proposal: self.differs,
+            parts: &self.parts,
+        }
+    }
+}
+
+/// Books the proposal `allocation` of `amount` against what `receivable` owes now: the one
+/// allocation rule by component (costs, then interest and late fee, then principal, R-P11),
+/// in the order the contract agreed if it did, and the early-payment discount earned (R-C7).
+/// Err: why it is refused.
+pub(crate) fn book_allocation(
+    receivable: &store::ReceivableRow,
+    allocation: &events::PaymentAllocated,
+    amount: Decimal,
+    currency: &str,
+    booking_date: Option<NaiveDate>,
+) -> Result<Booked, String> {
+    let receivable_currency = receivable.currency.trim().to_owned();
+    let unit = kit::wire::minor_units(&receivable_currency)
+        .map_or(Decimal::new(1, 2), |m| Decimal::new(1, m));
+    // The contract's agreed order of components, if it agreed one (R-P11).
+    let terms = receivable
+        .allocation_order
+        .as_ref()
+        .map_or(OrderTerms::Statutory, |o| OrderTerms::Agreed(o.0.clone()));
+    let booking = domain::owed::book(
+        &receivable.owed(),
+        &receivable_currency,
+        amount,
+        currency,
+        &terms,
+        unit,
+    )
+    .map_err(|rejection| rejection.to_string())?;
+    let proposed = kit::wire::parse_parts(&allocation.parts).unwrap_or_default();
+    // An older producer proposes no parts; otherwise they should be ours.
+    let differs = !proposed.is_empty() && proposed != booking.parts;
+    if differs {
+        tracing::info!(allocation_id = %allocation.allocation_id, ?proposed, booked = ?booking.parts,
+            "the proposal's split differs from the books (figures moved since); the books stand");
+    }
+    let basis = match terms {
+        OrderTerms::Statutory => money::allocation::Basis::Statutory,
+        OrderTerms::Agreed(_) => money::allocation::Basis::Agreed,
+    };
+    // R-C7: paid early enough that what is left of the principal is the discount the
+    // contract offers for it: taken off with the payment.
+    let mut after = booking.after;
+    let earned = match (&receivable.discount_terms, booking_date) {
+        (Some(terms), Some(paid_on)) if after.total() == after.principal => {
+            crate::domain::discount::early_payment(
+                &terms.0,
+                receivable.amount,
+                receivable.due_date,
+                paid_on,
+                after.principal,
+                kit::wire::minor_units(&receivable_currency).unwrap_or(2),
+            )
+        }
+        _ => None,
+    };
+    if let Some(earned) = &earned {
+        after.principal -= earned.amount;
+        tracing::info!(allocation_id = %allocation.allocation_id, discount = %earned.amount, days = earned.step.days_before_due,
+            "early-payment discount earned (R-C7)");
+    }
+    let owed_after = after.total();
+    let answer = events::AllocationApplied {
+        allocation_id: allocation.allocation_id.clone(),
+        payment_id: allocation.payment_id.clone(),
+        receivable_id: allocation.receivable_id.clone(),
+        contract_id: receivable.contract_id.to_string(),
+        customer_id: receivable.customer_id.to_string(),
+        amount: Some(wire::money(amount, currency)),
+        open_amount_after: Some(wire::money(owed_after, &receivable_currency)),
+        paid_in_full: owed_after.is_zero(),
+        booking_date: allocation.booking_date.clone(),
+        repeat: false,
+        parts: wire::parts(&booking.parts, &receivable_currency),
+        basis: wire::basis_to_wire(basis) as i32,
+        owed_after: Some(wire::owed(&after, &receivable_currency)),
+        differs_from_proposal: differs,
+        discount: earned
+            .as_ref()
+            .map(|e| wire::money(e.amount, &receivable_currency)),
+    };
+    Ok(Booked {
+        after,
+        parts: booking.parts,
+        basis,
+        differs,
+        booking_date,
+        amount,
+        receivable_id: receivable.id,
+        earned,
+        answer,
+    })
 }
 
 /// Publishes the recorded decision of a repeated allocation, flagged `repeat`.

@@ -4,6 +4,7 @@
 //! confirms them (`AllocationApplied`) or refuses them (`AllocationRejected`). The daily
 //! cycle moves business time forward and publishes every overdue receivable.
 
+mod allocation_runs;
 mod amendments;
 mod api;
 mod billing;

@@ -74,7 +74,27 @@ pub struct LoadReport {
     /// Per payment: file sent → allocation confirmed by contracts.
     pub confirm_p50_ms: f64,
     pub confirm_p99_ms: f64,
+    /// SQL statements run per confirmed payment while sending and settling, by service role
+    /// (from `pg_stat_statements`; empty when the cluster does not load it).
+    pub statements_per_payment: Vec<(String, f64)>,
+    /// The same while the portfolio was created (customers, contracts with 10 installments,
+    /// the daily cycle that makes them overdue), per contract.
+    pub statements_per_contract: Vec<(String, f64)>,
+    /// The statements that took most of PostgreSQL's time in that window.
+    pub top_statements: Vec<StatementCost>,
     pub logs: String,
+}
+
+/// What one statement cost PostgreSQL during the measured window.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct StatementCost {
+    /// The service's database role.
+    pub role: String,
+    pub calls: i64,
+    pub total_ms: f64,
+    pub mean_ms: f64,
+    /// The statement, shortened.
+    pub query: String,
 }
 
 fn epoch_now() -> f64 {
@@ -127,8 +147,18 @@ pub async fn run(
     .await?;
     let clients = Clients::new(&stack)?;
     let pools = faults::pools(&stack)?;
+    let superuser = sqlx::PgPool::connect(&stack.superuser_url).await?;
+    let profiled = profile::reset(&superuser).await;
     let created = faults::setup(&clients, &plan, &pools, &mut progress).await?;
     let contracts_per_sec = count(plan.contracts.len()) / created.as_secs_f64().max(1e-9);
+    // What creating the portfolio cost (customers, contracts, the daily cycle, every
+    // service taking in their events), per contract; then a fresh window for the payments.
+    let (statements_per_contract, _) = if profiled {
+        profile::read(&superuser, plan.contracts.len()).await?
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let profiled = profiled && profile::reset(&superuser).await;
 
     // Send.
     let sent_at: Arc<Mutex<HashMap<String, f64>>> = Arc::default();
@@ -257,6 +287,11 @@ pub async fn run(
         last_done = last_done.max(stopped);
     }
     let end_to_end_secs = (last_done - first_sent).max(1e-9);
+    let (statements_per_payment, top_statements) = if profiled {
+        profile::read(&superuser, end_to_end.len()).await?
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let report = LoadReport {
         durable_postgres: options.durable,
         seed: options.seed,
@@ -277,6 +312,9 @@ pub async fn run(
         latency_max_ms: round1(percentile(&mut end_to_end, 100.0)),
         confirm_p50_ms: round1(percentile(&mut confirm, 50.0)),
         confirm_p99_ms: round1(percentile(&mut confirm, 99.0)),
+        statements_per_payment,
+        statements_per_contract,
+        top_statements,
         logs: work_dir.display().to_string(),
     };
     let unclean = stack.stop(&mut progress);
@@ -284,6 +322,58 @@ pub async fn run(
         progress(&format!("did not stop cleanly: {}", unclean.join(", ")));
     }
     Ok(report)
+}
+
+/// The statement profile of a run: which SQL PostgreSQL spent its time on (issue 16: find the
+/// bottleneck before changing code).
+mod profile {
+    use super::{StatementCost, count, round1};
+
+    /// Starts a fresh window; false when the cluster does not load `pg_stat_statements`.
+    pub(super) async fn reset(db: &sqlx::PgPool) -> bool {
+        let ready = sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            .execute(db)
+            .await
+            .is_ok();
+        ready
+            && sqlx::query("SELECT pg_stat_statements_reset()")
+                .execute(db)
+                .await
+                .is_ok()
+    }
+
+    /// Statements per unit of work (`units`: payments or contracts) by role, and the 25
+    /// costliest statements, since [`reset`].
+    pub(super) async fn read(
+        db: &sqlx::PgPool,
+        units: usize,
+    ) -> anyhow::Result<(Vec<(String, f64)>, Vec<StatementCost>)> {
+        let per_role: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT r.rolname::text, sum(s.calls)::int8
+             FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
+             GROUP BY r.rolname ORDER BY 2 DESC",
+        )
+        .fetch_all(db)
+        .await?;
+        let per_payment = per_role
+            .into_iter()
+            .map(|(role, calls)| {
+                let calls = usize::try_from(calls).unwrap_or(0);
+                (role, round1(count(calls) / count(units.max(1))))
+            })
+            .collect();
+        let top: Vec<StatementCost> = sqlx::query_as(
+            "SELECT r.rolname::text AS role, s.calls,
+                    round(s.total_exec_time::numeric, 1)::float8 AS total_ms,
+                    round(s.mean_exec_time::numeric, 3)::float8 AS mean_ms,
+                    left(regexp_replace(s.query, '\\s+', ' ', 'g'), 160) AS query
+             FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
+             ORDER BY s.total_exec_time DESC LIMIT 25",
+        )
+        .fetch_all(db)
+        .await?;
+        Ok((per_payment, top))
+    }
 }
 
 /// A count as a float for rates (counts here are far below 2^32).

@@ -97,6 +97,31 @@ pub trait Handler: Send + Sync + 'static {
         tx: &mut PgConnection,
         event: &IncomingEvent,
     ) -> impl Future<Output = Result<(), HandleError>> + Send;
+
+    /// Whether consecutive events of this type may be applied together by
+    /// [`handle_run`](Self::handle_run) (issue 16: a few statements for many events instead
+    /// of a few per event). Default: no.
+    fn together(&self, event_type: &str) -> bool {
+        let _ = event_type;
+        false
+    }
+
+    /// Applies consecutive events of one type [`together`](Self::together) accepts, in
+    /// order, inside `tx`, with the same effect as [`handle`](Self::handle) on each in turn.
+    /// `Err((k, e))`: event `k` failed (when one statement for several failed, the first of
+    /// them), and the consumer applies the events before `k` again and event `k` alone.
+    fn handle_run(
+        &self,
+        tx: &mut PgConnection,
+        events: &[&IncomingEvent],
+    ) -> impl Future<Output = Result<(), (usize, HandleError)>> + Send {
+        async move {
+            for (i, event) in events.iter().enumerate() {
+                self.handle(tx, event).await.map_err(|e| (i, e))?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// A shared handler is a handler: the consumer and the dead-letter re-drive use the same one.
@@ -111,6 +136,18 @@ impl<H: Handler> Handler for std::sync::Arc<H> {
         event: &IncomingEvent,
     ) -> impl Future<Output = Result<(), HandleError>> + Send {
         (**self).handle(tx, event)
+    }
+
+    fn together(&self, event_type: &str) -> bool {
+        (**self).together(event_type)
+    }
+
+    fn handle_run(
+        &self,
+        tx: &mut PgConnection,
+        events: &[&IncomingEvent],
+    ) -> impl Future<Output = Result<(), (usize, HandleError)>> + Send {
+        (**self).handle_run(tx, events)
     }
 }
 
@@ -138,6 +175,51 @@ pub(crate) async fn record_processed(
     .await?
     .rows_affected();
     Ok(inserted == 1)
+}
+
+/// [`record_processed`] for every event of a batch in one statement: the ids of the events
+/// not applied before.
+async fn record_processed_batch(
+    tx: &mut PgConnection,
+    entries: &[Entry<'_>],
+) -> Result<std::collections::HashSet<Uuid>, sqlx::Error> {
+    let mut ids = Vec::with_capacity(entries.len());
+    let mut types = Vec::with_capacity(entries.len());
+    let mut topics = Vec::with_capacity(entries.len());
+    let mut partitions = Vec::with_capacity(entries.len());
+    let mut offsets = Vec::with_capacity(entries.len());
+    for entry in entries {
+        if let Entry::Event {
+            message,
+            event,
+            event_id,
+        } = entry
+        {
+            ids.push(*event_id);
+            types.push(event.envelope.event_type.as_str());
+            topics.push(message.topic());
+            partitions.push(message.partition());
+            offsets.push(message.offset());
+        }
+    }
+    if ids.is_empty() {
+        return Ok(std::collections::HashSet::new());
+    }
+    // ON CONFLICT DO NOTHING also covers an id twice in the batch: it is inserted once.
+    let inserted: Vec<Uuid> = sqlx::query_scalar(
+        "INSERT INTO processed_events (event_id, event_type, topic, kafka_partition, kafka_offset)
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int4[], $5::int8[])
+         ON CONFLICT (event_id) DO NOTHING
+         RETURNING event_id",
+    )
+    .bind(&ids)
+    .bind(&types)
+    .bind(&topics)
+    .bind(&partitions)
+    .bind(&offsets)
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(inserted.into_iter().collect())
 }
 
 /// How often the consumer lag is measured.
@@ -243,6 +325,14 @@ enum Entry<'m> {
 }
 
 impl<'m> Entry<'m> {
+    /// The type of an event to apply.
+    fn event_type(&self) -> Option<&str> {
+        match self {
+            Entry::Event { event, .. } => Some(event.envelope.event_type.as_str()),
+            Entry::Skip(_) | Entry::Alone(_) => None,
+        }
+    }
+
     fn message(&self) -> &'m BorrowedMessage<'m> {
         match self {
             Entry::Event { message, .. } | Entry::Skip(message) | Entry::Alone(message) => message,
@@ -456,7 +546,18 @@ impl<H: Handler> ConsumerTask<H> {
     /// and nothing was applied.
     async fn apply_together(&self, entries: &[Entry<'_>]) -> Result<(), usize> {
         let mut tx = self.pool.begin().await.map_err(|_| 0usize)?;
-        let mut outcomes = Vec::with_capacity(entries.len());
+        // Which events are new, recorded for the whole batch in one statement (issue 16).
+        let mut fresh = match record_processed_batch(&mut tx, entries).await {
+            Ok(fresh) => fresh,
+            Err(error) => {
+                tracing::debug!(%error, "recording a batch's events failed; applied one by one");
+                return Err(0);
+            }
+        };
+        let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(entries.len());
+        // New events of one type the handler applies together, waiting to be applied (by
+        // their index in `entries`).
+        let mut run: Vec<usize> = Vec::new();
         for (i, entry) in entries.iter().enumerate() {
             let Entry::Event {
                 message,
@@ -467,33 +568,37 @@ impl<H: Handler> ConsumerTask<H> {
                 outcomes.push(None);
                 continue;
             };
-            let span = Self::span(event, message);
-            let result: Result<Outcome, HandleError> = async {
-                let fresh = record_processed(
-                    &mut tx,
-                    *event_id,
-                    &event.envelope.event_type,
-                    message.topic(),
-                    message.partition(),
-                    message.offset(),
-                )
-                .await?;
-                if !fresh {
-                    return Ok(Outcome::Duplicate);
-                }
-                self.handler.handle(&mut tx, event).await?;
-                Ok(Outcome::Applied)
+            // An event twice in one batch is new the first time only.
+            if !fresh.remove(event_id) {
+                outcomes.push(Some(Outcome::Duplicate));
+                continue;
             }
-            .instrument(span)
-            .await;
+            let event_type = event.envelope.event_type.as_str();
+            if self.handler.together(event_type) {
+                if run
+                    .first()
+                    .is_some_and(|&r| entries[r].event_type() != Some(event_type))
+                {
+                    self.apply_run_together(&mut tx, entries, &run).await?;
+                    run.clear();
+                }
+                run.push(i);
+                outcomes.push(Some(Outcome::Applied));
+                continue;
+            }
+            self.apply_run_together(&mut tx, entries, &run).await?;
+            run.clear();
+            let span = Self::span(event, message);
+            let result = self.handler.handle(&mut tx, event).instrument(span).await;
             match result {
-                Ok(outcome) => outcomes.push(Some(outcome)),
+                Ok(()) => outcomes.push(Some(Outcome::Applied)),
                 Err(error) => {
                     tracing::debug!(%error, "an event of a batch failed; it is applied alone");
                     return Err(i);
                 }
             }
         }
+        self.apply_run_together(&mut tx, entries, &run).await?;
         if let Err(error) = tx.commit().await {
             tracing::debug!(%error, "a batch's commit failed; its events are applied again");
             return Err(0);
@@ -518,6 +623,38 @@ impl<H: Handler> ConsumerTask<H> {
         Ok(())
     }
 
+    /// Applies the events `run` (indexes in `entries`, one type) with the handler's
+    /// [`Handler::handle_run`]; Err(k): entry k failed.
+    async fn apply_run_together(
+        &self,
+        tx: &mut PgConnection,
+        entries: &[Entry<'_>],
+        run: &[usize],
+    ) -> Result<(), usize> {
+        let events: Vec<&IncomingEvent> = run
+            .iter()
+            .filter_map(|&i| match &entries[i] {
+                Entry::Event { event, .. } => Some(event.as_ref()),
+                _ => None,
+            })
+            .collect();
+        let Some((first, Entry::Event { event, message, .. })) =
+            run.first().map(|&i| (i, &entries[i]))
+        else {
+            return Ok(());
+        };
+        // One span for the run, a child of its first event's trace (R-O2).
+        let span = Self::span(event, message);
+        span.record("events", events.len());
+        match self.handler.handle_run(tx, &events).instrument(span).await {
+            Ok(()) => Ok(()),
+            Err((k, error)) => {
+                tracing::debug!(%error, "an event of a batch failed; it is applied alone");
+                Err(run.get(k).copied().unwrap_or(first))
+            }
+        }
+    }
+
     /// The span of one consumed event, a child of the producer's trace (R-O2).
     fn span(event: &IncomingEvent, message: &BorrowedMessage<'_>) -> tracing::Span {
         let span = tracing::info_span!(
@@ -528,6 +665,8 @@ impl<H: Handler> ConsumerTask<H> {
             topic = message.topic(),
             partition = message.partition(),
             offset = message.offset(),
+            // How many events of a run applied together this span covers (issue 16).
+            events = tracing::field::Empty,
         );
         crate::telemetry::set_remote_parent(
             &span,

@@ -66,40 +66,100 @@ impl Outbox {
         topic: &str,
         events: &[(String, E)],
     ) -> Result<(), sqlx::Error> {
-        if events.is_empty() {
-            return Ok(());
-        }
-        let mut ids = Vec::with_capacity(events.len());
-        let mut keys = Vec::with_capacity(events.len());
-        let mut types = Vec::with_capacity(events.len());
-        let mut envelopes = Vec::with_capacity(events.len());
-        let mut traceparents = Vec::with_capacity(events.len());
+        let mut staged = self.staged();
         for (key, payload) in events {
-            let envelope = events::envelope(self.producer, key, payload);
-            ids.push(
-                Uuid::parse_str(&envelope.event_id)
-                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-            );
-            keys.push(key.as_str());
-            types.push(envelope.event_type.clone());
-            traceparents.push(envelope.traceparent.clone());
-            envelopes.push(envelope.encode_to_vec());
+            staged.push(topic, key, payload)?;
+        }
+        staged.write(conn).await
+    }
+
+    /// Events of any types and topics gathered in memory and written in one statement by
+    /// [`Staged::write`], in the order pushed: for work that produces many events in one
+    /// transaction (a bank file's payments, issue 16).
+    pub fn staged(&self) -> Staged {
+        Staged {
+            producer: self.producer,
+            ids: Vec::new(),
+            topics: Vec::new(),
+            keys: Vec::new(),
+            types: Vec::new(),
+            envelopes: Vec::new(),
+            traceparents: Vec::new(),
+        }
+    }
+}
+
+/// Events waiting to be written into the outbox together (see [`Outbox::staged`]). Nothing
+/// is in the outbox until [`write`](Self::write) ran inside the transaction of the change.
+#[derive(Debug)]
+#[must_use = "staged events are lost unless written"]
+pub struct Staged {
+    producer: &'static str,
+    ids: Vec<Uuid>,
+    topics: Vec<String>,
+    keys: Vec<String>,
+    types: Vec<String>,
+    envelopes: Vec<Vec<u8>>,
+    traceparents: Vec<String>,
+}
+
+impl Staged {
+    /// Adds `payload` for `topic` keyed by `key`; returns its event id.
+    pub fn push<E: Message + Name>(
+        &mut self,
+        topic: &str,
+        key: &str,
+        payload: &E,
+    ) -> Result<Uuid, sqlx::Error> {
+        let envelope = events::envelope(self.producer, key, payload);
+        let id =
+            Uuid::parse_str(&envelope.event_id).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        self.ids.push(id);
+        self.topics.push(topic.to_owned());
+        self.keys.push(key.to_owned());
+        self.types.push(envelope.event_type.clone());
+        self.traceparents.push(envelope.traceparent.clone());
+        self.envelopes.push(envelope.encode_to_vec());
+        Ok(id)
+    }
+
+    /// How many events wait.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether none wait.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Writes the waiting events into the outbox in one statement, in the order pushed, and
+    /// empties the batch.
+    pub async fn write(&mut self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        if self.ids.is_empty() {
+            return Ok(());
         }
         sqlx::query(
             "INSERT INTO outbox (event_id, topic, message_key, event_type, envelope, traceparent)
-             SELECT e, $1, k, t, v, p
-             FROM UNNEST($2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::text[])
-                  WITH ORDINALITY AS u(e, k, t, v, p, n)
+             SELECT e, o, k, t, v, p
+             FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[])
+                  WITH ORDINALITY AS u(e, o, k, t, v, p, n)
              ORDER BY n",
         )
-        .bind(topic)
-        .bind(&ids)
-        .bind(&keys)
-        .bind(&types)
-        .bind(&envelopes)
-        .bind(&traceparents)
+        .bind(&self.ids)
+        .bind(&self.topics)
+        .bind(&self.keys)
+        .bind(&self.types)
+        .bind(&self.envelopes)
+        .bind(&self.traceparents)
         .execute(conn)
         .await?;
+        self.ids.clear();
+        self.topics.clear();
+        self.keys.clear();
+        self.types.clear();
+        self.envelopes.clear();
+        self.traceparents.clear();
         Ok(())
     }
 }

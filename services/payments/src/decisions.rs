@@ -235,30 +235,13 @@ pub(crate) async fn allocate(
             )
         })?;
     let allocation_id = Uuid::now_v7();
-    // R-P11: the proposal by component, from contracts' figures in the read model, after
-    // what earlier proposals not yet answered reserve.
-    let unit = wire::minor_units(p.currency).map_or(Decimal::new(1, 2), |m| Decimal::new(1, m));
-    let parts = store::owed_of(tx, receivable_id)
-        .await?
-        .map(|now| {
-            let terms = now
-                .agreed
-                .map_or(money::allocation::OrderTerms::Statutory, |o| {
-                    money::allocation::OrderTerms::Agreed(o)
-                });
-            proposal_parts(&now.owed, now.pending, p.amount, &terms, unit)
-        })
-        .unwrap_or_default();
-    let event = events::PaymentAllocated {
-        allocation_id: allocation_id.to_string(),
-        payment_id: p.payment_id.to_string(),
-        receivable_id: receivable_id.to_string(),
-        contract_id: contract_id.to_string(),
-        customer_id: customer_id.to_string(),
-        amount: Some(wire::money(p.amount, p.currency)),
-        booking_date: p.booking_date.to_string(),
-        parts: wire::parts(&parts, p.currency),
+    let now = store::owed_of(tx, receivable_id).await?;
+    let ids = store::ReceivableIds {
+        receivable_id,
+        contract_id,
+        customer_id,
     };
+    let event = allocated_event(allocation_id, p, &ids, now.as_ref());
     // The proposal is kept as published, for the reconciler that re-drives one contracts
     // never answered (crate::redrive).
     let encoded = prost::Message::encode_to_vec(&event);
@@ -277,6 +260,39 @@ pub(crate) async fn allocate(
         .enqueue(tx, kit::events::PAYMENTS, p.key, &event)
         .await?;
     Ok((allocation_id, receivable_id))
+}
+
+/// The `PaymentAllocated` proposing `p` on the receivable `ids`; R-P11: by component, from
+/// contracts' figures in the read model (`now`; none when unknown), after what earlier
+/// proposals not yet answered reserve.
+pub(crate) fn allocated_event(
+    allocation_id: Uuid,
+    p: &Proposed<'_>,
+    ids: &store::ReceivableIds,
+    now: Option<&store::OwedNow>,
+) -> events::PaymentAllocated {
+    let unit = wire::minor_units(p.currency).map_or(Decimal::new(1, 2), |m| Decimal::new(1, m));
+    let parts = now
+        .map(|now| {
+            let terms = now
+                .agreed
+                .clone()
+                .map_or(money::allocation::OrderTerms::Statutory, |o| {
+                    money::allocation::OrderTerms::Agreed(o)
+                });
+            proposal_parts(&now.owed, now.pending, p.amount, &terms, unit)
+        })
+        .unwrap_or_default();
+    events::PaymentAllocated {
+        allocation_id: allocation_id.to_string(),
+        payment_id: p.payment_id.to_string(),
+        receivable_id: ids.receivable_id.to_string(),
+        contract_id: ids.contract_id.to_string(),
+        customer_id: ids.customer_id.to_string(),
+        amount: Some(wire::money(p.amount, p.currency)),
+        booking_date: p.booking_date.to_string(),
+        parts: wire::parts(&parts, p.currency),
+    }
 }
 
 /// One exception for the queue.

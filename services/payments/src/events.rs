@@ -188,6 +188,26 @@ impl Handler for ContractEvents {
         ConsumedType::of(event_type).is_some()
     }
 
+    fn together(&self, event_type: &str) -> bool {
+        // Issue 16: a run of confirmations is booked in a few statements.
+        event_type == kit::events::type_name::<events::AllocationApplied>()
+    }
+
+    async fn handle_run(
+        &self,
+        tx: &mut PgConnection,
+        events: &[&IncomingEvent],
+    ) -> Result<(), (usize, HandleError)> {
+        if allocations_applied(tx, events).await.map_err(|e| (0, e))? {
+            return Ok(());
+        }
+        // Not the usual run: each in turn, as they came.
+        for (i, event) in events.iter().enumerate() {
+            self.handle(tx, event).await.map_err(|e| (i, e))?;
+        }
+        Ok(())
+    }
+
     async fn handle(
         &self,
         tx: &mut PgConnection,
@@ -424,6 +444,96 @@ impl ContractEvents {
         session.close(tx).await?;
         Ok(())
     }
+}
+
+/// One confirmation of a run, decoded.
+struct Confirmation {
+    allocation_id: Uuid,
+    payment_id: Uuid,
+    receivable_id: Uuid,
+    amount: Decimal,
+    open_after: Decimal,
+    owed: Option<money::allocation::Owed>,
+}
+
+impl Confirmation {
+    fn of(event: &IncomingEvent) -> Option<Self> {
+        let applied: events::AllocationApplied = event.decode().ok()?;
+        if applied.repeat {
+            return None;
+        }
+        Some(Self {
+            allocation_id: Uuid::parse_str(&applied.allocation_id).ok()?,
+            payment_id: Uuid::parse_str(&applied.payment_id).ok()?,
+            receivable_id: Uuid::parse_str(&applied.receivable_id).ok()?,
+            amount: wire::parse_money(applied.amount.as_ref()).ok()?.0,
+            open_after: wire::parse_money(applied.open_amount_after.as_ref())
+                .ok()?
+                .0,
+            owed: match applied.owed_after.as_ref() {
+                Some(owed) => Some(wire::parse_owed(owed).ok()?),
+                None => None,
+            },
+        })
+    }
+}
+
+/// A run of contracts' confirmations booked together (issue 16), as
+/// [`allocation_applied`] books each: false, with nothing written, unless every one is new
+/// and confirms exactly what was proposed (so the ledger need not be taken).
+async fn allocations_applied(
+    tx: &mut PgConnection,
+    events: &[&IncomingEvent],
+) -> Result<bool, HandleError> {
+    let Some(run) = events
+        .iter()
+        .map(|e| Confirmation::of(e))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return Ok(false);
+    };
+    let mut receivables: Vec<Uuid> = run.iter().map(|c| c.receivable_id).collect();
+    receivables.sort_unstable();
+    receivables.dedup();
+    let mut balances = store::receivable_balances(tx, &receivables).await?;
+    let mut booked: std::collections::HashMap<Uuid, store::ConfirmedRow> =
+        std::collections::HashMap::new();
+    for c in &run {
+        if let Some(b) = balances.get_mut(&c.receivable_id) {
+            if !(b.open_amount - c.amount == c.open_after && b.pending_amount >= c.amount) {
+                return Ok(false);
+            }
+            b.open_amount = c.owed.as_ref().map_or(c.open_after, |o| o.total());
+            b.pending_amount -= c.amount;
+        }
+        let row = booked
+            .entry(c.receivable_id)
+            .or_insert_with(|| store::ConfirmedRow {
+                receivable_id: c.receivable_id,
+                open_amount: c.open_after,
+                owed: None,
+                confirmed: Decimal::ZERO,
+            });
+        row.open_amount = c.owed.as_ref().map_or(c.open_after, |o| o.total());
+        if c.owed.is_some() {
+            row.owed.clone_from(&c.owed);
+        }
+        row.confirmed += c.amount;
+    }
+    let ids: Vec<Uuid> = run.iter().map(|c| c.allocation_id).collect();
+    let settled = store::settle_allocations_applied(tx, &ids).await?;
+    if usize::try_from(settled).ok() != Some(ids.len()) {
+        tracing::warn!(
+            settled,
+            confirmed = ids.len(),
+            "allocations settled that were not pending here"
+        );
+    }
+    let rows: Vec<store::ConfirmedRow> = booked.into_values().collect();
+    store::book_confirmed_amounts(tx, &rows).await?;
+    let payments: Vec<Uuid> = run.iter().map(|c| c.payment_id).collect();
+    store::set_payments_allocated(tx, &payments).await?;
+    Ok(true)
 }
 
 /// Whether an allocation is still waiting for contracts' answer here: a repeated answer

@@ -13,6 +13,7 @@ use kit::{ApiError, wire};
 use proto::events::v1 as events;
 use proto::payments::v1 as api;
 
+use crate::bulk;
 use crate::decisions;
 use crate::desk;
 use crate::domain::status::Channel;
@@ -90,22 +91,50 @@ pub(crate) async fn ingest(
     let mut fresh: Vec<(Uuid, Incoming, Option<desk::Clearing>)> = Vec::with_capacity(lines.len());
     // What lines may be besides new payments, read and locked once for the file.
     let mut awaited = desk::Awaited::load(&mut tx, engine, lines).await?;
-    for line in lines {
+    // When no line of the file can be an expected credit (the usual case), every line is
+    // claimed in one statement (issue 16); otherwise line by line, as a line linked to one
+    // changes what the next may be.
+    let claimed_together = if lines
+        .iter()
+        .all(|line| awaited.expected_of(engine, line).is_none())
+    {
+        let claims: Vec<store::Claim<'_>> = lines
+            .iter()
+            .map(|line| store::Claim {
+                fingerprint: &line.fingerprint,
+                line_no: i32::try_from(line.line_no).unwrap_or(i32::MAX),
+                payment_id: Uuid::now_v7(),
+                receiving_account_index: engine.account_index(&line.receiving_account),
+                source: line.source,
+            })
+            .collect();
+        let claimed = store::claim_bank_lines(&mut tx, file_id, &claims).await?;
+        Some((claims, claimed))
+    } else {
+        None
+    };
+    for (i, line) in lines.iter().enumerate() {
         // A credit the bank was expected to show that is no new payment (the desk's cash
         // deposit, a settlement batch's payout): the line is linked to it and claimed under
         // its id.
-        let expected = awaited.expected_of(engine, line);
-        let payment_id = expected.as_ref().map_or_else(Uuid::now_v7, |e| e.id);
-        let claimed = store::claim_bank_line(
-            &mut tx,
-            &line.fingerprint,
-            file_id,
-            i32::try_from(line.line_no).unwrap_or(i32::MAX),
-            payment_id,
-            &engine.account_index(&line.receiving_account),
-            line.source,
-        )
-        .await?;
+        let (expected, payment_id, claimed) = match &claimed_together {
+            Some((claims, claimed)) => (None, claims[i].payment_id, claimed.contains(&i)),
+            None => {
+                let expected = awaited.expected_of(engine, line);
+                let payment_id = expected.as_ref().map_or_else(Uuid::now_v7, |e| e.id);
+                let claimed = store::claim_bank_line(
+                    &mut tx,
+                    &line.fingerprint,
+                    file_id,
+                    i32::try_from(line.line_no).unwrap_or(i32::MAX),
+                    payment_id,
+                    &engine.account_index(&line.receiving_account),
+                    line.source,
+                )
+                .await?;
+                (expected, payment_id, claimed)
+            }
+        };
         if !claimed {
             // R-P2 / R-P5: never booked twice; linked, or a DUPLICATE for a person.
             response.lines_duplicate += 1;
@@ -150,6 +179,7 @@ pub(crate) async fn ingest(
         payments.push(accounts.payment(*id, line));
     }
     let decided = session.ledger().reconcile(&payments);
+    let mut bulk = bulk::Bulk::load(&mut tx, outbox, &decided).await?;
     let by_id: HashMap<String, (Uuid, &Incoming, &Option<desk::Clearing>)> = fresh
         .iter()
         .map(|(id, line, clearing)| (id.to_string(), (*id, line, clearing)))
@@ -180,10 +210,24 @@ pub(crate) async fn ingest(
             accounts,
             receipt_no: "",
         };
+        if clearing.is_none() && settlement.is_none() && bulk::plain(decision) {
+            // The usual case, written with the others of the file (issue 16).
+            bulk.add(stored, decision)?;
+            response.payments_matched += 1;
+            session.apply(decision, payment_id).map_err(|e| {
+                ApiError::Unexpected(anyhow::anyhow!("applying payment {payment_id}: {e}"))
+            })?;
+            continue;
+        }
+        // Carried out alone, after everything decided before it is written.
+        bulk.flush(&mut tx).await?;
         let done = match clearing {
             Some(c) => desk::clear(&mut tx, outbox, &stored, decision, c).await?,
             None => record_payment(&mut tx, outbox, &stored, decision).await?,
         };
+        if decision.outcome == Outcome::Applied {
+            bulk.changed_elsewhere(&mut tx, decision).await?;
+        }
         if let Some(s) = settlement {
             let key = (
                 crate::domain::settlement::channel_name(s.channel).to_owned(),
@@ -205,6 +249,7 @@ pub(crate) async fn ingest(
         }
         response.exceptions_raised += done.exceptions;
     }
+    bulk.flush(&mut tx).await?;
     let counts = store::FileCounts {
         lines_total: to_i32(response.lines_total),
         lines_accepted: to_i32(response.lines_accepted),
@@ -289,7 +334,7 @@ pub(crate) async fn record_payment(
                 payer: (sealed, index),
                 receiving: (receiving, receiving_index),
             },
-        receipt_no,
+        receipt_no: _,
     } = *stored;
     let customer = decisions::customer_of(decision)?;
     let payment = store::NewPayment {
@@ -305,22 +350,28 @@ pub(crate) async fn record_payment(
     };
     store::insert_payment(tx, &payment).await?;
     let key = decisions::key(decision, payment_id)?;
-    let received = events::PaymentReceived {
-        payment_id: payment_id.to_string(),
+    let received = received_event(stored);
+    outbox
+        .enqueue(tx, kit::events::PAYMENTS, &key, &received)
+        .await?;
+    Ok(decisions::carry_out(tx, outbox, payment_id, decision).await?)
+}
+
+/// The `PaymentReceived` of a stored payment (R-O4: the payer's account masked).
+pub(crate) fn received_event(stored: &Stored<'_>) -> events::PaymentReceived {
+    let line = stored.line;
+    events::PaymentReceived {
+        payment_id: stored.payment_id.to_string(),
         booking_date: line.date.to_string(),
         amount: Some(wire::money(line.amount, &line.currency)),
         payer_name: line.payer_name.clone(),
         payer_account_masked: wire::mask(&line.payer_account),
         reference: line.reference.clone(),
-        file_id: file_id.map(|f| f.to_string()).unwrap_or_default(),
+        file_id: stored.file_id.map(|f| f.to_string()).unwrap_or_default(),
         line_no: line.line_no,
-        channel: crate::desk::channel_to_wire(channel) as i32,
-        receipt_no: receipt_no.to_owned(),
-    };
-    outbox
-        .enqueue(tx, kit::events::PAYMENTS, &key, &received)
-        .await?;
-    Ok(decisions::carry_out(tx, outbox, payment_id, decision).await?)
+        channel: crate::desk::channel_to_wire(stored.channel) as i32,
+        receipt_no: stored.receipt_no.to_owned(),
+    }
 }
 
 async fn previous_file(

@@ -40,6 +40,7 @@
 
 mod api;
 mod book_to_bank;
+mod bulk;
 pub mod csv;
 mod decisions;
 mod desk;

@@ -93,35 +93,7 @@ impl Handler for Events {
         tx: &mut PgConnection,
         event: &IncomingEvent,
     ) -> Result<(), HandleError> {
-        // R-O3: who owns each customer, for scoped reads by collectors.
-        kit::auth::owners::apply_event(tx, event).await?;
-        if event.envelope.event_type == kit::events::type_name::<events::DailyCycleCompleted>() {
-            return self.daily_cycle(tx, &event.decode()?).await;
-        }
-        let Some(incoming) = Incoming::parse(event)? else {
-            return Ok(());
-        };
-        let occurred_on = event
-            .envelope
-            .occurred_at
-            .as_ref()
-            .and_then(|t| DateTime::from_timestamp(t.seconds, 0))
-            .map_or_else(
-                || self.today(),
-                |t| t.with_timezone(&self.business_offset).date_naive(),
-            );
-        let customer_id = match incoming {
-            Incoming::ContractSigned(e) => contract_signed(tx, &e, occurred_on).await?,
-            Incoming::ChargesBilled(e) => charges_billed(tx, &e, occurred_on).await?,
-            Incoming::ReceivableOverdue(e) => receivable_overdue(tx, &e).await?,
-            Incoming::AllocationApplied(e) => allocation_applied(tx, &e).await?,
-            Incoming::PromiseJudged(e) => promise_judged(tx, &e).await?,
-            Incoming::RepaymentPlanBroken(e) => plan_broken(tx, &e).await?,
-            Incoming::DisputeOpened(e) => dispute_opened(tx, &e).await?,
-            Incoming::DisputeResolved(e) => dispute_resolved(tx, &e).await?,
-            Incoming::CaseOpened(e) => case_opened(tx, &e).await?,
-        };
-        if let Some(customer_id) = customer_id {
+        if let Some(customer_id) = self.learn(tx, event).await? {
             self.scorer
                 .rescore(
                     tx,
@@ -133,6 +105,83 @@ impl Handler for Events {
                 .await?;
         }
         Ok(())
+    }
+
+    fn together(&self, event_type: &str) -> bool {
+        // Issue 16: a run of what changes customers' features (payments, items falling
+        // overdue) rescores each customer once, after the run, on everything it learned.
+        Incoming::wants(event_type)
+    }
+
+    async fn handle_run(
+        &self,
+        tx: &mut PgConnection,
+        events: &[&IncomingEvent],
+    ) -> Result<(), (usize, HandleError)> {
+        let mut customers: Vec<Uuid> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (i, event) in events.iter().enumerate() {
+            if let Some(customer_id) = self.learn(tx, event).await.map_err(|e| (i, e))?
+                && seen.insert(customer_id)
+            {
+                customers.push(customer_id);
+            }
+        }
+        let Some(first) = events.first() else {
+            return Ok(());
+        };
+        for customer_id in customers {
+            self.scorer
+                .rescore(
+                    tx,
+                    customer_id,
+                    self.today(),
+                    &first.envelope.event_type,
+                    false,
+                )
+                .await
+                .map_err(|e| (0, e.into()))?;
+        }
+        Ok(())
+    }
+}
+
+impl Events {
+    /// Takes in what `event` says about a customer; the customer to rescore, if any.
+    async fn learn(
+        &self,
+        tx: &mut PgConnection,
+        event: &IncomingEvent,
+    ) -> Result<Option<Uuid>, HandleError> {
+        // R-O3: who owns each customer, for scoped reads by collectors.
+        kit::auth::owners::apply_event(tx, event).await?;
+        if event.envelope.event_type == kit::events::type_name::<events::DailyCycleCompleted>() {
+            self.daily_cycle(tx, &event.decode()?).await?;
+            return Ok(None);
+        }
+        let Some(incoming) = Incoming::parse(event)? else {
+            return Ok(None);
+        };
+        let occurred_on = event
+            .envelope
+            .occurred_at
+            .as_ref()
+            .and_then(|t| DateTime::from_timestamp(t.seconds, 0))
+            .map_or_else(
+                || self.today(),
+                |t| t.with_timezone(&self.business_offset).date_naive(),
+            );
+        Ok(match incoming {
+            Incoming::ContractSigned(e) => contract_signed(tx, &e, occurred_on).await?,
+            Incoming::ChargesBilled(e) => charges_billed(tx, &e, occurred_on).await?,
+            Incoming::ReceivableOverdue(e) => receivable_overdue(tx, &e).await?,
+            Incoming::AllocationApplied(e) => allocation_applied(tx, &e).await?,
+            Incoming::PromiseJudged(e) => promise_judged(tx, &e).await?,
+            Incoming::RepaymentPlanBroken(e) => plan_broken(tx, &e).await?,
+            Incoming::DisputeOpened(e) => dispute_opened(tx, &e).await?,
+            Incoming::DisputeResolved(e) => dispute_resolved(tx, &e).await?,
+            Incoming::CaseOpened(e) => case_opened(tx, &e).await?,
+        })
     }
 }
 

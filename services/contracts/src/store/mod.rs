@@ -243,6 +243,20 @@ pub(crate) async fn record_reassignment(
 }
 
 /// Locks one receivable for an update of its balance.
+/// [`lock_receivable`] for many receivables in one statement, locked in id order (so two
+/// runs never wait for each other in a circle).
+pub(crate) async fn lock_receivables(
+    conn: &mut PgConnection,
+    receivable_ids: &[Uuid],
+) -> Result<Vec<ReceivableRow>, sqlx::Error> {
+    sqlx::query_as(select_receivables!(
+        "WHERE r.id = ANY($1) ORDER BY r.id FOR UPDATE OF r"
+    ))
+    .bind(receivable_ids)
+    .fetch_all(conn)
+    .await
+}
+
 pub(crate) async fn lock_receivable(
     conn: &mut PgConnection,
     receivable_id: Uuid,

@@ -316,3 +316,88 @@ pub(crate) async fn owed_by_ids(
         })
         .collect())
 }
+
+/// The ids among `allocation_ids` decided before (see [`decided`]).
+pub(crate) async fn decided_any(
+    conn: &mut PgConnection,
+    allocation_ids: &[Uuid],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM allocations WHERE id = ANY($1)")
+        .bind(allocation_ids)
+        .fetch_all(conn)
+        .await
+}
+
+/// [`set_owed`] for many receivables in one statement (each receivable once).
+pub(crate) async fn set_owed_many(
+    conn: &mut PgConnection,
+    owed: &[(Uuid, Owed)],
+) -> Result<(), sqlx::Error> {
+    let ids: Vec<Uuid> = owed.iter().map(|(id, _)| *id).collect();
+    let principal: Vec<Decimal> = owed.iter().map(|(_, o)| o.principal).collect();
+    let late_fee: Vec<Decimal> = owed.iter().map(|(_, o)| o.late_fee).collect();
+    let interest: Vec<Decimal> = owed.iter().map(|(_, o)| o.interest).collect();
+    let costs: Vec<Decimal> = owed.iter().map(|(_, o)| o.costs).collect();
+    sqlx::query(
+        "UPDATE receivables r SET open_amount = u.p, late_fee_open = u.l, interest_open = u.i, costs_open = u.c
+         FROM UNNEST($1::uuid[], $2::numeric[], $3::numeric[], $4::numeric[], $5::numeric[]) AS u(id, p, l, i, c)
+         WHERE r.id = u.id",
+    )
+    .bind(&ids)
+    .bind(&principal)
+    .bind(&late_fee)
+    .bind(&interest)
+    .bind(&costs)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// [`insert_applied`] for many allocations in two statements.
+pub(crate) async fn insert_applied_many(
+    conn: &mut PgConnection,
+    all: &[Applied<'_>],
+) -> Result<(), sqlx::Error> {
+    let ids: Vec<Uuid> = all.iter().map(|a| a.allocation_id).collect();
+    let payments: Vec<Uuid> = all.iter().map(|a| a.payment_id).collect();
+    let receivables: Vec<Uuid> = all.iter().map(|a| a.receivable_id).collect();
+    let amounts: Vec<Decimal> = all.iter().map(|a| a.amount).collect();
+    let dates: Vec<Option<NaiveDate>> = all.iter().map(|a| a.booking_date).collect();
+    let bases: Vec<&str> = all.iter().map(|a| a.basis).collect();
+    let differs: Vec<bool> = all.iter().map(|a| a.differs_from_proposal).collect();
+    sqlx::query(
+        "INSERT INTO allocations (id, payment_id, receivable_id, amount, status, booking_date, basis, differs_from_proposal)
+         SELECT i, p, r, a, 'applied', d, b, f
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::numeric[], $5::date[], $6::text[], $7::bool[])
+              AS u(i, p, r, a, d, b, f)",
+    )
+    .bind(&ids)
+    .bind(&payments)
+    .bind(&receivables)
+    .bind(&amounts)
+    .bind(&dates)
+    .bind(&bases)
+    .bind(&differs)
+    .execute(&mut *conn)
+    .await?;
+    let mut part_allocations = Vec::new();
+    let mut components = Vec::new();
+    let mut part_amounts = Vec::new();
+    for a in all {
+        for (c, x) in a.parts {
+            part_allocations.push(a.allocation_id);
+            components.push(c.as_str());
+            part_amounts.push(*x);
+        }
+    }
+    sqlx::query(
+        "INSERT INTO allocation_parts (allocation_id, component, amount)
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::numeric[])",
+    )
+    .bind(&part_allocations)
+    .bind(&components)
+    .bind(&part_amounts)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}

@@ -261,6 +261,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     report.durable_postgres,
                     report.logs
                 );
+                if !report.statements_per_payment.is_empty() {
+                    let roles: Vec<String> = report
+                        .statements_per_payment
+                        .iter()
+                        .map(|(role, n)| format!("{role} {n}"))
+                        .collect();
+                    println!("SQL statements per payment: {}", roles.join(", "));
+                    let roles: Vec<String> = report
+                        .statements_per_contract
+                        .iter()
+                        .map(|(role, n)| format!("{role} {n}"))
+                        .collect();
+                    println!("SQL statements per contract created: {}", roles.join(", "));
+                    println!("costliest statements (role, calls, total ms, mean ms):");
+                    for s in &report.top_statements {
+                        println!(
+                            "  {:<22} {:>8} {:>10.0} {:>8.3}  {}",
+                            s.role, s.calls, s.total_ms, s.mean_ms, s.query
+                        );
+                    }
+                }
             }
             if report.confirmed < report.lines_placeable {
                 anyhow::bail!(

@@ -172,3 +172,59 @@ pub(crate) async fn allocations_of_payments(
     .fetch_all(pool)
     .await
 }
+
+/// Records many proposed allocations in one statement ([`insert_proposed_allocation`] for a
+/// bank file's payments, issue 16).
+pub(crate) async fn insert_proposed_allocations(
+    tx: &mut PgConnection,
+    all: &[NewAllocation<'_>],
+) -> Result<(), sqlx::Error> {
+    if all.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = all.iter().map(|a| a.id).collect();
+    let payments: Vec<Uuid> = all.iter().map(|a| a.payment_id).collect();
+    let receivables: Vec<Uuid> = all.iter().map(|a| a.receivable_id).collect();
+    let refs: Vec<&str> = all.iter().map(|a| a.receivable_ref).collect();
+    let amounts: Vec<Decimal> = all.iter().map(|a| a.amount).collect();
+    let events: Vec<&[u8]> = all.iter().map(|a| a.event).collect();
+    let keys: Vec<&str> = all.iter().map(|a| a.event_key).collect();
+    sqlx::query(
+        "INSERT INTO allocations (id, payment_id, receivable_id, receivable_ref, amount, status, event, event_key)
+         SELECT i, p, r, f, a, $8, e, k
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::numeric[], $6::bytea[], $7::text[])
+              AS u(i, p, r, f, a, e, k)",
+    )
+    .bind(&ids)
+    .bind(&payments)
+    .bind(&receivables)
+    .bind(&refs)
+    .bind(&amounts)
+    .bind(&events)
+    .bind(&keys)
+    .bind(AllocationStatus::Proposed.as_str())
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
+}
+
+/// [`settle_allocation`] as applied for many proposed allocations in one statement; how many
+/// were still proposed.
+pub(crate) async fn settle_allocations_applied(
+    tx: &mut PgConnection,
+    allocation_ids: &[Uuid],
+) -> Result<u64, sqlx::Error> {
+    let from = AllocationStatus::Proposed;
+    let to = from
+        .settle(AllocationStatus::Applied)
+        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    Ok(sqlx::query(
+        "UPDATE allocations SET status = $2, reason = '' WHERE id = ANY($1) AND status = $3",
+    )
+    .bind(allocation_ids)
+    .bind(to.as_str())
+    .bind(from.as_str())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected())
+}

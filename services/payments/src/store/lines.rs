@@ -33,6 +33,57 @@ pub(crate) async fn claim_bank_line(
     Ok(claimed == 1)
 }
 
+/// One line to claim with [`claim_bank_lines`].
+pub(crate) struct Claim<'a> {
+    pub(crate) fingerprint: &'a str,
+    pub(crate) line_no: i32,
+    pub(crate) payment_id: Uuid,
+    pub(crate) receiving_account_index: String,
+    pub(crate) source: LineSource,
+}
+
+/// [`claim_bank_line`] for every line of a file in one statement, in order (of two lines
+/// with the same fingerprint the first claims it); returns the indexes in `claims` of the
+/// lines claimed.
+pub(crate) async fn claim_bank_lines(
+    tx: &mut PgConnection,
+    file_id: Uuid,
+    claims: &[Claim<'_>],
+) -> Result<std::collections::HashSet<usize>, sqlx::Error> {
+    let fingerprints: Vec<&str> = claims.iter().map(|c| c.fingerprint).collect();
+    let line_nos: Vec<i32> = claims.iter().map(|c| c.line_no).collect();
+    let payments: Vec<Uuid> = claims.iter().map(|c| c.payment_id).collect();
+    let indexes: Vec<&str> = claims
+        .iter()
+        .map(|c| c.receiving_account_index.as_str())
+        .collect();
+    let sources: Vec<&str> = claims.iter().map(|c| c.source.as_str()).collect();
+    let claimed: Vec<i64> = sqlx::query_scalar(
+        "WITH wanted AS (
+             SELECT f, l, p, r, s, n FROM UNNEST($2::text[], $3::int4[], $4::uuid[], $5::text[], $6::text[])
+                  WITH ORDINALITY AS u(f, l, p, r, s, n)
+         ), inserted AS (
+             INSERT INTO bank_lines (fingerprint, file_id, line_no, payment_id, receiving_account_index, source)
+             SELECT f, $1, l, p, r, s FROM wanted ORDER BY n
+             ON CONFLICT (fingerprint) DO NOTHING
+             RETURNING payment_id
+         )
+         SELECT w.n - 1 FROM wanted w JOIN inserted i ON i.payment_id = w.p",
+    )
+    .bind(file_id)
+    .bind(&fingerprints)
+    .bind(&line_nos)
+    .bind(&payments)
+    .bind(&indexes)
+    .bind(&sources)
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(claimed
+        .into_iter()
+        .filter_map(|n| usize::try_from(n).ok())
+        .collect())
+}
+
 /// The first sighting of a line.
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct FirstSighting {

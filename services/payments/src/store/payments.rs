@@ -281,3 +281,129 @@ pub(crate) async fn payments_page(
     .fetch_all(pool)
     .await
 }
+
+/// A payment the engine applied, stored with its decision in one row.
+pub(crate) struct DecidedPayment<'a> {
+    pub(crate) payment: NewPayment<'a>,
+    pub(crate) decision: RecordedDecision<'a>,
+    /// The receivable it shows as paid (its first allocation's).
+    pub(crate) receivable_id: Option<Uuid>,
+}
+
+/// Stores many decided payments in one statement: what [`insert_payment`],
+/// [`record_decision`] and [`set_payment_receivable`] write for one, for a bank file's
+/// payments (issue 16).
+pub(crate) async fn insert_decided_payments(
+    tx: &mut PgConnection,
+    all: &[DecidedPayment<'_>],
+) -> Result<(), sqlx::Error> {
+    if all.is_empty() {
+        return Ok(());
+    }
+    let n = all.len();
+    let mut ids = Vec::with_capacity(n);
+    let mut files = Vec::with_capacity(n);
+    let mut line_nos = Vec::with_capacity(n);
+    let mut dates = Vec::with_capacity(n);
+    let mut amounts = Vec::with_capacity(n);
+    let mut currencies = Vec::with_capacity(n);
+    let mut payers = Vec::with_capacity(n);
+    let mut sealed = Vec::with_capacity(n);
+    let mut references = Vec::with_capacity(n);
+    let mut statuses = Vec::with_capacity(n);
+    let mut customers = Vec::with_capacity(n);
+    let mut receiving = Vec::with_capacity(n);
+    let mut payer_indexes = Vec::with_capacity(n);
+    let mut receiving_indexes = Vec::with_capacity(n);
+    let mut channels = Vec::with_capacity(n);
+    let mut confidences = Vec::with_capacity(n);
+    // A text[] per row cannot go through UNNEST (it would flatten): each as a JSON array.
+    let mut evidence = Vec::with_capacity(n);
+    let mut decisions = Vec::with_capacity(n);
+    let mut receivables = Vec::with_capacity(n);
+    for d in all {
+        let p = &d.payment;
+        ids.push(p.id);
+        files.push(p.file_id);
+        line_nos.push(i32::try_from(p.line.line_no).unwrap_or(i32::MAX));
+        dates.push(p.line.date);
+        amounts.push(p.line.amount);
+        currencies.push(p.line.currency.as_str());
+        payers.push(p.line.payer_name.as_str());
+        sealed.push(p.sealed_account);
+        references.push(p.line.reference.as_str());
+        statuses.push(d.decision.status.as_str());
+        customers.push(d.decision.customer_id);
+        receiving.push(p.sealed_receiving);
+        payer_indexes.push(p.account_index);
+        receiving_indexes.push(p.receiving_index);
+        channels.push(p.channel.as_str());
+        confidences.push(d.decision.confidence);
+        evidence.push(
+            serde_json::to_string(d.decision.evidence)
+                .map_err(|e| sqlx::Error::Encode(Box::new(e)))?,
+        );
+        decisions.push(d.decision.json);
+        receivables.push(d.receivable_id);
+    }
+    sqlx::query(
+        "INSERT INTO payments (id, file_id, line_no, booking_date, amount, currency, payer_name, payer_account,
+                               reference, status, customer_id, receiving_account, payer_account_index,
+                               receiving_account_index, channel, confidence, evidence, decision, receivable_id)
+         SELECT u.id, u.file_id, u.line_no, u.booking_date, u.amount, u.currency, u.payer_name, u.payer_account,
+                u.reference, u.status, u.customer_id, u.receiving_account, u.payer_account_index,
+                u.receiving_account_index, u.channel, u.confidence,
+                ARRAY(SELECT jsonb_array_elements_text(u.evidence::jsonb)), u.decision::jsonb, u.receivable_id
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::int4[], $4::date[], $5::numeric[], $6::text[], $7::text[],
+                     $8::text[], $9::text[], $10::text[], $11::uuid[], $12::text[], $13::text[], $14::text[],
+                     $15::text[], $16::int4[], $17::text[], $18::text[], $19::uuid[])
+              AS u(id, file_id, line_no, booking_date, amount, currency, payer_name, payer_account,
+                   reference, status, customer_id, receiving_account, payer_account_index,
+                   receiving_account_index, channel, confidence, evidence, decision, receivable_id)",
+    )
+    .bind(&ids)
+    .bind(&files)
+    .bind(&line_nos)
+    .bind(&dates)
+    .bind(&amounts)
+    .bind(&currencies)
+    .bind(&payers)
+    .bind(&sealed)
+    .bind(&references)
+    .bind(&statuses)
+    .bind(&customers)
+    .bind(&receiving)
+    .bind(&payer_indexes)
+    .bind(&receiving_indexes)
+    .bind(&channels)
+    .bind(&confidences)
+    .bind(&evidence)
+    .bind(&decisions)
+    .bind(&receivables)
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
+}
+
+/// [`set_payment_status`] allocated for many payments in one statement, each stamped
+/// reconciled when nothing about it waits any more (R-P7).
+pub(crate) async fn set_payments_allocated(
+    tx: &mut PgConnection,
+    payment_ids: &[Uuid],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE payments SET status = $2 WHERE id = ANY($1)")
+        .bind(payment_ids)
+        .bind(PaymentStatus::Allocated.as_str())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE payments p SET reconciled_at = now()
+         WHERE p.id = ANY($1) AND p.reconciled_at IS NULL AND p.status <> $2
+           AND NOT EXISTS (SELECT 1 FROM exceptions e WHERE e.payment_id = p.id AND e.resolved_at IS NULL)",
+    )
+    .bind(payment_ids)
+    .bind(PaymentStatus::Matched.as_str())
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
+}

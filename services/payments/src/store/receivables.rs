@@ -172,7 +172,7 @@ pub(crate) async fn correct_open_amount(
 }
 
 /// The ids contracts knows a receivable by.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct ReceivableIds {
     pub(crate) receivable_id: Uuid,
     pub(crate) contract_id: Uuid,
@@ -369,4 +369,188 @@ pub(crate) async fn receivable_named_in(
     .bind(currency)
     .fetch_optional(&mut *tx)
     .await
+}
+
+/// A receivable known here by its ledger name, with what is owed and reserved on it: what
+/// [`receivable_by_ref`] and [`owed_of`] read, for many receivables in one statement.
+#[derive(Debug, Clone)]
+pub(crate) struct KnownReceivable {
+    pub(crate) ids: ReceivableIds,
+    pub(crate) owed: OwedNow,
+}
+
+/// [`KnownReceivable`] of each `(contract_no, installment_no)` known here, by its ledger name
+/// (`crate::engine::receivable_ref`).
+pub(crate) async fn owed_by_refs(
+    tx: &mut PgConnection,
+    refs: &[(&str, i32)],
+) -> Result<std::collections::HashMap<String, KnownReceivable>, sqlx::Error> {
+    type Row = (
+        String,
+        i32,
+        Uuid,
+        Uuid,
+        Uuid,
+        Decimal,
+        Decimal,
+        Decimal,
+        Decimal,
+        Decimal,
+        Option<sqlx::types::Json<money::allocation::Order>>,
+    );
+    let contracts: Vec<&str> = refs.iter().map(|(c, _)| *c).collect();
+    let installments: Vec<i32> = refs.iter().map(|(_, n)| *n).collect();
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT r.contract_no, r.installment_no, r.receivable_id, r.contract_id, r.customer_id,
+                r.open_amount, r.costs, r.interest, r.late_fee, r.pending_amount, o.allocation_order
+         FROM open_receivables r
+         JOIN (SELECT DISTINCT c, n FROM UNNEST($1::text[], $2::int4[]) AS u(c, n)) w
+           ON r.contract_no = w.c AND r.installment_no = w.n
+         LEFT JOIN contract_allocation_orders o ON o.contract_id = r.contract_id",
+    )
+    .bind(&contracts)
+    .bind(&installments)
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                contract_no,
+                installment_no,
+                receivable_id,
+                contract_id,
+                customer_id,
+                open,
+                costs,
+                interest,
+                late_fee,
+                pending,
+                agreed,
+            )| {
+                let known = KnownReceivable {
+                    ids: ReceivableIds {
+                        receivable_id,
+                        contract_id,
+                        customer_id,
+                    },
+                    owed: OwedNow {
+                        owed: money::allocation::Owed {
+                            costs,
+                            interest,
+                            late_fee,
+                            principal: (open - costs - interest - late_fee).max(Decimal::ZERO),
+                        },
+                        pending,
+                        agreed: agreed.map(|o| o.0),
+                    },
+                };
+                (
+                    crate::engine::receivable_ref(&contract_no, installment_no),
+                    known,
+                )
+            },
+        )
+        .collect())
+}
+
+/// Reserves, for each receivable, the sum of its amounts in `reserved` (one statement for
+/// [`reserve_pending_amount`] many times).
+pub(crate) async fn reserve_pending_amounts(
+    tx: &mut PgConnection,
+    reserved: &[(Uuid, Decimal)],
+) -> Result<(), sqlx::Error> {
+    if reserved.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = reserved.iter().map(|(id, _)| *id).collect();
+    let amounts: Vec<Decimal> = reserved.iter().map(|(_, a)| *a).collect();
+    sqlx::query(
+        "UPDATE open_receivables r SET pending_amount = r.pending_amount + u.amount
+         FROM (SELECT id, sum(a) AS amount FROM UNNEST($1::uuid[], $2::numeric[]) AS t(id, a)
+               GROUP BY id) u
+         WHERE r.receivable_id = u.id",
+    )
+    .bind(&ids)
+    .bind(&amounts)
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
+}
+
+/// [`receivable_balance`] of many receivables in one statement.
+pub(crate) async fn receivable_balances(
+    tx: &mut PgConnection,
+    receivable_ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Balance>, sqlx::Error> {
+    let rows: Vec<(Uuid, Decimal, Decimal)> = sqlx::query_as(
+        "SELECT receivable_id, open_amount, pending_amount FROM open_receivables
+         WHERE receivable_id = ANY($1)",
+    )
+    .bind(receivable_ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, open_amount, pending_amount)| {
+            (
+                id,
+                Balance {
+                    open_amount,
+                    pending_amount,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Contracts' confirmations of a run booked on the read model, one row per receivable: the
+/// open amount and components after the last (`None`: unchanged) and what they confirmed in
+/// all, no longer pending ([`book_confirmed_amount`] and [`set_owed`] for each in turn).
+pub(crate) struct ConfirmedRow {
+    pub(crate) receivable_id: Uuid,
+    pub(crate) open_amount: Decimal,
+    pub(crate) owed: Option<money::allocation::Owed>,
+    pub(crate) confirmed: Decimal,
+}
+
+/// Books [`ConfirmedRow`]s in one statement. Pending amounts are lowered, never set: an
+/// ingestion may be reserving more on the same receivables at the same time.
+pub(crate) async fn book_confirmed_amounts(
+    tx: &mut PgConnection,
+    rows: &[ConfirmedRow],
+) -> Result<(), sqlx::Error> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.receivable_id).collect();
+    let open: Vec<Decimal> = rows.iter().map(|r| r.open_amount).collect();
+    let has_owed: Vec<bool> = rows.iter().map(|r| r.owed.is_some()).collect();
+    let part = |f: fn(&money::allocation::Owed) -> Decimal| -> Vec<Decimal> {
+        rows.iter()
+            .map(|r| r.owed.as_ref().map_or(Decimal::ZERO, f))
+            .collect()
+    };
+    let costs = part(|o| o.costs);
+    let interest = part(|o| o.interest);
+    let late_fee = part(|o| o.late_fee);
+    let confirmed: Vec<Decimal> = rows.iter().map(|r| r.confirmed).collect();
+    sqlx::query(
+        "UPDATE open_receivables r SET
+             open_amount = u.open,
+             pending_amount = GREATEST(r.pending_amount - u.confirmed, 0),
+             costs = CASE WHEN u.has_owed THEN u.costs ELSE r.costs END,
+             interest = CASE WHEN u.has_owed THEN u.interest ELSE r.interest END,
+             late_fee = CASE WHEN u.has_owed THEN u.late_fee ELSE r.late_fee END
+         FROM UNNEST($1::uuid[], $2::numeric[], $3::bool[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[])
+              AS u(id, open, has_owed, costs, interest, late_fee, confirmed)
+         WHERE r.receivable_id = u.id",
+    )
+    .bind(&ids)
+    .bind(&open)
+    .bind(&has_owed)
+    .bind(&costs)
+    .bind(&interest)
+    .bind(&late_fee)
+    .bind(&confirmed)
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
 }

@@ -1,0 +1,153 @@
+//! Issue 16: a bank file's usual payments are written together (payments' bulk path) and a
+//! run of proposals is booked together by contracts (allocation runs). The figures must be
+//! the same as one by one: several partial payments of one installment in one file each
+//! propose what is left after the ones before (R-P11), contracts books them in order on what
+//! the one before left, and a line seen before (in this file or an earlier one) is never
+//! booked twice (R-P2, R-P5).
+
+use devstack::clients::eventually;
+use devstack::scenario::{self, bank_csv, open_amount};
+use rust_decimal::Decimal;
+
+use crate::helpers::{EVENTUALLY, OrLogs, start};
+
+const ACCOUNT: &str = "6222021000000777";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn partial_payments_of_one_file_are_booked_in_order_once() {
+    let (stack, mut clients) = start().await;
+    let customer = scenario::create_customer_with_accounts(&mut clients, "王五", &[ACCOUNT])
+        .await
+        .or_logs(&stack);
+    let contract = scenario::create_contract(
+        &mut clients,
+        &customer,
+        "HT-BULK-1",
+        &[
+            ("1000.00", "2026-01-10"),
+            ("1000.00", "2026-02-10"),
+            ("1000.00", "2026-03-10"),
+        ],
+    )
+    .await
+    .or_logs(&stack);
+
+    // Payments knows the receivables before the file arrives, so the engine applies the
+    // lines at once (the bulk path) rather than deciding them again later.
+    let payments_db = sqlx::PgPool::connect(&stack.database_urls["payments"])
+        .await
+        .or_logs(&stack);
+    eventually("payments knows the contract", EVENTUALLY, || {
+        let pool = payments_db.clone();
+        async move {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT count(*) FROM payments.open_receivables WHERE contract_no = 'HT-BULK-1'",
+            )
+            .fetch_one(&pool)
+            .await?;
+            Ok((n == 3).then_some(()))
+        }
+    })
+    .await
+    .or_logs(&stack);
+
+    // Five payments of different amounts on different days, 2,000 over the first two
+    // installments: 300 and 350 on the first, 400 split 350 + 50, then 450 and 500 on the
+    // second, each proposed on what the ones before left (R-P11). The 450 appears twice in
+    // the file: the same payment twice, held for a person (R-P5), carried out between the
+    // others.
+    let line = |date: &'static str, amount: &'static str| {
+        [date, amount, "CNY", "王五", ACCOUNT, "HT-BULK-1"]
+    };
+    let first = bank_csv(&[
+        line("2026-03-11", "300.00"),
+        line("2026-03-12", "350.00"),
+        line("2026-03-13", "400.00"),
+        line("2026-03-14", "450.00"),
+        line("2026-03-14", "450.00"),
+        line("2026-03-15", "500.00"),
+    ]);
+    let ingested = scenario::ingest(&mut clients, "bulk-1.csv", first)
+        .await
+        .or_logs(&stack);
+    assert_eq!(ingested.lines_accepted, 6, "{ingested:?}");
+    assert_eq!(ingested.payments_matched, 5, "{ingested:?}");
+    assert_eq!(ingested.exceptions_raised, 1, "{ingested:?}");
+    let held = scenario::open_exceptions(&clients).await.or_logs(&stack);
+    assert_eq!(
+        held.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ["DUPLICATE"],
+        "{held:?}"
+    );
+
+    // A later file repeats a line of the first (R-P2: the same bank line, never a new
+    // payment) and adds a new one: 250 on the third installment.
+    let second = bank_csv(&[line("2026-03-13", "400.00"), line("2026-03-16", "250.00")]);
+    let again = scenario::ingest(&mut clients, "bulk-2.csv", second)
+        .await
+        .or_logs(&stack);
+    assert_eq!(again.lines_accepted, 1, "{again:?}");
+    assert_eq!(again.lines_duplicate, 1, "{again:?}");
+
+    eventually("contracts booked 2,250 in order", EVENTUALLY, || async {
+        let mut c = clients.clone();
+        let r = scenario::receivables(&mut c, &contract.contract_id).await?;
+        let amounts: Vec<&str> = r.iter().map(open_amount).collect();
+        Ok((amounts == ["0.00", "0.00", "750.00"]).then_some(()))
+    })
+    .await
+    .or_logs(&stack);
+
+    // Contracts booked each once, each proposal as booked.
+    let contracts_db = sqlx::PgPool::connect(&stack.database_urls["contracts"])
+        .await
+        .or_logs(&stack);
+    let booked: Vec<(Decimal, bool, Decimal)> = sqlx::query_as(
+        "SELECT a.amount, a.differs_from_proposal, (SELECT sum(p.amount) FROM contracts.allocation_parts p WHERE p.allocation_id = a.id)
+         FROM contracts.allocations a JOIN contracts.receivables r ON r.id = a.receivable_id
+         JOIN contracts.contracts c ON c.id = r.contract_id
+         WHERE c.contract_no = 'HT-BULK-1' AND a.status = 'applied'",
+    )
+    .fetch_all(&contracts_db)
+    .await
+    .or_logs(&stack);
+    // Six payments, the 400 split over two installments: seven allocations.
+    let total: Decimal = booked.iter().map(|(a, _, _)| *a).sum();
+    assert_eq!(total, Decimal::new(2250, 0), "{booked:?}");
+    assert_eq!(booked.len(), 7, "{booked:?}");
+    for (amount, differs, parts) in &booked {
+        assert_eq!(
+            Some(amount),
+            Some(parts),
+            "parts add up to the allocation: {booked:?}"
+        );
+        assert!(
+            !differs,
+            "payments proposed what contracts booked: {booked:?}"
+        );
+    }
+
+    // Payments' read model ends where contracts is, nothing left reserved.
+    eventually("nothing left pending in payments", EVENTUALLY, || {
+        let pool = payments_db.clone();
+        async move {
+            let rows: Vec<(i32, Decimal, Decimal)> = sqlx::query_as(
+                "SELECT installment_no, open_amount, pending_amount FROM payments.open_receivables
+                 WHERE contract_no = 'HT-BULK-1' ORDER BY installment_no",
+            )
+            .fetch_all(&pool)
+            .await?;
+            let want = [(1, 0, 0), (2, 0, 0), (3, 750, 0)];
+            let same = rows.len() == 3
+                && rows
+                    .iter()
+                    .zip(want)
+                    .all(|((n, open, pending), (wn, wo, wp))| {
+                        *n == wn && *open == Decimal::from(wo) && *pending == Decimal::from(wp)
+                    });
+            Ok(same.then_some(()))
+        }
+    })
+    .await
+    .or_logs(&stack);
+}

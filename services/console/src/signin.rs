@@ -7,7 +7,8 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Redirect, Response};
+// Several Set-Cookie headers need AppendHeaders: an array of header pairs replaces.
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use kit::auth::Role;
 
 use crate::AppState;
@@ -134,13 +135,13 @@ async fn start_session(ctx: &Ctx, token: String, via_page: bool) -> Response {
         // After a cross-site redirect a SameSite=Strict cookie is not sent on the next
         // redirect of the same chain: the page moves on by itself instead.
         (
-            [(header::SET_COOKIE, cookie), (header::SET_COOKIE, clear)],
+            AppendHeaders([(header::SET_COOKIE, cookie), (header::SET_COOKIE, clear)]),
             pages::continue_page(ctx),
         )
             .into_response()
     } else {
         (
-            [(header::SET_COOKIE, cookie), (header::SET_COOKIE, clear)],
+            AppendHeaders([(header::SET_COOKIE, cookie), (header::SET_COOKIE, clear)]),
             Redirect::to("/"),
         )
             .into_response()

@@ -322,12 +322,27 @@ pub fn local_path(back: Option<&str>) -> &str {
     }
 }
 
+/// The path and query of a same-origin `Referer` (the page the switch was clicked on).
+pub fn referer_path(referer: &str) -> Option<&str> {
+    let rest = referer
+        .strip_prefix("http://")
+        .or_else(|| referer.strip_prefix("https://"))?;
+    rest.find('/').map(|i| &rest[i..])
+}
+
 async fn switch_language(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     Path(code): Path<String>,
     Query(back): Query<Back>,
 ) -> Response {
     let lang = Lang::parse(&code);
+    // Back to the page the switch was on (Referrer-Policy same-origin sends it), else `back`.
+    let referer = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(referer_path)
+        .map(str::to_owned);
     let cookie = format!(
         "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax{}",
         lang.code(),
@@ -339,7 +354,7 @@ async fn switch_language(
     );
     (
         [(header::SET_COOKIE, cookie)],
-        Redirect::to(local_path(back.back.as_deref())),
+        Redirect::to(local_path(referer.as_deref().or(back.back.as_deref()))),
     )
         .into_response()
 }
@@ -355,6 +370,13 @@ mod tests {
         assert_eq!(local_path(Some("https://evil.example")), "/");
         assert_eq!(local_path(Some("/\\evil.example")), "/");
         assert_eq!(local_path(None), "/");
+        assert_eq!(
+            referer_path("http://127.0.0.1:50080/customers/x?ok=task"),
+            Some("/customers/x?ok=task")
+        );
+        assert_eq!(referer_path("https://h"), None);
+        // Another site's path is still only a path here, and checked by local_path.
+        assert_eq!(local_path(referer_path("https://evil.example//x")), "/");
     }
 
     #[test]

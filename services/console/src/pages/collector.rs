@@ -363,7 +363,7 @@ async fn debtor_page(ctx: &Ctx, customer: &str, f: &Flash) -> Result<Response, F
                         dt { (ctx.t(L::OpenedOn)) } dd { (c.opened_on) }
                         @if c.hold != 0 {
                             dt { (ctx.t(L::Hold)) }
-                            dd { (types::HoldReason::try_from(c.hold).map(|h| h.as_str_name()).unwrap_or_default()) " · " (c.held_since) }
+                            dd { (pages::enum_words(types::HoldReason::try_from(c.hold).map(|h| h.as_str_name()).unwrap_or_default(), "HOLD_REASON_")) " · " (c.held_since) }
                         }
                     }
                 }
@@ -516,7 +516,7 @@ async fn debtor_page(ctx: &Ctx, customer: &str, f: &Flash) -> Result<Response, F
                     @for m in &messages {
                         tr {
                             td { (channel(lang, m.channel)) } td { (m.to) } td.muted { (m.template) }
-                            td { (m.due_at) } td { (dunning::MessageStatus::try_from(m.status).map(|s| s.as_str_name()).unwrap_or_default()) }
+                            td { (m.due_at) } td { (pages::enum_words(dunning::MessageStatus::try_from(m.status).map(|s| s.as_str_name()).unwrap_or_default(), "MESSAGE_STATUS_")) }
                             td.muted { (conduct_reason(lang, m.refused_for)) }
                         }
                     }

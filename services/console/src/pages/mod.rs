@@ -245,9 +245,18 @@ pub fn conduct_reason(lang: Lang, value: i32) -> &'static str {
     }
 }
 
-/// The first characters of an id, for tables (the full id is in the link and a title).
+/// A proto enum value's name as words: `HOLD_REASON_PROMISE_TO_PAY` → `promise to pay`.
+pub fn enum_words(name: &str, prefix: &str) -> String {
+    name.strip_prefix(prefix)
+        .unwrap_or(name)
+        .to_lowercase()
+        .replace('_', " ")
+}
+
+/// The last characters of an id, for tables (the full id is in the link and a title); the
+/// end of a UUIDv7 is its random part, its start the time, alike for ids made together.
 pub fn short(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
+    id.get(id.len().saturating_sub(8)..).unwrap_or(id)
 }
 
 #[cfg(test)]

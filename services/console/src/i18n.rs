@@ -197,6 +197,8 @@ labels! {
     Cei => "回款有效指数 CEI（%）", "CEI (%)";
     Dso => "应收账款周转天数 DSO（天）", "DSO (days)";
     Month => "月份", "Month";
+    TrendUntil => "趋势截至（营业日）", "Trends until (business date)";
+    Show => "显示", "Show";
     ForecastVsActual => "预测与实际回款", "Forecast against actual";
     Actual => "实际回款", "Actual collected";
     Forecast => "预测回款", "Forecast";

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{Datelike as _, NaiveDate};
@@ -95,17 +95,39 @@ fn percent(text: &str) -> Option<Decimal> {
     text.parse().ok()
 }
 
+/// `?to=YYYY-MM-DD`: the last day the trends cover (default: reporting's today).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Period {
+    to: Option<String>,
+}
+
 /// `GET /dashboards`.
-pub async fn dashboards(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+pub async fn dashboards(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(period): Query<Period>,
+) -> Response {
     let ctx = Ctx::new(state, &headers);
-    match page(&ctx).await {
+    let to = match period
+        .to
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        None => None,
+        Some(text) => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            Ok(date) => Some(date),
+            Err(_) => return ctx.fail(Failure::BadInput("to".into())),
+        },
+    };
+    match page(&ctx, to).await {
         Ok(r) => r,
         Err(e) => ctx.fail(e),
     }
 }
 
 #[allow(clippy::too_many_lines)] // one page, read top to bottom
-async fn page(ctx: &Ctx) -> Result<Response, Failure> {
+async fn page(ctx: &Ctx, to: Option<NaiveDate>) -> Result<Response, Failure> {
     let token = ctx.token()?;
     let lang = ctx.lang;
     let mut client = ctx.state.backend.reporting.clone();
@@ -137,7 +159,8 @@ async fn page(ctx: &Ctx) -> Result<Response, Failure> {
         .ok()
         .and_then(|k| NaiveDate::parse_from_str(&k.to, "%Y-%m-%d").ok())
         .unwrap_or_else(|| chrono::Utc::now().date_naive());
-    let months = months_until(today, MONTHS);
+    let end = to.unwrap_or(today);
+    let months = months_until(end, MONTHS);
     let mut trend: Result<Vec<(String, Option<reporting::Kpis>)>, tonic::Status> = Ok(Vec::new());
     for (label, from, to) in &months {
         let answer = section(
@@ -174,6 +197,10 @@ async fn page(ctx: &Ctx) -> Result<Response, Failure> {
     )?;
 
     let body = html! {
+        form.stack method="get" action="/dashboards" {
+            label { (ctx.t(L::TrendUntil)) input type="date" name="to" value=(end.to_string()); }
+            button type="submit" { (ctx.t(L::Show)) }
+        }
         div.grid {
             section #aging {
                 h2 { (ctx.t(L::Aging)) }

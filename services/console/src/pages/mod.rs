@@ -161,6 +161,12 @@ pub fn group_digits(amount: &str) -> String {
     if !int.chars().all(|c| c.is_ascii_digit()) {
         return amount.to_owned();
     }
+    // A zero is never negative on a page ("-0.00" comes from sums of reversals).
+    let sign = if rest.chars().all(|c| c == '0' || c == '.') {
+        ""
+    } else {
+        sign
+    };
     let mut grouped = String::new();
     for (i, c) in int.chars().enumerate() {
         if i > 0 && (int.len() - i) % 3 == 0 {
@@ -270,6 +276,7 @@ mod tests {
         assert_eq!(group_digits("-1000.5"), "-1,000.5");
         assert_eq!(group_digits("999.99"), "999.99");
         assert_eq!(group_digits("abc"), "abc");
+        assert_eq!(group_digits("-0.00"), "0.00");
         assert_eq!(money(None), "–");
     }
 

@@ -47,6 +47,8 @@ async function check(name, body) {
   await body();
 }
 
+let debtorPath = '';
+
 try {
   await check('sign-in page lists the demo identities (Chinese first)', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -76,6 +78,7 @@ try {
     await taskRow.locator('a').click();
     await page.waitForURL(/\/customers\//);
     const customerPath = new URL(page.url()).pathname;
+    debtorPath = customerPath;
     assert.match(await page.textContent('h1'), /债务人详情/);
     assert.match(await page.textContent('#next-contact'), /\d{4}-\d{2}-\d{2}T/, 'the next allowed contact time');
     assert.ok((await page.locator('#items tbody tr').count()) >= 1, 'items from contracts');
@@ -135,6 +138,15 @@ try {
     await page.waitForURL(/\/signin/);
     await page.goto(`${base}/queue`);
     assert.equal(new URL(page.url()).pathname, '/signin');
+    await context.close();
+  });
+
+  await check("another collector may not open li.na's debtor (R-O3 scope, decided by the services)", async () => {
+    const { context, page } = await signIn('wang.wu');
+    assert.equal(await page.locator('#queue', { hasText: '王芳' }).count(), 0, "not in wang.wu's queue");
+    const refused = await page.goto(`${base}${debtorPath}`);
+    assert.equal(refused.status(), 403);
+    assert.match(await page.textContent('.error'), /not assigned to wang\.wu/);
     await context.close();
   });
 

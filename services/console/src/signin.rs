@@ -178,6 +178,7 @@ pub async fn demo(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
     start_session(&ctx, token, false).await
 }
 
+/// The provider's answer on the callback URL.
 #[derive(serde::Deserialize)]
 pub struct Callback {
     code: Option<String>,

@@ -8,11 +8,12 @@ its pods and the links between objects (deploy/local/k8s-check.sh runs it on the
 - every container of a Deployment or Job: seccomp RuntimeDefault, all capabilities dropped,
   no privilege escalation, read-only root file system, non-root, a memory limit and requests;
   no service-account token in the pod;
-- every Deployment: startup, readiness and liveness probes, DATABASE_MIGRATE=false, a
-  PodDisruptionBudget selecting its pods, a default-deny NetworkPolicy and policies allowing
-  its ingress and egress, a migration Job `<name>-migrate` running `<binary> migrate` with
-  another database secret (the role with DDL), its Kafka principal a KafkaUser, and its two
-  database roles managed by the CloudNativePG Cluster;
+- every Deployment: startup, readiness and liveness probes, a PodDisruptionBudget, a
+  default-deny NetworkPolicy and policies allowing its ingress and egress;
+- every service Deployment (component server) also: DATABASE_MIGRATE=false, a migration
+  Job `<name>-migrate` running `<binary> migrate` with another database secret (the role with DDL), its Kafka principal a KafkaUser, and its two
+  database roles managed by the CloudNativePG Cluster; the web console (component web) none
+  of these: it has no database and no Kafka access;
 - the namespace enforces the restricted Pod Security Standard.
 
 Usage: k8s_check.py RENDERED.yaml   (exit status 1 and one line per failure otherwise)
@@ -107,8 +108,11 @@ def main(path):
                 roles.add(role["name"])
 
     deployments = by_kind.get("Deployment", [])
-    if len(deployments) != 5:
-        problems.append(f"expected the five services' Deployments, found {len(deployments)}")
+    component = lambda d: (d["spec"]["template"]["metadata"].get("labels") or {}).get(
+        "app.kubernetes.io/component")
+    servers = [d for d in deployments if component(d) == "server"]
+    if len(servers) != 5:
+        problems.append(f"expected the five services' Deployments, found {len(servers)}")
     for dep in deployments:
         name = dep["metadata"]["name"]
         where = f"Deployment {name}"
@@ -119,11 +123,6 @@ def main(path):
             for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
                 if probe not in c:
                     problems.append(f"{where} container {c['name']}: no {probe}")
-        main_container = template["spec"]["containers"][0]
-        env = env_of(main_container)
-        if (env.get("DATABASE_MIGRATE") or {}).get("value") != "false":
-            problems.append(f"{where}: DATABASE_MIGRATE is not \"false\" (the Job migrates)")
-
         if not any(selects(p["spec"].get("selector"), labels) for p in pdbs):
             problems.append(f"{where}: no PodDisruptionBudget selects its pods")
 
@@ -138,6 +137,17 @@ def main(path):
         for direction, rules in (("Ingress", "ingress"), ("Egress", "egress")):
             if not any(p["spec"].get(rules) for p in covering):
                 problems.append(f"{where}: no NetworkPolicy allows its {direction.lower()}")
+
+        if component(dep) != "server":
+            # The web console: no database, no Kafka, no migration (it calls the services).
+            env = env_of(template["spec"]["containers"][0])
+            if "DATABASE_URL" in env or "KAFKA_SASL_USERNAME" in env:
+                problems.append(f"{where}: a web Deployment has no database or Kafka access")
+            continue
+        main_container = template["spec"]["containers"][0]
+        env = env_of(main_container)
+        if (env.get("DATABASE_MIGRATE") or {}).get("value") != "false":
+            problems.append(f"{where}: DATABASE_MIGRATE is not \"false\" (the Job migrates)")
 
         job = jobs.get(f"{name}-migrate")
         if job is None:

@@ -11,6 +11,7 @@ pub mod acl;
 pub mod auth;
 pub mod broker;
 pub mod clients;
+pub mod console_demo;
 pub mod demo;
 pub mod faults;
 pub mod k8s;
@@ -23,7 +24,7 @@ pub mod scenario;
 pub mod smtp;
 pub mod stack;
 
-pub use stack::{Stack, StackOptions};
+pub use stack::{CONSOLE_PORT, Stack, StackOptions};
 
 /// The services in start-up order, with their default local gRPC ports: the five that own
 /// the business, and reporting, the read model of their events (R-O1, R-O2).

@@ -42,7 +42,13 @@ pub struct StackOptions {
     /// A throwaway PostgreSQL with durable commits (fsync and synchronous_commit on) instead
     /// of the fast, non-durable test settings.
     pub durable_postgres: bool,
+    /// Also start the web console (issue 17 item 3) with the stack's demo identities, on
+    /// [`CONSOLE_PORT`] (or a free port without `fixed_ports`).
+    pub console: bool,
 }
+
+/// The web console's local port.
+pub const CONSOLE_PORT: u16 = 50080;
 
 /// A running stack. Dropping it kills the services and removes the throwaway database.
 pub struct Stack {
@@ -69,6 +75,8 @@ pub struct Stack {
 }
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// The console's process name (and binary).
+const CONSOLE: &str = "console";
 
 impl Stack {
     /// Starts Postgres, the broker and the five services. `progress` receives one line per
@@ -234,7 +242,52 @@ impl Stack {
                 }
             }
         }
+        if options.console {
+            let url = stack.start_console(options.fixed_ports)?;
+            let process = stack
+                .services
+                .get_mut(CONSOLE)
+                .context("the console was not started")?;
+            let addr = process.wait_ready(READY_TIMEOUT).await?;
+            progress(&format!(
+                "console: serving http://{addr} ({url}; demo sign-in with the stack's key)"
+            ));
+        }
         Ok(stack)
+    }
+
+    /// Starts the web console: demo identities signed with the stack's throwaway key
+    /// (`CONSOLE_DEMO_SIGN_IN=local-stack`, refused in production), the services' addresses.
+    fn start_console(&mut self, fixed_port: bool) -> anyhow::Result<String> {
+        let port = if fixed_port { CONSOLE_PORT } else { 0 };
+        let mut env = vec![
+            ("CONSOLE_ADDR".to_owned(), format!("127.0.0.1:{port}")),
+            ("CONSOLE_DEMO_SIGN_IN".to_owned(), "local-stack".to_owned()),
+            (
+                "COLLECTIONS_AUTH_DIR".to_owned(),
+                self.auth.dir.display().to_string(),
+            ),
+            (
+                "CONSOLE_CA_FILE".to_owned(),
+                self.auth.local.ca_file.display().to_string(),
+            ),
+        ];
+        for service in ["contracts", "payments", "dunning", "legal", "reporting"] {
+            if let Ok(url) = self.endpoint(service) {
+                env.push((format!("CONSOLE_{}_URL", service.to_uppercase()), url));
+            }
+        }
+        let process = ServiceProcess::spawn(CONSOLE, env, &self.work_dir)?;
+        self.services.insert(CONSOLE.to_owned(), process);
+        Ok(format!("port {port}"))
+    }
+
+    /// `http://host:port` of the web console, when the stack started it.
+    pub fn console_url(&self) -> Option<String> {
+        self.services
+            .get(CONSOLE)
+            .and_then(ServiceProcess::addr)
+            .map(|addr| format!("http://{addr}"))
     }
 
     /// What every service gets: its database, the broker, PII keys, its address, the business

@@ -347,6 +347,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 broker,
                 kafka_nodes: Some(brokers),
                 env,
+                // The web console, signed in with the stack's demo identities (issue 17).
+                console: true,
                 ..StackOptions::default()
             };
             let stack = Stack::start(options, progress).await?;
@@ -365,6 +367,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     "  npx @bufbuild/buf curl --protocol grpc --cacert {auth}/ca.pem -H \"authorization: Bearer $COLLECTIONS_TOKEN\" --reflect-header '*' --list-methods {}",
                     stack.endpoint("contracts")?
                 );
+                if let Some(url) = stack.console_url() {
+                    println!("Web console: {url} (choose a demo identity)");
+                }
             } else {
                 let endpoints: serde_json::Map<String, serde_json::Value> = devstack::SERVICES
                     .iter()
@@ -374,7 +379,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .collect();
                 println!(
                     "{}",
-                    serde_json::json!({"ready": endpoints, "kafka": stack.bootstrap_servers, "logs": stack.work_dir, "auth_dir": stack.auth.dir})
+                    serde_json::json!({"ready": endpoints, "console": stack.console_url(), "kafka": stack.bootstrap_servers, "logs": stack.work_dir, "auth_dir": stack.auth.dir})
                 );
             }
             let outcome = if run_demo {
@@ -383,10 +388,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("\nDemo: one money path from contract to courtroom and back");
                 }
                 let mut reporter = demo::Reporter::new(json);
-                match devstack::access_demo::run(&stack, &mut reporter).await {
-                    Ok(()) => demo::run(&mut clients, &mut reporter).await,
-                    Err(error) => Err(error),
+                let walk = async {
+                    devstack::access_demo::run(&stack, &mut reporter).await?;
+                    let seeded = devstack::console_demo::before(&stack).await?;
+                    demo::run(&mut clients, &mut reporter).await?;
+                    devstack::console_demo::after(
+                        &stack,
+                        &seeded,
+                        stack.console_url().as_deref(),
+                        &mut reporter,
+                    )
+                    .await
+                };
+                let outcome = walk.await;
+                if json && outcome.is_ok() {
+                    println!("{}", serde_json::json!({"demo": "done"}));
                 }
+                outcome
             } else {
                 Ok(())
             };

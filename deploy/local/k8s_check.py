@@ -107,8 +107,8 @@ def main(path):
                 roles.add(role["name"])
 
     deployments = by_kind.get("Deployment", [])
-    if len(deployments) != 5:
-        problems.append(f"expected the five services' Deployments, found {len(deployments)}")
+    if len(deployments) != 6:
+        problems.append(f"expected the six services' Deployments (five and reporting), found {len(deployments)}")
     for dep in deployments:
         name = dep["metadata"]["name"]
         where = f"Deployment {name}"

@@ -6,8 +6,11 @@
 //! whenever it is asked (R-O1).
 
 pub mod aging;
+pub mod collectors;
+pub mod forecast;
 pub mod kpi;
 pub mod provision;
+pub mod recovery;
 pub mod rolls;
 
 use chrono::NaiveDate;

@@ -115,12 +115,13 @@ impl Api {
         };
         let mut conn = self.pool.acquire().await?;
         let items = store::keyed_items(&mut conn, currency.as_deref()).await?;
-        // Steps after the period still matter: a payment after the next step is the next
-        // step's, not this one's.
+        // Steps after the period still matter (a payment after the next step is the next
+        // step's, not this one's); steps before it do not (a payment they are in force for
+        // counts for no step of the period).
         let until = to
             .checked_add_days(Days::new(u64::from(within)))
             .unwrap_or(to);
-        let steps = store::dunning_steps_until(&mut conn, until).await?;
+        let steps = store::dunning_steps_within(&mut conn, from, until).await?;
         let by_id: HashMap<Uuid, &Item> =
             items.iter().map(|k| (k.receivable_id, &k.item)).collect();
         let taken: Vec<StepTaken> = steps
@@ -186,7 +187,7 @@ impl Api {
             .map(promise)
             .collect();
         let contacts = store::contacts_within(&mut conn, from, to).await?;
-        let steps = store::dunning_steps_until(&mut conn, to).await?;
+        let steps = store::dunning_steps_within(&mut conn, from, to).await?;
         let unowned = (String::new(), String::new());
         let mut rows: Rows<'_> = BTreeMap::new();
         for k in &items {

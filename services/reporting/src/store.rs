@@ -235,16 +235,19 @@ pub async fn record_dunning_step(
     .map(|_| ())
 }
 
-/// The steps taken up to `to`, in the order they were taken.
-pub async fn dunning_steps_until(
+/// The steps taken within `from..=to`, in the order they were taken.
+pub async fn dunning_steps_within(
     conn: &mut PgConnection,
+    from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<DunningStep>, sqlx::Error> {
     sqlx::query_as(
         "SELECT event_id, customer_id, case_id, step, channel, on_date, occurred_at, \
                 receivable_ids \
-         FROM dunning_steps WHERE on_date <= $1 ORDER BY on_date, occurred_at, event_id",
+         FROM dunning_steps WHERE on_date BETWEEN $1 AND $2 \
+         ORDER BY on_date, occurred_at, event_id",
     )
+    .bind(from)
     .bind(to)
     .fetch_all(conn)
     .await

@@ -450,3 +450,70 @@ async fn recovery_collectors_forecast_and_the_month_end_pack_equal_hand_computed
     assert_eq!(bad.code(), Code::InvalidArgument);
     assert!(bad.message().starts_with("weeks:"), "{}", bad.message());
 }
+
+/// Deploy: reporting's migration Job (deploy/k8s/base/reporting.yaml) on a database prepared
+/// by the production roles.sql: `reporting migrate` as collections_reporting_migrate, with
+/// nothing but the database settings, migrates schema reporting and exits; again is a no-op.
+#[tokio::test(flavor = "multi_thread")]
+async fn reporting_migrates_as_its_migration_job_on_the_production_roles() {
+    use sqlx::{Connection as _, Executor as _, PgConnection};
+    let stack = devstack::Stack::start(
+        devstack::StackOptions {
+            isolated: true,
+            only: vec!["contracts".to_owned()],
+            ..devstack::StackOptions::default()
+        },
+        |_| {},
+    )
+    .await
+    .expect("the stack starts");
+    let admin = devstack::provision::PgUrl::parse(&stack.superuser_url).or_logs(&stack);
+    let database = format!("rj_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let mut conn = PgConnection::connect(&stack.superuser_url)
+        .await
+        .or_logs(&stack);
+    conn.execute(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE \"{database}\""
+    )))
+    .await
+    .or_logs(&stack);
+    conn.close().await.or_logs(&stack);
+    let superuser = admin.with(&admin.user, admin.password.as_deref(), &database);
+    let mut conn = PgConnection::connect(&superuser).await.or_logs(&stack);
+    sqlx::raw_sql(include_str!("../../deploy/k8s/platform/roles.sql"))
+        .execute(&mut conn)
+        .await
+        .or_logs(&stack);
+    conn.execute("ALTER ROLE collections_reporting_migrate LOGIN PASSWORD 'collections'")
+        .await
+        .or_logs(&stack);
+    conn.close().await.or_logs(&stack);
+    let url = admin.with(
+        "collections_reporting_migrate",
+        Some("collections"),
+        &database,
+    );
+    let bin = devstack::process::bin_dir()
+        .or_logs(&stack)
+        .join("reporting");
+    for _ in 0..2 {
+        let out = std::process::Command::new(&bin)
+            .env_clear()
+            .env("DATABASE_URL", &url)
+            .env("DATABASE_SCHEMA", "reporting")
+            .env("RUST_LOG", "warn")
+            .arg("migrate")
+            .output()
+            .or_logs(&stack);
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{said}");
+        assert!(
+            said.contains("schema reporting migrated to version"),
+            "{said}"
+        );
+    }
+}

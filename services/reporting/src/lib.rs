@@ -28,6 +28,13 @@ pub const DEFAULT_PORT: u16 = 50056;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// The service's migrations: `reporting migrate` applies them (the migration job), and with
+/// `DATABASE_MIGRATE=false` start-up checks they are applied.
+#[must_use]
+pub fn migrations() -> &'static sqlx::migrate::Migrator {
+    &MIGRATIONS
+}
+
 /// The provision matrix: `REPORTING_PROVISION_MATRIX` (a JSON file like
 /// `provisions/matrix-v1.json`), or the shipped one.
 ///

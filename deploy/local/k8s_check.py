@@ -111,8 +111,8 @@ def main(path):
     component = lambda d: (d["spec"]["template"]["metadata"].get("labels") or {}).get(
         "app.kubernetes.io/component")
     servers = [d for d in deployments if component(d) == "server"]
-    if len(servers) != 5:
-        problems.append(f"expected the five services' Deployments, found {len(servers)}")
+    if len(servers) != 6:
+        problems.append(f"expected the six services' Deployments (five and reporting), found {len(servers)}")
     for dep in deployments:
         name = dep["metadata"]["name"]
         where = f"Deployment {name}"

@@ -51,6 +51,7 @@ mod promises;
 mod queue;
 mod refunds;
 mod reporting;
+mod reporting_month;
 mod schedules;
 mod score_strategy;
 mod statement;

@@ -1,4 +1,4 @@
--- The roles and schemas of the five services, run once by CloudNativePG when the cluster is
+-- The roles and schemas of the six services, run once by CloudNativePG when the cluster is
 -- created (postgres.yaml: bootstrap.initdb.postInitApplicationSQLRefs), as the superuser, in
 -- the application database. Safe to run again (e.g. by hand after adding a service).
 --
@@ -17,7 +17,7 @@ DECLARE
   runtime text;
   role text;
 BEGIN
-  FOREACH svc IN ARRAY ARRAY['contracts', 'payments', 'scoring', 'dunning', 'legal'] LOOP
+  FOREACH svc IN ARRAY ARRAY['contracts', 'payments', 'scoring', 'dunning', 'legal', 'reporting'] LOOP
     owner := 'collections_' || svc || '_migrate';
     runtime := 'collections_' || svc;
     FOREACH role IN ARRAY ARRAY[owner, runtime] LOOP

@@ -38,6 +38,7 @@ mod late_fee;
 mod reconcile;
 mod refunds;
 mod report;
+mod report_month;
 mod score;
 mod service;
 mod statement;

@@ -28,7 +28,7 @@ pub(crate) struct ReportArgs {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
+pub(crate) enum Format {
     Text,
     Json,
     Csv,
@@ -80,6 +80,67 @@ enum ReportCommand {
         /// Keep this run as the base of the next one (finance, at month-end).
         #[arg(long)]
         record: bool,
+    },
+    /// Recovery by dunning step (R-O1): per ladder stage, debts that reached it, what they
+    /// owed and the principal recovered after it within N days.
+    Recovery {
+        /// First day of the steps YYYY-MM-DD (default: the first of the last day's month).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day YYYY-MM-DD (default: today).
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        currency: Option<String>,
+        /// Payments count within this many days after a step (default 30).
+        #[arg(long)]
+        within_days: Option<u32>,
+    },
+    /// Per-collector KPIs (R-O1, R-D11): collected, CEI, promises, contacts, cases; a
+    /// collector sees their own row, a supervisor their team's.
+    Collectors {
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        /// Default CNY.
+        #[arg(long)]
+        currency: Option<String>,
+    },
+    /// The 12-week cash-inflow forecast (R-O1) and its error on held-back weeks.
+    Forecast {
+        /// The forecast starts the day after (default: today).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Default CNY.
+        #[arg(long)]
+        currency: Option<String>,
+        /// Weeks to forecast (default and at most 12).
+        #[arg(long)]
+        weeks: Option<u32>,
+        /// Past weeks held back to measure the error (default 4).
+        #[arg(long)]
+        backtest_weeks: Option<u32>,
+    },
+    /// The month-end pack: one PDF (or HTML with --html), Chinese first, English second.
+    Pack {
+        /// The month YYYY-MM.
+        #[arg(long)]
+        month: String,
+        /// Default CNY.
+        #[arg(long)]
+        currency: Option<String>,
+        /// Where to write it (default: the name the service gives, e.g.
+        /// month-end-2026-11-CNY.pdf).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// The HTML twin instead of the PDF.
+        #[arg(long)]
+        html: bool,
+        /// A receiving account to reconcile book-to-bank (R-P7); repeatable (default: the
+        /// service's REPORTING_BOOK_TO_BANK_ACCOUNTS).
+        #[arg(long = "account")]
+        accounts: Vec<String>,
     },
     /// Everything that happened to a debt across the services, in time order (R-O2).
     Trace {
@@ -170,6 +231,77 @@ pub(crate) fn run(args: ReportArgs) -> Outcome {
                 };
                 provisions(&run.unwrap_or_default(), format)
             }
+            ReportCommand::Recovery {
+                from,
+                to,
+                currency,
+                within_days,
+            } => {
+                let r = client
+                    .get_recovery_by_step(api::GetRecoveryByStepRequest {
+                        from: from.unwrap_or_default(),
+                        to: to.unwrap_or_default(),
+                        currency: currency.unwrap_or_default(),
+                        within_days: within_days.unwrap_or_default(),
+                    })
+                    .await
+                    .map_err(status)?
+                    .into_inner();
+                crate::report_month::recovery(&r, format)
+            }
+            ReportCommand::Collectors { from, to, currency } => {
+                let r = client
+                    .get_collector_kpis(api::GetCollectorKpisRequest {
+                        from: from.unwrap_or_default(),
+                        to: to.unwrap_or_default(),
+                        currency: currency.unwrap_or_default(),
+                    })
+                    .await
+                    .map_err(status)?
+                    .into_inner();
+                crate::report_month::collectors(&r, format)
+            }
+            ReportCommand::Forecast {
+                as_of,
+                currency,
+                weeks,
+                backtest_weeks,
+            } => {
+                let r = client
+                    .get_forecast(api::GetForecastRequest {
+                        as_of: as_of.unwrap_or_default(),
+                        currency: currency.unwrap_or_default(),
+                        weeks: weeks.unwrap_or_default(),
+                        backtest_weeks: backtest_weeks.unwrap_or_default(),
+                    })
+                    .await
+                    .map_err(status)?
+                    .into_inner();
+                crate::report_month::forecast(&r, format)
+            }
+            ReportCommand::Pack {
+                month,
+                currency,
+                out,
+                html,
+                accounts,
+            } => {
+                let r = client
+                    .get_month_end_pack(api::GetMonthEndPackRequest {
+                        month,
+                        currency: currency.unwrap_or_default(),
+                        format: (if html {
+                            api::PackFormat::Html
+                        } else {
+                            api::PackFormat::Pdf
+                        }) as i32,
+                        accounts,
+                    })
+                    .await
+                    .map_err(status)?
+                    .into_inner();
+                crate::report_month::pack(&r, out, format)
+            }
             ReportCommand::Trace { subject, id } => {
                 let subject = match subject {
                     Subject::Contract => api::TraceSubject::Contract,
@@ -191,11 +323,11 @@ pub(crate) fn run(args: ReportArgs) -> Outcome {
     })
 }
 
-fn m(money: Option<&Money>) -> String {
+pub(crate) fn m(money: Option<&Money>) -> String {
     money.map(|m| m.amount.clone()).unwrap_or_default()
 }
 
-fn bucket_name(value: i32) -> &'static str {
+pub(crate) fn bucket_name(value: i32) -> &'static str {
     match api::AgingBucket::try_from(value).unwrap_or(api::AgingBucket::Unspecified) {
         api::AgingBucket::Current => "current",
         api::AgingBucket::Days130 => "1-30",
@@ -216,7 +348,7 @@ fn field(value: &str) -> String {
     }
 }
 
-fn csv(header: &[&str], rows: &[Vec<String>]) -> String {
+pub(crate) fn csv(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut out = header.join(",");
     for row in rows {
         out.push('\n');
@@ -225,7 +357,7 @@ fn csv(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-fn pct(value: &str) -> String {
+pub(crate) fn pct(value: &str) -> String {
     if value.is_empty() {
         "—".to_owned()
     } else {
@@ -727,6 +859,15 @@ mod tests {
         assert!(Cli::try_parse_from(["report", "provisions"]).is_err());
         assert!(Cli::try_parse_from(["report", "trace", "payment", "x", "--json"]).is_ok());
         assert!(Cli::try_parse_from(["report", "trace", "invoice", "x"]).is_err());
+        assert!(
+            Cli::try_parse_from(["report", "pack", "--month", "2026-11", "--out", "p.pdf"]).is_ok()
+        );
+        assert!(Cli::try_parse_from(["report", "pack"]).is_err());
+        assert!(
+            Cli::try_parse_from(["report", "forecast", "--backtest-weeks", "4", "--csv"]).is_ok()
+        );
+        assert!(Cli::try_parse_from(["report", "recovery", "--within-days", "14"]).is_ok());
+        assert!(Cli::try_parse_from(["report", "collectors", "--json"]).is_ok());
     }
 
     #[test]

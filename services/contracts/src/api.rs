@@ -995,27 +995,24 @@ async fn insert_contract(
     )
     .await?;
     let mut scheduled = Vec::with_capacity(input.installments.len());
+    let mut rows = Vec::with_capacity(input.installments.len());
     for (n, installment) in input.installments.iter().enumerate() {
         let id = Uuid::now_v7();
         let installment_no = i32::try_from(n + 1).unwrap_or(i32::MAX);
-        store::contracts::insert_receivable(
-            tx,
-            &store::contracts::NewReceivable {
-                id,
-                contract_id,
-                customer_id: input.customer_id,
-                installment_no,
-                due: installment.due,
-                amount: installment.amount,
-                scheduled: installment.scheduled,
-                provisional: installment.provisional,
-                kind: installment.kind,
-                charge_type: installment.charge_type,
-                share: installment.share,
-                interest_free: installment.interest_free,
-            },
-        )
-        .await?;
+        rows.push(store::contracts::NewReceivable {
+            id,
+            contract_id,
+            customer_id: input.customer_id,
+            installment_no,
+            due: installment.due,
+            amount: installment.amount,
+            scheduled: installment.scheduled,
+            provisional: installment.provisional,
+            kind: installment.kind,
+            charge_type: installment.charge_type,
+            share: installment.share,
+            interest_free: installment.interest_free,
+        });
         scheduled.push(events::ScheduledReceivable {
             receivable_id: id.to_string(),
             installment_no: u32::try_from(installment_no).unwrap_or_default(),
@@ -1025,6 +1022,7 @@ async fn insert_contract(
             charge_type: crate::wire::charge_to_wire(installment.charge_type) as i32,
         });
     }
+    store::contracts::insert_receivables(tx, &rows).await?;
     // R-O4: accounts travel as blind indexes (the key contracts and payments share) and
     // masked forms, never in clear.
     let accounts = sealed_accounts

@@ -38,8 +38,9 @@ pub const SERVICES: &[(&str, u16)] = &[
 ];
 
 /// The services a service calls over gRPC, as the variables that tell it where they are:
-/// legal reads contracts and dunning for evidence bundles (R-L3). A service with peers starts
-/// after them.
+/// legal reads contracts and dunning for evidence bundles (R-L3); reporting reads payments'
+/// book-to-bank for the month-end pack (R-P7). A service with peers starts after them, and
+/// gets `<SERVICE>_PEER_CA_FILE`.
 #[must_use]
 pub fn grpc_peers(service: &str) -> &'static [(&'static str, &'static str)] {
     match service {
@@ -47,6 +48,15 @@ pub fn grpc_peers(service: &str) -> &'static [(&'static str, &'static str)] {
             ("LEGAL_CONTRACTS_ENDPOINT", "contracts"),
             ("LEGAL_DUNNING_ENDPOINT", "dunning"),
         ],
+        "reporting" => &[("REPORTING_PAYMENTS_ENDPOINT", "payments")],
         _ => &[],
     }
+}
+
+/// Whether a service calls its peers with a credential of its own, a client certificate
+/// (`CN=<service>, OU=service`, mutual TLS) in `<SERVICE>_CLIENT_CERT_FILE` and
+/// `<SERVICE>_CLIENT_KEY_FILE`, rather than forwarding its caller's token (legal does that).
+#[must_use]
+pub fn calls_with_own_certificate(service: &str) -> bool {
+    service == "reporting"
 }

@@ -219,8 +219,25 @@ impl Stack {
                 }
                 if !grpc_peers(name).is_empty() {
                     env.push((
-                        "LEGAL_PEER_CA_FILE".to_owned(),
+                        format!("{}_PEER_CA_FILE", name.to_uppercase()),
                         stack.auth.local.ca_file.display().to_string(),
+                    ));
+                }
+                if crate::calls_with_own_certificate(name) {
+                    let certificate = stack
+                        .auth
+                        .client_certificate(name, &[kit::auth::Role::Service])?;
+                    let cert = stack.auth.dir.join(format!("{name}-client.crt"));
+                    let key = stack.auth.dir.join(format!("{name}-client.key"));
+                    std::fs::write(&cert, &certificate.cert_pem)?;
+                    std::fs::write(&key, &certificate.key_pem)?;
+                    env.push((
+                        format!("{}_CLIENT_CERT_FILE", name.to_uppercase()),
+                        cert.display().to_string(),
+                    ));
+                    env.push((
+                        format!("{}_CLIENT_KEY_FILE", name.to_uppercase()),
+                        key.display().to_string(),
                     ));
                 }
                 env.extend(options.env.iter().cloned());

@@ -1533,6 +1533,25 @@ impl DunningService for Api {
         store::promises::insert(&mut tx, &row, &key)
             .await
             .map_err(ApiError::from)?;
+        // R-D5, R-O1: published with the promise, for reporting's forecast and collector KPIs.
+        let made = proto::events::v1::PromiseMade {
+            promise_id: row.id.to_string(),
+            customer_id: customer_id.to_string(),
+            case_id: row.case_id.map(|c| c.to_string()).unwrap_or_default(),
+            amount: Some(wire::money(row.amount, &row.currency)),
+            promised_date: row.promised_date.to_string(),
+            made_on: row.made_on.to_string(),
+            grace_days: u32::try_from(row.grace_days).unwrap_or_default(),
+        };
+        self.outbox
+            .enqueue(
+                &mut tx,
+                kit::events::DUNNING,
+                &customer_id.to_string(),
+                &made,
+            )
+            .await
+            .map_err(ApiError::from)?;
         tx.commit().await.map_err(ApiError::from)?;
         let saved = row;
         caller.touch("promise", saved.id);

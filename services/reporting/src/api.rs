@@ -21,6 +21,10 @@ pub struct Api {
     pub(crate) pool: PgPool,
     pub(crate) matrix: Arc<Matrix>,
     pub(crate) business_offset: chrono::FixedOffset,
+    /// The CJK font of the PDF pack (`None`: only the HTML twin can be rendered).
+    pub(crate) font: Option<documents::Font>,
+    /// Payments, for the pack's book-to-bank (R-P7).
+    pub(crate) peers: crate::peers::Peers,
 }
 
 fn bucket(b: Bucket) -> i32 {
@@ -39,12 +43,12 @@ fn opt(value: Option<Decimal>) -> String {
 }
 
 impl Api {
-    fn today(&self) -> NaiveDate {
+    pub(crate) fn today(&self) -> NaiveDate {
         kit::config::business_date(chrono::Utc::now(), self.business_offset)
     }
 
     /// A date field; empty is today.
-    fn date_or_today(&self, field: &str, value: &str) -> Result<NaiveDate, ApiError> {
+    pub(crate) fn date_or_today(&self, field: &str, value: &str) -> Result<NaiveDate, ApiError> {
         if value.trim().is_empty() {
             Ok(self.today())
         } else {
@@ -52,12 +56,157 @@ impl Api {
         }
     }
 
+    /// Aging by bucket (R-C11).
+    pub(crate) async fn aging_report(
+        &self,
+        r: &api::GetAgingRequest,
+    ) -> Result<api::GetAgingResponse, ApiError> {
+        let as_of = self.date_or_today("as_of", &r.as_of)?;
+        let currency = currency_filter(&r.currency)?;
+        let items = self.items(currency.as_deref()).await?;
+        let reports = aging::aging(&items, as_of)
+            .into_iter()
+            .map(|report| {
+                let money = |d: Decimal| Some(wire::money(d, &report.currency));
+                api::AgingReport {
+                    rows: report
+                        .rows
+                        .iter()
+                        .map(|row| api::AgingRow {
+                            bucket: bucket(row.bucket),
+                            receivables: row.receivables,
+                            balance: money(row.balance),
+                            share_percent: opt(row.share),
+                        })
+                        .collect(),
+                    total: money(report.total),
+                    currency: report.currency.clone(),
+                }
+            })
+            .collect();
+        Ok(api::GetAgingResponse {
+            as_of: as_of.to_string(),
+            reports,
+        })
+    }
+
+    /// The period's KPIs (R-O7).
+    pub(crate) async fn kpis_report(
+        &self,
+        r: &api::GetKpisRequest,
+    ) -> Result<api::GetKpisResponse, ApiError> {
+        let to = self.date_or_today("to", &r.to)?;
+        let from = if r.from.trim().is_empty() {
+            to.with_day(1).unwrap_or(to)
+        } else {
+            wire::date("from", r.from.trim())?
+        };
+        if from > to {
+            return Err(ApiError::Invalid {
+                field: "from".into(),
+                reason: format!(
+                    "{from} is after to ({to}); give a period that starts before it ends"
+                ),
+            });
+        }
+        let currency = currency_filter(&r.currency)?;
+        let items = self.items(currency.as_deref()).await?;
+        let kpis = kpi::kpis(&items, from, to)
+            .into_iter()
+            .map(|k| {
+                let money = |d: Decimal| Some(wire::money(d, &k.currency));
+                api::Kpis {
+                    opening: money(k.opening),
+                    closing: money(k.closing),
+                    closing_current: money(k.closing_current),
+                    sales: money(k.sales),
+                    collected: money(k.collected),
+                    waived: money(k.waived),
+                    written_off: money(k.written_off),
+                    collectible: money(k.collectible),
+                    collection_rate_percent: opt(k.collection_rate),
+                    overdue_rate_percent: opt(k.overdue_rate),
+                    dso_days: opt(k.dso),
+                    cei_percent: opt(k.cei),
+                    average_collection_days: opt(k.average_collection_days),
+                    days: k.days,
+                    currency: k.currency.clone(),
+                }
+            })
+            .collect();
+        Ok(api::GetKpisResponse {
+            from: from.to_string(),
+            to: to.to_string(),
+            kpis,
+        })
+    }
+
+    /// Roll rates (R-O7).
+    pub(crate) async fn rolls_report(
+        &self,
+        r: &api::GetRollRatesRequest,
+    ) -> Result<api::GetRollRatesResponse, ApiError> {
+        let last = if r.to_month.trim().is_empty() {
+            // The last month with a complete next month.
+            let this = self.today().with_day(1).unwrap_or_else(|| self.today());
+            this.checked_sub_months(chrono::Months::new(2))
+                .unwrap_or(this)
+        } else {
+            month("to_month", &r.to_month)?
+        };
+        let first = if r.from_month.trim().is_empty() {
+            last.checked_sub_months(chrono::Months::new(5))
+                .unwrap_or(last)
+        } else {
+            month("from_month", &r.from_month)?
+        };
+        if first > last {
+            return Err(ApiError::Invalid {
+                field: "from_month".into(),
+                reason: format!("{} is after to_month", &r.from_month),
+            });
+        }
+        if (last.year() - first.year()) * 12 + i32::try_from(last.month()).unwrap_or(0)
+            - i32::try_from(first.month()).unwrap_or(0)
+            >= 36
+        {
+            return Err(ApiError::Invalid {
+                field: "from_month".into(),
+                reason: "at most 36 months in one request".into(),
+            });
+        }
+        let currency = currency_filter(&r.currency)?;
+        let items = self.items(currency.as_deref()).await?;
+        let months = rolls::roll_rates(&items, first, last)
+            .into_iter()
+            .map(|m| {
+                let money = |d: Decimal| Some(wire::money(d, &m.currency));
+                api::RollRateMonth {
+                    month: m.month.format("%Y-%m").to_string(),
+                    rates: m
+                        .rolls
+                        .iter()
+                        .map(|roll| api::RollRate {
+                            from_bucket: bucket(roll.from),
+                            to_bucket: bucket(roll.to),
+                            balance: money(roll.balance),
+                            rolled: money(roll.rolled),
+                            rate_percent: opt(roll.rate),
+                        })
+                        .collect(),
+                    currency: m.currency.clone(),
+                }
+            })
+            .collect();
+        Ok(api::GetRollRatesResponse { months })
+    }
+
     async fn items(&self, currency: Option<&str>) -> Result<Vec<crate::domain::Item>, ApiError> {
         let mut conn = self.pool.acquire().await?;
         Ok(store::items(&mut conn, currency).await?)
     }
 
-    async fn provisions(
+    pub(crate) async fn provisions(
         &self,
         as_of: &str,
         currency: &str,
@@ -186,7 +335,7 @@ fn currency_filter(value: &str) -> Result<Option<String>, ApiError> {
 }
 
 /// A YYYY-MM month as its first day.
-fn month(field: &str, value: &str) -> Result<NaiveDate, ApiError> {
+pub(crate) fn month(field: &str, value: &str) -> Result<NaiveDate, ApiError> {
     NaiveDate::parse_from_str(&format!("{}-01", value.trim()), "%Y-%m-%d").map_err(|_| {
         ApiError::Invalid {
             field: field.into(),
@@ -202,34 +351,7 @@ impl ReportingService for Api {
         &self,
         request: Request<api::GetAgingRequest>,
     ) -> Result<Response<api::GetAgingResponse>, Status> {
-        let r = request.get_ref();
-        let as_of = self.date_or_today("as_of", &r.as_of)?;
-        let currency = currency_filter(&r.currency)?;
-        let items = self.items(currency.as_deref()).await?;
-        let reports = aging::aging(&items, as_of)
-            .into_iter()
-            .map(|report| {
-                let money = |d: Decimal| Some(wire::money(d, &report.currency));
-                api::AgingReport {
-                    rows: report
-                        .rows
-                        .iter()
-                        .map(|row| api::AgingRow {
-                            bucket: bucket(row.bucket),
-                            receivables: row.receivables,
-                            balance: money(row.balance),
-                            share_percent: opt(row.share),
-                        })
-                        .collect(),
-                    total: money(report.total),
-                    currency: report.currency.clone(),
-                }
-            })
-            .collect();
-        Ok(Response::new(api::GetAgingResponse {
-            as_of: as_of.to_string(),
-            reports,
-        }))
+        Ok(Response::new(self.aging_report(request.get_ref()).await?))
     }
 
     #[tracing::instrument(skip_all)]
@@ -237,52 +359,7 @@ impl ReportingService for Api {
         &self,
         request: Request<api::GetKpisRequest>,
     ) -> Result<Response<api::GetKpisResponse>, Status> {
-        let r = request.get_ref();
-        let to = self.date_or_today("to", &r.to)?;
-        let from = if r.from.trim().is_empty() {
-            to.with_day(1).unwrap_or(to)
-        } else {
-            wire::date("from", r.from.trim())?
-        };
-        if from > to {
-            return Err(ApiError::Invalid {
-                field: "from".into(),
-                reason: format!(
-                    "{from} is after to ({to}); give a period that starts before it ends"
-                ),
-            }
-            .into());
-        }
-        let currency = currency_filter(&r.currency)?;
-        let items = self.items(currency.as_deref()).await?;
-        let kpis = kpi::kpis(&items, from, to)
-            .into_iter()
-            .map(|k| {
-                let money = |d: Decimal| Some(wire::money(d, &k.currency));
-                api::Kpis {
-                    opening: money(k.opening),
-                    closing: money(k.closing),
-                    closing_current: money(k.closing_current),
-                    sales: money(k.sales),
-                    collected: money(k.collected),
-                    waived: money(k.waived),
-                    written_off: money(k.written_off),
-                    collectible: money(k.collectible),
-                    collection_rate_percent: opt(k.collection_rate),
-                    overdue_rate_percent: opt(k.overdue_rate),
-                    dso_days: opt(k.dso),
-                    cei_percent: opt(k.cei),
-                    average_collection_days: opt(k.average_collection_days),
-                    days: k.days,
-                    currency: k.currency.clone(),
-                }
-            })
-            .collect();
-        Ok(Response::new(api::GetKpisResponse {
-            from: from.to_string(),
-            to: to.to_string(),
-            kpis,
-        }))
+        Ok(Response::new(self.kpis_report(request.get_ref()).await?))
     }
 
     #[tracing::instrument(skip_all)]
@@ -290,62 +367,7 @@ impl ReportingService for Api {
         &self,
         request: Request<api::GetRollRatesRequest>,
     ) -> Result<Response<api::GetRollRatesResponse>, Status> {
-        let r = request.get_ref();
-        let last = if r.to_month.trim().is_empty() {
-            // The last month with a complete next month.
-            let this = self.today().with_day(1).unwrap_or_else(|| self.today());
-            this.checked_sub_months(chrono::Months::new(2))
-                .unwrap_or(this)
-        } else {
-            month("to_month", &r.to_month)?
-        };
-        let first = if r.from_month.trim().is_empty() {
-            last.checked_sub_months(chrono::Months::new(5))
-                .unwrap_or(last)
-        } else {
-            month("from_month", &r.from_month)?
-        };
-        if first > last {
-            return Err(ApiError::Invalid {
-                field: "from_month".into(),
-                reason: format!("{} is after to_month", &r.from_month),
-            }
-            .into());
-        }
-        if (last.year() - first.year()) * 12 + i32::try_from(last.month()).unwrap_or(0)
-            - i32::try_from(first.month()).unwrap_or(0)
-            >= 36
-        {
-            return Err(ApiError::Invalid {
-                field: "from_month".into(),
-                reason: "at most 36 months in one request".into(),
-            }
-            .into());
-        }
-        let currency = currency_filter(&r.currency)?;
-        let items = self.items(currency.as_deref()).await?;
-        let months = rolls::roll_rates(&items, first, last)
-            .into_iter()
-            .map(|m| {
-                let money = |d: Decimal| Some(wire::money(d, &m.currency));
-                api::RollRateMonth {
-                    month: m.month.format("%Y-%m").to_string(),
-                    rates: m
-                        .rolls
-                        .iter()
-                        .map(|roll| api::RollRate {
-                            from_bucket: bucket(roll.from),
-                            to_bucket: bucket(roll.to),
-                            balance: money(roll.balance),
-                            rolled: money(roll.rolled),
-                            rate_percent: opt(roll.rate),
-                        })
-                        .collect(),
-                    currency: m.currency.clone(),
-                }
-            })
-            .collect();
-        Ok(Response::new(api::GetRollRatesResponse { months }))
+        Ok(Response::new(self.rolls_report(request.get_ref()).await?))
     }
 
     #[tracing::instrument(skip_all)]
@@ -460,5 +482,50 @@ impl ReportingService for Api {
             contract_ids: contracts.iter().map(Uuid::to_string).collect(),
             steps,
         }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_recovery_by_step(
+        &self,
+        request: Request<api::GetRecoveryByStepRequest>,
+    ) -> Result<Response<api::GetRecoveryByStepResponse>, Status> {
+        Ok(Response::new(
+            self.recovery_report(request.get_ref()).await?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_collector_kpis(
+        &self,
+        request: Request<api::GetCollectorKpisRequest>,
+    ) -> Result<Response<api::GetCollectorKpisResponse>, Status> {
+        // R-O3: a collector sees their own row, a supervisor their team's.
+        let caller = kit::auth::Caller::of(&request)?;
+        Ok(Response::new(
+            self.collectors_report(&caller.scope, request.get_ref())
+                .await?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_forecast(
+        &self,
+        request: Request<api::GetForecastRequest>,
+    ) -> Result<Response<api::GetForecastResponse>, Status> {
+        Ok(Response::new(
+            self.forecast_report(request.get_ref()).await?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_month_end_pack(
+        &self,
+        request: Request<api::GetMonthEndPackRequest>,
+    ) -> Result<Response<api::GetMonthEndPackResponse>, Status> {
+        let caller = kit::auth::Caller::of(&request)?;
+        Ok(Response::new(
+            self.month_end_pack(&caller.scope, request.get_ref())
+                .await?,
+        ))
     }
 }

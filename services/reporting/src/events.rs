@@ -41,6 +41,9 @@ pub(crate) enum Consumed {
     CaseStatusChanged(events::CaseStatusChanged),
     WithdrawalRequested(events::WithdrawalRequested),
     CollectionCostIncurred(events::CollectionCostIncurred),
+    PromiseMade(events::PromiseMade),
+    PromiseJudged(events::PromiseJudged),
+    DemandDelivered(events::DemandDelivered),
 }
 
 /// The envelope types reporting consumes (the owners' events are applied beside them).
@@ -66,10 +69,13 @@ enum ConsumedType {
     CaseStatusChanged,
     WithdrawalRequested,
     CollectionCostIncurred,
+    PromiseMade,
+    PromiseJudged,
+    DemandDelivered,
 }
 
 impl ConsumedType {
-    const ALL: [Self; 20] = [
+    const ALL: [Self; 23] = [
         Self::ContractSigned,
         Self::ChargesBilled,
         Self::ReceivableOverdue,
@@ -90,6 +96,9 @@ impl ConsumedType {
         Self::CaseStatusChanged,
         Self::WithdrawalRequested,
         Self::CollectionCostIncurred,
+        Self::PromiseMade,
+        Self::PromiseJudged,
+        Self::DemandDelivered,
     ];
 
     fn name(self) -> String {
@@ -115,6 +124,9 @@ impl ConsumedType {
             Self::CaseStatusChanged => n::<events::CaseStatusChanged>(),
             Self::WithdrawalRequested => n::<events::WithdrawalRequested>(),
             Self::CollectionCostIncurred => n::<events::CollectionCostIncurred>(),
+            Self::PromiseMade => n::<events::PromiseMade>(),
+            Self::PromiseJudged => n::<events::PromiseJudged>(),
+            Self::DemandDelivered => n::<events::DemandDelivered>(),
         }
     }
 
@@ -154,6 +166,9 @@ impl TryFrom<&IncomingEvent> for Consumed {
             ConsumedType::CaseStatusChanged => Self::CaseStatusChanged(event.decode()?),
             ConsumedType::WithdrawalRequested => Self::WithdrawalRequested(event.decode()?),
             ConsumedType::CollectionCostIncurred => Self::CollectionCostIncurred(event.decode()?),
+            ConsumedType::PromiseMade => Self::PromiseMade(event.decode()?),
+            ConsumedType::PromiseJudged => Self::PromiseJudged(event.decode()?),
+            ConsumedType::DemandDelivered => Self::DemandDelivered(event.decode()?),
         })
     }
 }
@@ -428,6 +443,23 @@ impl Handler for Events {
             }
             Consumed::ActionExecuted(e) => {
                 let ids = ids("receivable_ids", &e.receivable_ids)?;
+                // R-O1: recovery by step. "stopped" is no step of the ladder.
+                if e.step != "stopped" {
+                    store::record_dunning_step(
+                        tx,
+                        &store::DunningStep {
+                            event_id,
+                            customer_id: uuid("customer_id", &e.customer_id)?,
+                            case_id: optional_uuid("case_id", &e.case_id)?,
+                            step: e.step.clone(),
+                            channel: e.channel,
+                            on_date: date("business_date", &e.business_date)?,
+                            occurred_at: at,
+                            receivable_ids: ids.clone(),
+                        },
+                    )
+                    .await?;
+                }
                 let summary = if e.step == "stopped" {
                     format!("dunning stopped for the items on {}", e.business_date)
                 } else {
@@ -553,6 +585,68 @@ impl Handler for Events {
                             e.incurred_on
                         ),
                     );
+            }
+            Consumed::PromiseMade(e) => {
+                let (amount, currency) =
+                    wire::parse_money(e.amount.as_ref()).map_err(HandleError::Permanent)?;
+                store::record_promise_made(
+                    tx,
+                    &store::PromiseRow {
+                        promise_id: uuid("promise_id", &e.promise_id)?,
+                        customer_id: uuid("customer_id", &e.customer_id)?,
+                        currency,
+                        amount,
+                        promised_date: date("promised_date", &e.promised_date)?,
+                        made_on: Some(date("made_on", &e.made_on)?),
+                        kept: None,
+                        judged_on: None,
+                        paid: None,
+                    },
+                )
+                .await?;
+            }
+            Consumed::PromiseJudged(e) => {
+                let (amount, currency) =
+                    wire::parse_money(e.amount.as_ref()).map_err(HandleError::Permanent)?;
+                let paid = match e.paid.as_ref() {
+                    Some(m) if !m.amount.is_empty() => Some(
+                        wire::parse_money(Some(m))
+                            .map_err(HandleError::Permanent)?
+                            .0,
+                    ),
+                    _ => None,
+                };
+                store::record_promise_judged(
+                    tx,
+                    &store::PromiseRow {
+                        promise_id: uuid("promise_id", &e.promise_id)?,
+                        customer_id: uuid("customer_id", &e.customer_id)?,
+                        currency,
+                        amount,
+                        promised_date: date("promised_date", &e.promised_date)?,
+                        made_on: None,
+                        kept: Some(e.kept),
+                        judged_on: Some(date("judged_on", &e.judged_on)?),
+                        paid,
+                    },
+                )
+                .await?;
+            }
+            Consumed::DemandDelivered(e) => {
+                let seq = i64::try_from(e.contact_log_seq).map_err(|_| {
+                    HandleError::Permanent(format!(
+                        "contact_log_seq {} is out of range",
+                        e.contact_log_seq
+                    ))
+                })?;
+                store::record_contact(
+                    tx,
+                    seq,
+                    uuid("customer_id", &e.customer_id)?,
+                    e.channel,
+                    date("delivered_on", &e.delivered_on)?,
+                )
+                .await?;
             }
         }
         if let Some(step) = step.done {
@@ -743,6 +837,14 @@ fn occurred_at(event: &IncomingEvent) -> Result<DateTime<Utc>, HandleError> {
 fn date(field: &str, value: &str) -> Result<NaiveDate, HandleError> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d")
         .map_err(|e| HandleError::Permanent(format!("{field} {value:?}: {e}")))
+}
+
+fn optional_uuid(field: &str, value: &str) -> Result<Option<Uuid>, HandleError> {
+    if value.is_empty() {
+        Ok(None)
+    } else {
+        uuid(field, value).map(Some)
+    }
 }
 
 fn ids(field: &str, values: &[String]) -> Result<Vec<Uuid>, HandleError> {

@@ -120,12 +120,33 @@ pub async fn record_step(conn: &mut PgConnection, step: &NewStep) -> Result<(), 
     .map(|_| ())
 }
 
+/// A receivable with its ids.
+#[derive(Debug, Clone)]
+pub struct KeyedItem {
+    pub receivable_id: Uuid,
+    pub customer_id: Uuid,
+    pub item: Item,
+}
+
 /// Every item (of `currency`, if given) with its movements.
 pub async fn items(
     conn: &mut PgConnection,
     currency: Option<&str>,
 ) -> Result<Vec<Item>, sqlx::Error> {
+    Ok(keyed_items(conn, currency)
+        .await?
+        .into_iter()
+        .map(|k| k.item)
+        .collect())
+}
+
+/// Every item (of `currency`, if given) with its movements, its id and its customer.
+pub async fn keyed_items(
+    conn: &mut PgConnection,
+    currency: Option<&str>,
+) -> Result<Vec<KeyedItem>, sqlx::Error> {
     type Row = (
+        Uuid,
         Uuid,
         String,
         NaiveDate,
@@ -136,7 +157,7 @@ pub async fn items(
         Option<String>,
     );
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT i.receivable_id, i.currency, i.due_date, i.billed_on, i.amount, \
+        "SELECT i.receivable_id, i.customer_id, i.currency, i.due_date, i.billed_on, i.amount, \
                 m.on_date, m.principal, m.kind \
          FROM items i LEFT JOIN movements m USING (receivable_id) \
          WHERE $1::text IS NULL OR i.currency = $1 \
@@ -145,18 +166,20 @@ pub async fn items(
     .bind(currency)
     .fetch_all(conn)
     .await?;
-    let mut items: Vec<Item> = Vec::new();
-    let mut last: Option<Uuid> = None;
-    for (id, currency, due, billed_on, amount, on, principal, kind) in rows {
-        if last != Some(id) {
-            items.push(Item {
-                currency,
-                due,
-                billed_on,
-                amount,
-                movements: Vec::new(),
+    let mut items: Vec<KeyedItem> = Vec::new();
+    for (id, customer_id, currency, due, billed_on, amount, on, principal, kind) in rows {
+        if items.last().is_none_or(|k| k.receivable_id != id) {
+            items.push(KeyedItem {
+                receivable_id: id,
+                customer_id,
+                item: Item {
+                    currency,
+                    due,
+                    billed_on,
+                    amount,
+                    movements: Vec::new(),
+                },
             });
-            last = Some(id);
         }
         if let (Some(on), Some(principal), Some(kind)) = (on, principal, kind) {
             let Some(kind) = MovementKind::parse(&kind) else {
@@ -164,8 +187,8 @@ pub async fn items(
                     format!("movement of {id} has the unknown kind {kind:?}").into(),
                 ));
             };
-            if let Some(item) = items.last_mut() {
-                item.movements.push(Movement {
+            if let Some(keyed) = items.last_mut() {
+                keyed.item.movements.push(Movement {
                     on,
                     principal,
                     kind,
@@ -174,6 +197,184 @@ pub async fn items(
         }
     }
     Ok(items)
+}
+
+/// A dunning step as executed (R-D1).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DunningStep {
+    pub event_id: Uuid,
+    pub customer_id: Uuid,
+    pub case_id: Option<Uuid>,
+    pub step: String,
+    pub channel: i32,
+    pub on_date: NaiveDate,
+    pub occurred_at: DateTime<Utc>,
+    pub receivable_ids: Vec<Uuid>,
+}
+
+/// Records a step (a repeat changes nothing).
+pub async fn record_dunning_step(
+    conn: &mut PgConnection,
+    step: &DunningStep,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO dunning_steps (event_id, customer_id, case_id, step, channel, on_date, \
+         occurred_at, receivable_ids) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (event_id) DO NOTHING",
+    )
+    .bind(step.event_id)
+    .bind(step.customer_id)
+    .bind(step.case_id)
+    .bind(&step.step)
+    .bind(step.channel)
+    .bind(step.on_date)
+    .bind(step.occurred_at)
+    .bind(&step.receivable_ids)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// The steps taken within `from..=to`, in the order they were taken.
+pub async fn dunning_steps_within(
+    conn: &mut PgConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<DunningStep>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT event_id, customer_id, case_id, step, channel, on_date, occurred_at, \
+                receivable_ids \
+         FROM dunning_steps WHERE on_date BETWEEN $1 AND $2 \
+         ORDER BY on_date, occurred_at, event_id",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await
+}
+
+/// A promise to pay (R-D5).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PromiseRow {
+    pub promise_id: Uuid,
+    pub customer_id: Uuid,
+    pub currency: String,
+    pub amount: Decimal,
+    pub promised_date: NaiveDate,
+    pub made_on: Option<NaiveDate>,
+    pub kept: Option<bool>,
+    pub judged_on: Option<NaiveDate>,
+    pub paid: Option<Decimal>,
+}
+
+/// Records a promise made (a repeat, or one already judged, keeps its judgement).
+pub async fn record_promise_made(
+    conn: &mut PgConnection,
+    p: &PromiseRow,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO promises (promise_id, customer_id, currency, amount, promised_date, made_on) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (promise_id) DO UPDATE SET made_on = EXCLUDED.made_on",
+    )
+    .bind(p.promise_id)
+    .bind(p.customer_id)
+    .bind(&p.currency)
+    .bind(p.amount)
+    .bind(p.promised_date)
+    .bind(p.made_on)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// Records a promise's judgement (creating it when its making was never seen).
+pub async fn record_promise_judged(
+    conn: &mut PgConnection,
+    p: &PromiseRow,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO promises (promise_id, customer_id, currency, amount, promised_date, kept, \
+         judged_on, paid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (promise_id) DO UPDATE SET kept = EXCLUDED.kept, \
+         judged_on = EXCLUDED.judged_on, paid = EXCLUDED.paid",
+    )
+    .bind(p.promise_id)
+    .bind(p.customer_id)
+    .bind(&p.currency)
+    .bind(p.amount)
+    .bind(p.promised_date)
+    .bind(p.kept)
+    .bind(p.judged_on)
+    .bind(p.paid)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// Every promise of `currency`.
+pub async fn promises(
+    conn: &mut PgConnection,
+    currency: &str,
+) -> Result<Vec<PromiseRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT promise_id, customer_id, currency, amount, promised_date, made_on, kept, \
+                judged_on, paid \
+         FROM promises WHERE currency = $1 ORDER BY promised_date, promise_id",
+    )
+    .bind(currency)
+    .fetch_all(conn)
+    .await
+}
+
+/// Records a demand that reached its debtor (a repeat changes nothing).
+pub async fn record_contact(
+    conn: &mut PgConnection,
+    seq: i64,
+    customer_id: Uuid,
+    channel: i32,
+    on: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO contacts (contact_log_seq, customer_id, channel, on_date) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (contact_log_seq) DO NOTHING",
+    )
+    .bind(seq)
+    .bind(customer_id)
+    .bind(channel)
+    .bind(on)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// The demands that reached debtors within `from..=to`: customer and day.
+pub async fn contacts_within(
+    conn: &mut PgConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(Uuid, NaiveDate)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT customer_id, on_date FROM contacts WHERE on_date BETWEEN $1 AND $2 \
+         ORDER BY contact_log_seq",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await
+}
+
+/// Each customer's collector (R-C9): the customer's own owner, else the owner of its first
+/// contract; with their team.
+pub async fn customer_owners(
+    conn: &mut PgConnection,
+) -> Result<Vec<(Uuid, String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT DISTINCT ON (customer_id) customer_id, owner, team FROM owners \
+         ORDER BY customer_id, (scope_key = 'customer') DESC, scope_key",
+    )
+    .fetch_all(conn)
+    .await
 }
 
 /// The contract of a receivable.

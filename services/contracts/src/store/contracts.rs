@@ -101,28 +101,45 @@ pub(crate) struct NewReceivable {
     pub(crate) interest_free: bool,
 }
 
-pub(crate) async fn insert_receivable(
+/// Inserts a signed schedule's items in one statement (issue 16: a contract of 120
+/// installments is one round trip, not 120).
+pub(crate) async fn insert_receivables(
     conn: &mut PgConnection,
-    r: &NewReceivable,
+    all: &[NewReceivable],
 ) -> Result<(), sqlx::Error> {
+    let ids: Vec<Uuid> = all.iter().map(|r| r.id).collect();
+    let contracts: Vec<Uuid> = all.iter().map(|r| r.contract_id).collect();
+    let customers: Vec<Uuid> = all.iter().map(|r| r.customer_id).collect();
+    let numbers: Vec<i32> = all.iter().map(|r| r.installment_no).collect();
+    let dues: Vec<NaiveDate> = all.iter().map(|r| r.due).collect();
+    let amounts: Vec<Decimal> = all.iter().map(|r| r.amount).collect();
+    let scheduled: Vec<NaiveDate> = all.iter().map(|r| r.scheduled).collect();
+    let provisional: Vec<bool> = all.iter().map(|r| r.provisional).collect();
+    let kinds: Vec<&str> = all.iter().map(|r| r.kind.as_str()).collect();
+    let charges: Vec<&str> = all.iter().map(|r| r.charge_type.as_str()).collect();
+    let shares: Vec<Option<Decimal>> = all.iter().map(|r| r.share).collect();
+    let interest_free: Vec<bool> = all.iter().map(|r| r.interest_free).collect();
     sqlx::query(
         "INSERT INTO receivables (id, contract_id, customer_id, installment_no, due_date, amount, open_amount,
                                   scheduled_due_date, due_date_provisional, kind, charge_type, share,
                                   interest_free)
-         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12)",
+         SELECT i, c, u, n, d, a, a, s, p, k, t, sh, f
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::int4[], $5::date[], $6::numeric[],
+                     $7::date[], $8::bool[], $9::text[], $10::text[], $11::numeric[], $12::bool[])
+              AS x(i, c, u, n, d, a, s, p, k, t, sh, f)",
     )
-    .bind(r.id)
-    .bind(r.contract_id)
-    .bind(r.customer_id)
-    .bind(r.installment_no)
-    .bind(r.due)
-    .bind(r.amount)
-    .bind(r.scheduled)
-    .bind(r.provisional)
-    .bind(r.kind.as_str())
-    .bind(r.charge_type.as_str())
-    .bind(r.share)
-    .bind(r.interest_free)
+    .bind(&ids)
+    .bind(&contracts)
+    .bind(&customers)
+    .bind(&numbers)
+    .bind(&dues)
+    .bind(&amounts)
+    .bind(&scheduled)
+    .bind(&provisional)
+    .bind(&kinds)
+    .bind(&charges)
+    .bind(&shares)
+    .bind(&interest_free)
     .execute(conn)
     .await
     .map(|_| ())

@@ -6,8 +6,11 @@
 //! whenever it is asked (R-O1).
 
 pub mod aging;
+pub mod collectors;
+pub mod forecast;
 pub mod kpi;
 pub mod provision;
+pub mod recovery;
 pub mod rolls;
 
 use chrono::NaiveDate;
@@ -185,12 +188,18 @@ impl Item {
     /// The principal lowered by movements of `kind` within `from..=to` (positive).
     #[must_use]
     pub fn lowered_by(&self, kind: MovementKind, from: NaiveDate, to: NaiveDate) -> Decimal {
-        -self
+        let lowered = -self
             .movements
             .iter()
             .filter(|m| m.kind == kind && m.on >= from && m.on <= to)
             .map(|m| m.principal)
-            .sum::<Decimal>()
+            .sum::<Decimal>();
+        // Nothing lowered is 0, not "-0.00" in a report.
+        if lowered.is_zero() {
+            Decimal::ZERO
+        } else {
+            lowered
+        }
     }
 }
 
@@ -279,6 +288,12 @@ pub(crate) mod tests {
             it.lowered_by(MovementKind::Paid, date("2026-03-01"), date("2026-03-31")),
             Decimal::from(400)
         );
+        let none = it.lowered_by(
+            MovementKind::WrittenOff,
+            date("2026-03-01"),
+            date("2026-03-31"),
+        );
+        assert!(none.is_zero() && none.is_sign_positive(), "{none}");
         assert_eq!(it.bucket_at(date("2026-04-09")), Bucket::Days1To30);
         assert_eq!(it.bucket_at(date("2026-04-10")), Bucket::Days31To60);
     }

@@ -37,6 +37,29 @@ impl Handler for Events {
             || kit::auth::owners::wants(event_type)
     }
 
+    fn together(&self, event_type: &str) -> bool {
+        // Issue 16: a run of payments stops dunning in a few statements.
+        event_type == kit::events::type_name::<events::AllocationApplied>()
+    }
+
+    async fn handle_run(
+        &self,
+        tx: &mut PgConnection,
+        events: &[&IncomingEvent],
+    ) -> Result<(), (usize, HandleError)> {
+        if crate::payment_runs::apply(&self.outbox, tx, events)
+            .await
+            .map_err(|e| (0, e))?
+        {
+            return Ok(());
+        }
+        // Not the usual run: each in turn, as they came.
+        for (i, event) in events.iter().enumerate() {
+            self.handle(tx, event).await.map_err(|e| (i, e))?;
+        }
+        Ok(())
+    }
+
     async fn handle(
         &self,
         tx: &mut PgConnection,
@@ -342,10 +365,7 @@ impl Events {
         }
         let (amount, currency) =
             wire::parse_money(applied.amount.as_ref()).map_err(HandleError::Permanent)?;
-        let detail = format!(
-            "{how} ({} {currency} on {business_date}); dunning stopped for this item",
-            wire::format_amount(amount, &currency)
-        );
+        let detail = stop_detail(how, amount, &currency, business_date);
         let days = u32::try_from(days).unwrap_or_default();
         log_action(
             tx,
@@ -359,22 +379,40 @@ impl Events {
             &detail,
         )
         .await?;
-        if store::cases::close_if_settled(tx, case_id, "paid", business_date).await? {
-            tracing::info!(%case_id, "case closed: everything paid");
-            // R-D6: a plan whose items are all paid is complete.
-            for plan in store::plans::active_of_case(tx, case_id).await? {
-                let paid: Decimal = store::plans::payments(tx, plan.id)
-                    .await?
-                    .iter()
-                    .map(|(_, a)| *a)
-                    .sum();
-                crate::plans::completed(tx, &self.outbox, &plan, paid, business_date)
-                    .await
-                    .map_err(HandleError::Transient)?;
-            }
-        }
-        Ok(())
+        close_if_paid(tx, &self.outbox, case_id, business_date).await
     }
+}
+
+/// Closes the case when nothing of it is open any more; R-D6: a plan whose items are all
+/// paid is then complete.
+pub(crate) async fn close_if_paid(
+    tx: &mut PgConnection,
+    outbox: &Outbox,
+    case_id: Uuid,
+    business_date: NaiveDate,
+) -> Result<(), HandleError> {
+    if store::cases::close_if_settled(tx, case_id, "paid", business_date).await? {
+        tracing::info!(%case_id, "case closed: everything paid");
+        for plan in store::plans::active_of_case(tx, case_id).await? {
+            let paid: Decimal = store::plans::payments(tx, plan.id)
+                .await?
+                .iter()
+                .map(|(_, a)| *a)
+                .sum();
+            crate::plans::completed(tx, outbox, &plan, paid, business_date)
+                .await
+                .map_err(HandleError::Transient)?;
+        }
+    }
+    Ok(())
+}
+
+/// The log's words for a stop on payment (R-P10).
+pub(crate) fn stop_detail(how: &str, amount: Decimal, currency: &str, on: NaiveDate) -> String {
+    format!(
+        "{how} ({} {currency} on {on}); dunning stopped for this item",
+        wire::format_amount(amount, currency)
+    )
 }
 
 impl Events {

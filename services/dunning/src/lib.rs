@@ -27,6 +27,7 @@ pub mod domain;
 mod handler;
 pub mod notice;
 pub mod outreach;
+mod payment_runs;
 mod plans;
 pub mod policy;
 pub mod retention;

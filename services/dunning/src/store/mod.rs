@@ -11,5 +11,6 @@ pub mod plans;
 pub mod promises;
 pub mod queue;
 pub mod retention;
+pub mod runs;
 #[cfg(test)]
 mod testdb;

@@ -1,0 +1,180 @@
+//! Statements for a run of contracts' confirmations applied together (issue 16): each is
+//! what one statement elsewhere in the store does for one payment, for many.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// Whether any of `receivables` is an item of an active plan, or any of `customers` has an
+/// open promise: such payments count towards them, one by one.
+pub async fn plans_or_promises(
+    tx: &mut PgConnection,
+    receivables: &[Uuid],
+    customers: &[Uuid],
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM plans WHERE status = 'active' AND receivable_ids && $1)
+             OR EXISTS (SELECT 1 FROM promises WHERE status = 'open' AND customer_id = ANY($2))",
+    )
+    .bind(receivables)
+    .bind(customers)
+    .fetch_one(tx)
+    .await
+}
+
+/// One payment of a run.
+pub struct Paid<'a> {
+    pub allocation_id: &'a str,
+    pub customer_id: Uuid,
+    pub receivable_id: Uuid,
+    pub booking_date: NaiveDate,
+    pub amount: Decimal,
+    pub currency: &'a str,
+    /// Everything owed after it.
+    pub owed_after: Decimal,
+    pub paid_in_full: bool,
+}
+
+/// `kpis::changed` (kind paid), `queue::payment_seen` and `ladder::upcoming_changed` for
+/// every payment of a run, each receivable at most once.
+pub async fn payments_learned(tx: &mut PgConnection, run: &[Paid<'_>]) -> Result<(), sqlx::Error> {
+    let receivables: Vec<Uuid> = run.iter().map(|p| p.receivable_id).collect();
+    let dates: Vec<NaiveDate> = run.iter().map(|p| p.booking_date).collect();
+    let owed: Vec<Decimal> = run.iter().map(|p| p.owed_after).collect();
+    // R-O7, R-D11: as kpis::changed, the debtor, currency, due date and overdue flag last
+    // known as of the day (or as scheduled).
+    sqlx::query(
+        "INSERT INTO kpi_balances (receivable_id, customer_id, currency, on_date, due_date, owed, overdue, kind)
+         SELECT u.r, k.customer_id, k.currency, u.d, k.due_date, u.o, k.overdue AND k.due_date < u.d, 'paid'
+         FROM UNNEST($1::uuid[], $2::date[], $3::numeric[]) WITH ORDINALITY AS u(r, d, o, n)
+         CROSS JOIN LATERAL (
+             (SELECT customer_id, currency, due_date, overdue, 0 AS pri FROM kpi_balances
+              WHERE receivable_id = u.r AND (on_date IS NULL OR on_date <= u.d)
+              ORDER BY on_date DESC NULLS LAST, seq DESC LIMIT 1)
+             UNION ALL
+             (SELECT customer_id, currency, due_date, false, 1 FROM upcoming WHERE receivable_id = u.r)
+             ORDER BY pri LIMIT 1) k
+         ORDER BY u.n",
+    )
+    .bind(&receivables)
+    .bind(&dates)
+    .bind(&owed)
+    .execute(&mut *tx)
+    .await?;
+    let allocations: Vec<&str> = run.iter().map(|p| p.allocation_id).collect();
+    let customers: Vec<Uuid> = run.iter().map(|p| p.customer_id).collect();
+    let amounts: Vec<Decimal> = run.iter().map(|p| p.amount).collect();
+    let currencies: Vec<&str> = run.iter().map(|p| p.currency).collect();
+    sqlx::query(
+        "INSERT INTO payments_seen (allocation_id, customer_id, booking_date, amount, currency)
+         SELECT * FROM UNNEST($1::text[], $2::uuid[], $3::date[], $4::numeric[], $5::text[])
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(&allocations)
+    .bind(&customers)
+    .bind(&dates)
+    .bind(&amounts)
+    .bind(&currencies)
+    .execute(&mut *tx)
+    .await?;
+    let settled: Vec<bool> = run.iter().map(|p| p.paid_in_full).collect();
+    let open: Vec<Decimal> = run.iter().map(|p| p.owed_after).collect();
+    sqlx::query(
+        "UPDATE upcoming SET open_amount = u.o, status = CASE WHEN u.s THEN 'settled' ELSE 'open' END
+         FROM UNNEST($1::uuid[], $2::numeric[], $3::bool[]) AS u(r, o, s)
+         WHERE receivable_id = u.r",
+    )
+    .bind(&receivables)
+    .bind(&open)
+    .bind(&settled)
+    .execute(&mut *tx)
+    .await
+    .map(drop)
+}
+
+/// `cases::case_of_open_item` for many (customer, receivable): the active case and the
+/// item's days overdue of those in one, cases locked in id order.
+pub async fn cases_of_open_items(
+    tx: &mut PgConnection,
+    items: &[(Uuid, Uuid)],
+) -> Result<Vec<(Uuid, Uuid, i32)>, sqlx::Error> {
+    let customers: Vec<Uuid> = items.iter().map(|(c, _)| *c).collect();
+    let receivables: Vec<Uuid> = items.iter().map(|(_, r)| *r).collect();
+    sqlx::query_as(
+        "SELECT i.receivable_id, c.id, i.days_overdue
+         FROM cases c JOIN case_items i ON i.case_id = c.id
+         JOIN UNNEST($1::uuid[], $2::uuid[]) AS u(cu, r) ON c.customer_id = u.cu AND i.receivable_id = u.r
+         WHERE c.status = 'active' AND i.status = 'open'
+         ORDER BY c.id
+         FOR UPDATE OF c",
+    )
+    .bind(&customers)
+    .bind(&receivables)
+    .fetch_all(tx)
+    .await
+}
+
+/// `cases::item_paid` for many items: (case, receivable, open, late fee, paid).
+pub async fn items_paid(
+    tx: &mut PgConnection,
+    items: &[(Uuid, Uuid, Decimal, Option<Decimal>, bool)],
+) -> Result<(), sqlx::Error> {
+    let cases: Vec<Uuid> = items.iter().map(|i| i.0).collect();
+    let receivables: Vec<Uuid> = items.iter().map(|i| i.1).collect();
+    let open: Vec<Decimal> = items.iter().map(|i| i.2).collect();
+    let fees: Vec<Option<Decimal>> = items.iter().map(|i| i.3).collect();
+    let statuses: Vec<&str> = items
+        .iter()
+        .map(|i| if i.4 { "paid" } else { "open" })
+        .collect();
+    sqlx::query(
+        "UPDATE case_items SET open_amount = u.o, status = u.s, late_fee = COALESCE(u.f, late_fee)
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::numeric[], $4::text[], $5::numeric[]) AS u(c, r, o, s, f)
+         WHERE case_id = u.c AND receivable_id = u.r",
+    )
+    .bind(&cases)
+    .bind(&receivables)
+    .bind(&open)
+    .bind(&statuses)
+    .bind(&fees)
+    .execute(tx)
+    .await
+    .map(drop)
+}
+
+/// One stop to record: `cases::record` of step `stopped` for one item.
+pub struct Stop {
+    pub action_id: Uuid,
+    pub case_id: Uuid,
+    pub receivable_id: Uuid,
+    pub days: i32,
+    pub on: NaiveDate,
+    pub detail: String,
+}
+
+/// `cases::record` of many stops in one statement.
+pub async fn record_stops(tx: &mut PgConnection, stops: &[Stop]) -> Result<(), sqlx::Error> {
+    let ids: Vec<Uuid> = stops.iter().map(|s| s.action_id).collect();
+    let cases: Vec<Uuid> = stops.iter().map(|s| s.case_id).collect();
+    let receivables: Vec<Uuid> = stops.iter().map(|s| s.receivable_id).collect();
+    let days: Vec<i32> = stops.iter().map(|s| s.days).collect();
+    let dates: Vec<NaiveDate> = stops.iter().map(|s| s.on).collect();
+    let details: Vec<&str> = stops.iter().map(|s| s.detail.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO actions (id, case_id, step, receivable_ids, days_overdue, business_date, detail)
+         SELECT i, c, 'stopped', ARRAY[r], d, b, t
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::int4[], $5::date[], $6::text[])
+              WITH ORDINALITY AS u(i, c, r, d, b, t, n)
+         ORDER BY n",
+    )
+    .bind(&ids)
+    .bind(&cases)
+    .bind(&receivables)
+    .bind(&days)
+    .bind(&dates)
+    .bind(&details)
+    .execute(tx)
+    .await
+    .map(drop)
+}

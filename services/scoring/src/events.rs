@@ -130,18 +130,16 @@ impl Handler for Events {
         let Some(first) = events.first() else {
             return Ok(());
         };
-        for customer_id in customers {
-            self.scorer
-                .rescore(
-                    tx,
-                    customer_id,
-                    self.today(),
-                    &first.envelope.event_type,
-                    false,
-                )
-                .await
-                .map_err(|e| (0, e.into()))?;
-        }
+        self.scorer
+            .rescore_all(
+                tx,
+                &customers,
+                self.today(),
+                &first.envelope.event_type,
+                false,
+            )
+            .await
+            .map_err(|e| (0, e.into()))?;
         Ok(())
     }
 }

@@ -32,34 +32,62 @@ impl Scorer {
         cause: &str,
         review: bool,
     ) -> Result<bool, sqlx::Error> {
-        let before = store::scores::grade_for_update(tx, customer_id).await?;
-        let state = store::features::state_of(tx, customer_id).await?;
-        let result = self.card.score(&state.features(today));
-        let previous = before.as_ref().map(|(grade, _)| grade.as_str());
-        let moved = previous != Some(result.grade.as_str());
-        let points_moved =
-            before.as_ref().and_then(|(_, points)| *points) != i32::try_from(result.score).ok();
-        store::scores::save(
-            tx,
-            customer_id,
-            &result,
-            cause,
-            review || moved || points_moved,
-        )
-        .await?;
-        if moved {
-            let changed = grade_changed(customer_id, previous, &result);
-            self.outbox
-                .enqueue(
-                    tx,
+        Ok(self
+            .rescore_all(tx, &[customer_id], today, cause, review)
+            .await?
+            > 0)
+    }
+
+    /// [`rescore`](Self::rescore) for many customers in a fixed number of statements (a run
+    /// of events, a review's chunk; issue 16); how many grades moved.
+    pub(crate) async fn rescore_all(
+        &self,
+        tx: &mut PgConnection,
+        customers: &[Uuid],
+        today: NaiveDate,
+        cause: &str,
+        review: bool,
+    ) -> Result<usize, sqlx::Error> {
+        if customers.is_empty() {
+            return Ok(0);
+        }
+        let before = store::scores::grades_for_update(tx, customers).await?;
+        let states = store::features::states_of(tx, customers).await?;
+        let mut results: Vec<(Uuid, ScoreResult, bool)> = Vec::with_capacity(customers.len());
+        let mut changes = self.outbox.staged();
+        for customer_id in customers {
+            let Some(state) = states.get(customer_id) else {
+                continue;
+            };
+            let result = self.card.score(&state.features(today));
+            let before = before.get(customer_id);
+            let previous = before.map(|(grade, _)| grade.as_str());
+            let moved = previous != Some(result.grade.as_str());
+            let points_moved =
+                before.and_then(|(_, points)| *points) != i32::try_from(result.score).ok();
+            if moved {
+                let changed = grade_changed(*customer_id, previous, &result);
+                changes.push(
                     kit::events::SCORING_GRADES,
                     &customer_id.to_string(),
                     &changed,
-                )
-                .await?;
-            tracing::info!(%customer_id, previous = previous.unwrap_or("-"),
-                grade = %result.grade, score = result.score, cause, "grade changed");
+                )?;
+                tracing::info!(%customer_id, previous = previous.unwrap_or("-"),
+                    grade = %result.grade, score = result.score, cause, "grade changed");
+            }
+            results.push((*customer_id, result, review || moved || points_moved));
         }
+        let scored: Vec<store::scores::Scored<'_>> = results
+            .iter()
+            .map(|(customer_id, result, history)| store::scores::Scored {
+                customer_id: *customer_id,
+                result,
+                history: *history,
+            })
+            .collect();
+        store::scores::save_all(tx, &scored, cause).await?;
+        let moved = changes.len();
+        changes.write(tx).await?;
         Ok(moved)
     }
 }

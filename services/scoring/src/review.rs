@@ -51,17 +51,15 @@ pub(crate) async fn run(
         }
         let customers =
             store::features::customers_after(&mut tx, progress.last_customer, chunk).await?;
-        for customer_id in &customers {
-            if scorer
-                .rescore(&mut tx, *customer_id, as_of, &cause, true)
-                .await?
-            {
-                outcome.grades_changed += 1;
-                progress.grades_changed += 1;
-            }
-            outcome.rescored += 1;
-            progress.rescored += 1;
-        }
+        // The chunk in a fixed number of statements (issue 16).
+        let moved = scorer
+            .rescore_all(&mut tx, &customers, as_of, &cause, true)
+            .await?;
+        let rescored = customers.len();
+        outcome.grades_changed += u32::try_from(moved).unwrap_or(u32::MAX);
+        progress.grades_changed += i32::try_from(moved).unwrap_or(i32::MAX);
+        outcome.rescored += u32::try_from(rescored).unwrap_or(u32::MAX);
+        progress.rescored += i32::try_from(rescored).unwrap_or(i32::MAX);
         progress = Progress {
             last_customer: customers.last().copied().or(progress.last_customer),
             finished: i64::try_from(customers.len()).unwrap_or(i64::MAX) < chunk,

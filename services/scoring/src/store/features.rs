@@ -2,6 +2,8 @@
 //! write is keyed by the fact's own id (receivable, allocation, promise, dispute, case), so an
 //! event delivered twice, even under a new event id, counts once.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
@@ -231,69 +233,106 @@ pub async fn record_legal_case(
     Ok(())
 }
 
-/// The customer's state as pts-v1 needs it.
-pub async fn state_of(
+/// The state of each of `customers` as pts-v1 needs it, in four statements whatever their
+/// number (issue 16: a run of events rescores its customers together). A customer scoring
+/// knows nothing of has the state of no history.
+pub async fn states_of(
     tx: &mut PgConnection,
-    customer_id: Uuid,
-) -> Result<CustomerState, sqlx::Error> {
-    let (first_contract_on, segment, latest): (
-        Option<NaiveDate>,
-        Option<String>,
-        Option<NaiveDate>,
-    ) = sqlx::query_as(
-        "SELECT first_contract_on, segment, latest_business_date FROM customer_features
-             WHERE customer_id = $1",
+    customers: &[Uuid],
+) -> Result<HashMap<Uuid, CustomerState>, sqlx::Error> {
+    /// First contract, segment, latest business date.
+    type Known = (Option<NaiveDate>, Option<String>, Option<NaiveDate>);
+    type KnownRow = (Uuid, Option<NaiveDate>, Option<String>, Option<NaiveDate>);
+    let known: Vec<KnownRow> = sqlx::query_as(
+        "SELECT customer_id, first_contract_on, segment, latest_business_date FROM customer_features
+         WHERE customer_id = ANY($1)",
     )
-    .bind(customer_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .unwrap_or((None, None, None));
-    let (dpd, outstanding, overdue): (i32, Decimal, Decimal) = sqlx::query_as(
-        "SELECT COALESCE(MAX(days_overdue) FILTER (WHERE is_open), 0)::int,
+    .bind(customers)
+    .fetch_all(&mut *tx)
+    .await?;
+    let known: HashMap<Uuid, Known> = known
+        .into_iter()
+        .map(|(c, first, segment, latest)| (c, (first, segment, latest)))
+        .collect();
+    let open: Vec<(Uuid, i32, Decimal, Decimal)> = sqlx::query_as(
+        "SELECT customer_id, COALESCE(MAX(days_overdue) FILTER (WHERE is_open), 0)::int,
                 COALESCE(SUM(open_amount) FILTER (WHERE is_open), 0),
                 COALESCE(SUM(open_amount) FILTER (WHERE is_open AND days_overdue > 0), 0)
-         FROM receivable_features WHERE customer_id = $1",
+         FROM receivable_features WHERE customer_id = ANY($1) GROUP BY customer_id",
     )
-    .bind(customer_id)
-    .fetch_one(&mut *tx)
+    .bind(customers)
+    .fetch_all(&mut *tx)
     .await?;
+    let open: HashMap<Uuid, (i32, Decimal, Decimal)> = open
+        .into_iter()
+        .map(|(c, dpd, outstanding, overdue)| (c, (dpd, outstanding, overdue)))
+        .collect();
     // No business date seen yet: no payment either, the window does not matter.
-    let since = latest.map(history_start);
-    let (late, paid, on_time): (i64, Decimal, Decimal) = sqlx::query_as(
-        "SELECT COUNT(*) FILTER (WHERE late), COALESCE(SUM(amount), 0),
-                COALESCE(SUM(amount) FILTER (WHERE NOT late), 0)
-         FROM receivable_payments
-         WHERE customer_id = $1 AND ($2::date IS NULL OR booking_date >= $2)",
+    let since: Vec<Option<NaiveDate>> = customers
+        .iter()
+        .map(|c| {
+            known
+                .get(c)
+                .and_then(|(_, _, latest)| *latest)
+                .map(history_start)
+        })
+        .collect();
+    let paid: Vec<(Uuid, i64, Decimal, Decimal)> = sqlx::query_as(
+        "SELECT u.c, COUNT(p.customer_id) FILTER (WHERE p.late), COALESCE(SUM(p.amount), 0),
+                COALESCE(SUM(p.amount) FILTER (WHERE NOT p.late), 0)
+         FROM UNNEST($1::uuid[], $2::date[]) AS u(c, s)
+         LEFT JOIN receivable_payments p ON p.customer_id = u.c AND (u.s IS NULL OR p.booking_date >= u.s)
+         GROUP BY u.c",
     )
-    .bind(customer_id)
-    .bind(since)
-    .fetch_one(&mut *tx)
+    .bind(customers)
+    .bind(&since)
+    .fetch_all(&mut *tx)
     .await?;
-    let (broken, disputes, cases): (i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM broken_promises WHERE customer_id = $1),
-                (SELECT COUNT(*) FROM disputes WHERE customer_id = $1 AND is_open),
-                (SELECT COUNT(*) FROM legal_cases WHERE customer_id = $1)",
+    let paid: HashMap<Uuid, (i64, Decimal, Decimal)> = paid
+        .into_iter()
+        .map(|(c, late, paid, on_time)| (c, (late, paid, on_time)))
+        .collect();
+    let counts: Vec<(Uuid, i64, i64, i64)> = sqlx::query_as(
+        "SELECT u.c,
+                (SELECT COUNT(*) FROM broken_promises WHERE customer_id = u.c),
+                (SELECT COUNT(*) FROM disputes WHERE customer_id = u.c AND is_open),
+                (SELECT COUNT(*) FROM legal_cases WHERE customer_id = u.c)
+         FROM UNNEST($1::uuid[]) AS u(c)",
     )
-    .bind(customer_id)
-    .fetch_one(&mut *tx)
+    .bind(customers)
+    .fetch_all(&mut *tx)
     .await?;
+    let counts: HashMap<Uuid, (i64, i64, i64)> = counts
+        .into_iter()
+        .map(|(c, broken, disputes, cases)| (c, (broken, disputes, cases)))
+        .collect();
     let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
-    Ok(CustomerState {
-        days_past_due: u32::try_from(dpd).unwrap_or_default(),
-        late_payments: count(late),
-        paid,
-        paid_on_time: on_time,
-        outstanding,
-        overdue,
-        broken_promises: count(broken),
-        open_disputes: count(disputes),
-        legal_cases: count(cases),
-        first_contract_on,
-        segment: segment
-            .as_deref()
-            .and_then(Segment::parse)
-            .unwrap_or(Segment::Residential),
-    })
+    Ok(customers
+        .iter()
+        .map(|c| {
+            let (first_contract_on, segment, _) = known.get(c).cloned().unwrap_or_default();
+            let (dpd, outstanding, overdue) = open.get(c).copied().unwrap_or_default();
+            let (late, paid, on_time) = paid.get(c).copied().unwrap_or_default();
+            let (broken, disputes, cases) = counts.get(c).copied().unwrap_or_default();
+            let state = CustomerState {
+                days_past_due: u32::try_from(dpd).unwrap_or_default(),
+                late_payments: count(late),
+                paid,
+                paid_on_time: on_time,
+                outstanding,
+                overdue,
+                broken_promises: count(broken),
+                open_disputes: count(disputes),
+                legal_cases: count(cases),
+                first_contract_on,
+                segment: segment
+                    .as_deref()
+                    .and_then(Segment::parse)
+                    .unwrap_or(Segment::Residential),
+            };
+            (*c, state)
+        })
+        .collect())
 }
 
 /// R-S3: customers known to scoring with an id after `after`, in id order (a review's chunk).

@@ -295,7 +295,8 @@ pub(crate) async fn setup(
     let next = Arc::new(AtomicUsize::new(0));
     let contracts = Arc::new(plan.contracts.clone());
     let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..8 {
+    // Signing comes in bursts (R-O5: 500 customers at once on an opening day): 32 at a time.
+    for _ in 0..32 {
         let (next, contracts, mut clients) = (next.clone(), contracts.clone(), clients.clone());
         workers.spawn(async move {
             loop {

@@ -217,7 +217,13 @@ try {
     assert.equal(bars.length, 6, 'one bar per aging bucket');
     assert.ok(bars.some((h) => h > 0), 'some balance is outstanding');
     assert.equal(await page.locator('#kpis svg').count(), 2, 'CEI and DSO trend');
-    assert.ok((await page.locator('#forecast rect.bar').count()) >= 1, 'actual collections');
+    // R-O1: the 12-week forecast (three sources a week) and, when reporting could hold weeks
+    // back, its forecast against actual with the measured error.
+    const forecastCharts = await page.locator('#forecast svg').count();
+    assert.ok(forecastCharts >= 1, 'the forecast is drawn');
+    assert.match(await page.textContent('#forecast'), /未来12周预计回款/);
+    assert.equal(await page.locator('#forecast figure').last().locator('rect.bar').count(), 36, '12 weeks × 3 sources');
+    assert.equal(await page.locator('#forecast-error').count(), forecastCharts - 1, 'the backtest states its error');
     assert.ok((await page.locator('#provisions rect.bar').count()) >= 1, 'provisions by bucket');
     assert.match(await page.textContent('#provisions'), /1231|6702|坏账准备/);
     await shot(page, 'dashboards');

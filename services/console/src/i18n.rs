@@ -202,7 +202,14 @@ labels! {
     ForecastVsActual => "预测与实际回款", "Forecast against actual";
     Actual => "实际回款", "Actual collected";
     Forecast => "预测回款", "Forecast";
-    ForecastMissing => "预测接口尚未在报表服务中提供（issue 17，待办）；目前仅显示实际回款。", "The reporting service has no forecast RPC yet (issue 17, to do); only the actual collections are shown.";
+    ForecastNext => "未来12周预计回款", "Expected inflow, next 12 weeks";
+    ForecastBacktest => "回测：留出周的预测与实际回款", "Backtest: forecast against actual on held-back weeks";
+    ForecastError => "加权平均绝对百分比误差（WAPE）与偏差", "Weighted absolute percentage error (WAPE) and bias";
+    ForecastScheduled => "到期应收", "Falling due";
+    ForecastPromised => "承诺还款", "Promised";
+    ForecastOverdue => "逾期回收", "Overdue recovered";
+    WeekFrom => "周（起）", "Week from";
+    Beyond => "12周后仍未回收", "Not expected within 12 weeks";
     Provisions => "坏账准备", "Provisions";
     LossRate => "损失率", "Loss rate";
     Provision => "计提金额", "Provision";

@@ -1,5 +1,6 @@
 //! Dashboards (R-O1, R-O7, R-O8): aging by bucket, the CEI and DSO trend over the last
-//! months, collections (forecast against actual) and provisions, drawn as server-side SVG
+//! months, the 12-week forecast with its error on held-back weeks (forecast against actual) and
+//! provisions, drawn as server-side SVG
 //! from reporting's answers. A section the person's role may not read says so; the rest of
 //! the page stays.
 
@@ -184,6 +185,20 @@ async fn page(ctx: &Ctx, to: Option<NaiveDate>) -> Result<Response, Failure> {
             _ => {}
         }
     }
+    // R-O1: the 12-week cash-inflow forecast and its error on held-back weeks.
+    let forecast = section(
+        client
+            .get_forecast(authed(
+                token,
+                reporting::GetForecastRequest {
+                    as_of: end.to_string(),
+                    currency: CURRENCY.to_owned(),
+                    weeks: 12,
+                    backtest_weeks: 0,
+                },
+            )?)
+            .await,
+    )?;
     let provisions = section(
         client
             .get_provisions(authed(
@@ -254,17 +269,39 @@ async fn page(ctx: &Ctx, to: Option<NaiveDate>) -> Result<Response, Failure> {
             }
             section #forecast {
                 h2 { (ctx.t(L::ForecastVsActual)) }
-                @match &trend {
+                @match &forecast {
                     Err(s) => { (unavailable(ctx, s)) }
-                    Ok(rows) => {
-                        @let cats: Vec<String> = rows.iter().map(|(m, _)| m.clone()).collect();
-                        (chart::bars(ctx.t(L::ForecastVsActual), &cats, &[
-                            Series { name: ctx.t(L::Actual).to_owned(), values: rows.iter().map(|(_, k)| Some(amount(k.as_ref().and_then(|k| k.collected.as_ref())))).collect() },
-                            // TODO(issue 17): reporting has no forecast RPC on this branch yet;
-                            // the series is drawn as soon as one exists.
-                            Series { name: ctx.t(L::Forecast).to_owned(), values: vec![None; rows.len()] },
+                    Ok(f) => {
+                        @if let Some(b) = &f.backtest {
+                            h2 { (ctx.t(L::ForecastBacktest)) }
+                            @let cats: Vec<String> = b.weeks.iter().map(|w| w.from.clone()).collect();
+                            (chart::bars(ctx.t(L::ForecastBacktest), &cats, &[
+                                Series { name: ctx.t(L::Forecast).to_owned(), values: b.weeks.iter().map(|w| Some(amount(w.forecast.as_ref()))).collect() },
+                                Series { name: ctx.t(L::Actual).to_owned(), values: b.weeks.iter().map(|w| Some(amount(w.actual.as_ref()))).collect() },
+                            ]))
+                            p #forecast-error {
+                                (ctx.t(L::ForecastError)) ": "
+                                strong { @if b.wape_percent.is_empty() { "—" } @else { (b.wape_percent) "%" } }
+                                " / "
+                                strong { @if b.bias_percent.is_empty() { "—" } @else { (b.bias_percent) "%" } }
+                            }
+                            table {
+                                thead { tr { th { (ctx.t(L::WeekFrom)) } th.num { (ctx.t(L::Forecast)) } th.num { (ctx.t(L::Actual)) } } }
+                                tbody { @for w in &b.weeks {
+                                    tr { td { (w.from) } td.num { (money(w.forecast.as_ref())) } td.num { (money(w.actual.as_ref())) } }
+                                } }
+                            }
+                        }
+                        h2 { (ctx.t(L::ForecastNext)) }
+                        @let cats: Vec<String> = f.weeks.iter().map(|w| w.from.clone()).collect();
+                        (chart::bars(ctx.t(L::ForecastNext), &cats, &[
+                            Series { name: ctx.t(L::ForecastScheduled).to_owned(), values: f.weeks.iter().map(|w| Some(amount(w.scheduled.as_ref()))).collect() },
+                            Series { name: ctx.t(L::ForecastPromised).to_owned(), values: f.weeks.iter().map(|w| Some(amount(w.promised.as_ref()))).collect() },
+                            Series { name: ctx.t(L::ForecastOverdue).to_owned(), values: f.weeks.iter().map(|w| Some(amount(w.overdue.as_ref()))).collect() },
                         ]))
-                        p.todo { (ctx.t(L::ForecastMissing)) }
+                        @if let Some(basis) = &f.basis {
+                            p.muted { (ctx.t(L::Beyond)) ": " (money(basis.beyond.as_ref())) }
+                        }
                     }
                 }
             }

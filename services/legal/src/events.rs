@@ -249,6 +249,26 @@ impl Handler for Events {
         ConsumedType::of(event_type).is_some()
     }
 
+    fn together(&self, event_type: &str) -> bool {
+        // Issue 16: a run of payments on items no open case claims is taken in two statements.
+        event_type == kit::events::type_name::<events::AllocationApplied>()
+    }
+
+    async fn handle_run(
+        &self,
+        tx: &mut PgConnection,
+        events: &[&IncomingEvent],
+    ) -> Result<(), (usize, HandleError)> {
+        if self.payments(tx, events).await.map_err(|e| (0, e))? {
+            return Ok(());
+        }
+        // Some item is claimed by a case, or something is unusual: each in turn.
+        for (i, event) in events.iter().enumerate() {
+            self.handle(tx, event).await.map_err(|e| (i, e))?;
+        }
+        Ok(())
+    }
+
     async fn handle(
         &self,
         tx: &mut PgConnection,
@@ -287,6 +307,38 @@ impl Handler for Events {
 }
 
 impl Events {
+    /// A run of payments (`AllocationApplied`) taken together: each item's figures as
+    /// [`Self::owed_changed`] records them, when every item is paid once in the run and no
+    /// open case claims any (a claimed item moves its case's claim, one by one). False, with
+    /// nothing written, otherwise.
+    async fn payments(
+        &self,
+        tx: &mut PgConnection,
+        events: &[&IncomingEvent],
+    ) -> Result<bool, HandleError> {
+        let mut changes = Vec::with_capacity(events.len());
+        for event in events {
+            match Consumed::try_from(*event) {
+                Ok(Consumed::OwedChanged(change)) => changes.push(change),
+                _ => return Ok(false),
+            }
+        }
+        let mut receivables: Vec<Uuid> = changes.iter().map(|c| c.receivable_id).collect();
+        receivables.sort_unstable();
+        receivables.dedup();
+        if receivables.len() != changes.len()
+            || balances::claimed_by_open_case(tx, &receivables).await?
+        {
+            return Ok(false);
+        }
+        let rows: Vec<(Uuid, &Owed, Option<NaiveDate>)> = changes
+            .iter()
+            .map(|c| (c.receivable_id, &c.owed, c.paid_on))
+            .collect();
+        balances::record_owed_many(tx, &rows).await?;
+        Ok(true)
+    }
+
     /// R-L1: an escalation opens one case, however often it arrives.
     async fn open_case(
         &self,

@@ -188,10 +188,45 @@ impl Handler for Events {
         tx: &mut PgConnection,
         event: &IncomingEvent,
     ) -> Result<(), HandleError> {
+        if let Some(step) = self.learn(tx, event).await? {
+            store::record_steps(tx, &[step]).await?;
+        }
+        Ok(())
+    }
+
+    fn together(&self, event_type: &str) -> bool {
+        // Issue 16: a run's steps of the trace are written in one statement.
+        ConsumedType::of(event_type).is_some()
+    }
+
+    async fn handle_run(
+        &self,
+        tx: &mut PgConnection,
+        events: &[&IncomingEvent],
+    ) -> Result<(), (usize, HandleError)> {
+        let mut steps = Vec::with_capacity(events.len());
+        for (i, event) in events.iter().enumerate() {
+            if let Some(step) = self.learn(tx, event).await.map_err(|e| (i, e))? {
+                steps.push(step);
+            }
+        }
+        store::record_steps(tx, &steps)
+            .await
+            .map_err(|e| (0, e.into()))
+    }
+}
+
+impl Events {
+    /// Takes `event` into the read model; the step of the trace it makes, to record.
+    async fn learn(
+        &self,
+        tx: &mut PgConnection,
+        event: &IncomingEvent,
+    ) -> Result<Option<store::NewStep>, HandleError> {
         // R-O3: who owns each customer, for a collector's scoped trace.
         kit::auth::owners::apply_event(tx, event).await?;
         if ConsumedType::of(&event.envelope.event_type).is_none() {
-            return Ok(());
+            return Ok(None);
         }
         let at = occurred_at(event)?;
         let on = at.with_timezone(&self.business_offset).date_naive();
@@ -237,7 +272,7 @@ impl Handler for Events {
                 // The daily cycle repeats this for every overdue item every day: the story
                 // keeps the day it became overdue.
                 if !e.newly_overdue {
-                    return Ok(());
+                    return Ok(None);
                 }
                 step.contract(
                     uuid("contract_id", &e.contract_id)?,
@@ -256,7 +291,7 @@ impl Handler for Events {
             }
             Consumed::AllocationApplied(e) => {
                 if e.repeat {
-                    return Ok(());
+                    return Ok(None);
                 }
                 let receivable = uuid("receivable_id", &e.receivable_id)?;
                 let (paid, _) =
@@ -292,7 +327,7 @@ impl Handler for Events {
             }
             Consumed::AllocationRejected(e) => {
                 if e.repeat {
-                    return Ok(());
+                    return Ok(None);
                 }
                 step.customer(&e.customer_id)?
                     .receivable(&e.receivable_id)?
@@ -649,10 +684,7 @@ impl Handler for Events {
                 .await?;
             }
         }
-        if let Some(step) = step.done {
-            store::record_step(tx, &step).await?;
-        }
-        Ok(())
+        Ok(step.done)
     }
 }
 

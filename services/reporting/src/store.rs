@@ -98,23 +98,52 @@ pub struct NewStep {
     pub case_id: Option<Uuid>,
 }
 
-/// Records a step (a repeat changes nothing).
-pub async fn record_step(conn: &mut PgConnection, step: &NewStep) -> Result<(), sqlx::Error> {
+/// Records steps in one statement, in order (a repeat changes nothing).
+pub async fn record_steps(conn: &mut PgConnection, steps: &[NewStep]) -> Result<(), sqlx::Error> {
+    if steps.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = steps.iter().map(|s| s.event_id).collect();
+    let at: Vec<DateTime<Utc>> = steps.iter().map(|s| s.occurred_at).collect();
+    let services: Vec<&str> = steps.iter().map(|s| s.service.as_str()).collect();
+    let events: Vec<&str> = steps.iter().map(|s| s.event.as_str()).collect();
+    let summaries: Vec<&str> = steps.iter().map(|s| s.summary.as_str()).collect();
+    let customers: Vec<Option<Uuid>> = steps.iter().map(|s| s.customer_id).collect();
+    let contracts: Vec<Option<Uuid>> = steps.iter().map(|s| s.contract_id).collect();
+    // A uuid[] per row cannot go through UNNEST (it would flatten): each as a list.
+    let receivables: Vec<String> = steps
+        .iter()
+        .map(|s| {
+            s.receivable_ids
+                .iter()
+                .map(Uuid::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect();
+    let payments: Vec<Option<Uuid>> = steps.iter().map(|s| s.payment_id).collect();
+    let cases: Vec<Option<Uuid>> = steps.iter().map(|s| s.case_id).collect();
     sqlx::query(
         "INSERT INTO timeline (event_id, occurred_at, service, event, summary, customer_id, \
          contract_id, receivable_ids, payment_id, case_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (event_id) DO NOTHING",
+         SELECT e, o, s, v, m, cu, co, \
+                CASE WHEN r = '' THEN '{}'::uuid[] ELSE string_to_array(r, ',')::uuid[] END, p, ca \
+         FROM UNNEST($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::uuid[], \
+                     $7::uuid[], $8::text[], $9::uuid[], $10::uuid[]) \
+              WITH ORDINALITY AS u(e, o, s, v, m, cu, co, r, p, ca, n) \
+         ORDER BY n \
+         ON CONFLICT (event_id) DO NOTHING",
     )
-    .bind(step.event_id)
-    .bind(step.occurred_at)
-    .bind(&step.service)
-    .bind(&step.event)
-    .bind(&step.summary)
-    .bind(step.customer_id)
-    .bind(step.contract_id)
-    .bind(&step.receivable_ids)
-    .bind(step.payment_id)
-    .bind(step.case_id)
+    .bind(&ids)
+    .bind(&at)
+    .bind(&services)
+    .bind(&events)
+    .bind(&summaries)
+    .bind(&customers)
+    .bind(&contracts)
+    .bind(&receivables)
+    .bind(&payments)
+    .bind(&cases)
     .execute(conn)
     .await
     .map(|_| ())

@@ -178,11 +178,8 @@ impl Handler for Allocations {
         {
             return Ok(());
         }
-        // Something in the run is not the usual case: each in turn, as they came.
-        for (i, event) in events.iter().enumerate() {
-            self.handle(tx, event).await.map_err(|e| (i, e))?;
-        }
-        Ok(())
+        // Not the usual run: each in turn, as they came.
+        kit::consumer::one_by_one(self, tx, events).await
     }
 }
 

@@ -115,13 +115,21 @@ pub trait Handler: Send + Sync + 'static {
         tx: &mut PgConnection,
         events: &[&IncomingEvent],
     ) -> impl Future<Output = Result<(), (usize, HandleError)>> + Send {
-        async move {
-            for (i, event) in events.iter().enumerate() {
-                self.handle(tx, event).await.map_err(|e| (i, e))?;
-            }
-            Ok(())
-        }
+        one_by_one(self, tx, events)
     }
+}
+
+/// Applies `events` with [`Handler::handle`], each in turn: the default run, and what a
+/// handler's own run falls back to when the run is not the usual one.
+pub async fn one_by_one<H: Handler + ?Sized>(
+    handler: &H,
+    tx: &mut PgConnection,
+    events: &[&IncomingEvent],
+) -> Result<(), (usize, HandleError)> {
+    for (i, event) in events.iter().enumerate() {
+        handler.handle(tx, event).await.map_err(|e| (i, e))?;
+    }
+    Ok(())
 }
 
 /// A shared handler is a handler: the consumer and the dead-letter re-drive use the same one.

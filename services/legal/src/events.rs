@@ -262,11 +262,8 @@ impl Handler for Events {
         if self.payments(tx, events).await.map_err(|e| (0, e))? {
             return Ok(());
         }
-        // Some item is claimed by a case, or something is unusual: each in turn.
-        for (i, event) in events.iter().enumerate() {
-            self.handle(tx, event).await.map_err(|e| (i, e))?;
-        }
-        Ok(())
+        // Not the usual run: each in turn, as they came.
+        kit::consumer::one_by_one(self, tx, events).await
     }
 
     async fn handle(

@@ -202,10 +202,7 @@ impl Handler for ContractEvents {
             return Ok(());
         }
         // Not the usual run: each in turn, as they came.
-        for (i, event) in events.iter().enumerate() {
-            self.handle(tx, event).await.map_err(|e| (i, e))?;
-        }
-        Ok(())
+        kit::consumer::one_by_one(self, tx, events).await
     }
 
     async fn handle(

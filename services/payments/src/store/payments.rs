@@ -169,12 +169,20 @@ pub(crate) async fn stamp_reconciled(
     tx: &mut PgConnection,
     payment_id: Uuid,
 ) -> Result<(), sqlx::Error> {
+    stamp_all_reconciled(tx, &[payment_id]).await
+}
+
+/// [`stamp_reconciled`] for many payments in one statement.
+async fn stamp_all_reconciled(
+    tx: &mut PgConnection,
+    payment_ids: &[Uuid],
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE payments p SET reconciled_at = now()
-         WHERE p.id = $1 AND p.reconciled_at IS NULL AND p.status <> $2
+         WHERE p.id = ANY($1) AND p.reconciled_at IS NULL AND p.status <> $2
            AND NOT EXISTS (SELECT 1 FROM exceptions e WHERE e.payment_id = p.id AND e.resolved_at IS NULL)",
     )
-    .bind(payment_id)
+    .bind(payment_ids)
     .bind(PaymentStatus::Matched.as_str())
     .execute(&mut *tx)
     .await
@@ -396,14 +404,5 @@ pub(crate) async fn set_payments_allocated(
         .bind(PaymentStatus::Allocated.as_str())
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
-        "UPDATE payments p SET reconciled_at = now()
-         WHERE p.id = ANY($1) AND p.reconciled_at IS NULL AND p.status <> $2
-           AND NOT EXISTS (SELECT 1 FROM exceptions e WHERE e.payment_id = p.id AND e.resolved_at IS NULL)",
-    )
-    .bind(payment_ids)
-    .bind(PaymentStatus::Matched.as_str())
-    .execute(&mut *tx)
-    .await
-    .map(|_| ())
+    stamp_all_reconciled(tx, payment_ids).await
 }

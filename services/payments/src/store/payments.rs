@@ -169,20 +169,12 @@ pub(crate) async fn stamp_reconciled(
     tx: &mut PgConnection,
     payment_id: Uuid,
 ) -> Result<(), sqlx::Error> {
-    stamp_all_reconciled(tx, &[payment_id]).await
-}
-
-/// [`stamp_reconciled`] for many payments in one statement.
-async fn stamp_all_reconciled(
-    tx: &mut PgConnection,
-    payment_ids: &[Uuid],
-) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE payments p SET reconciled_at = now()
-         WHERE p.id = ANY($1) AND p.reconciled_at IS NULL AND p.status <> $2
+         WHERE p.id = $1 AND p.reconciled_at IS NULL AND p.status <> $2
            AND NOT EXISTS (SELECT 1 FROM exceptions e WHERE e.payment_id = p.id AND e.resolved_at IS NULL)",
     )
-    .bind(payment_ids)
+    .bind(payment_id)
     .bind(PaymentStatus::Matched.as_str())
     .execute(&mut *tx)
     .await
@@ -399,10 +391,18 @@ pub(crate) async fn set_payments_allocated(
     tx: &mut PgConnection,
     payment_ids: &[Uuid],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE payments SET status = $2 WHERE id = ANY($1)")
-        .bind(payment_ids)
-        .bind(PaymentStatus::Allocated.as_str())
-        .execute(&mut *tx)
-        .await?;
-    stamp_all_reconciled(tx, payment_ids).await
+    // One new version of each row, not two: the stamp moves the row out of an index
+    // (`payments_unreconciled`), so every index gets a new entry (issue 16).
+    sqlx::query(
+        "UPDATE payments p SET status = $2,
+             reconciled_at = COALESCE(p.reconciled_at, CASE WHEN NOT EXISTS
+                 (SELECT 1 FROM exceptions e WHERE e.payment_id = p.id AND e.resolved_at IS NULL)
+                 THEN now() END)
+         WHERE p.id = ANY($1)",
+    )
+    .bind(payment_ids)
+    .bind(PaymentStatus::Allocated.as_str())
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
 }

@@ -14,7 +14,7 @@ use crate::helpers::{EVENTUALLY, OrLogs, start};
 const ACCOUNT: &str = "6222021000000777";
 
 #[tokio::test(flavor = "multi_thread")]
-async fn partial_payments_of_one_file_are_booked_in_order_once() {
+async fn partial_payments_of_one_file_are_booked_in_order_once_r_p2_r_p5_r_p10_r_p11() {
     let (stack, mut clients) = start().await;
     let customer = scenario::create_customer_with_accounts(&mut clients, "王五", &[ACCOUNT])
         .await
@@ -29,6 +29,18 @@ async fn partial_payments_of_one_file_are_booked_in_order_once() {
             ("1000.00", "2026-03-10"),
         ],
     )
+    .await
+    .or_logs(&stack);
+
+    // The three installments fall overdue: dunning opens a case for them, so the payments
+    // below also stop dunning for what they pay in full (R-P10, dunning's run path).
+    scenario::run_cycle(&mut clients, "2026-03-11")
+        .await
+        .or_logs(&stack);
+    let case_id = eventually("dunning opened a case", EVENTUALLY, || async {
+        let cases = scenario::dunning_cases(&clients, &customer).await?;
+        Ok(cases.first().map(|c| c.case_id.clone()))
+    })
     .await
     .or_logs(&stack);
 
@@ -94,6 +106,27 @@ async fn partial_payments_of_one_file_are_booked_in_order_once() {
         let r = scenario::receivables(&mut c, &contract.contract_id).await?;
         let amounts: Vec<&str> = r.iter().map(open_amount).collect();
         Ok((amounts == ["0.00", "0.00", "750.00"]).then_some(()))
+    })
+    .await
+    .or_logs(&stack);
+
+    // R-P10: dunning stopped for the two installments paid in full, once each, and not for
+    // the third, paid in part.
+    let paid_in_full: Vec<String> = contract.receivables[..2]
+        .iter()
+        .map(|r| r.receivable_id.clone())
+        .collect();
+    eventually("dunning stopped for items 1 and 2", EVENTUALLY, || async {
+        let actions = scenario::dunning_actions(&clients, &case_id).await?;
+        let mut stopped: Vec<String> = actions
+            .iter()
+            .filter(|a| a.step == "stopped")
+            .flat_map(|a| a.receivable_ids.clone())
+            .collect();
+        stopped.sort();
+        let mut want = paid_in_full.clone();
+        want.sort();
+        Ok((stopped == want).then_some(()))
     })
     .await
     .or_logs(&stack);

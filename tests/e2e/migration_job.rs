@@ -213,10 +213,15 @@ async fn a_service_runs_on_a_schema_its_migration_job_prepared_and_drains_on_sig
 
     let serving_code = ServingStatus::Serving as i32;
     let not_serving = ServingStatus::NotServing as i32;
-    assert_eq!(
-        health(&health_addr, API).await.or_logs(&stack),
-        serving_code
-    );
+    // The health listener is its own socket, bound beside the gRPC port: ask until it
+    // answers (a refused connection right after start-up is not an answer).
+    let mut answered = health(&health_addr, API).await;
+    let asked = Instant::now();
+    while answered.is_err() && asked.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        answered = health(&health_addr, API).await;
+    }
+    assert_eq!(answered.or_logs(&stack), serving_code);
     let pid = process.id().expect("running");
     let sent = Instant::now();
     let status = Command::new("kill")

@@ -50,7 +50,9 @@ async fn overpaying_and_repeated_allocations() {
     .or_logs(&stack);
     let receivable = &contract.receivables[0];
 
-    let producer = kit::kafka::producer(&stack.kafka, "e2e-test").or_logs(&stack);
+    let producer =
+        kit::kafka::producer(&stack.kafka, "e2e-test", kit::kafka::Compression::default())
+            .or_logs(&stack);
     let topic = format!("{}{}", stack.topic_prefix, kit::events::PAYMENTS);
     let send = |envelope: events::Envelope| {
         let producer = producer.clone();

@@ -126,7 +126,12 @@ async fn the_broker_refuses_what_the_acls_do_not_allow() {
     // the broker refuses the write.
     let forged = allocation(&contract, "500.00");
     let envelope = kit::events::envelope("payments", &customer, &forged).encode_to_vec();
-    let dunning = kit::kafka::producer(&as_service("dunning"), "e2e-forger").or_logs(&stack);
+    let dunning = kit::kafka::producer(
+        &as_service("dunning"),
+        "e2e-forger",
+        kit::kafka::Compression::default(),
+    )
+    .or_logs(&stack);
     let refused = publish(
         &dunning,
         &stack,
@@ -150,7 +155,12 @@ async fn the_broker_refuses_what_the_acls_do_not_allow() {
     // forged one, had it been written, would sit before it on the same partition.
     let genuine = allocation(&contract, "120.00");
     let envelope = kit::events::envelope("payments", &customer, &genuine).encode_to_vec();
-    let payments = kit::kafka::producer(&as_service("payments"), "e2e-owner").or_logs(&stack);
+    let payments = kit::kafka::producer(
+        &as_service("payments"),
+        "e2e-owner",
+        kit::kafka::Compression::default(),
+    )
+    .or_logs(&stack);
     publish(
         &payments,
         &stack,

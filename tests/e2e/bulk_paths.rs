@@ -184,3 +184,118 @@ async fn partial_payments_of_one_file_are_booked_in_order_once_r_p2_r_p5_r_p10_r
     .await
     .or_logs(&stack);
 }
+
+/// Issue 16: dunning takes in a run of signed contracts in four statements (contract runs).
+/// What it learns must be what one by one learns: each debtor once under the name it signed
+/// with, each installment reminded of before it falls due (R-D1) and counted as scheduled
+/// once (R-O7), and the owners contracts recorded (R-O3), the later owner where one customer
+/// signs twice in the run.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_of_signed_contracts_is_learned_as_one_by_one_r_d1_r_o3_r_o7() {
+    let (mut stack, mut clients) = start().await;
+    // Dunning is down while customers sign, so it finds them waiting and takes them in runs.
+    stack.kill("dunning").or_logs(&stack);
+    let mut customers = Vec::new();
+    let mut receivables = 0;
+    for n in 0..6 {
+        let name = format!("签约客户{n}");
+        let customer = scenario::create_customer(&mut clients, &name)
+            .await
+            .or_logs(&stack);
+        // The first customer signs twice: one debtor, two contracts' owners.
+        for k in 0..if n == 0 { 2 } else { 1 } {
+            let contract = scenario::create_contract(
+                &mut clients,
+                &customer,
+                &format!("HT-RUN-{n}-{k}"),
+                &[("800.00", "2027-01-10"), ("800.00", "2027-02-10")],
+            )
+            .await
+            .or_logs(&stack);
+            receivables += contract.receivables.len();
+        }
+        customers.push((customer, name));
+    }
+    stack.restart("dunning").await.or_logs(&stack);
+
+    let dunning_db = sqlx::PgPool::connect(&stack.database_urls["dunning"])
+        .await
+        .or_logs(&stack);
+    let ids: Vec<uuid::Uuid> = customers
+        .iter()
+        .map(|(c, _)| c.parse().expect("a customer id is a UUID"))
+        .collect();
+    eventually("dunning knows every installment", EVENTUALLY, || {
+        let (pool, ids) = (dunning_db.clone(), ids.clone());
+        async move {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT count(*) FROM dunning.upcoming WHERE customer_id = ANY($1) AND status = 'open'",
+            )
+            .bind(&ids)
+            .fetch_one(&pool)
+            .await?;
+            Ok((usize::try_from(n).ok() == Some(receivables)).then_some(()))
+        }
+    })
+    .await
+    .or_logs(&stack);
+
+    // Each debtor once, under the name signed with.
+    let mut debtors: Vec<(uuid::Uuid, String)> =
+        sqlx::query_as("SELECT customer_id, name FROM dunning.debtors WHERE customer_id = ANY($1)")
+            .bind(&ids)
+            .fetch_all(&dunning_db)
+            .await
+            .or_logs(&stack);
+    debtors.sort();
+    let mut want: Vec<(uuid::Uuid, String)> = ids
+        .iter()
+        .zip(&customers)
+        .map(|(id, (_, name))| (*id, name.clone()))
+        .collect();
+    want.sort();
+    assert_eq!(debtors, want);
+
+    // R-O7: each installment counted as scheduled once, at its amount and due date.
+    let scheduled: Vec<(i64, i64, Decimal)> = sqlx::query_as(
+        "SELECT count(*), count(DISTINCT receivable_id), sum(owed) FROM dunning.kpi_balances
+         WHERE customer_id = ANY($1) AND kind = 'scheduled' AND due_date IN ('2027-01-10', '2027-02-10')",
+    )
+    .bind(&ids)
+    .fetch_all(&dunning_db)
+    .await
+    .or_logs(&stack);
+    let total = Decimal::new(800, 0) * Decimal::from(receivables);
+    assert_eq!(
+        scheduled,
+        [(
+            i64::try_from(receivables).unwrap_or(0),
+            i64::try_from(receivables).unwrap_or(0),
+            total
+        )]
+    );
+
+    // R-O3: the owners dunning scopes by are the ones contracts recorded.
+    let contracts_db = sqlx::PgPool::connect(&stack.database_urls["contracts"])
+        .await
+        .or_logs(&stack);
+    let owners = |schema: &'static str, pool: sqlx::PgPool| {
+        let ids = ids.clone();
+        async move {
+            let mut rows: Vec<(uuid::Uuid, String, String, String)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT customer_id, scope_key, owner, team FROM {schema}.owners
+                 WHERE customer_id = ANY($1)"
+                )))
+                .bind(&ids)
+                .fetch_all(&pool)
+                .await?;
+            rows.sort();
+            anyhow::Ok(rows)
+        }
+    };
+    let recorded = owners("contracts", contracts_db).await.or_logs(&stack);
+    let learned = owners("dunning", dunning_db).await.or_logs(&stack);
+    assert!(!recorded.is_empty(), "contracts records owners (R-O3)");
+    assert_eq!(learned, recorded);
+}

@@ -321,7 +321,12 @@ async fn scorings_advice_places_a_credit_hold_and_a_recovered_grade_releases_it_
     let customer = scenario::create_customer(&mut sup, "孙二一")
         .await
         .or_logs(&stack);
-    let producer = kit::kafka::producer(&stack.kafka, "e2e-grades").or_logs(&stack);
+    let producer = kit::kafka::producer(
+        &stack.kafka,
+        "e2e-grades",
+        kit::kafka::Compression::default(),
+    )
+    .or_logs(&stack);
     let grade = |event: proto::events::v1::GradeChanged| {
         let producer = producer.clone();
         let stack = &stack;

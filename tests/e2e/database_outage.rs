@@ -48,7 +48,12 @@ async fn an_allocation_waits_out_a_database_outage_and_is_applied_once() {
 
     // The database goes away; then an allocation arrives for contracts.
     stack.stop_postgres().or_logs(&stack);
-    let producer = kit::kafka::producer(&stack.kafka, "e2e-outage").or_logs(&stack);
+    let producer = kit::kafka::producer(
+        &stack.kafka,
+        "e2e-outage",
+        kit::kafka::Compression::default(),
+    )
+    .or_logs(&stack);
     let allocation = allocation(&contract, "300.00");
     let envelope = kit::events::envelope("payments", &customer, &allocation);
     let bytes = envelope.encode_to_vec();

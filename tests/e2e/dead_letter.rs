@@ -29,7 +29,9 @@ async fn poison_messages_are_dead_lettered_and_the_partition_moves_on() {
     .await
     .or_logs(&stack);
 
-    let producer = kit::kafka::producer(&stack.kafka, "e2e-dlq").or_logs(&stack);
+    let producer =
+        kit::kafka::producer(&stack.kafka, "e2e-dlq", kit::kafka::Compression::default())
+            .or_logs(&stack);
     let topic = format!("{}{}", stack.topic_prefix, kit::events::PAYMENTS);
     let send = |payload: Vec<u8>| {
         let (producer, stack, key) = (&producer, &stack, customer.clone());

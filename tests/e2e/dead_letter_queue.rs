@@ -77,7 +77,9 @@ async fn dead_letters_are_listed_redriven_once_fixed_and_discarded() {
     .await
     .or_logs(&stack);
 
-    let producer = kit::kafka::producer(&stack.kafka, "e2e-dlq2").or_logs(&stack);
+    let producer =
+        kit::kafka::producer(&stack.kafka, "e2e-dlq2", kit::kafka::Compression::default())
+            .or_logs(&stack);
     let good = kit::events::envelope("payments", &customer, &allocation(&contract, "100.00"));
     let good_bytes = good.encode_to_vec();
     publish(

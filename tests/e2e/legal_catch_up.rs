@@ -60,7 +60,9 @@ fn escalation(customer: &str, receivable: Uuid) -> events::EscalatedToLegal {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_payment_seen_before_the_escalation_still_lowers_the_claim() {
     let (stack, clients) = start().await;
-    let producer = kit::kafka::producer(&stack.kafka, "e2e-race").or_logs(&stack);
+    let producer =
+        kit::kafka::producer(&stack.kafka, "e2e-race", kit::kafka::Compression::default())
+            .or_logs(&stack);
     // Two customers, each with one receivable of 1000.00 escalated after a payment: one paid
     // in full, one paid 600.00. The payments are sent first, the escalations a moment later.
     let (paid, partly) = (Uuid::now_v7().to_string(), Uuid::now_v7().to_string());

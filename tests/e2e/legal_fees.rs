@@ -96,7 +96,9 @@ async fn court_fees_are_recorded_on_the_moves_and_a_full_payment_refunds_half_th
  {
     let (stack, _admin) = start().await;
     let lawyer = Clients::as_user(&stack, LAWYER, &[Role::Legal], None).or_logs(&stack);
-    let producer = kit::kafka::producer(&stack.kafka, "e2e-fees").or_logs(&stack);
+    let producer =
+        kit::kafka::producer(&stack.kafka, "e2e-fees", kit::kafka::Compression::default())
+            .or_logs(&stack);
     let customer = Uuid::now_v7().to_string();
     let receivable = Uuid::now_v7();
     // An escalation claiming 120,000.00 (R-L1).

@@ -161,7 +161,9 @@ async fn no_account_number_is_in_clear_on_topics_in_tables_or_in_logs() {
         .await
         .or_logs(&stack);
     // A ContractSigned payments cannot handle: dead-lettered, with its accounts as indexes.
-    let producer = kit::kafka::producer(&stack.kafka, "e2e-pii").or_logs(&stack);
+    let producer =
+        kit::kafka::producer(&stack.kafka, "e2e-pii", kit::kafka::Compression::default())
+            .or_logs(&stack);
     let poison = events::ContractSigned {
         contract_id: "not-a-uuid".into(),
         customer_id: customer.clone(),

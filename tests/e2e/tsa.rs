@@ -174,7 +174,9 @@ async fn the_bundle_is_timestamped_by_the_tsa_and_verifies_against_its_ca_r_l8()
         business_date: "2026-04-15".into(),
         reason: "36 days overdue, above 5,000".into(),
     };
-    let producer = kit::kafka::producer(&stack.kafka, "e2e-tsa").or_logs(&stack);
+    let producer =
+        kit::kafka::producer(&stack.kafka, "e2e-tsa", kit::kafka::Compression::default())
+            .or_logs(&stack);
     let envelope = kit::events::envelope("dunning", &customer, &escalation);
     publish(
         &producer,

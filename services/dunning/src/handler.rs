@@ -38,8 +38,10 @@ impl Handler for Events {
     }
 
     fn together(&self, event_type: &str) -> bool {
-        // Issue 16: a run of payments stops dunning in a few statements.
+        // Issue 16: a run of payments stops dunning in a few statements, a run of signed
+        // contracts is taken in in four.
         event_type == kit::events::type_name::<events::AllocationApplied>()
+            || event_type == kit::events::type_name::<events::ContractSigned>()
     }
 
     async fn handle_run(
@@ -47,10 +49,13 @@ impl Handler for Events {
         tx: &mut PgConnection,
         events: &[&IncomingEvent],
     ) -> Result<(), (usize, HandleError)> {
-        if crate::payment_runs::apply(&self.outbox, tx, events)
-            .await
-            .map_err(|e| (0, e))?
-        {
+        let together = match events.first().map(|e| e.envelope.event_type.as_str()) {
+            Some(t) if t == kit::events::type_name::<events::ContractSigned>() => {
+                crate::contract_runs::apply(tx, events).await
+            }
+            _ => crate::payment_runs::apply(&self.outbox, tx, events).await,
+        };
+        if together.map_err(|e| (0, e))? {
             return Ok(());
         }
         // Not the usual run: each in turn, as they came.
@@ -615,7 +620,7 @@ async fn log_action(
 }
 
 /// The proto name of a charge type as stored.
-fn charge_name(value: i32) -> String {
+pub(crate) fn charge_name(value: i32) -> String {
     proto::types::v1::ChargeType::try_from(value)
         .unwrap_or_default()
         .as_str_name()

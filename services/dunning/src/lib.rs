@@ -22,6 +22,7 @@
 pub mod api;
 pub mod backtest;
 pub mod channel;
+mod contract_runs;
 pub mod daily;
 pub mod domain;
 mod handler;

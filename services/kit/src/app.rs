@@ -117,7 +117,11 @@ impl App {
         let task = ConsumerTask {
             service: self.config.service,
             consumer,
-            producer: kafka::producer(&self.config.kafka, &format!("{group}-deadletter"))?,
+            producer: kafka::producer(
+                &self.config.kafka,
+                &format!("{group}-deadletter"),
+                self.config.kafka_compression,
+            )?,
             dead_letter_topic,
             pool: self.pool.clone(),
             handler,
@@ -156,6 +160,7 @@ impl App {
             producer: kafka::producer(
                 &self.config.kafka,
                 &format!("{}-outbox", self.config.service),
+                self.config.kafka_compression,
             )?,
             topic_prefix: self.config.kafka_topic_prefix.clone(),
             poll: self.config.outbox_poll,

@@ -31,6 +31,9 @@ pub struct Config {
     /// (`KAFKA_SECURITY_PROTOCOL`, `KAFKA_SASL_*`, `KAFKA_SSL_CA_FILE`; see
     /// [`crate::kafka::Security`]).
     pub kafka: crate::kafka::Connection,
+    /// `KAFKA_COMPRESSION`: `lz4` (default), `snappy`, `gzip` or `none`, for what the
+    /// service produces.
+    pub kafka_compression: crate::kafka::Compression,
     /// `KAFKA_TOPIC_PREFIX`: prepended to every topic and consumer group (default empty),
     /// so several stacks can share one broker.
     pub kafka_topic_prefix: String,
@@ -135,6 +138,11 @@ impl Config {
                     crate::kafka::Security::from_vars(false, &|_| None)?
                 },
             },
+            kafka_compression: env_parse(
+                "KAFKA_COMPRESSION",
+                crate::kafka::Compression::default(),
+                "lz4, snappy, gzip or none",
+            )?,
             kafka_topic_prefix: env_string("KAFKA_TOPIC_PREFIX", ""),
             grpc_addr: env_parse(
                 "GRPC_ADDR",
@@ -516,6 +524,19 @@ mod tests {
         config.business_clock = clock;
         config.database_url = url.to_owned();
         config
+    }
+
+    #[test]
+    fn kafka_compression_parses_librdkafka_names() {
+        use crate::kafka::Compression;
+        assert_eq!("LZ4".parse(), Ok(Compression::Lz4));
+        assert_eq!(" none ".parse(), Ok(Compression::None));
+        assert_eq!(
+            "gzip".parse::<Compression>().map(Compression::as_str),
+            Ok("gzip")
+        );
+        assert!("zstd".parse::<Compression>().is_err());
+        assert_eq!(Compression::default().as_str(), "lz4");
     }
 
     #[test]

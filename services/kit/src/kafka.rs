@@ -35,6 +35,49 @@ impl Protocol {
     }
 }
 
+/// `KAFKA_COMPRESSION`: how the relay compresses the batches it produces (default `lz4`).
+/// Issue 16: every event is read by up to five consumer groups over TLS, and the broker
+/// encrypts each fetch again; a compressed batch is stored and sent on as it came, so the
+/// broker encrypts a fraction of the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compression {
+    /// Uncompressed.
+    None,
+    /// LZ4: fast on both ends, built into librdkafka (default).
+    #[default]
+    Lz4,
+    /// Snappy.
+    Snappy,
+    /// Gzip: smaller, costlier.
+    Gzip,
+}
+
+impl Compression {
+    /// librdkafka's name (`compression.type`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Lz4 => "lz4",
+            Self::Snappy => "snappy",
+            Self::Gzip => "gzip",
+        }
+    }
+}
+
+impl std::str::FromStr for Compression {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "none" => Ok(Self::None),
+            "lz4" => Ok(Self::Lz4),
+            "snappy" => Ok(Self::Snappy),
+            "gzip" => Ok(Self::Gzip),
+            _ => Err(()),
+        }
+    }
+}
+
 /// `KAFKA_SASL_MECHANISM`: the SCRAM variant (Kafka's salted challenge-response: the
 /// password itself never crosses the wire).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -322,13 +365,18 @@ impl Connection {
 }
 
 /// An idempotent producer: retries never duplicate or reorder messages within a partition.
-pub fn producer(kafka: &Connection, client_id: &str) -> anyhow::Result<FutureProducer> {
+pub fn producer(
+    kafka: &Connection,
+    client_id: &str,
+    compression: Compression,
+) -> anyhow::Result<FutureProducer> {
     kafka
         .client_config()
         .set("client.id", client_id)
         .set("enable.idempotence", "true")
         .set("acks", "all")
         .set("linger.ms", "5")
+        .set("compression.type", compression.as_str())
         .set("message.timeout.ms", "30000")
         .create()
         .with_context(|| {

@@ -178,3 +178,87 @@ pub async fn record_stops(tx: &mut PgConnection, stops: &[Stop]) -> Result<(), s
     .await
     .map(drop)
 }
+
+/// A debtor's name and unit as a signed contract gave them (`contacts::seen_contract`).
+pub struct Seen<'a> {
+    pub customer_id: Uuid,
+    pub name: &'a str,
+    pub unit: &'a str,
+}
+
+/// `contacts::seen_contract` for a run of signed contracts. The run names each customer
+/// once (a name or unit given before stands, as one by one).
+pub async fn debtors_seen(tx: &mut PgConnection, seen: &[Seen<'_>]) -> Result<(), sqlx::Error> {
+    let customers: Vec<Uuid> = seen.iter().map(|s| s.customer_id).collect();
+    let names: Vec<&str> = seen.iter().map(|s| s.name).collect();
+    let units: Vec<&str> = seen.iter().map(|s| s.unit).collect();
+    sqlx::query(
+        "INSERT INTO debtors (customer_id, name, unit)
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[])
+         ON CONFLICT (customer_id) DO UPDATE
+           SET name = CASE WHEN debtors.name = '' THEN EXCLUDED.name ELSE debtors.name END,
+               unit = CASE WHEN debtors.unit = '' THEN EXCLUDED.unit ELSE debtors.unit END",
+    )
+    .bind(&customers)
+    .bind(&names)
+    .bind(&units)
+    .execute(tx)
+    .await
+    .map(drop)
+}
+
+/// One scheduled receivable of a signed contract.
+pub struct Scheduled<'a> {
+    pub receivable_id: Uuid,
+    pub customer_id: Uuid,
+    pub contract_no: &'a str,
+    pub due_date: NaiveDate,
+    pub currency: String,
+    pub amount: Decimal,
+    pub charge_type: String,
+}
+
+/// `kpis::learned` (kind scheduled, R-O7) and `ladder::upcoming_scheduled` (R-D1) for a run
+/// of scheduled receivables, each at most once, in two statements.
+pub async fn scheduled(tx: &mut PgConnection, items: &[Scheduled<'_>]) -> Result<(), sqlx::Error> {
+    let receivables: Vec<Uuid> = items.iter().map(|i| i.receivable_id).collect();
+    let customers: Vec<Uuid> = items.iter().map(|i| i.customer_id).collect();
+    let currencies: Vec<&str> = items.iter().map(|i| i.currency.as_str()).collect();
+    let dues: Vec<NaiveDate> = items.iter().map(|i| i.due_date).collect();
+    let amounts: Vec<Decimal> = items.iter().map(|i| i.amount).collect();
+    sqlx::query(
+        "INSERT INTO kpi_balances (receivable_id, customer_id, currency, on_date, due_date, owed, overdue, kind)
+         SELECT u.r, u.c, u.cur, NULL, u.d, u.a, false, 'scheduled'
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::date[], $5::numeric[])
+              WITH ORDINALITY AS u(r, c, cur, d, a, n)
+         WHERE NOT EXISTS (SELECT 1 FROM kpi_balances k WHERE k.receivable_id = u.r)
+         ORDER BY u.n",
+    )
+    .bind(&receivables)
+    .bind(&customers)
+    .bind(&currencies)
+    .bind(&dues)
+    .bind(&amounts)
+    .execute(&mut *tx)
+    .await?;
+    let contracts: Vec<&str> = items.iter().map(|i| i.contract_no).collect();
+    let charges: Vec<&str> = items.iter().map(|i| i.charge_type.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO upcoming (receivable_id, customer_id, contract_no, due_date, currency, open_amount, charge_type, status)
+         SELECT u.r, u.c, u.k, u.d, u.cur, u.a, u.t, 'open'
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::date[], $5::text[], $6::numeric[], $7::text[])
+              WITH ORDINALITY AS u(r, c, k, d, cur, a, t, n)
+         ORDER BY u.n
+         ON CONFLICT (receivable_id) DO NOTHING",
+    )
+    .bind(&receivables)
+    .bind(&customers)
+    .bind(&contracts)
+    .bind(&dues)
+    .bind(&currencies)
+    .bind(&amounts)
+    .bind(&charges)
+    .execute(tx)
+    .await
+    .map(drop)
+}

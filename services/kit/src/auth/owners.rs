@@ -171,6 +171,61 @@ pub async fn apply_event(
     }
 }
 
+/// The owners a run of `ContractSigned` names, in one statement: what
+/// [`apply_event`] does for each in turn (issue 16). Where the run names one customer's or
+/// contract's owner twice, the later one stands, as it would one by one.
+pub async fn record_signed(
+    tx: &mut PgConnection,
+    signed: &[&events::ContractSigned],
+) -> Result<(), HandleError> {
+    let mut rows: Vec<(Uuid, &str, &str, &str)> = Vec::with_capacity(signed.len() * 2);
+    for s in signed {
+        let customer_id = uuid_field("customer_id", &s.customer_id)?;
+        if !s.customer_owner.is_empty() {
+            rows.push((
+                customer_id,
+                CUSTOMER_KEY,
+                &s.customer_owner,
+                &s.customer_owner_team,
+            ));
+        }
+        if !s.owner.is_empty() {
+            rows.push((customer_id, &s.contract_id, &s.owner, &s.owner_team));
+        }
+    }
+    // ON CONFLICT may touch a row once per statement: the last word per key.
+    let mut last = std::collections::HashMap::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        last.insert((row.0, row.1), i);
+    }
+    let rows: Vec<_> = rows
+        .iter()
+        .enumerate()
+        .filter(|(i, row)| last.get(&(row.0, row.1)) == Some(i))
+        .map(|(_, row)| row)
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let customers: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+    let keys: Vec<&str> = rows.iter().map(|r| r.1).collect();
+    let owners: Vec<&str> = rows.iter().map(|r| r.2).collect();
+    let teams: Vec<&str> = rows.iter().map(|r| r.3).collect();
+    sqlx::query(
+        "INSERT INTO owners (customer_id, scope_key, owner, team)
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[])
+         ON CONFLICT (customer_id, scope_key)
+         DO UPDATE SET owner = EXCLUDED.owner, team = EXCLUDED.team, updated_at = now()",
+    )
+    .bind(&customers)
+    .bind(&keys)
+    .bind(&owners)
+    .bind(&teams)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -185,21 +185,26 @@ async fn partial_payments_of_one_file_are_booked_in_order_once_r_p2_r_p5_r_p10_r
     .or_logs(&stack);
 }
 
-/// Issue 16: dunning takes in a run of signed contracts in four statements (contract runs).
-/// What it learns must be what one by one learns: each debtor once under the name it signed
-/// with, each installment reminded of before it falls due (R-D1) and counted as scheduled
-/// once (R-O7), and the owners contracts recorded (R-O3), the later owner where one customer
-/// signs twice in the run.
+/// Issue 16: dunning and payments take in a run of signed contracts together (contract
+/// runs). What they learn must be what one by one learns: in dunning each debtor once under
+/// the name it signed with, each installment reminded of before it falls due (R-D1) and
+/// counted as scheduled once (R-O7), and the owners contracts recorded (R-O3), the later
+/// owner where one customer signs twice in the run; in payments every receivable in the read
+/// model with the payer's account as its blind index (R-O4) and in the ledger, so a payment
+/// on it is applied (R-P4).
 #[tokio::test(flavor = "multi_thread")]
-async fn a_run_of_signed_contracts_is_learned_as_one_by_one_r_d1_r_o3_r_o7() {
+async fn a_run_of_signed_contracts_is_learned_as_one_by_one_r_d1_r_o3_r_o4_r_o7_r_p4() {
     let (mut stack, mut clients) = start().await;
-    // Dunning is down while customers sign, so it finds them waiting and takes them in runs.
+    // Dunning and payments are down while customers sign, so they find them waiting and
+    // take them in runs.
     stack.kill("dunning").or_logs(&stack);
+    stack.kill("payments").or_logs(&stack);
     let mut customers = Vec::new();
     let mut receivables = 0;
     for n in 0..6 {
         let name = format!("签约客户{n}");
-        let customer = scenario::create_customer(&mut clients, &name)
+        let account = format!("62220210000088{n:02}");
+        let customer = scenario::create_customer_with_accounts(&mut clients, &name, &[&account])
             .await
             .or_logs(&stack);
         // The first customer signs twice: one debtor, two contracts' owners.
@@ -216,6 +221,7 @@ async fn a_run_of_signed_contracts_is_learned_as_one_by_one_r_d1_r_o3_r_o7() {
         }
         customers.push((customer, name));
     }
+    stack.restart("payments").await.or_logs(&stack);
     stack.restart("dunning").await.or_logs(&stack);
 
     let dunning_db = sqlx::PgPool::connect(&stack.database_urls["dunning"])
@@ -298,4 +304,43 @@ async fn a_run_of_signed_contracts_is_learned_as_one_by_one_r_d1_r_o3_r_o7() {
     let learned = owners("dunning", dunning_db).await.or_logs(&stack);
     assert!(!recorded.is_empty(), "contracts records owners (R-O3)");
     assert_eq!(learned, recorded);
+
+    // Payments: each receivable once, at its amount, with the payer's account as its blind
+    // index and masked form only (R-O4).
+    let payments_db = sqlx::PgPool::connect(&stack.database_urls["payments"])
+        .await
+        .or_logs(&stack);
+    type Row = (String, i32, Decimal, Vec<String>, Vec<String>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT contract_no, installment_no, open_amount, payer_account_indexes, payer_accounts_masked
+         FROM payments.open_receivables WHERE contract_no LIKE 'HT-RUN-%' ORDER BY contract_no, installment_no",
+    )
+    .fetch_all(&payments_db)
+    .await
+    .or_logs(&stack);
+    assert_eq!(rows.len(), receivables, "{rows:?}");
+    for (no, n, open, indexes, masked) in &rows {
+        assert_eq!(*open, Decimal::new(800, 0), "{no} {n}");
+        assert_eq!((indexes.len(), masked.len()), (1, 1), "{no} {n}");
+        let customer = no.split('-').nth(2).unwrap_or_default();
+        let account = format!("62220210000088{customer:0>2}");
+        assert_eq!(masked, &[kit::wire::mask(&account)], "{no} {n}");
+        assert!(
+            !indexes[0].is_empty() && !indexes[0].contains(&account),
+            "{no} {n}: {indexes:?}"
+        );
+    }
+    // The ledger has them: a payment from the payer's account naming the contract applies.
+    let paid = bank_csv(&[[
+        "2027-01-08",
+        "800.00",
+        "CNY",
+        "签约客户3",
+        "6222021000008803",
+        "HT-RUN-3-0",
+    ]]);
+    let ingested = scenario::ingest(&mut clients, "run-paid.csv", paid)
+        .await
+        .or_logs(&stack);
+    assert_eq!(ingested.payments_matched, 1, "{ingested:?}");
 }

@@ -6,6 +6,7 @@
 //! RefundApproved and RefundRejected — payments does not consume its own topic, so they have
 //! no variant here.)
 
+use std::collections::HashSet;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -29,7 +30,7 @@ use crate::store;
 
 /// The schema version from which ContractSigned and PayerAccountAdded carry accounts as
 /// blind indexes (R-O4; kit::events::schema_version).
-const ACCOUNT_INDEX_VERSION: u32 = 2;
+pub(crate) const ACCOUNT_INDEX_VERSION: u32 = 2;
 
 /// The events payments consumes (contracts' topic), decoded once at the edge.
 pub(crate) enum Consumed {
@@ -189,8 +190,10 @@ impl Handler for ContractEvents {
     }
 
     fn together(&self, event_type: &str) -> bool {
-        // Issue 16: a run of confirmations is booked in a few statements.
+        // Issue 16: a run of confirmations is booked in a few statements, a run of signed
+        // contracts taken in under one ledger lock.
         event_type == kit::events::type_name::<events::AllocationApplied>()
+            || event_type == kit::events::type_name::<events::ContractSigned>()
     }
 
     async fn handle_run(
@@ -198,7 +201,13 @@ impl Handler for ContractEvents {
         tx: &mut PgConnection,
         events: &[&IncomingEvent],
     ) -> Result<(), (usize, HandleError)> {
-        if allocations_applied(tx, events).await.map_err(|e| (0, e))? {
+        let together = match events.first().map(|e| e.envelope.event_type.as_str()) {
+            Some(t) if t == kit::events::type_name::<events::ContractSigned>() => {
+                crate::contract_runs::apply(&self.engine, tx, events).await
+            }
+            _ => allocations_applied(tx, events).await,
+        };
+        if together.map_err(|e| (0, e))? {
             return Ok(());
         }
         // Not the usual run: each in turn, as they came.
@@ -578,77 +587,136 @@ fn as_signed(billed: events::ChargesBilled) -> events::ContractSigned {
     }
 }
 
+/// A signed contract's receivables as the read model stores them and the ledger shows them
+/// (R-O4: accounts as blind indexes and masked forms only).
+pub(crate) struct SignedItems<'a> {
+    pub(crate) signed: &'a events::ContractSigned,
+    contract_id: Uuid,
+    customer_id: Uuid,
+    unit: Option<String>,
+    indexes: Vec<&'a str>,
+    items: Vec<SignedItem>,
+}
+
+/// One receivable of a [`SignedItems`].
+struct SignedItem {
+    receivable_id: Uuid,
+    installment_no: i32,
+    due_date: NaiveDate,
+    currency: String,
+    amount: Decimal,
+}
+
+impl<'a> SignedItems<'a> {
+    /// Reads the event's fields; an id, date or amount that does not parse names itself.
+    pub(crate) fn parse(signed: &'a events::ContractSigned) -> Result<Self, HandleError> {
+        let mut items = Vec::with_capacity(signed.receivables.len());
+        for receivable in &signed.receivables {
+            let (amount, currency) =
+                wire::parse_money(receivable.amount.as_ref()).map_err(HandleError::Permanent)?;
+            let due_date = NaiveDate::from_str(&receivable.due_date).map_err(|e| {
+                HandleError::Permanent(format!("due_date {:?}: {e}", receivable.due_date))
+            })?;
+            items.push(SignedItem {
+                receivable_id: uuid("receivable_id", &receivable.receivable_id)?,
+                installment_no: i32::try_from(receivable.installment_no).unwrap_or(i32::MAX),
+                due_date,
+                currency,
+                amount,
+            });
+        }
+        Ok(Self {
+            signed,
+            contract_id: uuid("contract_id", &signed.contract_id)?,
+            customer_id: uuid("customer_id", &signed.customer_id)?,
+            unit: Some(signed.unit.trim().to_owned()).filter(|u| !u.is_empty()),
+            indexes: signed
+                .payer_account_indexes
+                .iter()
+                .map(String::as_str)
+                .filter(|i| !i.is_empty())
+                .collect(),
+            items,
+        })
+    }
+
+    /// The receivable ids, in the event's order.
+    pub(crate) fn receivable_ids(&self) -> impl Iterator<Item = Uuid> + '_ {
+        self.items.iter().map(|i| i.receivable_id)
+    }
+
+    /// The read model's rows.
+    pub(crate) fn rows(&self) -> Vec<store::NewReceivable<'_>> {
+        let s = self.signed;
+        self.items
+            .iter()
+            .map(|i| store::NewReceivable {
+                receivable_id: i.receivable_id,
+                contract_id: self.contract_id,
+                contract_no: &s.contract_no,
+                customer_id: self.customer_id,
+                installment_no: i.installment_no,
+                due_date: i.due_date,
+                currency: &i.currency,
+                open_amount: i.amount,
+                customer_name: &s.customer_name,
+                payer_accounts_masked: &s.payer_accounts_masked,
+                escrow_account_index: &s.escrow_account_index,
+                escrow_account_masked: &s.escrow_account_masked,
+                unit: self.unit.as_deref(),
+                payer_account_indexes: &self.indexes,
+            })
+            .collect()
+    }
+
+    /// Adds the receivables among `inserted` (new in the read model) to the ledger.
+    pub(crate) fn add_to(&self, session: &mut Session<'_>, inserted: &HashSet<Uuid>) {
+        let s = self.signed;
+        let (mut added, mut items) = (Vec::new(), Vec::new());
+        for i in self
+            .items
+            .iter()
+            .filter(|i| inserted.contains(&i.receivable_id))
+        {
+            added.push(i.receivable_id);
+            items.push(Shown {
+                item: OpenItem {
+                    receivable_id: engine::receivable_ref(&s.contract_no, i.installment_no),
+                    contract_no: s.contract_no.clone(),
+                    customer_id: self.customer_id.to_string(),
+                    customer_name: s.customer_name.clone(),
+                    payer_accounts: self.indexes.iter().map(|i| (*i).to_owned()).collect(),
+                    unit: self.unit.clone(),
+                    due_date: i.due_date,
+                    open_amount: i.amount,
+                    currency: i.currency.clone(),
+                    escrow_account: s.escrow_account_index.clone(),
+                },
+                escrow_shown: s.escrow_account_masked.clone(),
+            });
+        }
+        if !items.is_empty() {
+            for error in session.add_items(items, &added) {
+                tracing::warn!(%error, contract_no = %s.contract_no, "receivable left out of cash application; fix it in contracts");
+            }
+        }
+    }
+}
+
 /// Adds the contract's receivables to the read model and to the ledger.
 async fn contract_signed(
     tx: &mut PgConnection,
     session: &mut Session<'_>,
     signed: &events::ContractSigned,
 ) -> Result<(), HandleError> {
-    let contract_id = uuid("contract_id", &signed.contract_id)?;
-    // R-O4: accounts arrive and are kept as blind indexes and masked forms only.
-    let indexes: Vec<&str> = signed
-        .payer_account_indexes
-        .iter()
-        .map(String::as_str)
-        .filter(|i| !i.is_empty())
-        .collect();
-    let customer_id = uuid("customer_id", &signed.customer_id)?;
-    let unit = Some(signed.unit.trim().to_owned()).filter(|u| !u.is_empty());
-    let mut items = Vec::with_capacity(signed.receivables.len());
-    let mut added = Vec::with_capacity(signed.receivables.len());
-    for receivable in &signed.receivables {
-        let (amount, currency) =
-            wire::parse_money(receivable.amount.as_ref()).map_err(HandleError::Permanent)?;
-        let due = NaiveDate::from_str(&receivable.due_date).map_err(|e| {
-            HandleError::Permanent(format!("due_date {:?}: {e}", receivable.due_date))
-        })?;
-        let installment = i32::try_from(receivable.installment_no).unwrap_or(i32::MAX);
-        let receivable_id = uuid("receivable_id", &receivable.receivable_id)?;
-        let inserted = store::add_open_receivable(
-            tx,
-            &store::NewReceivable {
-                receivable_id,
-                contract_id,
-                contract_no: &signed.contract_no,
-                customer_id,
-                installment_no: installment,
-                due_date: due,
-                currency: &currency,
-                open_amount: amount,
-                customer_name: &signed.customer_name,
-                payer_accounts_masked: &signed.payer_accounts_masked,
-                escrow_account_index: &signed.escrow_account_index,
-                escrow_account_masked: &signed.escrow_account_masked,
-                unit: unit.as_deref(),
-                payer_account_indexes: &indexes,
-            },
-        )
-        .await?;
-        if !inserted {
-            continue;
-        }
-        added.push(receivable_id);
-        items.push(Shown {
-            item: OpenItem {
-                receivable_id: engine::receivable_ref(&signed.contract_no, installment),
-                contract_no: signed.contract_no.clone(),
-                customer_id: customer_id.to_string(),
-                customer_name: signed.customer_name.clone(),
-                payer_accounts: indexes.iter().map(|i| (*i).to_owned()).collect(),
-                unit: unit.clone(),
-                due_date: due,
-                open_amount: amount,
-                currency,
-                escrow_account: signed.escrow_account_index.clone(),
-            },
-            escrow_shown: signed.escrow_account_masked.clone(),
-        });
-    }
-    if !items.is_empty() {
-        for error in session.add_items(items, &added) {
-            tracing::warn!(%error, contract_no = %signed.contract_no, "receivable left out of cash application; fix it in contracts");
+    let parsed = SignedItems::parse(signed)?;
+    let mut inserted = HashSet::with_capacity(parsed.items.len());
+    for row in parsed.rows() {
+        if store::add_open_receivable(tx, &row).await? {
+            inserted.insert(row.receivable_id);
         }
     }
+    parsed.add_to(session, &inserted);
     Ok(())
 }
 
@@ -804,18 +872,22 @@ struct Because<'a> {
 /// those whose remittance names the new contract or whose payer account is now on file. The
 /// exception is resolved and the payment applied, or re-raised with the new reason; one whose
 /// decision did not change stays as it is.
+/// A contract number as remittance texts are searched for it: letters and digits only,
+/// upper case.
+pub(crate) fn compact(contract_no: &str) -> String {
+    contract_no
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
 async fn rematch(
     tx: &mut PgConnection,
     outbox: &Outbox,
     session: &mut Session<'_>,
     because: &Because<'_>,
 ) -> Result<(), HandleError> {
-    let compact = |s: &str| -> String {
-        s.chars()
-            .filter(char::is_ascii_alphanumeric)
-            .map(|c| c.to_ascii_uppercase())
-            .collect()
-    };
     let contract = because.contract_no.map(compact);
     let waiting = store::lock_rematchable_exceptions(
         tx,

@@ -41,6 +41,7 @@
 mod api;
 mod book_to_bank;
 mod bulk;
+mod contract_runs;
 pub mod csv;
 mod decisions;
 mod desk;

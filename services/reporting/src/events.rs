@@ -698,24 +698,23 @@ async fn bill(
     billed_on: NaiveDate,
 ) -> Result<Decimal, HandleError> {
     let mut total = Decimal::ZERO;
+    let mut rows = Vec::with_capacity(items.len());
     for (i, r) in items.iter().enumerate() {
         let (amount, _) = wire::parse_money(r.amount.as_ref())
             .map_err(|e| HandleError::Permanent(format!("receivables[{i}].{e}")))?;
         total += amount;
-        store::insert_item(
-            tx,
-            &NewItem {
-                receivable_id: uuid("receivable_id", &r.receivable_id)?,
-                contract_id,
-                customer_id,
-                currency: currency.to_owned(),
-                due: date("due_date", &r.due_date)?,
-                billed_on,
-                amount,
-            },
-        )
-        .await?;
+        rows.push(NewItem {
+            receivable_id: uuid("receivable_id", &r.receivable_id)?,
+            contract_id,
+            customer_id,
+            currency: currency.to_owned(),
+            due: date("due_date", &r.due_date)?,
+            billed_on,
+            amount,
+        });
     }
+    // Issue 16: a schedule of 120 installments is one statement.
+    store::insert_items(tx, &rows).await?;
     Ok(total)
 }
 

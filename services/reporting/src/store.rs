@@ -38,6 +38,32 @@ pub async fn insert_item(conn: &mut PgConnection, item: &NewItem) -> Result<(), 
     .map(|_| ())
 }
 
+/// Records a contract's billed receivables in one statement (a repeat changes nothing).
+pub async fn insert_items(conn: &mut PgConnection, items: &[NewItem]) -> Result<(), sqlx::Error> {
+    let ids: Vec<Uuid> = items.iter().map(|i| i.receivable_id).collect();
+    let contracts: Vec<Uuid> = items.iter().map(|i| i.contract_id).collect();
+    let customers: Vec<Uuid> = items.iter().map(|i| i.customer_id).collect();
+    let currencies: Vec<&str> = items.iter().map(|i| i.currency.as_str()).collect();
+    let dues: Vec<NaiveDate> = items.iter().map(|i| i.due).collect();
+    let billed: Vec<NaiveDate> = items.iter().map(|i| i.billed_on).collect();
+    let amounts: Vec<Decimal> = items.iter().map(|i| i.amount).collect();
+    sqlx::query(
+        "INSERT INTO items (receivable_id, contract_id, customer_id, currency, due_date, billed_on, amount)
+         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::date[], $6::date[], $7::numeric[])
+         ON CONFLICT (receivable_id) DO NOTHING",
+    )
+    .bind(&ids)
+    .bind(&contracts)
+    .bind(&customers)
+    .bind(&currencies)
+    .bind(&dues)
+    .bind(&billed)
+    .bind(&amounts)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
 /// Records a change to an item's principal (skips a zero change).
 pub async fn record_movement(
     conn: &mut PgConnection,

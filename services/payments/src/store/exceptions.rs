@@ -100,6 +100,32 @@ pub(crate) async fn lock_rematchable_exceptions(
     .await
 }
 
+/// Whether any open exception of `kinds` waits for one of the contracts (compact numbers,
+/// see [`lock_rematchable_exceptions`]) or payer accounts of a run of signed contracts:
+/// only when none does is the run taken in together (issue 16). Locks nothing.
+pub(crate) async fn any_rematchable(
+    tx: &mut PgConnection,
+    contracts_compact: &[String],
+    account_indexes: &[&str],
+    kinds: &[ExceptionKind],
+) -> Result<bool, sqlx::Error> {
+    let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    sqlx::query_scalar(
+        "SELECT EXISTS (
+           SELECT 1 FROM exceptions e JOIN payments p ON p.id = e.payment_id
+           WHERE e.resolved_at IS NULL AND p.status = $4 AND e.kind = ANY($3)
+             AND (EXISTS (SELECT 1 FROM UNNEST($1::text[]) c
+                          WHERE strpos(upper(regexp_replace(p.reference, '[^A-Za-z0-9]', '', 'g')), c) > 0)
+                  OR (p.payer_account_index <> '' AND p.payer_account_index = ANY($2))))",
+    )
+    .bind(contracts_compact)
+    .bind(account_indexes)
+    .bind(&kinds)
+    .bind(PaymentStatus::Exception.as_str())
+    .fetch_one(&mut *tx)
+    .await
+}
+
 /// Resolves an exception the service decided again itself (no person).
 pub(crate) async fn resolve_exception_automatically(
     tx: &mut PgConnection,

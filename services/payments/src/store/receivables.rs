@@ -56,6 +56,67 @@ pub(crate) async fn add_open_receivable(
     Ok(inserted == 1)
 }
 
+/// Adds receivables to the read model in one statement (a run of signed contracts, issue
+/// 16); returns the ids that were not there already. The ids must be distinct.
+pub(crate) async fn add_open_receivables(
+    tx: &mut PgConnection,
+    rows: &[NewReceivable<'_>],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    // The two account lists differ per contract: each row carries its own as a JSON array
+    // (UNNEST takes no ragged two-dimensional array).
+    let json = |list: Vec<&str>| serde_json::Value::from(list).to_string();
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.receivable_id).collect();
+    let contracts: Vec<Uuid> = rows.iter().map(|r| r.contract_id).collect();
+    let numbers: Vec<&str> = rows.iter().map(|r| r.contract_no).collect();
+    let customers: Vec<Uuid> = rows.iter().map(|r| r.customer_id).collect();
+    let installments: Vec<i32> = rows.iter().map(|r| r.installment_no).collect();
+    let dues: Vec<NaiveDate> = rows.iter().map(|r| r.due_date).collect();
+    let currencies: Vec<&str> = rows.iter().map(|r| r.currency).collect();
+    let amounts: Vec<Decimal> = rows.iter().map(|r| r.open_amount).collect();
+    let names: Vec<&str> = rows.iter().map(|r| r.customer_name).collect();
+    let masked: Vec<String> = rows
+        .iter()
+        .map(|r| json(r.payer_accounts_masked.iter().map(String::as_str).collect()))
+        .collect();
+    let escrow_indexes: Vec<&str> = rows.iter().map(|r| r.escrow_account_index).collect();
+    let escrow_masked: Vec<&str> = rows.iter().map(|r| r.escrow_account_masked).collect();
+    let units: Vec<Option<&str>> = rows.iter().map(|r| r.unit).collect();
+    let indexes: Vec<String> = rows
+        .iter()
+        .map(|r| json(r.payer_account_indexes.to_vec()))
+        .collect();
+    sqlx::query_scalar(
+        "INSERT INTO open_receivables (receivable_id, contract_id, contract_no, customer_id, installment_no,
+                                       due_date, currency, open_amount, customer_name, payer_accounts_masked,
+                                       escrow_account_index, escrow_account_masked, unit, payer_account_indexes)
+         SELECT u.r, u.k, u.kn, u.c, u.n, u.d, u.cur, u.a, u.nm,
+                ARRAY(SELECT jsonb_array_elements_text(u.pm::jsonb)), u.ei, u.em, u.un,
+                ARRAY(SELECT jsonb_array_elements_text(u.pi::jsonb))
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::int4[], $6::date[], $7::text[],
+                     $8::numeric[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
+              WITH ORDINALITY AS u(r, k, kn, c, n, d, cur, a, nm, pm, ei, em, un, pi, o)
+         ORDER BY u.o
+         ON CONFLICT (receivable_id) DO NOTHING
+         RETURNING receivable_id",
+    )
+    .bind(&ids)
+    .bind(&contracts)
+    .bind(&numbers)
+    .bind(&customers)
+    .bind(&installments)
+    .bind(&dues)
+    .bind(&currencies)
+    .bind(&amounts)
+    .bind(&names)
+    .bind(&masked)
+    .bind(&escrow_indexes)
+    .bind(&escrow_masked)
+    .bind(&units)
+    .bind(&indexes)
+    .fetch_all(&mut *tx)
+    .await
+}
+
 /// Puts a payer account (blind index and masked form) on file for every receivable of the
 /// customer that does not have it yet.
 pub(crate) async fn add_payer_account(

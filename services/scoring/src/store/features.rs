@@ -42,20 +42,31 @@ pub async fn record_receivables(
     .bind(segment.as_str())
     .execute(&mut *tx)
     .await?;
+    // Issue 16: the schedule in one statement. A statement may update a row once: a
+    // receivable named twice counts once, its first amount and first known due date, as
+    // one by one.
+    let mut rows: Vec<(Uuid, Option<NaiveDate>, Decimal)> = Vec::with_capacity(receivables.len());
     for r in receivables {
-        sqlx::query(
-            "INSERT INTO receivable_features (receivable_id, customer_id, due_date, open_amount)
-             VALUES ($1, $2, $3, $4)
-             ON CONFLICT (receivable_id) DO UPDATE
-               SET due_date = COALESCE(receivable_features.due_date, EXCLUDED.due_date)",
-        )
-        .bind(r.receivable_id)
-        .bind(customer_id)
-        .bind(r.due_date)
-        .bind(r.amount)
-        .execute(&mut *tx)
-        .await?;
+        match rows.iter_mut().find(|row| row.0 == r.receivable_id) {
+            Some(row) => row.1 = row.1.or(r.due_date),
+            None => rows.push((r.receivable_id, r.due_date, r.amount)),
+        }
     }
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+    let dues: Vec<Option<NaiveDate>> = rows.iter().map(|r| r.1).collect();
+    let amounts: Vec<Decimal> = rows.iter().map(|r| r.2).collect();
+    sqlx::query(
+        "INSERT INTO receivable_features (receivable_id, customer_id, due_date, open_amount)
+         SELECT u.r, $2, u.d, u.a FROM UNNEST($1::uuid[], $3::date[], $4::numeric[]) AS u(r, d, a)
+         ON CONFLICT (receivable_id) DO UPDATE
+           SET due_date = COALESCE(receivable_features.due_date, EXCLUDED.due_date)",
+    )
+    .bind(&ids)
+    .bind(customer_id)
+    .bind(&dues)
+    .bind(&amounts)
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
 

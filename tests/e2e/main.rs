@@ -31,6 +31,7 @@ mod dunning_policy;
 mod evidence;
 mod foreign_currency;
 mod helpers;
+mod import;
 mod key_rotation;
 mod legal_cases;
 mod legal_catch_up;

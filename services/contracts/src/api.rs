@@ -48,7 +48,51 @@ pub(crate) struct Api {
     pub(crate) waiver_second_approval_above: rust_decimal::Decimal,
 }
 
+/// A new customer as validated, payer accounts sealed (R-O4; the same account in another
+/// notation kept once).
+pub(crate) struct NewCustomer {
+    pub(crate) name: String,
+    /// `person` or `company`, as stored.
+    pub(crate) kind: &'static str,
+    pub(crate) sealed: Vec<String>,
+}
+
 impl Api {
+    /// CreateCustomer's fields but the idempotency key and the owner, checked.
+    pub(crate) fn validate_customer(
+        &self,
+        request: &api::CreateCustomerRequest,
+    ) -> Result<NewCustomer, ApiError> {
+        let name = wire::required("name", &request.name, 200)?;
+        let kind = match api::CustomerKind::try_from(request.kind) {
+            Ok(api::CustomerKind::Person) => "person",
+            Ok(api::CustomerKind::Company) => "company",
+            _ => {
+                return Err(ApiError::invalid(
+                    "kind",
+                    "must be CUSTOMER_KIND_PERSON or CUSTOMER_KIND_COMPANY",
+                ));
+            }
+        };
+        if request.payer_accounts.len() > MAX_PAYER_ACCOUNTS {
+            return Err(ApiError::invalid(
+                "payer_accounts",
+                format!("at most {MAX_PAYER_ACCOUNTS} accounts"),
+            ));
+        }
+        let mut sealed = Vec::with_capacity(request.payer_accounts.len());
+        let mut seen = Vec::with_capacity(request.payer_accounts.len());
+        for (i, a) in request.payer_accounts.iter().enumerate() {
+            let a = wire::account(&format!("payer_accounts[{i}]"), a)?;
+            let index = self.pii.account_index(&a);
+            if !seen.contains(&index) {
+                seen.push(index);
+                sealed.push(self.pii.seal(&a).map_err(unexpected)?);
+            }
+        }
+        Ok(NewCustomer { name, kind, sealed })
+    }
+
     fn amendments(&self) -> amendments::Context<'_> {
         amendments::Context {
             outbox: &self.outbox,
@@ -160,36 +204,7 @@ impl ContractsService for Api {
             &request.owner,
             &request.owner_team,
         )?;
-        let name = wire::required("name", &request.name, 200)?;
-        let kind = match api::CustomerKind::try_from(request.kind) {
-            Ok(api::CustomerKind::Person) => "person",
-            Ok(api::CustomerKind::Company) => "company",
-            _ => {
-                return Err(ApiError::invalid(
-                    "kind",
-                    "must be CUSTOMER_KIND_PERSON or CUSTOMER_KIND_COMPANY",
-                )
-                .into());
-            }
-        };
-        if request.payer_accounts.len() > MAX_PAYER_ACCOUNTS {
-            return Err(ApiError::invalid(
-                "payer_accounts",
-                format!("at most {MAX_PAYER_ACCOUNTS} accounts"),
-            )
-            .into());
-        }
-        // R-O4: stored sealed; the same account in another notation is kept once.
-        let mut sealed = Vec::with_capacity(request.payer_accounts.len());
-        let mut seen = Vec::with_capacity(request.payer_accounts.len());
-        for (i, a) in request.payer_accounts.iter().enumerate() {
-            let a = wire::account(&format!("payer_accounts[{i}]"), a)?;
-            let index = self.pii.account_index(&a);
-            if !seen.contains(&index) {
-                seen.push(index);
-                sealed.push(self.pii.seal(&a).map_err(unexpected)?);
-            }
-        }
+        let NewCustomer { name, kind, sealed } = self.validate_customer(&request)?;
         let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
         let id = Uuid::now_v7();
         let id = match claim_idempotency_key(&mut tx, "create_customer", &key, &request, id).await?
@@ -276,6 +291,17 @@ impl ContractsService for Api {
         Ok(Response::new(api::CreateContractResponse {
             contract: Some(contract),
         }))
+    }
+
+    #[tracing::instrument(skip_all, fields(signings))]
+    async fn import_contracts(
+        &self,
+        request: Request<api::ImportContractsRequest>,
+    ) -> Result<Response<api::ImportContractsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let request = request.into_inner();
+        tracing::Span::current().record("signings", request.signings.len());
+        Ok(Response::new(self.import(&caller, &request).await?))
     }
 
     #[tracing::instrument(skip_all)]
@@ -704,18 +730,18 @@ impl ContractsService for Api {
     }
 }
 
-struct ContractInput {
+pub(crate) struct ContractInput {
     idempotency_key: String,
-    customer_id: Uuid,
-    contract_no: String,
+    pub(crate) customer_id: Uuid,
+    pub(crate) contract_no: String,
     currency: String,
     installments: Vec<Installment>,
     late_fee_policy: Option<String>,
     interest_policy: Option<String>,
-    escrow_account: String,
+    pub(crate) escrow_account: String,
     unit: Option<String>,
-    owner: String,
-    owner_team: String,
+    pub(crate) owner: String,
+    pub(crate) owner_team: String,
     price: Option<rust_decimal::Decimal>,
     /// R-C7.
     discount: discount::Terms,
@@ -735,7 +761,7 @@ struct Installment {
     interest_free: bool,
 }
 
-fn validate_contract(
+pub(crate) fn validate_contract(
     request: &api::CreateContractRequest,
     terms: &Terms,
 ) -> Result<ContractInput, ApiError> {
@@ -960,32 +986,17 @@ async fn insert_contract(
             input.customer_id
         )));
     };
-    let (customer_owner, customer_owner_team) = owners::owner(tx, input.customer_id, None).await?;
+    let customer_owner = owners::owner(tx, input.customer_id, None).await?;
     let sealed_escrow_account = pii.seal(&input.escrow_account).map_err(unexpected)?;
-    store::contracts::insert_contract(
-        tx,
-        &store::contracts::NewContract {
-            id: contract_id,
-            contract_no: &input.contract_no,
-            customer_id: input.customer_id,
-            currency: &input.currency,
-            late_fee_policy: input.late_fee_policy.as_deref(),
-            sealed_escrow_account: &sealed_escrow_account,
-            unit: input.unit.as_deref(),
-            price: input.price,
-            interest_policy: input.interest_policy.as_deref(),
-            discount: (!input.discount.is_empty()).then_some(&input.discount),
-            allocation_order: input.allocation_order.as_ref(),
-        },
-    )
-    .await
-    .map_err(|e| match ApiError::from(e) {
-        ApiError::AlreadyExists(_) => ApiError::AlreadyExists(format!(
-            "contract number {:?} is already taken",
-            input.contract_no
-        )),
-        other => other,
-    })?;
+    store::contracts::insert_contract(tx, &input.head(contract_id, &sealed_escrow_account))
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::AlreadyExists(_) => ApiError::AlreadyExists(format!(
+                "contract number {:?} is already taken",
+                input.contract_no
+            )),
+            other => other,
+        })?;
     kit::auth::owners::record(
         tx,
         input.customer_id,
@@ -994,60 +1005,13 @@ async fn insert_contract(
         &input.owner_team,
     )
     .await?;
-    let mut scheduled = Vec::with_capacity(input.installments.len());
-    let mut rows = Vec::with_capacity(input.installments.len());
-    for (n, installment) in input.installments.iter().enumerate() {
-        let id = Uuid::now_v7();
-        let installment_no = i32::try_from(n + 1).unwrap_or(i32::MAX);
-        rows.push(store::contracts::NewReceivable {
-            id,
-            contract_id,
-            customer_id: input.customer_id,
-            installment_no,
-            due: installment.due,
-            amount: installment.amount,
-            scheduled: installment.scheduled,
-            provisional: installment.provisional,
-            kind: installment.kind,
-            charge_type: installment.charge_type,
-            share: installment.share,
-            interest_free: installment.interest_free,
-        });
-        scheduled.push(events::ScheduledReceivable {
-            receivable_id: id.to_string(),
-            installment_no: u32::try_from(installment_no).unwrap_or_default(),
-            due_date: installment.due.to_string(),
-            amount: Some(wire::money(installment.amount, &input.currency)),
-            kind: crate::wire::kind_to_wire(installment.kind) as i32,
-            charge_type: crate::wire::charge_to_wire(installment.charge_type) as i32,
-        });
-    }
-    store::contracts::insert_receivables(tx, &rows).await?;
-    // R-O4: accounts travel as blind indexes (the key contracts and payments share) and
-    // masked forms, never in clear.
     let accounts = sealed_accounts
         .iter()
         .map(|a| pii.open(a))
         .collect::<Result<Vec<_>, _>>()
         .map_err(unexpected)?;
-    let event = events::ContractSigned {
-        contract_id: contract_id.to_string(),
-        contract_no: input.contract_no.clone(),
-        customer_id: input.customer_id.to_string(),
-        customer_name,
-        currency: input.currency.clone(),
-        receivables: scheduled,
-        payer_account_indexes: accounts.iter().map(|a| pii.account_index(a)).collect(),
-        payer_accounts_masked: accounts.iter().map(|a| wire::mask(a)).collect(),
-        escrow_account_index: pii.account_index(&input.escrow_account),
-        escrow_account_masked: wire::mask(&input.escrow_account),
-        allocation_order: input.allocation_order.as_ref().map(wire::component_order),
-        unit: input.unit.clone().unwrap_or_default(),
-        owner: input.owner.clone(),
-        owner_team: input.owner_team.clone(),
-        customer_owner,
-        customer_owner_team,
-    };
+    let (rows, event) = input.signing(pii, contract_id, customer_name, &accounts, customer_owner);
+    store::contracts::insert_receivables(tx, &rows).await?;
     outbox
         .enqueue(
             tx,
@@ -1057,6 +1021,90 @@ async fn insert_contract(
         )
         .await?;
     Ok(())
+}
+
+impl ContractInput {
+    /// The contract's head as stored, its escrow account sealed (R-O4).
+    pub(crate) fn head<'a>(
+        &'a self,
+        contract_id: Uuid,
+        sealed_escrow_account: &'a str,
+    ) -> store::contracts::NewContract<'a> {
+        store::contracts::NewContract {
+            id: contract_id,
+            contract_no: &self.contract_no,
+            customer_id: self.customer_id,
+            currency: &self.currency,
+            late_fee_policy: self.late_fee_policy.as_deref(),
+            sealed_escrow_account,
+            unit: self.unit.as_deref(),
+            price: self.price,
+            interest_policy: self.interest_policy.as_deref(),
+            discount: (!self.discount.is_empty()).then_some(&self.discount),
+            allocation_order: self.allocation_order.as_ref(),
+        }
+    }
+
+    /// What signing writes besides the head: the schedule's rows (new receivable ids) and
+    /// the `ContractSigned` the other services learn it from. `accounts`: the customer's
+    /// payer accounts in clear, which travel as blind indexes and masked forms only (R-O4);
+    /// `customer_owner`: the customer's owner and team (R-O3).
+    pub(crate) fn signing(
+        &self,
+        pii: &kit::pii::Pii,
+        contract_id: Uuid,
+        customer_name: String,
+        accounts: &[String],
+        (customer_owner, customer_owner_team): (String, String),
+    ) -> (Vec<store::contracts::NewReceivable>, events::ContractSigned) {
+        let mut scheduled = Vec::with_capacity(self.installments.len());
+        let mut rows = Vec::with_capacity(self.installments.len());
+        for (n, installment) in self.installments.iter().enumerate() {
+            let id = Uuid::now_v7();
+            let installment_no = i32::try_from(n + 1).unwrap_or(i32::MAX);
+            rows.push(store::contracts::NewReceivable {
+                id,
+                contract_id,
+                customer_id: self.customer_id,
+                installment_no,
+                due: installment.due,
+                amount: installment.amount,
+                scheduled: installment.scheduled,
+                provisional: installment.provisional,
+                kind: installment.kind,
+                charge_type: installment.charge_type,
+                share: installment.share,
+                interest_free: installment.interest_free,
+            });
+            scheduled.push(events::ScheduledReceivable {
+                receivable_id: id.to_string(),
+                installment_no: u32::try_from(installment_no).unwrap_or_default(),
+                due_date: installment.due.to_string(),
+                amount: Some(wire::money(installment.amount, &self.currency)),
+                kind: crate::wire::kind_to_wire(installment.kind) as i32,
+                charge_type: crate::wire::charge_to_wire(installment.charge_type) as i32,
+            });
+        }
+        let event = events::ContractSigned {
+            contract_id: contract_id.to_string(),
+            contract_no: self.contract_no.clone(),
+            customer_id: self.customer_id.to_string(),
+            customer_name,
+            currency: self.currency.clone(),
+            receivables: scheduled,
+            payer_account_indexes: accounts.iter().map(|a| pii.account_index(a)).collect(),
+            payer_accounts_masked: accounts.iter().map(|a| wire::mask(a)).collect(),
+            escrow_account_index: pii.account_index(&self.escrow_account),
+            escrow_account_masked: wire::mask(&self.escrow_account),
+            allocation_order: self.allocation_order.as_ref().map(wire::component_order),
+            unit: self.unit.clone().unwrap_or_default(),
+            owner: self.owner.clone(),
+            owner_team: self.owner_team.clone(),
+            customer_owner,
+            customer_owner_team,
+        };
+        (rows, event)
+    }
 }
 
 async fn load_contract(
@@ -1163,7 +1211,7 @@ pub(crate) fn hex_sha256(bytes: &[u8]) -> String {
 }
 
 /// A fault of ours, not of the request: logged, the client sees `INTERNAL`.
-fn unexpected(error: impl Into<anyhow::Error>) -> ApiError {
+pub(crate) fn unexpected(error: impl Into<anyhow::Error>) -> ApiError {
     ApiError::Unexpected(error.into())
 }
 

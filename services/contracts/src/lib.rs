@@ -13,6 +13,7 @@ mod cycle;
 pub mod domain;
 mod handler;
 mod holds;
+mod import;
 mod owners;
 mod plans;
 mod statement;

@@ -42,6 +42,9 @@ pub struct LoadOptions {
     pub settle_timeout: Duration,
     /// Directory for logs (default: a new temporary directory, kept).
     pub work_dir: Option<PathBuf>,
+    /// Signings per ImportContracts call; 0 signs each with CreateCustomer and
+    /// CreateContract, 32 at a time.
+    pub import_batch: usize,
 }
 
 /// What was measured.
@@ -51,6 +54,11 @@ pub struct LoadReport {
     pub seed: u64,
     pub contracts: usize,
     pub contracts_per_sec: f64,
+    /// Signings per ImportContracts call, 0 when each was signed alone.
+    pub import_batch: usize,
+    /// From the first signing until payments knew every receivable and dunning had a case
+    /// for each (the daily cycle making them overdue included).
+    pub portfolio_settled_secs: f64,
     pub lines: usize,
     pub lines_placeable: usize,
     pub files: usize,
@@ -149,7 +157,8 @@ pub async fn run(
     let pools = faults::pools(&stack)?;
     let superuser = sqlx::PgPool::connect(&stack.superuser_url).await?;
     let profiled = profile::reset(&superuser).await;
-    let created = faults::setup(&clients, &plan, &pools, &mut progress).await?;
+    let (created, settled) =
+        faults::setup(&clients, &plan, &pools, options.import_batch, &mut progress).await?;
     let contracts_per_sec = count(plan.contracts.len()) / created.as_secs_f64().max(1e-9);
     // What creating the portfolio cost (customers, contracts, the daily cycle, every
     // service taking in their events), per contract; then a fresh window for the payments.
@@ -297,6 +306,8 @@ pub async fn run(
         seed: options.seed,
         contracts: plan.contracts.len(),
         contracts_per_sec: round1(contracts_per_sec),
+        import_batch: options.import_batch,
+        portfolio_settled_secs: round1(settled.as_secs_f64()),
         lines: plan.lines().count(),
         lines_placeable: want,
         files: plan.files.len(),

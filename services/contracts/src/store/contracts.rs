@@ -85,6 +85,94 @@ pub(crate) async fn insert_contract(
     .map(|_| ())
 }
 
+/// Stores many contracts in one statement (ImportContracts, R-O5); a taken contract number
+/// is a unique violation (check [`taken_numbers`] first to name it).
+pub(crate) async fn insert_contracts(
+    conn: &mut PgConnection,
+    all: &[NewContract<'_>],
+) -> Result<(), sqlx::Error> {
+    let ids: Vec<Uuid> = all.iter().map(|c| c.id).collect();
+    let numbers: Vec<&str> = all.iter().map(|c| c.contract_no).collect();
+    let customers: Vec<Uuid> = all.iter().map(|c| c.customer_id).collect();
+    let currencies: Vec<&str> = all.iter().map(|c| c.currency).collect();
+    let late_fees: Vec<Option<&str>> = all.iter().map(|c| c.late_fee_policy).collect();
+    let escrows: Vec<&str> = all.iter().map(|c| c.sealed_escrow_account).collect();
+    let units: Vec<Option<&str>> = all.iter().map(|c| c.unit).collect();
+    let prices: Vec<Option<Decimal>> = all.iter().map(|c| c.price).collect();
+    let interests: Vec<Option<&str>> = all.iter().map(|c| c.interest_policy).collect();
+    // JSON columns travel as text: UNNEST takes no array of records.
+    let discounts = all
+        .iter()
+        .map(|c| c.discount.map(serde_json::to_string).transpose())
+        .collect::<Result<Vec<Option<String>>, _>>()
+        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let orders = all
+        .iter()
+        .map(|c| c.allocation_order.map(serde_json::to_string).transpose())
+        .collect::<Result<Vec<Option<String>>, _>>()
+        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(
+        "INSERT INTO contracts (id, contract_no, customer_id, currency, late_fee_policy, escrow_account, unit, price,
+                                interest_policy, discount_terms, allocation_order)
+         SELECT u.i, u.n, u.c, u.cur, u.lf, u.e, u.un, u.p, u.ip, u.d::jsonb, u.o::jsonb
+         FROM UNNEST($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
+                     $8::numeric[], $9::text[], $10::text[], $11::text[])
+              WITH ORDINALITY AS u(i, n, c, cur, lf, e, un, p, ip, d, o, k)
+         ORDER BY u.k",
+    )
+    .bind(&ids)
+    .bind(&numbers)
+    .bind(&customers)
+    .bind(&currencies)
+    .bind(&late_fees)
+    .bind(&escrows)
+    .bind(&units)
+    .bind(&prices)
+    .bind(&interests)
+    .bind(&discounts)
+    .bind(&orders)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// Which of `numbers` name a contract already.
+pub(crate) async fn taken_numbers(
+    conn: &mut PgConnection,
+    numbers: &[&str],
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT contract_no FROM contracts WHERE contract_no = ANY($1) ORDER BY contract_no",
+    )
+    .bind(numbers)
+    .fetch_all(conn)
+    .await
+}
+
+/// A contract an import signed, found again by its number (a repeated import).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct Imported {
+    pub(crate) contract_no: String,
+    pub(crate) contract_id: Uuid,
+    pub(crate) customer_id: Uuid,
+    /// Its receivables' ids in schedule order.
+    pub(crate) receivable_ids: Vec<Uuid>,
+}
+
+pub(crate) async fn imported(
+    conn: &mut PgConnection,
+    numbers: &[&str],
+) -> Result<Vec<Imported>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.contract_no, c.id AS contract_id, c.customer_id,
+                ARRAY(SELECT r.id FROM receivables r WHERE r.contract_id = c.id ORDER BY r.installment_no) AS receivable_ids
+         FROM contracts c WHERE c.contract_no = ANY($1)",
+    )
+    .bind(numbers)
+    .fetch_all(conn)
+    .await
+}
+
 /// One item of a signed schedule.
 pub(crate) struct NewReceivable {
     pub(crate) id: Uuid,

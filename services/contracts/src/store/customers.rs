@@ -43,6 +43,35 @@ pub(crate) async fn insert_customer(
         .map(|_| ())
 }
 
+/// Stores many new customers in one statement (ImportContracts, R-O5): (id, name, kind,
+/// sealed payer accounts).
+pub(crate) async fn insert_customers(
+    conn: &mut PgConnection,
+    all: &[(Uuid, &str, &str, &[String])],
+) -> Result<(), sqlx::Error> {
+    let ids: Vec<Uuid> = all.iter().map(|c| c.0).collect();
+    let names: Vec<&str> = all.iter().map(|c| c.1).collect();
+    let kinds: Vec<&str> = all.iter().map(|c| c.2).collect();
+    // Each customer's accounts as a JSON array: UNNEST takes no ragged two-dimensional array.
+    let accounts: Vec<String> = all
+        .iter()
+        .map(|c| serde_json::Value::from(c.3.to_vec()).to_string())
+        .collect();
+    sqlx::query(
+        "INSERT INTO customers (id, name, kind, payer_accounts)
+         SELECT u.i, u.n, u.k, ARRAY(SELECT jsonb_array_elements_text(u.a::jsonb))
+         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(i, n, k, a, o)
+         ORDER BY u.o",
+    )
+    .bind(&ids)
+    .bind(&names)
+    .bind(&kinds)
+    .bind(&accounts)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
 pub(crate) async fn set_payer_accounts(
     conn: &mut PgConnection,
     id: Uuid,

@@ -112,6 +112,10 @@ enum Command {
         settle_timeout_secs: u64,
         #[arg(long)]
         work_dir: Option<PathBuf>,
+        /// Sign the portfolio with ImportContracts, this many signings a call (0: each
+        /// with CreateCustomer and CreateContract, 32 at a time).
+        #[arg(long, default_value_t = 0)]
+        import_batch: usize,
     },
     /// Writes deploy/k8s/platform/kafka.yaml: the Strimzi KafkaTopics and KafkaUsers (with
     /// their ACLs) of production, from the same tables the local broker is set up from.
@@ -220,8 +224,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             no_durable,
             settle_timeout_secs,
             work_dir,
+            import_batch,
         } => {
             let options = devstack::load::LoadOptions {
+                import_batch,
                 payments,
                 lines_per_file,
                 rate,
@@ -236,13 +242,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string(&report)?);
             } else {
                 println!(
-                    "\nload: {} contracts at {:.0}/s; {} lines ({} placeable) in {} files{}\n\
+                    "\nload: {} contracts at {:.0}/s{} (every service had them after {:.1} s); {} lines ({} placeable) in {} files{}\n\
                      ingested {:.0} lines/s; {} payments confirmed end to end in {:.1} s: {:.0} payments/s\n\
                      latency file sent → confirmed → dunning stopped: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms \
                      (confirmed by contracts: p50 {:.0} ms, p99 {:.0} ms)\n\
                      PostgreSQL durable: {}; logs in {}",
                     report.contracts,
                     report.contracts_per_sec,
+                    if report.import_batch > 0 {
+                        format!(", imported {} a call", report.import_batch)
+                    } else {
+                        String::new()
+                    },
+                    report.portfolio_settled_secs,
                     report.lines,
                     report.lines_placeable,
                     report.files,

@@ -212,7 +212,7 @@ pub async fn run(options: FaultOptions, mut progress: impl FnMut(&str)) -> anyho
     let pools = pools(&stack)?;
 
     let setup_started = Instant::now();
-    setup(&clients, &plan, &pools, &mut progress).await?;
+    setup(&clients, &plan, &pools, 0, &mut progress).await?;
     let setup_secs = setup_started.elapsed().as_secs_f64();
 
     let storm_started = Instant::now();
@@ -284,19 +284,49 @@ pub(crate) fn pools(stack: &Stack) -> anyhow::Result<BTreeMap<String, PgPool>> {
 /// Creates the customers and contracts (8 at a time), runs the daily cycle that makes
 /// every installment overdue, and waits until payments knows every receivable and dunning
 /// has them all: the storm starts on a platform at rest. Returns how long creating the
-/// contracts took.
+/// contracts took and how long until every service had them (the daily cycle included).
 pub(crate) async fn setup(
     clients: &Clients,
     plan: &Plan,
     pools: &BTreeMap<String, PgPool>,
+    import_batch: usize,
     progress: &mut impl FnMut(&str),
-) -> anyhow::Result<Duration> {
+) -> anyhow::Result<(Duration, Duration)> {
     let started = Instant::now();
     let next = Arc::new(AtomicUsize::new(0));
     let contracts = Arc::new(plan.contracts.clone());
     let mut workers = tokio::task::JoinSet::new();
+    if import_batch > 0 {
+        // ImportContracts: the signings of an opening day sent as a sales system would,
+        // `import_batch` a call, two calls at a time.
+        let batches: Arc<Vec<Vec<plan::PlannedContract>>> = Arc::new(
+            plan.contracts
+                .chunks(import_batch)
+                .map(<[plan::PlannedContract]>::to_vec)
+                .collect(),
+        );
+        let next_batch = Arc::new(AtomicUsize::new(0));
+        for _ in 0..2 {
+            let (next, next_batch, batches, mut clients) = (
+                next.clone(),
+                next_batch.clone(),
+                batches.clone(),
+                clients.clone(),
+            );
+            workers.spawn(async move {
+                loop {
+                    let b = next_batch.fetch_add(1, Ordering::Relaxed);
+                    let Some(batch) = batches.get(b) else {
+                        return anyhow::Ok(());
+                    };
+                    import_signings(&mut clients, &format!("load-import-{b}"), batch).await?;
+                    next.fetch_add(batch.len(), Ordering::Relaxed);
+                }
+            });
+        }
+    }
     // Signing comes in bursts (R-O5: 500 customers at once on an opening day): 32 at a time.
-    for _ in 0..32 {
+    for _ in 0..if import_batch > 0 { 0 } else { 32 } {
         let (next, contracts, mut clients) = (next.clone(), contracts.clone(), clients.clone());
         workers.spawn(async move {
             loop {
@@ -306,12 +336,7 @@ pub(crate) async fn setup(
                 };
                 let customer = scenario::create_customer(&mut clients, &c.customer).await?;
                 let amount = c.installment.to_string();
-                let dues: Vec<String> = (0..plan::INSTALLMENTS)
-                    .map(|k| {
-                        let (y, m, d) = plan::FIRST_DUE;
-                        format!("{y:04}-{m:02}-{:02}", d + k)
-                    })
-                    .collect();
+                let dues = due_dates();
                 let installments: Vec<(&str, &str)> =
                     dues.iter().map(|d| (amount.as_str(), d.as_str())).collect();
                 scenario::create_contract(&mut clients, &customer, &c.contract_no, &installments)
@@ -370,7 +395,7 @@ pub(crate) async fn setup(
                 "setup: payments knows all {receivables} receivables and dunning has them, {:.0} s after the start",
                 started.elapsed().as_secs_f32()
             ));
-            return Ok(created);
+            return Ok((created, started.elapsed()));
         }
         if Instant::now() > deadline {
             anyhow::bail!(
@@ -385,6 +410,59 @@ pub(crate) async fn setup(
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
+}
+
+/// The due dates of every planned contract's installments.
+fn due_dates() -> Vec<String> {
+    (0..plan::INSTALLMENTS)
+        .map(|k| {
+            let (y, m, d) = plan::FIRST_DUE;
+            format!("{y:04}-{m:02}-{:02}", d + k)
+        })
+        .collect()
+}
+
+/// Signs `batch` with one ImportContracts call: each a new customer and their contract, as
+/// [`scenario::create_customer`] and [`scenario::create_contract`] sign them one by one.
+async fn import_signings(
+    clients: &mut Clients,
+    key: &str,
+    batch: &[plan::PlannedContract],
+) -> anyhow::Result<()> {
+    let dues = due_dates();
+    let signings = batch
+        .iter()
+        .map(|c| contracts::ImportedSigning {
+            customer: Some(contracts::CreateCustomerRequest {
+                name: c.customer.clone(),
+                kind: contracts::CustomerKind::Person as i32,
+                ..Default::default()
+            }),
+            contract: Some(contracts::CreateContractRequest {
+                contract_no: c.contract_no.clone(),
+                currency: "CNY".to_owned(),
+                installments: dues
+                    .iter()
+                    .map(|due| contracts::Installment {
+                        amount: c.installment.to_string(),
+                        due_date: due.clone(),
+                        ..Default::default()
+                    })
+                    .collect(),
+                escrow_account: scenario::ESCROW_ACCOUNT.to_owned(),
+                ..Default::default()
+            }),
+        })
+        .collect();
+    clients
+        .contracts
+        .import_contracts(contracts::ImportContractsRequest {
+            idempotency_key: key.to_owned(),
+            signings,
+        })
+        .await
+        .context("ImportContracts")?;
+    Ok(())
 }
 
 fn cycle_summary(cycle: &contracts::RunDailyCycleResponse) -> String {

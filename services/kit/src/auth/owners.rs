@@ -193,6 +193,17 @@ pub async fn record_signed(
             rows.push((customer_id, &s.contract_id, &s.owner, &s.owner_team));
         }
     }
+    record_all(tx, &rows).await?;
+    Ok(())
+}
+
+/// Records many owners, (customer, scope key: [`CUSTOMER_KEY`] or a contract id, owner,
+/// team), in one statement: what [`record`] does for each in turn, the later one standing
+/// where a key repeats.
+pub async fn record_all(
+    tx: &mut PgConnection,
+    rows: &[(Uuid, &str, &str, &str)],
+) -> Result<(), sqlx::Error> {
     // ON CONFLICT may touch a row once per statement: the last word per key.
     let mut last = std::collections::HashMap::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
@@ -222,8 +233,8 @@ pub async fn record_signed(
     .bind(&owners)
     .bind(&teams)
     .execute(tx)
-    .await?;
-    Ok(())
+    .await
+    .map(drop)
 }
 
 #[cfg(test)]

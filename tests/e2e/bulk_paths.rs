@@ -160,6 +160,44 @@ async fn partial_payments_of_one_file_are_booked_in_order_once_r_p2_r_p5_r_p10_r
         );
     }
 
+    // Scoring learned each booked allocation once, late (paid after its due date), and the
+    // two installments paid in full are closed in its features (issue 16: its runs of
+    // payments are the one-by-one rules).
+    let scoring_db = sqlx::PgPool::connect(&stack.database_urls["scoring"])
+        .await
+        .or_logs(&stack);
+    eventually("scoring learned the payments", EVENTUALLY, || {
+        let pool = scoring_db.clone();
+        let receivables: Vec<uuid::Uuid> = contract
+            .receivables
+            .iter()
+            .filter_map(|r| r.receivable_id.parse().ok())
+            .collect();
+        async move {
+            let (n, late, sum): (i64, i64, Option<Decimal>) = sqlx::query_as(
+                "SELECT count(*), count(*) FILTER (WHERE late), sum(amount)
+                 FROM scoring.receivable_payments WHERE receivable_id = ANY($1)",
+            )
+            .bind(&receivables)
+            .fetch_one(&pool)
+            .await?;
+            let open: Vec<bool> = sqlx::query_scalar(
+                "SELECT is_open FROM scoring.receivable_features WHERE receivable_id = ANY($1)
+                 ORDER BY due_date",
+            )
+            .bind(&receivables)
+            .fetch_all(&pool)
+            .await?;
+            Ok((n == 7
+                && late == 7
+                && sum == Some(Decimal::new(2250, 0))
+                && open == [false, false, true])
+            .then_some(()))
+        }
+    })
+    .await
+    .or_logs(&stack);
+
     // Payments' read model ends where contracts is, nothing left reserved.
     eventually("nothing left pending in payments", EVENTUALLY, || {
         let pool = payments_db.clone();
@@ -310,6 +348,19 @@ async fn a_run_of_signed_contracts_is_learned_as_one_by_one_r_d1_r_o3_r_o4_r_o7_
     let payments_db = sqlx::PgPool::connect(&stack.database_urls["payments"])
         .await
         .or_logs(&stack);
+    eventually("payments knows every installment", EVENTUALLY, || {
+        let pool = payments_db.clone();
+        async move {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT count(*) FROM payments.open_receivables WHERE contract_no LIKE 'HT-RUN-%'",
+            )
+            .fetch_one(&pool)
+            .await?;
+            Ok((usize::try_from(n).ok() == Some(receivables)).then_some(()))
+        }
+    })
+    .await
+    .or_logs(&stack);
     type Row = (String, i32, Decimal, Vec<String>, Vec<String>);
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT contract_no, installment_no, open_amount, payer_account_indexes, payer_accounts_masked
@@ -330,17 +381,73 @@ async fn a_run_of_signed_contracts_is_learned_as_one_by_one_r_d1_r_o3_r_o4_r_o7_
             "{no} {n}: {indexes:?}"
         );
     }
-    // The ledger has them: a payment from the payer's account naming the contract applies.
-    let paid = bank_csv(&[[
-        "2027-01-08",
-        "800.00",
-        "CNY",
-        "签约客户3",
-        "6222021000008803",
-        "HT-RUN-3-0",
-    ]]);
-    let ingested = scenario::ingest(&mut clients, "run-paid.csv", paid)
+    // The ledger has them: payments from the payers' accounts naming the contracts apply,
+    // the first installment of every contract, on time. Scoring is down meanwhile, so it
+    // takes the confirmations in runs too.
+    stack.kill("scoring").or_logs(&stack);
+    let contract_nos: Vec<(usize, String)> = (0..6)
+        .flat_map(|n| (0..if n == 0 { 2 } else { 1 }).map(move |k| (n, format!("HT-RUN-{n}-{k}"))))
+        .collect();
+    let lines: Vec<(String, String, String)> = contract_nos
+        .iter()
+        .map(|(n, no)| {
+            (
+                format!("签约客户{n}"),
+                format!("62220210000088{n:02}"),
+                no.clone(),
+            )
+        })
+        .collect();
+    let rows: Vec<[&str; 6]> = lines
+        .iter()
+        .map(|(name, account, no)| ["2027-01-08", "800.00", "CNY", name, account, no])
+        .collect();
+    let ingested = scenario::ingest(&mut clients, "run-paid.csv", bank_csv(&rows))
         .await
         .or_logs(&stack);
-    assert_eq!(ingested.payments_matched, 1, "{ingested:?}");
+    assert_eq!(ingested.payments_matched, 7, "{ingested:?}");
+    let paid_items: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT receivable_id FROM payments.open_receivables
+         WHERE contract_no LIKE 'HT-RUN-%' AND installment_no = 1",
+    )
+    .fetch_all(&payments_db)
+    .await
+    .or_logs(&stack);
+    assert_eq!(paid_items.len(), 7);
+    eventually("contracts confirmed the seven", EVENTUALLY, || {
+        let pool = payments_db.clone();
+        async move {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT count(*) FROM payments.payments WHERE reconciled_at IS NOT NULL AND reference LIKE 'HT-RUN-%'",
+            )
+            .fetch_one(&pool)
+            .await?;
+            Ok((n == 7).then_some(()))
+        }
+    })
+    .await
+    .or_logs(&stack);
+    stack.restart("scoring").await.or_logs(&stack);
+
+    // Scoring learns each once, on time (booked before the due date), the installment
+    // closed.
+    let scoring_db = sqlx::PgPool::connect(&stack.database_urls["scoring"])
+        .await
+        .or_logs(&stack);
+    eventually("scoring learned the payments", EVENTUALLY, || {
+        let (pool, items) = (scoring_db.clone(), paid_items.clone());
+        async move {
+            let rows: Vec<(bool, Decimal, bool)> = sqlx::query_as(
+                "SELECT p.late, p.amount, f.is_open FROM scoring.receivable_payments p
+                 JOIN scoring.receivable_features f ON f.receivable_id = p.receivable_id
+                 WHERE p.receivable_id = ANY($1)",
+            )
+            .bind(&items)
+            .fetch_all(&pool)
+            .await?;
+            Ok((rows == [(false, Decimal::new(800, 0), false); 7]).then_some(()))
+        }
+    })
+    .await
+    .or_logs(&stack);
 }

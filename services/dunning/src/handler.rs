@@ -39,9 +39,10 @@ impl Handler for Events {
 
     fn together(&self, event_type: &str) -> bool {
         // Issue 16: a run of payments stops dunning in a few statements, a run of signed
-        // contracts is taken in in four.
+        // contracts is taken in in four, a run of grade changes in two.
         event_type == kit::events::type_name::<events::AllocationApplied>()
             || event_type == kit::events::type_name::<events::ContractSigned>()
+            || event_type == kit::events::type_name::<events::GradeChanged>()
     }
 
     async fn handle_run(
@@ -52,6 +53,9 @@ impl Handler for Events {
         let together = match events.first().map(|e| e.envelope.event_type.as_str()) {
             Some(t) if t == kit::events::type_name::<events::ContractSigned>() => {
                 crate::contract_runs::apply(tx, events).await
+            }
+            Some(t) if t == kit::events::type_name::<events::GradeChanged>() => {
+                grades_changed(tx, events).await
             }
             _ => crate::payment_runs::apply(&self.outbox, tx, events).await,
         };
@@ -248,6 +252,36 @@ impl Handler for Events {
             Ok(())
         }
     }
+}
+
+/// A run of grade changes: each customer's last grade, in two statements (what
+/// `set_grade` does for each in turn); false, with nothing written, when one does not decode.
+async fn grades_changed(
+    tx: &mut PgConnection,
+    events: &[&IncomingEvent],
+) -> Result<bool, HandleError> {
+    let mut changed = Vec::with_capacity(events.len());
+    for event in events {
+        let Ok(c) = event.decode::<events::GradeChanged>() else {
+            return Ok(false);
+        };
+        let Ok(customer_id) = Uuid::parse_str(&c.customer_id) else {
+            return Ok(false);
+        };
+        changed.push((customer_id, c.grade));
+    }
+    let mut last: std::collections::HashMap<Uuid, usize> = std::collections::HashMap::new();
+    for (i, (customer_id, _)) in changed.iter().enumerate() {
+        last.insert(*customer_id, i);
+    }
+    let grades: Vec<(Uuid, &str)> = changed
+        .iter()
+        .enumerate()
+        .filter(|(i, (c, _))| last.get(c) == Some(i))
+        .map(|(_, (c, g))| (*c, g.as_str()))
+        .collect();
+    store::cases::set_grades(tx, &grades).await?;
+    Ok(true)
 }
 
 impl Events {

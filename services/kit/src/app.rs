@@ -127,6 +127,7 @@ impl App {
             handler,
             max_attempts: self.config.consumer_max_attempts.max(1),
             batch_max: self.config.consumer_batch_max.max(1),
+            batch_linger: self.config.consumer_batch_linger,
             stalls: self.stalls.clone(),
         };
         self.tasks.spawn(task.run(self.shutdown.clone()));

@@ -310,6 +310,8 @@ pub struct ConsumerTask<H> {
     pub(crate) max_attempts: u32,
     /// At most this many waiting messages are applied in one transaction.
     pub(crate) batch_max: usize,
+    /// How long a batch waits for more messages after its first (`CONSUMER_BATCH_LINGER_MS`).
+    pub(crate) batch_linger: Duration,
     pub(crate) stalls: Stalls,
 }
 
@@ -364,10 +366,12 @@ impl<H: Handler> ConsumerTask<H> {
             };
             match message {
                 Ok(first) => {
-                    // Group commit: whatever else is already waiting joins this batch.
+                    // Group commit: whatever else is already waiting, or arrives within the
+                    // linger, joins this batch.
                     let mut batch = vec![first];
+                    let until = tokio::time::Instant::now() + self.batch_linger;
                     while batch.len() < self.batch_max {
-                        match tokio::time::timeout(Duration::ZERO, self.consumer.recv()).await {
+                        match tokio::time::timeout_at(until, self.consumer.recv()).await {
                             Ok(Ok(message)) => batch.push(message),
                             Ok(Err(error)) => {
                                 tracing::warn!(%error, "kafka consumer error");

@@ -4,6 +4,8 @@
 //! id is skipped); every write below is also keyed by the fact's own id, so a copy with a new
 //! event id counts once too. Emitted: `GradeChanged` (see [`crate::rescore`]).
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
@@ -120,11 +122,15 @@ impl Handler for Events {
     ) -> Result<(), (usize, HandleError)> {
         let mut customers: Vec<Uuid> = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        for (i, event) in events.iter().enumerate() {
-            if let Some(customer_id) = self.learn(tx, event).await.map_err(|e| (i, e))?
-                && seen.insert(customer_id)
-            {
-                customers.push(customer_id);
+        if let Some(paid) = payments_together(tx, events).await.map_err(|e| (0, e))? {
+            customers = paid;
+        } else {
+            for (i, event) in events.iter().enumerate() {
+                if let Some(customer_id) = self.learn(tx, event).await.map_err(|e| (i, e))?
+                    && seen.insert(customer_id)
+                {
+                    customers.push(customer_id);
+                }
             }
         }
         let Some(first) = events.first() else {
@@ -142,6 +148,61 @@ impl Handler for Events {
             .map_err(|e| (0, e.into()))?;
         Ok(())
     }
+}
+
+/// A run of payments learned in three statements (issue 16): what `allocation_applied`
+/// does for each in turn. The customers to rescore, in the order first paid; `None`, with
+/// nothing written, when the run is not the usual one (an event that does not parse, an
+/// allocation or receivable twice, an older producer's event without what stays open).
+async fn payments_together(
+    tx: &mut PgConnection,
+    events: &[&IncomingEvent],
+) -> Result<Option<Vec<Uuid>>, HandleError> {
+    let applied = kit::events::type_name::<events::AllocationApplied>();
+    let mut payments = Vec::with_capacity(events.len());
+    let (mut allocations, mut receivables) = (HashSet::new(), HashSet::new());
+    for event in events {
+        if event.envelope.event_type != applied {
+            return Ok(None);
+        }
+        let Ok(e) = event.decode::<events::AllocationApplied>() else {
+            return Ok(None);
+        };
+        if e.repeat {
+            // Contracts answering a re-driven proposal: the first answer was seen.
+            continue;
+        }
+        let parsed = (|| {
+            Some(Payment {
+                allocation_id: Uuid::parse_str(&e.allocation_id).ok()?,
+                customer_id: Uuid::parse_str(&e.customer_id).ok()?,
+                receivable_id: Uuid::parse_str(&e.receivable_id).ok()?,
+                amount: amount("amount", e.amount.as_ref())
+                    .ok()?
+                    .unwrap_or_default(),
+                booking_date: NaiveDate::parse_from_str(&e.booking_date, "%Y-%m-%d").ok()?,
+                open_after: Some(amount("open_amount_after", e.open_amount_after.as_ref()).ok()??),
+                paid_in_full: e.paid_in_full,
+            })
+        })();
+        let Some(payment) = parsed else {
+            return Ok(None);
+        };
+        if !allocations.insert(payment.allocation_id) || !receivables.insert(payment.receivable_id)
+        {
+            return Ok(None);
+        }
+        payments.push(payment);
+    }
+    let fresh = features::record_payments(tx, &payments).await?;
+    let mut customers = Vec::new();
+    let mut seen = HashSet::new();
+    for p in payments.iter().filter(|p| fresh.contains(&p.allocation_id)) {
+        if seen.insert(p.customer_id) {
+            customers.push(p.customer_id);
+        }
+    }
+    Ok(Some(customers))
 }
 
 impl Events {

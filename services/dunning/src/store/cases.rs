@@ -273,6 +273,31 @@ pub async fn set_grade(
         .map(drop)
 }
 
+/// [`set_grade`] for a run of grade changes in two statements; `grades` names each
+/// customer once (the last grade of the run, as one by one would leave it).
+pub async fn set_grades(tx: &mut PgConnection, grades: &[(Uuid, &str)]) -> Result<(), sqlx::Error> {
+    let customers: Vec<Uuid> = grades.iter().map(|g| g.0).collect();
+    let values: Vec<&str> = grades.iter().map(|g| g.1).collect();
+    sqlx::query(
+        "INSERT INTO customer_grades (customer_id, grade)
+         SELECT * FROM UNNEST($1::uuid[], $2::text[])
+         ON CONFLICT (customer_id) DO UPDATE SET grade = EXCLUDED.grade",
+    )
+    .bind(&customers)
+    .bind(&values)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE cases c SET grade = u.g FROM UNNEST($1::uuid[], $2::text[]) AS u(c, g)
+         WHERE c.customer_id = u.c AND c.status = 'active'",
+    )
+    .bind(&customers)
+    .bind(&values)
+    .execute(tx)
+    .await
+    .map(drop)
+}
+
 /// Whether the receivable was handed to legal (R-L5).
 pub async fn in_legal(tx: &mut PgConnection, receivable_id: Uuid) -> Result<bool, sqlx::Error> {
     Ok(sqlx::query_scalar::<_, Uuid>(

@@ -170,6 +170,82 @@ pub async fn record_payment(tx: &mut PgConnection, p: &Payment) -> Result<bool, 
     Ok(true)
 }
 
+/// [`record_payment`] for a run of payments in three statements (issue 16). The run names
+/// each allocation and each receivable once and says what stays open on each (the caller
+/// checks); returns the allocations that were new.
+pub async fn record_payments(
+    tx: &mut PgConnection,
+    payments: &[Payment],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    let allocations: Vec<Uuid> = payments.iter().map(|p| p.allocation_id).collect();
+    let customers: Vec<Uuid> = payments.iter().map(|p| p.customer_id).collect();
+    let receivables: Vec<Uuid> = payments.iter().map(|p| p.receivable_id).collect();
+    let amounts: Vec<Decimal> = payments.iter().map(|p| p.amount).collect();
+    let dates: Vec<NaiveDate> = payments.iter().map(|p| p.booking_date).collect();
+    let fresh: Vec<Uuid> = sqlx::query_scalar(
+        "INSERT INTO receivable_payments (allocation_id, customer_id, receivable_id, amount, booking_date, late)
+         SELECT u.a, u.c, u.r, u.m, u.b, COALESCE(u.b > f.due_date, FALSE)
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::numeric[], $5::date[]) WITH ORDINALITY AS u(a, c, r, m, b, n)
+         LEFT JOIN receivable_features f ON f.receivable_id = u.r
+         ORDER BY u.n
+         ON CONFLICT (allocation_id) DO NOTHING
+         RETURNING allocation_id",
+    )
+    .bind(&allocations)
+    .bind(&customers)
+    .bind(&receivables)
+    .bind(&amounts)
+    .bind(&dates)
+    .fetch_all(&mut *tx)
+    .await?;
+    let new: Vec<&Payment> = payments
+        .iter()
+        .filter(|p| fresh.contains(&p.allocation_id))
+        .collect();
+    if new.is_empty() {
+        return Ok(fresh);
+    }
+    let receivables: Vec<Uuid> = new.iter().map(|p| p.receivable_id).collect();
+    let customers: Vec<Uuid> = new.iter().map(|p| p.customer_id).collect();
+    let in_full: Vec<bool> = new.iter().map(|p| p.paid_in_full).collect();
+    let open_after: Vec<Option<Decimal>> = new.iter().map(|p| p.open_after).collect();
+    sqlx::query(
+        "INSERT INTO receivable_features (receivable_id, customer_id, is_open, open_amount)
+         SELECT u.r, u.c, NOT u.f, COALESCE(u.o, 0)
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::bool[], $4::numeric[]) AS u(r, c, f, o)
+         ON CONFLICT (receivable_id) DO UPDATE
+           SET is_open = receivable_features.is_open AND EXCLUDED.is_open,
+               days_overdue = CASE WHEN NOT EXCLUDED.is_open THEN 0 ELSE receivable_features.days_overdue END,
+               open_amount = COALESCE(EXCLUDED.open_amount, receivable_features.open_amount)",
+    )
+    .bind(&receivables)
+    .bind(&customers)
+    .bind(&in_full)
+    .bind(&open_after)
+    .execute(&mut *tx)
+    .await?;
+    // The latest business date per customer: GREATEST over the run, as one by one.
+    let mut latest: HashMap<Uuid, NaiveDate> = HashMap::new();
+    for p in &new {
+        latest
+            .entry(p.customer_id)
+            .and_modify(|d| *d = (*d).max(p.booking_date))
+            .or_insert(p.booking_date);
+    }
+    let (customers, dates): (Vec<Uuid>, Vec<NaiveDate>) = latest.into_iter().unzip();
+    sqlx::query(
+        "INSERT INTO customer_features (customer_id, latest_business_date)
+         SELECT * FROM UNNEST($1::uuid[], $2::date[])
+         ON CONFLICT (customer_id) DO UPDATE
+           SET latest_business_date = GREATEST(customer_features.latest_business_date, EXCLUDED.latest_business_date)",
+    )
+    .bind(&customers)
+    .bind(&dates)
+    .execute(tx)
+    .await?;
+    Ok(fresh)
+}
+
 /// The latest business date seen for the customer (end of the payment-history window).
 async fn touch_business_date(
     tx: &mut PgConnection,

@@ -287,6 +287,15 @@ pub async fn set_grades(tx: &mut PgConnection, grades: &[(Uuid, &str)]) -> Resul
     .bind(&values)
     .execute(&mut *tx)
     .await?;
+    // The cases locked in customer order first, as the day run and a run of payments lock
+    // them: an UPDATE's own order is the plan's, and two orders deadlock.
+    sqlx::query(
+        "SELECT id FROM cases WHERE customer_id = ANY($1) AND status = 'active'
+         ORDER BY customer_id FOR UPDATE",
+    )
+    .bind(&customers)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query(
         "UPDATE cases c SET grade = u.g FROM UNNEST($1::uuid[], $2::text[]) AS u(c, g)
          WHERE c.customer_id = u.c AND c.status = 'active'",

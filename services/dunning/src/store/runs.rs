@@ -94,7 +94,8 @@ pub async fn payments_learned(tx: &mut PgConnection, run: &[Paid<'_>]) -> Result
 }
 
 /// `cases::case_of_open_item` for many (customer, receivable): the active case and the
-/// item's days overdue of those in one, cases locked in id order.
+/// item's days overdue of those in one, cases locked in customer order (the order the day
+/// run and a run of grade changes lock them in, so they do not deadlock each other).
 pub async fn cases_of_open_items(
     tx: &mut PgConnection,
     items: &[(Uuid, Uuid)],
@@ -106,7 +107,7 @@ pub async fn cases_of_open_items(
          FROM cases c JOIN case_items i ON i.case_id = c.id
          JOIN UNNEST($1::uuid[], $2::uuid[]) AS u(cu, r) ON c.customer_id = u.cu AND i.receivable_id = u.r
          WHERE c.status = 'active' AND i.status = 'open'
-         ORDER BY c.id
+         ORDER BY c.customer_id
          FOR UPDATE OF c",
     )
     .bind(&customers)

@@ -55,6 +55,8 @@ pub(crate) struct NewCustomer {
     /// `person` or `company`, as stored.
     pub(crate) kind: &'static str,
     pub(crate) sealed: Vec<String>,
+    /// The same accounts in clear, for their blind indexes and masked forms in events.
+    pub(crate) accounts: Vec<String>,
 }
 
 impl Api {
@@ -81,6 +83,7 @@ impl Api {
             ));
         }
         let mut sealed = Vec::with_capacity(request.payer_accounts.len());
+        let mut accounts = Vec::with_capacity(request.payer_accounts.len());
         let mut seen = Vec::with_capacity(request.payer_accounts.len());
         for (i, a) in request.payer_accounts.iter().enumerate() {
             let a = wire::account(&format!("payer_accounts[{i}]"), a)?;
@@ -88,9 +91,15 @@ impl Api {
             if !seen.contains(&index) {
                 seen.push(index);
                 sealed.push(self.pii.seal(&a).map_err(unexpected)?);
+                accounts.push(a);
             }
         }
-        Ok(NewCustomer { name, kind, sealed })
+        Ok(NewCustomer {
+            name,
+            kind,
+            sealed,
+            accounts,
+        })
     }
 
     fn amendments(&self) -> amendments::Context<'_> {
@@ -204,7 +213,9 @@ impl ContractsService for Api {
             &request.owner,
             &request.owner_team,
         )?;
-        let NewCustomer { name, kind, sealed } = self.validate_customer(&request)?;
+        let NewCustomer {
+            name, kind, sealed, ..
+        } = self.validate_customer(&request)?;
         let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
         let id = Uuid::now_v7();
         let id = match claim_idempotency_key(&mut tx, "create_customer", &key, &request, id).await?

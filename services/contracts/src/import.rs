@@ -233,13 +233,11 @@ impl Api {
                 Some((id, new, owner, team)) => {
                     new_customers.push((*id, &new.name, new.kind, &new.sealed));
                     owner_rows.push((*id, CUSTOMER_KEY, owner, team));
-                    let accounts = new
-                        .sealed
-                        .iter()
-                        .map(|a| self.pii.open(a))
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(unexpected)?;
-                    (new.name.clone(), accounts, (owner.clone(), team.clone()))
+                    (
+                        new.name.clone(),
+                        new.accounts.clone(),
+                        (owner.clone(), team.clone()),
+                    )
                 }
                 None => {
                     let known = known.get(&customer_id).ok_or_else(|| {

@@ -2,7 +2,7 @@
 //! write is keyed by the fact's own id (receivable, allocation, promise, dispute, case), so an
 //! event delivered twice, even under a new event id, counts once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -176,13 +176,13 @@ pub async fn record_payment(tx: &mut PgConnection, p: &Payment) -> Result<bool, 
 pub async fn record_payments(
     tx: &mut PgConnection,
     payments: &[Payment],
-) -> Result<Vec<Uuid>, sqlx::Error> {
+) -> Result<HashSet<Uuid>, sqlx::Error> {
     let allocations: Vec<Uuid> = payments.iter().map(|p| p.allocation_id).collect();
     let customers: Vec<Uuid> = payments.iter().map(|p| p.customer_id).collect();
     let receivables: Vec<Uuid> = payments.iter().map(|p| p.receivable_id).collect();
     let amounts: Vec<Decimal> = payments.iter().map(|p| p.amount).collect();
     let dates: Vec<NaiveDate> = payments.iter().map(|p| p.booking_date).collect();
-    let fresh: Vec<Uuid> = sqlx::query_scalar(
+    let fresh: HashSet<Uuid> = sqlx::query_scalar::<_, Uuid>(
         "INSERT INTO receivable_payments (allocation_id, customer_id, receivable_id, amount, booking_date, late)
          SELECT u.a, u.c, u.r, u.m, u.b, COALESCE(u.b > f.due_date, FALSE)
          FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::numeric[], $5::date[]) WITH ORDINALITY AS u(a, c, r, m, b, n)
@@ -197,7 +197,9 @@ pub async fn record_payments(
     .bind(&amounts)
     .bind(&dates)
     .fetch_all(&mut *tx)
-    .await?;
+    .await?
+    .into_iter()
+    .collect();
     let new: Vec<&Payment> = payments
         .iter()
         .filter(|p| fresh.contains(&p.allocation_id))

@@ -451,3 +451,193 @@ async fn a_run_of_signed_contracts_is_learned_as_one_by_one_r_d1_r_o3_r_o4_r_o7_
     .await
     .or_logs(&stack);
 }
+
+/// Issue 16: dunning and legal take a run of the daily cycle's overdue reports together
+/// (overdue runs). What they learn must be what one by one learns: each debtor's one active
+/// case (R-D3), kept where one is open and opened on the report's day otherwise, at the grade
+/// scoring gave; each item with what contracts says is owed on it, the late fee apart
+/// (R-D12), and its days overdue; each balance counted as overdue once (R-O7); every report
+/// counted for the day, so the day's ladder runs (R-D3); legal's figures for each item (the
+/// claim a later case would make, R-L1).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_of_overdue_reports_is_learned_as_one_by_one_r_d3_r_d12_r_l1_r_o7() {
+    let (mut stack, mut clients) = start().await;
+    const FEE: &str =
+        r#"{"name": "1 per mille a day", "accrual": {"kind": "flat_daily", "daily_rate": "1‰"}}"#;
+    // Four debtors fall overdue on 2026-02-11 while dunning is up (cases open one by one),
+    // two more only by 2026-03-11; every other one pays a late fee.
+    let mut customers = Vec::new();
+    let mut contracts = Vec::new();
+    for n in 0..6 {
+        let customer = scenario::create_customer(&mut clients, &format!("逾期客户{n}"))
+            .await
+            .or_logs(&stack);
+        let installments: &[(&str, &str)] = if n < 4 {
+            &[("1000.00", "2026-01-10"), ("1000.00", "2026-02-20")]
+        } else {
+            &[("1000.00", "2026-02-20"), ("1000.00", "2026-03-01")]
+        };
+        let contract = scenario::create_contract_with_policy(
+            &mut clients,
+            &customer,
+            &format!("HT-OVERDUE-{n}"),
+            installments,
+            if n % 2 == 0 { FEE } else { "" },
+        )
+        .await
+        .or_logs(&stack);
+        customers.push(customer);
+        contracts.push(contract);
+    }
+    let ids: Vec<uuid::Uuid> = customers
+        .iter()
+        .map(|c| c.parse().expect("a customer id is a UUID"))
+        .collect();
+    let dunning_db = sqlx::PgPool::connect(&stack.database_urls["dunning"])
+        .await
+        .or_logs(&stack);
+    scenario::run_cycle(&mut clients, "2026-02-11")
+        .await
+        .or_logs(&stack);
+    eventually("dunning opened four cases", EVENTUALLY, || {
+        let (pool, ids) = (dunning_db.clone(), ids.clone());
+        async move {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT count(*) FROM dunning.cases WHERE customer_id = ANY($1) AND status = 'active'",
+            )
+            .bind(&ids)
+            .fetch_one(&pool)
+            .await?;
+            Ok((n == 4).then_some(()))
+        }
+    })
+    .await
+    .or_logs(&stack);
+    let before: Vec<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as(
+        "SELECT customer_id, id FROM dunning.cases WHERE customer_id = ANY($1) AND status = 'active'",
+    )
+    .bind(&ids)
+    .fetch_all(&dunning_db)
+    .await
+    .or_logs(&stack);
+
+    // Dunning and legal are down while the next day's cycle reports twelve items overdue,
+    // so they find the reports waiting and take them in runs.
+    stack.kill("dunning").or_logs(&stack);
+    stack.kill("legal").or_logs(&stack);
+    scenario::run_cycle(&mut clients, "2026-03-11")
+        .await
+        .or_logs(&stack);
+    stack.restart("legal").await.or_logs(&stack);
+    stack.restart("dunning").await.or_logs(&stack);
+
+    // R-D3: every report counted, so the day's ladder ran.
+    eventually("dunning ran the ladder of 2026-03-11", EVENTUALLY, || {
+        let pool = dunning_db.clone();
+        async move {
+            let status: Option<String> = sqlx::query_scalar(
+                "SELECT status FROM dunning.ladder_days WHERE business_date = '2026-03-11'",
+            )
+            .fetch_optional(&pool)
+            .await?;
+            Ok((status.as_deref() == Some("done")).then_some(()))
+        }
+    })
+    .await
+    .or_logs(&stack);
+
+    // One active case each: the four kept, two opened on the day, at the grade dunning
+    // knows for the debtor.
+    let cases: Vec<(uuid::Uuid, uuid::Uuid, chrono::NaiveDate, String, String)> = sqlx::query_as(
+        "SELECT c.customer_id, c.id, c.opened_on, c.grade, COALESCE(g.grade, '')
+         FROM dunning.cases c LEFT JOIN dunning.customer_grades g ON g.customer_id = c.customer_id
+         WHERE c.customer_id = ANY($1) AND c.status = 'active' ORDER BY c.customer_id",
+    )
+    .bind(&ids)
+    .fetch_all(&dunning_db)
+    .await
+    .or_logs(&stack);
+    assert_eq!(cases.len(), 6, "{cases:?}");
+    for (customer, case, opened_on, grade, known) in &cases {
+        let n = ids.iter().position(|i| i == customer).unwrap_or(usize::MAX);
+        let kept = before.iter().find(|(c, _)| c == customer).map(|(_, id)| id);
+        let day = if n < 4 { "2026-02-11" } else { "2026-03-11" };
+        assert_eq!(opened_on.to_string(), day, "customer {n}");
+        if n < 4 {
+            assert_eq!(kept, Some(case), "customer {n} keeps its case");
+        }
+        assert_eq!(
+            grade, known,
+            "customer {n}: the case carries the debtor's grade"
+        );
+    }
+
+    // Each item as contracts reports it: owed apart from the late fee, the late fee, the
+    // principal, the days overdue; each balance counted as overdue once on the day (R-O7);
+    // legal's figures the same.
+    let legal_db = sqlx::PgPool::connect(&stack.database_urls["legal"])
+        .await
+        .or_logs(&stack);
+    for (n, contract) in contracts.iter().enumerate() {
+        let reported = scenario::receivables(&mut clients, &contract.contract_id)
+            .await
+            .or_logs(&stack);
+        assert_eq!(reported.len(), 2);
+        for r in &reported {
+            let owed = kit::wire::parse_owed(r.owed.as_ref().expect("contracts reports owed"))
+                .expect("owed figures parse");
+            let id: uuid::Uuid = r.receivable_id.parse().expect("a receivable id is a UUID");
+            let item: (uuid::Uuid, Decimal, Decimal, Decimal, i32, String) = sqlx::query_as(
+                "SELECT c.customer_id, i.open_amount, i.late_fee, i.principal, i.days_overdue, i.status
+                 FROM dunning.case_items i JOIN dunning.cases c ON c.id = i.case_id
+                 WHERE i.receivable_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&dunning_db)
+            .await
+            .or_logs(&stack);
+            assert_eq!(
+                item,
+                (
+                    ids[n],
+                    owed.total() - owed.late_fee,
+                    owed.late_fee,
+                    owed.principal,
+                    i32::try_from(r.days_overdue).unwrap_or(-1),
+                    "open".to_owned()
+                ),
+                "customer {n}, installment {}",
+                r.installment_no
+            );
+            assert_eq!(
+                owed.late_fee.is_zero(),
+                n % 2 == 1,
+                "customer {n}: {owed:?}"
+            );
+            let balances: Vec<Decimal> = sqlx::query_scalar(
+                "SELECT owed FROM dunning.kpi_balances
+                 WHERE receivable_id = $1 AND kind = 'overdue' AND on_date = '2026-03-11'",
+            )
+            .bind(id)
+            .fetch_all(&dunning_db)
+            .await
+            .or_logs(&stack);
+            assert_eq!(balances, [owed.total()], "customer {n}");
+            eventually("legal learned the figures", EVENTUALLY, || {
+                let pool = legal_db.clone();
+                async move {
+                    let row: Option<(Decimal, Decimal, Decimal)> = sqlx::query_as(
+                        "SELECT open_amount, late_fee, principal FROM legal.receivable_balances
+                         WHERE receivable_id = $1",
+                    )
+                    .bind(id)
+                    .fetch_optional(&pool)
+                    .await?;
+                    Ok((row == Some((owed.total(), owed.late_fee, owed.principal))).then_some(()))
+                }
+            })
+            .await
+            .or_logs(&stack);
+        }
+    }
+}

@@ -39,8 +39,10 @@ impl Handler for Events {
 
     fn together(&self, event_type: &str) -> bool {
         // Issue 16: a run of payments stops dunning in a few statements, a run of signed
-        // contracts is taken in in four, a run of grade changes in two.
+        // contracts is taken in in four, a run of grade changes in two, a run of the daily
+        // cycle's overdue reports in six.
         event_type == kit::events::type_name::<events::AllocationApplied>()
+            || event_type == kit::events::type_name::<events::ReceivableOverdue>()
             || event_type == kit::events::type_name::<events::ContractSigned>()
             || event_type == kit::events::type_name::<events::GradeChanged>()
     }
@@ -56,6 +58,9 @@ impl Handler for Events {
             }
             Some(t) if t == kit::events::type_name::<events::GradeChanged>() => {
                 grades_changed(tx, events).await
+            }
+            Some(t) if t == kit::events::type_name::<events::ReceivableOverdue>() => {
+                crate::overdue_runs::apply(tx, events).await
             }
             _ => crate::payment_runs::apply(&self.outbox, tx, events).await,
         };

@@ -28,6 +28,7 @@ pub mod domain;
 mod handler;
 pub mod notice;
 pub mod outreach;
+mod overdue_runs;
 mod payment_runs;
 mod plans;
 pub mod policy;

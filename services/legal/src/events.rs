@@ -250,8 +250,10 @@ impl Handler for Events {
     }
 
     fn together(&self, event_type: &str) -> bool {
-        // Issue 16: a run of payments on items no open case claims is taken in two statements.
+        // Issue 16: a run of payments, or of the daily cycle's overdue reports, on items no
+        // open case claims is taken in two statements.
         event_type == kit::events::type_name::<events::AllocationApplied>()
+            || event_type == kit::events::type_name::<events::ReceivableOverdue>()
     }
 
     async fn handle_run(
@@ -259,7 +261,7 @@ impl Handler for Events {
         tx: &mut PgConnection,
         events: &[&IncomingEvent],
     ) -> Result<(), (usize, HandleError)> {
-        if self.payments(tx, events).await.map_err(|e| (0, e))? {
+        if self.owed_changes(tx, events).await.map_err(|e| (0, e))? {
             return Ok(());
         }
         // Not the usual run: each in turn, as they came.
@@ -304,11 +306,11 @@ impl Handler for Events {
 }
 
 impl Events {
-    /// A run of payments (`AllocationApplied`) taken together: each item's figures as
-    /// [`Self::owed_changed`] records them, when every item is paid once in the run and no
-    /// open case claims any (a claimed item moves its case's claim, one by one). False, with
-    /// nothing written, otherwise.
-    async fn payments(
+    /// A run of payments (`AllocationApplied`) or of overdue reports (`ReceivableOverdue`)
+    /// taken together: each item's figures as [`Self::owed_changed`] records them, when the
+    /// run names every item once and no open case claims any (a claimed item moves its case's
+    /// claim, one by one). False, with nothing written, otherwise.
+    async fn owed_changes(
         &self,
         tx: &mut PgConnection,
         events: &[&IncomingEvent],

@@ -263,3 +263,167 @@ pub async fn scheduled(tx: &mut PgConnection, items: &[Scheduled<'_>]) -> Result
     .await
     .map(drop)
 }
+
+/// One overdue report of the daily cycle (`ReceivableOverdue`) as dunning reads it.
+pub struct Overdue {
+    pub receivable_id: Uuid,
+    pub customer_id: Uuid,
+    pub contract_id: Uuid,
+    pub contract_no: String,
+    pub as_of: NaiveDate,
+    pub due_date: NaiveDate,
+    pub currency: String,
+    /// Owed but the late fee.
+    pub open: Decimal,
+    /// Late fee owed.
+    pub late_fee: Decimal,
+    pub principal: Decimal,
+    pub days_overdue: i32,
+    /// The charge type's proto name.
+    pub charge_type: &'static str,
+    pub late_fee_terms: String,
+}
+
+/// `ladder::overdue_seen` for a run of overdue reports.
+pub async fn overdue_seen(tx: &mut PgConnection, run: &[Overdue]) -> Result<(), sqlx::Error> {
+    let dates: Vec<NaiveDate> = run.iter().map(|o| o.as_of).collect();
+    let receivables: Vec<Uuid> = run.iter().map(|o| o.receivable_id).collect();
+    sqlx::query(
+        "INSERT INTO overdue_seen (business_date, receivable_id)
+         SELECT * FROM UNNEST($1::date[], $2::uuid[]) ON CONFLICT DO NOTHING",
+    )
+    .bind(&dates)
+    .bind(&receivables)
+    .execute(tx)
+    .await
+    .map(drop)
+}
+
+/// `kpis::learned` of each report's overdue balance (R-O7), in the run's order.
+pub async fn overdue_learned(tx: &mut PgConnection, run: &[Overdue]) -> Result<(), sqlx::Error> {
+    let receivables: Vec<Uuid> = run.iter().map(|o| o.receivable_id).collect();
+    let customers: Vec<Uuid> = run.iter().map(|o| o.customer_id).collect();
+    let currencies: Vec<&str> = run.iter().map(|o| o.currency.as_str()).collect();
+    let days: Vec<NaiveDate> = run.iter().map(|o| o.as_of).collect();
+    let dues: Vec<NaiveDate> = run.iter().map(|o| o.due_date).collect();
+    let owed: Vec<Decimal> = run
+        .iter()
+        .map(|o| o.open.saturating_add(o.late_fee))
+        .collect();
+    sqlx::query(
+        "INSERT INTO kpi_balances (receivable_id, customer_id, currency, on_date, due_date, owed, overdue, kind)
+         SELECT u.r, u.c, u.cur, u.o, u.d, u.a, true, 'overdue'
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::date[], $5::date[], $6::numeric[])
+              WITH ORDINALITY AS u(r, c, cur, o, d, a, n)
+         ORDER BY u.n",
+    )
+    .bind(&receivables)
+    .bind(&customers)
+    .bind(&currencies)
+    .bind(&days)
+    .bind(&dues)
+    .bind(&owed)
+    .execute(tx)
+    .await
+    .map(drop)
+}
+
+/// Which of `receivables` were handed to legal (R-L5).
+pub async fn in_legal(
+    tx: &mut PgConnection,
+    receivables: &[Uuid],
+) -> Result<std::collections::HashSet<Uuid>, sqlx::Error> {
+    let rows: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT receivable_id FROM receivables_in_legal WHERE receivable_id = ANY($1)",
+    )
+    .bind(receivables)
+    .fetch_all(tx)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// `cases::open_case` for many debtors (customer, the day a new case opens on), sorted by
+/// customer: a case is opened, at the grade scoring last gave, for each debtor with no
+/// active one; then every debtor's active case is locked in customer order. Returns the
+/// case of each.
+pub async fn open_cases(
+    tx: &mut PgConnection,
+    debtors: &[(Uuid, NaiveDate)],
+) -> Result<std::collections::HashMap<Uuid, Uuid>, sqlx::Error> {
+    let ids: Vec<Uuid> = debtors.iter().map(|_| Uuid::now_v7()).collect();
+    let customers: Vec<Uuid> = debtors.iter().map(|d| d.0).collect();
+    let days: Vec<NaiveDate> = debtors.iter().map(|d| d.1).collect();
+    // A new case is seen by nobody else before commit, so inserting first takes no lock the
+    // day run could hold; the existing ones are then locked in customer order.
+    sqlx::query(
+        "INSERT INTO cases (id, customer_id, status, grade, opened_on)
+         SELECT u.i, u.c, 'active', COALESCE(g.grade, ''), u.d
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::date[]) AS u(i, c, d)
+         LEFT JOIN customer_grades g ON g.customer_id = u.c
+         WHERE NOT EXISTS (SELECT 1 FROM cases x WHERE x.customer_id = u.c AND x.status = 'active')
+         ORDER BY u.c
+         ON CONFLICT (customer_id) WHERE status = 'active' DO NOTHING",
+    )
+    .bind(&ids)
+    .bind(&customers)
+    .bind(&days)
+    .execute(&mut *tx)
+    .await?;
+    let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT customer_id, id FROM cases WHERE customer_id = ANY($1) AND status = 'active'
+         ORDER BY customer_id FOR UPDATE",
+    )
+    .bind(&customers)
+    .fetch_all(tx)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// `cases::upsert_item` for many items (case, report), each receivable once.
+pub async fn upsert_items(
+    tx: &mut PgConnection,
+    items: &[(Uuid, &Overdue)],
+) -> Result<(), sqlx::Error> {
+    let cases: Vec<Uuid> = items.iter().map(|i| i.0).collect();
+    let receivables: Vec<Uuid> = items.iter().map(|i| i.1.receivable_id).collect();
+    let contracts: Vec<Uuid> = items.iter().map(|i| i.1.contract_id).collect();
+    let numbers: Vec<&str> = items.iter().map(|i| i.1.contract_no.as_str()).collect();
+    let dues: Vec<NaiveDate> = items.iter().map(|i| i.1.due_date).collect();
+    let currencies: Vec<&str> = items.iter().map(|i| i.1.currency.as_str()).collect();
+    let open: Vec<Decimal> = items.iter().map(|i| i.1.open).collect();
+    let days: Vec<i32> = items.iter().map(|i| i.1.days_overdue).collect();
+    let fees: Vec<Decimal> = items.iter().map(|i| i.1.late_fee).collect();
+    let charges: Vec<&str> = items.iter().map(|i| i.1.charge_type).collect();
+    let principal: Vec<Decimal> = items.iter().map(|i| i.1.principal).collect();
+    let terms: Vec<&str> = items.iter().map(|i| i.1.late_fee_terms.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO case_items (case_id, receivable_id, contract_id, contract_no, due_date, currency, open_amount,
+                                 days_overdue, status, late_fee, charge_type, principal, late_fee_terms)
+         SELECT u.c, u.r, u.k, u.no, u.d, u.cur, u.o, u.days, 'open', u.f, u.t, u.p, u.terms
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::date[], $6::text[], $7::numeric[],
+                     $8::int4[], $9::numeric[], $10::text[], $11::numeric[], $12::text[])
+              WITH ORDINALITY AS u(c, r, k, no, d, cur, o, days, f, t, p, terms, n)
+         ORDER BY u.n
+         ON CONFLICT (case_id, receivable_id) DO UPDATE
+           SET open_amount = EXCLUDED.open_amount, late_fee = EXCLUDED.late_fee,
+               days_overdue = GREATEST(case_items.days_overdue, EXCLUDED.days_overdue),
+               due_date = EXCLUDED.due_date, status = 'open', charge_type = EXCLUDED.charge_type,
+               principal = EXCLUDED.principal, late_fee_terms = EXCLUDED.late_fee_terms
+           WHERE case_items.status IN ('open', 'deferred')",
+    )
+    .bind(&cases)
+    .bind(&receivables)
+    .bind(&contracts)
+    .bind(&numbers)
+    .bind(&dues)
+    .bind(&currencies)
+    .bind(&open)
+    .bind(&days)
+    .bind(&fees)
+    .bind(&charges)
+    .bind(&principal)
+    .bind(&terms)
+    .execute(tx)
+    .await
+    .map(drop)
+}

@@ -258,7 +258,7 @@ pub async fn run(
                 count(confirmed) / started.elapsed().as_secs_f64()
             ));
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
     }
 
     // Measure per payment.

@@ -255,3 +255,209 @@ async fn an_import_signs_all_or_nothing_and_every_service_learns_it_r_o5_r_c1_r_
     assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
     assert!(refused.message().contains("split"), "{}", refused.message());
 }
+
+/// One line of an import file: a new customer and a contract of two installments.
+fn file_line(n: usize, currency: &str) -> String {
+    serde_json::json!({
+        "customer": {
+            "name": format!("导入客户{n}"),
+            "kind": "person",
+            "payer_accounts": [format!("62220210000001{n:02}")]
+        },
+        "contract": {
+            "contract_no": format!("HT-CLI-{n}"),
+            "currency": currency,
+            "escrow_account": ESCROW_ACCOUNT,
+            "installments": [
+                {"amount": "1000.00", "due_date": "2027-01-10", "kind": "down_payment"},
+                {"amount": "2000.00", "due_date": "2027-02-10"}
+            ],
+            "late_fee_policy": {"name": "1 per mille a day", "accrual": {"kind": "flat_daily", "daily_rate": "1‰"}}
+        }
+    })
+    .to_string()
+}
+
+/// `collectctl contracts import` (R-O5): a supervisor signs a portfolio from a JSON Lines
+/// file in calls of --batch signings, with a progress line per call and the ids written to
+/// --out; the same file again answers with the same ids; a line the service refuses is
+/// named by its line number with what the calls before it imported, and the corrected file
+/// then imports the rest; a line that does not parse is named and nothing is sent; a
+/// collector may not import.
+#[tokio::test(flavor = "multi_thread")]
+async fn collectctl_imports_a_file_in_calls_and_names_the_line_refused_r_o5() {
+    use crate::operator_cli::{collectctl, collectctl_ok, text, token};
+    let (stack, mut clients) = start().await;
+    let supervisor = token(
+        &stack,
+        &[
+            "auth",
+            "token",
+            "--role",
+            "supervisor",
+            "--subject",
+            "chen.li",
+            "--team",
+            "east",
+        ],
+    );
+    // A customer chen.li already looks after (R-C9: a supervisor signs within their team).
+    let mut chen = Clients::as_user(&stack, "chen.li", &[Role::Supervisor], Some("east"))
+        .or_logs(&stack);
+    let known = scenario::create_customer(&mut chen, "老客户")
+        .await
+        .or_logs(&stack);
+    let dir = tempfile::tempdir().or_logs(&stack);
+    let mut lines: Vec<String> = (0..4).map(|n| file_line(n, "CNY")).collect();
+    // A contract for a customer already known, and a comment.
+    lines.push(
+        serde_json::json!({"contract": {
+            "customer_id": known, "contract_no": "HT-CLI-4", "currency": "CNY",
+            "escrow_account": ESCROW_ACCOUNT,
+            "installments": [{"amount": "500.00", "due_date": "2027-03-10"}]
+        }})
+        .to_string(),
+    );
+    lines.insert(0, "# opening day, tower 3".to_owned());
+    let file = dir.path().join("portfolio.jsonl");
+    std::fs::write(&file, lines.join("\n")).or_logs(&stack);
+    let out = dir.path().join("created.jsonl");
+    let (file_arg, out_arg) = (file.display().to_string(), out.display().to_string());
+    let args = [
+        "contracts",
+        "import",
+        &file_arg,
+        "--batch",
+        "2",
+        "--out",
+        &out_arg,
+    ];
+    let run = collectctl(&stack, Some(&supervisor), &args);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert!(
+        text(&run.stdout)
+            .contains("imported 5 contracts (4 new customers, 9 receivables) in 3 calls"),
+        "{}",
+        text(&run.stdout)
+    );
+    let progress = text(&run.stderr);
+    assert!(
+        progress.contains("2 of 5 signings (1 of 3 calls)"),
+        "{progress}"
+    );
+    assert!(
+        progress.contains("5 of 5 signings (3 of 3 calls)"),
+        "{progress}"
+    );
+    let created = std::fs::read_to_string(&out).or_logs(&stack);
+    let rows: Vec<serde_json::Value> = created
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(rows.len(), 5);
+    assert_eq!(
+        rows.iter().map(|r| r["line"].as_u64()).collect::<Vec<_>>(),
+        [Some(2), Some(3), Some(4), Some(5), Some(6)]
+    );
+    assert_eq!(rows[4]["customer_id"], known);
+    // The contracts are signed as the file says: the schedule and the late-fee terms.
+    for (row, want) in rows.iter().zip([2, 2, 2, 2, 1]) {
+        let contract_id = row["contract_id"].as_str().unwrap_or_default();
+        let items = scenario::receivables(&mut clients, contract_id)
+            .await
+            .or_logs(&stack);
+        assert_eq!(items.len(), want, "{row}");
+        assert_eq!(
+            row["receivable_ids"].as_array().map(Vec::len),
+            Some(want),
+            "{row}"
+        );
+    }
+    // The same file again: the same ids, nothing signed twice.
+    let again = collectctl(&stack, Some(&supervisor), &args);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(std::fs::read_to_string(&out).or_logs(&stack), created);
+
+    // A line the service refuses: the calls before it went through, the line is named.
+    let mut second: Vec<String> = (5..8).map(|n| file_line(n, "CNY")).collect();
+    second[2] = file_line(7, "XYZ");
+    let file2 = dir.path().join("second.jsonl");
+    std::fs::write(&file2, second.join("\n")).or_logs(&stack);
+    let file2_arg = file2.display().to_string();
+    let refused = collectctl(
+        &stack,
+        Some(&supervisor),
+        &["contracts", "import", &file2_arg, "--batch", "2"],
+    );
+    assert!(!refused.status.success());
+    let err = text(&refused.stderr);
+    assert!(
+        err.contains("line 3: signings[0].contract.currency")
+            && err.contains("the 2 signings before line 3 were imported")
+            && err.contains("hint: correct line 3"),
+        "{err}"
+    );
+    second[2] = file_line(7, "CNY");
+    std::fs::write(&file2, second.join("\n")).or_logs(&stack);
+    let fixed = collectctl_ok(
+        &stack,
+        &supervisor,
+        &["contracts", "import", &file2_arg, "--batch", "2", "--json"],
+    );
+    let summary: serde_json::Value = serde_json::from_str(&fixed).or_logs(&stack);
+    assert_eq!(summary["contracts"], 3, "{summary}");
+    assert_eq!(summary["calls"], 2, "{summary}");
+
+    // A line that does not parse: named, and nothing is sent.
+    let bad = file_line(9, "CNY").replace(r#""1000.00""#, "1000.00");
+    let file3 = dir.path().join("third.jsonl");
+    std::fs::write(&file3, format!("{}\n{bad}\n", file_line(8, "CNY"))).or_logs(&stack);
+    let file3_arg = file3.display().to_string();
+    let unparsed = collectctl(
+        &stack,
+        Some(&supervisor),
+        &["contracts", "import", &file3_arg],
+    );
+    assert!(!unparsed.status.success());
+    let err = text(&unparsed.stderr);
+    assert!(
+        err.contains("line 2:") && err.contains("are strings") && err.contains("nothing was sent"),
+        "{err}"
+    );
+    let contracts_db = sqlx::PgPool::connect(&stack.database_urls["contracts"])
+        .await
+        .or_logs(&stack);
+    let (signed,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM contracts.contracts WHERE contract_no IN ('HT-CLI-8', 'HT-CLI-9')",
+    )
+    .fetch_one(&contracts_db)
+    .await
+    .or_logs(&stack);
+    assert_eq!(signed, 0);
+
+    // A collector may not import.
+    let collector = token(
+        &stack,
+        &[
+            "auth",
+            "token",
+            "--role",
+            "collector",
+            "--subject",
+            "li.na",
+            "--team",
+            "east",
+        ],
+    );
+    let denied = collectctl(
+        &stack,
+        Some(&collector),
+        &["contracts", "import", &file3_arg.replace("third", "second")],
+    );
+    assert!(!denied.status.success());
+    let err = text(&denied.stderr);
+    assert!(
+        err.contains("PermissionDenied") && err.contains("hint:"),
+        "{err}"
+    );
+}

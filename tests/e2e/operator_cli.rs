@@ -49,7 +49,7 @@ pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn token(stack: &devstack::Stack, args: &[&str]) -> String {
+pub(crate) fn token(stack: &devstack::Stack, args: &[&str]) -> String {
     let out = collectctl(stack, None, args);
     assert!(out.status.success(), "{}", text(&out.stderr));
     text(&out.stdout).trim().to_owned()

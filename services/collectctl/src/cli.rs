@@ -29,14 +29,12 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 }
 
 impl Failure {
-    /// The error and its causes, for tests.
-    #[cfg(test)]
+    /// The error and its causes.
     pub(crate) fn describe(&self) -> String {
         format!("{:#}", self.error)
     }
 
-    /// What to do next, for tests.
-    #[cfg(test)]
+    /// What to do next.
     pub(crate) fn hint_text(&self) -> Option<&str> {
         self.hint.as_deref()
     }

@@ -16,6 +16,7 @@ mod book_to_bank;
 mod calendar;
 mod cli;
 mod contact_log;
+mod contracts_import;
 mod customers;
 mod desk;
 mod dlq;
@@ -73,6 +74,9 @@ enum Command {
     Reconcile(reconcile::ReconcileArgs),
     /// Customers: put a payer account on file (contracts service).
     Customers(customers::CustomersArgs),
+    /// Contracts: `import FILE` signs a portfolio from a JSON Lines file, up to 1,000
+    /// signings a call (R-O5; contracts service).
+    Contracts(contracts_import::ContractsArgs),
     /// Credit holds (R-L5, R-S5): list a customer's, and a supervisor's place, release and
     /// override (contracts service).
     Holds(holds::HoldsArgs),
@@ -148,6 +152,7 @@ fn main() -> ExitCode {
         Command::Desk(args) => desk::run(args),
         Command::Ingest(args) => ingest::run(args),
         Command::Customers(args) => customers::run(args),
+        Command::Contracts(args) => contracts_import::run(args),
         Command::Holds(args) => holds::run(args),
         Command::Waivers(args) => waivers::run(args),
         Command::WriteOffs(args) => write_offs::run(args),

@@ -388,24 +388,35 @@ pub(crate) async fn setup(
             sqlx::query_as("SELECT count(DISTINCT receivable_id) FROM case_items")
                 .fetch_one(dunning)
                 .await?;
+        // Dunning's ladder of the day has run (its chunks lock the cases a payment stops
+        // dunning for: payments measured while it runs would measure the ladder too).
+        let ladder: Option<String> =
+            sqlx::query_scalar("SELECT status FROM ladder_days WHERE business_date = $1::date")
+                .bind(plan::CYCLE_DATE)
+                .fetch_optional(dunning)
+                .await?;
         let done = usize::try_from(known).unwrap_or(0) >= receivables
-            && usize::try_from(dunned).unwrap_or(0) >= receivables;
+            && usize::try_from(dunned).unwrap_or(0) >= receivables
+            && ladder.as_deref() == Some("done");
         if done {
             progress(&format!(
-                "setup: payments knows all {receivables} receivables and dunning has them, {:.0} s after the start",
+                "setup: payments knows all {receivables} receivables, dunning has them and ran the day's ladder, {:.0} s after the start",
                 started.elapsed().as_secs_f32()
             ));
             return Ok((created, started.elapsed()));
         }
         if Instant::now() > deadline {
             anyhow::bail!(
-                "setup: after 600 s payments knows {known} and dunning {dunned} of {receivables} receivables; see the service logs"
+                "setup: after 600 s payments knows {known} and dunning {dunned} of {receivables} receivables, dunning's ladder of {} is {}; see the service logs",
+                plan::CYCLE_DATE,
+                ladder.as_deref().unwrap_or("not started")
             );
         }
         if last.elapsed() >= Duration::from_secs(10) {
             last = Instant::now();
             progress(&format!(
-                "setup: payments knows {known}, dunning {dunned} of {receivables} receivables"
+                "setup: payments knows {known}, dunning {dunned} of {receivables} receivables; dunning's ladder {}",
+                ladder.as_deref().unwrap_or("not started")
             ));
         }
         tokio::time::sleep(Duration::from_secs(1)).await;

@@ -458,9 +458,11 @@ async fn a_run_of_signed_contracts_is_learned_as_one_by_one_r_d1_r_o3_r_o4_r_o7_
 /// scoring gave; each item with what contracts says is owed on it, the late fee apart
 /// (R-D12), and its days overdue; each balance counted as overdue once (R-O7); every report
 /// counted for the day, so the day's ladder runs (R-D3); legal's figures for each item (the
-/// claim a later case would make, R-L1).
+/// claim a later case would make, R-L1). Then a run of payments settles one debtor's case:
+/// dunning stops for each item (R-P10) and closes the case in one statement.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_run_of_overdue_reports_is_learned_as_one_by_one_r_d3_r_d12_r_l1_r_o7() {
+async fn a_run_of_overdue_reports_is_learned_as_one_by_one_and_a_paid_case_closes_r_d3_r_d12_r_l1_r_o7_r_p10()
+ {
     let (mut stack, mut clients) = start().await;
     const FEE: &str =
         r#"{"name": "1 per mille a day", "accrual": {"kind": "flat_daily", "daily_rate": "1‰"}}"#;
@@ -469,9 +471,14 @@ async fn a_run_of_overdue_reports_is_learned_as_one_by_one_r_d3_r_d12_r_l1_r_o7(
     let mut customers = Vec::new();
     let mut contracts = Vec::new();
     for n in 0..6 {
-        let customer = scenario::create_customer(&mut clients, &format!("逾期客户{n}"))
-            .await
-            .or_logs(&stack);
+        let account = format!("62220210000099{n:02}");
+        let customer = scenario::create_customer_with_accounts(
+            &mut clients,
+            &format!("逾期客户{n}"),
+            &[&account],
+        )
+        .await
+        .or_logs(&stack);
         let installments: &[(&str, &str)] = if n < 4 {
             &[("1000.00", "2026-01-10"), ("1000.00", "2026-02-20")]
         } else {
@@ -640,4 +647,86 @@ async fn a_run_of_overdue_reports_is_learned_as_one_by_one_r_d3_r_d12_r_l1_r_o7(
             .or_logs(&stack);
         }
     }
+
+    // Customer 1 pays both installments while dunning is down: dunning takes the
+    // confirmations in a run, stops for both (R-P10) and closes the case on the payment's
+    // day; customer 3 pays one of two and its case stays open.
+    stack.kill("dunning").or_logs(&stack);
+    let line = |n: usize, date: &'static str, amount: &'static str| {
+        [
+            date.to_owned(),
+            amount.to_owned(),
+            "CNY".to_owned(),
+            format!("逾期客户{n}"),
+            format!("62220210000099{n:02}"),
+            format!("HT-OVERDUE-{n}"),
+        ]
+    };
+    // One payment of 2,000 pays both of customer 1's installments (two confirmations, one
+    // per installment: a run names each receivable once).
+    let rows = [
+        line(1, "2026-03-13", "2000.00"),
+        line(3, "2026-03-12", "1000.00"),
+    ];
+    let rows: Vec<[&str; 6]> = rows
+        .iter()
+        .map(|r| [&*r[0], &*r[1], &*r[2], &*r[3], &*r[4], &*r[5]])
+        .collect();
+    let ingested = scenario::ingest(&mut clients, "overdue-paid.csv", bank_csv(&rows))
+        .await
+        .or_logs(&stack);
+    assert_eq!(ingested.payments_matched, 2, "{ingested:?}");
+    let payments_db = sqlx::PgPool::connect(&stack.database_urls["payments"])
+        .await
+        .or_logs(&stack);
+    eventually("contracts confirmed the two", EVENTUALLY, || {
+        let pool = payments_db.clone();
+        async move {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT count(*) FROM payments.payments
+                 WHERE reconciled_at IS NOT NULL AND reference LIKE 'HT-OVERDUE-%'",
+            )
+            .fetch_one(&pool)
+            .await?;
+            Ok((n == 2).then_some(()))
+        }
+    })
+    .await
+    .or_logs(&stack);
+    stack.restart("dunning").await.or_logs(&stack);
+    eventually("dunning closed customer 1's case", EVENTUALLY, || {
+        let (pool, customer) = (dunning_db.clone(), ids[1]);
+        async move {
+            let row: Option<(String, Option<chrono::NaiveDate>)> = sqlx::query_as(
+                "SELECT status, closed_on FROM dunning.cases WHERE customer_id = $1 AND status <> 'active'",
+            )
+            .bind(customer)
+            .fetch_optional(&pool)
+            .await?;
+            Ok(row.filter(|(status, on)| {
+                status == "paid" && on.map(|d| d.to_string()).as_deref() == Some("2026-03-13")
+            }))
+        }
+    })
+    .await
+    .or_logs(&stack);
+    let stopped: Vec<(uuid::Uuid, i64)> = sqlx::query_as(
+        "SELECT c.customer_id, count(*) FROM dunning.actions a JOIN dunning.cases c ON c.id = a.case_id
+         WHERE a.step = 'stopped' AND c.customer_id = ANY($1) GROUP BY c.customer_id ORDER BY 2",
+    )
+    .bind(&ids[..4])
+    .fetch_all(&dunning_db)
+    .await
+    .or_logs(&stack);
+    let mut want = vec![(ids[3], 1), (ids[1], 2)];
+    want.sort_by_key(|w| w.1);
+    assert_eq!(stopped, want);
+    let (active,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM dunning.cases WHERE customer_id = $1 AND status = 'active'",
+    )
+    .bind(ids[3])
+    .fetch_one(&dunning_db)
+    .await
+    .or_logs(&stack);
+    assert_eq!(active, 1, "customer 3 still owes the second installment");
 }

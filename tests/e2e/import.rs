@@ -302,8 +302,8 @@ async fn collectctl_imports_a_file_in_calls_and_names_the_line_refused_r_o5() {
         ],
     );
     // A customer chen.li already looks after (R-C9: a supervisor signs within their team).
-    let mut chen = Clients::as_user(&stack, "chen.li", &[Role::Supervisor], Some("east"))
-        .or_logs(&stack);
+    let mut chen =
+        Clients::as_user(&stack, "chen.li", &[Role::Supervisor], Some("east")).or_logs(&stack);
     let known = scenario::create_customer(&mut chen, "老客户")
         .await
         .or_logs(&stack);

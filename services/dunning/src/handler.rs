@@ -433,17 +433,28 @@ pub(crate) async fn close_if_paid(
     business_date: NaiveDate,
 ) -> Result<(), HandleError> {
     if store::cases::close_if_settled(tx, case_id, "paid", business_date).await? {
-        tracing::info!(%case_id, "case closed: everything paid");
-        for plan in store::plans::active_of_case(tx, case_id).await? {
-            let paid: Decimal = store::plans::payments(tx, plan.id)
-                .await?
-                .iter()
-                .map(|(_, a)| *a)
-                .sum();
-            crate::plans::completed(tx, outbox, &plan, paid, business_date)
-                .await
-                .map_err(HandleError::Transient)?;
-        }
+        closed_paid(tx, outbox, case_id, business_date).await?;
+    }
+    Ok(())
+}
+
+/// A case just closed as paid on `business_date`: R-D6, its active plans are complete.
+pub(crate) async fn closed_paid(
+    tx: &mut PgConnection,
+    outbox: &Outbox,
+    case_id: Uuid,
+    business_date: NaiveDate,
+) -> Result<(), HandleError> {
+    tracing::info!(%case_id, "case closed: everything paid");
+    for plan in store::plans::active_of_case(tx, case_id).await? {
+        let paid: Decimal = store::plans::payments(tx, plan.id)
+            .await?
+            .iter()
+            .map(|(_, a)| *a)
+            .sum();
+        crate::plans::completed(tx, outbox, &plan, paid, business_date)
+            .await
+            .map_err(HandleError::Transient)?;
     }
     Ok(())
 }

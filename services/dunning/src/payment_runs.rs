@@ -18,7 +18,7 @@ use kit::outbox::Outbox;
 use kit::wire;
 use proto::events::v1 as events;
 
-use crate::handler::{close_if_paid, stop_detail};
+use crate::handler::{closed_paid, stop_detail};
 use crate::store::runs;
 
 /// One decoded confirmation.
@@ -156,8 +156,9 @@ pub(crate) async fn apply(
     runs::items_paid(tx, &updates).await?;
     runs::record_stops(tx, &stops).await?;
     stopped.write(tx).await?;
-    for (case_id, on) in cases_paid {
-        close_if_paid(tx, outbox, case_id, on).await?;
+    // The cases left with nothing open close, in one statement.
+    for (case_id, on) in runs::close_settled(tx, &cases_paid).await? {
+        closed_paid(tx, outbox, case_id, on).await?;
     }
     tracing::info!(
         payments = run.len(),

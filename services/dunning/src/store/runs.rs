@@ -180,6 +180,31 @@ pub async fn record_stops(tx: &mut PgConnection, stops: &[Stop]) -> Result<(), s
     .map(drop)
 }
 
+/// `cases::close_if_settled` (as paid) for many cases (each once, with the day of the last
+/// payment that settled it): the ones left with no open item close. Returns those, with
+/// their day.
+pub async fn close_settled(
+    tx: &mut PgConnection,
+    cases: &[(Uuid, NaiveDate)],
+) -> Result<Vec<(Uuid, NaiveDate)>, sqlx::Error> {
+    if cases.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = cases.iter().map(|c| c.0).collect();
+    let days: Vec<NaiveDate> = cases.iter().map(|c| c.1).collect();
+    sqlx::query_as(
+        "UPDATE cases c SET status = 'paid', closed_on = u.d
+         FROM UNNEST($1::uuid[], $2::date[]) AS u(id, d)
+         WHERE c.id = u.id
+           AND NOT EXISTS (SELECT 1 FROM case_items i WHERE i.case_id = u.id AND i.status = 'open')
+         RETURNING c.id, u.d",
+    )
+    .bind(&ids)
+    .bind(&days)
+    .fetch_all(tx)
+    .await
+}
+
 /// A debtor's name and unit as a signed contract gave them (`contacts::seen_contract`).
 pub struct Seen<'a> {
     pub customer_id: Uuid,

@@ -652,6 +652,8 @@ async fn a_run_of_overdue_reports_is_learned_as_one_by_one_and_a_paid_case_close
     // confirmations in a run, stops for both (R-P10) and closes the case on the payment's
     // day; customer 3 pays one of two and its case stays open.
     stack.kill("dunning").or_logs(&stack);
+    // Reporting too: it takes the payments' events of several types in one run (issue 16).
+    stack.kill("reporting").or_logs(&stack);
     let line = |n: usize, date: &'static str, amount: &'static str| {
         [
             date.to_owned(),
@@ -694,6 +696,35 @@ async fn a_run_of_overdue_reports_is_learned_as_one_by_one_and_a_paid_case_close
     .await
     .or_logs(&stack);
     stack.restart("dunning").await.or_logs(&stack);
+    stack.restart("reporting").await.or_logs(&stack);
+    // The trace has each payment's steps once: received, applied per installment.
+    let reporting_db = sqlx::PgPool::connect(&stack.database_urls["reporting"])
+        .await
+        .or_logs(&stack);
+    let paid: Vec<uuid::Uuid> = ingested
+        .payment_ids
+        .iter()
+        .map(|p| p.parse().expect("a payment id is a UUID"))
+        .collect();
+    eventually("reporting traced the payments", EVENTUALLY, || {
+        let (pool, paid) = (reporting_db.clone(), paid.clone());
+        async move {
+            let steps: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT event, count(*) FROM reporting.timeline WHERE payment_id = ANY($1)
+                 AND event IN ('PaymentReceived', 'AllocationApplied') GROUP BY event ORDER BY event",
+            )
+            .bind(&paid)
+            .fetch_all(&pool)
+            .await?;
+            let want = [
+                ("AllocationApplied".to_owned(), 3),
+                ("PaymentReceived".to_owned(), 2),
+            ];
+            Ok((steps == want).then_some(()))
+        }
+    })
+    .await
+    .or_logs(&stack);
     eventually("dunning closed customer 1's case", EVENTUALLY, || {
         let (pool, customer) = (dunning_db.clone(), ids[1]);
         async move {

@@ -106,7 +106,16 @@ pub trait Handler: Send + Sync + 'static {
         false
     }
 
-    /// Applies consecutive events of one type [`together`](Self::together) accepts, in
+    /// Whether a run may mix the types [`together`](Self::together) accepts (consecutive
+    /// events of any of them form one run) rather than hold one type. Default: one type.
+    /// For a handler whose run takes each event in turn and batches only what they all
+    /// write (reporting's trace): a bank file's payments interleave their events' types.
+    fn mixed_runs(&self) -> bool {
+        false
+    }
+
+    /// Applies consecutive events of one type [`together`](Self::together) accepts (of
+    /// several, when [`mixed_runs`](Self::mixed_runs)), in
     /// order, inside `tx`, with the same effect as [`handle`](Self::handle) on each in turn.
     /// `Err((k, e))`: event `k` failed (when one statement for several failed, the first of
     /// them), and the consumer applies the events before `k` again and event `k` alone.
@@ -148,6 +157,10 @@ impl<H: Handler> Handler for std::sync::Arc<H> {
 
     fn together(&self, event_type: &str) -> bool {
         (**self).together(event_type)
+    }
+
+    fn mixed_runs(&self) -> bool {
+        (**self).mixed_runs()
     }
 
     fn handle_run(
@@ -587,9 +600,10 @@ impl<H: Handler> ConsumerTask<H> {
             }
             let event_type = event.envelope.event_type.as_str();
             if self.handler.together(event_type) {
-                if run
-                    .first()
-                    .is_some_and(|&r| entries[r].event_type() != Some(event_type))
+                if !self.handler.mixed_runs()
+                    && run
+                        .first()
+                        .is_some_and(|&r| entries[r].event_type() != Some(event_type))
                 {
                     self.apply_run_together(&mut tx, entries, &run).await?;
                     run.clear();

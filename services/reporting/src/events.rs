@@ -199,6 +199,12 @@ impl Handler for Events {
         ConsumedType::of(event_type).is_some()
     }
 
+    fn mixed_runs(&self) -> bool {
+        // Each event of a run is learned in turn; only the trace is written together, so a
+        // run may mix types (a bank file's payments alternate theirs).
+        true
+    }
+
     async fn handle_run(
         &self,
         tx: &mut PgConnection,

@@ -528,13 +528,15 @@ async fn a_run_of_overdue_reports_is_learned_as_one_by_one_and_a_paid_case_close
     .await
     .or_logs(&stack);
 
-    // Dunning and legal are down while the next day's cycle reports twelve items overdue,
-    // so they find the reports waiting and take them in runs.
+    // Dunning, legal and scoring are down while the next day's cycle reports twelve items
+    // overdue, so they find the reports waiting and take them in runs.
     stack.kill("dunning").or_logs(&stack);
     stack.kill("legal").or_logs(&stack);
+    stack.kill("scoring").or_logs(&stack);
     scenario::run_cycle(&mut clients, "2026-03-11")
         .await
         .or_logs(&stack);
+    stack.restart("scoring").await.or_logs(&stack);
     stack.restart("legal").await.or_logs(&stack);
     stack.restart("dunning").await.or_logs(&stack);
 
@@ -585,6 +587,9 @@ async fn a_run_of_overdue_reports_is_learned_as_one_by_one_and_a_paid_case_close
     let legal_db = sqlx::PgPool::connect(&stack.database_urls["legal"])
         .await
         .or_logs(&stack);
+    let scoring_db = sqlx::PgPool::connect(&stack.database_urls["scoring"])
+        .await
+        .or_logs(&stack);
     for (n, contract) in contracts.iter().enumerate() {
         let reported = scenario::receivables(&mut clients, &contract.contract_id)
             .await
@@ -630,6 +635,32 @@ async fn a_run_of_overdue_reports_is_learned_as_one_by_one_and_a_paid_case_close
             .await
             .or_logs(&stack);
             assert_eq!(balances, [owed.total()], "customer {n}");
+            // Scoring: overdue, ever late, as of the day, with what is open (R-S1 features).
+            eventually("scoring learned the item", EVENTUALLY, || {
+                let pool = scoring_db.clone();
+                let days = i32::try_from(r.days_overdue).unwrap_or(-1);
+                async move {
+                    let row: Option<(i32, bool, bool, chrono::NaiveDate, Decimal)> =
+                        sqlx::query_as(
+                            "SELECT days_overdue, is_open, ever_late, as_of, open_amount
+                             FROM scoring.receivable_features WHERE receivable_id = $1",
+                        )
+                        .bind(id)
+                        .fetch_optional(&pool)
+                        .await?;
+                    Ok(row
+                        .filter(|(d, open, late, on, amount)| {
+                            *d == days
+                                && *open
+                                && *late
+                                && on.to_string() == "2026-03-11"
+                                && *amount == owed.principal
+                        })
+                        .map(drop))
+                }
+            })
+            .await
+            .or_logs(&stack);
             eventually("legal learned the figures", EVENTUALLY, || {
                 let pool = legal_db.clone();
                 async move {

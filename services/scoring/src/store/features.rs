@@ -226,14 +226,67 @@ pub async fn record_payments(
     .bind(&open_after)
     .execute(&mut *tx)
     .await?;
-    // The latest business date per customer: GREATEST over the run, as one by one.
-    let mut latest: HashMap<Uuid, NaiveDate> = HashMap::new();
-    for p in &new {
-        latest
-            .entry(p.customer_id)
-            .and_modify(|d| *d = (*d).max(p.booking_date))
-            .or_insert(p.booking_date);
+    touch_business_dates(tx, new.iter().map(|p| (p.customer_id, p.booking_date))).await?;
+    Ok(fresh)
+}
+
+/// [`record_overdue`] for a run of overdue reports, each receivable once and each saying
+/// what is open on it (an older producer's report without it goes one by one), in two
+/// statements.
+pub async fn record_overdues(tx: &mut PgConnection, run: &[Overdue]) -> Result<(), sqlx::Error> {
+    if run.is_empty() {
+        return Ok(());
     }
+    let receivables: Vec<Uuid> = run.iter().map(|o| o.receivable_id).collect();
+    let customers: Vec<Uuid> = run.iter().map(|o| o.customer_id).collect();
+    let days: Vec<i32> = run.iter().map(|o| o.days_overdue).collect();
+    let as_of: Vec<NaiveDate> = run.iter().map(|o| o.as_of).collect();
+    let dues: Vec<Option<NaiveDate>> = run.iter().map(|o| o.due_date).collect();
+    // The caller passes only reports that say what is open.
+    let open: Vec<Decimal> = run
+        .iter()
+        .map(|o| o.open_amount.unwrap_or_default())
+        .collect();
+    sqlx::query(
+        "INSERT INTO receivable_features
+           (receivable_id, customer_id, days_overdue, is_open, ever_late, as_of, due_date, open_amount)
+         SELECT u.r, u.c, u.d, TRUE, TRUE, u.a, u.due, u.o
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::int4[], $4::date[], $5::date[], $6::numeric[])
+              WITH ORDINALITY AS u(r, c, d, a, due, o, n)
+         ORDER BY u.n
+         ON CONFLICT (receivable_id) DO UPDATE
+           SET days_overdue = EXCLUDED.days_overdue, ever_late = TRUE, as_of = EXCLUDED.as_of,
+               due_date = COALESCE(EXCLUDED.due_date, receivable_features.due_date),
+               open_amount = EXCLUDED.open_amount
+           WHERE receivable_features.is_open
+             AND (receivable_features.as_of IS NULL OR receivable_features.as_of <= EXCLUDED.as_of)",
+    )
+    .bind(&receivables)
+    .bind(&customers)
+    .bind(&days)
+    .bind(&as_of)
+    .bind(&dues)
+    .bind(&open)
+    .execute(&mut *tx)
+    .await?;
+    touch_business_dates(tx, run.iter().map(|o| (o.customer_id, o.as_of))).await
+}
+
+/// `touch_business_date` for many (customer, day): each customer's latest, GREATEST over
+/// the run as one by one, written in customer order (two runs lock rows in one order).
+async fn touch_business_dates(
+    tx: &mut PgConnection,
+    days: impl Iterator<Item = (Uuid, NaiveDate)>,
+) -> Result<(), sqlx::Error> {
+    let mut latest: HashMap<Uuid, NaiveDate> = HashMap::new();
+    for (customer, day) in days {
+        latest
+            .entry(customer)
+            .and_modify(|d| *d = (*d).max(day))
+            .or_insert(day);
+    }
+    let mut latest: Vec<(Uuid, NaiveDate)> = latest.into_iter().collect();
+    latest.sort_unstable();
     let (customers, dates): (Vec<Uuid>, Vec<NaiveDate>) = latest.into_iter().unzip();
     sqlx::query(
         "INSERT INTO customer_features (customer_id, latest_business_date)
@@ -244,8 +297,8 @@ pub async fn record_payments(
     .bind(&customers)
     .bind(&dates)
     .execute(tx)
-    .await?;
-    Ok(fresh)
+    .await
+    .map(drop)
 }
 
 /// The latest business date seen for the customer (end of the payment-history window).

@@ -192,11 +192,15 @@ pub async fn close_settled(
     }
     let ids: Vec<Uuid> = cases.iter().map(|c| c.0).collect();
     let days: Vec<NaiveDate> = cases.iter().map(|c| c.1).collect();
+    // Each case's open items counted through its index, case by case: as NOT EXISTS the
+    // planner made an anti-join over every open item of every case (it read stale
+    // statistics as 28 rows for 6,000 and sorted them all, 16 ms a run).
     sqlx::query_as(
         "UPDATE cases c SET status = 'paid', closed_on = u.d
          FROM UNNEST($1::uuid[], $2::date[]) AS u(id, d)
-         WHERE c.id = u.id
-           AND NOT EXISTS (SELECT 1 FROM case_items i WHERE i.case_id = u.id AND i.status = 'open')
+         CROSS JOIN LATERAL (SELECT count(*) AS n FROM case_items i
+                             WHERE i.case_id = u.id AND i.status = 'open') AS open
+         WHERE c.id = u.id AND open.n = 0
          RETURNING c.id, u.d",
     )
     .bind(&ids)

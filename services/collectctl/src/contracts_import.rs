@@ -369,7 +369,7 @@ fn refused(status: tonic::Status, lines: &[Read], imported: usize) -> Failure {
     } else {
         format!("; the {imported} signings before line {first} were imported")
     };
-    let again = "run the same command again: the calls that went through answer with the same ids";
+    let again = "run the same command again, with the same --batch: the calls that went through answer with the same ids";
     match (line, status.code()) {
         (
             Some(line_no),

@@ -295,67 +295,23 @@ impl Events {
         tx: &mut PgConnection,
         overdue: events::ReceivableOverdue,
     ) -> Result<(), HandleError> {
-        let receivable_id = uuid("receivable_id", &overdue.receivable_id)?;
-        let customer_id = uuid("customer_id", &overdue.customer_id)?;
-        let as_of = date("as_of", &overdue.as_of)?;
-        let (principal, currency) =
-            wire::parse_money(overdue.open_amount.as_ref()).map_err(HandleError::Permanent)?;
-        let charge_type = proto::types::v1::ChargeType::try_from(overdue.charge_type)
-            .unwrap_or_default()
-            .as_str_name();
-        // R-D12: the item stays open while anything is owed on it; `late_fee` is the fee
-        // still owed, `open` the rest (principal, interest, costs). Older producers sent no
-        // owed figures: the principal and the accrued fee.
-        let (open, late_fee) = match overdue.owed.as_ref() {
-            Some(owed) => {
-                let owed = wire::parse_owed(owed).map_err(HandleError::Permanent)?;
-                (owed.total() - owed.late_fee, owed.late_fee)
-            }
-            None => {
-                let fee = match overdue.late_fee.as_ref() {
-                    Some(fee) => {
-                        wire::parse_money(Some(fee))
-                            .map_err(HandleError::Permanent)?
-                            .0
-                    }
-                    None => Decimal::ZERO,
-                };
-                (principal, fee)
-            }
-        };
+        let o = crate::overdue_runs::read(overdue)?;
         // The day's ladder runs once every overdue event of the day is in (R-D3).
-        store::ladder::overdue_seen(tx, as_of, receivable_id).await?;
+        store::ladder::overdue_seen(tx, o.as_of, o.receivable_id).await?;
         let balance = Observation {
-            on: Some(as_of),
-            due: date("due_date", &overdue.due_date)?,
-            owed: open.saturating_add(late_fee),
+            on: Some(o.as_of),
+            due: o.due_date,
+            owed: o.open.saturating_add(o.late_fee),
             overdue: true,
             kind: Kind::Overdue,
         };
-        kpi_learned(tx, receivable_id, customer_id, &currency, balance).await?; // R-O7, R-D11
-        if store::cases::in_legal(tx, receivable_id).await? {
+        kpi_learned(tx, o.receivable_id, o.customer_id, &o.currency, balance).await?; // R-O7, R-D11
+        if store::cases::in_legal(tx, o.receivable_id).await? {
             return Ok(()); // R-L5: ordinary dunning stops for receivables in legal.
         }
-        let grade = store::cases::grade_of(tx, customer_id).await?;
-        let case_id = store::cases::open_case(tx, customer_id, &grade, as_of).await?;
-        store::cases::upsert_item(
-            tx,
-            case_id,
-            &store::cases::OverdueItem {
-                receivable_id,
-                contract_id: uuid("contract_id", &overdue.contract_id)?,
-                contract_no: &overdue.contract_no,
-                due_date: date("due_date", &overdue.due_date)?,
-                currency: &currency,
-                open,
-                days_overdue: i32::try_from(overdue.days_overdue).unwrap_or(i32::MAX),
-                late_fee,
-                charge_type,
-                principal,
-                late_fee_terms: &overdue.late_fee_terms,
-            },
-        )
-        .await?;
+        let grade = store::cases::grade_of(tx, o.customer_id).await?;
+        let case_id = store::cases::open_case(tx, o.customer_id, &grade, o.as_of).await?;
+        store::runs::upsert_items(tx, &[(case_id, &o)]).await?;
         Ok(())
     }
 

@@ -17,35 +17,44 @@ use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use kit::consumer::{HandleError, IncomingEvent};
+use kit::consumer::{HandleError, IncomingEvent, uuid_field};
 use kit::wire;
 use proto::events::v1 as events;
 
 use crate::store::runs::{self, Overdue};
 
-/// One decoded overdue report: what the one-by-one path reads of it.
-fn decode(event: &IncomingEvent) -> Option<Overdue> {
-    let overdue: events::ReceivableOverdue = event.decode().ok()?;
-    let date = |v: &str| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok();
-    let (principal, currency) = wire::parse_money(overdue.open_amount.as_ref()).ok()?;
-    // R-D12: as the one-by-one path, `late_fee` the fee still owed, `open` the rest; older
-    // producers sent no owed figures.
+/// What dunning reads of an overdue report (both paths); Err names the field.
+pub(crate) fn read(overdue: events::ReceivableOverdue) -> Result<Overdue, HandleError> {
+    let date = |field: &str, v: &str| {
+        NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .map_err(|e| HandleError::Permanent(format!("{field} {v:?}: {e}")))
+    };
+    let (principal, currency) =
+        wire::parse_money(overdue.open_amount.as_ref()).map_err(HandleError::Permanent)?;
+    // R-D12: the item stays open while anything is owed on it; `late_fee` is the fee still
+    // owed, `open` the rest (principal, interest, costs). Older producers sent no owed
+    // figures: the principal and the accrued fee.
     let (open, late_fee) = match overdue.owed.as_ref() {
         Some(owed) => {
-            let owed = wire::parse_owed(owed).ok()?;
+            let owed = wire::parse_owed(owed).map_err(HandleError::Permanent)?;
             (owed.total() - owed.late_fee, owed.late_fee)
         }
         None => match overdue.late_fee.as_ref() {
-            Some(fee) => (principal, wire::parse_money(Some(fee)).ok()?.0),
+            Some(fee) => (
+                principal,
+                wire::parse_money(Some(fee))
+                    .map_err(HandleError::Permanent)?
+                    .0,
+            ),
             None => (principal, Decimal::ZERO),
         },
     };
-    Some(Overdue {
-        receivable_id: Uuid::parse_str(&overdue.receivable_id).ok()?,
-        customer_id: Uuid::parse_str(&overdue.customer_id).ok()?,
-        contract_id: Uuid::parse_str(&overdue.contract_id).ok()?,
-        as_of: date(&overdue.as_of)?,
-        due_date: date(&overdue.due_date)?,
+    Ok(Overdue {
+        receivable_id: uuid_field("receivable_id", &overdue.receivable_id)?,
+        customer_id: uuid_field("customer_id", &overdue.customer_id)?,
+        contract_id: uuid_field("contract_id", &overdue.contract_id)?,
+        as_of: date("as_of", &overdue.as_of)?,
+        due_date: date("due_date", &overdue.due_date)?,
         currency,
         open,
         late_fee,
@@ -65,7 +74,11 @@ pub(crate) async fn apply(
     tx: &mut PgConnection,
     events: &[&IncomingEvent],
 ) -> Result<bool, HandleError> {
-    let Some(run) = events.iter().map(|e| decode(e)).collect::<Option<Vec<_>>>() else {
+    let Some(run) = events
+        .iter()
+        .map(|e| e.decode().ok().and_then(|o| read(o).ok()))
+        .collect::<Option<Vec<_>>>()
+    else {
         return Ok(false);
     };
     let mut receivables: Vec<Uuid> = run.iter().map(|o| o.receivable_id).collect();

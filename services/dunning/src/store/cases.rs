@@ -356,67 +356,6 @@ pub async fn active_case(
     .await
 }
 
-/// An overdue item as the daily cycle reported it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OverdueItem<'a> {
-    /// The receivable.
-    pub receivable_id: Uuid,
-    /// Its contract.
-    pub contract_id: Uuid,
-    /// Contract number.
-    pub contract_no: &'a str,
-    /// Due date.
-    pub due_date: NaiveDate,
-    /// Currency.
-    pub currency: &'a str,
-    /// Owed but the late fee.
-    pub open: Decimal,
-    /// Days overdue.
-    pub days_overdue: i32,
-    /// Late fee owed.
-    pub late_fee: Decimal,
-    /// Charge type's proto name.
-    pub charge_type: &'a str,
-    /// Principal owed.
-    pub principal: Decimal,
-    /// The contract's late-fee terms' name.
-    pub late_fee_terms: &'a str,
-}
-
-/// Adds the item to the case or brings it up to date (not once paid, escalated or amended).
-pub async fn upsert_item(
-    tx: &mut PgConnection,
-    case_id: Uuid,
-    i: &OverdueItem<'_>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO case_items (case_id, receivable_id, contract_id, contract_no, due_date, currency, open_amount,
-                                 days_overdue, status, late_fee, charge_type, principal, late_fee_terms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11, $12)
-         ON CONFLICT (case_id, receivable_id) DO UPDATE
-           SET open_amount = EXCLUDED.open_amount, late_fee = EXCLUDED.late_fee,
-               days_overdue = GREATEST(case_items.days_overdue, EXCLUDED.days_overdue),
-               due_date = EXCLUDED.due_date, status = 'open', charge_type = EXCLUDED.charge_type,
-               principal = EXCLUDED.principal, late_fee_terms = EXCLUDED.late_fee_terms
-           WHERE case_items.status IN ('open', 'deferred')",
-    )
-    .bind(case_id)
-    .bind(i.receivable_id)
-    .bind(i.contract_id)
-    .bind(i.contract_no)
-    .bind(i.due_date)
-    .bind(i.currency)
-    .bind(i.open)
-    .bind(i.days_overdue)
-    .bind(i.late_fee)
-    .bind(i.charge_type)
-    .bind(i.principal)
-    .bind(i.late_fee_terms)
-    .execute(tx)
-    .await
-    .map(drop)
-}
-
 /// The active case holding the open item, and its days overdue, locked.
 pub async fn case_of_open_item(
     tx: &mut PgConnection,

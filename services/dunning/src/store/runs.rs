@@ -408,7 +408,8 @@ pub async fn open_cases(
     Ok(rows.into_iter().collect())
 }
 
-/// `cases::upsert_item` for many items (case, report), each receivable once.
+/// Adds each item (case, report) to its case or brings it up to date (not once paid,
+/// escalated or amended); each receivable once. One by one, a run of one.
 pub async fn upsert_items(
     tx: &mut PgConnection,
     items: &[(Uuid, &Overdue)],

@@ -756,6 +756,21 @@ async fn a_run_of_overdue_reports_is_learned_as_one_by_one_and_a_paid_case_close
     })
     .await
     .or_logs(&stack);
+    // R-O1: reporting took each payment's principal off its item, once (with the trace).
+    let paid_items: Vec<uuid::Uuid> = [&contracts[1], &contracts[3]]
+        .iter()
+        .flat_map(|c| c.receivables.iter())
+        .map(|r| r.receivable_id.parse().expect("a receivable id is a UUID"))
+        .collect();
+    let moved: (i64, Option<Decimal>) = sqlx::query_as(
+        "SELECT count(*), sum(principal) FROM reporting.movements
+         WHERE kind = 'paid' AND receivable_id = ANY($1)",
+    )
+    .bind(&paid_items)
+    .fetch_one(&reporting_db)
+    .await
+    .or_logs(&stack);
+    assert_eq!(moved, (3, Some(Decimal::new(-3000, 0))));
     eventually("dunning closed customer 1's case", EVENTUALLY, || {
         let (pool, customer) = (dunning_db.clone(), ids[1]);
         async move {

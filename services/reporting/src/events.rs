@@ -188,7 +188,10 @@ impl Handler for Events {
         tx: &mut PgConnection,
         event: &IncomingEvent,
     ) -> Result<(), HandleError> {
-        if let Some(step) = self.learn(tx, event).await? {
+        let mut moved = Vec::new();
+        let step = self.learn(tx, event, &mut moved).await?;
+        store::record_movements(tx, &moved).await?;
+        if let Some(step) = step {
             store::record_steps(tx, &[step]).await?;
         }
         Ok(())
@@ -211,11 +214,20 @@ impl Handler for Events {
         events: &[&IncomingEvent],
     ) -> Result<(), (usize, HandleError)> {
         let mut steps = Vec::with_capacity(events.len());
+        let mut moved = Vec::new();
         for (i, event) in events.iter().enumerate() {
-            if let Some(step) = self.learn(tx, event).await.map_err(|e| (i, e))? {
+            if let Some(step) = self
+                .learn(tx, event, &mut moved)
+                .await
+                .map_err(|e| (i, e))?
+            {
                 steps.push(step);
             }
         }
+        // Issue 16: the run's changes of principal in one statement too.
+        store::record_movements(tx, &moved)
+            .await
+            .map_err(|e| (0, e.into()))?;
         store::record_steps(tx, &steps)
             .await
             .map_err(|e| (0, e.into()))
@@ -228,6 +240,7 @@ impl Events {
         &self,
         tx: &mut PgConnection,
         event: &IncomingEvent,
+        moved: &mut Vec<store::NewMovement>,
     ) -> Result<Option<store::NewStep>, HandleError> {
         // R-O3: who owns each customer, for a collector's scoped trace.
         kit::auth::owners::apply_event(tx, event).await?;
@@ -304,15 +317,13 @@ impl Events {
                     wire::parse_money(e.amount.as_ref()).map_err(HandleError::Permanent)?;
                 let principal = principal_part(&e.parts, paid)?;
                 let booked = date("booking_date", &e.booking_date)?;
-                store::record_movement(
-                    tx,
-                    receivable,
-                    booked,
-                    -principal,
-                    MovementKind::Paid,
+                moved.push(store::NewMovement {
+                    receivable_id: receivable,
+                    on: booked,
+                    principal: -principal,
+                    kind: MovementKind::Paid,
                     event_id,
-                )
-                .await?;
+                });
                 step.contract(
                     uuid("contract_id", &e.contract_id)?,
                     uuid("customer_id", &e.customer_id)?,
@@ -353,15 +364,13 @@ impl Events {
                     HandleError::Permanent("WaiverApproved without waived".into())
                 })?;
                 let principal = principal_part(std::slice::from_ref(waived), Decimal::ZERO)?;
-                store::record_movement(
-                    tx,
-                    receivable,
+                moved.push(store::NewMovement {
+                    receivable_id: receivable,
                     on,
-                    -principal,
-                    MovementKind::Waived,
+                    principal: -principal,
+                    kind: MovementKind::Waived,
                     event_id,
-                )
-                .await?;
+                });
                 step.contract(
                     uuid("contract_id", &e.contract_id)?,
                     uuid("customer_id", &e.customer_id)?,
@@ -385,15 +394,13 @@ impl Events {
                 } else {
                     date("booking_date", &e.booking_date)?
                 };
-                store::record_movement(
-                    tx,
-                    receivable,
-                    booked,
-                    -principal,
-                    MovementKind::WrittenOff,
+                moved.push(store::NewMovement {
+                    receivable_id: receivable,
+                    on: booked,
+                    principal: -principal,
+                    kind: MovementKind::WrittenOff,
                     event_id,
-                )
-                .await?;
+                });
                 let total: Decimal = parts_total(&e.parts)?;
                 step.contract(
                     uuid("contract_id", &e.contract_id)?,
@@ -433,6 +440,9 @@ impl Events {
                 } else {
                     date("business_date", &e.business_date)?
                 };
+                // It reads what the items' principal is now: the run's changes first.
+                store::record_movements(tx, moved).await?;
+                moved.clear();
                 amend(tx, contract, customer, &e, effective, event_id).await?;
                 let ids = e
                     .receivables

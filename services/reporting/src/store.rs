@@ -90,6 +90,46 @@ pub async fn record_movement(
     .map(|_| ())
 }
 
+/// A change to an item's principal, to record with [`record_movements`].
+#[derive(Debug, Clone, Copy)]
+pub struct NewMovement {
+    pub receivable_id: Uuid,
+    pub on: NaiveDate,
+    pub principal: Decimal,
+    pub kind: MovementKind,
+    pub event_id: Uuid,
+}
+
+/// [`record_movement`] for many, in order, in one statement (zero changes skipped).
+pub async fn record_movements(
+    conn: &mut PgConnection,
+    moved: &[NewMovement],
+) -> Result<(), sqlx::Error> {
+    let moved: Vec<&NewMovement> = moved.iter().filter(|m| !m.principal.is_zero()).collect();
+    if moved.is_empty() {
+        return Ok(());
+    }
+    let receivables: Vec<Uuid> = moved.iter().map(|m| m.receivable_id).collect();
+    let days: Vec<NaiveDate> = moved.iter().map(|m| m.on).collect();
+    let principal: Vec<Decimal> = moved.iter().map(|m| m.principal).collect();
+    let kinds: Vec<&str> = moved.iter().map(|m| m.kind.as_str()).collect();
+    let events: Vec<Uuid> = moved.iter().map(|m| m.event_id).collect();
+    sqlx::query(
+        "INSERT INTO movements (receivable_id, on_date, principal, kind, event_id) \
+         SELECT r, d, p, k, e FROM UNNEST($1::uuid[], $2::date[], $3::numeric[], $4::text[], $5::uuid[]) \
+              WITH ORDINALITY AS u(r, d, p, k, e, n) \
+         ORDER BY n",
+    )
+    .bind(&receivables)
+    .bind(&days)
+    .bind(&principal)
+    .bind(&kinds)
+    .bind(&events)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
 /// An item's scheduled principal now (as billed, with amendments) and its open principal;
 /// `None` for an item reporting does not know.
 pub async fn principal_of(

@@ -73,21 +73,14 @@ pub async fn record_movement(
     kind: MovementKind,
     event_id: Uuid,
 ) -> Result<(), sqlx::Error> {
-    if principal.is_zero() {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO movements (receivable_id, on_date, principal, kind, event_id) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(receivable_id)
-    .bind(on)
-    .bind(principal)
-    .bind(kind.as_str())
-    .bind(event_id)
-    .execute(conn)
-    .await
-    .map(|_| ())
+    let moved = NewMovement {
+        receivable_id,
+        on,
+        principal,
+        kind,
+        event_id,
+    };
+    record_movements(conn, &[moved]).await
 }
 
 /// A change to an item's principal, to record with [`record_movements`].

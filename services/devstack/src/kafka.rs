@@ -540,6 +540,19 @@ impl KafkaBroker {
         self.replication
     }
 
+    /// The process ids of the nodes' wrappers (each JVM runs under its wrapper).
+    pub fn pids(&self) -> Vec<u32> {
+        self.nodes.lock().map_or_else(
+            |_| Vec::new(),
+            |nodes| {
+                nodes
+                    .iter()
+                    .filter_map(|n| n.child.as_ref().map(Child::id))
+                    .collect()
+            },
+        )
+    }
+
     /// Resident memory of the brokers' JVMs together in kB (from /proc), if it can be read.
     pub fn rss_kb(&self) -> Option<u64> {
         let nodes = self.nodes.lock().ok()?;

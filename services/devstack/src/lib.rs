@@ -12,6 +12,7 @@ pub mod auth;
 pub mod broker;
 pub mod clients;
 pub mod console_demo;
+pub mod cpu;
 pub mod demo;
 pub mod faults;
 pub mod k8s;

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::broker::BrokerKind;
 use crate::clients::Clients;
 use crate::faults::{self, plan};
-use crate::{Stack, StackOptions, scenario};
+use crate::{Stack, StackOptions, cpu, scenario};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -90,6 +90,11 @@ pub struct LoadReport {
     pub statements_per_contract: Vec<(String, f64)>,
     /// The statements that took most of PostgreSQL's time in that window.
     pub top_statements: Vec<StatementCost>,
+    /// CPU time per confirmed payment by part of the stack (PostgreSQL, Kafka, each
+    /// service, the harness), from the first file sent until everything was confirmed.
+    pub cpu_per_payment: cpu::Usage,
+    /// The same per contract while the portfolio was created.
+    pub cpu_per_contract: cpu::Usage,
     pub logs: String,
 }
 
@@ -157,6 +162,8 @@ pub async fn run(
     let pools = faults::pools(&stack)?;
     let superuser = sqlx::PgPool::connect(&stack.superuser_url).await?;
     let profiled = profile::reset(&superuser).await;
+    let roots = stack.cpu_roots();
+    let cpu_before_setup = cpu::sample(&roots);
     let (created, settled) =
         faults::setup(&clients, &plan, &pools, options.import_batch, &mut progress).await?;
     let contracts_per_sec = count(plan.contracts.len()) / created.as_secs_f64().max(1e-9);
@@ -168,6 +175,7 @@ pub async fn run(
         (Vec::new(), Vec::new())
     };
     let profiled = profiled && profile::reset(&superuser).await;
+    let cpu_after_setup = cpu::sample(&roots);
 
     // Send.
     let sent_at: Arc<Mutex<HashMap<String, f64>>> = Arc::default();
@@ -260,6 +268,7 @@ pub async fn run(
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
+    let cpu_settled = cpu::sample(&roots);
 
     // Measure per payment.
     let confirmations: Vec<(String, f64, Vec<Uuid>)> = sqlx::query_as(
@@ -326,6 +335,8 @@ pub async fn run(
         statements_per_payment,
         statements_per_contract,
         top_statements,
+        cpu_per_payment: cpu::usage(&cpu_after_setup, &cpu_settled, end_to_end.len()),
+        cpu_per_contract: cpu::usage(&cpu_before_setup, &cpu_after_setup, plan.contracts.len()),
         logs: work_dir.display().to_string(),
     };
     let unclean = stack.stop(&mut progress);

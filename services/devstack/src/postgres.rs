@@ -95,6 +95,17 @@ impl PgCluster {
         run(&mut cmd).with_context(|| format!("pg_ctl start failed; see {}", log.display()))
     }
 
+    /// The server's process id (first line of `postmaster.pid`), while it runs.
+    pub fn postmaster_pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.data_dir.join("postmaster.pid"))
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
     /// Superuser URL of the cluster's `postgres` database.
     pub fn admin_url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)

@@ -380,6 +380,25 @@ impl Stack {
             .await
     }
 
+    /// The top process of each part of the stack, by name, for [`crate::cpu::sample`]: the
+    /// services, the stack's own PostgreSQL server and Apache Kafka broker(s) (not external
+    /// ones, nor the in-process mock broker), and this process as `harness`.
+    pub fn cpu_roots(&self) -> Vec<(String, u32)> {
+        let mut roots: Vec<(String, u32)> = self
+            .services
+            .iter()
+            .filter_map(|(name, p)| Some((name.clone(), p.id()?)))
+            .collect();
+        if let Some(pid) = self.pg.as_ref().and_then(PgCluster::postmaster_pid) {
+            roots.push(("postgres".to_owned(), pid));
+        }
+        if let Broker::ApacheKafka(kafka) = &self.broker {
+            roots.extend(kafka.pids().into_iter().map(|p| ("kafka".to_owned(), p)));
+        }
+        roots.push(("harness".to_owned(), std::process::id()));
+        roots
+    }
+
     /// The process of a service.
     pub fn process(&mut self, service: &str) -> anyhow::Result<&mut ServiceProcess> {
         self.services

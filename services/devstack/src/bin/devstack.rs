@@ -273,6 +273,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     report.durable_postgres,
                     report.logs
                 );
+                println!("{}", report.cpu_per_payment.describe("payment"));
+                println!("{}", report.cpu_per_contract.describe("contract"));
                 if !report.statements_per_payment.is_empty() {
                     let roles: Vec<String> = report
                         .statements_per_payment

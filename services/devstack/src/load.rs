@@ -90,12 +90,27 @@ pub struct LoadReport {
     pub statements_per_contract: Vec<(String, f64)>,
     /// The statements that took most of PostgreSQL's time in that window.
     pub top_statements: Vec<StatementCost>,
+    /// Rows written (inserted, updated, deleted) per confirmed payment by table, most first,
+    /// with each table's index count: every row written is also an entry in each index.
+    pub rows_per_payment: Vec<TableWrites>,
     /// CPU time per confirmed payment by part of the stack (PostgreSQL, Kafka, each
     /// service, the harness), from the first file sent until everything was confirmed.
     pub cpu_per_payment: cpu::Usage,
     /// The same per contract while the portfolio was created.
     pub cpu_per_contract: cpu::Usage,
     pub logs: String,
+}
+
+/// Rows one table took per unit of work during the measured window.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct TableWrites {
+    /// `schema.table`.
+    pub table: String,
+    pub inserted: f64,
+    pub updated: f64,
+    pub deleted: f64,
+    /// Its indexes (each insert, and each update that is not HOT, writes an entry in each).
+    pub indexes: i64,
 }
 
 /// What one statement cost PostgreSQL during the measured window.
@@ -174,7 +189,12 @@ pub async fn run(
     } else {
         (Vec::new(), Vec::new())
     };
+    if profiled {
+        // The setup's last writes reported before the window opens.
+        tokio::time::sleep(profile::STATS_FLUSH).await;
+    }
     let profiled = profiled && profile::reset(&superuser).await;
+    let tables_before = profile::table_writes(&superuser).await?;
     let cpu_after_setup = cpu::sample(&roots);
 
     // Send.
@@ -310,6 +330,16 @@ pub async fn run(
     } else {
         (Vec::new(), Vec::new())
     };
+    let rows_per_payment = if profiled {
+        tokio::time::sleep(profile::STATS_FLUSH).await;
+        profile::writes_per_unit(
+            &tables_before,
+            &profile::table_writes(&superuser).await?,
+            end_to_end.len(),
+        )
+    } else {
+        Vec::new()
+    };
     let report = LoadReport {
         durable_postgres: options.durable,
         seed: options.seed,
@@ -335,6 +365,7 @@ pub async fn run(
         statements_per_payment,
         statements_per_contract,
         top_statements,
+        rows_per_payment,
         cpu_per_payment: cpu::usage(&cpu_after_setup, &cpu_settled, end_to_end.len()),
         cpu_per_contract: cpu::usage(&cpu_before_setup, &cpu_after_setup, plan.contracts.len()),
         logs: work_dir.display().to_string(),
@@ -349,7 +380,67 @@ pub async fn run(
 /// The statement profile of a run: which SQL PostgreSQL spent its time on (issue 16: find the
 /// bottleneck before changing code).
 mod profile {
-    use super::{StatementCost, count, round1};
+    use std::collections::BTreeMap;
+
+    use super::{StatementCost, TableWrites, count, round1};
+
+    /// How long a backend may keep its table counters before reporting them when idle
+    /// (PostgreSQL's `PGSTAT_IDLE_INTERVAL`, 10 s) and a margin: waited before each reading
+    /// of [`table_writes`] so the writes of the window before are all counted in it.
+    pub(super) const STATS_FLUSH: std::time::Duration = std::time::Duration::from_secs(11);
+
+    /// Rows inserted, updated and deleted so far and the index count, by `schema.table`,
+    /// over the services' schemas.
+    pub(super) async fn table_writes(
+        db: &sqlx::PgPool,
+    ) -> anyhow::Result<BTreeMap<String, (i64, i64, i64, i64)>> {
+        let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT t.schemaname || '.' || t.relname, t.n_tup_ins, t.n_tup_upd, t.n_tup_del,
+                    (SELECT count(*) FROM pg_index i WHERE i.indrelid = t.relid)
+             FROM pg_stat_user_tables t WHERE t.schemaname <> 'public'",
+        )
+        .fetch_all(db)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(table, ins, upd, del, indexes)| (table, (ins, upd, del, indexes)))
+            .collect())
+    }
+
+    /// The rows written between two readings per unit, tables with any, most first.
+    pub(super) fn writes_per_unit(
+        before: &BTreeMap<String, (i64, i64, i64, i64)>,
+        after: &BTreeMap<String, (i64, i64, i64, i64)>,
+        units: usize,
+    ) -> Vec<TableWrites> {
+        let per =
+            |n: i64| round2(count(usize::try_from(n.max(0)).unwrap_or(0)) / count(units.max(1)));
+        let mut writes: Vec<(i64, TableWrites)> = after
+            .iter()
+            .filter_map(|(table, &(ins, upd, del, indexes))| {
+                let (i0, u0, d0, _) = before.get(table).copied().unwrap_or_default();
+                let (ins, upd, del) = (ins - i0, upd - u0, del - d0);
+                (ins + upd + del > 0).then(|| {
+                    (
+                        ins + upd + del,
+                        TableWrites {
+                            table: table.clone(),
+                            inserted: per(ins),
+                            updated: per(upd),
+                            deleted: per(del),
+                            indexes,
+                        },
+                    )
+                })
+            })
+            .collect();
+        writes.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.table.cmp(&b.1.table)));
+        writes.into_iter().map(|(_, w)| w).collect()
+    }
+
+    fn round2(v: f64) -> f64 {
+        (v * 100.0).round() / 100.0
+    }
 
     /// Starts a fresh window; false when the cluster does not load `pg_stat_statements`.
     pub(super) async fn reset(db: &sqlx::PgPool) -> bool {

@@ -288,6 +288,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         .map(|(role, n)| format!("{role} {n}"))
                         .collect();
                     println!("SQL statements per contract created: {}", roles.join(", "));
+                    println!(
+                        "rows written per payment (inserted/updated/deleted, indexes), most first:"
+                    );
+                    for t in report.rows_per_payment.iter().take(20) {
+                        println!(
+                            "  {:<40} {:>6.2} {:>6.2} {:>6.2}  {} indexes",
+                            t.table, t.inserted, t.updated, t.deleted, t.indexes
+                        );
+                    }
                     println!("costliest statements (role, calls, total ms, mean ms):");
                     for s in &report.top_statements {
                         println!(

@@ -90,6 +90,9 @@ pub struct LoadReport {
     pub statements_per_contract: Vec<(String, f64)>,
     /// The statements that took most of PostgreSQL's time in that window.
     pub top_statements: Vec<StatementCost>,
+    /// WAL written per confirmed payment (`pg_stat_wal`): records, full-page images and bytes;
+    /// zeros when the server does not have the view.
+    pub wal_per_payment: WalWrites,
     /// Rows written (inserted, updated, deleted) per confirmed payment by table, most first,
     /// with each table's index count: every row written is also an entry in each index.
     pub rows_per_payment: Vec<TableWrites>,
@@ -99,6 +102,15 @@ pub struct LoadReport {
     /// The same per contract while the portfolio was created.
     pub cpu_per_contract: cpu::Usage,
     pub logs: String,
+}
+
+/// WAL one unit of work wrote during the measured window.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct WalWrites {
+    pub records: f64,
+    /// Full-page images: the first change of a page after a checkpoint copies the page.
+    pub full_page_images: f64,
+    pub bytes: f64,
 }
 
 /// Rows one table took per unit of work during the measured window.
@@ -195,6 +207,7 @@ pub async fn run(
     }
     let profiled = profiled && profile::reset(&superuser).await;
     let tables_before = profile::table_writes(&superuser).await?;
+    let wal_before = profile::wal(&superuser).await;
     let cpu_after_setup = cpu::sample(&roots);
 
     // Send.
@@ -330,6 +343,8 @@ pub async fn run(
     } else {
         (Vec::new(), Vec::new())
     };
+    let wal_per_payment =
+        profile::wal_per_unit(wal_before, profile::wal(&superuser).await, end_to_end.len());
     let rows_per_payment = if profiled {
         tokio::time::sleep(profile::STATS_FLUSH).await;
         profile::writes_per_unit(
@@ -366,6 +381,7 @@ pub async fn run(
         statements_per_contract,
         top_statements,
         rows_per_payment,
+        wal_per_payment,
         cpu_per_payment: cpu::usage(&cpu_after_setup, &cpu_settled, end_to_end.len()),
         cpu_per_contract: cpu::usage(&cpu_before_setup, &cpu_after_setup, plan.contracts.len()),
         logs: work_dir.display().to_string(),
@@ -382,7 +398,36 @@ pub async fn run(
 mod profile {
     use std::collections::BTreeMap;
 
-    use super::{StatementCost, TableWrites, count, round1};
+    use super::{StatementCost, TableWrites, WalWrites, count, round1};
+
+    /// The server's WAL counters so far (records, full-page images, bytes); `None` before
+    /// PostgreSQL 14 or when they cannot be read. WAL is written by the backends themselves
+    /// at commit, so it is read right away, with no stats flush to wait for.
+    pub(super) async fn wal(db: &sqlx::PgPool) -> Option<(i64, i64, i64)> {
+        sqlx::query_as("SELECT wal_records, wal_fpi, wal_bytes::int8 FROM pg_stat_wal")
+            .fetch_one(db)
+            .await
+            .ok()
+    }
+
+    /// The WAL between two readings per unit.
+    pub(super) fn wal_per_unit(
+        before: Option<(i64, i64, i64)>,
+        after: Option<(i64, i64, i64)>,
+        units: usize,
+    ) -> WalWrites {
+        let (Some(b), Some(a)) = (before, after) else {
+            return WalWrites::default();
+        };
+        let per = |n: i64| {
+            round2(count(usize::try_from(n.max(0)).unwrap_or(usize::MAX)) / count(units.max(1)))
+        };
+        WalWrites {
+            records: per(a.0 - b.0),
+            full_page_images: per(a.1 - b.1),
+            bytes: per(a.2 - b.2),
+        }
+    }
 
     /// How long a backend may keep its table counters before reporting them when idle
     /// (PostgreSQL's `PGSTAT_IDLE_INTERVAL`, 10 s) and a margin: waited before each reading

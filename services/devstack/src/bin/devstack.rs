@@ -288,6 +288,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         .map(|(role, n)| format!("{role} {n}"))
                         .collect();
                     println!("SQL statements per contract created: {}", roles.join(", "));
+                    let wal = report.wal_per_payment;
+                    println!(
+                        "WAL per payment: {:.1} records, {:.2} full-page images, {:.0} bytes",
+                        wal.records, wal.full_page_images, wal.bytes
+                    );
                     println!(
                         "rows written per payment (inserted/updated/deleted, indexes), most first:"
                     );

@@ -458,19 +458,22 @@ async fn a_run_of_signed_contracts_is_learned_as_one_by_one_r_d1_r_o3_r_o4_r_o7_
 /// scoring gave; each item with what contracts says is owed on it, the late fee apart
 /// (R-D12), and its days overdue; each balance counted as overdue once (R-O7); every report
 /// counted for the day, so the day's ladder runs (R-D3); legal's figures for each item (the
-/// claim a later case would make, R-L1). Then a run of payments settles one debtor's case:
-/// dunning stops for each item (R-P10) and closes the case in one statement.
+/// claim a later case would make, R-L1); an installment already handed to legal left out of
+/// ordinary dunning (R-L5). Then a run of payments settles one debtor's case: dunning stops
+/// for each item (R-P10) and closes the case in one statement.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_run_of_overdue_reports_is_learned_as_one_by_one_and_a_paid_case_closes_r_d3_r_d12_r_l1_r_o7_r_p10()
+async fn a_run_of_overdue_reports_is_learned_as_one_by_one_and_a_paid_case_closes_r_d3_r_d12_r_l1_r_l5_r_o7_r_p10()
  {
     let (mut stack, mut clients) = start().await;
     const FEE: &str =
         r#"{"name": "1 per mille a day", "accrual": {"kind": "flat_daily", "daily_rate": "1‰"}}"#;
     // Four debtors fall overdue on 2026-02-11 while dunning is up (cases open one by one),
-    // two more only by 2026-03-11; every other one pays a late fee.
+    // two more only by 2026-03-11; every other one pays a late fee. A seventh owes 10,000
+    // yuan 37 days overdue on 2026-02-11: escalated to legal at once (the most severe step
+    // due, R-D7), and its second installment falls overdue by 2026-03-11.
     let mut customers = Vec::new();
     let mut contracts = Vec::new();
-    for n in 0..6 {
+    for n in 0..7 {
         let account = format!("62220210000099{n:02}");
         let customer = scenario::create_customer_with_accounts(
             &mut clients,
@@ -479,7 +482,9 @@ async fn a_run_of_overdue_reports_is_learned_as_one_by_one_and_a_paid_case_close
         )
         .await
         .or_logs(&stack);
-        let installments: &[(&str, &str)] = if n < 4 {
+        let installments: &[(&str, &str)] = if n == 6 {
+            &[("10000.00", "2026-01-05"), ("1000.00", "2026-03-01")]
+        } else if n < 4 {
             &[("1000.00", "2026-01-10"), ("1000.00", "2026-02-20")]
         } else {
             &[("1000.00", "2026-02-20"), ("1000.00", "2026-03-01")]
@@ -520,6 +525,28 @@ async fn a_run_of_overdue_reports_is_learned_as_one_by_one_and_a_paid_case_close
     })
     .await
     .or_logs(&stack);
+    // The seventh's first installment is with legal (R-L5) before dunning goes down.
+    let with_legal: uuid::Uuid = contracts[6].receivables[0]
+        .receivable_id
+        .parse()
+        .expect("a receivable id is a UUID");
+    let escalated: (uuid::Uuid, i32) = eventually("the 10,000 handed to legal", EVENTUALLY, || {
+        let pool = dunning_db.clone();
+        async move {
+            Ok(sqlx::query_as(
+                "SELECT l.case_id, i.days_overdue FROM dunning.receivables_in_legal l
+                 JOIN dunning.case_items i ON i.case_id = l.case_id AND i.receivable_id = l.receivable_id
+                 JOIN dunning.cases c ON c.id = l.case_id
+                 WHERE l.receivable_id = $1 AND c.status = 'escalated'",
+            )
+            .bind(with_legal)
+            .fetch_optional(&pool)
+            .await?)
+        }
+    })
+    .await
+    .or_logs(&stack);
+    assert_eq!(escalated.1, 37, "2026-01-05 to 2026-02-11");
     let before: Vec<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as(
         "SELECT customer_id, id FROM dunning.cases WHERE customer_id = ANY($1) AND status = 'active'",
     )
@@ -566,7 +593,7 @@ async fn a_run_of_overdue_reports_is_learned_as_one_by_one_and_a_paid_case_close
     .fetch_all(&dunning_db)
     .await
     .or_logs(&stack);
-    assert_eq!(cases.len(), 6, "{cases:?}");
+    assert_eq!(cases.len(), 7, "{cases:?}");
     for (customer, case, opened_on, grade, known) in &cases {
         let n = ids.iter().position(|i| i == customer).unwrap_or(usize::MAX);
         let kept = before.iter().find(|(c, _)| c == customer).map(|(_, id)| id);
@@ -599,28 +626,57 @@ async fn a_run_of_overdue_reports_is_learned_as_one_by_one_and_a_paid_case_close
             let owed = kit::wire::parse_owed(r.owed.as_ref().expect("contracts reports owed"))
                 .expect("owed figures parse");
             let id: uuid::Uuid = r.receivable_id.parse().expect("a receivable id is a UUID");
-            let item: (uuid::Uuid, Decimal, Decimal, Decimal, i32, String) = sqlx::query_as(
-                "SELECT c.customer_id, i.open_amount, i.late_fee, i.principal, i.days_overdue, i.status
-                 FROM dunning.case_items i JOIN dunning.cases c ON c.id = i.case_id
-                 WHERE i.receivable_id = $1",
-            )
-            .bind(id)
-            .fetch_one(&dunning_db)
-            .await
-            .or_logs(&stack);
-            assert_eq!(
-                item,
-                (
-                    ids[n],
-                    owed.total() - owed.late_fee,
-                    owed.late_fee,
-                    owed.principal,
-                    i32::try_from(r.days_overdue).unwrap_or(-1),
-                    "open".to_owned()
-                ),
-                "customer {n}, installment {}",
-                r.installment_no
-            );
+            if id == with_legal {
+                // R-L5: the report of the installment with legal leaves it where it is: in
+                // the escalated case, as it was when handed over; the debtor's new case
+                // holds the other installment only.
+                let items: Vec<(uuid::Uuid, String, i32)> = sqlx::query_as(
+                    "SELECT case_id, status, days_overdue FROM dunning.case_items
+                     WHERE receivable_id = $1",
+                )
+                .bind(id)
+                .fetch_all(&dunning_db)
+                .await
+                .or_logs(&stack);
+                assert_eq!(items, [(escalated.0, "escalated".to_owned(), 37)]);
+                let active: Vec<uuid::Uuid> = sqlx::query_scalar(
+                    "SELECT i.receivable_id FROM dunning.case_items i
+                     JOIN dunning.cases c ON c.id = i.case_id
+                     WHERE c.customer_id = $1 AND c.status = 'active'",
+                )
+                .bind(ids[n])
+                .fetch_all(&dunning_db)
+                .await
+                .or_logs(&stack);
+                let other: uuid::Uuid = contracts[6].receivables[1]
+                    .receivable_id
+                    .parse()
+                    .expect("a receivable id is a UUID");
+                assert_eq!(active, [other]);
+            } else {
+                let item: (uuid::Uuid, Decimal, Decimal, Decimal, i32, String) = sqlx::query_as(
+                    "SELECT c.customer_id, i.open_amount, i.late_fee, i.principal, i.days_overdue, i.status
+                     FROM dunning.case_items i JOIN dunning.cases c ON c.id = i.case_id
+                     WHERE i.receivable_id = $1",
+                )
+                .bind(id)
+                .fetch_one(&dunning_db)
+                .await
+                .or_logs(&stack);
+                assert_eq!(
+                    item,
+                    (
+                        ids[n],
+                        owed.total() - owed.late_fee,
+                        owed.late_fee,
+                        owed.principal,
+                        i32::try_from(r.days_overdue).unwrap_or(-1),
+                        "open".to_owned()
+                    ),
+                    "customer {n}, installment {}",
+                    r.installment_no
+                );
+            }
             assert_eq!(
                 owed.late_fee.is_zero(),
                 n % 2 == 1,

@@ -863,3 +863,152 @@ async fn a_run_of_overdue_reports_is_learned_as_one_by_one_and_a_paid_case_close
     .or_logs(&stack);
     assert_eq!(active, 1, "customer 3 still owes the second installment");
 }
+
+/// Issue 16: dunning takes a run of scoring's grade changes together (two statements). What
+/// it learns must be what one by one learns: each customer's last grade, on its record and on
+/// its active case, whose strategy the grade drives (R-S3, R-S4); a customer with no case is
+/// recorded too.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_of_grade_changes_leaves_each_debtor_at_the_last_grade_r_s3_r_s4() {
+    use prost::Message as _;
+
+    let (mut stack, mut clients) = start().await;
+    // Two debtors with an installment each, a third customer with no contract.
+    let mut customers = Vec::new();
+    for n in 0..3 {
+        let customer = scenario::create_customer_with_accounts(
+            &mut clients,
+            &format!("评级客户{n}"),
+            &[&format!("62220210000088{n:02}")],
+        )
+        .await
+        .or_logs(&stack);
+        if n < 2 {
+            scenario::create_contract(
+                &mut clients,
+                &customer,
+                &format!("HT-GRADES-{n}"),
+                &[("1000.00", "2026-01-10")],
+            )
+            .await
+            .or_logs(&stack);
+        }
+        customers.push(customer);
+    }
+    let ids: Vec<uuid::Uuid> = customers
+        .iter()
+        .map(|c| c.parse().expect("a customer id is a UUID"))
+        .collect();
+    let dunning_db = sqlx::PgPool::connect(&stack.database_urls["dunning"])
+        .await
+        .or_logs(&stack);
+    let grades = |pool: sqlx::PgPool, ids: Vec<uuid::Uuid>| async move {
+        let rows: Vec<(uuid::Uuid, String)> = sqlx::query_as(
+            "SELECT customer_id, grade FROM dunning.customer_grades
+             WHERE customer_id = ANY($1) ORDER BY customer_id",
+        )
+        .bind(&ids)
+        .fetch_all(&pool)
+        .await?;
+        anyhow::Ok(rows)
+    };
+    // Scoring grades the two debtors when they sign (R-S1); then it stops, so every grade
+    // change that follows is one of this test's.
+    eventually(
+        "dunning knows the debtors' first grades",
+        EVENTUALLY,
+        || {
+            let (pool, ids) = (dunning_db.clone(), ids[..2].to_vec());
+            async move { Ok((grades(pool, ids).await?.len() == 2).then_some(())) }
+        },
+    )
+    .await
+    .or_logs(&stack);
+    stack.kill("scoring").or_logs(&stack);
+    scenario::run_cycle(&mut clients, "2026-01-20")
+        .await
+        .or_logs(&stack);
+    eventually("a case for each debtor", EVENTUALLY, || {
+        let (pool, ids) = (dunning_db.clone(), ids.clone());
+        async move {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT count(*) FROM dunning.cases WHERE customer_id = ANY($1) AND status = 'active'",
+            )
+            .bind(&ids)
+            .fetch_one(&pool)
+            .await?;
+            Ok((n == 2).then_some(()))
+        }
+    })
+    .await
+    .or_logs(&stack);
+
+    // Dunning is down while scoring's grades move several times, so it finds them waiting
+    // and takes them in a run: the last of each customer counts.
+    stack.kill("dunning").or_logs(&stack);
+    let producer = kit::kafka::producer(
+        &stack.kafka,
+        "e2e-grade-runs",
+        kit::kafka::Compression::default(),
+    )
+    .or_logs(&stack);
+    let moves = [
+        (0, "BBB", 700),
+        (1, "CC", 420),
+        (0, "CCC", 480),
+        (2, "AA", 880),
+        (1, "D", 300),
+        (0, "B", 560),
+    ];
+    for (n, grade, score) in moves {
+        let event = proto::events::v1::GradeChanged {
+            customer_id: customers[n].clone(),
+            grade: grade.to_owned(),
+            score,
+            scorecard_version: "pts-v1".to_owned(),
+            ..Default::default()
+        };
+        let envelope = kit::events::envelope("scoring", &event.customer_id, &event);
+        crate::helpers::publish(
+            &producer,
+            &stack,
+            kit::events::SCORING_GRADES,
+            &event.customer_id,
+            &envelope.encode_to_vec(),
+        )
+        .await
+        .or_logs(&stack);
+    }
+    stack.restart("dunning").await.or_logs(&stack);
+
+    let mut want: Vec<(uuid::Uuid, String)> = vec![
+        (ids[0], "B".to_owned()),
+        (ids[1], "D".to_owned()),
+        (ids[2], "AA".to_owned()),
+    ];
+    want.sort();
+    eventually(
+        "dunning learned each customer's last grade",
+        EVENTUALLY,
+        || {
+            let (pool, ids, want) = (dunning_db.clone(), ids.clone(), want.clone());
+            async move { Ok((grades(pool, ids).await? == want).then_some(())) }
+        },
+    )
+    .await
+    .or_logs(&stack);
+    let cases: Vec<(uuid::Uuid, String)> = sqlx::query_as(
+        "SELECT customer_id, grade FROM dunning.cases
+         WHERE customer_id = ANY($1) AND status = 'active' ORDER BY customer_id",
+    )
+    .bind(&ids)
+    .fetch_all(&dunning_db)
+    .await
+    .or_logs(&stack);
+    let mut on_cases = vec![(ids[0], "B".to_owned()), (ids[1], "D".to_owned())];
+    on_cases.sort();
+    assert_eq!(
+        cases, on_cases,
+        "each active case at its debtor's last grade"
+    );
+}

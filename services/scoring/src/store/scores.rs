@@ -88,7 +88,7 @@ pub async fn save_all(
         "INSERT INTO scores (customer_id, grade, days_past_due, late_receivables, reason_codes,
                              scorecard_version, updated_at, points, result)
          SELECT u.c, u.g, u.d, u.l, ARRAY(SELECT jsonb_array_elements_text(u.r::jsonb)), u.v, now(),
-                u.p, u.j::jsonb
+                u.p, u.j::json
          FROM UNNEST($1::uuid[], $2::text[], $3::int4[], $4::int4[], $5::text[], $6::text[],
                      $7::int4[], $8::text[]) AS u(c, g, d, l, r, v, p, j)
          ON CONFLICT (customer_id) DO UPDATE SET grade = EXCLUDED.grade,
@@ -117,7 +117,7 @@ pub async fn save_all(
     let h_results: Vec<&str> = kept.iter().map(|i| results[pick(i)].as_str()).collect();
     sqlx::query(
         "INSERT INTO score_history (customer_id, cause, grade, points, result)
-         SELECT u.c, $1, u.g, u.p, u.j::jsonb
+         SELECT u.c, $1, u.g, u.p, u.j::json
          FROM UNNEST($2::uuid[], $3::text[], $4::int4[], $5::text[]) WITH ORDINALITY AS u(c, g, p, j, n)
          ORDER BY u.n",
     )

@@ -511,20 +511,7 @@ async fn a_run_of_overdue_reports_is_learned_as_one_by_one_and_a_paid_case_close
     scenario::run_cycle(&mut clients, "2026-02-11")
         .await
         .or_logs(&stack);
-    eventually("dunning opened four cases", EVENTUALLY, || {
-        let (pool, ids) = (dunning_db.clone(), ids.clone());
-        async move {
-            let (n,): (i64,) = sqlx::query_as(
-                "SELECT count(*) FROM dunning.cases WHERE customer_id = ANY($1) AND status = 'active'",
-            )
-            .bind(&ids)
-            .fetch_one(&pool)
-            .await?;
-            Ok((n == 4).then_some(()))
-        }
-    })
-    .await
-    .or_logs(&stack);
+    active_cases(&stack, &dunning_db, &ids, 4).await;
     // The seventh's first installment is with legal (R-L5) before dunning goes down.
     let with_legal: uuid::Uuid = contracts[6].receivables[0]
         .receivable_id
@@ -928,20 +915,7 @@ async fn a_run_of_grade_changes_leaves_each_debtor_at_the_last_grade_r_s3_r_s4()
     scenario::run_cycle(&mut clients, "2026-01-20")
         .await
         .or_logs(&stack);
-    eventually("a case for each debtor", EVENTUALLY, || {
-        let (pool, ids) = (dunning_db.clone(), ids.clone());
-        async move {
-            let (n,): (i64,) = sqlx::query_as(
-                "SELECT count(*) FROM dunning.cases WHERE customer_id = ANY($1) AND status = 'active'",
-            )
-            .bind(&ids)
-            .fetch_one(&pool)
-            .await?;
-            Ok((n == 2).then_some(()))
-        }
-    })
-    .await
-    .or_logs(&stack);
+    active_cases(&stack, &dunning_db, &ids, 2).await;
 
     // Dunning is down while scoring's grades move several times, so it finds them waiting
     // and takes them in a run: the last of each customer counts.
@@ -1011,4 +985,28 @@ async fn a_run_of_grade_changes_leaves_each_debtor_at_the_last_grade_r_s3_r_s4()
         cases, on_cases,
         "each active case at its debtor's last grade"
     );
+}
+
+/// Waits until dunning has `n` active cases among the `customers`.
+async fn active_cases(
+    stack: &devstack::Stack,
+    dunning_db: &sqlx::PgPool,
+    customers: &[uuid::Uuid],
+    n: i64,
+) {
+    eventually(
+        &format!("{n} active dunning cases"),
+        EVENTUALLY,
+        || async move {
+            let (active,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM dunning.cases WHERE customer_id = ANY($1) AND status = 'active'",
+        )
+        .bind(customers)
+        .fetch_one(dunning_db)
+        .await?;
+            Ok((active == n).then_some(()))
+        },
+    )
+    .await
+    .or_logs(stack);
 }

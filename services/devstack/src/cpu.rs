@@ -262,7 +262,8 @@ fn ticks_f64(ticks: u64) -> f64 {
     f64::from(u32::try_from(ticks).unwrap_or(u32::MAX))
 }
 
-fn round2(v: f64) -> f64 {
+/// Rounded to hundredths, for reports.
+pub(crate) fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 

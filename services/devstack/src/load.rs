@@ -114,7 +114,7 @@ pub struct WalWrites {
 }
 
 /// Rows one table took per unit of work during the measured window.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize)]
 pub struct TableWrites {
     /// `schema.table`.
     pub table: String,
@@ -201,14 +201,16 @@ pub async fn run(
     } else {
         (Vec::new(), Vec::new())
     };
+    let cpu_setup_done = cpu::sample(&roots);
     if profiled {
-        // The setup's last writes reported before the window opens.
+        // The setup's last writes reported before the window opens (outside both CPU
+        // windows: the machine idles meanwhile).
         tokio::time::sleep(profile::STATS_FLUSH).await;
     }
     let profiled = profiled && profile::reset(&superuser).await;
     let tables_before = profile::table_writes(&superuser).await?;
     let wal_before = profile::wal(&superuser).await;
-    let cpu_after_setup = cpu::sample(&roots);
+    let cpu_sending = cpu::sample(&roots);
 
     // Send.
     let sent_at: Arc<Mutex<HashMap<String, f64>>> = Arc::default();
@@ -382,8 +384,8 @@ pub async fn run(
         top_statements,
         rows_per_payment,
         wal_per_payment,
-        cpu_per_payment: cpu::usage(&cpu_after_setup, &cpu_settled, end_to_end.len()),
-        cpu_per_contract: cpu::usage(&cpu_before_setup, &cpu_after_setup, plan.contracts.len()),
+        cpu_per_payment: cpu::usage(&cpu_sending, &cpu_settled, end_to_end.len()),
+        cpu_per_contract: cpu::usage(&cpu_before_setup, &cpu_setup_done, plan.contracts.len()),
         logs: work_dir.display().to_string(),
     };
     let unclean = stack.stop(&mut progress);
@@ -399,6 +401,12 @@ mod profile {
     use std::collections::BTreeMap;
 
     use super::{StatementCost, TableWrites, WalWrites, count, round1};
+    use crate::cpu::round2;
+
+    /// `n` (a counter's growth over the window) per unit of work.
+    fn per_unit(n: i64, units: usize) -> f64 {
+        round2(count(usize::try_from(n.max(0)).unwrap_or(usize::MAX)) / count(units.max(1)))
+    }
 
     /// The server's WAL counters so far (records, full-page images, bytes); `None` before
     /// PostgreSQL 14 or when they cannot be read. WAL is written by the backends themselves
@@ -419,9 +427,7 @@ mod profile {
         let (Some(b), Some(a)) = (before, after) else {
             return WalWrites::default();
         };
-        let per = |n: i64| {
-            round2(count(usize::try_from(n.max(0)).unwrap_or(usize::MAX)) / count(units.max(1)))
-        };
+        let per = |n: i64| per_unit(n, units);
         WalWrites {
             records: per(a.0 - b.0),
             full_page_images: per(a.1 - b.1),
@@ -458,8 +464,7 @@ mod profile {
         after: &BTreeMap<String, (i64, i64, i64, i64)>,
         units: usize,
     ) -> Vec<TableWrites> {
-        let per =
-            |n: i64| round2(count(usize::try_from(n.max(0)).unwrap_or(0)) / count(units.max(1)));
+        let per = |n: i64| per_unit(n, units);
         let mut writes: Vec<(i64, TableWrites)> = after
             .iter()
             .filter_map(|(table, &(ins, upd, del, indexes))| {
@@ -481,10 +486,6 @@ mod profile {
             .collect();
         writes.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.table.cmp(&b.1.table)));
         writes.into_iter().map(|(_, w)| w).collect()
-    }
-
-    fn round2(v: f64) -> f64 {
-        (v * 100.0).round() / 100.0
     }
 
     /// Starts a fresh window; false when the cluster does not load `pg_stat_statements`.
@@ -560,6 +561,44 @@ fn percentile(values: &mut [f64], p: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn table_writes_are_per_unit_most_first_and_idle_tables_left_out() {
+        let before: std::collections::BTreeMap<String, (i64, i64, i64, i64)> = [
+            ("a.outbox".to_owned(), (10, 10, 0, 3)),
+            ("a.idle".to_owned(), (5, 0, 0, 1)),
+        ]
+        .into();
+        let after = [
+            ("a.outbox".to_owned(), (210, 210, 0, 3)),
+            ("a.idle".to_owned(), (5, 0, 0, 1)),
+            ("b.new".to_owned(), (100, 0, 50, 2)),
+        ]
+        .into();
+        let w = profile::writes_per_unit(&before, &after, 100);
+        let got: Vec<(&str, f64, f64, f64, i64)> = w
+            .iter()
+            .map(|t| {
+                (
+                    t.table.as_str(),
+                    t.inserted,
+                    t.updated,
+                    t.deleted,
+                    t.indexes,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [("a.outbox", 2.0, 2.0, 0.0, 3), ("b.new", 1.0, 0.0, 0.5, 2)]
+        );
+        let wal = profile::wal_per_unit(Some((100, 10, 1000)), Some((1100, 60, 301_000)), 200);
+        assert_eq!(
+            (wal.records, wal.full_page_images, wal.bytes),
+            (5.0, 0.25, 1500.0)
+        );
+        assert_eq!(profile::wal_per_unit(None, Some((1, 1, 1)), 1).bytes, 0.0);
+    }
 
     #[test]
     fn percentiles_are_nearest_rank() {

@@ -67,8 +67,11 @@ impl PgCluster {
         } else {
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         };
+        // random_page_cost as deploy/k8s/platform/postgres.yaml sets it (SSD, data in memory):
+        // at the default the planner scanned whole tables for batches of a hundred keys.
         let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 {durability}",
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 \
+             -c random_page_cost=1.1 {durability}",
             dir.path().display()
         );
         let cluster = Self {

@@ -92,8 +92,11 @@ pub(crate) async fn record_decision(
     d: &RecordedDecision<'_>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE payments SET status = $2, customer_id = $3, confidence = $4, evidence = $5, decision = $6::jsonb
-         WHERE id = $1",
+        "WITH decided AS (
+             INSERT INTO payment_decisions (payment_id, decision) VALUES ($1, $6::json)
+             ON CONFLICT (payment_id) DO UPDATE SET decision = EXCLUDED.decision
+         )
+         UPDATE payments SET status = $2, customer_id = $3, confidence = $4, evidence = $5 WHERE id = $1",
     )
     .bind(payment_id)
     .bind(d.status.as_str())
@@ -263,7 +266,8 @@ pub(crate) async fn payments_page(
     sqlx::query_as(
         "SELECT p.created_at, p.id, p.booking_date, p.amount, p.currency, p.payer_name, p.payer_account, p.reference,
                 p.status, p.receivable_id, p.file_id, p.line_no, p.confidence, p.evidence,
-                (p.decision->'fx')::text AS fx, p.channel, p.reconciled_at,
+                (SELECT (d.decision->'fx')::text FROM payment_decisions d WHERE d.payment_id = p.id) AS fx,
+                p.channel, p.reconciled_at,
                 r.project AS receipt_project, r.year AS receipt_year, r.number AS receipt_number
          FROM payments p
          LEFT JOIN LATERAL (SELECT project, year, number FROM receipts
@@ -282,7 +286,7 @@ pub(crate) async fn payments_page(
     .await
 }
 
-/// A payment the engine applied, stored with its decision in one row.
+/// A payment the engine applied, stored with its decision (beside it, in `payment_decisions`).
 pub(crate) struct DecidedPayment<'a> {
     pub(crate) payment: NewPayment<'a>,
     pub(crate) decision: RecordedDecision<'a>,
@@ -347,19 +351,25 @@ pub(crate) async fn insert_decided_payments(
         receivables.push(d.receivable_id);
     }
     sqlx::query(
-        "INSERT INTO payments (id, file_id, line_no, booking_date, amount, currency, payer_name, payer_account,
+        "WITH u AS (
+             SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::int4[], $4::date[], $5::numeric[], $6::text[],
+                                  $7::text[], $8::text[], $9::text[], $10::text[], $11::uuid[], $12::text[],
+                                  $13::text[], $14::text[], $15::text[], $16::int4[], $17::text[], $18::text[],
+                                  $19::uuid[])
+                 AS u(id, file_id, line_no, booking_date, amount, currency, payer_name, payer_account,
+                      reference, status, customer_id, receiving_account, payer_account_index,
+                      receiving_account_index, channel, confidence, evidence, decision, receivable_id)
+         ), decided AS (
+             INSERT INTO payment_decisions (payment_id, decision) SELECT u.id, u.decision::json FROM u
+         )
+         INSERT INTO payments (id, file_id, line_no, booking_date, amount, currency, payer_name, payer_account,
                                reference, status, customer_id, receiving_account, payer_account_index,
-                               receiving_account_index, channel, confidence, evidence, decision, receivable_id)
+                               receiving_account_index, channel, confidence, evidence, receivable_id)
          SELECT u.id, u.file_id, u.line_no, u.booking_date, u.amount, u.currency, u.payer_name, u.payer_account,
                 u.reference, u.status, u.customer_id, u.receiving_account, u.payer_account_index,
                 u.receiving_account_index, u.channel, u.confidence,
-                ARRAY(SELECT jsonb_array_elements_text(u.evidence::jsonb)), u.decision::jsonb, u.receivable_id
-         FROM UNNEST($1::uuid[], $2::uuid[], $3::int4[], $4::date[], $5::numeric[], $6::text[], $7::text[],
-                     $8::text[], $9::text[], $10::text[], $11::uuid[], $12::text[], $13::text[], $14::text[],
-                     $15::text[], $16::int4[], $17::text[], $18::text[], $19::uuid[])
-              AS u(id, file_id, line_no, booking_date, amount, currency, payer_name, payer_account,
-                   reference, status, customer_id, receiving_account, payer_account_index,
-                   receiving_account_index, channel, confidence, evidence, decision, receivable_id)",
+                ARRAY(SELECT json_array_elements_text(u.evidence::json)), u.receivable_id
+         FROM u",
     )
     .bind(&ids)
     .bind(&files)

@@ -37,11 +37,12 @@ pub(crate) async fn lock_payment_for_refund(
 ) -> Result<Option<PaymentForRefund>, sqlx::Error> {
     sqlx::query_as(
         "SELECT p.status, p.currency, p.customer_id, p.payer_account, p.payer_account_index, p.refunded,
-                p.decision->>'outcome' AS outcome, (p.decision->>'unapplied')::numeric AS unapplied,
-                p.decision->>'booked_currency' AS booked_currency,
+                d.decision->>'outcome' AS outcome, (d.decision->>'unapplied')::numeric AS unapplied,
+                d.decision->>'booked_currency' AS booked_currency,
                 (SELECT COALESCE(sum(r.amount), 0) FROM refunds r
                   WHERE r.payment_id = p.id AND r.status = $2) AS waiting
-         FROM payments p WHERE p.id = $1 FOR UPDATE OF p",
+         FROM payments p LEFT JOIN payment_decisions d ON d.payment_id = p.id
+         WHERE p.id = $1 FOR UPDATE OF p",
     )
     .bind(payment_id)
     .bind(RefundStatus::Requested.as_str())

@@ -101,6 +101,11 @@ pub struct LoadReport {
     pub cpu_per_payment: cpu::Usage,
     /// The same per contract while the portfolio was created.
     pub cpu_per_contract: cpu::Usage,
+    /// How long a fixed, CPU-bound PostgreSQL query took (fastest of three), milliseconds,
+    /// before the payments were sent and after they settled: the machine's speed at the time
+    /// of the run. A VM's speed drifts by a third from hour to hour; compare the CPU figures
+    /// of two runs only when these are alike (WAL per payment does not drift).
+    pub reference_query_ms: [f64; 2],
     pub logs: String,
 }
 
@@ -202,6 +207,7 @@ pub async fn run(
         (Vec::new(), Vec::new())
     };
     let cpu_setup_done = cpu::sample(&roots);
+    let reference_before = profile::reference_ms(&superuser).await?;
     if profiled {
         // The setup's last writes reported before the window opens (outside both CPU
         // windows: the machine idles meanwhile).
@@ -347,6 +353,7 @@ pub async fn run(
     };
     let wal_per_payment =
         profile::wal_per_unit(wal_before, profile::wal(&superuser).await, end_to_end.len());
+    let reference_after = profile::reference_ms(&superuser).await?;
     let rows_per_payment = if profiled {
         tokio::time::sleep(profile::STATS_FLUSH).await;
         profile::writes_per_unit(
@@ -386,6 +393,7 @@ pub async fn run(
         wal_per_payment,
         cpu_per_payment: cpu::usage(&cpu_sending, &cpu_settled, end_to_end.len()),
         cpu_per_contract: cpu::usage(&cpu_before_setup, &cpu_setup_done, plan.contracts.len()),
+        reference_query_ms: [round1(reference_before), round1(reference_after)],
         logs: work_dir.display().to_string(),
     };
     let unclean = stack.stop(&mut progress);
@@ -406,6 +414,21 @@ mod profile {
     /// `n` (a counter's growth over the window) per unit of work.
     fn per_unit(n: i64, units: usize) -> f64 {
         round2(count(usize::try_from(n.max(0)).unwrap_or(usize::MAX)) / count(units.max(1)))
+    }
+
+    /// Milliseconds the fastest of three runs of a fixed, CPU-bound query took (hashing
+    /// 200,000 numbers in one backend): a yardstick for the machine's speed, outside the
+    /// CPU windows and the statement statistics.
+    pub(super) async fn reference_ms(db: &sqlx::PgPool) -> anyhow::Result<f64> {
+        let mut fastest = f64::MAX;
+        for _ in 0..3 {
+            let started = std::time::Instant::now();
+            sqlx::query("SELECT sum(length(md5(i::text))) FROM generate_series(1, 200000) AS i")
+                .execute(db)
+                .await?;
+            fastest = fastest.min(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        Ok(fastest)
     }
 
     /// The server's WAL counters so far (records, full-page images, bytes); `None` before

@@ -90,6 +90,8 @@ pub struct LoadReport {
     pub statements_per_contract: Vec<(String, f64)>,
     /// The statements that took most of PostgreSQL's time in that window.
     pub top_statements: Vec<StatementCost>,
+    /// The same while the portfolio was created.
+    pub top_statements_per_contract: Vec<StatementCost>,
     /// WAL written per confirmed payment (`pg_stat_wal`): records, full-page images and bytes;
     /// zeros when the server does not have the view.
     pub wal_per_payment: WalWrites,
@@ -201,18 +203,20 @@ pub async fn run(
     let contracts_per_sec = count(plan.contracts.len()) / created.as_secs_f64().max(1e-9);
     // What creating the portfolio cost (customers, contracts, the daily cycle, every
     // service taking in their events), per contract; then a fresh window for the payments.
-    let (statements_per_contract, _) = if profiled {
+    let (statements_per_contract, top_statements_per_contract) = if profiled {
         profile::read(&superuser, plan.contracts.len()).await?
     } else {
         (Vec::new(), Vec::new())
     };
     let cpu_setup_done = cpu::sample(&roots);
-    let reference_before = profile::reference_ms(&superuser).await?;
     if profiled {
         // The setup's last writes reported before the window opens (outside both CPU
         // windows: the machine idles meanwhile).
         tokio::time::sleep(profile::STATS_FLUSH).await;
     }
+    // The yardstick once the machine idles (after the wait for the stats flush when
+    // profiled), before the statement statistics are reset.
+    let reference_before = profile::reference_ms(&superuser).await?;
     let profiled = profiled && profile::reset(&superuser).await;
     let tables_before = profile::table_writes(&superuser).await?;
     let wal_before = profile::wal(&superuser).await;
@@ -353,7 +357,6 @@ pub async fn run(
     };
     let wal_per_payment =
         profile::wal_per_unit(wal_before, profile::wal(&superuser).await, end_to_end.len());
-    let reference_after = profile::reference_ms(&superuser).await?;
     let rows_per_payment = if profiled {
         tokio::time::sleep(profile::STATS_FLUSH).await;
         profile::writes_per_unit(
@@ -364,6 +367,7 @@ pub async fn run(
     } else {
         Vec::new()
     };
+    let reference_after = profile::reference_ms(&superuser).await?;
     let report = LoadReport {
         durable_postgres: options.durable,
         seed: options.seed,
@@ -389,6 +393,7 @@ pub async fn run(
         statements_per_payment,
         statements_per_contract,
         top_statements,
+        top_statements_per_contract,
         rows_per_payment,
         wal_per_payment,
         cpu_per_payment: cpu::usage(&cpu_sending, &cpu_settled, end_to_end.len()),
@@ -417,17 +422,21 @@ mod profile {
     }
 
     /// Milliseconds the fastest of three runs of a fixed, CPU-bound query took (hashing
-    /// 200,000 numbers in one backend): a yardstick for the machine's speed, outside the
-    /// CPU windows and the statement statistics.
+    /// 200,000 numbers in one backend, without JIT compilation, whose time varies): a
+    /// yardstick for the machine's speed, outside the CPU windows and the statement
+    /// statistics.
     pub(super) async fn reference_ms(db: &sqlx::PgPool) -> anyhow::Result<f64> {
+        let mut tx = db.begin().await?;
+        sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
         let mut fastest = f64::MAX;
         for _ in 0..3 {
             let started = std::time::Instant::now();
             sqlx::query("SELECT sum(length(md5(i::text))) FROM generate_series(1, 200000) AS i")
-                .execute(db)
+                .execute(&mut *tx)
                 .await?;
             fastest = fastest.min(started.elapsed().as_secs_f64() * 1000.0);
         }
+        tx.rollback().await?;
         Ok(fastest)
     }
 

@@ -307,12 +307,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                             t.table, t.inserted, t.updated, t.deleted, t.indexes
                         );
                     }
-                    println!("costliest statements (role, calls, total ms, mean ms):");
-                    for s in &report.top_statements {
+                    for (window, top) in [
+                        ("the payments ran", &report.top_statements),
+                        (
+                            "the portfolio was created",
+                            &report.top_statements_per_contract,
+                        ),
+                    ] {
                         println!(
-                            "  {:<22} {:>8} {:>10.0} {:>8.3}  {}",
-                            s.role, s.calls, s.total_ms, s.mean_ms, s.query
+                            "costliest statements while {window} (role, calls, total ms, mean ms):"
                         );
+                        for s in top {
+                            println!(
+                                "  {:<22} {:>8} {:>10.0} {:>8.3}  {}",
+                                s.role, s.calls, s.total_ms, s.mean_ms, s.query
+                            );
+                        }
                     }
                 }
             }

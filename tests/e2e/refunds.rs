@@ -623,3 +623,81 @@ async fn the_requester_cannot_approve_from_collectctl_and_is_told_whom_to_ask_r_
     assert!(approved.contains("resolved: refunded"), "{approved}");
     assert!(!approved.contains(PAYER_ACCOUNT_COMPACT), "{approved}");
 }
+
+/// Issue 16: a payment's decision moved beside it (`payment_decisions`). During a rollout a pod
+/// of the release before still writes it on the payment row; this release reads it there when
+/// `payment_decisions` has none, so the surplus of such a payment can still be refunded.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_surplus_decided_by_the_release_before_is_still_refundable() {
+    let (stack, mut clients) = start().await;
+    let customer = scenario::create_customer_with_accounts(&mut clients, "李雷", &[PAYER_ACCOUNT])
+        .await
+        .or_logs(&stack);
+    scenario::create_contract(
+        &mut clients,
+        &customer,
+        "HT-RF-OLD",
+        &[("1000.00", "2026-03-10")],
+    )
+    .await
+    .or_logs(&stack);
+    let ingested = scenario::ingest(
+        &mut clients,
+        "overpaid-old.csv",
+        bank_csv(&[[
+            "2026-03-09",
+            "1500.00",
+            "CNY",
+            "李雷",
+            PAYER_ACCOUNT_COMPACT,
+            "HT-RF-OLD",
+        ]]),
+    )
+    .await
+    .or_logs(&stack);
+    let payment_id = ingested.payment_ids[0].clone();
+    eventually(
+        "the surplus is flagged UNAPPLIED_SURPLUS",
+        EVENTUALLY,
+        || async {
+            let open = scenario::open_exceptions(&clients).await?;
+            Ok(open
+                .into_iter()
+                .find(|e| e.payment_id == payment_id && e.kind == "UNAPPLIED_SURPLUS"))
+        },
+    )
+    .await
+    .or_logs(&stack);
+
+    // What a pod of the release before would have written: the decision on the payment row.
+    let db = sqlx::PgPool::connect(&stack.database_urls["payments"])
+        .await
+        .or_logs(&stack);
+    let id: uuid::Uuid = payment_id.parse().expect("payment id");
+    let moved = sqlx::query(
+        "WITH gone AS (DELETE FROM payments.payment_decisions WHERE payment_id = $1 RETURNING decision)
+         UPDATE payments.payments SET decision = (SELECT decision::jsonb FROM gone) WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&db)
+    .await
+    .or_logs(&stack)
+    .rows_affected();
+    assert_eq!(moved, 1);
+    let (in_table,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM payments.payment_decisions WHERE payment_id = $1")
+            .bind(id)
+            .fetch_one(&db)
+            .await
+            .or_logs(&stack);
+    assert_eq!(in_table, 0);
+
+    let mut cashier = Clients::as_user(&stack, "cashier-a", &[Role::Cashier], None).or_logs(&stack);
+    let asked = cashier
+        .payments
+        .request_refund(request("rf-old", &payment_id, "100.00", "overpaid"))
+        .await
+        .or_logs(&stack)
+        .into_inner();
+    assert_eq!(amount(asked.refundable_left.as_ref()), "400.00");
+}

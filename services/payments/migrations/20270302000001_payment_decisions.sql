@@ -16,4 +16,11 @@ CREATE TABLE payment_decisions (
 INSERT INTO payment_decisions (payment_id, decision)
 SELECT id, decision::json FROM payments WHERE decision IS NOT NULL;
 
-ALTER TABLE payments DROP COLUMN decision;
+-- `payments.decision` stays for one release, no longer written by this one (NULL in new rows,
+-- so they are small) and left as it is in old ones: pods of the release before keep reading
+-- and writing it while a rollout runs. This release reads a decision from `payment_decisions`
+-- first and from the column second. The next release copies what pods of this one's
+-- predecessor wrote during the rollout and drops the column (README "Migrations": add,
+-- backfill, then drop a release later). While the rollout runs, a pod of the release before
+-- sees no decision on a payment a new pod wrote: a refund of its surplus asked of an old pod
+-- is refused as "not applied" until the rollout is done.

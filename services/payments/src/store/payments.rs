@@ -266,7 +266,8 @@ pub(crate) async fn payments_page(
     sqlx::query_as(
         "SELECT p.created_at, p.id, p.booking_date, p.amount, p.currency, p.payer_name, p.payer_account, p.reference,
                 p.status, p.receivable_id, p.file_id, p.line_no, p.confidence, p.evidence,
-                (SELECT (d.decision->'fx')::text FROM payment_decisions d WHERE d.payment_id = p.id) AS fx,
+                COALESCE((SELECT (d.decision->'fx')::text FROM payment_decisions d WHERE d.payment_id = p.id),
+                         (p.decision->'fx')::text) AS fx,
                 p.channel, p.reconciled_at,
                 r.project AS receipt_project, r.year AS receipt_year, r.number AS receipt_number
          FROM payments p

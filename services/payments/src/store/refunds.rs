@@ -30,7 +30,8 @@ pub(crate) struct PaymentForRefund {
     pub(crate) waiting: Decimal,
 }
 
-/// The payment, locked (`FOR UPDATE`), with its refund figures, if it exists.
+/// The payment, locked (`FOR UPDATE`), with its refund figures, if it exists. Its decision
+/// is in `payment_decisions`, or on the row when a pod of the release before wrote it.
 pub(crate) async fn lock_payment_for_refund(
     tx: &mut PgConnection,
     payment_id: Uuid,
@@ -41,7 +42,9 @@ pub(crate) async fn lock_payment_for_refund(
                 d.decision->>'booked_currency' AS booked_currency,
                 (SELECT COALESCE(sum(r.amount), 0) FROM refunds r
                   WHERE r.payment_id = p.id AND r.status = $2) AS waiting
-         FROM payments p LEFT JOIN payment_decisions d ON d.payment_id = p.id
+         FROM payments p
+         CROSS JOIN LATERAL (SELECT COALESCE((SELECT x.decision FROM payment_decisions x WHERE x.payment_id = p.id),
+                                             p.decision::json) AS decision) d
          WHERE p.id = $1 FOR UPDATE OF p",
     )
     .bind(payment_id)

@@ -103,11 +103,6 @@ pub struct LoadReport {
     pub cpu_per_payment: cpu::Usage,
     /// The same per contract while the portfolio was created.
     pub cpu_per_contract: cpu::Usage,
-    /// How long a fixed, CPU-bound PostgreSQL query took (fastest of three), milliseconds,
-    /// before the payments were sent and after they settled: the machine's speed at the time
-    /// of the run. A VM's speed drifts by a third from hour to hour; compare the CPU figures
-    /// of two runs only when these are alike (WAL per payment does not drift).
-    pub reference_query_ms: [f64; 2],
     pub logs: String,
 }
 
@@ -214,9 +209,6 @@ pub async fn run(
         // windows: the machine idles meanwhile).
         tokio::time::sleep(profile::STATS_FLUSH).await;
     }
-    // The yardstick once the machine idles (after the wait for the stats flush when
-    // profiled), before the statement statistics are reset.
-    let reference_before = profile::reference_ms(&superuser).await?;
     let profiled = profiled && profile::reset(&superuser).await;
     let tables_before = profile::table_writes(&superuser).await?;
     let wal_before = profile::wal(&superuser).await;
@@ -367,7 +359,6 @@ pub async fn run(
     } else {
         Vec::new()
     };
-    let reference_after = profile::reference_ms(&superuser).await?;
     let report = LoadReport {
         durable_postgres: options.durable,
         seed: options.seed,
@@ -398,7 +389,6 @@ pub async fn run(
         wal_per_payment,
         cpu_per_payment: cpu::usage(&cpu_sending, &cpu_settled, end_to_end.len()),
         cpu_per_contract: cpu::usage(&cpu_before_setup, &cpu_setup_done, plan.contracts.len()),
-        reference_query_ms: [round1(reference_before), round1(reference_after)],
         logs: work_dir.display().to_string(),
     };
     let unclean = stack.stop(&mut progress);
@@ -419,25 +409,6 @@ mod profile {
     /// `n` (a counter's growth over the window) per unit of work.
     fn per_unit(n: i64, units: usize) -> f64 {
         round2(count(usize::try_from(n.max(0)).unwrap_or(usize::MAX)) / count(units.max(1)))
-    }
-
-    /// Milliseconds the fastest of three runs of a fixed, CPU-bound query took (hashing
-    /// 200,000 numbers in one backend, without JIT compilation, whose time varies): a
-    /// yardstick for the machine's speed, outside the CPU windows and the statement
-    /// statistics.
-    pub(super) async fn reference_ms(db: &sqlx::PgPool) -> anyhow::Result<f64> {
-        let mut tx = db.begin().await?;
-        sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
-        let mut fastest = f64::MAX;
-        for _ in 0..3 {
-            let started = std::time::Instant::now();
-            sqlx::query("SELECT sum(length(md5(i::text))) FROM generate_series(1, 200000) AS i")
-                .execute(&mut *tx)
-                .await?;
-            fastest = fastest.min(started.elapsed().as_secs_f64() * 1000.0);
-        }
-        tx.rollback().await?;
-        Ok(fastest)
     }
 
     /// The server's WAL counters so far (records, full-page images, bytes); `None` before

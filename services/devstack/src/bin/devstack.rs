@@ -273,11 +273,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     report.durable_postgres,
                     report.logs
                 );
-                println!(
-                    "machine speed: a fixed PostgreSQL query took {:.0} ms before the payments, {:.0} ms after \
-                     (lower is faster; compare CPU figures of runs only at similar values)",
-                    report.reference_query_ms[0], report.reference_query_ms[1]
-                );
                 println!("{}", report.cpu_per_payment.describe("payment"));
                 println!("{}", report.cpu_per_contract.describe("contract"));
                 if !report.statements_per_payment.is_empty() {

@@ -62,8 +62,9 @@ impl PgCluster {
         let port = free_port()?;
         let durability = if durable {
             // The load harness reads what each statement cost (pg_stat_statements), with the
-            // production cluster's shared buffers (deploy/k8s/platform/postgres.yaml).
-            "-c fsync=on -c synchronous_commit=on -c full_page_writes=on -c shared_buffers=512MB \
+            // production cluster's shared buffers and checkpoint distance
+            // (deploy/k8s/platform/postgres.yaml).
+            "-c fsync=on -c synchronous_commit=on -c full_page_writes=on -c shared_buffers=512MB -c max_wal_size=4GB \
              -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top"
         } else {
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"

@@ -520,40 +520,7 @@ async fn a_surplus_is_refunded_on_one_persons_request_and_anothers_approval_r_p9
 #[tokio::test(flavor = "multi_thread")]
 async fn the_requester_cannot_approve_from_collectctl_and_is_told_whom_to_ask_r_p9() {
     let (stack, mut clients) = start().await;
-    let customer = scenario::create_customer_with_accounts(&mut clients, "李明", &[PAYER_ACCOUNT])
-        .await
-        .or_logs(&stack);
-    scenario::create_contract(
-        &mut clients,
-        &customer,
-        "HT-RF-2",
-        &[("800.00", "2026-03-10")],
-    )
-    .await
-    .or_logs(&stack);
-    let ingested = scenario::ingest(
-        &mut clients,
-        "overpaid-2.csv",
-        bank_csv(&[[
-            "2026-03-09",
-            "900.00",
-            "CNY",
-            "李明",
-            PAYER_ACCOUNT_COMPACT,
-            "HT-RF-2",
-        ]]),
-    )
-    .await
-    .or_logs(&stack);
-    let payment_id = ingested.payment_ids[0].clone();
-    eventually("the surplus is flagged", EVENTUALLY, || async {
-        let open = scenario::open_exceptions(&clients).await?;
-        Ok(open
-            .into_iter()
-            .find(|e| e.payment_id == payment_id && e.kind == "UNAPPLIED_SURPLUS"))
-    })
-    .await
-    .or_logs(&stack);
+    let payment_id = overpaid(&stack, &mut clients, "李明", "HT-RF-2", "800.00", "900.00").await;
     let clerk = stack
         .auth
         .token("clerk-7", &[Role::Cashier], None)
@@ -630,44 +597,15 @@ async fn the_requester_cannot_approve_from_collectctl_and_is_told_whom_to_ask_r_
 #[tokio::test(flavor = "multi_thread")]
 async fn a_surplus_decided_by_the_release_before_is_still_refundable() {
     let (stack, mut clients) = start().await;
-    let customer = scenario::create_customer_with_accounts(&mut clients, "李雷", &[PAYER_ACCOUNT])
-        .await
-        .or_logs(&stack);
-    scenario::create_contract(
+    let payment_id = overpaid(
+        &stack,
         &mut clients,
-        &customer,
+        "李雷",
         "HT-RF-OLD",
-        &[("1000.00", "2026-03-10")],
+        "1000.00",
+        "1500.00",
     )
-    .await
-    .or_logs(&stack);
-    let ingested = scenario::ingest(
-        &mut clients,
-        "overpaid-old.csv",
-        bank_csv(&[[
-            "2026-03-09",
-            "1500.00",
-            "CNY",
-            "李雷",
-            PAYER_ACCOUNT_COMPACT,
-            "HT-RF-OLD",
-        ]]),
-    )
-    .await
-    .or_logs(&stack);
-    let payment_id = ingested.payment_ids[0].clone();
-    eventually(
-        "the surplus is flagged UNAPPLIED_SURPLUS",
-        EVENTUALLY,
-        || async {
-            let open = scenario::open_exceptions(&clients).await?;
-            Ok(open
-                .into_iter()
-                .find(|e| e.payment_id == payment_id && e.kind == "UNAPPLIED_SURPLUS"))
-        },
-    )
-    .await
-    .or_logs(&stack);
+    .await;
 
     // What a pod of the release before would have written: the decision on the payment row.
     let db = sqlx::PgPool::connect(&stack.database_urls["payments"])
@@ -700,4 +638,50 @@ async fn a_surplus_decided_by_the_release_before_is_still_refundable() {
         .or_logs(&stack)
         .into_inner();
     assert_eq!(amount(asked.refundable_left.as_ref()), "400.00");
+}
+
+/// A customer with one installment of `owed` on contract `contract_no` pays `paid` from
+/// [`PAYER_ACCOUNT`]: the payment's id, once payments flagged its surplus UNAPPLIED_SURPLUS.
+async fn overpaid(
+    stack: &devstack::stack::Stack,
+    clients: &mut Clients,
+    name: &str,
+    contract_no: &str,
+    owed: &str,
+    paid: &str,
+) -> String {
+    let customer = scenario::create_customer_with_accounts(clients, name, &[PAYER_ACCOUNT])
+        .await
+        .or_logs(stack);
+    scenario::create_contract(clients, &customer, contract_no, &[(owed, "2026-03-10")])
+        .await
+        .or_logs(stack);
+    let ingested = scenario::ingest(
+        clients,
+        &format!("overpaid-{contract_no}.csv"),
+        bank_csv(&[[
+            "2026-03-09",
+            paid,
+            "CNY",
+            name,
+            PAYER_ACCOUNT_COMPACT,
+            contract_no,
+        ]]),
+    )
+    .await
+    .or_logs(stack);
+    let payment_id = ingested.payment_ids[0].clone();
+    eventually(
+        "the surplus is flagged UNAPPLIED_SURPLUS",
+        EVENTUALLY,
+        || async {
+            let open = scenario::open_exceptions(clients).await?;
+            Ok(open
+                .into_iter()
+                .find(|e| e.payment_id == payment_id && e.kind == "UNAPPLIED_SURPLUS"))
+        },
+    )
+    .await
+    .or_logs(stack);
+    payment_id
 }

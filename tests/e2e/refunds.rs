@@ -595,7 +595,7 @@ async fn the_requester_cannot_approve_from_collectctl_and_is_told_whom_to_ask_r_
 /// of the release before still writes it on the payment row; this release reads it there when
 /// `payment_decisions` has none, so the surplus of such a payment can still be refunded.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_surplus_decided_by_the_release_before_is_still_refundable() {
+async fn a_surplus_decided_by_the_release_before_is_still_refundable_r_p9() {
     let (stack, mut clients) = start().await;
     let payment_id = overpaid(
         &stack,

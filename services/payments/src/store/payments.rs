@@ -263,12 +263,12 @@ pub(crate) async fn payments_page(
     after: Option<&PaymentsAfter>,
     limit: i64,
 ) -> Result<Vec<ListedPayment>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(concat!(
         "SELECT p.created_at, p.id, p.booking_date, p.amount, p.currency, p.payer_name, p.payer_account, p.reference,
                 p.status, p.receivable_id, p.file_id, p.line_no, p.confidence, p.evidence,
-                COALESCE((SELECT (d.decision->'fx')::text FROM payment_decisions d WHERE d.payment_id = p.id),
-                         (p.decision->'fx')::text) AS fx,
-                p.channel, p.reconciled_at,
+                (",
+        decision_of_p!(),
+        "->'fx')::text AS fx, p.channel, p.reconciled_at,
                 r.project AS receipt_project, r.year AS receipt_year, r.number AS receipt_number
          FROM payments p
          LEFT JOIN LATERAL (SELECT project, year, number FROM receipts
@@ -277,7 +277,7 @@ pub(crate) async fn payments_page(
          WHERE ($1::uuid IS NULL OR p.file_id = $1)
            AND ($2::timestamptz IS NULL OR (p.created_at, p.line_no, p.id) > ($2, $3, $4))
          ORDER BY p.created_at, p.line_no, p.id LIMIT $5",
-    )
+    ))
     .bind(file_id)
     .bind(after.map(|a| a.0))
     .bind(after.map(|a| a.1))

@@ -30,23 +30,24 @@ pub(crate) struct PaymentForRefund {
     pub(crate) waiting: Decimal,
 }
 
-/// The payment, locked (`FOR UPDATE`), with its refund figures, if it exists. Its decision
-/// is in `payment_decisions`, or on the row when a pod of the release before wrote it.
+/// The payment, locked (`FOR UPDATE`), with its refund figures (from its decision), if it
+/// exists.
 pub(crate) async fn lock_payment_for_refund(
     tx: &mut PgConnection,
     payment_id: Uuid,
 ) -> Result<Option<PaymentForRefund>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(concat!(
         "SELECT p.status, p.currency, p.customer_id, p.payer_account, p.payer_account_index, p.refunded,
                 d.decision->>'outcome' AS outcome, (d.decision->>'unapplied')::numeric AS unapplied,
                 d.decision->>'booked_currency' AS booked_currency,
                 (SELECT COALESCE(sum(r.amount), 0) FROM refunds r
                   WHERE r.payment_id = p.id AND r.status = $2) AS waiting
          FROM payments p
-         CROSS JOIN LATERAL (SELECT COALESCE((SELECT x.decision FROM payment_decisions x WHERE x.payment_id = p.id),
-                                             p.decision::json) AS decision) d
+         CROSS JOIN LATERAL (SELECT ",
+        decision_of_p!(),
+        " AS decision) d
          WHERE p.id = $1 FOR UPDATE OF p",
-    )
+    ))
     .bind(payment_id)
     .bind(RefundStatus::Requested.as_str())
     .fetch_optional(&mut *tx)

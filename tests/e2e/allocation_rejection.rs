@@ -6,7 +6,6 @@ use std::time::Duration;
 use prost::Message as _;
 use rdkafka::Message as _;
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::producer::FutureRecord;
 
 use devstack::clients::eventually;
 use devstack::scenario::{self, open_amount};
@@ -60,13 +59,13 @@ async fn overpaying_and_repeated_allocations() {
         let key = customer.clone();
         async move {
             let bytes = envelope.encode_to_vec();
-            producer
-                .send(
-                    FutureRecord::to(&topic).key(&key).payload(&bytes),
-                    Duration::from_secs(10),
-                )
-                .await
-                .map_err(|(e, _)| e)
+            let record = kit::producer::Record {
+                topic: &topic,
+                key: Some(key.as_bytes()),
+                payload: &bytes,
+                headers: rdkafka::message::OwnedHeaders::new(),
+            };
+            producer.send(record, Duration::from_secs(10)).await
         }
     };
 

@@ -80,22 +80,20 @@ impl<T, E: std::fmt::Display> OrLogs<T> for Result<T, E> {
 
 /// Publishes raw bytes to `topic` of the stack (its prefix added), as another producer would.
 pub(crate) async fn publish(
-    producer: &rdkafka::producer::FutureProducer,
+    producer: &kit::producer::Producer,
     stack: &Stack,
     topic: &str,
     key: &str,
     payload: &[u8],
 ) -> anyhow::Result<()> {
     let topic = format!("{}{topic}", stack.topic_prefix);
-    producer
-        .send(
-            rdkafka::producer::FutureRecord::to(&topic)
-                .key(key)
-                .payload(payload),
-            Duration::from_secs(10),
-        )
-        .await
-        .map_err(|(e, _)| e)?;
+    let record = kit::producer::Record {
+        topic: &topic,
+        key: Some(key.as_bytes()),
+        payload,
+        headers: rdkafka::message::OwnedHeaders::new(),
+    };
+    producer.send(record, Duration::from_secs(10)).await?;
     Ok(())
 }
 

@@ -31,8 +31,6 @@ use prost::Message as _;
 use rdkafka::Message as _;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::util::Timeout;
 use sqlx::{PgConnection, PgPool};
 use tracing::Instrument as _;
 use uuid::Uuid;
@@ -316,7 +314,7 @@ impl Stalls {
 pub struct ConsumerTask<H> {
     pub(crate) service: &'static str,
     pub(crate) consumer: StreamConsumer,
-    pub(crate) producer: FutureProducer,
+    pub(crate) producer: crate::producer::Producer,
     pub(crate) dead_letter_topic: String,
     pub(crate) pool: PgPool,
     pub(crate) handler: H,
@@ -918,19 +916,15 @@ impl<H: Handler> ConsumerTask<H> {
                     key: "source_offset",
                     value: Some(offset.as_str()),
                 });
-            let mut record = FutureRecord::to(&self.dead_letter_topic)
-                .payload(message.payload().unwrap_or_default())
-                .headers(headers);
-            if let Some(key) = message.key() {
-                record = record.key(key);
-            }
-            match self
-                .producer
-                .send(record, Timeout::After(Duration::from_secs(30)))
-                .await
-            {
+            let record = crate::producer::Record {
+                topic: &self.dead_letter_topic,
+                key: message.key(),
+                payload: message.payload().unwrap_or_default(),
+                headers,
+            };
+            match self.producer.send(record, Duration::from_secs(30)).await {
                 Ok(delivery) => break delivery,
-                Err((error, _)) => {
+                Err(error) => {
                     tracing::warn!(%error, "dead-letter publish failed, retrying");
                     if shutdown.is_triggered() {
                         return false;

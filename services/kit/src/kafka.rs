@@ -9,7 +9,6 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::StreamConsumer;
-use rdkafka::producer::FutureProducer;
 use rdkafka::types::RDKafkaErrorCode;
 
 use crate::config::ConfigError;
@@ -369,23 +368,22 @@ pub fn producer(
     kafka: &Connection,
     client_id: &str,
     compression: Compression,
-) -> anyhow::Result<FutureProducer> {
-    kafka
-        .client_config()
+) -> anyhow::Result<crate::producer::Producer> {
+    let mut config = kafka.client_config();
+    config
         .set("client.id", client_id)
         .set("enable.idempotence", "true")
         .set("acks", "all")
         .set("linger.ms", "5")
         .set("compression.type", compression.as_str())
-        .set("message.timeout.ms", "30000")
-        .create()
-        .with_context(|| {
-            format!(
-                "creating a Kafka producer for {} as {}",
-                kafka.bootstrap_servers,
-                kafka.security.principal()
-            )
-        })
+        .set("message.timeout.ms", "30000");
+    crate::producer::Producer::create(&config).with_context(|| {
+        format!(
+            "creating a Kafka producer for {} as {}",
+            kafka.bootstrap_servers,
+            kafka.security.principal()
+        )
+    })
 }
 
 /// A consumer that never stores an offset by itself: the caller stores it after the

@@ -11,6 +11,7 @@
 //! - [`schema`]: whether the schema is at the migration the binary expects (`DATABASE_MIGRATE=false`);
 //! - [`events`]: topic names and the event envelope;
 //! - [`outbox`]: enqueueing events inside a transaction and the relay that publishes them;
+//! - [`producer`]: the Kafka producer of the relay and the dead-letter path;
 //! - [`consumer`]: the idempotent consumer with bounded retries and a dead-letter topic;
 //! - [`deadletter`]: the dead-letter record, its recorder and `DeadLetterService`;
 //! - [`grpc`]: the server bootstrap with health checking, reflection and tracing;
@@ -36,6 +37,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod paging;
 pub mod pii;
+pub mod producer;
 pub mod schema;
 pub mod shutdown;
 pub mod telemetry;

@@ -10,8 +10,6 @@ use std::time::Duration;
 use anyhow::Context as _;
 use prost::{Message, Name};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::util::Timeout;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -169,7 +167,7 @@ pub struct Relay {
     pub(crate) retention: Duration,
     pub(crate) processed_retention: Duration,
     pub(crate) pool: PgPool,
-    pub(crate) producer: FutureProducer,
+    pub(crate) producer: crate::producer::Producer,
     pub(crate) topic_prefix: String,
     pub(crate) poll: Duration,
     pub(crate) lock_key: i64,
@@ -233,10 +231,7 @@ impl Relay {
                 }
             }
         }
-        if let Err(error) = rdkafka::producer::Producer::flush(
-            &self.producer,
-            Timeout::After(Duration::from_secs(10)),
-        ) {
+        if let Err(error) = self.producer.flush(Duration::from_secs(10)) {
             tracing::warn!(%error, "outbox relay: flush on shutdown failed");
         }
         tracing::info!("outbox relay stopped");
@@ -344,16 +339,17 @@ impl Relay {
                         key: "traceparent",
                         value: Some(row.traceparent.as_str()),
                     });
-                let record = FutureRecord::to(topic)
-                    .key(&row.message_key)
-                    .payload(&row.envelope)
-                    .headers(headers);
-                self.producer
-                    .send(record, Timeout::After(Duration::from_secs(30)))
+                let record = crate::producer::Record {
+                    topic,
+                    key: Some(row.message_key.as_bytes()),
+                    payload: &row.envelope,
+                    headers,
+                };
+                self.producer.send(record, Duration::from_secs(30))
             });
         let results = futures::future::join_all(sends).await;
         for (row, result) in rows.iter().zip(results) {
-            if let Err((error, _)) = result {
+            if let Err(error) = result {
                 anyhow::bail!(
                     "publishing event {} to {}: {error}",
                     row.event_id,

@@ -68,6 +68,9 @@ async fn partial_payments_of_one_file_are_booked_in_order_once_r_p2_r_p5_r_p10_r
     // second, each proposed on what the ones before left (R-P11). The 450 appears twice in
     // the file: the same payment twice, held for a person (R-P5), carried out between the
     // others.
+    // Two more are held for a person and written with the others too: someone else pays
+    // the contract (THIRD_PARTY_PAYER, the customer as candidate) and a line names nothing
+    // known (NO_CANDIDATE).
     let line = |date: &'static str, amount: &'static str| {
         [date, amount, "CNY", "王五", ACCOUNT, "HT-BULK-1"]
     };
@@ -76,21 +79,40 @@ async fn partial_payments_of_one_file_are_booked_in_order_once_r_p2_r_p5_r_p10_r
         line("2026-03-12", "350.00"),
         line("2026-03-13", "400.00"),
         line("2026-03-14", "450.00"),
+        [
+            "2026-03-14",
+            "120.00",
+            "CNY",
+            "赵六",
+            "6222029999990777",
+            "HT-BULK-1",
+        ],
         line("2026-03-14", "450.00"),
         line("2026-03-15", "500.00"),
+        [
+            "2026-03-15",
+            "77.00",
+            "CNY",
+            "无名氏",
+            "6222029999990778",
+            "货款",
+        ],
     ]);
     let ingested = scenario::ingest(&mut clients, "bulk-1.csv", first)
         .await
         .or_logs(&stack);
-    assert_eq!(ingested.lines_accepted, 6, "{ingested:?}");
+    assert_eq!(ingested.lines_accepted, 8, "{ingested:?}");
     assert_eq!(ingested.payments_matched, 5, "{ingested:?}");
-    assert_eq!(ingested.exceptions_raised, 1, "{ingested:?}");
+    assert_eq!(ingested.exceptions_raised, 3, "{ingested:?}");
     let held = scenario::open_exceptions(&clients).await.or_logs(&stack);
+    let mut kinds: Vec<&str> = held.iter().map(|e| e.kind.as_str()).collect();
+    kinds.sort_unstable();
     assert_eq!(
-        held.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
-        ["DUPLICATE"],
+        kinds,
+        ["DUPLICATE", "NO_CANDIDATE", "THIRD_PARTY_PAYER"],
         "{held:?}"
     );
+    held_payments_are_recorded_as_one_by_one(&payments_db, &held, &customer, &stack).await;
 
     // A later file repeats a line of the first (R-P2: the same bank line, never a new
     // payment) and adds a new one: 250 on the third installment.
@@ -221,6 +243,99 @@ async fn partial_payments_of_one_file_are_booked_in_order_once_r_p2_r_p5_r_p10_r
     })
     .await
     .or_logs(&stack);
+}
+
+/// What a payment held for a person leaves when a file's held payments are written together
+/// (issue 16), as one by one (R-P5): the exception with its reason, suggested action and
+/// candidates; the payment in the exception status with no customer and its decision; and
+/// one `ExceptionRaised` under the exception's id, keyed like the payment's other events.
+async fn held_payments_are_recorded_as_one_by_one(
+    payments_db: &sqlx::PgPool,
+    held: &[proto::payments::v1::PaymentException],
+    customer: &str,
+    stack: &devstack::stack::Stack,
+) {
+    use prost::Message as _;
+    use proto::events::v1 as events;
+
+    let third = held
+        .iter()
+        .find(|e| e.kind == "THIRD_PARTY_PAYER")
+        .expect("the third party's payment");
+    assert!(!third.reason.is_empty(), "{third:?}");
+    assert!(!third.suggested_action.is_empty(), "{third:?}");
+    assert_eq!(third.candidates.len(), 1, "{third:?}");
+    let candidate = &third.candidates[0];
+    assert_eq!(candidate.customer_id, customer, "{third:?}");
+    assert_eq!(candidate.contract_nos, ["HT-BULK-1"], "{third:?}");
+    assert!(!candidate.evidence.is_empty(), "{third:?}");
+    assert!(!candidate.allocations.is_empty(), "{third:?}");
+    let nothing = held
+        .iter()
+        .find(|e| e.kind == "NO_CANDIDATE")
+        .expect("the payment naming nothing");
+    assert!(nothing.candidates.is_empty(), "{nothing:?}");
+    assert!(!nothing.reason.is_empty(), "{nothing:?}");
+    assert!(!nothing.suggested_action.is_empty(), "{nothing:?}");
+
+    for exception in held {
+        let payment_id: uuid::Uuid = exception.payment_id.parse().or_logs(stack);
+        let (status, customer_id, receivable_id, decided): (
+            String,
+            Option<uuid::Uuid>,
+            Option<uuid::Uuid>,
+            bool,
+        ) = sqlx::query_as(
+            "SELECT p.status, p.customer_id, p.receivable_id,
+                    EXISTS (SELECT 1 FROM payments.payment_decisions d WHERE d.payment_id = p.id)
+             FROM payments.payments p WHERE p.id = $1",
+        )
+        .bind(payment_id)
+        .fetch_one(payments_db)
+        .await
+        .or_logs(stack);
+        assert_eq!(
+            (status.as_str(), customer_id, receivable_id, decided),
+            ("exception", None, None, true),
+            "{exception:?}"
+        );
+    }
+
+    let envelopes: Vec<(String, String, Vec<u8>)> = sqlx::query_as(
+        "SELECT event_type, message_key, envelope FROM payments.outbox
+         WHERE event_type LIKE '%ExceptionRaised' OR event_type LIKE '%PaymentReceived'",
+    )
+    .fetch_all(payments_db)
+    .await
+    .or_logs(stack);
+    let mut received_under = std::collections::HashMap::new();
+    let mut raised_under = Vec::new();
+    for (event_type, key, bytes) in &envelopes {
+        let envelope = events::Envelope::decode(bytes.as_slice()).or_logs(stack);
+        if event_type.ends_with("PaymentReceived") {
+            let event = events::PaymentReceived::decode(envelope.payload.as_slice()).or_logs(stack);
+            received_under.insert(event.payment_id, key.clone());
+        } else {
+            let event = events::ExceptionRaised::decode(envelope.payload.as_slice()).or_logs(stack);
+            raised_under.push((key.clone(), event));
+        }
+    }
+    let mut raised: Vec<(String, String, String)> = Vec::new();
+    for (key, event) in raised_under {
+        assert_eq!(
+            received_under.get(&event.payment_id),
+            Some(&key),
+            "ExceptionRaised {event:?} keyed like its payment's PaymentReceived"
+        );
+        raised.push((event.exception_id, event.payment_id, event.kind));
+    }
+    raised.sort();
+    let mut want: Vec<(String, String, String)> = held
+        .iter()
+        .map(|e| (e.exception_id.clone(), e.payment_id.clone(), e.kind.clone()))
+        .collect();
+    want.sort();
+    assert_eq!(raised, want);
 }
 
 /// Issue 16: dunning and payments take in a run of signed contracts together (contract

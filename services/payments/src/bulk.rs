@@ -4,9 +4,10 @@
 //! read model and the events), gathered in memory and written in a handful of statements
 //! instead of about ten per payment.
 //!
-//! Only the usual case goes through here: applied in full, no write-off, no surplus, no
-//! instrument or settlement batch. Every other decision is carried out one by one as before,
-//! after [`Bulk::flush`], so it sees everything decided before it in the file.
+//! Only the usual cases go through here: applied in full, no write-off, no surplus, no
+//! instrument or settlement batch; or held for a person (an exception or a proposal), which
+//! reads and changes nothing of the receivables. Every other decision is carried out one by
+//! one as before, after [`Bulk::flush`], so it sees everything decided before it in the file.
 
 use std::collections::HashMap;
 
@@ -33,9 +34,16 @@ pub(crate) fn plain(decision: &Decision) -> bool {
         && !decision.allocations.is_empty()
 }
 
+/// Whether `decision` may be written with the others of its file as held for a person:
+/// not applied (an exception, or a proposal to confirm), so it touches no receivable.
+pub(crate) fn held(decision: &Decision) -> bool {
+    decision.outcome != Outcome::Applied
+}
+
 /// Owned parts of one payment row (the borrowed ones live in the file's lines).
 struct PaymentRow {
     index: usize,
+    status: PaymentStatus,
     customer_id: Option<Uuid>,
     confidence: i32,
     evidence: Vec<String>,
@@ -54,11 +62,34 @@ struct AllocationRow {
     key: String,
 }
 
-/// The applied payments of a file not yet written.
+/// One exception to insert, about a payment gathered here.
+struct ExceptionRow {
+    id: Uuid,
+    payment_id: Uuid,
+    key: String,
+    held: decisions::Held,
+}
+
+impl ExceptionRow {
+    fn raised(&self) -> decisions::Raised<'_> {
+        decisions::Raised {
+            payment_id: self.payment_id,
+            key: &self.key,
+            kind: self.held.kind,
+            reason: &self.held.reason,
+            suggested_action: self.held.suggested_action,
+            candidates: &self.held.candidates,
+            also: &self.held.also,
+        }
+    }
+}
+
+/// The applied and held payments of a file not yet written.
 pub(crate) struct Bulk<'s> {
     stored: Vec<Stored<'s>>,
     payments: Vec<PaymentRow>,
     allocations: Vec<AllocationRow>,
+    exceptions: Vec<ExceptionRow>,
     reserved: Vec<(Uuid, Decimal)>,
     events: Staged,
     /// What is owed and reserved on the receivables the file pays, reserved amounts of the
@@ -86,6 +117,7 @@ impl<'s> Bulk<'s> {
             stored: Vec::new(),
             payments: Vec::new(),
             allocations: Vec::new(),
+            exceptions: Vec::new(),
             reserved: Vec::new(),
             events: outbox.staged(),
             known,
@@ -136,11 +168,52 @@ impl<'s> Bulk<'s> {
         }
         self.payments.push(PaymentRow {
             index: self.stored.len(),
+            status: PaymentStatus::Matched,
             customer_id: decisions::customer_of(decision)?,
             confidence: i32::from(decision.confidence),
             evidence: decision.evidence.iter().map(ToString::to_string).collect(),
             json: serde_json::to_string(decision).context("decision as JSON")?,
             receivable_id: first,
+        });
+        self.stored.push(stored);
+        Ok(())
+    }
+
+    /// Gathers a decision held for a person about the payment `stored` (see [`held`]): what
+    /// [`decisions::carry_out`] writes for it, the exception with its `ExceptionRaised`
+    /// (R-P5).
+    pub(crate) fn add_held(
+        &mut self,
+        stored: Stored<'s>,
+        decision: &Decision,
+    ) -> anyhow::Result<()> {
+        let payment_id = stored.payment_id;
+        let key = decisions::key(decision, payment_id)?;
+        self.events.push(
+            kit::events::PAYMENTS,
+            &key,
+            &crate::ingest::received_event(&stored),
+        )?;
+        let exception = ExceptionRow {
+            id: Uuid::now_v7(),
+            payment_id,
+            key,
+            held: decisions::held(decision)?,
+        };
+        let raised = exception.raised();
+        self.events
+            .push(kit::events::PAYMENTS, raised.key, &raised.event(exception.id))?;
+        raised.logged();
+        self.exceptions.push(exception);
+        self.payments.push(PaymentRow {
+            index: self.stored.len(),
+            status: PaymentStatus::Exception,
+            // The customer is recorded only when the payment is applied to them.
+            customer_id: None,
+            confidence: i32::from(decision.confidence),
+            evidence: decision.evidence.iter().map(ToString::to_string).collect(),
+            json: serde_json::to_string(decision).context("decision as JSON")?,
+            receivable_id: None,
         });
         self.stored.push(stored);
         Ok(())
@@ -191,7 +264,7 @@ impl<'s> Bulk<'s> {
                         receiving_index: &s.accounts.receiving.1,
                     },
                     decision: store::RecordedDecision {
-                        status: PaymentStatus::Matched,
+                        status: p.status,
                         customer_id: p.customer_id,
                         confidence: p.confidence,
                         evidence: &p.evidence,
@@ -219,10 +292,18 @@ impl<'s> Bulk<'s> {
         store::insert_proposed_allocations(tx, &allocations).await?;
         drop(allocations);
         store::reserve_pending_amounts(tx, &self.reserved).await?;
+        let exceptions: Vec<store::NewException<'_>> = self
+            .exceptions
+            .iter()
+            .map(|e| e.raised().stored(e.id))
+            .collect();
+        store::insert_exceptions(tx, &exceptions).await?;
+        drop(exceptions);
         self.events.write(tx).await?;
         self.stored.clear();
         self.payments.clear();
         self.allocations.clear();
+        self.exceptions.clear();
         self.reserved.clear();
         Ok(())
     }

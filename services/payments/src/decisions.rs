@@ -130,9 +130,41 @@ pub(crate) async fn carry_out(
         }
         return Ok(done);
     }
+    let held = held(decision)?;
+    raise(
+        tx,
+        outbox,
+        &Raised {
+            payment_id,
+            key: &key,
+            kind: held.kind,
+            reason: &held.reason,
+            suggested_action: held.suggested_action,
+            candidates: &held.candidates,
+            also: &held.also,
+        },
+    )
+    .await?;
+    done.exceptions += 1;
+    Ok(done)
+}
+
+/// What a decision that was not applied puts in the exception queue (R-P5).
+pub(crate) struct Held {
+    pub(crate) kind: ExceptionKind,
+    pub(crate) reason: String,
+    pub(crate) suggested_action: &'static str,
+    /// The other kinds that also hold, as the queue names them.
+    pub(crate) also: Vec<String>,
+    /// JSON array of [`StoredCandidate`].
+    pub(crate) candidates: String,
+}
+
+/// The exception of a decision that was not applied (a proposal or an engine exception).
+pub(crate) fn held(decision: &Decision) -> anyhow::Result<Held> {
     let kind =
         kind_of(decision).unwrap_or(ExceptionKind::Engine(cashapp::ExceptionKind::NoCandidate));
-    let (reason, action, also) = match &decision.exception {
+    let (reason, suggested_action, also) = match &decision.exception {
         Some(e) => (
             e.reason.clone(),
             e.suggested_action,
@@ -150,23 +182,13 @@ pub(crate) async fn carry_out(
             Vec::new(),
         ),
     };
-    let candidates = candidates_json(decision)?;
-    raise(
-        tx,
-        outbox,
-        &Raised {
-            payment_id,
-            key: &key,
-            kind,
-            reason: &reason,
-            suggested_action: action,
-            candidates: &candidates,
-            also: &also,
-        },
-    )
-    .await?;
-    done.exceptions += 1;
-    Ok(done)
+    Ok(Held {
+        kind,
+        reason,
+        suggested_action,
+        also,
+        candidates: candidates_json(decision)?,
+    })
 }
 
 /// Asks contracts to write off the small difference a payment left (R-P12), after its
@@ -314,27 +336,42 @@ pub(crate) async fn raise(
     e: &Raised<'_>,
 ) -> Result<(), sqlx::Error> {
     let exception_id = Uuid::now_v7();
-    let stored = store::NewException {
-        id: exception_id,
-        about: store::About::Payment(e.payment_id),
-        kind: e.kind,
-        reason: e.reason,
-        suggested_action: e.suggested_action,
-        candidates: e.candidates,
-        also: e.also,
-    };
-    store::insert_exception(tx, &stored).await?;
-    let event = events::ExceptionRaised {
-        exception_id: exception_id.to_string(),
-        payment_id: e.payment_id.to_string(),
-        kind: e.kind.as_str().to_owned(),
-        reason: e.reason.to_owned(),
-    };
+    store::insert_exception(tx, &e.stored(exception_id)).await?;
     outbox
-        .enqueue(tx, kit::events::PAYMENTS, e.key, &event)
+        .enqueue(tx, kit::events::PAYMENTS, e.key, &e.event(exception_id))
         .await?;
-    tracing::info!(payment_id = %e.payment_id, kind = e.kind.as_str(), reason = e.reason, "payment exception raised");
+    e.logged();
     Ok(())
+}
+
+impl<'a> Raised<'a> {
+    /// The exception's row in the queue, under `exception_id`.
+    pub(crate) fn stored(&self, exception_id: Uuid) -> store::NewException<'a> {
+        store::NewException {
+            id: exception_id,
+            about: store::About::Payment(self.payment_id),
+            kind: self.kind,
+            reason: self.reason,
+            suggested_action: self.suggested_action,
+            candidates: self.candidates,
+            also: self.also,
+        }
+    }
+
+    /// `ExceptionRaised` for the exception `exception_id`.
+    pub(crate) fn event(&self, exception_id: Uuid) -> events::ExceptionRaised {
+        events::ExceptionRaised {
+            exception_id: exception_id.to_string(),
+            payment_id: self.payment_id.to_string(),
+            kind: self.kind.as_str().to_owned(),
+            reason: self.reason.to_owned(),
+        }
+    }
+
+    /// Tells the operator the exception was raised.
+    pub(crate) fn logged(&self) {
+        tracing::info!(payment_id = %self.payment_id, kind = self.kind.as_str(), reason = self.reason, "payment exception raised");
+    }
 }
 
 /// A candidate as the exception queue keeps it (`exceptions.candidates`).

@@ -219,14 +219,16 @@ pub(crate) async fn ingest(
             })?;
             continue;
         }
-        // Carried out alone, after everything decided before it is written when it could see
-        // it: an allocation, an instrument or a settlement batch may touch what the gathered
-        // payments change. A payment held for a person (R-P5) touches only its own rows
-        // and events (keyed by itself), so the file's ~3 % exceptions no longer write the
-        // gathered payments out in ~60 small pieces (issue 16).
-        if clearing.is_some() || settlement.is_some() || decision.outcome == Outcome::Applied {
-            bulk.flush(&mut tx).await?;
+        if clearing.is_none() && settlement.is_none() && bulk::held(decision) {
+            // Held for a person (R-P5): it touches only its own rows and events, so it is
+            // written with the others too, not in five statements of its own (issue 16).
+            bulk.add_held(stored, decision)?;
+            response.exceptions_raised += 1;
+            continue;
         }
+        // Carried out alone, after everything decided before it is written: an allocation,
+        // an instrument or a settlement batch may touch what the gathered payments change.
+        bulk.flush(&mut tx).await?;
         let done = match clearing {
             Some(c) => desk::clear(&mut tx, outbox, &stored, decision, c).await?,
             None => record_payment(&mut tx, outbox, &stored, decision).await?,

@@ -66,6 +66,70 @@ pub(crate) async fn insert_exception(
     .map(|_| ())
 }
 
+/// [`insert_exception`] for many exceptions in one statement: a bank file's payments held
+/// for a person (issue 16).
+pub(crate) async fn insert_exceptions(
+    tx: &mut PgConnection,
+    all: &[NewException<'_>],
+) -> Result<(), sqlx::Error> {
+    if all.is_empty() {
+        return Ok(());
+    }
+    let n = all.len();
+    let mut ids = Vec::with_capacity(n);
+    let mut payment_ids = Vec::with_capacity(n);
+    let mut kinds = Vec::with_capacity(n);
+    let mut reasons = Vec::with_capacity(n);
+    let mut actions = Vec::with_capacity(n);
+    let mut candidates = Vec::with_capacity(n);
+    // A text[] per row cannot go through UNNEST (it would flatten): each as a JSON array.
+    let mut also = Vec::with_capacity(n);
+    let mut subjects = Vec::with_capacity(n);
+    let mut amounts = Vec::with_capacity(n);
+    let mut currencies = Vec::with_capacity(n);
+    for e in all {
+        let (payment_id, subject, amount, currency) = match e.about {
+            About::Payment(id) => (Some(id), "", None, None),
+            About::Other {
+                subject,
+                amount,
+                currency,
+            } => (None, subject, Some(amount), Some(currency)),
+        };
+        ids.push(e.id);
+        payment_ids.push(payment_id);
+        kinds.push(e.kind.as_str());
+        reasons.push(e.reason);
+        actions.push(e.suggested_action);
+        candidates.push(e.candidates);
+        also.push(serde_json::to_string(e.also).map_err(|e| sqlx::Error::Encode(Box::new(e)))?);
+        subjects.push(subject);
+        amounts.push(amount);
+        currencies.push(currency);
+    }
+    sqlx::query(
+        "INSERT INTO exceptions (id, payment_id, kind, reason, suggested_action, candidates, also,
+                                 subject, amount, currency)
+         SELECT u.i, u.p, u.k, u.r, u.a, u.c::jsonb, ARRAY(SELECT json_array_elements_text(u.l::json)),
+                u.s, u.m, u.y
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                     $8::text[], $9::numeric[], $10::text[]) AS u(i, p, k, r, a, c, l, s, m, y)",
+    )
+    .bind(&ids)
+    .bind(&payment_ids)
+    .bind(&kinds)
+    .bind(&reasons)
+    .bind(&actions)
+    .bind(&candidates)
+    .bind(&also)
+    .bind(&subjects)
+    .bind(&amounts)
+    .bind(&currencies)
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
+}
+
 /// An open exception of a payment not applied, that something now known may change.
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct Rematchable {

@@ -35,6 +35,16 @@ pub(crate) async fn ingest(
 ) -> Result<api::IngestBankFileResponse, ApiError> {
     let intake = intake::read(file_name, content, format, account)?;
     let sha = hex(&Sha256::digest(content));
+    // R-O4: every line's accounts sealed, and the receiving account's blind index its claim
+    // records, before the ledger lock is taken: it orders every bank file after the others,
+    // so what needs no database waits for nobody (issue 16). A clearing changes a line's
+    // reference and payer name, never its accounts.
+    let mut sealed_lines: Vec<Option<Sealed>> = Vec::with_capacity(intake.credits.len());
+    let mut receiving_indexes: Vec<String> = Vec::with_capacity(intake.credits.len());
+    for line in &intake.credits {
+        sealed_lines.push(Some(Sealed::of(engine, line)?));
+        receiving_indexes.push(engine.account_index(&line.receiving_account));
+    }
 
     let mut tx = pool.begin().await?;
     // Two uploads of the same file at once: the second waits here, then sees the first.
@@ -89,6 +99,7 @@ pub(crate) async fn ingest(
     )
     .await?;
     let mut fresh: Vec<(Uuid, Incoming, Option<desk::Clearing>)> = Vec::with_capacity(lines.len());
+    let mut sealed: HashMap<Uuid, Sealed> = HashMap::with_capacity(lines.len());
     // What lines may be besides new payments, read and locked once for the file.
     let mut awaited = desk::Awaited::load(&mut tx, engine, lines).await?;
     // When no line of the file can be an expected credit (the usual case), every line is
@@ -100,11 +111,12 @@ pub(crate) async fn ingest(
     {
         let claims: Vec<store::Claim<'_>> = lines
             .iter()
-            .map(|line| store::Claim {
+            .enumerate()
+            .map(|(i, line)| store::Claim {
                 fingerprint: &line.fingerprint,
                 line_no: i32::try_from(line.line_no).unwrap_or(i32::MAX),
                 payment_id: Uuid::now_v7(),
-                receiving_account_index: engine.account_index(&line.receiving_account),
+                receiving_account_index: receiving_indexes[i].clone(),
                 source: line.source,
             })
             .collect();
@@ -128,7 +140,7 @@ pub(crate) async fn ingest(
                     file_id,
                     i32::try_from(line.line_no).unwrap_or(i32::MAX),
                     payment_id,
-                    &engine.account_index(&line.receiving_account),
+                    &receiving_indexes[i],
                     line.source,
                 )
                 .await?;
@@ -160,14 +172,13 @@ pub(crate) async fn ingest(
             Some(c) => c.incoming(line),
             None => line.clone(),
         };
+        // R-O4: the accounts are sealed for storage, and the engine compares their blind
+        // indexes (the ones contracts put in its events), never the accounts.
+        let accounts = sealed_lines[i].take().ok_or_else(|| {
+            ApiError::Unexpected(anyhow::anyhow!("line {} sealed twice", line.line_no))
+        })?;
+        sealed.insert(payment_id, accounts);
         fresh.push((payment_id, line, clearing));
-    }
-
-    // R-O4: the accounts are sealed for storage, and the engine compares their blind
-    // indexes (the ones contracts put in its events), never the accounts.
-    let mut sealed: HashMap<Uuid, Sealed> = HashMap::with_capacity(fresh.len());
-    for (id, line, _) in &fresh {
-        sealed.insert(*id, Sealed::of(engine, line)?);
     }
     // R-P4: the engine decides the whole batch against the current open items (each payment
     // sees the ones applied before it); the decisions are then carried out one by one.

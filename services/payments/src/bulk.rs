@@ -201,8 +201,11 @@ impl<'s> Bulk<'s> {
             held: decisions::held(decision)?,
         };
         let raised = exception.raised();
-        self.events
-            .push(kit::events::PAYMENTS, raised.key, &raised.event(exception.id))?;
+        self.events.push(
+            kit::events::PAYMENTS,
+            raised.key,
+            &raised.event(exception.id),
+        )?;
         raised.logged();
         self.exceptions.push(exception);
         self.payments.push(PaymentRow {

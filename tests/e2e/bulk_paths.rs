@@ -956,6 +956,48 @@ async fn a_run_of_overdue_reports_is_learned_as_one_by_one_and_a_paid_case_close
     let mut want = vec![(ids[3], 1), (ids[1], 2)];
     want.sort_by_key(|w| w.1);
     assert_eq!(stopped, want);
+    // R-O7, R-D11: what the run taught the KPI balances is what kpis::changed teaches one by
+    // one: each item paid, nothing owed after it on the payment's day, with its debtor,
+    // currency and due date, and overdue (the cycle reported it so; paid after it fell due).
+    let learned: Vec<(
+        uuid::Uuid,
+        uuid::Uuid,
+        String,
+        chrono::NaiveDate,
+        chrono::NaiveDate,
+        Decimal,
+        bool,
+    )> = sqlx::query_as(
+        "SELECT receivable_id, customer_id, currency, on_date, due_date, owed, overdue
+             FROM dunning.kpi_balances WHERE kind = 'paid' AND receivable_id = ANY($1)
+             ORDER BY on_date, due_date",
+    )
+    .bind(&paid_items)
+    .fetch_all(&dunning_db)
+    .await
+    .or_logs(&stack);
+    let item = |n: usize, i: usize, on: &str| {
+        let r = &contracts[n].receivables[i];
+        (
+            r.receivable_id
+                .parse::<uuid::Uuid>()
+                .expect("a receivable id is a UUID"),
+            ids[n],
+            "CNY".to_owned(),
+            on.parse::<chrono::NaiveDate>().expect("a date"),
+            r.due_date.parse::<chrono::NaiveDate>().expect("a due date"),
+            Decimal::ZERO,
+            true,
+        )
+    };
+    assert_eq!(
+        learned,
+        [
+            item(3, 0, "2026-03-12"),
+            item(1, 0, "2026-03-13"),
+            item(1, 1, "2026-03-13")
+        ]
+    );
     let (active,): (i64,) = sqlx::query_as(
         "SELECT count(*) FROM dunning.cases WHERE customer_id = $1 AND status = 'active'",
     )

@@ -72,15 +72,7 @@ struct ExceptionRow {
 
 impl ExceptionRow {
     fn raised(&self) -> decisions::Raised<'_> {
-        decisions::Raised {
-            payment_id: self.payment_id,
-            key: &self.key,
-            kind: self.held.kind,
-            reason: &self.held.reason,
-            suggested_action: self.held.suggested_action,
-            candidates: &self.held.candidates,
-            also: &self.held.also,
-        }
+        self.held.raised(self.payment_id, &self.key)
     }
 }
 
@@ -127,12 +119,7 @@ impl<'s> Bulk<'s> {
     /// Gathers a plain decision about the payment `stored` (see [`plain`]).
     pub(crate) fn add(&mut self, stored: Stored<'s>, decision: &Decision) -> anyhow::Result<()> {
         let payment_id = stored.payment_id;
-        let key = decisions::key(decision, payment_id)?;
-        self.events.push(
-            kit::events::PAYMENTS,
-            &key,
-            &crate::ingest::received_event(&stored),
-        )?;
+        let key = self.received(&stored, decision)?;
         let mut first = None;
         for a in &decision.allocations {
             let reference = a.receivable_id.as_str();
@@ -188,12 +175,7 @@ impl<'s> Bulk<'s> {
         decision: &Decision,
     ) -> anyhow::Result<()> {
         let payment_id = stored.payment_id;
-        let key = decisions::key(decision, payment_id)?;
-        self.events.push(
-            kit::events::PAYMENTS,
-            &key,
-            &crate::ingest::received_event(&stored),
-        )?;
+        let key = self.received(&stored, decision)?;
         let exception = ExceptionRow {
             id: Uuid::now_v7(),
             payment_id,
@@ -220,6 +202,18 @@ impl<'s> Bulk<'s> {
         });
         self.stored.push(stored);
         Ok(())
+    }
+
+    /// Stages the payment's `PaymentReceived` under the key of its decision's events, and
+    /// returns that key.
+    fn received(&mut self, stored: &Stored<'_>, decision: &Decision) -> anyhow::Result<String> {
+        let key = decisions::key(decision, stored.payment_id)?;
+        self.events.push(
+            kit::events::PAYMENTS,
+            &key,
+            &crate::ingest::received_event(stored),
+        )?;
+        Ok(key)
     }
 
     /// Forgets what it knows of the receivables `decision` pays: carried out one by one, it

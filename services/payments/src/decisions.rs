@@ -130,21 +130,7 @@ pub(crate) async fn carry_out(
         }
         return Ok(done);
     }
-    let held = held(decision)?;
-    raise(
-        tx,
-        outbox,
-        &Raised {
-            payment_id,
-            key: &key,
-            kind: held.kind,
-            reason: &held.reason,
-            suggested_action: held.suggested_action,
-            candidates: &held.candidates,
-            also: &held.also,
-        },
-    )
-    .await?;
+    raise(tx, outbox, &held(decision)?.raised(payment_id, &key)).await?;
     done.exceptions += 1;
     Ok(done)
 }
@@ -158,6 +144,21 @@ pub(crate) struct Held {
     pub(crate) also: Vec<String>,
     /// JSON array of [`StoredCandidate`].
     pub(crate) candidates: String,
+}
+
+impl Held {
+    /// The exception about payment `payment_id`, its event under `key`.
+    pub(crate) fn raised<'a>(&'a self, payment_id: Uuid, key: &'a str) -> Raised<'a> {
+        Raised {
+            payment_id,
+            key,
+            kind: self.kind,
+            reason: &self.reason,
+            suggested_action: self.suggested_action,
+            candidates: &self.candidates,
+            also: &self.also,
+        }
+    }
 }
 
 /// The exception of a decision that was not applied (a proposal or an engine exception).

@@ -33,19 +33,27 @@ pub(crate) enum About<'a> {
     },
 }
 
+impl<'a> About<'a> {
+    /// The exception's columns for what it is about: the payment, or the subject with its
+    /// amount and currency.
+    fn columns(self) -> (Option<Uuid>, &'a str, Option<Decimal>, Option<&'a str>) {
+        match self {
+            About::Payment(id) => (Some(id), "", None, None),
+            About::Other {
+                subject,
+                amount,
+                currency,
+            } => (None, subject, Some(amount), Some(currency)),
+        }
+    }
+}
+
 /// Records an exception in the queue.
 pub(crate) async fn insert_exception(
     tx: &mut PgConnection,
     e: &NewException<'_>,
 ) -> Result<(), sqlx::Error> {
-    let (payment_id, subject, amount, currency) = match e.about {
-        About::Payment(id) => (Some(id), "", None, None),
-        About::Other {
-            subject,
-            amount,
-            currency,
-        } => (None, subject, Some(amount), Some(currency)),
-    };
+    let (payment_id, subject, amount, currency) = e.about.columns();
     sqlx::query(
         "INSERT INTO exceptions (id, payment_id, kind, reason, suggested_action, candidates, also,
                                  subject, amount, currency)
@@ -88,14 +96,7 @@ pub(crate) async fn insert_exceptions(
     let mut amounts = Vec::with_capacity(n);
     let mut currencies = Vec::with_capacity(n);
     for e in all {
-        let (payment_id, subject, amount, currency) = match e.about {
-            About::Payment(id) => (Some(id), "", None, None),
-            About::Other {
-                subject,
-                amount,
-                currency,
-            } => (None, subject, Some(amount), Some(currency)),
-        };
+        let (payment_id, subject, amount, currency) = e.about.columns();
         ids.push(e.id);
         payment_ids.push(payment_id);
         kinds.push(e.kind.as_str());

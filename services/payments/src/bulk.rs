@@ -20,7 +20,6 @@ use uuid::Uuid;
 use kit::outbox::{Outbox, Staged};
 
 use crate::decisions::{self, Proposed};
-use crate::domain::status::PaymentStatus;
 use crate::engine::parse_receivable_ref;
 use crate::ingest::Stored;
 use crate::store::{self, KnownReceivable};
@@ -43,11 +42,7 @@ pub(crate) fn held(decision: &Decision) -> bool {
 /// Owned parts of one payment row (the borrowed ones live in the file's lines).
 struct PaymentRow {
     index: usize,
-    status: PaymentStatus,
-    customer_id: Option<Uuid>,
-    confidence: i32,
-    evidence: Vec<String>,
-    json: String,
+    recorded: decisions::Recorded,
     receivable_id: Option<Uuid>,
 }
 
@@ -155,11 +150,7 @@ impl<'s> Bulk<'s> {
         }
         self.payments.push(PaymentRow {
             index: self.stored.len(),
-            status: PaymentStatus::Matched,
-            customer_id: decisions::customer_of(decision)?,
-            confidence: i32::from(decision.confidence),
-            evidence: decision.evidence.iter().map(ToString::to_string).collect(),
-            json: serde_json::to_string(decision).context("decision as JSON")?,
+            recorded: decisions::Recorded::of(decision)?,
             receivable_id: first,
         });
         self.stored.push(stored);
@@ -192,12 +183,7 @@ impl<'s> Bulk<'s> {
         self.exceptions.push(exception);
         self.payments.push(PaymentRow {
             index: self.stored.len(),
-            status: PaymentStatus::Exception,
-            // The customer is recorded only when the payment is applied to them.
-            customer_id: None,
-            confidence: i32::from(decision.confidence),
-            evidence: decision.evidence.iter().map(ToString::to_string).collect(),
-            json: serde_json::to_string(decision).context("decision as JSON")?,
+            recorded: decisions::Recorded::of(decision)?,
             receivable_id: None,
         });
         self.stored.push(stored);
@@ -254,19 +240,13 @@ impl<'s> Bulk<'s> {
                         file_id: s.file_id,
                         channel: s.channel,
                         line: s.line,
-                        customer_id: p.customer_id,
+                        customer_id: p.recorded.customer_id(),
                         sealed_account: &s.accounts.payer.0,
                         account_index: &s.accounts.payer.1,
                         sealed_receiving: &s.accounts.receiving.0,
                         receiving_index: &s.accounts.receiving.1,
                     },
-                    decision: store::RecordedDecision {
-                        status: p.status,
-                        customer_id: p.customer_id,
-                        confidence: p.confidence,
-                        evidence: &p.evidence,
-                        json: &p.json,
-                    },
+                    decision: p.recorded.stored(),
                     receivable_id: p.receivable_id,
                 }
             })

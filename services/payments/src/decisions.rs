@@ -68,21 +68,9 @@ pub(crate) async fn carry_out(
     decision: &Decision,
 ) -> anyhow::Result<Done> {
     let key = key(decision, payment_id)?;
-    let evidence: Vec<String> = decision.evidence.iter().map(ToString::to_string).collect();
-    let json = serde_json::to_string(decision).context("decision as JSON")?;
+    let recorded = Recorded::of(decision)?;
+    store::record_decision(tx, payment_id, &recorded.stored()).await?;
     let applied = decision.outcome == Outcome::Applied;
-    let recorded = store::RecordedDecision {
-        status: if applied {
-            PaymentStatus::Matched
-        } else {
-            PaymentStatus::Exception
-        },
-        customer_id: customer_of(decision)?.filter(|_| applied),
-        confidence: i32::from(decision.confidence),
-        evidence: &evidence,
-        json: &json,
-    };
-    store::record_decision(tx, payment_id, &recorded).await?;
     let mut done = Done::default();
     if applied {
         let mut first = None;
@@ -133,6 +121,49 @@ pub(crate) async fn carry_out(
     raise(tx, outbox, &held(decision)?.raised(payment_id, &key)).await?;
     done.exceptions += 1;
     Ok(done)
+}
+
+/// What a payment records of its decision: matched to the customer when applied, else an
+/// exception with no customer (R-P5); its confidence, evidence and the decision itself.
+pub(crate) struct Recorded {
+    status: PaymentStatus,
+    customer_id: Option<Uuid>,
+    confidence: i32,
+    evidence: Vec<String>,
+    json: String,
+}
+
+impl Recorded {
+    pub(crate) fn of(decision: &Decision) -> anyhow::Result<Self> {
+        let applied = decision.outcome == Outcome::Applied;
+        Ok(Self {
+            status: if applied {
+                PaymentStatus::Matched
+            } else {
+                PaymentStatus::Exception
+            },
+            customer_id: customer_of(decision)?.filter(|_| applied),
+            confidence: i32::from(decision.confidence),
+            evidence: decision.evidence.iter().map(ToString::to_string).collect(),
+            json: serde_json::to_string(decision).context("decision as JSON")?,
+        })
+    }
+
+    /// The customer the payment is applied to, if it is.
+    pub(crate) fn customer_id(&self) -> Option<Uuid> {
+        self.customer_id
+    }
+
+    /// As the store writes it.
+    pub(crate) fn stored(&self) -> store::RecordedDecision<'_> {
+        store::RecordedDecision {
+            status: self.status,
+            customer_id: self.customer_id,
+            confidence: self.confidence,
+            evidence: &self.evidence,
+            json: &self.json,
+        }
+    }
 }
 
 /// What a decision that was not applied puts in the exception queue (R-P5).
@@ -515,5 +546,75 @@ mod parts_tests {
                 (Component::Principal, Decimal::new(3_000, 2)),
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod recorded_tests {
+    use super::*;
+    use cashapp::{Ledger, OpenItem, Payment};
+
+    const CUSTOMER: &str = "0191c1a0-0000-7000-8000-000000000009";
+    const ESCROW: &str = "4405 0170 0100 0000 01";
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, d).unwrap_or_default()
+    }
+
+    /// The engine's decision on a payment of 1,200.00 for Archibald Haddock's one open item.
+    fn decided(payer: Option<&str>, account: Option<&str>, text: &str) -> Decision {
+        let item = OpenItem {
+            receivable_id: "HT-9/1".into(),
+            contract_no: "HT-9".into(),
+            customer_id: CUSTOMER.into(),
+            customer_name: "Archibald Haddock".into(),
+            payer_accounts: vec!["DE89370400440532013000".to_owned()],
+            unit: None,
+            due_date: day(1),
+            open_amount: Decimal::new(120_000, 2),
+            currency: "CNY".into(),
+            escrow_account: ESCROW.into(),
+        };
+        let ledger = match Ledger::from_open_items(vec![item]) {
+            Ok(ledger) => ledger,
+            Err(e) => panic!("test item refused: {e:?}"),
+        };
+        let payment = Payment::new("p1", day(2), Decimal::new(120_000, 2), "CNY", ESCROW)
+            .with_payer(payer, account)
+            .with_remittance(text);
+        match ledger.reconcile(&[payment]).into_iter().next() {
+            Some(decision) => decision,
+            None => panic!("one decision per payment"),
+        }
+    }
+
+    #[test]
+    fn r_p5_a_proposal_is_recorded_as_an_exception_with_no_customer() {
+        // The payer's name only in the free text: the customer is found, a person confirms.
+        let proposal = decided(None, None, "1234//HADDOCK-Archibald");
+        assert_eq!(proposal.outcome, Outcome::Proposed, "{proposal:?}");
+        assert_eq!(proposal.customer_id.as_deref(), Some(CUSTOMER));
+        let recorded = Recorded::of(&proposal).expect("recorded");
+        assert_eq!(recorded.status, PaymentStatus::Exception);
+        assert_eq!(recorded.customer_id(), None);
+        assert!(recorded.json.contains("\"proposed\""), "{}", recorded.json);
+    }
+
+    #[test]
+    fn r_p4_an_applied_payment_is_recorded_matched_to_its_customer() {
+        let applied = decided(
+            Some("Archibald Haddock"),
+            Some("DE89370400440532013000"),
+            "HT-9",
+        );
+        assert_eq!(applied.outcome, Outcome::Applied, "{applied:?}");
+        let recorded = Recorded::of(&applied).expect("recorded");
+        assert_eq!(recorded.status, PaymentStatus::Matched);
+        assert_eq!(
+            recorded.customer_id().map(|c| c.to_string()).as_deref(),
+            Some(CUSTOMER)
+        );
+        assert_eq!(recorded.confidence, i32::from(applied.confidence));
+        assert_eq!(recorded.evidence.len(), applied.evidence.len());
     }
 }

@@ -39,10 +39,10 @@ pub(crate) async fn ingest(
     // records, before the ledger lock is taken: it orders every bank file after the others,
     // so what needs no database waits for nobody (issue 16). A clearing changes a line's
     // reference and payer name, never its accounts.
-    let mut sealed_lines: Vec<Option<Sealed>> = Vec::with_capacity(intake.credits.len());
+    let mut sealed_lines: Vec<Sealed> = Vec::with_capacity(intake.credits.len());
     let mut receiving_indexes: Vec<String> = Vec::with_capacity(intake.credits.len());
     for line in &intake.credits {
-        sealed_lines.push(Some(Sealed::of(engine, line)?));
+        sealed_lines.push(Sealed::of(engine, line)?);
         receiving_indexes.push(engine.account_index(&line.receiving_account));
     }
 
@@ -98,8 +98,9 @@ pub(crate) async fn ingest(
         &intake.batch_lines,
     )
     .await?;
-    let mut fresh: Vec<(Uuid, Incoming, Option<desk::Clearing>)> = Vec::with_capacity(lines.len());
-    let mut sealed: HashMap<Uuid, Sealed> = HashMap::with_capacity(lines.len());
+    // New payments: id, line (as a clearing shows it), clearing, the line's place in the file.
+    let mut fresh: Vec<(Uuid, Incoming, Option<desk::Clearing>, usize)> =
+        Vec::with_capacity(lines.len());
     // What lines may be besides new payments, read and locked once for the file.
     let mut awaited = desk::Awaited::load(&mut tx, engine, lines).await?;
     // When no line of the file can be an expected credit (the usual case), every line is
@@ -172,41 +173,31 @@ pub(crate) async fn ingest(
             Some(c) => c.incoming(line),
             None => line.clone(),
         };
-        // R-O4: the accounts are sealed for storage, and the engine compares their blind
-        // indexes (the ones contracts put in its events), never the accounts.
-        let accounts = sealed_lines[i].take().ok_or_else(|| {
-            ApiError::Unexpected(anyhow::anyhow!("line {} sealed twice", line.line_no))
-        })?;
-        sealed.insert(payment_id, accounts);
-        fresh.push((payment_id, line, clearing));
+        fresh.push((payment_id, line, clearing, i));
     }
     // R-P4: the engine decides the whole batch against the current open items (each payment
     // sees the ones applied before it); the decisions are then carried out one by one.
-    let mut payments: Vec<cashapp::Payment> = Vec::with_capacity(fresh.len());
-    for (id, line, _) in &fresh {
-        let accounts = sealed.get(id).ok_or_else(|| {
-            ApiError::Unexpected(anyhow::anyhow!("payment {id} has no sealed accounts"))
-        })?;
-        payments.push(accounts.payment(*id, line));
-    }
+    // R-O4: the engine compares the accounts' blind indexes (the ones contracts put in its
+    // events), never the accounts.
+    let payments: Vec<cashapp::Payment> = fresh
+        .iter()
+        .map(|(id, line, _, i)| sealed_lines[*i].payment(*id, line))
+        .collect();
     let decided = session.ledger().reconcile(&payments);
     let mut bulk = bulk::Bulk::load(&mut tx, outbox, &decided).await?;
-    let by_id: HashMap<String, (Uuid, &Incoming, &Option<desk::Clearing>)> = fresh
+    let by_id: HashMap<String, (Uuid, &Incoming, &Option<desk::Clearing>, usize)> = fresh
         .iter()
-        .map(|(id, line, clearing)| (id.to_string(), (*id, line, clearing)))
+        .map(|(id, line, clearing, i)| (id.to_string(), (*id, line, clearing, *i)))
         .collect();
     for decision in &decided {
-        let Some(&(payment_id, line, clearing)) = by_id.get(&decision.payment_id) else {
+        let Some(&(payment_id, line, clearing, i)) = by_id.get(&decision.payment_id) else {
             return Err(ApiError::Unexpected(anyhow::anyhow!(
                 "the engine decided payment {} that is not in the file",
                 decision.payment_id
             )));
         };
-        let Some(accounts) = sealed.get(&payment_id) else {
-            return Err(ApiError::Unexpected(anyhow::anyhow!(
-                "payment {payment_id} has no sealed accounts"
-            )));
-        };
+        // R-O4: the accounts are stored sealed.
+        let accounts = &sealed_lines[i];
         let settlement = line.settlement.as_ref();
         let stored = Stored {
             file_id: Some(file_id),
@@ -221,7 +212,9 @@ pub(crate) async fn ingest(
             accounts,
             receipt_no: "",
         };
-        if clearing.is_none() && settlement.is_none() && bulk::plain(decision) {
+        // An instrument or a settlement batch is always carried out alone.
+        let alone = clearing.is_some() || settlement.is_some();
+        if !alone && bulk::plain(decision) {
             // The usual case, written with the others of the file (issue 16).
             bulk.add(stored, decision)?;
             response.payments_matched += 1;
@@ -230,7 +223,7 @@ pub(crate) async fn ingest(
             })?;
             continue;
         }
-        if clearing.is_none() && settlement.is_none() && bulk::held(decision) {
+        if !alone && bulk::held(decision) {
             // Held for a person (R-P5): it touches only its own rows and events, so it is
             // written with the others too, not in five statements of its own (issue 16).
             bulk.add_held(stored, decision)?;

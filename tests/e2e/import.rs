@@ -44,6 +44,7 @@ fn signing(
     contracts::ImportedSigning {
         customer,
         contract: Some(contract),
+        customer_of: 0,
     }
 }
 
@@ -460,4 +461,232 @@ async fn collectctl_imports_a_file_in_calls_and_names_the_line_refused_r_o5() {
         err.contains("PermissionDenied") && err.contains("hint:"),
         "{err}"
     );
+}
+
+/// A customer the import creates may sign more than one contract in it (a flat and a
+/// parking space, R-O5): `customer_of` names the earlier signing that brings the customer,
+/// and every contract is that customer's, with the accounts it brought (R-O4). A place that
+/// names no earlier new customer is refused by its field and nothing is written. In a file,
+/// `customer_ref` does the same across collectctl's calls.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_import_signs_several_contracts_for_a_customer_it_creates_r_o5() {
+    use crate::operator_cli::{collectctl_ok, token};
+    let (stack, _clients) = start().await;
+    let mut sup =
+        Clients::as_user(&stack, "sup-ref", &[Role::Supervisor], Some("team-r")).or_logs(&stack);
+    let also = |no: &str, of: u32| contracts::ImportedSigning {
+        customer: None,
+        contract: Some(contract(no, &["80.00"])),
+        customer_of: of,
+    };
+    let flat = |name: &str, no: &str| {
+        signing(
+            Some(customer(name, &["6222 0210 0000 7777"])),
+            contract(no, &["900.00", "900.00"]),
+        )
+    };
+    let contracts_db = sqlx::PgPool::connect(&stack.database_urls["contracts"])
+        .await
+        .or_logs(&stack);
+    let signed = |pattern: &'static str| {
+        let db = contracts_db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM contracts.contracts WHERE contract_no LIKE $1",
+            )
+            .bind(pattern)
+            .fetch_one(&db)
+            .await
+        }
+    };
+
+    // Refused, each naming the signing's field; nothing is written.
+    let cases = [
+        (
+            vec![
+                flat("甲", "HT-REF-1"),
+                also("HT-REF-1P", 1),
+                also("HT-REF-1Q", 2),
+            ],
+            "signings[2].customer_of",
+            "signings[1] brings no new customer",
+        ),
+        (
+            vec![
+                flat("甲", "HT-REF-1"),
+                also("HT-REF-1P", 3),
+                flat("乙", "HT-REF-2"),
+            ],
+            "signings[1].customer_of",
+            "not the place of an earlier signing",
+        ),
+        (
+            vec![flat("甲", "HT-REF-1"), also("HT-REF-1P", 2)],
+            "signings[1].customer_of",
+            "not the place of an earlier signing",
+        ),
+        (
+            vec![flat("甲", "HT-REF-1"), {
+                let mut s = flat("乙", "HT-REF-2");
+                s.customer_of = 1;
+                s
+            }],
+            "signings[1].customer_of",
+            "leave customer_of at 0",
+        ),
+        (
+            vec![flat("甲", "HT-REF-1"), {
+                let mut s = also("HT-REF-1P", 1);
+                if let Some(c) = s.contract.as_mut() {
+                    c.customer_id = uuid::Uuid::now_v7().to_string();
+                }
+                s
+            }],
+            "signings[1].contract.customer_id",
+            "customer_of names signings[0]",
+        ),
+    ];
+    for (n, (signings, field, why)) in cases.into_iter().enumerate() {
+        let refused = import(&mut sup, &format!("ref-bad-{n}"), signings)
+            .await
+            .expect_err("refused");
+        assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+        assert!(
+            refused.message().contains(field) && refused.message().contains(why),
+            "case {n}: {}",
+            refused.message()
+        );
+    }
+    assert_eq!(
+        signed("HT-REF-%").await.or_logs(&stack),
+        0,
+        "nothing half-written"
+    );
+
+    // Two customers, the first with three contracts, the second with one.
+    let done = import(
+        &mut sup,
+        "ref-1",
+        vec![
+            flat("甲", "HT-REF-1"),
+            also("HT-REF-1P", 1),
+            flat("乙", "HT-REF-2"),
+            also("HT-REF-1Q", 1),
+        ],
+    )
+    .await
+    .or_logs(&stack);
+    let owners: Vec<&str> = done
+        .contracts
+        .iter()
+        .map(|c| c.customer_id.as_str())
+        .collect();
+    assert_eq!(owners[0], owners[1]);
+    assert_eq!(owners[0], owners[3]);
+    assert_ne!(owners[0], owners[2]);
+    let (customers,): (i64,) = sqlx::query_as(
+        "SELECT count(DISTINCT customer_id) FROM contracts.contracts WHERE contract_no LIKE 'HT-REF-%'",
+    )
+    .fetch_one(&contracts_db)
+    .await
+    .or_logs(&stack);
+    assert_eq!(customers, 2);
+    // Payments can place money on the second contracts by the customer's account: their
+    // events carried the account the first signing brought (as its blind index).
+    let payments_db = sqlx::PgPool::connect(&stack.database_urls["payments"])
+        .await
+        .or_logs(&stack);
+    eventually(
+        "payments knows the second contracts' payer",
+        EVENTUALLY,
+        || {
+            let p = payments_db.clone();
+            async move {
+                let (n,): (i64,) = sqlx::query_as(
+                    "SELECT count(*) FROM payments.open_receivables
+                 WHERE contract_no IN ('HT-REF-1P', 'HT-REF-1Q')
+                   AND cardinality(payer_account_indexes) = 1",
+                )
+                .fetch_one(&p)
+                .await?;
+                Ok((n == 2).then_some(()))
+            }
+        },
+    )
+    .await
+    .or_logs(&stack);
+
+    // collectctl: customer_ref within a call and across calls (--batch 2 puts line 5 in
+    // the third call, its customer in the second).
+    let supervisor = token(
+        &stack,
+        &[
+            "auth",
+            "token",
+            "--role",
+            "supervisor",
+            "--subject",
+            "sup-ref",
+            "--team",
+            "team-r",
+        ],
+    );
+    let with_ref = |n: usize, reference: &str| {
+        let mut line: serde_json::Value =
+            serde_json::from_str(&file_line(n, "CNY")).expect("a JSON line");
+        line["customer_ref"] = reference.into();
+        line.to_string()
+    };
+    let also_line = |no: &str, reference: &str| {
+        serde_json::json!({"customer_ref": reference, "contract": {
+            "contract_no": no, "currency": "CNY", "escrow_account": ESCROW_ACCOUNT,
+            "installments": [{"amount": "80.00", "due_date": "2027-03-10"}]
+        }})
+        .to_string()
+    };
+    let lines = [
+        with_ref(20, "王家"),
+        also_line("HT-CLI-20P", "王家"),
+        with_ref(21, "李家"),
+        with_ref(22, "赵家"),
+        also_line("HT-CLI-21P", "李家"),
+    ];
+    let dir = tempfile::tempdir().or_logs(&stack);
+    let file = dir.path().join("families.jsonl");
+    std::fs::write(&file, lines.join("\n")).or_logs(&stack);
+    let out = dir.path().join("created.jsonl");
+    let (file_arg, out_arg) = (file.display().to_string(), out.display().to_string());
+    let args = [
+        "contracts",
+        "import",
+        &file_arg,
+        "--batch",
+        "2",
+        "--out",
+        &out_arg,
+        "--json",
+    ];
+    let summary: serde_json::Value =
+        serde_json::from_str(&collectctl_ok(&stack, &supervisor, &args)).or_logs(&stack);
+    assert_eq!(summary["contracts"], 5, "{summary}");
+    assert_eq!(summary["new_customers"], 3, "{summary}");
+    assert_eq!(summary["calls"], 3, "{summary}");
+    let created = std::fs::read_to_string(&out).or_logs(&stack);
+    let rows: Vec<serde_json::Value> = created
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let customer_of = |i: usize| {
+        rows[i]["customer_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(customer_of(1), customer_of(0), "same call");
+    assert_eq!(customer_of(4), customer_of(2), "an earlier call's customer");
+    assert_ne!(customer_of(3), customer_of(2));
+    assert_ne!(customer_of(0), customer_of(2));
+    // The same file again: the same ids.
+    collectctl_ok(&stack, &supervisor, &args);
+    assert_eq!(std::fs::read_to_string(&out).or_logs(&stack), created);
 }

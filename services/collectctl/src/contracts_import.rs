@@ -7,6 +7,7 @@
 //! running the same file again after a failure answers the calls that went through with the
 //! same ids and imports the rest; a line the service refuses is named by its line number.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -40,8 +41,9 @@ pub(crate) struct ContractsArgs {
 #[derive(Subcommand)]
 enum ContractsCommand {
     /// Sign many contracts from a JSON Lines file, one signing a line: a new customer and
-    /// the contract, or a contract for a known customer (`contract.customer_id`). Format:
-    /// README, "Importing a portfolio". Supervisors and admins.
+    /// the contract, another contract of a new customer of an earlier line (`customer_ref`),
+    /// or a contract for a known customer (`contract.customer_id`). Format: README,
+    /// "Importing a portfolio". Supervisors and admins.
     Import {
         /// The file (one JSON object a line; blank lines and lines starting with # are skipped).
         file: PathBuf,
@@ -67,9 +69,14 @@ pub(crate) fn run(args: ContractsArgs) -> Outcome {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Line {
-    /// A new customer; absent: `contract.customer_id` names a known one.
+    /// A new customer; absent: `customer_ref` names an earlier line's new customer, or
+    /// `contract.customer_id` a known one.
     #[serde(default)]
     customer: Option<Customer>,
+    /// With `customer`: a name for that new customer, unique in the file; without: the
+    /// new customer of the earlier line that gave this name signs this contract too.
+    #[serde(default)]
+    customer_ref: String,
     contract: Contract,
 }
 
@@ -196,11 +203,15 @@ impl Line {
             None => None,
         };
         let c = self.contract;
-        if customer.is_none() && c.customer_id.trim().is_empty() {
+        let reference = !self.customer_ref.trim().is_empty();
+        if customer.is_none() && !reference && c.customer_id.trim().is_empty() {
             return Err(
-                "contract.customer_id: give a known customer's id, or a \"customer\" to create"
+                "contract.customer_id: give a known customer's id, a \"customer\" to create, or the customer_ref of an earlier line's new customer"
                     .to_owned(),
             );
+        }
+        if customer.is_none() && reference && !c.customer_id.trim().is_empty() {
+            return Err("customer_ref: it names the customer of an earlier line; leave contract.customer_id out, or customer_ref".to_owned());
         }
         if customer.is_some() && !c.customer_id.trim().is_empty() {
             return Err("contract.customer_id: a line with a new \"customer\" signs for that customer; leave customer_id out".to_owned());
@@ -248,6 +259,7 @@ impl Line {
         };
         Ok(api::ImportedSigning {
             customer,
+            customer_of: 0,
             contract: Some(api::CreateContractRequest {
                 idempotency_key: String::new(),
                 customer_id: c.customer_id,
@@ -286,6 +298,9 @@ struct Read {
     /// The line as written (for the call's idempotency key).
     text: String,
     signing: api::ImportedSigning,
+    /// The earlier signing (its place among the file's signings) whose new customer signs
+    /// this contract too (`customer_ref`).
+    customer_of: Option<usize>,
 }
 
 /// The signings of a file with their line numbers; the first line that is wrong fails it
@@ -305,6 +320,8 @@ fn read_file(path: &Path) -> Result<Vec<Read>, Failure> {
 /// Parses the file's text; Err: the first wrong line's number and why.
 fn parse(text: &str) -> Result<Vec<Read>, (usize, String)> {
     let mut signings = Vec::new();
+    // customer_ref → (the signing bringing that new customer, its line).
+    let mut refs: HashMap<String, (usize, usize)> = HashMap::new();
     for (i, raw) in text.lines().enumerate() {
         let line_no = i + 1;
         let trimmed = raw.trim();
@@ -320,17 +337,70 @@ fn parse(text: &str) -> Result<Vec<Read>, (usize, String)> {
             };
             (line_no, format!("{why}{hint}"))
         })?;
+        let reference = line.customer_ref.trim().to_owned();
         let signing = line.signing().map_err(|why| (line_no, why))?;
+        let customer_of = if reference.is_empty() {
+            None
+        } else if signing.customer.is_some() {
+            if let Some((_, first)) = refs.get(&reference) {
+                return Err((
+                    line_no,
+                    format!(
+                        "customer_ref {reference:?} is line {first}'s new customer already: give each new customer its own customer_ref"
+                    ),
+                ));
+            }
+            refs.insert(reference, (signings.len(), line_no));
+            None
+        } else {
+            let Some((of, _)) = refs.get(&reference) else {
+                return Err((
+                    line_no,
+                    format!(
+                        "customer_ref {reference:?}: no line before this one brings a new \"customer\" with that customer_ref"
+                    ),
+                ));
+            };
+            Some(*of)
+        };
         signings.push(Read {
             line_no,
             text: trimmed.to_owned(),
             signing,
+            customer_of,
         });
     }
     if signings.is_empty() {
         return Err((0, "the file has no signings".to_owned()));
     }
     Ok(signings)
+}
+
+/// The signings of one call, the calls before it having signed the first `before`
+/// signings for `customers` (their customer ids in the file's order): a contract of an
+/// earlier line's new customer names that signing when it is in this call (`customer_of`,
+/// its place from 1), else the customer the earlier call created.
+fn call_signings(chunk: &[Read], before: usize, customers: &[String]) -> Vec<api::ImportedSigning> {
+    chunk
+        .iter()
+        .map(|read| {
+            let mut signing = read.signing.clone();
+            match read.customer_of {
+                Some(of) if of >= before => {
+                    signing.customer_of = u32::try_from(of - before + 1).unwrap_or(u32::MAX);
+                }
+                Some(of) => {
+                    if let (Some(contract), Some(id)) =
+                        (signing.contract.as_mut(), customers.get(of))
+                    {
+                        contract.customer_id.clone_from(id);
+                    }
+                }
+                None => {}
+            }
+            signing
+        })
+        .collect()
 }
 
 /// The idempotency key of one call: its lines' digest, so the same lines again are the same
@@ -423,10 +493,11 @@ fn import(
         let mut client = service::contracts(url).await?;
         let started = Instant::now();
         let (mut done, mut new_customers, mut receivables) = (0usize, 0usize, 0usize);
+        let mut customers: Vec<String> = Vec::with_capacity(total);
         for (call, chunk) in signings.chunks(batch).enumerate() {
             let request = api::ImportContractsRequest {
                 idempotency_key: chunk_key(chunk),
-                signings: chunk.iter().map(|r| r.signing.clone()).collect(),
+                signings: call_signings(chunk, done, &customers),
             };
             let answer = client
                 .import_contracts(request)
@@ -444,6 +515,7 @@ fn import(
                 ));
             }
             for (read, created) in chunk.iter().zip(&answer.contracts) {
+                customers.push(created.customer_id.clone());
                 new_customers += usize::from(read.signing.customer.is_some());
                 receivables += created.receivable_ids.len();
                 if let Some(w) = out_file.as_mut() {
@@ -553,6 +625,113 @@ mod tests {
         assert!(why.contains("contract.customer_id"), "{why}");
 
         assert_eq!(parse("\n# nothing\n").err().map(|e| e.0), Some(0));
+    }
+
+    /// A line with a new customer named `reference`, contract `no`.
+    fn new_customer(reference: &str, no: &str) -> String {
+        LINE.replace("HT-1", no).replace(
+            r#"{"customer""#,
+            &format!(r#"{{"customer_ref": "{reference}", "customer""#),
+        )
+    }
+
+    /// A line signing contract `no` for the new customer of an earlier line.
+    fn also_for(reference: &str, no: &str) -> String {
+        format!(
+            r#"{{"customer_ref": "{reference}", "contract": {{"contract_no": "{no}", "currency": "CNY", "escrow_account": "1100", "installments": [{{"amount": "80.00", "due_date": "2027-02-10"}}]}}}}"#
+        )
+    }
+
+    #[test]
+    fn a_customer_ref_signs_a_second_contract_for_an_earlier_lines_new_customer_r_o5() {
+        let text = [
+            new_customer("C1", "HT-1"),
+            new_customer("C2", "HT-2"),
+            also_for("C1", "HT-1P"),
+            also_for("C2", "HT-2P"),
+        ]
+        .join("\n");
+        let lines = parse(&text).expect("parses");
+        assert_eq!(
+            lines.iter().map(|l| l.customer_of).collect::<Vec<_>>(),
+            [None, None, Some(0), Some(1)]
+        );
+        assert!(lines[2].signing.customer.is_none());
+
+        // All in one call: the service is told the place (from 1) of the signing that
+        // brings the customer.
+        let one_call = call_signings(&lines, 0, &[]);
+        assert_eq!(
+            one_call.iter().map(|s| s.customer_of).collect::<Vec<_>>(),
+            [0, 0, 1, 2]
+        );
+        // Calls of three: the fourth line's customer came in the first call, so it goes
+        // as a known customer with the id that call answered; places count from the call.
+        let first = call_signings(&lines[..3], 0, &[]);
+        assert_eq!(first[2].customer_of, 1);
+        let answered = ["c-1".to_owned(), "c-2".to_owned(), "c-1".to_owned()];
+        let second = call_signings(&lines[3..], 3, &answered);
+        assert_eq!(second[0].customer_of, 0);
+        assert_eq!(
+            second[0].contract.as_ref().map(|c| c.customer_id.as_str()),
+            Some("c-2")
+        );
+        // A later call: places count from the start of that call.
+        let later = call_signings(&lines[1..4], 1, &answered[..1]);
+        assert_eq!(
+            later.iter().map(|s| s.customer_of).collect::<Vec<_>>(),
+            [0, 0, 1]
+        );
+        assert_eq!(
+            later[1].contract.as_ref().map(|c| c.customer_id.as_str()),
+            Some("c-1")
+        );
+        // A customer signing in a call of its own and its second contract in the next one.
+        let split = call_signings(&lines[2..3], 2, &answered[..2]);
+        assert_eq!(
+            split[0].contract.as_ref().map(|c| c.customer_id.as_str()),
+            Some("c-1")
+        );
+    }
+
+    #[test]
+    fn a_customer_ref_that_names_nothing_is_named_by_its_line() {
+        let (line, why) = parse(&format!(
+            "{}\n{}",
+            new_customer("C1", "HT-1"),
+            also_for("C9", "HT-9")
+        ))
+        .expect_err("refused");
+        assert_eq!(line, 2);
+        assert!(
+            why.contains("\"C9\"") && why.contains("no line before"),
+            "{why}"
+        );
+
+        // Only an earlier line: a reference to a later one is refused.
+        let (line, _) = parse(&format!(
+            "{}\n{}",
+            also_for("C1", "HT-1P"),
+            new_customer("C1", "HT-1")
+        ))
+        .expect_err("refused");
+        assert_eq!(line, 1);
+
+        let (line, why) = parse(&format!(
+            "{}\n{}",
+            new_customer("C1", "HT-1"),
+            new_customer("C1", "HT-2")
+        ))
+        .expect_err("refused");
+        assert_eq!(line, 2);
+        assert!(why.contains("line 1's new customer"), "{why}");
+
+        let both = also_for("C1", "HT-1P")
+            .replace(r#""contract_no""#, r#""customer_id": "x", "contract_no""#);
+        let (line, why) =
+            parse(&format!("{}\n{both}", new_customer("C1", "HT-1"))).expect_err("refused");
+        assert_eq!(line, 2);
+        assert!(why.contains("customer_ref"), "{why}");
     }
 
     #[test]

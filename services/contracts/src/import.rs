@@ -1,5 +1,6 @@
 //! ImportContracts (R-O5, issue 16): many signings in one call and one transaction, each a
-//! new customer with the contract they sign or a contract of a customer already known,
+//! new customer with the contract they sign, another contract of a customer the same import
+//! creates (`customer_of`) or a contract of a customer already known,
 //! under the rules of CreateCustomer and CreateContract (R-C1, R-C6, R-C7, R-C9, R-L5,
 //! R-O4), written in a fixed number of statements whatever the count. All or nothing: a
 //! refused signing refuses the call and names itself.
@@ -26,6 +27,8 @@ pub(crate) const MAX_SIGNINGS: usize = 1_000;
 struct Signing {
     /// Present when the signing brings a new customer: (id, fields, owner, team).
     customer: Option<(Uuid, NewCustomer, String, String)>,
+    /// The earlier signing (its index) whose new customer this contract is also for.
+    customer_of: Option<usize>,
     contract_id: Uuid,
     contract: ContractInput,
 }
@@ -108,6 +111,24 @@ impl Api {
             let mut request = request.clone();
             // The import's key covers the signing; validation asks for one.
             request.idempotency_key = import_key.to_owned();
+            let customer_of = match s.customer_of {
+                0 => None,
+                place => {
+                    let of = customer_of(&at, place, &checked, customer.is_some())?;
+                    if !request.customer_id.trim().is_empty() {
+                        return Err(ApiError::invalid(
+                            format!("{contract_at}.customer_id"),
+                            format!(
+                                "leave it empty: customer_of names signings[{of}]'s new customer"
+                            ),
+                        ));
+                    }
+                    if let Some((id, ..)) = &checked[of].customer {
+                        request.customer_id = id.to_string();
+                    }
+                    Some(of)
+                }
+            };
             if let Some((id, ..)) = &customer {
                 if !request.customer_id.trim().is_empty() {
                     return Err(ApiError::invalid(
@@ -138,6 +159,7 @@ impl Api {
             }
             checked.push(Signing {
                 customer,
+                customer_of,
                 contract_id: Uuid::now_v7(),
                 contract,
             });
@@ -182,7 +204,7 @@ impl Api {
         // the name, accounts and owner their contracts' events carry.
         let mut known: HashMap<Uuid, Signer> = HashMap::new();
         for (i, s) in signings.iter().enumerate() {
-            if s.customer.is_some() {
+            if s.customer.is_some() || s.customer_of.is_some() {
                 continue;
             }
             let at = format!("signings[{i}].contract");
@@ -229,16 +251,20 @@ impl Api {
         let mut answer = Vec::with_capacity(signings.len());
         for (s, contract_key) in signings.iter().zip(&contract_keys) {
             let customer_id = s.contract.customer_id;
-            let (name, accounts, customer_owner) = match &s.customer {
-                Some((id, new, owner, team)) => {
-                    new_customers.push((*id, &new.name, new.kind, &new.sealed));
-                    owner_rows.push((*id, CUSTOMER_KEY, owner, team));
-                    (
-                        new.name.clone(),
-                        new.accounts.clone(),
-                        (owner.clone(), team.clone()),
-                    )
-                }
+            if let Some((id, new, owner, team)) = &s.customer {
+                new_customers.push((*id, &new.name, new.kind, &new.sealed));
+                owner_rows.push((*id, CUSTOMER_KEY, owner, team));
+            }
+            let new = s
+                .customer
+                .as_ref()
+                .or_else(|| s.customer_of.and_then(|of| signings[of].customer.as_ref()));
+            let (name, accounts, customer_owner) = match new {
+                Some((_, new, owner, team)) => (
+                    new.name.clone(),
+                    new.accounts.clone(),
+                    (owner.clone(), team.clone()),
+                ),
                 None => {
                     let known = known.get(&customer_id).ok_or_else(|| {
                         unexpected(anyhow::anyhow!("customer {customer_id} not read"))
@@ -294,6 +320,40 @@ impl Api {
             "contracts imported"
         );
         Ok(api::ImportContractsResponse { contracts: answer })
+    }
+}
+
+/// The index of the earlier signing whose new customer `place` (from 1) names, for the
+/// signing at `at`; `checked` holds the signings before it.
+fn customer_of(
+    at: &str,
+    place: u32,
+    checked: &[Signing],
+    brings_customer: bool,
+) -> Result<usize, ApiError> {
+    let field = format!("{at}.customer_of");
+    if brings_customer {
+        return Err(ApiError::invalid(
+            field,
+            "a signing with a new customer signs for that customer; leave customer_of at 0",
+        ));
+    }
+    let of = usize::try_from(place).map_or(usize::MAX, |p| p - 1);
+    match checked.get(of) {
+        None => Err(ApiError::invalid(
+            field,
+            format!(
+                "{place} is not the place of an earlier signing of this import (from 1, before this one's {})",
+                checked.len() + 1
+            ),
+        )),
+        Some(earlier) if earlier.customer.is_none() => Err(ApiError::invalid(
+            field,
+            format!(
+                "signings[{of}] brings no new customer: name the signing that creates the customer, or give the contract's customer_id"
+            ),
+        )),
+        Some(_) => Ok(of),
     }
 }
 

@@ -463,6 +463,7 @@ async fn import_signings(
                 escrow_account: scenario::ESCROW_ACCOUNT.to_owned(),
                 ..Default::default()
             }),
+            customer_of: 0,
         })
         .collect();
     clients

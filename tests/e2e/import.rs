@@ -279,6 +279,28 @@ fn file_line(n: usize, currency: &str) -> String {
     .to_string()
 }
 
+/// Writes `lines` as the import file `name` in `dir`: its path, and the path of an --out
+/// file beside it.
+fn import_file(
+    dir: &std::path::Path,
+    name: &str,
+    lines: &[String],
+) -> std::io::Result<(String, std::path::PathBuf)> {
+    let file = dir.join(name);
+    std::fs::write(&file, lines.join("\n"))?;
+    Ok((file.display().to_string(), dir.join("created.jsonl")))
+}
+
+/// What `collectctl contracts import --out` wrote: the text and its rows.
+fn created_rows(out: &std::path::Path) -> anyhow::Result<(String, Vec<serde_json::Value>)> {
+    let created = std::fs::read_to_string(out)?;
+    let rows = created
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    Ok((created, rows))
+}
+
 /// `collectctl contracts import` (R-O5): a supervisor signs a portfolio from a JSON Lines
 /// file in calls of --batch signings, with a progress line per call and the ids written to
 /// --out; the same file again answers with the same ids; a line the service refuses is
@@ -320,10 +342,8 @@ async fn collectctl_imports_a_file_in_calls_and_names_the_line_refused_r_o5() {
         .to_string(),
     );
     lines.insert(0, "# opening day, tower 3".to_owned());
-    let file = dir.path().join("portfolio.jsonl");
-    std::fs::write(&file, lines.join("\n")).or_logs(&stack);
-    let out = dir.path().join("created.jsonl");
-    let (file_arg, out_arg) = (file.display().to_string(), out.display().to_string());
+    let (file_arg, out) = import_file(dir.path(), "portfolio.jsonl", &lines).or_logs(&stack);
+    let out_arg = out.display().to_string();
     let args = [
         "contracts",
         "import",
@@ -350,11 +370,7 @@ async fn collectctl_imports_a_file_in_calls_and_names_the_line_refused_r_o5() {
         progress.contains("5 of 5 signings (3 of 3 calls)"),
         "{progress}"
     );
-    let created = std::fs::read_to_string(&out).or_logs(&stack);
-    let rows: Vec<serde_json::Value> = created
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect();
+    let (created, rows) = created_rows(&out).or_logs(&stack);
     assert_eq!(rows.len(), 5);
     assert_eq!(
         rows.iter().map(|r| r["line"].as_u64()).collect::<Vec<_>>(),
@@ -652,10 +668,8 @@ async fn an_import_signs_several_contracts_for_a_customer_it_creates_r_o5() {
         also_line("HT-CLI-21P", "李家"),
     ];
     let dir = tempfile::tempdir().or_logs(&stack);
-    let file = dir.path().join("families.jsonl");
-    std::fs::write(&file, lines.join("\n")).or_logs(&stack);
-    let out = dir.path().join("created.jsonl");
-    let (file_arg, out_arg) = (file.display().to_string(), out.display().to_string());
+    let (file_arg, out) = import_file(dir.path(), "families.jsonl", &lines).or_logs(&stack);
+    let out_arg = out.display().to_string();
     let args = [
         "contracts",
         "import",
@@ -671,11 +685,7 @@ async fn an_import_signs_several_contracts_for_a_customer_it_creates_r_o5() {
     assert_eq!(summary["contracts"], 5, "{summary}");
     assert_eq!(summary["new_customers"], 3, "{summary}");
     assert_eq!(summary["calls"], 3, "{summary}");
-    let created = std::fs::read_to_string(&out).or_logs(&stack);
-    let rows: Vec<serde_json::Value> = created
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect();
+    let (created, rows) = created_rows(&out).or_logs(&stack);
     let customer_of = |i: usize| {
         rows[i]["customer_id"]
             .as_str()

@@ -485,7 +485,7 @@ async fn collectctl_imports_a_file_in_calls_and_names_the_line_refused_r_o5() {
 /// names no earlier new customer is refused by its field and nothing is written. In a file,
 /// `customer_ref` does the same across collectctl's calls.
 #[tokio::test(flavor = "multi_thread")]
-async fn an_import_signs_several_contracts_for_a_customer_it_creates_r_o5() {
+async fn an_import_signs_several_contracts_for_a_customer_it_creates_r_o5_r_o4() {
     use crate::operator_cli::{collectctl_ok, token};
     let (stack, _clients) = start().await;
     let mut sup =

@@ -123,6 +123,8 @@ pub struct TableWrites {
     pub table: String,
     pub inserted: f64,
     pub updated: f64,
+    /// Of the updates, those that stayed on their page and wrote no index entry (HOT).
+    pub hot_updated: f64,
     pub deleted: f64,
     /// Its indexes (each insert, and each update that is not HOT, writes an entry in each).
     pub indexes: i64,
@@ -400,7 +402,12 @@ pub async fn run(
     };
     let unclean = stack.stop(&mut progress);
     if !unclean.is_empty() {
-        progress(&format!("did not stop cleanly: {}", unclean.join(", ")));
+        // Each entry carries the service's log tail; the progress lines above named them.
+        progress(&format!(
+            "{} service(s) did not stop cleanly:\n{}",
+            unclean.len(),
+            unclean.join("\n")
+        ));
     }
     Ok(report)
 }
@@ -450,36 +457,63 @@ mod profile {
     /// of [`table_writes`] so the writes of the window before are all counted in it.
     pub(super) const STATS_FLUSH: std::time::Duration = std::time::Duration::from_secs(11);
 
-    /// Rows inserted, updated and deleted so far and the index count, by `schema.table`,
-    /// over the services' schemas.
+    /// One table's write counters at a reading.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub(super) struct Counters {
+        pub(super) inserted: i64,
+        pub(super) updated: i64,
+        pub(super) hot_updated: i64,
+        pub(super) deleted: i64,
+        pub(super) indexes: i64,
+    }
+
+    /// Rows inserted, updated (HOT or not) and deleted so far and the index count, by
+    /// `schema.table`, over the services' schemas.
     pub(super) async fn table_writes(
         db: &sqlx::PgPool,
-    ) -> anyhow::Result<BTreeMap<String, (i64, i64, i64, i64)>> {
-        let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
-            "SELECT t.schemaname || '.' || t.relname, t.n_tup_ins, t.n_tup_upd, t.n_tup_del,
-                    (SELECT count(*) FROM pg_index i WHERE i.indrelid = t.relid)
+    ) -> anyhow::Result<BTreeMap<String, Counters>> {
+        let rows: Vec<(String, i64, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT t.schemaname || '.' || t.relname, t.n_tup_ins, t.n_tup_upd, t.n_tup_hot_upd,
+                    t.n_tup_del, (SELECT count(*) FROM pg_index i WHERE i.indrelid = t.relid)
              FROM pg_stat_user_tables t WHERE t.schemaname <> 'public'",
         )
         .fetch_all(db)
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(table, ins, upd, del, indexes)| (table, (ins, upd, del, indexes)))
+            .map(
+                |(table, inserted, updated, hot_updated, deleted, indexes)| {
+                    (
+                        table,
+                        Counters {
+                            inserted,
+                            updated,
+                            hot_updated,
+                            deleted,
+                            indexes,
+                        },
+                    )
+                },
+            )
             .collect())
     }
 
     /// The rows written between two readings per unit, tables with any, most first.
     pub(super) fn writes_per_unit(
-        before: &BTreeMap<String, (i64, i64, i64, i64)>,
-        after: &BTreeMap<String, (i64, i64, i64, i64)>,
+        before: &BTreeMap<String, Counters>,
+        after: &BTreeMap<String, Counters>,
         units: usize,
     ) -> Vec<TableWrites> {
         let per = |n: i64| per_unit(n, units);
         let mut writes: Vec<(i64, TableWrites)> = after
             .iter()
-            .filter_map(|(table, &(ins, upd, del, indexes))| {
-                let (i0, u0, d0, _) = before.get(table).copied().unwrap_or_default();
-                let (ins, upd, del) = (ins - i0, upd - u0, del - d0);
+            .filter_map(|(table, a)| {
+                let b = before.get(table).copied().unwrap_or_default();
+                let (ins, upd, del) = (
+                    a.inserted - b.inserted,
+                    a.updated - b.updated,
+                    a.deleted - b.deleted,
+                );
                 (ins + upd + del > 0).then(|| {
                     (
                         ins + upd + del,
@@ -487,8 +521,9 @@ mod profile {
                             table: table.clone(),
                             inserted: per(ins),
                             updated: per(upd),
+                            hot_updated: per(a.hot_updated - b.hot_updated),
                             deleted: per(del),
-                            indexes,
+                            indexes: a.indexes,
                         },
                     )
                 })
@@ -574,25 +609,34 @@ mod tests {
 
     #[test]
     fn table_writes_are_per_unit_most_first_and_idle_tables_left_out() {
-        let before: std::collections::BTreeMap<String, (i64, i64, i64, i64)> = [
-            ("a.outbox".to_owned(), (10, 10, 0, 3)),
-            ("a.idle".to_owned(), (5, 0, 0, 1)),
+        use profile::Counters;
+        let c = |inserted, updated, hot_updated, deleted, indexes| Counters {
+            inserted,
+            updated,
+            hot_updated,
+            deleted,
+            indexes,
+        };
+        let before: std::collections::BTreeMap<String, Counters> = [
+            ("a.outbox".to_owned(), c(10, 10, 4, 0, 3)),
+            ("a.idle".to_owned(), c(5, 0, 0, 0, 1)),
         ]
         .into();
         let after = [
-            ("a.outbox".to_owned(), (210, 210, 0, 3)),
-            ("a.idle".to_owned(), (5, 0, 0, 1)),
-            ("b.new".to_owned(), (100, 0, 50, 2)),
+            ("a.outbox".to_owned(), c(210, 210, 54, 0, 3)),
+            ("a.idle".to_owned(), c(5, 0, 0, 0, 1)),
+            ("b.new".to_owned(), c(100, 0, 0, 50, 2)),
         ]
         .into();
         let w = profile::writes_per_unit(&before, &after, 100);
-        let got: Vec<(&str, f64, f64, f64, i64)> = w
+        let got: Vec<(&str, f64, f64, f64, f64, i64)> = w
             .iter()
             .map(|t| {
                 (
                     t.table.as_str(),
                     t.inserted,
                     t.updated,
+                    t.hot_updated,
                     t.deleted,
                     t.indexes,
                 )
@@ -600,7 +644,10 @@ mod tests {
             .collect();
         assert_eq!(
             got,
-            [("a.outbox", 2.0, 2.0, 0.0, 3), ("b.new", 1.0, 0.0, 0.5, 2)]
+            [
+                ("a.outbox", 2.0, 2.0, 0.5, 0.0, 3),
+                ("b.new", 1.0, 0.0, 0.0, 0.5, 2)
+            ]
         );
         let wal = profile::wal_per_unit(Some((100, 10, 1000)), Some((1100, 60, 301_000)), 200);
         assert_eq!(

@@ -201,8 +201,17 @@ impl ServiceProcess {
     /// Asks the process to stop (SIGTERM) and waits up to `grace`, then kills it. Returns true
     /// when it exited by itself with success (a graceful shutdown).
     pub fn terminate(&mut self, grace: Duration) -> bool {
+        self.terminate_explained(grace).is_ok()
+    }
+
+    /// [`terminate`](Self::terminate), saying why a shutdown was not graceful: the exit
+    /// status it ended with, or that it was still running after `grace` and was killed.
+    ///
+    /// # Errors
+    /// The shutdown was not graceful (or the process was not running).
+    pub fn terminate_explained(&mut self, grace: Duration) -> Result<(), String> {
         let Some(mut child) = self.child.take() else {
-            return false;
+            return Err("not running".to_owned());
         };
         let _ = Command::new("kill")
             .arg("-TERM")
@@ -211,13 +220,20 @@ impl ServiceProcess {
         let deadline = Instant::now() + grace;
         while Instant::now() < deadline {
             if let Ok(Some(status)) = child.try_wait() {
-                return status.success();
+                return if status.success() {
+                    Ok(())
+                } else {
+                    Err(format!("exited with {status} after SIGTERM"))
+                };
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = child.kill();
         let _ = child.wait();
-        false
+        Err(format!(
+            "still running {} s after SIGTERM, killed",
+            grace.as_secs()
+        ))
     }
 
     /// The last `lines` lines of the log, for error messages.

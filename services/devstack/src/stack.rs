@@ -458,8 +458,17 @@ impl Stack {
     }
 
     /// Stops every service gracefully (reverse start order), then the broker and Postgres.
-    /// Returns the services that did not exit cleanly within the grace period.
+    /// Returns the services that did not exit cleanly within the grace period, each with why
+    /// (its exit status, or killed after the grace) and the last lines of its log: the log
+    /// file goes with the stack's directory.
     pub fn stop(mut self, mut progress: impl FnMut(&str)) -> Vec<String> {
+        const GRACE: Duration = Duration::from_secs(15);
+        let unclean_entry = |name: &str, why: &str, process: &ServiceProcess| {
+            format!(
+                "{name}: {why}; the last lines of its log:\n{}",
+                process.log_tail(20)
+            )
+        };
         let mut unclean = Vec::new();
         let replicas: Vec<String> = self
             .services
@@ -469,21 +478,22 @@ impl Stack {
             .collect();
         for name in &replicas {
             if let Some(process) = self.services.get_mut(name)
-                && !process.terminate(Duration::from_secs(15))
+                && let Err(why) = process.terminate_explained(GRACE)
             {
-                unclean.push(name.clone());
+                unclean.push(unclean_entry(name, &why, process));
             }
         }
         for (name, _) in SERVICES.iter().rev() {
             if let Some(process) = self.services.get_mut(*name) {
-                if process.terminate(Duration::from_secs(15)) {
-                    progress(&format!("{name}: stopped"));
-                } else {
-                    progress(&format!(
-                        "{name}: did not stop cleanly; see {}",
-                        process.log_file().display()
-                    ));
-                    unclean.push((*name).to_owned());
+                match process.terminate_explained(GRACE) {
+                    Ok(()) => progress(&format!("{name}: stopped")),
+                    Err(why) => {
+                        progress(&format!(
+                            "{name}: did not stop cleanly ({why}); see {}",
+                            process.log_file().display()
+                        ));
+                        unclean.push(unclean_entry(name, &why, process));
+                    }
                 }
             }
         }

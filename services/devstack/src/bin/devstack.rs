@@ -294,12 +294,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         wal.records, wal.full_page_images, wal.bytes
                     );
                     println!(
-                        "rows written per payment (inserted/updated/deleted, indexes), most first:"
+                        "rows written per payment (inserted/updated (of them HOT)/deleted, indexes), most first:"
                     );
                     for t in report.rows_per_payment.iter().take(20) {
                         println!(
-                            "  {:<40} {:>6.2} {:>6.2} {:>6.2}  {} indexes",
-                            t.table, t.inserted, t.updated, t.deleted, t.indexes
+                            "  {:<40} {:>6.2} {:>6.2} ({:>4.2}) {:>6.2}  {} indexes",
+                            t.table, t.inserted, t.updated, t.hot_updated, t.deleted, t.indexes
                         );
                     }
                     for (window, top) in [
@@ -463,7 +463,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let unclean = stack.stop(progress);
             if !unclean.is_empty() {
-                anyhow::bail!("{} did not shut down cleanly", unclean.join(", "));
+                anyhow::bail!(
+                    "{} service(s) did not shut down cleanly (their logs are in the stack's directory):\n{}",
+                    unclean.len(),
+                    unclean.join("\n")
+                );
             }
             outcome
         }

@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
@@ -96,7 +98,26 @@ pub enum TokenError {
 struct Keys {
     by_kid: HashMap<String, (DecodingKey, Option<Algorithm>)>,
     fetched: Instant,
+    /// Which fetch this is: a token verified under an earlier one is checked again.
+    generation: u64,
 }
+
+/// A token whose signature and claims were checked, remembered so the caller's next calls do
+/// not pay for the signature again (issue 16: ES256 in pure Rust was ~40 % of contracts' CPU
+/// when customers signed one call at a time). Only the time-dependent checks are repeated;
+/// a token is checked in full again once the keys have been fetched again (rotation, or every
+/// `AUTH_JWKS_REFRESH_SECS`).
+struct Verified {
+    identity: TokenIdentity,
+    kid: String,
+    generation: u64,
+    not_before: Option<i64>,
+    expires: i64,
+}
+
+/// At most this many verified tokens are remembered; when full, the expired ones are
+/// forgotten, and everything if that is not enough.
+const VERIFIED_MAX: usize = 10_000;
 
 /// Verifies bearer tokens against a cached JWKS, fetching it again when a token names a key
 /// it does not know (the provider rotated keys) or when the cache is older than `refresh`.
@@ -105,6 +126,12 @@ pub struct TokenVerifier {
     keys: RwLock<Option<Keys>>,
     http: reqwest::Client,
     min_refetch: Duration,
+    /// Fetches of the key set so far.
+    fetches: AtomicU64,
+    /// Verified tokens by the SHA-256 of the whole token (header, claims and signature).
+    verified: Mutex<HashMap<[u8; 32], Verified>>,
+    /// Signatures checked so far (the work the verified tokens save).
+    signature_checks: AtomicU64,
 }
 
 /// Unknown `kid`s trigger at most one fetch in this interval, so forged tokens with random
@@ -124,7 +151,16 @@ impl TokenVerifier {
             keys: RwLock::new(None),
             http,
             min_refetch: MIN_REFETCH,
+            fetches: AtomicU64::new(0),
+            verified: Mutex::new(HashMap::new()),
+            signature_checks: AtomicU64::new(0),
         })
+    }
+
+    /// How many token signatures this verifier has checked.
+    #[cfg(test)]
+    pub(crate) fn signature_checks(&self) -> u64 {
+        self.signature_checks.load(Ordering::Relaxed)
     }
 
     #[cfg(test)]
@@ -140,8 +176,20 @@ impl TokenVerifier {
         Ok(())
     }
 
-    /// Checks `token` and returns who it names.
+    /// Checks `token` and returns who it names. A token checked before under the same fetch
+    /// of the keys, still within its `nbf`/`exp`, is not checked again.
     pub async fn verify(&self, token: &str) -> Result<TokenIdentity, TokenError> {
+        use sha2::Digest as _;
+        let digest: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+        let now = chrono::Utc::now().timestamp();
+        if let Some((kid, generation, identity)) = self.remembered(&digest, now) {
+            // The key must still be trusted, under the fetch the token was checked with; a
+            // refused key is refused here as on the full path.
+            let (_, _, current) = self.key(&kid).await?;
+            if current == generation {
+                return Ok(identity);
+            }
+        }
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| TokenError::Malformed(e.to_string()))?;
         let alg = header.alg;
@@ -149,7 +197,7 @@ impl TokenVerifier {
             return Err(TokenError::Algorithm(format!("{alg:?}")));
         }
         let kid = header.kid.unwrap_or_default();
-        let (key, key_alg) = self.key(&kid).await?;
+        let (key, key_alg, generation) = self.key(&kid).await?;
         if key_alg.is_some_and(|a| a != alg) {
             return Err(TokenError::Algorithm(format!(
                 "{alg:?} (the key is for {key_alg:?})"
@@ -161,9 +209,67 @@ impl TokenVerifier {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = self.settings.leeway.as_secs();
+        self.signature_checks.fetch_add(1, Ordering::Relaxed);
         let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
             .map_err(|e| self.map_error(e))?;
-        self.identity(&data.claims)
+        let identity = self.identity(&data.claims)?;
+        self.remember(digest, kid, generation, &data.claims, &identity, now);
+        Ok(identity)
+    }
+
+    /// A verified token's key id, key fetch and caller, if it is remembered and its `nbf` and
+    /// `exp` still hold (with the leeway); otherwise the full path decides, with its errors.
+    fn remembered(&self, digest: &[u8; 32], now: i64) -> Option<(String, u64, TokenIdentity)> {
+        let leeway = i64::try_from(self.settings.leeway.as_secs()).unwrap_or(i64::MAX);
+        let verified = self.verified.lock().ok()?;
+        let v = verified.get(digest)?;
+        let expired = v.expires < now.saturating_sub(leeway);
+        let early = v
+            .not_before
+            .is_some_and(|nbf| nbf > now.saturating_add(leeway));
+        (!expired && !early).then(|| (v.kid.clone(), v.generation, v.identity.clone()))
+    }
+
+    /// Remembers a token just verified, when its `exp` (and `nbf`, if any) are whole seconds.
+    fn remember(
+        &self,
+        digest: [u8; 32],
+        kid: String,
+        generation: u64,
+        claims: &serde_json::Value,
+        identity: &TokenIdentity,
+        now: i64,
+    ) {
+        let Some(expires) = claims.get("exp").and_then(serde_json::Value::as_i64) else {
+            return;
+        };
+        let not_before = match claims.get("nbf") {
+            None => None,
+            Some(nbf) => match nbf.as_i64() {
+                Some(nbf) => Some(nbf),
+                None => return,
+            },
+        };
+        let Ok(mut verified) = self.verified.lock() else {
+            return;
+        };
+        if verified.len() >= VERIFIED_MAX {
+            let leeway = i64::try_from(self.settings.leeway.as_secs()).unwrap_or(i64::MAX);
+            verified.retain(|_, v| v.expires >= now.saturating_sub(leeway));
+            if verified.len() >= VERIFIED_MAX {
+                verified.clear();
+            }
+        }
+        verified.insert(
+            digest,
+            Verified {
+                identity: identity.clone(),
+                kid,
+                generation,
+                not_before,
+                expires,
+            },
+        );
     }
 
     fn identity(&self, claims: &serde_json::Value) -> Result<TokenIdentity, TokenError> {
@@ -218,14 +324,15 @@ impl TokenVerifier {
         }
     }
 
-    async fn key(&self, kid: &str) -> Result<(DecodingKey, Option<Algorithm>), TokenError> {
+    /// The key `kid` names, its algorithm and the fetch of the key set it came from.
+    async fn key(&self, kid: &str) -> Result<(DecodingKey, Option<Algorithm>, u64), TokenError> {
         {
             let guard = self.keys.read().await;
             if let Some(keys) = guard.as_ref()
                 && keys.fetched.elapsed() < self.settings.refresh
-                && let Some(found) = keys.by_kid.get(kid)
+                && let Some((key, alg)) = keys.by_kid.get(kid)
             {
-                return Ok(found.clone());
+                return Ok((key.clone(), *alg, keys.generation));
             }
         }
         let mut guard = self.keys.write().await;
@@ -245,7 +352,11 @@ impl TokenVerifier {
         }
         guard
             .as_ref()
-            .and_then(|k| k.by_kid.get(kid).cloned())
+            .and_then(|k| {
+                k.by_kid
+                    .get(kid)
+                    .map(|(key, alg)| (key.clone(), *alg, k.generation))
+            })
             .ok_or_else(|| TokenError::UnknownKey(kid.to_owned()))
     }
 
@@ -281,6 +392,7 @@ impl TokenVerifier {
         Ok(Keys {
             by_kid: keys,
             fetched: Instant::now(),
+            generation: self.fetches.fetch_add(1, Ordering::Relaxed) + 1,
         })
     }
 }

@@ -327,3 +327,51 @@ async fn a_provider_that_fails_stops_the_start_with_the_reason() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_verified_token_is_checked_again_only_when_the_keys_are_fetched_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = key("a");
+    let s = settings(&dir, &old.jwks);
+    let verifier = TokenVerifier::new(s.clone()).unwrap();
+    let same = claims(600);
+    let token = mint_with_key(old.pem.as_bytes(), "a", &same).unwrap();
+    for _ in 0..3 {
+        assert_eq!(verifier.verify(&token).await.unwrap().subject, "li.na");
+    }
+    assert_eq!(verifier.signature_checks(), 1, "one check for three calls");
+    let other = mint_with_key(old.pem.as_bytes(), "a", &claims(601)).unwrap();
+    verifier.verify(&other).await.unwrap();
+    assert_eq!(verifier.signature_checks(), 2, "another token is checked");
+    // The same header and claims signed by another key are not taken for the remembered token.
+    let forged = mint_with_key(key("a").pem.as_bytes(), "a", &same).unwrap();
+    assert_eq!(verifier.verify(&forged).await, Err(TokenError::Signature));
+
+    // The provider puts another key under the same kid. A verifier that fetches the keys on
+    // every call (refresh 0) checks the remembered token again, and refuses it.
+    let mut every_call = s.clone();
+    every_call.refresh = Duration::ZERO;
+    let verifier = TokenVerifier::new(every_call).unwrap();
+    verifier.verify(&token).await.unwrap();
+    let JwksSource::File(path) = &s.jwks else {
+        unreachable!()
+    };
+    std::fs::write(path, key("a").jwks.to_string()).unwrap();
+    assert_eq!(verifier.verify(&token).await, Err(TokenError::Signature));
+}
+
+#[tokio::test]
+async fn a_remembered_token_still_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = key("a");
+    let mut s = settings(&dir, &k.jwks);
+    s.leeway = Duration::ZERO;
+    let verifier = TokenVerifier::new(s).unwrap();
+    let token = mint_with_key(k.pem.as_bytes(), "a", &claims(1)).unwrap();
+    verifier.verify(&token).await.unwrap();
+    verifier.verify(&token).await.unwrap();
+    assert_eq!(verifier.signature_checks(), 1);
+    // Past `exp` (whole seconds), the remembered token is refused as expired.
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    assert_eq!(verifier.verify(&token).await, Err(TokenError::Expired));
+}

@@ -14,7 +14,7 @@ use kit::auth::Role;
 use proto::deadletters::v1 as dlq;
 use proto::deadletters::v1::dead_letter_service_client::DeadLetterServiceClient;
 
-use crate::helpers::{EVENTUALLY, OrLogs, allocation, publish, start};
+use crate::helpers::{EVENTUALLY, OrLogs, allocation, publish, start, start_with_service_env};
 use crate::operator_cli::{collectctl, text};
 
 type Client = DeadLetterServiceClient<clients::Authed>;
@@ -309,6 +309,114 @@ async fn dead_letters_are_listed_redriven_once_fixed_and_discarded() {
         .expect_err("cashiers do not work dead letters");
     assert_eq!(denied.code(), Code::PermissionDenied);
 
+    assert_eq!(
+        stack.stop(|_| {}),
+        Vec::<String>::new(),
+        "services that did not shut down gracefully"
+    );
+}
+
+/// The retries counted on `service`'s consumer so far (`consumer_events_total{result="retried"}`).
+async fn retried(stack: &devstack::Stack, service: &str) -> anyhow::Result<f64> {
+    let text = stack.scrape(service).await?;
+    Ok(text
+        .lines()
+        .filter(|l| l.starts_with("consumer_events_total{") && l.contains("result=\"retried\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum())
+}
+
+/// A consumer backing off an event that keeps failing (for a cause that is the message's, not
+/// a dependency's) stops at once on SIGTERM instead of sleeping out its backoff (up to 12.8 s),
+/// and the event is not lost: its offset was never stored, so the restarted service applies
+/// it once the cause is gone.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_consumer_backing_off_stops_at_once_on_sigterm_and_loses_nothing() {
+    let (mut stack, mut clients) = start_with_service_env(
+        Vec::new(),
+        vec![(
+            "contracts".to_owned(),
+            "CONSUMER_MAX_ATTEMPTS".to_owned(),
+            "20".to_owned(),
+        )],
+    )
+    .await;
+    let customer = scenario::create_customer(&mut clients, "孙八")
+        .await
+        .or_logs(&stack);
+    let contract = scenario::create_contract(
+        &mut clients,
+        &customer,
+        "HT-DLQ-3",
+        &[("900.00", "2026-01-10")],
+    )
+    .await
+    .or_logs(&stack);
+    let db = sqlx::PgPool::connect(&stack.database_urls["contracts"])
+        .await
+        .or_logs(&stack);
+    sqlx::query(
+        "CREATE FUNCTION contracts.frozen() RETURNS trigger LANGUAGE plpgsql AS
+         $$ BEGIN RAISE EXCEPTION 'bookings are frozen'; END $$",
+    )
+    .execute(&db)
+    .await
+    .or_logs(&stack);
+    sqlx::query(
+        "CREATE TRIGGER frozen BEFORE INSERT ON contracts.allocations
+         FOR EACH ROW EXECUTE FUNCTION contracts.frozen()",
+    )
+    .execute(&db)
+    .await
+    .or_logs(&stack);
+    let producer =
+        kit::kafka::producer(&stack.kafka, "e2e-dlq3", kit::kafka::Compression::default())
+            .or_logs(&stack);
+    let event = kit::events::envelope("payments", &customer, &allocation(&contract, "100.00"));
+    publish(
+        &producer,
+        &stack,
+        kit::events::PAYMENTS,
+        &customer,
+        &event.encode_to_vec(),
+    )
+    .await
+    .or_logs(&stack);
+
+    // The sixth retry waits 200 ms × 2^6 = 12.8 s (0.4 + 0.8 + 1.6 + 3.2 + 6.4 s before it).
+    eventually("the sixth retry", Duration::from_secs(90), || async {
+        Ok((retried(&stack, "contracts").await? >= 6.0).then_some(()))
+    })
+    .await
+    .or_logs(&stack);
+    let stopped = match stack.process("contracts") {
+        Ok(process) => process.terminate_explained(Duration::from_secs(5)),
+        Err(error) => Err(format!("{error:#}")),
+    };
+    assert_eq!(
+        stopped,
+        Ok(()),
+        "contracts stops within 5 s of SIGTERM while backing off:\n{}",
+        stack.log_tails(20)
+    );
+
+    // The cause is fixed; the restarted service reads the event again and applies it once.
+    sqlx::query("DROP TRIGGER frozen ON contracts.allocations")
+        .execute(&db)
+        .await
+        .or_logs(&stack);
+    stack.restart("contracts").await.or_logs(&stack);
+    eventually(
+        "the allocation applied after the restart",
+        EVENTUALLY,
+        || async {
+            let mut c = clients.clone();
+            let r = scenario::receivables(&mut c, &contract.contract_id).await?;
+            Ok((open_amount(&r[0]) == "800.00").then_some(()))
+        },
+    )
+    .await
+    .or_logs(&stack);
     assert_eq!(
         stack.stop(|_| {}),
         Vec::<String>::new(),

@@ -777,17 +777,9 @@ impl<H: Handler> ConsumerTask<H> {
                             ?delay,
                             "a dependency is failing; the message waits (not dead-lettered)"
                         );
-                        if shutdown.is_triggered() {
+                        if !shutdown.pause(delay).await {
                             self.stalls.recovered();
                             return false;
-                        }
-                        let mut stop = shutdown.clone();
-                        tokio::select! {
-                            () = tokio::time::sleep(delay) => {}
-                            () = stop.wait() => {
-                                self.stalls.recovered();
-                                return false;
-                            }
                         }
                     }
                     Err(HandleError::Permanent(reason)) => {
@@ -804,10 +796,11 @@ impl<H: Handler> ConsumerTask<H> {
                             ?delay,
                             "handler failed, retrying"
                         );
-                        if shutdown.is_triggered() {
+                        // Shutdown ends the backoff (up to 12.8 s): the offset stays
+                        // unstored and the message is read again after the restart.
+                        if !shutdown.pause(delay).await {
                             return false;
                         }
-                        tokio::time::sleep(delay).await;
                     }
                     Err(HandleError::Transient(error)) => {
                         let reason = format!("failed {attempt} times, last error: {error:#}");
@@ -926,10 +919,9 @@ impl<H: Handler> ConsumerTask<H> {
                 Ok(delivery) => break delivery,
                 Err(error) => {
                     tracing::warn!(%error, "dead-letter publish failed, retrying");
-                    if shutdown.is_triggered() {
+                    if !shutdown.pause(Duration::from_secs(1)).await {
                         return false;
                     }
-                    tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }
         };

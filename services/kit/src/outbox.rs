@@ -188,7 +188,7 @@ struct Row {
 
 impl Relay {
     /// Runs until `shutdown`; a batch in flight is finished first.
-    pub async fn run(self, mut shutdown: Shutdown) {
+    pub async fn run(self, shutdown: Shutdown) {
         let mut backoff = self.poll;
         let mut next_prune = tokio::time::Instant::now();
         let mut next_gauge = tokio::time::Instant::now();
@@ -224,11 +224,8 @@ impl Relay {
                     backoff
                 }
             };
-            if !delay.is_zero() {
-                tokio::select! {
-                    () = shutdown.wait() => break,
-                    () = tokio::time::sleep(delay) => {}
-                }
+            if !delay.is_zero() && !shutdown.pause(delay).await {
+                break;
             }
         }
         if let Err(error) = self.producer.flush(Duration::from_secs(10)) {

@@ -35,6 +35,16 @@ impl Shutdown {
         // An error means the trigger was dropped, which also means stop.
         let _ = self.0.wait_for(|stop| *stop).await;
     }
+
+    /// Pauses for `delay` (a retry's backoff); false, at once, when shutdown is or becomes
+    /// triggered first, so no backoff keeps a stopping process waiting.
+    pub async fn pause(&self, delay: std::time::Duration) -> bool {
+        let mut stop = self.clone();
+        tokio::select! {
+            () = stop.wait() => false,
+            () = tokio::time::sleep(delay) => !self.is_triggered(),
+        }
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (Kubernetes stopping the pod), logging which.
@@ -70,5 +80,41 @@ async fn signal() -> &'static str {
     tokio::select! {
         () = ctrl_c => "SIGINT",
         () = terminate => "SIGTERM",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::channel;
+
+    #[tokio::test]
+    async fn a_pause_ends_when_shutdown_fires() {
+        let (trigger, shutdown) = channel();
+        let started = Instant::now();
+        let fire = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            trigger.fire();
+            trigger
+        });
+        assert!(!shutdown.pause(Duration::from_secs(30)).await);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "not the whole backoff"
+        );
+        let _trigger = fire.await.unwrap();
+        // Once triggered, a pause ends at once.
+        let again = Instant::now();
+        assert!(!shutdown.pause(Duration::from_secs(30)).await);
+        assert!(again.elapsed() < Duration::from_secs(1));
+    }
+
+    #[tokio::test]
+    async fn a_pause_runs_its_course_while_the_process_runs() {
+        let (_trigger, shutdown) = channel();
+        let started = Instant::now();
+        assert!(shutdown.pause(Duration::from_millis(50)).await);
+        assert!(started.elapsed() >= Duration::from_millis(50));
     }
 }

@@ -53,13 +53,9 @@ pub(crate) async fn run(consumer: StreamConsumer, pool: PgPool, mut shutdown: Sh
                         ?delay,
                         "could not record a dead letter yet; it waits on the topic"
                     );
-                    let mut stop = shutdown.clone();
-                    tokio::select! {
-                        () = tokio::time::sleep(delay) => {}
-                        () = stop.wait() => {
-                            commit(&consumer);
-                            return;
-                        }
+                    if !shutdown.pause(delay).await {
+                        commit(&consumer);
+                        return;
                     }
                 }
             }

@@ -12,7 +12,7 @@ use devstack::scenario::{self, open_amount};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 
-use crate::helpers::{EVENTUALLY, OrLogs, allocation, publish, start};
+use crate::helpers::{EVENTUALLY, OrLogs, allocation, first_open_becomes, publish, start};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_allocation_waits_out_a_database_outage_and_is_applied_once() {
@@ -71,14 +71,11 @@ async fn an_allocation_waits_out_a_database_outage_and_is_applied_once() {
     not_serving.or_logs(&stack);
 
     // Back: applied exactly once, serving again, nothing dead-lettered.
-    eventually(
+    first_open_becomes(
+        &clients,
+        &contract.contract_id,
+        "600.00",
         "the allocation applied after the outage",
-        EVENTUALLY,
-        || async {
-            let mut c = clients.clone();
-            let r = scenario::receivables(&mut c, &contract.contract_id).await?;
-            Ok((open_amount(&r[0]) == "600.00").then_some(()))
-        },
     )
     .await
     .or_logs(&stack);

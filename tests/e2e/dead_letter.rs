@@ -8,11 +8,10 @@ use rdkafka::Message as _;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Headers as _;
 
-use devstack::clients::eventually;
-use devstack::scenario::{self, open_amount};
+use devstack::scenario;
 use proto::events::v1 as events;
 
-use crate::helpers::{EVENTUALLY, OrLogs, allocation, publish, start};
+use crate::helpers::{EVENTUALLY, OrLogs, allocation, first_open_becomes, publish, start};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn poison_messages_are_dead_lettered_and_the_partition_moves_on() {
@@ -61,14 +60,11 @@ async fn poison_messages_are_dead_lettered_and_the_partition_moves_on() {
         .await
         .or_logs(&stack);
 
-    eventually(
+    first_open_becomes(
+        &clients,
+        &contract.contract_id,
+        "800.00",
         "the good allocation applied after the poison",
-        EVENTUALLY,
-        || async {
-            let mut c = clients.clone();
-            let r = scenario::receivables(&mut c, &contract.contract_id).await?;
-            Ok((open_amount(&r[0]) == "800.00").then_some(()))
-        },
     )
     .await
     .or_logs(&stack);

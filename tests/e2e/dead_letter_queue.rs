@@ -14,10 +14,32 @@ use kit::auth::Role;
 use proto::deadletters::v1 as dlq;
 use proto::deadletters::v1::dead_letter_service_client::DeadLetterServiceClient;
 
-use crate::helpers::{EVENTUALLY, OrLogs, allocation, publish, start, start_with_service_env};
+use crate::helpers::{
+    EVENTUALLY, OrLogs, allocation, first_open_becomes, publish, start, start_with_service_env,
+};
 use crate::operator_cli::{collectctl, text};
 
 type Client = DeadLetterServiceClient<clients::Authed>;
+
+/// Makes contracts refuse to book allocations ("bookings are frozen": a cause that is the
+/// message's, not a failing dependency) until `DROP TRIGGER frozen ON contracts.allocations`
+/// on the pool returned.
+async fn freeze_bookings(stack: &devstack::Stack) -> anyhow::Result<sqlx::PgPool> {
+    let db = sqlx::PgPool::connect(&stack.database_urls["contracts"]).await?;
+    sqlx::query(
+        "CREATE FUNCTION contracts.frozen() RETURNS trigger LANGUAGE plpgsql AS
+         $$ BEGIN RAISE EXCEPTION 'bookings are frozen'; END $$",
+    )
+    .execute(&db)
+    .await?;
+    sqlx::query(
+        "CREATE TRIGGER frozen BEFORE INSERT ON contracts.allocations
+         FOR EACH ROW EXECUTE FUNCTION contracts.frozen()",
+    )
+    .execute(&db)
+    .await?;
+    Ok(db)
+}
 
 async fn open_letters(client: &Client) -> anyhow::Result<Vec<dlq::DeadLetter>> {
     Ok(client
@@ -59,23 +81,7 @@ async fn dead_letters_are_listed_redriven_once_fixed_and_discarded() {
     // A cause an operator can fix: contracts cannot book allocations for a while (here a
     // trigger; in life e.g. a constraint a migration got wrong). Not a failing dependency, so
     // after CONSUMER_MAX_ATTEMPTS the allocation is dead-lettered and the partition moves on.
-    let db = sqlx::PgPool::connect(&stack.database_urls["contracts"])
-        .await
-        .or_logs(&stack);
-    sqlx::query(
-        "CREATE FUNCTION contracts.frozen() RETURNS trigger LANGUAGE plpgsql AS
-         $$ BEGIN RAISE EXCEPTION 'bookings are frozen'; END $$",
-    )
-    .execute(&db)
-    .await
-    .or_logs(&stack);
-    sqlx::query(
-        "CREATE TRIGGER frozen BEFORE INSERT ON contracts.allocations
-         FOR EACH ROW EXECUTE FUNCTION contracts.frozen()",
-    )
-    .execute(&db)
-    .await
-    .or_logs(&stack);
+    let db = freeze_bookings(&stack).await.or_logs(&stack);
 
     let producer =
         kit::kafka::producer(&stack.kafka, "e2e-dlq2", kit::kafka::Compression::default())
@@ -352,23 +358,7 @@ async fn a_consumer_backing_off_stops_at_once_on_sigterm_and_loses_nothing() {
     )
     .await
     .or_logs(&stack);
-    let db = sqlx::PgPool::connect(&stack.database_urls["contracts"])
-        .await
-        .or_logs(&stack);
-    sqlx::query(
-        "CREATE FUNCTION contracts.frozen() RETURNS trigger LANGUAGE plpgsql AS
-         $$ BEGIN RAISE EXCEPTION 'bookings are frozen'; END $$",
-    )
-    .execute(&db)
-    .await
-    .or_logs(&stack);
-    sqlx::query(
-        "CREATE TRIGGER frozen BEFORE INSERT ON contracts.allocations
-         FOR EACH ROW EXECUTE FUNCTION contracts.frozen()",
-    )
-    .execute(&db)
-    .await
-    .or_logs(&stack);
+    let db = freeze_bookings(&stack).await.or_logs(&stack);
     let producer =
         kit::kafka::producer(&stack.kafka, "e2e-dlq3", kit::kafka::Compression::default())
             .or_logs(&stack);
@@ -406,14 +396,11 @@ async fn a_consumer_backing_off_stops_at_once_on_sigterm_and_loses_nothing() {
         .await
         .or_logs(&stack);
     stack.restart("contracts").await.or_logs(&stack);
-    eventually(
+    first_open_becomes(
+        &clients,
+        &contract.contract_id,
+        "800.00",
         "the allocation applied after the restart",
-        EVENTUALLY,
-        || async {
-            let mut c = clients.clone();
-            let r = scenario::receivables(&mut c, &contract.contract_id).await?;
-            Ok((open_amount(&r[0]) == "800.00").then_some(()))
-        },
     )
     .await
     .or_logs(&stack);

@@ -184,3 +184,19 @@ pub(crate) async fn tasks_of(
         .into_inner()
         .tasks)
 }
+
+/// Waits until the first receivable of `contract_id` has `amount` open: an allocation sent to
+/// contracts was applied (once: a second application would leave less).
+pub(crate) async fn first_open_becomes(
+    clients: &devstack::clients::Clients,
+    contract_id: &str,
+    amount: &str,
+    what: &str,
+) -> anyhow::Result<()> {
+    devstack::clients::eventually(what, EVENTUALLY, || async {
+        let mut c = clients.clone();
+        let r = devstack::scenario::receivables(&mut c, contract_id).await?;
+        Ok((devstack::scenario::open_amount(&r[0]) == amount).then_some(()))
+    })
+    .await
+}

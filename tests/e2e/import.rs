@@ -281,6 +281,19 @@ fn file_line(n: usize, currency: &str) -> String {
 
 /// Writes `lines` as the import file `name` in `dir`: its path, and the path of an --out
 /// file beside it.
+/// `collectctl contracts import FILE --batch 2 --out OUT`: two signings a call.
+fn batch_of_two<'a>(file_arg: &'a str, out_arg: &'a str) -> Vec<&'a str> {
+    vec![
+        "contracts",
+        "import",
+        file_arg,
+        "--batch",
+        "2",
+        "--out",
+        out_arg,
+    ]
+}
+
 fn import_file(
     dir: &std::path::Path,
     name: &str,
@@ -309,21 +322,9 @@ fn created_rows(out: &std::path::Path) -> anyhow::Result<(String, Vec<serde_json
 /// collector may not import.
 #[tokio::test(flavor = "multi_thread")]
 async fn collectctl_imports_a_file_in_calls_and_names_the_line_refused_r_o5() {
-    use crate::operator_cli::{collectctl, collectctl_ok, text, token};
+    use crate::operator_cli::{collectctl, collectctl_ok, team_token, text};
     let (stack, mut clients) = start().await;
-    let supervisor = token(
-        &stack,
-        &[
-            "auth",
-            "token",
-            "--role",
-            "supervisor",
-            "--subject",
-            "chen.li",
-            "--team",
-            "east",
-        ],
-    );
+    let supervisor = team_token(&stack, "supervisor", "chen.li", "east");
     // A customer chen.li already looks after (R-C9: a supervisor signs within their team).
     let mut chen =
         Clients::as_user(&stack, "chen.li", &[Role::Supervisor], Some("east")).or_logs(&stack);
@@ -344,15 +345,7 @@ async fn collectctl_imports_a_file_in_calls_and_names_the_line_refused_r_o5() {
     lines.insert(0, "# opening day, tower 3".to_owned());
     let (file_arg, out) = import_file(dir.path(), "portfolio.jsonl", &lines).or_logs(&stack);
     let out_arg = out.display().to_string();
-    let args = [
-        "contracts",
-        "import",
-        &file_arg,
-        "--batch",
-        "2",
-        "--out",
-        &out_arg,
-    ];
+    let args = batch_of_two(&file_arg, &out_arg);
     let run = collectctl(&stack, Some(&supervisor), &args);
     assert!(run.status.success(), "{}", text(&run.stderr));
     assert!(
@@ -453,19 +446,7 @@ async fn collectctl_imports_a_file_in_calls_and_names_the_line_refused_r_o5() {
     assert_eq!(signed, 0);
 
     // A collector may not import.
-    let collector = token(
-        &stack,
-        &[
-            "auth",
-            "token",
-            "--role",
-            "collector",
-            "--subject",
-            "li.na",
-            "--team",
-            "east",
-        ],
-    );
+    let collector = team_token(&stack, "collector", "li.na", "east");
     let denied = collectctl(
         &stack,
         Some(&collector),
@@ -486,7 +467,7 @@ async fn collectctl_imports_a_file_in_calls_and_names_the_line_refused_r_o5() {
 /// `customer_ref` does the same across collectctl's calls.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_import_signs_several_contracts_for_a_customer_it_creates_r_o5_r_o4() {
-    use crate::operator_cli::{collectctl_ok, token};
+    use crate::operator_cli::{collectctl_ok, team_token};
     let (stack, _clients) = start().await;
     let mut sup =
         Clients::as_user(&stack, "sup-ref", &[Role::Supervisor], Some("team-r")).or_logs(&stack);
@@ -634,19 +615,7 @@ async fn an_import_signs_several_contracts_for_a_customer_it_creates_r_o5_r_o4()
 
     // collectctl: customer_ref within a call and across calls (--batch 2 puts line 5 in
     // the third call, its customer in the second).
-    let supervisor = token(
-        &stack,
-        &[
-            "auth",
-            "token",
-            "--role",
-            "supervisor",
-            "--subject",
-            "sup-ref",
-            "--team",
-            "team-r",
-        ],
-    );
+    let supervisor = team_token(&stack, "supervisor", "sup-ref", "team-r");
     let with_ref = |n: usize, reference: &str| {
         let mut line: serde_json::Value =
             serde_json::from_str(&file_line(n, "CNY")).expect("a JSON line");
@@ -670,16 +639,8 @@ async fn an_import_signs_several_contracts_for_a_customer_it_creates_r_o5_r_o4()
     let dir = tempfile::tempdir().or_logs(&stack);
     let (file_arg, out) = import_file(dir.path(), "families.jsonl", &lines).or_logs(&stack);
     let out_arg = out.display().to_string();
-    let args = [
-        "contracts",
-        "import",
-        &file_arg,
-        "--batch",
-        "2",
-        "--out",
-        &out_arg,
-        "--json",
-    ];
+    let mut args = batch_of_two(&file_arg, &out_arg);
+    args.push("--json");
     let summary: serde_json::Value =
         serde_json::from_str(&collectctl_ok(&stack, &supervisor, &args)).or_logs(&stack);
     assert_eq!(summary["contracts"], 5, "{summary}");

@@ -49,6 +49,23 @@ pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// A token for `subject` in `role` on `team` (`collectctl auth token … --team`).
+pub(crate) fn team_token(stack: &devstack::Stack, role: &str, subject: &str, team: &str) -> String {
+    token(
+        stack,
+        &[
+            "auth",
+            "token",
+            "--role",
+            role,
+            "--subject",
+            subject,
+            "--team",
+            team,
+        ],
+    )
+}
+
 pub(crate) fn token(stack: &devstack::Stack, args: &[&str]) -> String {
     let out = collectctl(stack, None, args);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -67,19 +84,7 @@ async fn collectctl_authenticates_audits_and_reassigns() {
         "{err}"
     );
     // A minted token works over TLS; the principal is whoever the token names.
-    let li = token(
-        &stack,
-        &[
-            "auth",
-            "token",
-            "--role",
-            "collector",
-            "--subject",
-            "li.na",
-            "--team",
-            "east",
-        ],
-    );
+    let li = team_token(&stack, "collector", "li.na", "east");
     assert_eq!(li.split('.').count(), 3, "a JWT: {li}");
     let mut li_clients = devstack::clients::Clients::as_user(
         &stack,
@@ -100,19 +105,7 @@ async fn collectctl_authenticates_audits_and_reassigns() {
         "{err}"
     );
     // A supervisor reassigns the customer; the record names the supervisor.
-    let chen = token(
-        &stack,
-        &[
-            "auth",
-            "token",
-            "--role",
-            "supervisor",
-            "--subject",
-            "chen.jie",
-            "--team",
-            "east",
-        ],
-    );
+    let chen = team_token(&stack, "supervisor", "chen.jie", "east");
     let out = collectctl(
         &stack,
         Some(&chen),

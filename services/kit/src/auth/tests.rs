@@ -329,7 +329,7 @@ async fn a_provider_that_fails_stops_the_start_with_the_reason() {
 }
 
 #[tokio::test]
-async fn a_verified_token_is_checked_again_only_when_the_keys_are_fetched_again() {
+async fn a_verified_token_is_checked_again_only_when_the_keys_are_fetched_again_r_o3() {
     let dir = tempfile::tempdir().unwrap();
     let old = key("a");
     let s = settings(&dir, &old.jwks);
@@ -361,7 +361,7 @@ async fn a_verified_token_is_checked_again_only_when_the_keys_are_fetched_again(
 }
 
 #[tokio::test]
-async fn a_remembered_token_still_expires() {
+async fn a_remembered_token_still_expires_r_o3() {
     let dir = tempfile::tempdir().unwrap();
     let k = key("a");
     let mut s = settings(&dir, &k.jwks);

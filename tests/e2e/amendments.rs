@@ -10,7 +10,7 @@ use devstack::clients::{Clients, eventually};
 use devstack::scenario::{self, bank_csv, open_amount};
 
 use crate::helpers::{EVENTUALLY, OrLogs, start};
-use crate::operator_cli::{collectctl, text};
+use crate::operator_cli::{collectctl, team_token, text};
 
 const POLICY: &str =
     r#"{"name": "1 per mille a day", "accrual": {"kind": "flat_daily", "daily_rate": "1‰"}}"#;
@@ -71,25 +71,6 @@ fn item(contract: &contracts::Contract, no: u32) -> &contracts::Receivable {
 
 fn money(m: Option<&proto::types::v1::Money>) -> &str {
     m.map_or("", |m| m.amount.as_str())
-}
-
-fn token(stack: &devstack::Stack, subject: &str, role: &str, team: &str) -> String {
-    let out = collectctl(
-        stack,
-        None,
-        &[
-            "auth",
-            "token",
-            "--role",
-            role,
-            "--subject",
-            subject,
-            "--team",
-            team,
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    text(&out.stdout).trim().to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -455,8 +436,8 @@ async fn amendments_need_another_supervisor_are_versioned_and_reach_payments_and
     assert_eq!(back.status, contracts::AmendmentStatus::Withdrawn as i32);
 
     // A fee change through collectctl: no late fee from May 21; the 10.00 accrued stays.
-    let li_token = token(&stack, "li.na", "collector", "east");
-    let chen_token = token(&stack, "chen.jie", "supervisor", "east");
+    let li_token = team_token(&stack, "collector", "li.na", "east");
+    let chen_token = team_token(&stack, "supervisor", "chen.jie", "east");
     let out = collectctl(
         &stack,
         Some(&li_token),

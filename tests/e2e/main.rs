@@ -55,6 +55,7 @@ mod reporting;
 mod reporting_month;
 mod schedules;
 mod score_strategy;
+mod shutdown;
 mod statement;
 mod stuck_allocations;
 mod terms;

@@ -29,7 +29,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use prost::Message as _;
 use rdkafka::Message as _;
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Header, OwnedHeaders};
 use sqlx::{PgConnection, PgPool};
 use tracing::Instrument as _;
@@ -370,7 +370,7 @@ impl<H: Handler> ConsumerTask<H> {
             let message = tokio::select! {
                 () = shutdown.wait() => break,
                 _ = lag_every.tick() => {
-                    self.export_lag();
+                    self.export_lag(&shutdown);
                     continue;
                 }
                 message = self.consumer.recv() => message,
@@ -404,17 +404,16 @@ impl<H: Handler> ConsumerTask<H> {
                 }
             }
         }
-        if let Err(error) = self.consumer.commit_consumer_state(CommitMode::Sync) {
-            // Nothing stored since the last commit is the usual reason.
-            tracing::debug!(%error, "final offset commit");
-        }
-        tracing::info!(service = self.service, "consumer stopped");
+        let service = self.service;
+        crate::kafka::close_consumer(self.consumer, crate::kafka::CLOSE_WITHIN, "consumer").await;
+        tracing::info!(service, "consumer stopped");
     }
 
     /// Sets `consumer_lag` for each assigned partition: the high watermark less the next
     /// offset to read (issue 16 item 3). The watermark query is a short broker round trip,
-    /// made off the async threads.
-    fn export_lag(&self) {
+    /// made off the async threads. A query that fails ends the round (the broker is not
+    /// answering: one second lost, not one per partition), and so does shutdown.
+    fn export_lag(&self, shutdown: &Shutdown) {
         let Some(m) = crate::metrics::get() else {
             return;
         };
@@ -429,6 +428,9 @@ impl<H: Handler> ConsumerTask<H> {
             return;
         };
         for element in position.elements() {
+            if shutdown.is_triggered() {
+                return;
+            }
             let (topic, partition) = (element.topic(), element.partition());
             let Some(next) = element.offset().to_raw() else {
                 continue;
@@ -437,12 +439,13 @@ impl<H: Handler> ConsumerTask<H> {
                 self.consumer
                     .fetch_watermarks(topic, partition, Duration::from_secs(1))
             });
-            if let Ok((_, high)) = watermarks {
-                let lag = if next < 0 { high } else { (high - next).max(0) };
-                m.consumer_lag
-                    .with_label_values(&[topic, &partition.to_string()])
-                    .set(lag);
-            }
+            let Ok((_, high)) = watermarks else {
+                return;
+            };
+            let lag = if next < 0 { high } else { (high - next).max(0) };
+            m.consumer_lag
+                .with_label_values(&[topic, &partition.to_string()])
+                .set(lag);
         }
     }
 
@@ -915,7 +918,19 @@ impl<H: Handler> ConsumerTask<H> {
                 payload: message.payload().unwrap_or_default(),
                 headers,
             };
-            match self.producer.send(record, Duration::from_secs(30)).await {
+            let sent = tokio::select! {
+                sent = self.producer.send(record, Duration::from_secs(30)) => sent,
+                () = shutdown.past(crate::shutdown::IN_FLIGHT_GRACE) => {
+                    // Its offset stays unstored: read again after restart, it fails again
+                    // and is dead-lettered then (a second copy on the topic at worst).
+                    tracing::warn!(
+                        "dead-letter publish not acknowledged by the broker in time on \
+                         shutdown; the message is read again after restart"
+                    );
+                    return false;
+                }
+            };
+            match sent {
                 Ok(delivery) => break delivery,
                 Err(error) => {
                     tracing::warn!(%error, "dead-letter publish failed, retrying");

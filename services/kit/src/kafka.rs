@@ -417,6 +417,46 @@ pub fn consumer(kafka: &Connection, group_id: &str) -> anyhow::Result<StreamCons
         })
 }
 
+/// How long a stopping consumer may take to commit its stored offsets and leave its group.
+/// A reachable broker answers in milliseconds; an unreachable one would hold the process
+/// until it is killed (librdkafka's close waits for the group coordinator).
+pub const CLOSE_WITHIN: Duration = Duration::from_secs(3);
+
+/// Commits `consumer`'s stored offsets and closes it (leaving its group), waiting at most
+/// `within`. When the broker does not answer in time the process goes on stopping: what
+/// was not committed is read again after restart and recognised as a repeat
+/// (`processed_events`), and the group moves the partitions on after its session timeout.
+/// `who` names the consumer in the log.
+pub async fn close_consumer(consumer: StreamConsumer, within: Duration, who: &str) {
+    use rdkafka::consumer::{CommitMode, Consumer as _};
+    let (closed, done) = tokio::sync::oneshot::channel();
+    // A thread of its own, not the blocking pool: the runtime waits for its blocking tasks
+    // when it shuts down, and this one may never return.
+    let spawned = std::thread::Builder::new()
+        .name("kafka-close".to_owned())
+        .spawn(move || {
+            // Nothing stored since the last commit is the usual error.
+            let committed = consumer.commit_consumer_state(CommitMode::Sync);
+            drop(consumer);
+            let _ = closed.send(committed);
+        });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, who, "could not start the thread that closes the consumer");
+        return;
+    }
+    match tokio::time::timeout(within, done).await {
+        Ok(Ok(Err(error))) => tracing::debug!(%error, who, "final offset commit"),
+        Ok(_) => {}
+        Err(_) => tracing::warn!(
+            who,
+            within_secs = within.as_secs(),
+            "the broker did not answer the consumer's final commit and leave in time; \
+             stopping anyway: uncommitted messages are read again after restart and \
+             recognised as repeats"
+        ),
+    }
+}
+
 /// Creates `topics` on a real broker (already existing ones are fine). librdkafka's mock
 /// cluster does not implement topic creation through the admin API; the local broker
 /// creates topics itself.

@@ -209,7 +209,24 @@ impl Relay {
                     );
                 }
             }
-            let delay = match self.publish_batch().await {
+            // A batch waits for the broker's acknowledgments; with the broker gone that is
+            // librdkafka's message timeout (30 s). On shutdown it gets IN_FLIGHT_GRACE, then
+            // is given up: its rows stay unpublished and go out after restart (a consumer
+            // recognises the ones the broker took after all as repeats).
+            let published = tokio::select! {
+                published = self.publish_batch() => published,
+                () = shutdown.past(crate::shutdown::IN_FLIGHT_GRACE) => {
+                    tracing::warn!(
+                        "outbox relay: the broker did not acknowledge the batch in flight in \
+                         time on shutdown; its events stay unpublished and are sent after \
+                         restart"
+                    );
+                    // Dropping the producer purges what it still holds.
+                    tracing::info!("outbox relay stopped");
+                    return;
+                }
+            };
+            let delay = match published {
                 Ok(n) if n as i64 == BATCH => Duration::ZERO,
                 Ok(_) => {
                     backoff = self.poll;

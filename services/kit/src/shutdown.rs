@@ -45,7 +45,22 @@ impl Shutdown {
             () = tokio::time::sleep(delay) => !self.is_triggered(),
         }
     }
+
+    /// Resolves `grace` after shutdown is triggered: the end of what in-flight work may
+    /// still take ([`IN_FLIGHT_GRACE`]). Never resolves while the service runs.
+    pub async fn past(&self, grace: std::time::Duration) {
+        let mut stop = self.clone();
+        stop.wait().await;
+        tokio::time::sleep(grace).await;
+    }
 }
+
+/// How long work in flight that waits on the broker (acknowledgments of events being
+/// published) may go on after shutdown was triggered before it is given up. A broker that
+/// answers does so in milliseconds; one that is down would otherwise hold the process for
+/// librdkafka's `message.timeout.ms` (30 s), most of the pod's grace. What is given up is
+/// not lost: it was never marked done, so it is sent again after restart.
+pub const IN_FLIGHT_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (Kubernetes stopping the pod), logging which.
 pub async fn os_signal() {
@@ -116,5 +131,21 @@ mod tests {
         let started = Instant::now();
         assert!(shutdown.pause(Duration::from_millis(50)).await);
         assert!(started.elapsed() >= Duration::from_millis(50));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn in_flight_work_is_given_its_grace_after_shutdown_and_no_more() {
+        let (trigger, shutdown) = channel();
+        // While the process runs, the grace never starts.
+        let running = tokio::time::timeout(
+            Duration::from_secs(3600),
+            shutdown.past(Duration::from_secs(5)),
+        )
+        .await;
+        assert!(running.is_err(), "resolved without a shutdown");
+        trigger.fire();
+        let fired = tokio::time::Instant::now();
+        shutdown.past(Duration::from_secs(5)).await;
+        assert_eq!(fired.elapsed(), Duration::from_secs(5));
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::consumer::{Consumer, StreamConsumer};
 use sqlx::PgPool;
 
 use super::{NewDeadLetter, store};
@@ -13,8 +13,15 @@ use crate::shutdown::Shutdown;
 /// Longest pause between two tries while the database is down.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
-/// Records the dead-letter topic `consumer` is subscribed to until `shutdown`.
+/// Records the dead-letter topic `consumer` is subscribed to until `shutdown`, then commits
+/// and closes the consumer (bounded: [`crate::kafka::CLOSE_WITHIN`]).
 pub(crate) async fn run(consumer: StreamConsumer, pool: PgPool, mut shutdown: Shutdown) {
+    follow(&consumer, &pool, &mut shutdown).await;
+    crate::kafka::close_consumer(consumer, crate::kafka::CLOSE_WITHIN, "dead-letter recorder")
+        .await;
+}
+
+async fn follow(consumer: &StreamConsumer, pool: &PgPool, shutdown: &mut Shutdown) {
     loop {
         let message = tokio::select! {
             () = shutdown.wait() => break,
@@ -31,7 +38,7 @@ pub(crate) async fn run(consumer: StreamConsumer, pool: PgPool, mut shutdown: Sh
         let letter = NewDeadLetter::from_message(&message);
         let mut tries: u32 = 0;
         loop {
-            match store::record(&pool, &letter).await {
+            match store::record(pool, &letter).await {
                 Ok(written) => {
                     if written {
                         tracing::info!(
@@ -54,7 +61,6 @@ pub(crate) async fn run(consumer: StreamConsumer, pool: PgPool, mut shutdown: Sh
                         "could not record a dead letter yet; it waits on the topic"
                     );
                     if !shutdown.pause(delay).await {
-                        commit(&consumer);
                         return;
                     }
                 }
@@ -63,12 +69,5 @@ pub(crate) async fn run(consumer: StreamConsumer, pool: PgPool, mut shutdown: Sh
         if let Err(error) = consumer.store_offset_from_message(&message) {
             tracing::warn!(%error, "dead-letter recorder: could not store the offset");
         }
-    }
-    commit(&consumer);
-}
-
-fn commit(consumer: &StreamConsumer) {
-    if let Err(error) = consumer.commit_consumer_state(CommitMode::Sync) {
-        tracing::debug!(%error, "dead-letter recorder: final offset commit");
     }
 }

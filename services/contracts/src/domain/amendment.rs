@@ -192,15 +192,61 @@ pub enum AmendmentKind {
 }
 
 impl AmendmentKind {
+    /// Which kind of amendment this is.
+    #[must_use]
+    pub fn kind(&self) -> Kind {
+        match self {
+            Self::Deferral { .. } => Kind::Deferral,
+            Self::NewSchedule { .. } => Kind::NewSchedule,
+            Self::Discount { .. } => Kind::Discount,
+            Self::FeeChange { .. } => Kind::FeeChange,
+        }
+    }
+
     /// The name stored and published.
     #[must_use]
     pub fn name(&self) -> &'static str {
+        self.kind().as_str()
+    }
+}
+
+/// The kinds of amendment, without their terms: what a stored amendment row names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// [`AmendmentKind::Deferral`].
+    Deferral,
+    /// [`AmendmentKind::NewSchedule`].
+    NewSchedule,
+    /// [`AmendmentKind::Discount`].
+    Discount,
+    /// [`AmendmentKind::FeeChange`].
+    FeeChange,
+}
+
+impl Kind {
+    /// Every kind.
+    pub const ALL: [Self; 4] = [
+        Self::Deferral,
+        Self::NewSchedule,
+        Self::Discount,
+        Self::FeeChange,
+    ];
+
+    /// The name stored and published.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
         match self {
-            Self::Deferral { .. } => "deferral",
-            Self::NewSchedule { .. } => "new_schedule",
-            Self::Discount { .. } => "discount",
-            Self::FeeChange { .. } => "fee_change",
+            Self::Deferral => "deferral",
+            Self::NewSchedule => "new_schedule",
+            Self::Discount => "discount",
+            Self::FeeChange => "fee_change",
         }
+    }
+
+    /// The inverse of [`as_str`](Self::as_str).
+    #[must_use]
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == value)
     }
 }
 
@@ -752,6 +798,21 @@ mod tests {
             }
             assert_eq!(Status::parse(status.as_str()), Some(status));
         }
+    }
+
+    #[test]
+    fn a_stored_kind_reads_back_as_itself_and_an_unknown_one_as_none_r_c8() {
+        for kind in Kind::ALL {
+            assert_eq!(Kind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(Kind::parse("Deferral"), None);
+        assert_eq!(Kind::parse(""), None);
+        let fee_change = AmendmentKind::FeeChange {
+            policy: None,
+            effective_from: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+        };
+        assert_eq!(fee_change.kind(), Kind::FeeChange);
+        assert_eq!(fee_change.name(), "fee_change");
     }
 
     #[test]

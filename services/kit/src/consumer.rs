@@ -363,7 +363,8 @@ impl<'m> Entry<'m> {
 
 impl<H: Handler> ConsumerTask<H> {
     /// Consumes until `shutdown`; the message in hand is finished first and stored offsets
-    /// are committed before returning.
+    /// are committed before returning, as far as the broker answers within
+    /// [`crate::kafka::CLOSE_WITHIN`] (what is not committed is read again after restart).
     pub async fn run(self, mut shutdown: Shutdown) {
         let mut lag_every = tokio::time::interval(LAG_EVERY);
         loop {

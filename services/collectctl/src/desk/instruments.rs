@@ -7,7 +7,7 @@ use clap::{Subcommand, ValueEnum};
 use proto::payments::v1 as api;
 use proto::types::v1::Money;
 
-use super::{derived_id, json, money, refused, shown};
+use super::{derived_id, json, money, page, refused, shown};
 use crate::cli::{Failure, Outcome};
 use crate::service::Authed;
 
@@ -184,7 +184,7 @@ pub(super) async fn run(client: &mut Client, as_json: bool, command: InstrumentC
             after,
         } => {
             let status = status.as_deref().map(parse_ack_status).transpose()?;
-            let page = client
+            let listed = client
                 .list_acknowledgments(api::ListAcknowledgmentsRequest {
                     project,
                     status: status.map_or(0, |s| s as i32),
@@ -194,28 +194,14 @@ pub(super) async fn run(client: &mut Client, as_json: bool, command: InstrumentC
                 .await
                 .map_err(refused)?
                 .into_inner();
-            if as_json {
-                return json(&serde_json::json!({
-                    "acknowledgments": page.acknowledgments.iter().map(ack_json).collect::<Vec<_>>(),
-                    "next": page.next_page_token,
-                }));
-            }
-            let mut out = if page.acknowledgments.is_empty() {
-                "no acknowledgments".to_owned()
-            } else {
-                page.acknowledgments
-                    .iter()
-                    .map(ack_text)
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            };
-            if !page.next_page_token.is_empty() {
-                out.push_str(&format!(
-                    "\nmore: collectctl desk acknowledgments --after {} (same filters)",
-                    page.next_page_token
-                ));
-            }
-            Ok(out)
+            page(
+                as_json,
+                "acknowledgments",
+                &listed.acknowledgments,
+                &listed.next_page_token,
+                ack_json,
+                ack_text,
+            )
         }
         InstrumentCommand::Batches { open, limit, after } => {
             let page = client

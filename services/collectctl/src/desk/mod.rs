@@ -58,6 +58,36 @@ pub(super) fn today() -> String {
     kit::config::business_date(chrono::Utc::now(), kit::config::DEFAULT_BUSINESS_OFFSET).to_string()
 }
 
+/// One page of a listing (`what`: "receipts", "acknowledgments", also the command's name):
+/// as JSON `{what: [...], "next": token}`, or one line per item and the command for the
+/// next page.
+pub(super) fn page<T>(
+    as_json: bool,
+    what: &str,
+    items: &[T],
+    next: &str,
+    to_json: fn(&T) -> serde_json::Value,
+    to_text: fn(&T) -> String,
+) -> Outcome {
+    if as_json {
+        return json(&serde_json::json!({
+            what: items.iter().map(to_json).collect::<Vec<_>>(),
+            "next": next,
+        }));
+    }
+    let mut out = if items.is_empty() {
+        format!("no {what}")
+    } else {
+        items.iter().map(to_text).collect::<Vec<_>>().join("\n")
+    };
+    if !next.is_empty() {
+        out.push_str(&format!(
+            "\nmore: collectctl desk {what} --after {next} (same filters)"
+        ));
+    }
+    Ok(out)
+}
+
 /// A gRPC error with what to do next at the desk.
 pub(super) fn refused(status: tonic::Status) -> Failure {
     let hint = match status.code() {
@@ -106,5 +136,28 @@ mod tests {
         assert_eq!(a, derived_id("cash", &["2026-12-05", "P1", "10.00"]));
         assert_ne!(a, derived_id("cash", &["2026-12-05", "P1", "10.01"]));
         assert!(a.len() <= 100);
+    }
+
+    #[test]
+    fn a_page_lists_its_items_and_says_how_to_get_the_next() {
+        let to_json = |n: &u32| serde_json::json!(n);
+        let to_text = |n: &u32| format!("item {n}");
+        assert_eq!(
+            page(false, "receipts", &[], "", to_json, to_text).ok(),
+            Some("no receipts".to_owned())
+        );
+        assert_eq!(
+            page(false, "receipts", &[1, 2], "t2", to_json, to_text).ok(),
+            Some(
+                "item 1\nitem 2\nmore: collectctl desk receipts --after t2 (same filters)"
+                    .to_owned()
+            )
+        );
+        let shown = page(true, "acknowledgments", &[7], "", to_json, to_text).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&shown).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({"acknowledgments": [7], "next": ""})
+        );
     }
 }

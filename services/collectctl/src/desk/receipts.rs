@@ -5,7 +5,7 @@ use clap::Subcommand;
 
 use proto::payments::v1 as api;
 
-use super::{derived_id, json, money, refused, shown, today};
+use super::{derived_id, json, money, page, refused, shown, today};
 use crate::cli::{Failure, Outcome};
 use crate::service::Authed;
 
@@ -223,7 +223,7 @@ pub(super) async fn run(client: &mut Client, as_json: bool, command: ReceiptComm
             limit,
             after,
         } => {
-            let page = client
+            let listed = client
                 .list_receipts(api::ListReceiptsRequest {
                     project,
                     from,
@@ -234,28 +234,14 @@ pub(super) async fn run(client: &mut Client, as_json: bool, command: ReceiptComm
                 .await
                 .map_err(refused)?
                 .into_inner();
-            if as_json {
-                return json(&serde_json::json!({
-                    "receipts": page.receipts.iter().map(receipt_json).collect::<Vec<_>>(),
-                    "next": page.next_page_token,
-                }));
-            }
-            let mut out = if page.receipts.is_empty() {
-                "no receipts".to_owned()
-            } else {
-                page.receipts
-                    .iter()
-                    .map(receipt_text)
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            };
-            if !page.next_page_token.is_empty() {
-                out.push_str(&format!(
-                    "\nmore: collectctl desk receipts --after {} (same filters)",
-                    page.next_page_token
-                ));
-            }
-            Ok(out)
+            page(
+                as_json,
+                "receipts",
+                &listed.receipts,
+                &listed.next_page_token,
+                receipt_json,
+                receipt_text,
+            )
         }
         ReceiptCommand::Print { id, out } => {
             let document = client

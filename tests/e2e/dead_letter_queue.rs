@@ -379,10 +379,7 @@ async fn a_consumer_backing_off_stops_at_once_on_sigterm_and_loses_nothing() {
     })
     .await
     .or_logs(&stack);
-    let stopped = match stack.process("contracts") {
-        Ok(process) => process.terminate_explained(Duration::from_secs(5)),
-        Err(error) => Err(format!("{error:#}")),
-    };
+    let stopped = stack.terminate("contracts", Duration::from_secs(5));
     assert_eq!(
         stopped,
         Ok(()),

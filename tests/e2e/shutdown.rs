@@ -71,10 +71,7 @@ async fn every_service_stops_within_its_grace_while_the_broker_is_down_and_loses
     let mut unclean = Vec::new();
     for name in names.iter().rev() {
         let began = Instant::now();
-        let stopped = match stack.process(name) {
-            Ok(process) => process.terminate_explained(STOP_WITHIN),
-            Err(error) => Err(format!("{error:#}")),
-        };
+        let stopped = stack.terminate(name, STOP_WITHIN);
         if let Err(why) = stopped {
             unclean.push(format!("{name}: {why}"));
         } else {

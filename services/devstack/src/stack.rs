@@ -445,6 +445,16 @@ impl Stack {
             .resume()
     }
 
+    /// SIGTERMs a service, as Kubernetes stops a pod, and waits up to `grace` for it to
+    /// exit. Err says why it did not stop cleanly (no such service, its exit status, or
+    /// still running after `grace`, then killed). [`restart`](Self::restart) starts it again.
+    pub fn terminate(&mut self, service: &str, grace: Duration) -> Result<(), String> {
+        match self.process(service) {
+            Ok(process) => process.terminate_explained(grace),
+            Err(error) => Err(format!("{error:#}")),
+        }
+    }
+
     /// SIGKILLs a service, as in a crash.
     pub fn kill(&mut self, service: &str) -> anyhow::Result<()> {
         self.process(service)?.kill();
